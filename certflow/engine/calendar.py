@@ -1,0 +1,94 @@
+"""Working days in mainland China: public holidays and the State Council's make-up working weekends.
+
+Time limits in the measures (publicity 5 working days, review 10 working days, objection 10
+working days) count working days. The ``holidays`` package carries each year's schedule as the
+State Council publishes it; the next year's schedule is announced only late in the year before,
+so a deployment can add holidays and make-up working days for a year the package does not know yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+CHINA_TZ = ZoneInfo("Asia/Shanghai")
+
+_ONE_DAY = timedelta(days=1)
+
+
+@lru_cache(maxsize=64)
+def _china_year(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """(holidays, make-up working weekend days) of one year, built once per process."""
+    china = holidays.China(years=year)
+    # ``weekend_workdays`` also holds a few dates of other years; keep this year's only.
+    workdays = frozenset(d for d in china.weekend_workdays if d.year == year)
+    return frozenset(china.keys()), workdays
+
+
+def _as_date(day: date) -> date:
+    # A datetime is a date too, but which day it falls on depends on its timezone: refuse to guess.
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise TypeError(f"expected a date, got {type(day).__name__}")
+    return day
+
+
+class WorkingCalendar:
+    """Working days by the national schedule plus local additions.
+
+    ``extra_workdays`` wins over everything (a make-up Saturday, or a day the package wrongly
+    lists as a holiday); ``extra_holidays`` wins over the package's working days.
+    """
+
+    def __init__(self, extra_holidays: Iterable[date] = (), extra_workdays: Iterable[date] = ()) -> None:
+        self._extra_holidays = frozenset(_as_date(d) for d in extra_holidays)
+        self._extra_workdays = frozenset(_as_date(d) for d in extra_workdays)
+        both = self._extra_holidays & self._extra_workdays
+        if both:
+            listed = ", ".join(d.isoformat() for d in sorted(both))
+            raise ValueError(f"dates declared both holiday and working day: {listed}")
+
+    def is_working_day(self, day: date) -> bool:
+        day = _as_date(day)
+        if day in self._extra_workdays:
+            return True
+        if day in self._extra_holidays:
+            return False
+        public_holidays, weekend_workdays = _china_year(day.year)
+        if day in weekend_workdays:
+            return True
+        if day in public_holidays:
+            return False
+        return day.weekday() < 5
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The n-th working day after ``start``; ``start`` itself never counts."""
+        start = _as_date(start)
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        day = start
+        counted = 0
+        while counted < n:
+            day += _ONE_DAY
+            if self.is_working_day(day):
+                counted += 1
+        return day
+
+    def deadline(self, start: date, n: int) -> datetime:
+        """The moment the n-th working day after ``start`` ends: midnight, China time."""
+        last = self.add_working_days(start, n)
+        return datetime.combine(last + _ONE_DAY, time(0), tzinfo=CHINA_TZ)
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in (start, end]; 0 when ``end`` is not after ``start``."""
+        start, end = _as_date(start), _as_date(end)
+        count = 0
+        day = start + _ONE_DAY
+        while day <= end:
+            if self.is_working_day(day):
+                count += 1
+            day += _ONE_DAY
+        return count

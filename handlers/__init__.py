@@ -1,0 +1,1 @@
+"""Python functions the processes call: service-task operators and script helpers."""

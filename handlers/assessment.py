@@ -1,0 +1,94 @@
+"""Routing a case to its designated hospitals, and one result from their assessments.
+
+The routing decision (``hospital_routing``, hit policy COLLECT) returns one list per output, a
+row per part: ``hospital``, ``hospital_group`` and ``part``. A multiple disability (多重) is
+assessed at every hospital its parts belong to; the federation then combines the results by the
+national measures: a multiple disability takes the grade of its most severe part and lists every
+part.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.certificate import CATEGORY_CODES, GRADE_NAMES
+
+MULTIPLE = "多重"
+
+
+def sites(hospital: list[str], hospital_group: list[str], part: list[str]) -> list[dict[str, Any]]:
+    """``[{hospital, group, parts}]``, one per hospital in first-seen order.
+
+    No row at all is an error, not an empty list: a case routed nowhere would skip its assessment.
+    """
+    if not len(hospital) == len(hospital_group) == len(part):
+        raise ValueError(
+            f"routing lists differ in length: hospital {len(hospital)}, "
+            f"hospital_group {len(hospital_group)}, part {len(part)}"
+        )
+    if not hospital:
+        raise ValueError("no designated hospital matched the case")
+    by_hospital: dict[str, dict[str, Any]] = {}
+    for name, group, category in zip(hospital, hospital_group, part, strict=True):
+        site = by_hospital.setdefault(name, {"hospital": name, "group": group, "parts": []})
+        if site["group"] != group:
+            raise ValueError(f"hospital {name!r} routed to two groups: {site['group']!r} and {group!r}")
+        if category not in site["parts"]:
+            site["parts"].append(category)
+    return list(by_hospital.values())
+
+
+def _check(assessment: dict[str, Any]) -> None:
+    unknown = [p for p in assessment["parts"] if p not in CATEGORY_CODES or p == MULTIPLE]
+    if unknown:
+        raise ValueError(f"assessment of {assessment['hospital']!r}: unknown part {unknown!r}")
+    if assessment["meets_standard"] and not assessment["parts"]:
+        raise ValueError(f"assessment of {assessment['hospital']!r} meets the standard but names no part")
+    grade = assessment.get("grade")
+    if assessment["meets_standard"] and (isinstance(grade, bool) or grade not in GRADE_NAMES):
+        raise ValueError(
+            f"assessment of {assessment['hospital']!r} meets the standard but has grade {grade!r}; expected 1..4"
+        )
+
+
+def _conclusion(assessments: list[dict[str, Any]]) -> str:
+    if len(assessments) == 1:
+        return assessments[0]["conclusion"]
+    return "；".join(f"{a['hospital']}：{a['conclusion']}" for a in assessments)
+
+
+def combine(category: str, assessments: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result for the case from the assessments of each hospital.
+
+    Only the parts that met the standard count: one such part gives its own category, two or more
+    a multiple disability (多重, code 7) at the most severe grade (the lowest number).
+    """
+    if category not in CATEGORY_CODES:
+        raise ValueError(f"unknown disability category {category!r}")
+    if not assessments:
+        raise ValueError("no assessment to combine")
+    for assessment in assessments:
+        _check(assessment)
+    met = [a for a in assessments if a["meets_standard"]]
+    parts: list[str] = []
+    for assessment in met:
+        parts.extend(p for p in assessment["parts"] if p not in parts)
+    conclusion = _conclusion(assessments)
+    if not parts:
+        return {
+            "meets_standard": False,
+            "category": category,
+            "category_code": None,
+            "grade": None,
+            "parts": [],
+            "conclusion": conclusion,
+        }
+    result_category = parts[0] if len(parts) == 1 else MULTIPLE
+    return {
+        "meets_standard": True,
+        "category": result_category,
+        "category_code": CATEGORY_CODES[result_category],
+        "grade": min(a["grade"] for a in met),
+        "parts": parts,
+        "conclusion": conclusion,
+    }

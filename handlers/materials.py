@@ -1,0 +1,72 @@
+"""Which application materials a case needs, and the one notice listing all that are missing.
+
+The window tells every missing item at once (一次性告知), so the applicant comes back at most once.
+Online, identity and household are checked by the system, so only the photos and the conditional
+items are uploaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+MATERIALS: dict[str, str] = {
+    "id_card": "居民身份证",
+    "household_register": "户口本",
+    "photos": "两寸近期免冠白底彩照(3张)",
+    "application_form": "残疾人证申请表",
+    "guardian_proof": "法定监护人证明材料",
+    "medical_records": "就诊病历材料",
+}
+
+CHANNELS: dict[str, tuple[str, ...]] = {
+    "offline": ("id_card", "household_register", "photos", "application_form"),
+    "online": ("photos",),
+}
+
+CATEGORIES = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")
+
+# Intellectual and mental disability: a guardian acts for the applicant, and the diagnosis
+# rests on the medical history.
+_GUARDIAN_CATEGORIES = frozenset({"智力", "精神"})
+_MEDICAL_RECORD_CATEGORIES = frozenset({"智力", "精神"})
+
+
+def _check_parts(parts: Iterable[str]) -> list[str]:
+    parts = list(parts)
+    unknown = [p for p in parts if p not in CATEGORIES]
+    if unknown:
+        raise ValueError(f"unknown disability category {unknown!r}; expected one of {', '.join(CATEGORIES)}")
+    return parts
+
+
+def required(channel: str, parts: list[str], minor: bool) -> list[str]:
+    """Material codes the case needs, in the order of the list above."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
+    part_set = set(_check_parts(parts))
+    codes = list(CHANNELS[channel])
+    if minor or part_set & _GUARDIAN_CATEGORIES:
+        codes.append("guardian_proof")
+    if part_set & _MEDICAL_RECORD_CATEGORIES:
+        codes.append("medical_records")
+    return codes
+
+
+def missing_text(missing: list[str]) -> str:
+    """One sentence naming every missing item; empty when nothing is missing."""
+    if not missing:
+        return ""
+    return "请补充以下材料：" + "、".join(MATERIALS[code] for code in missing) + "。"
+
+
+def check(channel: str, parts: list[str], minor: bool, provided: list[str] | None) -> dict[str, Any]:
+    """Required, missing, and the notice for the applicant; nothing handed in yet may be ``None``."""
+    provided = list(provided or ())
+    unknown = [code for code in provided if code not in MATERIALS]
+    if unknown:
+        raise ValueError(f"unknown material code {unknown!r}; expected one of {', '.join(MATERIALS)}")
+    needed = required(channel, parts, minor)
+    have = set(provided)
+    missing = [code for code in needed if code not in have]
+    return {"required": needed, "missing": missing, "missing_text": missing_text(missing)}

@@ -1,0 +1,237 @@
+"""Text messages (短信) the processes send, and to whom.
+
+A template is filled with ``str.format`` from the case's task data (``{site[group]}`` reaches into
+nested data). A few fields are derived from the data (``DERIVED``) so that lists, codes and times
+read naturally. ``notify`` in the registry queues the composed message in the outbox.
+
+SMS is not a private channel: every resident identity number that would end up in a text is
+masked, whichever field it came from (a certificate number starts with one).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from certflow.engine.calendar import CHINA_TZ
+from handlers.identity import mask
+
+DEFAULT_SIGNATURE = "庐山市残联"
+
+DELIVERY_LABELS: dict[str, str] = {"post": "邮寄", "in_person": "直接送达"}
+
+
+@dataclass(frozen=True)
+class Template:
+    """One message: what it is for, who gets it, and its text.
+
+    The recipient is a fixed candidate group (``group``), a group named by the task data
+    (``group_field``, a format field such as ``site[group]``), or a phone number in the task data
+    (``phone_field``).
+    """
+
+    label: str
+    recipient_role: str
+    text: str
+    group: str | None = None
+    group_field: str | None = None
+    phone_field: str | None = None
+
+
+TEMPLATES: dict[str, Template] = {
+    "arrival": Template(
+        label="新申请到达，提醒残联窗口预审",
+        recipient_role="window_clerk",
+        group="window",
+        text="新的残疾人证申请待预审：案件号{case_no}，申请人{applicant_name}。",
+    ),
+    "routed": Template(
+        label="申请已分派至定点医院",
+        recipient_role="hospital",
+        group_field="site[group]",
+        text="有一件残疾评定业务已分派至贵院：案件号{case_no}，评定类别{site_parts}。请登录系统登记并预约评定。",
+    ),
+    "appointment": Template(
+        label="告知申请人评定时间、地点和所需材料",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，您的残疾评定已预约：时间{appointment_time}，地点{appointment_place}。"
+            "请携带：{bring_items_text}。"
+        ),
+    ),
+    "rejected": Template(
+        label="预审驳回，告知申请人原因",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，您的残疾人证申请（案件号{case_no}）预审未通过，原因：{reason}。"
+            "如有疑问请咨询残联综合窗口。"
+        ),
+    ),
+    "missing_materials": Template(
+        label="材料不全，一次性告知需补充的材料",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，您的残疾人证申请（案件号{case_no}）材料不全。"
+            "{materials_result[missing_text]}。补齐后即可继续办理。"
+        ),
+    ),
+    "not_met": Template(
+        label="未达到残疾标准，告知申请人评定结论",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，经评定您未达到残疾标准，本次残疾人证申请（案件号{case_no}）不予办理。"
+            "评定结论：{assessment_result[conclusion]}。"
+            "如对评定结果有异议，可自收到本通知之日起10个工作日内向残联申请复核。"
+        ),
+    ),
+    "passed": Template(
+        label="评定通过，告知申请人将进行公示",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，您的残疾评定已通过（案件号{case_no}），将在您所在村（社区）公示5个工作日，"
+            "公示期满无异议后发放残疾人证。"
+        ),
+    ),
+    "publicity_request": Template(
+        label="请村（社区）张贴公示",
+        recipient_role="village",
+        group_field="village",
+        text=(
+            "请在本村（社区）公示{applicant_name}的残疾人证申请（案件号{case_no}），公示期5个工作日。"
+            "公示期内如有异议，请在系统中登记上报。"
+        ),
+    ),
+    "objection_received": Template(
+        label="公示期内收到异议，提请专家委员会复核",
+        recipient_role="expert_committee",
+        group="expert-committee",
+        text="案件号{case_no}在公示期内收到异议，请评残专家委员会组织复核。",
+    ),
+    "issued": Template(
+        label="残疾人证已办结，告知证号和发放方式",
+        recipient_role="applicant",
+        phone_field="phone",
+        text="{applicant_name}您好，您的残疾人证已办结，证号{certificate_no}，将以{delivery_text}方式发放。",
+    ),
+    "assessment_overdue": Template(
+        label="评定超过办理时限，催办定点医院",
+        recipient_role="hospital",
+        group_field="site[group]",
+        text="催办：案件号{case_no}的残疾评定已超过10个工作日的办理时限，请尽快完成评定并上传结果。",
+    ),
+}
+
+
+def _listing(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return "、".join(str(item) for item in value)
+
+
+def _moment(value: Any) -> str:
+    """An ISO date or date-time as a person reads it, in China time: 2026年3月2日 09:30."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = datetime.fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
+        except ValueError:
+            return text
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(CHINA_TZ)
+        return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
+    if isinstance(value, date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return str(value)
+
+
+def _delivery(value: Any) -> str:
+    try:
+        return DELIVERY_LABELS[value]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown delivery {value!r}; expected one of {', '.join(DELIVERY_LABELS)}") from None
+
+
+# Field a text may use -> (the task data field it is made from, how).
+DERIVED: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "site_parts": ("site[parts]", _listing),
+    "bring_items_text": ("bring_items", _listing),
+    "appointment_time": ("appointment_at", _moment),
+    "delivery_text": ("delivery", _delivery),
+}
+
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx]")
+# Free text typed by clerks may already end a sentence; the templates supply the punctuation.
+_TRAILING = "。．.；;，, \t\r\n"
+
+
+class _MissingField(Exception):
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+class _Formatter(string.Formatter):
+    def _lookup(self, field_name: str, data: Mapping[str, Any]) -> Any:
+        try:
+            value, _ = super().get_field(field_name, (), data)
+        except (KeyError, IndexError, AttributeError, TypeError):
+            raise _MissingField(field_name) from None
+        if value is None or (isinstance(value, (str, list, tuple, dict)) and not value):
+            raise _MissingField(field_name)
+        return value
+
+    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[Any, str]:
+        if field_name in DERIVED:
+            source, derive = DERIVED[field_name]
+            return derive(self._lookup(source, kwargs)), field_name
+        return self._lookup(field_name, kwargs), field_name
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if isinstance(value, str):
+            value = value.strip().rstrip(_TRAILING)
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _Formatter()
+
+
+def _render(name: str, pattern: str, data: Mapping[str, Any]) -> str:
+    try:
+        return _FORMATTER.vformat(pattern, (), data)
+    except _MissingField as missing:
+        raise ValueError(
+            f"template {name!r} needs the field {missing.field!r}, missing or empty in the task data"
+        ) from None
+
+
+def mask_id_numbers(text: str) -> str:
+    return _ID_NUMBER.sub(lambda m: mask(m.group(0)), text)
+
+
+def compose(template: str, data: dict[str, Any], *, signature: str = DEFAULT_SIGNATURE) -> dict[str, Any]:
+    """The message ``template`` makes from the task data, ready for the outbox."""
+    spec = TEMPLATES.get(template)
+    if spec is None:
+        raise ValueError(f"unknown notification template {template!r}; known: {', '.join(TEMPLATES)}")
+    group = spec.group
+    if spec.group_field:
+        group = _render(template, "{" + spec.group_field + "}", data)
+    phone = _render(template, "{" + spec.phone_field + "}", data) if spec.phone_field else None
+    text = f"【{signature}】" + _render(template, spec.text, data)
+    return {
+        "template": template,
+        "recipient_role": spec.recipient_role,
+        "recipient_group": group,
+        "recipient_phone": phone,
+        "text": mask_id_numbers(text),
+    }

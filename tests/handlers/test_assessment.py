@@ -1,0 +1,149 @@
+import pytest
+
+from handlers import assessment
+
+RENMIN = ("庐山市人民医院", "hospital-renmin")
+ANDING = ("庐山安定医院", "hospital-anding")
+
+
+def result(hospital: str, parts: list[str], meets: bool, grade: int | None, conclusion: str) -> dict:
+    return {"hospital": hospital, "parts": parts, "meets_standard": meets, "grade": grade, "conclusion": conclusion}
+
+
+def test_sites_single() -> None:
+    assert assessment.sites([RENMIN[0]], [RENMIN[1]], ["肢体"]) == [
+        {"hospital": "庐山市人民医院", "group": "hospital-renmin", "parts": ["肢体"]},
+    ]
+
+
+def test_sites_grouped_in_first_seen_order() -> None:
+    sites = assessment.sites(
+        [ANDING[0], RENMIN[0], ANDING[0], RENMIN[0]],
+        [ANDING[1], RENMIN[1], ANDING[1], RENMIN[1]],
+        ["精神", "肢体", "智力", "视力"],
+    )
+    assert sites == [
+        {"hospital": "庐山安定医院", "group": "hospital-anding", "parts": ["精神", "智力"]},
+        {"hospital": "庐山市人民医院", "group": "hospital-renmin", "parts": ["肢体", "视力"]},
+    ]
+
+
+def test_sites_part_listed_once() -> None:
+    sites = assessment.sites([RENMIN[0], RENMIN[0]], [RENMIN[1], RENMIN[1]], ["肢体", "肢体"])
+    assert sites[0]["parts"] == ["肢体"]
+
+
+def test_sites_unequal_lists() -> None:
+    with pytest.raises(ValueError, match="differ in length"):
+        assessment.sites([RENMIN[0], ANDING[0]], [RENMIN[1]], ["肢体", "精神"])
+
+
+def test_sites_none_matched() -> None:
+    with pytest.raises(ValueError, match="no designated hospital"):
+        assessment.sites([], [], [])
+
+
+def test_sites_inconsistent_group() -> None:
+    with pytest.raises(ValueError, match="two groups"):
+        assessment.sites([RENMIN[0], RENMIN[0]], [RENMIN[1], ANDING[1]], ["肢体", "视力"])
+
+
+def test_combine_single_met() -> None:
+    combined = assessment.combine("肢体", [result(RENMIN[0], ["肢体"], True, 3, "肢体残疾三级")])
+    assert combined == {
+        "meets_standard": True,
+        "category": "肢体",
+        "category_code": 4,
+        "grade": 3,
+        "parts": ["肢体"],
+        "conclusion": "肢体残疾三级",
+    }
+
+
+def test_combine_not_met() -> None:
+    combined = assessment.combine("听力", [result(RENMIN[0], ["听力"], False, None, "未达到残疾标准")])
+    assert combined == {
+        "meets_standard": False,
+        "category": "听力",
+        "category_code": None,
+        "grade": None,
+        "parts": [],
+        "conclusion": "未达到残疾标准",
+    }
+
+
+def test_combine_multiple_takes_most_severe_grade() -> None:
+    combined = assessment.combine(
+        "多重",
+        [
+            result(RENMIN[0], ["肢体"], True, 3, "肢体残疾三级"),
+            result(ANDING[0], ["精神"], True, 2, "精神残疾二级"),
+        ],
+    )
+    assert combined == {
+        "meets_standard": True,
+        "category": "多重",
+        "category_code": 7,
+        "grade": 2,
+        "parts": ["肢体", "精神"],
+        "conclusion": "庐山市人民医院：肢体残疾三级；庐山安定医院：精神残疾二级",
+    }
+
+
+def test_combine_multiple_at_one_hospital() -> None:
+    combined = assessment.combine("多重", [result(RENMIN[0], ["肢体", "视力"], True, 1, "肢体一级、视力二级")])
+    assert (combined["category"], combined["category_code"], combined["grade"]) == ("多重", 7, 1)
+    assert combined["parts"] == ["肢体", "视力"]
+
+
+def test_combine_multiple_only_one_part_met() -> None:
+    combined = assessment.combine(
+        "多重",
+        [
+            result(RENMIN[0], ["听力"], False, None, "听力未达到残疾标准"),
+            result(ANDING[0], ["智力"], True, 4, "智力残疾四级"),
+        ],
+    )
+    assert combined["meets_standard"] is True
+    assert (combined["category"], combined["category_code"], combined["grade"]) == ("智力", 5, 4)
+    assert combined["parts"] == ["智力"]
+    assert combined["conclusion"] == "庐山市人民医院：听力未达到残疾标准；庐山安定医院：智力残疾四级"
+
+
+def test_combine_multiple_none_met() -> None:
+    combined = assessment.combine(
+        "多重",
+        [
+            result(RENMIN[0], ["视力"], False, None, "视力未达到残疾标准"),
+            result(ANDING[0], ["精神"], False, None, "精神未达到残疾标准"),
+        ],
+    )
+    assert combined["meets_standard"] is False
+    assert combined["grade"] is None
+    assert combined["conclusion"] == "庐山市人民医院：视力未达到残疾标准；庐山安定医院：精神未达到残疾标准"
+
+
+def test_combine_empty() -> None:
+    with pytest.raises(ValueError, match="no assessment"):
+        assessment.combine("肢体", [])
+
+
+def test_combine_unknown_category() -> None:
+    with pytest.raises(ValueError, match="unknown disability category"):
+        assessment.combine("腿", [result(RENMIN[0], ["肢体"], True, 3, "")])
+
+
+@pytest.mark.parametrize("grade", [None, 0, 5, True])
+def test_combine_met_needs_a_grade(grade: object) -> None:
+    with pytest.raises(ValueError, match="grade"):
+        assessment.combine("肢体", [result(RENMIN[0], ["肢体"], True, grade, "肢体残疾")])  # type: ignore[arg-type]
+
+
+def test_combine_met_needs_a_part() -> None:
+    with pytest.raises(ValueError, match="names no part"):
+        assessment.combine("肢体", [result(RENMIN[0], [], True, 2, "肢体残疾二级")])
+
+
+def test_combine_unknown_part() -> None:
+    with pytest.raises(ValueError, match="unknown part"):
+        assessment.combine("多重", [result(RENMIN[0], ["多重"], True, 2, "")])

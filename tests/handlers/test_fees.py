@@ -1,0 +1,30 @@
+import pytest
+
+from handlers import fees
+
+FIRST = {"item": "首次鉴定费", "payer": "federation_budget", "payer_label": "市残疾人就业保障金"}
+POSTAGE = {"item": "残疾人证邮寄费", "payer": "federation_budget", "payer_label": "市残疾人就业保障金"}
+
+
+def test_posted_certificate() -> None:
+    assert fees.charges("first_application", "post") == {"items": [FIRST, POSTAGE]}
+
+
+def test_delivered_in_person() -> None:
+    assert fees.charges("first_application", "in_person") == {"items": [FIRST]}
+
+
+def test_applicant_pays_nothing() -> None:
+    for delivery in ("post", "in_person"):
+        items = fees.charges("first_application", delivery)["items"]
+        assert all(item["payer"] == "federation_budget" for item in items)
+
+
+def test_unknown_kind() -> None:
+    with pytest.raises(ValueError, match="unknown fee kind 'renewal'"):
+        fees.charges("renewal", "post")
+
+
+def test_unknown_delivery() -> None:
+    with pytest.raises(ValueError, match="unknown delivery 'courier'"):
+        fees.charges("first_application", "courier")

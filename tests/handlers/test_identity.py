@@ -1,0 +1,157 @@
+from datetime import date
+
+import pytest
+from stdnum.cn import ric
+from stdnum.cn.ric import calc_check_digit
+from stdnum.exceptions import InvalidComponent
+
+from handlers import identity
+
+BEIJING = "11010519491231002X"  # valid, born 1949-12-31
+LUSHAN = "360483"
+TODAY = date(2026, 3, 2)
+
+
+def make_id(prefix: str, birth: str, seq: str = "001") -> str:
+    body = prefix + birth + seq
+    return body + calc_check_digit(body + "0")
+
+
+def check(number: str, prefix: str = LUSHAN, today: date = TODAY) -> dict:
+    return identity.check(number, jurisdiction_prefix=prefix, today=today)
+
+
+def test_lushan_adult_is_valid() -> None:
+    number = make_id(LUSHAN, "19800615")
+    assert check(number) == {
+        "valid": True,
+        "reason": None,
+        "birth_date": "1980-06-15",
+        "age": 45,
+        "minor": False,
+        "in_jurisdiction": True,
+    }
+
+
+def test_lushan_code_older_than_the_city_is_accepted() -> None:
+    # 360483 exists since 2016; stdnum's county table rejects it for anyone born before.
+    number = make_id(LUSHAN, "19600101", "013")
+    with pytest.raises(InvalidComponent):
+        ric.validate(number)
+    result = check(number)
+    assert result["valid"] is True
+    assert result["age"] == 66
+
+
+def test_out_of_jurisdiction() -> None:
+    result = check(BEIJING)
+    assert result == {
+        "valid": False,
+        "reason": "户籍不在本辖区",
+        "birth_date": "1949-12-31",
+        "age": 76,
+        "minor": False,
+        "in_jurisdiction": False,
+    }
+
+
+def test_several_prefixes() -> None:
+    xingzi = make_id("360427", "19900101")
+    assert check(xingzi)["valid"] is False
+    assert check(xingzi, prefix=("360483", "360427"))["valid"] is True
+
+
+def test_lowercase_x_accepted() -> None:
+    result = check(BEIJING.lower(), prefix="110105")
+    assert result["valid"] is True
+    assert result["birth_date"] == "1949-12-31"
+
+
+def test_bad_checksum() -> None:
+    number = make_id(LUSHAN, "19800615")
+    wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+    result = check(wrong)
+    assert result == {
+        "valid": False,
+        "reason": "身份证号码校验位错误",
+        "birth_date": None,
+        "age": None,
+        "minor": None,
+        "in_jurisdiction": False,
+    }
+
+
+def test_transposed_digits_fail_the_checksum() -> None:
+    number = make_id(LUSHAN, "19800615", "123")
+    swapped = number[:14] + number[15] + number[14] + number[16:]
+    assert check(swapped)["reason"] == "身份证号码校验位错误"
+
+
+@pytest.mark.parametrize("birth", ["19800230", "19801301", "19800000"])
+def test_impossible_birth_date(birth: str) -> None:
+    result = check(make_id(LUSHAN, birth))
+    assert result["valid"] is False
+    assert result["reason"] == "出生日期无效"
+    assert result["birth_date"] is None
+
+
+def test_birth_date_in_the_future() -> None:
+    result = check(make_id(LUSHAN, "20260303"))
+    assert result["reason"] == "出生日期无效"
+    assert result["valid"] is False
+
+
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [
+        ("", "未填写身份证号码"),
+        ("   ", "未填写身份证号码"),
+        ("3604831980061500", "身份证号码应为18位"),
+        ("360483198006150011X", "身份证号码应为18位"),
+        ("36048319800615A01X", "身份证号码格式错误"),
+    ],
+)
+def test_malformed(number: str, reason: str) -> None:
+    result = check(number)
+    assert result["valid"] is False
+    assert result["reason"] == reason
+    assert result["age"] is None
+
+
+@pytest.mark.parametrize(
+    ("today", "age", "minor"),
+    [
+        (date(2026, 6, 14), 17, True),  # day before the 18th birthday
+        (date(2026, 6, 15), 18, False),  # the birthday itself
+        (date(2026, 6, 16), 18, False),
+        (date(2026, 1, 1), 17, True),
+    ],
+)
+def test_age_around_the_birthday(today: date, age: int, minor: bool) -> None:
+    result = check(make_id(LUSHAN, "20080615"), today=today)
+    assert result["valid"] is True
+    assert (result["age"], result["minor"]) == (age, minor)
+
+
+def test_leap_day_birthday() -> None:
+    assert identity.age_on(date(2008, 2, 29), date(2026, 2, 28)) == 17
+    assert identity.age_on(date(2008, 2, 29), date(2026, 3, 1)) == 18
+    assert identity.age_on(date(2008, 2, 29), date(2028, 2, 29)) == 20
+
+
+def test_child() -> None:
+    result = check(make_id(LUSHAN, "20190901", "022"))
+    assert result["valid"] is True
+    assert result["age"] == 6
+    assert result["minor"] is True
+
+
+def test_validated_normalises() -> None:
+    assert identity.validated(" 11010519491231002x ") == BEIJING
+
+
+def test_mask() -> None:
+    assert identity.mask(BEIJING) == "110105********002X"
+    assert identity.mask(BEIJING.lower()) == "110105********002X"
+    assert identity.mask("") == ""
+    assert identity.mask("12345") == "*****"

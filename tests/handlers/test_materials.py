@@ -1,0 +1,72 @@
+import pytest
+
+from handlers import materials
+
+OFFLINE_BASE = ["id_card", "household_register", "photos", "application_form"]
+
+
+def test_labels_match_the_contract() -> None:
+    assert materials.MATERIALS == {
+        "id_card": "居民身份证",
+        "household_register": "户口本",
+        "photos": "两寸近期免冠白底彩照(3张)",
+        "application_form": "残疾人证申请表",
+        "guardian_proof": "法定监护人证明材料",
+        "medical_records": "就诊病历材料",
+    }
+
+
+@pytest.mark.parametrize(
+    ("channel", "parts", "minor", "expected"),
+    [
+        ("offline", ["肢体"], False, OFFLINE_BASE),
+        ("offline", ["肢体"], True, [*OFFLINE_BASE, "guardian_proof"]),
+        ("offline", ["智力"], False, [*OFFLINE_BASE, "guardian_proof", "medical_records"]),
+        ("offline", ["精神"], True, [*OFFLINE_BASE, "guardian_proof", "medical_records"]),
+        ("offline", ["视力", "精神"], False, [*OFFLINE_BASE, "guardian_proof", "medical_records"]),
+        ("online", ["听力"], False, ["photos"]),
+        ("online", ["言语"], True, ["photos", "guardian_proof"]),
+        ("online", ["智力"], False, ["photos", "guardian_proof", "medical_records"]),
+        ("online", ["肢体", "视力"], False, ["photos"]),
+    ],
+)
+def test_required(channel: str, parts: list[str], minor: bool, expected: list[str]) -> None:
+    assert materials.required(channel, parts, minor) == expected
+
+
+def test_nothing_missing() -> None:
+    result = materials.check("offline", ["肢体"], False, [*OFFLINE_BASE, "medical_records"])
+    assert result == {"required": OFFLINE_BASE, "missing": [], "missing_text": ""}
+
+
+def test_all_missing_items_told_at_once() -> None:
+    result = materials.check("offline", ["精神"], False, OFFLINE_BASE)
+    assert result["missing"] == ["guardian_proof", "medical_records"]
+    assert result["missing_text"] == "请补充以下材料：法定监护人证明材料、就诊病历材料。"
+
+
+def test_online_minor_missing_photos_and_guardian() -> None:
+    result = materials.check("online", ["听力"], True, [])
+    assert result["required"] == ["photos", "guardian_proof"]
+    assert result["missing_text"] == "请补充以下材料：两寸近期免冠白底彩照(3张)、法定监护人证明材料。"
+
+
+def test_offline_nothing_handed_in() -> None:
+    result = materials.check("offline", ["肢体"], False, None)
+    assert result["missing"] == OFFLINE_BASE
+    assert result["missing_text"] == "请补充以下材料：居民身份证、户口本、两寸近期免冠白底彩照(3张)、残疾人证申请表。"
+
+
+def test_unknown_channel() -> None:
+    with pytest.raises(ValueError, match="unknown channel 'mail'"):
+        materials.required("mail", ["肢体"], False)
+
+
+def test_unknown_category() -> None:
+    with pytest.raises(ValueError, match="unknown disability category"):
+        materials.check("online", ["肢体", "腿"], False, ["photos"])
+
+
+def test_unknown_material_code() -> None:
+    with pytest.raises(ValueError, match="unknown material code"):
+        materials.check("online", ["肢体"], False, ["passport"])

@@ -1,0 +1,3 @@
+"""certflow: disability-certificate workflows on SpiffWorkflow."""
+
+__version__ = "0.1.0"

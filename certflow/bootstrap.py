@@ -1,0 +1,15 @@
+"""Wire the runtime to its database and to the deployment's handlers."""
+
+from __future__ import annotations
+
+from certflow.config import Config
+from certflow.engine.clock import Clock
+from certflow.engine.db import make_engine, make_sessions
+from certflow.engine.runtime import Runtime
+
+
+def build_runtime(config: Config | None = None, clock: Clock | None = None) -> Runtime:
+    from handlers.registry import HANDLERS
+
+    config = config or Config.from_env()
+    return Runtime(make_sessions(make_engine(config.database_url)), HANDLERS, config.settings, clock)

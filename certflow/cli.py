@@ -1,0 +1,225 @@
+"""The ``certflow`` command: drive cases from a terminal."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from certflow.bootstrap import build_runtime
+from certflow.engine.db import upgrade
+from certflow.engine.errors import CertflowError, DeploymentError, ValidationFailed
+from certflow.engine.runtime import Runtime
+from certflow.engine.specs import read_paths
+
+
+def _fail_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Errors become one clear line (a list for validation and deployment) and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ValidationFailed as error:
+            click.echo("error: submitted data is not valid:", err=True)
+            for item in error.errors:
+                click.echo(f"  {item.field or '(form)'}: {item.message}", err=True)
+            sys.exit(1)
+        except DeploymentError as error:
+            click.echo(f"error: deployment refused, {len(error.problems)} problem(s):", err=True)
+            for problem in error.problems:
+                click.echo(f"  {problem}", err=True)
+            sys.exit(1)
+        except CertflowError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _json_arg(value: str) -> dict[str, Any]:
+    """JSON given inline, or @path to read it from a file."""
+    try:
+        text = Path(value[1:]).read_text(encoding="utf-8") if value.startswith("@") else value
+        data = json.loads(text)
+    except (OSError, json.JSONDecodeError) as error:
+        raise click.BadParameter(f"not valid JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise click.BadParameter("must be a JSON object")
+    return data
+
+
+def _runtime(ctx: click.Context) -> Runtime:
+    return ctx.obj if isinstance(ctx.obj, Runtime) else build_runtime()
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@click.group(help="certflow: disability-certificate workflows. DATABASE_URL selects the database "
+                  "(default: SQLite in instance/certflow.db).")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    ctx.ensure_object(dict)
+
+
+@main.command("init-db", help="Create or upgrade the database schema.")
+@click.pass_context
+@_fail_cleanly
+def init_db(ctx: click.Context) -> None:
+    runtime = _runtime(ctx)
+    upgrade(runtime.sessions.kw["bind"])
+    click.echo("database is up to date")
+
+
+@main.command(help="Check and deploy BPMN, DMN and form files (directories are searched).")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--author", default="cli", show_default=True)
+@click.option("--note", default="")
+@click.pass_context
+@_fail_cleanly
+def deploy(ctx: click.Context, paths: tuple[str, ...], author: str, note: str) -> None:
+    for result in _runtime(ctx).deploy(read_paths(paths), author=author, note=note):
+        state = "new version" if result.created else "unchanged"
+        click.echo(f"{result.process_key} v{result.version} ({state})")
+
+
+@main.command(help="Start a case of process KEY; prints the case number.")
+@click.argument("key")
+@click.option("--data", "data", required=True, help="JSON object, or @file.json")
+@click.option("--user", default="cli", show_default=True)
+@click.pass_context
+@_fail_cleanly
+def start(ctx: click.Context, key: str, data: str, user: str) -> None:
+    click.echo(_runtime(ctx).start_case(key, _json_arg(data), actor=user))
+
+
+@main.command(help="List tasks from the task projection.")
+@click.option("--role")
+@click.option("--group")
+@click.option("--case", "case")
+@click.option("--assignee")
+@click.option("--status", default="open", show_default=True, type=click.Choice(["open", "completed", "cancelled"]))
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.pass_context
+@_fail_cleanly
+def tasks(ctx: click.Context, role: str | None, group: str | None, case: str | None,
+          assignee: str | None, status: str, as_json: bool) -> None:
+    rows = _runtime(ctx).tasks(role=role, group=group, case=case, assignee=assignee, status=status)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        due = row["due_at"][:10] if row["due_at"] else "-"
+        who = f" @{row['assignee']}" if row["assignee"] else ""
+        click.echo(f"{row['id']}  {row['case']}  {row['title']}  [{row['role']}/{row['group']}{who}]  due {due}")
+    if not rows:
+        click.echo("no tasks", err=True)
+
+
+@main.command(help="Complete task TASK with form data.")
+@click.argument("task")
+@click.option("--user", required=True)
+@click.option("--data", "data", default="{}", help="JSON object, or @file.json")
+@click.pass_context
+@_fail_cleanly
+def complete(ctx: click.Context, task: str, user: str, data: str) -> None:
+    number = _runtime(ctx).complete_task(task, _json_arg(data), actor=user)
+    click.echo(f"completed; case {number}")
+
+
+@main.command(help="Claim task TASK for USER.")
+@click.argument("task")
+@click.option("--user", required=True)
+@click.pass_context
+@_fail_cleanly
+def claim(ctx: click.Context, task: str, user: str) -> None:
+    _runtime(ctx).claim(task, actor=user)
+    click.echo(f"claimed by {user}")
+
+
+@main.command(help="Give back a claimed task TASK.")
+@click.argument("task")
+@click.option("--user", required=True)
+@click.pass_context
+@_fail_cleanly
+def unclaim(ctx: click.Context, task: str, user: str) -> None:
+    _runtime(ctx).unclaim(task, actor=user)
+    click.echo("unclaimed")
+
+
+@main.command(help="Deliver message NAME (e.g. objection, materials_supplied) to case CASE.")
+@click.argument("case")
+@click.argument("name")
+@click.option("--data", "data", default="{}", help="JSON object, or @file.json")
+@click.option("--user", default="cli", show_default=True)
+@click.pass_context
+@_fail_cleanly
+def message(ctx: click.Context, case: str, name: str, data: str, user: str) -> None:
+    click.echo(f"delivered; case {_runtime(ctx).send_message(case, name, _json_arg(data), actor=user)}")
+
+
+@main.command(help="Fire every timer that is due; --now sets the time (ISO 8601 with offset).")
+@click.option("--now", "now", help="e.g. 2026-10-14T00:05:00+08:00")
+@click.pass_context
+@_fail_cleanly
+def tick(ctx: click.Context, now: str | None) -> None:
+    at = None
+    if now:
+        try:
+            at = datetime.fromisoformat(now)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--now") from error
+        if at.tzinfo is None:
+            raise click.BadParameter("give a UTC offset, e.g. +08:00", param_hint="--now")
+    moved = _runtime(ctx).tick(at)
+    click.echo(f"{len(moved)} case(s) moved" + (": " + ", ".join(moved) if moved else ""))
+
+
+@main.command(help="Show a case: status, open tasks, what it waits for, its data and texts sent.")
+@click.argument("case")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_fail_cleanly
+def show(ctx: click.Context, case: str, as_json: bool) -> None:
+    runtime = _runtime(ctx)
+    view = runtime.case(case)
+    view["messages"] = runtime.outbox(case)
+    if as_json:
+        _print_json(view)
+        return
+    click.echo(f"{view['number']}  {view['process']} v{view['version']}  {view['status']}"
+               + (f" ({view['outcome']})" if view["outcome"] else ""))
+    click.echo(f"applicant: {view['applicant_name']} {view['id_masked']}")
+    if view["current_step"]:
+        click.echo(f"now: {view['current_step']}")
+    for task in view["open_tasks"]:
+        click.echo(f"  task {task['id']}  {task['title']}  [{task['role']}/{task['group']}]")
+    for waiting in view["waiting"]:
+        click.echo(f"  waiting: {waiting['name'] or waiting['event']} {waiting['value'] or ''}".rstrip())
+    for note in view["messages"]:
+        to = note["recipient_phone"] or note["recipient_group"]
+        click.echo(f"  text to {note['recipient_role']} {to}: {note['text']}")
+
+
+@main.command(help="Print a case's history (events with their hash chain).")
+@click.argument("case")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_fail_cleanly
+def history(ctx: click.Context, case: str, as_json: bool) -> None:
+    events = _runtime(ctx).history(case)
+    if as_json:
+        _print_json(events)
+        return
+    for event in events:
+        what = event["task_name"] or event["data"].get("operator") or event["data"].get("name") or ""
+        click.echo(f"{event['seq']:>3}  {event['at'][:19]}  {event['actor']:<12} {event['kind']:<18} {what}  "
+                   f"{event['hash'][:12]}")

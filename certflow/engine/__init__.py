@@ -1,0 +1,1 @@
+"""The runtime: SpiffWorkflow glue with state in a database. Knows nothing of Flask."""

@@ -1,0 +1,68 @@
+"""Errors the runtime raises; each carries a message fit to show a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CertflowError(Exception):
+    """Base class: the message is one clear line."""
+
+    code = "error"
+
+
+class NotFound(CertflowError):
+    code = "not_found"
+
+
+class Conflict(CertflowError):
+    """Someone else changed the case or took the task first."""
+
+    code = "conflict"
+
+
+class InvalidState(CertflowError):
+    """The case or task is not in a state that allows this."""
+
+    code = "invalid_state"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str  # JSON pointer-like path, "" for the whole form
+    message: str
+
+
+class ValidationFailed(CertflowError):
+    code = "validation_failed"
+
+    def __init__(self, errors: list[FieldError], message: str = "submitted data is not valid") -> None:
+        super().__init__(message + ": " + "; ".join(f"{e.field or '(form)'}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str | None
+    line: int | None
+    element: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = ":".join(str(p) for p in (self.file, self.line) if p is not None) or "deployment"
+        element = f" [{self.element}]" if self.element else ""
+        return f"{where}{element}: {self.message}"
+
+
+class DeploymentError(CertflowError):
+    code = "deployment_refused"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"deployment refused, {len(problems)} problem(s):\n" + "\n".join(map(str, problems)))
+        self.problems = problems
+
+
+class StepFailed(CertflowError):
+    """A script or handler failed while the case moved; nothing of the step was saved."""
+
+    code = "step_failed"

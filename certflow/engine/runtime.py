@@ -1,0 +1,560 @@
+"""The runtime: deploy processes, start cases, complete tasks, deliver messages, fire timers.
+
+Every change of a case is one transaction: load the case (locked), apply the change through
+SpiffWorkflow under the runtime clock, save the state, refresh the task projection, append the
+hash-chained events, queue the texts, commit. A change that fails leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from certflow.engine import determinism, forms, history, state
+from certflow.engine.calendar import CHINA_TZ, WorkingCalendar
+from certflow.engine.clock import Clock, FixedClock, SystemClock, use_clock
+from certflow.engine.errors import Conflict, InvalidState, NotFound, StepFailed, ValidationFailed
+from certflow.engine.models import Case, Deployment, DeploymentFile, Event, Notification, ProcessVersion, Task
+from certflow.engine.privacy import mask_id
+from certflow.engine.roles import DEFAULT_GROUPS, role_for_lane
+from certflow.engine.scripting import RestrictedEnvironment, ScriptEngine
+from certflow.engine.services import Handlers, ServiceContext
+from certflow.engine.specs import FORM_PROPERTY, START_FORM_PROPERTY, SourceFile, parse_deployment, restore_specs
+
+determinism.install()
+
+
+@dataclass(frozen=True)
+class Settings:
+    jurisdiction_prefix: str = "360483"
+    signature: str = "庐山市残联"
+    case_prefix: str = "LS"
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+
+
+@dataclass(frozen=True)
+class DeployedVersion:
+    process_key: str
+    version: int
+    created: bool  # False when identical content was already deployed
+
+
+@dataclass
+class _Step:
+    """What one change produced besides the new state: events and texts, in order."""
+
+    events: list[tuple[str, str | None, str | None, dict[str, Any]]] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+
+    def event(self, kind: str, data: dict[str, Any], task_id: str | None = None, task_name: str | None = None) -> None:
+        self.events.append((kind, task_id, task_name, data))
+
+
+class Runtime:
+    def __init__(
+        self, sessions: sessionmaker[Session], handlers: Handlers,
+        settings: Settings | None = None, clock: Clock | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.handlers = handlers
+        self.settings = settings or Settings()
+        self.clock = clock or SystemClock()
+        self._spec_cache: dict[int, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
+
+    # -- deployments -------------------------------------------------------------------------
+
+    def deploy(self, files: list[SourceFile], *, author: str, note: str = "") -> list[DeployedVersion]:
+        """Check and store a set of files; a process whose content is unchanged gets no new version."""
+        parsed = parse_deployment(files, self.handlers.signatures)
+        now = self.clock.now()
+        results: list[DeployedVersion] = []
+        with self.sessions.begin() as session:
+            deployment: Deployment | None = None
+            for process in parsed.processes:
+                latest = session.scalars(
+                    select(ProcessVersion).where(ProcessVersion.process_key == process.key)
+                    .order_by(ProcessVersion.version.desc()).limit(1)
+                ).first()
+                if latest is not None and latest.content_hash == process.content_hash:
+                    results.append(DeployedVersion(process.key, latest.version, False))
+                    continue
+                if deployment is None:
+                    deployment = Deployment(content_hash=parsed.content_hash, author=author, note=note, created_at=now)
+                    deployment.files = [
+                        DeploymentFile(name=f.name, kind=f.kind, sha256=f.sha256, content=f.content.decode("utf-8"))
+                        for f in files
+                    ]
+                    session.add(deployment)
+                    session.flush()
+                version = (latest.version if latest else 0) + 1
+                session.add(ProcessVersion(
+                    process_key=process.key, version=version, name=process.name,
+                    content_hash=process.content_hash, deployment_id=deployment.id, spec=process.spec,
+                    forms=process.forms, files=process.files, created_at=now,
+                ))
+                results.append(DeployedVersion(process.key, version, True))
+        return results
+
+    def _specs(self, session: Session, version_id: int) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+        """A version's specs and forms, restored once per process: versions never change."""
+        cached = self._spec_cache.get(version_id)
+        if cached is None:
+            version = session.get(ProcessVersion, version_id)
+            if version is None:
+                raise NotFound(f"process version {version_id} does not exist")
+            spec, subprocesses = restore_specs(version.spec)
+            cached = self._spec_cache[version_id] = (spec, subprocesses, version.forms)
+        return cached
+
+    # -- cases -------------------------------------------------------------------------------
+
+    def start_case(self, process_key: str, data: dict[str, Any], *, actor: str) -> str:
+        """Start a case on the latest version of ``process_key``; returns the case number."""
+        now = self.clock.now()
+        with self._transaction() as session:
+            version = session.scalars(
+                select(ProcessVersion).where(ProcessVersion.process_key == process_key)
+                .order_by(ProcessVersion.version.desc()).limit(1)
+            ).first()
+            if version is None:
+                raise NotFound(f"no process {process_key} is deployed")
+            spec, subprocesses, version_forms = self._specs(session, version.id)
+            start_form = _start_form(spec)
+            if start_form:
+                errors = forms.validate(version_forms[start_form], data)
+                if errors:
+                    raise ValidationFailed(errors)
+            case = Case(
+                process_version_id=version.id, process_key=process_key, status="running",
+                applicant_name=data.get("applicant_name"),
+                id_masked=mask_id(data["id_number"]) if data.get("id_number") else None,
+                state={}, started_by=actor, started_at=now, updated_at=now,
+            )
+            session.add(case)
+            session.flush()
+            case.number = f"{self.settings.case_prefix}-{now.astimezone(CHINA_TZ).year}-{case.id:06d}"
+            step = _Step()
+
+            def apply(workflow: BpmnWorkflow) -> None:
+                start = workflow.get_next_task(state=TaskState.READY)
+                start.data.update(copy.deepcopy(data))
+                start.data["case_no"] = case.number
+                workflow.do_engine_steps()
+
+            workflow = self._run(case, step, lambda: BpmnWorkflow(spec, subprocesses), apply)
+            step.events.insert(0, ("case_started", None, None, {
+                "process": process_key, "version": version.version, "data": data,
+            }))
+            self._save(session, case, workflow, step, actor, completed_task_by={})
+            return case.number
+
+    def complete_task(self, task_id: str, data: dict[str, Any], *, actor: str) -> str:
+        """Submit a user task's form; returns the case number. Conflict if someone got there first."""
+        with self._transaction() as session:
+            row = session.get(Task, task_id)
+            if row is None:
+                raise NotFound(f"task {task_id} does not exist")
+            case = self._lock_case(session, row.case_id)
+            session.refresh(row)
+            if row.status != "open":
+                who = f" by {row.completed_by}" if row.completed_by else ""
+                raise Conflict(f"task {task_id} ({row.title}) is already {row.status}{who}")
+            if row.assignee and row.assignee != actor:
+                raise Conflict(f"task {task_id} ({row.title}) is claimed by {row.assignee}")
+            spec, subprocesses, version_forms = self._specs(session, case.process_version_id)
+            if row.form:
+                errors = forms.validate(version_forms[row.form], data)
+                if errors:
+                    raise ValidationFailed(errors)
+            step = _Step()
+
+            def apply(workflow: BpmnWorkflow) -> None:
+                task = workflow.get_task_from_id(_uuid(task_id))
+                if task is None or task.state != TaskState.READY:
+                    raise Conflict(f"task {task_id} is no longer waiting to be done")
+                task.data.update(copy.deepcopy(data))
+                task.run()
+                workflow.do_engine_steps()
+
+            workflow = self._run(case, step, lambda: self._load(session, case), apply)
+            step.events.insert(0, ("task_completed", task_id, row.name, {"title": row.title, "data": data}))
+            self._save(session, case, workflow, step, actor, completed_task_by={task_id: actor})
+            return case.number
+
+    def send_message(self, case_ref: str, name: str, payload: dict[str, Any], *, actor: str) -> str:
+        """Deliver a message (e.g. an objection) to the case waiting for it."""
+        with self._transaction() as session:
+            case = self._lock_case(session, self._case_id(session, case_ref))
+            step = _Step()
+
+            def apply(workflow: BpmnWorkflow) -> None:
+                waiting = [
+                    t for t in workflow.get_tasks(state=TaskState.WAITING)
+                    if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
+                    and t.task_spec.event_definition.name == name
+                ]
+                if not waiting:
+                    raise InvalidState(f"case {case.number} is not waiting for message {name}")
+                workflow.send_event(BpmnEvent(waiting[0].task_spec.event_definition, copy.deepcopy(payload)))
+                workflow.do_engine_steps()
+
+            workflow = self._run(case, step, lambda: self._load(session, case), apply)
+            step.events.insert(0, ("message_received", None, None, {"name": name, "payload": payload}))
+            self._save(session, case, workflow, step, actor, completed_task_by={})
+            return case.number
+
+    def tick(self, now: datetime | None = None) -> list[str]:
+        """Fire every timer due at ``now`` (default: the clock); returns the cases that moved.
+
+        One case per transaction, claimed with FOR UPDATE SKIP LOCKED so workers can share the work.
+        """
+        moved: list[str] = []
+        at = now or self.clock.now()
+        clock = FixedClock(at)
+        skipped: set[int] = set()
+        while True:
+            with self._transaction(clock) as session:
+                query = (
+                    select(Case).where(Case.status == "running", Case.next_due_at <= at, Case.id.not_in(skipped))
+                    .order_by(Case.next_due_at).limit(1).with_for_update(skip_locked=True)
+                )
+                case = session.scalars(query).first()
+                if case is None:
+                    return moved
+                step = _Step()
+                due: list[str] = []
+
+                def apply(workflow: BpmnWorkflow) -> None:
+                    due.extend(e.value for e in workflow.waiting_events() if _is_due(e, at))
+                    workflow.refresh_timers()
+                    workflow.do_engine_steps()
+
+                workflow = self._run(case, step, lambda: self._load(session, case), apply, clock=clock)
+                step.events.insert(0, ("timer_fired", None, None, {"due": due, "now": at.isoformat()}))
+                self._save(session, case, workflow, step, "system", completed_task_by={}, clock=clock)
+                if case.next_due_at is not None and case.next_due_at <= at:
+                    skipped.add(case.id)  # nothing more can fire now; don't loop on it
+                moved.append(case.number)
+
+    def claim(self, task_id: str, *, actor: str) -> None:
+        self._assign(task_id, actor, expect=None, kind="task_claimed")
+
+    def unclaim(self, task_id: str, *, actor: str) -> None:
+        self._assign(task_id, None, expect=actor, kind="task_unclaimed")
+
+    def _assign(self, task_id: str, assignee: str | None, *, expect: str | None, kind: str) -> None:
+        with self._transaction() as session:
+            row = session.get(Task, task_id)
+            if row is None:
+                raise NotFound(f"task {task_id} does not exist")
+            case = self._lock_case(session, row.case_id)
+            session.refresh(row)
+            if row.status != "open":
+                raise Conflict(f"task {task_id} is already {row.status}")
+            if row.assignee != expect:
+                raise Conflict(f"task {task_id} is claimed by {row.assignee}" if row.assignee else f"task {task_id} is not claimed")
+            row.assignee = assignee
+            actor = assignee or expect or "system"
+            self._append_events(session, case, [(kind, task_id, row.name, {"title": row.title})], actor, self.clock.now())
+            case.updated_at = self.clock.now()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def case(self, case_ref: str) -> dict[str, Any]:
+        """Everything ``certflow show`` prints: summary, open tasks, waiting events, data."""
+        with self.sessions() as session:
+            case = session.get(Case, self._case_id(session, case_ref))
+            workflow = self._load(session, case)
+            open_tasks = session.scalars(
+                select(Task).where(Task.case_id == case.id, Task.status == "open").order_by(Task.created_at)
+            ).all()
+            return {
+                "number": case.number,
+                "process": case.process_key,
+                "version": case.version.version,
+                "status": case.status,
+                "outcome": case.outcome,
+                "current_step": case.current_step,
+                "applicant_name": case.applicant_name,
+                "id_masked": case.id_masked,
+                "started_at": case.started_at.isoformat(),
+                "ended_at": case.ended_at.isoformat() if case.ended_at else None,
+                "next_due_at": case.next_due_at.isoformat() if case.next_due_at else None,
+                "open_tasks": [task_dict(t) for t in open_tasks],
+                "waiting": [{"event": e.event_type, "name": e.name, "value": e.value} for e in workflow.waiting_events()],
+                "data": _public_data(_case_data(workflow)),
+            }
+
+    def tasks(
+        self, *, role: str | None = None, group: str | None = None, case: str | None = None,
+        assignee: str | None = None, status: str = "open", limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        with self.sessions() as session:
+            query = select(Task).where(Task.status == status)
+            if role:
+                query = query.where(Task.role == role)
+            if group:
+                query = query.where(Task.candidate_group == group)
+            if assignee:
+                query = query.where(Task.assignee == assignee)
+            if case:
+                query = query.where(Task.case_id == self._case_id(session, case))
+            query = query.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at).limit(limit)
+            return [task_dict(t) for t in session.scalars(query)]
+
+    def history(self, case_ref: str) -> list[dict[str, Any]]:
+        with self.sessions() as session:
+            case_id = self._case_id(session, case_ref)
+            events = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq))
+            return [
+                {"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "actor": e.actor, "task_id": e.task_id,
+                 "task_name": e.task_name, "data": e.data, "prev_hash": e.prev_hash, "hash": e.hash}
+                for e in events
+            ]
+
+    def outbox(self, case_ref: str | None = None) -> list[dict[str, Any]]:
+        with self.sessions() as session:
+            query = select(Notification).order_by(Notification.id)
+            if case_ref:
+                query = query.where(Notification.case_id == self._case_id(session, case_ref))
+            return [
+                {"id": n.id, "template": n.template, "recipient_role": n.recipient_role,
+                 "recipient_group": n.recipient_group, "recipient_phone": n.recipient_phone,
+                 "text": n.text, "status": n.status, "created_at": n.created_at.isoformat()}
+                for n in session.scalars(query)
+            ]
+
+    # -- internals ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, clock: Clock | None = None) -> Iterator[Session]:
+        """One unit of work; a lost race on the case row becomes a Conflict."""
+        try:
+            with self.sessions.begin() as session, use_clock(clock or self.clock):
+                yield session
+        except (StaleDataError, IntegrityError) as error:
+            raise Conflict("the case was changed by someone else at the same time; reload and try again") from error
+
+    def _case_id(self, session: Session, case_ref: str) -> int:
+        case_id = session.scalar(select(Case.id).where(Case.number == case_ref))
+        if case_id is None and case_ref.isdigit():
+            case_id = session.scalar(select(Case.id).where(Case.id == int(case_ref)))
+        if case_id is None:
+            raise NotFound(f"case {case_ref} does not exist")
+        return case_id
+
+    def _lock_case(self, session: Session, case_id: int) -> Case:
+        case = session.scalars(select(Case).where(Case.id == case_id).with_for_update()).one()
+        if case.status != "running":
+            raise InvalidState(f"case {case.number} is {case.status}")
+        return case
+
+    def _load(self, session: Session, case: Case) -> BpmnWorkflow:
+        spec, subprocesses, _ = self._specs(session, case.process_version_id)
+        return state.load(copy.deepcopy(case.state), spec, subprocesses)
+
+    def _context(self, clock: Clock) -> ServiceContext:
+        return ServiceContext(
+            today=clock.now().astimezone(CHINA_TZ).date(),
+            jurisdiction_prefix=self.settings.jurisdiction_prefix,
+            signature=self.settings.signature,
+            calendar=self.settings.calendar,
+        )
+
+    def _run(
+        self, case: Case, step: _Step, build: Callable[[], BpmnWorkflow],
+        apply: Callable[[BpmnWorkflow], None], clock: Clock | None = None,
+    ) -> BpmnWorkflow:
+        """Apply a change under the clock, with replayable task ids and recorded service calls."""
+        context = self._context(clock or self.clock)
+        operators = self.handlers.operators
+
+        def call(data: dict[str, Any], name: str, params: dict[str, Any]) -> Any:
+            operator = operators.get(name)
+            if operator is None:
+                raise LookupError(f"no handler is registered for operator {name}")
+            result = operator.call(params, data, context)
+            step.event("service_called", {"operator": name, "params": params, "result": result})
+            if operator.sends_notification:
+                step.notifications.append(result)
+            return result
+
+        engine = ScriptEngine(environment=RestrictedEnvironment(self.handlers.helpers(context), call))
+        with determinism.deterministic_ids(f"{case.number}/{case.event_count + 1}"):
+            try:
+                workflow = build()
+                workflow.script_engine = engine
+                apply(workflow)
+            except WorkflowTaskException as error:
+                where = error.task.task_spec.bpmn_name or error.task.task_spec.name if error.task else "?"
+                raise StepFailed(f"case {case.number}: step “{where}” failed: {error}") from error
+            except SpiffWorkflowException as error:
+                raise StepFailed(f"case {case.number}: {error}") from error
+        return workflow
+
+    def _save(
+        self, session: Session, case: Case, workflow: BpmnWorkflow, step: _Step, actor: str,
+        *, completed_task_by: dict[str, str], clock: Clock | None = None,
+    ) -> None:
+        now = (clock or self.clock).now()
+        case.state = state.dump(workflow)
+        case.updated_at = now
+        data = _case_data(workflow)
+        open_tasks = self._sync_tasks(session, case, workflow, completed_task_by, now, clock or self.clock)
+        case.next_due_at = _next_due(workflow)
+        if workflow.completed:
+            case.status = "completed"
+            case.ended_at = now
+            case.outcome = data.get("outcome")
+            case.current_step = None
+            step.event("case_ended", {"outcome": case.outcome})
+        else:
+            case.current_step = "、".join(t.title for t in open_tasks) or _waiting_label(workflow)
+        step.events[0][3]["state"] = history.state_digest(case.state)
+        for note in step.notifications:
+            session.add(Notification(
+                case_id=case.id, template=note["template"], recipient_role=note["recipient_role"],
+                recipient_group=note.get("recipient_group"), recipient_phone=note.get("recipient_phone"),
+                text=note["text"], created_at=now, next_attempt_at=now,
+            ))
+        self._append_events(session, case, step.events, actor, now)
+
+    def _append_events(
+        self, session: Session, case: Case,
+        events: list[tuple[str, str | None, str | None, dict[str, Any]]], actor: str, now: datetime,
+    ) -> None:
+        for kind, task_id, task_name, data in events:
+            seq = case.event_count + 1
+            body = history.event_body(
+                case_number=case.number, seq=seq, kind=kind, at=now, actor=actor,
+                task_id=task_id, task_name=task_name, data=data,
+            )
+            digest = history.chain_hash(case.last_hash or history.GENESIS, body)
+            session.add(Event(
+                case_id=case.id, seq=seq, kind=kind, at=now, actor=actor, task_id=task_id,
+                task_name=task_name, data=data, prev_hash=case.last_hash or history.GENESIS, hash=digest,
+            ))
+            case.event_count = seq
+            case.last_hash = digest
+
+    def _sync_tasks(
+        self, session: Session, case: Case, workflow: BpmnWorkflow, completed_task_by: dict[str, str],
+        now: datetime, clock: Clock,
+    ) -> list[Task]:
+        """Bring the projection in line with the workflow's READY user tasks."""
+        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)}
+        existing = {t.id: t for t in session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open"))}
+        for task_id, row in existing.items():
+            if task_id not in ready:
+                row.status = "completed" if task_id in completed_task_by else "cancelled"
+                row.completed_at = now
+                row.completed_by = completed_task_by.get(task_id)
+        context = self._context(clock)
+        helpers = self.handlers.helpers(context)
+        for task_id, task in ready.items():
+            if task_id in existing:
+                continue
+            properties = task.task_spec.extensions.get("properties", {})
+            role = role_for_lane(task.task_spec.lane)
+            group = DEFAULT_GROUPS.get(role or "")
+            if properties.get("candidateGroup"):
+                environment = RestrictedEnvironment(helpers, lambda *a: None)
+                group = str(environment.evaluate(properties["candidateGroup"], task.data))
+            due_days = properties.get("dueInWorkingDays")
+            row = Task(
+                id=task_id, case_id=case.id, case_number=case.number, applicant_name=case.applicant_name,
+                id_masked=case.id_masked, process_key=case.process_key, name=task.task_spec.name,
+                title=task.task_spec.bpmn_name or task.task_spec.name, role=role, candidate_group=group,
+                form=properties.get(FORM_PROPERTY), status="open", created_at=now,
+                due_at=self.settings.calendar.deadline(context.today, int(due_days)) if due_days else None,
+            )
+            session.add(row)
+            existing[task_id] = row
+        return [existing[t] for t in ready]
+
+
+def task_dict(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.id, "case": task.case_number, "applicant_name": task.applicant_name,
+        "id_masked": task.id_masked, "process": task.process_key, "name": task.name, "title": task.title,
+        "role": task.role, "group": task.candidate_group, "assignee": task.assignee, "form": task.form,
+        "status": task.status, "created_at": task.created_at.isoformat(),
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "completed_at": task.completed_at.isoformat() if task.completed_at else None,
+        "completed_by": task.completed_by,
+    }
+
+
+def _uuid(task_id: str) -> UUID:
+    try:
+        return UUID(task_id)
+    except ValueError:
+        raise NotFound(f"task {task_id} does not exist") from None
+
+
+def _start_form(spec: Any) -> str | None:
+    return spec.start.outputs[0].extensions.get("properties", {}).get(START_FORM_PROPERTY) if spec.start.outputs else None
+
+
+def _case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The case's current data: the end data once finished, else the most recent live task's."""
+    if workflow.completed:
+        return workflow.data or (workflow.last_task.data if workflow.last_task else {})
+    live = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    if live:
+        return max(live, key=lambda t: t.last_state_change).data
+    return workflow.last_task.data if workflow.last_task else {}
+
+
+def _public_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Data fit to print: the full ID number masked."""
+    shown = {k: v for k, v in data.items() if not k.startswith("spiff__")}
+    if "id_number" in shown and shown["id_number"]:
+        shown["id_number"] = mask_id(shown["id_number"])
+    return shown
+
+
+def _timer_due(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        try:
+            return TimerEventDefinition.get_datetime(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _is_due(event: Any, at: datetime) -> bool:
+    due = _timer_due(event.value)
+    return due is not None and due <= at
+
+
+_TIMERS = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
+
+
+def _next_due(workflow: BpmnWorkflow) -> datetime | None:
+    dues = [d for d in (_timer_due(e.value) for e in workflow.waiting_events() if e.event_type in _TIMERS) if d]
+    return min(dues) if dues else None
+
+
+def _waiting_label(workflow: BpmnWorkflow) -> str | None:
+    names = [t.task_spec.bpmn_name or t.task_spec.name for t in workflow.get_tasks(state=TaskState.WAITING)
+             if getattr(t.task_spec, "event_definition", None) is not None]
+    return "、".join(dict.fromkeys(names)) or None

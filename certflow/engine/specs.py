@@ -1,0 +1,271 @@
+"""From deployed files to runnable process specs.
+
+A deployment is checked as a whole: XML safety, SpiffWorkflow's schema validator, then our own
+rules (forms exist and are valid JSON Schema, service operators are registered, lanes are roles,
+every script and expression compiles in the restricted environment). Any problem refuses
+everything, and each problem names the file, the line and the element.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.defaults import ScriptTask, ServiceTask, UserTask
+
+from certflow.engine.errors import DeploymentError, Problem
+from certflow.engine.roles import role_for_lane
+from certflow.engine.scripting import lint
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form"}
+FORM_PROPERTY = "formJsonSchemaFilename"
+START_FORM_PROPERTY = "startFormJsonSchemaFilename"  # on a start event: the data a case starts with
+
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+
+
+@dataclass
+class SourceFile:
+    name: str  # as shown to people: processes/publicity.bpmn
+    content: bytes
+
+    @property
+    def kind(self) -> str | None:
+        return KINDS.get(Path(self.name).suffix.lower())
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass
+class ParsedProcess:
+    key: str
+    name: str
+    spec: dict[str, Any]  # serialized spec + subprocess specs
+    forms: dict[str, Any]
+    files: list[str]
+    content_hash: str
+
+
+@dataclass
+class ParsedDeployment:
+    processes: list[ParsedProcess] = field(default_factory=list)
+    content_hash: str = ""
+
+
+def read_paths(paths: Iterable[str | Path]) -> list[SourceFile]:
+    """Files to deploy from paths; a directory contributes its .bpmn, .dmn and .json files."""
+    files: list[SourceFile] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            members = sorted(p for p in path.rglob("*") if p.suffix.lower() in KINDS and p.is_file())
+        elif path.is_file():
+            members = [path]
+        else:
+            raise DeploymentError([Problem(str(path), None, None, "no such file or directory")])
+        files.extend(SourceFile(_display_name(p), p.read_bytes()) for p in members)
+    return files
+
+
+def _display_name(path: Path) -> str:
+    parts = path.parts
+    return "/".join(parts[-2:]) if len(parts) >= 2 else path.name
+
+
+def parse_deployment(files: list[SourceFile], operators: Mapping[str, Iterable[str]]) -> ParsedDeployment:
+    """Check and parse a whole deployment. ``operators`` maps operator names to parameter names."""
+    problems: list[Problem] = []
+    xml: dict[str, etree._Element] = {}
+    forms: dict[str, Any] = {}
+    for source in files:
+        problems.extend(_read_source(source, xml, forms))
+    if problems:
+        raise DeploymentError(problems)
+
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    lines: dict[str, dict[str, int]] = {}
+    for name, root in xml.items():
+        lines[name] = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+        try:
+            if _kind(name) == "dmn":
+                parser.add_dmn_xml(root, filename=name)
+            else:
+                parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
+        except ValidationException as error:
+            problems.append(_from_validation(error, name))
+        except Exception as error:  # the parser raises plain errors for some malformed input
+            problems.append(Problem(name, None, None, str(error)))
+    if problems:
+        raise DeploymentError(problems)
+
+    deployment = ParsedDeployment()
+    for key in sorted(parser.get_process_ids()):
+        try:
+            spec = parser.get_spec(key)
+            subprocesses = parser.get_subprocess_specs(key)
+        except ValidationException as error:
+            problems.append(_from_validation(error, None))
+            continue
+        all_specs = [spec, *subprocesses.values()]
+        used_forms, found = _check_specs(all_specs, forms, operators, lines)
+        problems.extend(found)
+        file_names = sorted({s.file for s in all_specs if s.file} | _dmn_files(parser, all_specs))
+        hash_input = [(n, hashlib.sha256(etree.tostring(xml[n])).hexdigest()) for n in file_names]
+        hash_input += [(f, hashlib.sha256(_canonical(forms[f]).encode()).hexdigest()) for f in sorted(used_forms)]
+        deployment.processes.append(
+            ParsedProcess(
+                key=key,
+                name=spec.description or key,
+                spec={
+                    "spec": REGISTRY.convert(spec),
+                    "subprocess_specs": {k: REGISTRY.convert(v) for k, v in subprocesses.items()},
+                },
+                forms={f: forms[f] for f in sorted(used_forms)},
+                files=file_names + sorted(f"forms/{f}" for f in used_forms),
+                content_hash=hashlib.sha256(_canonical(hash_input).encode()).hexdigest(),
+            )
+        )
+    if problems:
+        raise DeploymentError(problems)
+    deployment.content_hash = hashlib.sha256(
+        _canonical(sorted((s.name, s.sha256) for s in files)).encode()
+    ).hexdigest()
+    return deployment
+
+
+def restore_specs(stored: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    spec = REGISTRY.restore(stored["spec"])
+    return spec, {k: REGISTRY.restore(v) for k, v in stored["subprocess_specs"].items()}
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _kind(name: str) -> str | None:
+    return KINDS.get(Path(name).suffix.lower())
+
+
+def _read_source(source: SourceFile, xml: dict[str, Any], forms: dict[str, Any]) -> list[Problem]:
+    if source.kind is None:
+        return [Problem(source.name, None, None, "not a .bpmn, .dmn or .json file")]
+    if len(source.content) > MAX_FILE_BYTES:
+        return [Problem(source.name, None, None, f"larger than {MAX_FILE_BYTES // 1024} KiB")]
+    if source.kind == "form":
+        try:
+            schema = json.loads(source.content)
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except json.JSONDecodeError as error:
+            return [Problem(source.name, error.lineno, None, f"not valid JSON: {error.msg}")]
+        except jsonschema.SchemaError as error:
+            where = "/".join(str(p) for p in error.path) or "(root)"
+            return [Problem(source.name, None, None, f"not a valid JSON Schema at {where}: {error.message}")]
+        forms[Path(source.name).name] = schema
+        return []
+    try:
+        root = etree.fromstring(source.content, _SAFE_XML)
+    except etree.XMLSyntaxError as error:
+        return [Problem(source.name, error.lineno, None, f"XML is not well-formed: {error.msg}")]
+    doctype = root.getroottree().docinfo.doctype
+    if doctype:
+        return [Problem(source.name, 1, None, "a DOCTYPE (DTD or entities) is not allowed")]
+    xml[source.name] = root
+    return []
+
+
+def _from_validation(error: ValidationException, default_file: str | None) -> Problem:
+    message = str(error).split("\n", 1)[0]
+    return Problem(
+        getattr(error, "file_name", None) or default_file,
+        getattr(error, "line_number", None) or None,
+        getattr(error, "id", None) or None,
+        message,
+    )
+
+
+def _dmn_files(parser: SpiffBpmnParser, specs: list[Any]) -> set[str]:
+    decisions = {
+        getattr(ts, "decision_ref", None) or getattr(getattr(ts, "dmnEngine", None), "decision_table", None)
+        for s in specs for ts in s.task_specs.values()
+    }
+    return {p.filename for p in parser.dmn_parsers.values() if p.filename} if any(decisions) else set()
+
+
+def _check_specs(
+    specs: list[Any], forms: dict[str, Any], operators: Mapping[str, Iterable[str]],
+    lines: dict[str, dict[str, int]],
+) -> tuple[set[str], list[Problem]]:
+    used_forms: set[str] = set()
+    problems: list[Problem] = []
+    for spec in specs:
+        file_lines = lines.get(spec.file, {})
+        for ts in spec.task_specs.values():
+            def problem(message: str, ts: Any = ts) -> None:
+                problems.append(Problem(spec.file, file_lines.get(ts.bpmn_id), ts.bpmn_id, message))
+
+            if getattr(ts, "lane", None) and role_for_lane(ts.lane) is None:
+                problem(f"lane “{ts.lane}” is not a known role")
+            properties = getattr(ts, "extensions", {}).get("properties", {})
+            form = properties.get(FORM_PROPERTY) or properties.get(START_FORM_PROPERTY)
+            if isinstance(ts, UserTask) and not form:
+                problem(f"user task names no form ({FORM_PROPERTY})")
+            elif form and form not in forms:
+                problem(f"form {form} is not in the deployment")
+            elif form:
+                used_forms.add(form)
+            if isinstance(ts, ServiceTask):
+                if ts.operation_name not in operators:
+                    problem(f"service operator {ts.operation_name} is not a registered handler")
+                else:
+                    expected, given = set(operators[ts.operation_name]), set(ts.operation_params)
+                    if expected != given:
+                        problem(
+                            f"operator {ts.operation_name} takes parameters {sorted(expected)}, "
+                            f"the task gives {sorted(given)}"
+                        )
+                for name, param in ts.operation_params.items():
+                    if reason := lint(param["value"], script=False):
+                        problem(f"parameter {name}: {reason}")
+            for label, source in _scripts(ts):
+                if reason := lint(source, script=True):
+                    problem(f"{label}: {reason}")
+            for label, source in _expressions(ts):
+                if reason := lint(source, script=False):
+                    problem(f"{label}: {reason}")
+    return used_forms, problems
+
+
+def _scripts(ts: Any) -> list[tuple[str, str]]:
+    found = []
+    if isinstance(ts, ScriptTask) and ts.script:
+        found.append(("script", ts.script))
+    for attribute in ("prescript", "postscript"):
+        if getattr(ts, attribute, None):
+            found.append((attribute, getattr(ts, attribute)))
+    return found
+
+
+def _expressions(ts: Any) -> list[tuple[str, str]]:
+    found = [("condition", cond) for cond, _ in getattr(ts, "cond_task_specs", []) if cond]
+    definition = getattr(ts, "event_definition", None)
+    if isinstance(definition, TimerEventDefinition):
+        found.append(("timer", definition.expression))
+    candidate = getattr(ts, "extensions", {}).get("properties", {}).get("candidateGroup")
+    if candidate:
+        found.append(("candidateGroup", candidate))
+    return found

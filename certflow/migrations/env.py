@@ -1,0 +1,10 @@
+"""Alembic environment: runs against the engine certflow hands over (see certflow.engine.db)."""
+
+from alembic import context
+
+from certflow.engine.models import Base
+
+engine = context.config.attributes["engine"]
+with engine.begin() as connection:
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    context.run_migrations()

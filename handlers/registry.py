@@ -1,0 +1,64 @@
+"""The operators service tasks may call and the helpers scripts may use.
+
+Each entry adapts a plain handler function to the runtime: it picks the parameters the diagram
+passes and the facts the runtime supplies (today's date, the jurisdiction). Adding a handler is
+adding a line here; docs/processes.md lists them for analysts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from certflow.engine.services import Handlers, Operator, ServiceContext
+from handlers import assessment, certificate, fees, identity, materials, notifications
+
+
+def _identity_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+    return identity.check(params["id_number"], jurisdiction_prefix=ctx.jurisdiction_prefix, today=ctx.today)
+
+
+def _materials_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+    return materials.check(params["channel"], params["parts"], bool(params["minor"]), params["materials"])
+
+
+def _notify(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+    return notifications.compose(params["template"], data, signature=ctx.signature)
+
+
+def _certificate_number(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+    return {"number": certificate.number(params["id_number"], int(params["category_code"]), int(params["grade"]))}
+
+
+def _fees(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+    return fees.charges(params["kind"], params["delivery"])
+
+
+OPERATORS: dict[str, Operator] = {
+    op.name: op
+    for op in (
+        Operator("identity_check", ("id_number",), _identity_check),
+        Operator("materials_check", ("channel", "parts", "minor", "materials"), _materials_check),
+        Operator("notify", ("template",), _notify, sends_notification=True),
+        Operator("certificate_number", ("id_number", "category_code", "grade"), _certificate_number),
+        Operator("fees", ("kind", "delivery"), _fees),
+    )
+}
+
+
+def script_helpers(ctx: ServiceContext) -> dict[str, Callable[..., Any]]:
+    """Functions visible to scripts, conditions and timer expressions."""
+
+    def working_days_deadline(start: str, n: int) -> str:
+        return ctx.calendar.deadline(date.fromisoformat(str(start)[:10]), int(n)).isoformat()
+
+    return {
+        "today": ctx.today.isoformat,
+        "working_days_deadline": working_days_deadline,
+        "assessment_sites": assessment.sites,
+        "combine_assessments": assessment.combine,
+    }
+
+
+HANDLERS = Handlers(operators=OPERATORS, helpers=script_helpers)

@@ -1,0 +1,66 @@
+"""Shared fixtures: a migrated database (SQLite, and PostgreSQL when one is given), a fixed clock,
+and a runtime with the project's processes deployed."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from certflow.engine.clock import FixedClock
+from certflow.engine.db import make_engine, make_sessions, upgrade
+from certflow.engine.runtime import Runtime, Settings
+from certflow.engine.specs import read_paths
+from handlers.registry import HANDLERS
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("CERTFLOW_TEST_POSTGRES_URL")
+NO_POSTGRES = "PostgreSQL tests need CERTFLOW_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1/test)"
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A throw-away database on the given server, dropped at the end of the session."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    name = f"certflow_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'certflow.db'}"
+    url = request.getfixturevalue("postgres_server_url")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime.fromisoformat("2026-09-01T09:00:00+08:00"))
+
+
+@pytest.fixture
+def runtime(database_url: str, clock: FixedClock) -> Iterator[Runtime]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    runtime = Runtime(make_sessions(engine), HANDLERS, Settings(), clock)
+    runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="tests")
+    yield runtime
+    engine.dispose()

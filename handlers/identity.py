@@ -22,6 +22,8 @@ from stdnum.exceptions import (
     ValidationError,
 )
 
+from certflow.engine.privacy import mask_id
+
 ADULT_AGE = 18
 
 REASON_EMPTY = "未填写身份证号码"
@@ -108,7 +110,4 @@ def check(id_number: str, *, jurisdiction_prefix: str | tuple[str, ...], today: 
 
 def mask(id_number: str) -> str:
     """``110105********002X``: the first 6 and last 4 characters; anything shorter than 11 fully masked."""
-    compact = ric.compact(id_number)
-    if len(compact) <= 10:
-        return "*" * len(compact)
-    return compact[:6] + "*" * (len(compact) - 10) + compact[-4:]
+    return mask_id(ric.compact(id_number))

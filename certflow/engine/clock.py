@@ -41,11 +41,12 @@ class FixedClock:
         return self._at
 
 
-_current: ContextVar[Clock] = ContextVar("certflow_clock", default=SystemClock())
+_SYSTEM = SystemClock()
+_current: ContextVar[Clock | None] = ContextVar("certflow_clock", default=None)
 
 
 def now() -> datetime:
-    return _current.get().now()
+    return (_current.get() or _SYSTEM).now()
 
 
 @contextmanager

@@ -226,33 +226,38 @@ class Runtime:
 
         One case per transaction, claimed with FOR UPDATE SKIP LOCKED so workers can share the work.
         """
-        moved: list[str] = []
         at = now or self.clock.now()
         clock = FixedClock(at)
+        moved: list[str] = []
         skipped: set[int] = set()
-        while True:
-            with self._transaction(clock) as session:
-                query = (
-                    select(Case).where(Case.status == "running", Case.next_due_at <= at, Case.id.not_in(skipped))
-                    .order_by(Case.next_due_at).limit(1).with_for_update(skip_locked=True)
-                )
-                case = session.scalars(query).first()
-                if case is None:
-                    return moved
-                step = _Step()
-                due: list[str] = []
+        while (number := self._fire_next_due(at, clock, skipped)) is not None:
+            moved.append(number)
+        return moved
 
-                def apply(workflow: BpmnWorkflow) -> None:
-                    due.extend(e.value for e in workflow.waiting_events() if _is_due(e, at))
-                    workflow.refresh_timers()
-                    workflow.do_engine_steps()
+    def _fire_next_due(self, at: datetime, clock: Clock, skipped: set[int]) -> str | None:
+        """Claim the case whose timer is due first and fire it; None when no case is due."""
+        with self._transaction(clock) as session:
+            query = (
+                select(Case).where(Case.status == "running", Case.next_due_at <= at, Case.id.not_in(skipped))
+                .order_by(Case.next_due_at).limit(1).with_for_update(skip_locked=True)
+            )
+            case = session.scalars(query).first()
+            if case is None:
+                return None
+            step = _Step()
+            due: list[str] = []
 
-                workflow = self._run(case, step, lambda: self._load(session, case), apply, clock=clock)
-                step.events.insert(0, ("timer_fired", None, None, {"due": due, "now": at.isoformat()}))
-                self._save(session, case, workflow, step, "system", completed_task_by={}, clock=clock)
-                if case.next_due_at is not None and case.next_due_at <= at:
-                    skipped.add(case.id)  # nothing more can fire now; don't loop on it
-                moved.append(case.number)
+            def apply(workflow: BpmnWorkflow) -> None:
+                due.extend(e.value for e in workflow.waiting_events() if _is_due(e, at))
+                workflow.refresh_timers()
+                workflow.do_engine_steps()
+
+            workflow = self._run(case, step, lambda: self._load(session, case), apply, clock=clock)
+            step.events.insert(0, ("timer_fired", None, None, {"due": due, "now": at.isoformat()}))
+            self._save(session, case, workflow, step, "system", completed_task_by={}, clock=clock)
+            if case.next_due_at is not None and case.next_due_at <= at:
+                skipped.add(case.id)  # nothing more can fire now; don't loop on it
+            return case.number
 
     def claim(self, task_id: str, *, actor: str) -> None:
         self._assign(task_id, actor, expect=None, kind="task_claimed")
@@ -270,10 +275,11 @@ class Runtime:
             if row.status != "open":
                 raise Conflict(f"task {task_id} is already {row.status}")
             if row.assignee != expect:
-                raise Conflict(f"task {task_id} is claimed by {row.assignee}" if row.assignee else f"task {task_id} is not claimed")
+                held = f"is claimed by {row.assignee}" if row.assignee else "is not claimed"
+                raise Conflict(f"task {task_id} {held}")
             row.assignee = assignee
-            actor = assignee or expect or "system"
-            self._append_events(session, case, [(kind, task_id, row.name, {"title": row.title})], actor, self.clock.now())
+            event = (kind, task_id, row.name, {"title": row.title})
+            self._append_events(session, case, [event], assignee or expect or "system", self.clock.now())
             case.updated_at = self.clock.now()
 
     # -- reading -----------------------------------------------------------------------------
@@ -299,7 +305,9 @@ class Runtime:
                 "ended_at": case.ended_at.isoformat() if case.ended_at else None,
                 "next_due_at": case.next_due_at.isoformat() if case.next_due_at else None,
                 "open_tasks": [task_dict(t) for t in open_tasks],
-                "waiting": [{"event": e.event_type, "name": e.name, "value": e.value} for e in workflow.waiting_events()],
+                "waiting": [
+                    {"event": e.event_type, "name": e.name, "value": e.value} for e in workflow.waiting_events()
+                ],
                 "data": _public_data(_case_data(workflow)),
             }
 
@@ -461,7 +469,8 @@ class Runtime:
     ) -> list[Task]:
         """Bring the projection in line with the workflow's READY user tasks."""
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)}
-        existing = {t.id: t for t in session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open"))}
+        rows = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open"))
+        existing = {t.id: t for t in rows}
         for task_id, row in existing.items():
             if task_id not in ready:
                 row.status = "completed" if task_id in completed_task_by else "cancelled"
@@ -511,7 +520,10 @@ def _uuid(task_id: str) -> UUID:
 
 
 def _start_form(spec: Any) -> str | None:
-    return spec.start.outputs[0].extensions.get("properties", {}).get(START_FORM_PROPERTY) if spec.start.outputs else None
+    """The form a case's start data must satisfy, named on the start event."""
+    if not spec.start.outputs:
+        return None
+    return spec.start.outputs[0].extensions.get("properties", {}).get(START_FORM_PROPERTY)
 
 
 def _case_data(workflow: BpmnWorkflow) -> dict[str, Any]:

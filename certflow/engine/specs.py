@@ -215,39 +215,42 @@ def _check_specs(
     for spec in specs:
         file_lines = lines.get(spec.file, {})
         for ts in spec.task_specs.values():
-            def problem(message: str, ts: Any = ts) -> None:
-                problems.append(Problem(spec.file, file_lines.get(ts.bpmn_id), ts.bpmn_id, message))
-
-            if getattr(ts, "lane", None) and role_for_lane(ts.lane) is None:
-                problem(f"lane “{ts.lane}” is not a known role")
-            properties = getattr(ts, "extensions", {}).get("properties", {})
-            form = properties.get(FORM_PROPERTY) or properties.get(START_FORM_PROPERTY)
-            if isinstance(ts, UserTask) and not form:
-                problem(f"user task names no form ({FORM_PROPERTY})")
-            elif form and form not in forms:
-                problem(f"form {form} is not in the deployment")
-            elif form:
+            form, messages = _check_task(ts, forms, operators)
+            if form:
                 used_forms.add(form)
-            if isinstance(ts, ServiceTask):
-                if ts.operation_name not in operators:
-                    problem(f"service operator {ts.operation_name} is not a registered handler")
-                else:
-                    expected, given = set(operators[ts.operation_name]), set(ts.operation_params)
-                    if expected != given:
-                        problem(
-                            f"operator {ts.operation_name} takes parameters {sorted(expected)}, "
-                            f"the task gives {sorted(given)}"
-                        )
-                for name, param in ts.operation_params.items():
-                    if reason := lint(param["value"], script=False):
-                        problem(f"parameter {name}: {reason}")
-            for label, source in _scripts(ts):
-                if reason := lint(source, script=True):
-                    problem(f"{label}: {reason}")
-            for label, source in _expressions(ts):
-                if reason := lint(source, script=False):
-                    problem(f"{label}: {reason}")
+            problems.extend(Problem(spec.file, file_lines.get(ts.bpmn_id), ts.bpmn_id, m) for m in messages)
     return used_forms, problems
+
+
+def _check_task(ts: Any, forms: dict[str, Any], operators: Mapping[str, Iterable[str]]) -> tuple[str | None, list[str]]:
+    """The form a task uses (if it exists) and what is wrong with the task."""
+    messages: list[str] = []
+    if getattr(ts, "lane", None) and role_for_lane(ts.lane) is None:
+        messages.append(f"lane “{ts.lane}” is not a known role")
+    properties = getattr(ts, "extensions", {}).get("properties", {})
+    form = properties.get(FORM_PROPERTY) or properties.get(START_FORM_PROPERTY)
+    if isinstance(ts, UserTask) and not form:
+        messages.append(f"user task names no form ({FORM_PROPERTY})")
+    elif form and form not in forms:
+        messages.append(f"form {form} is not in the deployment")
+        form = None
+    if isinstance(ts, ServiceTask):
+        if ts.operation_name not in operators:
+            messages.append(f"service operator {ts.operation_name} is not a registered handler")
+        elif (expected := set(operators[ts.operation_name])) != (given := set(ts.operation_params)):
+            messages.append(
+                f"operator {ts.operation_name} takes parameters {sorted(expected)}, the task gives {sorted(given)}"
+            )
+        for name, param in ts.operation_params.items():
+            if reason := lint(param["value"], script=False):
+                messages.append(f"parameter {name}: {reason}")
+    for label, source in _scripts(ts):
+        if reason := lint(source, script=True):
+            messages.append(f"{label}: {reason}")
+    for label, source in _expressions(ts):
+        if reason := lint(source, script=False):
+            messages.append(f"{label}: {reason}")
+    return form, messages
 
 
 def _scripts(ts: Any) -> list[tuple[str, str]]:

@@ -1,0 +1,34 @@
+# The two commands of the README: `make run` and `make test`. Both work on a fresh machine.
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: install db run test lint clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+## db: create or upgrade the database and deploy processes/ and forms/
+db: install
+	$(BIN)/certflow init-db
+	$(BIN)/certflow deploy processes forms --author make --note "make db"
+
+## run: the app on http://127.0.0.1:5000 (SQLite in instance/ unless DATABASE_URL is set)
+run: db
+	$(BIN)/python server.py
+
+## test: lint and the whole test suite (PostgreSQL tests run when CERTFLOW_TEST_POSTGRES_URL is set)
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -225,7 +225,7 @@ def _check_specs(
 def _check_task(ts: Any, forms: dict[str, Any], operators: Mapping[str, Iterable[str]]) -> tuple[str | None, list[str]]:
     """The form a task uses (if it exists) and what is wrong with the task."""
     messages: list[str] = []
-    if getattr(ts, "lane", None) and role_for_lane(ts.lane) is None:
+    if getattr(ts, "lane", None) and ts.bpmn_id and role_for_lane(ts.lane) is None:
         messages.append(f"lane “{ts.lane}” is not a known role")
     properties = getattr(ts, "extensions", {}).get("properties", {})
     form = properties.get(FORM_PROPERTY) or properties.get(START_FORM_PROPERTY)
@@ -264,7 +264,9 @@ def _scripts(ts: Any) -> list[tuple[str, str]]:
 
 
 def _expressions(ts: Any) -> list[tuple[str, str]]:
-    found = [("condition", cond) for cond, _ in getattr(ts, "cond_task_specs", []) if cond]
+    # SpiffWorkflow wraps each condition's source in a _BpmnCondition whose first arg is the text.
+    conditions = [getattr(cond, "args", [cond])[0] for cond, _ in getattr(ts, "cond_task_specs", []) if cond]
+    found = [("condition", c) for c in conditions if isinstance(c, str)]
     definition = getattr(ts, "event_definition", None)
     if isinstance(definition, TimerEventDefinition):
         found.append(("timer", definition.expression))

@@ -67,7 +67,8 @@ def _print_json(value: Any) -> None:
                   "(default: SQLite in instance/certflow.db).")
 @click.pass_context
 def main(ctx: click.Context) -> None:
-    ctx.ensure_object(dict)
+    if not isinstance(ctx.obj, Runtime):  # ensure_object would replace a runtime given by the caller
+        ctx.ensure_object(dict)
 
 
 @main.command("init-db", help="Create or upgrade the database schema.")

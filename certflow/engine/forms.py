@@ -6,6 +6,7 @@ it beside the input and the API can return one entry per field.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,17 @@ def _leaves(errors: list[ValidationError]) -> list[ValidationError]:
     return found
 
 
+def _unexpected(error: ValidationError) -> list[str]:
+    """The names ``additionalProperties`` refused (jsonschema's own message is English)."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    known = schema.get("properties", {})
+    patterns = schema.get("patternProperties", {})
+    return [
+        str(name) for name in error.instance
+        if name not in known and not any(re.search(p, str(name)) for p in patterns)
+    ]
+
+
 def _field_error(error: ValidationError) -> FieldError:
     path = [str(p) for p in error.absolute_path]
     kind = error.validator
@@ -53,7 +65,7 @@ def _field_error(error: ValidationError) -> FieldError:
         path.append(missing)
         return FieldError(".".join(path), "必填")
     if kind == "additionalProperties":
-        return FieldError(".".join(path), f"表单中没有这些字段：{error.message.split('(')[-1].rstrip(')')}")
+        return FieldError(".".join(path), f"表单中没有这些字段：{'、'.join(_unexpected(error))}")
     messages = {
         "type": lambda: f"应为{_TYPES.get(str(error.validator_value), error.validator_value)}",
         "enum": lambda: "不是可选的值",

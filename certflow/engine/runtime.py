@@ -238,7 +238,7 @@ class Runtime:
         """Claim the case whose timer is due first and fire it; None when no case is due."""
         with self._transaction(clock) as session:
             query = (
-                select(Case).where(Case.status == "running", Case.next_due_at <= at, Case.id.not_in(skipped))
+                select(Case).where(Case.status == "running", Case.next_due_at < at, Case.id.not_in(skipped))
                 .order_by(Case.next_due_at).limit(1).with_for_update(skip_locked=True)
             )
             case = session.scalars(query).first()
@@ -255,7 +255,7 @@ class Runtime:
             workflow = self._run(case, step, lambda: self._load(session, case), apply, clock=clock)
             step.events.insert(0, ("timer_fired", None, None, {"due": due, "now": at.isoformat()}))
             self._save(session, case, workflow, step, "system", completed_task_by={}, clock=clock)
-            if case.next_due_at is not None and case.next_due_at <= at:
+            if case.next_due_at is not None and case.next_due_at < at:
                 skipped.add(case.id)  # nothing more can fire now; don't loop on it
             return case.number
 
@@ -530,7 +530,7 @@ def _case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     """The case's current data: the end data once finished, else the most recent live task's."""
     if workflow.completed:
         return workflow.data or (workflow.last_task.data if workflow.last_task else {})
-    live = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    live = [t for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING) if t.task_spec.bpmn_id]
     if live:
         return max(live, key=lambda t: t.last_state_change).data
     return workflow.last_task.data if workflow.last_task else {}
@@ -554,8 +554,9 @@ def _timer_due(value: Any) -> datetime | None:
 
 
 def _is_due(event: Any, at: datetime) -> bool:
+    # SpiffWorkflow fires a timer once its moment has passed, not at the moment itself.
     due = _timer_due(event.value)
-    return due is not None and due <= at
+    return due is not None and due < at
 
 
 _TIMERS = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}

@@ -1,0 +1,299 @@
+"""Deploying processes: versions, and every refusal naming the file, line and element at fault."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from enginekit import BROKEN, CONTENT, open_task, start
+
+from certflow.engine import specs
+from certflow.engine.errors import DeploymentError, NotFound, ValidationFailed
+from certflow.engine.runtime import DeployedVersion, Runtime
+from certflow.engine.specs import SourceFile, read_paths
+
+SMOKE = "content/smoke.bpmn"
+APPROVE_FORM = "content/smoke_approve.json"
+
+
+def smoke_files(**changed: bytes) -> list[SourceFile]:
+    """The smoke deployment, with some files' content replaced (keyed by file name)."""
+    files = read_paths([CONTENT])
+    names = {Path(f.name).name for f in files}
+    assert set(changed) <= names, f"no such files: {set(changed) - names}"
+    return [SourceFile(f.name, changed.get(Path(f.name).name, f.content)) for f in files]
+
+
+def smoke_text() -> str:
+    return (CONTENT / "smoke.bpmn").read_text(encoding="utf-8")
+
+
+def line_of(text: str, marker: str) -> int:
+    assert text.count(marker) == 1, marker
+    return text[: text.index(marker)].count("\n") + 1
+
+
+def copy_content(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT, target)
+    return target
+
+
+def refused(runtime: Runtime, files: list[SourceFile]) -> list[specs.Problem]:
+    with pytest.raises(DeploymentError) as caught:
+        runtime.deploy(files, author="analyst")
+    assert caught.value.problems
+    return caught.value.problems
+
+
+def assert_nothing_deployed(runtime: Runtime) -> None:
+    with pytest.raises(NotFound, match="no process smoke is deployed"):
+        start(runtime)
+
+
+# -- versions ------------------------------------------------------------------------------------
+
+
+def test_first_deploy_makes_version_1(fresh_rt: Runtime) -> None:
+    assert fresh_rt.deploy(read_paths([CONTENT]), author="analyst") == [DeployedVersion("smoke", 1, True)]
+    number = start(fresh_rt)
+    assert fresh_rt.case(number)["version"] == 1
+    assert fresh_rt.case(number)["process"] == "smoke"
+
+
+def test_redeploying_identical_content_makes_no_new_version(rt: Runtime) -> None:
+    assert rt.deploy(read_paths([CONTENT]), author="analyst") == [DeployedVersion("smoke", 1, False)]
+    assert rt.deploy(read_paths([CONTENT]), author="someone else", note="again") == [
+        DeployedVersion("smoke", 1, False)
+    ]
+    assert rt.case(start(rt))["version"] == 1
+
+
+def test_changed_bpmn_makes_v2_and_running_cases_stay_on_v1(rt: Runtime, tmp_path: Path) -> None:
+    old_case = start(rt, "张三")
+    changed = copy_content(tmp_path)
+    bpmn = changed / "smoke.bpmn"
+    bpmn.write_text(smoke_text().replace('name="审批"', 'name="复核"'), encoding="utf-8")
+
+    assert rt.deploy(read_paths([changed]), author="analyst") == [DeployedVersion("smoke", 2, True)]
+    new_case = start(rt, "李四")
+
+    assert rt.case(old_case)["version"] == 1
+    assert rt.case(new_case)["version"] == 2
+    assert open_task(rt, old_case)["title"] == "审批"
+    assert open_task(rt, new_case)["title"] == "复核"
+
+    # The old case goes on with its own version.
+    rt.complete_task(open_task(rt, old_case)["id"], {"approved": True}, actor="clerk")
+    rt.send_message(old_case, "poke", {}, actor="clerk")
+    view = rt.case(old_case)
+    assert (view["status"], view["version"]) == ("completed", 1)
+    # Deploying v2 again changes nothing.
+    assert rt.deploy(read_paths([changed]), author="analyst") == [DeployedVersion("smoke", 2, False)]
+
+
+def test_a_changed_form_makes_a_new_version_used_by_new_cases_only(rt: Runtime, tmp_path: Path) -> None:
+    old_case = start(rt)
+    changed = copy_content(tmp_path)
+    form = changed / "smoke_approve.json"
+    form.write_text(form.read_text(encoding="utf-8").replace('"maxLength": 20', '"maxLength": 5'), encoding="utf-8")
+
+    assert rt.deploy(read_paths([changed]), author="analyst") == [DeployedVersion("smoke", 2, True)]
+    new_case = start(rt)
+    note = {"approved": True, "note": "材料齐全，同意"}  # 7 characters
+    with pytest.raises(ValidationFailed) as caught:
+        rt.complete_task(open_task(rt, new_case)["id"], note, actor="clerk")
+    assert [(e.field, e.message) for e in caught.value.errors] == [("note", "最多5个字")]
+    rt.complete_task(open_task(rt, old_case)["id"], note, actor="clerk")  # v1 still allows 20
+
+
+# -- refusals ------------------------------------------------------------------------------------
+
+# (file changed, text replaced, replacement, element named, line of this text, words in the message)
+REFUSALS = {
+    "XML not well-formed": (
+        "smoke.bpmn", "</bpmn:userTask>", "</bpmn:usertask>", None, "</bpmn:usertask>", ["not well-formed"],
+    ),
+    "BPMN schema error": (
+        "smoke.bpmn", '<bpmn:userTask id="approve" name="审批">',
+        '<bpmn:userTask id="approve" name="审批" assignee="王">', None, '<bpmn:userTask id="approve"',
+        ["assignee", "not allowed"],
+    ),
+    "user task names a missing form": (
+        "smoke.bpmn", 'value="smoke_approve.json"', 'value="smoke_review.json"', "approve",
+        '<bpmn:userTask id="approve"', ["smoke_review.json", "not in the deployment"],
+    ),
+    "unknown service operator": (
+        "smoke.bpmn", 'serviceTaskOperator id="echo"', 'serviceTaskOperator id="send_sms"', "remind",
+        '<bpmn:serviceTask id="remind"', ["send_sms", "not a registered handler"],
+    ),
+    "operator parameters do not match": (
+        "smoke.bpmn", 'parameter id="text"', 'parameter id="message"', "remind",
+        '<bpmn:serviceTask id="remind"', ["['text']", "['message']"],
+    ),
+    "script imports os": (
+        "smoke.bpmn", "<bpmn:script>greeting", "<bpmn:script>import os\ngreeting", "greet",
+        '<bpmn:scriptTask id="greet"', ["import is not allowed"],
+    ),
+    "script reaches __subclasses__": (
+        "smoke.bpmn", "<bpmn:script>greeting", "<bpmn:script>classes = ().__class__.__subclasses__()\ngreeting",
+        "greet", '<bpmn:scriptTask id="greet"', ["__subclasses__"],
+    ),
+    "post-script imports os": (
+        "smoke.bpmn",
+        '<spiffworkflow:property name="dueInWorkingDays" value="2"/>\n        </spiffworkflow:properties>',
+        '<spiffworkflow:property name="dueInWorkingDays" value="2"/>\n        </spiffworkflow:properties>\n'
+        '        <spiffworkflow:postScript>import os</spiffworkflow:postScript>',
+        "approve", '<bpmn:userTask id="approve"', ["postscript", "import is not allowed"],
+    ),
+    "timer expression does not compile": (
+        "smoke.bpmn", "<bpmn:timeDate>deadline</bpmn:timeDate>", "<bpmn:timeDate>deadline +</bpmn:timeDate>",
+        "late", '<bpmn:boundaryEvent id="late"', ["timer", "SyntaxError"],
+    ),
+    "service parameter does not compile": (
+        "smoke.bpmn", 'type="str" value="greeting"', 'type="str" value="greeting["', "remind",
+        '<bpmn:serviceTask id="remind"', ["parameter text"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS.values(), ids=list(REFUSALS))
+def test_broken_bpmn_is_refused_naming_file_line_and_element(fresh_rt: Runtime, case: tuple) -> None:
+    name, old, new, element, marker, words = case
+    text = smoke_text()
+    assert text.count(old) == 1, old
+    broken = text.replace(old, new)
+
+    [problem] = refused(fresh_rt, smoke_files(**{name: broken.encode()}))
+
+    assert problem.file == SMOKE
+    assert problem.line == line_of(broken, marker)
+    assert problem.element == element
+    for word in words:
+        assert word in problem.message
+    assert_nothing_deployed(fresh_rt)
+
+
+def test_unknown_lane_is_refused_for_every_element_in_it(fresh_rt: Runtime) -> None:
+    broken = smoke_text().replace('name="残联综合窗口"', 'name="路人甲"')
+    problems = refused(fresh_rt, smoke_files(**{"smoke.bpmn": broken.encode()}))
+
+    in_lane = ["start", "greet", "approve", "wait_poke", "remind", "late", "late_end", "done"]
+    assert sorted(p.element for p in problems) == sorted(in_lane)
+    for problem in problems:
+        assert problem.file == SMOKE
+        assert problem.line == line_of(broken, f'id="{problem.element}"')
+        assert "“路人甲” is not a known role" in problem.message
+    assert_nothing_deployed(fresh_rt)
+
+
+def test_invalid_json_schema_form_is_refused(fresh_rt: Runtime) -> None:
+    form = b'{"type": "object", "properties": {"approved": {"type": "yes-or-no"}}}'
+    [problem] = refused(fresh_rt, smoke_files(**{"smoke_approve.json": form}))
+    assert problem.file == APPROVE_FORM
+    assert "not a valid JSON Schema" in problem.message
+    assert "properties/approved/type" in problem.message
+    assert_nothing_deployed(fresh_rt)
+
+
+def test_form_that_is_not_json_is_refused_with_its_line(fresh_rt: Runtime) -> None:
+    form = b'{"type": "object",\n "required": ["approved"],\n}'
+    [problem] = refused(fresh_rt, smoke_files(**{"smoke_approve.json": form}))
+    assert (problem.file, problem.line) == (APPROVE_FORM, 3)
+    assert "not valid JSON" in problem.message
+    assert_nothing_deployed(fresh_rt)
+
+
+def test_condition_that_does_not_compile_refuses_the_whole_deployment(fresh_rt: Runtime) -> None:
+    source = BROKEN / "bad_condition.bpmn"
+    problems = refused(fresh_rt, read_paths([CONTENT, source]))
+    assert problems == [specs.Problem(
+        "broken/bad_condition.bpmn", line_of(source.read_text(encoding="utf-8"), '<bpmn:exclusiveGateway id="decide"'),
+        "decide", problems[0].message,
+    )]
+    assert "condition" in problems[0].message
+    assert "SyntaxError" in problems[0].message
+    # smoke.bpmn was fine, yet nothing of the deployment was kept.
+    assert_nothing_deployed(fresh_rt)
+
+    # The same gateway with a condition that compiles is accepted.
+    fixed = SourceFile("broken/bad_condition.bpmn", source.read_bytes().replace(b"approved ==", b"approved"))
+    assert fresh_rt.deploy([fixed], author="analyst") == [DeployedVersion("bad_condition", 1, True)]
+
+
+def test_not_well_formed_file_on_disk_gives_its_line(fresh_rt: Runtime) -> None:
+    [problem] = refused(fresh_rt, read_paths([BROKEN / "not_well_formed.bpmn"]))
+    assert (problem.file, problem.line, problem.element) == ("broken/not_well_formed.bpmn", 10, None)
+    assert "not well-formed" in problem.message
+
+
+def test_refused_redeploy_keeps_the_deployed_version(rt: Runtime) -> None:
+    broken = smoke_text().replace('serviceTaskOperator id="echo"', 'serviceTaskOperator id="send_sms"')
+    refused(rt, smoke_files(**{"smoke.bpmn": broken.encode()}))
+    assert rt.case(start(rt))["version"] == 1
+    assert rt.deploy(read_paths([CONTENT]), author="analyst") == [DeployedVersion("smoke", 1, False)]
+
+
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+@pytest.mark.parametrize(("doctype", "entity"), [
+    ('<!DOCTYPE definitions [<!ENTITY secret SYSTEM "{uri}">]>', "secret"),
+    ('<!DOCTYPE definitions [<!ENTITY % remote SYSTEM "{uri}"> %remote;]>', "leaked"),
+    ('<!DOCTYPE definitions SYSTEM "{uri}">', "leaked"),
+], ids=["external entity", "external parameter entity", "external DTD"])
+def test_doctype_with_external_entity_is_refused(
+    fresh_rt: Runtime, tmp_path: Path, doctype: str, entity: str,
+) -> None:
+    secret = tmp_path / "secret.txt"  # read as text it is the secret; read as a DTD it declares one
+    secret.write_text('<!ENTITY leaked "TOP-SECRET-42">', encoding="utf-8")
+    text = smoke_text()
+    assert text.startswith(XML_DECLARATION)
+    body = text[len(XML_DECLARATION):].replace('greeting = "你好，"', f'greeting = "&{entity};"')
+    evil = XML_DECLARATION + doctype.format(uri=secret.as_uri()) + "\n" + body
+
+    problems = refused(fresh_rt, smoke_files(**{"smoke.bpmn": evil.encode()}))
+
+    assert [p.file for p in problems] == [SMOKE]
+    assert "DOCTYPE" in problems[0].message
+    assert "TOP-SECRET-42" not in "\n".join(map(str, problems))
+    assert_nothing_deployed(fresh_rt)
+
+
+def test_entity_expansion_bomb_is_refused_quickly(fresh_rt: Runtime) -> None:
+    entities = '<!ENTITY a0 "lol">' + "".join(
+        f'<!ENTITY a{i} "{("&a" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
+    )
+    text = smoke_text()
+    body = text[len(XML_DECLARATION):].replace('greeting = "你好，"', 'greeting = "&a9;"')
+    bomb = XML_DECLARATION + f"<!DOCTYPE definitions [{entities}]>\n" + body
+
+    began = time.monotonic()
+    [problem] = refused(fresh_rt, smoke_files(**{"smoke.bpmn": bomb.encode()}))
+    assert time.monotonic() - began < 2
+    assert problem.file == SMOKE
+    assert "DOCTYPE" in problem.message or "entity" in problem.message
+    assert_nothing_deployed(fresh_rt)
+
+
+def test_file_over_the_size_limit_is_refused(fresh_rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    size = len((CONTENT / "smoke.bpmn").read_bytes())
+    assert size > 2048
+    monkeypatch.setattr(specs, "MAX_FILE_BYTES", 2048)
+
+    [problem] = refused(fresh_rt, read_paths([CONTENT]))  # the two forms are under 2 KiB
+
+    assert (problem.file, problem.element) == (SMOKE, None)
+    assert "larger than 2 KiB" in problem.message
+    assert_nothing_deployed(fresh_rt)
+
+    monkeypatch.setattr(specs, "MAX_FILE_BYTES", size)  # exactly at the limit is allowed
+    assert fresh_rt.deploy(read_paths([CONTENT]), author="analyst") == [DeployedVersion("smoke", 1, True)]
+
+
+def test_file_of_unknown_kind_is_refused(fresh_rt: Runtime) -> None:
+    [problem] = refused(fresh_rt, [*read_paths([CONTENT]), SourceFile("content/notes.txt", b"hello")])
+    assert problem.file == "content/notes.txt"
+    assert_nothing_deployed(fresh_rt)

@@ -198,7 +198,7 @@ def show(ctx: click.Context, case: str, as_json: bool) -> None:
         return
     click.echo(f"{view['number']}  {view['process']} v{view['version']}  {view['status']}"
                + (f" ({view['outcome']})" if view["outcome"] else ""))
-    click.echo(f"applicant: {view['applicant_name']} {view['id_masked']}")
+    click.echo("applicant: " + " ".join(v for v in (view["applicant_name"], view["id_masked"]) if v))
     if view["current_step"]:
         click.echo(f"now: {view['current_step']}")
     for task in view["open_tasks"]:

@@ -169,14 +169,7 @@ class Runtime:
     def complete_task(self, task_id: str, data: dict[str, Any], *, actor: str) -> str:
         """Submit a user task's form; returns the case number. Conflict if someone got there first."""
         with self._transaction() as session:
-            row = session.get(Task, task_id)
-            if row is None:
-                raise NotFound(f"task {task_id} does not exist")
-            case = self._lock_case(session, row.case_id)
-            session.refresh(row)
-            if row.status != "open":
-                who = f" by {row.completed_by}" if row.completed_by else ""
-                raise Conflict(f"task {task_id} ({row.title}) is already {row.status}{who}")
+            row, case = self._open_task(session, task_id)
             if row.assignee and row.assignee != actor:
                 raise Conflict(f"task {task_id} ({row.title}) is claimed by {row.assignee}")
             spec, subprocesses, version_forms = self._specs(session, case.process_version_id)
@@ -267,13 +260,7 @@ class Runtime:
 
     def _assign(self, task_id: str, assignee: str | None, *, expect: str | None, kind: str) -> None:
         with self._transaction() as session:
-            row = session.get(Task, task_id)
-            if row is None:
-                raise NotFound(f"task {task_id} does not exist")
-            case = self._lock_case(session, row.case_id)
-            session.refresh(row)
-            if row.status != "open":
-                raise Conflict(f"task {task_id} is already {row.status}")
+            row, case = self._open_task(session, task_id)
             if row.assignee != expect:
                 held = f"is claimed by {row.assignee}" if row.assignee else "is not claimed"
                 raise Conflict(f"task {task_id} {held}")
@@ -368,6 +355,18 @@ class Runtime:
         if case_id is None:
             raise NotFound(f"case {case_ref} does not exist")
         return case_id
+
+    def _open_task(self, session: Session, task_id: str) -> tuple[Task, Case]:
+        """The task's projection row, read again once its case is locked; Conflict unless still open."""
+        row = session.get(Task, task_id)
+        if row is None:
+            raise NotFound(f"task {task_id} does not exist")
+        case = self._lock_case(session, row.case_id)
+        session.refresh(row)
+        if row.status != "open":
+            who = f" by {row.completed_by}" if row.completed_by else ""
+            raise Conflict(f"task {task_id} ({row.title}) is already {row.status}{who}")
+        return row, case
 
     def _lock_case(self, session: Session, case_id: int) -> Case:
         case = session.scalars(select(Case).where(Case.id == case_id).with_for_update()).one()

@@ -1,0 +1,227 @@
+"""The ``certflow`` command on the test runtime (passed as the click context object)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from enginekit import BROKEN, CONTENT, DEADLINE, deploy_smoke, open_task, start
+
+from certflow.cli import main
+from certflow.engine.runtime import Runtime
+
+
+@pytest.fixture(autouse=True)
+def no_other_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The commands must use the runtime they are given, never DATABASE_URL's database."""
+    elsewhere = tmp_path / "elsewhere" / "certflow.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{elsewhere}")
+    yield
+    assert not elsewhere.exists(), "a command opened DATABASE_URL instead of the runtime it was given"
+
+
+def cli(runtime: Runtime, *args: str) -> Result:
+    return CliRunner().invoke(main, list(args), obj=runtime)
+
+
+def error_lines(result: Result) -> list[str]:
+    assert "Traceback" not in result.output
+    return [line for line in result.stderr.splitlines() if line.lower().startswith("error")]
+
+
+def test_deploy_prints_versions(fresh_rt: Runtime) -> None:
+    result = cli(fresh_rt, "deploy", str(CONTENT), "--author", "analyst")
+    assert (result.exit_code, result.stdout) == (0, "smoke v1 (new version)\n")
+    result = cli(fresh_rt, "deploy", str(CONTENT))
+    assert (result.exit_code, result.stdout) == (0, "smoke v1 (unchanged)\n")
+    assert fresh_rt.case(start(fresh_rt))["version"] == 1
+
+
+def test_deploy_refused_lists_each_problem(fresh_rt: Runtime) -> None:
+    result = cli(fresh_rt, "deploy", str(CONTENT), str(BROKEN / "bad_condition.bpmn"))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == "error: deployment refused, 1 problem(s):"
+    assert lines[1].startswith("  broken/bad_condition.bpmn:9 [decide]: condition: ")
+    assert len(lines) == 2
+    assert result.stdout == ""
+
+    result = cli(fresh_rt, "deploy", str(BROKEN / "not_well_formed.bpmn"))
+    assert result.exit_code == 1
+    assert "  broken/not_well_formed.bpmn:10: XML is not well-formed" in result.stderr
+    result = cli(fresh_rt, "start", "smoke", "--data", '{"applicant_name": "张三"}')
+    assert (result.exit_code, error_lines(result)) == (1, ["error: no process smoke is deployed"])
+
+
+def test_start_prints_the_case_number(rt: Runtime) -> None:
+    result = cli(rt, "start", "smoke", "--data", '{"applicant_name": "张三"}', "--user", "applicant")
+    assert (result.exit_code, result.stdout) == (0, "LS-2026-000001\n")
+    assert rt.case("LS-2026-000001")["applicant_name"] == "张三"
+
+
+def test_start_reads_data_from_a_file(rt: Runtime, tmp_path: Path) -> None:
+    data = tmp_path / "application.json"
+    data.write_text('{"applicant_name": "李四"}', encoding="utf-8")
+    result = cli(rt, "start", "smoke", "--data", f"@{data}")
+    assert (result.exit_code, result.stdout) == (0, "LS-2026-000001\n")
+    assert rt.case("LS-2026-000001")["applicant_name"] == "李四"
+
+
+@pytest.mark.parametrize(("data", "says"), [
+    ('{"applicant_name": ', "not valid JSON"),
+    ("{'applicant_name': '张三'}", "not valid JSON"),
+    ('["张三"]', "must be a JSON object"),
+], ids=["cut short", "single quotes", "not an object"])
+def test_bad_json_gives_one_clear_error(rt: Runtime, data: str, says: str) -> None:
+    result = cli(rt, "start", "smoke", "--data", data)
+    assert result.exit_code != 0
+    [line] = error_lines(result)
+    assert says in line
+    assert result.stdout == ""
+    assert rt.tasks() == []
+
+
+def test_start_with_invalid_data_prints_each_field(rt: Runtime) -> None:
+    result = cli(rt, "start", "smoke", "--data", '{"applicant_name": "", "phone": "1"}')
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: submitted data is not valid:",
+        "  (form): 表单中没有这些字段：phone",
+        "  applicant_name: 至少1个字",
+    ]
+
+
+def test_tasks_lists_the_inbox(rt: Runtime) -> None:
+    number = start(rt)
+    task = open_task(rt, number)
+
+    result = cli(rt, "tasks", "--json")
+    assert result.exit_code == 0
+    [listed] = json.loads(result.stdout)
+    assert listed == task
+    assert (listed["case"], listed["title"], listed["role"], listed["group"]) == (number, "审批", "window_clerk", "window")
+    assert datetime.fromisoformat(listed["due_at"]) == DEADLINE
+
+    result = cli(rt, "tasks", "--role", "window_clerk", "--group", "window")
+    assert result.stdout == f"{task['id']}  {number}  审批  [window_clerk/window]  due 2026-10-09\n"
+
+    result = cli(rt, "tasks", "--role", "hospital")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "no tasks\n")
+    assert json.loads(cli(rt, "tasks", "--role", "hospital", "--json").stdout) == []
+
+
+def test_complete_with_invalid_data_prints_each_field_error(rt: Runtime) -> None:
+    number = start(rt)
+    task_id = open_task(rt, number)["id"]
+
+    result = cli(rt, "complete", task_id, "--user", "王", "--data", json.dumps({"approved": "同意", "note": "长" * 21}))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: submitted data is not valid:",
+        "  approved: 应为是/否",
+        "  note: 最多20个字",
+    ]
+    assert open_task(rt, number)["status"] == "open"
+
+    result = cli(rt, "complete", task_id, "--user", "王", "--data", '{"approved": true}')
+    assert (result.exit_code, result.stdout) == (0, f"completed; case {number}\n")
+
+    result = cli(rt, "complete", task_id, "--user", "李", "--data", '{"approved": false}')
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"error: task {task_id} (审批) is already completed by 王"]
+
+
+def test_claim_and_unclaim(rt: Runtime) -> None:
+    task_id = open_task(rt, start(rt))["id"]
+    assert cli(rt, "claim", task_id, "--user", "王").stdout == "claimed by 王\n"
+    result = cli(rt, "complete", task_id, "--user", "李", "--data", '{"approved": true}')
+    assert (result.exit_code, error_lines(result)) == (1, [f"error: task {task_id} (审批) is claimed by 王"])
+    assert cli(rt, "unclaim", task_id, "--user", "王").stdout == "unclaimed\n"
+    assert cli(rt, "complete", task_id, "--user", "李", "--data", '{"approved": true}').exit_code == 0
+
+
+@pytest.mark.parametrize(("now", "says"), [
+    ("2026-10-12T09:00:00", "give a UTC offset"),
+    ("next monday", "Invalid isoformat string"),
+], ids=["no offset", "not a time"])
+def test_tick_now_needs_a_time_with_offset(rt: Runtime, now: str, says: str) -> None:
+    number = start(rt)
+    result = cli(rt, "tick", "--now", now)
+    assert result.exit_code != 0
+    [line] = error_lines(result)
+    assert "--now" in line
+    assert says in line
+    assert [e["kind"] for e in rt.history(number)] == ["case_started"]
+
+
+def test_tick_fires_due_timers(rt: Runtime) -> None:
+    number = start(rt)
+    assert cli(rt, "tick", "--now", "2026-10-09T23:00:00+08:00").stdout == "0 case(s) moved\n"
+    result = cli(rt, "tick", "--now", "2026-10-12T09:00:00+08:00")
+    assert (result.exit_code, result.stdout) == (0, f"1 case(s) moved: {number}\n")
+    assert cli(rt, "tick", "--now", "2026-10-12T09:00:00+08:00").stdout == "0 case(s) moved\n"
+
+
+def test_message_not_awaited_is_one_error_line(rt: Runtime) -> None:
+    number = start(rt)
+    result = cli(rt, "message", number, "poke", "--data", '{"x": 1}')
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"error: case {number} is not waiting for message poke"]
+
+
+def test_show_prints_the_case(rt: Runtime) -> None:
+    number = start(rt, "张三")
+    task = open_task(rt, number)
+
+    result = cli(rt, "show", number)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        f"{number}  smoke v1  running",
+        "applicant: 张三",
+        "now: 审批",
+        f"  task {task['id']}  审批  [window_clerk/window]",
+        "  waiting: 超时 2026-10-10T00:00:00+08:00",
+    ]
+
+    view = json.loads(cli(rt, "show", number, "--json").stdout)
+    assert (view["number"], view["status"], view["version"]) == (number, "running", 1)
+    assert view["data"]["greeting"] == "你好，张三"
+    assert view["messages"] == []
+
+    rt.complete_task(task["id"], {"approved": True}, actor="王")
+    rt.send_message(number, "poke", {}, actor="applicant")
+    assert cli(rt, "show", number).stdout.splitlines() == [f"{number}  smoke v1  completed", "applicant: 张三"]
+
+    result = cli(rt, "show", "LS-2026-999999")
+    assert (result.exit_code, error_lines(result)) == (1, ["error: case LS-2026-999999 does not exist"])
+
+
+def test_history_prints_the_events(rt: Runtime) -> None:
+    number = start(rt)
+    rt.complete_task(open_task(rt, number)["id"], {"approved": True}, actor="王")
+
+    result = cli(rt, "history", number)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    events = rt.history(number)
+    assert len(lines) == len(events) == 2
+    for line, event in zip(lines, events, strict=True):
+        assert line.split()[0] == str(event["seq"])
+        assert event["kind"] in line.split()
+        assert line.endswith(event["hash"][:12])
+    assert "approve" in lines[1].split()
+    assert "王" in lines[1].split()
+
+    assert json.loads(cli(rt, "history", number, "--json").stdout) == events
+
+
+def test_commands_use_the_given_runtime(fresh_rt: Runtime) -> None:
+    deploy_smoke(fresh_rt)
+    number = start(fresh_rt)
+    result = cli(fresh_rt, "show", number)
+    assert result.exit_code == 0
+    assert result.stdout.startswith(number)

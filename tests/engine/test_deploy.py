@@ -10,7 +10,7 @@ import pytest
 from enginekit import BROKEN, CONTENT, open_task, start
 
 from certflow.engine import specs
-from certflow.engine.errors import DeploymentError, NotFound, ValidationFailed
+from certflow.engine.errors import DeploymentError, NotFound, Problem, ValidationFailed
 from certflow.engine.runtime import DeployedVersion, Runtime
 from certflow.engine.specs import SourceFile, read_paths
 
@@ -41,7 +41,7 @@ def copy_content(tmp_path: Path) -> Path:
     return target
 
 
-def refused(runtime: Runtime, files: list[SourceFile]) -> list[specs.Problem]:
+def refused(runtime: Runtime, files: list[SourceFile]) -> list[Problem]:
     with pytest.raises(DeploymentError) as caught:
         runtime.deploy(files, author="analyst")
     assert caught.value.problems
@@ -208,13 +208,11 @@ def test_form_that_is_not_json_is_refused_with_its_line(fresh_rt: Runtime) -> No
 
 def test_condition_that_does_not_compile_refuses_the_whole_deployment(fresh_rt: Runtime) -> None:
     source = BROKEN / "bad_condition.bpmn"
-    problems = refused(fresh_rt, read_paths([CONTENT, source]))
-    assert problems == [specs.Problem(
-        "broken/bad_condition.bpmn", line_of(source.read_text(encoding="utf-8"), '<bpmn:exclusiveGateway id="decide"'),
-        "decide", problems[0].message,
-    )]
-    assert "condition" in problems[0].message
-    assert "SyntaxError" in problems[0].message
+    [problem] = refused(fresh_rt, read_paths([CONTENT, source]))
+    gateway_line = line_of(source.read_text(encoding="utf-8"), '<bpmn:exclusiveGateway id="decide"')
+    assert (problem.file, problem.line, problem.element) == ("broken/bad_condition.bpmn", gateway_line, "decide")
+    assert "condition" in problem.message
+    assert "SyntaxError" in problem.message
     # smoke.bpmn was fine, yet nothing of the deployment was kept.
     assert_nothing_deployed(fresh_rt)
 

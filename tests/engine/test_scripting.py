@@ -14,7 +14,7 @@ import pytest
 
 from certflow.engine.scripting import RestrictedEnvironment, ScriptError
 
-REFUSED = (SyntaxError, NameError, AttributeError, NotImplementedError, TypeError)
+REFUSED = (SyntaxError, NameError, AttributeError, NotImplementedError)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from certflow.config import Config
+from certflow.engine.attachments import FileStore
 from certflow.engine.clock import Clock
 from certflow.engine.db import make_engine, make_sessions
 from certflow.engine.runtime import Runtime
@@ -12,4 +13,5 @@ def build_runtime(config: Config | None = None, clock: Clock | None = None) -> R
     from handlers.registry import HANDLERS
 
     config = config or Config.from_env()
-    return Runtime(make_sessions(make_engine(config.database_url)), HANDLERS, config.settings, clock)
+    sessions = make_sessions(make_engine(config.database_url))
+    return Runtime(sessions, HANDLERS, config.settings, clock, FileStore(config.upload_dir))

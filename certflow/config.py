@@ -15,16 +15,27 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = f"sqlite:///{PROJECT_ROOT / 'instance' / 'certflow.db'}"
 
 
+DEMO_SECRET_KEY = "certflow-demo-secret-not-for-production"
+
+
 @dataclass(frozen=True)
 class Config:
     database_url: str
     settings: Settings
+    upload_dir: Path = PROJECT_ROOT / "instance" / "uploads"
+    groups_file: Path = PROJECT_ROOT / "groups.json"
+    secret_key: str = DEMO_SECRET_KEY
+    session_hours: int = 8
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
         env = dict(os.environ if env is None else env)
         return cls(
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE,
+            upload_dir=Path(env.get("CERTFLOW_UPLOAD_DIR") or PROJECT_ROOT / "instance" / "uploads"),
+            groups_file=Path(env.get("CERTFLOW_GROUPS") or PROJECT_ROOT / "groups.json"),
+            secret_key=env.get("CERTFLOW_SECRET_KEY") or DEMO_SECRET_KEY,
+            session_hours=int(env.get("CERTFLOW_SESSION_HOURS", "8")),
             settings=Settings(
                 jurisdiction_prefix=env.get("CERTFLOW_JURISDICTION", "360483"),
                 signature=env.get("CERTFLOW_SIGNATURE", "庐山市残联"),

@@ -32,7 +32,8 @@ _FORMAT_NAMES = {"date": "日期(YYYY-MM-DD)", "date-time": "日期时间", "ema
 def validate(schema: dict[str, Any], data: Any) -> list[FieldError]:
     validator = Draft202012Validator(schema, format_checker=_FORMATS)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(e.absolute_path), e.validator))
-    return [_field_error(error) for error in _leaves(errors)]
+    # Each branch of a oneOf of choices fails on its own: say "不是可选的值" once, not once per choice.
+    return list(dict.fromkeys(_field_error(error) for error in _leaves(errors)))
 
 
 def _leaves(errors: list[ValidationError]) -> list[ValidationError]:

@@ -120,6 +120,9 @@ class Task(Base):
     __table_args__ = (
         Index("ix_tasks_queue", "status", "role", "candidate_group", "due_at"),
         Index("ix_tasks_assignee", "assignee", "status"),
+        Index("ix_tasks_case_number", "case_number"),
+        Index("ix_tasks_applicant_name", "applicant_name"),
+        Index("ix_tasks_completed_by", "completed_by", "completed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
@@ -179,3 +182,72 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Attachment(Base):
+    """A file handed in for a case; the bytes live outside the web root, named by their checksum."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    material: Mapped[str] = mapped_column(String(40))  # a material code, e.g. photos
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(60))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime]
+
+
+class Draft(Base):
+    """Form input saved but not submitted: one per task and person, not part of the case's history."""
+
+    __tablename__ = "drafts"
+
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(100), primary_key=True)
+    data: Mapped[dict[str, Any]]
+    saved_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list[Any]]  # role keys, see certflow.engine.roles
+    groups: Mapped[list[Any]]  # group ids, e.g. hospital-anding, village-360483101001
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A bearer token for the REST API; only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class SecurityEvent(Base):
+    """Logins (kept for rate limiting) and refused accesses, for the administrators."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (Index("ix_security_events_login", "kind", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # login_ok, login_failed, access_denied
+    at: Mapped[datetime] = mapped_column(index=True)
+    username: Mapped[str | None] = mapped_column(String(60))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(300))

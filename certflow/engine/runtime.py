@@ -23,16 +23,27 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from certflow.engine import determinism, forms, history, state
+from certflow.engine import attachments, determinism, forms, history, state
+from certflow.engine.attachments import FileStore, Upload
 from certflow.engine.calendar import CHINA_TZ, WorkingCalendar
 from certflow.engine.clock import Clock, FixedClock, SystemClock, use_clock
-from certflow.engine.errors import Conflict, InvalidState, NotFound, StepFailed, ValidationFailed
-from certflow.engine.models import Case, Deployment, DeploymentFile, Event, Notification, ProcessVersion, Task
+from certflow.engine.errors import Conflict, FieldError, InvalidState, NotFound, StepFailed, ValidationFailed
+from certflow.engine.models import (
+    Attachment,
+    Case,
+    Deployment,
+    DeploymentFile,
+    Draft,
+    Event,
+    Notification,
+    ProcessVersion,
+    Task,
+)
 from certflow.engine.privacy import mask_id
 from certflow.engine.roles import DEFAULT_GROUPS, role_for_lane
 from certflow.engine.scripting import RestrictedEnvironment, ScriptEngine
@@ -71,12 +82,13 @@ class _Step:
 class Runtime:
     def __init__(
         self, sessions: sessionmaker[Session], handlers: Handlers,
-        settings: Settings | None = None, clock: Clock | None = None,
+        settings: Settings | None = None, clock: Clock | None = None, files: FileStore | None = None,
     ) -> None:
         self.sessions = sessions
         self.handlers = handlers
         self.settings = settings or Settings()
         self.clock = clock or SystemClock()
+        self.files = files
         self._spec_cache: dict[int, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
 
     # -- deployments -------------------------------------------------------------------------
@@ -190,6 +202,7 @@ class Runtime:
             workflow = self._run(case, step, lambda: self._load(session, case), apply)
             step.events.insert(0, ("task_completed", task_id, row.name, {"title": row.title, "data": data}))
             self._save(session, case, workflow, step, actor, completed_task_by={task_id: actor})
+            session.execute(delete(Draft).where(Draft.task_id == task_id))
             return case.number
 
     def send_message(self, case_ref: str, name: str, payload: dict[str, Any], *, actor: str) -> str:
@@ -269,6 +282,77 @@ class Runtime:
             self._append_events(session, case, [event], assignee or expect or "system", self.clock.now())
             case.updated_at = self.clock.now()
 
+
+    def reassign(self, task_id: str, assignee: str | None, *, actor: str) -> None:
+        """Give a task to someone else (or back to its group), whoever holds it now."""
+        with self._transaction() as session:
+            row, case = self._open_task(session, task_id)
+            previous, row.assignee = row.assignee, assignee
+            event = ("task_reassigned", task_id, row.name, {"title": row.title, "from": previous, "to": assignee})
+            self._append_events(session, case, [event], actor, self.clock.now())
+            case.updated_at = self.clock.now()
+
+    # -- what people add to a case besides steps ---------------------------------------------
+
+    def save_draft(self, task_id: str, data: dict[str, Any], *, actor: str) -> None:
+        """Keep unfinished input for ``actor``; a draft is not validated and not in the history."""
+        with self.sessions.begin() as session:
+            row = session.get(Task, task_id)
+            if row is None or row.status != "open":
+                raise NotFound(f"task {task_id} is not open")
+            session.merge(Draft(task_id=task_id, actor=actor, data=data, saved_at=self.clock.now()))
+
+    def draft(self, task_id: str, *, actor: str) -> dict[str, Any] | None:
+        with self.sessions() as session:
+            row = session.get(Draft, (task_id, actor))
+            return row.data if row else None
+
+    def add_comment(self, case_ref: str, text: str, *, actor: str) -> None:
+        text = text.strip()
+        if not text:
+            raise ValidationFailed([FieldError("comment", "必填")])
+        if len(text) > 2000:
+            raise ValidationFailed([FieldError("comment", "最多2000个字")])
+        with self._transaction() as session:
+            case = self._lock_case(session, self._case_id(session, case_ref), running_only=False)
+            self._append_events(session, case, [("comment_added", None, None, {"text": text})], actor, self.clock.now())
+
+    def attach(self, case_ref: str, uploads: list[Upload], *, actor: str) -> None:
+        """Store files for a case and record each, with its checksum, in the case's history."""
+        if self.files is None:
+            raise InvalidState("no upload directory is configured")
+        types = attachments.check(uploads)
+        now = self.clock.now()
+        with self._transaction() as session:
+            case = self._lock_case(session, self._case_id(session, case_ref), running_only=False)
+            recorded = []
+            for upload, content_type in zip(uploads, types, strict=True):
+                digest = self.files.put(upload.content)
+                session.add(Attachment(
+                    case_id=case.id, material=upload.material, filename=upload.filename[:255],
+                    content_type=content_type, size=len(upload.content), sha256=digest,
+                    uploaded_by=actor, uploaded_at=now,
+                ))
+                recorded.append({"material": upload.material, "filename": upload.filename, "sha256": digest})
+            self._append_events(session, case, [("files_attached", None, None, {"files": recorded})], actor, now)
+
+    def attachments(self, case_ref: str) -> list[dict[str, Any]]:
+        with self.sessions() as session:
+            case_id = self._case_id(session, case_ref)
+            rows = session.scalars(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id))
+            return [
+                {"id": a.id, "material": a.material, "filename": a.filename, "content_type": a.content_type,
+                 "size": a.size, "sha256": a.sha256, "uploaded_by": a.uploaded_by,
+                 "uploaded_at": a.uploaded_at.isoformat()}
+                for a in rows
+            ]
+
+    def attachment_content(self, case_ref: str, attachment_id: int) -> tuple[dict[str, Any], bytes]:
+        found = [a for a in self.attachments(case_ref) if a["id"] == attachment_id]
+        if not found or self.files is None:
+            raise NotFound(f"attachment {attachment_id} of case {case_ref} does not exist")
+        return found[0], self.files.read(found[0]["sha256"])
+
     # -- reading -----------------------------------------------------------------------------
 
     def case(self, case_ref: str) -> dict[str, Any]:
@@ -283,6 +367,7 @@ class Runtime:
                 "number": case.number,
                 "process": case.process_key,
                 "version": case.version.version,
+                "start_form": _start_form(self._specs(session, case.process_version_id)[0]),
                 "status": case.status,
                 "outcome": case.outcome,
                 "current_step": case.current_step,
@@ -314,6 +399,58 @@ class Runtime:
                 query = query.where(Task.case_id == self._case_id(session, case))
             query = query.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at).limit(limit)
             return [task_dict(t) for t in session.scalars(query)]
+
+    def processes(self) -> list[dict[str, Any]]:
+        """The latest version of each deployed process, with the form its cases start with."""
+        with self.sessions() as session:
+            latest = select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("v")).group_by(
+                ProcessVersion.process_key).subquery()
+            newest = (ProcessVersion.process_key == latest.c.process_key) & (ProcessVersion.version == latest.c.v)
+            rows = session.scalars(select(ProcessVersion).join(latest, newest).order_by(ProcessVersion.process_key))
+            found = []
+            for version in rows:
+                spec, _, version_forms = self._specs(session, version.id)
+                start_form = _start_form(spec)
+                found.append({
+                    "key": version.process_key, "name": version.name, "version": version.version,
+                    "deployed_at": version.created_at.isoformat(), "start_form": start_form,
+                    "start_schema": version_forms.get(start_form) if start_form else None,
+                })
+            return found
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        with self.sessions() as session:
+            row = session.get(Task, task_id)
+            if row is None:
+                raise NotFound(f"task {task_id} does not exist")
+            return task_dict(row)
+
+    def case_forms(self, case_ref: str) -> dict[str, Any]:
+        """The forms (file name → JSON Schema) of the version the case is pinned to."""
+        with self.sessions() as session:
+            case = session.get(Case, self._case_id(session, case_ref))
+            return self._specs(session, case.process_version_id)[2]
+
+    def diagram(self, case_ref: str) -> dict[str, Any]:
+        """The case's main diagram and where the case has been: elements passed (with how often) and current."""
+        with self.sessions() as session:
+            case = session.get(Case, self._case_id(session, case_ref))
+            workflow = self._load(session, case)
+            marker = f'id="{case.process_key}"'
+            files = session.scalars(select(DeploymentFile).where(
+                DeploymentFile.deployment_id == case.version.deployment_id, DeploymentFile.kind == "bpmn"))
+            xml = next((f.content for f in files if marker in f.content), None)
+            passed: dict[str, int] = {}
+            current: list[str] = []
+            for task in workflow.get_tasks():
+                bpmn_id = task.task_spec.bpmn_id
+                if not bpmn_id or task.workflow is not workflow:  # called processes have their own diagram
+                    continue
+                if task.state == TaskState.COMPLETED:
+                    passed[bpmn_id] = passed.get(bpmn_id, 0) + 1
+                elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+                    current.append(bpmn_id)
+            return {"process": case.process_key, "xml": xml, "passed": passed, "current": current}
 
     def history(self, case_ref: str) -> list[dict[str, Any]]:
         with self.sessions() as session:
@@ -368,9 +505,9 @@ class Runtime:
             raise Conflict(f"task {task_id} ({row.title}) is already {row.status}{who}")
         return row, case
 
-    def _lock_case(self, session: Session, case_id: int) -> Case:
+    def _lock_case(self, session: Session, case_id: int, *, running_only: bool = True) -> Case:
         case = session.scalars(select(Case).where(Case.id == case_id).with_for_update()).one()
-        if case.status != "running":
+        if running_only and case.status != "running":
             raise InvalidState(f"case {case.number} is {case.status}")
         return case
 

@@ -1,23 +1,90 @@
-"""The web app. For now a minimal status page over the runtime; the inbox comes next."""
+"""The web app: clerks' inbox and task pages, the applicants' portal, administration, the REST API."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from datetime import datetime, timedelta
 
+from flask import Flask, jsonify, render_template, send_from_directory
+from flask_wtf.csrf import CSRFProtect
+
+from certflow.accounts import Accounts
 from certflow.bootstrap import build_runtime
+from certflow.config import PROJECT_ROOT, Config
+from certflow.directory import Directory
+from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.roles import ROLES
 from certflow.engine.runtime import Runtime
+from certflow.web import admin, api, auth, inbox, portal, tasks
+from certflow.web.context import Services, account
+
+csrf = CSRFProtect()
+BPMN_JS = PROJECT_ROOT / "node_modules" / "bpmn-js" / "dist"
 
 
-def create_app(runtime: Runtime | None = None) -> Flask:
+def create_app(config: Config | None = None, runtime: Runtime | None = None,
+               accounts: Accounts | None = None) -> Flask:
+    config = config or Config.from_env()
+    runtime = runtime or build_runtime(config)
     app = Flask(__name__)
-    app.extensions["certflow"] = runtime or build_runtime()
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=config.session_hours),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=60 * 1024 * 1024,  # an application with all its scans
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+    )
+    app.extensions["certflow"] = Services(
+        runtime=runtime,
+        accounts=accounts or Accounts(runtime.sessions, runtime.clock),
+        directory=Directory.load(config.groups_file),
+    )
+    csrf.init_app(app)
+    auth.login_manager.init_app(app)
+    for blueprint in (auth.bp, inbox.bp, tasks.bp, portal.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    csrf.exempt(api.bp)  # the API authenticates each request with a token, not a cookie
+    _add_template_helpers(app)
+    _add_error_pages(app)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
         return jsonify(status="ok")
 
-    @app.get("/api/v1/tasks")
-    def open_tasks():  # type: ignore[no-untyped-def]
-        return jsonify(tasks=app.extensions["certflow"].tasks())
+    @app.get("/vendor/bpmn-js/<path:name>")
+    def bpmn_js(name: str):  # type: ignore[no-untyped-def]
+        return send_from_directory(BPMN_JS, name)
 
     return app
+
+
+def _china_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(CHINA_TZ).strftime(fmt)
+
+
+def _add_template_helpers(app: Flask) -> None:
+    app.add_template_filter(_china_time, "china_time")
+
+    @app.context_processor
+    def globals_():  # type: ignore[no-untyped-def]
+        services = app.extensions["certflow"]
+        return {"me": account(), "role_names": ROLES, "group_name": services.directory.name}
+
+
+def _add_error_pages(app: Flask) -> None:
+    messages = {
+        400: "请求有误", 403: "没有权限执行此操作", 404: "页面不存在或无权查看",
+        409: "该任务已被他人处理", 413: "上传的文件太大", 429: "操作过于频繁",
+    }
+    for status, message in messages.items():
+        def handler(error, status=status, message=message):  # type: ignore[no-untyped-def]
+            detail = getattr(error, "description", None) if status in (400, 409) else None
+            return render_template("errors/error.html", status=status, message=message, detail=detail), status
+        app.register_error_handler(status, handler)
+
+
+__all__ = ["create_app"]

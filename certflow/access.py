@@ -1,0 +1,40 @@
+"""Who may see and work what: lanes name roles, tasks name groups.
+
+A clerk works a task when the task's role is one of theirs and its group (their hospital, their
+village, the window) is one of their groups. Administrators see every task; auditors and the
+federation's own staff read every case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, select, true
+from sqlalchemy.orm import Session, sessionmaker
+
+from certflow.accounts import Account
+from certflow.engine.models import Task
+
+# Roles that read every case (auditors read, never act).
+CASE_READERS = frozenset({"admin", "auditor", "window_clerk", "county"})
+
+
+def can_work(account: Account, task: dict[str, Any]) -> bool:
+    if account.is_admin:
+        return True
+    return task["role"] in account.roles and task["group"] in account.groups
+
+
+def visible_tasks(account: Account) -> ColumnElement[bool]:
+    """The SQL condition for tasks the account may see; it uses the inbox's queue index."""
+    if account.is_admin:
+        return true()
+    return and_(Task.role.in_(sorted(account.roles)), Task.candidate_group.in_(sorted(account.groups)))
+
+
+def can_view_case(sessions: sessionmaker[Session], account: Account, case_number: str) -> bool:
+    """Staff who read every case, and anyone who has or had a task in it."""
+    if account.roles & CASE_READERS:
+        return True
+    with sessions() as session:
+        return bool(session.scalar(select(exists().where(Task.case_number == case_number, visible_tasks(account)))))

@@ -1,0 +1,230 @@
+"""People who sign in: their roles and groups, passwords (argon2), API tokens, and login limits.
+
+Nothing here knows of Flask; the web app and the command line both use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from certflow.engine.clock import Clock, SystemClock
+from certflow.engine.errors import CertflowError, Conflict, FieldError, NotFound, ValidationFailed
+from certflow.engine.models import ApiToken, SecurityEvent, User
+from certflow.engine.roles import ROLES
+
+_HASHER = PasswordHasher()
+MIN_PASSWORD = 8
+
+
+class TooManyAttempts(CertflowError):
+    code = "too_many_attempts"
+
+
+@dataclass(frozen=True)
+class Account:
+    """A signed-in person as the app sees them. Also satisfies Flask-Login's user protocol."""
+
+    id: int
+    username: str
+    display_name: str
+    roles: frozenset[str]
+    groups: frozenset[str]
+    active: bool = True
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    # Flask-Login's protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+@dataclass(frozen=True)
+class LoginLimit:
+    """At most ``attempts`` failed logins per user name within ``window``."""
+
+    attempts: int = 5
+    window: timedelta = timedelta(minutes=15)
+
+
+def _account(user: User) -> Account:
+    return Account(user.id, user.username, user.display_name, frozenset(user.roles), frozenset(user.groups),
+                   user.active)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Accounts:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock | None = None,
+                 limit: LoginLimit | None = None) -> None:
+        self.sessions = sessions
+        self.clock = clock or SystemClock()
+        self.limit = limit or LoginLimit()
+
+    # -- people ------------------------------------------------------------------------------
+
+    def create(self, username: str, password: str, *, display_name: str, roles: Iterable[str],
+               groups: Iterable[str] = (), demo: bool = False) -> Account:
+        """A new account. ``demo`` accepts the short demo password; never use it in production."""
+        roles, groups = sorted(set(roles)), sorted(set(groups))
+        _check_user(username, display_name, roles, None if demo else password)
+        with self.sessions.begin() as session:
+            if session.scalar(select(User.id).where(User.username == username)) is not None:
+                raise Conflict(f"用户名 {username} 已存在")
+            user = User(username=username, display_name=display_name, password_hash=_HASHER.hash(password),
+                        roles=roles, groups=groups, active=True, created_at=self.clock.now())
+            session.add(user)
+            session.flush()
+            return _account(user)
+
+    def update(self, user_id: int, *, display_name: str, roles: Iterable[str], groups: Iterable[str],
+               active: bool, password: str | None = None) -> Account:
+        roles, groups = sorted(set(roles)), sorted(set(groups))
+        with self.sessions.begin() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound(f"user {user_id} does not exist")
+            _check_user(user.username, display_name, roles, password)
+            user.display_name, user.roles, user.groups, user.active = display_name, roles, groups, active
+            if password:
+                user.password_hash = _HASHER.hash(password)
+            return _account(user)
+
+    def get(self, user_id: int) -> Account | None:
+        with self.sessions() as session:
+            user = session.get(User, user_id)
+            return _account(user) if user is not None and user.active else None
+
+    def by_username(self, username: str) -> Account | None:
+        with self.sessions() as session:
+            user = session.scalars(select(User).where(User.username == username)).first()
+            return _account(user) if user is not None else None
+
+    def all(self) -> list[Account]:
+        with self.sessions() as session:
+            return [_account(u) for u in session.scalars(select(User).order_by(User.username))]
+
+    # -- signing in --------------------------------------------------------------------------
+
+    def authenticate(self, username: str, password: str, remote_addr: str | None = None) -> Account | None:
+        """The account for a correct password; None otherwise. Refuses once too many attempts failed."""
+        now = self.clock.now()
+        with self.sessions.begin() as session:
+            failed = session.scalar(select(func.count()).select_from(SecurityEvent).where(
+                SecurityEvent.kind == "login_failed", SecurityEvent.username == username,
+                SecurityEvent.at > now - self.limit.window,
+            ))
+            if failed >= self.limit.attempts:
+                minutes = int(self.limit.window.total_seconds() // 60)
+                raise TooManyAttempts(f"登录失败次数过多，请{minutes}分钟后再试")
+            user = session.scalars(select(User).where(User.username == username)).first()
+            ok = user is not None and user.active and _verify(user.password_hash, password)
+            session.add(SecurityEvent(kind="login_ok" if ok else "login_failed", at=now, username=username,
+                                      remote_addr=remote_addr))
+            if not ok:
+                return None
+            user.last_login_at = now
+            if _HASHER.check_needs_rehash(user.password_hash):
+                user.password_hash = _HASHER.hash(password)
+            return _account(user)
+
+    def record_denied(self, account: Account | None, target: str, remote_addr: str | None = None) -> None:
+        with self.sessions.begin() as session:
+            session.add(SecurityEvent(kind="access_denied", at=self.clock.now(),
+                                      username=account.username if account else None,
+                                      remote_addr=remote_addr, target=target[:300]))
+
+    def security_events(self, kind: str | None = None, limit: int = 200) -> list[SecurityEvent]:
+        with self.sessions() as session:
+            query = select(SecurityEvent).order_by(SecurityEvent.id.desc()).limit(limit)
+            if kind:
+                query = query.where(SecurityEvent.kind == kind)
+            return list(session.scalars(query))
+
+    # -- API tokens --------------------------------------------------------------------------
+
+    def issue_token(self, user_id: int, label: str) -> str:
+        """A new token, shown once; only its hash is stored."""
+        token = secrets.token_urlsafe(32)
+        with self.sessions.begin() as session:
+            if session.get(User, user_id) is None:
+                raise NotFound(f"user {user_id} does not exist")
+            session.add(ApiToken(user_id=user_id, token_hash=_token_hash(token), label=label or "API",
+                                 created_at=self.clock.now()))
+        return token
+
+    def by_token(self, token: str) -> Account | None:
+        with self.sessions.begin() as session:
+            row = session.scalars(select(ApiToken).where(
+                ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))).first()
+            if row is None:
+                return None
+            user = session.get(User, row.user_id)
+            if user is None or not user.active:
+                return None
+            row.last_used_at = self.clock.now()
+            return _account(user)
+
+    def tokens(self, user_id: int) -> list[ApiToken]:
+        with self.sessions() as session:
+            return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
+                                        .order_by(ApiToken.id)))
+
+    def revoke_token(self, user_id: int, token_id: int) -> None:
+        with self.sessions.begin() as session:
+            row = session.get(ApiToken, token_id)
+            if row is None or row.user_id != user_id:
+                raise NotFound(f"token {token_id} does not exist")
+            row.revoked_at = row.revoked_at or self.clock.now()
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _check_user(username: str, display_name: str, roles: list[str], password: str | None) -> None:
+    errors: list[FieldError] = []
+    if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        errors.append(FieldError("username", "只能使用字母、数字、-、_ 和 ."))
+    if not display_name.strip():
+        errors.append(FieldError("display_name", "必填"))
+    unknown = [r for r in roles if r not in ROLES or r == "applicant"]
+    if unknown:
+        errors.append(FieldError("roles", f"未知的角色：{'、'.join(unknown)}"))
+    if not roles:
+        errors.append(FieldError("roles", "至少选择一个角色"))
+    if password is not None and password != "" and len(password) < MIN_PASSWORD:
+        errors.append(FieldError("password", f"密码至少{MIN_PASSWORD}位"))
+    if errors:
+        raise ValidationFailed(errors, "用户信息有误")
+

@@ -1,0 +1,144 @@
+"""The inbox: a person's queues of tasks, filtered, sorted and paged.
+
+It reads the task projection only, never a case's state, so it stays fast with many open tasks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from certflow.access import visible_tasks
+from certflow.accounts import Account
+from certflow.engine.models import Task
+from certflow.engine.runtime import task_dict
+
+QUEUES = {"mine": "我的待办", "group": "待认领", "done": "已办"}
+DUE_FILTERS = {"overdue": "已超期", "soon": "即将到期", "later": "未到期", "none": "无时限"}
+SORTS = {
+    "due": (Task.due_at.is_(None), Task.due_at, Task.created_at),
+    "received": (Task.created_at,),
+    "-received": (Task.created_at.desc(),),
+    "case": (Task.case_number,),
+}
+DUE_SOON = timedelta(days=2)
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    queue: str = "mine"
+    process: str | None = None
+    step: str | None = None
+    due: str | None = None
+    search: str | None = None
+    sort: str = "due"
+    page: int = 1
+    page_size: int = PAGE_SIZE
+
+    @classmethod
+    def from_args(cls, args: Any) -> InboxQuery:
+        """From query-string arguments; unknown values fall back to the defaults."""
+        def pick(name: str, allowed: Any, default: str | None) -> str | None:
+            value = args.get(name) or default
+            return value if value in allowed else default
+
+        try:
+            page = max(1, int(args.get("page", 1)))
+        except ValueError:
+            page = 1
+        return cls(
+            queue=pick("queue", QUEUES, "mine") or "mine",
+            process=args.get("process") or None,
+            step=args.get("step") or None,
+            due=pick("due", DUE_FILTERS, None),
+            search=(args.get("q") or "").strip() or None,
+            sort=pick("sort", SORTS, "due") or "due",
+            page=page,
+        )
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """Query-string arguments for this query with ``changes``, for links that keep the filters."""
+        query = replace(self, **changes)
+        values = {"queue": query.queue, "process": query.process, "step": query.step, "due": query.due,
+                  "q": query.search, "sort": query.sort, "page": query.page}
+        return {k: v for k, v in values.items() if v not in (None, "", 1) or k == "queue"}
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    query: InboxQuery
+    tasks: list[dict[str, Any]]
+    total: int
+    counts: dict[str, int]  # open tasks per queue, whatever the filters
+    steps: list[tuple[str, str]]  # (task name, title) of the steps this person can see
+    processes: list[str]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.query.page_size))
+
+
+def _queue(account: Account, queue: str) -> ColumnElement[bool]:
+    if queue == "mine":
+        return (Task.status == "open") & (Task.assignee == account.username)
+    if queue == "group":
+        return (Task.status == "open") & Task.assignee.is_(None) & visible_tasks(account)
+    return (Task.status == "completed") & (Task.completed_by == account.username)
+
+
+def _filtered(statement: Select[Any], query: InboxQuery, now: datetime) -> Select[Any]:
+    if query.process:
+        statement = statement.where(Task.process_key == query.process)
+    if query.step:
+        statement = statement.where(Task.name == query.step)
+    if query.due == "overdue":
+        statement = statement.where(Task.due_at < now)
+    elif query.due == "soon":
+        statement = statement.where(Task.due_at >= now, Task.due_at < now + DUE_SOON)
+    elif query.due == "later":
+        statement = statement.where(Task.due_at >= now + DUE_SOON)
+    elif query.due == "none":
+        statement = statement.where(Task.due_at.is_(None))
+    if query.search:
+        term = query.search
+        statement = statement.where(or_(Task.case_number == term, Task.applicant_name.startswith(term)))
+    return statement
+
+
+def due_state(task: dict[str, Any], now: datetime) -> str | None:
+    """``overdue`` or ``soon`` for an open task with a time limit; the inbox marks both."""
+    if task["status"] != "open" or not task["due_at"]:
+        return None
+    due = datetime.fromisoformat(task["due_at"])
+    if due < now:
+        return "overdue"
+    return "soon" if due < now + DUE_SOON else None
+
+
+def inbox(sessions: sessionmaker[Session], account: Account, query: InboxQuery, now: datetime) -> InboxPage:
+    with sessions() as session:
+        condition = _queue(account, query.queue)
+        statement = _filtered(select(Task).where(condition), query, now)
+        total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        order = SORTS[query.sort] if query.queue != "done" else (Task.completed_at.desc(),)
+        rows = session.scalars(
+            statement.order_by(*order).offset((query.page - 1) * query.page_size).limit(query.page_size)
+        )
+        tasks = []
+        for row in rows:
+            task = task_dict(row)
+            task["due_state"] = due_state(task, now)
+            tasks.append(task)
+        counts = {
+            name: session.scalar(select(func.count()).select_from(Task).where(_queue(account, name))) or 0
+            for name in QUEUES
+        }
+        visible = (Task.status == "open") & visible_tasks(account)
+        steps = session.execute(select(Task.name, Task.title).where(visible).distinct().order_by(Task.name)).all()
+        processes = session.scalars(select(Task.process_key).where(visible).distinct().order_by(Task.process_key))
+        return InboxPage(query, tasks, total, counts, [tuple(s) for s in steps], list(processes))

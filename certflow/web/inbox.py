@@ -1,0 +1,100 @@
+"""The clerks' inbox: queues with counts, filters, sorting, paging; claim, unclaim and reassign."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from certflow.access import can_work
+from certflow.engine.errors import Conflict, NotFound
+from certflow.inbox import DUE_FILTERS, QUEUES, SORTS, InboxQuery, inbox
+from certflow.web.context import account, deny, services
+
+bp = Blueprint("inbox", __name__)
+
+SORT_NAMES = {"due": "办结时限", "received": "接收时间(早→晚)", "-received": "接收时间(晚→早)", "case": "案件编号"}
+assert set(SORT_NAMES) == set(SORTS)
+
+
+@bp.get("/")
+def home():  # type: ignore[no-untyped-def]
+    return redirect(url_for("inbox.index") if account() else url_for("portal.apply"))
+
+
+@bp.get("/inbox")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    query = InboxQuery.from_args(request.args)
+    runtime = services().runtime
+    page = inbox(runtime.sessions, account(), query, runtime.clock.now())
+    return render_template(
+        "inbox/index.html", page=page, query=query, queues=QUEUES, due_filters=DUE_FILTERS, sorts=SORT_NAMES,
+    )
+
+
+def _workable_task(task_id: str) -> dict[str, Any]:
+    """The task, if the signed-in person may act on it; 403 (recorded) otherwise."""
+    try:
+        task = services().runtime.task(task_id)
+    except NotFound:
+        deny(404, f"task {task_id}")
+    if not can_work(account(), task):
+        deny(403, f"task {task_id}")
+    return task
+
+
+def _back(task_id: str) -> Any:
+    target = request.form.get("next") or ""
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("inbox.index"))
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def claim(task_id: str):  # type: ignore[no-untyped-def]
+    task = _workable_task(task_id)
+    try:
+        services().runtime.claim(task_id, actor=account().username)
+        flash(f"已认领：{task['case']} {task['title']}")
+    except Conflict:
+        flash(f"{task['case']} {task['title']} 已被他人认领或办理", "error")
+    return _back(task_id)
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@login_required
+def unclaim(task_id: str):  # type: ignore[no-untyped-def]
+    me, task = account(), _workable_task(task_id)
+    if task["assignee"] != me.username and not me.is_admin:
+        deny(403, f"task {task_id} held by someone else")
+    try:
+        if task["assignee"] == me.username:
+            services().runtime.unclaim(task_id, actor=me.username)
+        else:  # an administrator frees a task someone else holds
+            services().runtime.reassign(task_id, None, actor=me.username)
+        flash(f"已退回待认领：{task['case']} {task['title']}")
+    except Conflict:
+        flash(f"{task['case']} {task['title']} 已被他人处理", "error")
+    return _back(task_id)
+
+
+@bp.post("/tasks/<task_id>/reassign")
+@login_required
+def reassign(task_id: str):  # type: ignore[no-untyped-def]
+    me = account()
+    if not me.is_admin:
+        deny(403, f"reassign task {task_id}")
+    task = _workable_task(task_id)
+    target = services().accounts.by_username(request.form.get("assignee", "").strip())
+    if target is None or not target.active:
+        flash("没有这个用户", "error")
+    elif not can_work(target, task):
+        flash(f"{target.display_name} 不能办理此任务（角色或单位不符）", "error")
+    else:
+        try:
+            services().runtime.reassign(task_id, target.username, actor=me.username)
+            flash(f"已改派给 {target.display_name}：{task['case']} {task['title']}")
+        except Conflict:
+            flash(f"{task['case']} {task['title']} 已被他人处理", "error")
+    return _back(task_id)

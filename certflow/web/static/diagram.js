@@ -1,0 +1,36 @@
+// The case diagram: bpmn-js viewer with the path taken (and how often) and the current step marked.
+(function () {
+  const container = document.getElementById("diagram");
+  if (!container || !window.BpmnJS) return;
+  const viewer = new window.BpmnJS({ container });
+  fetch(container.dataset.src, { credentials: "same-origin" })
+    .then((response) => response.json())
+    .then(async (case_) => {
+      if (!case_.xml) { container.textContent = "没有流程图"; return; }
+      await viewer.importXML(case_.xml);
+      const canvas = viewer.get("canvas");
+      const registry = viewer.get("elementRegistry");
+      const overlays = viewer.get("overlays");
+      const passed = case_.passed || {};
+      const current = new Set(case_.current || []);
+      registry.getAll().forEach((element) => {
+        const id = element.id;
+        if (current.has(id)) canvas.addMarker(id, "cf-current");
+        else if (passed[id]) canvas.addMarker(id, "cf-passed");
+        if (passed[id] > 1 && element.type !== "label") {
+          const badge = document.createElement("span");
+          badge.className = "cf-count";
+          badge.textContent = "×" + passed[id];
+          overlays.add(id, { position: { top: -8, right: 8 }, html: badge });
+        }
+        // A flow was taken when both its ends were reached.
+        if (element.waypoints && element.source && element.target) {
+          const reached = (e) => passed[e.id] || current.has(e.id);
+          if (reached(element.source) && reached(element.target)) canvas.addMarker(id, "cf-passed");
+        }
+      });
+      canvas.zoom("fit-viewport");
+      container.dataset.ready = "true";
+    })
+    .catch((error) => { container.textContent = "流程图无法显示：" + error; });
+})();

@@ -1,0 +1,43 @@
+"""The web app on a migrated database with the processes deployed, and one person per role and group."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from webkit import PASSWORD, PEOPLE, login
+
+from certflow.accounts import Accounts
+from certflow.config import Config
+from certflow.engine.attachments import FileStore
+from certflow.engine.runtime import Runtime
+from certflow.web import create_app
+
+
+@pytest.fixture
+def app(runtime: Runtime, tmp_path: Path) -> Iterator[Flask]:
+    runtime.files = FileStore(tmp_path / "uploads")
+    accounts = Accounts(runtime.sessions, runtime.clock)
+    for username, (roles, groups) in PEOPLE.items():
+        accounts.create(username, PASSWORD, display_name=f"{username} 测试", roles=roles, groups=groups)
+    config = replace(Config.from_env({}), upload_dir=tmp_path / "uploads")
+    app = create_app(config, runtime=runtime, accounts=accounts)
+    app.config.update(TESTING=True)
+    yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def as_user(app: Flask):  # type: ignore[no-untyped-def]
+    """``as_user("renmin")``: a client signed in as that person."""
+    def sign_in(username: str) -> FlaskClient:
+        return login(app.test_client(), username)
+    return sign_in

@@ -2,7 +2,8 @@
 
 The schema stays the one source of rules: ``read_submission`` only turns the strings a browser posts
 into the JSON types ``certflow.engine.forms.validate`` expects, leaving out empty inputs so that a
-missing required field is reported by the schema ("必填") like any other error.
+missing required field is reported by the schema ("必填") like any other error; ``check_submission``
+does both, so a page shows every error after one submit.
 
 Widgets, by the property's schema:
 

@@ -143,12 +143,12 @@ def submit(task_id: str):  # type: ignore[no-untyped-def]
     if not can_work(me, task):
         deny(403, f"task {task_id}")
     schema = runtime.case_forms(task["case"]).get(task["form"] or "", {})
-    data, errors = forms.read_submission(schema, request.form)
     try:
         if request.form.get("action") == "draft":
-            runtime.save_draft(task_id, data, actor=me.username)
+            runtime.save_draft(task_id, forms.read_submission(schema, request.form)[0], actor=me.username)
             flash("草稿已保存")
             return redirect(url_for("tasks.show", task_id=task_id))
+        data, errors = forms.check_submission(schema, request.form)
         if errors:
             raise ValidationFailed(errors)
         runtime.complete_task(task_id, data, actor=me.username)

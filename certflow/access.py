@@ -17,12 +17,28 @@ from certflow.engine.models import Task
 
 # Roles that read every case (auditors read, never act).
 CASE_READERS = frozenset({"admin", "auditor", "window_clerk", "county"})
+# Roles that start a case on an applicant's behalf.
+CASE_STARTERS = frozenset({"admin", "window_clerk"})
 
 
 def can_work(account: Account, task: dict[str, Any]) -> bool:
     if account.is_admin:
         return True
     return task["role"] in account.roles and task["group"] in account.groups
+
+
+def can_see_task(account: Account, task: dict[str, Any]) -> bool:
+    """Whoever may work it, and whoever completed it: a clerk looks back at what they did."""
+    return can_work(account, task) or (task["status"] != "open" and task["completed_by"] == account.username)
+
+
+def can_release(account: Account, task: dict[str, Any]) -> bool:
+    """Its holder gives a claimed task back; an administrator frees anyone's."""
+    return task["assignee"] == account.username or account.is_admin
+
+
+def can_start_case(account: Account) -> bool:
+    return bool(account.roles & CASE_STARTERS)
 
 
 def visible_tasks(account: Account) -> ColumnElement[bool]:

@@ -21,7 +21,6 @@ from certflow.engine.errors import CertflowError, Conflict, FieldError, NotFound
 from certflow.engine.models import ApiToken, SecurityEvent, User
 from certflow.engine.roles import ROLES
 
-_HASHER = PasswordHasher()
 MIN_PASSWORD = 8
 
 
@@ -83,10 +82,11 @@ def _token_hash(token: str) -> str:
 
 class Accounts:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock | None = None,
-                 limit: LoginLimit | None = None) -> None:
+                 limit: LoginLimit | None = None, hasher: PasswordHasher | None = None) -> None:
         self.sessions = sessions
         self.clock = clock or SystemClock()
         self.limit = limit or LoginLimit()
+        self.hasher = hasher or PasswordHasher()  # argon2id with the library's recommended cost
 
     # -- people ------------------------------------------------------------------------------
 
@@ -98,7 +98,7 @@ class Accounts:
         with self.sessions.begin() as session:
             if session.scalar(select(User.id).where(User.username == username)) is not None:
                 raise Conflict(f"用户名 {username} 已存在")
-            user = User(username=username, display_name=display_name, password_hash=_HASHER.hash(password),
+            user = User(username=username, display_name=display_name, password_hash=self.hasher.hash(password),
                         roles=roles, groups=groups, active=True, created_at=self.clock.now())
             session.add(user)
             session.flush()
@@ -114,7 +114,7 @@ class Accounts:
             _check_user(user.username, display_name, roles, password)
             user.display_name, user.roles, user.groups, user.active = display_name, roles, groups, active
             if password:
-                user.password_hash = _HASHER.hash(password)
+                user.password_hash = self.hasher.hash(password)
             return _account(user)
 
     def get(self, user_id: int) -> Account | None:
@@ -145,14 +145,14 @@ class Accounts:
                 minutes = int(self.limit.window.total_seconds() // 60)
                 raise TooManyAttempts(f"登录失败次数过多，请{minutes}分钟后再试")
             user = session.scalars(select(User).where(User.username == username)).first()
-            ok = user is not None and user.active and _verify(user.password_hash, password)
+            ok = user is not None and user.active and self._verify(user.password_hash, password)
             session.add(SecurityEvent(kind="login_ok" if ok else "login_failed", at=now, username=username,
                                       remote_addr=remote_addr))
             if not ok:
                 return None
             user.last_login_at = now
-            if _HASHER.check_needs_rehash(user.password_hash):
-                user.password_hash = _HASHER.hash(password)
+            if self.hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = self.hasher.hash(password)
             return _account(user)
 
     def record_denied(self, account: Account | None, target: str, remote_addr: str | None = None) -> None:
@@ -167,6 +167,12 @@ class Accounts:
             if kind:
                 query = query.where(SecurityEvent.kind == kind)
             return list(session.scalars(query))
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
     # -- API tokens --------------------------------------------------------------------------
 
@@ -203,13 +209,6 @@ class Accounts:
             if row is None or row.user_id != user_id:
                 raise NotFound(f"token {token_id} does not exist")
             row.revoked_at = row.revoked_at or self.clock.now()
-
-
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _HASHER.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def _check_user(username: str, display_name: str, roles: list[str], password: str | None) -> None:

@@ -21,8 +21,8 @@ QUEUES = {"mine": "我的待办", "group": "待认领", "done": "已办"}
 DUE_FILTERS = {"overdue": "已超期", "soon": "即将到期", "later": "未到期", "none": "无时限"}
 SORTS = {
     "due": (Task.due_at.is_(None), Task.due_at, Task.created_at),
-    "received": (Task.created_at,),
-    "-received": (Task.created_at.desc(),),
+    "received": (Task.created_at, Task.case_number),
+    "-received": (Task.created_at.desc(), Task.case_number.desc()),
     "case": (Task.case_number,),
 }
 DUE_SOON = timedelta(days=2)

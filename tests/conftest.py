@@ -8,8 +8,10 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from lushan import CaseDriver, application
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -64,3 +66,13 @@ def runtime(database_url: str, clock: FixedClock) -> Iterator[Runtime]:
     runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="tests")
     yield runtime
     engine.dispose()
+
+
+@pytest.fixture
+def start(runtime: Runtime, clock: FixedClock):  # type: ignore[no-untyped-def]
+    """``start(**changes)``: a Lushan case started by the applicant, as a driver for its steps."""
+    def start_case(process: str = "application_online", **changes: Any) -> CaseDriver:
+        number = runtime.start_case(process, application(**changes), actor="applicant")
+        return CaseDriver(runtime, clock, number)
+
+    return start_case

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NoReturn
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, request
 from flask_login import current_user
 
 from certflow.accounts import Account, Accounts
@@ -23,13 +24,21 @@ def services() -> Services:
     return current_app.extensions["certflow"]
 
 
+def act_as(token_account: Account) -> None:
+    """Name the person an API token stands for, for this request only (no session is made)."""
+    g.token_account = token_account
+
+
 def account() -> Account | None:
-    """The signed-in person (web session or API token), or None."""
+    """The signed-in person (API token, else web session), or None."""
+    token_account = g.get("token_account")
+    if token_account is not None:
+        return token_account
     user = current_user._get_current_object()  # unwrap the proxy: Account is a frozen dataclass
     return user if isinstance(user, Account) else None
 
 
-def deny(status: int, what: str) -> None:
+def deny(status: int, what: str) -> NoReturn:
     """Refuse and record the attempt: 404 hides that a page exists, 403 refuses an action."""
     services().accounts.record_denied(account(), f"{request.method} {request.path}: {what}", request.remote_addr)
     abort(status)

@@ -8,9 +8,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from certflow.access import can_work
-from certflow.engine.errors import Conflict, NotFound
+from certflow.engine.errors import Conflict
 from certflow.inbox import DUE_FILTERS, QUEUES, SORTS, InboxQuery, inbox
 from certflow.web.context import account, deny, services
+from certflow.web.guard import release_task, workable_task
 
 bp = Blueprint("inbox", __name__)
 
@@ -34,17 +35,6 @@ def index():  # type: ignore[no-untyped-def]
     )
 
 
-def _workable_task(task_id: str) -> dict[str, Any]:
-    """The task, if the signed-in person may act on it; 403 (recorded) otherwise."""
-    try:
-        task = services().runtime.task(task_id)
-    except NotFound:
-        deny(404, f"task {task_id}")
-    if not can_work(account(), task):
-        deny(403, f"task {task_id}")
-    return task
-
-
 def _back(task_id: str) -> Any:
     target = request.form.get("next") or ""
     return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("inbox.index"))
@@ -53,7 +43,7 @@ def _back(task_id: str) -> Any:
 @bp.post("/tasks/<task_id>/claim")
 @login_required
 def claim(task_id: str):  # type: ignore[no-untyped-def]
-    task = _workable_task(task_id)
+    task = workable_task(task_id)
     try:
         services().runtime.claim(task_id, actor=account().username)
         flash(f"已认领：{task['case']} {task['title']}")
@@ -65,14 +55,9 @@ def claim(task_id: str):  # type: ignore[no-untyped-def]
 @bp.post("/tasks/<task_id>/unclaim")
 @login_required
 def unclaim(task_id: str):  # type: ignore[no-untyped-def]
-    me, task = account(), _workable_task(task_id)
-    if task["assignee"] != me.username and not me.is_admin:
-        deny(403, f"task {task_id} held by someone else")
+    task = workable_task(task_id)
     try:
-        if task["assignee"] == me.username:
-            services().runtime.unclaim(task_id, actor=me.username)
-        else:  # an administrator frees a task someone else holds
-            services().runtime.reassign(task_id, None, actor=me.username)
+        release_task(task)
         flash(f"已退回待认领：{task['case']} {task['title']}")
     except Conflict:
         flash(f"{task['case']} {task['title']} 已被他人处理", "error")
@@ -85,7 +70,7 @@ def reassign(task_id: str):  # type: ignore[no-untyped-def]
     me = account()
     if not me.is_admin:
         deny(403, f"reassign task {task_id}")
-    task = _workable_task(task_id)
+    task = workable_task(task_id)
     target = services().accounts.by_username(request.form.get("assignee", "").strip())
     if target is None or not target.active:
         flash("没有这个用户", "error")

@@ -1,0 +1,59 @@
+"""The tasks and cases a request names, handed out only to people allowed to see or work them.
+
+Shared by the pages and the API so that both refuse alike; every refusal is recorded (``deny``).
+A task or case someone may not see answers 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from certflow.access import can_release, can_see_task, can_view_case, can_work
+from certflow.engine.errors import NotFound
+from certflow.web.context import account, deny, services
+
+
+def _task(task_id: str) -> dict[str, Any]:
+    try:
+        return services().runtime.task(task_id)
+    except NotFound:
+        deny(404, f"task {task_id}")
+
+
+def visible_task(task_id: str) -> dict[str, Any]:
+    """The task, if the signed-in person may work it or completed it; 404 otherwise."""
+    task = _task(task_id)
+    if not can_see_task(account(), task):
+        deny(404, f"task {task_id}")
+    return task
+
+
+def workable_task(task_id: str) -> dict[str, Any]:
+    """The task, if the signed-in person may act on it; 404 when unknown, 403 when not theirs."""
+    task = _task(task_id)
+    if not can_work(account(), task):
+        deny(403, f"task {task_id}")
+    return task
+
+
+def readable_case(number: str) -> dict[str, Any]:
+    """The case view, if the signed-in person may read it; 404 otherwise."""
+    runtime = services().runtime
+    try:
+        case = runtime.case(number)
+    except NotFound:
+        deny(404, f"case {number}")
+    if not can_view_case(runtime.sessions, account(), case["number"]):
+        deny(404, f"case {number}")
+    return case
+
+
+def release_task(task: dict[str, Any]) -> None:
+    """Give a claimed task back to its group: its holder unclaims it, an administrator frees anyone's."""
+    me, runtime = account(), services().runtime
+    if not can_release(me, task):
+        deny(403, f"task {task['id']} held by someone else")
+    if task["assignee"] == me.username:
+        runtime.unclaim(task["id"], actor=me.username)
+    else:
+        runtime.reassign(task["id"], None, actor=me.username)

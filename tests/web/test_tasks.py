@@ -1,0 +1,157 @@
+"""The task page: what a clerk reads about the case, the form, drafts, comments, files and the diagram."""
+
+from __future__ import annotations
+
+import lxml.html
+from webkit import post
+
+from certflow.engine.attachments import Upload
+
+PASS = {"decision": "pass"}
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+APPOINTMENT = {
+    "appointment_at": "2026-09-08T09:30",
+    "appointment_place": "庐山市人民医院门诊楼三楼",
+    "bring_items": "居民身份证\n两寸照片",
+}
+
+
+def field(html: str, name: str) -> lxml.html.HtmlElement:
+    [wrapper] = lxml.html.fromstring(html).cssselect(f'[data-field="{name}"]')
+    return wrapper
+
+
+def test_the_page_shows_the_case_its_earlier_steps_and_the_form(start, as_user):
+    case = start()
+    case.complete("pre_review", PASS, user="window")
+    html = as_user("renmin").get(f"/tasks/{case.task('register_appointment')['id']}").get_data(as_text=True)
+    summary = lxml.html.fromstring(html).cssselect("#case-summary")[0].text_content()
+    assert "李明" in summary and "肢体" in summary and "邮寄" in summary
+    assert "19800101" not in html  # the ID number is masked
+    timeline = lxml.html.fromstring(html).cssselect("#timeline")[0].text_content()
+    assert "预审" in timeline and "审核结论通过" in timeline and "window" in timeline
+    for name in ("appointment_at", "appointment_place", "bring_items"):
+        assert field(html, name) is not None
+    assert "鉴定时间" in html and 'type="datetime-local"' in html
+
+
+def test_errors_appear_beside_their_fields_and_the_input_is_kept(start, as_user):
+    case = start()
+    window = as_user("window")
+    task = case.task("pre_review")
+    response = post(window, f"/tasks/{task['id']}", {"action": "complete", "decision": "reject",
+                                                    "missing_note": "x" * 600})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "必填" in field(html, "reason").text_content()
+    assert "最多500个字" in field(html, "missing_note").text_content()
+    assert field(html, "decision").cssselect('input[value="reject"]')[0].get("checked") is not None
+    assert case.task("pre_review")["status"] == "open"
+
+
+def test_completing_moves_the_case_on(start, as_user):
+    case = start()
+    case.complete("pre_review", PASS)
+    renmin = as_user("renmin")
+    response = post(renmin, f"/tasks/{case.task('register_appointment')['id']}", {"action": "complete", **APPOINTMENT})
+    assert response.status_code == 302
+    assert case.task("assess")["group"] == "hospital-renmin"
+    assert "2026年9月8日 09:30" in case.text("appointment")["text"]
+
+
+def test_a_draft_is_kept_for_its_author_only(start, as_user):
+    case = start()
+    case.complete("pre_review", PASS)
+    task_id = case.task("register_appointment")["id"]
+    renmin = as_user("renmin")
+    post(renmin, f"/tasks/{task_id}", {"action": "draft", "appointment_place": "门诊楼三楼"})
+    html = renmin.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "门诊楼三楼" in field(html, "appointment_place").cssselect("textarea")[0].text_content()
+    assert case.task("register_appointment")["status"] == "open"
+    assert case.runtime.history(case.number)[-1]["kind"] != "task_completed"
+
+
+def test_another_group_gets_404_for_the_page_and_403_for_the_action(start, as_user, app):
+    case = start()
+    case.complete("pre_review", PASS)
+    task_id = case.task("register_appointment")["id"]
+    for username in ("anding", "yujing", "expert", "analyst"):
+        client = as_user(username)
+        assert client.get(f"/tasks/{task_id}").status_code == 404, username
+        assert post(client, f"/tasks/{task_id}", {"action": "complete", **APPOINTMENT}).status_code == 403, username
+    assert as_user("auditor").get(f"/tasks/{task_id}").status_code == 404
+    denied = app.extensions["certflow"].accounts.security_events(kind="access_denied")
+    assert len(denied) >= 9 and all(task_id in e.target for e in denied)
+    assert case.task("register_appointment")["status"] == "open"
+
+
+def test_a_village_sees_only_its_own_publicity_task(start, as_user):
+    case = start()
+    case.complete("pre_review", PASS)
+    case.assess()
+    task_id = case.task("post_publicity")["id"]
+    assert as_user("yujing").get(f"/tasks/{task_id}").status_code == 200
+    assert as_user("xiufeng").get(f"/tasks/{task_id}").status_code == 404
+
+
+def test_a_task_done_by_someone_else_meanwhile_answers_409(start, as_user):
+    case = start()
+    task_id = case.task("pre_review")["id"]
+    window = as_user("window")
+    window.get(f"/tasks/{task_id}")
+    case.runtime.complete_task(task_id, PASS, actor="other-clerk")
+    response = post(window, f"/tasks/{task_id}", {"action": "complete", "decision": "pass"})
+    assert response.status_code == 409
+    assert "该任务已被他人处理" in response.get_data(as_text=True)
+
+
+def test_a_task_claimed_by_someone_else_shows_no_form(start, as_user):
+    case = start()
+    task_id = case.task("pre_review")["id"]
+    case.runtime.claim(task_id, actor="other-clerk")
+    html = as_user("window").get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "由 other-clerk 办理中" in html
+    assert not lxml.html.fromstring(html).cssselect('button[value="complete"]')
+
+
+def test_comments_are_added_to_the_case_history(start, as_user):
+    case = start()
+    window = as_user("window")
+    task_id = case.task("pre_review")["id"]
+    post(window, f"/cases/{case.number}/comments", {"comment": "已电话联系申请人", "next": f"/tasks/{task_id}"})
+    html = window.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "已电话联系申请人" in lxml.html.fromstring(html).cssselect("#timeline")[0].text_content()
+    empty = post(window, f"/cases/{case.number}/comments", {"comment": "  "}, follow_redirects=True)
+    assert "必填" in empty.get_data(as_text=True)
+    assert post(as_user("anding"), f"/cases/{case.number}/comments", {"comment": "x"}).status_code == 403
+
+
+def test_uploaded_files_are_shown_inline_to_those_who_may_read_the_case(start, as_user):
+    case = start()
+    case.runtime.attach(case.number, [Upload("photos", "照片.png", PNG)], actor="applicant")
+    [attachment] = case.runtime.attachments(case.number)
+    window = as_user("window")
+    html = window.get(f"/tasks/{case.task('pre_review')['id']}").get_data(as_text=True)
+    materials = lxml.html.fromstring(html).cssselect("#materials")[0]
+    assert materials.cssselect("img") and "两寸近期免冠白底彩照" in materials.text_content()
+    response = window.get(f"/cases/{case.number}/files/{attachment['id']}")
+    assert response.data == PNG and response.mimetype == "image/png"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert as_user("anding").get(f"/cases/{case.number}/files/{attachment['id']}").status_code == 404
+
+
+def test_the_diagram_marks_the_path_taken_and_the_current_step(start, as_user):
+    case = start()
+    case.complete("pre_review", PASS)
+    diagram = as_user("window").get(f"/cases/{case.number}/diagram.json").json
+    assert diagram["process"] == "application_online" and "<bpmn:process" in diagram["xml"]
+    assert diagram["passed"]["pre_review"] == 1
+    assert "call_assessment" in diagram["current"]
+    assert as_user("anding").get(f"/cases/{case.number}/diagram.json").status_code == 404
+
+
+def test_the_case_page_lists_open_tasks_and_texts(start, as_user):
+    case = start()
+    html = as_user("county").get(f"/cases/{case.number}").get_data(as_text=True)
+    assert "预审" in html and "已发短信" in html
+    assert as_user("renmin").get(f"/cases/{case.number}").status_code == 404

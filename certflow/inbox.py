@@ -75,8 +75,6 @@ class InboxPage:
     tasks: list[dict[str, Any]]
     total: int
     counts: dict[str, int]  # open tasks per queue, whatever the filters
-    steps: list[tuple[str, str]]  # (task name, title) of the steps this person can see
-    processes: list[str]
 
     @property
     def pages(self) -> int:
@@ -138,7 +136,4 @@ def inbox(sessions: sessionmaker[Session], account: Account, query: InboxQuery, 
             name: session.scalar(select(func.count()).select_from(Task).where(_queue(account, name))) or 0
             for name in QUEUES
         }
-        visible = (Task.status == "open") & visible_tasks(account)
-        steps = session.execute(select(Task.name, Task.title).where(visible).distinct().order_by(Task.name)).all()
-        processes = session.scalars(select(Task.process_key).where(visible).distinct().order_by(Task.process_key))
-        return InboxPage(query, tasks, total, counts, [tuple(s) for s in steps], list(processes))
+        return InboxPage(query, tasks, total, counts)

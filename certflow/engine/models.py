@@ -118,7 +118,8 @@ class Task(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        Index("ix_tasks_queue", "status", "role", "candidate_group", "due_at"),
+        # Equality on the first four, then due order: a queue's first page and its count read the index only.
+        Index("ix_tasks_queue", "status", "candidate_group", "role", "assignee", "due_at"),
         Index("ix_tasks_assignee", "assignee", "status"),
         Index("ix_tasks_case_number", "case_number"),
         Index("ix_tasks_applicant_name", "applicant_name"),

@@ -8,6 +8,7 @@ hash-chained events, queue the texts, commit. A change that fails leaves nothing
 from __future__ import annotations
 
 import copy
+import hmac
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -383,6 +384,23 @@ class Runtime:
                 "data": _public_data(_case_data(workflow)),
             }
 
+    def case_for_applicant(self, number: str, id_number: str) -> dict[str, Any]:
+        """The case, for someone who gives its number and the ID number it was started with.
+
+        An unknown number and a wrong ID number both raise the same NotFound, so an answer never says which.
+        """
+        with self.sessions() as session:
+            started = session.scalar(
+                select(Event.data).join(Case, Case.id == Event.case_id)
+                .where(Case.number == number, Event.kind == "case_started")
+            )
+        recorded = str((started or {}).get("data", {}).get("id_number") or "").upper()
+        given = id_number.strip().upper()
+        # compare_digest: how long the comparison takes does not tell how much of the number matched
+        if not recorded or not hmac.compare_digest(given.encode(), recorded.encode()):
+            raise NotFound(f"case {number} with that ID number does not exist")
+        return self.case(number)
+
     def tasks(
         self, *, role: str | None = None, group: str | None = None, case: str | None = None,
         assignee: str | None = None, status: str = "open", limit: int = 200,
@@ -403,12 +421,8 @@ class Runtime:
     def processes(self) -> list[dict[str, Any]]:
         """The latest version of each deployed process, with the form its cases start with."""
         with self.sessions() as session:
-            latest = select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("v")).group_by(
-                ProcessVersion.process_key).subquery()
-            newest = (ProcessVersion.process_key == latest.c.process_key) & (ProcessVersion.version == latest.c.v)
-            rows = session.scalars(select(ProcessVersion).join(latest, newest).order_by(ProcessVersion.process_key))
             found = []
-            for version in rows:
+            for version in _latest_versions(session):
                 spec, _, version_forms = self._specs(session, version.id)
                 start_form = _start_form(spec)
                 found.append({
@@ -417,6 +431,21 @@ class Runtime:
                     "start_schema": version_forms.get(start_form) if start_form else None,
                 })
             return found
+
+    def user_tasks(self) -> list[dict[str, Any]]:
+        """The user tasks of the latest versions: process, BPMN id, title and role (for inbox filters)."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        with self.sessions() as session:
+            for version in _latest_versions(session):
+                spec, subprocesses, _forms = self._specs(session, version.id)
+                for process in (spec, *subprocesses.values()):
+                    for task_spec in process.task_specs.values():
+                        if isinstance(task_spec, UserTask):
+                            found.setdefault((process.name, task_spec.name), {
+                                "process": process.name, "name": task_spec.name,
+                                "title": task_spec.bpmn_name or task_spec.name, "role": role_for_lane(task_spec.lane),
+                            })
+        return sorted(found.values(), key=lambda t: (t["process"], t["name"]))
 
     def task(self, task_id: str) -> dict[str, Any]:
         with self.sessions() as session:
@@ -634,6 +663,13 @@ class Runtime:
             session.add(row)
             existing[task_id] = row
         return [existing[t] for t in ready]
+
+
+def _latest_versions(session: Session) -> list[ProcessVersion]:
+    latest = select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("v")).group_by(
+        ProcessVersion.process_key).subquery()
+    newest = (ProcessVersion.process_key == latest.c.process_key) & (ProcessVersion.version == latest.c.v)
+    return list(session.scalars(select(ProcessVersion).join(latest, newest).order_by(ProcessVersion.process_key)))
 
 
 def task_dict(task: Task) -> dict[str, Any]:

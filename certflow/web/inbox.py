@@ -29,9 +29,12 @@ def home():  # type: ignore[no-untyped-def]
 def index():  # type: ignore[no-untyped-def]
     query = InboxQuery.from_args(request.args)
     runtime = services().runtime
-    page = inbox(runtime.sessions, account(), query, runtime.clock.now())
+    me = account()
+    page = inbox(runtime.sessions, me, query, runtime.clock.now())
+    steps = [t for t in runtime.user_tasks() if me.is_admin or t["role"] in me.roles]
     return render_template(
         "inbox/index.html", page=page, query=query, queues=QUEUES, due_filters=DUE_FILTERS, sorts=SORT_NAMES,
+        steps=steps, processes=[p for p in runtime.processes() if p["start_form"]],
     )
 
 

@@ -156,6 +156,16 @@ def test_pages_and_sorting(start, as_user):
     assert "第 2 / 2 页" in window.get("/inbox?queue=group&page=2").get_data(as_text=True)
 
 
+def test_filter_by_process(start, as_user):
+    online = start()
+    offline = start("application_offline", materials=["id_card", "household_register", "photos", "application_form"])
+    window = as_user("window")
+    assert [r["case"] for r in rows(window.get("/inbox?queue=group&process=application_offline"))] == [offline.number]
+    assert [r["case"] for r in rows(window.get("/inbox?queue=group&process=application_online"))] == [online.number]
+    page = window.get("/inbox").get_data(as_text=True)
+    assert "application_offline" in page and "预审" in page
+
+
 def test_unknown_filter_values_fall_back_to_defaults(start, as_user):
     start()
     response = as_user("window").get("/inbox?queue=bogus&sort=evil&due=never&page=x")

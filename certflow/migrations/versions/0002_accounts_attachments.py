@@ -65,7 +65,9 @@ def upgrade() -> None:
         sa.Column("target", sa.String(300), nullable=True),
     )
     op.create_index("ix_security_events_login", "security_events", ["kind", "username", "at"])
-    # The inbox searches open tasks by case number and applicant name.
+    # The inbox: a queue's page and count from the index alone; search by case number and name.
+    op.drop_index("ix_tasks_queue", "tasks")
+    op.create_index("ix_tasks_queue", "tasks", ["status", "candidate_group", "role", "assignee", "due_at"])
     op.create_index("ix_tasks_case_number", "tasks", ["case_number"])
     op.create_index("ix_tasks_applicant_name", "tasks", ["applicant_name"])
     op.create_index("ix_tasks_completed_by", "tasks", ["completed_by", "completed_at"])
@@ -73,6 +75,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_tasks_completed_by", "tasks")
+    op.drop_index("ix_tasks_queue", "tasks")
+    op.create_index("ix_tasks_queue", "tasks", ["status", "role", "candidate_group", "due_at"])
     op.drop_index("ix_tasks_applicant_name", "tasks")
     op.drop_index("ix_tasks_case_number", "tasks")
     op.drop_index("ix_security_events_login", "security_events")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Flask, jsonify, render_template, send_from_directory
+from flask import Flask, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
 from certflow.accounts import Accounts
@@ -77,11 +77,13 @@ def _add_template_helpers(app: Flask) -> None:
 
 def _add_error_pages(app: Flask) -> None:
     messages = {
-        400: "请求有误", 403: "没有权限执行此操作", 404: "页面不存在或无权查看",
+        400: "请求有误", 403: "没有权限执行此操作", 404: "页面不存在或无权查看", 405: "不支持此操作",
         409: "该任务已被他人处理", 413: "上传的文件太大", 429: "操作过于频繁",
     }
     for status, message in messages.items():
         def handler(error, status=status, message=message):  # type: ignore[no-untyped-def]
+            if request.path.startswith("/api/"):  # an unknown API path never reaches the blueprint's handlers
+                return api.http_error(error)
             detail = getattr(error, "description", None) if status in (400, 409) else None
             return render_template("errors/error.html", status=status, message=message, detail=detail), status
         app.register_error_handler(status, handler)

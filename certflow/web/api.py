@@ -1,7 +1,155 @@
-"""(being written)"""
+"""The REST API at /api/v1: processes, cases and the inbox's tasks for programs, with a bearer token.
+
+Same permission rules as the pages (``certflow.web.guard``); described by ``certflow.web.openapi``.
+Every error answers ``{"error": {"code", "message", "details"}}``.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request, url_for
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+from certflow.access import can_start_case
+from certflow.engine.errors import CertflowError, Conflict, InvalidState, NotFound, StepFailed, ValidationFailed
+from certflow.inbox import InboxQuery, inbox
+from certflow.web import openapi
+from certflow.web.context import account, act_as, deny, services
+from certflow.web.guard import readable_case, release_task, visible_task, workable_task
 
 bp = Blueprint("api", __name__)
+
+# What a person reads for each status; ``details`` carries the specifics.
+MESSAGES = {
+    400: "请求有误", 401: "需要有效的访问令牌", 403: "没有权限执行此操作", 404: "不存在或无权查看",
+    409: "任务或案件已被他人处理，请刷新后重试", 413: "提交的内容太大", 422: "提交的数据有误",
+    429: "操作过于频繁", 500: "服务器未能完成此操作",
+}
+STATUS: dict[type[CertflowError], int] = {
+    NotFound: 404, Conflict: 409, InvalidState: 409, ValidationFailed: 422, StepFailed: 500,
+}
+
+
+def _error(status: int, code: str, details: Any = None) -> Response:
+    response = jsonify(error={"code": code, "message": MESSAGES.get(status, "请求未能完成"), "details": details})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def http_error(error: HTTPException) -> Response:
+    # Werkzeug's default descriptions are English boilerplate; only a reason given with abort() is a detail.
+    given = error.description if error.description != type(error).description else None
+    return _error(error.code or 500, error.name.lower().replace(" ", "_"), given)
+
+
+# By status, so that these win over the app's HTML error pages (Flask looks up handlers by status first).
+for _status in default_exceptions:
+    bp.register_error_handler(_status, http_error)
+
+
+@bp.errorhandler(CertflowError)
+def _certflow_error(error: CertflowError) -> Response:
+    status = next((s for kind, s in STATUS.items() if isinstance(error, kind)), 400)
+    if isinstance(error, ValidationFailed):
+        return _error(status, error.code, [{"field": e.field, "message": e.message} for e in error.errors])
+    return _error(status, error.code, str(error))
+
+
+@bp.before_request
+def _authenticate() -> None:
+    """Every request but the API's description names its person with a bearer token; cookies don't count."""
+    if request.endpoint == "api.document":
+        return
+    credentials = request.authorization
+    token = credentials.token if credentials is not None and credentials.type == "bearer" else None
+    found = services().accounts.by_token(token) if token else None
+    if found is None:
+        deny(401, "API token")
+    act_as(found)
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, "请求体应为 JSON 对象（Content-Type: application/json）")
+    return body
+
+
+def _form_data(body: dict[str, Any]) -> dict[str, Any]:
+    data = body.get("data", {})
+    if not isinstance(data, dict):
+        abort(400, "data 应为 JSON 对象")
+    return data
+
+
+def _task_now(task_id: str) -> Response:
+    return jsonify(task=services().runtime.task(task_id))
+
+
+@bp.get("/openapi.json")
+def document() -> Response:
+    return jsonify(openapi.DOCUMENT)
+
+
+@bp.get("/processes")
+def processes() -> Response:
+    return jsonify(processes=services().runtime.processes())
+
+
+@bp.post("/cases")
+def start_case() -> tuple[Response, int, dict[str, str]]:
+    if not can_start_case(account()):
+        deny(403, "start a case")
+    body = _body()
+    if not isinstance(body.get("process"), str):
+        abort(400, "process 应为流程标识（字符串）")
+    runtime = services().runtime
+    number = runtime.start_case(body["process"], _form_data(body), actor=account().username)
+    return jsonify(number=number, case=runtime.case(number)), 201, {"Location": url_for(".case", number=number)}
+
+
+@bp.get("/cases/<number>")
+def case(number: str) -> Response:
+    return jsonify(readable_case(number))
+
+
+@bp.get("/cases/<number>/messages")
+def messages(number: str) -> Response:
+    return jsonify(messages=services().runtime.outbox(readable_case(number)["number"]))
+
+
+@bp.get("/tasks")
+def tasks() -> Response:
+    query, runtime = InboxQuery.from_args(request.args), services().runtime
+    page = inbox(runtime.sessions, account(), query, runtime.clock.now())
+    return jsonify(tasks=page.tasks, total=page.total, page=query.page, pages=page.pages, counts=page.counts)
+
+
+@bp.get("/tasks/<task_id>")
+def task(task_id: str) -> Response:
+    found = visible_task(task_id)
+    schema = services().runtime.case_forms(found["case"]).get(found["form"] or "")
+    return jsonify(task=found, schema=schema)
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim(task_id: str) -> Response:
+    workable_task(task_id)
+    services().runtime.claim(task_id, actor=account().username)
+    return _task_now(task_id)
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+def unclaim(task_id: str) -> Response:
+    release_task(workable_task(task_id))
+    return _task_now(task_id)
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete(task_id: str) -> Response:
+    workable_task(task_id)
+    services().runtime.complete_task(task_id, _form_data(_body()), actor=account().username)
+    return _task_now(task_id)

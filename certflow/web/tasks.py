@@ -11,6 +11,7 @@ from certflow.access import can_view_case, can_work
 from certflow.engine.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from certflow.web import forms
 from certflow.web.context import account, deny, services
+from certflow.web.guard import readable_case, visible_task, workable_task
 from certflow.web.present import describe, option_titles
 
 bp = Blueprint("tasks", __name__)
@@ -21,18 +22,6 @@ TIMELINE = {
     "task_reassigned": "改派", "message_received": "收到消息", "timer_fired": "到期", "comment_added": "备注",
     "files_attached": "上传材料", "case_ended": "办结",
 }
-
-
-def _readable_case(number: str) -> dict[str, Any]:
-    """The case, if the signed-in person may read it; 404 (recorded) otherwise."""
-    runtime = services().runtime
-    try:
-        case = runtime.case(number)
-    except NotFound:
-        deny(404, f"case {number}")
-    if not can_view_case(runtime.sessions, account(), case["number"]):
-        deny(404, f"case {number}")
-    return case
 
 
 def _case_context(case: dict[str, Any]) -> dict[str, Any]:
@@ -60,19 +49,19 @@ def _case_context(case: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/cases/<number>")
 @login_required
 def case(number: str):  # type: ignore[no-untyped-def]
-    return render_template("tasks/case.html", **_case_context(_readable_case(number)))
+    return render_template("tasks/case.html", **_case_context(readable_case(number)))
 
 
 @bp.get("/cases/<number>/diagram.json")
 @login_required
 def diagram(number: str):  # type: ignore[no-untyped-def]
-    return jsonify(services().runtime.diagram(_readable_case(number)["number"]))
+    return jsonify(services().runtime.diagram(readable_case(number)["number"]))
 
 
 @bp.get("/cases/<number>/files/<int:attachment_id>")
 @login_required
 def attachment(number: str, attachment_id: int):  # type: ignore[no-untyped-def]
-    _readable_case(number)
+    readable_case(number)
     try:
         meta, content = services().runtime.attachment_content(number, attachment_id)
     except NotFound:
@@ -113,20 +102,10 @@ def _task_page(task: dict[str, Any], values: dict[str, Any], errors: list[Any], 
     ), status
 
 
-def _visible_task(task_id: str) -> dict[str, Any]:
-    try:
-        task = services().runtime.task(task_id)
-    except NotFound:
-        deny(404, f"task {task_id}")
-    if not (can_work(account(), task) or (task["status"] != "open" and task["completed_by"] == account().username)):
-        deny(404, f"task {task_id}")
-    return task
-
-
 @bp.get("/tasks/<task_id>")
 @login_required
 def show(task_id: str):  # type: ignore[no-untyped-def]
-    task = _visible_task(task_id)
+    task = visible_task(task_id)
     schema = services().runtime.case_forms(task["case"]).get(task["form"] or "", {})
     draft = services().runtime.draft(task_id, actor=account().username) or {}
     return _task_page(task, forms.form_values(schema, draft), [])
@@ -136,12 +115,7 @@ def show(task_id: str):  # type: ignore[no-untyped-def]
 @login_required
 def submit(task_id: str):  # type: ignore[no-untyped-def]
     runtime, me = services().runtime, account()
-    try:
-        task = runtime.task(task_id)
-    except NotFound:
-        deny(404, f"task {task_id}")
-    if not can_work(me, task):
-        deny(403, f"task {task_id}")
+    task = workable_task(task_id)
     schema = runtime.case_forms(task["case"]).get(task["form"] or "", {})
     try:
         if request.form.get("action") == "draft":

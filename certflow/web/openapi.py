@@ -1,0 +1,231 @@
+"""The OpenAPI 3.1 document of the REST API, served at /api/v1/openapi.json.
+
+It describes the routes of ``certflow.web.api``; tests check that both name the same paths and
+methods and that real answers match the schemas here (JSON Schema 2020-12, as OpenAPI 3.1 uses).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from certflow.inbox import DUE_FILTERS, PAGE_SIZE, QUEUES, SORTS
+
+JSON = "application/json"
+
+# Error answers: status → (component name, when it happens).
+ERRORS: dict[int, tuple[str, str]] = {
+    400: ("BadRequest", "The body is not a JSON object, or `data`/`process` has the wrong type."),
+    401: ("Unauthorized", "No bearer token, or an unknown or revoked one (`WWW-Authenticate: Bearer`)."),
+    403: ("Forbidden", "The token's user may not do this; the attempt is recorded."),
+    404: ("NotFound", "No such task, case or process, or the user may not see it."),
+    409: ("Conflict", "The task was claimed or completed by someone else, or the case changed meanwhile."),
+    422: ("Unprocessable", "The form data is not valid: `details` has one entry per field."),
+    500: ("StepFailed", "A script or handler of the process failed (code `step_failed`); nothing was saved."),
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(kind: str, **more: Any) -> dict[str, Any]:
+    return {"type": [kind, "null"], **more}
+
+
+def _object(properties: dict[str, Any], *, optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An object with exactly these properties, all required but ``optional``."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [name for name in properties if name not in optional],
+        "additionalProperties": False,
+    }
+
+
+def _answer(description: str, schema: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}, **more}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {JSON: {"schema": schema}}}
+
+
+def _operation(summary: str, ok: tuple[int, dict[str, Any]], errors: tuple[int, ...], **more: Any) -> dict[str, Any]:
+    """One operation: its success answer and the error answers it can give."""
+    status, answer = ok
+    responses = {str(status): answer}
+    responses.update({str(code): {"$ref": f"#/components/responses/{ERRORS[code][0]}"} for code in errors})
+    return {"summary": summary, "responses": responses, **more}
+
+
+def _path_parameter(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+TIME = {"type": "string", "format": "date-time"}
+TASK_ID = _path_parameter("task_id", "The task's id.")
+CASE_NUMBER = _path_parameter("number", "The case number, e.g. LS-2026-000001.")
+TASK_ANSWER = _answer("The task as it is now.", _object({"task": _ref("Task")}))
+FORM_DATA = {"type": "object", "description": "Values for the form's JSON Schema; validated on the server."}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object({"error": _object({
+        "code": {"type": "string", "description": "e.g. unauthorized, forbidden, not_found, conflict, "
+                                                  "validation_failed, bad_request"},
+        "message": {"type": "string", "description": "What went wrong, in Chinese, fit to show a person."},
+        "details": {"anyOf": [{"type": "array", "items": _ref("FieldError")}, {"type": "string"}, {"type": "null"}],
+                    "description": "One entry per invalid field for 422; otherwise the specific reason, if any."},
+    })}),
+    "FieldError": _object({
+        "field": {"type": "string", "description": "Dotted path of the field, \"\" for the form as a whole."},
+        "message": {"type": "string"},
+    }),
+    "Process": _object({
+        "key": {"type": "string"},
+        "name": {"type": "string"},
+        "version": {"type": "integer"},
+        "deployed_at": TIME,
+        "start_form": _nullable("string"),
+        "start_schema": _nullable("object", description="The JSON Schema a case's start data must satisfy."),
+    }),
+    "Task": _object({
+        "id": {"type": "string"},
+        "case": {"type": "string", "description": "The case number."},
+        "applicant_name": _nullable("string"),
+        "id_masked": _nullable("string"),
+        "process": {"type": "string"},
+        "name": {"type": "string", "description": "The step, e.g. pre_review."},
+        "title": {"type": "string"},
+        "role": _nullable("string"),
+        "group": _nullable("string"),
+        "assignee": _nullable("string"),
+        "form": _nullable("string"),
+        "status": {"enum": ["open", "completed", "cancelled"]},
+        "created_at": TIME,
+        "due_at": _nullable("string", format="date-time"),
+        "completed_at": _nullable("string", format="date-time"),
+        "completed_by": _nullable("string"),
+        "due_state": {"enum": ["overdue", "soon", None], "description": "In the task list only."},
+    }, optional=("due_state",)),
+    "TaskPage": _object({
+        "tasks": {"type": "array", "items": _ref("Task")},
+        "total": {"type": "integer"},
+        "page": {"type": "integer"},
+        "pages": {"type": "integer"},
+        "counts": _object({queue: {"type": "integer"} for queue in QUEUES}),
+    }),
+    "Case": _object({
+        "number": {"type": "string"},
+        "process": {"type": "string"},
+        "version": {"type": "integer"},
+        "start_form": _nullable("string"),
+        "status": {"type": "string", "description": "running, completed, cancelled or error"},
+        "outcome": _nullable("string", description="rejected, not_met or issued, once the case ends"),
+        "current_step": _nullable("string"),
+        "applicant_name": _nullable("string"),
+        "id_masked": _nullable("string"),
+        "started_at": TIME,
+        "ended_at": _nullable("string", format="date-time"),
+        "next_due_at": _nullable("string", format="date-time"),
+        "open_tasks": {"type": "array", "items": _ref("Task")},
+        "waiting": {"type": "array", "items": _object({"event": {"type": "string"}, "name": _nullable("string"),
+                                                       "value": {}})},
+        "data": {"type": "object", "description": "The case's data; the ID number masked."},
+    }),
+    "Message": _object({
+        "id": {"type": "integer"},
+        "template": {"type": "string"},
+        "recipient_role": {"type": "string"},
+        "recipient_group": _nullable("string"),
+        "recipient_phone": _nullable("string"),
+        "text": {"type": "string"},
+        "status": {"type": "string", "description": "queued, sent or failed"},
+        "created_at": TIME,
+    }),
+}
+
+PATHS: dict[str, Any] = {
+    "/openapi.json": {"get": _operation(
+        "This document.", (200, _answer("The OpenAPI document.", {"type": "object"})), (), security=[],
+    )},
+    "/processes": {"get": _operation(
+        "Deployed processes (latest version of each) with their start forms.",
+        (200, _answer("The processes.", _object({"processes": {"type": "array", "items": _ref("Process")}}))),
+        (401,),
+    )},
+    "/cases": {"post": _operation(
+        "Start a case as the token's user (window clerks and administrators).",
+        (201, _answer(
+            "The case was started.", _object({"number": {"type": "string"}, "case": _ref("Case")}),
+            headers={"Location": {"description": "The case's URL.", "schema": {"type": "string"}}},
+        )),
+        (400, 401, 403, 404, 422, 500),
+        requestBody=_body(_object({"process": {"type": "string", "description": "A process key."},
+                                   "data": FORM_DATA})),
+    )},
+    "/cases/{number}": {"get": _operation(
+        "A case: status, open tasks, what it waits for, its data.",
+        (200, _answer("The case.", _ref("Case"))), (401, 404), parameters=[CASE_NUMBER],
+    )},
+    "/cases/{number}/messages": {"get": _operation(
+        "The texts sent for a case.",
+        (200, _answer("The texts, oldest first.", _object({"messages": {"type": "array", "items": _ref("Message")}}))),
+        (401, 404), parameters=[CASE_NUMBER],
+    )},
+    "/tasks": {"get": _operation(
+        "The user's tasks, filtered, sorted and paged exactly as the web inbox does.",
+        (200, _answer("One page of tasks, with the number of tasks in each queue.", _ref("TaskPage"))),
+        (401,),
+        parameters=[
+            _query("queue", "mine: open tasks the user claimed; group: open unclaimed tasks of the user's groups; "
+                            "done: tasks the user completed.", {"enum": list(QUEUES), "default": "mine"}),
+            _query("process", "Only tasks of this process key.", {"type": "string"}),
+            _query("step", "Only tasks of this step (task name).", {"type": "string"}),
+            _query("due", "By time limit.", {"enum": list(DUE_FILTERS)}),
+            _query("q", "A case number, or the beginning of the applicant's name.", {"type": "string"}),
+            _query("sort", "Order of open tasks; done tasks come newest first.",
+                   {"enum": list(SORTS), "default": "due"}),
+            _query("page", f"Page number, {PAGE_SIZE} tasks a page.", {"type": "integer", "minimum": 1, "default": 1}),
+        ],
+    )},
+    "/tasks/{task_id}": {"get": _operation(
+        "A task the user may work or has completed, with its form.",
+        (200, _answer("The task and its form's JSON Schema.", _object({"task": _ref("Task"),
+                                                                       "schema": _nullable("object")}))),
+        (401, 404), parameters=[TASK_ID],
+    )},
+    "/tasks/{task_id}/claim": {"post": _operation(
+        "Claim an open task of the user's group.", (200, TASK_ANSWER), (401, 403, 404, 409), parameters=[TASK_ID],
+    )},
+    "/tasks/{task_id}/unclaim": {"post": _operation(
+        "Give a claimed task back to its group (its holder, or an administrator).",
+        (200, TASK_ANSWER), (401, 403, 404, 409), parameters=[TASK_ID],
+    )},
+    "/tasks/{task_id}/complete": {"post": _operation(
+        "Submit the task's form.", (200, TASK_ANSWER), (400, 401, 403, 404, 409, 422, 500), parameters=[TASK_ID],
+        requestBody=_body(_object({"data": FORM_DATA}, optional=("data",))),
+    )},
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "certflow API",
+        "version": "1",
+        "description": "Disability-certificate cases and tasks. Authenticate with `Authorization: Bearer <token>` "
+                       "(`certflow token issue USERNAME`). Errors are `{\"error\": {\"code\", \"message\", "
+                       "\"details\"}}`.",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearerAuth": []}],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        "schemas": SCHEMAS,
+        "responses": {name: _answer(description, _ref("Error")) for name, description in ERRORS.values()},
+    },
+}

@@ -12,6 +12,7 @@ Widgets, by the property's schema:
 - array of choices → "checkboxes"; array of free values → "lines" (a textarea, one item per line)
 - ``integer``/``number`` → "number"
 - ``format: date`` → "date"; ``format: date-time`` → "datetime" (datetime-local, China time)
+- ``format: password`` → "password" (never shown again after a submit)
 - string with ``maxLength`` >= 200 → "textarea"; any other string → "text"
 """
 
@@ -39,7 +40,7 @@ _LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what a datetime-local input shows and posts
 class Field:
     name: str
     label: str
-    widget: str  # text, textarea, select, radio, checkboxes, boolean, date, datetime, number, lines
+    widget: str  # text, textarea, select, radio, checkboxes, boolean, date, datetime, number, lines, password
     required: bool  # always, or under a condition (then ``conditional`` is set)
     conditional: bool = False
     required_when: str = ""  # e.g. 审核结论为“驳回”时必填; "" unless conditional
@@ -96,12 +97,17 @@ def read_submission(schema: dict[str, Any], form: Mapping[str, Any]) -> tuple[di
     return data, errors
 
 
-def check_submission(schema: dict[str, Any], form: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
+def check_submission(
+    schema: dict[str, Any], form: Mapping[str, Any], decided: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], list[FieldError]]:
     """``read_submission`` then ``validate``: every error at once, so one round trip shows all that needs fixing.
 
     A value that could not be read keeps its own message; the schema's "必填" for it would only confuse.
+    ``decided`` holds values the server sets rather than the browser (e.g. the materials an online applicant
+    uploaded files for): they replace whatever was posted under those names.
     """
     data, errors = read_submission(schema, form)
+    data.update(decided or {})
     unreadable = {error.field for error in errors}
     errors += [error for error in validate(schema, data) if error.field.partition(".")[0] not in unreadable]
     return data, errors
@@ -160,6 +166,8 @@ def _widget(prop: dict[str, Any]) -> str:
         return "date"
     if prop.get("format") == "date-time":
         return "datetime"
+    if prop.get("format") == "password":
+        return "password"
     return "textarea" if prop.get("maxLength", 0) >= TEXTAREA_MIN_LENGTH else "text"
 
 

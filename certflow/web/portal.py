@@ -1,22 +1,119 @@
-"""(being written)"""
+"""The applicants' portal: apply online, the receipt, the status lookup; and the window applying for someone."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask_login import login_required
+
+from certflow.engine.errors import FieldError, NotFound, ValidationFailed
+from certflow.throttle import Throttle
+from certflow.web import applying, forms
+from certflow.web.applying import ApplicationForm
+from certflow.web.context import account, deny, services
+from certflow.web.progress import progress
 
 bp = Blueprint("portal", __name__)
 
+RECEIPT = "receipt"  # session key: the number of the case this browser just applied for
+WRONG_PAIR = "案件编号或身份证号码不正确"
 
-@bp.get("/apply")
+
+def _lookups() -> Throttle:
+    """Ten wrong number/ID pairs per address in 15 minutes: enough for typos, too few to guess ID numbers."""
+    runtime = services().runtime
+    return Throttle(runtime.sessions, runtime.clock, "status_lookup_failed", attempts=10,
+                    window=timedelta(minutes=15))
+
+
+def _form(process_key: str, channel: str) -> ApplicationForm:
+    try:
+        return applying.application_form(services().runtime, services().directory, process_key, channel)
+    except NotFound:
+        abort(404)
+
+
+def _page(form: ApplicationForm, values: dict[str, Any], errors: list[FieldError], status: int = 200) -> Response:
+    return make_response(render_template(
+        "portal/apply.html", form=form, values=values, errors=forms.errors_by_field(errors),
+        rules=applying.rules(form.channel), accept=applying.ACCEPT, max_mb=applying.MAX_MB,
+    ), status)
+
+
+def _start(form: ApplicationForm, actor: str) -> str:
+    """Start a case from the posted form and store its files; returns the case number.
+
+    The files are checked with the fields and before anything is stored, so a bad file starts no case.
+    On any error the page comes back (422) with the messages beside the fields and the values kept.
+    """
+    runtime = services().runtime
+    uploads = applying.posted_uploads(form, request.files)
+    decided = {} if form.ticked else {"materials": applying.uploaded_materials(uploads)}
+    data, errors = forms.check_submission(form.schema, request.form, decided)
+    errors += applying.upload_errors(uploads)
+    try:
+        if errors:
+            raise ValidationFailed(errors)
+        number = runtime.start_case(form.process_key, data, actor=actor)
+    except ValidationFailed as failed:  # abort() with the page: callers only ever get a started case
+        abort(_page(form, forms.posted_values(form.schema, request.form), failed.errors, 422))
+    if uploads:
+        runtime.attach(number, uploads, actor=actor)
+    return number
+
+
+@bp.route("/apply", methods=["GET", "POST"])
 def apply():  # type: ignore[no-untyped-def]
-    return "apply"
+    form = _form("application_online", "online")
+    if request.method == "GET":
+        return _page(form, forms.form_values(form.schema, {}), [])
+    number = _start(form, actor="applicant")
+    session[RECEIPT] = number
+    return redirect(url_for("portal.receipt", number=number))
 
 
-@bp.get("/status")
+@bp.get("/apply/receipt/<number>")
+def receipt(number: str):  # type: ignore[no-untyped-def]
+    if session.get(RECEIPT) != number:
+        # Not the application this browser just sent: the lookup asks for the ID number as well.
+        flash("请填写案件编号和身份证号码查询办理进度")
+        return redirect(url_for("portal.status", number=number))
+    case = services().runtime.case(number)
+    return render_template("portal/receipt.html", number=number, applicant_name=case["applicant_name"])
+
+
+@bp.route("/status", methods=["GET", "POST"])
 def status():  # type: ignore[no-untyped-def]
-    return "status"
+    number = request.values.get("number", "").strip()
+    id_number = request.form.get("id_number", "").strip()
+    if request.method == "GET":
+        return render_template("portal/status.html", number=number)
+    if not number or not id_number:
+        return render_template("portal/status.html", number=number, error="请填写案件编号和身份证号码"), 422
+    lookups = _lookups()
+    if lookups.refused(request.remote_addr):
+        minutes = int(lookups.window.total_seconds() // 60)
+        return render_template("portal/status.html", number=number, error=f"查询次数过多，请{minutes}分钟后再试"), 429
+    runtime = services().runtime
+    try:
+        case = runtime.case_for_applicant(number, id_number)
+    except NotFound:
+        lookups.record_failure(request.remote_addr, f"status {number}")
+        return render_template("portal/status.html", number=number, error=WRONG_PAIR), 404
+    return render_template("portal/status.html", number=number, progress=progress(case, runtime.outbox(number)))
 
 
-@bp.get("/window/apply")
+@bp.route("/window/apply", methods=["GET", "POST"])
+@login_required
 def window_apply():  # type: ignore[no-untyped-def]
-    return "window"
+    me = account()
+    if not me.has_role("window_clerk", "admin"):
+        deny(403, "apply at the window")
+    form = _form("application_offline", "offline")
+    if request.method == "GET":
+        return _page(form, forms.form_values(form.schema, {}), [])
+    number = _start(form, actor=me.username)
+    flash(f"已受理：{number}")
+    return redirect(url_for("tasks.case", number=number))

@@ -1,0 +1,126 @@
+"""The application form as applicants (online) and the window (offline) fill it in: its fields, the
+materials each case needs, and the files handed in with it.
+
+Which materials a case needs is ``handlers.materials``'s rule; the page gets it as a table so that its
+script can mark the required items while the form is filled in. The server checks everything again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from certflow.directory import Directory
+from certflow.engine import attachments
+from certflow.engine.attachments import Upload
+from certflow.engine.errors import FieldError, NotFound, ValidationFailed
+from certflow.engine.runtime import Runtime
+from certflow.web import forms
+from handlers import materials
+from handlers.identity import ADULT_AGE
+
+ACCEPT = "image/jpeg,image/png,application/pdf"  # what attachments.check accepts, for the file picker
+MAX_MB = attachments.MAX_BYTES // (1024 * 1024)
+
+
+@dataclass(frozen=True)
+class UploadInput:
+    code: str  # the material code, also the file input's name
+    label: str
+    when: str  # when the material is needed, in words
+
+
+@dataclass(frozen=True)
+class ApplicationForm:
+    process_key: str
+    channel: str  # "online" or "offline", as handlers.materials names them
+    schema: dict[str, Any]
+    fields: list[forms.Field]
+    uploads: list[UploadInput]
+    ticked: bool  # materials are ticked by the clerk (offline); online they follow from the files
+
+
+def application_form(runtime: Runtime, directory: Directory, process_key: str, channel: str) -> ApplicationForm:
+    """The start form of the latest deployed ``process_key``, ready to show."""
+    schema = next((p["start_schema"] for p in runtime.processes() if p["key"] == process_key), None)
+    if not schema:
+        raise NotFound(f"no process {process_key} with a start form is deployed")
+    ticked = channel == "offline"
+    villages = tuple((group.id, group.name) for group in directory.of_role("village"))
+    shown = []
+    for field in forms.fields(schema):
+        if field.name == "materials" and not ticked:
+            continue
+        if field.name == "village":
+            # A choice of the federation's villages; the schema's note on the group id is for those who type it.
+            field = replace(field, widget="select", options=villages, description="")
+        shown.append(field)
+    uploads = [UploadInput(code, materials.MATERIALS[code], when_required(channel, code))
+               for code in _possible(channel)]
+    return ApplicationForm(process_key, channel, schema, shown, uploads, ticked)
+
+
+def _possible(channel: str) -> list[str]:
+    """Every material the channel may ask for, whatever the category and age, in the list's order."""
+    needed = {code for category in materials.CATEGORIES for minor in (False, True)
+              for code in materials.required(channel, [category], minor)}
+    return [code for code in materials.MATERIALS if code in needed]
+
+
+def rules(channel: str) -> dict[str, Any]:
+    """The table the page's script marks required materials from.
+
+    For a multiple disability the script adds up the entries of the parts chosen, which is what
+    ``materials.required`` does with the parts; ``base`` applies before any category is chosen.
+    """
+    def by_age(parts: list[str]) -> dict[str, list[str]]:
+        return {"adult": materials.required(channel, parts, False), "minor": materials.required(channel, parts, True)}
+
+    return {
+        "adult_age": ADULT_AGE,
+        "names": materials.MATERIALS,
+        "base": by_age([]),
+        "required": {category: by_age([category]) for category in materials.CATEGORIES},
+    }
+
+
+def when_required(channel: str, code: str) -> str:
+    """When a material is needed, in words (for a page without its script): "必须提交", or for whom."""
+    adult = [c for c in materials.CATEGORIES if code in materials.required(channel, [c], False)]
+    if len(adult) == len(materials.CATEGORIES):
+        return "必须提交"
+    who = [f"{'、'.join(adult)}残疾"] if adult else []
+    if all(code in materials.required(channel, [c], True) for c in materials.CATEGORIES):
+        who.append("未成年人")
+    return "或".join(who) + "须提交" if who else "如有请提交"
+
+
+def posted_uploads(form: ApplicationForm, files: MultiDict[str, FileStorage]) -> list[Upload]:
+    """The files posted under each material's input; an input left empty posts a part without a name."""
+    return [
+        # One byte over the limit is enough to refuse a file; no need to hold all of it.
+        Upload(upload.code, _base_name(part.filename), part.read(attachments.MAX_BYTES + 1))
+        for upload in form.uploads for part in files.getlist(upload.code) if part.filename
+    ]
+
+
+def _base_name(filename: str) -> str:
+    """Some browsers send the full path of the file on the applicant's computer."""
+    return filename.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def upload_errors(uploads: list[Upload]) -> list[FieldError]:
+    """What is wrong with each file, beside the input of its material."""
+    try:
+        attachments.check(uploads)
+    except ValidationFailed as failed:
+        return failed.errors
+    return []
+
+
+def uploaded_materials(uploads: list[Upload]) -> list[str]:
+    """The materials handed in online: those that got a file."""
+    handed_in = {upload.material for upload in uploads}
+    return [code for code in materials.MATERIALS if code in handed_in]

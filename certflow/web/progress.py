@@ -1,0 +1,70 @@
+"""A case as its applicant reads it: where it is in plain words, the appointment, the texts they were sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Open tasks by their BPMN id, said from the applicant's side; another task shows its own title.
+STEPS: dict[str, str] = {
+    "pre_review": "残联综合窗口正在预审您的申请",
+    "window_review": "残联综合窗口正在审核您的申请和材料",
+    "register_appointment": "定点医院正在安排评定时间，预约后会短信通知您",
+    "assess": "等待定点医院评定",
+    "post_publicity": "评定已通过，等待在您所在的村(社区)张贴公示",
+    "reexamine": "公示期间收到异议，评残专家委员会正在复核",
+    "issue_certificate": "公示期满，正在办理发证",
+}
+# What a case with no open task waits for, by message name.
+WAITING: dict[str, str] = {
+    "materials_supplied": "等待您补交材料（需补充的材料见短信）",
+    "objection": "正在您所在的村(社区)公示",
+}
+STATUSES = {"running": "办理中", "completed": "已办结", "cancelled": "已取消", "error": "暂停办理，工作人员正在处理"}
+OUTCOMES = {"issued": "已发证", "rejected": "申请未通过审核", "not_met": "经评定未达到残疾标准"}
+
+
+@dataclass(frozen=True)
+class Appointment:
+    at: str  # ISO date-time
+    place: str
+    bring_items: list[str]
+
+
+@dataclass(frozen=True)
+class Progress:
+    number: str
+    applicant_name: str
+    status: str
+    step: str
+    outcome: str
+    started_at: str
+    appointment: Appointment | None
+    texts: list[dict[str, Any]]  # outbox rows sent to the applicant
+
+
+def progress(case: dict[str, Any], outbox: list[dict[str, Any]]) -> Progress:
+    """``case`` as ``Runtime.case`` returns it, ``outbox`` the case's messages."""
+    data = case["data"]
+    appointment = None
+    if data.get("appointment_at"):
+        appointment = Appointment(data["appointment_at"], data.get("appointment_place") or "",
+                                  list(data.get("bring_items") or []))
+    return Progress(
+        number=case["number"],
+        applicant_name=case["applicant_name"] or "",
+        status=STATUSES.get(case["status"], case["status"]),
+        step=_step(case),
+        outcome=OUTCOMES.get(case["outcome"] or "", ""),
+        started_at=case["started_at"],
+        appointment=appointment,
+        texts=[text for text in outbox if text["recipient_role"] == "applicant"],
+    )
+
+
+def _step(case: dict[str, Any]) -> str:
+    if case["status"] != "running":
+        return ""
+    said = [STEPS.get(task["name"], task["title"]) for task in case["open_tasks"]]
+    said += [WAITING[w["name"]] for w in case["waiting"] if w["name"] in WAITING]
+    return "；".join(dict.fromkeys(said)) or case["current_step"] or "办理中"

@@ -1,0 +1,292 @@
+"""The applicants' portal (apply online, receipt, status lookup) and the window applying for someone."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import struct
+import zlib
+from typing import Any
+
+import lxml.html
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from lushan import ADULT_ID, CaseDriver, application
+from sqlalchemy import func, select
+from webkit import csrf_token
+
+from certflow.engine import attachments
+from certflow.engine.clock import FixedClock
+from certflow.engine.models import Case
+from certflow.engine.runtime import Runtime
+
+
+def tiny_png() -> bytes:
+    """A real 1×1 white PNG."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1×1, 8-bit RGB
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff"))
+            + chunk(b"IEND", b""))
+
+
+PNG = tiny_png()
+PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+
+
+def form_data(**changes: Any) -> dict[str, Any]:
+    """The online form as a browser posts it: no materials boxes, the parts only for 多重."""
+    data = application(**changes)
+    del data["materials"]
+    if not data["parts"]:
+        del data["parts"]
+    return data
+
+
+def post_application(client: FlaskClient, path: str = "/apply", files: dict[str, list[tuple[bytes, str]]] | None = None,
+                     ticked: list[str] | None = None, token: bool = True, **changes: Any):  # type: ignore[no-untyped-def]
+    """The form with ``files`` by material, and materials boxes ``ticked`` (as only the window shows them)."""
+    data: dict[str, Any] = form_data(**changes)
+    if ticked:
+        data["materials"] = ticked
+    for material, parts in (files or {}).items():
+        data[material] = [(io.BytesIO(content), name) for content, name in parts]
+    if token:
+        data["csrf_token"] = csrf_token(client, path)
+    return client.post(path, data=data, content_type="multipart/form-data")
+
+
+def page(response) -> lxml.html.HtmlElement:  # type: ignore[no-untyped-def]
+    return lxml.html.fromstring(response.get_data(as_text=True))
+
+
+def case_count(runtime: Runtime) -> int:
+    with runtime.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Case))
+
+
+def field_error(response, selector: str) -> str:  # type: ignore[no-untyped-def]
+    found = page(response).cssselect(f"{selector} .field-error")
+    return found[0].text_content() if found else ""
+
+
+# -- the online form -------------------------------------------------------------------------------
+
+
+def test_apply_page_is_the_chinese_form_with_a_village_choice_and_file_inputs(client: FlaskClient) -> None:
+    response = client.get("/apply")
+    assert response.status_code == 200
+    html = page(response)
+    assert html.get("lang") == "zh-CN"
+    assert "在线申请残疾人证" in html.cssselect("h1")[0].text_content()
+    villages = {o.get("value"): o.text_content() for o in html.cssselect('select[name="village"] option')}
+    assert villages["village-360483101001"] == "白鹿镇玉京村"
+    assert "window" not in villages and "hospital-renmin" not in villages
+    assert not html.cssselect('input[name="village"]')
+    assert not html.cssselect('input[name="materials"]'), "online, materials follow from the files"
+    for material in ("photos", "guardian_proof", "medical_records"):
+        (upload,) = html.cssselect(f'input[type="file"][name="{material}"]')
+        assert upload.get("multiple") is not None
+        assert upload.get("accept") == "image/jpeg,image/png,application/pdf"
+    assert html.cssselect('form#application')[0].get("enctype") == "multipart/form-data"
+    assert html.cssselect('script[src$="apply.js"]')
+
+
+def test_the_materials_table_for_intellectual_disability_asks_for_guardian_proof_and_records(
+        client: FlaskClient) -> None:
+    rules = json.loads(page(client.get("/apply")).cssselect("script#materials-rules")[0].text_content())
+    for age in ("adult", "minor"):
+        assert {"photos", "guardian_proof", "medical_records"} <= set(rules["required"]["智力"][age])
+    assert rules["required"]["肢体"] == {"adult": ["photos"], "minor": ["photos", "guardian_proof"]}
+    assert rules["names"]["guardian_proof"] == "法定监护人证明材料"
+    assert rules["adult_age"] == 18
+
+
+def test_a_valid_application_starts_a_case_stores_its_files_and_shows_the_receipt(
+        client: FlaskClient, runtime: Runtime) -> None:
+    response = post_application(client, files={
+        "photos": [(PNG, "photo.png")], "medical_records": [(PDF, "病历.pdf")], "guardian_proof": [(b"", "")],
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)
+    number = re.search(r"/apply/receipt/(.+)$", response.headers["Location"]).group(1)
+
+    receipt = client.get(response.headers["Location"])
+    text = page(receipt).text_content()
+    assert number in text and "李明" in text
+    assert "短信" in text and "材料" in text
+    assert ADULT_ID not in text and "13800000001" not in text
+
+    stored = {a["material"]: a for a in runtime.attachments(number)}
+    assert set(stored) == {"photos", "medical_records"}, "an empty file input is not a file"
+    assert stored["photos"]["sha256"] == hashlib.sha256(PNG).hexdigest()
+    assert stored["photos"]["content_type"] == "image/png"
+    assert stored["medical_records"]["sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert stored["medical_records"]["filename"] == "病历.pdf"
+    assert stored["photos"]["uploaded_by"] == "applicant"
+    case = runtime.case(number)
+    assert case["process"] == "application_online"
+    assert case["data"]["materials"] == ["photos", "medical_records"]
+
+
+def test_posted_materials_are_ignored_online_only_files_count(client: FlaskClient, runtime: Runtime) -> None:
+    response = post_application(client, files={"photos": [(PNG, "a.png"), (PNG, "b.png")]},
+                                ticked=["id_card", "guardian_proof"])
+    number = response.headers["Location"].rsplit("/", 1)[-1]
+    assert runtime.case(number)["data"]["materials"] == ["photos"]
+    assert len(runtime.attachments(number)) == 2
+
+
+def test_a_guessed_receipt_address_shows_nothing_personal(client: FlaskClient, app: Flask, runtime: Runtime) -> None:
+    number = runtime.start_case("application_online", application(), actor="applicant")
+    response = app.test_client().get(f"/apply/receipt/{number}")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/status?number=")
+    assert "李明" not in app.test_client().get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("content", [
+    b"just some text",
+    b"<!doctype html><script>alert(1)</script>",
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00",
+], ids=["text", "html", "exe"])
+def test_a_file_that_is_not_what_its_name_says_is_refused_and_starts_no_case(
+        client: FlaskClient, runtime: Runtime, content: bytes) -> None:
+    before = case_count(runtime)
+    response = post_application(client, files={"photos": [(content, "photo.jpg")]})
+    assert response.status_code == 422
+    assert "photo.jpg：只接受" in field_error(response, '.field-upload[data-material="photos"]')
+    assert page(response).cssselect("p.reupload"), "the applicant is told to choose the files again"
+    assert case_count(runtime) == before
+
+
+def test_a_file_over_the_limit_is_refused(client: FlaskClient, runtime: Runtime) -> None:
+    before = case_count(runtime)
+    too_big = PNG + b"\x00" * attachments.MAX_BYTES
+    response = post_application(client, files={"photos": [(PNG, "ok.png")], "medical_records": [(too_big, "scan.png")]})
+    assert response.status_code == 422
+    assert "超过" in field_error(response, '.field-upload[data-material="medical_records"]')
+    assert field_error(response, '.field-upload[data-material="photos"]') == ""
+    assert case_count(runtime) == before
+
+
+def test_a_request_over_the_app_limit_gets_413(client: FlaskClient, app: Flask) -> None:
+    token = csrf_token(client, "/apply")
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = client.post("/apply", data={"csrf_token": token, "photos": (io.BytesIO(PNG * 40), "big.png")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "上传的文件太大" in response.get_data(as_text=True)
+
+
+def test_invalid_fields_come_back_beside_their_inputs_with_the_typed_values(
+        client: FlaskClient, runtime: Runtime) -> None:
+    before = case_count(runtime)
+    response = post_application(client, files={"photos": [(PNG, "photo.png")]}, applicant_name="",
+                                id_number="36048319800101", phone="13912345678")
+    assert response.status_code == 422
+    html = page(response)
+    assert field_error(response, ".field-applicant_name") == "必填"
+    assert field_error(response, ".field-id_number")
+    assert html.cssselect('input[name="id_number"]')[0].get("value") == "36048319800101"
+    assert html.cssselect('input[name="phone"]')[0].get("value") == "13912345678"
+    assert html.cssselect('select[name="village"] option[selected]')[0].get("value") == "village-360483101001"
+    assert html.cssselect('input[name="delivery"][value="post"]')[0].get("checked") is not None
+    assert html.cssselect("p.reupload")
+    assert case_count(runtime) == before
+
+
+def test_a_post_without_the_csrf_token_is_refused(client: FlaskClient, runtime: Runtime) -> None:
+    before = case_count(runtime)
+    response = post_application(client, files={"photos": [(PNG, "photo.png")]}, token=False)
+    assert response.status_code == 400
+    assert case_count(runtime) == before
+
+
+# -- the status lookup -----------------------------------------------------------------------------
+
+
+def lookup(client: FlaskClient, number: str, id_number: str):  # type: ignore[no-untyped-def]
+    return client.post("/status", data={"number": number, "id_number": id_number,
+                                        "csrf_token": csrf_token(client, "/status")})
+
+
+@pytest.fixture
+def appointed(runtime: Runtime, clock: FixedClock) -> str:
+    """An online case past pre-review, its appointment made by the hospital."""
+    number = runtime.start_case("application_online", application(), actor="applicant")
+    case = CaseDriver(runtime, clock, number)
+    case.complete("pre_review", {"decision": "pass"})
+    case.complete("register_appointment", {
+        "appointment_at": "2026-09-08T09:30:00+08:00", "appointment_place": "庐山市人民医院门诊楼三楼",
+        "bring_items": ["居民身份证", "两寸照片"],
+    }, group="hospital-renmin")
+    return number
+
+
+def test_the_right_number_and_id_show_the_step_the_appointment_and_the_texts(
+        client: FlaskClient, appointed: str) -> None:
+    response = lookup(client, appointed, ADULT_ID.lower())
+    assert response.status_code == 200
+    html = page(response)
+    assert "等待定点医院评定" in html.cssselect("#step")[0].text_content()
+    appointment = html.cssselect("#appointment")[0].text_content()
+    assert "2026-09-08 09:30" in appointment and "门诊楼三楼" in appointment and "两寸照片" in appointment
+    texts = html.cssselect("#texts li")
+    assert len(texts) == 1 and "您的残疾评定已预约" in texts[0].text_content()
+    assert "新的残疾人证申请待预审" not in html.text_content(), "texts to the staff are not shown"
+    assert ADULT_ID not in html.text_content()
+
+
+@pytest.mark.parametrize("wrong", ["id", "number"])
+def test_a_wrong_pair_gets_one_message_and_nothing_personal(client: FlaskClient, appointed: str, wrong: str) -> None:
+    number, id_number = (appointed, "11010519491231002X") if wrong == "id" else ("LS-2026-999999", ADULT_ID)
+    response = lookup(client, number, id_number)
+    assert response.status_code == 404
+    text = page(response).text_content()
+    assert "案件编号或身份证号码不正确" in text
+    assert "李明" not in text and "门诊楼" not in text and not page(response).cssselect("#progress")
+
+
+def test_lookups_are_limited_per_address(client: FlaskClient, appointed: str, app: Flask) -> None:
+    for _ in range(10):
+        assert lookup(client, appointed, "11010519491231002X").status_code == 404
+    assert lookup(client, appointed, ADULT_ID).status_code == 429
+    failures = app.extensions["certflow"].accounts.security_events(kind="status_lookup_failed")
+    assert len(failures) == 10 and failures[0].target == f"status {appointed}"
+
+
+# -- the window ------------------------------------------------------------------------------------
+
+
+def test_the_window_clerk_starts_an_offline_case_and_lands_on_its_page(as_user, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+    clerk = as_user("window")
+    form = page(clerk.get("/window/apply"))
+    ticks = {box.get("value") for box in form.cssselect('input[type="checkbox"][name="materials"]')}
+    assert {"id_card", "household_register", "application_form"} <= ticks
+    assert form.cssselect('input[type="file"][name="id_card"]')
+
+    response = post_application(clerk, "/window/apply", files={"id_card": [(PDF, "身份证.pdf")]},
+                                ticked=["id_card", "household_register", "photos", "application_form"])
+    assert response.status_code == 302, response.get_data(as_text=True)
+    number = re.search(r"/cases/(.+)$", response.headers["Location"]).group(1)
+    case = runtime.case(number)
+    assert case["process"] == "application_offline"
+    assert case["data"]["materials"] == ["id_card", "household_register", "photos", "application_form"]
+    assert runtime.history(number)[0]["actor"] == "window"
+    assert [(a["material"], a["uploaded_by"]) for a in runtime.attachments(number)] == [("id_card", "window")]
+    assert number in clerk.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_hospital_user_is_refused_at_the_window_form_and_it_is_recorded(as_user, app: Flask) -> None:  # type: ignore[no-untyped-def]
+    assert as_user("renmin").get("/window/apply").status_code == 403
+    denied = app.extensions["certflow"].accounts.security_events(kind="access_denied")
+    assert [(e.username, e.target) for e in denied] == [("renmin", "GET /window/apply: apply at the window")]
+
+
+def test_the_window_form_needs_a_login(client: FlaskClient) -> None:
+    response = client.get("/window/apply")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")

@@ -21,8 +21,10 @@ db: install
 	$(BIN)/certflow init-db
 	$(BIN)/certflow deploy processes forms --author make --note "make db"
 
-## run: the app on http://127.0.0.1:5000 (SQLite in instance/ unless DATABASE_URL is set)
+## run: the app on http://127.0.0.1:5000 (SQLite in instance/ unless DATABASE_URL is set); a new database
+## gets the demo people (password demo) and cases; `certflow demo` does nothing once anyone has an account
 run: db
+	$(BIN)/certflow demo
 	$(BIN)/python server.py
 
 ## test: lint and the whole test suite (PostgreSQL tests run when CERTFLOW_TEST_POSTGRES_URL is set)

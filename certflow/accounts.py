@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,6 +22,8 @@ from certflow.engine.models import ApiToken, SecurityEvent, User
 from certflow.engine.roles import ROLES
 
 MIN_PASSWORD = 8
+# Roles an account may hold: applicants never sign in, they apply through the portal.
+STAFF_ROLES = {key: label for key, label in ROLES.items() if key != "applicant"}
 
 
 class TooManyAttempts(CertflowError):
@@ -38,6 +40,7 @@ class Account:
     roles: frozenset[str]
     groups: frozenset[str]
     active: bool = True
+    last_login_at: datetime | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -73,7 +76,7 @@ class LoginLimit:
 
 def _account(user: User) -> Account:
     return Account(user.id, user.username, user.display_name, frozenset(user.roles), frozenset(user.groups),
-                   user.active)
+                   user.active, user.last_login_at)
 
 
 def _token_hash(token: str) -> str:
@@ -94,7 +97,7 @@ class Accounts:
                groups: Iterable[str] = (), demo: bool = False) -> Account:
         """A new account. ``demo`` accepts the short demo password; never use it in production."""
         roles, groups = sorted(set(roles)), sorted(set(groups))
-        _check_user(username, display_name, roles, None if demo else password)
+        _check_user(username, display_name, roles, None if demo else password, new=True)
         with self.sessions.begin() as session:
             if session.scalar(select(User.id).where(User.username == username)) is not None:
                 raise Conflict(f"用户名 {username} 已存在")
@@ -211,18 +214,21 @@ class Accounts:
             row.revoked_at = row.revoked_at or self.clock.now()
 
 
-def _check_user(username: str, display_name: str, roles: list[str], password: str | None) -> None:
+def _check_user(username: str, display_name: str, roles: list[str], password: str | None, *, new: bool = False) -> None:
+    """``password`` None skips its checks (demo); a new account must have one, an update keeps the old one if empty."""
     errors: list[FieldError] = []
     if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
         errors.append(FieldError("username", "只能使用字母、数字、-、_ 和 ."))
     if not display_name.strip():
         errors.append(FieldError("display_name", "必填"))
-    unknown = [r for r in roles if r not in ROLES or r == "applicant"]
+    unknown = [r for r in roles if r not in STAFF_ROLES]
     if unknown:
         errors.append(FieldError("roles", f"未知的角色：{'、'.join(unknown)}"))
     if not roles:
         errors.append(FieldError("roles", "至少选择一个角色"))
-    if password is not None and password != "" and len(password) < MIN_PASSWORD:
+    if new and password == "":
+        errors.append(FieldError("password", "必填"))
+    elif password and len(password) < MIN_PASSWORD:
         errors.append(FieldError("password", f"密码至少{MIN_PASSWORD}位"))
     if errors:
         raise ValidationFailed(errors, "用户信息有误")

@@ -224,3 +224,85 @@ def history(ctx: click.Context, case: str, as_json: bool) -> None:
         what = event["task_name"] or event["data"].get("operator") or event["data"].get("name") or ""
         click.echo(f"{event['seq']:>3}  {event['at'][:19]}  {event['actor']:<12} {event['kind']:<18} {what}  "
                    f"{event['hash'][:12]}")
+
+
+@main.command(help="Load demo people (password: demo) and cases in every state into a new database. "
+                   "Not for production: the password is public. Does nothing if anyone has an account.")
+@click.pass_context
+@_fail_cleanly
+def demo(ctx: click.Context) -> None:
+    from certflow.accounts import Accounts
+    from certflow.config import PROJECT_ROOT
+    from certflow.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+    runtime = _runtime(ctx)
+    if not runtime.processes():  # a database just created: the demo runs on the processes the project ships
+        runtime.deploy(read_paths([PROJECT_ROOT / "processes", PROJECT_ROOT / "forms"]), author="demo")
+        click.echo("deployed processes/ and forms/")
+    cases = load_demo(runtime, Accounts(runtime.sessions, runtime.clock))
+    if cases is None:
+        click.echo("demo skipped: the database already has accounts")
+        return
+    click.echo(f"demo loaded: {len(cases)} cases ({cases[0]} to {cases[-1]}) and these people, "
+               f"password {DEMO_PASSWORD!r}:")
+    for person in DEMO_USERS:
+        click.echo(f"  {person.username:<8} {person.role:<17} {person.group or ''}".rstrip())
+    click.echo("demo data is not for production: set CERTFLOW_SECRET_KEY and create real people with "
+               "`certflow user add` on a new database")
+
+
+@main.group(help="People who sign in to the web app.")
+def user() -> None:
+    pass
+
+
+@user.command("add", help="Create an account for USERNAME; the password is asked for twice and not shown.")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="the name people see, e.g. 周敏")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="a role key, e.g. window_clerk, hospital, village, admin; repeat for more")
+@click.option("--group", "groups", multiple=True,
+              help="a group of the groups file, e.g. window, hospital-renmin, village-360483101001; repeat for more")
+@click.pass_context
+@_fail_cleanly
+def add_user(ctx: click.Context, username: str, display_name: str, roles: tuple[str, ...],
+             groups: tuple[str, ...]) -> None:
+    from certflow.accounts import STAFF_ROLES, Accounts
+    from certflow.config import Config
+    from certflow.directory import Directory
+
+    # Checked before the password is typed, so a typo does not cost it.
+    unknown_roles = [r for r in roles if r not in STAFF_ROLES]
+    if unknown_roles:
+        raise click.BadParameter(f"unknown role {', '.join(unknown_roles)}; one of {', '.join(STAFF_ROLES)}",
+                                 param_hint="--role")
+    unknown_groups = Directory.load(Config.from_env().groups_file).unknown(groups)
+    if unknown_groups:
+        raise click.BadParameter(f"not in the groups file: {', '.join(unknown_groups)}", param_hint="--group")
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    runtime = _runtime(ctx)
+    created = Accounts(runtime.sessions, runtime.clock).create(username, password, display_name=display_name,
+                                                               roles=roles, groups=groups)
+    click.echo(f"created {created.username}")
+
+
+@main.group(help="API tokens: a program calling /api/v1 sends one as `Authorization: Bearer <token>`.")
+def token() -> None:
+    pass
+
+
+@token.command("issue", help="Issue an API token for USERNAME. It is printed once; only its hash is kept.")
+@click.argument("username")
+@click.option("--label", default="API", show_default=True, help="what the token is for, e.g. the program using it")
+@click.pass_context
+@_fail_cleanly
+def issue_token(ctx: click.Context, username: str, label: str) -> None:
+    from certflow.accounts import Accounts
+    from certflow.engine.errors import NotFound
+
+    runtime = _runtime(ctx)
+    accounts = Accounts(runtime.sessions, runtime.clock)
+    user = accounts.by_username(username)
+    if user is None or not user.active:
+        raise NotFound(f"no active user {username}")
+    click.echo(accounts.issue_token(user.id, label))

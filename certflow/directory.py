@@ -6,6 +6,7 @@ A federation lists its own window, hospitals and villages there; certflow's code
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,3 +44,8 @@ class Directory:
 
     def of_role(self, role: str) -> list[Group]:
         return [g for g in self.groups if g.role == role]
+
+    def unknown(self, group_ids: Iterable[str]) -> list[str]:
+        """The ids this directory does not list (a typo would give a person an empty inbox)."""
+        known = {g.id for g in self.groups}
+        return [g for g in group_ids if g not in known]

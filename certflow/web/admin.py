@@ -1,12 +1,108 @@
-"""(being written)"""
+"""User administration (people, their roles and groups, API tokens) and the security log; administrators only."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-bp = Blueprint("admin", __name__)
+from certflow.accounts import Account
+from certflow.engine.errors import Conflict, NotFound, ValidationFailed
+from certflow.web import users
+from certflow.web.auth import login_manager
+from certflow.web.context import account, deny, services
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+SECURITY_KINDS = {"access_denied": "拒绝访问", "login_failed": "登录失败", "login_ok": "登录成功"}
 
 
-@bp.get("/admin/users")
-def users():  # type: ignore[no-untyped-def]
-    return "users"
+@bp.before_request
+def administrators_only():  # type: ignore[no-untyped-def]
+    """Every page and action here: sign in first; anyone but an administrator is refused and recorded."""
+    me = account()
+    if me is None:
+        return login_manager.unauthorized()
+    if not me.is_admin:
+        deny(403, "administration")
+    return None
+
+
+def _person(username: str) -> Account:
+    person = services().accounts.by_username(username)
+    if person is None:
+        abort(404)
+    return person
+
+
+def _users_page(form: users.UserForm, status: int = 200) -> tuple[str, int]:
+    return render_template("admin/users.html", people=services().accounts.all(), form=form,
+                           groups=users.groups_by_role(services().directory)), status
+
+
+def _user_page(person: Account, form: users.UserForm, status: int = 200, *,
+               new_token: str | None = None) -> tuple[str, int]:
+    return render_template("admin/user.html", person=person, form=form, new_token=new_token,
+                           tokens=services().accounts.tokens(person.id),
+                           groups=users.groups_by_role(services().directory)), status
+
+
+@bp.get("/users", endpoint="users")
+def users_list():  # type: ignore[no-untyped-def]
+    return _users_page(users.blank())
+
+
+@bp.post("/users")
+def create():  # type: ignore[no-untyped-def]
+    try:
+        new = users.read(users.NEW_USER, request.form, services().directory)
+        created = services().accounts.create(new.username, new.password, display_name=new.display_name,
+                                             roles=new.roles, groups=new.groups)
+    except (ValidationFailed, Conflict) as error:
+        return _users_page(users.posted(users.NEW_USER, request.form, error), 422)
+    flash(f"已创建用户 {created.username}")
+    return redirect(url_for("admin.user", username=created.username))
+
+
+@bp.get("/users/<username>")
+def user(username: str):  # type: ignore[no-untyped-def]
+    person = _person(username)
+    return _user_page(person, users.of_account(person))
+
+
+@bp.post("/users/<username>")
+def update(username: str):  # type: ignore[no-untyped-def]
+    person = _person(username)
+    try:
+        change = users.read(users.EDIT_USER, request.form, services().directory)
+        users.check_own_access(account(), person, change)
+        services().accounts.update(person.id, display_name=change.display_name, roles=change.roles,
+                                   groups=change.groups, active=change.active, password=change.password or None)
+    except ValidationFailed as error:
+        return _user_page(person, users.posted(users.EDIT_USER, request.form, error), 422)
+    flash(f"已保存用户 {username}")
+    return redirect(url_for("admin.user", username=username))
+
+
+@bp.post("/users/<username>/tokens")
+def issue_token(username: str):  # type: ignore[no-untyped-def]
+    person = _person(username)
+    token = services().accounts.issue_token(person.id, request.form.get("label", "").strip()[:100])
+    # Rendered, not redirected: the token is shown this once and must not travel in the session cookie.
+    return _user_page(person, users.of_account(person), new_token=token)
+
+
+@bp.post("/users/<username>/tokens/<int:token_id>/revoke")
+def revoke_token(username: str, token_id: int):  # type: ignore[no-untyped-def]
+    person = _person(username)
+    try:
+        services().accounts.revoke_token(person.id, token_id)
+    except NotFound:
+        abort(404)
+    flash("令牌已吊销")
+    return redirect(url_for("admin.user", username=username))
+
+
+@bp.get("/security")
+def security():  # type: ignore[no-untyped-def]
+    kind = request.args.get("kind") if request.args.get("kind") in SECURITY_KINDS else None
+    return render_template("admin/security.html", events=services().accounts.security_events(kind), kind=kind,
+                           kinds=SECURITY_KINDS)

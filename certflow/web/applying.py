@@ -97,12 +97,12 @@ def when_required(channel: str, code: str) -> str:
     return "或".join(who) + "须提交" if who else "如有请提交"
 
 
-def posted_uploads(form: ApplicationForm, files: MultiDict[str, FileStorage]) -> list[Upload]:
+def posted_uploads(inputs: list[UploadInput], files: MultiDict[str, FileStorage]) -> list[Upload]:
     """The files posted under each material's input; an input left empty posts a part without a name."""
     return [
         # One byte over the limit is enough to refuse a file; no need to hold all of it.
         Upload(upload.code, _base_name(part.filename), part.read(attachments.MAX_BYTES + 1))
-        for upload in form.uploads for part in files.getlist(upload.code) if part.filename
+        for upload in inputs for part in files.getlist(upload.code) if part.filename
     ]
 
 
@@ -124,3 +124,9 @@ def uploaded_materials(uploads: list[Upload]) -> list[str]:
     """The materials handed in online: those that got a file."""
     handed_in = {upload.material for upload in uploads}
     return [code for code in materials.MATERIALS if code in handed_in]
+
+
+def unsupplied(inputs: list[UploadInput], uploads: list[Upload]) -> list[FieldError]:
+    """An error beside each input that got no file, where every one is required."""
+    handed_in = {upload.material for upload in uploads}
+    return [FieldError(i.code, f"请上传{i.label}") for i in inputs if i.code not in handed_in]

@@ -1,4 +1,5 @@
-"""The applicants' portal: apply online, the receipt, the status lookup; and the window applying for someone."""
+"""The applicants' portal: apply online, the receipt, the status lookup and missing materials handed in online;
+and the window applying for someone."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import login_required
 
-from certflow.engine.errors import FieldError, NotFound, ValidationFailed
+from certflow.engine.errors import FieldError, InvalidState, NotFound, ValidationFailed
 from certflow.throttle import Throttle
 from certflow.web import applying, forms
 from certflow.web.applying import ApplicationForm
 from certflow.web.context import account, deny, services
-from certflow.web.progress import progress
+from certflow.web.progress import progress, supplement
 
 bp = Blueprint("portal", __name__)
 
 RECEIPT = "receipt"  # session key: the number of the case this browser just applied for
+VERIFIED = "verified"  # session key: numbers of the cases this browser looked up with the right ID number
+VERIFIED_KEPT = 5  # enough for a family's cases, and the cookie stays small
 WRONG_PAIR = "案件编号或身份证号码不正确"
 
 
@@ -49,7 +52,7 @@ def _start(form: ApplicationForm, actor: str) -> str:
     On any error the page comes back (422) with the messages beside the fields and the values kept.
     """
     runtime = services().runtime
-    uploads = applying.posted_uploads(form, request.files)
+    uploads = applying.posted_uploads(form.uploads, request.files)
     decided = {} if form.ticked else {"materials": applying.uploaded_materials(uploads)}
     data, errors = forms.check_submission(form.schema, request.form, decided)
     errors += applying.upload_errors(uploads)
@@ -96,13 +99,54 @@ def status():  # type: ignore[no-untyped-def]
     if lookups.refused(request.remote_addr):
         minutes = int(lookups.window.total_seconds() // 60)
         return render_template("portal/status.html", number=number, error=f"查询次数过多，请{minutes}分钟后再试"), 429
-    runtime = services().runtime
     try:
-        case = runtime.case_for_applicant(number, id_number)
+        case = services().runtime.case_for_applicant(number, id_number)
     except NotFound:
         lookups.record_failure(request.remote_addr, f"status {number}")
         return render_template("portal/status.html", number=number, error=WRONG_PAIR), 404
-    return render_template("portal/status.html", number=number, progress=progress(case, runtime.outbox(number)))
+    # Handing in materials later needs the ID number to have been given, not just the case number.
+    verified = [n for n in session.get(VERIFIED, []) if n != case["number"]]
+    session[VERIFIED] = [*verified, case["number"]][-VERIFIED_KEPT:]
+    return _status_page(case)
+
+
+def _status_page(case: dict[str, Any], errors: list[FieldError] | None = None, status: int = 200) -> Response:
+    """The case's progress below the lookup form, with the errors of a materials upload if any."""
+    number = case["number"]
+    return make_response(render_template(
+        "portal/status.html", number=number, progress=progress(case, services().runtime.outbox(number)),
+        errors=forms.errors_by_field(errors or []), accept=applying.ACCEPT, max_mb=applying.MAX_MB,
+    ), status)
+
+
+def _not_waiting(number: str) -> Response:
+    return make_response(render_template(
+        "portal/status.html", number=number, error=f"案件 {number} 当前不需要补交材料，请查询办理进度"), 409)
+
+
+@bp.post("/status/<number>/materials")
+def supply(number: str):  # type: ignore[no-untyped-def]
+    """The applicant hands in the materials the window found missing; the case then goes back to pre-review."""
+    if number not in session.get(VERIFIED, []):
+        flash("请先填写案件编号和身份证号码查询办理进度，再补交材料")
+        return redirect(url_for("portal.status", number=number))
+    runtime = services().runtime
+    case = runtime.case(number)
+    asked = supplement(case)
+    if asked is None:
+        return _not_waiting(number)
+    uploads = applying.posted_uploads(asked.inputs, request.files)
+    errors = applying.upload_errors(uploads) + applying.unsupplied(asked.inputs, uploads)
+    if errors:
+        return _status_page(case, errors, 422)
+    runtime.attach(number, uploads, actor="applicant")
+    try:
+        # The process adds these to the materials already handed in (merge_supplement) and checks them again.
+        runtime.send_message(number, "materials_supplied", {"materials": applying.uploaded_materials(uploads)},
+                             actor="applicant")
+    except InvalidState:  # the case moved on between the page and the post
+        return _not_waiting(number)
+    return render_template("portal/supplied.html", number=number, uploads=uploads, inputs=asked.inputs)
 
 
 @bp.route("/window/apply", methods=["GET", "POST"])

@@ -1,9 +1,13 @@
-"""A case as its applicant reads it: where it is in plain words, the appointment, the texts they were sent."""
+"""A case as its applicant reads it: where it is in plain words, the appointment, the texts they were sent,
+and the materials they may hand in online when the window found some missing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from certflow.web.applying import UploadInput
+from handlers import materials
 
 # Open tasks by their BPMN id, said from the applicant's side; another task shows its own title.
 STEPS: dict[str, str] = {
@@ -32,6 +36,14 @@ class Appointment:
 
 
 @dataclass(frozen=True)
+class Supplement:
+    """What an online applicant is asked to hand in before the window reviews the case again."""
+
+    inputs: list[UploadInput]  # one per missing material: each must get a file
+    note: str  # what the window clerk wrote about it, if anything
+
+
+@dataclass(frozen=True)
 class Progress:
     number: str
     applicant_name: str
@@ -41,6 +53,7 @@ class Progress:
     started_at: str
     appointment: Appointment | None
     texts: list[dict[str, Any]]  # outbox rows sent to the applicant
+    supplement: Supplement | None  # set while the case waits for materials handed in online
 
 
 def progress(case: dict[str, Any], outbox: list[dict[str, Any]]) -> Progress:
@@ -59,7 +72,22 @@ def progress(case: dict[str, Any], outbox: list[dict[str, Any]]) -> Progress:
         started_at=case["started_at"],
         appointment=appointment,
         texts=[text for text in outbox if text["recipient_role"] == "applicant"],
+        supplement=supplement(case),
     )
+
+
+def supplement(case: dict[str, Any]) -> Supplement | None:
+    """The materials to hand in, when the case is an online one waiting for them; else None.
+
+    Paper applications are completed at the window, where the originals are seen.
+    """
+    data = case["data"]
+    waiting = any(w["name"] == "materials_supplied" for w in case["waiting"])
+    if case["status"] != "running" or not waiting or data.get("channel") != "online":
+        return None
+    # Not empty: the window can only choose 材料不全 when the check found something missing.
+    inputs = [UploadInput(code, materials.MATERIALS[code], "必须提交") for code in data["materials_result"]["missing"]]
+    return Supplement(inputs, data.get("missing_note") or "")
 
 
 def _step(case: dict[str, Any]) -> str:

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
+from werkzeug.serving import make_server
+
+from certflow.accounts import Accounts
+from certflow.bootstrap import build_runtime
+from certflow.config import Config
+from certflow.demo import load_demo
+from certflow.engine.db import upgrade
+from certflow.engine.runtime import Runtime
+from certflow.engine.specs import read_paths
+from certflow.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -44,3 +58,44 @@ def artifacts() -> Path:
 
 def has_cjk_font() -> bool:
     return shutil.which("fc-list") is not None
+
+
+@dataclass
+class LiveServer:
+    """The app served on a free port, with the runtime behind it for what no page does (timers)."""
+
+    url: str
+    runtime: Runtime
+    accounts: Accounts
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, bpmn_js: Path) -> Iterator[LiveServer]:
+    workdir = tmp_path_factory.mktemp("live")
+    config = replace(Config.from_env({}), database_url=f"sqlite:///{workdir / 'certflow.db'}",
+                     upload_dir=workdir / "uploads")
+    runtime = build_runtime(config)
+    upgrade(runtime.sessions.kw["bind"])
+    runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="tests")
+    accounts = Accounts(runtime.sessions, runtime.clock,
+                        hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    load_demo(runtime, accounts)
+    server = make_server("127.0.0.1", 0, create_app(config, runtime=runtime, accounts=accounts), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(f"http://127.0.0.1:{server.port}", runtime, accounts)
+    server.shutdown()
+    runtime.sessions.kw["bind"].dispose()
+
+
+class Screens:
+    """Numbered screenshots of a journey in test-artifacts/, to look at after a run."""
+
+    def __init__(self, artifacts: Path, journey: str) -> None:
+        self.folder = artifacts / journey
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    def shot(self, page: Any, name: str) -> None:
+        self.count += 1
+        page.screenshot(path=str(self.folder / f"{self.count:02d}-{name}.png"), full_page=True)

@@ -14,7 +14,7 @@ import lxml.html
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from lushan import ADULT_ID, CaseDriver, application
+from lushan import ADULT_ID, MINOR_ID, CaseDriver, application
 from sqlalchemy import func, select
 from webkit import csrf_token
 
@@ -290,3 +290,119 @@ def test_the_window_form_needs_a_login(client: FlaskClient) -> None:
     response = client.get("/window/apply")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+
+
+# -- missing materials handed in online ------------------------------------------------------------
+
+
+@pytest.fixture
+def missing(start) -> CaseDriver:  # type: ignore[no-untyped-def]
+    """A minor's 智力 case sent with photos only; the window chose 材料不全."""
+    case = start(category="智力", id_number=MINOR_ID, materials=["photos"])
+    case.complete("pre_review", {"decision": "missing", "missing_note": "监护人证明须加盖村委会公章"})
+    return case
+
+
+def supply(client: FlaskClient, number: str, files: dict[str, list[tuple[bytes, str]]], *, token: bool = True):  # type: ignore[no-untyped-def]
+    data: dict[str, Any] = {material: [(io.BytesIO(content), name) for content, name in parts]
+                            for material, parts in files.items()}
+    if token:
+        data["csrf_token"] = csrf_token(client, "/status")
+    return client.post(f"/status/{number}/materials", data=data, content_type="multipart/form-data")
+
+
+BOTH = {"guardian_proof": [(PNG, "a.png")], "medical_records": [(PDF, "b.pdf")]}
+
+
+def waits_for_materials(case: CaseDriver) -> bool:
+    return [w["name"] for w in case.view["waiting"]] == ["materials_supplied"]
+
+
+def test_the_applicant_sees_what_is_missing_and_a_file_input_for_each(client: FlaskClient, missing: CaseDriver) -> None:
+    html = page(lookup(client, missing.number, MINOR_ID))
+    items = [li.text_content() for li in html.cssselect("#missing li")]
+    assert items == ["法定监护人证明材料", "就诊病历材料"]
+    assert "加盖村委会公章" in html.cssselect("#missing-note")[0].text_content()
+    (form,) = html.cssselect("form#supply")
+    assert form.get("action") == f"/status/{missing.number}/materials"
+    assert form.get("enctype") == "multipart/form-data"
+    assert form.cssselect('input[name="csrf_token"]')
+    inputs = form.cssselect('input[type="file"]')
+    assert [i.get("name") for i in inputs] == ["guardian_proof", "medical_records"]
+    assert all(i.get("multiple") is not None for i in inputs)
+
+
+def test_the_missing_materials_handed_in_online_send_the_case_back_to_pre_review(
+        client: FlaskClient, runtime: Runtime, missing: CaseDriver) -> None:
+    lookup(client, missing.number, MINOR_ID)
+    response = supply(client, missing.number, {"guardian_proof": [(PNG, "监护证明.png")],
+                                               "medical_records": [(PDF, "病历.pdf")]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    text = page(response).text_content()
+    assert "材料已提交，等待窗口审核" in text and "病历.pdf" in text
+
+    assert missing.task("pre_review")
+    data = missing.view["data"]
+    assert data["materials_result"]["missing"] == []
+    assert data["materials"] == ["guardian_proof", "medical_records", "photos"], "added to the photos sent first"
+    stored = [(a["material"], a["filename"], a["content_type"], a["uploaded_by"])
+              for a in runtime.attachments(missing.number)]
+    assert stored == [("guardian_proof", "监护证明.png", "image/png", "applicant"),
+                      ("medical_records", "病历.pdf", "application/pdf", "applicant")]
+    received = [e for e in runtime.history(missing.number) if e["kind"] == "message_received"]
+    assert [(e["actor"], e["data"]["name"]) for e in received] == [("applicant", "materials_supplied")]
+
+
+@pytest.mark.parametrize("files, material, message", [
+    ({"guardian_proof": [(b"just some text", "证明.jpg")], "medical_records": [(PDF, "病历.pdf")]},
+     "guardian_proof", "证明.jpg：只接受"),
+    ({"guardian_proof": [(PNG, "证明.png")]}, "medical_records", "请上传就诊病历材料"),
+], ids=["bad-file", "one-missing"])
+def test_a_bad_or_incomplete_upload_stores_nothing_and_the_case_keeps_waiting(
+        client: FlaskClient, runtime: Runtime, missing: CaseDriver, files: dict[str, list[tuple[bytes, str]]],
+        material: str, message: str) -> None:
+    lookup(client, missing.number, MINOR_ID)
+    response = supply(client, missing.number, files)
+    assert response.status_code == 422
+    assert message in field_error(response, f'#supply .field-upload[data-material="{material}"]')
+    assert page(response).cssselect("#supply p.reupload")
+    assert runtime.attachments(missing.number) == []
+    assert waits_for_materials(missing)
+
+
+def test_an_upload_without_looking_the_case_up_is_refused(
+        client: FlaskClient, runtime: Runtime, missing: CaseDriver) -> None:
+    response = supply(client, missing.number, BOTH)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/status?number={missing.number}"
+    assert "请先填写案件编号和身份证号码" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert runtime.attachments(missing.number) == []
+    assert waits_for_materials(missing)
+
+
+def test_looking_up_another_case_does_not_open_this_one(
+        client: FlaskClient, runtime: Runtime, missing: CaseDriver, appointed: str) -> None:
+    assert lookup(client, appointed, ADULT_ID).status_code == 200
+    assert lookup(client, missing.number, ADULT_ID).status_code == 404
+    response = supply(client, missing.number, BOTH)
+    assert response.status_code == 302
+    assert runtime.attachments(missing.number) == []
+
+
+def test_an_upload_without_the_csrf_token_is_refused(
+        client: FlaskClient, runtime: Runtime, missing: CaseDriver) -> None:
+    lookup(client, missing.number, MINOR_ID)
+    response = supply(client, missing.number, BOTH, token=False)
+    assert response.status_code == 400
+    assert runtime.attachments(missing.number) == []
+
+
+def test_a_case_not_waiting_for_materials_shows_no_form_and_takes_no_files(
+        client: FlaskClient, runtime: Runtime, appointed: str) -> None:
+    html = page(lookup(client, appointed, ADULT_ID))
+    assert html.cssselect("#progress") and not html.cssselect("#supplement, form#supply")
+    response = supply(client, appointed, {"photos": [(PNG, "a.png")]})
+    assert response.status_code == 409
+    assert "当前不需要补交材料" in page(response).text_content()
+    assert runtime.attachments(appointed) == []
+

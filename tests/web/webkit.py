@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import lxml.html
 from flask.testing import FlaskClient
 
 PASSWORD = "correct-horse-1"
@@ -40,3 +41,9 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Flask
 def post(client: FlaskClient, path: str, data: dict | None = None, *, page: str = "/inbox", **kwargs):  # type: ignore[no-untyped-def]
     """A form post carrying the CSRF token of ``page``, as a browser would send it."""
     return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, page)}, **kwargs)
+
+
+def field(html: str, name: str) -> lxml.html.HtmlElement:
+    """The wrapper of form field ``name``: its input, its label and the errors beside it."""
+    [wrapper] = lxml.html.fromstring(html).cssselect(f'[data-field="{name}"]')
+    return wrapper

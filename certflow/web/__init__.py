@@ -14,7 +14,7 @@ from certflow.directory import Directory
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.roles import ROLES
 from certflow.engine.runtime import Runtime
-from certflow.web import admin, api, auth, inbox, portal, tasks
+from certflow.web import admin, api, auth, inbox, portal, progress, tasks
 from certflow.web.context import Services, account
 
 csrf = CSRFProtect()
@@ -72,7 +72,8 @@ def _add_template_helpers(app: Flask) -> None:
     @app.context_processor
     def globals_():  # type: ignore[no-untyped-def]
         services = app.extensions["certflow"]
-        return {"me": account(), "role_names": ROLES, "group_name": services.directory.name}
+        return {"me": account(), "role_names": ROLES, "group_name": services.directory.name,
+                "status_names": progress.STATUSES, "outcome_names": progress.OUTCOMES}
 
 
 def _add_error_pages(app: Flask) -> None:

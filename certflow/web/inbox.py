@@ -35,6 +35,7 @@ def index():  # type: ignore[no-untyped-def]
     return render_template(
         "inbox/index.html", page=page, query=query, queues=QUEUES, due_filters=DUE_FILTERS, sorts=SORT_NAMES,
         steps=steps, processes=[p for p in runtime.processes() if p["start_form"]],
+        process_names={p["key"]: p["name"] for p in runtime.processes()},
     )
 
 

@@ -1,10 +1,18 @@
-"""Submitted data as people read it: labels and chosen options from the form's own titles."""
+"""Case data as people read it: labels and chosen options from the form's own titles.
+
+Resident ID numbers are masked here: showing one in full is a separate, recorded act.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.privacy import mask_id
+
+Rename = Callable[[str], str]
 
 
 def _choice_titles(schema: dict[str, Any]) -> dict[Any, str]:
@@ -19,28 +27,58 @@ def option_titles(schema: dict[str, Any] | None, field: str) -> dict[Any, str]:
     return _choice_titles(items if isinstance(items, dict) else field_schema)
 
 
-def _show(schema: dict[str, Any], value: Any) -> str:
+def _show(schema: dict[str, Any], value: Any, rename: Rename) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
         item_schema = schema.get("items", {}) if isinstance(schema.get("items"), dict) else {}
-        return "、".join(_show(item_schema, v) for v in value) or "（无）"
+        return "、".join(_show(item_schema, v, rename) for v in value) or "（无）"
     if isinstance(value, dict):
-        return "；".join(f"{k}：{_show({}, v)}" for k, v in value.items())
-    return _choice_titles(schema).get(value, str(value))
+        return "；".join(f"{k}：{_show({}, v, rename)}" for k, v in value.items())
+    titles = _choice_titles(schema)
+    if value in titles:
+        return titles[value]
+    if schema.get("format") == "date-time" and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
+    return rename(value) if isinstance(value, str) else str(value)
 
 
-def describe(schema: dict[str, Any] | None, data: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, value) pairs in the form's order, then anything the form does not name.
+def describe(schema: dict[str, Any] | None, data: dict[str, Any], *, only_schema: bool = False,
+             rename: Rename = str) -> list[tuple[str, str]]:
+    """(label, value) pairs in the form's order, then (unless ``only_schema``) what the form does not name.
 
-    Resident ID numbers are masked: showing one in full is a separate, recorded act.
+    ``rename`` turns ids into names, e.g. a village's group id into the village.
     """
     properties = (schema or {}).get("properties", {})
+    names = list(properties) if only_schema else [*properties, *(k for k in data if k not in properties)]
     shown: list[tuple[str, str]] = []
-    for name in [*properties, *(k for k in data if k not in properties)]:
+    for name in names:
         if name not in data or data[name] in (None, "", []):
             continue
         value = mask_id(data[name]) if name == "id_number" and isinstance(data[name], str) else data[name]
         field = properties.get(name, {})
-        shown.append((field.get("title", name), _show(field, value)))
+        shown.append((field.get("title", name), _show(field, value, rename)))
     return shown
+
+
+def system_checks(data: dict[str, Any], material_names: dict[Any, str]) -> list[tuple[str, str]]:
+    """What the handlers found (docs/processes.md: ``identity``, ``materials_result``), in words."""
+    checks: list[tuple[str, str]] = []
+    identity = data.get("identity")
+    if isinstance(identity, dict):
+        if identity.get("valid"):
+            age = f"，{identity['age']}岁" if identity.get("age") is not None else ""
+            minor = "（未成年）" if identity.get("minor") else ""
+            checks.append(("身份核验", f"身份证号码有效{age}{minor}"))
+        else:
+            checks.append(("身份核验", f"未通过：{identity.get('reason') or '身份证号码无效'}"))
+        if identity.get("in_jurisdiction") is False:
+            checks.append(("户籍", "不在本辖区"))
+    result = data.get("materials_result")
+    if isinstance(result, dict):
+        missing = [material_names.get(code, code) for code in result.get("missing", [])]
+        checks.append(("材料核对", "缺少：" + "、".join(missing) if missing else "齐全"))
+    return checks

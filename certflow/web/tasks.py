@@ -12,7 +12,7 @@ from certflow.engine.errors import Conflict, InvalidState, NotFound, ValidationF
 from certflow.web import forms
 from certflow.web.context import account, deny, services
 from certflow.web.guard import readable_case, visible_task, workable_task
-from certflow.web.present import describe, option_titles
+from certflow.web.present import describe, option_titles, system_checks
 
 bp = Blueprint("tasks", __name__)
 
@@ -27,18 +27,21 @@ TIMELINE = {
 def _case_context(case: dict[str, Any]) -> dict[str, Any]:
     runtime = services().runtime
     case_forms = runtime.case_forms(case["number"])
+    rename = services().directory.name
     labels = {"properties": {k: v for schema in case_forms.values() for k, v in schema.get("properties", {}).items()}}
     timeline = []
     for event in runtime.history(case["number"]):
         if event["kind"] not in TIMELINE:
             continue
         data = event["data"].get("data") if event["kind"] in ("case_started", "task_completed") else None
-        timeline.append({**event, "label": TIMELINE[event["kind"]], "details": describe(labels, data or {})})
+        details = describe(labels, data or {}, rename=rename)
+        timeline.append({**event, "label": TIMELINE[event["kind"]], "details": details})
     start_schema = case_forms.get(case["start_form"] or "")
     materials = option_titles(start_schema, "materials")
     return {
         "case": case,
-        "summary": describe(start_schema, case["data"]),
+        "summary": describe(start_schema, case["data"], only_schema=True, rename=rename),
+        "checks": system_checks(case["data"], materials),
         "attachments": [{**a, "material_name": materials.get(a["material"], a["material"])}
                         for a in runtime.attachments(case["number"])],
         "timeline": timeline,

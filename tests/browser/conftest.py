@@ -5,12 +5,12 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from browserkit import LiveServer
 from werkzeug.serving import make_server
 
 from certflow.accounts import Accounts
@@ -18,7 +18,6 @@ from certflow.bootstrap import build_runtime
 from certflow.config import Config
 from certflow.demo import load_demo
 from certflow.engine.db import upgrade
-from certflow.engine.runtime import Runtime
 from certflow.engine.specs import read_paths
 from certflow.web import create_app
 
@@ -60,15 +59,6 @@ def has_cjk_font() -> bool:
     return shutil.which("fc-list") is not None
 
 
-@dataclass
-class LiveServer:
-    """The app served on a free port, with the runtime behind it for what no page does (timers)."""
-
-    url: str
-    runtime: Runtime
-    accounts: Accounts
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, bpmn_js: Path) -> Iterator[LiveServer]:
     workdir = tmp_path_factory.mktemp("live")
@@ -86,16 +76,3 @@ def live(tmp_path_factory: pytest.TempPathFactory, bpmn_js: Path) -> Iterator[Li
     yield LiveServer(f"http://127.0.0.1:{server.port}", runtime, accounts)
     server.shutdown()
     runtime.sessions.kw["bind"].dispose()
-
-
-class Screens:
-    """Numbered screenshots of a journey in test-artifacts/, to look at after a run."""
-
-    def __init__(self, artifacts: Path, journey: str) -> None:
-        self.folder = artifacts / journey
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.count = 0
-
-    def shot(self, page: Any, name: str) -> None:
-        self.count += 1
-        page.screenshot(path=str(self.folder / f"{self.count:02d}-{name}.png"), full_page=True)

@@ -9,17 +9,18 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.engine.clock import Clock, SystemClock
 from certflow.engine.errors import CertflowError, Conflict, FieldError, NotFound, ValidationFailed
 from certflow.engine.models import ApiToken, SecurityEvent, User
 from certflow.engine.roles import ROLES
+from certflow.throttle import LOGINS, Throttle
 
 MIN_PASSWORD = 8
 # Roles an account may hold: applicants never sign in, they apply through the portal.
@@ -66,14 +67,6 @@ class Account:
         return str(self.id)
 
 
-@dataclass(frozen=True)
-class LoginLimit:
-    """At most ``attempts`` failed logins per user name within ``window``."""
-
-    attempts: int = 5
-    window: timedelta = timedelta(minutes=15)
-
-
 def _account(user: User) -> Account:
     return Account(user.id, user.username, user.display_name, frozenset(user.roles), frozenset(user.groups),
                    user.active, user.last_login_at)
@@ -85,10 +78,10 @@ def _token_hash(token: str) -> str:
 
 class Accounts:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock | None = None,
-                 limit: LoginLimit | None = None, hasher: PasswordHasher | None = None) -> None:
+                 limit: Throttle = LOGINS, hasher: PasswordHasher | None = None) -> None:
         self.sessions = sessions
         self.clock = clock or SystemClock()
-        self.limit = limit or LoginLimit()
+        self.limit = limit
         self.hasher = hasher or PasswordHasher()  # argon2id with the library's recommended cost
 
     # -- people ------------------------------------------------------------------------------
@@ -140,19 +133,14 @@ class Accounts:
         """The account for a correct password; None otherwise. Refuses once too many attempts failed."""
         now = self.clock.now()
         with self.sessions.begin() as session:
-            failed = session.scalar(select(func.count()).select_from(SecurityEvent).where(
-                SecurityEvent.kind == "login_failed", SecurityEvent.username == username,
-                SecurityEvent.at > now - self.limit.window,
-            ))
-            if failed >= self.limit.attempts:
-                minutes = int(self.limit.window.total_seconds() // 60)
-                raise TooManyAttempts(f"登录失败次数过多，请{minutes}分钟后再试")
+            if self.limit.refused(session, username, now):
+                raise TooManyAttempts(f"登录失败次数过多，请{self.limit.minutes}分钟后再试")
             user = session.scalars(select(User).where(User.username == username)).first()
             ok = user is not None and user.active and self._verify(user.password_hash, password)
-            session.add(SecurityEvent(kind="login_ok" if ok else "login_failed", at=now, username=username,
-                                      remote_addr=remote_addr))
             if not ok:
+                session.add(self.limit.failure(now, username=username, remote_addr=remote_addr))
                 return None
+            session.add(SecurityEvent(kind="login_ok", at=now, username=username, remote_addr=remote_addr))
             user.last_login_at = now
             if self.hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = self.hasher.hash(password)

@@ -1,41 +1,50 @@
-"""A limit on guessing: failed attempts are counted per address in the security log, as failed logins are.
+"""Limits on guessing: failed attempts counted in the security log, per user name or per address.
 
-The address is the one the web server sees; behind a reverse proxy the app must be told the client's
-real address (e.g. werkzeug's ProxyFix), or every visitor shares one count.
+Logins are limited per user name, status lookups per address. The address is the one the web server
+sees; behind a reverse proxy the app must be told the client's real address (e.g. werkzeug's
+ProxyFix), or every visitor shares one count.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from certflow.engine.clock import Clock
 from certflow.engine.models import SecurityEvent
 
 
 @dataclass(frozen=True)
 class Throttle:
-    """At most ``attempts`` failures of ``kind`` from one address within ``window``."""
+    """At most ``attempts`` failures of ``kind`` for one key (``by``) within ``window``."""
 
-    sessions: sessionmaker[Session]
-    clock: Clock
-    kind: str  # the security event recorded for each failure, e.g. status_lookup_failed
+    kind: str  # the security event recorded for each failure, e.g. login_failed
     attempts: int
     window: timedelta
+    by: Literal["username", "remote_addr"] = "remote_addr"
 
-    def refused(self, remote_addr: str | None) -> bool:
-        """Whether this address has failed too often lately."""
-        since = self.clock.now() - self.window
-        with self.sessions() as session:
-            failed = session.scalar(select(func.count()).select_from(SecurityEvent).where(
-                SecurityEvent.kind == self.kind, SecurityEvent.remote_addr == remote_addr, SecurityEvent.at > since,
-            ))
-        return failed >= self.attempts
+    @property
+    def minutes(self) -> int:
+        return int(self.window.total_seconds() // 60)
 
-    def record_failure(self, remote_addr: str | None, target: str) -> None:
-        with self.sessions.begin() as session:
-            session.add(SecurityEvent(kind=self.kind, at=self.clock.now(), remote_addr=remote_addr,
-                                      target=target[:300]))
+    def refused(self, session: Session, key: str | None, now: datetime) -> bool:
+        """Whether this key has failed too often lately."""
+        failed = session.scalar(select(func.count()).select_from(SecurityEvent).where(
+            SecurityEvent.kind == self.kind, getattr(SecurityEvent, self.by) == key,
+            SecurityEvent.at > now - self.window,
+        ))
+        return (failed or 0) >= self.attempts
+
+    def failure(self, now: datetime, *, username: str | None = None, remote_addr: str | None = None,
+                target: str | None = None) -> SecurityEvent:
+        """The row that records one failure; the caller adds it in its own transaction."""
+        return SecurityEvent(kind=self.kind, at=now, username=username, remote_addr=remote_addr,
+                             target=target[:300] if target else None)
+
+
+LOGINS = Throttle("login_failed", attempts=5, window=timedelta(minutes=15), by="username")
+# Enough for typos, too few to guess ID numbers.
+STATUS_LOOKUPS = Throttle("status_lookup_failed", attempts=10, window=timedelta(minutes=15))

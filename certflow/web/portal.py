@@ -3,14 +3,14 @@ and the window applying for someone."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import login_required
 
+from certflow.access import can_start_case
 from certflow.engine.errors import FieldError, InvalidState, NotFound, ValidationFailed
-from certflow.throttle import Throttle
+from certflow.throttle import STATUS_LOOKUPS
 from certflow.web import applying, forms
 from certflow.web.applying import ApplicationForm
 from certflow.web.context import account, deny, services
@@ -22,13 +22,6 @@ RECEIPT = "receipt"  # session key: the number of the case this browser just app
 VERIFIED = "verified"  # session key: numbers of the cases this browser looked up with the right ID number
 VERIFIED_KEPT = 5  # enough for a family's cases, and the cookie stays small
 WRONG_PAIR = "案件编号或身份证号码不正确"
-
-
-def _lookups() -> Throttle:
-    """Ten wrong number/ID pairs per address in 15 minutes: enough for typos, too few to guess ID numbers."""
-    runtime = services().runtime
-    return Throttle(runtime.sessions, runtime.clock, "status_lookup_failed", attempts=10,
-                    window=timedelta(minutes=15))
 
 
 def _form(process_key: str, channel: str) -> ApplicationForm:
@@ -95,14 +88,17 @@ def status():  # type: ignore[no-untyped-def]
         return render_template("portal/status.html", number=number)
     if not number or not id_number:
         return render_template("portal/status.html", number=number, error="请填写案件编号和身份证号码"), 422
-    lookups = _lookups()
-    if lookups.refused(request.remote_addr):
-        minutes = int(lookups.window.total_seconds() // 60)
-        return render_template("portal/status.html", number=number, error=f"查询次数过多，请{minutes}分钟后再试"), 429
+    runtime = services().runtime
+    with runtime.sessions.begin() as db:
+        if STATUS_LOOKUPS.refused(db, request.remote_addr, runtime.clock.now()):
+            error = f"查询次数过多，请{STATUS_LOOKUPS.minutes}分钟后再试"
+            return render_template("portal/status.html", number=number, error=error), 429
     try:
-        case = services().runtime.case_for_applicant(number, id_number)
+        case = runtime.case_for_applicant(number, id_number)
     except NotFound:
-        lookups.record_failure(request.remote_addr, f"status {number}")
+        with runtime.sessions.begin() as db:
+            db.add(STATUS_LOOKUPS.failure(runtime.clock.now(), remote_addr=request.remote_addr,
+                                          target=f"status {number}"))
         return render_template("portal/status.html", number=number, error=WRONG_PAIR), 404
     # Handing in materials later needs the ID number to have been given, not just the case number.
     verified = [n for n in session.get(VERIFIED, []) if n != case["number"]]
@@ -153,7 +149,7 @@ def supply(number: str):  # type: ignore[no-untyped-def]
 @login_required
 def window_apply():  # type: ignore[no-untyped-def]
     me = account()
-    if not me.has_role("window_clerk", "admin"):
+    if not can_start_case(me):
         deny(403, "apply at the window")
     form = _form("application_offline", "offline")
     if request.method == "GET":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -44,15 +45,20 @@ def _back(task_id: str) -> Any:
     return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("inbox.index"))
 
 
+def _change(task: dict[str, Any], change: Callable[[], None], done: str) -> None:
+    """Apply a change to a task and say how it went; someone else may have got there first."""
+    try:
+        change()
+        flash(f"{done}：{task['case']} {task['title']}")
+    except Conflict:
+        flash(f"{task['case']} {task['title']} 已被他人认领或办理", "error")
+
+
 @bp.post("/tasks/<task_id>/claim")
 @login_required
 def claim(task_id: str):  # type: ignore[no-untyped-def]
     task = workable_task(task_id)
-    try:
-        services().runtime.claim(task_id, actor=account().username)
-        flash(f"已认领：{task['case']} {task['title']}")
-    except Conflict:
-        flash(f"{task['case']} {task['title']} 已被他人认领或办理", "error")
+    _change(task, lambda: services().runtime.claim(task_id, actor=account().username), "已认领")
     return _back(task_id)
 
 
@@ -60,11 +66,7 @@ def claim(task_id: str):  # type: ignore[no-untyped-def]
 @login_required
 def unclaim(task_id: str):  # type: ignore[no-untyped-def]
     task = workable_task(task_id)
-    try:
-        release_task(task)
-        flash(f"已退回待认领：{task['case']} {task['title']}")
-    except Conflict:
-        flash(f"{task['case']} {task['title']} 已被他人处理", "error")
+    _change(task, lambda: release_task(task), "已退回待认领")
     return _back(task_id)
 
 
@@ -81,9 +83,6 @@ def reassign(task_id: str):  # type: ignore[no-untyped-def]
     elif not can_work(target, task):
         flash(f"{target.display_name} 不能办理此任务（角色或单位不符）", "error")
     else:
-        try:
-            services().runtime.reassign(task_id, target.username, actor=me.username)
-            flash(f"已改派给 {target.display_name}：{task['case']} {task['title']}")
-        except Conflict:
-            flash(f"{task['case']} {task['title']} 已被他人处理", "error")
+        _change(task, lambda: services().runtime.reassign(task_id, target.username, actor=me.username),
+                f"已改派给 {target.display_name}")
     return _back(task_id)

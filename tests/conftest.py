@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from lushan import CaseDriver, application
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from certflow.accounts import Accounts
 from certflow.engine.clock import FixedClock
 from certflow.engine.db import make_engine, make_sessions, upgrade
 from certflow.engine.runtime import Runtime, Settings
@@ -76,3 +78,12 @@ def start(runtime: Runtime, clock: FixedClock):  # type: ignore[no-untyped-def]
         return CaseDriver(runtime, clock, number)
 
     return start_case
+
+
+# Cheap hashing keeps the suite fast; production uses argon2's recommended cost.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture
+def accounts(runtime: Runtime) -> Accounts:
+    return Accounts(runtime.sessions, runtime.clock, hasher=FAST_HASHER)

@@ -22,11 +22,6 @@ TASKS_OF = {"window": {"pre_review", "window_review", "issue_certificate"}, "ren
 
 
 @pytest.fixture
-def accounts(runtime: Runtime) -> Accounts:
-    return Accounts(runtime.sessions, runtime.clock)
-
-
-@pytest.fixture
 def cases(runtime: Runtime, accounts: Accounts) -> list[str]:
     loaded = load_demo(runtime, accounts)
     assert loaded is not None

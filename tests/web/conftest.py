@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from webkit import PASSWORD, PEOPLE, login
@@ -18,14 +17,10 @@ from certflow.engine.attachments import FileStore
 from certflow.engine.runtime import Runtime
 from certflow.web import create_app
 
-# Cheap hashing keeps the suite fast; production uses argon2's recommended cost.
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
 
 @pytest.fixture
-def app(runtime: Runtime, tmp_path: Path) -> Iterator[Flask]:
+def app(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> Iterator[Flask]:
     runtime.files = FileStore(tmp_path / "uploads")
-    accounts = Accounts(runtime.sessions, runtime.clock, hasher=FAST_HASHER)
     for username, (roles, groups) in PEOPLE.items():
         accounts.create(username, PASSWORD, display_name=f"{username} 测试", roles=roles, groups=groups)
     config = replace(Config.from_env({}), upload_dir=tmp_path / "uploads")

@@ -27,7 +27,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 BPMN_JS = ROOT / "node_modules" / "bpmn-js" / "dist"
 LAUNCH_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--disable-component-update", "--disable-sync", "--lang=zh-CN",
 ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,6 +51,7 @@ def state_digest(state: dict[str, Any]) -> str:
 class ChainBreak:
     seq: int
     reason: str
+    kind: str = field(default="", compare=False)  # missing, link or content
 
 
 def check_chain(events: Iterable[tuple[dict[str, Any], str, str]]) -> ChainBreak | None:
@@ -60,11 +61,11 @@ def check_chain(events: Iterable[tuple[dict[str, Any], str, str]]) -> ChainBreak
     for body, prev_hash, digest in events:
         seq = body["seq"]
         if seq != expected_seq:
-            return ChainBreak(expected_seq, f"expected event {expected_seq}, found {seq}")
+            return ChainBreak(expected_seq, f"expected event {expected_seq}, found {seq}", "missing")
         if prev_hash != expected_prev:
-            return ChainBreak(seq, "previous-hash link does not match the event before it")
+            return ChainBreak(seq, "previous-hash link does not match the event before it", "link")
         if chain_hash(prev_hash, body) != digest:
-            return ChainBreak(seq, "content does not match its hash")
+            return ChainBreak(seq, "content does not match its hash", "content")
         expected_prev = digest
         expected_seq += 1
     return None

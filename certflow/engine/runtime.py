@@ -29,11 +29,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from certflow.engine import attachments, determinism, forms, history, state
+from certflow.engine import attachments, determinism, forms, history, replay, state
 from certflow.engine.attachments import FileStore, Upload
 from certflow.engine.calendar import CHINA_TZ, WorkingCalendar
 from certflow.engine.clock import Clock, FixedClock, SystemClock, use_clock
-from certflow.engine.errors import Conflict, FieldError, InvalidState, NotFound, StepFailed, ValidationFailed
+from certflow.engine.errors import (
+    CertflowError,
+    Conflict,
+    FieldError,
+    InvalidState,
+    NotFound,
+    StepFailed,
+    ValidationFailed,
+)
 from certflow.engine.models import (
     Attachment,
     Case,
@@ -141,8 +149,9 @@ class Runtime:
 
     def start_case(self, process_key: str, data: dict[str, Any], *, actor: str) -> str:
         """Start a case on the latest version of ``process_key``; returns the case number."""
-        now = self.clock.now()
-        with self._transaction() as session:
+        clock = self._step_clock()
+        now = clock.now()
+        with self._transaction(clock) as session:
             version = session.scalars(
                 select(ProcessVersion).where(ProcessVersion.process_key == process_key)
                 .order_by(ProcessVersion.version.desc()).limit(1)
@@ -165,67 +174,44 @@ class Runtime:
             session.flush()
             case.number = f"{self.settings.case_prefix}-{now.astimezone(CHINA_TZ).year}-{case.id:06d}"
             step = _Step()
-
-            def apply(workflow: BpmnWorkflow) -> None:
-                start = workflow.get_next_task(state=TaskState.READY)
-                start.data.update(copy.deepcopy(data))
-                start.data["case_no"] = case.number
-                workflow.do_engine_steps()
-
-            workflow = self._run(case, step, lambda: BpmnWorkflow(spec, subprocesses), apply)
+            workflow = self._run(case, step, lambda: BpmnWorkflow(spec, subprocesses),
+                                 _starting(data, case.number), clock=clock)
             step.events.insert(0, ("case_started", None, None, {
                 "process": process_key, "version": version.version, "data": data,
             }))
-            self._save(session, case, workflow, step, actor, completed_task_by={})
+            self._save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
             return case.number
 
     def complete_task(self, task_id: str, data: dict[str, Any], *, actor: str) -> str:
         """Submit a user task's form; returns the case number. Conflict if someone got there first."""
-        with self._transaction() as session:
+        clock = self._step_clock()
+        with self._transaction(clock) as session:
             row, case = self._open_task(session, task_id)
             if row.assignee and row.assignee != actor:
                 raise Conflict(f"task {task_id} ({row.title}) is claimed by {row.assignee}")
-            spec, subprocesses, version_forms = self._specs(session, case.process_version_id)
+            version_forms = self._specs(session, case.process_version_id)[2]
             if row.form:
                 errors = forms.validate(version_forms[row.form], data)
                 if errors:
                     raise ValidationFailed(errors)
             step = _Step()
-
-            def apply(workflow: BpmnWorkflow) -> None:
-                task = workflow.get_task_from_id(_uuid(task_id))
-                if task is None or task.state != TaskState.READY:
-                    raise Conflict(f"task {task_id} is no longer waiting to be done")
-                task.data.update(copy.deepcopy(data))
-                task.run()
-                workflow.do_engine_steps()
-
-            workflow = self._run(case, step, lambda: self._load(session, case), apply)
+            workflow = self._run(case, step, lambda: self._load(session, case), _completing(task_id, data),
+                                 clock=clock)
             step.events.insert(0, ("task_completed", task_id, row.name, {"title": row.title, "data": data}))
-            self._save(session, case, workflow, step, actor, completed_task_by={task_id: actor})
+            self._save(session, case, workflow, step, actor, completed_task_by={task_id: actor}, clock=clock)
             session.execute(delete(Draft).where(Draft.task_id == task_id))
             return case.number
 
     def send_message(self, case_ref: str, name: str, payload: dict[str, Any], *, actor: str) -> str:
         """Deliver a message (e.g. an objection) to the case waiting for it."""
-        with self._transaction() as session:
+        clock = self._step_clock()
+        with self._transaction(clock) as session:
             case = self._lock_case(session, self._case_id(session, case_ref))
             step = _Step()
-
-            def apply(workflow: BpmnWorkflow) -> None:
-                waiting = [
-                    t for t in workflow.get_tasks(state=TaskState.WAITING)
-                    if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
-                    and t.task_spec.event_definition.name == name
-                ]
-                if not waiting:
-                    raise InvalidState(f"case {case.number} is not waiting for message {name}")
-                workflow.send_event(BpmnEvent(waiting[0].task_spec.event_definition, copy.deepcopy(payload)))
-                workflow.do_engine_steps()
-
-            workflow = self._run(case, step, lambda: self._load(session, case), apply)
+            workflow = self._run(case, step, lambda: self._load(session, case),
+                                 _delivering(case.number, name, payload), clock=clock)
             step.events.insert(0, ("message_received", None, None, {"name": name, "payload": payload}))
-            self._save(session, case, workflow, step, actor, completed_task_by={})
+            self._save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
             return case.number
 
     def tick(self, now: datetime | None = None) -> list[str]:
@@ -256,8 +242,7 @@ class Runtime:
 
             def apply(workflow: BpmnWorkflow) -> None:
                 due.extend(e.value for e in workflow.waiting_events() if _is_due(e, at))
-                workflow.refresh_timers()
-                workflow.do_engine_steps()
+                _firing_timers(workflow)
 
             workflow = self._run(case, step, lambda: self._load(session, case), apply, clock=clock)
             step.events.insert(0, ("timer_fired", None, None, {"due": due, "now": at.isoformat()}))
@@ -353,6 +338,39 @@ class Runtime:
         if not found or self.files is None:
             raise NotFound(f"attachment {attachment_id} of case {case_ref} does not exist")
         return found[0], self.files.read(found[0]["sha256"])
+
+    def record_view(self, case_ref: str, what: str, *, actor: str) -> None:
+        """Note in the case's history that ``actor`` saw full personal data (an ID number, medical files)."""
+        with self._transaction() as session:
+            case = self._lock_case(session, self._case_id(session, case_ref), running_only=False)
+            event = ("personal_data_viewed", None, None, {"what": what})
+            self._append_events(session, case, [event], actor, self.clock.now())
+
+    def history_export(self, case_ref: str) -> dict[str, Any]:
+        """The history with exactly what each hash covers, so it can be checked without certflow.
+
+        hash = SHA-256(prev_hash + body as JSON with sorted keys, no spaces, UTF-8); the first prev_hash
+        is 64 zeros; each body's seq counts from 1.
+        """
+        with self.sessions() as session:
+            case = session.get(Case, self._case_id(session, case_ref))
+            return {
+                "case": case.number, "process": case.process_key, "version": case.version.version,
+                "event_count": case.event_count, "last_hash": case.last_hash,
+                "algorithm": "sha256(prev_hash + json(body, sort_keys, separators=(',', ':'), ensure_ascii=False))",
+                "genesis": history.GENESIS,
+                "events": [{"body": body, "prev_hash": prev, "hash": digest} for body, prev, digest in
+                           self._chain(session, case)],
+            }
+
+    def _chain(self, session: Session, case: Case) -> list[tuple[dict[str, Any], str, str]]:
+        """(what the hash covers, prev_hash, hash) for each event, in seq order."""
+        events = session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))
+        return [
+            (history.event_body(case_number=case.number, seq=e.seq, kind=e.kind, at=e.at, actor=e.actor,
+                                task_id=e.task_id, task_name=e.task_name, data=e.data), e.prev_hash, e.hash)
+            for e in events
+        ]
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -464,32 +482,103 @@ class Runtime:
         """The case's main diagram and where the case has been: elements passed (with how often) and current."""
         with self.sessions() as session:
             case = session.get(Case, self._case_id(session, case_ref))
-            workflow = self._load(session, case)
-            marker = f'id="{case.process_key}"'
-            files = session.scalars(select(DeploymentFile).where(
-                DeploymentFile.deployment_id == case.version.deployment_id, DeploymentFile.kind == "bpmn"))
-            xml = next((f.content for f in files if marker in f.content), None)
-            passed: dict[str, int] = {}
-            current: list[str] = []
-            for task in workflow.get_tasks():
-                bpmn_id = task.task_spec.bpmn_id
-                if not bpmn_id or task.workflow is not workflow:  # called processes have their own diagram
-                    continue
-                if task.state == TaskState.COMPLETED:
-                    passed[bpmn_id] = passed.get(bpmn_id, 0) + 1
-                elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
-                    current.append(bpmn_id)
-            return {"process": case.process_key, "xml": xml, "passed": passed, "current": current}
+            return {"process": case.process_key, "xml": self._diagram_xml(session, case),
+                    **_path(self._load(session, case))}
+
+    def _diagram_xml(self, session: Session, case: Case) -> str | None:
+        marker = f'id="{case.process_key}"'
+        files = session.scalars(select(DeploymentFile).where(
+            DeploymentFile.deployment_id == case.version.deployment_id, DeploymentFile.kind == "bpmn"))
+        return next((f.content for f in files if marker in f.content), None)
 
     def history(self, case_ref: str) -> list[dict[str, Any]]:
         with self.sessions() as session:
-            case_id = self._case_id(session, case_ref)
-            events = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq))
-            return [
-                {"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "actor": e.actor, "task_id": e.task_id,
-                 "task_name": e.task_name, "data": e.data, "prev_hash": e.prev_hash, "hash": e.hash}
-                for e in events
-            ]
+            return self._events(session, self._case_id(session, case_ref))
+
+    def _events(self, session: Session, case_id: int) -> list[dict[str, Any]]:
+        events = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq))
+        return [
+            {"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "actor": e.actor, "task_id": e.task_id,
+             "task_name": e.task_name, "data": e.data, "prev_hash": e.prev_hash, "hash": e.hash}
+            for e in events
+        ]
+
+    # -- replay and verification -------------------------------------------------------------
+
+    def replay_at(self, case_ref: str, seq: int) -> dict[str, Any]:
+        """The case as it was after event ``seq``, rebuilt by replaying its history (not from a snapshot)."""
+        with self.sessions() as session:
+            case = session.get(Case, self._case_id(session, case_ref))
+            events = self._events(session, case.id)
+            if not 1 <= seq <= len(events):
+                raise NotFound(f"case {case.number} has no event {seq}")
+            steps = self._replay(session, case, events)
+            step = next((s for s in reversed(steps) if s.seq <= seq), steps[0])
+            spec, subprocesses, _ = self._specs(session, case.process_version_id)
+            workflow = state.load(replay.as_stored(step.state), spec, subprocesses) if step.state else None
+            return {
+                "case": case.number, "seq": seq, "step": step.seq, "error": step.error,
+                "events": events[:seq],
+                "steps": [{"seq": s.seq, "last_seq": s.last_seq, "label": replay.describe_event(s.first),
+                           "at": s.first["at"], "actor": s.first["actor"]} for s in steps],
+                "xml": self._diagram_xml(session, case),
+                **(_path(workflow) if workflow else {"passed": {}, "current": []}),
+                "open_tasks": [
+                    {"id": str(t.id), "name": t.task_spec.name, "title": t.task_spec.bpmn_name or t.task_spec.name,
+                     "role": role_for_lane(t.task_spec.lane)}
+                    for t in (workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)
+                              if workflow else [])
+                ],
+                "data": _public_data(_case_data(workflow)) if workflow else {},
+            }
+
+    def verify(self, case_ref: str) -> replay.Verification:
+        """Check the hash chain, the case row, every replayed step and the stored state; the first finding wins."""
+        with self.sessions() as session:
+            case = session.get(Case, self._case_id(session, case_ref))
+            events = self._events(session, case.id)
+            findings: list[replay.Finding] = []
+            if broken := history.check_chain(self._chain(session, case)):
+                findings.append(replay.chain_finding(broken))
+            if cut := replay.count_finding(case.event_count, case.last_hash, events):
+                findings.append(cut)
+            steps = self._replay(session, case, events)
+            findings.extend(_step_findings(steps, case.state))
+            first = min(findings, key=lambda f: f.seq) if findings else None
+            return replay.Verification(case.number, len(events), len(steps), first)
+
+    def case_numbers(self) -> list[str]:
+        with self.sessions() as session:
+            return list(session.scalars(select(Case.number).order_by(Case.id)))
+
+    def _replay(self, session: Session, case: Case, events: list[dict[str, Any]]) -> list[replay.Step]:
+        """Every step of the case run again; stops at the first step that cannot be re-run."""
+        spec, subprocesses, _ = self._specs(session, case.process_version_id)
+        done: list[replay.Step] = []
+        previous: dict[str, Any] | None = None
+        for step in replay.steps(events):
+            first = step.first
+            try:
+                if (first["kind"] == "case_started") != (previous is None):
+                    raise replay.ReplayError("事件顺序不对：第一步必须是受理，且只能有一次")
+                apply = _replaying(case.number, first)
+                build = ((lambda: BpmnWorkflow(spec, subprocesses)) if previous is None
+                         else (lambda state_=previous: state.load(replay.as_stored(state_), spec, subprocesses)))
+                recorded = step.service_results()
+                workflow = self._run(replay.ReplayScope(case.number, first["seq"] - 1), _Step(), build, apply,
+                                     FixedClock(datetime.fromisoformat(first["at"])), recorded=recorded)
+                if (extra := next(recorded, None)) is not None:
+                    raise replay.ReplayError(f"历史记录了 {extra['operator']} 的调用，重放时流程没有调用它")
+            except (CertflowError, KeyError, TypeError, ValueError) as error:
+                step.error = str(error)
+                step.state = previous or {}
+                done.append(step)
+                break
+            step.state = state.dump(workflow)
+            step.digest = history.state_digest(step.state)
+            previous = step.state
+            done.append(step)
+        return done
 
     def outbox(self, case_ref: str | None = None) -> list[dict[str, Any]]:
         with self.sessions() as session:
@@ -504,6 +593,13 @@ class Runtime:
             ]
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _step_clock(self) -> FixedClock:
+        """One instant for a whole step: its events, its timestamps in the state, its timers.
+
+        Replay runs the step again at the recorded instant and must reach the same state.
+        """
+        return FixedClock(self.clock.now())
 
     @contextmanager
     def _transaction(self, clock: Clock | None = None) -> Iterator[Session]:
@@ -553,14 +649,20 @@ class Runtime:
         )
 
     def _run(
-        self, case: Case, step: _Step, build: Callable[[], BpmnWorkflow],
-        apply: Callable[[BpmnWorkflow], None], clock: Clock | None = None,
+        self, case: Case | replay.ReplayScope, step: _Step, build: Callable[[], BpmnWorkflow],
+        apply: Callable[[BpmnWorkflow], None], clock: Clock, recorded: Iterator[dict[str, Any]] | None = None,
     ) -> BpmnWorkflow:
-        """Apply a change under the clock, with replayable task ids and recorded service calls."""
-        context = self._context(clock or self.clock)
+        """Apply a change under the clock, with replayable task ids and recorded service calls.
+
+        Live, each handler is called and its result recorded; in a replay (``recorded``) the handlers
+        are not called again: each call gets the result the history recorded for it, in order.
+        """
+        context = self._context(clock)
         operators = self.handlers.operators
 
         def call(data: dict[str, Any], name: str, params: dict[str, Any]) -> Any:
+            if recorded is not None:
+                return _recorded_result(recorded, name, params)
             operator = operators.get(name)
             if operator is None:
                 raise LookupError(f"no handler is registered for operator {name}")
@@ -571,7 +673,7 @@ class Runtime:
             return result
 
         engine = ScriptEngine(environment=RestrictedEnvironment(self.handlers.helpers(context), call))
-        with determinism.deterministic_ids(f"{case.number}/{case.event_count + 1}"):
+        with use_clock(clock), determinism.deterministic_ids(f"{case.number}/{case.event_count + 1}"):
             try:
                 workflow = build()
                 workflow.script_engine = engine
@@ -663,6 +765,100 @@ class Runtime:
             session.add(row)
             existing[task_id] = row
         return [existing[t] for t in ready]
+
+
+# -- the changes a step applies: shared by live steps and replay ---------------------------------
+
+def _starting(data: dict[str, Any], case_number: str) -> Callable[[BpmnWorkflow], None]:
+    def apply(workflow: BpmnWorkflow) -> None:
+        start = workflow.get_next_task(state=TaskState.READY)
+        start.data.update(copy.deepcopy(data))
+        start.data["case_no"] = case_number
+        workflow.do_engine_steps()
+    return apply
+
+
+def _completing(task_id: str, data: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:
+    def apply(workflow: BpmnWorkflow) -> None:
+        task = workflow.get_task_from_id(_uuid(task_id))
+        if task is None or task.state != TaskState.READY:
+            raise Conflict(f"task {task_id} is no longer waiting to be done")
+        task.data.update(copy.deepcopy(data))
+        task.run()
+        workflow.do_engine_steps()
+    return apply
+
+
+def _delivering(case_number: str, name: str, payload: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:
+    def apply(workflow: BpmnWorkflow) -> None:
+        waiting = [
+            t for t in workflow.get_tasks(state=TaskState.WAITING)
+            if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
+            and t.task_spec.event_definition.name == name
+        ]
+        if not waiting:
+            raise InvalidState(f"case {case_number} is not waiting for message {name}")
+        workflow.send_event(BpmnEvent(waiting[0].task_spec.event_definition, copy.deepcopy(payload)))
+        workflow.do_engine_steps()
+    return apply
+
+
+def _firing_timers(workflow: BpmnWorkflow) -> None:
+    workflow.refresh_timers()
+    workflow.do_engine_steps()
+
+
+def _replaying(case_number: str, event: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:
+    """The change a recorded step applied, to apply it again."""
+    data = event["data"]
+    kind = event["kind"]
+    if kind == "case_started":
+        return _starting(data["data"], case_number)
+    if kind == "task_completed":
+        return _completing(event["task_id"], data["data"])
+    if kind == "message_received":
+        return _delivering(case_number, data["name"], data["payload"])
+    if kind == "timer_fired":
+        return _firing_timers
+    raise replay.ReplayError(f"{kind} 不是改变流程的事件")
+
+
+def _step_findings(steps: list[replay.Step], stored: dict[str, Any]) -> list[replay.Finding]:
+    """The first replayed step that failed or reached another state; else whether the stored state matches."""
+    for step in steps:
+        what = replay.describe_event(step.first)
+        if step.error:
+            return [replay.Finding(step.seq, "diverged", f"{what}：重放失败：{step.error}")]
+        if step.digest != step.recorded:
+            return [replay.Finding(step.seq, "state", f"{what}：重放得到的状态与当时记录的状态不同")]
+    if steps and history.state_digest(stored) != steps[-1].digest:
+        difference = replay.state_difference(stored, steps[-1].state)
+        return [replay.Finding(steps[-1].seq, "stored", f"案件当前保存的状态与重放到此步的结果不同：{difference}")]
+    return []
+
+
+def _path(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """Elements of the main diagram passed (with how often) and current; called processes have their own."""
+    passed: dict[str, int] = {}
+    current: list[str] = []
+    for task in workflow.get_tasks():
+        bpmn_id = task.task_spec.bpmn_id
+        if not bpmn_id or task.workflow is not workflow:
+            continue
+        if task.state == TaskState.COMPLETED:
+            passed[bpmn_id] = passed.get(bpmn_id, 0) + 1
+        elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+            current.append(bpmn_id)
+    return {"passed": passed, "current": current}
+
+
+def _recorded_result(recorded: Iterator[dict[str, Any]], name: str, params: dict[str, Any]) -> Any:
+    """The next service result the history holds for this step; a different call is a divergence."""
+    event = next(recorded, None)
+    if event is None or event["operator"] != name or event["params"] != params:
+        found = f"{event['operator']}({event['params']})" if event else "nothing"
+        raise replay.ReplayError(f"the process called {name}({params}) where the history recorded {found}")
+    return copy.deepcopy(event["result"])
 
 
 def _latest_versions(session: Session) -> list[ProcessVersion]:

@@ -86,11 +86,6 @@ class Person:
 
 
 @pytest.fixture
-def accounts(app: Flask):  # type: ignore[no-untyped-def]
-    return app.extensions["certflow"].accounts
-
-
-@pytest.fixture
 def person(app: Flask, accounts) -> Callable[[str], Person]:  # type: ignore[no-untyped-def]
     """``person("renmin")``: a client sending that person's token."""
     def with_token(username: str) -> Person:

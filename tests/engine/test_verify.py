@@ -1,0 +1,161 @@
+"""Verify finds each kind of tampering at the step where it happened; replay rebuilds any step of a case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete, select, update
+
+from certflow.cli import main
+from certflow.engine import history
+from certflow.engine.models import Case, Event
+from certflow.engine.runtime import Runtime
+
+PASS = {"decision": "pass"}
+
+
+@pytest.fixture
+def issued(start) -> Any:  # type: ignore[no-untyped-def]
+    """An online case issued after the whole main path, publicity included."""
+    case = start()
+    case.clock.advance(minutes=20)
+    case.complete("pre_review", PASS, user="window")
+    case.clock.advance(hours=3)
+    case.assess()
+    case.post_publicity("2026-09-10")
+    case.tick("2026-09-30T09:00:00+08:00")
+    case.issue()
+    assert case.view["outcome"] == "issued"
+    return case
+
+
+def tamper(runtime: Runtime, number: str, *statements: Any) -> None:
+    with runtime.sessions.begin() as session:
+        case_id = session.scalar(select(Case.id).where(Case.number == number))
+        for statement in statements:
+            column = Event.case_id if statement.table.name == Event.__tablename__ else Case.id
+            session.execute(statement.where(column == case_id))
+
+
+def seq_of(runtime: Runtime, number: str, kind: str, task_name: str | None = None) -> int:
+    return next(e["seq"] for e in runtime.history(number)
+                if e["kind"] == kind and (task_name is None or e["task_name"] == task_name))
+
+
+def finding(runtime: Runtime, number: str) -> tuple[int, str]:
+    result = runtime.verify(number)
+    assert result.finding is not None, "the tampering went unnoticed"
+    return result.finding.seq, result.finding.kind
+
+
+def test_an_untouched_case_verifies(runtime, issued):
+    result = runtime.verify(issued.number)
+    assert result.ok, str(result)
+    assert result.steps == 6 and result.events == len(runtime.history(issued.number))
+    assert "OK" in str(result)
+
+
+def test_an_edited_event_is_found_at_that_event(runtime, issued):
+    seq = seq_of(runtime, issued.number, "task_completed", "assess")
+    events = runtime.history(issued.number)
+    edited = {**events[seq - 1]["data"], "data": {**events[seq - 1]["data"]["data"], "grade": 1}}
+    tamper(runtime, issued.number, update(Event).where(Event.seq == seq).values(data=edited))
+    assert finding(runtime, issued.number) == (seq, "content")
+
+
+def test_a_deleted_event_is_found_where_it_was(runtime, issued):
+    seq = seq_of(runtime, issued.number, "service_called")
+    tamper(runtime, issued.number, delete(Event).where(Event.seq == seq))
+    assert finding(runtime, issued.number) == (seq, "missing")
+
+
+def test_a_deleted_last_event_is_found_by_the_case_row(runtime, issued):
+    last = len(runtime.history(issued.number))
+    tamper(runtime, issued.number, delete(Event).where(Event.seq == last))
+    assert finding(runtime, issued.number) == (last, "count")
+
+
+def test_reordered_events_are_found_at_the_first_moved(runtime, issued):
+    a = seq_of(runtime, issued.number, "task_completed", "register_appointment")
+    b = seq_of(runtime, issued.number, "task_completed", "assess")
+    tamper(
+        runtime, issued.number,
+        update(Event).where(Event.seq == a).values(seq=-1),
+        update(Event).where(Event.seq == b).values(seq=a),
+        update(Event).where(Event.seq == -1).values(seq=b),
+    )
+    assert finding(runtime, issued.number) == (a, "link")
+
+
+def test_an_edited_stored_state_is_found_and_explained(runtime, issued):
+    with runtime.sessions() as session:
+        stored = session.scalar(select(Case.state).where(Case.number == issued.number))
+    for task in stored["tasks"].values():
+        if task["data"].get("delivery") == "post":
+            task["data"]["delivery"] = "in_person"
+    tamper(runtime, issued.number, update(Case).values(state=stored))
+    result = runtime.verify(issued.number)
+    last_step = seq_of(runtime, issued.number, "task_completed", "issue_certificate")
+    assert (result.finding.seq, result.finding.kind) == (last_step, "stored")
+    assert 'delivery：保存的是 "in_person"，重放得到 "post"' in result.finding.message
+
+
+def test_a_rewritten_chain_is_still_caught_by_replay(runtime, issued):
+    """A forger who edits a decision and recomputes every hash after it, the case row's included."""
+    seq = seq_of(runtime, issued.number, "task_completed", "pre_review")
+    events = runtime.history(issued.number)
+    with runtime.sessions.begin() as session:
+        case = session.scalars(select(Case).where(Case.number == issued.number)).one()
+        rows = session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq)).all()
+        rows[seq - 1].data = {**events[seq - 1]["data"], "data": {"decision": "reject", "reason": "不符合条件"}}
+        prev = rows[seq - 2].hash
+        for row in rows[seq - 1:]:
+            body = history.event_body(case_number=case.number, seq=row.seq, kind=row.kind, at=row.at,
+                                      actor=row.actor, task_id=row.task_id, task_name=row.task_name, data=row.data)
+            row.prev_hash, row.hash = prev, history.chain_hash(prev, body)
+            prev = row.hash
+        case.last_hash = prev
+    result = runtime.verify(issued.number)
+    assert result.finding is not None
+    assert (result.finding.seq, result.finding.kind) in {(seq, "diverged"), (seq, "state")}
+
+
+def test_replay_rebuilds_each_step(runtime, issued):
+    events = runtime.history(issued.number)
+    after_review = runtime.replay_at(issued.number, seq_of(runtime, issued.number, "task_completed", "pre_review"))
+    assert [t["name"] for t in after_review["open_tasks"]] == ["register_appointment"]
+    assert after_review["passed"]["pre_review"] == 1
+    assert "call_assessment" in after_review["current"]
+    at_start = runtime.replay_at(issued.number, 1)
+    assert [t["name"] for t in at_start["open_tasks"]] == ["pre_review"]
+    assert at_start["data"]["id_number"].count("*") == 8  # masked
+    at_end = runtime.replay_at(issued.number, len(events))
+    assert at_end["open_tasks"] == [] and at_end["data"]["outcome"] == "issued"
+    assert [s["seq"] for s in at_end["steps"]] == [e["seq"] for e in events if e["kind"] in
+                                                    ("case_started", "task_completed", "message_received",
+                                                     "timer_fired")]
+
+
+def test_an_element_passed_twice_is_counted_twice(runtime, start):
+    case = start(category="智力", materials=["photos"])
+    case.complete("pre_review", {"decision": "missing"})
+    case.message("materials_supplied", {"materials": ["guardian_proof", "medical_records"]})
+    case.complete("pre_review", PASS)
+    view = runtime.replay_at(case.number, len(runtime.history(case.number)))
+    assert view["passed"]["pre_review"] == 2
+
+
+def test_verify_on_the_command_line(runtime, issued, start):
+    other = start(applicant_name="王芳")
+    cli = CliRunner()
+    ok = cli.invoke(main, ["verify", issued.number], obj=runtime)
+    assert ok.exit_code == 0 and "OK" in ok.output
+    seq = seq_of(runtime, other.number, "case_started")
+    tamper(runtime, other.number, update(Event).where(Event.seq == seq).values(actor="someone-else"))
+    every = cli.invoke(main, ["verify", "--all"], obj=runtime)
+    assert every.exit_code == 1
+    assert f"{other.number}: 第 {seq} 条事件" in every.output
+    assert "2 case(s) checked: 1 OK, 1 altered" in every.output
+    assert cli.invoke(main, ["verify"], obj=runtime).exit_code == 2  # neither a case nor --all

@@ -14,11 +14,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.accounts import Account
 from certflow.engine.models import Task
+from certflow.engine.privacy import MEDICAL_MATERIALS
 
 # Roles that read every case (auditors read, never act).
 CASE_READERS = frozenset({"admin", "auditor", "window_clerk", "county"})
 # Roles that start a case on an applicant's behalf.
 CASE_STARTERS = frozenset({"admin", "window_clerk"})
+# Roles that search all cases, export them and read the separation-of-duties reports.
+AUDITORS = frozenset({"admin", "auditor", "county"})
+# Roles that may ask to see personal data in full (an ID number, medical files, the complete history); each such
+# view is an event in the case's history.
+PERSONAL_DATA_READERS = frozenset({"admin", "auditor", "county", "window_clerk"})
+# Roles that read medical files for their work: the window checks them, hospitals and experts assess with them.
+MEDICAL_WORKERS = frozenset({"expert_committee", "hospital", "window_clerk"})
+# Roles that only read: an account with no other role changes no case.
+READ_ONLY_ROLES = frozenset({"analyst", "auditor"})
 
 
 def can_work(account: Account, task: dict[str, Any]) -> bool:
@@ -39,6 +49,29 @@ def can_release(account: Account, task: dict[str, Any]) -> bool:
 
 def can_start_case(account: Account) -> bool:
     return bool(account.roles & CASE_STARTERS)
+
+
+def can_audit(account: Account) -> bool:
+    return bool(account.roles & AUDITORS)
+
+
+def can_change_cases(account: Account) -> bool:
+    """Anyone with a role that acts; auditors and analysts read only."""
+    return bool(account.roles - READ_ONLY_ROLES)
+
+
+def can_request_personal_data(account: Account) -> bool:
+    return bool(account.roles & PERSONAL_DATA_READERS)
+
+
+def file_access(account: Account, material: str) -> str:
+    """How a case's reader sees one of its files: ``inline``; ``on_request``, each view recorded; or ``none``.
+
+    Medical files are inline for those who work with them, on request for those who check the work.
+    """
+    if material not in MEDICAL_MATERIALS or account.roles & MEDICAL_WORKERS:
+        return "inline"
+    return "on_request" if can_request_personal_data(account) else "none"
 
 
 def visible_tasks(account: Account) -> ColumnElement[bool]:

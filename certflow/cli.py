@@ -14,7 +14,7 @@ import click
 
 from certflow.bootstrap import build_runtime
 from certflow.engine.db import upgrade
-from certflow.engine.errors import CertflowError, DeploymentError, ValidationFailed
+from certflow.engine.errors import CertflowError, DeploymentError, Problem, ValidationFailed
 from certflow.engine.runtime import Runtime
 from certflow.engine.specs import read_paths
 
@@ -75,9 +75,13 @@ def main(ctx: click.Context) -> None:
 @click.pass_context
 @_fail_cleanly
 def init_db(ctx: click.Context) -> None:
+    from certflow.config import Config
+    from certflow.directory import Directory
+
     runtime = _runtime(ctx)
     upgrade(runtime.sessions.kw["bind"])
-    click.echo("database is up to date")
+    seeded = Directory(runtime.sessions).seed(Config.from_env().groups_file)  # a new database: the file's groups
+    click.echo("database is up to date" + (f"; {seeded} group(s) from the groups file" if seeded else ""))
 
 
 @main.command(help="Check and deploy BPMN, DMN and form files (directories are searched).")
@@ -90,6 +94,133 @@ def deploy(ctx: click.Context, paths: tuple[str, ...], author: str, note: str) -
     for result in _runtime(ctx).deploy(read_paths(paths), author=author, note=note):
         state = "new version" if result.created else "unchanged"
         click.echo(f"{result.process_key} v{result.version} ({state})")
+
+
+@main.command(help="List the deployed versions of process KEY (or of every process), newest first: "
+                   "when, by whom, content hash, note, and how many cases run on each.")
+@click.argument("key", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_fail_cleanly
+def versions(ctx: click.Context, key: str | None, as_json: bool) -> None:
+    rows = _runtime(ctx).versions(key)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        note = f"  {row['note']}" if row["note"] else ""
+        click.echo(f"{row['key']} v{row['version']}  {row['deployed_at'][:19]}  {row['author']}  "
+                   f"{row['content_hash'][:12]}  cases: {row['running_cases']} running, {row['total_cases']} in all"
+                   f"{note}")
+    if not rows:
+        click.echo("no versions", err=True)
+
+
+@main.command(help="What changed in process KEY from version OLD to NEW: elements added, removed and changed "
+                   "(by BPMN id, with what changed), forms and decision tables.")
+@click.argument("key")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@click.option("--json", "as_json", is_flag=True, help="print JSON (without the two diagrams' XML)")
+@click.pass_context
+@_fail_cleanly
+def compare(ctx: click.Context, key: str, old: int, new: int, as_json: bool) -> None:
+    result = _runtime(ctx).compare(key, old, new)
+    if as_json:
+        _print_json({k: v for k, v in result.items() if k not in ("old_xml", "new_xml")})
+        return
+    for sign, change in (("+", "added"), ("-", "removed"), ("~", "changed")):
+        for el in result[change]:
+            what = f": {', '.join(el['what'])}" if el["what"] else ""
+            click.echo(f"{sign} {el['process']}/{el['id']}  {el['type']}  {el['name'] or ''}{what}")
+    for kind in ("forms", "decisions"):
+        for changed_file in result[kind]:
+            click.echo(f"{changed_file['change']}: {changed_file['file']}")
+    if not any(result[k] for k in ("added", "removed", "changed", "forms", "decisions")):
+        click.echo(f"v{old} and v{new} do not differ")
+
+
+@main.command(help="Roll process KEY back to VERSION: deploy that version's files again as the newest version. "
+                   "New cases take it; running cases stay on theirs.")
+@click.argument("key")
+@click.argument("version", type=int)
+@click.option("--author", default="cli", show_default=True)
+@click.option("--note", default="", help='default: "rollback to vVERSION"')
+@click.pass_context
+@_fail_cleanly
+def rollback(ctx: click.Context, key: str, version: int, author: str, note: str) -> None:
+    result = _runtime(ctx).rollback(key, version, author=author, note=note)
+    if result.created:
+        click.echo(f"{key} v{result.version} (new version, the content of v{version})")
+    else:
+        click.echo(f"{key} v{result.version} (unchanged: the latest version already has the content of v{version})")
+
+
+@main.command(help="Move running case CASE, or with --process KEY --from VERSION every running case of that "
+                   "version, to version --to of its process where SpiffWorkflow's migration allows it. Prints each "
+                   "case migrated or refused with the reason; exit status 1 if any was refused.")
+@click.argument("case", required=False)
+@click.option("--to", "to_version", type=int, required=True)
+@click.option("--process", "process_key")
+@click.option("--from", "from_version", type=int)
+@click.option("--user", default="cli", show_default=True)
+@click.pass_context
+@_fail_cleanly
+def migrate(ctx: click.Context, case: str | None, to_version: int, process_key: str | None,
+            from_version: int | None, user: str) -> None:
+    if bool(case) == bool(process_key) or bool(process_key) != (from_version is not None):
+        raise click.UsageError("give a CASE, or --process KEY with --from VERSION")
+    runtime = _runtime(ctx)
+    if case:
+        runtime.migrate(case, to_version, actor=user)
+        click.echo(f"{case}: migrated to v{to_version}")
+        return
+    results = runtime.migrate_all(process_key, from_version, to_version, actor=user)
+    for result in results:
+        click.echo(f"{result['case']}: " + (f"migrated to v{to_version}" if result["migrated"]
+                                           else f"refused: {result['reason']}"))
+    refused = sum(not r["migrated"] for r in results)
+    click.echo(f"{len(results)} case(s): {len(results) - refused} migrated, {refused} refused")
+    if refused:
+        sys.exit(1)
+
+
+@main.command("test-run", help="Try a draft without touching any real case: deploy PATHS into a throw-away "
+                                "database, start a case of KEY with --data and apply each --step in order. Prints "
+                                "what each step led to; exit status 1 if the draft or a step was refused.")
+@click.argument("key")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--data", "data", required=True, help="the start data: JSON object, or @file.json")
+@click.option("--step", "steps", multiple=True,
+              help='JSON object, or @file.json: {"task": ID or title, "data": {...}}, '
+                   '{"message": NAME, "payload": {...}} or {"tick": "2026-10-14T00:05:00+08:00"}; repeat in order')
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_fail_cleanly
+def test_run(ctx: click.Context, key: str, paths: tuple[str, ...], data: str, steps: tuple[str, ...],
+             as_json: bool) -> None:
+    from certflow.engine import sandbox
+
+    runtime = _runtime(ctx)
+    result = sandbox.test_run(read_paths(paths), runtime.handlers, runtime.settings, key, _json_arg(data),
+                              [_json_arg(step) for step in steps])
+    if result["problems"]:  # listed as `certflow deploy` lists them
+        raise DeploymentError([Problem(**problem) for problem in result["problems"]])
+    if as_json:
+        _print_json(result)
+    else:
+        for entry in result["trace"]:
+            click.echo(json.dumps(entry["step"], ensure_ascii=False))
+            if entry["error"]:
+                click.echo(f"  refused: {entry['error']}")
+                for item in entry["field_errors"]:
+                    click.echo(f"    {item['field'] or '(form)'}: {item['message']}")
+            if "status" in entry:
+                click.echo(f"  {entry['status']}: {entry['current_step'] or entry['outcome'] or ''}")
+                for text in entry["texts"]:
+                    click.echo(f"  text to {text['to']}: {text['text']}")
+    if not result["ok"]:
+        sys.exit(1)
 
 
 @main.command(help="Start a case of process KEY; prints the case number.")
@@ -213,9 +344,14 @@ def show(ctx: click.Context, case: str, as_json: bool) -> None:
 @main.command(help="Print a case's history (events with their hash chain).")
 @click.argument("case")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--export", "export", is_flag=True,
+              help="JSON with what each hash covers, to check the chain without certflow (docs/audit.md)")
 @click.pass_context
 @_fail_cleanly
-def history(ctx: click.Context, case: str, as_json: bool) -> None:
+def history(ctx: click.Context, case: str, as_json: bool, export: bool) -> None:
+    if export:
+        _print_json(_runtime(ctx).history_export(case))
+        return
     events = _runtime(ctx).history(case)
     if as_json:
         _print_json(events)
@@ -224,6 +360,36 @@ def history(ctx: click.Context, case: str, as_json: bool) -> None:
         what = event["task_name"] or event["data"].get("operator") or event["data"].get("name") or ""
         click.echo(f"{event['seq']:>3}  {event['at'][:19]}  {event['actor']:<12} {event['kind']:<18} {what}  "
                    f"{event['hash'][:12]}")
+
+
+@main.command(help="Check that a case's history was not altered: the hash chain, every step replayed on its "
+                   "process version, and the stored state. Prints OK or the first event that differs and how; "
+                   "exit status 1 when anything differs.")
+@click.argument("case", required=False)
+@click.option("--all", "all_cases", is_flag=True, help="every case, with a progress bar")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_fail_cleanly
+def verify(ctx: click.Context, case: str | None, all_cases: bool, as_json: bool) -> None:
+    if bool(case) == all_cases:
+        raise click.UsageError("give a CASE or --all")
+    runtime = _runtime(ctx)
+    if case:
+        results = [runtime.verify(case)]
+    else:
+        numbers = runtime.case_numbers()
+        with click.progressbar(numbers, label="verifying", show_pos=True, file=sys.stderr) as bar:
+            results = [runtime.verify(number) for number in bar]
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        _print_json([r.as_dict() for r in results])
+    else:
+        for result in results if case else failed:
+            click.echo(str(result))
+        if all_cases:
+            click.echo(f"{len(results)} case(s) checked: {len(results) - len(failed)} OK, {len(failed)} altered")
+    if failed:
+        sys.exit(1)
 
 
 @main.command(help="Load demo people (password: demo) and cases in every state into a new database. "
@@ -262,25 +428,26 @@ def user() -> None:
 @click.option("--role", "roles", multiple=True, required=True,
               help="a role key, e.g. window_clerk, hospital, village, admin; repeat for more")
 @click.option("--group", "groups", multiple=True,
-              help="a group of the groups file, e.g. window, hospital-renmin, village-360483101001; repeat for more")
+              help="a group id, e.g. window, hospital-renmin, village-360483101001; repeat for more")
 @click.pass_context
 @_fail_cleanly
 def add_user(ctx: click.Context, username: str, display_name: str, roles: tuple[str, ...],
              groups: tuple[str, ...]) -> None:
     from certflow.accounts import STAFF_ROLES, Accounts
-    from certflow.config import Config
     from certflow.directory import Directory
 
+    runtime = _runtime(ctx)
     # Checked before the password is typed, so a typo does not cost it.
     unknown_roles = [r for r in roles if r not in STAFF_ROLES]
     if unknown_roles:
         raise click.BadParameter(f"unknown role {', '.join(unknown_roles)}; one of {', '.join(STAFF_ROLES)}",
                                  param_hint="--role")
-    unknown_groups = Directory.load(Config.from_env().groups_file).unknown(groups)
+    known = {group.id for group in Directory(runtime.sessions).all() if group.active}
+    unknown_groups = [g for g in groups if g not in known]
     if unknown_groups:
-        raise click.BadParameter(f"not in the groups file: {', '.join(unknown_groups)}", param_hint="--group")
+        raise click.BadParameter(f"no such active group: {', '.join(unknown_groups)} (see 组织机构 in the web app)",
+                                 param_hint="--group")
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    runtime = _runtime(ctx)
     created = Accounts(runtime.sessions, runtime.clock).create(username, password, display_name=display_name,
                                                                roles=roles, groups=groups)
     click.echo(f"created {created.username}")

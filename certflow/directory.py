@@ -1,51 +1,164 @@
-"""The groups people and tasks belong to (which hospital, which village), read from ``groups.json``.
+"""The groups people and tasks belong to (which hospital, which village), kept in the database.
 
-A federation lists its own window, hospitals and villages there; certflow's code names none.
+A federation lists its own window, hospitals and villages; certflow's code names none. The groups
+file (``CERTFLOW_GROUPS``, ``groups.json``) seeds a new database; administrators keep the list after that.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from certflow.engine.roles import ROLES
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from certflow.accounts import STAFF_ROLES
+from certflow.engine.errors import FieldError, NotFound, ValidationFailed
+from certflow.engine.models import Group, Task
+
+ID_PATTERN = re.compile(r"[a-z0-9-]{2,60}", re.ASCII)
+VILLAGE_ID_PATTERN = re.compile(r"village-\d{12}", re.ASCII)  # village- and the 12-digit area code
+NAME_MAX = 100
+INVALID = "组织机构信息有误"
+
+
+def check_group(group_id: str, role: str, name: str) -> list[FieldError]:
+    """What is wrong with a group, beside its fields (none: it may be stored)."""
+    errors = []
+    if not group_id:
+        errors.append(FieldError("id", "必填"))
+    elif not ID_PATTERN.fullmatch(group_id):
+        errors.append(FieldError("id", "只能使用小写字母、数字和 -，2至60位"))
+    elif role == "village" and not VILLAGE_ID_PATTERN.fullmatch(group_id):
+        errors.append(FieldError("id", "村(社区)的编号为 village- 加12位行政区划代码，如 village-360483101001"))
+    if not role:
+        errors.append(FieldError("role", "必填"))
+    elif role not in STAFF_ROLES:
+        errors.append(FieldError("role", f"未知的角色：{role}"))
+    errors += _check_name(name)
+    return errors
+
+
+def _check_name(name: str) -> list[FieldError]:
+    if not name.strip():
+        return [FieldError("name", "必填")]
+    if len(name.strip()) > NAME_MAX:
+        return [FieldError("name", f"最多{NAME_MAX}个字")]
+    return []
 
 
 @dataclass(frozen=True)
-class Group:
-    id: str
-    role: str
-    name: str
+class GroupsFile:
+    """A groups file, checked: ``{"groups": [{"id", "role", "name"}, …]}``."""
 
-
-@dataclass(frozen=True)
-class Directory:
-    groups: tuple[Group, ...]
+    groups: tuple[tuple[str, str, str], ...]  # id, role, name
 
     @classmethod
-    def load(cls, path: Path) -> Directory:
+    def load(cls, path: Path) -> GroupsFile:
+        """The file's groups; SystemExit with the file and what is wrong when it cannot serve."""
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-            groups = tuple(Group(g["id"], g["role"], g["name"]) for g in raw["groups"])
+            groups = tuple((str(g["id"]), str(g["role"]), str(g["name"]).strip()) for g in raw["groups"])
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise SystemExit(f"groups file {path}: {error}") from error
-        unknown = sorted({g.role for g in groups} - set(ROLES))
-        if unknown:
-            raise SystemExit(f"groups file {path}: unknown roles {', '.join(unknown)}")
+        problems = [f"{group_id}: {e.message}" for group_id, role, name in groups
+                    for e in check_group(group_id, role, name)]
+        ids = [group_id for group_id, _, _ in groups]
+        problems += [f"{group_id}: listed twice" for group_id in sorted({i for i in ids if ids.count(i) > 1})]
+        if problems:
+            raise SystemExit(f"groups file {path}: {'; '.join(problems)}")
         return cls(groups)
 
-    def name(self, group_id: str | None) -> str:
-        """The group's name for people; an unknown id is shown as it is."""
-        if group_id is None:
-            return ""
-        return next((g.name for g in self.groups if g.id == group_id), group_id)
+
+
+def by_role(groups: Iterable[Group]) -> list[tuple[str, list[Group]]]:
+    """Groups under the role they belong to, in the order of the roles; roles without a group are left out."""
+    listed = list(groups)
+    return [(role, found) for role in STAFF_ROLES if (found := [g for g in listed if g.role == role])]
+
+
+class Directory:
+    """The groups in the database. Rows come back detached: read them, change them through here."""
+
+    # `certflow user add` checks the groups it is given against the file this way.
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def seed(self, path: Path) -> int:
+        """Store the file's groups if there are none yet; returns how many were stored.
+
+        The file is read only for an empty table: afterwards the database holds the groups.
+        """
+        with self.sessions() as session:
+            if session.scalar(select(func.count()).select_from(Group)):
+                return 0
+        listed = GroupsFile.load(path).groups
+        try:
+            with self.sessions.begin() as session:
+                session.add_all(Group(id=group_id, role=role, name=name, active=True)
+                                for group_id, role, name in listed)
+        except IntegrityError:
+            return 0  # another process starting at the same moment stored them first
+        return len(listed)
+
+    def all(self) -> list[Group]:
+        """Every group, active or not, by id (for villages the order of their area codes)."""
+        with self.sessions() as session:
+            # Sorted here: the databases' collations differ on "-".
+            return sorted(session.scalars(select(Group)), key=lambda g: g.id)
 
     def of_role(self, role: str) -> list[Group]:
-        return [g for g in self.groups if g.role == role]
+        """The active groups of a role: those offered for people and applications."""
+        with self.sessions() as session:
+            found = session.scalars(select(Group).where(Group.role == role, Group.active.is_(True)))
+            return sorted(found, key=lambda g: g.id)
 
-    def unknown(self, group_ids: Iterable[str]) -> list[str]:
-        """The ids this directory does not list (a typo would give a person an empty inbox)."""
-        known = {g.id for g in self.groups}
-        return [g for g in group_ids if g not in known]
+    def get(self, group_id: str) -> Group | None:
+        with self.sessions() as session:
+            return session.get(Group, group_id)
+
+    def name(self, group_id: str | None) -> str:
+        """The group's name for people; an unknown id is shown as it is. Pages showing many use ``names``."""
+        group = self.get(group_id) if group_id else None
+        return group.name if group else group_id or ""
+
+    def names(self) -> dict[str, str]:
+        with self.sessions() as session:
+            return {group_id: name for group_id, name in session.execute(select(Group.id, Group.name))}
+
+    def open_tasks(self) -> dict[str, int]:
+        """Open tasks waiting in each group (one query, answered by the inbox's queue index)."""
+        with self.sessions() as session:
+            counted = session.execute(select(Task.candidate_group, func.count())
+                                      .where(Task.status == "open", Task.candidate_group.is_not(None))
+                                      .group_by(Task.candidate_group))
+            return {group_id: count for group_id, count in counted}
+
+    def add(self, group_id: str, role: str, name: str) -> Group:
+        errors = check_group(group_id, role, name)
+        if errors:
+            raise ValidationFailed(errors, INVALID)
+        group = Group(id=group_id, role=role, name=name.strip(), active=True)
+        try:
+            with self.sessions.begin() as session:
+                session.add(group)
+        except IntegrityError:
+            raise ValidationFailed([FieldError("id", f"编号 {group_id} 已存在")], INVALID) from None
+        return group
+
+    def update(self, group_id: str, *, name: str, active: bool) -> Group:
+        """A new name or state; the id and role stay, so tasks and people keep their group."""
+        errors = _check_name(name)
+        if errors:
+            raise ValidationFailed(errors, INVALID)
+        with self.sessions.begin() as session:
+            group = session.get(Group, group_id)
+            if group is None:
+                raise NotFound(f"group {group_id} does not exist")
+            group.name, group.active = name.strip(), active
+        return group

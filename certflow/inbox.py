@@ -29,6 +29,33 @@ DUE_SOON = timedelta(days=2)
 PAGE_SIZE = 25
 
 
+def pick(args: Any, name: str, allowed: Any, default: str | None) -> str | None:
+    """A query-string argument that must be one of ``allowed``; anything else is the default."""
+    value = args.get(name) or default
+    return value if value in allowed else default
+
+
+def text(args: Any, name: str) -> str | None:
+    """A free-text argument, trimmed; empty is None."""
+    return (args.get(name) or "").strip() or None
+
+
+def page_number(args: Any) -> int:
+    try:
+        return max(1, int(args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def page_count(total: int, page_size: int) -> int:
+    return max(1, -(-total // page_size))
+
+
+def given(values: dict[str, Any]) -> dict[str, Any]:
+    """Link arguments without the empty ones and the first page, so that links stay short."""
+    return {k: v for k, v in values.items() if v not in (None, "") and (k, v) != ("page", 1)}
+
+
 @dataclass(frozen=True)
 class InboxQuery:
     queue: str = "mine"
@@ -43,22 +70,14 @@ class InboxQuery:
     @classmethod
     def from_args(cls, args: Any) -> InboxQuery:
         """From query-string arguments; unknown values fall back to the defaults."""
-        def pick(name: str, allowed: Any, default: str | None) -> str | None:
-            value = args.get(name) or default
-            return value if value in allowed else default
-
-        try:
-            page = max(1, int(args.get("page", 1)))
-        except ValueError:
-            page = 1
         return cls(
-            queue=pick("queue", QUEUES, "mine") or "mine",
+            queue=pick(args, "queue", QUEUES, "mine") or "mine",
             process=args.get("process") or None,
             step=args.get("step") or None,
-            due=pick("due", DUE_FILTERS, None),
-            search=(args.get("q") or "").strip() or None,
-            sort=pick("sort", SORTS, "due") or "due",
-            page=page,
+            due=pick(args, "due", DUE_FILTERS, None),
+            search=text(args, "q"),
+            sort=pick(args, "sort", SORTS, "due") or "due",
+            page=page_number(args),
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:
@@ -66,7 +85,7 @@ class InboxQuery:
         query = replace(self, **changes)
         values = {"queue": query.queue, "process": query.process, "step": query.step, "due": query.due,
                   "q": query.search, "sort": query.sort, "page": query.page}
-        return {k: v for k, v in values.items() if v not in (None, "", 1) or k == "queue"}
+        return given(values)  # the queue is always named
 
 
 @dataclass(frozen=True)
@@ -78,7 +97,7 @@ class InboxPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.query.page_size))
+        return page_count(self.total, self.query.page_size)
 
 
 def _queue(account: Account, queue: str) -> ColumnElement[bool]:

@@ -10,7 +10,6 @@ masked, whichever field it came from (a certificate number starts with one).
 
 from __future__ import annotations
 
-import re
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from certflow.engine.calendar import CHINA_TZ
-from handlers.identity import mask
+from certflow.engine.privacy import mask_id_numbers
 
 DEFAULT_SIGNATURE = "庐山市残联"
 
@@ -169,7 +168,6 @@ DERIVED: dict[str, tuple[str, Callable[[Any], str]]] = {
     "delivery_text": ("delivery", _delivery),
 }
 
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx]")
 # Free text typed by clerks may already end a sentence; the templates supply the punctuation.
 _TRAILING = "。．.；;，, \t\r\n"
 
@@ -212,10 +210,6 @@ def _render(name: str, pattern: str, data: Mapping[str, Any]) -> str:
         raise ValueError(
             f"template {name!r} needs the field {missing.field!r}, missing or empty in the task data"
         ) from None
-
-
-def mask_id_numbers(text: str) -> str:
-    return _ID_NUMBER.sub(lambda m: mask(m.group(0)), text)
 
 
 def compose(template: str, data: dict[str, Any], *, signature: str = DEFAULT_SIGNATURE) -> dict[str, Any]:

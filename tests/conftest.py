@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from certflow.accounts import Accounts
+from certflow.directory import Directory
 from certflow.engine.clock import FixedClock
 from certflow.engine.db import make_engine, make_sessions, upgrade
 from certflow.engine.runtime import Runtime, Settings
@@ -66,6 +67,7 @@ def runtime(database_url: str, clock: FixedClock) -> Iterator[Runtime]:
     upgrade(engine)
     runtime = Runtime(make_sessions(engine), HANDLERS, Settings(), clock)
     runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="tests")
+    Directory(runtime.sessions).seed(ROOT / "groups.json")  # as `certflow init-db` does
     yield runtime
     engine.dispose()
 

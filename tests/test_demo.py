@@ -132,7 +132,7 @@ def test_user_add_asks_for_the_password_twice(runtime, accounts):
 
 @pytest.mark.parametrize(("args", "says"), [
     (["--role", "applicant"], "unknown role applicant"),
-    (["--role", "hospital", "--group", "hospital-nowhere"], "not in the groups file: hospital-nowhere"),
+    (["--role", "hospital", "--group", "hospital-nowhere"], "no such active group: hospital-nowhere"),
 ], ids=["applicant role", "unknown group"])
 def test_user_add_refuses_before_asking_for_a_password(runtime, accounts, args, says):
     result = cli(runtime, "user", "add", "zhou", "--name", "周敏", *args)

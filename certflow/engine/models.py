@@ -226,6 +226,17 @@ class User(Base):
     last_login_at: Mapped[datetime | None]
 
 
+class Group(Base):
+    """A window, hospital, village … that people and tasks belong to; administrators keep the list."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)  # e.g. hospital-renmin, village-360483101001
+    role: Mapped[str] = mapped_column(String(40))  # a role key, see certflow.engine.roles
+    name: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)  # inactive: offered no more, its tasks still worked
+
+
 class ApiToken(Base):
     """A bearer token for the REST API; only its SHA-256 is kept."""
 

@@ -1,11 +1,12 @@
 """Replaying a case from its history, and verifying that nothing in it was altered.
 
-A case's history is a list of events. Four kinds begin a step that changes the workflow (a case
-started, a task completed, a message received, timers fired); the events after one, up to the next,
-belong to its step (the handlers' results, the case's end) or change nothing in the workflow
-(claims, comments, files, views). Replay runs each step again on the process version the case is
-pinned to, at the recorded instant, giving each handler call the result the history recorded, and
-must reach the state whose digest the step recorded.
+A case's history is a list of events. Five kinds begin a step that changes the workflow (a case
+started, a task completed, a message received, timers fired, the case migrated to a newer version);
+the events after one, up to the next, belong to its step (the handlers' results, the case's end) or
+change nothing in the workflow (claims, comments, files, views). Replay runs each step again on the
+process version the case was on at that step (the one it started on, then each it was migrated to),
+at the recorded instant, giving each handler call the result the history recorded, and must reach
+the state whose digest the step recorded.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from typing import Any
 from certflow.engine import history
 from certflow.engine.errors import CertflowError
 
-STEP_KINDS = ("case_started", "task_completed", "message_received", "timer_fired")
+STEP_KINDS = ("case_started", "task_completed", "message_received", "timer_fired", "case_migrated")
 
 # How each kind of event reads in a timeline and a report.
 EVENT_LABELS = {
     "case_started": "受理", "task_completed": "办理", "task_claimed": "认领", "task_unclaimed": "退回",
     "task_reassigned": "改派", "message_received": "收到消息", "timer_fired": "定时到期", "comment_added": "备注",
     "files_attached": "上传材料", "case_ended": "办结", "service_called": "系统处理",
-    "personal_data_viewed": "查看完整个人信息",
+    "personal_data_viewed": "查看完整个人信息", "case_migrated": "迁移到新版本",
 }
 
 
@@ -51,6 +52,7 @@ class Step:
     state: dict[str, Any] = field(default_factory=dict)  # the state replay reached
     digest: str = ""
     error: str | None = None  # why re-running the step failed, if it did
+    version_id: int | None = None  # the process version the case was on after the step
 
     @property
     def first(self) -> dict[str, Any]:
@@ -93,6 +95,8 @@ def as_stored(state: dict[str, Any]) -> dict[str, Any]:
 
 def describe_event(event: dict[str, Any]) -> str:
     label = EVENT_LABELS.get(event["kind"], event["kind"])
+    if event["kind"] == "case_migrated":
+        return f"{label}：v{event['data']['from_version']} → v{event['data']['to_version']}"
     title = event["data"].get("title") or event.get("task_name")
     return f"{label}：{title}" if title and event["kind"].startswith("task_") else label
 

@@ -29,10 +29,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from certflow.engine import attachments, determinism, forms, history, replay, state
+from certflow.engine import attachments, determinism, forms, history, migration, replay, state, versions
 from certflow.engine.attachments import FileStore, Upload
 from certflow.engine.calendar import CHINA_TZ, WorkingCalendar
 from certflow.engine.clock import Clock, FixedClock, SystemClock, use_clock
+from certflow.engine.compare import compare
 from certflow.engine.errors import (
     CertflowError,
     Conflict,
@@ -57,7 +58,14 @@ from certflow.engine.privacy import mask_id
 from certflow.engine.roles import DEFAULT_GROUPS, role_for_lane
 from certflow.engine.scripting import RestrictedEnvironment, ScriptEngine
 from certflow.engine.services import Handlers, ServiceContext
-from certflow.engine.specs import FORM_PROPERTY, START_FORM_PROPERTY, SourceFile, parse_deployment, restore_specs
+from certflow.engine.specs import (
+    FORM_PROPERTY,
+    START_FORM_PROPERTY,
+    ParsedDeployment,
+    SourceFile,
+    parse_deployment,
+    restore_specs,
+)
 
 determinism.install()
 
@@ -104,16 +112,20 @@ class Runtime:
 
     def deploy(self, files: list[SourceFile], *, author: str, note: str = "") -> list[DeployedVersion]:
         """Check and store a set of files; a process whose content is unchanged gets no new version."""
-        parsed = parse_deployment(files, self.handlers.signatures)
+        return self._store(parse_deployment(files, self.handlers.signatures), files, author, note)
+
+    def _store(
+        self, parsed: ParsedDeployment, files: list[SourceFile], author: str, note: str, only: str | None = None,
+    ) -> list[DeployedVersion]:
+        """New versions for the processes (or only the one) whose content differs from their latest version."""
         now = self.clock.now()
         results: list[DeployedVersion] = []
         with self.sessions.begin() as session:
             deployment: Deployment | None = None
             for process in parsed.processes:
-                latest = session.scalars(
-                    select(ProcessVersion).where(ProcessVersion.process_key == process.key)
-                    .order_by(ProcessVersion.version.desc()).limit(1)
-                ).first()
+                if only is not None and process.key != only:
+                    continue
+                latest = versions.latest(session, process.key)
                 if latest is not None and latest.content_hash == process.content_hash:
                     results.append(DeployedVersion(process.key, latest.version, False))
                     continue
@@ -134,6 +146,29 @@ class Runtime:
                 results.append(DeployedVersion(process.key, version, True))
         return results
 
+    def versions(self, process_key: str | None = None) -> list[dict[str, Any]]:
+        """Every deployed version, newest first per process: hash, author, time, note, cases, files."""
+        with self.sessions() as session:
+            return versions.listing(session, process_key)
+
+    def version_files(self, process_key: str, version: int) -> dict[str, str]:
+        """File name → content of the files the version was built from."""
+        with self.sessions() as session:
+            return versions.files(session, versions.find(session, process_key, version))
+
+    def compare(self, process_key: str, old: int, new: int) -> dict[str, Any]:
+        """Elements added, removed and changed from version ``old`` to ``new``; see ``compare.compare``."""
+        result = compare(self.version_files(process_key, old), self.version_files(process_key, new), process_key)
+        return {**result, "old_version": old, "new_version": new}
+
+    def rollback(self, process_key: str, version: int, *, author: str, note: str = "") -> DeployedVersion:
+        """Deploy an earlier version's files again: the new latest version has its content."""
+        sources = [SourceFile(name, content.encode("utf-8"))
+                   for name, content in self.version_files(process_key, version).items()]
+        parsed = parse_deployment(sources, self.handlers.signatures)
+        [result] = self._store(parsed, sources, author, note or f"rollback to v{version}", only=process_key)
+        return result
+
     def _specs(self, session: Session, version_id: int) -> tuple[Any, dict[str, Any], dict[str, Any]]:
         """A version's specs and forms, restored once per process: versions never change."""
         cached = self._spec_cache.get(version_id)
@@ -152,10 +187,7 @@ class Runtime:
         clock = self._step_clock()
         now = clock.now()
         with self._transaction(clock) as session:
-            version = session.scalars(
-                select(ProcessVersion).where(ProcessVersion.process_key == process_key)
-                .order_by(ProcessVersion.version.desc()).limit(1)
-            ).first()
+            version = versions.latest(session, process_key)
             if version is None:
                 raise NotFound(f"no process {process_key} is deployed")
             spec, subprocesses, version_forms = self._specs(session, version.id)
@@ -277,6 +309,76 @@ class Runtime:
             event = ("task_reassigned", task_id, row.name, {"title": row.title, "from": previous, "to": assignee})
             self._append_events(session, case, [event], actor, self.clock.now())
             case.updated_at = self.clock.now()
+
+    # -- moving cases to a newer version ------------------------------------------------------
+
+    def migration_check(self, case_ref: str, to_version: int) -> dict[str, Any]:
+        """Whether the case can move to ``to_version`` of its process, why not, and which of its tasks change.
+
+        ``{"possible", "reason" (Chinese), "removed", "changed"}``; the rule is in ``migration``.
+        """
+        with self.sessions() as session:
+            case = session.get(Case, self._case_id(session, case_ref))
+            plan = self._migration_plan(session, case, to_version, self._step_clock())[1]
+            return plan.as_dict(case.version.version, to_version)
+
+    def migrate(self, case_ref: str, to_version: int, *, actor: str) -> None:
+        """Move a running case to a newer version of its process; InvalidState with the reason when it cannot."""
+        clock = self._step_clock()
+        with self._transaction(clock) as session:
+            case = self._lock_case(session, self._case_id(session, case_ref), running_only=False)
+            target, plan = self._migration_plan(session, case, to_version, clock)
+            if target is None or not plan.possible:
+                raise InvalidState(plan.as_dict(case.version.version, to_version)["reason"])
+            spec, subprocesses, _ = self._specs(session, target.id)
+            step = _Step()
+            workflow = self._run(case, step, lambda: self._load(session, case), _migrating(spec, subprocesses),
+                                 clock=clock)
+            step.events.insert(0, ("case_migrated", None, None, {
+                "from_version": case.version.version, "to_version": target.version,
+            }))
+            case.version = target
+            self._save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
+
+    def migrate_all(self, process_key: str, from_version: int, to_version: int, *, actor: str) -> list[dict[str, Any]]:
+        """Every running case of ``from_version`` moved to ``to_version``, each in its own transaction.
+
+        ``[{"case", "migrated", "reason"}]``: a case that cannot move keeps its version and says why.
+        """
+        with self.sessions() as session:
+            source = versions.find(session, process_key, from_version)
+            numbers = session.scalars(select(Case.number).where(
+                Case.process_version_id == source.id, Case.status == "running").order_by(Case.id)).all()
+        results = []
+        for number in numbers:
+            try:
+                self.migrate(number, to_version, actor=actor)
+                results.append({"case": number, "migrated": True, "reason": ""})
+            except CertflowError as error:
+                results.append({"case": number, "migrated": False, "reason": str(error)})
+        return results
+
+    def _migration_plan(
+        self, session: Session, case: Case, to_version: int, clock: Clock,
+    ) -> tuple[ProcessVersion | None, migration.Plan]:
+        """The target version and the plan, tried on the case at ``clock``'s instant; no target when ruled out."""
+        current = case.version.version
+        if case.status != "running":
+            return None, migration.refused(f"案件 {case.number} 不在办理中，不能迁移")
+        try:
+            target = versions.find(session, case.process_key, to_version)
+        except NotFound:
+            return None, migration.refused(f"流程 {case.process_key} 没有 v{to_version}")
+        if target.version <= current:
+            return None, migration.refused(f"案件在 v{current} 上，只能迁移到更新的版本")
+        spec, subprocesses, _ = self._specs(session, target.id)
+        plans: list[migration.Plan] = []
+        try:
+            self._run(case, _Step(), lambda: self._load(session, case),
+                      lambda workflow: plans.append(migration.check(workflow, spec, subprocesses)), clock=clock)
+        except CertflowError as error:
+            return None, migration.refused(f"试迁移失败：{error}")
+        return target, plans[0]
 
     # -- what people add to a case besides steps ---------------------------------------------
 
@@ -482,13 +584,13 @@ class Runtime:
         """The case's main diagram and where the case has been: elements passed (with how often) and current."""
         with self.sessions() as session:
             case = session.get(Case, self._case_id(session, case_ref))
-            return {"process": case.process_key, "xml": self._diagram_xml(session, case),
+            return {"process": case.process_key, "xml": self._diagram_xml(session, case.version),
                     **_path(self._load(session, case))}
 
-    def _diagram_xml(self, session: Session, case: Case) -> str | None:
-        marker = f'id="{case.process_key}"'
+    def _diagram_xml(self, session: Session, version: ProcessVersion) -> str | None:
+        marker = f'id="{version.process_key}"'
         files = session.scalars(select(DeploymentFile).where(
-            DeploymentFile.deployment_id == case.version.deployment_id, DeploymentFile.kind == "bpmn"))
+            DeploymentFile.deployment_id == version.deployment_id, DeploymentFile.kind == "bpmn"))
         return next((f.content for f in files if marker in f.content), None)
 
     def history(self, case_ref: str) -> list[dict[str, Any]]:
@@ -514,14 +616,16 @@ class Runtime:
                 raise NotFound(f"case {case.number} has no event {seq}")
             steps = self._replay(session, case, events)
             step = next((s for s in reversed(steps) if s.seq <= seq), steps[0])
-            spec, subprocesses, _ = self._specs(session, case.process_version_id)
+            # The version the case was on after that step: a migration later does not change its past.
+            version = session.get(ProcessVersion, step.version_id) if step.version_id else case.version
+            spec, subprocesses, _ = self._specs(session, version.id)
             workflow = state.load(replay.as_stored(step.state), spec, subprocesses) if step.state else None
             return {
-                "case": case.number, "seq": seq, "step": step.seq, "error": step.error,
+                "case": case.number, "seq": seq, "step": step.seq, "error": step.error, "version": version.version,
                 "events": events[:seq],
                 "steps": [{"seq": s.seq, "last_seq": s.last_seq, "label": replay.describe_event(s.first),
                            "at": s.first["at"], "actor": s.first["actor"]} for s in steps],
-                "xml": self._diagram_xml(session, case),
+                "xml": self._diagram_xml(session, version),
                 **(_path(workflow) if workflow else {"passed": {}, "current": []}),
                 "open_tasks": [
                     {"id": str(t.id), "name": t.task_spec.name, "title": t.task_spec.bpmn_name or t.task_spec.name,
@@ -553,18 +657,26 @@ class Runtime:
             return list(session.scalars(select(Case.number).order_by(Case.id)))
 
     def _replay(self, session: Session, case: Case, events: list[dict[str, Any]]) -> list[replay.Step]:
-        """Every step of the case run again; stops at the first step that cannot be re-run."""
-        spec, subprocesses, _ = self._specs(session, case.process_version_id)
+        """Every step of the case run again; stops at the first step that cannot be re-run.
+
+        It starts on the version the case started on, and moves to another where the case was migrated.
+        """
         done: list[replay.Step] = []
         previous: dict[str, Any] | None = None
+        version_id: int | None = None
         for step in replay.steps(events):
             first = step.first
             try:
                 if (first["kind"] == "case_started") != (previous is None):
                     raise replay.ReplayError("事件顺序不对：第一步必须是受理，且只能有一次")
-                apply = _replaying(case.number, first)
-                build = ((lambda: BpmnWorkflow(spec, subprocesses)) if previous is None
-                         else (lambda state_=previous: state.load(replay.as_stored(state_), spec, subprocesses)))
+                if first["kind"] == "case_started":
+                    version_id = versions.find(session, case.process_key, first["data"]["version"]).id
+                if first["kind"] == "case_migrated":
+                    target_id = versions.find(session, case.process_key, first["data"]["to_version"]).id
+                    apply = _migrating(*self._specs(session, target_id)[:2])
+                else:
+                    target_id, apply = version_id, _replaying(case.number, first)
+                build = _building(previous, *self._specs(session, version_id)[:2])
                 recorded = step.service_results()
                 workflow = self._run(replay.ReplayScope(case.number, first["seq"] - 1), _Step(), build, apply,
                                      FixedClock(datetime.fromisoformat(first["at"])), recorded=recorded)
@@ -573,11 +685,13 @@ class Runtime:
             except (CertflowError, KeyError, TypeError, ValueError) as error:
                 step.error = str(error)
                 step.state = previous or {}
+                step.version_id = version_id
                 done.append(step)
                 break
             step.state = state.dump(workflow)
             step.digest = history.state_digest(step.state)
-            previous = step.state
+            previous, version_id = step.state, target_id
+            step.version_id = version_id
             done.append(step)
         return done
 
@@ -735,7 +849,10 @@ class Runtime:
         self, session: Session, case: Case, workflow: BpmnWorkflow, completed_task_by: dict[str, str],
         now: datetime, clock: Clock,
     ) -> list[Task]:
-        """Bring the projection in line with the workflow's READY user tasks."""
+        """Bring the projection in line with the workflow's READY user tasks.
+
+        Open rows are refreshed from their task's spec too: a migration may rename a task or move it.
+        """
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)}
         rows = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open"))
         existing = {t.id: t for t in rows}
@@ -747,21 +864,24 @@ class Runtime:
         context = self._context(clock)
         helpers = self.handlers.helpers(context)
         for task_id, task in ready.items():
-            if task_id in existing:
-                continue
             properties = task.task_spec.extensions.get("properties", {})
             role = role_for_lane(task.task_spec.lane)
             group = DEFAULT_GROUPS.get(role or "")
             if properties.get("candidateGroup"):
                 environment = RestrictedEnvironment(helpers, lambda *a: None)
                 group = str(environment.evaluate(properties["candidateGroup"], task.data))
+            spec_fields = {"name": task.task_spec.name, "title": task.task_spec.bpmn_name or task.task_spec.name,
+                           "role": role, "candidate_group": group, "form": properties.get(FORM_PROPERTY)}
+            if task_id in existing:
+                for name, value in spec_fields.items():
+                    setattr(existing[task_id], name, value)
+                continue
             due_days = properties.get("dueInWorkingDays")
             row = Task(
                 id=task_id, case_id=case.id, case_number=case.number, applicant_name=case.applicant_name,
-                id_masked=case.id_masked, process_key=case.process_key, name=task.task_spec.name,
-                title=task.task_spec.bpmn_name or task.task_spec.name, role=role, candidate_group=group,
-                form=properties.get(FORM_PROPERTY), status="open", created_at=now,
+                id_masked=case.id_masked, process_key=case.process_key, status="open", created_at=now,
                 due_at=self.settings.calendar.deadline(context.today, int(due_days)) if due_days else None,
+                **spec_fields,
             )
             session.add(row)
             existing[task_id] = row
@@ -807,6 +927,20 @@ def _delivering(case_number: str, name: str, payload: dict[str, Any]) -> Callabl
 def _firing_timers(workflow: BpmnWorkflow) -> None:
     workflow.refresh_timers()
     workflow.do_engine_steps()
+
+
+def _migrating(spec: Any, subprocesses: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:
+    def apply(workflow: BpmnWorkflow) -> None:
+        migration.apply(workflow, spec, subprocesses)
+        workflow.do_engine_steps()  # a step the new version made automatic goes on at once, as after any step
+    return apply
+
+
+def _building(previous: dict[str, Any] | None, spec: Any, subprocesses: dict[str, Any]) -> Callable[[], BpmnWorkflow]:
+    """How a replayed step gets its workflow: a new one for the first step, else the state the step before reached."""
+    if previous is None:
+        return lambda: BpmnWorkflow(spec, subprocesses)
+    return lambda: state.load(replay.as_stored(previous), spec, subprocesses)
 
 
 def _replaying(case_number: str, event: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:

@@ -1,9 +1,10 @@
 """From deployed files to runnable process specs.
 
 A deployment is checked as a whole: XML safety, SpiffWorkflow's schema validator, then our own
-rules (forms exist and are valid JSON Schema, service operators are registered, lanes are roles,
-every script and expression compiles in the restricted environment). Any problem refuses
-everything, and each problem names the file, the line and the element.
+rules (calls and decisions resolve, every element has diagram layout, exclusive gateways cannot get
+stuck — see ``checks``; forms exist and are valid JSON Schema, service operators are registered,
+lanes are roles, every script and expression compiles in the restricted environment). Any problem
+refuses everything, and each problem names the file, the line and the element.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import ScriptTask, ServiceTask, UserTask
 
+from certflow.engine import checks
 from certflow.engine.errors import DeploymentError, Problem
 from certflow.engine.roles import role_for_lane
 from certflow.engine.scripting import lint
@@ -107,19 +109,24 @@ def parse_deployment(files: list[SourceFile], operators: Mapping[str, Iterable[s
             else:
                 parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
         except ValidationException as error:
-            problems.append(_from_validation(error, name))
+            problems.append(_from_validation(error, name, lines))
         except Exception as error:  # the parser raises plain errors for some malformed input
             problems.append(Problem(name, None, None, str(error)))
     if problems:
         raise DeploymentError(problems)
 
+    bpmn = {name: root for name, root in xml.items() if _kind(name) == "bpmn"}
+    problems, unbuildable = checks.references(bpmn, {n: r for n, r in xml.items() if _kind(n) == "dmn"})
+    for name, root in bpmn.items():
+        problems += checks.layout(name, root) + checks.gateways(name, root, forms)
+
     deployment = ParsedDeployment()
-    for key in sorted(parser.get_process_ids()):
+    for key in sorted(set(parser.get_process_ids()) - unbuildable):
         try:
             spec = parser.get_spec(key)
             subprocesses = parser.get_subprocess_specs(key)
         except ValidationException as error:
-            problems.append(_from_validation(error, None))
+            problems.append(_from_validation(error, None, lines))
             continue
         all_specs = [spec, *subprocesses.values()]
         used_forms, found = _check_specs(all_specs, forms, operators, lines)
@@ -188,14 +195,13 @@ def _read_source(source: SourceFile, xml: dict[str, Any], forms: dict[str, Any])
     return []
 
 
-def _from_validation(error: ValidationException, default_file: str | None) -> Problem:
+def _from_validation(error: ValidationException, default_file: str | None, lines: dict[str, dict[str, int]]) -> Problem:
     message = str(error).split("\n", 1)[0]
-    return Problem(
-        getattr(error, "file_name", None) or default_file,
-        getattr(error, "line_number", None) or None,
-        getattr(error, "id", None) or None,
-        message,
-    )
+    file = getattr(error, "file_name", None) or default_file
+    element = getattr(error, "id", None) or None
+    # Errors found while building a spec name the element but not its line.
+    line = getattr(error, "line_number", None) or lines.get(file or "", {}).get(element or "")
+    return Problem(file, line, element, message)
 
 
 def _dmn_files(parser: SpiffBpmnParser, specs: list[Any]) -> set[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Flask, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFProtect
@@ -11,11 +11,11 @@ from certflow.accounts import Accounts
 from certflow.bootstrap import build_runtime
 from certflow.config import PROJECT_ROOT, Config
 from certflow.directory import Directory
-from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.roles import ROLES
 from certflow.engine.runtime import Runtime
-from certflow.web import admin, api, auth, inbox, portal, progress, tasks
-from certflow.web.context import Services, account
+from certflow.web import admin, api, audit, auth, casefile, inbox, portal, progress, tasks
+from certflow.web.context import Services, account, group_name
+from certflow.web.present import china_time
 
 csrf = CSRFProtect()
 BPMN_JS = PROJECT_ROOT / "node_modules" / "bpmn-js" / "dist"
@@ -25,6 +25,8 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
                accounts: Accounts | None = None) -> Flask:
     config = config or Config.from_env()
     runtime = runtime or build_runtime(config)
+    directory = Directory(runtime.sessions)
+    directory.seed(config.groups_file)  # a new database starts with the file's groups
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=config.secret_key,
@@ -37,11 +39,11 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
     app.extensions["certflow"] = Services(
         runtime=runtime,
         accounts=accounts or Accounts(runtime.sessions, runtime.clock),
-        directory=Directory.load(config.groups_file),
+        directory=directory,
     )
     csrf.init_app(app)
     auth.login_manager.init_app(app)
-    for blueprint in (auth.bp, inbox.bp, tasks.bp, portal.bp, admin.bp):
+    for blueprint in (auth.bp, inbox.bp, tasks.bp, portal.bp, admin.bp, audit.bp, casefile.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)  # the API authenticates each request with a token, not a cookie
@@ -59,20 +61,12 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
     return app
 
 
-def _china_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if not value:
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(CHINA_TZ).strftime(fmt)
-
-
 def _add_template_helpers(app: Flask) -> None:
-    app.add_template_filter(_china_time, "china_time")
+    app.add_template_filter(china_time, "china_time")
 
     @app.context_processor
     def globals_():  # type: ignore[no-untyped-def]
-        services = app.extensions["certflow"]
-        return {"me": account(), "role_names": ROLES, "group_name": services.directory.name,
+        return {"me": account(), "role_names": ROLES, "group_name": group_name,
                 "status_names": progress.STATUSES, "outcome_names": progress.OUTCOMES}
 
 

@@ -1,12 +1,15 @@
-"""User administration (people, their roles and groups, API tokens) and the security log; administrators only."""
+"""Administration: people (their roles and groups, API tokens), the groups themselves, and the security log;
+administrators only."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from certflow.accounts import Account
+from certflow.directory import by_role
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
-from certflow.web import users
+from certflow.engine.models import Group
+from certflow.web import forms, groups, users
 from certflow.web.auth import login_manager
 from certflow.web.context import account, deny, services
 
@@ -33,16 +36,16 @@ def _person(username: str) -> Account:
     return person
 
 
-def _users_page(form: users.UserForm, status: int = 200) -> tuple[str, int]:
+def _users_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
     return render_template("admin/users.html", people=services().accounts.all(), form=form,
                            groups=users.groups_by_role(services().directory)), status
 
 
-def _user_page(person: Account, form: users.UserForm, status: int = 200, *,
+def _user_page(person: Account, form: forms.PageForm, status: int = 200, *,
                new_token: str | None = None) -> tuple[str, int]:
     return render_template("admin/user.html", person=person, form=form, new_token=new_token,
                            tokens=services().accounts.tokens(person.id),
-                           groups=users.groups_by_role(services().directory)), status
+                           groups=users.groups_by_role(services().directory, person.groups)), status
 
 
 @bp.get("/users", endpoint="users")
@@ -72,7 +75,7 @@ def user(username: str):  # type: ignore[no-untyped-def]
 def update(username: str):  # type: ignore[no-untyped-def]
     person = _person(username)
     try:
-        change = users.read(users.EDIT_USER, request.form, services().directory)
+        change = users.read(users.EDIT_USER, request.form, services().directory, person.groups)
         users.check_own_access(account(), person, change)
         services().accounts.update(person.id, display_name=change.display_name, roles=change.roles,
                                    groups=change.groups, active=change.active, password=change.password or None)
@@ -99,6 +102,58 @@ def revoke_token(username: str, token_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     flash("令牌已吊销")
     return redirect(url_for("admin.user", username=username))
+
+
+def _group(group_id: str) -> Group:
+    group = services().directory.get(group_id)
+    if group is None:
+        abort(404)
+    return group
+
+
+def _groups_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
+    directory = services().directory
+    return render_template("admin/groups.html", form=form, groups=by_role(directory.all()),
+                           members=groups.members(services().accounts.all()),
+                           open_tasks=directory.open_tasks()), status
+
+
+def _group_page(group: Group, form: forms.PageForm, status: int = 200) -> tuple[str, int]:
+    return render_template("admin/group.html", group=group, form=form), status
+
+
+@bp.get("/groups", endpoint="groups")
+def groups_list():  # type: ignore[no-untyped-def]
+    return _groups_page(groups.blank())
+
+
+@bp.post("/groups")
+def create_group():  # type: ignore[no-untyped-def]
+    try:
+        data = groups.read(groups.NEW_GROUP, request.form)
+        created = services().directory.add(data.get("id", ""), data.get("role", ""), data.get("name", ""))
+    except ValidationFailed as error:
+        return _groups_page(groups.posted(groups.NEW_GROUP, request.form, error), 422)
+    flash(f"已添加 {created.name}")
+    return redirect(url_for("admin.groups"))
+
+
+@bp.get("/groups/<group_id>")
+def group(group_id: str):  # type: ignore[no-untyped-def]
+    found = _group(group_id)
+    return _group_page(found, groups.of_group(found))
+
+
+@bp.post("/groups/<group_id>")
+def update_group(group_id: str):  # type: ignore[no-untyped-def]
+    found = _group(group_id)
+    try:
+        data = groups.read(groups.EDIT_GROUP, request.form)
+        saved = services().directory.update(found.id, name=data.get("name", ""), active=data.get("active", True))
+    except ValidationFailed as error:
+        return _group_page(found, groups.posted(groups.EDIT_GROUP, request.form, error), 422)
+    flash(f"已保存 {saved.name}")
+    return redirect(url_for("admin.groups"))
 
 
 @bp.get("/security")

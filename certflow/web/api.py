@@ -1,4 +1,5 @@
-"""The REST API at /api/v1: processes, cases and the inbox's tasks for programs, with a bearer token.
+"""The REST API at /api/v1: processes, cases (with their history, replay and verification) and the inbox's
+tasks for programs, with a bearer token.
 
 Same permission rules as the pages (``certflow.web.guard``); described by ``certflow.web.openapi``.
 Every error answers ``{"error": {"code", "message", "details"}}``.
@@ -11,12 +12,14 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from certflow.access import can_start_case
+from certflow.access import can_audit, can_start_case
+from certflow.casesearch import CaseQuery, search
 from certflow.engine.errors import CertflowError, Conflict, InvalidState, NotFound, StepFailed, ValidationFailed
+from certflow.engine.privacy import mask_personal
 from certflow.inbox import InboxQuery, inbox
 from certflow.web import openapi
 from certflow.web.context import account, act_as, deny, services
-from certflow.web.guard import readable_case, release_task, visible_task, workable_task
+from certflow.web.guard import auditable_case, readable_case, release_task, reveal, visible_task, workable_task
 
 bp = Blueprint("api", __name__)
 
@@ -99,6 +102,15 @@ def processes() -> Response:
     return jsonify(processes=services().runtime.processes())
 
 
+@bp.get("/cases")
+def search_cases() -> Response:
+    if not can_audit(account()):
+        deny(403, "search cases")
+    query = CaseQuery.from_args(request.args)
+    page = search(services().runtime.sessions, query)
+    return jsonify(cases=page.rows, total=page.total, page=query.page, pages=page.pages)
+
+
 @bp.post("/cases")
 def start_case() -> tuple[Response, int, dict[str, str]]:
     if not can_start_case(account()):
@@ -119,6 +131,28 @@ def case(number: str) -> Response:
 @bp.get("/cases/<number>/messages")
 def messages(number: str) -> Response:
     return jsonify(messages=services().runtime.outbox(readable_case(number)["number"]))
+
+
+@bp.get("/cases/<number>/history")
+def history(number: str) -> Response:
+    case = readable_case(number)
+    return jsonify(case=case["number"], events=mask_personal(services().runtime.history(case["number"])))
+
+
+@bp.get("/cases/<number>/history/export")
+def history_export(number: str) -> Response:
+    case = reveal(number, "导出完整历史")
+    return jsonify(services().runtime.history_export(case["number"]))
+
+
+@bp.get("/cases/<number>/replay/<int:seq>")
+def replay(number: str, seq: int) -> Response:
+    return jsonify(mask_personal(services().runtime.replay_at(readable_case(number)["number"], seq)))
+
+
+@bp.get("/cases/<number>/verify")
+def verify(number: str) -> Response:
+    return jsonify(services().runtime.verify(auditable_case(number)["number"]).as_dict())
 
 
 @bp.get("/tasks")

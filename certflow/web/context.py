@@ -38,6 +38,15 @@ def account() -> Account | None:
     return user if isinstance(user, Account) else None
 
 
+def group_name(group_id: str | None) -> str:
+    """A group's name for people, an unknown id as it is; the names are read once per request, when first needed."""
+    if not group_id:
+        return ""
+    if "group_names" not in g:
+        g.group_names = services().directory.names()
+    return g.group_names.get(group_id, group_id)
+
+
 def deny(status: int, what: str) -> NoReturn:
     """Refuse and record the attempt: 404 hides that a page exists, 403 refuses an action."""
     services().accounts.record_denied(account(), f"{request.method} {request.path}: {what}", request.remote_addr)

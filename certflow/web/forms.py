@@ -49,6 +49,15 @@ class Field:
     maxlength: int | None = None
 
 
+@dataclass(frozen=True)
+class PageForm:
+    """A form as an administration page shows it: its fields, the values in them, and the errors beside them."""
+
+    fields: list[Field]
+    values: dict[str, Any]
+    errors: dict[str, list[str]]
+
+
 def fields(schema: dict[str, Any]) -> list[Field]:
     """One field per property, in the schema's order."""
     properties: dict[str, Any] = schema.get("properties", {})

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from certflow.access import can_release, can_see_task, can_view_case, can_work
+from certflow.access import (
+    can_audit,
+    can_release,
+    can_request_personal_data,
+    can_see_task,
+    can_view_case,
+    can_work,
+)
 from certflow.engine.errors import NotFound
 from certflow.web.context import account, deny, services
 
@@ -45,6 +52,26 @@ def readable_case(number: str) -> dict[str, Any]:
         deny(404, f"case {number}")
     if not can_view_case(runtime.sessions, account(), case["number"]):
         deny(404, f"case {number}")
+    return case
+
+
+def auditable_case(number: str) -> dict[str, Any]:
+    """The case, for someone who reads it and checks cases (verification); 403 for other readers."""
+    case = readable_case(number)
+    if not can_audit(account()):
+        deny(403, f"verify case {number}")
+    return case
+
+
+def reveal(number: str, what: str) -> dict[str, Any]:
+    """The case, once the signed-in person's view of ``what`` in full is recorded in its history.
+
+    404 for a case they may not read; 403 for someone whose work does not call for personal data in full.
+    """
+    case, me = readable_case(number), account()
+    if not can_request_personal_data(me):
+        deny(403, f"personal data of case {number}")
+    services().runtime.record_view(case["number"], what, actor=me.username)
     return case
 
 

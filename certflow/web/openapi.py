@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from certflow import casesearch
 from certflow.inbox import DUE_FILTERS, PAGE_SIZE, QUEUES, SORTS
+from certflow.web.progress import OUTCOMES, STATUSES
 
 JSON = "application/json"
 
@@ -69,6 +71,9 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
 TIME = {"type": "string", "format": "date-time"}
 TASK_ID = _path_parameter("task_id", "The task's id.")
 CASE_NUMBER = _path_parameter("number", "The case number, e.g. LS-2026-000001.")
+SEQ = {"name": "seq", "in": "path", "required": True, "description": "An event's number in the case, from 1.",
+       "schema": {"type": "integer", "minimum": 1}}
+HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 TASK_ANSWER = _answer("The task as it is now.", _object({"task": _ref("Task")}))
 FORM_DATA = {"type": "object", "description": "Values for the form's JSON Schema; validated on the server."}
 
@@ -136,6 +141,94 @@ SCHEMAS: dict[str, Any] = {
                                                        "value": {}})},
         "data": {"type": "object", "description": "The case's data; the ID number masked."},
     }),
+    "CaseRow": _object({
+        "number": {"type": "string"},
+        "applicant_name": _nullable("string"),
+        "id_masked": _nullable("string"),
+        "process": {"type": "string"},
+        "process_name": {"type": "string"},
+        "version": {"type": "integer"},
+        "status": {"type": "string", "description": "running, completed, cancelled or error"},
+        "outcome": _nullable("string", description="rejected, not_met or issued, once the case ends"),
+        "current_step": _nullable("string"),
+        "started_at": TIME,
+        "ended_at": _nullable("string", format="date-time"),
+        "handled": {"type": "array", "description": "The completed steps and who completed them, oldest first.",
+                    "items": _object({"step": {"type": "string"}, "title": {"type": "string"},
+                                      "by": _nullable("string"), "at": _nullable("string", format="date-time")})},
+    }),
+    "CasePage": _object({
+        "cases": {"type": "array", "items": _ref("CaseRow")},
+        "total": {"type": "integer"},
+        "page": {"type": "integer"},
+        "pages": {"type": "integer"},
+    }),
+    "Event": _object({
+        "seq": {"type": "integer", "minimum": 1},
+        "kind": {"type": "string", "description": "case_started, task_completed, message_received, timer_fired, "
+                                                  "case_migrated, service_called, task_claimed, task_unclaimed, "
+                                                  "task_reassigned, comment_added, files_attached, "
+                                                  "personal_data_viewed, case_ended"},
+        "at": TIME,
+        "actor": {"type": "string", "description": "A username, or system, or applicant."},
+        "task_id": _nullable("string"),
+        "task_name": _nullable("string"),
+        "data": {"type": "object", "description": "What the event recorded (docs/engine.md, Events)."},
+        "prev_hash": HASH,
+        "hash": HASH,
+    }),
+    "HistoryExport": _object({
+        "case": {"type": "string"},
+        "process": {"type": "string"},
+        "version": {"type": "integer"},
+        "event_count": {"type": "integer", "description": "How many events the case row recorded."},
+        "last_hash": _nullable("string", description="The case row's last hash."),
+        "algorithm": {"type": "string"},
+        "genesis": HASH,
+        "events": {"type": "array", "items": _object({
+            "body": _object({
+                "case": {"type": "string"}, "seq": {"type": "integer"}, "kind": {"type": "string"}, "at": TIME,
+                "actor": {"type": "string"}, "task_id": _nullable("string"), "task_name": _nullable("string"),
+                "data": {"type": "object", "description": "As recorded: personal data in full."},
+            }),
+            "prev_hash": HASH,
+            "hash": HASH,
+        })},
+    }),
+    "Replay": _object({
+        "case": {"type": "string"},
+        "seq": {"type": "integer", "description": "The event asked for."},
+        "step": {"type": "integer", "description": "The event that began the step shown: the case is as it was "
+                                                   "after that step."},
+        "error": _nullable("string", description="Why the step could not be replayed; the state shown is the one "
+                                                 "before it."),
+        "version": {"type": "integer", "description": "The process version the case was on after that step."},
+        "events": {"type": "array", "items": _ref("Event"), "description": "The events up to `seq`."},
+        "steps": {"type": "array", "items": _object({
+            "seq": {"type": "integer"}, "last_seq": {"type": "integer"}, "label": {"type": "string"}, "at": TIME,
+            "actor": {"type": "string"},
+        }), "description": "Every step of the case that could be replayed, in order."},
+        "xml": _nullable("string", description="The BPMN of the case's main diagram."),
+        "passed": {"type": "object", "additionalProperties": {"type": "integer"},
+                   "description": "BPMN ids of the elements passed, with how often."},
+        "current": {"type": "array", "items": {"type": "string"}},
+        "open_tasks": {"type": "array", "items": _object({
+            "id": {"type": "string"}, "name": {"type": "string"}, "title": {"type": "string"},
+            "role": _nullable("string"),
+        })},
+        "data": {"type": "object", "description": "The case's data then."},
+    }),
+    "Verification": _object({
+        "case": {"type": "string"},
+        "ok": {"type": "boolean"},
+        "events": {"type": "integer"},
+        "steps": {"type": "integer", "description": "How many steps were replayed."},
+        "finding": {"anyOf": [_object({
+            "seq": {"type": "integer"},
+            "kind": {"type": "string", "description": "missing, link, content, count, diverged, state or stored"},
+            "message": {"type": "string"},
+        }), {"type": "null"}], "description": "The first thing that does not check out, at the event where it shows."},
+    }),
     "Message": _object({
         "id": {"type": "integer"},
         "template": {"type": "string"},
@@ -157,7 +250,24 @@ PATHS: dict[str, Any] = {
         (200, _answer("The processes.", _object({"processes": {"type": "array", "items": _ref("Process")}}))),
         (401,),
     )},
-    "/cases": {"post": _operation(
+    "/cases": {"get": _operation(
+        "Search all cases, as the web's case search does (auditors, the county and administrators).",
+        (200, _answer("One page of cases.", _ref("CasePage"))),
+        (401, 403),
+        parameters=[
+            _query("applicant", "The beginning of the applicant's name.", {"type": "string"}),
+            _query("number", "A case number.", {"type": "string"}),
+            _query("status", "The case's status.", {"enum": list(STATUSES)}),
+            _query("process", "A process key.", {"type": "string"}),
+            _query("version", "The process version the case runs on.", {"type": "integer", "minimum": 1}),
+            _query("started_from", "Started on or after this date (China time).", {"type": "string", "format": "date"}),
+            _query("started_to", "Started on or before this date (China time).", {"type": "string", "format": "date"}),
+            _query("handled_by", "A username that completed one of the case's tasks.", {"type": "string"}),
+            _query("outcome", "How the case ended.", {"enum": list(OUTCOMES)}),
+            _query("sort", "Order of the cases.", {"enum": list(casesearch.SORTS), "default": "-started"}),
+            _query("page", f"Page number, {PAGE_SIZE} cases a page.", {"type": "integer", "minimum": 1, "default": 1}),
+        ],
+    ), "post": _operation(
         "Start a case as the token's user (window clerks and administrators).",
         (201, _answer(
             "The case was started.", _object({"number": {"type": "string"}, "case": _ref("Case")}),
@@ -175,6 +285,29 @@ PATHS: dict[str, Any] = {
         "The texts sent for a case.",
         (200, _answer("The texts, oldest first.", _object({"messages": {"type": "array", "items": _ref("Message")}}))),
         (401, 404), parameters=[CASE_NUMBER],
+    )},
+    "/cases/{number}/history": {"get": _operation(
+        "The case's history: every event with its hash, ID numbers masked (the hashes cover the events as recorded: "
+        "to check them, use the export).",
+        (200, _answer("The events, oldest first.", _object({"case": {"type": "string"},
+                                                            "events": {"type": "array", "items": _ref("Event")}}))),
+        (401, 404), parameters=[CASE_NUMBER],
+    )},
+    "/cases/{number}/history/export": {"get": _operation(
+        "The complete history with what each hash covers, to check outside certflow (docs/audit.md). It holds "
+        "personal data in full: for the window, the county, auditors and administrators, and each export is itself "
+        "an event (personal_data_viewed) in the case's history, included in the export.",
+        (200, _answer("The hash chain.", _ref("HistoryExport"))), (401, 403, 404), parameters=[CASE_NUMBER],
+    )},
+    "/cases/{number}/replay/{seq}": {"get": _operation(
+        "The case as it was after event `seq`, rebuilt by replaying its history; ID numbers masked.",
+        (200, _answer("The case then.", _ref("Replay"))), (401, 404), parameters=[CASE_NUMBER, SEQ],
+    )},
+    "/cases/{number}/verify": {"get": _operation(
+        "Verify the case's history: the hash chain, the case row's count and last hash, each step replayed to the "
+        "state it recorded, and the stored state. A read (nothing is recorded), but it replays the whole case. "
+        "Auditors, the county and administrators.",
+        (200, _answer("The result.", _ref("Verification"))), (401, 403, 404), parameters=[CASE_NUMBER],
     )},
     "/tasks": {"get": _operation(
         "The user's tasks, filtered, sorted and paged exactly as the web inbox does.",

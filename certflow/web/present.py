@@ -15,6 +15,14 @@ from certflow.engine.privacy import mask_id
 Rename = Callable[[str], str]
 
 
+def china_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A moment as people in China read it; stored times are UTC."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(CHINA_TZ).strftime(fmt)
+
+
 def _choice_titles(schema: dict[str, Any]) -> dict[Any, str]:
     options = schema.get("oneOf") or schema.get("anyOf") or []
     return {o["const"]: o.get("title", str(o["const"])) for o in options if isinstance(o, dict) and "const" in o}
@@ -28,6 +36,8 @@ def option_titles(schema: dict[str, Any] | None, field: str) -> dict[Any, str]:
 
 
 def _show(schema: dict[str, Any], value: Any, rename: Rename) -> str:
+    if value is None:
+        return "—"
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
@@ -40,7 +50,7 @@ def _show(schema: dict[str, Any], value: Any, rename: Rename) -> str:
         return titles[value]
     if schema.get("format") == "date-time" and isinstance(value, str):
         try:
-            return datetime.fromisoformat(value).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+            return china_time(value)
         except ValueError:
             return value
     return rename(value) if isinstance(value, str) else str(value)
@@ -62,6 +72,11 @@ def describe(schema: dict[str, Any] | None, data: dict[str, Any], *, only_schema
         field = properties.get(name, {})
         shown.append((field.get("title", name), _show(field, value, rename)))
     return shown
+
+
+def all_fields(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One schema with every field of a version's forms: case data gathers values from several of them."""
+    return {"properties": {k: v for schema in forms.values() for k, v in schema.get("properties", {}).items()}}
 
 
 def system_checks(data: dict[str, Any], material_names: dict[Any, str]) -> list[tuple[str, str]]:

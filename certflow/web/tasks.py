@@ -7,52 +7,64 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from certflow.access import can_view_case, can_work
+from certflow.access import (
+    can_audit,
+    can_change_cases,
+    can_request_personal_data,
+    can_view_case,
+    can_work,
+    file_access,
+)
 from certflow.engine.errors import Conflict, InvalidState, NotFound, ValidationFailed
-from certflow.web import forms
-from certflow.web.context import account, deny, services
+from certflow.web import forms, timeline
+from certflow.web.context import account, deny, group_name, services
 from certflow.web.guard import readable_case, visible_task, workable_task
 from certflow.web.present import describe, option_titles, system_checks
 
 bp = Blueprint("tasks", __name__)
 
-# History events a clerk reads on the case page, with their names.
-TIMELINE = {
-    "case_started": "受理", "task_completed": "办理", "task_claimed": "认领", "task_unclaimed": "退回",
-    "task_reassigned": "改派", "message_received": "收到消息", "timer_fired": "到期", "comment_added": "备注",
-    "files_attached": "上传材料", "case_ended": "办结",
-}
+
+def case_timeline(case: dict[str, Any]) -> list[timeline.Row]:
+    """Every event of the case in words, with the roles of the people who acted."""
+    runtime, accounts, number = services().runtime, services().accounts, case["number"]
+    events = runtime.history(number)
+    actors = {e["actor"] for e in events} - set(timeline.OTHER_ACTORS)
+    found = {name: accounts.by_username(name) for name in actors}
+    sources = timeline.Sources(
+        forms=runtime.case_forms(number), start_form=case["start_form"],
+        task_forms={t["id"]: t["form"] for t in runtime.tasks(case=number, status="completed")},
+        outbox=runtime.outbox(number),
+        roles={name: person.roles if person else None for name, person in found.items()},
+        rename=group_name,
+    )
+    return timeline.rows(events, sources)
 
 
-def _case_context(case: dict[str, Any]) -> dict[str, Any]:
-    runtime = services().runtime
-    case_forms = runtime.case_forms(case["number"])
-    rename = services().directory.name
-    labels = {"properties": {k: v for schema in case_forms.values() for k, v in schema.get("properties", {}).items()}}
-    timeline = []
-    for event in runtime.history(case["number"]):
-        if event["kind"] not in TIMELINE:
-            continue
-        data = event["data"].get("data") if event["kind"] in ("case_started", "task_completed") else None
-        details = describe(labels, data or {}, rename=rename)
-        timeline.append({**event, "label": TIMELINE[event["kind"]], "details": details})
-    start_schema = case_forms.get(case["start_form"] or "")
+def case_context(case: dict[str, Any]) -> dict[str, Any]:
+    """What the case page and a task page show of the case, and what the signed-in person may do with it."""
+    runtime, me = services().runtime, account()
+    start_schema = runtime.case_forms(case["number"]).get(case["start_form"] or "")
     materials = option_titles(start_schema, "materials")
     return {
         "case": case,
-        "summary": describe(start_schema, case["data"], only_schema=True, rename=rename),
+        "summary": describe(start_schema, case["data"], only_schema=True, rename=group_name),
         "checks": system_checks(case["data"], materials),
-        "attachments": [{**a, "material_name": materials.get(a["material"], a["material"])}
+        "attachments": [{**a, "material_name": materials.get(a["material"], a["material"]),
+                         "access": file_access(me, a["material"])}
                         for a in runtime.attachments(case["number"])],
-        "timeline": timeline,
+        # handlers' calls are on the history page; their texts are listed below the timeline
+        "timeline": [r for r in case_timeline(case) if r.kind != "service_called"],
         "texts": runtime.outbox(case["number"]),
+        "can_comment": can_change_cases(me),
+        "can_verify": can_audit(me),
+        "can_reveal": can_request_personal_data(me),
     }
 
 
 @bp.get("/cases/<number>")
 @login_required
 def case(number: str):  # type: ignore[no-untyped-def]
-    return render_template("tasks/case.html", **_case_context(readable_case(number)))
+    return render_template("tasks/case.html", **case_context(readable_case(number)))
 
 
 @bp.get("/cases/<number>/diagram.json")
@@ -61,14 +73,17 @@ def diagram(number: str):  # type: ignore[no-untyped-def]
     return jsonify(services().runtime.diagram(readable_case(number)["number"]))
 
 
-@bp.get("/cases/<number>/files/<int:attachment_id>")
-@login_required
-def attachment(number: str, attachment_id: int):  # type: ignore[no-untyped-def]
+def case_file(number: str, attachment_id: int) -> tuple[dict[str, Any], bytes]:
+    """A file of a case the signed-in person may read, with its content."""
     readable_case(number)
     try:
-        meta, content = services().runtime.attachment_content(number, attachment_id)
+        return services().runtime.attachment_content(number, attachment_id)
     except NotFound:
         abort(404)
+
+
+def file_response(meta: dict[str, Any], content: bytes) -> Response:
+    """A stored file shown in the browser as its sniffed type, and as nothing else."""
     response = Response(content, mimetype=meta["content_type"])
     response.headers["Content-Disposition"] = "inline"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -76,14 +91,23 @@ def attachment(number: str, attachment_id: int):  # type: ignore[no-untyped-def]
     return response
 
 
+@bp.get("/cases/<number>/files/<int:attachment_id>")
+@login_required
+def attachment(number: str, attachment_id: int):  # type: ignore[no-untyped-def]
+    meta, content = case_file(number, attachment_id)
+    if file_access(account(), meta["material"]) != "inline":  # shown on a recorded request only (casefile.py)
+        deny(403, f"file {attachment_id} of case {number} without a request")
+    return file_response(meta, content)
+
+
 @bp.post("/cases/<number>/comments")
 @login_required
 def comment(number: str):  # type: ignore[no-untyped-def]
-    runtime = services().runtime
-    if not can_view_case(runtime.sessions, account(), number):
+    runtime, me = services().runtime, account()
+    if not (can_change_cases(me) and can_view_case(runtime.sessions, me, number)):
         deny(403, f"comment on case {number}")
     try:
-        runtime.add_comment(number, request.form.get("comment", ""), actor=account().username)
+        runtime.add_comment(number, request.form.get("comment", ""), actor=me.username)
         flash("备注已添加")
     except ValidationFailed as error:
         flash("备注" + "；".join(e.message for e in error.errors), "error")
@@ -98,7 +122,7 @@ def _task_page(task: dict[str, Any], values: dict[str, Any], errors: list[Any], 
     me = account()
     schema = services().runtime.case_forms(task["case"]).get(task["form"] or "", {})
     can_act = task["status"] == "open" and can_work(me, task) and task["assignee"] in (None, me.username)
-    context = _case_context(services().runtime.case(task["case"]))
+    context = case_context(services().runtime.case(task["case"]))
     return render_template(
         "tasks/task.html", task=task, fields=forms.fields(schema), schema_title=schema.get("title", task["title"]),
         values=values, errors=forms.errors_by_field(errors), can_act=can_act, **context,

@@ -7,14 +7,16 @@ administrators keeping their own access.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from certflow.accounts import MIN_PASSWORD, STAFF_ROLES, Account
-from certflow.directory import Directory, Group
+from certflow.directory import Directory, by_role
 from certflow.engine.errors import Conflict, FieldError, ValidationFailed
+from certflow.engine.models import Group
 from certflow.web import forms
 
 _PASSWORD = {"title": "密码", "type": "string", "format": "password", "description": f"至少{MIN_PASSWORD}位"}
@@ -43,15 +45,6 @@ EDIT_USER: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
-class UserForm:
-    """What a user form shows: its fields, the values in them, and the errors beside them."""
-
-    fields: list[forms.Field]
-    values: dict[str, Any]
-    errors: dict[str, list[str]]
-
-
-@dataclass(frozen=True)
 class Submission:
     username: str
     display_name: str
@@ -61,30 +54,38 @@ class Submission:
     active: bool
 
 
-def blank() -> UserForm:
-    return UserForm(forms.fields(NEW_USER), {"groups": []}, {})
+def blank() -> forms.PageForm:
+    return forms.PageForm(forms.fields(NEW_USER), {"groups": []}, {})
 
 
-def of_account(person: Account) -> UserForm:
+def of_account(person: Account) -> forms.PageForm:
     data = {"display_name": person.display_name, "active": person.active, "roles": sorted(person.roles)}
     values = {**forms.form_values(EDIT_USER, data), "groups": sorted(person.groups)}
-    return UserForm(forms.fields(EDIT_USER), values, {})
+    return forms.PageForm(forms.fields(EDIT_USER), values, {})
 
 
-def posted(schema: dict[str, Any], form: MultiDict[str, str], error: ValidationFailed | Conflict) -> UserForm:
+def posted(schema: dict[str, Any], form: MultiDict[str, str], error: ValidationFailed | Conflict) -> forms.PageForm:
     """The form as it was sent, with the errors beside their fields; a taken user name is the name's error."""
     errors = error.errors if isinstance(error, ValidationFailed) else [FieldError("username", str(error))]
     values = {**forms.posted_values(schema, form), "groups": form.getlist("groups")}
-    return UserForm(forms.fields(schema), values, forms.errors_by_field(errors))
+    return forms.PageForm(forms.fields(schema), values, forms.errors_by_field(errors))
 
 
-def read(schema: dict[str, Any], form: MultiDict[str, str], directory: Directory) -> Submission:
-    """The posted form as the accounts' arguments; ValidationFailed for what only the page can check."""
+def read(schema: dict[str, Any], form: MultiDict[str, str], directory: Directory,
+         held: Iterable[str] = ()) -> Submission:
+    """The posted form as the accounts' arguments; ValidationFailed for what only the page can check.
+
+    ``held``: the person's groups before the change, which they keep even if the group was deactivated since.
+    """
     data, errors = forms.read_submission(schema, form)
     groups = form.getlist("groups")
-    unknown = directory.unknown(groups)
+    known = {g.id: g for g in directory.all()}
+    unknown = [g for g in groups if g not in known]
     if unknown:
         errors.append(FieldError("groups", f"未知的单位：{'、'.join(unknown)}"))
+    stopped = [g for g in groups if g in known and not known[g].active and g not in held]
+    if stopped:
+        errors.append(FieldError("groups", f"已停用的单位：{'、'.join(known[g].name for g in stopped)}"))
     if errors:
         raise ValidationFailed(errors, "用户信息有误")
     return Submission(
@@ -107,6 +108,7 @@ def check_own_access(me: Account, person: Account, change: Submission) -> None:
         raise ValidationFailed(errors, "用户信息有误")
 
 
-def groups_by_role(directory: Directory) -> list[tuple[str, list[Group]]]:
-    """The directory's groups under the role they belong to, in the order of the roles."""
-    return [(role, directory.of_role(role)) for role in STAFF_ROLES if directory.of_role(role)]
+def groups_by_role(directory: Directory, held: Iterable[str] = ()) -> list[tuple[str, list[Group]]]:
+    """The groups a person may be given, under their roles: the active ones and those ``held`` already."""
+    kept = set(held)
+    return by_role(g for g in directory.all() if g.active or g.id in kept)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,3 +31,17 @@ class Screens:
     def shot(self, page: Any, name: str) -> None:
         self.count += 1
         page.screenshot(path=str(self.folder / f"{self.count:02d}-{name}.png"), full_page=True)
+
+
+DESKTOP = {"width": 1366, "height": 900}
+
+
+def sign_in(browser: Any, live: LiveServer, username: str) -> Any:
+    """A new page signed in as a demo person (password demo), on their inbox."""
+    page = browser.new_page(viewport=DESKTOP, locale="zh-CN")
+    page.goto(f"{live.url}/login")
+    page.fill("#username", username)
+    page.fill("#password", "demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/inbox"))
+    return page

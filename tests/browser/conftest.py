@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from browserkit import LiveServer
+from browserkit import LiveServer, Screens
 from werkzeug.serving import make_server
 
 from certflow.accounts import Accounts
@@ -53,6 +53,11 @@ def bpmn_js() -> Path:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def screens(artifacts: Path, request: pytest.FixtureRequest) -> Screens:
+    return Screens(artifacts, request.node.name)
 
 
 def has_cjk_font() -> bool:

@@ -11,14 +11,11 @@ import re
 import struct
 import zlib
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from browserkit import LiveServer, Screens
+from browserkit import LiveServer, Screens, sign_in
 from stdnum.cn import ric
 
 PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
 
 
 def photo_png(width: int = 120, height: int = 160) -> bytes:
@@ -37,21 +34,6 @@ def photo_png(width: int = 120, height: int = 160) -> bytes:
 def lushan_id(birth: str, sequence: str) -> str:
     body = f"360483{birth}{sequence}"
     return body + ric.calc_check_digit(body + "0")
-
-
-@pytest.fixture
-def screens(artifacts: Path, request: pytest.FixtureRequest) -> Screens:
-    return Screens(artifacts, request.node.name)
-
-
-def sign_in(browser, live: LiveServer, username: str):  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport=DESKTOP, locale="zh-CN")
-    page.goto(f"{live.url}/login")
-    page.fill("#username", username)
-    page.fill("#password", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/inbox"))
-    return page
 
 
 def open_task(page, live: LiveServer, number: str, title: str) -> None:  # type: ignore[no-untyped-def]

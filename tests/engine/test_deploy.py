@@ -51,6 +51,7 @@ def refused(runtime: Runtime, files: list[SourceFile]) -> list[Problem]:
 def assert_nothing_deployed(runtime: Runtime) -> None:
     with pytest.raises(NotFound, match="no process smoke is deployed"):
         start(runtime)
+    assert runtime.versions() == []
 
 
 # -- versions ------------------------------------------------------------------------------------
@@ -155,6 +156,18 @@ REFUSALS = {
     "service parameter does not compile": (
         "smoke.bpmn", 'type="str" value="greeting"', 'type="str" value="greeting["', "remind",
         '<bpmn:serviceTask id="remind"', ["parameter text"],
+    ),
+    "task without diagram layout": (
+        "smoke.bpmn", 'bpmnElement="approve"', 'bpmnElement="approve_old"', "approve", '<bpmn:userTask id="approve"',
+        ["userTask has no diagram layout", "BPMNShape"],
+    ),
+    "sequence flow without diagram layout": (
+        "smoke.bpmn", 'bpmnElement="f3"', 'bpmnElement="f3_old"', "f3", '<bpmn:sequenceFlow id="f3"',
+        ["sequenceFlow has no diagram layout", "BPMNEdge"],
+    ),
+    "lane without diagram layout": (
+        "smoke.bpmn", 'bpmnElement="lane_window"', 'bpmnElement="lane_old"', "lane_window",
+        '<bpmn:lane id="lane_window"', ["lane has no diagram layout"],
     ),
 }
 
@@ -294,4 +307,81 @@ def test_file_over_the_size_limit_is_refused(fresh_rt: Runtime, monkeypatch: pyt
 def test_file_of_unknown_kind_is_refused(fresh_rt: Runtime) -> None:
     [problem] = refused(fresh_rt, [*read_paths([CONTENT]), SourceFile("content/notes.txt", b"hello")])
     assert problem.file == "content/notes.txt"
+    assert_nothing_deployed(fresh_rt)
+
+
+def test_call_activity_and_decision_that_do_not_resolve_are_refused(fresh_rt: Runtime) -> None:
+    source = BROKEN / "unresolved_calls.bpmn"
+    text = source.read_text(encoding="utf-8")
+    problems = refused(fresh_rt, read_paths([CONTENT, source]))
+    assert [(p.file, p.line, p.element, p.message) for p in problems] == [
+        ("broken/unresolved_calls.bpmn", line_of(text, '<bpmn:callActivity id="call_missing"'), "call_missing",
+         "call activity calls process “no_such_process”, which is not in the deployment"),
+        ("broken/unresolved_calls.bpmn", line_of(text, '<bpmn:businessRuleTask id="decide_missing"'), "decide_missing",
+         "business rule task calls decision “no_such_decision”, which is not in any DMN file of the deployment"),
+    ]
+    assert_nothing_deployed(fresh_rt)
+
+
+GATEWAY = "broken/uncovered_gateway.bpmn"
+GATEWAY_FORM = "broken/uncovered_gateway.json"
+MISSING = ', {"const": "missing", "title": "材料不全"}'
+DECISIONS = f'{{"const": "pass", "title": "通过"}}{MISSING}, {{"const": "reject", "title": "驳回"}}'
+PASS = 'decision == "pass"'
+REJECT = 'decision == "reject"'
+
+# (replacements in the BPMN, replacements in the form, words of the refusal or None when accepted)
+GATEWAYS = {
+    "a value no condition covers": ({}, {}, 'no condition covers decision == "missing"'),
+    "every value the form allows is covered": ({}, {MISSING: ""}, None),
+    "a default flow": ({'<bpmn:exclusiveGateway id="decide" name="结论">':
+                        '<bpmn:exclusiveGateway id="decide" name="结论" default="f_reject">'}, {}, None),
+    "X and not X": ({PASS: 'decision in ("pass", "missing")', REJECT: 'not decision in ("pass", "missing")'}, {}, None),
+    "a yes/no field": ({PASS: "decision == True", REJECT: "decision == False"},
+                       {f'"oneOf": [\n   {DECISIONS}]': '"type": "boolean"'}, None),
+    "conditions over two fields": ({REJECT: "grade == 1"}, {}, 'not all of the form name == "value" over one variable'),
+    "a field the forms do not list": ({PASS: 'outcome == "pass"', REJECT: 'outcome == "reject"'}, {},
+                                      "no form of the deployment lists the values of “outcome”"),
+}
+
+
+@pytest.mark.parametrize("case", GATEWAYS.values(), ids=list(GATEWAYS))
+def test_exclusive_gateway_needs_a_default_or_conditions_covering_every_case(fresh_rt: Runtime, case: tuple) -> None:
+    bpmn_changes, form_changes, words = case
+    bpmn, form = ((BROKEN / Path(name).name).read_text(encoding="utf-8") for name in (GATEWAY, GATEWAY_FORM))
+    for old, new in bpmn_changes.items():
+        assert bpmn.count(old) == 1, old
+        bpmn = bpmn.replace(old, new)
+    for old, new in form_changes.items():
+        assert form.count(old) == 1, old
+        form = form.replace(old, new)
+    files = [SourceFile(GATEWAY, bpmn.encode()), SourceFile(GATEWAY_FORM, form.encode())]
+    if words is None:
+        assert fresh_rt.deploy(files, author="analyst") == [DeployedVersion("uncovered_gateway", 1, True)]
+        return
+    [problem] = refused(fresh_rt, files)
+    assert (problem.file, problem.line, problem.element) == (GATEWAY, line_of(bpmn, '<bpmn:exclusiveGateway'), "decide")
+    assert problem.message.startswith("exclusive gateway has no default flow and ")
+    assert words in problem.message
+    assert fresh_rt.versions() == []
+
+
+def test_every_problem_of_a_deployment_is_listed_together(fresh_rt: Runtime) -> None:
+    broken = ("unresolved_calls.bpmn", "uncovered_gateway.bpmn", "uncovered_gateway.json", "bad_condition.bpmn")
+    problems = refused(fresh_rt, read_paths([CONTENT, *(BROKEN / name for name in broken)]))
+    assert sorted({(p.file, p.element) for p in problems}) == [
+        ("broken/bad_condition.bpmn", "decide"), ("broken/uncovered_gateway.bpmn", "decide"),
+        ("broken/unresolved_calls.bpmn", "call_missing"), ("broken/unresolved_calls.bpmn", "decide_missing"),
+    ]
+    assert_nothing_deployed(fresh_rt)
+
+
+def test_a_flow_without_condition_is_refused_at_its_line(fresh_rt: Runtime) -> None:
+    condition = f'<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{REJECT}</bpmn:conditionExpression>'
+    bpmn = (BROKEN / "uncovered_gateway.bpmn").read_text(encoding="utf-8").replace(condition, "")
+    files = [SourceFile(GATEWAY, bpmn.encode()), *read_paths([BROKEN / "uncovered_gateway.json"])]
+    [problem] = refused(fresh_rt, files)
+    flow_line = line_of(bpmn, 'sequenceFlow id="f_reject"')
+    assert (problem.file, problem.line, problem.element) == (GATEWAY, flow_line, "f_reject")
+    assert "without condition" in problem.message
     assert_nothing_deployed(fresh_rt)

@@ -36,7 +36,7 @@ def test_the_form_offers_staff_roles_and_groups_under_their_role(as_user):
     roles = [i.get("value") for i in field(html, "roles").cssselect("input")]
     assert "applicant" not in roles and {"window_clerk", "hospital", "admin"} <= set(roles)
     [hospitals] = field(html, "groups").cssselect('[data-role="hospital"]')
-    assert [i.get("value") for i in hospitals.cssselect("input")] == ["hospital-renmin", "hospital-anding"]
+    assert [i.get("value") for i in hospitals.cssselect("input")] == ["hospital-anding", "hospital-renmin"]  # by id
     assert field(html, "password").cssselect('input[type="password"]')
 
 

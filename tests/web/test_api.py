@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from lushan import application
-from webkit import PASSWORD
+from webkit import PASSWORD, conforms
 from werkzeug.test import TestResponse
 
 from certflow.cli import main
@@ -33,13 +33,6 @@ APPOINTMENT = {
 ASSESSED = {"meets_standard": True, "grade": 3, "conclusion": "经评定，符合肢体残疾三级标准"}
 POSTED = {"posted_on": "2026-09-10", "posting_place": "村委会公示栏"}
 ISSUED = {"delivery": "post", "tracking_no": "EMS1234567890", "issued_on": "2026-09-20"}
-
-
-def conforms(instance: Any, schema_name: str) -> None:
-    """The answer matches the OpenAPI document's schema of that name."""
-    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": openapi.DOCUMENT["components"]}
-    problems = [f"{list(e.absolute_path)}: {e.message}" for e in Draft202012Validator(schema).iter_errors(instance)]
-    assert problems == [], problems
 
 
 def refused(response: TestResponse, status: int, code: str) -> dict[str, Any]:

@@ -1,11 +1,15 @@
-"""Signing in and posting forms the way a browser does, for the web tests."""
+"""Signing in and posting forms the way a browser does, and API answers checked against the document."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import lxml.html
 from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
+
+from certflow.web import openapi
 
 PASSWORD = "correct-horse-1"
 
@@ -47,3 +51,10 @@ def field(html: str, name: str) -> lxml.html.HtmlElement:
     """The wrapper of form field ``name``: its input, its label and the errors beside it."""
     [wrapper] = lxml.html.fromstring(html).cssselect(f'[data-field="{name}"]')
     return wrapper
+
+
+def conforms(instance: Any, schema_name: str) -> None:
+    """An API answer matches the OpenAPI document's schema of that name."""
+    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": openapi.DOCUMENT["components"]}
+    problems = [f"{list(e.absolute_path)}: {e.message}" for e in Draft202012Validator(schema).iter_errors(instance)]
+    assert problems == [], problems

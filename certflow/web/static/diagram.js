@@ -1,10 +1,13 @@
 // The case diagram: bpmn-js viewer with the path taken (and how often) and the current step marked.
+// Its data comes from a JSON URL (data-src) or is embedded in the page (data-embedded: the script element's id).
 (function () {
   const container = document.getElementById("diagram");
   if (!container || !window.BpmnJS) return;
   const viewer = new window.BpmnJS({ container });
-  fetch(container.dataset.src, { credentials: "same-origin" })
-    .then((response) => response.json())
+  const data = container.dataset.src
+    ? fetch(container.dataset.src, { credentials: "same-origin" }).then((response) => response.json())
+    : Promise.resolve().then(() => JSON.parse(document.getElementById(container.dataset.embedded).textContent));
+  data
     .then(async (case_) => {
       if (!case_.xml) { container.textContent = "没有流程图"; return; }
       await viewer.importXML(case_.xml);

@@ -1,0 +1,205 @@
+"""Rules checked on the BPMN XML itself, after the schema and before SpiffWorkflow builds specs from it.
+
+- Call activities and business rule tasks resolve to a process or decision of the deployment
+  (SpiffWorkflow finds these only when building a spec, without file or line).
+- Every flow node, lane and sequence flow has diagram layout (BPMNDI), so the diagram shows it.
+- An exclusive gateway with several outgoing flows has a default flow, or conditions that cover
+  every case: ``X`` and ``not X``, or ``name == value`` for every value the forms allow for ``name``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from lxml import etree
+
+from certflow.engine.errors import Problem
+
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+BPMNDI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
+SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+FORM_PROPERTIES = ("formJsonSchemaFilename", "startFormJsonSchemaFilename")
+
+FLOW_NODES = {
+    BPMN + tag for tag in (
+        "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+        "task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask",
+        "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
+        "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
+    )
+}
+
+_UNLISTED = object()  # a property whose form does not limit it to a list of values
+
+
+def references(bpmn: dict[str, etree._Element], dmn: dict[str, etree._Element]) -> tuple[list[Problem], set[str]]:
+    """Calls to processes or decisions that are not in the deployment, and the processes they leave unbuildable."""
+    processes = {p.get("id"): (name, p) for name, root in bpmn.items() for p in root.iter(BPMN + "process")}
+    decisions = {el.get("id") for root in dmn.values() for el in root.iter() if _local(el) == "decision"}
+    problems: list[Problem] = []
+    broken: set[str] = set()
+    calls: dict[str, set[str]] = {}
+    for process_id, (name, process) in processes.items():
+        calls[process_id] = set()
+        for activity in process.iter(BPMN + "callActivity"):
+            called = activity.get("calledElement") or ""
+            calls[process_id].add(called)
+            if called not in processes:
+                problems.append(Problem(name, activity.sourceline, activity.get("id"),
+                                        f"call activity calls process “{called}”, which is not in the deployment"))
+                broken.add(process_id)
+        for task in process.iter(BPMN + "businessRuleTask"):
+            decision = (task.findtext(f".//{SPIFF}calledDecisionId") or "").strip()
+            if decision not in decisions:
+                problems.append(Problem(name, task.sourceline, task.get("id"), f"business rule task calls decision "
+                                        f"“{decision}”, which is not in any DMN file of the deployment"))
+                broken.add(process_id)
+    # A process that calls an unbuildable one cannot be built either.
+    while grown := {p for p, called in calls.items() if p not in broken and called & broken}:
+        broken |= grown
+    return problems, broken
+
+
+def layout(name: str, root: etree._Element) -> list[Problem]:
+    """Flow nodes, lanes and sequence flows that have no BPMNShape or BPMNEdge in the file's BPMNDI."""
+    laid_out = {el.get("bpmnElement") for el in root.iter(BPMNDI + "BPMNShape", BPMNDI + "BPMNEdge")}
+    problems = []
+    for process in root.iter(BPMN + "process"):
+        for el in process.iter():
+            if el.tag in FLOW_NODES or el.tag == BPMN + "lane":
+                kind = "BPMNShape"
+            elif el.tag == BPMN + "sequenceFlow":
+                kind = "BPMNEdge"
+            else:
+                continue
+            if el.get("id") not in laid_out:
+                problems.append(Problem(name, el.sourceline, el.get("id"),
+                                        f"{_local(el)} has no diagram layout (no {kind} in the BPMNDI section)"))
+    return problems
+
+
+def gateways(name: str, root: etree._Element, forms: dict[str, Any]) -> list[Problem]:
+    """Exclusive gateways that may find no flow to take: several outgoing flows, no default, conditions not covering."""
+    problems = []
+    for process in root.iter(BPMN + "process"):
+        own_forms = [forms[f] for f in _form_names(process) if f in forms]
+        for gateway in process.iter(BPMN + "exclusiveGateway"):
+            gateway_id = gateway.get("id")
+            siblings = gateway.getparent().iterchildren(BPMN + "sequenceFlow")
+            flows = [f for f in siblings if f.get("sourceRef") == gateway_id]
+            if len(flows) < 2 or gateway.get("default"):
+                continue
+            conditions = [(f.findtext(BPMN + "conditionExpression") or "").strip() for f in flows]
+            if not all(conditions):
+                continue  # SpiffWorkflow refuses a flow without a condition itself
+            if reason := _uncovered(conditions, own_forms, list(forms.values())):
+                problems.append(Problem(name, gateway.sourceline, gateway_id,
+                                        f"exclusive gateway has no default flow and {reason}; give it a default flow"))
+    return problems
+
+
+def _uncovered(conditions: list[str], own_forms: list[Any], all_forms: list[Any]) -> str | None:
+    """Why the conditions may all be false, in words; None when they cover every case."""
+    try:
+        parsed = [ast.parse(c, mode="eval").body for c in conditions]
+    except SyntaxError:
+        return None  # the condition itself is reported as not compiling
+    if _complementary(parsed):
+        return None
+    tests = [_equality(node) for node in parsed]
+    names = {test[0] for test in tests if test}
+    if not all(tests) or len(names) != 1:
+        return 'its conditions are not all of the form name == "value" over one variable'
+    [variable] = names
+    allowed = _allowed(variable, own_forms) or _allowed(variable, all_forms)
+    if not allowed:
+        return f"no form of the deployment lists the values of “{variable}”"
+    if _UNLISTED in allowed:
+        return f"its form does not limit “{variable}” to a list of values"
+    missing = allowed - {test[1] for test in tests if test}
+    if missing:
+        shown = ", ".join(sorted(f"{variable} == {json.dumps(value, ensure_ascii=False)}" for _, value in missing))
+        return f"no condition covers {shown}"
+    return None
+
+
+def _complementary(parsed: list[ast.expr]) -> bool:
+    """``X`` and ``not X``: one of the two is always true."""
+    if len(parsed) != 2:
+        return False
+    first, second = parsed
+    return any(
+        isinstance(negated, ast.UnaryOp) and isinstance(negated.op, ast.Not)
+        and ast.dump(negated.operand) == ast.dump(plain)
+        for negated, plain in ((first, second), (second, first))
+    )
+
+
+def _equality(node: ast.expr) -> tuple[str, tuple[str, Any]] | None:
+    """(name, typed literal) for ``name == literal`` (either way round), else None."""
+    if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)):
+        return None
+    for name, literal in ((node.left, node.comparators[0]), (node.comparators[0], node.left)):
+        if isinstance(name, ast.Name) and isinstance(literal, ast.Constant) and literal.value is not None:
+            return name.id, _typed(literal.value)
+    return None
+
+
+def _typed(value: Any) -> tuple[str, Any]:
+    # 1 == True in Python; a form's boolean is not its integer.
+    return type(value).__name__, value
+
+
+def _allowed(variable: str, forms: Iterable[Any]) -> set[Any]:
+    """Every value the forms allow for a property named ``variable``; _UNLISTED if one does not list them."""
+    allowed: set[Any] = set()
+    for form in forms:
+        for schema in _properties_named(variable, form):
+            values = _listed_values(schema)
+            if values is None or not all(isinstance(v, str | int | float | bool | None) for v in values):
+                allowed.add(_UNLISTED)  # free input, or values no condition of the form name == literal can name
+            else:
+                allowed |= {_typed(v) for v in values}
+    return allowed
+
+
+def _properties_named(variable: str, schema: Any) -> Iterator[Any]:
+    if isinstance(schema, dict):
+        properties = schema.get("properties")
+        if isinstance(properties, dict) and variable in properties:
+            yield properties[variable]
+        for key, value in schema.items():
+            if key != "if":  # a condition on the data, not a definition of it
+                yield from _properties_named(variable, value)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from _properties_named(variable, item)
+
+
+def _listed_values(schema: Any) -> list[Any] | None:
+    if not isinstance(schema, dict):
+        return None
+    if "const" in schema:
+        return [schema["const"]]
+    if isinstance(schema.get("enum"), list):
+        return schema["enum"]
+    for key in ("oneOf", "anyOf"):
+        options = schema.get(key)
+        if isinstance(options, list) and options and all(isinstance(o, dict) and "const" in o for o in options):
+            return [o["const"] for o in options]
+    if schema.get("type") == "boolean":
+        return [True, False]
+    return None
+
+
+def _form_names(process: etree._Element) -> set[str]:
+    return {
+        p.get("value") for p in process.iter(SPIFF + "property") if p.get("name") in FORM_PROPERTIES and p.get("value")
+    }
+
+
+def _local(el: etree._Element) -> str:
+    return etree.QName(el).localname

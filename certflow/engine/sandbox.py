@@ -1,0 +1,118 @@
+"""A test run of a draft: deploy it into a throw-away database, start a case with sample data, step it.
+
+Nothing touches the real database: each run has its own SQLite file in a temporary directory, a
+fresh runtime and a fixed clock, and all of it is gone when the run returns. The result says, step
+by step, what a clerk would see: the open tasks, what the case waits for, its data and the texts it
+queued; or why the step was refused, in words.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from certflow.engine.clock import FixedClock
+from certflow.engine.db import make_engine, make_sessions, upgrade
+from certflow.engine.errors import CertflowError, DeploymentError, ValidationFailed
+from certflow.engine.runtime import Runtime, Settings
+from certflow.engine.services import Handlers
+from certflow.engine.specs import SourceFile
+
+ACTOR = "sandbox"
+
+
+def test_run(
+    files: list[SourceFile], handlers: Handlers, settings: Settings, process_key: str, start_data: dict[str, Any],
+    steps: list[dict[str, Any]], *, start_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Run ``process_key`` from ``files`` on sample data; each step is one of
+
+    ``{"task": BPMN id or title, "data": {...}, "group": optional}``, ``{"message": name, "payload": {...}}``,
+    ``{"tick": ISO date-time}`` (the clock moves there and due timers fire).
+
+    Returns ``{"ok", "problems", "case", "trace"}``: deployment problems (file, line, element, message),
+    else one trace entry for the start and one per step.
+    """
+    with tempfile.TemporaryDirectory(prefix="certflow-sandbox-") as directory:
+        engine = make_engine(f"sqlite:///{Path(directory) / 'sandbox.db'}")
+        try:
+            upgrade(engine)
+            clock = FixedClock(start_at or datetime.now(UTC))
+            runtime = Runtime(make_sessions(engine), handlers, settings, clock)
+            try:
+                runtime.deploy(files, author=ACTOR, note="test run")
+            except DeploymentError as error:
+                return {"ok": False, "problems": [asdict(p) for p in error.problems], "case": None, "trace": []}
+            return _run_case(runtime, clock, process_key, start_data, steps)
+        finally:
+            engine.dispose()
+
+
+def _run_case(
+    runtime: Runtime, clock: FixedClock, process_key: str, start_data: dict[str, Any], steps: list[dict[str, Any]],
+) -> dict[str, Any]:
+    started: list[str] = []
+    failure = _failure(lambda: started.append(runtime.start_case(process_key, start_data, actor=ACTOR)))
+    trace = [{"step": {"start": process_key, "data": start_data}, **failure}]
+    if not started:
+        return {"ok": False, "problems": [], "case": None, "trace": trace}
+    [number] = started
+    trace[0].update(_after(runtime, number, texts_before=0))
+    for step in steps:
+        texts_before = len(runtime.outbox(number))
+        failure = _failure(lambda step=step: _apply(runtime, clock, number, step))
+        trace.append({"step": step, **failure, **_after(runtime, number, texts_before)})
+    return {"ok": all(entry["error"] is None for entry in trace), "problems": [], "case": number, "trace": trace}
+
+
+def _apply(runtime: Runtime, clock: FixedClock, number: str, step: dict[str, Any]) -> None:
+    if "task" in step:
+        task = _open_task(runtime, number, step["task"], step.get("group"))
+        runtime.complete_task(task["id"], step.get("data", {}), actor=ACTOR)
+    elif "message" in step:
+        runtime.send_message(number, step["message"], step.get("payload", {}), actor=ACTOR)
+    elif "tick" in step:
+        clock.set(datetime.fromisoformat(step["tick"]))
+        runtime.tick()
+    else:
+        raise ValueError("a step names a task, a message or a tick")
+
+
+def _failure(action: Callable[[], object]) -> dict[str, Any]:
+    """Run the action; why it was refused, in words (per field for form data), or no error."""
+    try:
+        action()
+    except ValidationFailed as error:
+        return {"error": "submitted data is not valid", "error_code": error.code,
+                "field_errors": [{"field": e.field, "message": e.message} for e in error.errors]}
+    except CertflowError as error:
+        return {"error": str(error), "error_code": error.code, "field_errors": []}
+    except ValueError as error:  # a step that names no task, or a time that is not ISO 8601 with an offset
+        return {"error": str(error), "error_code": "bad_step", "field_errors": []}
+    return {"error": None, "error_code": None, "field_errors": []}
+
+
+def _after(runtime: Runtime, number: str, texts_before: int) -> dict[str, Any]:
+    """The case as a clerk would see it after a step, with the texts that step queued."""
+    view = runtime.case(number)
+    return {
+        "status": view["status"], "outcome": view["outcome"], "current_step": view["current_step"],
+        "open_tasks": [{"name": t["name"], "title": t["title"], "role": t["role"], "group": t["group"],
+                        "form": t["form"], "due_at": t["due_at"]} for t in view["open_tasks"]],
+        "waiting": view["waiting"], "data": view["data"],
+        "texts": [{"template": t["template"], "to": t["recipient_phone"] or t["recipient_group"], "text": t["text"]}
+                  for t in runtime.outbox(number)[texts_before:]],
+    }
+
+
+def _open_task(runtime: Runtime, number: str, name: str, group: str | None) -> dict[str, Any]:
+    open_tasks = runtime.tasks(case=number)
+    found = [t for t in open_tasks if name in (t["name"], t["title"]) and group in (None, t["group"])]
+    if len(found) != 1:
+        shown = "、".join(f"{t['title']} ({t['name']}, {t['group']})" for t in open_tasks) or "none"
+        raise ValueError(f"{len(found)} open tasks match “{name}”; open: {shown}")
+    return found[0]

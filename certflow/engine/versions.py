@@ -1,0 +1,64 @@
+"""Process versions as people see them: the list, the files each was built from, lookups by number."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from certflow.engine.errors import NotFound
+from certflow.engine.models import Case, Deployment, DeploymentFile, ProcessVersion
+
+
+def latest(session: Session, process_key: str) -> ProcessVersion | None:
+    return session.scalars(
+        select(ProcessVersion).where(ProcessVersion.process_key == process_key)
+        .order_by(ProcessVersion.version.desc()).limit(1)
+    ).first()
+
+
+def find(session: Session, process_key: str, version: int) -> ProcessVersion:
+    found = session.scalars(
+        select(ProcessVersion).where(ProcessVersion.process_key == process_key, ProcessVersion.version == version)
+    ).first()
+    if found is None:
+        raise NotFound(f"process {process_key} has no version {version}")
+    return found
+
+
+def listing(session: Session, process_key: str | None = None) -> list[dict[str, Any]]:
+    """Every version (of one process, or all), newest first per process, with who deployed it and its cases."""
+    counts = (
+        select(Case.process_version_id, func.count().label("total"),
+               func.sum(case((Case.status == "running", 1), else_=0)).label("running"))
+        .group_by(Case.process_version_id).subquery()
+    )
+    query = (
+        select(ProcessVersion, Deployment, counts.c.total, counts.c.running)
+        .join(Deployment, Deployment.id == ProcessVersion.deployment_id)
+        .outerjoin(counts, counts.c.process_version_id == ProcessVersion.id)
+        .order_by(ProcessVersion.process_key, ProcessVersion.version.desc())
+    )
+    if process_key:
+        query = query.where(ProcessVersion.process_key == process_key)
+    return [
+        {"key": v.process_key, "version": v.version, "name": v.name, "content_hash": v.content_hash,
+         "author": d.author, "note": d.note, "deployed_at": d.created_at.isoformat(),
+         "running_cases": int(running or 0), "total_cases": int(total or 0), "files": list(v.files)}
+        for v, d, total, running in session.execute(query)
+    ]
+
+
+def files(session: Session, version: ProcessVersion) -> dict[str, str]:
+    """Name → content of the files the version was built from, named as they were deployed.
+
+    A version lists its forms as ``forms/<file name>`` whatever folder they were deployed from.
+    """
+    wanted = set(version.files)
+    rows = session.scalars(select(DeploymentFile).where(DeploymentFile.deployment_id == version.deployment_id))
+    return {
+        row.name: row.content for row in rows
+        if row.name in wanted or (row.kind == "form" and f"forms/{PurePosixPath(row.name).name}" in wanted)
+    }

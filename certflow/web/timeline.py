@@ -1,0 +1,212 @@
+"""A case's history as people read it: every event with who, when, in which role and step, and what it carried.
+
+Flask-free: the case page, the history page, its CSV export and the replay page build on it. ID numbers are
+masked throughout; the complete history is the hash-chained export (``Runtime.history_export``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from certflow.engine import replay
+from certflow.engine.privacy import mask_id_numbers, mask_personal
+from certflow.engine.roles import ROLES
+from certflow.web.present import china_time, describe, option_titles
+from certflow.web.progress import OUTCOMES
+
+# Events whose data is a form as submitted: the application, and each task's form.
+SUBMITTING = ("case_started", "task_completed")
+# Events that ran inside the step before them: their step is that step's.
+WITHIN_STEP = ("service_called", "case_ended")
+# Actors that are not accounts.
+OTHER_ACTORS = {"system": "系统", "applicant": ROLES["applicant"]}
+NOTICE_STATUS = {"queued": "待发送", "sent": "已发送", "failed": "发送失败"}
+NOBODY = "待认领"
+CSV_HEADER = ["序号", "时间", "操作人", "角色", "事件", "环节", "内容", "prev_hash", "hash"]
+
+
+@dataclass(frozen=True)
+class Detail:
+    label: str
+    value: str
+    before: str | None = None  # the field's earlier value, when this step changed it
+
+    def __str__(self) -> str:
+        value = f"{self.before} → {self.value}" if self.before is not None else self.value
+        return f"{self.label}：{value}"
+
+
+@dataclass(frozen=True)
+class Row:
+    seq: int
+    at: str
+    actor: str
+    roles: str
+    kind: str
+    label: str
+    step: str
+    details: tuple[Detail, ...]
+    starts_step: bool  # replay can show the case as it was after this event's step
+    prev_hash: str
+    hash: str
+
+    @property
+    def text(self) -> str:
+        return "；".join(str(d) for d in self.details)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What a timeline reads besides the events: the forms that label the data, the texts, who the actors are."""
+
+    forms: Mapping[str, dict[str, Any]]  # form file → JSON Schema, of the case's version
+    start_form: str | None
+    task_forms: Mapping[str, str | None]  # task id → its form file
+    outbox: list[dict[str, Any]]
+    roles: Mapping[str, Collection[str] | None]  # actor → the account's roles; None: no such account
+    rename: Callable[[str], str] = str  # ids to names, e.g. groups
+
+
+def changed_fields(events: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """For each application or form submitted (by seq), the fields it changed and the value each had before.
+
+    "Before" is the value submitted for the field most recently before, by the application or an earlier
+    form: a field submitted again with another value (a second pre-review's decision, the delivery chosen at
+    issue) changed; one submitted for the first time or with the same value did not.
+    """
+    known: dict[str, Any] = {}
+    changed: dict[int, dict[str, Any]] = {}
+    for event in events:
+        if event["kind"] not in SUBMITTING:
+            continue
+        submitted = event["data"].get("data") or {}
+        changed[event["seq"]] = {k: known[k] for k, v in submitted.items() if k in known and known[k] != v}
+        known.update(submitted)
+    return changed
+
+
+def actor_roles(actor: str, roles: Collection[str] | None) -> str:
+    if actor in OTHER_ACTORS:
+        return OTHER_ACTORS[actor]
+    return "、".join(ROLES.get(r, r) for r in sorted(roles or ()))
+
+
+def rows(events: list[dict[str, Any]], sources: Sources) -> list[Row]:
+    """Every event of the case, in order, in words."""
+    changed = changed_fields(events)
+    notices = _notices(sources.outbox)
+    found: list[Row] = []
+    for step in replay.steps(events):
+        for event in step.events:
+            kind = event["kind"]
+            found.append(Row(
+                seq=event["seq"], at=event["at"], actor=event["actor"],
+                roles=actor_roles(event["actor"], sources.roles.get(event["actor"])),
+                kind=kind, label=replay.EVENT_LABELS.get(kind, kind), step=_step_title(event, step.first),
+                details=tuple(_details(event, changed.get(event["seq"], {}), sources, notices)),
+                starts_step=event is step.first and kind in replay.STEP_KINDS,
+                prev_hash=event["prev_hash"], hash=event["hash"],
+            ))
+    return found
+
+
+def select(found: list[Row], kinds: Collection[str] = (), person: str = "") -> list[Row]:
+    """The rows of these kinds (all when none is given) and by this person (anyone when empty)."""
+    return [r for r in found if (not kinds or r.kind in kinds) and (not person or r.actor == person)]
+
+
+def csv_lines(found: list[Row]) -> Iterator[list[Any]]:
+    for r in found:
+        yield [r.seq, china_time(r.at, "%Y-%m-%d %H:%M:%S"), r.actor, r.roles, r.label, r.step, r.text,
+               r.prev_hash, r.hash]
+
+
+def _step_title(event: dict[str, Any], first: dict[str, Any]) -> str:
+    """The task an event concerns; a handler's call and the case's end belong to the step that ran them."""
+    title = event["data"].get("title")
+    if title or event["kind"] not in WITHIN_STEP:
+        return title or ""
+    return first["data"].get("title") or replay.EVENT_LABELS.get(first["kind"], first["kind"])
+
+
+def _notices(outbox: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Outbox rows by (time, text): a text is queued at the instant of the step whose handler wrote it."""
+    by_moment: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for notice in outbox:
+        by_moment[(notice["created_at"], notice["text"])].append(notice)
+    return by_moment
+
+
+def _pairs(value: Any, sources: Sources, schema: dict[str, Any] | None = None) -> list[Detail]:
+    data = mask_personal(value if isinstance(value, dict) else {"结果": value})
+    return [Detail(label, shown) for label, shown in describe(schema, data, rename=sources.rename)]
+
+
+def _details(event: dict[str, Any], changed: dict[str, Any], sources: Sources,
+             notices: dict[tuple[str, str], list[dict[str, Any]]]) -> list[Detail]:
+    kind, data = event["kind"], event["data"]
+    if kind in SUBMITTING:
+        form = sources.start_form if kind == "case_started" else sources.task_forms.get(event["task_id"] or "")
+        schema = sources.forms.get(form or "")
+        before = {d.label: d.value for d in _pairs(changed, sources, schema)}
+        submitted = [Detail(d.label, d.value, before.get(d.label))
+                     for d in _pairs(data.get("data") or {}, sources, schema)]
+        if kind == "case_started":
+            return [Detail("流程", f"{data.get('process')}（第 {data.get('version')} 版）"), *submitted]
+        return submitted
+    if kind == "service_called":
+        return _service(event, sources, notices)
+    if kind == "timer_fired":
+        return [Detail("到期时间", "、".join(china_time(d) for d in data.get("due") or []) or "—"),
+                Detail("检查时间", china_time(data.get("now")))]
+    if kind == "message_received":
+        return [Detail("消息", str(data.get("name"))), *_pairs(data.get("payload") or {}, sources)]
+    if kind == "case_migrated":
+        return [Detail("流程版本", f"第 {data.get('to_version')} 版", f"第 {data.get('from_version')} 版")]
+    if kind == "task_reassigned":
+        return [Detail("改派", f"{data.get('from') or NOBODY} → {data.get('to') or NOBODY}")]
+    if kind == "comment_added":
+        return [Detail("备注", mask_id_numbers(str(data.get("text", ""))))]
+    if kind == "files_attached":
+        names = option_titles(sources.forms.get(sources.start_form or ""), "materials")
+        return [Detail(names.get(f["material"], f["material"]), f"{f['filename']}（SHA-256 {f['sha256']}）")
+                for f in data.get("files") or []]
+    if kind == "personal_data_viewed":
+        return [Detail("查看内容", str(data.get("what")))]
+    if kind == "case_ended":
+        return [Detail("办理结果", OUTCOMES.get(data.get("outcome") or "", data.get("outcome") or "—"))]
+    return []  # claims: the task is the row's step
+
+
+def _service(event: dict[str, Any], sources: Sources,
+             notices: dict[tuple[str, str], list[dict[str, Any]]]) -> list[Detail]:
+    """A handler's call: a text it wrote for the outbox, with how the sending went; else what it returned."""
+    data = event["data"]
+    result = data.get("result")
+    queued = notices.get((event["at"], result.get("text"))) if isinstance(result, dict) else None
+    if queued:
+        notice = queued.pop(0)
+        recipient = [ROLES.get(notice["recipient_role"], notice["recipient_role"]),
+                     sources.rename(notice["recipient_group"] or ""), notice["recipient_phone"] or ""]
+        return [Detail("短信", " · ".join(p for p in recipient if p)), Detail("内容", mask_id_numbers(notice["text"])),
+                Detail("发送状态", NOTICE_STATUS.get(notice["status"], notice["status"]))]
+    return [Detail("处理", str(data.get("operator"))), *_pairs({"参数": data.get("params")}, sources),
+            *_pairs(result, sources)]
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a step stands among a replay's steps, for stepping back and forth."""
+
+    index: int  # from 0
+    previous: int | None  # the seq of the step before, if any
+    next: int | None
+
+
+def place_of(steps: list[dict[str, Any]], seq: int) -> Place:
+    index = next(i for i, s in enumerate(steps) if s["seq"] == seq)
+    return Place(index, steps[index - 1]["seq"] if index else None,
+                 steps[index + 1]["seq"] if index + 1 < len(steps) else None)

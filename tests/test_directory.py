@@ -1,0 +1,87 @@
+"""The groups in the database, and the groups file that seeds a new one (on start and by ``certflow init-db``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete
+
+from certflow.cli import main
+from certflow.directory import Directory, GroupsFile
+from certflow.engine.errors import ValidationFailed
+from certflow.engine.models import Group
+from certflow.engine.runtime import Runtime
+
+
+def groups_file(tmp_path: Path, *groups: dict[str, str]) -> Path:
+    path = tmp_path / "groups.json"
+    path.write_text(json.dumps({"groups": list(groups)}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+WINDOW = {"id": "window", "role": "window_clerk", "name": "综合窗口"}
+
+
+@pytest.fixture(autouse=True)
+def no_groups_yet(runtime: Runtime) -> None:
+    """A database before its first start: the shared fixture has seeded the project's groups."""
+    with runtime.sessions.begin() as session:
+        session.execute(delete(Group))
+
+
+def test_the_seed_fills_an_empty_table_only(runtime: Runtime, tmp_path: Path) -> None:
+    directory = Directory(runtime.sessions)
+    village = {"id": "village-360483101001", "role": "village", "name": "白鹿镇玉京村"}
+    assert directory.seed(groups_file(tmp_path, WINDOW, village)) == 2
+    assert directory.seed(groups_file(tmp_path, WINDOW, {**village, "name": "改过的名字"})) == 0
+    assert directory.names() == {"window": "综合窗口", "village-360483101001": "白鹿镇玉京村"}
+    assert [g.id for g in directory.of_role("village")] == ["village-360483101001"]
+
+
+def test_a_full_table_does_not_need_the_file(runtime: Runtime, tmp_path: Path) -> None:
+    directory = Directory(runtime.sessions)
+    directory.add("county", "county", "县残联")
+    assert directory.seed(tmp_path / "missing.json") == 0
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ("{not json", "Expecting property name"),
+    (json.dumps({"groups": [{"id": "window", "role": "window_clerk"}]}), "'name'"),
+    (json.dumps({"groups": [{**WINDOW, "role": "cashier"}]}), "window: 未知的角色：cashier"),
+    (json.dumps({"groups": [{"id": "village-1", "role": "village", "name": "某村"}]}), "village-1: 村(社区)的编号"),
+    (json.dumps({"groups": [WINDOW, WINDOW]}), "window: listed twice"),
+], ids=["not JSON", "no name", "unknown role", "village id", "twice"])
+def test_a_broken_file_stops_the_start_naming_the_file(runtime: Runtime, tmp_path: Path, content: str,
+                                                       says: str) -> None:
+    path = tmp_path / "groups.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SystemExit) as stopped:
+        Directory(runtime.sessions).seed(path)
+    assert str(stopped.value).startswith(f"groups file {path}: ") and says in str(stopped.value)
+    assert Directory(runtime.sessions).all() == []
+
+
+def test_the_project_groups_file_is_valid() -> None:
+    assert len(GroupsFile.load(Path(__file__).resolve().parent.parent / "groups.json").groups) == 10
+
+
+def test_deactivated_groups_are_kept_but_not_offered(runtime: Runtime) -> None:
+    directory = Directory(runtime.sessions)
+    directory.add("village-360483101001", "village", "白鹿镇玉京村")
+    directory.update("village-360483101001", name="白鹿镇玉京村", active=False)
+    assert directory.of_role("village") == []
+    assert directory.name("village-360483101001") == "白鹿镇玉京村"
+    with pytest.raises(ValidationFailed):
+        directory.add("village-360483101001", "village", "又一个玉京村")
+
+
+def test_init_db_seeds_a_new_database_once(runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CERTFLOW_GROUPS", str(groups_file(tmp_path, WINDOW)))
+    first = CliRunner().invoke(main, ["init-db"], obj=runtime)
+    assert (first.exit_code, first.stdout) == (0, "database is up to date; 1 group(s) from the groups file\n")
+    again = CliRunner().invoke(main, ["init-db"], obj=runtime)
+    assert (again.exit_code, again.stdout) == (0, "database is up to date\n")
+    assert Directory(runtime.sessions).names() == {"window": "综合窗口"}

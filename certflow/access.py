@@ -29,6 +29,8 @@ PERSONAL_DATA_READERS = frozenset({"admin", "auditor", "county", "window_clerk"}
 MEDICAL_WORKERS = frozenset({"expert_committee", "hospital", "window_clerk"})
 # Roles that only read: an account with no other role changes no case.
 READ_ONLY_ROLES = frozenset({"analyst", "auditor"})
+# Roles that edit and deploy the processes, roll them back and move running cases to a newer version.
+MODELERS = frozenset({"admin", "analyst"})
 
 
 def can_work(account: Account, task: dict[str, Any]) -> bool:
@@ -53,6 +55,10 @@ def can_start_case(account: Account) -> bool:
 
 def can_audit(account: Account) -> bool:
     return bool(account.roles & AUDITORS)
+
+
+def can_model(account: Account) -> bool:
+    return bool(account.roles & MODELERS)
 
 
 def can_change_cases(account: Account) -> bool:

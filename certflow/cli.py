@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import click
 
 from certflow.bootstrap import build_runtime
+from certflow.county import County
 from certflow.engine.db import upgrade
 from certflow.engine.errors import CertflowError, DeploymentError, Problem, ValidationFailed
 from certflow.engine.runtime import Runtime
@@ -292,9 +294,13 @@ def unclaim(ctx: click.Context, task: str, user: str) -> None:
 @click.argument("name")
 @click.option("--data", "data", default="{}", help="JSON object, or @file.json")
 @click.option("--user", default="cli", show_default=True)
+@click.option("--queue", is_flag=True, help="leave it to the workers: retried when it fails, then an incident")
 @click.pass_context
 @_fail_cleanly
-def message(ctx: click.Context, case: str, name: str, data: str, user: str) -> None:
+def message(ctx: click.Context, case: str, name: str, data: str, user: str, queue: bool) -> None:
+    if queue:
+        click.echo(f"queued as job {_runtime(ctx).queue_message(case, name, _json_arg(data), actor=user)}")
+        return
     click.echo(f"delivered; case {_runtime(ctx).send_message(case, name, _json_arg(data), actor=user)}")
 
 
@@ -315,6 +321,109 @@ def tick(ctx: click.Context, now: str | None) -> None:
     click.echo(f"{len(moved)} case(s) moved" + (": " + ", ".join(moved) if moved else ""))
 
 
+@main.command(help="Run the background work until stopped (SIGTERM, SIGINT): fire due timers, deliver queued "
+                   "messages, send the outbox's texts (CERTFLOW_SMS_GATEWAY). Any number of workers can run "
+                   "against PostgreSQL.")
+@click.option("--once", is_flag=True, help="one round of due work, then exit")
+@click.option("--interval", default=5.0, show_default=True, help="seconds to wait when there was nothing to do")
+@click.pass_context
+@_fail_cleanly
+def worker(ctx: click.Context, once: bool, interval: float) -> None:
+    from certflow import logs, notify
+    from certflow.config import Config
+    from certflow.worker import Worker
+
+    config = Config.from_env()
+    config.check()
+    logs.configure()
+    runner = Worker(_runtime(ctx), notify.sender(notify.load_gateway(config.sms_gateway)), interval)
+    if once:
+        click.echo(f"{runner.run_once()} piece(s) of work done or tried")
+    else:
+        runner.run()
+
+
+@main.group(help="Incidents: automatic work on a case (a timer, a queued message, a text) that failed every try.")
+def incident() -> None:
+    pass
+
+
+@incident.command("list", help="Open incidents, newest first (--all: resolved ones too).")
+@click.option("--all", "all_incidents", is_flag=True)
+@click.option("--case", "case")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_fail_cleanly
+def list_incidents(ctx: click.Context, all_incidents: bool, case: str | None, as_json: bool) -> None:
+    rows = _runtime(ctx).incidents(status=None if all_incidents else "open", case_ref=case)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        state = row["status"] if row["status"] == "open" else f"{row['resolution']} by {row['resolved_by']}"
+        click.echo(f"{row['case']}  {row['kind']}  {row['step'] or '?'}  tries {row['attempts']}  {state}  "
+                   f"{row['opened_at'][:19]}\n    {row['message']}")
+    if not rows:
+        click.echo("no incidents", err=True)
+
+
+@incident.command("fix", help="Change data of case CASE before retrying it; recorded in its history.")
+@click.argument("case")
+@click.option("--data", "data", required=True, help='the fields to set, JSON object or @file.json: {"phone": "..."}')
+@click.option("--user", required=True)
+@click.pass_context
+@_fail_cleanly
+def fix_incident(ctx: click.Context, case: str, data: str, user: str) -> None:
+    _runtime(ctx).fix_incident(case, _json_arg(data), actor=user)
+    click.echo(f"{case}: data fixed; retry it with `certflow incident retry {case}`")
+
+
+@incident.command("retry", help="Try the failed work of case CASE again now; exit status 1 if it fails again.")
+@click.argument("case")
+@click.option("--user", required=True)
+@click.pass_context
+@_fail_cleanly
+def retry_incident(ctx: click.Context, case: str, user: str) -> None:
+    _runtime(ctx).retry_incident(case, actor=user)
+    click.echo(f"{case}: retried, running again")
+
+
+@main.command(help="Cancel case CASE for good, with the reason: its open tasks and incidents are closed.")
+@click.argument("case")
+@click.option("--reason", required=True)
+@click.option("--user", required=True)
+@click.pass_context
+@_fail_cleanly
+def cancel(ctx: click.Context, case: str, reason: str, user: str) -> None:
+    _runtime(ctx).cancel_case(case, reason, actor=user)
+    click.echo(f"{case}: cancelled")
+
+
+@main.group(help="Reports for the people who run certflow.")
+def report() -> None:
+    pass
+
+
+@report.command("stuck", help="Running cases that nothing in certflow will move (no open task, timer or queued "
+                              "message), and open tasks past their deadline.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_fail_cleanly
+def report_stuck(ctx: click.Context, as_json: bool) -> None:
+    found = _runtime(ctx).stuck()
+    if as_json:
+        _print_json(found)
+        return
+    click.echo(f"{len(found['cases'])} case(s) that cannot move by themselves:")
+    for row in found["cases"]:
+        click.echo(f"  {row['case']}  {row['process']}  waiting for: {row['waiting'] or 'nothing'}  "
+                   f"since {row['updated_at'][:19]}")
+    click.echo(f"{len(found['overdue_tasks'])} task(s) past their deadline:")
+    for task in found["overdue_tasks"]:
+        click.echo(f"  {task['case']}  {task['title']}  [{task['group']}]  due {task['due_at'][:10]}  "
+                   f"{task['assignee'] or 'unclaimed'}")
+
+
 @main.command(help="Show a case: status, open tasks, what it waits for, its data and texts sent.")
 @click.argument("case")
 @click.option("--json", "as_json", is_flag=True)
@@ -330,6 +439,8 @@ def show(ctx: click.Context, case: str, as_json: bool) -> None:
     click.echo(f"{view['number']}  {view['process']} v{view['version']}  {view['status']}"
                + (f" ({view['outcome']})" if view["outcome"] else ""))
     click.echo("applicant: " + " ".join(v for v in (view["applicant_name"], view["id_masked"]) if v))
+    if view["status"] == "error":
+        click.echo(f"paused by an incident: certflow incident list --case {view['number']}")
     if view["current_step"]:
         click.echo(f"now: {view['current_step']}")
     for task in view["open_tasks"]:
@@ -473,3 +584,81 @@ def issue_token(ctx: click.Context, username: str, label: str) -> None:
     if user is None or not user.active:
         raise NotFound(f"no active user {username}")
     click.echo(accounts.issue_token(user.id, label))
+
+
+@main.group(help="A county's exchange for the third-generation card (换证): its roster of holders, a case per holder. "
+                 "The county (townships, villages, assessment institutions) is the file CERTFLOW_COUNTY "
+                 "(default shizong.json).")
+def campaign() -> None:
+    pass
+
+
+def _county(path: Path | None) -> County:
+    from certflow.config import Config
+
+    return County.load(path or Config.from_env().county_file)
+
+
+@contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback drawing a bar on stderr, opened once the total is known."""
+    bars: list[Any] = []
+
+    def update(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=total, label=label, show_pos=True, file=sys.stderr))
+            bars[0].__enter__()
+        bars[0].update(done - bars[0].pos)
+
+    try:
+        yield update
+    finally:
+        if bars:
+            bars[0].__exit__(None, None, None)
+
+
+@campaign.command("import", help="Import the roster PATH (.csv or .xlsx; columns in docs/processes.md): a case per "
+                                 "valid holder not imported before; rejected rows are listed with the reason.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--campaign", "name", help="the campaign the holders belong to (default: the county file's)")
+@click.option("--county", "county_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the county file (default: CERTFLOW_COUNTY or shizong.json)")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="also write the rejected rows (行号, 原因) to this CSV file")
+@click.option("--user", default="campaign-import", show_default=True, help="who the cases are started by")
+@click.pass_context
+@_fail_cleanly
+def campaign_import(ctx: click.Context, path: Path, name: str | None, county_file: Path | None,
+                    report_file: Path | None, user: str) -> None:
+    from certflow.campaign import import_roster, write_rejected
+
+    runtime = _runtime(ctx)
+    with _progress_bar("导入") as progress:
+        report = import_roster(runtime, path, actor=user, county=_county(county_file), campaign=name,
+                               progress=progress)
+    click.echo(report.summary())
+    if report.groups_added:
+        click.echo(f"组织机构：新增{report.groups_added}个（乡镇、村(社区)、评残机构）")
+    for line, reason in report.rejected:
+        click.echo(f"  第{line}行：{reason}")
+    if report_file:
+        write_rejected(report.rejected, report_file)
+        click.echo(f"不予导入的行已写入 {report_file}")
+
+
+@campaign.command("roster", help="Write a synthetic roster OUT (.csv or .xlsx) for tests and benchmarks: by default "
+                                 "the figures of Shizong's plan (11,058 holders, 3,482 非目测, 7,576 目测, 55 home "
+                                 "visits); invented people only.")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--holders", default=11058, show_default=True, type=click.IntRange(min=7))
+@click.option("--seed", default=2022, show_default=True)
+@click.option("--county", "county_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the county file (default: CERTFLOW_COUNTY or shizong.json)")
+def campaign_roster(out: Path, holders: int, seed: int, county_file: Path | None) -> None:
+    from certflow.roster import generate_roster, write_roster
+
+    rows = generate_roster(_county(county_file), holders, seed)
+    write_roster(rows, out)
+    visual = sum(row["评定方式"] == "目测" for row in rows)
+    visits = sum(row["上门服务"] == "是" for row in rows)
+    click.echo(f"{out}: {len(rows)} holders, {len(rows) - visual} 非目测, {visual} 目测, {visits} home visits")

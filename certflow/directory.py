@@ -106,6 +106,24 @@ class Directory:
             return 0  # another process starting at the same moment stored them first
         return len(listed)
 
+    def add_missing(self, listed: Iterable[tuple[str, str, str]]) -> int:
+        """Store the groups (id, role, name) whose id is not in the database yet; returns how many.
+
+        For a deployment added beside the first (a county's campaign): groups already there are left
+        as the administrators keep them, renamed or deactivated.
+        """
+        listed = list(listed)
+        problems = [f"{group_id}: {e.message}" for group_id, role, name in listed
+                    for e in check_group(group_id, role, name)]
+        if problems:
+            raise ValidationFailed([FieldError("id", "; ".join(problems))], INVALID)
+        with self.sessions.begin() as session:
+            known = set(session.scalars(select(Group.id)))
+            new = [Group(id=group_id, role=role, name=name.strip(), active=True)
+                   for group_id, role, name in listed if group_id not in known]
+            session.add_all(new)
+        return len(new)
+
     def all(self) -> list[Group]:
         """Every group, active or not, by id (for villages the order of their area codes)."""
         with self.sessions() as session:

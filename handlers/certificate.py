@@ -1,13 +1,17 @@
-"""The certificate number (残疾人证号) of the national measures (残疾人证管理办法).
+"""The certificate number (残疾人证号) of the national measures (残疾人证管理办法), and voided cards.
 
 The resident identity number, then the category code, then the grade code; a reissue after loss
 appends B1, B2, ... . The number identifies the person, so an invalid identity number is refused
 here rather than printed on a card.
+
+In an exchange for the third-generation card (Shizong) every card was made and activated in advance
+from the records; a card whose record proved wrong is voided (作废) and a new one made.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from stdnum.exceptions import InvalidComponent, ValidationError
 
@@ -18,6 +22,12 @@ CATEGORY_NAMES: dict[int, str] = {code: name for name, code in CATEGORY_CODES.it
 GRADE_NAMES: dict[int, str] = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
 
 NUMBER_PATTERN = re.compile(r"^\d{17}[\dX][1-7][1-4](B\d+)?$")
+
+VOID_REASONS: dict[str, str] = {
+    "record_error": "证载残疾类别或等级有误",
+    "person_mismatch": "人证不符",
+    "reassessed": "重新评定后残疾类别或等级发生变化",
+}
 
 
 def _is_int(value: object) -> bool:
@@ -47,3 +57,20 @@ def number(id_number: str, category_code: int, grade: int, reissue: int = 0) -> 
     if reissue:
         result += f"B{reissue}"
     return result
+
+
+def category_code(category: str) -> int:
+    """The code of a category name (肢体 → 4), for the certificate number."""
+    try:
+        return CATEGORY_CODES[category]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown disability category {category!r}") from None
+
+
+def void(card_no: str, reason: str, today: date) -> dict[str, str]:
+    """The record of a card taken out of use: which card, why (code and words), on which day."""
+    if not isinstance(card_no, str) or not NUMBER_PATTERN.match(card_no):
+        raise ValueError("the card to void has no valid certificate number")
+    if reason not in VOID_REASONS:
+        raise ValueError(f"unknown reason {reason!r} to void a card; expected one of {', '.join(VOID_REASONS)}")
+    return {"card_no": card_no, "reason": reason, "reason_text": VOID_REASONS[reason], "voided_on": today.isoformat()}

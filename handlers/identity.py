@@ -68,8 +68,9 @@ def validated(id_number: str) -> str:
     """
     try:
         return ric.validate(id_number)
-    except InvalidComponent:
+    except (InvalidComponent, KeyError):
         # validate() checks the birth date before the address code: find out which one failed.
+        # (stdnum raises KeyError for a code its table lists the prefecture of but not the county.)
         ric.get_birth_date(id_number)
         return ric.compact(id_number)
 

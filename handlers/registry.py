@@ -24,11 +24,16 @@ def _materials_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceC
 
 
 def _notify(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
-    return notifications.compose(params["template"], data, signature=ctx.signature)
+    # A deployment beside the runtime's own federation signs its texts with its own name (case data).
+    return notifications.compose(params["template"], data, signature=data.get("sms_signature") or ctx.signature)
 
 
 def _certificate_number(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
     return {"number": certificate.number(params["id_number"], int(params["category_code"]), int(params["grade"]))}
+
+
+def _void_card(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+    return certificate.void(params["card_no"], params["reason"], ctx.today)
 
 
 def _fees(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
@@ -42,6 +47,7 @@ OPERATORS: dict[str, Operator] = {
         Operator("materials_check", ("channel", "parts", "minor", "materials"), _materials_check),
         Operator("notify", ("template",), _notify, sends_notification=True),
         Operator("certificate_number", ("id_number", "category_code", "grade"), _certificate_number),
+        Operator("void_card", ("card_no", "reason"), _void_card),
         Operator("fees", ("kind", "delivery"), _fees),
     )
 }
@@ -58,6 +64,7 @@ def script_helpers(ctx: ServiceContext) -> dict[str, Callable[..., Any]]:
         "working_days_deadline": working_days_deadline,
         "assessment_sites": assessment.sites,
         "combine_assessments": assessment.combine,
+        "category_code": certificate.category_code,
     }
 
 

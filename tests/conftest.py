@@ -73,6 +73,21 @@ def runtime(database_url: str, clock: FixedClock) -> Iterator[Runtime]:
 
 
 @pytest.fixture
+def every_case_replays(runtime: Runtime) -> Iterator[None]:
+    """After the test: replaying each case's history reaches, step by step, the state recorded live.
+
+    The process tests' conftests make it autouse, so that every path they drive is checked.
+    """
+    yield
+    numbers = runtime.case_numbers()
+    assert numbers, "the test started no case"
+    for number in numbers:
+        verification = runtime.verify(number)
+        assert verification.ok, str(verification)
+        assert verification.steps >= 1
+
+
+@pytest.fixture
 def start(runtime: Runtime, clock: FixedClock):  # type: ignore[no-untyped-def]
     """``start(**changes)``: a Lushan case started by the applicant, as a driver for its steps."""
     def start_case(process: str = "application_online", **changes: Any) -> CaseDriver:

@@ -85,3 +85,16 @@ def test_init_db_seeds_a_new_database_once(runtime: Runtime, tmp_path: Path, mon
     again = CliRunner().invoke(main, ["init-db"], obj=runtime)
     assert (again.exit_code, again.stdout) == (0, "database is up to date\n")
     assert Directory(runtime.sessions).names() == {"window": "综合窗口"}
+
+
+def test_a_second_deployments_groups_are_added_beside_the_first(runtime: Runtime, tmp_path: Path) -> None:
+    directory = Directory(runtime.sessions)
+    directory.seed(groups_file(tmp_path, WINDOW))
+    directory.update("window", name="改过的名字", active=False)
+    township = ("township-530329101", "township", "松溪镇残联")
+    assert directory.add_missing([("window", "window_clerk", "综合窗口"), township]) == 1
+    assert directory.add_missing([township]) == 0
+    assert (directory.get("window").name, directory.get("window").active) == ("改过的名字", False)
+    assert directory.name("township-530329101") == "松溪镇残联"
+    with pytest.raises(ValidationFailed, match="village-1: 村"):
+        directory.add_missing([("village-1", "village", "某村")])

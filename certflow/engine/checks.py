@@ -35,12 +35,15 @@ FLOW_NODES = {
 _UNLISTED = object()  # a property whose form does not limit it to a list of values
 
 
-def references(bpmn: dict[str, etree._Element], dmn: dict[str, etree._Element]) -> tuple[list[Problem], set[str]]:
-    """Calls to processes or decisions that are not in the deployment, and the processes they leave unbuildable."""
+def references(
+    bpmn: dict[str, etree._Element], dmn: dict[str, etree._Element], unbuildable: Iterable[str] = (),
+) -> tuple[list[Problem], set[str]]:
+    """Calls to processes or decisions that are not in the deployment, and the processes that cannot be built:
+    those ``unbuildable`` for another reason, those with such calls, and those calling any of them."""
     processes = {p.get("id"): (name, p) for name, root in bpmn.items() for p in root.iter(BPMN + "process")}
     decisions = {el.get("id") for root in dmn.values() for el in root.iter() if _local(el) == "decision"}
     problems: list[Problem] = []
-    broken: set[str] = set()
+    broken: set[str] = set(unbuildable)
     calls: dict[str, set[str]] = {}
     for process_id, (name, process) in processes.items():
         calls[process_id] = set()

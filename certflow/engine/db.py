@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -61,3 +62,13 @@ def is_current(engine: Engine) -> bool:
     head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() == head
+
+
+def readiness(engine: Engine) -> dict[str, str]:
+    """{"database": "ok" | what is wrong, "migrations": "current" | "not current" | "unknown"}, for /readyz."""
+    try:
+        current = is_current(engine)
+    except SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
+        return {"database": f"unreachable: {type(cause).__name__}", "migrations": "unknown"}
+    return {"database": "ok", "migrations": "current" if current else "not current"}

@@ -66,3 +66,7 @@ class StepFailed(CertflowError):
     """A script or handler failed while the case moved; nothing of the step was saved."""
 
     code = "step_failed"
+
+    def __init__(self, message: str, step: str | None = None) -> None:
+        super().__init__(message)
+        self.step = step  # the element that failed, as the diagram names it

@@ -107,6 +107,9 @@ class Case(Base):
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    # Failed tries of its due timers since the last step that went through; see ``incidents``.
+    failures: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
     version: Mapped[ProcessVersion] = relationship()
 
@@ -182,7 +185,47 @@ class Notification(Base):
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Job(Base):
+    """Work queued for the background workers (a message to deliver), tried again with backoff."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # message
+    payload: Mapped[dict[str, Any]]
+    actor: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, done, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Incident(Base):
+    """Automatic work on a case that failed every retry: what failed, where, on which data; until resolved."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # timer, message, notification
+    step: Mapped[str | None] = mapped_column(String(200))  # the element that failed, as the diagram names it
+    message: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]]  # the case's data it ran on (ID number masked)
+    attempts: Mapped[int]
+    work_id: Mapped[int | None]  # the job or outbox row, for kinds message and notification
+    status: Mapped[str] = mapped_column(String(20), index=True)  # open, resolved
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolution: Mapped[str | None] = mapped_column(String(20))  # retried, cancelled
 
 
 class Attachment(Base):
@@ -263,3 +306,48 @@ class SecurityEvent(Base):
     username: Mapped[str | None] = mapped_column(String(60))
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(300))
+
+
+class ProcessDraft(Base):
+    """A file an analyst is editing (a diagram, a decision table, a form), not yet deployed; one per file name."""
+
+    __tablename__ = "process_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)  # application_online.bpmn, forms/review.json
+    content: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+    based_on_key: Mapped[str | None] = mapped_column(String(100))  # the process version it was copied from
+    based_on_version: Mapped[int | None]
+
+
+class CampaignHolder(Base):
+    """A holder of a county's exchange campaign (换证台账) and the case started for them.
+
+    One row per holder and campaign, so importing a roster again starts no case twice. The row carries
+    what counts and desk lists group by (township, village, 目测/非目测, home visit) without loading cases.
+    The ID number is kept as a SHA-256 digest, to find a holder by the number typed in, and masked, to
+    show: the digest keeps the number out of listings, it is no secret (the case's history holds it).
+    """
+
+    __tablename__ = "campaign_holders"
+    __table_args__ = (
+        UniqueConstraint("campaign", "id_digest"),
+        Index("ix_campaign_holders_township", "campaign", "township", "village"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(100))
+    id_digest: Mapped[str] = mapped_column(String(64))
+    id_masked: Mapped[str] = mapped_column(String(20))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    case_number: Mapped[str] = mapped_column(String(40))
+    township: Mapped[str] = mapped_column(String(60))  # group id, township-<9-digit code>
+    village: Mapped[str] = mapped_column(String(60))  # group id, village-<12-digit code>
+    basis: Mapped[str] = mapped_column(String(20))  # hospital (非目测) or visual (目测)
+    home_visit: Mapped[bool]
+    category: Mapped[str] = mapped_column(String(10))
+    grade: Mapped[int]
+    imported_at: Mapped[datetime]
+    imported_by: Mapped[str] = mapped_column(String(100))

@@ -1,7 +1,8 @@
 """Replaying a case from its history, and verifying that nothing in it was altered.
 
-A case's history is a list of events. Five kinds begin a step that changes the workflow (a case
-started, a task completed, a message received, timers fired, the case migrated to a newer version);
+A case's history is a list of events. Six kinds begin a step that changes the workflow (a case
+started, a task completed, a message received, timers fired, the case migrated to a newer version,
+its data fixed by an administrator after an incident);
 the events after one, up to the next, belong to its step (the handlers' results, the case's end) or
 change nothing in the workflow (claims, comments, files, views). Replay runs each step again on the
 process version the case was on at that step (the one it started on, then each it was migrated to),
@@ -19,7 +20,7 @@ from typing import Any
 from certflow.engine import history
 from certflow.engine.errors import CertflowError
 
-STEP_KINDS = ("case_started", "task_completed", "message_received", "timer_fired", "case_migrated")
+STEP_KINDS = ("case_started", "task_completed", "message_received", "timer_fired", "case_migrated", "data_fixed")
 
 # How each kind of event reads in a timeline and a report.
 EVENT_LABELS = {
@@ -27,6 +28,7 @@ EVENT_LABELS = {
     "task_reassigned": "改派", "message_received": "收到消息", "timer_fired": "定时到期", "comment_added": "备注",
     "files_attached": "上传材料", "case_ended": "办结", "service_called": "系统处理",
     "personal_data_viewed": "查看完整个人信息", "case_migrated": "迁移到新版本",
+    "incident_opened": "暂停：自动处理失败", "data_fixed": "管理员更正数据", "case_cancelled": "撤销案件",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hmac
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,11 +26,11 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from certflow.engine import attachments, determinism, forms, history, migration, replay, state, versions
+from certflow.engine import attachments, determinism, forms, history, incidents, migration, replay, state, versions
 from certflow.engine.attachments import FileStore, Upload
 from certflow.engine.calendar import CHINA_TZ, WorkingCalendar
 from certflow.engine.clock import Clock, FixedClock, SystemClock, use_clock
@@ -50,6 +51,8 @@ from certflow.engine.models import (
     DeploymentFile,
     Draft,
     Event,
+    Incident,
+    Job,
     Notification,
     ProcessVersion,
     Task,
@@ -59,6 +62,7 @@ from certflow.engine.roles import DEFAULT_GROUPS, role_for_lane
 from certflow.engine.scripting import RestrictedEnvironment, ScriptEngine
 from certflow.engine.services import Handlers, ServiceContext
 from certflow.engine.specs import (
+    CASE_PREFIX_PROPERTY,
     FORM_PROPERTY,
     START_FORM_PROPERTY,
     ParsedDeployment,
@@ -68,6 +72,7 @@ from certflow.engine.specs import (
 )
 
 determinism.install()
+log = logging.getLogger("certflow.engine")
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class Settings:
     signature: str = "庐山市残联"
     case_prefix: str = "LS"
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    retry: incidents.RetryPolicy = field(default_factory=incidents.RetryPolicy)
 
 
 @dataclass(frozen=True)
@@ -204,7 +210,8 @@ class Runtime:
             )
             session.add(case)
             session.flush()
-            case.number = f"{self.settings.case_prefix}-{now.astimezone(CHINA_TZ).year}-{case.id:06d}"
+            prefix = _start_property(spec, CASE_PREFIX_PROPERTY) or self.settings.case_prefix
+            case.number = f"{prefix}-{now.astimezone(CHINA_TZ).year}-{case.id:06d}"
             step = _Step()
             workflow = self._run(case, step, lambda: BpmnWorkflow(spec, subprocesses),
                                  _starting(data, case.number), clock=clock)
@@ -239,28 +246,32 @@ class Runtime:
         clock = self._step_clock()
         with self._transaction(clock) as session:
             case = self._lock_case(session, self._case_id(session, case_ref))
-            step = _Step()
-            workflow = self._run(case, step, lambda: self._load(session, case),
-                                 _delivering(case.number, name, payload), clock=clock)
-            step.events.insert(0, ("message_received", None, None, {"name": name, "payload": payload}))
-            self._save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
+            self._deliver(session, case, name, payload, actor, clock)
             return case.number
 
-    def tick(self, now: datetime | None = None) -> list[str]:
+    def _deliver(
+        self, session: Session, case: Case, name: str, payload: dict[str, Any], actor: str, clock: Clock,
+    ) -> None:
+        step = _Step()
+        workflow = self._run(case, step, lambda: self._load(session, case),
+                             _delivering(case.number, name, payload), clock=clock)
+        step.events.insert(0, ("message_received", None, None, {"name": name, "payload": payload}))
+        self._save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
+
+    def tick(self, now: datetime | None = None, *, limit: int | None = None) -> list[str]:
         """Fire every timer due at ``now`` (default: the clock); returns the cases that moved.
 
-        One case per transaction, claimed with FOR UPDATE SKIP LOCKED so workers can share the work.
+        One case per transaction, claimed with FOR UPDATE SKIP LOCKED so workers can share the work. A case
+        whose step fails is tried again later (``Settings.retry``), then paused by an incident; it never holds
+        up the cases due after it. ``limit`` bounds the cases tried, so a worker can stop in between.
         """
         at = now or self.clock.now()
         clock = FixedClock(at)
-        moved: list[str] = []
         skipped: set[int] = set()
-        while (number := self._fire_next_due(at, clock, skipped)) is not None:
-            moved.append(number)
-        return moved
+        return _drain(lambda: self._fire_next_due(at, clock, skipped), limit)[0]
 
-    def _fire_next_due(self, at: datetime, clock: Clock, skipped: set[int]) -> str | None:
-        """Claim the case whose timer is due first and fire it; None when no case is due."""
+    def _fire_next_due(self, at: datetime, clock: Clock, skipped: set[int]) -> tuple[str, bool] | None:
+        """Claim the case whose timer is due first and fire it: (case, whether it moved); None when none is due."""
         with self._transaction(clock) as session:
             query = (
                 select(Case).where(Case.status == "running", Case.next_due_at < at, Case.id.not_in(skipped))
@@ -269,19 +280,259 @@ class Runtime:
             case = session.scalars(query).first()
             if case is None:
                 return None
-            step = _Step()
-            due: list[str] = []
-
-            def apply(workflow: BpmnWorkflow) -> None:
-                due.extend(e.value for e in workflow.waiting_events() if _is_due(e, at))
-                _firing_timers(workflow)
-
-            workflow = self._run(case, step, lambda: self._load(session, case), apply, clock=clock)
-            step.events.insert(0, ("timer_fired", None, None, {"due": due, "now": at.isoformat()}))
-            self._save(session, case, workflow, step, "system", completed_task_by={}, clock=clock)
+            if error := self._attempt(session, lambda: self._fire(session, case, at, clock, "system")):
+                self._failed(session, case, error, at)
+                skipped.add(case.id)
+                return case.number, False
             if case.next_due_at is not None and case.next_due_at < at:
                 skipped.add(case.id)  # nothing more can fire now; don't loop on it
-            return case.number
+            return case.number, True
+
+    def _fire(self, session: Session, case: Case, at: datetime, clock: Clock, actor: str) -> None:
+        step = _Step()
+        due: list[str] = []
+
+        def apply(workflow: BpmnWorkflow) -> None:
+            due.extend(e.value for e in workflow.waiting_events() if _is_due(e, at))
+            _firing_timers(workflow)
+
+        workflow = self._run(case, step, lambda: self._load(session, case), apply, clock=clock)
+        step.events.insert(0, ("timer_fired", None, None, {"due": due, "now": at.isoformat()}))
+        self._save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
+
+    # -- queued work, retries and incidents ----------------------------------------------------
+
+    def queue_message(self, case_ref: str, name: str, payload: dict[str, Any], *, actor: str) -> int:
+        """Queue a message for the workers to deliver (retried, then an incident); returns the job's id."""
+        now = self.clock.now()
+        with self._transaction() as session:
+            job = Job(case_id=self._case_id(session, case_ref), kind="message", actor=actor, status="queued",
+                      payload={"name": name, "payload": payload}, attempts=0, created_at=now, next_attempt_at=now)
+            session.add(job)
+            session.flush()
+            return job.id
+
+    def run_jobs(self, now: datetime | None = None, *, limit: int | None = None) -> list[str]:
+        """Deliver the queued messages that are due; returns the cases they moved."""
+        at = now or self.clock.now()
+        skipped: set[int] = set()
+        return _drain(lambda: self._run_next_job(at, skipped), limit)[0]
+
+    def _run_next_job(self, at: datetime, skipped: set[int]) -> tuple[str, bool] | None:
+        clock = FixedClock(at)
+        with self._transaction(clock) as session:
+            query = (
+                select(Job).join(Case, Case.id == Job.case_id)
+                .where(Job.status == "queued", Job.next_attempt_at <= at, Job.id.not_in(skipped),
+                       Case.status != "error")
+                .order_by(Job.id).limit(1).with_for_update(skip_locked=True, of=Job)
+            )
+            job = session.scalars(query).first()
+            if job is None:
+                return None
+            skipped.add(job.id)
+            case = self._lock_case(session, job.case_id, running_only=False)
+            if case.status == "error":  # paused since the job was picked: it waits for the incident
+                return case.number, False
+            job.attempts += 1
+            if case.status != "running":  # ended while the message waited: there is nobody to deliver it to
+                job.status, job.last_error = "failed", f"case {case.number} is {case.status}"
+                return case.number, False
+            payload = job.payload
+            if error := self._attempt(session, lambda: self._deliver(
+                    session, case, payload["name"], payload["payload"], job.actor, clock)):
+                self._failed(session, case, error, at, job)
+                return case.number, False
+            job.status, job.done_at, job.last_error = "done", at, None
+            return case.number, True
+
+    def send_notifications(
+        self, send: Callable[[dict[str, Any]], None], now: datetime | None = None, *, limit: int | None = None,
+    ) -> tuple[int, int]:
+        """Hand each due text of the outbox to ``send`` (which raises when it cannot); (sent, failed) counts.
+
+        Each try is recorded on its row; a failed one is tried again later, and after the last try the text
+        is marked failed and an incident opened. A text is sent at least once: a worker that dies between
+        sending and committing leaves it to be sent again.
+        """
+        at = now or self.clock.now()
+        sent, tried = _drain(lambda: self._send_next(send, at), limit)
+        return len(sent), tried - len(sent)
+
+    def _send_next(self, send: Callable[[dict[str, Any]], None], at: datetime) -> tuple[str, bool] | None:
+        with self._transaction() as session:
+            query = (
+                select(Notification).where(Notification.status == "queued", Notification.next_attempt_at <= at)
+                .order_by(Notification.next_attempt_at, Notification.id).limit(1).with_for_update(skip_locked=True)
+            )
+            note = session.scalars(query).first()
+            if note is None:
+                return None
+            note.attempts += 1
+            note.last_attempt_at = at
+            try:
+                send(outbox_dict(note))
+            except Exception as error:  # a gateway fails in its own ways; each is one failed try
+                note.last_error = f"{type(error).__name__}: {error}"
+                next_try = self.settings.retry.next_try(note.attempts, at)
+                log.warning("text not sent", extra={"fields": {"outbox_id": note.id, "attempt": note.attempts,
+                                                               "error": note.last_error}})
+                if next_try is not None:
+                    note.next_attempt_at = next_try
+                    return str(note.id), False
+                note.status = "failed"
+                case = self._lock_case(session, note.case_id, running_only=False)
+                self._open_incident(session, case, "notification", f"短信（{note.template}）", note.last_error,
+                                    note.attempts, at, note.id)
+                return str(note.id), False
+            note.status, note.sent_at, note.last_error = "sent", at, None
+            return str(note.id), True
+
+    @staticmethod
+    def _attempt(session: Session, work: Callable[[], None]) -> Exception | None:
+        """Run a piece of automatic work in a savepoint; the error that undid it, if any.
+
+        Any error but the database's is the work's: a bug in one handler must not stop the workers at one case.
+        """
+        try:
+            with session.begin_nested():
+                work()
+        except SQLAlchemyError:
+            raise
+        except Exception as error:
+            return error
+        return None
+
+    def _failed(self, session: Session, case: Case, error: Exception, at: datetime, job: Job | None = None) -> None:
+        """A failed try of a case's timer (no job) or of a queued job: try again later, or open an incident."""
+        message = _describe(error)
+        if job is None:
+            case.failures += 1
+            case.last_error = message
+            tries = case.failures
+        else:
+            job.last_error = message
+            tries = job.attempts
+        next_try = self.settings.retry.next_try(tries, at)
+        log.warning("step failed", extra={"fields": {"case": case.number, "try": tries, "error": message,
+                                                     "retry_at": next_try.isoformat() if next_try else None}})
+        if next_try is not None:
+            if job is None:
+                case.next_due_at = next_try
+            else:
+                job.next_attempt_at = next_try
+            return
+        if job is not None:
+            job.status = "failed"
+        self._open_incident(session, case, "timer" if job is None else "message", getattr(error, "step", None),
+                            message, tries, at, job.id if job else None)
+
+    def _open_incident(
+        self, session: Session, case: Case, kind: str, step: str | None, message: str, attempts: int,
+        at: datetime, work_id: int | None = None,
+    ) -> None:
+        data = _public_data(_case_data(self._load(session, case)))
+        incident = incidents.open_incident(session, case, kind=kind, step=step, message=message, data=data,
+                                           attempts=attempts, at=at, work_id=work_id)
+        session.flush()
+        event = ("incident_opened", None, None, {"incident": incident.id, "kind": kind, "step": step,
+                                                 "message": message, "attempts": attempts})
+        self._append_events(session, case, [event], "system", at)
+        log.error("incident opened", extra={"fields": {"case": case.number, "incident": incident.id, "kind": kind,
+                                                       "step": step, "error": message}})
+
+    def incidents(self, *, status: str | None = "open", case_ref: str | None = None) -> list[dict[str, Any]]:
+        """Incidents (``status`` None for all), newest first."""
+        with self.sessions() as session:
+            case_id = self._case_id(session, case_ref) if case_ref else None
+            return incidents.listing(session, status=status, case_id=case_id)
+
+    def fix_incident(self, case_ref: str, changes: dict[str, Any], *, actor: str) -> None:
+        """Change the data of a case with an open incident, before a retry; a step of its own in the history.
+
+        The values are set on every task that is under way, and on the tasks before them, so what runs next
+        reads them (``data_fixed``, replayed like any step).
+        """
+        bad = [key for key in changes if not key or key.startswith("spiff__") or key == "case_no"]
+        if not changes or bad:
+            raise ValidationFailed([FieldError(key, "不能修改") for key in bad] or [FieldError("", "没有要修改的数据")])
+        clock = self._step_clock()
+        with self._transaction(clock) as session:
+            case = self._lock_case(session, self._case_id(session, case_ref), running_only=False)
+            if not incidents.open_for(session, case.id):
+                raise InvalidState(f"case {case.number} has no open incident")
+            step = _Step()
+            workflow = self._run(case, step, lambda: self._load(session, case), _fixing(changes), clock=clock)
+            step.events.insert(0, ("data_fixed", None, None, {"changes": changes}))
+            self._save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
+
+    def retry_incident(self, case_ref: str, *, actor: str) -> None:
+        """Try the case's failed work again now: its timer or message at once, its unsent texts by the workers.
+
+        Success resolves the incidents and the case runs on; StepFailed leaves them open, one try more.
+        """
+        clock = self._step_clock()
+        at = clock.now()
+        failure: Exception | None = None
+        with self._transaction(clock) as session:
+            case = self._lock_case(session, self._case_id(session, case_ref), running_only=False)
+            found = incidents.open_for(session, case.id)
+            if not found:
+                raise InvalidState(f"case {case.number} has no open incident")
+            for incident in found:
+                if error := self._attempt(session, lambda i=incident: self._retry(session, case, i, actor, clock)):
+                    incident.attempts += 1
+                    incident.message, incident.step = _describe(error), getattr(error, "step", None) or incident.step
+                    failure = error
+                    continue
+                incidents.resolve(incident, how="retried", actor=actor, at=at)
+        if failure is not None:
+            raise StepFailed(f"retried, and failed again: {_describe(failure)}", step=getattr(failure, "step", None))
+
+    def _retry(self, session: Session, case: Case, incident: Incident, actor: str, clock: Clock) -> None:
+        if incident.kind == "notification":
+            note = session.get(Notification, incident.work_id)
+            note.status, note.attempts, note.next_attempt_at = "queued", 0, clock.now()
+            return
+        case.status = "running"
+        if incident.kind == "timer":
+            self._fire(session, case, clock.now(), clock, actor)
+            return
+        job = session.get(Job, incident.work_id)
+        self._deliver(session, case, job.payload["name"], job.payload["payload"], actor, clock)
+        job.status, job.done_at, job.attempts = "done", clock.now(), job.attempts + 1
+
+    def cancel_case(self, case_ref: str, reason: str, *, actor: str) -> None:
+        """Stop a running or paused case for good: its tasks, queued messages and incidents are closed."""
+        reason = reason.strip()
+        if not reason:
+            raise ValidationFailed([FieldError("reason", "必填")])
+        now = self.clock.now()
+        with self._transaction() as session:
+            case = self._lock_case(session, self._case_id(session, case_ref), running_only=False)
+            if case.status not in ("running", "error"):
+                raise InvalidState(f"case {case.number} is {case.status}")
+            for row in session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")):
+                row.status, row.completed_at = "cancelled", now
+            for job in session.scalars(select(Job).where(Job.case_id == case.id, Job.status == "queued")):
+                job.status, job.last_error = "failed", "case cancelled"
+            for incident in incidents.open_for(session, case.id):
+                incidents.resolve(incident, how="cancelled", actor=actor, at=now)
+            case.status, case.ended_at, case.updated_at = "cancelled", now, now
+            case.next_due_at = case.current_step = None
+            self._append_events(session, case, [("case_cancelled", None, None, {"reason": reason})], actor, now)
+
+    def stuck(self, now: datetime | None = None) -> dict[str, Any]:
+        """Running cases that nothing inside certflow will move (no open task, timer or queued job), with what
+        they wait for, if anything; and the open tasks past their deadline."""
+        at = now or self.clock.now()
+        with self.sessions() as session:
+            cases = [
+                {"case": c.number, "process": c.process_key, "applicant_name": c.applicant_name,
+                 "updated_at": c.updated_at.isoformat(), "waiting": _waiting_label(self._load(session, c))}
+                for c in incidents.motionless(session)
+            ]
+            return {"cases": cases, "overdue_tasks": [task_dict(t) for t in incidents.overdue(session, at)]}
 
     def claim(self, task_id: str, *, actor: str) -> None:
         self._assign(task_id, actor, expect=None, kind="task_claimed")
@@ -700,12 +951,7 @@ class Runtime:
             query = select(Notification).order_by(Notification.id)
             if case_ref:
                 query = query.where(Notification.case_id == self._case_id(session, case_ref))
-            return [
-                {"id": n.id, "template": n.template, "recipient_role": n.recipient_role,
-                 "recipient_group": n.recipient_group, "recipient_phone": n.recipient_phone,
-                 "text": n.text, "status": n.status, "created_at": n.created_at.isoformat()}
-                for n in session.scalars(query)
-            ]
+            return [outbox_dict(n) for n in session.scalars(query)]
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -747,13 +993,16 @@ class Runtime:
 
     def _lock_case(self, session: Session, case_id: int, *, running_only: bool = True) -> Case:
         case = session.scalars(select(Case).where(Case.id == case_id).with_for_update()).one()
+        if running_only and case.status == "error":
+            raise InvalidState(f"case {case.number} is paused by an incident until an administrator retries or "
+                               "cancels it")
         if running_only and case.status != "running":
             raise InvalidState(f"case {case.number} is {case.status}")
         return case
 
     def _load(self, session: Session, case: Case) -> BpmnWorkflow:
         spec, subprocesses, _ = self._specs(session, case.process_version_id)
-        return state.load(copy.deepcopy(case.state), spec, subprocesses)
+        return state.load(case.state, spec, subprocesses)
 
     def _context(self, clock: Clock) -> ServiceContext:
         return ServiceContext(
@@ -795,7 +1044,7 @@ class Runtime:
                 apply(workflow)
             except WorkflowTaskException as error:
                 where = error.task.task_spec.bpmn_name or error.task.task_spec.name if error.task else "?"
-                raise StepFailed(f"case {case.number}: step “{where}” failed: {error}") from error
+                raise StepFailed(f"case {case.number}: step “{where}” failed: {error}", step=where) from error
             except SpiffWorkflowException as error:
                 raise StepFailed(f"case {case.number}: {error}") from error
         return workflow
@@ -805,15 +1054,16 @@ class Runtime:
         *, completed_task_by: dict[str, str], clock: Clock | None = None,
     ) -> None:
         now = (clock or self.clock).now()
+        # The projection's query first: after the row changes, it would flush the row, written twice a step.
+        open_tasks = self._sync_tasks(session, case, workflow, completed_task_by, now, clock or self.clock)
         case.state = state.dump(workflow)
         case.updated_at = now
-        data = _case_data(workflow)
-        open_tasks = self._sync_tasks(session, case, workflow, completed_task_by, now, clock or self.clock)
         case.next_due_at = _next_due(workflow)
+        case.failures, case.last_error = 0, None  # the step went through: a later failure starts counting anew
         if workflow.completed:
             case.status = "completed"
             case.ended_at = now
-            case.outcome = data.get("outcome")
+            case.outcome = _case_data(workflow).get("outcome")
             case.current_step = None
             step.event("case_ended", {"outcome": case.outcome})
         else:
@@ -924,6 +1174,18 @@ def _delivering(case_number: str, name: str, payload: dict[str, Any]) -> Callabl
     return apply
 
 
+def _fixing(changes: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:
+    def apply(workflow: BpmnWorkflow) -> None:
+        # A task takes its parent's data again when it is updated, so the tasks before it get the values too.
+        fixed: set[UUID] = set()
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+            while task is not None and task.id not in fixed:
+                task.data.update(copy.deepcopy(changes))
+                fixed.add(task.id)
+                task = task.parent
+    return apply
+
+
 def _firing_timers(workflow: BpmnWorkflow) -> None:
     workflow.refresh_timers()
     workflow.do_engine_steps()
@@ -955,6 +1217,8 @@ def _replaying(case_number: str, event: dict[str, Any]) -> Callable[[BpmnWorkflo
         return _delivering(case_number, data["name"], data["payload"])
     if kind == "timer_fired":
         return _firing_timers
+    if kind == "data_fixed":
+        return _fixing(data["changes"])
     raise replay.ReplayError(f"{kind} 不是改变流程的事件")
 
 
@@ -1000,7 +1264,17 @@ def _latest_versions(session: Session) -> list[ProcessVersion]:
     latest = select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("v")).group_by(
         ProcessVersion.process_key).subquery()
     newest = (ProcessVersion.process_key == latest.c.process_key) & (ProcessVersion.version == latest.c.v)
-    return list(session.scalars(select(ProcessVersion).join(latest, newest).order_by(ProcessVersion.process_key)))
+    return list(session.scalars(
+        select(ProcessVersion).options(*versions.WITHOUT_SPEC).join(latest, newest).order_by(ProcessVersion.process_key)
+    ))
+
+
+def outbox_dict(note: Notification) -> dict[str, Any]:
+    return {
+        "id": note.id, "template": note.template, "recipient_role": note.recipient_role,
+        "recipient_group": note.recipient_group, "recipient_phone": note.recipient_phone, "text": note.text,
+        "status": note.status, "created_at": note.created_at.isoformat(),
+    }
 
 
 def task_dict(task: Task) -> dict[str, Any]:
@@ -1015,6 +1289,25 @@ def task_dict(task: Task) -> dict[str, Any]:
     }
 
 
+def _drain(take: Callable[[], tuple[str, bool] | None], limit: int | None) -> tuple[list[str], int]:
+    """Take pieces of work until none is left or ``limit`` were tried: (what moved, how many were tried)."""
+    done: list[str] = []
+    tried = 0
+    while limit is None or tried < limit:
+        outcome = take()
+        if outcome is None:
+            break
+        tried += 1
+        if outcome[1]:
+            done.append(outcome[0])
+    return done, tried
+
+
+def _describe(error: Exception) -> str:
+    """An error in words: ours are written for people; anything else names its type."""
+    return str(error) if isinstance(error, CertflowError) else f"{type(error).__name__}: {error}"
+
+
 def _uuid(task_id: str) -> UUID:
     try:
         return UUID(task_id)
@@ -1024,9 +1317,14 @@ def _uuid(task_id: str) -> UUID:
 
 def _start_form(spec: Any) -> str | None:
     """The form a case's start data must satisfy, named on the start event."""
+    return _start_property(spec, START_FORM_PROPERTY)
+
+
+def _start_property(spec: Any, name: str) -> str | None:
+    """A property of the start event: the start form, the prefix of the cases' numbers (one per deployment)."""
     if not spec.start.outputs:
         return None
-    return spec.start.outputs[0].extensions.get("properties", {}).get(START_FORM_PROPERTY)
+    return spec.start.outputs[0].extensions.get("properties", {}).get(name)
 
 
 def _case_data(workflow: BpmnWorkflow) -> dict[str, Any]:

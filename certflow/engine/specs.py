@@ -1,16 +1,18 @@
 """From deployed files to runnable process specs.
 
 A deployment is checked as a whole: XML safety, SpiffWorkflow's schema validator, then our own
-rules (calls and decisions resolve, every element has diagram layout, exclusive gateways cannot get
-stuck — see ``checks``; forms exist and are valid JSON Schema, service operators are registered,
-lanes are roles, every script and expression compiles in the restricted environment). Any problem
-refuses everything, and each problem names the file, the line and the element.
+rules (no settings that only another engine runs — see ``foreign``; calls and decisions resolve,
+every element has diagram layout, exclusive gateways cannot get stuck — see ``checks``; forms exist
+and are valid JSON Schema, service operators are registered, lanes are roles, every script and
+expression compiles in the restricted environment). Any problem refuses everything, and each
+problem names the file, the line and the element.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +27,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import ScriptTask, ServiceTask, UserTask
 
-from certflow.engine import checks
+from certflow.engine import checks, foreign
 from certflow.engine.errors import DeploymentError, Problem
 from certflow.engine.roles import role_for_lane
 from certflow.engine.scripting import lint
@@ -34,6 +36,8 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form"}
 FORM_PROPERTY = "formJsonSchemaFilename"
 START_FORM_PROPERTY = "startFormJsonSchemaFilename"  # on a start event: the data a case starts with
+CASE_PREFIX_PROPERTY = "caseNumberPrefix"  # on a start event: the prefix of its cases' numbers, e.g. SZ
+CASE_PREFIX_PATTERN = re.compile(r"[A-Z]{1,6}", re.ASCII)
 
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
@@ -116,7 +120,14 @@ def parse_deployment(files: list[SourceFile], operators: Mapping[str, Iterable[s
         raise DeploymentError(problems)
 
     bpmn = {name: root for name, root in xml.items() if _kind(name) == "bpmn"}
-    problems, unbuildable = checks.references(bpmn, {n: r for n, r in xml.items() if _kind(n) == "dmn"})
+    # A process with another engine's settings is not built: its one cause is reported, where it is written.
+    foreign_processes: set[str] = set()
+    for name, root in bpmn.items():
+        found, in_processes = foreign.engine_specific(name, root)
+        problems += found
+        foreign_processes |= in_processes
+    found, unbuildable = checks.references(bpmn, {n: r for n, r in xml.items() if _kind(n) == "dmn"}, foreign_processes)
+    problems += found
     for name, root in bpmn.items():
         problems += checks.layout(name, root) + checks.gateways(name, root, forms)
 
@@ -174,6 +185,10 @@ def _read_source(source: SourceFile, xml: dict[str, Any], forms: dict[str, Any])
     if len(source.content) > MAX_FILE_BYTES:
         return [Problem(source.name, None, None, f"larger than {MAX_FILE_BYTES // 1024} KiB")]
     if source.kind == "form":
+        name = Path(source.name).name
+        if name in forms:
+            # Tasks name forms by file name alone: a second one would silently replace the first.
+            return [Problem(source.name, None, None, f"another form of the deployment is also named {name}")]
         try:
             schema = json.loads(source.content)
             jsonschema.Draft202012Validator.check_schema(schema)
@@ -182,7 +197,7 @@ def _read_source(source: SourceFile, xml: dict[str, Any], forms: dict[str, Any])
         except jsonschema.SchemaError as error:
             where = "/".join(str(p) for p in error.path) or "(root)"
             return [Problem(source.name, None, None, f"not a valid JSON Schema at {where}: {error.message}")]
-        forms[Path(source.name).name] = schema
+        forms[name] = schema
         return []
     try:
         root = etree.fromstring(source.content, _SAFE_XML)
@@ -235,6 +250,9 @@ def _check_task(ts: Any, forms: dict[str, Any], operators: Mapping[str, Iterable
         messages.append(f"lane “{ts.lane}” is not a known role")
     properties = getattr(ts, "extensions", {}).get("properties", {})
     form = properties.get(FORM_PROPERTY) or properties.get(START_FORM_PROPERTY)
+    prefix = properties.get(CASE_PREFIX_PROPERTY)
+    if prefix is not None and not CASE_PREFIX_PATTERN.fullmatch(prefix):
+        messages.append(f"{CASE_PREFIX_PROPERTY} “{prefix}” is not 1 to 6 capital letters")
     if isinstance(ts, UserTask) and not form:
         messages.append(f"user task names no form ({FORM_PROPERTY})")
     elif form and form not in forms:
@@ -242,7 +260,10 @@ def _check_task(ts: Any, forms: dict[str, Any], operators: Mapping[str, Iterable
         form = None
     if isinstance(ts, ServiceTask):
         if ts.operation_name not in operators:
-            messages.append(f"service operator {ts.operation_name} is not a registered handler")
+            # SpiffArena names the connectors of its connector proxy like http/GetRequestV2.
+            connector = "; it names a SpiffArena connector, and certflow has no connector proxy"
+            messages.append(f"service operator {ts.operation_name} is not a registered handler"
+                            + (connector if "/" in ts.operation_name else ""))
         elif (expected := set(operators[ts.operation_name])) != (given := set(ts.operation_params)):
             messages.append(
                 f"operator {ts.operation_name} takes parameters {sorted(expected)}, the task gives {sorted(given)}"

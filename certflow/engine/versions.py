@@ -6,15 +6,19 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from certflow.engine.errors import NotFound
 from certflow.engine.models import Case, Deployment, DeploymentFile, ProcessVersion
 
+# A version's spec and forms are tens of KB of JSON, which the runtime keeps restored once per version
+# (``Runtime._specs``): lookups that need only the row leave them unread (loaded in the session if ever read).
+WITHOUT_SPEC = (defer(ProcessVersion.spec), defer(ProcessVersion.forms))
+
 
 def latest(session: Session, process_key: str) -> ProcessVersion | None:
     return session.scalars(
-        select(ProcessVersion).where(ProcessVersion.process_key == process_key)
+        select(ProcessVersion).options(*WITHOUT_SPEC).where(ProcessVersion.process_key == process_key)
         .order_by(ProcessVersion.version.desc()).limit(1)
     ).first()
 

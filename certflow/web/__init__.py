@@ -11,9 +11,23 @@ from certflow.accounts import Accounts
 from certflow.bootstrap import build_runtime
 from certflow.config import PROJECT_ROOT, Config
 from certflow.directory import Directory
+from certflow.engine.db import readiness
 from certflow.engine.roles import ROLES
 from certflow.engine.runtime import Runtime
-from certflow.web import admin, api, audit, auth, casefile, inbox, portal, progress, tasks
+from certflow.web import (
+    admin,
+    api,
+    audit,
+    auth,
+    casefile,
+    inbox,
+    modeling,
+    operations,
+    portal,
+    progress,
+    requestlog,
+    tasks,
+)
 from certflow.web.context import Services, account, group_name
 from certflow.web.present import china_time
 
@@ -43,7 +57,8 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
     )
     csrf.init_app(app)
     auth.login_manager.init_app(app)
-    for blueprint in (auth.bp, inbox.bp, tasks.bp, portal.bp, admin.bp, audit.bp, casefile.bp):
+    for blueprint in (requestlog.bp, auth.bp, inbox.bp, tasks.bp, portal.bp, admin.bp, audit.bp, casefile.bp,
+                      modeling.bp, operations.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)  # the API authenticates each request with a token, not a cookie
@@ -53,6 +68,12 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
         return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz():  # type: ignore[no-untyped-def]
+        found = readiness(runtime.sessions.kw["bind"])
+        ready = found == {"database": "ok", "migrations": "current"}
+        return jsonify(found), 200 if ready else 503
 
     @app.get("/vendor/bpmn-js/<path:name>")
     def bpmn_js(name: str):  # type: ignore[no-untyped-def]

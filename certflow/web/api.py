@@ -1,5 +1,5 @@
-"""The REST API at /api/v1: processes, cases (with their history, replay and verification) and the inbox's
-tasks for programs, with a bearer token.
+"""The REST API at /api/v1: processes and their deployment, cases (with their history, replay and
+verification) and the inbox's tasks for programs, with a bearer token.
 
 Same permission rules as the pages (``certflow.web.guard``); described by ``certflow.web.openapi``.
 Every error answers ``{"error": {"code", "message", "details"}}``.
@@ -12,10 +12,19 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from certflow.access import can_audit, can_start_case
+from certflow.access import can_audit, can_model, can_start_case
 from certflow.casesearch import CaseQuery, search
-from certflow.engine.errors import CertflowError, Conflict, InvalidState, NotFound, StepFailed, ValidationFailed
+from certflow.engine.errors import (
+    CertflowError,
+    Conflict,
+    DeploymentError,
+    InvalidState,
+    NotFound,
+    StepFailed,
+    ValidationFailed,
+)
 from certflow.engine.privacy import mask_personal
+from certflow.engine.specs import SourceFile
 from certflow.inbox import InboxQuery, inbox
 from certflow.web import openapi
 from certflow.web.context import account, act_as, deny, services
@@ -30,7 +39,7 @@ MESSAGES = {
     429: "操作过于频繁", 500: "服务器未能完成此操作",
 }
 STATUS: dict[type[CertflowError], int] = {
-    NotFound: 404, Conflict: 409, InvalidState: 409, ValidationFailed: 422, StepFailed: 500,
+    NotFound: 404, Conflict: 409, InvalidState: 409, ValidationFailed: 422, DeploymentError: 422, StepFailed: 500,
 }
 
 
@@ -58,6 +67,9 @@ def _certflow_error(error: CertflowError) -> Response:
     status = next((s for kind, s in STATUS.items() if isinstance(error, kind)), 400)
     if isinstance(error, ValidationFailed):
         return _error(status, error.code, [{"field": e.field, "message": e.message} for e in error.errors])
+    if isinstance(error, DeploymentError):  # the problems `certflow deploy` lists, one entry each
+        return _error(status, error.code, [{"file": p.file, "line": p.line, "element": p.element, "message": p.message}
+                                           for p in error.problems])
     return _error(status, error.code, str(error))
 
 
@@ -100,6 +112,34 @@ def document() -> Response:
 @bp.get("/processes")
 def processes() -> Response:
     return jsonify(processes=services().runtime.processes())
+
+
+@bp.post("/deployments")
+def deploy() -> tuple[Response, int]:
+    """Check and deploy files as ``certflow deploy`` does, as the token's user (analysts and administrators)."""
+    me = account()
+    if not can_model(me):
+        deny(403, "deploy processes")
+    files, note = _deployment()
+    results = services().runtime.deploy(files, author=me.username, note=note)
+    return jsonify(versions=[{"process": r.process_key, "version": r.version, "created": r.created}
+                             for r in results]), 201
+
+
+def _deployment() -> tuple[list[SourceFile], str]:
+    """The files and note of a deployment: uploaded (multipart, any field name) or as JSON."""
+    if request.files:
+        uploads = [f for name in request.files for f in request.files.getlist(name)]
+        return [SourceFile(f.filename or f.name or "", f.read()) for f in uploads], request.form.get("note", "")
+    body = _body()
+    given, note = body.get("files"), body.get("note", "")
+    if not (isinstance(given, list) and given and isinstance(note, str) and all(map(_is_file, given))):
+        abort(400, "files 应为非空列表，每项为 {\"name\", \"content\"}（字符串）；note 为字符串")
+    return [SourceFile(f["name"], f["content"].encode("utf-8")) for f in given], note
+
+
+def _is_file(given: Any) -> bool:
+    return isinstance(given, dict) and isinstance(given.get("name"), str) and isinstance(given.get("content"), str)
 
 
 @bp.get("/cases")

@@ -21,7 +21,8 @@ ERRORS: dict[int, tuple[str, str]] = {
     403: ("Forbidden", "The token's user may not do this; the attempt is recorded."),
     404: ("NotFound", "No such task, case or process, or the user may not see it."),
     409: ("Conflict", "The task was claimed or completed by someone else, or the case changed meanwhile."),
-    422: ("Unprocessable", "The form data is not valid: `details` has one entry per field."),
+    422: ("Unprocessable", "The form data is not valid (`details` has one entry per field), or a deployment was "
+                           "refused (`details` has one entry per problem, as `certflow deploy` lists them)."),
     500: ("StepFailed", "A script or handler of the process failed (code `step_failed`); nothing was saved."),
 }
 
@@ -82,12 +83,25 @@ SCHEMAS: dict[str, Any] = {
         "code": {"type": "string", "description": "e.g. unauthorized, forbidden, not_found, conflict, "
                                                   "validation_failed, bad_request"},
         "message": {"type": "string", "description": "What went wrong, in Chinese, fit to show a person."},
-        "details": {"anyOf": [{"type": "array", "items": _ref("FieldError")}, {"type": "string"}, {"type": "null"}],
-                    "description": "One entry per invalid field for 422; otherwise the specific reason, if any."},
+        "details": {"anyOf": [{"type": "array", "items": _ref("FieldError")},
+                              {"type": "array", "items": _ref("Problem")}, {"type": "string"}, {"type": "null"}],
+                    "description": "One entry per invalid field (or per problem of a refused deployment) for 422; "
+                                   "otherwise the specific reason, if any."},
     })}),
     "FieldError": _object({
         "field": {"type": "string", "description": "Dotted path of the field, \"\" for the form as a whole."},
         "message": {"type": "string"},
+    }),
+    "Problem": _object({
+        "file": _nullable("string", description="The file, as it was named in the deployment."),
+        "line": _nullable("integer"),
+        "element": _nullable("string", description="The BPMN or DMN id of the element."),
+        "message": {"type": "string"},
+    }),
+    "DeployedVersion": _object({
+        "process": {"type": "string", "description": "The process key."},
+        "version": {"type": "integer"},
+        "created": {"type": "boolean", "description": "false when the same content was deployed before."},
     }),
     "Process": _object({
         "key": {"type": "string"},
@@ -250,6 +264,27 @@ PATHS: dict[str, Any] = {
         (200, _answer("The processes.", _object({"processes": {"type": "array", "items": _ref("Process")}}))),
         (401,),
     )},
+    "/deployments": {"post": _operation(
+        "Check and deploy BPMN, DMN and form files, as `certflow deploy` does (analysts and administrators). The "
+        "whole set is refused if any file has a problem; a process whose content is unchanged gets no new version.",
+        (201, _answer("The processes of the deployment with their versions, new or unchanged.",
+                      _object({"versions": {"type": "array", "items": _ref("DeployedVersion")}}))),
+        (400, 401, 403, 422),
+        requestBody={"required": True, "content": {
+            "multipart/form-data": {"schema": {
+                "type": "object",
+                "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                                         "description": "The files, named by their file names (.bpmn, .dmn, .json)."},
+                               "note": {"type": "string"}},
+                "required": ["files"],
+            }},
+            JSON: {"schema": _object({
+                "files": {"type": "array", "minItems": 1,
+                          "items": _object({"name": {"type": "string"}, "content": {"type": "string"}})},
+                "note": {"type": "string"},
+            }, optional=("note",))},
+        }},
+    )},
     "/cases": {"get": _operation(
         "Search all cases, as the web's case search does (auditors, the county and administrators).",
         (200, _answer("One page of cases.", _ref("CasePage"))),
@@ -349,9 +384,9 @@ DOCUMENT: dict[str, Any] = {
     "info": {
         "title": "certflow API",
         "version": "1",
-        "description": "Disability-certificate cases and tasks. Authenticate with `Authorization: Bearer <token>` "
-                       "(`certflow token issue USERNAME`). Errors are `{\"error\": {\"code\", \"message\", "
-                       "\"details\"}}`.",
+        "description": "Disability-certificate cases and tasks, and the deployment of processes. Authenticate "
+                       "with `Authorization: Bearer <token>` (`certflow token issue USERNAME`). Errors are "
+                       "`{\"error\": {\"code\", \"message\", \"details\"}}`.",
     },
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearerAuth": []}],

@@ -1,4 +1,4 @@
-"""What the browser journeys share: the live server's handle and numbered screenshots."""
+"""What the browser tests share: the live server's handle, numbered screenshots, a page with bpmn-js."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from lxml import etree
 
 from certflow.accounts import Accounts
 from certflow.engine.runtime import Runtime
@@ -45,3 +47,33 @@ def sign_in(browser: Any, live: LiveServer, username: str) -> Any:
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/inbox"))
     return page
+
+
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+DRAWN = {"lane", "sequenceFlow"}
+DIAGRAM_PAGE = """<!doctype html><html><head><meta charset="utf-8">
+<style>html, body, #canvas { margin: 0; width: 1800px; height: 1000px; }</style></head>
+<body><div id="canvas"></div></body></html>"""
+
+
+def diagram_page(browser: Any, bpmn_js: Path, bundle: str) -> Any:
+    """A blank page with bpmn-js's styles and one of its bundles (viewer or modeler), which defines BpmnJS."""
+    page = browser.new_page(viewport={"width": 1800, "height": 1000})
+    page.set_content(DIAGRAM_PAGE)
+    for css in ("diagram-js.css", "bpmn-js.css"):
+        page.add_style_tag(path=str(bpmn_js / "assets" / css))
+    page.add_script_tag(path=str(bpmn_js / bundle))
+    return page
+
+
+def elements_that_need_a_shape(path: Path) -> set[str]:
+    root = etree.parse(str(path)).getroot()
+    ids = set()
+    for process in root.iter(f"{BPMN}process"):
+        for element in process.iter():
+            if not isinstance(element.tag, str) or not element.get("id"):
+                continue
+            local = etree.QName(element).localname
+            if local in DRAWN or local.endswith(("Task", "Event", "Gateway", "subProcess", "callActivity")):
+                ids.add(element.get("id"))
+    return ids

@@ -17,6 +17,7 @@ from certflow.engine.specs import read_paths
 HERE = Path(__file__).resolve().parent
 CONTENT = HERE / "content"
 BROKEN = HERE / "broken"
+FOREIGN = HERE / "foreign"  # files as Camunda Modeler and SpiffArena save them
 
 # 2026-09-30 is the last working day before the National Day holidays (10-01 to 10-07);
 # two working days later is Friday 10-09, so a two-day deadline ends at 10-10 00:00 China time.
@@ -97,3 +98,44 @@ def race_worker(url: str, action: str, target: str, number: str, actor: str, bar
         results.put((actor, "conflict" if error.code == "conflict" else "error", str(error)))
     except BaseException as error:  # report anything else to the test rather than hang it
         results.put((actor, "error", repr(error)))
+
+
+def failing_echo(failures: int | None = None) -> Handlers:
+    """The smoke handlers with an ``echo`` that fails: ``failures`` times, or (None) until the case data has ok."""
+    left = [failures]
+
+    def echo(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+        if (left[0] is None and not data.get("ok")) or (left[0] is not None and left[0] > 0):
+            if left[0] is not None:
+                left[0] -= 1
+            raise ConnectionError("提醒服务不可用")
+        return _echo(params, data, ctx)
+
+    return Handlers({"echo": Operator("echo", ("text",), echo)}, _helpers)
+
+
+def worker_process(url: str, at: str, marker: str | None = None, hold: float = 0.0) -> None:
+    """A background worker on the smoke process, its clock at ``at``, until SIGTERM (run in its own process).
+
+    With a ``marker`` file, the first ``echo`` call anywhere creates it, writes its process id there and
+    takes ``hold`` seconds: a step under way, for a test to stop or kill.
+    """
+    import os
+    import time
+
+    from certflow.worker import Worker
+
+    def echo(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+        if marker:
+            try:
+                with open(marker, "x") as first:
+                    first.write(str(os.getpid()))
+            except FileExistsError:
+                pass
+            else:
+                time.sleep(hold)
+        return _echo(params, data, ctx)
+
+    runtime = build_runtime(url, FixedClock(datetime.fromisoformat(at)))
+    runtime.handlers = Handlers({"echo": Operator("echo", ("text",), echo)}, _helpers)
+    Worker(runtime, lambda note: None, interval=0.1).run()

@@ -219,6 +219,32 @@ def test_form_that_is_not_json_is_refused_with_its_line(fresh_rt: Runtime) -> No
     assert_nothing_deployed(fresh_rt)
 
 
+def test_two_forms_of_one_file_name_are_refused(fresh_rt: Runtime) -> None:
+    # Tasks name forms by file name alone, whichever folder they were deployed from.
+    other = SourceFile("other/smoke_approve.json", b'{"type": "object"}')
+    [problem] = refused(fresh_rt, [*smoke_files(), other])
+    assert (problem.file, problem.message) == ("other/smoke_approve.json",
+                                               "another form of the deployment is also named smoke_approve.json")
+    assert_nothing_deployed(fresh_rt)
+
+
+def start_property(prefix: str) -> bytes:
+    marker = '<spiffworkflow:property name="startFormJsonSchemaFilename" value="smoke_start.json"/>'
+    return smoke_text().replace(marker, marker + f'<spiffworkflow:property name="caseNumberPrefix" value="{prefix}"/>'
+                                ).encode()
+
+
+def test_a_start_event_may_number_its_cases_with_their_own_prefix(rt: Runtime) -> None:
+    assert start(rt) == "LS-2026-000001"  # the runtime's prefix (CERTFLOW_CASE_PREFIX)
+    rt.deploy(smoke_files(**{"smoke.bpmn": start_property("SZ")}), author="analyst")
+    assert start(rt) == "SZ-2026-000002"  # one sequence for all prefixes
+
+
+def test_a_case_number_prefix_must_be_capital_letters(fresh_rt: Runtime) -> None:
+    [problem] = refused(fresh_rt, smoke_files(**{"smoke.bpmn": start_property("sz-1")}))
+    assert problem.message == "caseNumberPrefix “sz-1” is not 1 to 6 capital letters"
+
+
 def test_condition_that_does_not_compile_refuses_the_whole_deployment(fresh_rt: Runtime) -> None:
     source = BROKEN / "bad_condition.bpmn"
     [problem] = refused(fresh_rt, read_paths([CONTENT, source]))

@@ -52,7 +52,8 @@ def test_versions_list_who_deployed_what_and_the_cases_on_each(runtime, start, t
     assert (v1["running_cases"], v1["total_cases"], v2["running_cases"], v2["total_cases"]) == (1, 1, 2, 2)
     assert "processes/application_online.bpmn" in v2["files"] and "forms/review.json" in v2["files"]
     assert v2["deployed_at"].startswith("2026-09-30")
-    assert {v["key"] for v in runtime.versions()} == {ONLINE, "application_offline", "assessment", "publicity"}
+    assert {v["key"] for v in runtime.versions()} == {ONLINE, "application_offline", "assessment", "publicity",
+                                                     "card_exchange"}
 
     # The same content again makes no version.
     runtime.deploy(lushan(tmp_path, application_online=rename("pre_review", RENAMED)), author="someone")

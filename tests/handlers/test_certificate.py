@@ -1,4 +1,5 @@
 import re
+from datetime import date
 
 import pytest
 from stdnum.cn.ric import calc_check_digit
@@ -95,3 +96,23 @@ def test_error_does_not_show_the_full_id() -> None:
 def test_id_must_be_a_string() -> None:
     with pytest.raises(TypeError):
         certificate.number(None, 4, 2)  # type: ignore[arg-type]
+
+
+def test_a_voided_card_records_which_why_and_when() -> None:
+    card = certificate.number(BEIJING, 4, 2)
+    assert certificate.void(card, "person_mismatch", date(2022, 3, 20)) == {
+        "card_no": card, "reason": "person_mismatch", "reason_text": "人证不符", "voided_on": "2022-03-20",
+    }
+
+
+def test_voiding_needs_a_card_number_and_a_known_reason() -> None:
+    with pytest.raises(ValueError, match="no valid certificate number"):
+        certificate.void("42", "record_error", date(2022, 3, 20))
+    with pytest.raises(ValueError, match="unknown reason 'lost'"):
+        certificate.void(certificate.number(BEIJING, 4, 2), "lost", date(2022, 3, 20))
+
+
+def test_category_code() -> None:
+    assert certificate.category_code("精神") == 6
+    with pytest.raises(ValueError, match="unknown disability category '癫痫'"):
+        certificate.category_code("癫痫")

@@ -28,3 +28,9 @@ def test_unknown_kind() -> None:
 def test_unknown_delivery() -> None:
     with pytest.raises(ValueError, match="unknown delivery 'courier'"):
         fees.charges("first_application", "courier")
+
+
+def test_re_examination_on_objection_is_borne_by_the_applicant() -> None:
+    assert fees.charges("objection_review", "in_person") == {
+        "items": [{"item": "复核鉴定费", "payer": "applicant", "payer_label": "申请人承担"}],
+    }

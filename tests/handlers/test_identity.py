@@ -43,6 +43,15 @@ def test_lushan_code_older_than_the_city_is_accepted() -> None:
     assert result["age"] == 66
 
 
+def test_code_missing_from_stdnums_county_table_is_accepted() -> None:
+    # 530329 (the invented code of the Shizong deployment) lies in a prefecture stdnum knows, under no county it lists.
+    number = make_id("530329", "19700301", "021")
+    with pytest.raises(KeyError):
+        ric.validate(number)
+    assert check(number, "530329")["valid"] is True
+    assert check(number[:-1] + ("0" if number[-1] != "0" else "1"), "530329")["reason"] == "身份证号码校验位错误"
+
+
 def test_out_of_jurisdiction() -> None:
     result = check(BEIJING)
     assert result == {

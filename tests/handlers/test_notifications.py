@@ -28,6 +28,18 @@ def data() -> dict:
         "materials_result": {"missing_text": "请补充以下材料：法定监护人证明材料、就诊病历材料。"},
         "assessment_result": {"conclusion": "未达到残疾标准"},
         "certificate_no": ID_NUMBER + "72",
+        "expert_group": "expert-committee",
+        # the exchange for the third-generation card (Shizong)
+        "township_name": "松溪镇",
+        "venue": "松溪镇卫生院",
+        "hospital_name": "师宗县中医医院",
+        "county_group": "county-530329",
+        "away_reason": "评定机构不具备评残资格",
+        "card_category": "肢体",
+        "card_grade": 2,
+        "card_no": ID_NUMBER + "42",
+        "verification_note": "证载等级与本人情况不符",
+        "review_fees": {"items": [{"item": "复核鉴定费", "payer": "applicant", "payer_label": "申请人承担"}]},
     }
 
 
@@ -44,6 +56,18 @@ def test_all_templates_listed() -> None:
         "objection_received",
         "issued",
         "assessment_overdue",
+        "exchange_invite",
+        "reassessment_notice",
+        "home_visit_notice",
+        "away_review_request",
+        "away_rejected",
+        "reassessed",
+        "objection_accepted",
+        "review_request",
+        "reassessment_publicity",
+        "card_mismatch",
+        "new_card_ready",
+        "exchanged",
     }
     for template in TEMPLATES.values():
         assert template.label
@@ -172,6 +196,31 @@ def test_no_text_carries_a_full_id_number(data: dict) -> None:
         assert not FULL_ID.search(text), (name, text)
         assert text.startswith("【庐山市残联】")
     assert "身份证号110105********002X与户籍信息不符" in compose("rejected", data)["text"]
+
+
+def test_reassessed_tells_the_result_and_the_right_to_object(data: dict) -> None:
+    message = compose("reassessed", data, signature="师宗县残联")
+    assert message["recipient_phone"] == "13800000000"
+    assert message["text"] == (
+        "【师宗县残联】张三您好，您的重新评定结果为肢体残疾二级（案件号LS-2026-0042）。"
+        "如有异议，可自收到本通知之日起10个工作日内向县残联申请复核，复核费用由申请人承担。"
+    )
+
+
+def test_objection_accepted_lists_the_fee_and_its_payer(data: dict) -> None:
+    assert compose("objection_accepted", data)["text"].endswith("费用：复核鉴定费（申请人承担）。")
+
+
+@pytest.mark.parametrize(("template", "group"), [
+    ("away_review_request", "county-530329"), ("card_mismatch", "county-530329"),
+    ("review_request", "expert-committee"), ("reassessment_publicity", "village-360483100201"),
+])
+def test_exchange_texts_to_groups(data: dict, template: str, group: str) -> None:
+    assert compose(template, data)["recipient_group"] == group
+
+
+def test_new_card_text_masks_its_number(data: dict) -> None:
+    assert "证号110105********002X42" in compose("new_card_ready", data)["text"]
 
 
 def test_unknown_template(data: dict) -> None:

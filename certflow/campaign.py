@@ -1,0 +1,311 @@
+"""A county's exchange campaign: import the roster of certificate holders (换证台账), a case per holder.
+
+A roster is a CSV (UTF-8, or GB18030 as Excel saves it in China) or XLSX file with one holder a row
+and the columns of ``COLUMNS``. Each row is checked on its own and against the rows before it; a
+row refused says why, in words a clerk can act on. Every holder is kept in ``campaign_holders``
+with the case started for them, so importing the same roster again starts nothing twice.
+No Flask here: the command line and, later, the web pages call it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from certflow.county import County
+from certflow.directory import Directory
+from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.errors import CertflowError, ValidationFailed
+from certflow.engine.models import CampaignHolder, Case, Event
+from certflow.engine.privacy import mask_id
+from certflow.engine.runtime import Runtime
+from handlers import identity
+from handlers.certificate import CATEGORY_CODES, GRADE_NAMES, number
+
+# Column header in the roster -> field of the case's data.
+COLUMNS: dict[str, str] = {
+    "姓名": "applicant_name",
+    "身份证号码": "id_number",
+    "联系电话": "phone",
+    "监护人姓名": "guardian_name",
+    "监护人电话": "guardian_phone",
+    "乡镇(街道)": "township",
+    "村(社区)": "village",
+    "住址": "address",
+    "残疾类别": "category",
+    "残疾等级": "grade",
+    "评定方式": "basis",
+    "上门服务": "home_visit",
+}
+OPTIONAL = frozenset({"guardian_name", "guardian_phone", "home_visit"})
+BASIS: dict[str, str] = {"非目测": "hospital", "目测": "visual"}
+YES_NO: dict[str, bool] = {"是": True, "否": False, "": False}
+GRADES: dict[str, int] = {**{name: grade for grade, name in GRADE_NAMES.items()}, **{str(g): g for g in GRADE_NAMES}}
+PHONE = re.compile(r"1\d{10}")
+BATCH = 500  # holder rows stored per transaction; a crash in between is repaired by the next run
+
+Progress = Callable[[int, int], None]  # (rows done, rows in the roster)
+
+
+class RosterError(CertflowError):
+    """The file as a whole cannot be imported (its type, its header)."""
+
+    code = "roster_refused"
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int  # as the spreadsheet numbers it: the header is line 1
+    values: dict[str, Any]  # field -> cell value as read
+
+
+@dataclass
+class ImportReport:
+    campaign: str
+    rows: int = 0
+    started: list[str] = field(default_factory=list)  # case numbers
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, case number): imported before
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+    groups_added: int = 0
+
+    def summary(self) -> str:
+        return (f"{self.campaign}：共{self.rows}行，新建案件{len(self.started)}件，已导入过{len(self.skipped)}行，"
+                f"不予导入{len(self.rejected)}行")
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+def read_roster(path: Path) -> list[RosterRow]:
+    """The data rows of a CSV or XLSX roster; blank rows are left out. RosterError for a file that cannot serve."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        table = _csv_rows(path)
+    elif suffix == ".xlsx":
+        table = _xlsx_rows(path)
+    else:
+        raise RosterError(f"{path.name}：只能导入 .csv 或 .xlsx 文件")
+    header = [str(cell or "").strip() for cell in next(table, [])]
+    missing = [name for name, key in COLUMNS.items() if key not in OPTIONAL and name not in header]
+    if missing:
+        raise RosterError(f"{path.name}：第1行缺少列：{'、'.join(missing)}")
+    fields = [COLUMNS.get(name) for name in header]
+    return [
+        RosterRow(line, {key: value for key, value in zip(fields, cells, strict=False) if key})
+        for line, cells in enumerate(table, start=2)
+        if any(str(cell or "").strip() for cell in cells)
+    ]
+
+
+def _csv_rows(path: Path) -> Iterator[list[Any]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030")  # Excel in China saves CSV in the local code page
+    return csv.reader(io.StringIO(text))
+
+
+def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
+    from openpyxl import load_workbook  # only XLSX needs it
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        return iter([list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)])
+    finally:
+        workbook.close()
+
+
+# -- checking ------------------------------------------------------------------------------------
+
+def validate_row(values: dict[str, Any], county: County, today: date) -> tuple[dict[str, Any] | None, list[str]]:
+    """The case's start data for one row (campaign aside), or None and every reason the row is refused."""
+    reasons: list[str] = []
+    text = {key: _text(values.get(key)) for key in COLUMNS.values()}
+    for key, label in (("applicant_name", "姓名"), ("guardian_name", "监护人姓名")):
+        if (text[key] or key == "applicant_name") and not 2 <= len(text[key]) <= 50:
+            reasons.append(f"{label}应为2至50个字")
+    id_number = _check_id(values.get("id_number"), county, today, reasons)
+    for key, label in (("phone", "联系电话"), ("guardian_phone", "监护人电话")):
+        if (text[key] or key == "phone") and not PHONE.fullmatch(text[key]):
+            reasons.append(f"{label}应为11位手机号码")
+    if not 2 <= len(text["address"]) <= 200:
+        reasons.append("住址应为2至200个字")
+    township = county.township(text["township"])
+    village = next((v for v in township.villages if v.name == text["village"]), None) if township else None
+    if township is None:
+        reasons.append(f"未知的乡镇(街道)：{text['township'] or '（空）'}")
+    elif village is None:
+        reasons.append(f"{township.name}没有村(社区)：{text['village'] or '（空）'}")
+    if text["category"] not in CATEGORY_CODES:
+        reasons.append(f"未知的残疾类别：{text['category'] or '（空）'}")
+    if text["grade"] not in GRADES:
+        reasons.append(f"未知的残疾等级：{text['grade'] or '（空）'}")
+    if text["basis"] not in BASIS:
+        reasons.append("评定方式应为“目测”或“非目测”")
+    if text["home_visit"] not in YES_NO:
+        reasons.append("上门服务应为“是”或“否”")
+    elif YES_NO[text["home_visit"]] and BASIS.get(text["basis"]) == "hospital":
+        reasons.append("上门服务只用于需重新评定（目测）的持证人")
+    if reasons or id_number is None or township is None or village is None:
+        return None, reasons
+    category, grade = text["category"], GRADES[text["grade"]]
+    institution = county.institution_for(category)
+    data = {
+        "applicant_name": text["applicant_name"], "id_number": id_number, "phone": text["phone"],
+        "address": text["address"], "township": township.group, "township_name": township.name,
+        "village": village.group, "village_name": village.name, "venue": township.venue,
+        "category": category, "grade": grade, "certificate_no": number(id_number, CATEGORY_CODES[category], grade),
+        "basis": BASIS[text["basis"]], "home_visit": YES_NO[text["home_visit"]],
+        "hospital_group": institution.group, "hospital_name": institution.name,
+        "county_group": county.county_group[0], "expert_group": county.expert_group[0],
+        "sms_signature": county.federation,
+    }
+    data.update({key: text[key] for key in ("guardian_name", "guardian_phone") if text[key]})
+    return data, []
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a spreadsheet's number cell: 13800000000.0
+    return "" if value is None else str(value).strip()
+
+
+def _check_id(value: Any, county: County, today: date, reasons: list[str]) -> str | None:
+    if isinstance(value, int | float):
+        reasons.append("身份证号码须以文本格式填写（表格中的数字会丢失末位）")
+        return None
+    result = identity.check(_text(value), jurisdiction_prefix=county.code, today=today)
+    if result["reason"] == identity.REASON_JURISDICTION:
+        reasons.append(f"不是{county.name}户籍的身份证号码（应以{county.code}开头）")
+    elif result["reason"]:
+        reason = result["reason"]
+        reasons.append(reason if "身份证号码" in reason else f"身份证号码的{reason}")
+    return identity.validated(_text(value)) if result["valid"] else None
+
+
+def validate_roster(
+    rows: Iterable[RosterRow], county: County, today: date,
+) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, str]]]:
+    """(line, start data) of the rows to import and (line, reason) of those refused, a holder listed twice included."""
+    accepted: list[tuple[int, dict[str, Any]]] = []
+    rejected: list[tuple[int, str]] = []
+    first_line: dict[str, int] = {}
+    for row in rows:
+        data, reasons = validate_row(row.values, county, today)
+        if data is not None and data["id_number"] in first_line:
+            data, reasons = None, [f"与第{first_line[data['id_number']]}行的身份证号码重复"]
+        if data is None:
+            rejected.append((row.line, "；".join(reasons)))
+            continue
+        first_line[data["id_number"]] = row.line
+        accepted.append((row.line, data))
+    return accepted, rejected
+
+
+def write_rejected(rejected: list[tuple[int, str]], path: Path) -> None:
+    """The rows refused, as CSV (行号, 原因) in UTF-8 with a BOM so that Excel opens it."""
+    with path.open("w", encoding="utf-8-sig", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["行号", "原因"])
+        writer.writerows(rejected)
+
+
+def id_digest(id_number: str) -> str:
+    """How ``campaign_holders`` knows a holder: the SHA-256 of the ID number (upper-case X)."""
+    return hashlib.sha256(id_number.strip().upper().encode("ascii")).hexdigest()
+
+
+# -- importing -----------------------------------------------------------------------------------
+
+def import_roster(
+    runtime: Runtime, path: Path, *, actor: str, county: County, campaign: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Start a case of the county's process for every valid holder of the roster not imported before.
+
+    The county's groups (townships, villages, institutions) are added to the directory when missing.
+    """
+    report = ImportReport(campaign or county.campaign)
+    rows = read_roster(path)
+    report.rows = len(rows)
+    holders, report.rejected = validate_roster(rows, county, runtime.clock.now().astimezone(CHINA_TZ).date())
+    report.groups_added = Directory(runtime.sessions).add_missing(county.groups())
+    known = _imported(runtime, county.process, report.campaign)
+    done = len(report.rejected)
+    pending: list[tuple[dict[str, Any], str]] = []
+    for line, data in holders:
+        digest = id_digest(data["id_number"])
+        if digest in known:
+            report.skipped.append((line, known[digest]))
+        else:
+            data = {**data, "campaign": report.campaign}
+            try:
+                case_number = runtime.start_case(county.process, data, actor=actor)
+            except ValidationFailed as refused:  # the deployed start form asks more than the checks above
+                report.rejected.append((line, "；".join(f"{e.field}：{e.message}" for e in refused.errors)))
+            else:
+                report.started.append(case_number)
+                pending.append((data, case_number))
+            if len(pending) >= BATCH:
+                _store(runtime, pending, actor)
+                pending = []
+        done += 1
+        if progress:
+            progress(done, report.rows)
+    _store(runtime, pending, actor)
+    report.rejected.sort()
+    return report
+
+
+def _imported(runtime: Runtime, process: str, campaign: str) -> dict[str, str]:
+    """ID digest → case number of the campaign's holders, once cases an interrupted import left without a row
+    are adopted."""
+    with runtime.sessions.begin() as session:
+        _adopt(session, process)
+        found = session.execute(select(CampaignHolder.id_digest, CampaignHolder.case_number)
+                                .where(CampaignHolder.campaign == campaign))
+        return dict(found.all())
+
+
+def _adopt(session: Session, process: str) -> None:
+    orphans = session.execute(
+        select(Case.id, Case.number, Event.data, Event.at, Event.actor)
+        .join(Event, (Event.case_id == Case.id) & (Event.kind == "case_started"))
+        .where(Case.process_key == process, ~exists().where(CampaignHolder.case_id == Case.id))
+    ).all()
+    for case_id, case_number, event, at, actor in orphans:
+        data = event["data"]
+        taken = select(CampaignHolder.id).where(CampaignHolder.campaign == data["campaign"],
+                                                CampaignHolder.id_digest == id_digest(data["id_number"]))
+        if session.scalar(taken) is None:  # a second case for one holder stays a case, not a second row
+            session.add(_holder(data, case_id, case_number, at, actor))
+            session.flush()
+
+
+def _store(runtime: Runtime, pending: list[tuple[dict[str, Any], str]], actor: str) -> None:
+    if not pending:
+        return
+    now = runtime.clock.now()
+    with runtime.sessions.begin() as session:
+        ids = dict(session.execute(select(Case.number, Case.id).where(
+            Case.number.in_([case_number for _, case_number in pending]))).all())
+        session.add_all(_holder(data, ids[case_number], case_number, now, actor) for data, case_number in pending)
+
+
+def _holder(data: dict[str, Any], case_id: int, case_number: str, at: datetime, actor: str) -> CampaignHolder:
+    return CampaignHolder(
+        campaign=data["campaign"], id_digest=id_digest(data["id_number"]), id_masked=mask_id(data["id_number"]),
+        case_id=case_id, case_number=case_number, township=data["township"], village=data["village"],
+        basis=data["basis"], home_visit=data["home_visit"], category=data["category"], grade=data["grade"],
+        imported_at=at, imported_by=actor,
+    )

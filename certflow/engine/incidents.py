@@ -1,0 +1,92 @@
+"""Automatic work that fails, and cases that cannot move.
+
+Due timers, queued messages and texts are tried again after a growing delay (``RetryPolicy``); once
+the tries are used up the work stops and an incident is opened. A timer or message incident pauses
+the case (status ``error``) until an administrator retries it or cancels the case; a text that could
+not be sent is an incident too, but the case goes on without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from certflow.engine.models import Case, Incident, Job, Task
+
+PAUSING = ("timer", "message")  # kinds of incident that stop the case until someone acts
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3  # tries in all, the first included, before an incident
+    first_delay: timedelta = timedelta(minutes=1)  # then twice as long after each failed try
+
+    def next_try(self, failures: int, at: datetime) -> datetime | None:
+        """When to try again after ``failures`` failed tries at ``at``; None once they are used up."""
+        if failures >= self.attempts:
+            return None
+        return at + self.first_delay * 2 ** (failures - 1)
+
+
+def open_incident(
+    session: Session, case: Case, *, kind: str, step: str | None, message: str, data: dict[str, Any],
+    attempts: int, at: datetime, work_id: int | None = None,
+) -> Incident:
+    incident = Incident(
+        case_id=case.id, kind=kind, step=step, message=message, data=data, attempts=attempts,
+        work_id=work_id, status="open", opened_at=at,
+    )
+    session.add(incident)
+    if kind in PAUSING:
+        case.status = "error"
+    return incident
+
+
+def open_for(session: Session, case_id: int) -> list[Incident]:
+    return list(session.scalars(
+        select(Incident).where(Incident.case_id == case_id, Incident.status == "open").order_by(Incident.id)))
+
+
+def resolve(incident: Incident, *, how: str, actor: str, at: datetime) -> None:
+    incident.status = "resolved"
+    incident.resolution = how
+    incident.resolved_by = actor
+    incident.resolved_at = at
+
+
+def listing(session: Session, *, status: str | None = "open", case_id: int | None = None) -> list[dict[str, Any]]:
+    """Incidents, newest first, with their case's number and status."""
+    query = select(Incident, Case.number, Case.status).join(Case, Case.id == Incident.case_id)
+    if status:
+        query = query.where(Incident.status == status)
+    if case_id is not None:
+        query = query.where(Incident.case_id == case_id)
+    return [as_dict(incident, number, case_status)
+            for incident, number, case_status in session.execute(query.order_by(Incident.id.desc()))]
+
+
+def as_dict(incident: Incident, case_number: str, case_status: str) -> dict[str, Any]:
+    return {
+        "id": incident.id, "case": case_number, "case_status": case_status, "kind": incident.kind,
+        "step": incident.step, "message": incident.message, "data": incident.data, "attempts": incident.attempts,
+        "status": incident.status, "opened_at": incident.opened_at.isoformat(),
+        "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+        "resolved_by": incident.resolved_by, "resolution": incident.resolution,
+    }
+
+
+def motionless(session: Session) -> list[Case]:
+    """Running cases with no open task, no timer and no queued job: only a message from outside can move them."""
+    has_task = exists().where(Task.case_id == Case.id, Task.status == "open")
+    has_job = exists().where(Job.case_id == Case.id, Job.status == "queued")
+    query = select(Case).where(Case.status == "running", Case.next_due_at.is_(None), ~has_task, ~has_job)
+    return list(session.scalars(query.order_by(Case.updated_at)))
+
+
+def overdue(session: Session, at: datetime, limit: int = 500) -> list[Task]:
+    query = select(Task).where(Task.status == "open", Task.due_at < at).order_by(Task.due_at).limit(limit)
+    return list(session.scalars(query))

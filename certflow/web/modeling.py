@@ -1,0 +1,326 @@
+"""The analysts' pages: the deployed processes and their versions (compare, roll back, move waiting cases),
+the drafts, the modeler, decision tables and forms, deploying a draft and test-running it.
+
+Analysts and administrators only; the work is done by ``certflow.modeling`` and the runtime.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+
+from certflow.access import can_model
+from certflow.casesearch import CaseQuery, search
+from certflow.engine.errors import CertflowError, DeploymentError, NotFound, ValidationFailed
+from certflow.modeling.decisiontables import decisions, posted_table, read_table, write_table
+from certflow.modeling.drafts import FORMS, DraftFile, Drafts, check_name, draft_name, kind_of
+from certflow.modeling.jsontext import NEW_FORM, read_json, read_schema
+from certflow.modeling.workspace import (
+    choices,
+    current_files,
+    deploy_draft,
+    laid_over,
+    trial_form,
+    trial_run,
+    version_diagram,
+)
+from certflow.web import forms
+from certflow.web.auth import login_manager
+from certflow.web.context import account, deny, services
+from certflow.web.present import china_time
+
+bp = Blueprint("modeling", __name__, url_prefix="/modeling")
+
+EDITORS = {"bpmn": "modeling.diagram", "dmn": "modeling.decision", "form": "modeling.form"}
+KINDS = {"bpmn": "流程图", "dmn": "决策表", "form": "表单"}
+ELEMENTS = {
+    "userTask": "用户任务", "serviceTask": "服务任务", "scriptTask": "脚本任务", "businessRuleTask": "业务规则任务",
+    "callActivity": "调用流程", "task": "任务", "startEvent": "开始事件", "endEvent": "结束事件",
+    "intermediateCatchEvent": "中间事件", "intermediateThrowEvent": "中间事件", "boundaryEvent": "边界事件",
+    "exclusiveGateway": "排他网关", "parallelGateway": "并行网关", "inclusiveGateway": "包容网关",
+    "sequenceFlow": "连线", "lane": "泳道",
+}
+# What changed in an element, in the words of compare.compare.
+ASPECTS = {
+    "type": "类型", "name": "名称", "lane": "泳道", "flows": "连线", "form": "表单", "operator": "服务",
+    "script": "脚本", "condition": "条件", "timer": "定时", "message": "消息", "called": "调用",
+    "documentation": "说明", "group": "办理组", "due": "办结时限", "properties": "扩展属性", "other": "其他",
+}
+MIGRATION_PAGE = 50  # running cases checked on one page; "migrate all" moves every one
+
+
+@bp.before_request
+def analysts_only():  # type: ignore[no-untyped-def]
+    """Sign in first; anyone who does not model processes is refused and recorded."""
+    me = account()
+    if me is None:
+        return login_manager.unauthorized()
+    if not can_model(me):
+        deny(403, "modeling")
+    return None
+
+
+@bp.app_context_processor
+def _nav() -> dict[str, Any]:
+    return {"can_model": can_model, "editor_url": editor_url, "draft_name": draft_name}
+
+
+@bp.app_template_filter("pretty_json")
+def _pretty_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound):  # type: ignore[no-untyped-def]
+    return render_template("errors/error.html", status=404, message="页面不存在或无权查看", detail=None), 404
+
+
+def editor_url(name: str, element: str | None = None) -> str:
+    """The page that edits a file, by its draft name (or a deployment's file name), optionally at an element."""
+    endpoint = EDITORS.get(kind_of(name))
+    if endpoint is None:
+        return ""
+    drafted = draft_name(name)
+    return url_for(endpoint, name=drafted.removeprefix(FORMS), element=element)
+
+
+def _drafts() -> Drafts:
+    runtime = services().runtime
+    return Drafts(runtime.sessions, runtime.clock)
+
+
+def _me() -> str:
+    return account().username
+
+
+@dataclass(frozen=True)
+class _Opened:
+    name: str
+    draft: DraftFile | None
+    content: str
+    files: dict[str, str]  # every file a deployment of it would hold: the deployed ones with all drafts over them
+    new: bool  # neither drafted nor deployed yet
+
+
+def _open(name: str, kind: str, new: str | None = None) -> _Opened:
+    """A file to edit: its draft if there is one, else the deployed file, else ``new``; 404 when none."""
+    try:
+        check_name(name)
+    except ValidationFailed:
+        abort(404)
+    if kind_of(name) != kind:
+        abort(404)
+    all_drafts = _drafts().all()
+    files = laid_over(current_files(services().runtime), all_drafts)
+    draft = next((d for d in all_drafts if d.name == name), None)
+    content = files.get(name, new)
+    if content is None:
+        abort(404)
+    return _Opened(name, draft, content, files, name not in files)
+
+
+# -- deployed processes and their versions -------------------------------------------------------
+
+@bp.get("")
+def index():  # type: ignore[no-untyped-def]
+    runtime, drafts = services().runtime, _drafts().all()
+    files = current_files(runtime)
+    by_kind = [(label, sorted(n for n in files if kind_of(n) == kind)) for kind, label in KINDS.items()]
+    return render_template("modeling/index.html", versions=runtime.versions(), drafts=drafts, files=by_kind,
+                           drafted={d.name for d in drafts})
+
+
+@bp.post("/processes/<key>/versions/<int:version>/copy")
+def copy(key: str, version: int):  # type: ignore[no-untyped-def]
+    name, content = version_diagram(services().runtime, key, version)
+    drafts = _drafts()
+    existing = drafts.get(name)
+    if existing:  # never overwrite someone's work: they delete the draft first
+        flash(f"{name} 已有草稿（{existing.author}，{china_time(existing.updated_at)}），已打开该草稿；"
+              f"要从 v{version} 重新开始，请先在草稿列表中删除它", "error")
+    else:
+        drafts.save(name, content, author=_me(), based_on=(key, version))
+        flash(f"已从 {key} v{version} 复制出草稿 {name}")
+    return redirect(editor_url(name))
+
+
+@bp.get("/processes/<key>/compare")
+def compare(key: str):  # type: ignore[no-untyped-def]
+    runtime = services().runtime
+    numbers = [v["version"] for v in runtime.versions(key)]
+    if not numbers:
+        abort(404)
+    new = request.args.get("new", numbers[0], type=int)
+    old = request.args.get("old", numbers[min(1, len(numbers) - 1)], type=int)
+    found = runtime.compare(key, old, new)
+    changed = {e["id"]: "changed" for e in found["changed"]}
+    diagrams = {
+        "old": {"xml": found["old_xml"], "marks": {**changed, **{e["id"]: "removed" for e in found["removed"]}}},
+        "new": {"xml": found["new_xml"], "marks": {**changed, **{e["id"]: "added" for e in found["added"]}}},
+    }
+    return render_template("modeling/compare.html", key=key, found=found, numbers=numbers, aspects=ASPECTS,
+                           element_names=ELEMENTS, diagrams=diagrams)
+
+
+@bp.post("/processes/<key>/versions/<int:version>/rollback")
+def rollback(key: str, version: int):  # type: ignore[no-untyped-def]
+    try:
+        result = services().runtime.rollback(key, version, author=_me(), note=request.form.get("note", "").strip())
+    except DeploymentError as error:
+        flash(f"v{version} 无法再次部署：" + "；".join(map(str, error.problems)), "error")
+        return redirect(url_for(".index"))
+    if result.created:
+        flash(f"已回滚：{key} 新版本 v{result.version}，内容与 v{version} 相同")
+    else:
+        flash(f"{key} 当前版本 v{result.version} 的内容已与 v{version} 相同，没有新版本")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/processes/<key>/versions/<int:version>/migration", methods=["GET", "POST"])
+def migration(key: str, version: int):  # type: ignore[no-untyped-def]
+    runtime = services().runtime
+    numbers = [v["version"] for v in runtime.versions(key)]
+    if version not in numbers:
+        abort(404)
+    to = request.values.get("to", numbers[0], type=int)
+    if request.method == "POST":
+        return _migrate(key, version, to)
+    page = search(runtime.sessions, CaseQuery(process=key, version=version, status="running", sort="started",
+                                              page_size=MIGRATION_PAGE))
+    checks = [(row, runtime.migration_check(row["number"], to)) for row in page.rows]
+    return render_template("modeling/migration.html", key=key, version=version, to=to, total=page.total,
+                           targets=[n for n in numbers if n > version], checks=checks)
+
+
+def _migrate(key: str, version: int, to: int):  # type: ignore[no-untyped-def]
+    """Move one case (``case``) or every running case of the version; each result flashed."""
+    runtime, number = services().runtime, request.form.get("case", "").strip()
+    if number:
+        try:
+            runtime.migrate(number, to, actor=_me())
+            results = [{"case": number, "migrated": True, "reason": ""}]
+        except CertflowError as error:
+            results = [{"case": number, "migrated": False, "reason": str(error)}]
+    else:
+        results = runtime.migrate_all(key, version, to, actor=_me())
+    moved = [r["case"] for r in results if r["migrated"]]
+    flash(f"已迁移到 v{to}：{'、'.join(moved)}" if moved else f"没有案件迁移到 v{to}")
+    for refused in (r for r in results if not r["migrated"]):
+        flash(f"{refused['case']} 未迁移：{refused['reason']}", "error")
+    return redirect(url_for(".migration", key=key, version=version, to=to))
+
+
+@bp.post("/discard")
+def discard():  # type: ignore[no-untyped-def]
+    name = request.form.get("draft", "")
+    _drafts().discard(name)
+    flash(f"已删除草稿 {name}")
+    return redirect(url_for(".index"))
+
+
+# -- editors ----------------------------------------------------------------------------------
+
+@bp.get("/drafts/<path:name>")
+def diagram(name: str):  # type: ignore[no-untyped-def]
+    opened, runtime = _open(name, "bpmn"), services().runtime
+    villages = [g.id for g in services().directory.of_role("village") if g.active]
+    data = {
+        "name": name, "xml": opened.content, "element": request.args.get("element"),
+        "save_url": url_for(".save_diagram", name=name),
+        "moddle_url": url_for("static", filename="spiffworkflow.json"),
+        "choices": choices(opened.files, runtime.handlers.signatures),
+    }
+    trial = trial_form(opened.files, name, runtime.settings, villages[0] if villages else "")
+    return render_template("modeling/diagram.html", opened=opened, data=data, trial=trial)
+
+
+@bp.post("/drafts/<path:name>")
+def save_diagram(name: str):  # type: ignore[no-untyped-def]
+    """The modeler posts the diagram's XML as the request body."""
+    if kind_of(name) != "bpmn":
+        abort(404)
+    draft = _drafts().save(check_name(name), request.get_data(as_text=True), author=_me())
+    return jsonify(saved_at=china_time(draft.updated_at))
+
+
+@bp.route("/decisions/<path:name>", methods=["GET", "POST"])
+def decision(name: str):  # type: ignore[no-untyped-def]
+    opened = _open(name, "dmn")
+    found = decisions(opened.content)
+    if not found:
+        abort(404)
+    table = read_table(opened.content, request.values.get("decision") or found[0][0])
+    if request.method == "POST":
+        table = posted_table(table, request.form.getlist)
+        _drafts().save(name, write_table(opened.content, table), author=_me())
+        flash("决策表草稿已保存")
+        return redirect(url_for(".decision", name=name, decision=table.decision_id))
+    return render_template("modeling/decision.html", opened=opened, decisions=found, table=table)
+
+
+@bp.get("/forms")
+def new_form():  # type: ignore[no-untyped-def]
+    """Open a form by the name typed in (a new one starts empty)."""
+    name = request.args.get("name", "").strip().removesuffix(".json") + ".json"
+    try:
+        check_name(FORMS + name)
+    except ValidationFailed as error:
+        flash("表单" + error.errors[0].message, "error")
+        return redirect(url_for(".index"))
+    return redirect(url_for(".form", name=name))
+
+
+@bp.route("/forms/<name>", methods=["GET", "POST"])
+def form(name: str):  # type: ignore[no-untyped-def]
+    opened = _open(FORMS + name, "form", new=NEW_FORM)
+    if request.method == "POST":
+        _drafts().save(opened.name, request.form.get("schema", ""), author=_me())
+        flash("表单草稿已保存")
+        return redirect(url_for(".form", name=name))
+    return render_template("modeling/form.html", opened=opened, **_preview(opened.content))
+
+
+@bp.post("/form-preview")
+def form_preview():  # type: ignore[no-untyped-def]
+    """The form as a clerk would see it, rendered by the inbox's macros; the page asks as the schema is typed."""
+    return render_template("modeling/_form_preview.html", **_preview(request.form.get("schema", "")))
+
+
+def _preview(text: str) -> dict[str, Any]:
+    schema, problems = read_schema(text)
+    return {"fields": forms.fields(schema) if schema else [], "problems": problems,
+            "title": (schema or {}).get("title", "")}
+
+
+# -- deploying and test-running a draft ---------------------------------------------------------
+
+def _draft_name() -> str:
+    try:
+        return check_name(request.form.get("draft", ""))
+    except ValidationFailed:
+        abort(400, "未指明草稿")
+
+
+@bp.post("/deploy")
+def deploy():  # type: ignore[no-untyped-def]
+    name = _draft_name()
+    try:
+        results = deploy_draft(services().runtime, _drafts(), name, author=_me(),
+                               note=request.form.get("note", "").strip())
+    except DeploymentError as error:
+        return render_template("modeling/deployment.html", name=name, problems=error.problems), 422
+    return render_template("modeling/deployment.html", name=name, results=results)
+
+
+@bp.post("/test-run")
+def trial():  # type: ignore[no-untyped-def]
+    name = _draft_name()
+    start, problems = read_json(request.form.get("start_data", ""), dict, "开始数据")
+    steps, more = read_json(request.form.get("steps", ""), list, "步骤", items=dict)
+    if problems or more:
+        return render_template("modeling/trial.html", name=name, problems=problems + more), 422
+    result = trial_run(services().runtime, _drafts(), name, request.form.get("process", ""), start, steps)
+    return render_template("modeling/trial.html", name=name, result=result)

@@ -1,0 +1,96 @@
+"""Operations, for administrators: incidents (fix the data, retry, cancel the case) and cases that cannot move.
+
+A step that fails while someone works a page answers with what failed; nothing of it was saved.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from certflow.engine.errors import CertflowError, NotFound, StepFailed, ValidationFailed
+from certflow.web.admin import administrators_only
+from certflow.web.context import account, services
+
+bp = Blueprint("operations", __name__, url_prefix="/admin")
+bp.before_request(administrators_only)
+
+INCIDENT_KINDS = {"timer": "定时处理", "message": "消息处理", "notification": "短信发送"}
+RESOLUTIONS = {"retried": "已重试成功", "cancelled": "案件已撤销"}
+
+
+@bp.app_errorhandler(StepFailed)
+def step_failed(error: StepFailed):  # type: ignore[no-untyped-def]
+    # The API answers its own errors; a page says what failed and that the input was not taken.
+    detail = f"{error}。填写的内容没有保存，请返回上一页重试；仍然失败请联系系统管理员。"
+    return render_template("errors/error.html", status=500, message="系统处理失败", detail=detail), 500
+
+
+@bp.get("/incidents")
+def incidents():  # type: ignore[no-untyped-def]
+    status = request.args.get("status", "open")
+    found = services().runtime.incidents(status=None if status == "all" else status)
+    return render_template("operations/incidents.html", incidents=found, status=status, kinds=INCIDENT_KINDS,
+                           resolutions=RESOLUTIONS)
+
+
+@bp.get("/incidents/<number>")
+def case_incidents(number: str):  # type: ignore[no-untyped-def]
+    runtime = services().runtime
+    try:
+        case = runtime.case(number)
+    except NotFound:
+        return render_template("errors/error.html", status=404, message="案件不存在"), 404
+    found = runtime.incidents(status=None, case_ref=number)
+    return render_template("operations/case.html", case=case, incidents=found, kinds=INCIDENT_KINDS,
+                           resolutions=RESOLUTIONS, open=[i for i in found if i["status"] == "open"],
+                           changes=request.args.get("changes", ""))
+
+
+@bp.post("/incidents/<number>/fix")
+def fix(number: str):  # type: ignore[no-untyped-def]
+    text = request.form.get("changes", "")
+    try:
+        changes = json.loads(text or "{}")
+        if not isinstance(changes, dict):
+            raise ValueError("不是 JSON 对象")
+        services().runtime.fix_incident(number, changes, actor=account().username)
+    except (ValueError, CertflowError) as error:
+        flash(f"没有更正：{_reason(error)}", "error")
+        return redirect(url_for("operations.case_incidents", number=number, changes=text))
+    flash("数据已更正，并记入办理历史；请重试")
+    return redirect(url_for("operations.case_incidents", number=number))
+
+
+@bp.post("/incidents/<number>/retry")
+def retry(number: str):  # type: ignore[no-untyped-def]
+    try:
+        services().runtime.retry_incident(number, actor=account().username)
+    except CertflowError as error:
+        flash(f"重试失败：{error}", "error")
+    else:
+        flash("重试成功，案件继续办理")
+    return redirect(url_for("operations.case_incidents", number=number))
+
+
+@bp.post("/incidents/<number>/cancel")
+def cancel(number: str):  # type: ignore[no-untyped-def]
+    try:
+        services().runtime.cancel_case(number, request.form.get("reason", ""), actor=account().username)
+    except CertflowError as error:
+        flash(f"没有撤销：{_reason(error)}", "error")
+    else:
+        flash(f"案件 {number} 已撤销")
+    return redirect(url_for("operations.case_incidents", number=number))
+
+
+@bp.get("/stuck")
+def stuck():  # type: ignore[no-untyped-def]
+    return render_template("operations/stuck.html", report=services().runtime.stuck())
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ValidationFailed):
+        return "；".join(f"{e.field or '数据'}：{e.message}" for e in error.errors)
+    return str(error)

@@ -1,0 +1,101 @@
+"""Whole cases of the Shizong exchange for the third-generation card, driven as the people in them would."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from lushan import CaseDriver
+from stdnum.cn import ric
+
+from certflow.campaign import COLUMNS, validate_row
+from certflow.county import County
+
+COUNTY = County.load(Path(__file__).resolve().parent.parent / "shizong.json")
+CAMPAIGN = "shizong-2022-card-exchange"
+TODAY = date(2022, 3, 16)
+
+# Group ids of the county file, as a clerk's account would carry them.
+TOWNSHIP = "township-530329101"  # 松溪镇
+VILLAGE = "village-530329101203"  # 松溪镇新寨村
+COUNTY_GROUP = "county-530329"
+EXPERTS = "expert-committee-530329"
+RENMIN, TCM, KANGNING = "hospital-sz-renmin", "hospital-sz-tcm", "hospital-sz-kangning"
+
+
+def shizong_id(birth: str, sequence: str = "021") -> str:
+    """A valid resident ID registered in the (invented) county code 530329, born on ``birth`` (YYYYMMDD)."""
+    body = f"530329{birth}{sequence}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+HOLDER_ID = shizong_id("19620314")
+
+
+def roster_row(**changes: Any) -> dict[str, Any]:
+    """A roster row (fields, not headers): a physical (肢体) grade-3 holder assessed by a hospital (非目测)."""
+    row: dict[str, Any] = {
+        "applicant_name": "王秀英", "id_number": HOLDER_ID, "phone": "13800000021", "address": "师宗县松溪镇新寨村8号",
+        "township": "松溪镇", "village": "新寨村", "category": "肢体", "grade": "三级", "basis": "非目测",
+        "home_visit": "否",
+    }
+    row.update(changes)
+    return row
+
+
+def roster_csv(path: Path, rows: list[dict[str, Any]], encoding: str = "utf-8-sig") -> Path:
+    """Rows of ``roster_row`` written as a roster file, with the column headers a county's clerk sees."""
+    headers = {key: header for header, key in COLUMNS.items()}
+    with path.open("w", encoding=encoding, newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(COLUMNS))
+        writer.writeheader()
+        writer.writerows({headers[key]: value for key, value in row.items()} for row in rows)
+    return path
+
+
+def holder(**changes: Any) -> dict[str, Any]:
+    """A case's start data made from a roster row the way the import makes it."""
+    data, reasons = validate_row(roster_row(**changes), COUNTY, TODAY)
+    assert data is not None, reasons
+    return {**data, "campaign": CAMPAIGN}
+
+
+class ExchangeDriver(CaseDriver):
+    """One holder's case, with the steps the township, the hospital and the county take in it."""
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.view["data"]
+
+    def exchange(self, verification: str = "match", *, old: str = "collected", note: str = "") -> None:
+        form: dict[str, Any] = {"verification": verification}
+        if verification == "match":
+            form.update({"old_certificate": old, "issued_on": "2022-03-25"})
+            if old != "collected":
+                form["statement_signed"] = True
+        else:
+            form["verification_note"] = note or "证载信息与本人不符"
+        self.complete("exchange", form, user="township-clerk", group=TOWNSHIP)
+
+    def serve_notice(self, attendance: str = "local") -> None:
+        self.complete("serve_notice", {"served_on": "2022-03-18", "receipt_returned": True, "attendance": attendance},
+                      user="township-clerk", group=TOWNSHIP)
+
+    def reassess(self, category: str, grade: int, *, group: str, task: str = "reassess") -> None:
+        self.complete(task, {"assessed_category": category, "assessed_grade": grade, "doctor": "评残医生甲",
+                             "conclusion": f"{category}残疾{grade}级", "assessed_on": "2022-04-06"},
+                      user="doctor", group=group)
+
+    def close_objection_window(self) -> None:
+        """Let the 10 working days to object pass without an objection."""
+        ends = datetime.fromisoformat(self.data["objection_ends"])
+        assert self.tick((ends + timedelta(minutes=5)).isoformat()) == [self.number]
+
+    def make_and_issue_new_card(self, old: str = "collected") -> None:
+        self.complete("make_card", {"made_on": "2022-05-10"}, user="county-clerk", group=COUNTY_GROUP)
+        form: dict[str, Any] = {"old_certificate": old, "issued_on": "2022-05-16"}
+        if old != "collected":
+            form["statement_signed"] = True
+        self.complete("issue_new_card", form, user="township-clerk", group=TOWNSHIP)

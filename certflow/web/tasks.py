@@ -15,7 +15,7 @@ from certflow.access import (
     can_work,
     file_access,
 )
-from certflow.engine.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from certflow.engine.errors import Conflict, FieldError, InvalidState, NotFound, StepFailed, ValidationFailed
 from certflow.web import forms, timeline
 from certflow.web.context import account, deny, group_name, services
 from certflow.web.guard import readable_case, visible_task, workable_task
@@ -155,6 +155,9 @@ def submit(task_id: str):  # type: ignore[no-untyped-def]
         runtime.complete_task(task_id, data, actor=me.username)
     except ValidationFailed as failed:
         return _task_page(task, forms.posted_values(schema, request.form), failed.errors, 422)
+    except StepFailed as failed:  # the process failed after the input: nothing was saved, so keep what was typed
+        problem = FieldError("", f"流程处理失败，本次提交未保存，请稍后重试或联系管理员：{failed}")
+        return _task_page(task, forms.posted_values(schema, request.form), [problem], 500)
     except (Conflict, InvalidState, NotFound) as error:
         abort(409, description=str(error))
     flash(f"已办理：{task['case']} {task['title']}")

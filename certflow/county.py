@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ class County:
     expert_group: tuple[str, str]
     institutions: tuple[Institution, ...]
     townships: tuple[Township, ...]
+    deadlines: tuple[tuple[str, date], ...] = ()  # (what is to be done, by when), for the campaign's dashboard
 
     @classmethod
     def load(cls, path: Path) -> County:
@@ -126,4 +128,5 @@ def _parse(raw: dict[str, Any]) -> County:
                      tuple(Village(v["code"], v["name"]) for v in t["villages"]))
             for t in raw["townships"]
         ),
+        deadlines=tuple((d["name"], date.fromisoformat(d["date"])) for d in county.get("deadlines", ())),
     )

@@ -19,6 +19,7 @@ from certflow.web import (
     api,
     audit,
     auth,
+    campaign,
     casefile,
     inbox,
     modeling,
@@ -49,6 +50,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=60 * 1024 * 1024,  # an application with all its scans
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        CERTFLOW_COUNTY=config.county_file,  # the exchange campaign's pages read its townships and deadlines
     )
     app.extensions["certflow"] = Services(
         runtime=runtime,
@@ -58,7 +60,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     for blueprint in (requestlog.bp, auth.bp, inbox.bp, tasks.bp, portal.bp, admin.bp, audit.bp, casefile.bp,
-                      modeling.bp, operations.bp):
+                      modeling.bp, operations.bp, campaign.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)  # the API authenticates each request with a token, not a cookie

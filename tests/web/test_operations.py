@@ -147,5 +147,6 @@ def test_a_step_that_fails_on_a_page_says_so(as_user, start, runtime: Runtime, a
     answer = post(window, f"/tasks/{task['id']}", {"decision": "pass"}, page=f"/tasks/{task['id']}")
     assert answer.status_code == 500
     assert "外部服务不可用" in answer.get_data(as_text=True)
-    assert "没有保存" in answer.get_data(as_text=True)
+    assert "本次提交未保存" in answer.get_data(as_text=True)
+    assert 'value="pass" checked' in answer.get_data(as_text=True)  # the form comes back as it was filled in
     assert case.task("pre_review")["status"] == "open"

@@ -5,6 +5,8 @@
 - Every flow node, lane and sequence flow has diagram layout (BPMNDI), so the diagram shows it.
 - An exclusive gateway with several outgoing flows has a default flow, or conditions that cover
   every case: ``X`` and ``not X``, or ``name == value`` for every value the forms allow for ``name``.
+- Only a flow leaving an exclusive or inclusive gateway has a condition: SpiffWorkflow ignores any other,
+  so the diagram would promise a choice the engine never makes.
 """
 
 from __future__ import annotations
@@ -101,6 +103,20 @@ def gateways(name: str, root: etree._Element, forms: dict[str, Any]) -> list[Pro
             if reason := _uncovered(conditions, own_forms, list(forms.values())):
                 problems.append(Problem(name, gateway.sourceline, gateway_id,
                                         f"exclusive gateway has no default flow and {reason}; give it a default flow"))
+    return problems
+
+
+def ignored_conditions(name: str, root: etree._Element) -> list[Problem]:
+    """Sequence flows with a condition that leave anything but an exclusive or inclusive gateway."""
+    problems = []
+    for process in root.iter(BPMN + "process"):
+        choosing = {el.get("id") for el in process.iter(BPMN + "exclusiveGateway", BPMN + "inclusiveGateway")}
+        for flow in process.iter(BPMN + "sequenceFlow"):
+            if flow.find(BPMN + "conditionExpression") is not None and flow.get("sourceRef") not in choosing:
+                problems.append(Problem(name, flow.sourceline, flow.get("id"),
+                                        f"sequence flow leaving “{flow.get('sourceRef')}” has a condition, which the "
+                                        "engine ignores: only flows leaving a gateway are chosen by condition; "
+                                        "put an exclusive gateway after it"))
     return problems
 
 

@@ -55,8 +55,11 @@ def _inplacevar(op: str, x: Any, y: Any) -> Any:
         raise SyntaxError(f"operator {op} is not allowed in scripts") from None
 
 
+# id() and hash() differ from one process to the next, so a replay could not reproduce their result.
+UNREPEATABLE = frozenset({"id", "hash"})
+
 GUARDS: dict[str, Any] = {
-    "__builtins__": {**safe_builtins, **_EXTRA_BUILTINS},
+    "__builtins__": {name: f for name, f in {**safe_builtins, **_EXTRA_BUILTINS}.items() if name not in UNREPEATABLE},
     "_getattr_": safer_getattr,
     "_getitem_": default_guarded_getitem,
     "_getiter_": default_guarded_getiter,
@@ -71,14 +74,23 @@ class ScriptError(SyntaxError):
     """An expression or script that RestrictedPython refuses."""
 
 
-def _refuse_imports(source: str) -> None:
-    for node in ast.walk(ast.parse(source)):
+def _refuse(source: str, mode: str) -> None:
+    """Refuse what RestrictedPython allows but the runtime cannot: imports, and calls replay could not repeat."""
+    try:
+        tree = ast.parse(source, mode=mode)
+    except SyntaxError:
+        return  # RestrictedPython reports it in its own words
+    for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             raise ScriptError(f"line {node.lineno}: import is not allowed in scripts")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in UNREPEATABLE:
+            raise ScriptError(f"line {node.lineno}: {node.func.id}() is not allowed in scripts: its result differs "
+                              "from one run to the next, so the history could not be replayed")
 
 
 @lru_cache(maxsize=4096)
 def compile_expression(source: str) -> CodeType:
+    _refuse(source.strip(), "eval")
     result = compile_restricted_eval(source.strip(), "<string>")
     if result.errors:
         raise ScriptError("; ".join(result.errors))
@@ -87,7 +99,7 @@ def compile_expression(source: str) -> CodeType:
 
 @lru_cache(maxsize=4096)
 def compile_script(source: str) -> CodeType:
-    _refuse_imports(source)
+    _refuse(source, "exec")
     result = compile_restricted_exec(source, "<string>")
     if result.errors:
         raise ScriptError("; ".join(result.errors))

@@ -130,6 +130,7 @@ def parse_deployment(files: list[SourceFile], operators: Mapping[str, Iterable[s
     problems += found
     for name, root in bpmn.items():
         problems += checks.layout(name, root) + checks.gateways(name, root, forms)
+        problems += checks.ignored_conditions(name, root)
 
     deployment = ParsedDeployment()
     for key in sorted(set(parser.get_process_ids()) - unbuildable):

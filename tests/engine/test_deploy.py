@@ -142,12 +142,22 @@ REFUSALS = {
         "smoke.bpmn", "<bpmn:script>greeting", "<bpmn:script>classes = ().__class__.__subclasses__()\ngreeting",
         "greet", '<bpmn:scriptTask id="greet"', ["__subclasses__"],
     ),
+    "script calls hash()": (
+        "smoke.bpmn", "<bpmn:script>greeting", "<bpmn:script>bucket = hash(greeting) % 7\ngreeting",
+        "greet", '<bpmn:scriptTask id="greet"', ["hash() is not allowed", "could not be replayed"],
+    ),
     "post-script imports os": (
         "smoke.bpmn",
         '<spiffworkflow:property name="dueInWorkingDays" value="2"/>\n        </spiffworkflow:properties>',
         '<spiffworkflow:property name="dueInWorkingDays" value="2"/>\n        </spiffworkflow:properties>\n'
         '        <spiffworkflow:postScript>import os</spiffworkflow:postScript>',
         "approve", '<bpmn:userTask id="approve"', ["postscript", "import is not allowed"],
+    ),
+    "condition on a flow leaving a task": (
+        "smoke.bpmn", '<bpmn:sequenceFlow id="f3" sourceRef="approve" targetRef="wait_poke"/>',
+        '<bpmn:sequenceFlow id="f3" sourceRef="approve" targetRef="wait_poke">'
+        '<bpmn:conditionExpression>approved</bpmn:conditionExpression></bpmn:sequenceFlow>',
+        "f3", '<bpmn:sequenceFlow id="f3"', ["leaving “approve” has a condition", "engine ignores"],
     ),
     "timer expression does not compile": (
         "smoke.bpmn", "<bpmn:timeDate>deadline</bpmn:timeDate>", "<bpmn:timeDate>deadline +</bpmn:timeDate>",

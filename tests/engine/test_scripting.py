@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from certflow.engine.scripting import RestrictedEnvironment, ScriptError
+from certflow.engine.scripting import RestrictedEnvironment, ScriptError, lint
 
 REFUSED = (SyntaxError, NameError, AttributeError, NotImplementedError)
 
@@ -79,6 +79,19 @@ def test_the_refusal_says_why(env: RestrictedEnvironment) -> None:
         env.evaluate("().__class__.__subclasses__()", {})
     with pytest.raises(NameError, match="open"):
         env.evaluate("open('/etc/passwd')", {})
+
+
+@pytest.mark.parametrize("source", ["hash(applicant_name) % 7", "id(parts)", "[hash(p['name']) for p in parts]"])
+def test_calls_that_replay_could_not_repeat_are_refused(env: RestrictedEnvironment, source: str) -> None:
+    with pytest.raises(ScriptError, match="could not be replayed"):
+        env.evaluate(source, {"applicant_name": "王秀英", "parts": []})
+    with pytest.raises(ScriptError, match="could not be replayed"):
+        env.execute(f"x = {source}", {"applicant_name": "王秀英", "parts": []})
+    assert lint(source, script=False) and lint(f"x = {source}", script=True)
+
+
+def test_data_named_id_or_hash_is_still_read(env: RestrictedEnvironment) -> None:
+    assert env.evaluate("id + hash", {"id": 1, "hash": 2}) == 3
 
 
 @pytest.mark.parametrize(("expression", "expected"), [

@@ -27,6 +27,7 @@ from certflow.modeling.workspace import (
     trial_run,
     version_diagram,
 )
+from certflow.modeling.xmlfiles import new_diagram
 from certflow.web import forms
 from certflow.web.auth import login_manager
 from certflow.web.context import account, deny, services
@@ -36,6 +37,7 @@ bp = Blueprint("modeling", __name__, url_prefix="/modeling")
 
 EDITORS = {"bpmn": "modeling.diagram", "dmn": "modeling.decision", "form": "modeling.form"}
 KINDS = {"bpmn": "流程图", "dmn": "决策表", "form": "表单"}
+NEW_FILES = {"form": (FORMS, ".json"), "bpmn": ("", ".bpmn")}  # kind -> how a typed name becomes a draft name
 ELEMENTS = {
     "userTask": "用户任务", "serviceTask": "服务任务", "scriptTask": "脚本任务", "businessRuleTask": "业务规则任务",
     "callActivity": "调用流程", "task": "任务", "startEvent": "开始事件", "endEvent": "结束事件",
@@ -225,7 +227,7 @@ def discard():  # type: ignore[no-untyped-def]
 
 @bp.get("/drafts/<path:name>")
 def diagram(name: str):  # type: ignore[no-untyped-def]
-    opened, runtime = _open(name, "bpmn"), services().runtime
+    opened, runtime = _open(name, "bpmn", new=new_diagram(name)), services().runtime
     villages = [g.id for g in services().directory.of_role("village") if g.active]
     data = {
         "name": name, "xml": opened.content, "element": request.args.get("element"),
@@ -261,16 +263,19 @@ def decision(name: str):  # type: ignore[no-untyped-def]
     return render_template("modeling/decision.html", opened=opened, decisions=found, table=table)
 
 
-@bp.get("/forms")
-def new_form():  # type: ignore[no-untyped-def]
-    """Open a form by the name typed in (a new one starts empty)."""
-    name = request.args.get("name", "").strip().removesuffix(".json") + ".json"
+@bp.get("/new/<kind>")
+def new_file(kind: str):  # type: ignore[no-untyped-def]
+    """Open a form or a diagram by the name typed in: an existing one as it is, a new one from its blank start."""
+    if kind not in NEW_FILES:
+        abort(404)
+    prefix, suffix = NEW_FILES[kind]
+    name = prefix + request.args.get("name", "").strip().removesuffix(suffix) + suffix
     try:
-        check_name(FORMS + name)
+        check_name(name)
     except ValidationFailed as error:
-        flash("表单" + error.errors[0].message, "error")
+        flash(KINDS[kind] + error.errors[0].message, "error")
         return redirect(url_for(".index"))
-    return redirect(url_for(".form", name=name))
+    return redirect(editor_url(name))
 
 
 @bp.route("/forms/<name>", methods=["GET", "POST"])

@@ -262,12 +262,30 @@ def test_a_form_draft_deploys_with_the_processes_that_use_it(analyst, runtime: R
 
 
 def test_a_new_form_starts_empty(analyst) -> None:  # type: ignore[no-untyped-def]
-    response = analyst.get("/modeling/forms?name=double_check")
+    response = analyst.get("/modeling/new/form?name=double_check")
     assert response.location.endswith("/modeling/forms/double_check.json")
     html = page(analyst.get("/modeling/forms/double_check.json"))
     assert json.loads(html.cssselect("#schema")[0].text)["properties"] == {}
     assert "表单还没有字段" in html.cssselect("#preview")[0].text_content()
-    assert "文件名只能使用" in analyst.get("/modeling/forms?name=../x", follow_redirects=True).get_data(as_text=True)
+    refused = analyst.get("/modeling/new/form?name=../x", follow_redirects=True).get_data(as_text=True)
+    assert "表单文件名只能使用" in refused
+
+
+def test_a_new_diagram_opens_in_the_modeler_and_deploys_as_a_new_process(analyst, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+    response = analyst.get("/modeling/new/bpmn?name=card_renewal")
+    assert response.location.endswith("/modeling/drafts/card_renewal.bpmn")
+    xml = modeler_data(analyst, "card_renewal.bpmn")["xml"]
+    assert 'id="card_renewal"' in xml
+    assert analyst.get("/modeling/drafts/application_online.bpmn").status_code == 200  # an existing one as it is
+
+    save_diagram(analyst, "card_renewal.bpmn", xml.replace('name="新流程"', 'name="换领证件"'))
+    deployed = page(deploy(analyst, "card_renewal.bpmn")).cssselect("#deploy-result li")
+    assert {li.get("data-process"): li.get("data-created") for li in deployed}["card_renewal"] == "true"
+    number = runtime.start_case("card_renewal", {}, actor="analyst")
+    assert runtime.case(number)["status"] == "completed"
+    refused = analyst.get("/modeling/new/bpmn?name=a b", follow_redirects=True).get_data(as_text=True)
+    assert "流程图文件名只能使用" in refused
+    assert analyst.get("/modeling/new/table?name=x").status_code == 404
 
 
 # -- decision tables ---------------------------------------------------------------------------

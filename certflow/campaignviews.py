@@ -1,18 +1,26 @@
-"""What the exchange campaign's pages read: a township's holders, the register of exchanges, the county's counts.
+"""What the exchange campaign's pages read: a township's holders, a village's ledger, the register of exchanges,
+the county's counts.
 
-No Flask here; every query starts from ``campaign_holders`` so a page never loads the county's cases.
+No Flask here; every query starts from ``campaign_holders`` so a page never loads the county's cases. What a
+holder handed over (the card, the old certificate, the date) is read from the stored history: the events the
+handover tasks and the card-number handler wrote, a few set-based queries for any number of holders.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from certflow.engine.models import CampaignHolder, Case, Task
-from certflow.engine.runtime import Runtime
+from certflow.engine.models import CampaignHolder, Case, Event, Task
+from certflow.engine.privacy import mask_id_numbers
+from certflow.inbox import PAGE_SIZE, given, page_count, page_number, text
+from handlers.certificate import CATEGORY_CODES, GRADE_NAMES
 
 EXCHANGED = frozenset({"exchanged", "new_card"})  # outcomes of a case whose holder has the new card
 # Open task -> where the holder stands; a case with none of these and not exchanged is 其他.
@@ -23,23 +31,62 @@ STAGES: dict[str, str] = {
 }
 STATUS_ORDER = ("已换证", "待换证", "重新评定中", "补制新卡", "其他")
 BASIS_NAMES = {"hospital": "非目测", "visual": "目测"}
+CATEGORIES = tuple(CATEGORY_CODES)  # in code order, as the certificate number has them
 HANDOVER_TASKS = ("exchange", "issue_new_card")  # the township's tasks that hand the new card over
+NEW_NUMBER = "certificate_number"  # the handler that numbers a card made anew
 OLD_CERTIFICATE = {"collected": "已收回", "lost": "遗失（已签情况说明）", "damaged": "残损（已签情况说明）"}
 
 
-def find_holders(sessions: sessionmaker, townships: frozenset[str] | None, text: str) -> list[dict[str, Any]]:
-    """Holders whose name contains ``text`` or whose case number is ``text``, of the townships given (None: all)."""
-    text = text.strip()
-    if not text:
-        return []
-    query = (select(CampaignHolder, Case.applicant_name, Case.status, Case.outcome, Case.current_step)
-             .join(Case, Case.id == CampaignHolder.case_id)
-             .where(or_(Case.applicant_name.contains(text), CampaignHolder.case_number == text))
-             .order_by(CampaignHolder.case_number).limit(50))
+def standing(outcome: str | None, open_task: str | None) -> str:
+    """Where a holder stands (one of ``STATUS_ORDER``): from the case's outcome, else its open task."""
+    return "已换证" if outcome in EXCHANGED else STAGES.get(open_task or "", "其他")
+
+
+# -- the township desk ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeskQuery:
+    text: str = ""  # part of a holder's name, or a case number
+    page: int = 1
+    page_size: int = PAGE_SIZE
+
+    @classmethod
+    def from_args(cls, args: Any) -> DeskQuery:
+        return cls(text=text(args, "q") or "", page=page_number(args))
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """Query-string arguments for this search with ``changes``, for the pager's links."""
+        query = replace(self, **changes)
+        return given({"q": query.text, "page": query.page})
+
+
+@dataclass(frozen=True)
+class DeskPage:
+    query: DeskQuery
+    rows: list[dict[str, Any]]
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.query.page_size)
+
+
+def find_holders(sessions: sessionmaker, townships: frozenset[str] | None, query: DeskQuery) -> DeskPage:
+    """One page of the holders whose name contains the text or whose case number it is, of the townships given
+    (None: all)."""
+    if not query.text:
+        return DeskPage(query, [], 0)
+    matches = (select(CampaignHolder, Case.applicant_name, Case.status, Case.outcome, Case.current_step)
+               .join(Case, Case.id == CampaignHolder.case_id)
+               .where(or_(Case.applicant_name.contains(query.text, autoescape=True),
+                          CampaignHolder.case_number == query.text)))
     if townships is not None:
-        query = query.where(CampaignHolder.township.in_(townships))
+        matches = matches.where(CampaignHolder.township.in_(townships))
     with sessions() as session:
-        return [_holder(h, name, status, outcome, step) for h, name, status, outcome, step in session.execute(query)]
+        total = session.scalar(select(func.count()).select_from(matches.subquery())) or 0
+        rows = session.execute(matches.order_by(CampaignHolder.case_number)
+                               .offset((query.page - 1) * query.page_size).limit(query.page_size))
+        return DeskPage(query, [_holder(*row) for row in rows], total)
 
 
 def holder(sessions: sessionmaker, number: str) -> dict[str, Any] | None:
@@ -64,45 +111,164 @@ def _holder(h: CampaignHolder, name: str | None, status: str, outcome: str | Non
             "grade": h.grade, "home_visit": h.home_visit, "status": status, "outcome": outcome, "step": step}
 
 
-def register(runtime: Runtime, township: str | None) -> list[dict[str, Any]]:
-    """发放登记表: one line per holder who has the new card, from the register line their case wrote."""
-    query = (select(CampaignHolder.case_id, CampaignHolder.case_number, CampaignHolder.id_masked)
+# -- what was handed over ------------------------------------------------------------------------
+
+@dataclass
+class Handover:
+    """The new card a holder was given and what became of the old certificate, as the history recorded them."""
+
+    card_no: str | None = None  # the pre-made card's number, or the number of the card made anew
+    old_certificate: str | None = None  # collected, lost, damaged
+    issued_on: str | None = None  # as the clerk entered it
+    clerk: str = ""
+
+
+def _handovers(session: Session, cases: Select[Any]) -> dict[int, Handover]:
+    """Case id -> its handover, for the case ids ``cases`` selects: the certificate number it started with, the
+    number a card made anew was given, and the last handover form (a mismatch at the exchange is followed by
+    the issue of the new card), in one query over the events."""
+    started, remade = Event.data[("data", "certificate_no")], Event.data[("result", "number")]
+    submitted = Event.data["data"]
+    rows = session.execute(
+        select(Event.case_id, Event.kind, Event.actor, started.as_string(), remade.as_string(),
+               submitted["old_certificate"].as_string(), submitted["issued_on"].as_string())
+        .where(Event.case_id.in_(cases), or_(
+            Event.kind == "case_started",
+            and_(Event.kind == "service_called", Event.data["operator"].as_string() == NEW_NUMBER),
+            and_(Event.kind == "task_completed", Event.task_name.in_(HANDOVER_TASKS))))
+        .order_by(Event.case_id, Event.seq))
+    found: dict[int, Handover] = {}
+    for case_id, kind, actor, certificate_no, new_number, old, issued_on in rows:
+        handover = found.setdefault(case_id, Handover())
+        if kind == "case_started":
+            handover.card_no = certificate_no
+        elif kind == "service_called":
+            handover.card_no = new_number
+        else:
+            handover.old_certificate, handover.issued_on, handover.clerk = old, issued_on, actor
+    return found
+
+
+def _exchanged_ids(township: str | None = None, village: str | None = None) -> Select[Any]:
+    query = (select(CampaignHolder.case_id).join(Case, Case.id == CampaignHolder.case_id)
+             .where(Case.outcome.in_(EXCHANGED)))
+    if township:
+        query = query.where(CampaignHolder.township == township)
+    if village:
+        query = query.where(CampaignHolder.village == village)
+    return query
+
+
+def register(sessions: sessionmaker, township: str | None) -> list[dict[str, Any]]:
+    """发放登记表: one line per holder who has the new card, in case-number order. The card's number holds the ID
+    number (18 characters, then category and grade): it is masked like the ID number."""
+    query = (select(CampaignHolder.case_id, CampaignHolder.case_number, CampaignHolder.id_masked,
+                    CampaignHolder.township, Case.applicant_name)
              .join(Case, Case.id == CampaignHolder.case_id).where(Case.outcome.in_(EXCHANGED))
              .order_by(CampaignHolder.case_number))
     if township:
         query = query.where(CampaignHolder.township == township)
-    with runtime.sessions() as session:
+    with sessions() as session:
         holders = session.execute(query).all()
-        clerks = dict(session.execute(
-            select(Task.case_id, Task.completed_by).where(
-                Task.case_id.in_([h.case_id for h in holders]), Task.name.in_(HANDOVER_TASKS),
-                Task.status == "completed").order_by(Task.completed_at)).all())
+        handed = _handovers(session, _exchanged_ids(township))
     lines = []
-    for h in holders:
-        entry = runtime.case(h.case_number)["data"].get("register_entry") or {}
+    for case_id, number, id_masked, holder_township, name in holders:
+        given_over = handed.get(case_id, Handover())
         lines.append({
-            "number": h.case_number, "name": entry.get("applicant_name"), "id_masked": h.id_masked,
-            "township": entry.get("township"), "card_no": entry.get("card_no") or entry.get("certificate_no"),
-            "old_certificate": OLD_CERTIFICATE.get(entry.get("old_certificate", ""), entry.get("old_certificate")),
-            "issued_on": entry.get("issued_on"), "clerk": clerks.get(h.case_id, ""),
+            "number": number, "name": name, "id_masked": id_masked, "township": holder_township,
+            "card_no": given_over.card_no and mask_id_numbers(given_over.card_no),
+            "old_certificate": old_certificate(given_over.old_certificate), "issued_on": given_over.issued_on,
+            "clerk": given_over.clerk,
         })
     return lines
 
 
-def counts(sessions: sessionmaker) -> dict[str, Counter[str]]:
-    """Holders by 目测/非目测, by where they stand (``STATUS_ORDER``) and by township group."""
+def old_certificate(code: str | None) -> str | None:
+    """What became of the old certificate, in words."""
+    return OLD_CERTIFICATE.get(code or "", code)
+
+
+# -- a village's ledger (台账) --------------------------------------------------------------------
+
+def ledger(sessions: sessionmaker, village: str) -> list[dict[str, Any]]:
+    """台账 of a village: every holder, where they stand, and for those exchanged the date and the old certificate."""
+    with sessions() as session:
+        holders = session.execute(
+            select(CampaignHolder, Case.applicant_name, Case.outcome).join(Case, Case.id == CampaignHolder.case_id)
+            .where(CampaignHolder.village == village).order_by(CampaignHolder.case_number)).all()
+        open_tasks = dict(session.execute(
+            select(Task.case_id, Task.name).join(CampaignHolder, CampaignHolder.case_id == Task.case_id)
+            .where(CampaignHolder.village == village, Task.status == "open")).all())
+        handed = _handovers(session, _exchanged_ids(village=village))
+    lines = []
+    for h, name, outcome in holders:
+        given_over = handed.get(h.case_id, Handover())
+        lines.append({
+            "number": h.case_number, "name": name, "id_masked": h.id_masked, "category": h.category,
+            "grade": GRADE_NAMES.get(h.grade, str(h.grade)), "basis": BASIS_NAMES.get(h.basis, h.basis),
+            "home_visit": "是" if h.home_visit else "否",
+            "status": standing(outcome, open_tasks.get(h.case_id)), "issued_on": given_over.issued_on,
+            "old_certificate": old_certificate(given_over.old_certificate),
+        })
+    return lines
+
+
+def ledger_summary(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """分类汇总: per category (every category, in code order) holders by 非目测 and 目测, their sum and how many
+    are exchanged; a last row 合计 over all categories."""
+    rows: dict[str, Counter[str]] = {name: Counter() for name in CATEGORIES}
+    for line in lines:
+        row = rows.setdefault(line["category"], Counter())
+        row[line["basis"]] += 1
+        row["合计"] += 1
+        row["已换证"] += int(line["status"] == "已换证")
+    total = sum(rows.values(), Counter())
+    return [{"category": name, **{key: row[key] for key in ("非目测", "目测", "合计", "已换证")}}
+            for name, row in [*rows.items(), ("合计", total)]]
+
+
+def village_counts(sessions: sessionmaker, township: str) -> Counter[str]:
+    """Holders per village group of a township."""
+    with sessions() as session:
+        return Counter(dict(session.execute(
+            select(CampaignHolder.village, func.count()).where(CampaignHolder.township == township)
+            .group_by(CampaignHolder.village)).all()))
+
+
+# -- the county's counts -------------------------------------------------------------------------
+
+@dataclass
+class Counts:
+    """The dashboard's figures. Basis keys are 非目测 and 目测, status keys those of ``STATUS_ORDER``."""
+
+    basis: Counter[str] = field(default_factory=Counter)
+    status: Counter[str] = field(default_factory=Counter)
+    township: Counter[str] = field(default_factory=Counter)  # township group -> holders
+    category: Counter[str] = field(default_factory=Counter)
+    exchanged: Counter[str] = field(default_factory=Counter)  # basis -> holders exchanged
+    township_status: dict[str, Counter[str]] = field(default_factory=dict)  # township group -> status -> holders
+    exchanged_on: dict[str, Counter[date]] = field(default_factory=dict)  # basis -> issue date -> holders
+
+
+def counts(sessions: sessionmaker) -> Counts:
+    """Holders by 目测/非目测, where they stand, township, category, and the exchanges by issue date."""
     with sessions() as session:
         holders = session.execute(select(CampaignHolder.case_id, CampaignHolder.basis, CampaignHolder.township,
-                                         Case.outcome).join(Case, Case.id == CampaignHolder.case_id)).all()
+                                         CampaignHolder.category, Case.outcome)
+                                  .join(Case, Case.id == CampaignHolder.case_id)).all()
         open_tasks = dict(session.execute(select(Task.case_id, Task.name).join(
             CampaignHolder, CampaignHolder.case_id == Task.case_id).where(Task.status == "open")).all())
-    found: dict[str, Counter[str]] = {"basis": Counter(), "status": Counter(), "township": Counter(),
-                                      "exchanged": Counter()}
-    for case_id, basis, township, outcome in holders:
-        status = "已换证" if outcome in EXCHANGED else STAGES.get(open_tasks.get(case_id, ""), "其他")
-        found["basis"][BASIS_NAMES.get(basis, basis)] += 1
-        found["status"][status] += 1
-        found["township"][township] += 1
-        if status == "已换证":
-            found["exchanged"][BASIS_NAMES.get(basis, basis)] += 1
+        handed = _handovers(session, _exchanged_ids())
+    found = Counts()
+    for case_id, basis_key, township, category, outcome in holders:
+        basis, where = BASIS_NAMES.get(basis_key, basis_key), standing(outcome, open_tasks.get(case_id))
+        found.basis[basis] += 1
+        found.status[where] += 1
+        found.township[township] += 1
+        found.category[category] += 1
+        found.township_status.setdefault(township, Counter())[where] += 1
+        if where == "已换证":
+            found.exchanged[basis] += 1
+            if issued_on := handed.get(case_id, Handover()).issued_on:
+                found.exchanged_on.setdefault(basis, Counter())[date.fromisoformat(issued_on)] += 1
     return found

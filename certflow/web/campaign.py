@@ -1,23 +1,26 @@
-"""The exchange campaign's pages: the township desk, the register of exchanges (发放登记表), the county's dashboard.
+"""The exchange campaign's pages: the township desk, a village's ledger (台账), the register of exchanges
+(发放登记表), the county's dashboard.
 
 Township clerks see their own township's holders; the county and administrators see every township.
 """
 
 from __future__ import annotations
 
-import io
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
+from markupsafe import Markup
 
 from certflow import campaignviews
 from certflow.accounts import Account
-from certflow.county import County
+from certflow.county import County, Township, Village
+from certflow.web import charts
 from certflow.web.auth import login_manager
 from certflow.web.context import account, deny, group_name, services
-from certflow.web.csvfile import FORMULA_START
+from certflow.web.xlsxfile import Sheet, xlsx_download
 
 bp = Blueprint("campaign", __name__, url_prefix="/campaign")
 
@@ -25,6 +28,12 @@ ROLES = ("township", "county", "admin")
 REGISTER_HEADER = ["案件编号", "持证人", "身份证号码（已脱敏）", "乡镇(街道)", "新证号码", "第二代残疾人证", "发放日期",
                    "经办人"]
 REGISTER_KEYS = ["number", "name", "id_masked", "township", "card_no", "old_certificate", "issued_on", "clerk"]
+LEDGER_HEADER = ["案件编号", "姓名", "身份证号码（已脱敏）", "残疾类别", "残疾等级", "评定方式", "上门服务", "办理状态",
+                 "换证日期", "第二代残疾人证"]
+LEDGER_KEYS = ["number", "name", "id_masked", "category", "grade", "basis", "home_visit", "status", "issued_on",
+               "old_certificate"]
+SUMMARY_KEYS = ["category", "非目测", "目测", "合计", "已换证"]
+SUMMARY_HEADER = ["残疾类别", *SUMMARY_KEYS[1:]]
 
 
 @cache
@@ -58,9 +67,9 @@ def _townships(me: Account) -> frozenset[str] | None:
 
 @bp.get("/desk")
 def desk():  # type: ignore[no-untyped-def]
-    text = request.args.get("q", "")
-    found = campaignviews.find_holders(services().runtime.sessions, _townships(account()), text)
-    return render_template("campaign/desk.html", text=text, found=found)
+    query = campaignviews.DeskQuery.from_args(request.args)
+    page = campaignviews.find_holders(services().runtime.sessions, _townships(account()), query)
+    return render_template("campaign/desk.html", query=query, page=page)
 
 
 @bp.get("/desk/<number>")
@@ -72,7 +81,7 @@ def holder(number: str):  # type: ignore[no-untyped-def]
     return render_template("campaign/holder.html", holder=found)
 
 
-def _register_township() -> str | None:
+def _chosen_township() -> str | None:
     """The township asked for; a township clerk gets their own and is refused another."""
     asked, townships = request.args.get("township") or None, _townships(account())
     if townships is None:
@@ -80,40 +89,61 @@ def _register_township() -> str | None:
     if asked is None and len(townships) == 1:
         return next(iter(townships))
     if asked not in townships:
-        deny(403, f"campaign register {asked}")
+        deny(403, f"campaign township {asked}")
     return asked
+
+
+def _chosen_village() -> tuple[Township | None, Village | None]:
+    """The township (as ``_chosen_township``) and the village of it asked for; 404 for one the county lacks."""
+    group, asked = _chosen_township(), request.args.get("village") or None
+    township = next((t for t in county().townships if t.group == group), None)
+    if group is not None and township is None:
+        deny(404, f"campaign township {group}")
+    village = next((v for v in township.villages if v.group == asked), None) if township else None
+    if asked is not None and village is None:
+        deny(404, f"campaign village {asked}")
+    return township, village
 
 
 @bp.get("/register")
 def register():  # type: ignore[no-untyped-def]
-    township = _register_township()
-    lines = campaignviews.register(services().runtime, township)
+    township = _chosen_township()
+    lines = campaignviews.register(services().runtime.sessions, township)
     return render_template("campaign/register.html", lines=lines, township=township,
                            townships=county().townships)
 
 
 @bp.get("/register.xlsx")
 def register_xlsx():  # type: ignore[no-untyped-def]
-    from openpyxl import Workbook
-
-    township = _register_township()
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "发放登记表"
-    sheet.append(REGISTER_HEADER)
-    for line in campaignviews.register(services().runtime, township):
-        line = {**line, "township": group_name(line["township"])}
-        sheet.append([_cell(line[key]) for key in REGISTER_KEYS])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return Response(buffer.getvalue(),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": "attachment; filename=register.xlsx"})
+    lines = campaignviews.register(services().runtime.sessions, _chosen_township())
+    rows = ([group_name(line[key]) if key == "township" else line[key] for key in REGISTER_KEYS] for line in lines)
+    return xlsx_download("register.xlsx", [Sheet("发放登记表", REGISTER_HEADER, rows)])
 
 
-def _cell(value: Any) -> Any:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+@bp.get("/ledger")
+def ledger():  # type: ignore[no-untyped-def]
+    township, village = _chosen_village()
+    sessions = services().runtime.sessions
+    lines = campaignviews.ledger(sessions, village.group) if village else []
+    mine = _townships(account())
+    return render_template(
+        "campaign/ledger.html", township=township, village=village, lines=lines,
+        summary=campaignviews.ledger_summary(lines),
+        villages=campaignviews.village_counts(sessions, township.group) if township else {},
+        townships=[t for t in county().townships if mine is None or t.group in mine])
+
+
+@bp.get("/ledger.xlsx")
+def ledger_xlsx():  # type: ignore[no-untyped-def]
+    _, village = _chosen_village()
+    if village is None:
+        deny(404, "campaign ledger of no village")
+    lines = campaignviews.ledger(services().runtime.sessions, village.group)
+    summary = campaignviews.ledger_summary(lines)
+    return xlsx_download(f"ledger-{village.code}.xlsx", [
+        Sheet("台账", LEDGER_HEADER, ([line[key] for key in LEDGER_KEYS] for line in lines)),
+        Sheet("分类汇总", SUMMARY_HEADER, ([row[key] for key in SUMMARY_KEYS] for row in summary)),
+    ])
 
 
 @bp.get("/dashboard")
@@ -121,12 +151,26 @@ def dashboard():  # type: ignore[no-untyped-def]
     if not account().has_role("county", "admin"):
         deny(403, "campaign dashboard")
     found = campaignviews.counts(services().runtime.sessions)
-    total = sum(found["status"].values())
+    total = sum(found.status.values())
     today = services().runtime.clock.now().date()
     deadlines = [{"name": name, "date": by, "days_left": (by - today).days} for name, by in county().deadlines]
     return render_template("campaign/dashboard.html", found=found, total=total, deadlines=deadlines,
-                           statuses=campaignviews.STATUS_ORDER, townships=county().townships, today=today,
-                           percent=_percent)
+                           bases=campaignviews.BASIS_NAMES.values(), today=today, percent=_percent,
+                           charts=_charts(found, today))
+
+
+def _charts(found: campaignviews.Counts, today: date) -> dict[str, Markup]:
+    """The dashboard's charts: exchanges over time against the deadlines, townships by status, categories."""
+    targets = {basis: found.basis[basis] for basis in campaignviews.BASIS_NAMES.values()}
+    townships = [(t.name, found.township_status.get(t.group, {})) for t in county().townships]
+    return {
+        "progress": charts.progress_line("progress-chart", "累计换证人数（按发放日期）", found.exchanged_on, targets,
+                                         county().deadlines, today),
+        "townships": charts.stacked_bars("township-chart", "各乡镇(街道)持证人办理状态", townships,
+                                         campaignviews.STATUS_ORDER),
+        "categories": charts.bars("category-chart", "持证人残疾类别",
+                                  [(name, found.category[name]) for name in campaignviews.CATEGORIES]),
+    }
 
 
 def _percent(part: int, whole: int) -> int:

@@ -13,14 +13,15 @@ from flask import Response
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
+    """A value as text a spreadsheet shows and never runs."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _line(values: Iterable[Any]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow([_cell(v) for v in values])
+    csv.writer(buffer).writerow([cell(v) for v in values])
     return buffer.getvalue()
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from certflow.engine.calendar import CHINA_TZ
-from certflow.engine.privacy import mask_id
+from certflow.engine.privacy import mask_personal
 
 Rename = Callable[[str], str]
 
@@ -60,17 +60,18 @@ def describe(schema: dict[str, Any] | None, data: dict[str, Any], *, only_schema
              rename: Rename = str) -> list[tuple[str, str]]:
     """(label, value) pairs in the form's order, then (unless ``only_schema``) what the form does not name.
 
-    ``rename`` turns ids into names, e.g. a village's group id into the village.
+    ``rename`` turns ids into names, e.g. a village's group id into the village. ID numbers are masked wherever
+    they stand, a certificate number's included.
     """
+    data = mask_personal(data)
     properties = (schema or {}).get("properties", {})
     names = list(properties) if only_schema else [*properties, *(k for k in data if k not in properties)]
     shown: list[tuple[str, str]] = []
     for name in names:
         if name not in data or data[name] in (None, "", []):
             continue
-        value = mask_id(data[name]) if name == "id_number" and isinstance(data[name], str) else data[name]
         field = properties.get(name, {})
-        shown.append((field.get("title", name), _show(field, value, rename)))
+        shown.append((field.get("title", name), _show(field, data[name], rename)))
     return shown
 
 

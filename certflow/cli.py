@@ -646,6 +646,30 @@ def campaign_import(ctx: click.Context, path: Path, name: str | None, county_fil
         click.echo(f"不予导入的行已写入 {report_file}")
 
 
+@campaign.command("schedule", help="Give every holder still to be re-assessed (目测, notice not served or not yet "
+                                   "assessed) a day and venue, or a home visit, by the county file's reassessment "
+                                   "section; holders who have one keep it. Prints the days used and whether the "
+                                   "schedule meets the county's deadline (exit status 1 when it does not).")
+@click.option("--campaign", "name", help="the campaign the holders belong to (default: the county file's)")
+@click.option("--county", "county_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the county file (default: CERTFLOW_COUNTY or shizong.json)")
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="first day for venues, YYYY-MM-DD (default: the county file's; never before the days used)")
+@click.option("--user", default="campaign-schedule", show_default=True, help="who the appointments are made by")
+@click.pass_context
+@_fail_cleanly
+def campaign_schedule(ctx: click.Context, name: str | None, county_file: Path | None, start: datetime | None,
+                      user: str) -> None:
+    from certflow.reassessment import schedule
+
+    report = schedule(_runtime(ctx), _county(county_file), actor=user, campaign=name,
+                      start=start.date() if start else None)
+    for line in report.lines():
+        click.echo(line)
+    if not report.meets_deadline:
+        sys.exit(1)
+
+
 @campaign.command("roster", help="Write a synthetic roster OUT (.csv or .xlsx) for tests and benchmarks: by default "
                                  "the figures of Shizong's plan (11,058 holders, 3,482 非目测, 7,576 目测, 55 home "
                                  "visits); invented people only.")

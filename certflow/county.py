@@ -50,6 +50,27 @@ class Institution:
 
 
 @dataclass(frozen=True)
+class HomeVisits:
+    start: date
+    days: int  # working days the plan sets aside for them
+    per_day: int  # holders one team visits in a day
+
+
+@dataclass(frozen=True)
+class Reassessment:
+    """The re-assessment schedule (重新评定日程安排): teams sent out each working day, what one venue takes a day."""
+
+    start: date
+    teams_per_day: int  # clinic teams a day: the county's vehicles
+    daily_capacity: tuple[tuple[str, int], ...]  # (category, holders its doctors assess at one venue in a day)
+    home_visits: HomeVisits
+    deadline: str  # the name of the county's deadline the re-assessment must meet
+
+    def capacity(self, category: str) -> int:
+        return dict(self.daily_capacity)[category]
+
+
+@dataclass(frozen=True)
 class County:
     name: str
     code: str  # the 6-digit address code every holder's ID number starts with
@@ -61,6 +82,7 @@ class County:
     institutions: tuple[Institution, ...]
     townships: tuple[Township, ...]
     deadlines: tuple[tuple[str, date], ...] = ()  # (what is to be done, by when), for the campaign's dashboard
+    reassessment: Reassessment | None = None
 
     @classmethod
     def load(cls, path: Path) -> County:
@@ -88,7 +110,26 @@ class County:
             villages = [v.name for v in township.villages]
             found += [f"{township.name}: village {n} listed twice" for n in sorted({n for n in villages
                                                                                   if villages.count(n) > 1})]
+        return found + self._reassessment_problems()
+
+    def _reassessment_problems(self) -> list[str]:
+        plan = self.reassessment
+        if plan is None:
+            return []
+        capacities = dict(plan.daily_capacity)
+        found = [f"reassessment.daily_capacity has no {c}" for c in CATEGORY_CODES if c not in capacities]
+        found += [f"reassessment.daily_capacity: unknown category {c}" for c in capacities if c not in CATEGORY_CODES]
+        found += [f"reassessment.daily_capacity.{c} must be at least 1, not {n}" for c, n in plan.daily_capacity
+                  if n < 1]
+        numbers = (("teams_per_day", plan.teams_per_day), ("home_visits.days", plan.home_visits.days),
+                   ("home_visits.per_day", plan.home_visits.per_day))
+        found += [f"reassessment.{name} must be at least 1, not {n}" for name, n in numbers if n < 1]
+        if plan.deadline not in dict(self.deadlines):
+            found.append(f"reassessment.deadline {plan.deadline} is not one of the county's deadlines")
         return found
+
+    def deadline(self, name: str) -> date:
+        return dict(self.deadlines)[name]
 
     def _codes(self) -> list[tuple[str, str]]:
         codes = [("county", self.code)] + [("township", t.code) for t in self.townships]
@@ -129,4 +170,38 @@ def _parse(raw: dict[str, Any]) -> County:
             for t in raw["townships"]
         ),
         deadlines=tuple((d["name"], date.fromisoformat(d["date"])) for d in county.get("deadlines", ())),
+        reassessment=_reassessment(raw["reassessment"]) if "reassessment" in raw else None,
     )
+
+
+def _reassessment(raw: dict[str, Any]) -> Reassessment:
+    capacity = _field(raw, "reassessment.daily_capacity", dict)
+    visits = _field(raw, "reassessment.home_visits", dict)
+    return Reassessment(
+        start=_field(raw, "reassessment.start", date),
+        teams_per_day=_field(raw, "reassessment.teams_per_day", int),
+        daily_capacity=tuple((c, _field(capacity, f"reassessment.daily_capacity.{c}", int)) for c in capacity),
+        home_visits=HomeVisits(start=_field(visits, "reassessment.home_visits.start", date),
+                               days=_field(visits, "reassessment.home_visits.days", int),
+                               per_day=_field(visits, "reassessment.home_visits.per_day", int)),
+        deadline=_field(raw, "reassessment.deadline", str),
+    )
+
+
+_KINDS = {int: "a whole number", str: "a text", dict: "an object"}
+
+
+def _field(section: dict[str, Any], path: str, kind: type) -> Any:
+    """The value at the end of ``path`` in ``section``; ValueError naming the field missing or of the wrong kind."""
+    name = path.rsplit(".", 1)[-1]
+    if name not in section:
+        raise ValueError(f"{path} is missing")
+    value = section[name]
+    if kind is date:
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{path} must be a date (YYYY-MM-DD), not {value!r}") from None
+    if not isinstance(value, kind) or isinstance(value, bool):  # JSON true is no number of teams
+        raise ValueError(f"{path} must be {_KINDS[kind]}, not {value!r}")
+    return value

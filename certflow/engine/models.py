@@ -6,7 +6,7 @@ in step.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -351,3 +351,23 @@ class CampaignHolder(Base):
     grade: Mapped[int]
     imported_at: Mapped[datetime]
     imported_by: Mapped[str] = mapped_column(String(100))
+
+
+class ReassessmentAppointment(Base):
+    """When and where a campaign holder is re-assessed (重新评定日程安排): a day at a venue, or a home visit.
+
+    One row per holder, kept once made: the notice handed to the holder names its day and venue.
+    """
+
+    __tablename__ = "reassessment_appointments"
+    __table_args__ = (Index("ix_reassessment_appointments_day", "campaign", "day", "venue"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(100))
+    holder_id: Mapped[int] = mapped_column(ForeignKey("campaign_holders.id"), unique=True)
+    home_visit: Mapped[bool]
+    day: Mapped[date]
+    venue: Mapped[str] = mapped_column(String(100))  # the clinic or the county office; a home visit: the township
+    team: Mapped[int]  # which of the day's teams (the county's vehicles) goes there
+    scheduled_at: Mapped[datetime]
+    scheduled_by: Mapped[str] = mapped_column(String(100))

@@ -26,6 +26,7 @@ from certflow.web import (
     operations,
     portal,
     progress,
+    reassessment,
     requestlog,
     tasks,
 )
@@ -60,7 +61,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     for blueprint in (requestlog.bp, auth.bp, inbox.bp, tasks.bp, portal.bp, admin.bp, audit.bp, casefile.bp,
-                      modeling.bp, operations.bp, campaign.bp):
+                      modeling.bp, operations.bp, campaign.bp, reassessment.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)  # the API authenticates each request with a token, not a cookie

@@ -60,7 +60,7 @@ def _nav() -> dict[str, Any]:
     return {"campaign_roles": ROLES}
 
 
-def _townships(me: Account) -> frozenset[str] | None:
+def townships_of(me: Account) -> frozenset[str] | None:
     """The townships whose holders ``me`` sees; None for all of them."""
     return None if me.has_role("county", "admin") else frozenset(g for g in me.groups if g.startswith("township-"))
 
@@ -68,14 +68,14 @@ def _townships(me: Account) -> frozenset[str] | None:
 @bp.get("/desk")
 def desk():  # type: ignore[no-untyped-def]
     query = campaignviews.DeskQuery.from_args(request.args)
-    page = campaignviews.find_holders(services().runtime.sessions, _townships(account()), query)
+    page = campaignviews.find_holders(services().runtime.sessions, townships_of(account()), query)
     return render_template("campaign/desk.html", query=query, page=page)
 
 
 @bp.get("/desk/<number>")
 def holder(number: str):  # type: ignore[no-untyped-def]
     found = campaignviews.holder(services().runtime.sessions, number)
-    townships = _townships(account())
+    townships = townships_of(account())
     if found is None or (townships is not None and found["township"] not in townships):
         deny(404, f"campaign holder {number}")
     return render_template("campaign/holder.html", holder=found)
@@ -83,7 +83,7 @@ def holder(number: str):  # type: ignore[no-untyped-def]
 
 def _chosen_township() -> str | None:
     """The township asked for; a township clerk gets their own and is refused another."""
-    asked, townships = request.args.get("township") or None, _townships(account())
+    asked, townships = request.args.get("township") or None, townships_of(account())
     if townships is None:
         return asked
     if asked is None and len(townships) == 1:
@@ -125,7 +125,7 @@ def ledger():  # type: ignore[no-untyped-def]
     township, village = _chosen_village()
     sessions = services().runtime.sessions
     lines = campaignviews.ledger(sessions, village.group) if village else []
-    mine = _townships(account())
+    mine = townships_of(account())
     return render_template(
         "campaign/ledger.html", township=township, village=village, lines=lines,
         summary=campaignviews.ledger_summary(lines),

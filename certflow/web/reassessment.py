@@ -1,0 +1,127 @@
+"""The re-assessment schedule's pages: the venue-days, a day's sign-in sheet (签到表), the notices to print
+(告知书 with a tear-off 回执), and recording the receipts returned.
+
+The campaign's rules of who sees what hold: township clerks their own township, the county and
+administrators every township; hospital clerks see the schedule and day lists of their categories only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from certflow import reassessment
+from certflow.county import Township
+from certflow.reassessment import ATTENDANCE, ListQuery, Receipt, Viewer
+from certflow.web.auth import login_manager
+from certflow.web.campaign import ROLES, county, townships_of
+from certflow.web.context import account, deny, services
+
+bp = Blueprint("reassessment", __name__, url_prefix="/campaign/reassessment")
+bp.add_app_template_filter(reassessment.chinese_date, "chinese_date")
+
+
+@bp.before_request
+def campaign_staff_and_hospitals_only():  # type: ignore[no-untyped-def]
+    me = account()
+    if me is None:
+        return login_manager.unauthorized()
+    if not me.has_role(*ROLES, "hospital"):
+        deny(403, "reassessment schedule")
+    return None
+
+
+def _viewer() -> Viewer:
+    """A hospital's clerk sees the holders of the categories their institution assesses, in every township."""
+    me = account()
+    if me.has_role(*ROLES):
+        return Viewer(townships=townships_of(me))
+    return Viewer(categories=frozenset(c for i in county().institutions if i.group in me.groups
+                                       for c in i.categories))
+
+
+def _township(group: str) -> Township:
+    """The township whose notices and receipts the township's clerks, the county and administrators handle."""
+    me, found = account(), next((t for t in county().townships if t.group == group), None)
+    if not me.has_role(*ROLES):
+        deny(403, f"reassessment notices of {group}")
+    seen = townships_of(me)
+    if found is None or (seen is not None and group not in seen):
+        deny(404, f"reassessment notices of {group}")
+    return found
+
+
+@bp.get("/")
+def schedule():  # type: ignore[no-untyped-def]
+    viewer, campaign = _viewer(), county().campaign
+    found = reassessment.overview(services().runtime.sessions, campaign, viewer)
+    townships = [t for t in county().townships if viewer.categories is None
+                 and (viewer.townships is None or t.group in viewer.townships)]
+    counts = {t.group: reassessment.receipt_counts(services().runtime.sessions, campaign, t.group) for t in townships}
+    settings = county().reassessment
+    deadline = county().deadline(settings.deadline) if settings else None
+    on_time = found.last is None or deadline is None or found.last <= deadline
+    return render_template("campaign/reassessment_schedule.html", found=found, townships=townships, counts=counts,
+                           categories=[c for c in reassessment.CATEGORIES if viewer.categories is None
+                                       or c in viewer.categories],
+                           deadline=(settings.deadline, deadline) if settings else None, on_time=on_time)
+
+
+@bp.post("/")
+def make_schedule():  # type: ignore[no-untyped-def]
+    """The county places every holder still without an appointment, as ``certflow campaign schedule`` does."""
+    me = account()
+    if not me.has_role("county", "admin"):
+        deny(403, "making the reassessment schedule")
+    try:
+        start = date.fromisoformat(request.form["start"]) if request.form.get("start") else None
+    except ValueError:
+        flash("开始日期应为 YYYY-MM-DD 格式的日期", "error")
+        return redirect(url_for(".schedule"))
+    for line in reassessment.schedule(services().runtime, county(), actor=me.username, start=start).lines():
+        flash(line)
+    return redirect(url_for(".schedule"))
+
+
+@bp.get("/day")
+def day_list():  # type: ignore[no-untyped-def]
+    try:
+        day = date.fromisoformat(request.args.get("day", ""))
+    except ValueError:
+        deny(404, "reassessment day list without a day")
+    venue = request.args.get("venue", "")
+    lines = reassessment.day_list(services().runtime.sessions, county().campaign, _viewer(), day, venue)
+    if not lines:
+        deny(404, f"reassessment day list {day} {venue}")
+    return render_template("campaign/reassessment_day.html", lines=lines, day=day, label=lines[0]["label"])
+
+
+@bp.get("/notices/<township>")
+def notices(township: str):  # type: ignore[no-untyped-def]
+    found = _township(township)
+    page = reassessment.notices(services().runtime.sessions, county().campaign,
+                                ListQuery.from_args(found.group, request.args))
+    return render_template("campaign/reassessment_notices.html", page=page, township=found, county=county(),
+                           attendance=ATTENDANCE)
+
+
+@bp.route("/receipts/<township>", methods=["GET", "POST"])
+def receipts(township: str):  # type: ignore[no-untyped-def]
+    found, runtime = _township(township), services().runtime
+    query = ListQuery.from_args(found.group, request.args)
+    failed: list[tuple[str, str, str]] = []
+    if request.method == "POST":
+        entries = [Receipt(n, request.form.get(f"served_on-{n}", ""), request.form.get(f"attendance-{n}", ""))
+                   for n in request.form.getlist("case")]
+        done, failed = reassessment.record_receipts(runtime, account(), county().campaign, found.group, entries)
+        flash(f"已登记回执 {len(done)} 份" if entries else "请勾选已收回回执的持证人")
+        if not failed:
+            return redirect(url_for("reassessment.receipts", **query.args()))
+    return render_template("campaign/reassessment_receipts.html", township=found, failed=failed,
+                           page=reassessment.receipts(runtime.sessions, county().campaign, query),
+                           counts=reassessment.receipt_counts(runtime.sessions, county().campaign, found.group),
+                           attendance=ATTENDANCE, today=reassessment.today(runtime))
+
+
+__all__ = ["bp"]

@@ -18,7 +18,10 @@ GENESIS = "0" * 64
 
 
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    # check_circular off: the same text, a tenth faster on a case's state (which a JSON column could not hold if
+    # it were circular).
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str,
+                      check_circular=False)
 
 
 def event_body(

@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -225,7 +225,7 @@ class Runtime:
         """Submit a user task's form; returns the case number. Conflict if someone got there first."""
         clock = self._step_clock()
         with self._transaction(clock) as session:
-            row, case = self._open_task(session, task_id)
+            row, case, open_rows = self._open_task(session, task_id)
             if row.assignee and row.assignee != actor:
                 raise Conflict(f"task {task_id} ({row.title}) is claimed by {row.assignee}")
             version_forms = self._specs(session, case.process_version_id)[2]
@@ -237,7 +237,8 @@ class Runtime:
             workflow = self._run(case, step, lambda: self._load(session, case), _completing(task_id, data),
                                  clock=clock)
             step.events.insert(0, ("task_completed", task_id, row.name, {"title": row.title, "data": data}))
-            self._save(session, case, workflow, step, actor, completed_task_by={task_id: actor}, clock=clock)
+            self._save(session, case, workflow, step, actor, completed_task_by={task_id: actor}, clock=clock,
+                       open_rows=open_rows)
             session.execute(delete(Draft).where(Draft.task_id == task_id))
             return case.number
 
@@ -542,7 +543,7 @@ class Runtime:
 
     def _assign(self, task_id: str, assignee: str | None, *, expect: str | None, kind: str) -> None:
         with self._transaction() as session:
-            row, case = self._open_task(session, task_id)
+            row, case, _ = self._open_task(session, task_id)
             if row.assignee != expect:
                 held = f"is claimed by {row.assignee}" if row.assignee else "is not claimed"
                 raise Conflict(f"task {task_id} {held}")
@@ -555,7 +556,7 @@ class Runtime:
     def reassign(self, task_id: str, assignee: str | None, *, actor: str) -> None:
         """Give a task to someone else (or back to its group), whoever holds it now."""
         with self._transaction() as session:
-            row, case = self._open_task(session, task_id)
+            row, case, _ = self._open_task(session, task_id)
             previous, row.assignee = row.assignee, assignee
             event = ("task_reassigned", task_id, row.name, {"title": row.title, "from": previous, "to": assignee})
             self._append_events(session, case, [event], actor, self.clock.now())
@@ -784,10 +785,14 @@ class Runtime:
                 query = query.where(Task.candidate_group == group)
             if assignee:
                 query = query.where(Task.assignee == assignee)
+            order = (Task.due_at.is_(None), Task.due_at, Task.created_at)
             if case:
+                # Rows carry their case's number: one query, unless the case has none or is named by its id.
+                found = session.scalars(query.where(Task.case_number == case).order_by(*order).limit(limit)).all()
+                if found:
+                    return [task_dict(t) for t in found]
                 query = query.where(Task.case_id == self._case_id(session, case))
-            query = query.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at).limit(limit)
-            return [task_dict(t) for t in session.scalars(query)]
+            return [task_dict(t) for t in session.scalars(query.order_by(*order).limit(limit))]
 
     def processes(self) -> list[dict[str, Any]]:
         """The latest version of each deployed process, with the form its cases start with."""
@@ -979,25 +984,29 @@ class Runtime:
             raise NotFound(f"case {case_ref} does not exist")
         return case_id
 
-    def _open_task(self, session: Session, task_id: str) -> tuple[Task, Case]:
-        """The task's projection row, read again once its case is locked; Conflict unless still open."""
-        row = session.get(Task, task_id)
-        if row is None:
+    def _open_task(self, session: Session, task_id: str) -> tuple[Task, Case, list[Task]]:
+        """The task's projection row and its case's open rows, read once the case is locked; Conflict unless open.
+
+        The case is found and locked in one statement, and the rows are read after the lock (what makes it correct
+        on PostgreSQL, where another clerk may have completed the task meanwhile).
+        """
+        case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
+        case = session.scalars(select(Case).where(Case.id == case_of_task).with_for_update()).one_or_none()
+        if case is None:
             raise NotFound(f"task {task_id} does not exist")
-        case = self._lock_case(session, row.case_id)
-        session.refresh(row)
-        if row.status != "open":
+        _check_running(case)
+        open_rows = list(session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")))
+        row = next((r for r in open_rows if r.id == task_id), None)
+        if row is None:
+            row = session.get(Task, task_id)
             who = f" by {row.completed_by}" if row.completed_by else ""
             raise Conflict(f"task {task_id} ({row.title}) is already {row.status}{who}")
-        return row, case
+        return row, case, open_rows
 
     def _lock_case(self, session: Session, case_id: int, *, running_only: bool = True) -> Case:
         case = session.scalars(select(Case).where(Case.id == case_id).with_for_update()).one()
-        if running_only and case.status == "error":
-            raise InvalidState(f"case {case.number} is paused by an incident until an administrator retries or "
-                               "cancels it")
-        if running_only and case.status != "running":
-            raise InvalidState(f"case {case.number} is {case.status}")
+        if running_only:
+            _check_running(case)
         return case
 
     def _load(self, session: Session, case: Case) -> BpmnWorkflow:
@@ -1051,11 +1060,11 @@ class Runtime:
 
     def _save(
         self, session: Session, case: Case, workflow: BpmnWorkflow, step: _Step, actor: str,
-        *, completed_task_by: dict[str, str], clock: Clock | None = None,
+        *, completed_task_by: dict[str, str], clock: Clock | None = None, open_rows: list[Task] | None = None,
     ) -> None:
         now = (clock or self.clock).now()
         # The projection's query first: after the row changes, it would flush the row, written twice a step.
-        open_tasks = self._sync_tasks(session, case, workflow, completed_task_by, now, clock or self.clock)
+        open_tasks = self._sync_tasks(session, case, workflow, completed_task_by, now, clock or self.clock, open_rows)
         case.state = state.dump(workflow)
         case.updated_at = now
         case.next_due_at = _next_due(workflow)
@@ -1069,18 +1078,20 @@ class Runtime:
         else:
             case.current_step = "、".join(t.title for t in open_tasks) or _waiting_label(workflow)
         step.events[0][3]["state"] = history.state_digest(case.state)
-        for note in step.notifications:
-            session.add(Notification(
-                case_id=case.id, template=note["template"], recipient_role=note["recipient_role"],
-                recipient_group=note.get("recipient_group"), recipient_phone=note.get("recipient_phone"),
-                text=note["text"], created_at=now, next_attempt_at=now,
-            ))
+        if step.notifications:
+            # Append-only rows go in as one statement on the step's connection, without the ORM's unit of work.
+            session.connection().execute(insert(Notification.__table__), [{
+                "case_id": case.id, "template": note["template"], "recipient_role": note["recipient_role"],
+                "recipient_group": note.get("recipient_group"), "recipient_phone": note.get("recipient_phone"),
+                "text": note["text"], "created_at": now, "next_attempt_at": now,
+            } for note in step.notifications])
         self._append_events(session, case, step.events, actor, now)
 
     def _append_events(
         self, session: Session, case: Case,
         events: list[tuple[str, str | None, str | None, dict[str, Any]]], actor: str, now: datetime,
     ) -> None:
+        rows = []
         for kind, task_id, task_name, data in events:
             seq = case.event_count + 1
             body = history.event_body(
@@ -1088,24 +1099,28 @@ class Runtime:
                 task_id=task_id, task_name=task_name, data=data,
             )
             digest = history.chain_hash(case.last_hash or history.GENESIS, body)
-            session.add(Event(
-                case_id=case.id, seq=seq, kind=kind, at=now, actor=actor, task_id=task_id,
-                task_name=task_name, data=data, prev_hash=case.last_hash or history.GENESIS, hash=digest,
-            ))
+            rows.append({"case_id": case.id, "seq": seq, "kind": kind, "at": now, "actor": actor, "task_id": task_id,
+                         "task_name": task_name, "data": data, "prev_hash": case.last_hash or history.GENESIS,
+                         "hash": digest})
             case.event_count = seq
             case.last_hash = digest
+        # One statement for the step's events, on its connection: the ORM inserted them one by one on SQLite (to
+        # read back ids nobody uses). The case row, flushed at commit, still guards the chain with lock_version.
+        session.connection().execute(insert(Event.__table__), rows)
 
     def _sync_tasks(
         self, session: Session, case: Case, workflow: BpmnWorkflow, completed_task_by: dict[str, str],
-        now: datetime, clock: Clock,
+        now: datetime, clock: Clock, open_rows: list[Task] | None = None,
     ) -> list[Task]:
-        """Bring the projection in line with the workflow's READY user tasks.
+        """Bring the projection in line with the workflow's READY user tasks (``open_rows``: the case's open rows,
+        if the step already read them under its lock).
 
         Open rows are refreshed from their task's spec too: a migration may rename a task or move it.
         """
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)}
-        rows = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open"))
-        existing = {t.id: t for t in rows}
+        if open_rows is None:
+            open_rows = list(session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")))
+        existing = {t.id: t for t in open_rows}
         for task_id, row in existing.items():
             if task_id not in ready:
                 row.status = "completed" if task_id in completed_task_by else "cancelled"
@@ -1306,6 +1321,13 @@ def _drain(take: Callable[[], tuple[str, bool] | None], limit: int | None) -> tu
 def _describe(error: Exception) -> str:
     """An error in words: ours are written for people; anything else names its type."""
     return str(error) if isinstance(error, CertflowError) else f"{type(error).__name__}: {error}"
+
+
+def _check_running(case: Case) -> None:
+    if case.status == "error":
+        raise InvalidState(f"case {case.number} is paused by an incident until an administrator retries or cancels it")
+    if case.status != "running":
+        raise InvalidState(f"case {case.number} is {case.status}")
 
 
 def _uuid(task_id: str) -> UUID:

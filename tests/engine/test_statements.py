@@ -1,0 +1,82 @@
+"""What a step costs the database: the statements it sends (the cost per case in BENCHMARKS.md is mostly these)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from enginekit import DEADLINE, open_task, start
+from sqlalchemy import event
+
+from certflow.engine.errors import Conflict, NotFound
+from certflow.engine.runtime import Runtime
+
+
+@contextmanager
+def statements(rt: Runtime) -> Iterator[Counter[str]]:
+    """The data statements sent meanwhile, by verb and table (``SELECT tasks``, ``INSERT INTO events``, ...)."""
+    seen: Counter[str] = Counter()
+
+    def count(_conn, _cursor, sql: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        words = sql.split()
+        verb = " ".join(words[:2]) if words[0] in ("INSERT", "DELETE") else words[0]
+        if verb in ("SELECT", "UPDATE", "INSERT INTO", "DELETE FROM"):
+            table = words[words.index("FROM") + 1] if verb == "SELECT" else words[1 if verb == "UPDATE" else 2]
+            seen[f"{verb} {table}"] += 1
+
+    engine = rt.sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_completing_a_task_reads_the_case_and_its_open_tasks_once_and_writes_each_table_once(rt: Runtime) -> None:
+    number = start(rt)
+    task = open_task(rt, number)
+    with statements(rt) as seen:
+        rt.complete_task(task["id"], {"approved": True}, actor="window")
+    assert seen == Counter({
+        "SELECT cases": 1,  # found through the task and locked in one statement
+        "SELECT tasks": 1,  # the case's open tasks, read under the lock: the task itself and the projection's rows
+        "INSERT INTO events": 1, "UPDATE cases": 1, "UPDATE tasks": 1, "DELETE FROM drafts": 1,
+    })
+    assert rt.task(task["id"])["status"] == "completed"
+    assert rt.verify(number).ok
+
+
+def test_a_steps_events_go_in_as_one_statement_and_keep_their_chain(rt: Runtime) -> None:
+    number = start(rt)
+    with statements(rt) as seen:  # the deadline's timer calls the echo handler: two events, one step
+        assert rt.tick(DEADLINE + timedelta(seconds=1)) == [number]
+    assert seen["INSERT INTO events"] == 1
+    assert [e["kind"] for e in rt.history(number)][-2:] == ["timer_fired", "service_called"]
+    assert rt.verify(number).ok
+
+
+def test_a_task_completed_meanwhile_is_a_conflict_naming_who_did_it(rt: Runtime) -> None:
+    number = start(rt)
+    task = open_task(rt, number)
+    rt.complete_task(task["id"], {"approved": True}, actor="window")
+    with pytest.raises(Conflict, match="is already completed by window"):
+        rt.claim(task["id"], actor="other")
+
+
+@pytest.mark.parametrize("missing", ["LS-2026-000099", "99", "nonsense"])
+def test_a_cases_tasks_by_number_or_id_and_an_unknown_case(rt: Runtime, missing: str) -> None:
+    number = start(rt)
+    task = open_task(rt, number)
+    assert rt.tasks(case="1") == [task]
+    assert rt.tasks(case=number, status="completed") == []
+    with pytest.raises(NotFound):
+        rt.tasks(case=missing)
+
+
+def test_an_unknown_task_is_not_found(rt: Runtime) -> None:
+    start(rt)
+    with pytest.raises(NotFound, match="task no-such-task does not exist"):
+        rt.complete_task("no-such-task", {"approved": True}, actor="window")

@@ -398,7 +398,13 @@ class ListPage:
 
 def notices(sessions: sessionmaker, campaign: str, query: ListQuery) -> ListPage:
     """告知书: a page of the township's (or village's) holders with an appointment, each with what to bring."""
-    statement = _appointed(campaign, Viewer(frozenset({query.township})))
+    rows, total = _page(sessions, _appointed(campaign, Viewer(frozenset({query.township}))), query)
+    lines = [{**_line(*row), "bring": materials(row[1].category)} for row in rows]
+    return ListPage(query, lines, total)
+
+
+def _page(sessions: sessionmaker, statement: Any, query: ListQuery) -> tuple[list[Any], int]:
+    """The page ``query`` asks for of a list of appointed holders (of its village, if one is chosen), and the total."""
     if query.village:
         statement = statement.where(CampaignHolder.village == query.village)
     with sessions() as session:
@@ -406,8 +412,7 @@ def notices(sessions: sessionmaker, campaign: str, query: ListQuery) -> ListPage
         rows = session.execute(statement.order_by(CampaignHolder.village, ReassessmentAppointment.day,
                                                   CampaignHolder.case_number)
                                .offset((query.page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    lines = [{**_line(*row), "bring": materials(row[1].category)} for row in rows]
-    return ListPage(query, lines, total)
+    return list(rows), total
 
 
 def materials(category: str) -> list[str]:
@@ -435,13 +440,7 @@ def receipts(sessions: sessionmaker, campaign: str, query: ListQuery) -> ListPag
     statement = (_appointed(campaign, Viewer(frozenset({query.township})))
                  .add_columns(Task.id).join(Task, Task.case_id == CampaignHolder.case_id)
                  .where(Task.name == NOTICE_TASK, Task.status == "open"))
-    if query.village:
-        statement = statement.where(CampaignHolder.village == query.village)
-    with sessions() as session:
-        total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        rows = session.execute(statement.order_by(CampaignHolder.village, ReassessmentAppointment.day,
-                                                  CampaignHolder.case_number)
-                               .offset((query.page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    rows, total = _page(sessions, statement, query)
     lines = [{**_line(a, h, name), "task": task_id, "attendance": "home_visit" if a.home_visit else "local"}
              for a, h, name, task_id in rows]
     return ListPage(query, lines, total)

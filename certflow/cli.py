@@ -503,12 +503,14 @@ def verify(ctx: click.Context, case: str | None, all_cases: bool, as_json: bool)
         sys.exit(1)
 
 
-@main.command(help="Load demo people (password: demo) and cases in every state into a new database. "
-                   "Not for production: the password is public. Does nothing if anyone has an account.")
+@main.command(help="Load demo people (password: demo) and cases in every state into a new database, and an "
+                   "invented roster of the county file's exchange campaign, partly worked. Not for production: "
+                   "the password is public. Does nothing if anyone has an account.")
 @click.pass_context
 @_fail_cleanly
 def demo(ctx: click.Context) -> None:
     from certflow.accounts import Accounts
+    from certflow.campaigndemo import CAMPAIGN_USERS, load_campaign_demo
     from certflow.config import PROJECT_ROOT
     from certflow.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
@@ -516,13 +518,16 @@ def demo(ctx: click.Context) -> None:
     if not runtime.processes():  # a database just created: the demo runs on the processes the project ships
         runtime.deploy(read_paths([PROJECT_ROOT / "processes", PROJECT_ROOT / "forms"]), author="demo")
         click.echo("deployed processes/ and forms/")
-    cases = load_demo(runtime, Accounts(runtime.sessions, runtime.clock))
+    accounts = Accounts(runtime.sessions, runtime.clock)
+    cases = load_demo(runtime, accounts)
     if cases is None:
         click.echo("demo skipped: the database already has accounts")
         return
-    click.echo(f"demo loaded: {len(cases)} cases ({cases[0]} to {cases[-1]}) and these people, "
-               f"password {DEMO_PASSWORD!r}:")
-    for person in DEMO_USERS:
+    county = _county(None)
+    holders = load_campaign_demo(runtime, accounts, county)
+    click.echo(f"demo loaded: {len(cases)} cases ({cases[0]} to {cases[-1]}), {len(holders)} holders of "
+               f"{county.name}'s exchange campaign, and these people, password {DEMO_PASSWORD!r}:")
+    for person in DEMO_USERS + CAMPAIGN_USERS:
         click.echo(f"  {person.username:<8} {person.role:<17} {person.group or ''}".rstrip())
     click.echo("demo data is not for production: set CERTFLOW_SECRET_KEY and create real people with "
                "`certflow user add` on a new database")

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from certflow import campaignviews, reassessment
 from certflow.accounts import Accounts
+from certflow.campaigndemo import CAMPAIGN_USERS, HOLDERS, TOWNSHIP, load_campaign_demo
 from certflow.cli import main
+from certflow.county import County
 from certflow.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 from certflow.engine.clock import FixedClock
 from certflow.engine.db import make_engine, make_sessions, upgrade
 from certflow.engine.runtime import Runtime, Settings
 from handlers.registry import HANDLERS
 
+ROOT = Path(__file__).resolve().parent.parent
 HOSPITAL_TASKS = {"register_appointment", "assess"}
 TASKS_OF = {"window": {"pre_review", "window_review", "issue_certificate"}, "renmin": HOSPITAL_TASKS,
             "anding": HOSPITAL_TASKS, "expert": {"reexamine"}}
@@ -97,12 +102,30 @@ def cli(runtime: Runtime, *args: str, given: str | None = None):  # type: ignore
 def test_the_demo_command_loads_once_and_lists_the_people(runtime, accounts):
     first = cli(runtime, "demo")
     assert first.exit_code == 0, first.output
-    assert "demo loaded: 21 cases" in first.stdout
-    assert all(person.username in first.stdout for person in DEMO_USERS)
+    assert "demo loaded: 21 cases" in first.stdout and "300 holders of 师宗县's exchange campaign" in first.stdout
+    assert all(person.username in first.stdout for person in DEMO_USERS + CAMPAIGN_USERS)
     assert "not for production" in first.stdout
     second = cli(runtime, "demo")
     assert (second.exit_code, second.stdout) == (0, "demo skipped: the database already has accounts\n")
-    assert len(accounts.all()) == len(DEMO_USERS)
+    assert len(accounts.all()) == len(DEMO_USERS + CAMPAIGN_USERS)
+
+
+def test_the_campaign_demo_gives_each_of_its_clerks_something_to_see(runtime, accounts, every_case_replays):
+    county = County.load(ROOT / "shizong.json")
+    holders = load_campaign_demo(runtime, accounts, county)
+    assert len(holders) == HOLDERS and all(n.startswith("SZ-2022-") for n in holders)
+    for person in CAMPAIGN_USERS:
+        assert accounts.authenticate(person.username, DEMO_PASSWORD).groups == {person.group}
+
+    township = {t["name"] for t in runtime.tasks(group=TOWNSHIP)}
+    assert township == {"exchange", "serve_notice"}  # more to exchange, receipts still out
+    register = campaignviews.register(runtime.sessions, TOWNSHIP)
+    assert len(register) >= 4 and {line["old_certificate"] for line in register} >= {"已收回", "遗失（已签情况说明）"}
+    assert all(line["issued_on"] <= "2022-03-22" for line in register)
+    assert [t["name"] for t in runtime.tasks(group="county-530329")] == ["verify_record"]  # the mismatch
+    assert {t["name"] for t in runtime.tasks(group="hospital-sz-tcm")} == {"reassess"}  # receipts returned
+    overview = reassessment.overview(runtime.sessions, county.campaign, reassessment.Viewer())
+    assert overview.venue_days and overview.venue_days[0]["day"] >= date(2022, 3, 28)
 
 
 @pytest.fixture

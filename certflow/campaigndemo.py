@@ -1,0 +1,81 @@
+"""Demo data for the exchange campaign: a township, the county and a hospital clerk (password ``demo``) and an
+invented roster imported, scheduled and partly worked, so the campaign's pages have something to show.
+
+The campaign happens in the county file's own time (Shizong's plan: from 16 March 2022), on a clock of its
+own; the caller's runtime is left alone. Like ``certflow.demo``, for trying certflow out only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+from certflow import reassessment
+from certflow.accounts import Accounts
+from certflow.campaign import import_roster
+from certflow.county import County
+from certflow.demo import DEMO_PASSWORD, DemoUser
+from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.clock import FixedClock
+from certflow.engine.runtime import Runtime
+from certflow.roster import generate_roster, write_roster
+
+HOLDERS = 300
+TOWNSHIP = "township-530329101"  # 松溪镇: its clerk has exchanged cards and collected receipts
+CAMPAIGN_USERS: tuple[DemoUser, ...] = (
+    DemoUser("songxi", "杨丽", "township", TOWNSHIP),
+    DemoUser("shizong", "陆松", "county", "county-530329"),
+    DemoUser("zhongyi", "何明", "hospital", "hospital-sz-tcm"),
+)
+IMPORTED_ON = date(2022, 3, 16)  # the day the townships collected the pre-made cards (the plan's 3.1)
+EXCHANGE_DAYS = (date(2022, 3, 17), date(2022, 3, 18), date(2022, 3, 21), date(2022, 3, 22))
+RECEIPTS_ON = date(2022, 3, 23)
+
+
+def load_campaign_demo(runtime: Runtime, accounts: Accounts, county: County) -> list[str]:
+    """Create the campaign's demo people and holders; returns the case numbers started.
+
+    The county's process must be deployed. Of 松溪镇's holders assessed by a hospital, three in four have
+    exchanged their card (one lost the old certificate, one did not match the register); half of those to be
+    re-assessed have returned their notice's receipt, so the hospital's clerk has assessments waiting.
+    """
+    for user in CAMPAIGN_USERS:
+        accounts.create(user.username, DEMO_PASSWORD, display_name=user.display_name, roles=[user.role],
+                        groups=[user.group] if user.group else [], demo=True)
+    clock = FixedClock(_at(IMPORTED_ON))
+    campaign = Runtime(runtime.sessions, runtime.handlers, runtime.settings, clock, runtime.files)
+    with TemporaryDirectory() as folder:
+        roster = Path(folder) / "roster.csv"
+        write_roster(generate_roster(county, HOLDERS), roster)
+        started = import_roster(campaign, roster, actor="shizong", county=county).started
+    reassessment.schedule(campaign, county, actor="shizong")
+
+    exchanges = [t for t in campaign.tasks(group=TOWNSHIP, status="open") if t["name"] == "exchange"]
+    for i, task in enumerate(exchanges[: len(exchanges) * 3 // 4]):
+        day = EXCHANGE_DAYS[i % len(EXCHANGE_DAYS)]
+        clock.set(_at(day, minutes=10 * i))
+        campaign.complete_task(task["id"], _exchange_form(i, day), actor="songxi")
+
+    clock.set(_at(RECEIPTS_ON))
+    notices = reassessment.receipts(campaign.sessions, county.campaign, reassessment.ListQuery(TOWNSHIP, None, 1))
+    returned = [reassessment.Receipt(line["number"], RECEIPTS_ON.isoformat(), line["attendance"])
+                for line in notices.lines[: len(notices.lines) // 2]]
+    clerk = accounts.by_username("songxi")
+    assert clerk is not None  # created above
+    reassessment.record_receipts(campaign, clerk, county.campaign, TOWNSHIP, returned)
+    return started
+
+
+def _exchange_form(i: int, day: date) -> dict[str, object]:
+    """What the township's clerk records: mostly a matching holder handing in the old certificate."""
+    if i == 2:
+        return {"verification": "person_mismatch", "verification_note": "照片与本人不符，报县残联核实"}
+    form: dict[str, object] = {"verification": "match", "old_certificate": "collected", "issued_on": day.isoformat()}
+    if i == 4:
+        form.update(old_certificate="lost", statement_signed=True)
+    return form
+
+
+def _at(day: date, minutes: int = 0) -> datetime:
+    return datetime.combine(day, time(9), CHINA_TZ) + timedelta(minutes=minutes)

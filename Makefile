@@ -38,6 +38,7 @@ lint: install
 
 ## bench: every benchmark in bench/ and one table of figures against targets (BENCHMARKS.md); PostgreSQL
 ## too when CERTFLOW_BENCH_POSTGRES_URL names a server, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test
+## (many clerks at once, gunicorn with several workers, runs only then); the whole county batch takes minutes
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run_all.py
 

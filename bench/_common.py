@@ -1,4 +1,4 @@
-"""What every bench script shares: the machine it ran on, percentiles, throw-away PostgreSQL databases.
+"""What every bench script shares: the machine it ran on, percentiles, peak memory, throw-away PostgreSQL databases.
 
 A module whose name starts with ``_`` is not a benchmark: ``run_all.py`` skips it.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,21 +31,39 @@ def lushan_files() -> list[SourceFile]:
 
 
 def machine() -> str:
-    """The CPU, cores, OS and Python, for the line every bench prints first."""
+    """The CPU, cores, OS, Python and the load, for the line every bench prints first."""
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
                  if line.startswith("model name")]
         cpu = names[0] if names else cpu
+    # The machine is shared: the load says whether others were busy too.
     return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
+            f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
 
 
 def percentile(sorted_samples: list[float], fraction: float) -> float:
     """Nearest-rank percentile of samples sorted ascending."""
     rank = max(1, round(fraction * len(sorted_samples)))
     return sorted_samples[min(rank, len(sorted_samples)) - 1]
+
+
+def reset_peak_memory() -> None:
+    """Count the process's peak RSS afresh from here (Linux), so that each backend of a run reports its own."""
+    clear_refs = Path("/proc/self/clear_refs")
+    if clear_refs.exists():
+        clear_refs.write_text("5")
+
+
+def peak_memory_mib() -> float:
+    """The process's peak RSS in MiB since ``reset_peak_memory`` (Linux's VmHWM), elsewhere since it started."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @contextmanager

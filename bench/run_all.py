@@ -40,6 +40,7 @@ def run(path: Path) -> list[Summary]:
     spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # as an import would: dataclasses look their module up there
     spec.loader.exec_module(module)
     if not (callable(getattr(module, "main", None)) and callable(getattr(module, "summary", None))):
         raise TypeError("no main() and summary(): see the convention in bench/run_all.py")

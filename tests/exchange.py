@@ -12,6 +12,8 @@ from stdnum.cn import ric
 
 from certflow.campaign import COLUMNS, validate_row
 from certflow.county import County
+from certflow.engine.clock import FixedClock
+from certflow.engine.runtime import Runtime
 
 COUNTY = County.load(Path(__file__).resolve().parent.parent / "shizong.json")
 CAMPAIGN = "shizong-2022-card-exchange"
@@ -63,7 +65,14 @@ def holder(**changes: Any) -> dict[str, Any]:
 
 
 class ExchangeDriver(CaseDriver):
-    """One holder's case, with the steps the township, the hospital and the county take in it."""
+    """One holder's case, with the steps the township, the hospital and the county take in it.
+
+    Also drives the county batch benchmark (bench/shizong_import.py), whose holders live in every township.
+    """
+
+    def __init__(self, runtime: Runtime, clock: FixedClock, number: str, township: str = TOWNSHIP) -> None:
+        super().__init__(runtime, clock, number)
+        self.township = township  # the group of the holder's township federation
 
     @property
     def data(self) -> dict[str, Any]:
@@ -77,11 +86,11 @@ class ExchangeDriver(CaseDriver):
                 form["statement_signed"] = True
         else:
             form["verification_note"] = note or "证载信息与本人不符"
-        self.complete("exchange", form, user="township-clerk", group=TOWNSHIP)
+        self.complete("exchange", form, user="township-clerk", group=self.township)
 
     def serve_notice(self, attendance: str = "local") -> None:
         self.complete("serve_notice", {"served_on": "2022-03-18", "receipt_returned": True, "attendance": attendance},
-                      user="township-clerk", group=TOWNSHIP)
+                      user="township-clerk", group=self.township)
 
     def reassess(self, category: str, grade: int, *, group: str, task: str = "reassess") -> None:
         self.complete(task, {"assessed_category": category, "assessed_grade": grade, "doctor": "评残医生甲",
@@ -98,4 +107,4 @@ class ExchangeDriver(CaseDriver):
         form: dict[str, Any] = {"old_certificate": old, "issued_on": "2022-05-16"}
         if old != "collected":
             form["statement_signed"] = True
-        self.complete("issue_new_card", form, user="township-clerk", group=TOWNSHIP)
+        self.complete("issue_new_card", form, user="township-clerk", group=self.township)

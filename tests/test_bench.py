@@ -38,3 +38,24 @@ def test_inbox_scale_asks_for_the_inbox_page_and_the_api_over_http_and_the_test_
     for transport in ("HTTP", "test client"):
         assert (transport, "/inbox?queue=group&due=overdue&sort=received") in rows
         assert (transport, "/api/v1/tasks?queue=group&q=申请人12") in rows
+
+
+def test_the_county_batch_imports_a_roster_and_drives_every_case_to_its_end():
+    out = bench("shizong_import.py", "--holders", "120", "--database-url", "")
+    assert "started 120 cases from 120 rows" in out and "imported again: 0 started" in out
+    outcomes = next(line for line in out.splitlines() if "cases by status and outcome" in line)
+    assert "'running'" not in outcomes  # every case ended
+    assert "replayed by verify" in out and " ok" in out
+
+
+def test_many_clerks_is_skipped_without_postgres():
+    out = bench("many_clerks.py", "--database-url", "")
+    assert "skipped" in out
+
+
+@pytest.mark.postgres
+def test_many_clerks_race_through_gunicorn_and_every_case_verifies(postgres_server_url):
+    out = bench("many_clerks.py", "--holders", "600", "--workers", "2", "--clerks", "4", "--racing-pairs", "1",
+                "--client-processes", "1", "--seconds", "2", "--warmup", "1", "--database-url", postgres_server_url)
+    assert "completions/s" in out and "other errors: none" in out
+    assert "0 tasks completed twice; 600 of 600 cases verify; gunicorn stopped with exit code 0" in out

@@ -9,6 +9,7 @@ import os
 import platform
 import resource
 import uuid
+from argparse import ArgumentParser
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,6 +65,15 @@ def peak_memory_mib() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+POSTGRES_SKIPPED = "PostgreSQL: skipped (set CERTFLOW_BENCH_POSTGRES_URL or --database-url to a server)"
+
+
+def add_postgres_option(parser: ArgumentParser) -> None:
+    """``--database-url``: the PostgreSQL server a benchmark makes its own database on."""
+    parser.add_argument("--database-url", default=os.environ.get("CERTFLOW_BENCH_POSTGRES_URL"),
+                        help="a PostgreSQL server (default: CERTFLOW_BENCH_POSTGRES_URL); a database is made on it")
 
 
 @contextmanager

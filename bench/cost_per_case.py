@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from _common import Summary, lushan_files, machine, postgres_database
+from _common import POSTGRES_SKIPPED, Summary, add_postgres_option, lushan_files, machine, postgres_database
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.util.task import TaskState
@@ -179,8 +178,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=200, help="cases per backend, over all rounds")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=5, help="cases first run untimed (caches, statements)")
-    parser.add_argument("--database-url", default=os.environ.get("CERTFLOW_BENCH_POSTGRES_URL"),
-                        help="a PostgreSQL server (default: CERTFLOW_BENCH_POSTGRES_URL); a database is made on it")
+    add_postgres_option(parser)
     parser.add_argument("--profile", action="store_true",
                         help="instead: the SQLite cases under pyinstrument, and its call tree")
     args = parser.parse_args()
@@ -196,7 +194,7 @@ def main() -> None:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="certflow-bench-")))
         backends = {"in memory": in_memory(), "SQLite": stack.enter_context(persisted(f"sqlite:///{workdir / 'b.db'}"))}
         if not args.database_url:
-            print("PostgreSQL: skipped (set CERTFLOW_BENCH_POSTGRES_URL or --database-url to a server)")
+            print(POSTGRES_SKIPPED)
         else:
             try:
                 url = stack.enter_context(postgres_database(args.database_url))

@@ -52,7 +52,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, Summary, machine, percentile, postgres_database
+from _common import ROOT, Summary, add_postgres_option, machine, percentile, postgres_database
 from argon2 import PasswordHasher
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
@@ -433,8 +433,7 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the clerks' work is measured")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds they work first, not measured")
-    parser.add_argument("--database-url", default=os.environ.get("CERTFLOW_BENCH_POSTGRES_URL"),
-                        help="a PostgreSQL server (default: CERTFLOW_BENCH_POSTGRES_URL); a database is made on it")
+    add_postgres_option(parser)
     parser.add_argument("--profile", action="store_true",
                         help="also sample gunicorn with py-spy and print where its time went (slows the run)")
     args = parser.parse_args()

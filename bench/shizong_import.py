@@ -30,7 +30,6 @@ database is created on it and dropped); SQLite always runs, in a temporary direc
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import tempfile
@@ -44,7 +43,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, Summary, machine, peak_memory_mib, postgres_database, reset_peak_memory
+from _common import (
+    POSTGRES_SKIPPED,
+    ROOT,
+    Summary,
+    add_postgres_option,
+    machine,
+    peak_memory_mib,
+    postgres_database,
+    reset_peak_memory,
+)
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
@@ -353,8 +361,7 @@ def main() -> None:
     parser.add_argument("--tracemalloc", action="store_true", help="also the Python heap's peak (slower)")
     parser.add_argument("--profile", action="store_true",
                         help="instead: SQLite only, the drive under pyinstrument, and where its time went")
-    parser.add_argument("--database-url", default=os.environ.get("CERTFLOW_BENCH_POSTGRES_URL"),
-                        help="a PostgreSQL server (default: CERTFLOW_BENCH_POSTGRES_URL); a database is made on it")
+    add_postgres_option(parser)
     args = parser.parse_args()
     _results.clear()
     county = County.load(ROOT / "shizong.json")
@@ -373,7 +380,7 @@ def main() -> None:
         if args.profile:
             return
         if not args.database_url:
-            print("PostgreSQL: skipped (set CERTFLOW_BENCH_POSTGRES_URL or --database-url to a server)")
+            print(POSTGRES_SKIPPED)
             return
         try:
             url = stack.enter_context(postgres_database(args.database_url))

@@ -131,6 +131,10 @@ class County:
     def deadline(self, name: str) -> date:
         return dict(self.deadlines)[name]
 
+    def reassessment_deadline(self) -> tuple[str, date] | None:
+        """The deadline the re-assessment schedule must meet, by name and day; None without a schedule."""
+        return (self.reassessment.deadline, self.deadline(self.reassessment.deadline)) if self.reassessment else None
+
     def _codes(self) -> list[tuple[str, str]]:
         codes = [("county", self.code)] + [("township", t.code) for t in self.townships]
         return codes + [("village", v.code) for t in self.townships for v in t.villages]

@@ -12,7 +12,7 @@ No Flask here: the command line and the pages call it.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -192,7 +192,7 @@ class ScheduleReport:
 
     @property
     def meets_deadline(self) -> bool:
-        return self.last_day is None or self.last_day <= self.deadline[1]
+        return _meets(self.last_day, self.deadline)
 
     def lines(self) -> list[str]:
         """The summary a county clerk reads."""
@@ -248,6 +248,11 @@ def schedule(runtime: Runtime, county: County, *, actor: str, campaign: str | No
         not_needed=visual - kept - len(placements), clinic=clinic, home=home, team_days=team_days,
         home_window=(window[0], window[-1]), deadline=(settings.deadline, county.deadline(settings.deadline)),
     )
+
+
+def _meets(last: date | None, deadline: tuple[str, date] | None) -> bool:
+    """Whether a schedule ending on ``last`` (None: nothing scheduled) meets the deadline (None: there is none)."""
+    return last is None or deadline is None or last <= deadline[1]
 
 
 def _pending(session: Session, campaign: str) -> list[Pending]:
@@ -310,6 +315,7 @@ def chinese_date(day: date) -> str:
 class Overview:
     venue_days: list[dict[str, Any]]  # in order of day, venues before home visits, team
     categories: Counter[str]  # holders in all, by category
+    deadline: tuple[str, date] | None = None  # the one the schedule must meet (County.reassessment_deadline)
 
     @property
     def holders(self) -> int:
@@ -323,8 +329,13 @@ class Overview:
     def last(self) -> date | None:
         return self.venue_days[-1]["day"] if self.venue_days else None
 
+    @property
+    def meets_deadline(self) -> bool:
+        return _meets(self.last, self.deadline)
 
-def overview(sessions: sessionmaker, campaign: str, viewer: Viewer) -> Overview:
+
+def overview(sessions: sessionmaker, campaign: str, viewer: Viewer,
+             deadline: tuple[str, date] | None = None) -> Overview:
     """The schedule's venue-days the viewer sees, each with its holders by category and in all."""
     key = (ReassessmentAppointment.day, ReassessmentAppointment.home_visit, ReassessmentAppointment.team,
            ReassessmentAppointment.venue)
@@ -341,7 +352,7 @@ def overview(sessions: sessionmaker, campaign: str, viewer: Viewer) -> Overview:
     venue_days = [{"day": day, "home_visit": home_visit, "team": team, "venue": venue,
                    "label": venue_label(venue, home_visit), "categories": counts, "total": sum(counts.values())}
                   for (day, home_visit, team, venue), counts in days.items()]
-    return Overview(venue_days, sum(days.values(), Counter()))
+    return Overview(venue_days, sum(days.values(), Counter()), deadline)
 
 
 def _appointed(campaign: str, viewer: Viewer) -> Any:
@@ -446,21 +457,25 @@ def receipts(sessions: sessionmaker, campaign: str, query: ListQuery) -> ListPag
     return ListPage(query, lines, total)
 
 
-def receipt_counts(sessions: sessionmaker, campaign: str, township: str) -> dict[str, int]:
-    """Notices issued (holders with an appointment), receipts returned (notice task done) and outstanding."""
-    statement = (select(Task.status, func.count(CampaignHolder.id.distinct()))
-                 .join(CampaignHolder, CampaignHolder.case_id == Task.case_id)
-                 .join(ReassessmentAppointment, ReassessmentAppointment.holder_id == CampaignHolder.id)
-                 .where(ReassessmentAppointment.campaign == campaign, CampaignHolder.township == township,
-                        Task.name == NOTICE_TASK, Task.status.in_(("open", "completed")))
-                 .group_by(Task.status))
+def receipt_counts(sessions: sessionmaker, campaign: str, townships: Iterable[str]) -> dict[str, dict[str, int]]:
+    """Township -> notices issued (holders with an appointment), receipts returned (notice task done) and
+    outstanding, for every township given, in two queries."""
+    townships = list(townships)
+    returns = (select(CampaignHolder.township, Task.status, func.count(CampaignHolder.id.distinct()))
+               .join(CampaignHolder, CampaignHolder.case_id == Task.case_id)
+               .join(ReassessmentAppointment, ReassessmentAppointment.holder_id == CampaignHolder.id)
+               .where(ReassessmentAppointment.campaign == campaign, CampaignHolder.township.in_(townships),
+                      Task.name == NOTICE_TASK, Task.status.in_(("open", "completed")))
+               .group_by(CampaignHolder.township, Task.status))
+    issues = (select(CampaignHolder.township, func.count()).select_from(ReassessmentAppointment)
+              .join(CampaignHolder, CampaignHolder.id == ReassessmentAppointment.holder_id)
+              .where(ReassessmentAppointment.campaign == campaign, CampaignHolder.township.in_(townships))
+              .group_by(CampaignHolder.township))
     with sessions() as session:
-        by_status = dict(session.execute(statement).all())
-        issued = session.scalar(select(func.count()).select_from(ReassessmentAppointment)
-                                .join(CampaignHolder, CampaignHolder.id == ReassessmentAppointment.holder_id)
-                                .where(ReassessmentAppointment.campaign == campaign,
-                                       CampaignHolder.township == township)) or 0
-    return {"issued": issued, "returned": by_status.get("completed", 0), "outstanding": by_status.get("open", 0)}
+        by_status = {(township, status): n for township, status, n in session.execute(returns)}
+        issued = dict(session.execute(issues).all())
+    return {t: {"issued": issued.get(t, 0), "returned": by_status.get((t, "completed"), 0),
+                "outstanding": by_status.get((t, "open"), 0)} for t in townships}
 
 
 def record_receipts(runtime: Runtime, account: Account, campaign: str, township: str,

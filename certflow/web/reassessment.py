@@ -54,18 +54,14 @@ def _township(group: str) -> Township:
 
 @bp.get("/")
 def schedule():  # type: ignore[no-untyped-def]
-    viewer, campaign = _viewer(), county().campaign
-    found = reassessment.overview(services().runtime.sessions, campaign, viewer)
+    viewer, campaign, sessions = _viewer(), county().campaign, services().runtime.sessions
+    found = reassessment.overview(sessions, campaign, viewer, county().reassessment_deadline())
     townships = [t for t in county().townships if viewer.categories is None
                  and (viewer.townships is None or t.group in viewer.townships)]
-    counts = {t.group: reassessment.receipt_counts(services().runtime.sessions, campaign, t.group) for t in townships}
-    settings = county().reassessment
-    deadline = county().deadline(settings.deadline) if settings else None
-    on_time = found.last is None or deadline is None or found.last <= deadline
+    counts = reassessment.receipt_counts(sessions, campaign, [t.group for t in townships])
     return render_template("campaign/reassessment_schedule.html", found=found, townships=townships, counts=counts,
                            categories=[c for c in reassessment.CATEGORIES if viewer.categories is None
-                                       or c in viewer.categories],
-                           deadline=(settings.deadline, deadline) if settings else None, on_time=on_time)
+                                       or c in viewer.categories])
 
 
 @bp.post("/")
@@ -120,7 +116,8 @@ def receipts(township: str):  # type: ignore[no-untyped-def]
             return redirect(url_for("reassessment.receipts", **query.args()))
     return render_template("campaign/reassessment_receipts.html", township=found, failed=failed,
                            page=reassessment.receipts(runtime.sessions, county().campaign, query),
-                           counts=reassessment.receipt_counts(runtime.sessions, county().campaign, found.group),
+                           counts=reassessment.receipt_counts(runtime.sessions, county().campaign,
+                                                              [found.group])[found.group],
                            attendance=ATTENDANCE, today=reassessment.today(runtime))
 
 

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from zxcvbn import zxcvbn
 
 from certflow.engine.calendar import WorkingCalendar
 from certflow.engine.incidents import RetryPolicy
@@ -19,6 +20,11 @@ DEFAULT_DATABASE = f"sqlite:///{PROJECT_ROOT / 'instance' / 'certflow.db'}"
 
 
 DEMO_SECRET_KEY = "certflow-demo-secret-not-for-production"
+ENVIRONMENTS = ("development", "production")
+MIN_SECRET_KEY = 32  # characters; secrets.token_hex(32) gives 64
+# zxcvbn's estimate of the guesses an attacker needs (log10): a key that can be guessed lets anyone forge a sign-in.
+MIN_SECRET_KEY_GUESSES_LOG10 = 30
+NEW_SECRET_KEY = "python3 -c \"import secrets; print(secrets.token_hex(32))\""
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,8 @@ class Config:
     groups_file: Path = PROJECT_ROOT / "groups.json"
     county_file: Path = PROJECT_ROOT / "shizong.json"
     secret_key: str = DEMO_SECRET_KEY
-    session_hours: int = 8
+    session_hours: int = 8  # from sign-in, however busy the session
+    session_idle_minutes: int = 60  # a session unused this long ends
     env: str = "development"  # production: the checks in ``check`` refuse a start that is not fit for it
     sms_gateway: str = "log"
     proxies: int = 0  # reverse proxies (nginx) in front of the web app, whose X-Forwarded-* headers to trust
@@ -37,6 +44,11 @@ class Config:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
         env = dict(os.environ if env is None else env)
+        environment = env.get("CERTFLOW_ENV") or "development"
+        if environment not in ENVIRONMENTS:
+            # A misspelt "production" must not quietly run with development's lax settings.
+            raise SystemExit(f"无法启动：CERTFLOW_ENV 的值 {environment!r} 无效，只能是 development（开发、试用）"
+                             "或 production（正式运行）")
         return cls(
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE,
             upload_dir=Path(env.get("CERTFLOW_UPLOAD_DIR") or PROJECT_ROOT / "instance" / "uploads"),
@@ -44,7 +56,8 @@ class Config:
             county_file=Path(env.get("CERTFLOW_COUNTY") or PROJECT_ROOT / "shizong.json"),
             secret_key=env.get("CERTFLOW_SECRET_KEY") or DEMO_SECRET_KEY,
             session_hours=int(env.get("CERTFLOW_SESSION_HOURS", "8")),
-            env=env.get("CERTFLOW_ENV") or "development",
+            session_idle_minutes=int(env.get("CERTFLOW_SESSION_IDLE_MINUTES", "60")),
+            env=environment,
             sms_gateway=env.get("CERTFLOW_SMS_GATEWAY") or "log",
             proxies=int(env.get("CERTFLOW_PROXIES", "0")),
             settings=Settings(
@@ -59,14 +72,24 @@ class Config:
 
     def check(self, web_workers: int = 1) -> None:
         """Refuse to start, with the reason, a set-up that would not work or not be safe."""
-        if self.env == "production" and self.secret_key == DEMO_SECRET_KEY:
-            raise SystemExit("refusing to start: CERTFLOW_ENV=production with the public demo secret key; set "
-                             "CERTFLOW_SECRET_KEY to a long random value, e.g. the output of "
-                             "python -c \"import secrets; print(secrets.token_hex(32))\"")
+        if self.env == "production" and (weakness := secret_key_weakness(self.secret_key)):
+            raise SystemExit(f"无法启动：正式运行（CERTFLOW_ENV=production）时 CERTFLOW_SECRET_KEY {weakness}；"
+                             f"请设为一个足够长的随机值，例如以下命令的输出：{NEW_SECRET_KEY}")
         if web_workers > 1 and make_url(self.database_url).get_backend_name() == "sqlite":
-            raise SystemExit(f"refusing to start: {web_workers} web workers on SQLite; SQLite serves one web process "
-                             "(beside one certflow worker): run one web worker, or set DATABASE_URL to PostgreSQL "
-                             "(postgresql+psycopg://user@host/db)")
+            raise SystemExit(f"无法启动：SQLite 数据库上开了 {web_workers} 个网页进程；SQLite 只能服务一个网页进程"
+                             "（和一个 certflow worker）。请只开一个网页进程，或把 DATABASE_URL 设为 PostgreSQL"
+                             "（postgresql+psycopg://用户@主机/数据库）")
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why ``key`` cannot sign production's cookies, or None: whoever knows or guesses it can sign in as anyone."""
+    if key == DEMO_SECRET_KEY:
+        return "是公开的演示密钥"
+    if len(key) < MIN_SECRET_KEY:
+        return f"太短（{len(key)} 个字符，至少 {MIN_SECRET_KEY} 个）"
+    if zxcvbn(key)["guesses_log10"] < MIN_SECRET_KEY_GUESSES_LOG10:
+        return "太容易猜到（有重复、顺序或常用词）"
+    return None
 
 
 def load_calendar(path: str | None) -> WorkingCalendar:

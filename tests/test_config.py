@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -18,14 +19,37 @@ POSTGRES = "postgresql+psycopg://certflow@db.example/certflow"
 
 
 def test_production_with_the_demo_secret_key_is_refused() -> None:
-    with pytest.raises(SystemExit, match="CERTFLOW_ENV=production with the public demo secret key"):
+    with pytest.raises(SystemExit, match="CERTFLOW_SECRET_KEY 是公开的演示密钥"):
         Config.from_env({"CERTFLOW_ENV": "production"}).check()
-    Config.from_env({"CERTFLOW_ENV": "production", "CERTFLOW_SECRET_KEY": "x" * 64}).check()
+    Config.from_env({"CERTFLOW_ENV": "production", "CERTFLOW_SECRET_KEY": secrets.token_hex(32)}).check()
+    Config.from_env({"CERTFLOW_ENV": "production", "CERTFLOW_SECRET_KEY": secrets.token_urlsafe(32)}).check()
     Config.from_env({}).check()  # development may use it
 
 
+@pytest.mark.parametrize(("key", "reason"), [
+    (secrets.token_hex(8), "太短（16 个字符，至少 32 个）"),
+    ("x" * 64, "太容易猜到"),
+    ("abcdefghijklmnopqrstuvwxyz0123456789", "太容易猜到"),
+    ("changeme" * 8, "太容易猜到"),
+    ("certflow-production-secret-key-2026", "太容易猜到"),
+], ids=["short", "one-character", "sequence", "repeated-word", "words-and-a-year"])
+def test_production_refuses_a_weak_secret_key(key: str, reason: str) -> None:
+    """Whoever guesses the key signs their own cookie and is signed in as anyone."""
+    with pytest.raises(SystemExit, match=reason):
+        Config.from_env({"CERTFLOW_ENV": "production", "CERTFLOW_SECRET_KEY": key}).check()
+    Config.from_env({"CERTFLOW_SECRET_KEY": key}).check()  # a developer's machine may use it
+
+
+@pytest.mark.parametrize("value", ["prod", "Production", "staging", "test"])
+def test_an_unknown_environment_is_refused(value: str) -> None:
+    """A misspelt production would otherwise start with development's settings: no secure cookies, no HSTS."""
+    with pytest.raises(SystemExit, match=f"CERTFLOW_ENV 的值 '{value}' 无效，只能是 development"):
+        Config.from_env({"CERTFLOW_ENV": value})
+    assert Config.from_env({"CERTFLOW_ENV": "production"}).env == "production"
+
+
 def test_sqlite_with_more_than_one_web_worker_is_refused() -> None:
-    with pytest.raises(SystemExit, match="2 web workers on SQLite"):
+    with pytest.raises(SystemExit, match="SQLite 数据库上开了 2 个网页进程"):
         Config.from_env({}).check(web_workers=2)
     Config.from_env({}).check(web_workers=1)
     Config.from_env({"DATABASE_URL": POSTGRES}).check(web_workers=8)
@@ -41,7 +65,7 @@ def test_the_worker_command_checks_the_configuration(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("CERTFLOW_SECRET_KEY", raising=False)
     result = CliRunner().invoke(main, ["worker", "--once"])
     assert result.exit_code == 1
-    assert "refusing to start" in result.output
+    assert "无法启动" in result.output
 
 
 @pytest.mark.slow
@@ -50,4 +74,4 @@ def test_gunicorn_with_two_workers_on_sqlite_refuses_to_start(tmp_path: Path) ->
     done = subprocess.run([sys.executable, "-m", "gunicorn", "server:app", "--workers", "2"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
-    assert "refusing to start: 2 web workers on SQLite" in done.stderr
+    assert "无法启动：SQLite 数据库上开了 2 个网页进程" in done.stderr

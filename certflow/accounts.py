@@ -8,8 +8,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -43,6 +44,7 @@ class Account:
     groups: frozenset[str]
     active: bool = True
     last_login_at: datetime | None = None
+    generation: int = 0  # the session generation it was read with, see ``Accounts.resume``
 
     @property
     def is_admin(self) -> bool:
@@ -68,9 +70,33 @@ class Account:
         return str(self.id)
 
 
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a web sign-in lasts: ``lifetime`` from signing in however busy, ``idle`` since its last request.
+
+    Measured on a clock of their own, the wall clock: a person's working day, not the cases' time, which tests
+    and trials move by days.
+    """
+
+    lifetime: timedelta = timedelta(hours=8)
+    idle: timedelta = timedelta(minutes=60)
+    clock: Clock = field(default_factory=SystemClock)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What a session cookie holds of a sign-in. The cookie is signed, so it cannot be forged, but it can be
+    copied: it stays valid only while ``generation`` is the user's current one."""
+
+    user_id: int
+    generation: int
+    at: datetime
+    seen: datetime  # its last request
+
+
 def _account(user: User) -> Account:
     return Account(user.id, user.username, user.display_name, frozenset(user.roles), frozenset(user.groups),
-                   user.active, user.last_login_at)
+                   user.active, user.last_login_at, user.session_generation)
 
 
 def _token_hash(token: str) -> str:
@@ -109,10 +135,28 @@ class Accounts:
             if user is None:
                 raise NotFound(f"user {user_id} does not exist")
             _check_user(user.username, display_name, roles, password)
+            if password or (user.roles, user.groups, user.active) != (roles, groups, active):
+                # A new password or changed rights: nobody keeps a session signed in under the old ones.
+                user.session_generation += 1
             user.display_name, user.roles, user.groups, user.active = display_name, roles, groups, active
             if password:
                 user.password_hash = self.hasher.hash(password)
             return _account(user)
+
+    def end_sessions(self, user_id: int) -> None:
+        """End every web session of the user, on every device, including copies of their cookies."""
+        with self.sessions.begin() as session:
+            session.execute(update(User).where(User.id == user_id)
+                            .values(session_generation=User.session_generation + 1))
+
+    def resume(self, sign_in: SignIn, limits: SessionLimits) -> Account | None:
+        """The account a session cookie stands for, or None once it has ended: too old, unused too long,
+        signed out, or the user's password or rights changed since."""
+        now = limits.clock.now()
+        if now - sign_in.at >= limits.lifetime or now - sign_in.seen >= limits.idle:
+            return None
+        account = self.get(sign_in.user_id)
+        return account if account is not None and account.generation == sign_in.generation else None
 
     def get(self, user_id: int) -> Account | None:
         with self.sessions() as session:
@@ -137,7 +181,10 @@ class Accounts:
             if self.limit.refused(session, username, now):
                 raise TooManyAttempts(f"登录失败次数过多，请{self.limit.minutes}分钟后再试")
             user = session.scalars(select(User).where(User.username == username)).first()
-            ok = user is not None and user.active and self._verify(user.password_hash, password)
+            # Unknown and stopped accounts cost one verification too: how long a refusal takes must not tell
+            # which user names exist.
+            matches = self._verify(user.password_hash if user is not None else self._unknown_user_hash, password)
+            ok = user is not None and user.active and matches
             if not ok:
                 session.add(self.limit.failure(now, username=username, remote_addr=remote_addr))
                 return None
@@ -159,6 +206,11 @@ class Accounts:
             if kind:
                 query = query.where(SecurityEvent.kind == kind)
             return list(session.scalars(query))
+
+    @cached_property
+    def _unknown_user_hash(self) -> str:
+        """A hash no password matches, made with the hasher's own cost, to verify against for unknown names."""
+        return self.hasher.hash(secrets.token_urlsafe(32))
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:

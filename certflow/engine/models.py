@@ -269,6 +269,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    # Every web session carries the value it signed in with; raising it ends them all (sign-out, new password).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Group(Base):

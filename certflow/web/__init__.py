@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import Flask, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
-from certflow.accounts import Accounts
+from certflow.accounts import Accounts, SessionLimits
 from certflow.bootstrap import build_runtime
 from certflow.config import PROJECT_ROOT, Config
 from certflow.directory import Directory
@@ -57,6 +57,8 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
         runtime=runtime,
         accounts=accounts or Accounts(runtime.sessions, runtime.clock),
         directory=directory,
+        session_limits=SessionLimits(timedelta(hours=config.session_hours),
+                                     timedelta(minutes=config.session_idle_minutes)),
     )
     csrf.init_app(app)
     auth.login_manager.init_app(app)

@@ -10,7 +10,7 @@ from certflow.directory import by_role
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
 from certflow.engine.models import Group
 from certflow.web import forms, groups, users
-from certflow.web.auth import login_manager
+from certflow.web.auth import keep_signed_in, login_manager
 from certflow.web.context import account, deny, services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -77,8 +77,9 @@ def update(username: str):  # type: ignore[no-untyped-def]
     try:
         change = users.read(users.EDIT_USER, request.form, services().directory, person.groups)
         users.check_own_access(account(), person, change)
-        services().accounts.update(person.id, display_name=change.display_name, roles=change.roles,
-                                   groups=change.groups, active=change.active, password=change.password or None)
+        keep_signed_in(services().accounts.update(
+            person.id, display_name=change.display_name, roles=change.roles, groups=change.groups,
+            active=change.active, password=change.password or None))
     except ValidationFailed as error:
         return _user_page(person, users.posted(users.EDIT_USER, request.form, error), 422)
     flash(f"已保存用户 {username}")

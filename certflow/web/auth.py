@@ -1,24 +1,51 @@
-"""Signing in and out of the web app."""
+"""Signing in and out of the web app.
+
+The session cookie carries the sign-in (``SignIn``); every request checks it against the accounts, so a
+sign-in can be ended on the server: by signing out, by a new password or changed rights, or by its age.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import LoginManager, login_required, login_user, logout_user
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
-from certflow.accounts import Account, TooManyAttempts
+from certflow.accounts import Account, SignIn, TooManyAttempts
 from certflow.web.context import services
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录"
+SIGN_IN = "sign_in"  # the session key: {"generation", "at", "seen"}, times as POSIX seconds
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> Account | None:
-    return services().accounts.get(int(user_id)) if user_id.isdigit() else None
+    held = session.get(SIGN_IN)
+    if not user_id.isdigit() or not isinstance(held, dict):
+        return None
+    limits = services().session_limits
+    now = limits.clock.now()
+    found = services().accounts.resume(
+        SignIn(int(user_id), held["generation"], _time(held["at"], now), _time(held["seen"], now)), limits)
+    if found is None:
+        session.clear()  # ended: nothing of it (its CSRF token included) outlives it
+        return None
+    session[SIGN_IN] = {**held, "seen": now.timestamp()}
+    return found
+
+
+def _time(posix: float, like: datetime) -> datetime:
+    return datetime.fromtimestamp(posix, like.tzinfo)
+
+
+def keep_signed_in(account: Account) -> None:
+    """After the signed-in person changed their own password or rights: this session goes on, the others end."""
+    if current_user.is_authenticated and current_user.id == account.id and SIGN_IN in session:
+        session[SIGN_IN] = {**session[SIGN_IN], "generation": account.generation}
 
 
 def _safe_next(target: str | None) -> str:
@@ -41,6 +68,8 @@ def login():  # type: ignore[no-untyped-def]
             if user is not None:
                 session.clear()  # a new session id on login
                 session.permanent = True
+                now = services().session_limits.clock.now().timestamp()
+                session[SIGN_IN] = {"generation": user.generation, "at": now, "seen": now}
                 login_user(user)
                 return redirect(_safe_next(request.args.get("next")))
             error, status = "用户名或密码不正确", 401
@@ -50,6 +79,7 @@ def login():  # type: ignore[no-untyped-def]
 @bp.post("/logout")
 @login_required
 def logout():  # type: ignore[no-untyped-def]
+    services().accounts.end_sessions(current_user.id)  # every copy of the cookie, on every device
     logout_user()
     session.clear()
     flash("已退出登录")

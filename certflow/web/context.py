@@ -8,7 +8,7 @@ from typing import NoReturn
 from flask import abort, current_app, g, request
 from flask_login import current_user
 
-from certflow.accounts import Account, Accounts
+from certflow.accounts import Account, Accounts, SessionLimits
 from certflow.directory import Directory
 from certflow.engine.runtime import Runtime
 
@@ -18,6 +18,7 @@ class Services:
     runtime: Runtime
     accounts: Accounts
     directory: Directory
+    session_limits: SessionLimits = SessionLimits()
 
 
 def services() -> Services:

@@ -21,6 +21,7 @@ from certflow.web import (
     auth,
     campaign,
     casefile,
+    headers,
     inbox,
     modeling,
     operations,
@@ -44,10 +45,12 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
     directory = Directory(runtime.sessions)
     directory.seed(config.groups_file)  # a new database starts with the file's groups
     app = Flask(__name__)
+    production = config.env == "production"
     app.config.update(
         SECRET_KEY=config.secret_key,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=config.session_hours),
         SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=production,  # the sign-in never crosses the network unencrypted
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=60 * 1024 * 1024,  # an application with all its scans
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
@@ -66,6 +69,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
                       modeling.bp, operations.bp, campaign.bp, reassessment.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    headers.add_security_headers(app, production=production)
     csrf.exempt(api.bp)  # the API authenticates each request with a token, not a cookie
     _add_template_helpers(app)
     _add_error_pages(app)

@@ -6,7 +6,7 @@ sign-in can be ended on the server: by signing out, by a new password or changed
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -29,8 +29,8 @@ def load_user(user_id: str) -> Account | None:
         return None
     limits = services().session_limits
     now = limits.clock.now()
-    found = services().accounts.resume(
-        SignIn(int(user_id), held["generation"], _time(held["at"], now), _time(held["seen"], now)), limits)
+    found = services().accounts.resume(SignIn(int(user_id), held["generation"], _at(held["at"]), _at(held["seen"])),
+                                       limits)
     if found is None:
         session.clear()  # ended: nothing of it (its CSRF token included) outlives it
         return None
@@ -38,8 +38,8 @@ def load_user(user_id: str) -> Account | None:
     return found
 
 
-def _time(posix: float, like: datetime) -> datetime:
-    return datetime.fromtimestamp(posix, like.tzinfo)
+def _at(posix: float) -> datetime:
+    return datetime.fromtimestamp(posix, UTC)
 
 
 def keep_signed_in(account: Account) -> None:

@@ -55,17 +55,17 @@ class Config:
             groups_file=Path(env.get("CERTFLOW_GROUPS") or PROJECT_ROOT / "groups.json"),
             county_file=Path(env.get("CERTFLOW_COUNTY") or PROJECT_ROOT / "shizong.json"),
             secret_key=env.get("CERTFLOW_SECRET_KEY") or DEMO_SECRET_KEY,
-            session_hours=int(env.get("CERTFLOW_SESSION_HOURS", "8")),
-            session_idle_minutes=int(env.get("CERTFLOW_SESSION_IDLE_MINUTES", "60")),
+            session_hours=whole_number(env, "CERTFLOW_SESSION_HOURS", 8),
+            session_idle_minutes=whole_number(env, "CERTFLOW_SESSION_IDLE_MINUTES", 60),
             env=environment,
             sms_gateway=env.get("CERTFLOW_SMS_GATEWAY") or "log",
-            proxies=int(env.get("CERTFLOW_PROXIES", "0")),
+            proxies=whole_number(env, "CERTFLOW_PROXIES", 0, least=0),
             settings=Settings(
                 jurisdiction_prefix=env.get("CERTFLOW_JURISDICTION", "360483"),
                 signature=env.get("CERTFLOW_SIGNATURE", "庐山市残联"),
                 case_prefix=env.get("CERTFLOW_CASE_PREFIX", "LS"),
                 calendar=load_calendar(env.get("CERTFLOW_CALENDAR")),
-                retry=RetryPolicy(attempts=int(env.get("CERTFLOW_RETRY_ATTEMPTS", "3")),
+                retry=RetryPolicy(attempts=whole_number(env, "CERTFLOW_RETRY_ATTEMPTS", 3),
                                   first_delay=timedelta(seconds=float(env.get("CERTFLOW_RETRY_SECONDS", "60")))),
             ),
         )
@@ -79,6 +79,14 @@ class Config:
             raise SystemExit(f"无法启动：SQLite 数据库上开了 {web_workers} 个网页进程；SQLite 只能服务一个网页进程"
                              "（和一个 certflow worker）。请只开一个网页进程，或把 DATABASE_URL 设为 PostgreSQL"
                              "（postgresql+psycopg://用户@主机/数据库）")
+
+
+def whole_number(env: dict[str, str], name: str, default: int, *, least: int = 1) -> int:
+    """A count from the environment; anything else stops the start with the setting's name."""
+    raw = env.get(name, "").strip() or str(default)
+    if not raw.isdigit() or int(raw) < least:
+        raise SystemExit(f"无法启动：{name} 应为不小于 {least} 的整数，现为 {raw!r}")
+    return int(raw)
 
 
 def secret_key_weakness(key: str) -> str | None:

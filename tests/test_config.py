@@ -48,6 +48,13 @@ def test_an_unknown_environment_is_refused(value: str) -> None:
     assert Config.from_env({"CERTFLOW_ENV": "production"}).env == "production"
 
 
+@pytest.mark.parametrize(("name", "value"), [("CERTFLOW_SESSION_HOURS", "8h"), ("CERTFLOW_SESSION_IDLE_MINUTES", "0"),
+                                             ("CERTFLOW_SESSION_IDLE_MINUTES", "-5"), ("CERTFLOW_PROXIES", "one")])
+def test_a_count_that_is_not_one_is_refused_with_its_name(name: str, value: str) -> None:
+    with pytest.raises(SystemExit, match=f"{name} 应为不小于 [01] 的整数，现为 '{value}'"):
+        Config.from_env({name: value})
+
+
 def test_sqlite_with_more_than_one_web_worker_is_refused() -> None:
     with pytest.raises(SystemExit, match="SQLite 数据库上开了 2 个网页进程"):
         Config.from_env({}).check(web_workers=2)

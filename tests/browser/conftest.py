@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from browserkit import LiveServer, Screens
+from browserkit import POLICY_VIOLATIONS, LiveServer, Screens
 from werkzeug.serving import make_server
 
 from certflow.accounts import Accounts
@@ -40,6 +40,14 @@ def browser() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def pages_keep_their_policy() -> Iterator[None]:
+    """Every journey fails if a signed-in page did something the Content-Security-Policy blocks."""
+    POLICY_VIOLATIONS.clear()
+    yield
+    assert POLICY_VIOLATIONS == []
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
-"""Security headers: every HTML page forbids inline scripts and framing by other sites; uploads are never
-sniffed into pages; production pins HTTPS and keeps the sign-in cookie off plain HTTP."""
+"""Security headers: every HTML page forbids inline scripts and framing by other sites; no answer may be
+sniffed into a page; production pins HTTPS and keeps the sign-in cookie off plain HTTP."""
 
 from __future__ import annotations
 

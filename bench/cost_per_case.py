@@ -118,7 +118,7 @@ def in_memory() -> Callable[[], None]:
 
 def in_memory_case(spec: Any, subprocesses: dict[str, Any], number: int) -> None:
     clock = FixedClock(STARTED)
-    context = ServiceContext(today=STARTED.astimezone(CHINA_TZ).date(), jurisdiction_prefix="360483",
+    context = ServiceContext(today=STARTED.astimezone(CHINA_TZ).date(), jurisdiction=("360483",),
                              signature="庐山市残联", calendar=Settings().calendar)
 
     def call(data: dict[str, Any], name: str, params: dict[str, Any]) -> Any:

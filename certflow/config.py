@@ -61,7 +61,7 @@ class Config:
             sms_gateway=env.get("CERTFLOW_SMS_GATEWAY") or "log",
             proxies=whole_number(env, "CERTFLOW_PROXIES", 0, least=0),
             settings=Settings(
-                jurisdiction_prefix=env.get("CERTFLOW_JURISDICTION", "360483"),
+                jurisdiction=jurisdiction_codes(env.get("CERTFLOW_JURISDICTION") or "360483,360427"),
                 signature=env.get("CERTFLOW_SIGNATURE", "庐山市残联"),
                 case_prefix=env.get("CERTFLOW_CASE_PREFIX", "LS"),
                 calendar=load_calendar(env.get("CERTFLOW_CALENDAR")),
@@ -98,6 +98,16 @@ def secret_key_weakness(key: str) -> str | None:
     if zxcvbn(key)["guesses_log10"] < MIN_SECRET_KEY_GUESSES_LOG10:
         return "太容易猜到（有重复、顺序或常用词）"
     return None
+
+
+def jurisdiction_codes(text: str) -> tuple[str, ...]:
+    """``360483,360427`` as a tuple of 6-digit address codes; SystemExit with the reason for anything else."""
+    codes = tuple(code.strip() for code in text.replace("，", ",").split(",") if code.strip())
+    wrong = [code for code in codes if not (len(code) == 6 and code.isascii() and code.isdigit())]
+    if not codes or wrong:
+        raise SystemExit(f"无法启动：CERTFLOW_JURISDICTION 应为6位行政区划代码，多个以逗号分隔（如 360483,360427），"
+                         f"不是：{text}")
+    return codes
 
 
 def load_calendar(path: str | None) -> WorkingCalendar:

@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from stdnum.exceptions import InvalidComponent, ValidationError
-
+from certflow.engine.residentid import InvalidNumber
 from handlers import identity
 
 CATEGORY_CODES: dict[str, int] = {"视力": 1, "听力": 2, "言语": 3, "肢体": 4, "智力": 5, "精神": 6, "多重": 7}
@@ -37,10 +36,8 @@ def _is_int(value: object) -> bool:
 def _valid_id(id_number: str) -> str:
     try:
         return identity.validated(id_number)
-    except InvalidComponent:
-        raise ValueError(f"invalid resident identity number {identity.mask(id_number)}: bad birth date") from None
-    except ValidationError as exc:
-        raise ValueError(f"invalid resident identity number {identity.mask(id_number)}: {exc.message}") from None
+    except InvalidNumber as refused:
+        raise ValueError(f"身份证号码 {identity.mask(id_number)} 无效：{refused}") from None
 
 
 def number(id_number: str, category_code: int, grade: int, reissue: int = 0) -> str:

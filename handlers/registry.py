@@ -16,7 +16,7 @@ from handlers import assessment, certificate, fees, identity, materials, notific
 
 
 def _identity_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
-    return identity.check(params["id_number"], jurisdiction_prefix=ctx.jurisdiction_prefix, today=ctx.today)
+    return identity.check(params["id_number"], jurisdiction=ctx.jurisdiction, today=ctx.today)
 
 
 def _materials_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:

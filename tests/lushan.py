@@ -11,9 +11,9 @@ from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
 
 
-def lushan_id(birth: str, sequence: str = "123") -> str:
-    """A valid resident ID registered in 庐山市 (360483), born on ``birth`` (YYYYMMDD)."""
-    body = f"360483{birth}{sequence}"
+def lushan_id(birth: str, sequence: str = "123", area: str = "360483") -> str:
+    """A valid resident ID first issued in 庐山市 (360483, or ``area``), born on ``birth`` (YYYYMMDD)."""
+    body = f"{area}{birth}{sequence}"
     return body + ric.calc_check_digit(body + "0")  # it expects the check-digit slot
 
 

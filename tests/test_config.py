@@ -82,3 +82,13 @@ def test_gunicorn_with_two_workers_on_sqlite_refuses_to_start(tmp_path: Path) ->
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "无法启动：SQLite 数据库上开了 2 个网页进程" in done.stderr
+
+
+def test_the_jurisdiction_is_a_list_of_address_codes() -> None:
+    assert Config.from_env({}).settings.jurisdiction == ("360483", "360427")  # 庐山市 and the former 星子县
+    both = Config.from_env({"CERTFLOW_JURISDICTION": "360483, 360427"}).settings.jurisdiction
+    assert both == ("360483", "360427")
+    assert Config.from_env({"CERTFLOW_JURISDICTION": "530323"}).settings.jurisdiction == ("530323",)
+    for wrong in ("3604", "360483;360427", "庐山市", ","):
+        with pytest.raises(SystemExit, match="无法启动：CERTFLOW_JURISDICTION 应为6位行政区划代码"):
+            Config.from_env({"CERTFLOW_JURISDICTION": wrong})

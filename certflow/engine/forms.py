@@ -7,30 +7,41 @@ it beside the input and the API can return one entry per field.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from certflow.engine import residentid
 from certflow.engine.errors import FieldError
 
-_FORMATS = FormatChecker(formats=("date", "email"))
 
-
-@_FORMATS.checks("date-time", raises=ValueError)
 def _is_datetime(value: object) -> bool:
     # Browsers' datetime-local inputs send no offset; such a time is read as China time later.
     if isinstance(value, str):
         datetime.fromisoformat(value)
     return True
 
+
+def _formats(today: date | None) -> FormatChecker:
+    """The formats forms may name; ``resident-id`` (GB 11643-1999) refuses a birth date after ``today``."""
+    checker = FormatChecker(formats=("date", "email"))
+    checker.checks("date-time", raises=ValueError)(_is_datetime)
+
+    @checker.checks("resident-id", raises=residentid.InvalidNumber)
+    def _is_resident_id(value: object) -> bool:
+        return not isinstance(value, str) or bool(residentid.validated(value, today))
+
+    return checker
+
 _TYPES = {"string": "文本", "integer": "整数", "number": "数字", "boolean": "是/否", "array": "列表", "object": "对象"}
 _FORMAT_NAMES = {"date": "日期(YYYY-MM-DD)", "date-time": "日期时间", "email": "电子邮箱"}
 
 
-def validate(schema: dict[str, Any], data: Any) -> list[FieldError]:
-    validator = Draft202012Validator(schema, format_checker=_FORMATS)
+def validate(schema: dict[str, Any], data: Any, *, today: date | None = None) -> list[FieldError]:
+    """Every error of ``data``; ``today`` (China) bounds the birth date of a ``resident-id``."""
+    validator = Draft202012Validator(schema, format_checker=_formats(today))
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(e.absolute_path), e.validator))
     # Each branch of a oneOf of choices fails on its own: say "不是可选的值" once, not once per choice.
     return list(dict.fromkeys(_field_error(error) for error in _leaves(errors)))
@@ -73,7 +84,9 @@ def _field_error(error: ValidationError) -> FieldError:
         "const": lambda: "不是可选的值",
         "oneOf": lambda: "不是可选的值",
         "pattern": lambda: "格式不正确",
-        "format": lambda: f"应为{_FORMAT_NAMES.get(str(error.validator_value), error.validator_value)}",
+        # A resident ID number says which of its checks failed: that is what the person must correct.
+        "format": lambda: (str(error.cause) if isinstance(error.cause, residentid.InvalidNumber)
+                           else f"应为{_FORMAT_NAMES.get(str(error.validator_value), error.validator_value)}"),
         "minLength": lambda: f"至少{error.validator_value}个字",
         "maxLength": lambda: f"最多{error.validator_value}个字",
         "minimum": lambda: f"不能小于{error.validator_value}",

@@ -77,7 +77,8 @@ log = logging.getLogger("certflow.engine")
 
 @dataclass(frozen=True)
 class Settings:
-    jurisdiction_prefix: str = "360483"
+    # address codes of the households served: 庐山市 and 星子县, the county it replaced in 2016
+    jurisdiction: tuple[str, ...] = ("360483", "360427")
     signature: str = "庐山市残联"
     case_prefix: str = "LS"
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
@@ -199,7 +200,7 @@ class Runtime:
             spec, subprocesses, version_forms = self._specs(session, version.id)
             start_form = _start_form(spec)
             if start_form:
-                errors = forms.validate(version_forms[start_form], data)
+                errors = forms.validate(version_forms[start_form], data, today=now.astimezone(CHINA_TZ).date())
                 if errors:
                     raise ValidationFailed(errors)
             case = Case(
@@ -230,7 +231,7 @@ class Runtime:
                 raise Conflict(f"task {task_id} ({row.title}) is claimed by {row.assignee}")
             version_forms = self._specs(session, case.process_version_id)[2]
             if row.form:
-                errors = forms.validate(version_forms[row.form], data)
+                errors = forms.validate(version_forms[row.form], data, today=clock.now().astimezone(CHINA_TZ).date())
                 if errors:
                     raise ValidationFailed(errors)
             step = _Step()
@@ -1016,7 +1017,7 @@ class Runtime:
     def _context(self, clock: Clock) -> ServiceContext:
         return ServiceContext(
             today=clock.now().astimezone(CHINA_TZ).date(),
-            jurisdiction_prefix=self.settings.jurisdiction_prefix,
+            jurisdiction=self.settings.jurisdiction,
             signature=self.settings.signature,
             calendar=self.settings.calendar,
         )

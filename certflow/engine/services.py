@@ -15,7 +15,7 @@ class ServiceContext:
     """Facts from outside the process that a handler may read; fixed for one step."""
 
     today: date
-    jurisdiction_prefix: str
+    jurisdiction: tuple[str, ...]  # 6-digit address codes
     signature: str
     calendar: WorkingCalendar
 

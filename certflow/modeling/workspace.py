@@ -128,7 +128,7 @@ def process_ids(content: str) -> list[str]:
 
 def sample_start(settings: Settings, village: str) -> dict[str, Any]:
     """Start data the application form accepts, for a test run: an adult in the jurisdiction, a physical disability."""
-    body = f"{settings.jurisdiction_prefix}19800101123"
+    body = f"{settings.jurisdiction[0]}19800101123"
     return {
         "applicant_name": "李明", "id_number": body + ric.calc_check_digit(body + "0"), "phone": "13800000001",
         "address": "白鹿镇玉京村12号", "village": village, "category": "肢体", "parts": [],

@@ -80,6 +80,16 @@ def all_fields(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"properties": {k: v for schema in forms.values() for k, v in schema.get("properties", {}).items()}}
 
 
+def _issued_at(identity: dict[str, Any]) -> list[tuple[str, str]]:
+    """Where the number was first issued: a hint for the clerk, who confirms the 户籍 from the 户口簿.
+
+    Cases started before the hint existed recorded only ``in_jurisdiction`` (then also the verdict).
+    """
+    scope = {True: "属本辖区的地址码", False: "非本辖区的地址码"}.get(identity.get("in_jurisdiction"))
+    parts = [part for part in (identity.get("issued_at"), scope) if part]
+    return [("身份证签发地", f"{'，'.join(parts)}（户籍以户口簿为准）")] if parts else []
+
+
 def system_checks(data: dict[str, Any], material_names: dict[Any, str]) -> list[tuple[str, str]]:
     """What the handlers found (docs/processes.md: ``identity``, ``materials_result``), in words."""
     checks: list[tuple[str, str]] = []
@@ -91,8 +101,7 @@ def system_checks(data: dict[str, Any], material_names: dict[Any, str]) -> list[
             checks.append(("身份核验", f"身份证号码有效{age}{minor}"))
         else:
             checks.append(("身份核验", f"未通过：{identity.get('reason') or '身份证号码无效'}"))
-        if identity.get("in_jurisdiction") is False:
-            checks.append(("户籍", "不在本辖区"))
+        checks += _issued_at(identity)
     result = data.get("materials_result")
     if isinstance(result, dict):
         missing = [material_names.get(code, code) for code in result.get("missing", [])]

@@ -226,3 +226,13 @@ def test_commands_use_the_given_runtime(fresh_rt: Runtime) -> None:
     result = cli(fresh_rt, "show", number)
     assert result.exit_code == 0
     assert result.stdout.startswith(number)
+
+
+def test_start_refuses_an_invalid_id_number_with_its_reason(runtime: Runtime) -> None:
+    data = {"applicant_name": "李明", "id_number": "360483198001011233", "phone": "13800000001",
+            "village": "village-360483101209", "category": "肢体", "parts": [], "materials": ["photos"],
+            "delivery": "post"}
+    result = cli(runtime, "start", "application_online", "--data", json.dumps(data, ensure_ascii=False))
+    assert result.exit_code == 1
+    assert "  id_number: 身份证号码校验位错误，请逐位核对" in result.stderr.splitlines()
+    assert runtime.case_numbers() == []

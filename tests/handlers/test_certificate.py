@@ -82,7 +82,7 @@ def test_bad_reissue() -> None:
     ["11010519491231002Y", "110105194912310021", "1101051949123100", make_id("360483", "19800230")],
 )
 def test_bad_id(id_number: str) -> None:
-    with pytest.raises(ValueError, match="invalid resident identity number"):
+    with pytest.raises(ValueError, match="身份证号码 .* 无效：身份证号码"):
         certificate.number(id_number, 4, 2)
 
 

@@ -5,10 +5,11 @@ from stdnum.cn import ric
 from stdnum.cn.ric import calc_check_digit
 from stdnum.exceptions import InvalidComponent
 
+from certflow.engine import residentid
 from handlers import identity
 
 BEIJING = "11010519491231002X"  # valid, born 1949-12-31
-LUSHAN = "360483"
+LUSHAN = ("360483", "360427")  # 庐山市 and the former 星子县
 TODAY = date(2026, 3, 2)
 
 
@@ -17,12 +18,12 @@ def make_id(prefix: str, birth: str, seq: str = "001") -> str:
     return body + calc_check_digit(body + "0")
 
 
-def check(number: str, prefix: str = LUSHAN, today: date = TODAY) -> dict:
-    return identity.check(number, jurisdiction_prefix=prefix, today=today)
+def check(number: str, jurisdiction: tuple[str, ...] = LUSHAN, today: date = TODAY) -> dict:
+    return identity.check(number, jurisdiction=jurisdiction, today=today)
 
 
 def test_lushan_adult_is_valid() -> None:
-    number = make_id(LUSHAN, "19800615")
+    number = make_id("360483", "19800615")
     assert check(number) == {
         "valid": True,
         "reason": None,
@@ -30,12 +31,13 @@ def test_lushan_adult_is_valid() -> None:
         "age": 45,
         "minor": False,
         "in_jurisdiction": True,
+        "issued_at": "江西省庐山市",
     }
 
 
 def test_lushan_code_older_than_the_city_is_accepted() -> None:
     # 360483 exists since 2016; stdnum's county table rejects it for anyone born before.
-    number = make_id(LUSHAN, "19600101", "013")
+    number = make_id("360483", "19600101", "013")
     with pytest.raises(InvalidComponent):
         ric.validate(number)
     result = check(number)
@@ -43,70 +45,72 @@ def test_lushan_code_older_than_the_city_is_accepted() -> None:
     assert result["age"] == 66
 
 
-def test_code_missing_from_stdnums_county_table_is_accepted() -> None:
-    # 530329 (the invented code of the Shizong deployment) lies in a prefecture stdnum knows, under no county it lists.
-    number = make_id("530329", "19700301", "021")
-    with pytest.raises(KeyError):
-        ric.validate(number)
-    assert check(number, "530329")["valid"] is True
-    assert check(number[:-1] + ("0" if number[-1] != "0" else "1"), "530329")["reason"] == "身份证号码校验位错误"
-
-
-def test_out_of_jurisdiction() -> None:
-    result = check(BEIJING)
-    assert result == {
-        "valid": False,
-        "reason": "户籍不在本辖区",
-        "birth_date": "1949-12-31",
-        "age": 76,
-        "minor": False,
-        "in_jurisdiction": False,
-    }
-
-
-def test_several_prefixes() -> None:
+def test_former_xingzi_code_is_valid_in_the_jurisdiction_and_named() -> None:
+    # 星子县 (360427) became 庐山市 (360483) in 2016; numbers issued before keep the old code.
     xingzi = make_id("360427", "19900101")
-    assert check(xingzi)["valid"] is False
-    assert check(xingzi, prefix=("360483", "360427"))["valid"] is True
+    result = check(xingzi)
+    assert (result["valid"], result["reason"], result["in_jurisdiction"]) == (True, None, True)
+    assert result["issued_at"] == "江西省星子县（代码使用至2016年）"
+    assert check(xingzi, jurisdiction=("360483",))["in_jurisdiction"] is False
+
+
+def test_another_countys_number_is_valid_its_place_only_a_hint() -> None:
+    # The address code is where the number was first issued, not the 户籍: never a refusal.
+    result = check(BEIJING)
+    assert (result["valid"], result["reason"]) == (True, None)
+    assert result["in_jurisdiction"] is False
+    assert result["issued_at"] == "北京市朝阳区"
+
+
+def test_code_missing_from_the_table_is_valid_without_a_place() -> None:
+    number = make_id("530329", "19700301", "021")  # no county has this code
+    assert check(number)["valid"] is True
+    assert check(number)["issued_at"] is None
 
 
 def test_lowercase_x_accepted() -> None:
-    result = check(BEIJING.lower(), prefix="110105")
+    result = check(BEIJING.lower())
     assert result["valid"] is True
     assert result["birth_date"] == "1949-12-31"
 
 
 def test_bad_checksum() -> None:
-    number = make_id(LUSHAN, "19800615")
+    number = make_id("360483", "19800615")
     wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
     result = check(wrong)
     assert result == {
         "valid": False,
-        "reason": "身份证号码校验位错误",
+        "reason": "身份证号码校验位错误，请逐位核对",
         "birth_date": None,
         "age": None,
         "minor": None,
-        "in_jurisdiction": False,
+        "in_jurisdiction": None,
+        "issued_at": None,
     }
 
 
+def test_readme_example_of_old_had_a_wrong_check_digit() -> None:
+    assert check("360483198001011233")["reason"] == "身份证号码校验位错误，请逐位核对"
+    assert check("36048319800101123X")["valid"] is True
+
+
 def test_transposed_digits_fail_the_checksum() -> None:
-    number = make_id(LUSHAN, "19800615", "123")
+    number = make_id("360483", "19800615", "123")
     swapped = number[:14] + number[15] + number[14] + number[16:]
-    assert check(swapped)["reason"] == "身份证号码校验位错误"
+    assert check(swapped)["reason"] == "身份证号码校验位错误，请逐位核对"
 
 
 @pytest.mark.parametrize("birth", ["19800230", "19801301", "19800000"])
 def test_impossible_birth_date(birth: str) -> None:
-    result = check(make_id(LUSHAN, birth))
+    result = check(make_id("360483", birth))
     assert result["valid"] is False
-    assert result["reason"] == "出生日期无效"
+    assert result["reason"] == "身份证号码中的出生日期不存在"
     assert result["birth_date"] is None
 
 
 def test_birth_date_in_the_future() -> None:
-    result = check(make_id(LUSHAN, "20260303"))
-    assert result["reason"] == "出生日期无效"
+    result = check(make_id("360483", "20260303"))
+    assert result["reason"] == "身份证号码中的出生日期晚于今天"
     assert result["valid"] is False
 
 
@@ -117,7 +121,8 @@ def test_birth_date_in_the_future() -> None:
         ("   ", "未填写身份证号码"),
         ("3604831980061500", "身份证号码应为18位"),
         ("360483198006150011X", "身份证号码应为18位"),
-        ("36048319800615A01X", "身份证号码格式错误"),
+        ("36048319800615A01X", "身份证号码格式错误：前17位应为数字，最后一位为数字或X"),
+        ("11010519491231002Y", "身份证号码格式错误：前17位应为数字，最后一位为数字或X"),
     ],
 )
 def test_malformed(number: str, reason: str) -> None:
@@ -137,7 +142,7 @@ def test_malformed(number: str, reason: str) -> None:
     ],
 )
 def test_age_around_the_birthday(today: date, age: int, minor: bool) -> None:
-    result = check(make_id(LUSHAN, "20080615"), today=today)
+    result = check(make_id("360483", "20080615"), today=today)
     assert result["valid"] is True
     assert (result["age"], result["minor"]) == (age, minor)
 
@@ -149,7 +154,7 @@ def test_leap_day_birthday() -> None:
 
 
 def test_child() -> None:
-    result = check(make_id(LUSHAN, "20190901", "022"))
+    result = check(make_id("360483", "20190901", "022"))
     assert result["valid"] is True
     assert result["age"] == 6
     assert result["minor"] is True
@@ -157,6 +162,8 @@ def test_child() -> None:
 
 def test_validated_normalises() -> None:
     assert identity.validated(" 11010519491231002x ") == BEIJING
+    with pytest.raises(residentid.InvalidNumber, match="校验位错误"):
+        identity.validated("110105194912310021")
 
 
 def test_mask() -> None:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
-from lushan import MINOR_ID
+import pytest
+from lushan import MINOR_ID, CaseDriver, application, lushan_id
+from stdnum.cn import ric
+
+from certflow.engine.errors import ValidationFailed
+from handlers import certificate
 
 PASS = {"decision": "pass"}
 
@@ -29,12 +36,33 @@ def test_pre_review_rejection_tells_the_applicant_why_and_ends(start):
     assert case.open_tasks() == []
 
 
-def test_identity_outside_jurisdiction_is_shown_to_the_clerk(start):
+def test_an_id_issued_elsewhere_is_valid_and_its_place_a_hint_for_the_clerk(start):
+    # Someone who moved to 庐山市 keeps the number first issued in Beijing; the 户籍 is the 户口簿's.
     case = start(id_number="11010519491231002X")
     identity = case.view["data"]["identity"]
-    assert identity["valid"] is False and identity["in_jurisdiction"] is False
-    case.complete("pre_review", {"decision": "reject", "reason": "户籍不在庐山市"})
-    assert case.view["outcome"] == "rejected"
+    assert (identity["valid"], identity["in_jurisdiction"], identity["issued_at"]) == (True, False, "北京市朝阳区")
+    assert case.task("pre_review")["group"] == "window"
+
+
+def test_an_id_with_the_former_xingzi_code_is_in_the_jurisdiction(start):
+    case = start(id_number=lushan_id("19700101", area="360427"))
+    identity = case.view["data"]["identity"]
+    assert (identity["valid"], identity["in_jurisdiction"]) == (True, True)
+    assert identity["issued_at"] == "江西省星子县（代码使用至2016年）"
+
+
+@pytest.mark.parametrize(("id_number", "reason"), [
+    ("360483198001011233", "身份证号码校验位错误，请逐位核对"),  # the README's example of old
+    ("36048319800230123X"[:17] + ric.calc_check_digit("36048319800230123X"), "身份证号码中的出生日期不存在"),
+    ("3604831980010112", "身份证号码应为18位"),
+])
+@pytest.mark.parametrize("process", ["application_online", "application_offline"])
+def test_an_invalid_id_is_refused_where_the_application_is_made(runtime, process, id_number, reason):
+    with pytest.raises(ValidationFailed) as refused:
+        runtime.start_case(process, application(id_number=id_number), actor="applicant")
+    assert [(e.field, e.message) for e in refused.value.errors] == [("id_number", reason)]
+    # Nothing was started: the corrected application takes the first number.
+    assert runtime.start_case(process, application(), actor="applicant").endswith("-000001")
 
 
 def test_missing_materials_are_told_at_once_and_the_case_waits_then_resumes(start):
@@ -95,6 +123,22 @@ def test_passed_publicity_and_certificate_by_post(start):
     assert re.fullmatch(r"\d{17}[\dX][1-7][1-4](B\d+)?", number)
     assert number.endswith("43")  # 肢体 4, 三级 3
     assert "邮寄" in case.text("issued")["text"]
+
+
+def test_the_readme_example_runs_to_a_valid_certificate_number(runtime, clock):
+    # README.md's "A case in a terminal" starts a case with this data: it must reach a certificate.
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    data = json.loads(re.search(r"certflow start application_online --data '(.+?)'", readme, re.S).group(1))
+    case = CaseDriver(runtime, clock, runtime.start_case("application_online", data, actor="applicant"))
+    assert case.view["data"]["identity"]["valid"] is True
+    case.complete("pre_review", PASS)
+    case.assess(grade=3)
+    case.post_publicity("2026-09-10")
+    case.tick("2026-09-18T00:01:00+08:00")
+    case.issue("post")
+    assert case.view["outcome"] == "issued"
+    assert case.view["data"]["certificate_no"] == data["id_number"] + "43"
+    assert certificate.NUMBER_PATTERN.fullmatch(case.view["data"]["certificate_no"])
 
 
 def test_certificate_delivered_in_person(start):

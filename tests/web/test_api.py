@@ -170,6 +170,14 @@ def test_invalid_start_data_lists_each_field(person) -> None:  # type: ignore[no
             404, "not_found")
 
 
+def test_an_invalid_id_number_is_refused_with_its_reason(person) -> None:  # type: ignore[no-untyped-def]
+    response = person("window").post("/cases", {"process": "application_online",
+                                                "data": application(id_number="360483198001011233")})
+    error = refused(response, 422, "validation_failed")
+    assert [(d["field"], d["message"]) for d in error["details"]] == [("id_number", "身份证号码校验位错误，请逐位核对")]
+    assert person("window").get("/tasks", queue="group").get_json()["total"] == 0
+
+
 # -- a whole case ----------------------------------------------------------------------------
 
 def test_a_whole_online_case_driven_through_the_api(person, runtime: Runtime, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]

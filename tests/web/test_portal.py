@@ -198,6 +198,25 @@ def test_invalid_fields_come_back_beside_their_inputs_with_the_typed_values(
     assert case_count(runtime) == before
 
 
+@pytest.mark.parametrize(("path", "user"), [("/apply", None), ("/window/apply", "window")])
+@pytest.mark.parametrize(("id_number", "reason"), [
+    ("360483198001011233", "身份证号码校验位错误，请逐位核对"),
+    ("360483198002301238", "身份证号码中的出生日期不存在"),
+])
+def test_an_invalid_id_number_is_refused_beside_its_field_and_kept_as_typed(  # type: ignore[no-untyped-def]
+        client: FlaskClient, as_user, runtime: Runtime, path: str, user: str | None, id_number: str,
+        reason: str) -> None:
+    browser = as_user(user) if user else client
+    before = case_count(runtime)
+    ticked = ["id_card", "household_register", "photos", "application_form"] if user else None
+    response = post_application(browser, path, files={"photos": [(PNG, "photo.png")]}, id_number=id_number,
+                                ticked=ticked)
+    assert response.status_code == 422
+    assert field_error(response, ".field-id_number") == reason
+    assert page(response).cssselect('input[name="id_number"]')[0].get("value") == id_number
+    assert case_count(runtime) == before
+
+
 def test_a_post_without_the_csrf_token_is_refused(client: FlaskClient, runtime: Runtime) -> None:
     before = case_count(runtime)
     response = post_application(client, files={"photos": [(PNG, "photo.png")]}, token=False)

@@ -51,7 +51,7 @@ PUBLICITY_OVER = datetime.fromisoformat("2026-09-18T00:01:00+08:00")  # 5 workin
 ID_BODY = "36048319800101123"
 APPLICATION = {
     "applicant_name": "李明", "id_number": ID_BODY + ric.calc_check_digit(ID_BODY + "0"), "phone": "13800000001",
-    "address": "庐山市白鹿镇玉京村12号", "village": "village-360483101001", "category": "肢体", "parts": [],
+    "address": "庐山市白鹿镇玉京村12号", "village": "village-360483101209", "category": "肢体", "parts": [],
     "materials": ["photos"], "delivery": "post",
 }
 # (user task, submitted data, who): the main path before the publicity timer, then the issue after it.

@@ -22,10 +22,10 @@ from certflow.engine.runtime import Runtime
 from certflow.roster import generate_roster, write_roster
 
 HOLDERS = 300
-TOWNSHIP = "township-530329101"  # 松溪镇: its clerk has exchanged cards and collected receipts
+TOWNSHIP = "township-530323102"  # 雄壁镇: its clerk has exchanged cards and collected receipts
 CAMPAIGN_USERS: tuple[DemoUser, ...] = (
-    DemoUser("songxi", "杨丽", "township", TOWNSHIP),
-    DemoUser("shizong", "陆松", "county", "county-530329"),
+    DemoUser("xiongbi", "杨丽", "township", TOWNSHIP),
+    DemoUser("shizong", "陆松", "county", "county-530323"),
     DemoUser("zhongyi", "何明", "hospital", "hospital-sz-tcm"),
 )
 IMPORTED_ON = date(2022, 3, 16)  # the day the townships collected the pre-made cards (the plan's 3.1)
@@ -36,7 +36,7 @@ RECEIPTS_ON = date(2022, 3, 23)
 def load_campaign_demo(runtime: Runtime, accounts: Accounts, county: County) -> list[str]:
     """Create the campaign's demo people and holders; returns the case numbers started.
 
-    The county's process must be deployed. Of 松溪镇's holders assessed by a hospital, three in four have
+    The county's process must be deployed. Of 雄壁镇's holders assessed by a hospital, three in four have
     exchanged their card (one lost the old certificate, one did not match the register); half of those to be
     re-assessed have returned their notice's receipt, so the hospital's clerk has assessments waiting.
     """
@@ -55,13 +55,13 @@ def load_campaign_demo(runtime: Runtime, accounts: Accounts, county: County) -> 
     for i, task in enumerate(exchanges[: len(exchanges) * 3 // 4]):
         day = EXCHANGE_DAYS[i % len(EXCHANGE_DAYS)]
         clock.set(_at(day, minutes=10 * i))
-        campaign.complete_task(task["id"], _exchange_form(i, day), actor="songxi")
+        campaign.complete_task(task["id"], _exchange_form(i, day), actor="xiongbi")
 
     clock.set(_at(RECEIPTS_ON))
     notices = reassessment.receipts(campaign.sessions, county.campaign, reassessment.ListQuery(TOWNSHIP, None, 1))
     returned = [reassessment.Receipt(line["number"], RECEIPTS_ON.isoformat(), line["attendance"])
                 for line in notices.lines[: len(notices.lines) // 2]]
-    clerk = accounts.by_username("songxi")
+    clerk = accounts.by_username("xiongbi")
     assert clerk is not None  # created above
     reassessment.record_receipts(campaign, clerk, county.campaign, TOWNSHIP, returned)
     return started

@@ -544,7 +544,7 @@ def user() -> None:
 @click.option("--role", "roles", multiple=True, required=True,
               help="a role key, e.g. window_clerk, hospital, village, admin; repeat for more")
 @click.option("--group", "groups", multiple=True,
-              help="a group id, e.g. window, hospital-renmin, village-360483101001; repeat for more")
+              help="a group id, e.g. window, hospital-renmin, village-360483101209; repeat for more")
 @click.pass_context
 @_fail_cleanly
 def add_user(ctx: click.Context, username: str, display_name: str, roles: tuple[str, ...],

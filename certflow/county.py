@@ -34,7 +34,6 @@ class Township:
     code: str  # 9-digit area code
     name: str
     venue: str  # where its holders are re-assessed: its clinic, or the county federation's office
-    population: int  # weighs the synthetic roster
     villages: tuple[Village, ...]
 
     @property
@@ -169,7 +168,7 @@ def _parse(raw: dict[str, Any]) -> County:
         expert_group=(county["expert_group"]["id"], county["expert_group"]["name"]),
         institutions=tuple(Institution(i["id"], i["name"], tuple(i["categories"])) for i in raw["institutions"]),
         townships=tuple(
-            Township(t["code"], t["name"], t["venue"], int(t["population"]),
+            Township(t["code"], t["name"], t["venue"],
                      tuple(Village(v["code"], v["name"]) for v in t["villages"]))
             for t in raw["townships"]
         ),

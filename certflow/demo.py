@@ -26,9 +26,9 @@ DEMO_PASSWORD = "demo"
 ONLINE, OFFLINE = "application_online", "application_offline"
 # The groups of groups.json the demo uses.
 RENMIN, ANDING = "hospital-renmin", "hospital-anding"
-YUJING, XIUFENG, WENQUAN, HUALIN, ZIYANG = (
-    "village-360483101001", "village-360483101002", "village-360483102001", "village-360483103001",
-    "village-360483001001")
+YUJING, XIUFENG, WENQUAN, HUALIN, XIHU = (
+    "village-360483101209", "village-360483101207", "village-360483102208", "village-360483104203",
+    "village-360483100010")
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("xiufeng", "李春梅", "village", XIUFENG),
     DemoUser("wenquan", "王德胜", "village", WENQUAN),
     DemoUser("hualin", "徐丽华", "village", HUALIN),
-    DemoUser("ziyang", "邹文杰", "village", ZIYANG),
+    DemoUser("xihu", "邹文杰", "village", XIHU),
     DemoUser("expert", "蔡明远", "expert_committee", "expert-committee"),
     DemoUser("county", "熊卫东", "county", "county"),
     DemoUser("auditor", "江雪", "auditor"),
@@ -201,12 +201,12 @@ _CHEN = _Applicant("陈国华", "19620315", "131", "13800001001", YUJING, "庐�
 _LIN = _Applicant("林秀英", "19750802", "242", "13800001002", XIUFENG, "庐山市白鹿镇秀峰村五组6号", "精神",
                   delivery="in_person", guardian=("林建军", "13800001102"))
 _ZHAO = _Applicant("赵立新", "19801120", "153", "13800001003", WENQUAN, "庐山市温泉镇温泉村二组9号", "肢体",
-                   area="360429")  # 湖口县: outside the jurisdiction
+                   area="360429")  # first issued in 湖口县; his 户口簿 shows he is still registered there
 _SUN = _Applicant("孙桂兰", "19580509", "264", "13800001004", HUALIN, "庐山市华林镇华林村一组21号", "听力",
-                  delivery="in_person")
+                  delivery="in_person", area="360427")  # issued by 星子县, the county 庐山市 replaced in 2016
 _WU = _Applicant("吴志强", "19691201", "175", "13800001005", WENQUAN, "庐山市温泉镇温泉村四组3号", "视力")
 _HUANG = _Applicant("黄丽", "19880417", "286", "13800001006", HUALIN, "庐山市华林镇华林村三组12号", "肢体")
-_DENG = _Applicant("邓文", "19910723", "197", "13800001007", ZIYANG, "庐山市南康镇紫阳社区星湖路15号", "言语")
+_DENG = _Applicant("邓文", "19910723", "197", "13800001007", XIHU, "庐山市南康镇西湖社区星湖路15号", "言语")
 _AT_THE_VILLAGE = (  # assessed, the publicity not yet posted: (process, applicant, hospital, grade, day)
     (OFFLINE, _Applicant("曹小燕", "19830211", "208", "13800001008", YUJING, "庐山市白鹿镇玉京村一组7号", "肢体"),
      RENMIN, 2, 3),
@@ -216,7 +216,7 @@ _AT_THE_VILLAGE = (  # assessed, the publicity not yet posted: (process, applica
      RENMIN, 4, 3),
     (OFFLINE, _Applicant("龚美玲", "19700914", "422", "13800001020", HUALIN, "庐山市华林镇华林村二组27号", "视力",
                          delivery="in_person"), RENMIN, 1, 5),
-    (ONLINE, _Applicant("万强", "19890101", "433", "13800001021", ZIYANG, "庐山市南康镇紫阳社区东门路12号", "听力"),
+    (ONLINE, _Applicant("万强", "19890101", "433", "13800001021", XIHU, "庐山市南康镇西湖社区东门路12号", "听力"),
      RENMIN, 3, 4),
 )
 _YANG = _Applicant("杨帆", "19950606", "231", "13800001010", YUJING, "庐山市白鹿镇玉京村六组2号", "肢体")
@@ -226,9 +226,9 @@ _TIAN = _Applicant("田伟", "19720125", "333", "13800001012", HUALIN, "庐山�
                    parts=("肢体", "智力"), guardian=("田秀珍", "13800001112"))
 _QIAN = _Applicant("钱伟", "19860303", "345", "13800001013", YUJING, "庐山市白鹿镇玉京村二组11号", "精神",
                    guardian=("钱淑芬", "13800001113"))
-_FENG = _Applicant("冯秀兰", "19651212", "356", "13800001014", ZIYANG, "庐山市南康镇紫阳社区桃花源路8号", "肢体")
+_FENG = _Applicant("冯秀兰", "19651212", "356", "13800001014", XIHU, "庐山市南康镇西湖社区桃花源路8号", "肢体")
 _HE = _Applicant("何明", "19900818", "367", "13800001015", XIUFENG, "庐山市白鹿镇秀峰村一组19号", "听力")
-_ZHENG = _Applicant("郑小红", "20160404", "378", "13800001016", ZIYANG, "庐山市南康镇紫阳社区金星路3号", "智力",
+_ZHENG = _Applicant("郑小红", "20160404", "378", "13800001016", XIHU, "庐山市南康镇西湖社区金星路3号", "智力",
                     guardian=("郑伟", "13800001116"))
 _MA = _Applicant("马建华", "19791010", "389", "13800001017", HUALIN, "庐山市华林镇华林村四组16号", "言语")
 _LUO = _Applicant("罗长春", "19660616", "391", "13800001018", WENQUAN, "庐山市温泉镇温泉村三组5号", "肢体")
@@ -247,7 +247,7 @@ def _finished(s: _Story) -> None:
     s.issue(case, "in_person", day=16)
 
     case = s.start(ONLINE, _ZHAO, day=24)
-    s.review(case, "reject", day=23, reason="户籍不在庐山市（湖口县），请向户籍所在地县级残联申请")
+    s.review(case, "reject", day=23, reason="户口簿显示户籍在湖口县，不在庐山市，请向户籍所在地县级残联申请")
 
     s.assessed(OFFLINE, _SUN, RENMIN, None, day=22)
 
@@ -265,7 +265,7 @@ def _after_the_hospital(s: _Story) -> None:
     s.claim(case, "reexamine", day=4, group="expert-committee")
 
     case = s.assessed(ONLINE, _DENG, RENMIN, 3, day=8)
-    s.post_publicity(case, ZIYANG, day=1)  # the period runs into next week
+    s.post_publicity(case, XIHU, day=1)  # the period runs into next week
 
     for process, applicant, hospital, grade, day in _AT_THE_VILLAGE:
         case = s.assessed(process, applicant, hospital, grade, day=day)

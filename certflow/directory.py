@@ -34,7 +34,7 @@ def check_group(group_id: str, role: str, name: str) -> list[FieldError]:
     elif not ID_PATTERN.fullmatch(group_id):
         errors.append(FieldError("id", "只能使用小写字母、数字和 -，2至60位"))
     elif role == "village" and not VILLAGE_ID_PATTERN.fullmatch(group_id):
-        errors.append(FieldError("id", "村(社区)的编号为 village- 加12位行政区划代码，如 village-360483101001"))
+        errors.append(FieldError("id", "村(社区)的编号为 village- 加12位行政区划代码，如 village-360483101209"))
     if not role:
         errors.append(FieldError("role", "必填"))
     elif role not in STAFF_ROLES:

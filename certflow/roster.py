@@ -48,7 +48,8 @@ def generate_roster(county: County, holders: int = PLAN_HOLDERS, seed: int = 202
     severe = [i for i in visual if grades[i] in ("一级", "二级")]
     visits = set(rng.sample(severe if len(severe) >= home_visits else visual, home_visits))
     visual_set = set(visual)
-    townships = rng.choices(county.townships, weights=[t.population for t in county.townships], k=holders)
+    # Holders spread evenly over the villages: the dataset of divisions has no population figures.
+    townships = rng.choices(county.townships, weights=[len(t.villages) for t in county.townships], k=holders)
     taken: set[str] = set()
     rows = []
     for i in range(holders):

@@ -20,16 +20,16 @@ CAMPAIGN = "shizong-2022-card-exchange"
 TODAY = date(2022, 3, 16)
 
 # Group ids of the county file, as a clerk's account would carry them.
-TOWNSHIP = "township-530329101"  # 松溪镇
-VILLAGE = "village-530329101203"  # 松溪镇新寨村
-COUNTY_GROUP = "county-530329"
-EXPERTS = "expert-committee-530329"
+TOWNSHIP = "township-530323102"  # 雄壁镇
+VILLAGE = "village-530323102204"  # 雄壁镇天生桥村
+COUNTY_GROUP = "county-530323"
+EXPERTS = "expert-committee-530323"
 RENMIN, TCM, KANGNING = "hospital-sz-renmin", "hospital-sz-tcm", "hospital-sz-kangning"
 
 
 def shizong_id(birth: str, sequence: str = "021") -> str:
-    """A valid resident ID registered in the (invented) county code 530329, born on ``birth`` (YYYYMMDD)."""
-    body = f"530329{birth}{sequence}"
+    """A valid resident ID first issued in 师宗县 (530323), born on ``birth`` (YYYYMMDD)."""
+    body = f"530323{birth}{sequence}"
     return body + ric.calc_check_digit(body + "0")
 
 
@@ -39,8 +39,9 @@ HOLDER_ID = shizong_id("19620314")
 def roster_row(**changes: Any) -> dict[str, Any]:
     """A roster row (fields, not headers): a physical (肢体) grade-3 holder assessed by a hospital (非目测)."""
     row: dict[str, Any] = {
-        "applicant_name": "王秀英", "id_number": HOLDER_ID, "phone": "13800000021", "address": "师宗县松溪镇新寨村8号",
-        "township": "松溪镇", "village": "新寨村", "category": "肢体", "grade": "三级", "basis": "非目测",
+        "applicant_name": "王秀英", "id_number": HOLDER_ID, "phone": "13800000021",
+        "address": "师宗县雄壁镇天生桥村8号",
+        "township": "雄壁镇", "village": "天生桥村", "category": "肢体", "grade": "三级", "basis": "非目测",
         "home_visit": "否",
     }
     row.update(changes)

@@ -28,7 +28,7 @@ def application(**changes: Any) -> dict[str, Any]:
         "id_number": ADULT_ID,
         "phone": "13800000001",
         "address": "庐山市白鹿镇玉京村12号",
-        "village": "village-360483101001",
+        "village": "village-360483101209",
         "category": "肢体",
         "parts": [],
         "materials": ["photos"],

@@ -68,7 +68,10 @@ def test_cases_wait_in_every_state_and_finished_ones_have_each_outcome(cases, ru
     [multiple] = [v for v in seen if v["data"]["category"] == "多重"]
     assert sorted(t["group"] for t in multiple["open_tasks"]) == ["hospital-anding", "hospital-renmin"]
     identities = [v["data"]["identity"] for v in seen]
-    assert sum(not i["valid"] for i in identities) == 1  # the one rejected for living elsewhere
+    assert all(i["valid"] for i in identities)
+    # The clerk's hint: one number issued in another county (rejected on the 户口簿), one by the former 星子县.
+    assert sum(i["in_jurisdiction"] is False for i in identities) == 1
+    assert any(i["issued_at"] == "江西省星子县（代码使用至2016年）" and i["in_jurisdiction"] for i in identities)
     assert any(i["minor"] for i in identities)
 
 
@@ -122,7 +125,7 @@ def test_the_campaign_demo_gives_each_of_its_clerks_something_to_see(runtime, ac
     register = campaignviews.register(runtime.sessions, TOWNSHIP)
     assert len(register) >= 4 and {line["old_certificate"] for line in register} >= {"已收回", "遗失（已签情况说明）"}
     assert all(line["issued_on"] <= "2022-03-22" for line in register)
-    assert [t["name"] for t in runtime.tasks(group="county-530329")] == ["verify_record"]  # the mismatch
+    assert [t["name"] for t in runtime.tasks(group="county-530323")] == ["verify_record"]  # the mismatch
     assert {t["name"] for t in runtime.tasks(group="hospital-sz-tcm")} == {"reassess"}  # receipts returned
     overview = reassessment.overview(runtime.sessions, county.campaign, reassessment.Viewer())
     assert overview.venue_days and overview.venue_days[0]["day"] >= date(2022, 3, 28)

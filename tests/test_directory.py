@@ -34,11 +34,11 @@ def no_groups_yet(runtime: Runtime) -> None:
 
 def test_the_seed_fills_an_empty_table_only(runtime: Runtime, tmp_path: Path) -> None:
     directory = Directory(runtime.sessions)
-    village = {"id": "village-360483101001", "role": "village", "name": "白鹿镇玉京村"}
+    village = {"id": "village-360483101209", "role": "village", "name": "白鹿镇玉京村"}
     assert directory.seed(groups_file(tmp_path, WINDOW, village)) == 2
     assert directory.seed(groups_file(tmp_path, WINDOW, {**village, "name": "改过的名字"})) == 0
-    assert directory.names() == {"window": "综合窗口", "village-360483101001": "白鹿镇玉京村"}
-    assert [g.id for g in directory.of_role("village")] == ["village-360483101001"]
+    assert directory.names() == {"window": "综合窗口", "village-360483101209": "白鹿镇玉京村"}
+    assert [g.id for g in directory.of_role("village")] == ["village-360483101209"]
 
 
 def test_a_full_table_does_not_need_the_file(runtime: Runtime, tmp_path: Path) -> None:
@@ -70,12 +70,12 @@ def test_the_project_groups_file_is_valid() -> None:
 
 def test_deactivated_groups_are_kept_but_not_offered(runtime: Runtime) -> None:
     directory = Directory(runtime.sessions)
-    directory.add("village-360483101001", "village", "白鹿镇玉京村")
-    directory.update("village-360483101001", name="白鹿镇玉京村", active=False)
+    directory.add("village-360483101209", "village", "白鹿镇玉京村")
+    directory.update("village-360483101209", name="白鹿镇玉京村", active=False)
     assert directory.of_role("village") == []
-    assert directory.name("village-360483101001") == "白鹿镇玉京村"
+    assert directory.name("village-360483101209") == "白鹿镇玉京村"
     with pytest.raises(ValidationFailed):
-        directory.add("village-360483101001", "village", "又一个玉京村")
+        directory.add("village-360483101209", "village", "又一个玉京村")
 
 
 def test_init_db_seeds_a_new_database_once(runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,10 +91,10 @@ def test_a_second_deployments_groups_are_added_beside_the_first(runtime: Runtime
     directory = Directory(runtime.sessions)
     directory.seed(groups_file(tmp_path, WINDOW))
     directory.update("window", name="改过的名字", active=False)
-    township = ("township-530329101", "township", "松溪镇残联")
+    township = ("township-530323102", "township", "雄壁镇残联")
     assert directory.add_missing([("window", "window_clerk", "综合窗口"), township]) == 1
     assert directory.add_missing([township]) == 0
     assert (directory.get("window").name, directory.get("window").active) == ("改过的名字", False)
-    assert directory.name("township-530329101") == "松溪镇残联"
+    assert directory.name("township-530323102") == "雄壁镇残联"
     with pytest.raises(ValidationFailed, match="village-1: 村"):
         directory.add_missing([("village-1", "village", "某村")])

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.slow, pytest.mark.postgres,
               pytest.mark.parametrize("database_url", ["postgres"], indirect=True)]
 PEOPLE = {"window": (["window_clerk"], ["window"]), "renmin": (["hospital"], ["hospital-renmin"]),
-          "yujing": (["village"], ["village-360483101001"])}
+          "yujing": (["village"], ["village-360483101209"])}
 
 
 def free_port() -> int:

@@ -21,7 +21,7 @@ def test_the_generated_roster_has_the_plans_figures(tmp_path: Path) -> None:
     assert len(visits) == 55 and {r["评定方式"] for r in visits} == {"目测"}
     assert len({r["残疾类别"] for r in rows}) == 7 and len({r["残疾等级"] for r in rows}) == 4
     assert len({r["身份证号码"] for r in rows}) == 11058
-    assert {r["身份证号码"][:6] for r in rows} == {"530329"}
+    assert {r["身份证号码"][:6] for r in rows} == {"530323"}
     write_roster(rows[:300], tmp_path / "roster.csv")
     accepted, rejected = validate_roster(read_roster(tmp_path / "roster.csv"), COUNTY, TODAY)
     assert (len(accepted), rejected) == (300, [])
@@ -51,7 +51,7 @@ def test_a_spreadsheet_number_cell_for_the_id_is_refused_and_gb18030_csv_is_read
 
 def test_a_roster_without_the_needed_columns_is_refused_as_a_whole(tmp_path: Path) -> None:
     path = tmp_path / "roster.csv"
-    path.write_text("姓名,身份证号码\n王秀英,530329196203140215\n", encoding="utf-8")
+    path.write_text("姓名,身份证号码\n王秀英,530323196203140215\n", encoding="utf-8")
     with pytest.raises(RosterError, match="第1行缺少列：联系电话、乡镇\\(街道\\)"):
         read_roster(path)
     with pytest.raises(RosterError, match="只能导入 .csv 或 .xlsx 文件"):

@@ -265,7 +265,7 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list[Any]]  # role keys, see certflow.engine.roles
-    groups: Mapped[list[Any]]  # group ids, e.g. hospital-anding, village-360483101001
+    groups: Mapped[list[Any]]  # group ids, e.g. hospital-anding, village-360483101209
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
@@ -278,7 +278,7 @@ class Group(Base):
 
     __tablename__ = "groups"
 
-    id: Mapped[str] = mapped_column(String(60), primary_key=True)  # e.g. hospital-renmin, village-360483101001
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)  # e.g. hospital-renmin, village-360483101209
     role: Mapped[str] = mapped_column(String(40))  # a role key, see certflow.engine.roles
     name: Mapped[str] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(default=True)  # inactive: offered no more, its tasks still worked

@@ -23,7 +23,7 @@ NEW_GROUP: dict[str, Any] = {
     "properties": {
         "id": {"title": "编号", "type": "string", "maxLength": 60,
                "description": "小写字母、数字和 -，如 hospital-renmin；村(社区)为 village- 加12位行政区划代码，"
-                              "如 village-360483101001。创建后不能修改"},
+                              "如 village-360483101209。创建后不能修改"},
         "role": {"title": "角色", "type": "string",
                  "oneOf": [{"const": key, "title": label} for key, label in STAFF_ROLES.items()]},
         "name": _NAME,

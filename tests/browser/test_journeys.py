@@ -66,7 +66,7 @@ def test_an_online_case_from_application_to_certificate(browser, live: LiveServe
     applicant.fill("#f-id_number", lushan_id("19750312", "482"))
     applicant.fill("#f-phone", "13900001111")
     applicant.fill("#f-address", "庐山市白鹿镇玉京村8组21号")
-    applicant.select_option("#f-village", "village-360483101001")
+    applicant.select_option("#f-village", "village-360483101209")
     applicant.select_option("#f-category", "肢体")
     applicant.get_by_role("radio", name="邮寄").check()
     applicant.set_input_files("#u-photos", str(photo))
@@ -145,7 +145,7 @@ def test_an_offline_case_entered_at_the_window(browser, live: LiveServer, screen
     window.fill("#f-applicant_name", "钱建国")
     window.fill("#f-id_number", lushan_id("19620805", "275"))
     window.fill("#f-phone", "13700002222")
-    window.select_option("#f-village", "village-360483102001")
+    window.select_option("#f-village", "village-360483102208")
     window.select_option("#f-category", "视力")
     for material in ("居民身份证", "户口本", "两寸近期免冠白底彩照(3张)", "残疾人证申请表"):
         window.get_by_role("checkbox", name=material, exact=True).check()

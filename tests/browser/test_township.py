@@ -15,21 +15,21 @@ from exchange import COUNTY, TOWNSHIP, VILLAGE, roster_csv, roster_row
 from certflow.campaign import import_roster
 from certflow.roster import generate_roster, write_roster
 
-CLERK, COUNTY_CLERK = "songxi-clerk", "shizong-county"
+CLERK, COUNTY_CLERK = "xiongbi-clerk", "shizong-county"
 FIRST_DAY = date(2022, 3, 17)  # the day after the township federations collected the pre-made cards
 
 
 @pytest.fixture(scope="module")
 def holder(live: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A county roster of 300 holders plus 王秀英 of 松溪镇新寨村 (her case number); two thirds of those assessed by
+    """A county roster of 300 holders plus 王秀英 of 雄壁镇天生桥村 (her case number); two thirds of those assessed by
     a hospital already exchanged over the fortnight before the first deadline, as other clerks recorded it."""
     folder = tmp_path_factory.mktemp("roster")
     write_roster(generate_roster(COUNTY, 300), folder / "county.csv")
     import_roster(live.runtime, folder / "county.csv", actor="county", county=COUNTY)
     [number] = import_roster(live.runtime, roster_csv(folder / "holder.csv", [roster_row()]), actor="county",
                              county=COUNTY).started
-    for username, roles, groups, name in ((CLERK, ["township"], [TOWNSHIP], "松溪镇残联 李娟"),
-                                          (COUNTY_CLERK, ["county"], ["county-530329"], "师宗县残联 陆松")):
+    for username, roles, groups, name in ((CLERK, ["township"], [TOWNSHIP], "雄壁镇残联 李娟"),
+                                          (COUNTY_CLERK, ["county"], ["county-530323"], "师宗县残联 陆松")):
         live.accounts.create(username, "demo", display_name=name, roles=roles, groups=groups, demo=True)
     waiting = [t for t in live.runtime.tasks(limit=1000) if t["name"] == "exchange" and t["case"] != number]
     for n, task in enumerate(waiting[: len(waiting) * 2 // 3]):
@@ -46,7 +46,7 @@ def test_a_township_clerk_exchanges_a_card_and_the_reports_show_it(browser, live
     page.fill("input[name=q]", "王秀英")
     page.click("form.filters button")
     row = page.locator(f"tr[data-case='{holder}']")
-    assert "530329********" in row.inner_text() and "核验并换证" in row.inner_text()
+    assert "530323********" in row.inner_text() and "核验并换证" in row.inner_text()
     screens.shot(page, "desk-found")
 
     row.locator("a").first.click()
@@ -84,7 +84,7 @@ def test_a_township_clerk_exchanges_a_card_and_the_reports_show_it(browser, live
     for chart in ("progress-chart", "township-chart", "category-chart"):
         box = county.locator(f"#{chart} svg").bounding_box()
         assert box and box["width"] > 600 and box["height"] > 150, chart
-    assert county.locator("#township-chart rect title", has_text="松溪镇 已换证").count() == 1
+    assert county.locator("#township-chart rect title", has_text="雄壁镇 已换证").count() == 1
     hidden = county.locator("#progress-chart .chart-data").bounding_box()
     assert hidden and hidden["width"] <= 1  # on screen only for screen readers; printed
     screens.shot(county, "dashboard")

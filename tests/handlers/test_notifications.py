@@ -30,10 +30,10 @@ def data() -> dict:
         "certificate_no": ID_NUMBER + "72",
         "expert_group": "expert-committee",
         # the exchange for the third-generation card (Shizong)
-        "township_name": "松溪镇",
-        "venue": "松溪镇卫生院",
+        "township_name": "雄壁镇",
+        "venue": "雄壁镇卫生院",
         "hospital_name": "师宗县中医医院",
-        "county_group": "county-530329",
+        "county_group": "county-530323",
         "away_reason": "评定机构不具备评残资格",
         "card_category": "肢体",
         "card_grade": 2,
@@ -212,7 +212,7 @@ def test_objection_accepted_lists_the_fee_and_its_payer(data: dict) -> None:
 
 
 @pytest.mark.parametrize(("template", "group"), [
-    ("away_review_request", "county-530329"), ("card_mismatch", "county-530329"),
+    ("away_review_request", "county-530323"), ("card_mismatch", "county-530323"),
     ("review_request", "expert-committee"), ("reassessment_publicity", "village-360483100201"),
 ])
 def test_exchange_texts_to_groups(data: dict, template: str, group: str) -> None:

@@ -111,8 +111,8 @@ def test_passed_publicity_and_certificate_by_post(start):
     case.complete("pre_review", PASS)
     case.assess(grade=3)
     assert case.text("passed")["recipient_phone"] == "13800000001"
-    assert case.text("publicity_request")["recipient_group"] == "village-360483101001"
-    assert case.task("post_publicity")["group"] == "village-360483101001"
+    assert case.text("publicity_request")["recipient_group"] == "village-360483101209"
+    assert case.task("post_publicity")["group"] == "village-360483101209"
     case.post_publicity("2026-09-10")
     assert [w["name"] for w in case.view["waiting"] if w["event"] != "MessageEventDefinition"]
     assert case.tick("2026-09-18T00:01:00+08:00") == [case.number]

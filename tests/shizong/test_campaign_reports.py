@@ -20,7 +20,7 @@ NAMES = ["王秀英", "李国强", "张美兰", "赵建华", "刘玉珍", "陈�
 
 @pytest.fixture
 def holders(runtime: Runtime, clock: FixedClock, tmp_path: Path) -> dict[str, ExchangeDriver]:
-    """Six holders of 松溪镇新寨村 but 陈志明 (松溪镇大坡村), each at a different point: name -> their case.
+    """Six holders of 雄壁镇天生桥村 but 陈志明 (雄壁镇雨柱村), each at a different point: name -> their case.
 
     王秀英 exchanged, 李国强 exchanged with a lost certificate, 张美兰 given a card made anew after a wrong
     grade, 赵建华 (目测, 视力) waiting for the notice, 刘玉珍 and 陈志明 waiting to exchange.
@@ -28,7 +28,7 @@ def holders(runtime: Runtime, clock: FixedClock, tmp_path: Path) -> dict[str, Ex
     rows = [roster_row(applicant_name=name, id_number=shizong_id("19700101", f"{n:02d}3"))
             for n, name in enumerate(NAMES)]
     rows[3].update(basis="目测", category="视力", grade="二级")
-    rows[5].update(village="大坡村")
+    rows[5].update(village="雨柱村")
     report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
     assert report.rejected == []
     cases = {name: ExchangeDriver(runtime, clock, number) for name, number in zip(NAMES, report.started, strict=True)}
@@ -68,7 +68,7 @@ def test_the_register_is_read_from_the_history_and_matches_each_case_s_register_
     assert [line["old_certificate"] for line in lines] == ["已收回", "遗失（已签情况说明）", "残损（已签情况说明）"]
     assert [line["issued_on"] for line in lines] == ["2022-03-25", "2022-03-25", "2022-05-16"]
     assert {line["clerk"] for line in lines} == {"township-clerk"}
-    assert campaignviews.register(runtime.sessions, "township-530329001") == []
+    assert campaignviews.register(runtime.sessions, "township-530323001") == []
     assert campaignviews.register(runtime.sessions, None) == lines
 
 
@@ -82,7 +82,7 @@ def test_a_village_ledger_lists_every_holder_where_they_stand(runtime: Runtime,
         ("赵建华", "重新评定中", None, None),
         ("刘玉珍", "待换证", None, None),
     ]
-    assert all(line["id_masked"].startswith("530329********") for line in lines)
+    assert all(line["id_masked"].startswith("530323********") for line in lines)
     assert (lines[3]["basis"], lines[3]["category"], lines[3]["grade"]) == ("目测", "视力", "二级")
 
     summary = {row["category"]: row for row in campaignviews.ledger_summary(lines)}
@@ -91,7 +91,7 @@ def test_a_village_ledger_lists_every_holder_where_they_stand(runtime: Runtime,
     assert summary["视力"] == {"category": "视力", "非目测": 0, "目测": 1, "合计": 1, "已换证": 0}
     assert summary["听力"]["合计"] == 0
     assert summary["合计"] == {"category": "合计", "非目测": 4, "目测": 1, "合计": 5, "已换证": 3}
-    assert campaignviews.village_counts(runtime.sessions, TOWNSHIP) == {VILLAGE: 5, "village-530329101201": 1}
+    assert campaignviews.village_counts(runtime.sessions, TOWNSHIP) == {VILLAGE: 5, "village-530323102202": 1}
 
 
 def test_the_counts_by_status_township_category_and_day(runtime: Runtime, holders: dict[str, ExchangeDriver]) -> None:

@@ -14,7 +14,7 @@ def test_a_matching_holder_exchanges_at_the_township_and_the_register_gets_a_lin
     invite = case.text("exchange_invite")
     assert invite["recipient_phone"] == "13800000021"
     assert invite["text"].startswith("【师宗县残联】王秀英您好，您的第三代残疾人证（智能化）已制作完成")
-    assert "到松溪镇残联换领" in invite["text"]
+    assert "到雄壁镇残联换领" in invite["text"]
     task = case.task("exchange")
     assert (task["role"], task["group"], task["title"]) == ("township", TOWNSHIP, "核验并换证")
     assert task["due_at"] == "2022-03-30T16:00:00+00:00"  # 10 working days: by the end of 30 March, before the 31st
@@ -25,7 +25,7 @@ def test_a_matching_holder_exchanges_at_the_township_and_the_register_gets_a_lin
     assert (view["status"], view["outcome"]) == ("completed", "exchanged")
     entry = view["data"]["register_entry"]
     assert entry == {
-        "township": TOWNSHIP, "village": "village-530329101203", "applicant_name": "王秀英",
+        "township": TOWNSHIP, "village": "village-530323102204", "applicant_name": "王秀英",
         "certificate_no": entry["card_no"], "card_no": entry["card_no"], "category": "肢体", "grade": 3,
         "old_certificate": "collected", "statement_signed": False, "issued_on": "2022-03-25", "card_remade": False,
     }
@@ -70,7 +70,7 @@ def test_a_wrong_grade_voids_the_pre_made_card_and_a_new_one_is_made_then_issued
 
     case.complete("make_card", {"made_on": "2022-04-01"}, group=COUNTY_GROUP)
     ready = case.text("new_card_ready")
-    assert "重新制作" in ready["text"] and "到松溪镇残联领取" in ready["text"]
+    assert "重新制作" in ready["text"] and "到雄壁镇残联领取" in ready["text"]
     assert case.task("issue_new_card")["group"] == TOWNSHIP
     case.complete("issue_new_card", {"old_certificate": "collected", "issued_on": "2022-04-06"}, group=TOWNSHIP)
     view = case.view

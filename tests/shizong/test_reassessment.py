@@ -12,7 +12,7 @@ def test_the_township_serves_the_notice_and_the_holder_is_told_where_to_be_asses
     assert (case.task("serve_notice")["group"], case.task("serve_notice")["title"]) == (TOWNSHIP, "送达重评告知书")
     case.serve_notice()
     notice = case.text("reassessment_notice")
-    assert "到松溪镇卫生院参加评定（评定机构：师宗县中医医院）" in notice["text"]
+    assert "到雄壁镇卫生院参加评定（评定机构：师宗县中医医院）" in notice["text"]
     assert "医学辅助检查和照片费用由个人自理" in notice["text"]
     task = case.task("reassess")
     assert (task["role"], task["group"], task["title"]) == ("hospital", TCM, "重新评定")
@@ -151,6 +151,6 @@ def test_working_away_assessment_not_approved_is_redone_by_the_county_institutio
                                   "away_reason": "评定机构不具备评残资格"}, group=COUNTY_GROUP)
     rejected = case.text("away_rejected")
     assert "原因：评定机构不具备评残资格" in rejected["text"]
-    assert "到松溪镇卫生院参加重新评定（评定机构：师宗康宁精神病专科医院）" in rejected["text"]
+    assert "到雄壁镇卫生院参加重新评定（评定机构：师宗康宁精神病专科医院）" in rejected["text"]
     assert case.task("reassess")["group"] == KANGNING
     assert "assessment_changed" in case.data and case.data["old_certificate_valid"] is True

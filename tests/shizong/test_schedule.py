@@ -49,8 +49,8 @@ def test_holders_still_to_be_re_assessed_get_a_day_and_a_rerun_moves_nobody(
         runtime: Runtime, clock: FixedClock, tmp_path: Path) -> None:
     cases = imported(runtime, tmp_path, [
         visual("李国强", "033"), visual("赵春梅", "043"), visual("周光辉", "053", category="视力"),
-        visual("张美兰", "063", township="凤栖街道", village="凤栖社区", address="师宗县凤栖街道8号"),
-        visual("孙德福", "073", township="月湖街道", village="小坝村", address="师宗县月湖街道8号"),
+        visual("张美兰", "063", township="丹凤街道", village="丹凤社区", address="师宗县丹凤街道8号"),
+        visual("孙德福", "073", township="漾月街道", village="法雨社区", address="师宗县漾月街道8号"),
         visual("陈玉珍", "083", grade="一级", home_visit="是"),
         visual("吴建国", "093"), roster_row(),  # 王秀英: 非目测, exchanges at the township
     ])
@@ -63,8 +63,8 @@ def test_holders_still_to_be_re_assessed_get_a_day_and_a_rerun_moves_nobody(
     assert set(found) == {cases[n] for n in ("李国强", "赵春梅", "周光辉", "张美兰", "孙德福", "陈玉珍")}
     assert (report.placed_clinic, report.placed_home, report.kept, report.not_needed) == (5, 1, 0, 1)
     assert found[cases["张美兰"]][1] == found[cases["孙德福"]][1] == "县残联办公区"
-    assert found[cases["陈玉珍"]] == (date(2022, 5, 16), "松溪镇", True)
-    # One team, one place a day per category: the office two days, one per sub-district; then 松溪镇 two days,
+    assert found[cases["陈玉珍"]] == (date(2022, 5, 16), "雄壁镇", True)
+    # One team, one place a day per category: the office two days, one per sub-district; then 雄壁镇 two days,
     # 周光辉 (视力) with the first of the two 肢体 holders of his village.
     assert {n: found[cases[n]][0] for n in ("张美兰", "孙德福", "李国强", "周光辉", "赵春梅")} == {
         "张美兰": date(2022, 3, 28), "孙德福": date(2022, 3, 29), "李国强": date(2022, 3, 30),
@@ -89,8 +89,8 @@ def test_a_holder_served_with_a_home_visit_is_visited_at_home(runtime: Runtime, 
     ExchangeDriver(runtime, clock, cases["赵春梅"]).serve_notice("local")  # she can after all
     schedule(runtime, COUNTY, actor="county")
     found = appointments(runtime)
-    assert found[cases["李国强"]][1:] == ("松溪镇", True)
-    assert found[cases["赵春梅"]][1:] == ("松溪镇卫生院", False)
+    assert found[cases["李国强"]][1:] == ("雄壁镇", True)
+    assert found[cases["赵春梅"]][1:] == ("雄壁镇卫生院", False)
 
 
 def test_nothing_is_scheduled_for_today_or_earlier(runtime: Runtime, clock: FixedClock, tmp_path: Path) -> None:

@@ -16,52 +16,52 @@ from certflow.accounts import Accounts
 from certflow.campaign import import_roster
 from certflow.engine.runtime import Runtime
 
-OTHER_TOWNSHIP = "township-530329001"  # 凤栖街道
-OTHER_VILLAGE = "village-530329001001"  # 凤栖街道凤栖社区
+OTHER_TOWNSHIP = "township-530323001"  # 丹凤街道
+OTHER_VILLAGE = "village-530323001001"  # 丹凤街道丹凤社区
 
 
 @pytest.fixture
 def roster(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> dict[str, str]:
-    """Three holders, two of 松溪镇 (one 非目测, one 目测) and one of 凤栖街道; name -> case number."""
+    """Three holders, two of 雄壁镇 (one 非目测, one 目测) and one of 丹凤街道; name -> case number."""
     rows = [
         roster_row(),
         roster_row(applicant_name="李国强", id_number=shizong_id("19700101", "033"), basis="目测"),
-        roster_row(applicant_name="张美兰", id_number=shizong_id("19700101", "043"), township="凤栖街道",
-                   village="凤栖社区", address="师宗县凤栖街道8号"),
+        roster_row(applicant_name="张美兰", id_number=shizong_id("19700101", "043"), township="丹凤街道",
+                   village="丹凤社区", address="师宗县丹凤街道8号"),
     ]
     report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
     assert report.rejected == []
-    accounts.create("songxi", PASSWORD, display_name="松溪镇 经办", roles=["township"], groups=[TOWNSHIP])
+    accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP])
     names = ["王秀英", "李国强", "张美兰"]
     return dict(zip(names, report.started, strict=True))
 
 
 def test_a_township_clerk_exchanges_a_card_and_the_register_lists_it(app: Flask, roster: dict[str, str]) -> None:
-    songxi = login(app.test_client(), "songxi")
-    found = songxi.get("/campaign/desk?q=王秀英").get_data(as_text=True)
-    assert roster["王秀英"] in found and "530329********" in found and HOLDER_ID not in found
-    assert roster["张美兰"] not in songxi.get("/campaign/desk?q=张美兰").get_data(as_text=True)
-    assert songxi.get(f"/campaign/desk/{roster['张美兰']}").status_code == 404
-    assert songxi.get(f"/campaign/register?township={OTHER_TOWNSHIP}").status_code == 403
+    xiongbi = login(app.test_client(), "xiongbi")
+    found = xiongbi.get("/campaign/desk?q=王秀英").get_data(as_text=True)
+    assert roster["王秀英"] in found and "530323********" in found and HOLDER_ID not in found
+    assert roster["张美兰"] not in xiongbi.get("/campaign/desk?q=张美兰").get_data(as_text=True)
+    assert xiongbi.get(f"/campaign/desk/{roster['张美兰']}").status_code == 404
+    assert xiongbi.get(f"/campaign/register?township={OTHER_TOWNSHIP}").status_code == 403
 
-    page = songxi.get(f"/campaign/desk/{roster['王秀英']}").get_data(as_text=True)
+    page = xiongbi.get(f"/campaign/desk/{roster['王秀英']}").get_data(as_text=True)
     task_path = page.split('href="/tasks/')[1].split('"')[0]
     assert "核验并换证" in page
-    task_page = songxi.get(f"/tasks/{task_path}").get_data(as_text=True)
-    assert "残疾人证号" in task_page and "530329********" in task_page and HOLDER_ID not in task_page
-    response = post(songxi, f"/tasks/{task_path}", {"action": "complete", "verification": "match",
+    task_page = xiongbi.get(f"/tasks/{task_path}").get_data(as_text=True)
+    assert "残疾人证号" in task_page and "530323********" in task_page and HOLDER_ID not in task_page
+    response = post(xiongbi, f"/tasks/{task_path}", {"action": "complete", "verification": "match",
                                                     "old_certificate": "collected", "issued_on": "2022-03-25"})
     assert response.status_code == 302, response.get_data(as_text=True)
 
-    register = songxi.get("/campaign/register").get_data(as_text=True)
+    register = xiongbi.get("/campaign/register").get_data(as_text=True)
     assert roster["王秀英"] in register and "已收回" in register and "2022-03-25" in register
     assert roster["李国强"] not in register
 
-    workbook = load_workbook(io.BytesIO(songxi.get("/campaign/register.xlsx").data))
+    workbook = load_workbook(io.BytesIO(xiongbi.get("/campaign/register.xlsx").data))
     rows = list(workbook.active.iter_rows(values_only=True))
     assert rows[0][0] == "案件编号" and len(rows) == 2
-    assert rows[1][0] == roster["王秀英"] and rows[1][1] == "王秀英" and rows[1][-1] == "songxi"
-    assert rows[1][3] == "松溪镇残联"
+    assert rows[1][0] == roster["王秀英"] and rows[1][1] == "王秀英" and rows[1][-1] == "xiongbi"
+    assert rows[1][3] == "雄壁镇残联"
 
 
 def test_the_dashboard_counts_the_roster(app: Flask, as_user, roster: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
@@ -79,9 +79,9 @@ def chart_titles(page: str, chart_id: str) -> list[str]:
 
 
 def test_the_dashboard_draws_its_figures_as_svg_charts(app: Flask, as_user, roster: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    songxi = login(app.test_client(), "songxi")
-    task_path = songxi.get(f"/campaign/desk/{roster['王秀英']}").get_data(as_text=True).split('href="/tasks/')[1]
-    post(songxi, f"/tasks/{task_path.split(chr(34))[0]}", {"action": "complete", "verification": "match",
+    xiongbi = login(app.test_client(), "xiongbi")
+    task_path = xiongbi.get(f"/campaign/desk/{roster['王秀英']}").get_data(as_text=True).split('href="/tasks/')[1]
+    post(xiongbi, f"/tasks/{task_path.split(chr(34))[0]}", {"action": "complete", "verification": "match",
                                                           "old_certificate": "collected", "issued_on": "2022-03-25"})
     page = as_user("county").get("/campaign/dashboard").get_data(as_text=True)
 
@@ -89,27 +89,27 @@ def test_the_dashboard_draws_its_figures_as_svg_charts(app: Flask, as_user, rost
     assert {"非目测目标 2 人", "目测目标 1 人", "非目测 2022-03-25 累计 1 人", "非目测累计 1 人", "目测累计 0 人",
             "非目测持证人换证完成：2022-03-31", "目测持证人重新评定及换证完成：2022-06-30"} <= set(progress)
     townships = chart_titles(page, "township-chart")
-    assert {"松溪镇 已换证：1 人", "松溪镇 重新评定中：1 人", "凤栖街道 待换证：1 人"} <= set(townships)
-    assert not any(title.startswith("云岭镇 ") for title in townships)  # no holder there: no bar
+    assert {"雄壁镇 已换证：1 人", "雄壁镇 重新评定中：1 人", "丹凤街道 待换证：1 人"} <= set(townships)
+    assert not any(title.startswith("葵山镇 ") for title in townships)  # no holder there: no bar
     assert "持证人残疾类别" in chart_titles(page, "category-chart")
     assert "肢体：3 人" in chart_titles(page, "category-chart")
     [table] = lxml.html.fromstring(page).cssselect("figure#township-chart .chart-data table")
     rows = {row[0].text_content(): [cell.text_content() for cell in row[1:]] for row in table.cssselect("tbody tr")}
-    assert rows["松溪镇"] == ["1", "0", "1", "0", "0", "2"] and rows["合计"] == ["1", "1", "1", "0", "0", "3"]
+    assert rows["雄壁镇"] == ["1", "0", "1", "0", "0", "2"] and rows["合计"] == ["1", "1", "1", "0", "0", "3"]
 
 
 def test_a_village_ledger_for_its_township_printable_and_exported(  # type: ignore[no-untyped-def]
         app: Flask, as_user, roster: dict[str, str]) -> None:
-    songxi = login(app.test_client(), "songxi")
-    choose = songxi.get("/campaign/ledger").get_data(as_text=True)
-    assert f'data-village="{VILLAGE}"><td><a' in choose and "新寨村（2人）" in choose
-    assert "凤栖社区" not in choose  # the other township's villages are not offered
-    assert songxi.get(f"/campaign/ledger?township={OTHER_TOWNSHIP}").status_code == 403
-    assert songxi.get(f"/campaign/ledger?village={OTHER_VILLAGE}").status_code == 404
-    assert songxi.get(f"/campaign/ledger.xlsx?township={OTHER_TOWNSHIP}&village={OTHER_VILLAGE}").status_code == 403
-    assert songxi.get("/campaign/ledger.xlsx").status_code == 404
+    xiongbi = login(app.test_client(), "xiongbi")
+    choose = xiongbi.get("/campaign/ledger").get_data(as_text=True)
+    assert f'data-village="{VILLAGE}"><td><a' in choose and "天生桥村（2人）" in choose
+    assert "丹凤社区" not in choose  # the other township's villages are not offered
+    assert xiongbi.get(f"/campaign/ledger?township={OTHER_TOWNSHIP}").status_code == 403
+    assert xiongbi.get(f"/campaign/ledger?village={OTHER_VILLAGE}").status_code == 404
+    assert xiongbi.get(f"/campaign/ledger.xlsx?township={OTHER_TOWNSHIP}&village={OTHER_VILLAGE}").status_code == 403
+    assert xiongbi.get("/campaign/ledger.xlsx").status_code == 404
 
-    page = songxi.get(f"/campaign/ledger?village={VILLAGE}").get_data(as_text=True)
+    page = xiongbi.get(f"/campaign/ledger?village={VILLAGE}").get_data(as_text=True)
     assert HOLDER_ID not in page and HOLDER_ID[:6] + "********" + HOLDER_ID[-4:] in page
     table = lxml.html.fromstring(page).cssselect("#ledger tbody tr")
     lines = [[cell.text_content() for cell in row[1:]] for row in table]
@@ -120,9 +120,9 @@ def test_a_village_ledger_for_its_township_printable_and_exported(  # type: igno
                for row in lxml.html.fromstring(page).cssselect("#summary tbody tr")}
     assert summary["肢体"] == ["1", "1", "2", "0"] and summary["合计"] == ["1", "1", "2", "0"]
     assert summary["视力"] == ["0", "0", "0", "0"]
-    assert "@media print" in songxi.get("/static/app.css").get_data(as_text=True)
+    assert "@media print" in xiongbi.get("/static/app.css").get_data(as_text=True)
 
-    workbook = load_workbook(io.BytesIO(songxi.get(f"/campaign/ledger.xlsx?village={VILLAGE}").data))
+    workbook = load_workbook(io.BytesIO(xiongbi.get(f"/campaign/ledger.xlsx?village={VILLAGE}").data))
     assert workbook.sheetnames == ["台账", "分类汇总"]
     sheet = [list(row) for row in workbook["台账"].iter_rows(values_only=True)]
     assert sheet[0][:3] == ["案件编号", "姓名", "身份证号码（已脱敏）"]
@@ -139,11 +139,11 @@ def test_the_desk_search_is_paged(app: Flask, runtime: Runtime, roster: dict[str
     rows = [roster_row(applicant_name=f"王测试{n:02d}", id_number=shizong_id("19800101", f"{n:02d}5"))
             for n in range(27)]
     assert import_roster(runtime, roster_csv(tmp_path / "more.csv", rows), actor="county", county=COUNTY).rejected == []
-    songxi = login(app.test_client(), "songxi")
-    first = lxml.html.fromstring(songxi.get("/campaign/desk?q=王测试").get_data(as_text=True))
+    xiongbi = login(app.test_client(), "xiongbi")
+    first = lxml.html.fromstring(xiongbi.get("/campaign/desk?q=王测试").get_data(as_text=True))
     assert len(first.cssselect("#holders tbody tr")) == 25 and "找到 27 人" in first.text_content()
     [next_page] = [a.get("href") for a in first.cssselect("nav.pager a") if a.text_content() == "下一页"]
-    second = lxml.html.fromstring(songxi.get(next_page).get_data(as_text=True))
+    second = lxml.html.fromstring(xiongbi.get(next_page).get_data(as_text=True))
     names = [row.cssselect("td")[1].text_content() for row in second.cssselect("#holders tbody tr")]
     assert [name[:5] for name in names] == ["王测试25", "王测试26"]  # the masked ID number follows
     assert "第 2 / 2 页" in second.text_content()
@@ -151,4 +151,4 @@ def test_the_desk_search_is_paged(app: Flask, runtime: Runtime, roster: dict[str
 
 def test_others_are_refused(app: Flask, as_user, roster: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     assert as_user("window").get("/campaign/desk").status_code == 403
-    assert login(app.test_client(), "songxi").get("/campaign/dashboard").status_code == 403
+    assert login(app.test_client(), "xiongbi").get("/campaign/dashboard").status_code == 403

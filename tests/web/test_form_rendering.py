@@ -45,15 +45,15 @@ WIDGETS = {
 TYPICAL: dict[str, tuple[list[tuple[str, str]], dict[str, Any]]] = {
     "application": (
         [
-            ("csrf_token", "t0ken"), ("applicant_name", " 李明 "), ("id_number", "360483198001011233"),
-            ("phone", "13800000001"), ("address", "庐山市白鹿镇玉京村12号"), ("village", "village-360483101001"),
+            ("csrf_token", "t0ken"), ("applicant_name", " 李明 "), ("id_number", "36048319800101123X"),
+            ("phone", "13800000001"), ("address", "庐山市白鹿镇玉京村12号"), ("village", "village-360483101209"),
             ("category", "多重"), ("parts", "视力"), ("parts", "肢体"),
             ("materials", "id_card"), ("materials", "photos"), ("delivery", "post"),
             ("guardian_name", ""), ("guardian_phone", ""), ("action", "submit"),
         ],
         {
-            "applicant_name": "李明", "id_number": "360483198001011233", "phone": "13800000001",
-            "address": "庐山市白鹿镇玉京村12号", "village": "village-360483101001", "category": "多重",
+            "applicant_name": "李明", "id_number": "36048319800101123X", "phone": "13800000001",
+            "address": "庐山市白鹿镇玉京村12号", "village": "village-360483101209", "category": "多重",
             "parts": ["视力", "肢体"], "materials": ["id_card", "photos"], "delivery": "post",
         },
     ),

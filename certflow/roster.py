@@ -3,8 +3,9 @@
 By default it has the figures of Shizong's plan (师宗县第三代残疾人证核发工作实施方案, 2022-03-15):
 11,058 holders, 3,482 assessed by a hospital (非目测) and 7,576 by eye (目测), 55 of them needing a
 home visit; every category and grade occurs. A smaller roster keeps the plan's proportions. Names are
-drawn from common surnames and given-name characters, ID numbers are valid and carry the county's
-code, phone numbers are all 1380000xxxx: nothing in it is a real person.
+drawn from common surnames and given-name characters, phone numbers are all 1380000xxxx; the places
+are the county file's real townships and villages, and ID numbers are valid on the county's real code,
+so one may by chance be a real person's number: a synthetic roster is for tests and demos only.
 """
 
 from __future__ import annotations

@@ -84,6 +84,7 @@ def test_apply_page_is_the_chinese_form_with_a_village_choice_and_file_inputs(cl
     assert "在线申请残疾人证" in html.cssselect("h1")[0].text_content()
     villages = {o.get("value"): o.text_content() for o in html.cssselect('select[name="village"] option')}
     assert villages["village-360483101209"] == "白鹿镇玉京村"
+    assert "户籍所在村(社区)" in html.cssselect('label[for="f-village"]')[0].text_content()  # the applicant declares it
     assert "window" not in villages and "hospital-renmin" not in villages
     assert not html.cssselect('input[name="village"]')
     assert not html.cssselect('input[name="materials"]'), "online, materials follow from the files"

@@ -53,9 +53,9 @@ def test_every_kind_of_page_works_under_the_policy(browser, live: LiveServer) ->
     visit(auditor, f"{live.url}/cases/{number}/replay", "#stepper")
     auditor.close()
 
-    live.accounts.create("songxi-csp", "demo", display_name="松溪镇残联 经办", roles=["township"],
+    live.accounts.create("xiongbi-csp", "demo", display_name="雄壁镇残联 经办", roles=["township"],
                          groups=[TOWNSHIP], demo=True)
-    township = watch(sign_in(browser, live, "songxi-csp"))
+    township = watch(sign_in(browser, live, "xiongbi-csp"))
     visit(township, f"{live.url}/campaign/register", "[data-print]")
     township.click("[data-print]")
     assert township.evaluate("window.printed") is True

@@ -18,13 +18,13 @@ from certflow.engine.runtime import Runtime
 from certflow.web import create_app
 
 SKIPPED = ("/static", "/vendor", "/api/")
-WHO = [None, "admin", "songxi"]  # the administrator sees every page but the township's
+WHO = [None, "admin", "xiongbi"]  # the administrator sees every page but the township's
 
 
 @pytest.fixture(autouse=True)
 def township_clerk(app: Flask, accounts: Accounts) -> None:
     """The exchange campaign's pages (desk, register, ledger, schedule) are a township's."""
-    accounts.create("songxi", PASSWORD, display_name="松溪镇 经办", roles=["township"], groups=[TOWNSHIP])
+    accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP])
 
 
 def directives(response) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]

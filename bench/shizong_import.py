@@ -174,7 +174,7 @@ def holder_path(case: ExchangeDriver, plan: Plan) -> Iterator[None]:
         yield  # the objection period: 10 working days
     else:
         case.message("assessment_objection", {"reason": "本人对评定结果有异议", "by": data["applicant_name"]})
-        case.complete("expert_review", {"fee_paid": True, "reviewed_category": category,
+        case.complete("expert_review", {"fee_paid": True, "meets_standard": True, "reviewed_category": category,
                                         "reviewed_grade": plan.reviewed, "review_opinion": "复核评定"},
                       user="expert", group=data["expert_group"])
     if not plan.changed:

@@ -48,7 +48,9 @@ COLUMNS: dict[str, str] = {
     "上门服务": "home_visit",
 }
 OPTIONAL = frozenset({"guardian_name", "guardian_phone", "home_visit"})
-BASIS: dict[str, str] = {"非目测": "hospital", "目测": "visual"}
+# 评定方式: holders assessed by a hospital or by eye, and new applicants (新评定对象) who have no certificate yet
+# and are assessed for the first time at home.
+BASIS: dict[str, str] = {"非目测": "hospital", "目测": "visual", "新评定": "new"}
 YES_NO: dict[str, bool] = {"是": True, "否": False, "": False}
 GRADES: dict[str, int] = {**{name: grade for grade, name in GRADE_NAMES.items()}, **{str(g): g for g in GRADE_NAMES}}
 PHONE = re.compile(r"1\d{10}")
@@ -148,28 +150,36 @@ def validate_row(values: dict[str, Any], county: County, today: date) -> tuple[d
         reasons.append(f"{township.name}没有村(社区)：{text['village'] or '（空）'}")
     if text["category"] not in CATEGORY_CODES:
         reasons.append(f"未知的残疾类别：{text['category'] or '（空）'}")
-    if text["grade"] not in GRADES:
+    basis = BASIS.get(text["basis"])
+    if basis == "new":
+        if text["grade"]:
+            reasons.append("新评定对象尚未持证，残疾等级应留空（由上门评定确定）")
+    elif text["grade"] not in GRADES:
         reasons.append(f"未知的残疾等级：{text['grade'] or '（空）'}")
-    if text["basis"] not in BASIS:
-        reasons.append("评定方式应为“目测”或“非目测”")
+    if basis is None:
+        reasons.append("评定方式应为“目测”“非目测”或“新评定”")
     if text["home_visit"] not in YES_NO:
         reasons.append("上门服务应为“是”或“否”")
-    elif YES_NO[text["home_visit"]] and BASIS.get(text["basis"]) == "hospital":
-        reasons.append("上门服务只用于需重新评定（目测）的持证人")
-    if reasons or id_number is None or township is None or village is None:
+    elif YES_NO[text["home_visit"]] and basis == "hospital":
+        reasons.append("上门服务只用于需重新评定（目测）的持证人和新评定对象")
+    elif not YES_NO[text["home_visit"]] and basis == "new":
+        reasons.append("新评定对象是行动不便、需上门评定的人员，上门服务应为“是”")
+    if reasons or id_number is None or township is None or village is None or basis is None:
         return None, reasons
-    category, grade = text["category"], GRADES[text["grade"]]
+    category = text["category"]
     institution = county.institution_for(category)
     data = {
         "applicant_name": text["applicant_name"], "id_number": id_number, "phone": text["phone"],
         "address": text["address"], "township": township.group, "township_name": township.name,
         "village": village.group, "village_name": village.name, "venue": township.venue,
-        "category": category, "grade": grade, "certificate_no": number(id_number, CATEGORY_CODES[category], grade),
-        "basis": BASIS[text["basis"]], "home_visit": YES_NO[text["home_visit"]],
+        "category": category, "basis": basis, "home_visit": YES_NO[text["home_visit"]],
         "hospital_group": institution.group, "hospital_name": institution.name,
         "county_group": county.county_group[0], "expert_group": county.expert_group[0],
         "sms_signature": county.federation,
     }
+    if basis != "new":  # a holder: the grade and number of the old certificate, which the pre-made card carries
+        grade = GRADES[text["grade"]]
+        data.update({"grade": grade, "certificate_no": number(id_number, CATEGORY_CODES[category], grade)})
     data.update({key: text[key] for key in ("guardian_name", "guardian_phone") if text[key]})
     return data, []
 
@@ -306,6 +316,6 @@ def _holder(data: dict[str, Any], case_id: int, case_number: str, at: datetime, 
     return CampaignHolder(
         campaign=data["campaign"], id_digest=id_digest(data["id_number"]), id_masked=mask_id(data["id_number"]),
         case_id=case_id, case_number=case_number, township=data["township"], village=data["village"],
-        basis=data["basis"], home_visit=data["home_visit"], category=data["category"], grade=data["grade"],
+        basis=data["basis"], home_visit=data["home_visit"], category=data["category"], grade=data.get("grade"),
         imported_at=at, imported_by=actor,
     )

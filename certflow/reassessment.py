@@ -234,8 +234,8 @@ def schedule(runtime: Runtime, county: County, *, actor: str, campaign: str | No
                                                 day=p.day, venue=p.venue, team=p.team, scheduled_at=now,
                                                 scheduled_by=actor) for p in placements)
         session.flush()
-        visual = session.scalar(select(func.count()).select_from(CampaignHolder).where(
-            CampaignHolder.campaign == campaign, CampaignHolder.basis == "visual")) or 0
+        assessed = session.scalar(select(func.count()).select_from(CampaignHolder).where(
+            CampaignHolder.campaign == campaign, CampaignHolder.basis.in_(("visual", "new")))) or 0
         clinic, home = (_span(session, campaign, home_visit) for home_visit in (False, True))
         team_days = len(session.execute(
             select(ReassessmentAppointment.day, ReassessmentAppointment.team).distinct()
@@ -245,7 +245,7 @@ def schedule(runtime: Runtime, county: County, *, actor: str, campaign: str | No
     window = [next(window_days) for _ in range(settings.home_visits.days)]
     return ScheduleReport(
         campaign=campaign, placed_clinic=len(placements) - placed_home, placed_home=placed_home, kept=kept,
-        not_needed=visual - kept - len(placements), clinic=clinic, home=home, team_days=team_days,
+        not_needed=assessed - kept - len(placements), clinic=clinic, home=home, team_days=team_days,
         home_window=(window[0], window[-1]), deadline=(settings.deadline, county.deadline(settings.deadline)),
     )
 

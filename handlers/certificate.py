@@ -26,6 +26,7 @@ VOID_REASONS: dict[str, str] = {
     "record_error": "证载残疾类别或等级有误",
     "person_mismatch": "人证不符",
     "reassessed": "重新评定后残疾类别或等级发生变化",
+    "rehabilitated": "重新评定不再符合残疾标准（康复脱残）",
 }
 
 

@@ -208,6 +208,88 @@ TEMPLATES: dict[str, Template] = {
             "案件号{case_no}），公示期5个工作日。公示期内如有异议，请在系统中登记上报。"
         ),
     ),
+    "township_publicity": Template(
+        label="请乡镇(街道)在辖区内公示评定结果",
+        recipient_role="township",
+        group_field="township",
+        text=(
+            "请在本乡镇(街道)辖区内公示{village_name}{applicant_name}的残疾评定结果（{card_category}残疾"
+            "{card_grade_text}，案件号{case_no}），公示期5个工作日，并通知本人或监护人。公示期内如有异议，请在系统中登记上报。"
+        ),
+    ),
+    "township_publicity_not_met": Template(
+        label="请乡镇(街道)在辖区内公示评定结果（不符合残疾标准）",
+        recipient_role="township",
+        group_field="township",
+        text=(
+            "请在本乡镇(街道)辖区内公示{village_name}{applicant_name}的残疾重新评定结果（不再符合残疾标准，"
+            "案件号{case_no}），公示期5个工作日，并通知本人或监护人。公示期内如有异议，请在系统中登记上报。"
+        ),
+    ),
+    "first_assessment_notice": Template(
+        label="告知新评定对象评定医生将上门评定",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，您申请办理残疾人证，{hospital_name}的评定医生将上门为您进行残疾评定，"
+            "具体入户时间由{township_name}残联另行通知。医学辅助检查和照片费用由个人自理。"
+        ),
+    ),
+    "first_assessed": Template(
+        label="告知新评定对象评定结果和申请复核的权利",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，您的残疾评定结果为{card_category}残疾{card_grade_text}（案件号{case_no}）。"
+            "如有异议，可自收到本通知之日起10个工作日内向县残联申请复核，复核费用由申请人承担；"
+            "无异议的，经乡镇(街道)公示后为您制发第三代残疾人证。"
+        ),
+    ),
+    "assessed_not_met": Template(
+        label="告知评定结果为不符合残疾标准和申请复核的权利",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，经评定，您目前不符合残疾标准（案件号{case_no}）。如有异议，可自收到本通知之日起"
+            "10个工作日内向县残联申请复核，复核费用由申请人承担。"
+        ),
+    ),
+    "first_not_met": Template(
+        label="告知新评定对象不予办证",
+        recipient_role="applicant",
+        phone_field="phone",
+        text="{applicant_name}您好，经评定您未达到残疾标准，本次不予办理残疾人证（案件号{case_no}）。",
+    ),
+    "certificate_withdrawn": Template(
+        label="告知康复脱残，收回残疾人证",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，经重新评定并公示，您已不符合残疾标准（康复脱残），不再换发第三代残疾人证，"
+            "原第二代残疾人证（证号{certificate_no}）由{township_name}残联收回注销。"
+        ),
+    ),
+    "first_card_ready": Template(
+        label="残疾人证已制作，将由乡镇发放",
+        recipient_role="applicant",
+        phone_field="phone",
+        text="{applicant_name}您好，您的第三代残疾人证已制作（证号{card_no}），将由{township_name}残联送达发放。",
+    ),
+    "first_card_issued": Template(
+        label="残疾人证已发放",
+        recipient_role="applicant",
+        phone_field="phone",
+        text="{applicant_name}您好，您已领取第三代残疾人证（证号{card_no}），有效期10年。",
+    ),
+    "appointment_moved": Template(
+        label="评定时间改期，告知新的时间和地点",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，因{appointment_move[reason]}，您的残疾评定时间改为{appointment_move[day_text]}，"
+            "地点：{appointment_move[place]}（案件号{case_no}）。领取新证前第二代残疾人证继续有效。"
+        ),
+    ),
     "card_mismatch": Template(
         label="换证核验不符，报县残联核实并重新制卡",
         recipient_role="county",

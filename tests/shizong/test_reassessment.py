@@ -3,7 +3,7 @@ holders working away, objections to an assessment."""
 
 from __future__ import annotations
 
-from exchange import COUNTY_GROUP, EXPERTS, KANGNING, RENMIN, TCM, TOWNSHIP, VILLAGE
+from exchange import COUNTY_GROUP, EXPERTS, KANGNING, RENMIN, TCM, TOWNSHIP
 
 
 def test_the_township_serves_the_notice_and_the_holder_is_told_where_to_be_assessed(start_holder) -> None:
@@ -44,13 +44,15 @@ def test_changed_after_re_assessment_publicity_then_a_new_card(start_holder) -> 
     assert case.task("reassess")["group"] == KANGNING
     case.reassess("精神", 2, group=KANGNING)
     case.close_objection_window()
-    request = case.text("reassessment_publicity")
-    assert request["recipient_group"] == VILLAGE
-    assert "精神残疾二级" in request["text"]
-    assert case.task("post_publicity")["group"] == VILLAGE
+    # The township posts the result in its area (plan 五(四)), not the village.
+    request = case.text("township_publicity")
+    assert request["recipient_group"] == TOWNSHIP
+    assert "请在本乡镇(街道)辖区内公示新寨村" in request["text"] and "精神残疾二级" in request["text"]
+    task = case.task("post_publicity_township")
+    assert (task["role"], task["group"]) == ("township", TOWNSHIP)
     assert case.data["old_certificate_valid"] is True
 
-    case.post_publicity("2022-04-01")
+    case.post_township_publicity("2022-04-01")
     # 5 working days after 1 April: Saturday 2 April was a working day, the Qingming holidays (3-5 April) were not.
     assert case.tick("2022-04-11T23:55:00+08:00") == []
     assert case.tick("2022-04-12T00:05:00+08:00") == [case.number]
@@ -71,7 +73,7 @@ def test_an_objection_during_publicity_goes_to_shizongs_expert_committee(start_h
     case.serve_notice()
     case.reassess("听力", 4, group=RENMIN)
     case.close_objection_window()
-    case.post_publicity("2022-04-01")
+    case.post_township_publicity("2022-04-01")
     case.message("objection", {"reason": "持证人听力情况与评定结果不符", "by": "同村村民"})
     assert case.text("objection_received")["recipient_group"] == EXPERTS
     assert case.task("reexamine")["group"] == EXPERTS
@@ -107,7 +109,7 @@ def test_an_objection_is_re_examined_by_the_expert_committee_at_the_applicants_e
     task = case.task("expert_review")
     assert (task["role"], task["group"]) == ("expert_committee", EXPERTS)
 
-    case.complete("expert_review", {"fee_paid": True, "reviewed_category": "肢体", "reviewed_grade": 3,
+    case.complete("expert_review", {"fee_paid": True, "meets_standard": True, "reviewed_category": "肢体", "reviewed_grade": 3,
                                     "review_opinion": "复核维持原肢体残疾三级"}, group=EXPERTS)
     # Back to the grade of the old certificate: nothing to publish, the pre-made card is the right one.
     assert case.data["assessment_changed"] is False
@@ -120,10 +122,10 @@ def test_a_re_examination_that_changes_the_grade_leads_to_publicity(start_holder
     case.serve_notice()
     case.reassess("肢体", 3, group=TCM)
     case.message("assessment_objection", {"reason": "评定时未携带病历", "by": "王秀英"})
-    case.complete("expert_review", {"fee_paid": True, "reviewed_category": "肢体", "reviewed_grade": 2,
+    case.complete("expert_review", {"fee_paid": True, "meets_standard": True, "reviewed_category": "肢体", "reviewed_grade": 2,
                                     "review_opinion": "复核评定为肢体残疾二级"}, group=EXPERTS)
-    assert "肢体残疾二级" in case.text("reassessment_publicity")["text"]
-    assert case.task("post_publicity")
+    assert "肢体残疾二级" in case.text("township_publicity")["text"]
+    assert case.task("post_publicity_township")
 
 
 def test_working_away_assessed_elsewhere_approved_by_the_county(start_holder) -> None:

@@ -64,7 +64,14 @@ from certflow.engine.db import make_engine, make_sessions, upgrade
 from certflow.engine.models import CampaignHolder, Case, Event, Task
 from certflow.engine.runtime import Runtime, Settings
 from certflow.engine.specs import read_paths
-from certflow.roster import PLAN_HOLDERS, PLAN_HOME_VISITS, PLAN_HOSPITAL_ASSESSED, generate_roster, write_roster
+from certflow.roster import (
+    HOLDER_HOME_VISITS,
+    PLAN_HOLDERS,
+    PLAN_HOSPITAL_ASSESSED,
+    PLAN_NEW_APPLICANTS,
+    generate_roster,
+    write_roster,
+)
 from handlers.registry import HANDLERS
 
 sys.path.append(str(ROOT / "tests"))  # the case driver the Shizong tests use: one place for the clerks' steps
@@ -106,11 +113,18 @@ class Plan:
     publicity_objection: bool = False
 
     @property
+    def first(self) -> bool:
+        """A new applicant (新评定对象): assessed at home for a first card."""
+        return self.data["basis"] == "new"
+
+    @property
     def changed(self) -> bool:
-        return (self.assessed if self.reviewed is None else self.reviewed) != self.data["grade"]
+        return self.first or (self.assessed if self.reviewed is None else self.reviewed) != self.data["grade"]
 
     @property
     def outcome(self) -> str:
+        if self.first:
+            return "first_card"
         remade = self.verification != "match" or (self.data["basis"] == "visual" and self.changed)
         return "new_card" if remade else "exchanged"
 
@@ -119,6 +133,8 @@ class Plan:
         """The path, in words, for the counts and for verifying one case of each."""
         if self.data["basis"] == "hospital":
             return f"hospital-assessed, {self.verification}"
+        if self.first:
+            return "new applicant, first card"
         where = "away, rejected" if self.attendance == "away" and not self.away_approved else self.attendance
         objected = ", objection" if self.reviewed is not None else ""
         publicity = ", publicity objection" if self.publicity_objection else ""
@@ -127,6 +143,8 @@ class Plan:
 
 def draw_plan(data: dict[str, Any], rng: random.Random) -> Plan:
     """Draw one holder's path from ``MIX``."""
+    if data["basis"] == "new":
+        return Plan(data, attendance="home_visit", assessed=rng.choice((1, 2, 3, 4)))
     grade = data["grade"]
     other = rng.choice([g for g in (grade - 1, grade + 1) if 1 <= g <= 4])
     draw = rng.random()
@@ -157,6 +175,15 @@ def holder_path(case: ExchangeDriver, plan: Plan) -> Iterator[None]:
                                         "verify_opinion": "已核对档案"}, user=county, group=data["county_group"])
         case.make_and_issue_new_card(old=plan.old)
         return
+    if plan.first:
+        case.reassess(category, plan.assessed, group=data["hospital_group"], task="home_visit_assess")
+        yield  # the objection period
+        case.post_township_publicity(f"{case.clock.now().astimezone(CHINA_TZ):%Y-%m-%d}")
+        yield  # the publicity
+        case.complete("make_card", {"made_on": "2022-05-10"}, user=county, group=data["county_group"])
+        case.complete("issue_first_card", {"received_by": "applicant", "issued_on": "2022-05-16"},
+                      user="township-clerk", group=case.township)
+        return
     case.serve_notice(plan.attendance)
     if plan.attendance == "away":
         papers = {"received_on": "2022-04-20", "assessed_at": "外地具备评残资格的医院"}
@@ -180,7 +207,7 @@ def holder_path(case: ExchangeDriver, plan: Plan) -> Iterator[None]:
     if not plan.changed:
         case.exchange(old=plan.old)
         return
-    case.post_publicity(f"{case.clock.now().astimezone(CHINA_TZ):%Y-%m-%d}")
+    case.post_township_publicity(f"{case.clock.now().astimezone(CHINA_TZ):%Y-%m-%d}")
     if plan.publicity_objection:
         case.message("objection", {"reason": "村民对评定结果有异议", "by": "同村村民"})
         case.complete("reexamine", {"decision": "uphold", "opinion": "维持评定结果"}, user="expert",
@@ -299,7 +326,8 @@ def start_all(runtime: Runtime, roster: Path, county: County, label: str, full: 
     print(f"  imported again: {len(rerun.started)} started, {len(rerun.skipped)} already imported, "
           f"in {rerun_seconds:.1f} s")
     visual = PLAN_HOLDERS - PLAN_HOSPITAL_ASSESSED
-    expected = {"holders": PLAN_HOLDERS, "非目测": PLAN_HOSPITAL_ASSESSED, "目测": visual, "上门服务": PLAN_HOME_VISITS,
+    expected = {"holders": PLAN_HOLDERS, "非目测": PLAN_HOSPITAL_ASSESSED, "目测": visual,
+                "新评定": PLAN_NEW_APPLICANTS, "上门服务": HOLDER_HOME_VISITS + PLAN_NEW_APPLICANTS,
                 "换证任务（乡镇）": PLAN_HOSPITAL_ASSESSED, "重评告知任务（乡镇）": visual} if full else {}
     for name, value in counts.items():  # a smaller roster keeps the plan's proportions, not its figures
         mark = "" if name not in expected else " ✓" if value == expected[name] else f" ✗ (plan: {expected[name]})"
@@ -332,8 +360,9 @@ def dashboard(runtime: Runtime, campaign: str) -> dict[str, int]:
     for basis, home_visit, count in holders:
         by_basis[basis] += count
         visits += count if home_visit else 0
-    return {"holders": sum(by_basis.values()), "非目测": by_basis["hospital"], "目测": by_basis["visual"],
-            "上门服务": visits, "换证任务（乡镇）": tasks.get("exchange", 0),
+    return {"holders": by_basis["hospital"] + by_basis["visual"], "非目测": by_basis["hospital"],
+            "目测": by_basis["visual"], "新评定": by_basis["new"], "上门服务": visits,
+            "换证任务（乡镇）": tasks.get("exchange", 0),
             "重评告知任务（乡镇）": tasks.get("serve_notice", 0)}
 
 

@@ -23,23 +23,37 @@ from certflow.inbox import PAGE_SIZE, given, page_count, page_number, text
 from handlers.certificate import CATEGORY_CODES, GRADE_NAMES
 
 EXCHANGED = frozenset({"exchanged", "new_card"})  # outcomes of a case whose holder has the new card
-# Open task -> where the holder stands; a case with none of these and not exchanged is 其他.
+# Outcome -> where the person stands once the case has ended.
+OUTCOMES: dict[str, str] = {"exchanged": "已换证", "new_card": "已换证", "withdrawn": "康复脱残",
+                            "first_card": "已发证", "not_met": "未达标准"}
+# Open task -> where the holder stands; a case with none of these and not ended is 其他.
 STAGES: dict[str, str] = {
     "exchange": "待换证", "serve_notice": "重新评定中", "reassess": "重新评定中", "home_visit_assess": "重新评定中",
     "review_away": "重新评定中", "expert_review": "重新评定中", "verify_record": "补制新卡",
-    "make_card": "补制新卡", "issue_new_card": "补制新卡",
+    "make_card": "补制新卡", "issue_new_card": "补制新卡", "withdraw_certificate": "康复脱残",
+    "issue_first_card": "补制新卡",
 }
-STATUS_ORDER = ("已换证", "待换证", "重新评定中", "补制新卡", "其他")
-BASIS_NAMES = {"hospital": "非目测", "visual": "目测"}
+# A new applicant (新评定对象) has no certificate to re-assess or re-make: the same stages in their words.
+FIRST_STAGES = {"重新评定中": "评定中", "补制新卡": "制证中"}
+STATUS_ORDER = ("已换证", "待换证", "重新评定中", "补制新卡", "康复脱残", "其他")
+FIRST_STATUS_ORDER = ("已发证", "评定中", "制证中", "未达标准", "其他")
+NEW = "new"  # the basis of a new applicant
+BASIS_NAMES = {"hospital": "非目测", "visual": "目测", NEW: "新评定"}
+HOLDER_BASES = ("非目测", "目测")
+SUMMARY_COLUMNS = ("非目测", "目测", "合计", "已换证", "康复脱残", "新评定")
 CATEGORIES = tuple(CATEGORY_CODES)  # in code order, as the certificate number has them
 HANDOVER_TASKS = ("exchange", "issue_new_card")  # the township's tasks that hand the new card over
 NEW_NUMBER = "certificate_number"  # the handler that numbers a card made anew
 OLD_CERTIFICATE = {"collected": "已收回", "lost": "遗失（已签情况说明）", "damaged": "残损（已签情况说明）"}
 
 
-def standing(outcome: str | None, open_task: str | None) -> str:
-    """Where a holder stands (one of ``STATUS_ORDER``): from the case's outcome, else its open task."""
-    return "已换证" if outcome in EXCHANGED else STAGES.get(open_task or "", "其他")
+def standing(outcome: str | None, open_task: str | None, basis: str = "visual") -> str:
+    """Where a holder stands (one of ``STATUS_ORDER``), or a new applicant (``FIRST_STATUS_ORDER``): from the
+    case's outcome, else its open task."""
+    if outcome in OUTCOMES:
+        return OUTCOMES[outcome]
+    stage = STAGES.get(open_task or "", "其他")
+    return FIRST_STAGES.get(stage, stage) if basis == NEW else stage
 
 
 # -- the township desk ---------------------------------------------------------------------------
@@ -205,25 +219,27 @@ def ledger(sessions: sessionmaker, village: str) -> list[dict[str, Any]]:
         given_over = handed.get(h.case_id, Handover())
         lines.append({
             "number": h.case_number, "name": name, "id_masked": h.id_masked, "category": h.category,
-            "grade": GRADE_NAMES.get(h.grade, str(h.grade)), "basis": BASIS_NAMES.get(h.basis, h.basis),
+            "grade": GRADE_NAMES.get(h.grade or 0, ""), "basis": BASIS_NAMES.get(h.basis, h.basis),
             "home_visit": "是" if h.home_visit else "否",
-            "status": standing(outcome, open_tasks.get(h.case_id)), "issued_on": given_over.issued_on,
+            "status": standing(outcome, open_tasks.get(h.case_id), h.basis), "issued_on": given_over.issued_on,
             "old_certificate": old_certificate(given_over.old_certificate),
         })
     return lines
 
 
 def ledger_summary(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """分类汇总: per category (every category, in code order) holders by 非目测 and 目测, their sum and how many
-    are exchanged; a last row 合计 over all categories."""
+    """分类汇总: per category (every category, in code order) holders by 非目测 and 目测, their sum, how many
+    are exchanged and how many no longer meet any standard (康复脱残), and the new applicants (新评定) beside
+    them; a last row 合计 over all categories."""
     rows: dict[str, Counter[str]] = {name: Counter() for name in CATEGORIES}
     for line in lines:
         row = rows.setdefault(line["category"], Counter())
         row[line["basis"]] += 1
-        row["合计"] += 1
-        row["已换证"] += int(line["status"] == "已换证")
+        if line["basis"] in HOLDER_BASES:
+            row["合计"] += 1
+            row[line["status"]] += int(line["status"] in ("已换证", "康复脱残"))
     total = sum(rows.values(), Counter())
-    return [{"category": name, **{key: row[key] for key in ("非目测", "目测", "合计", "已换证")}}
+    return [{"category": name, **{key: row[key] for key in SUMMARY_COLUMNS}}
             for name, row in [*rows.items(), ("合计", total)]]
 
 
@@ -248,10 +264,12 @@ class Counts:
     exchanged: Counter[str] = field(default_factory=Counter)  # basis -> holders exchanged
     township_status: dict[str, Counter[str]] = field(default_factory=dict)  # township group -> status -> holders
     exchanged_on: dict[str, Counter[date]] = field(default_factory=dict)  # basis -> issue date -> holders
+    first: Counter[str] = field(default_factory=Counter)  # new applicants (新评定对象) by status, not holders
 
 
 def counts(sessions: sessionmaker) -> Counts:
-    """Holders by 目测/非目测, where they stand, township, category, and the exchanges by issue date."""
+    """Holders by 目测/非目测, where they stand, township, category, and the exchanges by issue date; the new
+    applicants, who hold no certificate, counted apart by where they stand."""
     with sessions() as session:
         holders = session.execute(select(CampaignHolder.case_id, CampaignHolder.basis, CampaignHolder.township,
                                          CampaignHolder.category, Case.outcome)
@@ -261,7 +279,10 @@ def counts(sessions: sessionmaker) -> Counts:
         handed = _handovers(session, _exchanged_ids())
     found = Counts()
     for case_id, basis_key, township, category, outcome in holders:
-        basis, where = BASIS_NAMES.get(basis_key, basis_key), standing(outcome, open_tasks.get(case_id))
+        basis, where = BASIS_NAMES.get(basis_key, basis_key), standing(outcome, open_tasks.get(case_id), basis_key)
+        if basis_key == NEW:
+            found.first[where] += 1
+            continue
         found.basis[basis] += 1
         found.status[where] += 1
         found.township[township] += 1

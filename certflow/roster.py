@@ -1,9 +1,11 @@
 """A synthetic roster of certificate holders for a county's exchange campaign, for tests and benchmarks.
 
 By default it has the figures of Shizong's plan (师宗县第三代残疾人证核发工作实施方案, 2022-03-15):
-11,058 holders, 3,482 assessed by a hospital (非目测) and 7,576 by eye (目测), 55 of them needing a
-home visit; every category and grade occurs. A smaller roster keeps the plan's proportions. Names are
-drawn from common surnames and given-name characters, phone numbers are all 1380000xxxx; the places
+11,058 holders, 3,482 assessed by a hospital (非目测) and 7,576 by eye (目测), and beside them the 55 new
+applicants (新评定对象) who cannot travel and are assessed at home for their first certificate. The plan
+counts no holders who cannot travel to the clinic ("有部分"): the roster gives ``HOLDER_HOME_VISITS`` of the
+most severe 目测 holders a home visit. Every category and grade occurs. A smaller roster keeps the proportions.
+Names are drawn from common surnames and given-name characters, phone numbers are all 1380000xxxx; the places
 are the county file's real townships and villages, and ID numbers are valid on the county's real code,
 so one may by chance be a real person's number: a synthetic roster is for tests and demos only.
 """
@@ -22,7 +24,8 @@ from certflow.county import County
 
 PLAN_HOLDERS = 11058
 PLAN_HOSPITAL_ASSESSED = 3482  # 非目测; the other 7,576 were assessed by eye (目测)
-PLAN_HOME_VISITS = 55
+PLAN_NEW_APPLICANTS = 55  # 新评定对象, rows of their own: no certificate, no grade
+HOLDER_HOME_VISITS = 20  # 目测 holders visited at home: the plan gives no figure, this one is chosen
 REFERENCE_DAY = date(2022, 3, 15)  # the plan's count
 ADULT_BORN_BY = REFERENCE_DAY.replace(year=REFERENCE_DAY.year - 18)  # born later: a minor, with a guardian
 
@@ -36,13 +39,16 @@ HOUSE_NUMBERS = range(1, 200)
 
 
 def generate_roster(county: County, holders: int = PLAN_HOLDERS, seed: int = 2022) -> list[dict[str, str]]:
-    """Rows keyed by the roster's column headers (``campaign.COLUMNS``), the same for the same arguments."""
+    """Rows keyed by the roster's column headers (``campaign.COLUMNS``), the same for the same arguments:
+    ``holders`` holders, then the new applicants in proportion."""
     if holders < len(CATEGORY_WEIGHTS):
         raise ValueError(f"a roster needs at least {len(CATEGORY_WEIGHTS)} holders to have every category")
     rng = random.Random(seed)
     hospital_assessed = round(holders * PLAN_HOSPITAL_ASSESSED / PLAN_HOLDERS)
-    home_visits = round(holders * PLAN_HOME_VISITS / PLAN_HOLDERS)
-    categories = _covering(rng, CATEGORY_WEIGHTS, holders)
+    home_visits = round(holders * HOLDER_HOME_VISITS / PLAN_HOLDERS)
+    new_applicants = round(holders * PLAN_NEW_APPLICANTS / PLAN_HOLDERS)
+    categories = _covering(rng, CATEGORY_WEIGHTS, holders) + rng.choices(
+        list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()), k=new_applicants)
     grades = _covering(rng, GRADE_WEIGHTS, holders)
     visual = rng.sample(range(holders), holders - hospital_assessed)
     # Those who cannot travel are among the most severely disabled of the re-assessed.
@@ -50,10 +56,12 @@ def generate_roster(county: County, holders: int = PLAN_HOLDERS, seed: int = 202
     visits = set(rng.sample(severe if len(severe) >= home_visits else visual, home_visits))
     visual_set = set(visual)
     # Holders spread evenly over the villages: the dataset of divisions has no population figures.
-    townships = rng.choices(county.townships, weights=[len(t.villages) for t in county.townships], k=holders)
+    townships = rng.choices(county.townships, weights=[len(t.villages) for t in county.townships],
+                            k=holders + new_applicants)
     taken: set[str] = set()
     rows = []
-    for i in range(holders):
+    for i in range(holders + new_applicants):
+        first = i >= holders  # a new applicant
         township = townships[i]
         village = rng.choice(township.villages)
         birth = _birth_date(rng)
@@ -63,8 +71,9 @@ def generate_roster(county: County, holders: int = PLAN_HOLDERS, seed: int = 202
             "姓名": surname + _given(rng), "身份证号码": id_number, "联系电话": f"1380000{rng.randrange(10000):04d}",
             "监护人姓名": "", "监护人电话": "", "乡镇(街道)": township.name, "村(社区)": village.name,
             "住址": f"{county.name}{township.name}{village.name}{rng.choice(HOUSE_NUMBERS)}号",
-            "残疾类别": categories[i], "残疾等级": grades[i], "评定方式": "目测" if i in visual_set else "非目测",
-            "上门服务": "是" if i in visits else "否",
+            "残疾类别": categories[i], "残疾等级": "" if first else grades[i],
+            "评定方式": "新评定" if first else "目测" if i in visual_set else "非目测",
+            "上门服务": "是" if first or i in visits else "否",
         }
         if categories[i] in GUARDED or birth > ADULT_BORN_BY:
             row.update({"监护人姓名": surname + _given(rng), "监护人电话": f"1380000{rng.randrange(10000):04d}"})

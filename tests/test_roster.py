@@ -15,12 +15,14 @@ from certflow.roster import PLAN_HOLDERS, generate_roster, write_roster
 
 def test_the_generated_roster_has_the_plans_figures(tmp_path: Path) -> None:
     rows = generate_roster(COUNTY)
-    assert len(rows) == PLAN_HOLDERS == 11058
-    assert Counter(r["评定方式"] for r in rows) == {"非目测": 3482, "目测": 7576}
-    visits = [r for r in rows if r["上门服务"] == "是"]
-    assert len(visits) == 55 and {r["评定方式"] for r in visits} == {"目测"}
-    assert len({r["残疾类别"] for r in rows}) == 7 and len({r["残疾等级"] for r in rows}) == 4
-    assert len({r["身份证号码"] for r in rows}) == 11058
+    assert len(rows) == PLAN_HOLDERS + 55 == 11113
+    # The holders, and the 55 new applicants (新评定对象) of the plan's home visits, who have no certificate yet.
+    assert Counter(r["评定方式"] for r in rows) == {"非目测": 3482, "目测": 7576, "新评定": 55}
+    visits = Counter(r["评定方式"] for r in rows if r["上门服务"] == "是")
+    assert visits == {"新评定": 55, "目测": 20}
+    assert {r["残疾等级"] for r in rows if r["评定方式"] == "新评定"} == {""}
+    assert len({r["残疾类别"] for r in rows}) == 7 and len({r["残疾等级"] for r in rows} - {""}) == 4
+    assert len({r["身份证号码"] for r in rows}) == 11113
     assert {r["身份证号码"][:6] for r in rows} == {"530323"}
     write_roster(rows[:300], tmp_path / "roster.csv")
     accepted, rejected = validate_roster(read_roster(tmp_path / "roster.csv"), COUNTY, TODAY)
@@ -30,7 +32,7 @@ def test_the_generated_roster_has_the_plans_figures(tmp_path: Path) -> None:
 
 def test_a_small_roster_keeps_the_proportions() -> None:
     rows = generate_roster(COUNTY, 200)
-    assert Counter(r["评定方式"] for r in rows) == {"非目测": 63, "目测": 137}
+    assert Counter(r["评定方式"] for r in rows) == {"非目测": 63, "目测": 137, "新评定": 1}
     assert sum(r["上门服务"] == "是" for r in rows) == 1
 
 

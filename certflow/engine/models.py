@@ -349,7 +349,7 @@ class CampaignHolder(Base):
     case_number: Mapped[str] = mapped_column(String(40))
     township: Mapped[str] = mapped_column(String(60))  # group id, township-<9-digit code>
     village: Mapped[str] = mapped_column(String(60))  # group id, village-<12-digit code>
-    basis: Mapped[str] = mapped_column(String(20))  # hospital (非目测), visual (目测), or new (新评定对象, no certificate)
+    basis: Mapped[str] = mapped_column(String(20))  # hospital (非目测), visual (目测), new (新评定对象)
     home_visit: Mapped[bool]
     category: Mapped[str] = mapped_column(String(10))
     grade: Mapped[int | None]  # on the old certificate; a new applicant has none

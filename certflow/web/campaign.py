@@ -32,7 +32,7 @@ LEDGER_HEADER = ["案件编号", "姓名", "身份证号码（已脱敏）", "�
                  "换证日期", "第二代残疾人证"]
 LEDGER_KEYS = ["number", "name", "id_masked", "category", "grade", "basis", "home_visit", "status", "issued_on",
                "old_certificate"]
-SUMMARY_KEYS = ["category", "非目测", "目测", "合计", "已换证"]
+SUMMARY_KEYS = ["category", *campaignviews.SUMMARY_COLUMNS]
 SUMMARY_HEADER = ["残疾类别", *SUMMARY_KEYS[1:]]
 
 
@@ -128,7 +128,7 @@ def ledger():  # type: ignore[no-untyped-def]
     mine = townships_of(account())
     return render_template(
         "campaign/ledger.html", township=township, village=village, lines=lines,
-        summary=campaignviews.ledger_summary(lines),
+        summary=campaignviews.ledger_summary(lines), summary_columns=campaignviews.SUMMARY_COLUMNS,
         villages=campaignviews.village_counts(sessions, township.group) if township else {},
         townships=[t for t in county().townships if mine is None or t.group in mine])
 
@@ -155,13 +155,14 @@ def dashboard():  # type: ignore[no-untyped-def]
     today = services().runtime.clock.now().date()
     deadlines = [{"name": name, "date": by, "days_left": (by - today).days} for name, by in county().deadlines]
     return render_template("campaign/dashboard.html", found=found, total=total, deadlines=deadlines,
-                           bases=campaignviews.BASIS_NAMES.values(), today=today, percent=_percent,
+                           bases=campaignviews.HOLDER_BASES, first_order=campaignviews.FIRST_STATUS_ORDER,
+                           today=today, percent=_percent,
                            charts=_charts(found, today))
 
 
 def _charts(found: campaignviews.Counts, today: date) -> dict[str, Markup]:
     """The dashboard's charts: exchanges over time against the deadlines, townships by status, categories."""
-    targets = {basis: found.basis[basis] for basis in campaignviews.BASIS_NAMES.values()}
+    targets = {basis: found.basis[basis] for basis in campaignviews.HOLDER_BASES}
     townships = [(t.name, found.township_status.get(t.group, {})) for t in county().townships]
     return {
         "progress": charts.progress_line("progress-chart", "累计换证人数（按发放日期）", found.exchanged_on, targets,

@@ -87,10 +87,13 @@ def test_a_village_ledger_lists_every_holder_where_they_stand(runtime: Runtime,
 
     summary = {row["category"]: row for row in campaignviews.ledger_summary(lines)}
     assert list(summary) == ["视力", "听力", "言语", "肢体", "智力", "精神", "多重", "合计"]
-    assert summary["肢体"] == {"category": "肢体", "非目测": 4, "目测": 0, "合计": 4, "已换证": 3}
-    assert summary["视力"] == {"category": "视力", "非目测": 0, "目测": 1, "合计": 1, "已换证": 0}
+    assert summary["肢体"] == {"category": "肢体", "非目测": 4, "目测": 0, "合计": 4, "已换证": 3,
+                                 "康复脱残": 0, "新评定": 0}
+    assert summary["视力"] == {"category": "视力", "非目测": 0, "目测": 1, "合计": 1, "已换证": 0,
+                                 "康复脱残": 0, "新评定": 0}
     assert summary["听力"]["合计"] == 0
-    assert summary["合计"] == {"category": "合计", "非目测": 4, "目测": 1, "合计": 5, "已换证": 3}
+    assert summary["合计"] == {"category": "合计", "非目测": 4, "目测": 1, "合计": 5, "已换证": 3,
+                                 "康复脱残": 0, "新评定": 0}
     assert campaignviews.village_counts(runtime.sessions, TOWNSHIP) == {VILLAGE: 5, "village-530323102202": 1}
 
 

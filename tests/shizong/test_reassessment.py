@@ -109,7 +109,8 @@ def test_an_objection_is_re_examined_by_the_expert_committee_at_the_applicants_e
     task = case.task("expert_review")
     assert (task["role"], task["group"]) == ("expert_committee", EXPERTS)
 
-    case.complete("expert_review", {"fee_paid": True, "meets_standard": True, "reviewed_category": "肢体", "reviewed_grade": 3,
+    case.complete("expert_review", {"fee_paid": True, "meets_standard": True, "reviewed_category": "肢体",
+                                    "reviewed_grade": 3,
                                     "review_opinion": "复核维持原肢体残疾三级"}, group=EXPERTS)
     # Back to the grade of the old certificate: nothing to publish, the pre-made card is the right one.
     assert case.data["assessment_changed"] is False
@@ -122,7 +123,8 @@ def test_a_re_examination_that_changes_the_grade_leads_to_publicity(start_holder
     case.serve_notice()
     case.reassess("肢体", 3, group=TCM)
     case.message("assessment_objection", {"reason": "评定时未携带病历", "by": "王秀英"})
-    case.complete("expert_review", {"fee_paid": True, "meets_standard": True, "reviewed_category": "肢体", "reviewed_grade": 2,
+    case.complete("expert_review", {"fee_paid": True, "meets_standard": True, "reviewed_category": "肢体",
+                                    "reviewed_grade": 2,
                                     "review_opinion": "复核评定为肢体残疾二级"}, group=EXPERTS)
     assert "肢体残疾二级" in case.text("township_publicity")["text"]
     assert case.task("post_publicity_township")

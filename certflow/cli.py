@@ -675,6 +675,31 @@ def campaign_schedule(ctx: click.Context, name: str | None, county_file: Path | 
         sys.exit(1)
 
 
+@campaign.command("move", help="Move re-assessment appointments when assessments are stopped (另行通知, e.g. by the "
+                               "epidemic): every holder of one venue-day (--day and --venue) or one holder (--case), "
+                               "to the working day --to. Each holder still waiting is texted the new day and place "
+                               "and the move is kept in the case's history; notices printed again name the new day.")
+@click.option("--to", "to", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="the new day, YYYY-MM-DD")
+@click.option("--reason", required=True, help="what the holders are told, e.g. 疫情防控需要")
+@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), help="the venue-day's date, YYYY-MM-DD")
+@click.option("--venue", help="the venue, as the schedule names it (e.g. 松溪镇卫生院)")
+@click.option("--case", "case_number", help="one holder's case number instead of a venue-day")
+@click.option("--campaign", "name", help="the campaign the holders belong to (default: the county file's)")
+@click.option("--county", "county_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the county file (default: CERTFLOW_COUNTY or shizong.json)")
+@click.option("--user", default="campaign-schedule", show_default=True, help="who moves the appointments")
+@click.pass_context
+@_fail_cleanly
+def campaign_move(ctx: click.Context, to: datetime, reason: str, day: datetime | None, venue: str | None,
+                  case_number: str | None, name: str | None, county_file: Path | None, user: str) -> None:
+    from certflow.reassessment import MoveRequest, move_appointments
+
+    request = MoveRequest(to.date(), reason, day.date() if day else None, venue, case_number)
+    report = move_appointments(_runtime(ctx), _county(county_file), request, actor=user, campaign=name)
+    for line in report.lines():
+        click.echo(line)
+
+
 @campaign.command("roster", help="Write a synthetic roster OUT (.csv or .xlsx) for tests and benchmarks: by default "
                                  "the figures of Shizong's plan (11,058 holders, 3,482 非目测, 7,576 目测, 55 home "
                                  "visits); invented people only.")

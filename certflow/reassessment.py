@@ -34,6 +34,7 @@ from handlers.certificate import CATEGORY_CODES
 # follows the roster (None), an assessment already routed follows the township's choice.
 WAITING: dict[str, bool | None] = {"serve_notice": None, "reassess": False, "home_visit_assess": True}
 NOTICE_TASK = "serve_notice"
+NEW_APPLICANT = "new"  # the basis of a 新评定对象: visited at home like the holders who cannot travel
 ATTENDANCE = {"local": "到集中评定点评定", "home_visit": "行动不便，上门评定", "away": "在外务工，到务工地评残机构评定"}
 CATEGORIES = tuple(CATEGORY_CODES)
 GUARDED = frozenset({"智力", "精神"})  # come with a guardian and their medical records (and so do minors)
@@ -538,8 +539,10 @@ class ListPage:
 
 
 def notices(sessions: sessionmaker, campaign: str, query: ListQuery) -> ListPage:
-    """告知书: a page of the township's (or village's) holders with an appointment, each with what to bring."""
-    rows, total = _page(sessions, _appointed(campaign, Viewer(frozenset({query.township}))), query)
+    """告知书: a page of the township's (or village's) holders with an appointment, each with what to bring.
+    New applicants get no re-assessment notice: they were texted that the township tells them the visit's day."""
+    holders = _appointed(campaign, Viewer(frozenset({query.township}))).where(CampaignHolder.basis != NEW_APPLICANT)
+    rows, total = _page(sessions, holders, query)
     lines = [{**_line(*row), "bring": materials(row[1].category)} for row in rows]
     return ListPage(query, lines, total)
 

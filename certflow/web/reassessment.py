@@ -13,7 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from certflow import reassessment
 from certflow.county import Township
-from certflow.reassessment import ATTENDANCE, ListQuery, Receipt, Viewer
+from certflow.reassessment import ATTENDANCE, ListQuery, MoveRefused, MoveRequest, Receipt, Viewer
 from certflow.web.auth import login_manager
 from certflow.web.campaign import ROLES, county, townships_of
 from certflow.web.context import account, deny, services
@@ -86,11 +86,41 @@ def day_list():  # type: ignore[no-untyped-def]
         day = date.fromisoformat(request.args.get("day", ""))
     except ValueError:
         deny(404, "reassessment day list without a day")
-    venue = request.args.get("venue", "")
+    return _day_page(day, request.args.get("venue", ""))
+
+
+def _day_page(day: date, venue: str, error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
     lines = reassessment.day_list(services().runtime.sessions, county().campaign, _viewer(), day, venue)
     if not lines:
         deny(404, f"reassessment day list {day} {venue}")
-    return render_template("campaign/reassessment_day.html", lines=lines, day=day, label=lines[0]["label"])
+    return render_template("campaign/reassessment_day.html", lines=lines, day=day, venue=venue,
+                           label=lines[0]["label"], error=error, typed=request.form), status
+
+
+@bp.post("/day")
+def move():  # type: ignore[no-untyped-def]
+    """The county moves the venue-day, or one holder of it, to another day (另行通知); the holders are texted."""
+    me = account()
+    if not me.has_role("county", "admin"):
+        deny(403, "moving reassessment appointments")
+    try:
+        day = date.fromisoformat(request.args.get("day", ""))
+    except ValueError:
+        deny(404, "reassessment day list without a day")
+    venue = request.args.get("venue", "")
+    try:
+        to = date.fromisoformat(request.form.get("to", ""))
+    except ValueError:
+        return _day_page(day, venue, "请选择新的评定日期", 422)
+    one = request.form.get("case") or None
+    wanted = MoveRequest(to, request.form.get("reason", ""), None if one else day, None if one else venue, one)
+    try:
+        report = reassessment.move_appointments(services().runtime, county(), wanted, actor=me.username)
+    except MoveRefused as refused:
+        return _day_page(day, venue, str(refused), 422)
+    for line in report.lines():
+        flash(line)
+    return redirect(url_for(".schedule"))
 
 
 @bp.get("/notices/<township>")

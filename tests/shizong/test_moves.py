@@ -1,0 +1,104 @@
+"""Appointments moved when the epidemic stops the assessments (另行通知): a venue-day or one holder, within the
+day's capacity; each holder still waiting is texted the new day and place, and the case's history keeps it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from exchange import COUNTY, ExchangeDriver, roster_row, shizong_id
+from test_schedule import appointments, imported, visual
+
+from certflow.cli import main
+from certflow.engine.clock import FixedClock
+from certflow.engine.runtime import Runtime
+from certflow.reassessment import MoveRefused, MoveRequest, move_appointments, schedule
+
+SONGXI_CLINIC = "松溪镇卫生院"
+
+
+@pytest.fixture
+def scheduled(runtime: Runtime, clock: FixedClock, tmp_path: Path) -> dict[str, str]:
+    """Three 目测 holders of 松溪镇, one of them at home, and a new applicant, all scheduled; name -> case."""
+    cases = imported(runtime, tmp_path, [
+        visual("李国强", "033"), visual("赵春梅", "043", category="视力"), visual("陈玉珍", "083", grade="一级",
+                                                                        home_visit="是"),
+        roster_row(applicant_name="吴建国", id_number=shizong_id("19700101", "093"), basis="新评定", grade="",
+                   home_visit="是"),
+    ])
+    schedule(runtime, COUNTY, actor="county")
+    return cases
+
+
+def test_a_venue_day_moves_and_every_holder_on_it_is_texted(
+        runtime: Runtime, clock: FixedClock, scheduled: dict[str, str]) -> None:
+    before = appointments(runtime)
+    day = before[scheduled["李国强"]][0]
+    assert before[scheduled["赵春梅"]] == (day, SONGXI_CLINIC, False)
+    ExchangeDriver(runtime, clock, scheduled["赵春梅"]).serve_notice()  # receipt back: now waiting at the hospital
+
+    report = move_appointments(runtime, COUNTY, MoveRequest(date(2022, 4, 20), "疫情防控需要", day, SONGXI_CLINIC),
+                               actor="county")
+    assert sorted(report.moved) == sorted([scheduled["李国强"], scheduled["赵春梅"]])
+    assert sorted(report.texted) == sorted(report.moved) and report.untold == []
+    after = appointments(runtime)
+    assert after[scheduled["李国强"]] == (date(2022, 4, 20), SONGXI_CLINIC, False)
+    assert after[scheduled["陈玉珍"]] == before[scheduled["陈玉珍"]]  # a home visit is not on that venue-day
+    for name in ("李国强", "赵春梅"):
+        case = ExchangeDriver(runtime, clock, scheduled[name])
+        told = case.text("appointment_moved")["text"]
+        assert "您的残疾评定时间改为2022年4月20日（星期三），地点：松溪镇卫生院" in told
+        moves = [e for e in runtime.history(case.number) if e["kind"] == "message_received"]
+        assert moves[-1]["data"]["payload"]["day"] == "2022-04-20"
+
+
+def test_one_new_applicants_home_visit_moves(runtime: Runtime, clock: FixedClock, scheduled: dict[str, str]) -> None:
+    number = scheduled["吴建国"]
+    assert appointments(runtime)[number][2] is True
+    report = move_appointments(runtime, COUNTY, MoveRequest(date(2022, 6, 6), "疫情防控需要", case_number=number),
+                               actor="county")
+    assert report.moved == [number]
+    assert appointments(runtime)[number][0] == date(2022, 6, 6)
+    text = ExchangeDriver(runtime, clock, number).text("appointment_moved")["text"]
+    assert "2022年6月6日（星期一），地点：上门评定（松溪镇）" in text
+
+
+@pytest.mark.parametrize(("request_", "reason"), [
+    (MoveRequest(date(2022, 4, 3), "疫情防控需要", case_number="?"), "须是今天以后的工作日"),  # Qingming
+    (MoveRequest(date(2022, 3, 16), "疫情防控需要", case_number="?"), "须是今天以后的工作日"),  # today
+    (MoveRequest(date(2022, 4, 20), "", case_number="?"), "请填写改期原因"),
+    (MoveRequest(date(2022, 4, 20), "疫情防控需要", case_number="SZ-2022-999999"), "没有可改期的评定安排"),
+])
+def test_a_move_that_cannot_be_made_says_why(runtime: Runtime, scheduled: dict[str, str], request_: MoveRequest,
+                                             reason: str) -> None:
+    before = appointments(runtime)
+    with pytest.raises(MoveRefused, match=reason):
+        move_appointments(runtime, COUNTY, request_, actor="county")
+    assert appointments(runtime) == before
+
+
+def test_a_day_that_is_full_is_refused(runtime: Runtime, clock: FixedClock, tmp_path: Path,
+                                       scheduled: dict[str, str]) -> None:
+    full = replace(COUNTY, reassessment=replace(COUNTY.reassessment, daily_capacity=tuple(
+        (c, 1) for c, _ in COUNTY.reassessment.daily_capacity)))
+    day = appointments(runtime)[scheduled["李国强"]][0]
+    other = imported(runtime, tmp_path, [visual("孙德福", "073")])["孙德福"]
+    schedule(runtime, COUNTY, actor="county")
+    move_appointments(runtime, full, MoveRequest(date(2022, 4, 20), "疫情防控需要", case_number=other), actor="county")
+    with pytest.raises(MoveRefused, match="肢体（已有1人，每日最多1人）"):
+        move_appointments(runtime, full, MoveRequest(date(2022, 4, 20), "疫情防控需要", day, SONGXI_CLINIC),
+                          actor="county")
+
+
+def test_the_command_moves_a_venue_day(runtime: Runtime, scheduled: dict[str, str]) -> None:
+    day = appointments(runtime)[scheduled["李国强"]][0]
+    result = CliRunner().invoke(main, ["campaign", "move", "--day", day.isoformat(), "--venue", SONGXI_CLINIC,
+                                       "--to", "2022-04-21", "--reason", "疫情防控需要"], obj=runtime)
+    assert result.exit_code == 0, result.output
+    assert "已改期2人，已短信通知2人" in result.output
+    refused = CliRunner().invoke(main, ["campaign", "move", "--case", scheduled["李国强"], "--to", "2022-04-23",
+                                        "--reason", "疫情防控需要"], obj=runtime)
+    assert refused.exit_code == 1 and "须是今天以后的工作日" in refused.output  # a Saturday

@@ -21,16 +21,20 @@ from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
 from certflow.roster import generate_roster, write_roster
 
-HOLDERS = 300
+HOLDERS = 300  # and, in the plan's proportion, one new applicant (新评定对象)
 TOWNSHIP = "township-530323102"  # 雄壁镇: its clerk has exchanged cards and collected receipts
+HOSPITAL = "hospital-sz-tcm"  # 师宗县中医医院, which assesses 肢体
 CAMPAIGN_USERS: tuple[DemoUser, ...] = (
     DemoUser("xiongbi", "杨丽", "township", TOWNSHIP),
     DemoUser("shizong", "陆松", "county", "county-530323"),
-    DemoUser("zhongyi", "何明", "hospital", "hospital-sz-tcm"),
+    DemoUser("zhongyi", "何明", "hospital", HOSPITAL),
 )
 IMPORTED_ON = date(2022, 3, 16)  # the day the townships collected the pre-made cards (the plan's 3.1)
 EXCHANGE_DAYS = (date(2022, 3, 17), date(2022, 3, 18), date(2022, 3, 21), date(2022, 3, 22))
 RECEIPTS_ON = date(2022, 3, 23)
+ASSESSED_ON = date(2022, 3, 28)  # a holder found to meet no standard any more (康复脱残)
+POSTED_ON = date(2022, 4, 13)  # the township posts that result, the 10 working days to object being over
+WITHDRAWN_DUE = date(2022, 4, 21)  # the publicity's 5 working days over: the certificate is to be taken back
 
 
 def load_campaign_demo(runtime: Runtime, accounts: Accounts, county: County) -> list[str]:
@@ -38,7 +42,8 @@ def load_campaign_demo(runtime: Runtime, accounts: Accounts, county: County) -> 
 
     The county's process must be deployed. Of 雄壁镇's holders assessed by a hospital, three in four have
     exchanged their card (one lost the old certificate, one did not match the register); half of those to be
-    re-assessed have returned their notice's receipt, so the hospital's clerk has assessments waiting.
+    re-assessed have returned their notice's receipt, so the hospital's clerk has assessments waiting; one of
+    them no longer meets any standard and waits for the township to take the certificate back.
     """
     for user in CAMPAIGN_USERS:
         accounts.create(user.username, DEMO_PASSWORD, display_name=user.display_name, roles=[user.role],
@@ -64,7 +69,26 @@ def load_campaign_demo(runtime: Runtime, accounts: Accounts, county: County) -> 
     clerk = accounts.by_username("xiongbi")
     assert clerk is not None  # created above
     reassessment.record_receipts(campaign, clerk, county.campaign, TOWNSHIP, returned)
+    _rehabilitated(campaign, clock)
     return started
+
+
+def _rehabilitated(campaign: Runtime, clock: FixedClock) -> None:
+    """One re-assessed holder of the township meets no standard: publicised by the township, the certificate to be
+    taken back."""
+    # Only this township's receipts are back: the institution's open re-assessments are all of its holders.
+    [task, *_] = [t for t in campaign.tasks(group=HOSPITAL) if t["name"] == "reassess"]
+    clock.set(_at(ASSESSED_ON))
+    result = {"meets_standard": False, "doctor": "何明", "assessed_on": ASSESSED_ON.isoformat(),
+              "conclusion": "肢体功能已恢复，不符合残疾标准"}
+    campaign.complete_task(task["id"], result, actor="zhongyi")
+    clock.set(_at(POSTED_ON))
+    campaign.tick()
+    [post] = [t for t in campaign.tasks(group=TOWNSHIP, status="open") if t["name"] == "post_publicity_township"]
+    campaign.complete_task(post["id"], {"posted_on": POSTED_ON.isoformat(), "posting_place": "雄壁镇人民政府公示栏"},
+                           actor="xiongbi")
+    clock.set(_at(WITHDRAWN_DUE))
+    campaign.tick()
 
 
 def _exchange_form(i: int, day: date) -> dict[str, object]:

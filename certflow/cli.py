@@ -525,8 +525,8 @@ def demo(ctx: click.Context) -> None:
         return
     county = _county(None)
     holders = load_campaign_demo(runtime, accounts, county)
-    click.echo(f"demo loaded: {len(cases)} cases ({cases[0]} to {cases[-1]}), {len(holders)} holders of "
-               f"{county.name}'s exchange campaign, and these people, password {DEMO_PASSWORD!r}:")
+    click.echo(f"demo loaded: {len(cases)} cases ({cases[0]} to {cases[-1]}), {len(holders)} holders and new "
+               f"applicants of {county.name}'s exchange campaign, and these people, password {DEMO_PASSWORD!r}:")
     for person in DEMO_USERS + CAMPAIGN_USERS:
         click.echo(f"  {person.username:<8} {person.role:<17} {person.group or ''}".rstrip())
     click.echo("demo data is not for production: set CERTFLOW_SECRET_KEY and create real people with "

@@ -105,7 +105,8 @@ def cli(runtime: Runtime, *args: str, given: str | None = None):  # type: ignore
 def test_the_demo_command_loads_once_and_lists_the_people(runtime, accounts):
     first = cli(runtime, "demo")
     assert first.exit_code == 0, first.output
-    assert "demo loaded: 21 cases" in first.stdout and "300 holders of 师宗县's exchange campaign" in first.stdout
+    assert "demo loaded: 21 cases" in first.stdout
+    assert "301 holders and new applicants of 师宗县's exchange campaign" in first.stdout
     assert all(person.username in first.stdout for person in DEMO_USERS + CAMPAIGN_USERS)
     assert "not for production" in first.stdout
     second = cli(runtime, "demo")
@@ -116,17 +117,20 @@ def test_the_demo_command_loads_once_and_lists_the_people(runtime, accounts):
 def test_the_campaign_demo_gives_each_of_its_clerks_something_to_see(runtime, accounts, every_case_replays):
     county = County.load(ROOT / "shizong.json")
     holders = load_campaign_demo(runtime, accounts, county)
-    assert len(holders) == HOLDERS and all(n.startswith("SZ-2022-") for n in holders)
+    assert len(holders) == HOLDERS + 1 and all(n.startswith("SZ-2022-") for n in holders)  # 1 new applicant
     for person in CAMPAIGN_USERS:
         assert accounts.authenticate(person.username, DEMO_PASSWORD).groups == {person.group}
 
     township = {t["name"] for t in runtime.tasks(group=TOWNSHIP)}
-    assert township == {"exchange", "serve_notice"}  # more to exchange, receipts still out
+    # More to exchange, receipts still out, and a certificate to take back (康复脱残).
+    assert township == {"exchange", "serve_notice", "withdraw_certificate"}
     register = campaignviews.register(runtime.sessions, TOWNSHIP)
     assert len(register) >= 4 and {line["old_certificate"] for line in register} >= {"已收回", "遗失（已签情况说明）"}
     assert all(line["issued_on"] <= "2022-03-22" for line in register)
     assert [t["name"] for t in runtime.tasks(group="county-530323")] == ["verify_record"]  # the mismatch
-    assert {t["name"] for t in runtime.tasks(group="hospital-sz-tcm")} == {"reassess"}  # receipts returned
+    assert {t["name"] for t in runtime.tasks(group="hospital-sz-tcm")} <= {"reassess", "home_visit_assess"}
+    assert "reassess" in {t["name"] for t in runtime.tasks(group="hospital-sz-tcm")}  # receipts returned
+    assert campaignviews.counts(runtime.sessions).status["康复脱残"] == 1
     overview = reassessment.overview(runtime.sessions, county.campaign, reassessment.Viewer())
     assert overview.venue_days and overview.venue_days[0]["day"] >= date(2022, 3, 28)
 

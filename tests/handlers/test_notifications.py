@@ -40,6 +40,10 @@ def data() -> dict:
         "card_no": ID_NUMBER + "42",
         "verification_note": "证载等级与本人情况不符",
         "review_fees": {"items": [{"item": "复核鉴定费", "payer": "applicant", "payer_label": "申请人承担"}]},
+        "township": "township-530329101",
+        "village_name": "新寨村",
+        "appointment_move": {"reason": "疫情防控需要", "day": "2022-04-20", "day_text": "2022年4月20日（星期三）",
+                             "place": "松溪镇卫生院"},
     }
 
 
@@ -68,6 +72,16 @@ def test_all_templates_listed() -> None:
         "card_mismatch",
         "new_card_ready",
         "exchanged",
+        "township_publicity",
+        "township_publicity_not_met",
+        "first_assessment_notice",
+        "first_assessed",
+        "assessed_not_met",
+        "first_not_met",
+        "certificate_withdrawn",
+        "first_card_ready",
+        "first_card_issued",
+        "appointment_moved",
     }
     for template in TEMPLATES.values():
         assert template.label
@@ -209,6 +223,20 @@ def test_reassessed_tells_the_result_and_the_right_to_object(data: dict) -> None
 
 def test_objection_accepted_lists_the_fee_and_its_payer(data: dict) -> None:
     assert compose("objection_accepted", data)["text"].endswith("费用：复核鉴定费（申请人承担）。")
+
+
+def test_the_township_is_asked_to_post_the_publicity_in_its_area(data: dict) -> None:
+    message = compose("township_publicity", data, signature="师宗县残联")
+    assert (message["recipient_role"], message["recipient_group"]) == ("township", "township-530329101")
+    assert message["text"] == (
+        "【师宗县残联】请在本乡镇(街道)辖区内公示新寨村张三的残疾评定结果（肢体残疾二级，案件号LS-2026-0042），"
+        "公示期5个工作日，并通知本人或监护人。公示期内如有异议，请在系统中登记上报。"
+    )
+
+
+def test_a_certificate_withdrawn_is_told_with_its_number_masked(data: dict) -> None:
+    text = compose("certificate_withdrawn", data, signature="师宗县残联")["text"]
+    assert "康复脱残" in text and "证号110105********002X72" in text
 
 
 @pytest.mark.parametrize(("template", "group"), [

@@ -31,18 +31,19 @@ def test_import_starts_a_case_per_holder_once(runtime: Runtime, tmp_path: Path, 
     write_roster(generate_roster(COUNTY, 120), roster)
     seen: list[tuple[int, int]] = []
     report = import_roster(runtime, roster, actor="county", county=COUNTY, progress=lambda *p: seen.append(p))
-    assert (report.rows, len(report.started), report.skipped, report.rejected) == (120, 120, [], [])
-    assert seen[-1] == (120, 120) and len(seen) == 120
+    # 120 holders and, in proportion to the plan's 55 among 11,058, one new applicant.
+    assert (report.rows, len(report.started), report.skipped, report.rejected) == (121, 121, [], [])
+    assert seen[-1] == (121, 121) and len(seen) == 121
     assert report.groups_added == len(COUNTY.groups())
     assert Directory(runtime.sessions).get("township-530323102").name == "雄壁镇残联"
-    assert holders_by(runtime, CampaignHolder.basis) == {"hospital": 38, "visual": 82}
+    assert holders_by(runtime, CampaignHolder.basis) == {"hospital": 38, "visual": 82, "new": 1}
     tasks = Counter(t["name"] for t in runtime.tasks(limit=1000))
-    assert tasks == {"exchange": 38, "serve_notice": 82}
+    assert tasks == {"exchange": 38, "serve_notice": 82, "home_visit_assess": 1}  # the new applicant: at home
 
     again = import_roster(runtime, roster, actor="county", county=COUNTY)
-    assert (len(again.started), len(again.skipped), again.groups_added) == (0, 120, 0)
+    assert (len(again.started), len(again.skipped), again.groups_added) == (0, 121, 0)
     assert again.skipped[0] == (2, report.started[0])
-    assert len(runtime.case_numbers()) == 120
+    assert len(runtime.case_numbers()) == 121
 
 
 def test_rejected_rows_say_why(runtime: Runtime, tmp_path: Path) -> None:

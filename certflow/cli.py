@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -713,6 +714,7 @@ def campaign_roster(out: Path, holders: int, seed: int, county_file: Path | None
 
     rows = generate_roster(_county(county_file), holders, seed)
     write_roster(rows, out)
-    visual = sum(row["评定方式"] == "目测" for row in rows)
+    bases = Counter(row["评定方式"] for row in rows)
     visits = sum(row["上门服务"] == "是" for row in rows)
-    click.echo(f"{out}: {len(rows)} holders, {len(rows) - visual} 非目测, {visual} 目测, {visits} home visits")
+    click.echo(f"{out}: {bases['非目测'] + bases['目测']} holders, {bases['非目测']} 非目测, {bases['目测']} 目测, "
+               f"{bases['新评定']} new applicants, {visits} home visits")

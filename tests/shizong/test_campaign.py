@@ -99,7 +99,7 @@ def test_the_commands_generate_and_import_a_roster_with_a_report(runtime: Runtim
     roster = tmp_path / "roster.xlsx"
     made = runner.invoke(main, ["campaign", "roster", str(roster), "--holders", "30", "--seed", "3"], obj=runtime)
     assert made.exit_code == 0, made.output
-    assert made.stdout == f"{roster}: 30 holders, 9 非目测, 21 目测, 0 home visits\n"
+    assert made.stdout == f"{roster}: 30 holders, 9 非目测, 21 目测, 0 new applicants, 0 home visits\n"
 
     bad = roster_csv(tmp_path / "bad.csv", [roster_row(), roster_row(township="松溪镇")])
     report = tmp_path / "rejected.csv"

@@ -10,14 +10,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from exchange import COUNTY, ExchangeDriver, roster_row, shizong_id
+from lxml import etree
 from test_schedule import appointments, imported, visual
 
 from certflow.cli import main
 from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
+from certflow.engine.specs import SourceFile, read_paths
 from certflow.reassessment import MoveRefused, MoveRequest, move_appointments, schedule
 
 SONGXI_CLINIC = "松溪镇卫生院"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -102,3 +105,39 @@ def test_the_command_moves_a_venue_day(runtime: Runtime, scheduled: dict[str, st
     refused = CliRunner().invoke(main, ["campaign", "move", "--case", scheduled["李国强"], "--to", "2022-04-23",
                                         "--reason", "疫情防控需要"], obj=runtime)
     assert refused.exit_code == 1 and "须是今天以后的工作日" in refused.output  # a Saturday
+
+
+MOVED_ELEMENTS = {"serve_notice_moved", "reassess_moved", "home_visit_assess_moved", "moved_merge", "notify_moved",
+                  "end_moved", "flow_serve_notice_moved", "flow_reassess_moved", "flow_home_visit_assess_moved",
+                  "flow_moved_notify", "flow_moved_end"}
+
+
+def without_moves(bpmn: bytes) -> bytes:
+    """card_exchange as it was before appointments could be moved: nothing waits for the message."""
+    root = etree.fromstring(bpmn)
+    for element in list(root.iter()):
+        if element.get("id") in MOVED_ELEMENTS or element.get("bpmnElement") in MOVED_ELEMENTS or (
+                element.tag.endswith("}flowNodeRef") and element.text in MOVED_ELEMENTS):
+            element.getparent().remove(element)
+    for element in root.iter("{*}incoming", "{*}outgoing"):
+        if element.text in MOVED_ELEMENTS:
+            element.getparent().remove(element)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_a_case_of_an_earlier_version_keeps_the_move_in_its_history(runtime: Runtime, tmp_path: Path) -> None:
+    sources = read_paths([ROOT / "processes", ROOT / "forms"])
+    older = [SourceFile(f.name, without_moves(f.content)) if f.name.endswith("card_exchange.bpmn") else f
+             for f in sources]
+    runtime.deploy(older, author="tests")
+    number = imported(runtime, tmp_path, [visual("李国强", "033")])["李国强"]
+    runtime.deploy(sources, author="tests")  # the current version again: the case stays on the older one
+    schedule(runtime, COUNTY, actor="county")
+
+    report = move_appointments(runtime, COUNTY, MoveRequest(date(2022, 4, 20), "疫情防控需要", case_number=number),
+                               actor="county")
+    assert (report.moved, report.texted, report.untold) == ([number], [], [number])
+    assert "请电话通知" in report.lines()[1]
+    assert appointments(runtime)[number][0] == date(2022, 4, 20)
+    [comment] = [e for e in runtime.history(number) if e["kind"] == "comment_added"]
+    assert comment["data"]["text"] == "评定改期（疫情防控需要）：改为2022年4月20日（星期三），地点：松溪镇卫生院"

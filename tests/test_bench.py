@@ -42,7 +42,7 @@ def test_inbox_scale_asks_for_the_inbox_page_and_the_api_over_http_and_the_test_
 
 def test_the_county_batch_imports_a_roster_and_drives_every_case_to_its_end():
     out = bench("shizong_import.py", "--holders", "120", "--database-url", "")
-    assert "started 120 cases from 120 rows" in out and "imported again: 0 started" in out
+    assert "started 121 cases from 121 rows" in out and "imported again: 0 started" in out  # 1 new applicant
     outcomes = next(line for line in out.splitlines() if "cases by status and outcome" in line)
     assert "'running'" not in outcomes  # every case ended
     assert "replayed by verify" in out and " ok" in out

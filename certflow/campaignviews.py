@@ -32,6 +32,8 @@ STAGES: dict[str, str] = {
     "review_away": "重新评定中", "expert_review": "重新评定中", "verify_record": "补制新卡",
     "make_card": "补制新卡", "issue_new_card": "补制新卡", "withdraw_certificate": "康复脱残",
     "issue_first_card": "补制新卡",
+    # the publicity of a changed result, and a re-examination on an objection to it
+    "post_publicity_township": "重新评定中", "post_publicity": "重新评定中", "reexamine": "重新评定中",
 }
 # A new applicant (新评定对象) has no certificate to re-assess or re-make: the same stages in their words.
 FIRST_STAGES = {"重新评定中": "评定中", "补制新卡": "制证中"}

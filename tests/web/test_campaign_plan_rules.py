@@ -65,6 +65,9 @@ def test_the_doctor_records_no_standard_met_and_the_township_takes_the_certifica
     case.close_objection_window()
 
     songxi = login(app.test_client(), "songxi")
+    ledger_page = f"/campaign/ledger?township={TOWNSHIP}&village={VILLAGE}"
+    waiting = lxml.html.fromstring(songxi.get(ledger_page).get_data(as_text=True))
+    assert waiting.cssselect(f"#ledger tr[data-case='{case.number}'] td")[8].text_content() == "重新评定中"
     inbox = songxi.get("/inbox").get_data(as_text=True)
     assert "乡镇(街道)张贴公示" in inbox
     posted = post(songxi, task_path(songxi, runtime, case.number, "post_publicity_township"),
@@ -76,7 +79,7 @@ def test_the_doctor_records_no_standard_met_and_the_township_takes_the_certifica
     assert back.status_code == 302, back.get_data(as_text=True)
     assert case.view["outcome"] == "withdrawn"
 
-    ledger = songxi.get(f"/campaign/ledger?township={TOWNSHIP}&village={VILLAGE}").get_data(as_text=True)
+    ledger = songxi.get(ledger_page).get_data(as_text=True)
     rows = {r.get("data-case"): [c.text_content() for c in r] for r in
             lxml.html.fromstring(ledger).cssselect("#ledger tbody tr")}
     assert rows[case.number][8] == "康复脱残" and rows[people["吴建国"]][6] == "新评定"

@@ -141,3 +141,17 @@ def test_a_case_of_an_earlier_version_keeps_the_move_in_its_history(runtime: Run
     assert appointments(runtime)[number][0] == date(2022, 4, 20)
     [comment] = [e for e in runtime.history(number) if e["kind"] == "comment_added"]
     assert comment["data"]["text"] == "评定改期（疫情防控需要）：改为2022年4月20日（星期三），地点：松溪镇卫生院"
+
+
+def test_a_day_when_the_team_is_at_another_venue_is_refused(runtime: Runtime, tmp_path: Path) -> None:
+    one_team = replace(COUNTY, reassessment=replace(COUNTY.reassessment, teams_per_day=1))
+    cases = imported(runtime, tmp_path, [
+        visual("李国强", "033"),
+        visual("张美兰", "063", township="凤栖街道", village="凤栖社区", address="师宗县凤栖街道8号"),
+    ])
+    schedule(runtime, one_team, actor="county")
+    songxi_day, venue, _ = appointments(runtime)[cases["李国强"]]
+    assert venue == SONGXI_CLINIC and appointments(runtime)[cases["张美兰"]][0] != songxi_day
+    with pytest.raises(MoveRefused, match=f"第1评定组.*已安排在{SONGXI_CLINIC}"):
+        move_appointments(runtime, one_team, MoveRequest(songxi_day, "疫情防控需要", case_number=cases["张美兰"]),
+                          actor="county")

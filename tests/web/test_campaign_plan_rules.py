@@ -93,6 +93,8 @@ def test_the_doctor_records_no_standard_met_and_the_township_takes_the_certifica
     assert "康复脱残" in board.cssselect("#withdrawn")[0].text_content()
     assert board.cssselect("#withdrawn strong")[0].text_content() == "1"
     assert board.cssselect('#first td[data-key="评定中"]')[0].text_content() == "1"
+    holder = songxi.get(f"/campaign/desk/{people['吴建国']}").get_data(as_text=True)
+    assert "肢体 （新评定对象，尚无等级）" in holder and "None" not in holder
 
 
 def test_the_county_moves_a_venue_day_and_the_notices_name_the_new_day(

@@ -683,7 +683,7 @@ def campaign_schedule(ctx: click.Context, name: str | None, county_file: Path | 
 @click.option("--to", "to", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="the new day, YYYY-MM-DD")
 @click.option("--reason", required=True, help="what the holders are told, e.g. 疫情防控需要")
 @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), help="the venue-day's date, YYYY-MM-DD")
-@click.option("--venue", help="the venue, as the schedule names it (e.g. 松溪镇卫生院)")
+@click.option("--venue", help="the venue, as the schedule names it (e.g. 雄壁镇卫生院)")
 @click.option("--case", "case_number", help="one holder's case number instead of a venue-day")
 @click.option("--campaign", "name", help="the campaign the holders belong to (default: the county file's)")
 @click.option("--county", "county_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -40,10 +40,10 @@ def data() -> dict:
         "card_no": ID_NUMBER + "42",
         "verification_note": "证载等级与本人情况不符",
         "review_fees": {"items": [{"item": "复核鉴定费", "payer": "applicant", "payer_label": "申请人承担"}]},
-        "township": "township-530329101",
-        "village_name": "新寨村",
+        "township": "township-530323101",
+        "village_name": "天生桥村",
         "appointment_move": {"reason": "疫情防控需要", "day": "2022-04-20", "day_text": "2022年4月20日（星期三）",
-                             "place": "松溪镇卫生院"},
+                             "place": "雄壁镇卫生院"},
     }
 
 
@@ -227,9 +227,9 @@ def test_objection_accepted_lists_the_fee_and_its_payer(data: dict) -> None:
 
 def test_the_township_is_asked_to_post_the_publicity_in_its_area(data: dict) -> None:
     message = compose("township_publicity", data, signature="师宗县残联")
-    assert (message["recipient_role"], message["recipient_group"]) == ("township", "township-530329101")
+    assert (message["recipient_role"], message["recipient_group"]) == ("township", "township-530323101")
     assert message["text"] == (
-        "【师宗县残联】请在本乡镇(街道)辖区内公示新寨村张三的残疾评定结果（肢体残疾二级，案件号LS-2026-0042），"
+        "【师宗县残联】请在本乡镇(街道)辖区内公示天生桥村张三的残疾评定结果（肢体残疾二级，案件号LS-2026-0042），"
         "公示期5个工作日，并通知本人或监护人。公示期内如有异议，请在系统中登记上报。"
     )
 

@@ -19,13 +19,13 @@ from certflow.engine.runtime import Runtime
 from certflow.engine.specs import SourceFile, read_paths
 from certflow.reassessment import MoveRefused, MoveRequest, move_appointments, schedule
 
-SONGXI_CLINIC = "松溪镇卫生院"
+XIONGBI_CLINIC = "雄壁镇卫生院"
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def scheduled(runtime: Runtime, clock: FixedClock, tmp_path: Path) -> dict[str, str]:
-    """Three 目测 holders of 松溪镇, one of them at home, and a new applicant, all scheduled; name -> case."""
+    """Three 目测 holders of 雄壁镇, one of them at home, and a new applicant, all scheduled; name -> case."""
     cases = imported(runtime, tmp_path, [
         visual("李国强", "033"), visual("赵春梅", "043", category="视力"), visual("陈玉珍", "083", grade="一级",
                                                                         home_visit="是"),
@@ -40,20 +40,20 @@ def test_a_venue_day_moves_and_every_holder_on_it_is_texted(
         runtime: Runtime, clock: FixedClock, scheduled: dict[str, str]) -> None:
     before = appointments(runtime)
     day = before[scheduled["李国强"]][0]
-    assert before[scheduled["赵春梅"]] == (day, SONGXI_CLINIC, False)
+    assert before[scheduled["赵春梅"]] == (day, XIONGBI_CLINIC, False)
     ExchangeDriver(runtime, clock, scheduled["赵春梅"]).serve_notice()  # receipt back: now waiting at the hospital
 
-    report = move_appointments(runtime, COUNTY, MoveRequest(date(2022, 4, 20), "疫情防控需要", day, SONGXI_CLINIC),
+    report = move_appointments(runtime, COUNTY, MoveRequest(date(2022, 4, 20), "疫情防控需要", day, XIONGBI_CLINIC),
                                actor="county")
     assert sorted(report.moved) == sorted([scheduled["李国强"], scheduled["赵春梅"]])
     assert sorted(report.texted) == sorted(report.moved) and report.untold == []
     after = appointments(runtime)
-    assert after[scheduled["李国强"]] == (date(2022, 4, 20), SONGXI_CLINIC, False)
+    assert after[scheduled["李国强"]] == (date(2022, 4, 20), XIONGBI_CLINIC, False)
     assert after[scheduled["陈玉珍"]] == before[scheduled["陈玉珍"]]  # a home visit is not on that venue-day
     for name in ("李国强", "赵春梅"):
         case = ExchangeDriver(runtime, clock, scheduled[name])
         told = case.text("appointment_moved")["text"]
-        assert "您的残疾评定时间改为2022年4月20日（星期三），地点：松溪镇卫生院" in told
+        assert "您的残疾评定时间改为2022年4月20日（星期三），地点：雄壁镇卫生院" in told
         moves = [e for e in runtime.history(case.number) if e["kind"] == "message_received"]
         assert moves[-1]["data"]["payload"]["day"] == "2022-04-20"
 
@@ -66,7 +66,7 @@ def test_one_new_applicants_home_visit_moves(runtime: Runtime, clock: FixedClock
     assert report.moved == [number]
     assert appointments(runtime)[number][0] == date(2022, 6, 6)
     text = ExchangeDriver(runtime, clock, number).text("appointment_moved")["text"]
-    assert "2022年6月6日（星期一），地点：上门评定（松溪镇）" in text
+    assert "2022年6月6日（星期一），地点：上门评定（雄壁镇）" in text
 
 
 @pytest.mark.parametrize(("request_", "reason"), [
@@ -92,13 +92,13 @@ def test_a_day_that_is_full_is_refused(runtime: Runtime, clock: FixedClock, tmp_
     schedule(runtime, COUNTY, actor="county")
     move_appointments(runtime, full, MoveRequest(date(2022, 4, 20), "疫情防控需要", case_number=other), actor="county")
     with pytest.raises(MoveRefused, match="肢体（已有1人，每日最多1人）"):
-        move_appointments(runtime, full, MoveRequest(date(2022, 4, 20), "疫情防控需要", day, SONGXI_CLINIC),
+        move_appointments(runtime, full, MoveRequest(date(2022, 4, 20), "疫情防控需要", day, XIONGBI_CLINIC),
                           actor="county")
 
 
 def test_the_command_moves_a_venue_day(runtime: Runtime, scheduled: dict[str, str]) -> None:
     day = appointments(runtime)[scheduled["李国强"]][0]
-    result = CliRunner().invoke(main, ["campaign", "move", "--day", day.isoformat(), "--venue", SONGXI_CLINIC,
+    result = CliRunner().invoke(main, ["campaign", "move", "--day", day.isoformat(), "--venue", XIONGBI_CLINIC,
                                        "--to", "2022-04-21", "--reason", "疫情防控需要"], obj=runtime)
     assert result.exit_code == 0, result.output
     assert "已改期2人，已短信通知2人" in result.output
@@ -140,18 +140,18 @@ def test_a_case_of_an_earlier_version_keeps_the_move_in_its_history(runtime: Run
     assert "请电话通知" in report.lines()[1]
     assert appointments(runtime)[number][0] == date(2022, 4, 20)
     [comment] = [e for e in runtime.history(number) if e["kind"] == "comment_added"]
-    assert comment["data"]["text"] == "评定改期（疫情防控需要）：改为2022年4月20日（星期三），地点：松溪镇卫生院"
+    assert comment["data"]["text"] == "评定改期（疫情防控需要）：改为2022年4月20日（星期三），地点：雄壁镇卫生院"
 
 
 def test_a_day_when_the_team_is_at_another_venue_is_refused(runtime: Runtime, tmp_path: Path) -> None:
     one_team = replace(COUNTY, reassessment=replace(COUNTY.reassessment, teams_per_day=1))
     cases = imported(runtime, tmp_path, [
         visual("李国强", "033"),
-        visual("张美兰", "063", township="凤栖街道", village="凤栖社区", address="师宗县凤栖街道8号"),
+        visual("张美兰", "063", township="丹凤街道", village="丹凤社区", address="师宗县丹凤街道8号"),
     ])
     schedule(runtime, one_team, actor="county")
-    songxi_day, venue, _ = appointments(runtime)[cases["李国强"]]
-    assert venue == SONGXI_CLINIC and appointments(runtime)[cases["张美兰"]][0] != songxi_day
-    with pytest.raises(MoveRefused, match=f"第1评定组.*已安排在{SONGXI_CLINIC}"):
-        move_appointments(runtime, one_team, MoveRequest(songxi_day, "疫情防控需要", case_number=cases["张美兰"]),
+    xiongbi_day, venue, _ = appointments(runtime)[cases["李国强"]]
+    assert venue == XIONGBI_CLINIC and appointments(runtime)[cases["张美兰"]][0] != xiongbi_day
+    with pytest.raises(MoveRefused, match=f"第1评定组.*已安排在{XIONGBI_CLINIC}"):
+        move_appointments(runtime, one_team, MoveRequest(xiongbi_day, "疫情防控需要", case_number=cases["张美兰"]),
                           actor="county")

@@ -33,7 +33,7 @@ def test_a_new_applicant_is_assessed_at_home_then_publicised_by_the_township_and
     assert "voided_card" not in data  # no pre-made card to void
     assert data["card_no"] == HOLDER_ID + "42"  # the ID number, 肢体 4, 二级 2
     case.complete("make_card", {"made_on": "2022-04-20"}, user="county-clerk", group=COUNTY_GROUP)
-    assert "将由松溪镇残联送达发放" in case.text("first_card_ready")["text"]
+    assert "将由雄壁镇残联送达发放" in case.text("first_card_ready")["text"]
     assert "issue_new_card" not in [t["name"] for t in case.open_tasks()]  # no old certificate to take back
     case.complete("issue_first_card", {"received_by": "guardian", "issued_on": "2022-04-25"},
                   user="township-clerk", group=TOWNSHIP)
@@ -68,7 +68,7 @@ def test_a_holder_who_no_longer_meets_any_standard_has_the_certificate_withdrawn
     assert (data["voided_card"]["reason"], data["voided_card"]["card_no"]) == ("rehabilitated", data["certificate_no"])
     assert data["old_certificate_valid"] is True  # until the township has it back
     withdrawn = case.text("certificate_withdrawn")["text"]
-    assert "康复脱残" in withdrawn and "由松溪镇残联收回注销" in withdrawn
+    assert "康复脱残" in withdrawn and "由雄壁镇残联收回注销" in withdrawn
     assert "make_card" not in [t["name"] for t in case.open_tasks()]
     task = case.task("withdraw_certificate")
     assert (task["role"], task["group"]) == ("township", TOWNSHIP)
@@ -105,10 +105,10 @@ def test_a_moved_appointment_texts_the_holder_and_stays_in_the_history(start_hol
     case = start_holder(basis="目测")
     case.serve_notice()
     move = {"reason": "疫情防控需要", "day": "2022-04-20", "day_text": "2022年4月20日（星期三）",
-            "place": "松溪镇卫生院"}
+            "place": "雄壁镇卫生院"}
     case.message("appointment_moved", move)
     text = case.text("appointment_moved")["text"]
-    assert "因疫情防控需要，您的残疾评定时间改为2022年4月20日（星期三），地点：松溪镇卫生院" in text
+    assert "因疫情防控需要，您的残疾评定时间改为2022年4月20日（星期三），地点：雄壁镇卫生院" in text
     assert case.task("reassess")  # still to be assessed, on the new day
     received = [e for e in runtime.history(case.number) if e["kind"] == "message_received"]
     assert received[-1]["data"]["payload"] == move

@@ -47,7 +47,7 @@ def test_changed_after_re_assessment_publicity_then_a_new_card(start_holder) -> 
     # The township posts the result in its area (plan 五(四)), not the village.
     request = case.text("township_publicity")
     assert request["recipient_group"] == TOWNSHIP
-    assert "请在本乡镇(街道)辖区内公示新寨村" in request["text"] and "精神残疾二级" in request["text"]
+    assert "请在本乡镇(街道)辖区内公示天生桥村" in request["text"] and "精神残疾二级" in request["text"]
     task = case.task("post_publicity_township")
     assert (task["role"], task["group"]) == ("township", TOWNSHIP)
     assert case.data["old_certificate_valid"] is True

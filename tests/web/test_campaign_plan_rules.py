@@ -19,7 +19,7 @@ from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
 from certflow.reassessment import schedule
 
-DAY = "/campaign/reassessment/day?day=2022-03-28&venue=松溪镇卫生院"
+DAY = "/campaign/reassessment/day?day=2022-03-28&venue=雄壁镇卫生院"
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def people(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> dict[str, str]:
-    """Two 目测 holders of 松溪镇新寨村 and a new applicant there, scheduled; name -> case number."""
+    """Two 目测 holders of 雄壁镇天生桥村 and a new applicant there, scheduled; name -> case number."""
     rows = [
         roster_row(applicant_name="李国强", id_number=shizong_id("19700101", "033"), basis="目测"),
         roster_row(applicant_name="赵春梅", id_number=shizong_id("19700101", "043"), basis="目测"),
@@ -39,9 +39,9 @@ def people(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> dict[str, st
     report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
     assert report.rejected == []
     schedule(runtime, COUNTY, actor="county")
-    accounts.create("songxi", PASSWORD, display_name="松溪镇 经办", roles=["township"], groups=[TOWNSHIP])
+    accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP])
     accounts.create("tcm", PASSWORD, display_name="中医医院 经办", roles=["hospital"], groups=[TCM])
-    accounts.create("shizong", PASSWORD, display_name="县残联 经办", roles=["county"], groups=["county-530329"])
+    accounts.create("shizong", PASSWORD, display_name="县残联 经办", roles=["county"], groups=["county-530323"])
     return dict(zip([r["applicant_name"] for r in rows], report.started, strict=True))
 
 
@@ -64,22 +64,22 @@ def test_the_doctor_records_no_standard_met_and_the_township_takes_the_certifica
     assert done.status_code == 302, done.get_data(as_text=True)
     case.close_objection_window()
 
-    songxi = login(app.test_client(), "songxi")
+    xiongbi = login(app.test_client(), "xiongbi")
     ledger_page = f"/campaign/ledger?township={TOWNSHIP}&village={VILLAGE}"
-    waiting = lxml.html.fromstring(songxi.get(ledger_page).get_data(as_text=True))
+    waiting = lxml.html.fromstring(xiongbi.get(ledger_page).get_data(as_text=True))
     assert waiting.cssselect(f"#ledger tr[data-case='{case.number}'] td")[8].text_content() == "重新评定中"
-    inbox = songxi.get("/inbox").get_data(as_text=True)
+    inbox = xiongbi.get("/inbox").get_data(as_text=True)
     assert "乡镇(街道)张贴公示" in inbox
-    posted = post(songxi, task_path(songxi, runtime, case.number, "post_publicity_township"),
-                  {"action": "complete", "posted_on": "2022-04-01", "posting_place": "松溪镇政府公示栏"})
+    posted = post(xiongbi, task_path(xiongbi, runtime, case.number, "post_publicity_township"),
+                  {"action": "complete", "posted_on": "2022-04-01", "posting_place": "雄壁镇人民政府公示栏"})
     assert posted.status_code == 302, posted.get_data(as_text=True)
     assert case.tick("2022-04-12T00:05:00+08:00") == [case.number]
-    back = post(songxi, task_path(songxi, runtime, case.number, "withdraw_certificate"),
+    back = post(xiongbi, task_path(xiongbi, runtime, case.number, "withdraw_certificate"),
                 {"action": "complete", "old_certificate": "collected", "withdrawn_on": "2022-04-15"})
     assert back.status_code == 302, back.get_data(as_text=True)
     assert case.view["outcome"] == "withdrawn"
 
-    ledger = songxi.get(ledger_page).get_data(as_text=True)
+    ledger = xiongbi.get(ledger_page).get_data(as_text=True)
     rows = {r.get("data-case"): [c.text_content() for c in r] for r in
             lxml.html.fromstring(ledger).cssselect("#ledger tbody tr")}
     assert rows[case.number][8] == "康复脱残" and rows[people["吴建国"]][6] == "新评定"
@@ -93,7 +93,7 @@ def test_the_doctor_records_no_standard_met_and_the_township_takes_the_certifica
     assert "康复脱残" in board.cssselect("#withdrawn")[0].text_content()
     assert board.cssselect("#withdrawn strong")[0].text_content() == "1"
     assert board.cssselect('#first td[data-key="评定中"]')[0].text_content() == "1"
-    holder = songxi.get(f"/campaign/desk/{people['吴建国']}").get_data(as_text=True)
+    holder = xiongbi.get(f"/campaign/desk/{people['吴建国']}").get_data(as_text=True)
     assert "肢体 （新评定对象，尚无等级）" in holder and "None" not in holder
 
 
@@ -102,8 +102,8 @@ def test_the_county_moves_a_venue_day_and_the_notices_name_the_new_day(
     county = login(app.test_client(), "shizong")
     page = county.get(DAY).get_data(as_text=True)
     assert 'id="move"' in page
-    assert 'id="move"' not in login(app.test_client(), "songxi").get(DAY).get_data(as_text=True)
-    assert post(login(app.test_client(), "songxi"), DAY, {"to": "2022-04-20", "reason": "疫情防控需要"},
+    assert 'id="move"' not in login(app.test_client(), "xiongbi").get(DAY).get_data(as_text=True)
+    assert post(login(app.test_client(), "xiongbi"), DAY, {"to": "2022-04-20", "reason": "疫情防控需要"},
                 page=DAY).status_code == 403
 
     refused = post(county, DAY, {"to": "2022-04-23", "reason": "疫情防控需要"}, page=DAY)
@@ -114,9 +114,9 @@ def test_the_county_moves_a_venue_day_and_the_notices_name_the_new_day(
 
     moved = post(county, DAY, {"to": "2022-04-20", "reason": "疫情防控需要"}, page=DAY)
     assert moved.status_code == 302
-    notices = login(app.test_client(), "songxi").get(f"/campaign/reassessment/notices/{TOWNSHIP}")
+    notices = login(app.test_client(), "xiongbi").get(f"/campaign/reassessment/notices/{TOWNSHIP}")
     body = " ".join(lxml.html.fromstring(notices.get_data(as_text=True)).text_content().split())
-    assert "评定时间：2022年4月20日（星期三） 评定地点：松溪镇卫生院" in body
+    assert "评定时间：2022年4月20日（星期三） 评定地点：雄壁镇卫生院" in body
     assert "吴建国" not in body  # a new applicant gets no re-assessment notice
     texts = ExchangeDriver(runtime, clock, people["赵春梅"]).texts
     assert [t["template"] for t in texts] == ["appointment_moved"]

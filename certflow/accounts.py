@@ -177,18 +177,19 @@ class Accounts:
     def authenticate(self, username: str, password: str, remote_addr: str | None = None) -> Account | None:
         """The account for a correct password; None otherwise. Refuses once too many attempts failed."""
         now = self.clock.now()
+        # Counted before the password is checked: of many attempts at once, only as many as the limit check one.
+        attempt = self.limit.reserve(self.sessions, username, now, username=username, remote_addr=remote_addr)
+        if attempt is None:
+            raise TooManyAttempts(f"登录失败次数过多，请{self.limit.minutes}分钟后再试")
         with self.sessions.begin() as session:
-            if self.limit.refused(session, username, now):
-                raise TooManyAttempts(f"登录失败次数过多，请{self.limit.minutes}分钟后再试")
             user = session.scalars(select(User).where(User.username == username)).first()
             # Unknown and stopped accounts cost one verification too: how long a refusal takes must not tell
             # which user names exist.
             matches = self._verify(user.password_hash if user is not None else self._unknown_user_hash, password)
             ok = user is not None and user.active and matches
             if not ok:
-                session.add(self.limit.failure(now, username=username, remote_addr=remote_addr))
-                return None
-            session.add(SecurityEvent(kind="login_ok", at=now, username=username, remote_addr=remote_addr))
+                return None  # the attempt stays recorded as a failure
+            self.limit.succeeded(session, attempt, "login_ok")
             user.last_login_at = now
             if self.hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = self.hasher.hash(password)

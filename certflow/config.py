@@ -14,6 +14,7 @@ from zxcvbn import zxcvbn
 from certflow.engine.calendar import WorkingCalendar
 from certflow.engine.incidents import RetryPolicy
 from certflow.engine.runtime import Settings
+from certflow.throttle import APPLICATIONS, Throttle, applications
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = f"sqlite:///{PROJECT_ROOT / 'instance' / 'certflow.db'}"
@@ -40,6 +41,7 @@ class Config:
     env: str = "development"  # production: the checks in ``check`` refuse a start that is not fit for it
     sms_gateway: str = "log"
     proxies: int = 0  # reverse proxies (nginx) in front of the web app, whose X-Forwarded-* headers to trust
+    applications: Throttle = APPLICATIONS  # limits on online applications per address and for everyone
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -60,6 +62,12 @@ class Config:
             env=environment,
             sms_gateway=env.get("CERTFLOW_SMS_GATEWAY") or "log",
             proxies=whole_number(env, "CERTFLOW_PROXIES", 0, least=0),
+            applications=applications(
+                per_address=whole_number(env, "CERTFLOW_APPLY_PER_ADDRESS", 10),
+                mib_per_address=whole_number(env, "CERTFLOW_APPLY_MB_PER_ADDRESS", 100),
+                mib_total=whole_number(env, "CERTFLOW_APPLY_MB_TOTAL", 2048),
+                minutes=whole_number(env, "CERTFLOW_APPLY_WINDOW_MINUTES", 60),
+            ),
             settings=Settings(
                 jurisdiction=jurisdiction_codes(env.get("CERTFLOW_JURISDICTION") or "360483,360427"),
                 signature=env.get("CERTFLOW_SIGNATURE", "庐山市残联"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -302,14 +302,16 @@ class SecurityEvent(Base):
     """Logins (kept for rate limiting) and refused accesses, for the administrators."""
 
     __tablename__ = "security_events"
-    __table_args__ = (Index("ix_security_events_login", "kind", "username", "at"),)
+    __table_args__ = (Index("ix_security_events_login", "kind", "username", "at"),
+                      Index("ix_security_events_address", "kind", "remote_addr", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(30))  # login_ok, login_failed, access_denied
+    kind: Mapped[str] = mapped_column(String(30))  # login_ok, login_failed, access_denied, application_received
     at: Mapped[datetime] = mapped_column(index=True)
     username: Mapped[str | None] = mapped_column(String(60))
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(300))
+    bytes: Mapped[int | None] = mapped_column(BigInteger)  # what an online application stored (its quota)
 
 
 class ProcessDraft(Base):

@@ -62,6 +62,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
         directory=directory,
         session_limits=SessionLimits(timedelta(hours=config.session_hours),
                                      timedelta(minutes=config.session_idle_minutes)),
+        applications=config.applications,
     )
     csrf.init_app(app)
     auth.login_manager.init_app(app)

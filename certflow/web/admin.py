@@ -15,7 +15,8 @@ from certflow.web.context import account, deny, services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-SECURITY_KINDS = {"access_denied": "拒绝访问", "login_failed": "登录失败", "login_ok": "登录成功"}
+SECURITY_KINDS = {"access_denied": "拒绝访问", "login_failed": "登录失败", "login_ok": "登录成功",
+                  "status_lookup_failed": "进度查询失败", "application_received": "在线申请"}
 
 
 @bp.before_request

@@ -11,6 +11,7 @@ from flask_login import current_user
 from certflow.accounts import Account, Accounts, SessionLimits
 from certflow.directory import Directory
 from certflow.engine.runtime import Runtime
+from certflow.throttle import APPLICATIONS, Throttle
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Services:
     accounts: Accounts
     directory: Directory
     session_limits: SessionLimits = SessionLimits()
+    applications: Throttle = APPLICATIONS  # the online applications' limits per address (settings)
 
 
 def services() -> Services:

@@ -10,7 +10,7 @@ from flask_login import login_required
 
 from certflow.access import can_start_case
 from certflow.engine.errors import FieldError, InvalidState, NotFound, ValidationFailed
-from certflow.throttle import STATUS_LOOKUPS
+from certflow.throttle import STATUS_LOOKUPS, Throttle
 from certflow.web import applying, forms
 from certflow.web.applying import ApplicationForm
 from certflow.web.context import account, deny, services
@@ -38,23 +38,35 @@ def _page(form: ApplicationForm, values: dict[str, Any], errors: list[FieldError
     ), status)
 
 
-def _start(form: ApplicationForm, actor: str) -> str:
+def _start(form: ApplicationForm, actor: str, limit: Throttle | None = None) -> str:
     """Start a case from the posted form and store its files; returns the case number.
 
     The files are checked with the fields and before anything is stored, so a bad file starts no case.
     On any error the page comes back (422) with the messages beside the fields and the values kept.
+    A valid application then counts against ``limit`` (applications and bytes per address, bytes for everyone):
+    over it, the page comes back (429) with the values kept, and no case is started and nobody is texted.
     """
     runtime = services().runtime
     uploads = applying.posted_uploads(form.uploads, request.files)
     decided = {} if form.ticked else {"materials": applying.uploaded_materials(uploads)}
     data, errors = forms.check_submission(form.schema, request.form, decided)
     errors += applying.upload_errors(uploads)
+    values = forms.posted_values(form.schema, request.form)
+    attempt = None
     try:
         if errors:
             raise ValidationFailed(errors)
+        if limit is not None:
+            attempt = limit.reserve(runtime.sessions, request.remote_addr, runtime.clock.now(),
+                                    remote_addr=request.remote_addr, size=sum(len(u.content) for u in uploads))
+            if attempt is None:
+                busy = f"在线申请提交过多，请{limit.minutes}分钟后再试，或到残联窗口申请"
+                abort(_page(form, values, [FieldError("", busy)], 429))
         number = runtime.start_case(form.process_key, data, actor=actor)
     except ValidationFailed as failed:  # abort() with the page: callers only ever get a started case
-        abort(_page(form, forms.posted_values(form.schema, request.form), failed.errors, 422))
+        if attempt is not None:
+            Throttle.withdrawn(runtime.sessions, attempt)
+        abort(_page(form, values, failed.errors, 422))
     if uploads:
         runtime.attach(number, uploads, actor=actor)
     return number
@@ -65,7 +77,7 @@ def apply():  # type: ignore[no-untyped-def]
     form = _form("application_online", "online")
     if request.method == "GET":
         return _page(form, forms.form_values(form.schema, {}), [])
-    number = _start(form, actor="applicant")
+    number = _start(form, actor="applicant", limit=services().applications)
     session[RECEIPT] = number
     return redirect(url_for("portal.receipt", number=number))
 
@@ -89,17 +101,16 @@ def status():  # type: ignore[no-untyped-def]
     if not number or not id_number:
         return render_template("portal/status.html", number=number, error="请填写案件编号和身份证号码"), 422
     runtime = services().runtime
-    with runtime.sessions.begin() as db:
-        if STATUS_LOOKUPS.refused(db, request.remote_addr, runtime.clock.now()):
-            error = f"查询次数过多，请{STATUS_LOOKUPS.minutes}分钟后再试"
-            return render_template("portal/status.html", number=number, error=error), 429
+    attempt = STATUS_LOOKUPS.reserve(runtime.sessions, request.remote_addr, runtime.clock.now(),
+                                     remote_addr=request.remote_addr, target=f"status {number}")
+    if attempt is None:
+        error = f"查询次数过多，请{STATUS_LOOKUPS.minutes}分钟后再试"
+        return render_template("portal/status.html", number=number, error=error), 429
     try:
         case = runtime.case_for_applicant(number, id_number)
-    except NotFound:
-        with runtime.sessions.begin() as db:
-            db.add(STATUS_LOOKUPS.failure(runtime.clock.now(), remote_addr=request.remote_addr,
-                                          target=f"status {number}"))
+    except NotFound:  # the attempt stays recorded as a failure
         return render_template("portal/status.html", number=number, error=WRONG_PAIR), 404
+    STATUS_LOOKUPS.withdrawn(runtime.sessions, attempt)
     # Handing in materials later needs the ID number to have been given, not just the case number.
     verified = [n for n in session.get(VERIFIED, []) if n != case["number"]]
     session[VERIFIED] = [*verified, case["number"]][-VERIFIED_KEPT:]

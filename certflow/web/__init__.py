@@ -23,6 +23,7 @@ from certflow.web import (
     casefile,
     headers,
     inbox,
+    inputs,
     modeling,
     operations,
     portal,
@@ -64,6 +65,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
                                      timedelta(minutes=config.session_idle_minutes)),
         applications=config.applications,
     )
+    inputs.install(app)
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     for blueprint in (requestlog.bp, auth.bp, inbox.bp, tasks.bp, portal.bp, admin.bp, audit.bp, casefile.bp,

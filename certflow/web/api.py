@@ -87,7 +87,7 @@ def _authenticate() -> None:
 
 
 def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    body = request.get_json(silent=not request.is_json)  # JSON that cannot be read: 400 with the reason
     if not isinstance(body, dict):
         abort(400, "请求体应为 JSON 对象（Content-Type: application/json）")
     return body

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import lxml.html
 import pytest
 from argon2 import PasswordHasher
-import lxml.html
 from flask import Flask
 from sqlalchemy import func, select
 from test_portal import PDF, PNG, post_application

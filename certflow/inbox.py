@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.access import visible_tasks
 from certflow.accounts import Account
+from certflow.engine.errors import InvalidArgument
 from certflow.engine.models import Task
 from certflow.engine.runtime import task_dict
 
@@ -27,6 +28,7 @@ SORTS = {
 }
 DUE_SOON = timedelta(days=2)
 PAGE_SIZE = 25
+MAX_PAGE = 100_000  # 2.5 million rows: past any real list, and the offset stays a database integer
 
 
 def pick(args: Any, name: str, allowed: Any, default: str | None) -> str | None:
@@ -41,10 +43,11 @@ def text(args: Any, name: str) -> str | None:
 
 
 def page_number(args: Any) -> int:
-    try:
-        return max(1, int(args.get("page", 1)))
-    except ValueError:
-        return 1
+    """The page asked for, 1 when none; a page that cannot be (not a whole number, 0, past ``MAX_PAGE``) is refused."""
+    value = str(args.get("page") or 1)
+    if not (value.isascii() and value.isdigit() and len(value) <= 6 and 1 <= int(value) <= MAX_PAGE):
+        raise InvalidArgument(f"页码应为 1 到 {MAX_PAGE} 之间的整数")
+    return int(value)
 
 
 def page_count(total: int, page_size: int) -> int:

@@ -27,6 +27,12 @@ class InvalidState(CertflowError):
     code = "invalid_state"
 
 
+class InvalidArgument(CertflowError):
+    """A query argument the request should not have sent, e.g. a page number that cannot be."""
+
+    code = "bad_request"
+
+
 @dataclass(frozen=True)
 class FieldError:
     field: str  # JSON pointer-like path, "" for the whole form

@@ -979,7 +979,7 @@ class Runtime:
 
     def _case_id(self, session: Session, case_ref: str) -> int:
         case_id = session.scalar(select(Case.id).where(Case.number == case_ref))
-        if case_id is None and case_ref.isdigit():
+        if case_id is None and case_ref.isascii() and case_ref.isdigit() and len(case_ref) < 19:  # a bigint
             case_id = session.scalar(select(Case.id).where(Case.id == int(case_ref)))
         if case_id is None:
             raise NotFound(f"case {case_ref} does not exist")

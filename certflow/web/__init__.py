@@ -6,12 +6,14 @@ from datetime import timedelta
 
 from flask import Flask, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import BadRequest
 
 from certflow.accounts import Accounts, SessionLimits
 from certflow.bootstrap import build_runtime
 from certflow.config import PROJECT_ROOT, Config
 from certflow.directory import Directory
 from certflow.engine.db import readiness
+from certflow.engine.errors import InvalidArgument
 from certflow.engine.roles import ROLES
 from certflow.engine.runtime import Runtime
 from certflow.web import (
@@ -115,6 +117,10 @@ def _add_error_pages(app: Flask) -> None:
             detail = getattr(error, "description", None) if status in (400, 409) else None
             return render_template("errors/error.html", status=status, message=message, detail=detail), status
         app.register_error_handler(status, handler)
+
+    @app.errorhandler(InvalidArgument)
+    def invalid_argument(error: InvalidArgument):  # type: ignore[no-untyped-def]
+        return app.handle_http_exception(BadRequest(str(error)))
 
 
 __all__ = ["create_app"]

@@ -73,7 +73,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
     for blueprint in (requestlog.bp, auth.bp, inbox.bp, tasks.bp, portal.bp, admin.bp, audit.bp, casefile.bp,
                       modeling.bp, operations.bp, campaign.bp, reassessment.bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(api.bp, url_prefix=api.PREFIX)
     headers.add_security_headers(app, production=production)
     csrf.exempt(api.bp)  # the API authenticates each request with a token, not a cookie
     _add_template_helpers(app)

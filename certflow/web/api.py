@@ -7,6 +7,7 @@ Every error answers ``{"error": {"code", "message", "details"}}``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
@@ -31,11 +32,12 @@ from certflow.web.context import account, act_as, deny, services
 from certflow.web.guard import auditable_case, readable_case, release_task, reveal, visible_task, workable_task
 
 bp = Blueprint("api", __name__)
+PREFIX = "/api/v1"
 
 # What a person reads for each status; ``details`` carries the specifics.
 MESSAGES = {
     400: "请求有误", 401: "需要有效的访问令牌", 403: "没有权限执行此操作", 404: "不存在或无权查看",
-    409: "任务或案件已被他人处理，请刷新后重试", 413: "提交的内容太大", 422: "提交的数据有误",
+    405: "不支持此请求方法", 409: "任务或案件已被他人处理，请刷新后重试", 413: "提交的内容太大", 422: "提交的数据有误",
     429: "操作过于频繁", 500: "服务器未能完成此操作",
 }
 STATUS: dict[type[CertflowError], int] = {
@@ -54,7 +56,9 @@ def _error(status: int, code: str, details: Any = None) -> Response:
 def http_error(error: HTTPException) -> Response:
     # Werkzeug's default descriptions are English boilerplate; only a reason given with abort() is a detail.
     given = error.description if error.description != type(error).description else None
-    return _error(error.code or 500, error.name.lower().replace(" ", "_"), given)
+    response = _error(error.code or 500, error.name.lower().replace(" ", "_"), given)
+    response.headers.extend((name, value) for name, value in error.get_headers() if name != "Content-Type")  # Allow
+    return response
 
 
 # By status, so that these win over the app's HTML error pages (Flask looks up handlers by status first).
@@ -84,6 +88,17 @@ def _authenticate() -> None:
     if found is None:
         deny(401, "API token")
     act_as(found)
+
+
+@bp.before_request
+def _check_query() -> None:
+    """Query arguments the document does not allow are refused (400), not read as no filter."""
+    if request.url_rule is None:
+        return
+    path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", request.url_rule.rule.removeprefix(PREFIX))
+    errors = openapi.query_errors(path, request.method, request.args)
+    if errors:
+        abort(400, "；".join(f"参数 {e.field} {e.message}" for e in errors))
 
 
 def _body() -> dict[str, Any]:

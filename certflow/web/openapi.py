@@ -6,17 +6,22 @@ methods and that real answers match the schemas here (JSON Schema 2020-12, as Op
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 from certflow import casesearch
-from certflow.inbox import DUE_FILTERS, PAGE_SIZE, QUEUES, SORTS
+from certflow.engine.errors import FieldError
+from certflow.inbox import DUE_FILTERS, MAX_PAGE, PAGE_SIZE, QUEUES, SORTS
 from certflow.web.progress import OUTCOMES, STATUSES
 
 JSON = "application/json"
 
 # Error answers: status → (component name, when it happens).
 ERRORS: dict[int, tuple[str, str]] = {
-    400: ("BadRequest", "The body is not a JSON object, or `data`/`process` has the wrong type."),
+    400: ("BadRequest", "Any request: text with the NUL character (U+0000) anywhere (path, query, body), JSON that "
+                        "cannot be read or is nested deeper than 32 levels, a page number outside 1 to 100000. With a "
+                        "body: it is not a JSON object, or `data`/`process` has the wrong type."),
     401: ("Unauthorized", "No bearer token, or an unknown or revoked one (`WWW-Authenticate: Bearer`)."),
     403: ("Forbidden", "The token's user may not do this; the attempt is recorded."),
     404: ("NotFound", "No such task, case or process, or the user may not see it."),
@@ -54,10 +59,11 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _operation(summary: str, ok: tuple[int, dict[str, Any]], errors: tuple[int, ...], **more: Any) -> dict[str, Any]:
-    """One operation: its success answer and the error answers it can give."""
+    """One operation: its success answer and the error answers it can give (any request may be a 400)."""
     status, answer = ok
     responses = {str(status): answer}
-    responses.update({str(code): {"$ref": f"#/components/responses/{ERRORS[code][0]}"} for code in errors})
+    responses.update({str(code): {"$ref": f"#/components/responses/{ERRORS[code][0]}"}
+                      for code in sorted({400, *errors})})
     return {"summary": summary, "responses": responses, **more}
 
 
@@ -70,6 +76,7 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
 
 
 TIME = {"type": "string", "format": "date-time"}
+PAGE = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}
 TASK_ID = _path_parameter("task_id", "The task's id.")
 CASE_NUMBER = _path_parameter("number", "The case number, e.g. LS-2026-000001.")
 SEQ = {"name": "seq", "in": "path", "required": True, "description": "An event's number in the case, from 1.",
@@ -273,7 +280,8 @@ PATHS: dict[str, Any] = {
         requestBody={"required": True, "content": {
             "multipart/form-data": {"schema": {
                 "type": "object",
-                "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                "properties": {"files": {"type": "array", "minItems": 1,
+                                         "items": {"type": "string", "format": "binary"},
                                          "description": "The files, named by their file names (.bpmn, .dmn, .json)."},
                                "note": {"type": "string"}},
                 "required": ["files"],
@@ -294,13 +302,14 @@ PATHS: dict[str, Any] = {
             _query("number", "A case number.", {"type": "string"}),
             _query("status", "The case's status.", {"enum": list(STATUSES)}),
             _query("process", "A process key.", {"type": "string"}),
-            _query("version", "The process version the case runs on.", {"type": "integer", "minimum": 1}),
+            _query("version", "The process version the case runs on.",
+                   {"type": "integer", "minimum": 1, "maximum": 999_999_999}),
             _query("started_from", "Started on or after this date (China time).", {"type": "string", "format": "date"}),
             _query("started_to", "Started on or before this date (China time).", {"type": "string", "format": "date"}),
             _query("handled_by", "A username that completed one of the case's tasks.", {"type": "string"}),
             _query("outcome", "How the case ended.", {"enum": list(OUTCOMES)}),
             _query("sort", "Order of the cases.", {"enum": list(casesearch.SORTS), "default": "-started"}),
-            _query("page", f"Page number, {PAGE_SIZE} cases a page.", {"type": "integer", "minimum": 1, "default": 1}),
+            _query("page", f"Page number, {PAGE_SIZE} cases a page.", PAGE),
         ],
     ), "post": _operation(
         "Start a case as the token's user (window clerks and administrators).",
@@ -357,7 +366,7 @@ PATHS: dict[str, Any] = {
             _query("q", "A case number, or the beginning of the applicant's name.", {"type": "string"}),
             _query("sort", "Order of open tasks; done tasks come newest first.",
                    {"enum": list(SORTS), "default": "due"}),
-            _query("page", f"Page number, {PAGE_SIZE} tasks a page.", {"type": "integer", "minimum": 1, "default": 1}),
+            _query("page", f"Page number, {PAGE_SIZE} tasks a page.", PAGE),
         ],
     )},
     "/tasks/{task_id}": {"get": _operation(
@@ -397,3 +406,40 @@ DOCUMENT: dict[str, Any] = {
         "responses": {name: _answer(description, _ref("Error")) for name, description in ERRORS.values()},
     },
 }
+
+
+def query_errors(path: str, method: str, args: Any) -> list[FieldError]:
+    """What is wrong with the query arguments of a request to ``path`` (as this document names it), by the
+    parameters the document declares: the API refuses what its description does not allow, in Chinese."""
+    operation = PATHS.get(path, {}).get(method.lower(), {})  # HEAD and OPTIONS have no parameters to check
+    declared = {p["name"]: p["schema"] for p in operation.get("parameters", []) if p["in"] == "query"}
+    errors = [FieldError(name, "不是此接口的参数") for name in args if name not in declared]
+    for name, schema in declared.items():
+        values = args.getlist(name)
+        if len(values) > 1:
+            errors.append(FieldError(name, "只能给一个值"))
+        elif values and not _fits(values[0], schema):
+            errors.append(FieldError(name, _expected(schema)))
+    return errors
+
+
+def _fits(value: str, schema: dict[str, Any]) -> bool:
+    if "enum" in schema:
+        return value in schema["enum"]
+    if schema.get("type") == "integer":
+        return (re.fullmatch(r"-?[0-9]{1,18}", value) is not None
+                and schema.get("minimum", -1 << 63) <= int(value) <= schema.get("maximum", 1 << 63))
+    if schema.get("format") == "date":
+        try:
+            return date.fromisoformat(value).isoformat() == value
+        except ValueError:
+            return False
+    return True
+
+
+def _expected(schema: dict[str, Any]) -> str:
+    if "enum" in schema:
+        return "应为以下之一：" + "、".join(schema["enum"])
+    if schema.get("type") == "integer":
+        return f"应为 {schema.get('minimum', 1)} 到 {schema.get('maximum')} 之间的整数"
+    return "应为日期，如 2026-09-01"

@@ -5,9 +5,9 @@ web server sees; behind a reverse proxy the app must be told the client's real a
 or every visitor shares one count.
 
 An attempt is counted and recorded in one short transaction that holds a lock on its key, before the password is
-checked or the case looked up: of many simultaneous attempts, exactly as many as the limit go ahead. The record
-stands as a failure until the caller settles it (``succeeded`` or ``withdrawn``), so an attempt that never finishes
-still counts.
+checked, the case looked up or the application stored: of many simultaneous attempts, exactly as many as the limit
+go ahead. The record stands (a failure, an application) unless the caller settles it otherwise (``succeeded``,
+``withdrawn``), so an attempt that never finishes still counts.
 """
 
 from __future__ import annotations

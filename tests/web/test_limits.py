@@ -4,6 +4,7 @@ and for everyone."""
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Callable
@@ -15,7 +16,7 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import func, select
-from test_portal import PDF, PNG, post_application
+from test_portal import PDF, PNG, form_data, post_application
 from webkit import PASSWORD, csrf_token
 from werkzeug.test import TestResponse
 
@@ -158,6 +159,17 @@ def test_an_address_gets_a_few_applications_an_hour_then_429_and_nobody_is_texte
 
     assert stored(runtime) == before, "no case, no text to the window"
     assert apply_from(app, "10.0.0.2").status_code == 302, "another address is not held up"
+
+
+@pytest.mark.slow
+def test_forty_simultaneous_applications_from_one_address_start_exactly_three_cases(
+        app: Flask, runtime: Runtime) -> None:
+    limit_applications(app, per_address=3)
+
+    answers = at_once(app, "/apply", lambda: {**form_data(), "photos": (io.BytesIO(PNG), "photo.png")}, "/apply")
+
+    assert sorted(a.status_code for a in answers) == [302] * 3 + [429] * (AT_ONCE - 3)
+    assert stored(runtime)[0] == 3
 
 
 def test_an_invalid_application_does_not_use_up_the_limit(app: Flask) -> None:

@@ -25,6 +25,7 @@ from certflow.web.inputs import load_json
 NUL = "李\x00明"
 BAD_TEXT = "请求中含有无法保存的字符"
 BAD_PAGE = "页码应为 1 到 100000 之间的整数"
+API_PAGE = "参数 page 应为 1 到 100000 之间的整数"  # the API checks its query by its document first
 HUGE = "99999999999999999999"
 DEEP = '{"process": "application_online", "data": ' + '{"a": ' * 1000 + "1" + "}" * 1000 + "}"
 
@@ -102,9 +103,13 @@ def test_the_api_refuses_json_it_could_not_keep(
 
 
 @pytest.mark.parametrize(("path", "status", "reason"), [
-    (f"/api/v1/cases?page={HUGE}", 400, BAD_PAGE),
-    (f"/api/v1/tasks?page={HUGE}", 400, BAD_PAGE),
-    ("/api/v1/tasks?page=x", 400, BAD_PAGE),
+    (f"/api/v1/cases?page={HUGE}", 400, API_PAGE),
+    (f"/api/v1/tasks?page={HUGE}", 400, API_PAGE),
+    ("/api/v1/tasks?page=x", 400, API_PAGE),
+    ("/api/v1/tasks?page=1&page=2", 400, "参数 page 只能给一个值"),
+    ("/api/v1/tasks?queue=everyone", 400, "参数 queue 应为以下之一：mine、group、done"),
+    ("/api/v1/cases?started_from=2026-13-01", 400, "参数 started_from 应为日期"),
+    ("/api/v1/cases?owner=me", 400, "参数 owner 不是此接口的参数"),
     ("/api/v1/cases?applicant=%00", 400, BAD_TEXT),
     ("/api/v1/cases/%C2%B2", 404, None),
     ("/api/v1/cases/LS-2026-000001%00", 400, BAD_TEXT),

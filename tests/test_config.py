@@ -49,7 +49,8 @@ def test_an_unknown_environment_is_refused(value: str) -> None:
 
 
 @pytest.mark.parametrize(("name", "value"), [("CERTFLOW_SESSION_HOURS", "8h"), ("CERTFLOW_SESSION_IDLE_MINUTES", "0"),
-                                             ("CERTFLOW_SESSION_IDLE_MINUTES", "-5"), ("CERTFLOW_PROXIES", "one")])
+                                             ("CERTFLOW_SESSION_IDLE_MINUTES", "-5"), ("CERTFLOW_PROXIES", "one"),
+                                             ("CERTFLOW_APPLY_PER_ADDRESS", "0"), ("CERTFLOW_APPLY_MB_TOTAL", "2G")])
 def test_a_count_that_is_not_one_is_refused_with_its_name(name: str, value: str) -> None:
     with pytest.raises(SystemExit, match=f"{name} 应为不小于 [01] 的整数，现为 '{value}'"):
         Config.from_env({name: value})
@@ -92,3 +93,10 @@ def test_the_jurisdiction_is_a_list_of_address_codes() -> None:
     for wrong in ("3604", "360483;360427", "庐山市", ","):
         with pytest.raises(SystemExit, match="无法启动：CERTFLOW_JURISDICTION 应为6位行政区划代码"):
             Config.from_env({"CERTFLOW_JURISDICTION": wrong})
+
+
+def test_the_online_application_limits_come_from_the_environment() -> None:
+    limits = Config.from_env({"CERTFLOW_APPLY_PER_ADDRESS": "3", "CERTFLOW_APPLY_MB_PER_ADDRESS": "50",
+                              "CERTFLOW_APPLY_MB_TOTAL": "500", "CERTFLOW_APPLY_WINDOW_MINUTES": "30"}).applications
+    assert (limits.attempts, limits.bytes_per_key, limits.bytes_total, limits.minutes) == (
+        3, 50 * 1024 * 1024, 500 * 1024 * 1024, 30)

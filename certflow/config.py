@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from zxcvbn import zxcvbn
 
+from certflow.engine.budget import Limits
 from certflow.engine.calendar import WorkingCalendar
 from certflow.engine.incidents import RetryPolicy
 from certflow.engine.runtime import Settings
@@ -67,6 +68,7 @@ class Config:
                 calendar=load_calendar(env.get("CERTFLOW_CALENDAR")),
                 retry=RetryPolicy(attempts=whole_number(env, "CERTFLOW_RETRY_ATTEMPTS", 3),
                                   first_delay=timedelta(seconds=float(env.get("CERTFLOW_RETRY_SECONDS", "60")))),
+                limits=load_limits(env),
             ),
         )
 
@@ -108,6 +110,31 @@ def jurisdiction_codes(text: str) -> tuple[str, ...]:
         raise SystemExit(f"无法启动：CERTFLOW_JURISDICTION 应为6位行政区划代码，多个以逗号分隔（如 360483,360427），"
                          f"不是：{text}")
     return codes
+
+
+_LIMITS = {  # setting -> (field of Limits, type, what it is, in words)
+    "CERTFLOW_SCRIPT_CPU_SECONDS": ("script_cpu_seconds", float, "一个脚本或表达式可用的 CPU 秒数"),
+    "CERTFLOW_STEP_CPU_SECONDS": ("step_cpu_seconds", float, "一步可用的 CPU 秒数"),
+    "CERTFLOW_STEP_SECONDS": ("step_seconds", float, "一步最长的用时（秒）"),
+    "CERTFLOW_STEP_MEMORY_MB": ("memory_mb", int, "一步可增加的内存（MB）"),
+    "CERTFLOW_MAX_CARDINALITY": ("max_cardinality", int, "多实例数量和循环次数的上限"),
+}
+
+
+def load_limits(env: dict[str, str]) -> Limits:
+    """The budgets of scripts and steps; each setting left out keeps its default."""
+    values: dict[str, float | int] = {}
+    for name, (key, kind, meaning) in _LIMITS.items():
+        if not env.get(name):
+            continue
+        try:
+            value = kind(env[name])
+        except ValueError:
+            value = None
+        if value is None or not 0 < value < float("inf"):
+            raise SystemExit(f"设置 {name}（{meaning}）必须是正{'整' if kind is int else ''}数，现在是“{env[name]}”")
+        values[key] = value
+    return Limits(**values)
 
 
 def load_calendar(path: str | None) -> WorkingCalendar:

@@ -67,6 +67,20 @@ def test_retries_are_configured_by_the_environment() -> None:
     assert (retry.attempts, retry.first_delay.total_seconds()) == (5, 30)
 
 
+def test_budgets_are_configured_by_the_environment() -> None:
+    limits = Config.from_env({"CERTFLOW_SCRIPT_CPU_SECONDS": "0.5", "CERTFLOW_STEP_SECONDS": "20",
+                              "CERTFLOW_MAX_CARDINALITY": "200"}).settings.limits
+    assert (limits.script_cpu_seconds, limits.step_seconds, limits.max_cardinality) == (0.5, 20, 200)
+    assert (limits.step_cpu_seconds, limits.memory_mb) == (5, 256)  # the defaults, in the order of seconds
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "nan", "inf", "1.5"])
+def test_a_budget_that_is_not_a_positive_number_is_refused(value: str) -> None:
+    reason = f"设置 CERTFLOW_MAX_CARDINALITY（多实例数量和循环次数的上限）必须是正整数，现在是“{value}”"
+    with pytest.raises(SystemExit, match=reason):
+        Config.from_env({"CERTFLOW_MAX_CARDINALITY": value})
+
+
 def test_the_worker_command_checks_the_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CERTFLOW_ENV", "production")
     monkeypatch.delenv("CERTFLOW_SECRET_KEY", raising=False)

@@ -237,8 +237,9 @@ def _arm(watch: Watch) -> None:
         if _watchdog is None or not _watchdog.is_alive():
             _watchdog = threading.Thread(target=_watching, name="certflow-budget", daemon=True)
             _watchdog.start()
+        if not _watches:  # else the watchdog is polling already: no need to wake it for every script
+            _wake.notify()
         _watches.append(watch)
-        _wake.notify()
 
 
 def _disarm(watch: Watch) -> None:

@@ -184,11 +184,36 @@ _watchdog: threading.Thread | None = None
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
+def _open_statm() -> int | None:
+    try:
+        return os.open("/proc/self/statm", os.O_RDONLY)
+    except OSError:
+        return None
+
+
+# Kept open: each step reads it, and a read at offset 0 gives the figures of that moment.
+_STATM = _open_statm()
+
+
+def _after_fork() -> None:
+    """A forked process (a gunicorn worker) has no watchdog thread, and /proc/self was its parent's."""
+    global _STATM, _wake, _watchdog
+    if _STATM is not None:
+        os.close(_STATM)
+    _STATM = _open_statm()
+    _wake, _watchdog = threading.Condition(), None  # the parent's watchdog may have held the lock
+    _watches.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 def resident_bytes() -> int | None:
     """The process's resident memory now; None where /proc does not say (not Linux)."""
+    if _STATM is None:
+        return None
     try:
-        with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * _PAGE
+        return int(os.pread(_STATM, 128, 0).split()[1]) * _PAGE
     except (OSError, IndexError, ValueError):
         return None
 

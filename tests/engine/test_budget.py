@@ -7,6 +7,7 @@ saves nothing, and leaves the database free for the other clerks.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -107,6 +108,23 @@ def test_the_step_fails_even_if_the_interruption_is_swallowed() -> None:
 
     with pytest.raises(BudgetExceeded, match="本步用时超过 1 秒"):
         budget.run_step(Limits(step_seconds=1, step_cpu_seconds=60), careless)
+
+
+def test_a_forked_process_has_its_own_watchdog() -> None:
+    def loop() -> None:
+        while True:
+            pass
+
+    budget.run_step(LIMITS, lambda: None)  # the parent's watchdog is running
+    child = os.fork()
+    if child == 0:  # a gunicorn worker, forked from the master
+        try:
+            budget.run_step(Limits(step_seconds=0.5, step_cpu_seconds=60), loop)
+        except BudgetExceeded:
+            os._exit(0)
+        os._exit(1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_a_step_that_ends_in_time_is_left_alone() -> None:

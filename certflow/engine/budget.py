@@ -4,7 +4,7 @@ A diagram is content: an analyst can deploy ``while True: pass`` or a loop cardi
 Unbounded, such a step holds its transaction (on SQLite the write lock every clerk needs) and a web thread
 or the worker for ever. So every step and every script runs under a watch:
 
-- A watchdog thread looks at each watched thread every ``POLL_SECONDS``: past its wall deadline, its CPU
+- A watchdog thread looks at each watched thread every ``POLL_SECONDS`` (50 ms): past its wall deadline, its CPU
   deadline (the thread's own CPU clock) or its memory allowance, it raises ``Exhausted`` in that thread
   (``PyThreadState_SetAsyncExc``). The interpreter raises it between two bytecodes of whatever Python runs
   there (a script, a condition, SpiffWorkflow's own loops), so no line of the script is needed to stop it,
@@ -34,7 +34,8 @@ from typing import Any, TypeVar
 from certflow.engine.errors import StepFailed
 
 T = TypeVar("T")
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.05
+IDLE_SECONDS = 2.0  # the watchdog sleeps when nothing was watched for this long
 MAX_ITEMS = 1_000_000  # characters or items a script may build in one operation
 MAX_INT_BITS = 1 << 16  # an integer of ~20,000 digits: far beyond any count or amount a case holds
 
@@ -181,6 +182,7 @@ _wake = threading.Condition()
 _watches: list[Watch] = []
 _local = threading.local()
 _watchdog: threading.Thread | None = None
+_sleeping = False
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -197,11 +199,11 @@ _STATM = _open_statm()
 
 def _after_fork() -> None:
     """A forked process (a gunicorn worker) has no watchdog thread, and /proc/self was its parent's."""
-    global _STATM, _wake, _watchdog
+    global _STATM, _wake, _watchdog, _sleeping
     if _STATM is not None:
         os.close(_STATM)
     _STATM = _open_statm()
-    _wake, _watchdog = threading.Condition(), None  # the parent's watchdog may have held the lock
+    _wake, _watchdog, _sleeping = threading.Condition(), None, False  # the parent's watchdog may have held the lock
     _watches.clear()
 
 
@@ -240,11 +242,16 @@ def _expired(watch: Watch, now: float) -> str | None:
 
 
 def _watching() -> None:
+    global _sleeping
+    idle = 0.0
     with _wake:
         while True:
             _watches[:] = [w for w in _watches if w.armed]
-            if not _watches:
+            idle = 0.0 if _watches else idle + POLL_SECONDS
+            if idle > IDLE_SECONDS:
+                _sleeping = True  # until a watch begins; woken for it, not for every script
                 _wake.wait()
+                _sleeping, idle = False, 0.0
                 continue
             now = time.monotonic()
             for watch in _watches:
@@ -262,7 +269,7 @@ def _arm(watch: Watch) -> None:
         if _watchdog is None or not _watchdog.is_alive():
             _watchdog = threading.Thread(target=_watching, name="certflow-budget", daemon=True)
             _watchdog.start()
-        if not _watches:  # else the watchdog is polling already: no need to wake it for every script
+        if _sleeping:
             _wake.notify()
         _watches.append(watch)
 

@@ -299,7 +299,9 @@ def _watched(watch: Watch, work: Callable[[], T]) -> T:
         if watch.reason is None:  # an enclosing watch ran out: its own frame says why
             raise
     if watch.reason is not None:
-        raise BudgetExceeded(watch.reason, getattr(_local, "element", None))
+        # A step names the element it was at; a script is named by whoever ran it.
+        step = watch is getattr(_local, "step", None)
+        raise BudgetExceeded(watch.reason, getattr(_local, "element", None) if step else None)
     return result
 
 

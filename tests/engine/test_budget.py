@@ -132,6 +132,17 @@ def test_a_step_that_ends_in_time_is_left_alone() -> None:
     time.sleep(3 * budget.POLL_SECONDS)  # no interruption arrives after the watch ended
 
 
+def test_a_runaway_candidate_group_names_its_task(budget_rt: Runtime) -> None:
+    [bpmn, *forms] = smoke()
+    endless = ('<spiffworkflow:property name="candidateGroup" '
+               'value="len([x for x in range(10 ** 6) for y in range(10 ** 6)])"/>')
+    xml = bpmn.content.decode().replace('<spiffworkflow:property name="dueInWorkingDays" value="2"/>', endless)
+    budget_rt.deploy([SourceFile(bpmn.name, xml.encode()), *forms], author="analyst")
+    with pytest.raises(BudgetExceeded, match=r"^“审批”超出运行限额：(脚本占用 CPU 超过 0.3 秒|用时超过 3 秒)$"):
+        start(budget_rt)
+    assert budget_rt.case_numbers() == []
+
+
 def test_a_literal_cardinality_over_the_cap_is_refused_at_deploy(budget_rt: Runtime) -> None:
     loop = "<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>1000000</bpmn:loopCardinality>" \
            "</bpmn:multiInstanceLoopCharacteristics>"

@@ -112,29 +112,28 @@ def jurisdiction_codes(text: str) -> tuple[str, ...]:
     return codes
 
 
-_LIMITS = {  # setting -> (field of Limits, type, what it is, in words)
-    "CERTFLOW_SCRIPT_CPU_SECONDS": ("script_cpu_seconds", float, "一个脚本或表达式可用的 CPU 秒数"),
-    "CERTFLOW_STEP_CPU_SECONDS": ("step_cpu_seconds", float, "一步可用的 CPU 秒数"),
-    "CERTFLOW_STEP_SECONDS": ("step_seconds", float, "一步最长的用时（秒）"),
-    "CERTFLOW_STEP_MEMORY_MB": ("memory_mb", int, "一步可增加的内存（MB）"),
-    "CERTFLOW_MAX_CARDINALITY": ("max_cardinality", int, "多实例数量和循环次数的上限"),
-}
-
-
 def load_limits(env: dict[str, str]) -> Limits:
-    """The budgets of scripts and steps; each setting left out keeps its default."""
-    values: dict[str, float | int] = {}
-    for name, (key, kind, meaning) in _LIMITS.items():
-        if not env.get(name):
-            continue
-        try:
-            value = kind(env[name])
-        except ValueError:
-            value = None
-        if value is None or not 0 < value < float("inf"):
-            raise SystemExit(f"设置 {name}（{meaning}）必须是正{'整' if kind is int else ''}数，现在是“{env[name]}”")
-        values[key] = value
-    return Limits(**values)
+    """The budgets of what deployed diagrams run (docs/engine.md, *Budgets*); a setting left out keeps its default."""
+    default = Limits()
+    return Limits(
+        script_cpu_seconds=seconds(env, "CERTFLOW_SCRIPT_CPU_SECONDS", default.script_cpu_seconds),
+        step_cpu_seconds=seconds(env, "CERTFLOW_STEP_CPU_SECONDS", default.step_cpu_seconds),
+        step_seconds=seconds(env, "CERTFLOW_STEP_SECONDS", default.step_seconds),
+        memory_mb=whole_number(env, "CERTFLOW_STEP_MEMORY_MB", default.memory_mb),
+        max_cardinality=whole_number(env, "CERTFLOW_MAX_CARDINALITY", default.max_cardinality),
+    )
+
+
+def seconds(env: dict[str, str], name: str, default: float) -> float:
+    """A duration from the environment; anything but a positive number stops the start with the setting's name."""
+    raw = env.get(name, "").strip() or str(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise SystemExit(f"无法启动：{name} 应为大于 0 的秒数，现为 {raw!r}")
+    return value
 
 
 def load_calendar(path: str | None) -> WorkingCalendar:

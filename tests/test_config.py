@@ -74,11 +74,17 @@ def test_budgets_are_configured_by_the_environment() -> None:
     assert (limits.step_cpu_seconds, limits.memory_mb) == (5, 256)  # the defaults, in the order of seconds
 
 
-@pytest.mark.parametrize("value", ["abc", "0", "-1", "nan", "inf", "1.5"])
-def test_a_budget_that_is_not_a_positive_number_is_refused(value: str) -> None:
-    reason = f"设置 CERTFLOW_MAX_CARDINALITY（多实例数量和循环次数的上限）必须是正整数，现在是“{value}”"
-    with pytest.raises(SystemExit, match=reason):
-        Config.from_env({"CERTFLOW_MAX_CARDINALITY": value})
+@pytest.mark.parametrize(("name", "value", "reason"), [
+    ("CERTFLOW_MAX_CARDINALITY", "1.5", "CERTFLOW_MAX_CARDINALITY 应为不小于 1 的整数，现为 '1.5'"),
+    ("CERTFLOW_STEP_MEMORY_MB", "0", "CERTFLOW_STEP_MEMORY_MB 应为不小于 1 的整数，现为 '0'"),
+    ("CERTFLOW_SCRIPT_CPU_SECONDS", "abc", "CERTFLOW_SCRIPT_CPU_SECONDS 应为大于 0 的秒数，现为 'abc'"),
+    ("CERTFLOW_STEP_SECONDS", "-1", "CERTFLOW_STEP_SECONDS 应为大于 0 的秒数，现为 '-1'"),
+    ("CERTFLOW_STEP_CPU_SECONDS", "nan", "CERTFLOW_STEP_CPU_SECONDS 应为大于 0 的秒数，现为 'nan'"),
+    ("CERTFLOW_STEP_SECONDS", "inf", "CERTFLOW_STEP_SECONDS 应为大于 0 的秒数，现为 'inf'"),
+])
+def test_a_budget_that_is_not_a_positive_number_is_refused(name: str, value: str, reason: str) -> None:
+    with pytest.raises(SystemExit, match=f"^无法启动：{reason}$"):
+        Config.from_env({name: value})
 
 
 def test_the_worker_command_checks_the_configuration(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,8 +8,8 @@ or the worker for ever. So every step and every script runs under a watch:
   deadline (the thread's own CPU clock) or its memory allowance, it raises ``Exhausted`` in that thread
   (``PyThreadState_SetAsyncExc``). The interpreter raises it between two bytecodes of whatever Python runs
   there (a script, a condition, SpiffWorkflow's own loops), so no line of the script is needed to stop it,
-  and it is raised again on every poll while the watch is on. Scripts cannot catch it (``try`` is refused
-  in scripts), and a step whose watch fired fails even if something swallowed it.
+  and it is raised again on every poll while the watch is on. Scripts cannot catch it (an ``except`` in a
+  script must name classes below Exception), and a step whose watch fired fails even if something swallowed it.
 - One operation written in C is not interrupted half-way, so the operations that build a big value in one
   go (``"x" * 10**10``, ``2 ** 10**10``, ``s.ljust(10**10)``, ...) are checked before they run
   (``checked_binop``, ``checked_method``), and ``range`` is bounded.

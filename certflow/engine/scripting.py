@@ -119,13 +119,40 @@ def _refuse(source: str, mode: str) -> None:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             raise ScriptError(f"line {node.lineno}: import is not allowed in scripts")
-        if isinstance(node, ast.Try):
-            raise ScriptError(f"第 {node.lineno} 行：脚本中不能用 try：超出运行限额的脚本必须停下，不能被脚本自己拦住")
+        if isinstance(node, ast.ExceptHandler) and not _names_catchable(node.type):
+            raise ScriptError(f"第 {node.lineno} 行：except 必须直接写出要拦住的异常类（如 except KeyError:），"
+                              "且不能是 BaseException：超出运行限额的脚本必须停下，不能被脚本自己拦住")
+        if rebound := _binds(node) & EXCEPTIONS:
+            raise ScriptError(f"第 {node.lineno} 行：不能把异常类的名字（{'、'.join(sorted(rebound))}）用作变量名")
         if isinstance(node, ast.FormattedValue) and node.format_spec is not None and _wide(node.format_spec):
             raise ScriptError(f"第 {node.lineno} 行：格式说明里的宽度或精度必须是不超过 {budget.MAX_ITEMS} 的数字")
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in UNREPEATABLE:
             raise ScriptError(f"line {node.lineno}: {node.func.id}() is not allowed in scripts: its result differs "
                               "from one run to the next, so the history could not be replayed")
+
+
+# The exception classes a script may name in ``except``: every builtin one but those above Exception, which would
+# also catch the budget's interruption (``budget.Exhausted``, a BaseException).
+EXCEPTIONS = frozenset(name for name, value in safe_builtins.items()
+                       if isinstance(value, type) and issubclass(value, BaseException))
+CATCHABLE = frozenset(name for name in EXCEPTIONS if issubclass(safe_builtins[name], Exception))
+
+
+def _names_catchable(kind: ast.expr | None) -> bool:
+    """``except KeyError`` or ``except (KeyError, ValueError)``: names only, none that catches the interruption."""
+    names = kind.elts if isinstance(kind, ast.Tuple) else [kind]
+    return all(isinstance(name, ast.Name) and name.id in CATCHABLE for name in names)
+
+
+def _binds(node: ast.AST) -> set[str]:
+    """The names ``node`` binds: an exception class's name bound to something else could be a BaseException."""
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+        return {node.id}
+    if isinstance(node, ast.arg):
+        return {node.arg}
+    if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.ExceptHandler) and node.name:
+        return {node.name}
+    return set()
 
 
 def _wide(spec: ast.JoinedStr) -> bool:

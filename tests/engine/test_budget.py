@@ -95,7 +95,8 @@ def test_a_script_cannot_catch_the_stop() -> None:
         parse_deployment(smoke("try:\n    x = 1\nexcept BaseException:\n    x = 2"), HANDLERS.signatures)
     [problem] = caught.value.problems
     assert (problem.element, problem.line) == ("greet", 27)
-    assert "第 1 行：脚本中不能用 try" in problem.message
+    assert "第 3 行：except 必须直接写出要拦住的异常类（如 except KeyError:），且不能是 BaseException" \
+        in problem.message
 
 
 def test_the_step_fails_even_if_the_interruption_is_swallowed() -> None:

@@ -225,13 +225,21 @@ def test_growing_a_value_in_place_is_checked_too(env: RestrictedEnvironment) -> 
 
 
 @pytest.mark.parametrize(("source", "reason"), [
-    ("try:\n    x = 1\nexcept Exception:\n    x = 2", "第 1 行：脚本中不能用 try"),
-    ("x = 1\ntry:\n    x = 2\nfinally:\n    x = 3", "第 2 行：脚本中不能用 try"),
+    ("try:\n    x = 1\nexcept:\n    x = 2", "第 3 行：except 必须直接写出要拦住的异常类"),
+    ("try:\n    x = 1\nexcept (KeyError, BaseException):\n    x = 2", "第 3 行：except 必须直接写出要拦住的异常类"),
+    ("try:\n    x = 1\nexcept Exception.mro()[1]:\n    x = 2", "第 3 行：except 必须直接写出要拦住的异常类"),
+    ("KeyError = Exception.mro()[1]", "第 1 行：不能把异常类的名字（KeyError）用作变量名"),
+    ("def f(ValueError):\n    return 1", "第 1 行：不能把异常类的名字（ValueError）用作变量名"),
     ("s = f'{1:>2000000000}'", "格式说明里的宽度或精度必须是不超过 1000000 的数字"),
     ("n = 5\ns = f'{1:>{n}}'", "格式说明里的宽度或精度必须是不超过 1000000 的数字"),
 ])
 def test_what_could_outrun_the_budget_is_refused_at_deploy(source: str, reason: str) -> None:
     assert reason in (lint(source, script=True) or "")
+
+
+def test_a_script_may_still_catch_an_ordinary_error() -> None:
+    assert lint("try:\n    x = a\nexcept (NameError, KeyError) as missing:\n    x = 1\nfinally:\n    y = 2",
+                script=True) is None
 
 
 def test_a_script_over_its_cpu_budget_is_stopped() -> None:
@@ -240,3 +248,7 @@ def test_a_script_over_its_cpu_budget_is_stopped() -> None:
         env.execute("n = 0\nwhile True:\n    n += 1", {})
     with pytest.raises(BudgetExceeded, match="脚本占用 CPU 超过 0.2 秒|用时超过 5 秒"):
         env.evaluate("[a * b for a in range(10 ** 6) for b in range(10 ** 6)]", {})
+    # Catching Exception is no way out: the interruption is not one.
+    with pytest.raises(BudgetExceeded, match="脚本占用 CPU 超过 0.2 秒|用时超过 5 秒"):
+        env.execute("while True:\n    try:\n        while True:\n            pass\n    except Exception:\n"
+                    "        pass\n    finally:\n        pass", {})

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from zxcvbn import zxcvbn
 
+from certflow.engine.budget import Limits
 from certflow.engine.calendar import WorkingCalendar
 from certflow.engine.incidents import RetryPolicy
 from certflow.engine.runtime import Settings
@@ -75,6 +76,7 @@ class Config:
                 calendar=load_calendar(env.get("CERTFLOW_CALENDAR")),
                 retry=RetryPolicy(attempts=whole_number(env, "CERTFLOW_RETRY_ATTEMPTS", 3),
                                   first_delay=timedelta(seconds=float(env.get("CERTFLOW_RETRY_SECONDS", "60")))),
+                limits=load_limits(env),
             ),
         )
 
@@ -116,6 +118,30 @@ def jurisdiction_codes(text: str) -> tuple[str, ...]:
         raise SystemExit(f"无法启动：CERTFLOW_JURISDICTION 应为6位行政区划代码，多个以逗号分隔（如 360483,360427），"
                          f"不是：{text}")
     return codes
+
+
+def load_limits(env: dict[str, str]) -> Limits:
+    """The budgets of what deployed diagrams run (docs/engine.md, *Budgets*); a setting left out keeps its default."""
+    default = Limits()
+    return Limits(
+        script_cpu_seconds=seconds(env, "CERTFLOW_SCRIPT_CPU_SECONDS", default.script_cpu_seconds),
+        step_cpu_seconds=seconds(env, "CERTFLOW_STEP_CPU_SECONDS", default.step_cpu_seconds),
+        step_seconds=seconds(env, "CERTFLOW_STEP_SECONDS", default.step_seconds),
+        memory_mb=whole_number(env, "CERTFLOW_STEP_MEMORY_MB", default.memory_mb),
+        max_cardinality=whole_number(env, "CERTFLOW_MAX_CARDINALITY", default.max_cardinality),
+    )
+
+
+def seconds(env: dict[str, str], name: str, default: float) -> float:
+    """A duration from the environment; anything but a positive number stops the start with the setting's name."""
+    raw = env.get(name, "").strip() or str(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise SystemExit(f"无法启动：{name} 应为大于 0 的秒数，现为 {raw!r}")
+    return value
 
 
 def load_calendar(path: str | None) -> WorkingCalendar:

@@ -68,6 +68,26 @@ def test_retries_are_configured_by_the_environment() -> None:
     assert (retry.attempts, retry.first_delay.total_seconds()) == (5, 30)
 
 
+def test_budgets_are_configured_by_the_environment() -> None:
+    limits = Config.from_env({"CERTFLOW_SCRIPT_CPU_SECONDS": "0.5", "CERTFLOW_STEP_SECONDS": "20",
+                              "CERTFLOW_MAX_CARDINALITY": "200"}).settings.limits
+    assert (limits.script_cpu_seconds, limits.step_seconds, limits.max_cardinality) == (0.5, 20, 200)
+    assert (limits.step_cpu_seconds, limits.memory_mb) == (5, 256)  # the defaults, in the order of seconds
+
+
+@pytest.mark.parametrize(("name", "value", "reason"), [
+    ("CERTFLOW_MAX_CARDINALITY", "1.5", "CERTFLOW_MAX_CARDINALITY 应为不小于 1 的整数，现为 '1.5'"),
+    ("CERTFLOW_STEP_MEMORY_MB", "0", "CERTFLOW_STEP_MEMORY_MB 应为不小于 1 的整数，现为 '0'"),
+    ("CERTFLOW_SCRIPT_CPU_SECONDS", "abc", "CERTFLOW_SCRIPT_CPU_SECONDS 应为大于 0 的秒数，现为 'abc'"),
+    ("CERTFLOW_STEP_SECONDS", "-1", "CERTFLOW_STEP_SECONDS 应为大于 0 的秒数，现为 '-1'"),
+    ("CERTFLOW_STEP_CPU_SECONDS", "nan", "CERTFLOW_STEP_CPU_SECONDS 应为大于 0 的秒数，现为 'nan'"),
+    ("CERTFLOW_STEP_SECONDS", "inf", "CERTFLOW_STEP_SECONDS 应为大于 0 的秒数，现为 'inf'"),
+])
+def test_a_budget_that_is_not_a_positive_number_is_refused(name: str, value: str, reason: str) -> None:
+    with pytest.raises(SystemExit, match=f"^无法启动：{reason}$"):
+        Config.from_env({name: value})
+
+
 def test_the_worker_command_checks_the_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CERTFLOW_ENV", "production")
     monkeypatch.delenv("CERTFLOW_SECRET_KEY", raising=False)

@@ -30,8 +30,20 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from certflow.engine import attachments, determinism, forms, history, incidents, migration, replay, state, versions
+from certflow.engine import (
+    attachments,
+    budget,
+    determinism,
+    forms,
+    history,
+    incidents,
+    migration,
+    replay,
+    state,
+    versions,
+)
 from certflow.engine.attachments import FileStore, Upload
+from certflow.engine.budget import BudgetExceeded, Limits
 from certflow.engine.calendar import CHINA_TZ, WorkingCalendar
 from certflow.engine.clock import Clock, FixedClock, SystemClock, use_clock
 from certflow.engine.compare import compare
@@ -59,7 +71,7 @@ from certflow.engine.models import (
 )
 from certflow.engine.privacy import mask_id
 from certflow.engine.roles import DEFAULT_GROUPS, role_for_lane
-from certflow.engine.scripting import RestrictedEnvironment, ScriptEngine
+from certflow.engine.scripting import RestrictedEnvironment, ScriptEngine, element_title
 from certflow.engine.services import Handlers, ServiceContext
 from certflow.engine.specs import (
     CASE_PREFIX_PROPERTY,
@@ -83,6 +95,7 @@ class Settings:
     case_prefix: str = "LS"
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     retry: incidents.RetryPolicy = field(default_factory=incidents.RetryPolicy)
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True)
@@ -119,7 +132,7 @@ class Runtime:
 
     def deploy(self, files: list[SourceFile], *, author: str, note: str = "") -> list[DeployedVersion]:
         """Check and store a set of files; a process whose content is unchanged gets no new version."""
-        return self._store(parse_deployment(files, self.handlers.signatures), files, author, note)
+        return self._store(parse_deployment(files, self.handlers.signatures, self.settings.limits), files, author, note)
 
     def _store(
         self, parsed: ParsedDeployment, files: list[SourceFile], author: str, note: str, only: str | None = None,
@@ -172,7 +185,7 @@ class Runtime:
         """Deploy an earlier version's files again: the new latest version has its content."""
         sources = [SourceFile(name, content.encode("utf-8"))
                    for name, content in self.version_files(process_key, version).items()]
-        parsed = parse_deployment(sources, self.handlers.signatures)
+        parsed = parse_deployment(sources, self.handlers.signatures, self.settings.limits)
         [result] = self._store(parsed, sources, author, note or f"rollback to v{version}", only=process_key)
         return result
 
@@ -415,7 +428,8 @@ class Runtime:
         else:
             job.last_error = message
             tries = job.attempts
-        next_try = self.settings.retry.next_try(tries, at)
+        # A step over its budget goes over it again: trying it again only holds up the others.
+        next_try = None if isinstance(error, BudgetExceeded) else self.settings.retry.next_try(tries, at)
         log.warning("step failed", extra={"fields": {"case": case.number, "try": tries, "error": message,
                                                      "retry_at": next_try.isoformat() if next_try else None}})
         if next_try is not None:
@@ -1046,16 +1060,26 @@ class Runtime:
                 step.notifications.append(result)
             return result
 
-        engine = ScriptEngine(environment=RestrictedEnvironment(self.handlers.helpers(context), call))
+        engine = ScriptEngine(environment=RestrictedEnvironment(self.handlers.helpers(context), call,
+                                                                self.settings.limits))
+
+        def work() -> BpmnWorkflow:
+            workflow = build()
+            workflow.script_engine = engine
+            apply(workflow)
+            return workflow
+
         with use_clock(clock), determinism.deterministic_ids(f"{case.number}/{case.event_count + 1}"):
             try:
-                workflow = build()
-                workflow.script_engine = engine
-                apply(workflow)
+                workflow = budget.run_step(self.settings.limits, work)
             except WorkflowTaskException as error:
-                where = error.task.task_spec.bpmn_name or error.task.task_spec.name if error.task else "?"
+                where = element_title(error.task) if error.task else "?"
+                if exceeded := budget.cause(error):
+                    raise exceeded.at(where) from error
                 raise StepFailed(f"case {case.number}: step “{where}” failed: {error}", step=where) from error
             except SpiffWorkflowException as error:
+                if exceeded := budget.cause(error):
+                    raise exceeded from error
                 raise StepFailed(f"case {case.number}: {error}") from error
         return workflow
 
@@ -1134,8 +1158,11 @@ class Runtime:
             role = role_for_lane(task.task_spec.lane)
             group = DEFAULT_GROUPS.get(role or "")
             if properties.get("candidateGroup"):
-                environment = RestrictedEnvironment(helpers, lambda *a: None)
-                group = str(environment.evaluate(properties["candidateGroup"], task.data))
+                environment = RestrictedEnvironment(helpers, lambda *a: None, self.settings.limits)
+                try:
+                    group = str(environment.evaluate(properties["candidateGroup"], task.data))
+                except BudgetExceeded as error:
+                    raise error.at(element_title(task)) from None
             spec_fields = {"name": task.task_spec.name, "title": task.task_spec.bpmn_name or task.task_spec.name,
                            "role": role, "candidate_group": group, "form": properties.get(FORM_PROPERTY)}
             if task_id in existing:
@@ -1161,7 +1188,7 @@ def _starting(data: dict[str, Any], case_number: str) -> Callable[[BpmnWorkflow]
         start = workflow.get_next_task(state=TaskState.READY)
         start.data.update(copy.deepcopy(data))
         start.data["case_no"] = case_number
-        workflow.do_engine_steps()
+        _advance(workflow)
     return apply
 
 
@@ -1171,8 +1198,9 @@ def _completing(task_id: str, data: dict[str, Any]) -> Callable[[BpmnWorkflow], 
         if task is None or task.state != TaskState.READY:
             raise Conflict(f"task {task_id} is no longer waiting to be done")
         task.data.update(copy.deepcopy(data))
+        budget.note(element_title(task))
         task.run()
-        workflow.do_engine_steps()
+        _advance(workflow)
     return apply
 
 
@@ -1186,7 +1214,7 @@ def _delivering(case_number: str, name: str, payload: dict[str, Any]) -> Callabl
         if not waiting:
             raise InvalidState(f"case {case_number} is not waiting for message {name}")
         workflow.send_event(BpmnEvent(waiting[0].task_spec.event_definition, copy.deepcopy(payload)))
-        workflow.do_engine_steps()
+        _advance(workflow)
     return apply
 
 
@@ -1204,14 +1232,19 @@ def _fixing(changes: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:
 
 def _firing_timers(workflow: BpmnWorkflow) -> None:
     workflow.refresh_timers()
-    workflow.do_engine_steps()
+    _advance(workflow)
 
 
 def _migrating(spec: Any, subprocesses: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:
     def apply(workflow: BpmnWorkflow) -> None:
         migration.apply(workflow, spec, subprocesses)
-        workflow.do_engine_steps()  # a step the new version made automatic goes on at once, as after any step
+        _advance(workflow)  # a step the new version made automatic goes on at once, as after any step
     return apply
+
+
+def _advance(workflow: BpmnWorkflow) -> None:
+    """Run the automatic tasks, each noted so that a step over its budget names where it was."""
+    workflow.do_engine_steps(will_complete_task=lambda task: budget.note(element_title(task)))
 
 
 def _building(previous: dict[str, Any] | None, spec: Any, subprocesses: dict[str, Any]) -> Callable[[], BpmnWorkflow]:

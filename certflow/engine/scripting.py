@@ -2,13 +2,16 @@
 
 SpiffWorkflow's default environment is plain ``eval``/``exec``: a diagram could import ``os``
 or climb ``__subclasses__``. Here every expression is compiled with RestrictedPython, sees only
-the guarded builtins and the helpers the runtime chooses, and cannot import anything.
+the guarded builtins and the helpers the runtime chooses, and cannot import anything. Each runs
+under a budget (``budget``): its CPU time is watched, and the operations that could build a huge
+value in one go are checked before they run.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from types import CodeType
@@ -22,8 +25,13 @@ from RestrictedPython.Guards import (
     guarded_unpack_sequence,
     safer_getattr,
 )
+from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask
+
+from certflow.engine import budget
+from certflow.engine.budget import BudgetExceeded, Limits
 
 ServiceCall = Callable[[dict, str, dict[str, Any]], Any]
 """(task data, operator name, parameter values) -> JSON-serialisable result."""
@@ -37,9 +45,9 @@ _EXTRA_BUILTINS = {
 }
 
 _INPLACE = {
-    "+=": lambda a, b: a + b,
+    "+=": lambda a, b: budget.checked_binop("+", a, b),
     "-=": lambda a, b: a - b,
-    "*=": lambda a, b: a * b,
+    "*=": lambda a, b: budget.checked_binop("*", a, b),
     "/=": lambda a, b: a / b,
     "//=": lambda a, b: a // b,
     "%=": lambda a, b: a % b,
@@ -58,9 +66,37 @@ def _inplacevar(op: str, x: Any, y: Any) -> Any:
 # id() and hash() differ from one process to the next, so a replay could not reproduce their result.
 UNREPEATABLE = frozenset({"id", "hash"})
 
+# The operators that can build a huge value in one C call: checked before they run (``budget.checked_binop``).
+_CHECKED_OPERATORS = {ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%"}
+
+
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's rules, and ``a * b`` (and the other growing operators) as ``_binop_("*", a, b)``."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = self.node_contents_visit(node)
+        symbol = _CHECKED_OPERATORS.get(type(node.op))
+        if symbol is None:
+            return node
+        call = ast.Call(func=ast.Name("_binop_", ast.Load()), args=[ast.Constant(symbol), node.left, node.right],
+                        keywords=[])
+        return ast.fix_missing_locations(ast.copy_location(call, node))
+
+
+def _getattr(obj: Any, name: str, *default: Any) -> Any:
+    found = safer_getattr(obj, name, *default)
+    if name in budget.GROWING_METHODS and isinstance(obj, str | bytes):
+        return budget.checked_method(obj, name, found)
+    return found
+
+
+_BOUNDED = {"range": budget.checked_range, "pow": budget.checked_pow}
+
 GUARDS: dict[str, Any] = {
-    "__builtins__": {name: f for name, f in {**safe_builtins, **_EXTRA_BUILTINS}.items() if name not in UNREPEATABLE},
-    "_getattr_": safer_getattr,
+    "__builtins__": {name: _BOUNDED.get(name, f) for name, f in {**safe_builtins, **_EXTRA_BUILTINS}.items()
+                     if name not in UNREPEATABLE},
+    "_getattr_": _getattr,
+    "_binop_": budget.checked_binop,
     "_getitem_": default_guarded_getitem,
     "_getiter_": default_guarded_getiter,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
@@ -83,15 +119,53 @@ def _refuse(source: str, mode: str) -> None:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             raise ScriptError(f"line {node.lineno}: import is not allowed in scripts")
+        if isinstance(node, ast.ExceptHandler) and not _names_catchable(node.type):
+            raise ScriptError(f"第 {node.lineno} 行：except 必须直接写出要拦住的异常类（如 except KeyError:），"
+                              "且不能是 BaseException：超出运行限额的脚本必须停下，不能被脚本自己拦住")
+        if rebound := _binds(node) & EXCEPTIONS:
+            raise ScriptError(f"第 {node.lineno} 行：不能把异常类的名字（{'、'.join(sorted(rebound))}）用作变量名")
+        if isinstance(node, ast.FormattedValue) and node.format_spec is not None and _wide(node.format_spec):
+            raise ScriptError(f"第 {node.lineno} 行：格式说明里的宽度或精度必须是不超过 {budget.MAX_ITEMS} 的数字")
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in UNREPEATABLE:
             raise ScriptError(f"line {node.lineno}: {node.func.id}() is not allowed in scripts: its result differs "
                               "from one run to the next, so the history could not be replayed")
 
 
+# The exception classes a script may name in ``except``: every builtin one but those above Exception, which would
+# also catch the budget's interruption (``budget.Exhausted``, a BaseException).
+EXCEPTIONS = frozenset(name for name, value in safe_builtins.items()
+                       if isinstance(value, type) and issubclass(value, BaseException))
+CATCHABLE = frozenset(name for name in EXCEPTIONS if issubclass(safe_builtins[name], Exception))
+
+
+def _names_catchable(kind: ast.expr | None) -> bool:
+    """``except KeyError`` or ``except (KeyError, ValueError)``: names only, none that catches the interruption."""
+    names = kind.elts if isinstance(kind, ast.Tuple) else [kind]
+    return all(isinstance(name, ast.Name) and name.id in CATCHABLE for name in names)
+
+
+def _binds(node: ast.AST) -> set[str]:
+    """The names ``node`` binds: an exception class's name bound to something else could be a BaseException."""
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+        return {node.id}
+    if isinstance(node, ast.arg):
+        return {node.arg}
+    if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.ExceptHandler) and node.name:
+        return {node.name}
+    return set()
+
+
+def _wide(spec: ast.JoinedStr) -> bool:
+    """A format spec that is computed, or asks for a width or precision bigger than a script may build."""
+    if any(not isinstance(part, ast.Constant) for part in spec.values):
+        return True
+    return any(int(digits) > budget.MAX_ITEMS for part in spec.values for digits in re.findall(r"\d+", str(part.value)))
+
+
 @lru_cache(maxsize=4096)
 def compile_expression(source: str) -> CodeType:
     _refuse(source.strip(), "eval")
-    result = compile_restricted_eval(source.strip(), "<string>")
+    result = compile_restricted_eval(source.strip(), "<string>", policy=_Policy)
     if result.errors:
         raise ScriptError("; ".join(result.errors))
     return result.code
@@ -100,7 +174,7 @@ def compile_expression(source: str) -> CodeType:
 @lru_cache(maxsize=4096)
 def compile_script(source: str) -> CodeType:
     _refuse(source, "exec")
-    result = compile_restricted_exec(source, "<string>")
+    result = compile_restricted_exec(source, "<string>", policy=_Policy)
     if result.errors:
         raise ScriptError("; ".join(result.errors))
     return result.code
@@ -116,15 +190,19 @@ def lint(source: str, *, script: bool) -> str | None:
 
 
 class RestrictedEnvironment(TaskDataEnvironment):
-    """Task data as the namespace; helpers and guards as read-only globals."""
+    """Task data as the namespace; helpers and guards as read-only globals; each run within ``limits``."""
 
-    def __init__(self, helpers: Mapping[str, Callable[..., Any]], call: ServiceCall) -> None:
+    def __init__(
+        self, helpers: Mapping[str, Callable[..., Any]], call: ServiceCall, limits: Limits | None = None,
+    ) -> None:
         super().__init__({**GUARDS, **helpers})
         self._call = call
+        self.limits = limits or Limits()
 
     def evaluate(self, expression, context, external_context=None):
         namespace = {**self.globals, **(external_context or {}), **context}
-        return eval(compile_expression(expression), namespace)
+        code = compile_expression(expression)
+        return self._budgeted(lambda: eval(code, namespace))
 
     def execute(self, script, context, external_context=None):
         self.check_for_overwrite(context, external_context or {})
@@ -132,10 +210,18 @@ class RestrictedEnvironment(TaskDataEnvironment):
         context.update(self.globals)
         context.update(external_context or {})
         try:
-            exec(code, context)
+            self._budgeted(lambda: exec(code, context))
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
         return True
+
+    def _budgeted(self, work: Callable[[], Any]) -> Any:
+        try:
+            return budget.run_script(self.limits, work)
+        except RecursionError:
+            raise BudgetExceeded("递归层数太深") from None
+        except MemoryError:
+            raise BudgetExceeded("内存不够") from None
 
     def _remove_globals_and_functions_from_context(self, context, external_context=None):
         for key in list(context):
@@ -148,6 +234,21 @@ class RestrictedEnvironment(TaskDataEnvironment):
 
 
 class ScriptEngine(PythonScriptEngine):
+    environment: RestrictedEnvironment
+
+    def evaluate(self, task, expression, external_context=None):
+        budget.note(element_title(task))
+        value = super().evaluate(task, expression, external_context)
+        spec = task.task_spec
+        # The count of a multi-instance: SpiffWorkflow makes that many tasks at once, before any budget can see.
+        if isinstance(spec, MultiInstanceTask) and expression == spec.cardinality:
+            budget.check_cardinality(value, self.environment.limits, element_title(task))
+        return value
+
+    def execute(self, task, script, external_context=None):
+        budget.note(element_title(task))
+        return super().execute(task, script, external_context)
+
     def call_service(self, task, **kwargs):
         # SpiffWorkflow 3.2.0 reports a failing service as "name 'script' is not defined"; keep the cause.
         try:
@@ -157,3 +258,11 @@ class ScriptEngine(PythonScriptEngine):
         except Exception as error:
             name = kwargs.get("operation_name")
             raise WorkflowTaskException(f"{name}: {error}", task=task, exception=error) from error
+
+
+def element_title(task: Any) -> str:
+    """A task's element as the diagram labels it (a multi-instance or loop: the label of the task it repeats)."""
+    spec = task.task_spec
+    if isinstance(spec, LoopTask) and not spec.bpmn_name:
+        spec = task.workflow.spec.task_specs.get(spec.task_spec, spec)
+    return spec.bpmn_name or task.task_spec.name

@@ -10,6 +10,7 @@ problem names the file, the line and the element.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -23,11 +24,13 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import ScriptTask, ServiceTask, UserTask
 
 from certflow.engine import checks, foreign
+from certflow.engine.budget import Limits
 from certflow.engine.errors import DeploymentError, Problem
 from certflow.engine.roles import role_for_lane
 from certflow.engine.scripting import lint
@@ -93,8 +96,11 @@ def _display_name(path: Path) -> str:
     return "/".join(parts[-2:]) if len(parts) >= 2 else path.name
 
 
-def parse_deployment(files: list[SourceFile], operators: Mapping[str, Iterable[str]]) -> ParsedDeployment:
-    """Check and parse a whole deployment. ``operators`` maps operator names to parameter names."""
+def parse_deployment(
+    files: list[SourceFile], operators: Mapping[str, Iterable[str]], limits: Limits | None = None,
+) -> ParsedDeployment:
+    """Check and parse a whole deployment. ``operators`` maps operator names to parameter names; ``limits``
+    bounds the loop counts written in the diagrams."""
     problems: list[Problem] = []
     xml: dict[str, etree._Element] = {}
     forms: dict[str, Any] = {}
@@ -141,7 +147,7 @@ def parse_deployment(files: list[SourceFile], operators: Mapping[str, Iterable[s
             problems.append(_from_validation(error, None, lines))
             continue
         all_specs = [spec, *subprocesses.values()]
-        used_forms, found = _check_specs(all_specs, forms, operators, lines)
+        used_forms, found = _check_specs(all_specs, forms, operators, lines, limits or Limits())
         problems.extend(found)
         file_names = sorted({s.file for s in all_specs if s.file} | _dmn_files(parser, all_specs))
         hash_input = [(n, hashlib.sha256(etree.tostring(xml[n])).hexdigest()) for n in file_names]
@@ -230,7 +236,7 @@ def _dmn_files(parser: SpiffBpmnParser, specs: list[Any]) -> set[str]:
 
 def _check_specs(
     specs: list[Any], forms: dict[str, Any], operators: Mapping[str, Iterable[str]],
-    lines: dict[str, dict[str, int]],
+    lines: dict[str, dict[str, int]], limits: Limits,
 ) -> tuple[set[str], list[Problem]]:
     used_forms: set[str] = set()
     problems: list[Problem] = []
@@ -238,6 +244,7 @@ def _check_specs(
         file_lines = lines.get(spec.file, {})
         for ts in spec.task_specs.values():
             form, messages = _check_task(ts, forms, operators)
+            messages += _loop_counts(ts, limits)
             if form:
                 used_forms.add(form)
             problems.extend(Problem(spec.file, file_lines.get(ts.bpmn_id), ts.bpmn_id, m) for m in messages)
@@ -281,6 +288,23 @@ def _check_task(ts: Any, forms: dict[str, Any], operators: Mapping[str, Iterable
     return form, messages
 
 
+def _loop_counts(ts: Any, limits: Limits) -> list[str]:
+    """A multi-instance count or a loop maximum written as a number above the cap (the runtime checks the rest)."""
+    if isinstance(ts, MultiInstanceTask) and ts.cardinality:
+        try:
+            count = ast.literal_eval(ts.cardinality.strip())
+        except (ValueError, SyntaxError):
+            return []  # an expression: checked when it is evaluated
+        written = "多实例数量（loopCardinality）"
+    elif isinstance(ts, StandardLoopTask) and ts.maximum is not None:
+        count, written = ts.maximum, "循环次数上限（loopMaximum）"
+    else:
+        return []
+    if isinstance(count, int) and count > limits.max_cardinality:
+        return [f"{written} {count} 超过上限 {limits.max_cardinality}（设置 CERTFLOW_MAX_CARDINALITY）"]
+    return []
+
+
 def _scripts(ts: Any) -> list[tuple[str, str]]:
     found = []
     if isinstance(ts, ScriptTask) and ts.script:
@@ -298,6 +322,8 @@ def _expressions(ts: Any) -> list[tuple[str, str]]:
     definition = getattr(ts, "event_definition", None)
     if isinstance(definition, TimerEventDefinition):
         found.append(("timer", definition.expression))
+    if isinstance(ts, MultiInstanceTask) and ts.cardinality:
+        found.append(("loopCardinality", ts.cardinality))
     candidate = getattr(ts, "extensions", {}).get("properties", {}).get("candidateGroup")
     if candidate:
         found.append(("candidateGroup", candidate))

@@ -28,7 +28,8 @@ ERRORS: dict[int, tuple[str, str]] = {
     409: ("Conflict", "The task was claimed or completed by someone else, or the case changed meanwhile."),
     422: ("Unprocessable", "The form data is not valid (`details` has one entry per field), or a deployment was "
                            "refused (`details` has one entry per problem, as `certflow deploy` lists them)."),
-    500: ("StepFailed", "A script or handler of the process failed (code `step_failed`); nothing was saved."),
+    500: ("StepFailed", "A script or handler of the process failed (code `step_failed`; `budget_exceeded` when it "
+                        "ran over its time or memory budget); nothing was saved."),
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from certflow.engine.budget import BudgetExceeded, Limits
 from certflow.engine.scripting import RestrictedEnvironment, ScriptError, lint
 
 REFUSED = (SyntaxError, NameError, AttributeError, NotImplementedError)
@@ -118,6 +119,15 @@ def test_data_named_id_or_hash_is_still_read(env: RestrictedEnvironment) -> None
     ("today()", "2026-09-30"),
     ("str(round(2.5)) + str(abs(-1))", "21"),
     ("isinstance(codes, list)", True),
+    # the growing operators and methods, checked by the budget, still give their ordinary results
+    ("'ab' * 3 + 2 * 'c'", "abababcc"),
+    ("[0] * 2 + [1]", [0, 0, 1]),
+    ("2 ** 10 + pow(2, 3) + (1 << 4) + 7 * 6", 1090),
+    ("'%05d/%.2f' % (grade, 1.5)", "00002/1.50"),
+    ("category.ljust(4, '-') + 'x'.zfill(3) + 'a\tb'.expandtabs(2) + 'aba'.replace('a', 'cc')", "肢体--00xa bccbcc"),
+    ("f'{grade:>3}|{1.5:.1f}'", "  2|1.5"),
+    ("list(range(2, 8, 3))", [2, 5]),
+    ("codes * 0", []),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_evaluate_allows_ordinary_expressions(env: RestrictedEnvironment, expression: str, expected: Any) -> None:
     data = {
@@ -176,3 +186,69 @@ def test_a_script_cannot_replace_a_helper_for_later_scripts(env: RestrictedEnvir
     assert env.evaluate("today()", data) == "2026-09-30"
     env.execute("y = today()", data)
     assert data == {"x": "2099-01-01", "y": "2026-09-30"}
+
+
+@pytest.mark.parametrize("source", [
+    "'x' * 10 ** 10",
+    "10 ** 10 * 'x'",
+    "[0] * 10 ** 10",
+    "(1, 2) * 10 ** 9",
+    "2 ** 10 ** 10",
+    "pow(3, 10 ** 8)",
+    "1 << 10 ** 10",
+    "(2 ** 60000) * (2 ** 60000)",
+    "'%2000000000d' % 1",
+    "'%*d' % (2000000000, 1)",
+    "'x'.ljust(10 ** 10)",
+    "'x'.center(10 ** 10)",
+    "'\\t'.expandtabs(10 ** 10)",
+    "('a' * 100000).replace('a', 'b' * 1000)",
+    "('a' * 1000).join(['b'] * 10000)",
+    "list(range(10 ** 10))",
+    "len([c for c in range(10 ** 12)])",
+    "('a' * 600000) + ('b' * 600000)",
+], ids=lambda s: s[:40])
+def test_a_huge_value_is_refused_before_it_is_built(env: RestrictedEnvironment, source: str) -> None:
+    with pytest.raises(BudgetExceeded, match="超过上限|不能用 \\* 给出宽度"):
+        env.evaluate(source, {})
+    data: dict[str, Any] = {}
+    with pytest.raises(BudgetExceeded, match="超过上限|不能用 \\* 给出宽度"):
+        env.execute(f"value = {source}", data)
+    assert "value" not in data
+
+
+def test_growing_a_value_in_place_is_checked_too(env: RestrictedEnvironment) -> None:
+    with pytest.raises(BudgetExceeded, match="超过上限"):
+        env.execute("text = 'ab'\nfor i in range(30):\n    text *= 2", {})
+    with pytest.raises(BudgetExceeded, match="超过上限"):
+        env.execute("text = 'ab'\nfor i in range(30):\n    text += text", {})
+
+
+@pytest.mark.parametrize(("source", "reason"), [
+    ("try:\n    x = 1\nexcept:\n    x = 2", "第 3 行：except 必须直接写出要拦住的异常类"),
+    ("try:\n    x = 1\nexcept (KeyError, BaseException):\n    x = 2", "第 3 行：except 必须直接写出要拦住的异常类"),
+    ("try:\n    x = 1\nexcept Exception.mro()[1]:\n    x = 2", "第 3 行：except 必须直接写出要拦住的异常类"),
+    ("KeyError = Exception.mro()[1]", "第 1 行：不能把异常类的名字（KeyError）用作变量名"),
+    ("def f(ValueError):\n    return 1", "第 1 行：不能把异常类的名字（ValueError）用作变量名"),
+    ("s = f'{1:>2000000000}'", "格式说明里的宽度或精度必须是不超过 1000000 的数字"),
+    ("n = 5\ns = f'{1:>{n}}'", "格式说明里的宽度或精度必须是不超过 1000000 的数字"),
+])
+def test_what_could_outrun_the_budget_is_refused_at_deploy(source: str, reason: str) -> None:
+    assert reason in (lint(source, script=True) or "")
+
+
+def test_a_script_may_still_catch_an_ordinary_error() -> None:
+    assert lint("try:\n    x = a\nexcept (NameError, KeyError) as missing:\n    x = 1\nfinally:\n    y = 2",
+                script=True) is None
+
+
+def test_a_script_over_its_cpu_budget_is_stopped() -> None:
+    env = RestrictedEnvironment({}, lambda data, name, params: None, Limits(script_cpu_seconds=0.2, step_seconds=5))
+    with pytest.raises(BudgetExceeded, match="脚本占用 CPU 超过 0.2 秒|用时超过 5 秒"):
+        env.execute("n = 0\nwhile True:\n    n += 1", {})
+    with pytest.raises(BudgetExceeded, match="脚本占用 CPU 超过 0.2 秒|用时超过 5 秒"):
+        env.evaluate("[a * b for a in range(10 ** 6) for b in range(10 ** 6)]", {})
+    # Catching Exception is no way out: the interruption is not one.
+    with pytest.raises(BudgetExceeded, match="脚本占用 CPU 超过 0.2 秒|用时超过 5 秒"):
+        env.execute("while True:\n    try:\n        while True:\n            pass\n    except Exception:\n"
+                    "        pass\n    finally:\n        pass", {})

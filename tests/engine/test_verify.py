@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from certflow.cli import main
 from certflow.engine import history
-from certflow.engine.models import Case, Event
+from certflow.engine.models import Case, Event, Task
 from certflow.engine.runtime import Runtime
 
 PASS = {"decision": "pass"}
@@ -102,24 +104,133 @@ def test_an_edited_stored_state_is_found_and_explained(runtime, issued):
     assert 'delivery：保存的是 "in_person"，重放得到 "post"' in result.finding.message
 
 
-def test_a_rewritten_chain_is_still_caught_by_replay(runtime, issued):
-    """A forger who edits a decision and recomputes every hash after it, the case row's included."""
-    seq = seq_of(runtime, issued.number, "task_completed", "pre_review")
-    events = runtime.history(issued.number)
+def forge(
+    runtime: Runtime, number: str, edit: Callable[[Session, list[Event]], list[Event]],
+    *, keys: history.KeyRing | None = None, unsigned: bool = False,
+) -> None:
+    """What a database writer does: change the events (``edit`` returns the ones left), recompute every hash and fix
+    the case row to match. With ``keys`` the forger also holds the history key and signs; ``unsigned`` turns the
+    history into version 1 (no signatures, no seal)."""
     with runtime.sessions.begin() as session:
-        case = session.scalars(select(Case).where(Case.number == issued.number)).one()
-        rows = session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq)).all()
-        rows[seq - 1].data = {**events[seq - 1]["data"], "data": {"decision": "reject", "reason": "不符合条件"}}
-        prev = rows[seq - 2].hash
-        for row in rows[seq - 1:]:
+        case = session.scalars(select(Case).where(Case.number == number)).one()
+        rows = edit(session, list(session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))))
+        prev = history.GENESIS
+        for row in rows:
             body = history.event_body(case_number=case.number, seq=row.seq, kind=row.kind, at=row.at,
                                       actor=row.actor, task_id=row.task_id, task_name=row.task_name, data=row.data)
             row.prev_hash, row.hash = prev, history.chain_hash(prev, body)
+            if keys is not None:
+                row.key_id, row.mac = keys.sign(history.event_message(row.hash))
+            if unsigned:
+                row.key_id = row.mac = None
             prev = row.hash
-        case.last_hash = prev
+        case.event_count, case.last_hash = len(rows), prev
+        if keys is not None:
+            case.seal_key, case.seal = keys.sign(history.seal_message(case.number, case.event_count, prev))
+        if unsigned:
+            case.seal_key = case.seal = None
+
+
+def changing(seq: int, **values: Any) -> Callable[[Session, list[Event]], list[Event]]:
+    def edit(session: Session, rows: list[Event]) -> list[Event]:
+        for name, value in values.items():
+            setattr(rows[seq - 1], name, value)
+        return rows
+    return edit
+
+
+def dropping_the_last(session: Session, rows: list[Event]) -> list[Event]:
+    session.delete(rows[-1])
+    return rows[:-1]
+
+
+def test_the_issuer_changed_with_the_chain_recomputed_is_caught_by_its_signature(runtime, issued):
+    seq = seq_of(runtime, issued.number, "task_completed", "issue_certificate")
+    forge(runtime, issued.number, changing(seq, actor="someone-else"))
+    assert runtime.history(issued.number)[seq - 1]["actor"] == "someone-else"
+    assert finding(runtime, issued.number) == (seq, "signature")
+    assert "密钥签名与此事件不符" in str(runtime.verify(issued.number))
+
+
+def test_an_edited_comment_with_the_chain_recomputed_is_caught_by_its_signature(runtime, issued):
+    runtime.add_comment(issued.number, "证件已寄出", actor="window")
+    runtime.record_view(issued.number, "身份证号", actor="window")
+    seq = seq_of(runtime, issued.number, "comment_added")
+    forge(runtime, issued.number, changing(seq, data={"text": "申请人未到场"}))
+    assert finding(runtime, issued.number) == (seq, "signature")
+
+
+def test_a_deleted_last_event_with_the_case_row_fixed_is_caught_by_the_seal(runtime, issued):
+    last = len(runtime.history(issued.number))
+    forge(runtime, issued.number, dropping_the_last)
+    assert len(runtime.history(issued.number)) == last - 1
+    assert finding(runtime, issued.number) == (last - 1, "seal")
+    assert "封印" in runtime.verify(issued.number).finding.message
+
+
+def test_a_history_turned_back_into_the_unsigned_version_is_caught(runtime, issued):
+    seq = seq_of(runtime, issued.number, "task_completed", "issue_certificate")
+    forge(runtime, issued.number, changing(seq, actor="someone-else"), unsigned=True)
+    assert finding(runtime, issued.number) == (len(runtime.history(issued.number)), "seal")
+
+
+def test_unsigned_events_after_signed_ones_are_caught(runtime, issued):
+    last = len(runtime.history(issued.number))
+    tamper(runtime, issued.number, update(Event).where(Event.seq == last).values(key_id=None, mac=None))
+    assert finding(runtime, issued.number) == (last, "unsigned")
+
+
+def test_a_forger_holding_the_key_is_still_caught_by_replay(runtime, issued):
+    """The key stops a database writer; someone who also holds it must still get past the replay."""
+    seq = seq_of(runtime, issued.number, "task_completed", "pre_review")
+    data = {**runtime.history(issued.number)[seq - 1]["data"], "data": {"decision": "reject", "reason": "不符合条件"}}
+    forge(runtime, issued.number, changing(seq, data=data), keys=runtime.settings.history_keys)
     result = runtime.verify(issued.number)
     assert result.finding is not None
     assert (result.finding.seq, result.finding.kind) in {(seq, "diverged"), (seq, "state")}
+
+
+def test_an_issued_case_shown_with_another_outcome_is_caught(runtime, issued):
+    tamper(runtime, issued.number, update(Case).values(outcome="rejected"))
+    assert finding(runtime, issued.number) == (len(runtime.history(issued.number)), "status")
+    assert '办理结果是 "rejected"，重放得到 "issued"' in runtime.verify(issued.number).finding.message
+
+
+def test_a_finished_case_shown_as_running_is_caught(runtime, issued):
+    tamper(runtime, issued.number, update(Case).values(status="running"))
+    assert finding(runtime, issued.number) == (len(runtime.history(issued.number)), "status")
+
+
+@pytest.mark.parametrize(("column", "value", "shown"), [
+    ("role", "county", "角色是 \"县残联\"，按历史应为 \"残联综合窗口\""),
+    ("candidate_group", "county", "办理组是 \"county\"，按历史应为 \"window\""),
+    ("assignee", "mallory", "经办人是 \"mallory\"，按历史应为 \"window\""),
+])
+def test_an_open_task_moved_to_someone_else_in_the_task_list_is_caught(runtime, start, column, value, shown):
+    case = start()
+    task = case.task("pre_review")
+    runtime.claim(task["id"], actor="window")
+    with runtime.sessions.begin() as session:
+        session.execute(update(Task).where(Task.id == task["id"]).values({column: value}))
+    result = runtime.verify(case.number)
+    assert (result.finding.seq, result.finding.kind) == (len(runtime.history(case.number)), "tasks")
+    assert shown in result.finding.message
+
+
+def test_a_task_list_row_removed_or_left_open_is_caught(runtime, start):
+    case = start()
+    task = case.task("pre_review")
+    with runtime.sessions.begin() as session:
+        session.execute(update(Task).where(Task.id == task["id"]).values(status="completed"))
+    assert finding(runtime, case.number) == (len(runtime.history(case.number)), "tasks")
+    assert "不在待办列表中" in runtime.verify(case.number).finding.message
+    case = start(applicant_name="王芳")
+    case.complete("pre_review", PASS, user="window")
+    done = [t for t in runtime.tasks(case=case.number, status="completed")][0]
+    with runtime.sessions.begin() as session:
+        session.execute(update(Task).where(Task.id == done["id"]).values(status="open"))
+    assert finding(runtime, case.number)[1] == "tasks"
+    assert "按重放并不待办" in runtime.verify(case.number).finding.message
 
 
 def test_replay_rebuilds_each_step(runtime, issued):

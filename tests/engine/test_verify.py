@@ -6,14 +6,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from alembic import command
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from certflow.cli import main
 from certflow.engine import history
+from certflow.engine.db import _alembic_config, upgrade
 from certflow.engine.models import Case, Event, Task
-from certflow.engine.runtime import Runtime
+from certflow.engine.runtime import Runtime, Settings
+from handlers.registry import HANDLERS
 
 PASS = {"decision": "pass"}
 
@@ -270,3 +273,39 @@ def test_verify_on_the_command_line(runtime, issued, start):
     assert f"{other.number}: 第 {seq} 条事件" in every.output
     assert "2 case(s) checked: 1 OK, 1 altered" in every.output
     assert cli.invoke(main, ["verify"], obj=runtime).exit_code == 2  # neither a case nor --all
+
+
+def test_a_history_from_before_the_keys_verifies_as_version_1_and_is_sealed_by_the_upgrade(runtime, issued, start):
+    running = start(applicant_name="王芳")
+    keep = lambda session, rows: rows  # noqa: E731 - the events as they are
+    for number in (issued.number, running.number):
+        forge(runtime, number, keep, unsigned=True)  # what certflow wrote before history keys
+    engine = runtime.sessions.kw["bind"]
+    command.downgrade(_alembic_config(engine), "0008")
+    upgrade(engine, runtime.settings.history_keys)
+
+    assert runtime.verify(issued.number).ok and runtime.verify(running.number).ok
+    running.complete("pre_review", PASS, user="window")  # it goes on, signed from here
+    signed = [e["key_id"] for e in runtime.history_export(running.number)["events"]]
+    assert signed[0] is None and signed[-1] == history.DEMO_KEY_ID
+    assert runtime.verify(running.number).ok
+    # Sealed at the upgrade: a rewrite of the old chain no longer fits the case row.
+    seq = seq_of(runtime, issued.number, "task_completed", "issue_certificate")
+    forge(runtime, issued.number, changing(seq, actor="someone-else"))
+    assert finding(runtime, issued.number) == (len(runtime.history(issued.number)), "seal")
+
+
+def test_a_new_key_signs_new_events_and_the_old_one_still_checks_old_ones(runtime, issued):
+    new_key = "k2:" + "ab" * 32
+    rotated = Runtime(runtime.sessions, HANDLERS, Settings(history_keys=history.parse_keys(
+        f"{new_key}\n{history.DEMO_KEY_ID}:{history.DEMO_KEY.hex()}")), runtime.clock)
+    assert rotated.verify(issued.number).ok
+    rotated.add_comment(issued.number, "证件已寄出", actor="window")
+    last = len(runtime.history(issued.number))
+    assert rotated.history_export(issued.number)["events"][-1]["key_id"] == "k2"
+    assert rotated.verify(issued.number).ok
+    # Without the new key (or, below, the old one) nothing is taken on trust.
+    assert finding(runtime, issued.number) == (last, "key")
+    forgetful = Runtime(runtime.sessions, HANDLERS, Settings(history_keys=history.parse_keys(new_key)), runtime.clock)
+    assert finding(forgetful, issued.number) == (1, "key")
+    assert "密钥没有配置" in str(forgetful.verify(issued.number))

@@ -38,9 +38,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cases") as batch_op:
-        batch_op.drop_column("seal_key")
-        batch_op.drop_column("seal")
-    with op.batch_alter_table("events") as batch_op:
-        batch_op.drop_column("mac")
-        batch_op.drop_column("key_id")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch copy of ``cases`` would trip its foreign keys.
+    for table, column in (("cases", "seal_key"), ("cases", "seal"), ("events", "mac"), ("events", "key_id")):
+        op.drop_column(table, column)

@@ -516,7 +516,10 @@ def history_key(path: Path | None) -> None:
     from certflow.engine import history as chain
 
     kept = path.read_text(encoding="utf-8") if path and path.exists() else ""
-    ring = chain.parse_keys(kept) if kept.strip() else None
+    try:
+        ring = chain.parse_keys(kept) if kept.strip() else None
+    except chain.KeyListError as error:
+        raise click.ClickException(f"{path} 中的密钥有误，未作改动：{error}") from error
     key_id = datetime.now().strftime("k%Y%m%d%H%M%S")
     if ring and key_id in ring.keys:
         raise click.ClickException(f"密钥编号 {key_id} 已经存在，请稍后再试")
@@ -524,9 +527,12 @@ def history_key(path: Path | None) -> None:
     if path is None:
         click.echo(line)
         return
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A new file beside it, readable by the owner only, then renamed over it: the old keys are never half-written.
+    fresh = path.with_name(f".{path.name}.new")
+    descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         file.write(f"{line}\n{kept}")
+    os.replace(fresh, path)
     count = len(ring.keys) + 1 if ring else 1
     click.echo(f"新的当前密钥 {key_id} 已写入 {path}（共 {count} 个）；重启 certflow 后生效")
 

@@ -199,6 +199,9 @@ SCHEMAS: dict[str, Any] = {
         "last_hash": _nullable("string", description="The case row's last hash."),
         "algorithm": {"type": "string"},
         "genesis": HASH,
+        "signature": {"type": "string", "description": "How `mac` and `seal` are made; checking them needs the key."},
+        "seal": _nullable("string", description="HMAC of the case, event count and last hash (docs/audit.md)."),
+        "seal_key": _nullable("string", description="The id of the history key the seal was made with."),
         "events": {"type": "array", "items": _object({
             "body": _object({
                 "case": {"type": "string"}, "seq": {"type": "integer"}, "kind": {"type": "string"}, "at": TIME,
@@ -207,6 +210,8 @@ SCHEMAS: dict[str, Any] = {
             }),
             "prev_hash": HASH,
             "hash": HASH,
+            "key_id": _nullable("string", description="The history key that signed it; null in history version 1."),
+            "mac": _nullable("string", description="HMAC-SHA-256 of the hash; null in history version 1."),
         })},
     }),
     "Replay": _object({
@@ -239,7 +244,8 @@ SCHEMAS: dict[str, Any] = {
         "steps": {"type": "integer", "description": "How many steps were replayed."},
         "finding": {"anyOf": [_object({
             "seq": {"type": "integer"},
-            "kind": {"type": "string", "description": "missing, link, content, count, diverged, state or stored"},
+            "kind": {"type": "string", "description": "missing, link, content, unsigned, key, signature, count, "
+                                                      "seal, diverged, state, stored, status or tasks"},
             "message": {"type": "string"},
         }), {"type": "null"}], "description": "The first thing that does not check out, at the event where it shows."},
     }),

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -309,3 +313,38 @@ def test_a_new_key_signs_new_events_and_the_old_one_still_checks_old_ones(runtim
     forgetful = Runtime(runtime.sessions, HANDLERS, Settings(history_keys=history.parse_keys(new_key)), runtime.clock)
     assert finding(forgetful, issued.number) == (1, "key")
     assert "密钥没有配置" in str(forgetful.verify(issued.number))
+
+
+CHECKER = Path(__file__).resolve().parents[2] / "scripts" / "check_history_export.py"
+
+
+def check_export(export: dict[str, Any], folder: Path, keys: str | None = None) -> subprocess.CompletedProcess[str]:
+    exported = folder / "history.json"
+    exported.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    key_file = folder / "history-keys"
+    key_file.write_text(keys or "", encoding="utf-8")
+    given = ["--key-file", str(key_file)] if keys is not None else []
+    return subprocess.run([sys.executable, str(CHECKER), *given, str(exported)], capture_output=True, text=True)
+
+
+def test_an_export_holder_checks_the_chain_and_with_the_key_also_who_wrote_it(runtime, issued, tmp_path):
+    keys = f"{history.DEMO_KEY_ID}:{history.DEMO_KEY.hex()}"
+    seq = seq_of(runtime, issued.number, "task_completed", "issue_certificate")
+    before = runtime.history_export(issued.number)
+    assert check_export(before, tmp_path).returncode == 0
+    signed = check_export(before, tmp_path, keys)
+    assert signed.returncode == 0 and "已核对哈希链与密钥签名" in signed.stdout
+
+    forge(runtime, issued.number, changing(seq, actor="someone-else"))  # hashes recomputed, signatures left
+    forged = runtime.history_export(issued.number)
+    assert check_export(forged, tmp_path).returncode == 0  # the chain alone cannot tell
+    caught = check_export(forged, tmp_path, keys)
+    assert caught.returncode == 1 and f"at seq {seq}: 密钥签名与此事件不符" in caught.stdout
+
+    cut = {**before, "events": before["events"][:-1], "event_count": before["event_count"] - 1,
+           "last_hash": before["events"][-2]["hash"]}  # the last event dropped and the count fixed
+    assert check_export(cut, tmp_path).returncode == 0
+    assert "密钥封印不符" in check_export(cut, tmp_path, keys).stdout
+    assert "不在密钥文件中" in check_export(before, tmp_path, "k9:" + "ab" * 32).stdout
+    before["events"][seq - 1]["mac"] = "0" * 64
+    assert f"at seq {seq}: 密钥签名与此事件不符" in check_export(before, tmp_path, keys).stdout

@@ -348,3 +348,12 @@ def test_an_export_holder_checks_the_chain_and_with_the_key_also_who_wrote_it(ru
     assert "不在密钥文件中" in check_export(before, tmp_path, "k9:" + "ab" * 32).stdout
     before["events"][seq - 1]["mac"] = "0" * 64
     assert f"at seq {seq}: 密钥签名与此事件不符" in check_export(before, tmp_path, keys).stdout
+
+
+def test_a_cancelled_case_verifies_and_may_not_be_shown_as_running(runtime, start):
+    case = start()
+    runtime.cancel_case(case.number, "申请人撤回申请", actor="admin")
+    assert runtime.verify(case.number).ok
+    tamper(runtime, case.number, update(Case).values(status="running"))
+    assert finding(runtime, case.number) == (len(runtime.history(case.number)), "status")
+    assert "按历史应为“已撤销”" in runtime.verify(case.number).finding.message

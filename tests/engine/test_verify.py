@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
 from click.testing import CliRunner
+from forgery import changing, dropping_the_last, forge
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
 
 from certflow.cli import main
 from certflow.engine import history
@@ -109,46 +108,6 @@ def test_an_edited_stored_state_is_found_and_explained(runtime, issued):
     last_step = seq_of(runtime, issued.number, "task_completed", "issue_certificate")
     assert (result.finding.seq, result.finding.kind) == (last_step, "stored")
     assert 'delivery：保存的是 "in_person"，重放得到 "post"' in result.finding.message
-
-
-def forge(
-    runtime: Runtime, number: str, edit: Callable[[Session, list[Event]], list[Event]],
-    *, keys: history.KeyRing | None = None, unsigned: bool = False,
-) -> None:
-    """What a database writer does: change the events (``edit`` returns the ones left), recompute every hash and fix
-    the case row to match. With ``keys`` the forger also holds the history key and signs; ``unsigned`` turns the
-    history into version 1 (no signatures, no seal)."""
-    with runtime.sessions.begin() as session:
-        case = session.scalars(select(Case).where(Case.number == number)).one()
-        rows = edit(session, list(session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))))
-        prev = history.GENESIS
-        for row in rows:
-            body = history.event_body(case_number=case.number, seq=row.seq, kind=row.kind, at=row.at,
-                                      actor=row.actor, task_id=row.task_id, task_name=row.task_name, data=row.data)
-            row.prev_hash, row.hash = prev, history.chain_hash(prev, body)
-            if keys is not None:
-                row.key_id, row.mac = keys.sign(history.event_message(row.hash))
-            if unsigned:
-                row.key_id = row.mac = None
-            prev = row.hash
-        case.event_count, case.last_hash = len(rows), prev
-        if keys is not None:
-            case.seal_key, case.seal = keys.sign(history.seal_message(case.number, case.event_count, prev))
-        if unsigned:
-            case.seal_key = case.seal = None
-
-
-def changing(seq: int, **values: Any) -> Callable[[Session, list[Event]], list[Event]]:
-    def edit(session: Session, rows: list[Event]) -> list[Event]:
-        for name, value in values.items():
-            setattr(rows[seq - 1], name, value)
-        return rows
-    return edit
-
-
-def dropping_the_last(session: Session, rows: list[Event]) -> list[Event]:
-    session.delete(rows[-1])
-    return rows[:-1]
 
 
 def test_the_issuer_changed_with_the_chain_recomputed_is_caught_by_its_signature(runtime, issued):

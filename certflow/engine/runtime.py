@@ -864,11 +864,7 @@ class Runtime:
 
     def _events(self, session: Session, case_id: int) -> list[dict[str, Any]]:
         events = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq))
-        return [
-            {"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "actor": e.actor, "task_id": e.task_id,
-             "task_name": e.task_name, "data": e.data, "prev_hash": e.prev_hash, "hash": e.hash}
-            for e in events
-        ]
+        return [_event_dict(e) for e in events]
 
     # -- replay and verification -------------------------------------------------------------
 
@@ -908,7 +904,7 @@ class Runtime:
         with self.sessions() as session:
             case = session.get(Case, self._case_id(session, case_ref))
             rows = self._event_rows(session, case)
-            events = self._events(session, case.id)
+            events = [_event_dict(e) for e in rows]
             findings: list[replay.Finding] = []
             if broken := history.check_chain(self._chain(case, rows)):
                 findings.append(replay.chain_finding(broken))
@@ -1186,6 +1182,11 @@ class Runtime:
             session.add(row)
             existing[task_id] = row
         return [existing[t] for t in ready]
+
+
+def _event_dict(e: Event) -> dict[str, Any]:
+    return {"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "actor": e.actor, "task_id": e.task_id,
+            "task_name": e.task_name, "data": e.data, "prev_hash": e.prev_hash, "hash": e.hash}
 
 
 def _task_fields(task: Any, helpers: dict[str, Any]) -> dict[str, Any]:

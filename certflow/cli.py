@@ -474,9 +474,9 @@ def history(ctx: click.Context, case: str, as_json: bool, export: bool) -> None:
                    f"{event['hash'][:12]}")
 
 
-@main.command(help="Check that a case's history was not altered: the hash chain, every step replayed on its "
-                   "process version, and the stored state. Prints OK or the first event that differs and how; "
-                   "exit status 1 when anything differs.")
+@main.command(help="Check that a case's history was not altered: the hash chain and its signatures, the case row's "
+                   "seal, every step replayed on its process version, the stored state, status, outcome and open "
+                   "tasks. Prints OK or the first event that differs and how; exit status 1 when anything differs.")
 @click.argument("case", required=False)
 @click.option("--all", "all_cases", is_flag=True, help="every case, with a progress bar")
 @click.option("--json", "as_json", is_flag=True)

@@ -18,8 +18,8 @@ def forge(
     *, keys: history.KeyRing | None = None, unsigned: bool = False,
 ) -> None:
     """What a database writer does: change the events (``edit`` returns the ones left), recompute every hash and fix
-    the case row to match. With ``keys`` the forger also holds the history key and signs; ``unsigned`` turns the
-    history into version 1 (no signatures, no seal)."""
+    the case row to match. With ``keys`` the forger also holds the history key and signs (and seals); ``unsigned``
+    turns the history into version 1 (no signatures; with ``keys``, sealed as the upgrade seals it)."""
     with runtime.sessions.begin() as session:
         case = session.scalars(select(Case).where(Case.number == number)).one()
         rows = edit(session, list(session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))))
@@ -36,7 +36,7 @@ def forge(
         case.event_count, case.last_hash = len(rows), prev
         if keys is not None:
             case.seal_key, case.seal = keys.sign(history.seal_message(case.number, case.event_count, prev))
-        if unsigned:
+        elif unsigned:
             case.seal_key = case.seal = None
 
 

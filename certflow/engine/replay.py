@@ -122,18 +122,24 @@ class Verification:
     events: int
     steps: int
     finding: Finding | None
+    unsigned: int = 0  # events of history version 1 (written before the keys), covered by the case row's seal only
 
     @property
     def ok(self) -> bool:
         return self.finding is None
 
+    @property
+    def unsigned_note(self) -> str:
+        return f"前 {self.unsigned} 条事件是启用密钥签名之前的旧版历史，只受案件记录的封印保护" if self.unsigned else ""
+
     def as_dict(self) -> dict[str, Any]:
         return {"case": self.case, "ok": self.ok, "events": self.events, "steps": self.steps,
-                "finding": self.finding.as_dict() if self.finding else None}
+                "unsigned_events": self.unsigned, "finding": self.finding.as_dict() if self.finding else None}
 
     def __str__(self) -> str:
         if self.finding is None:
-            return f"{self.case}: OK（{self.events} 条事件，{self.steps} 步重放一致）"
+            note = f"；{self.unsigned_note}" if self.unsigned else ""
+            return f"{self.case}: OK（{self.events} 条事件，{self.steps} 步重放一致{note}）"
         return f"{self.case}: 第 {self.finding.seq} 条事件：{self.finding.message}"
 
 

@@ -919,7 +919,8 @@ class Runtime:
             if not findings:  # a broken chain names the very event; a replay over it would only wander
                 findings = _step_findings(steps, case.state) or self._row_findings(session, case, steps, events)
             first = min(findings, key=lambda f: f.seq) if findings else None
-            return replay.Verification(case.number, len(events), len(steps), first)
+            unsigned = sum(1 for e in rows if e.key_id is None)
+            return replay.Verification(case.number, len(events), len(steps), first, unsigned)
 
     def _row_findings(
         self, session: Session, case: Case, steps: list[replay.Step], events: list[dict[str, Any]],

@@ -242,6 +242,8 @@ SCHEMAS: dict[str, Any] = {
         "ok": {"type": "boolean"},
         "events": {"type": "integer"},
         "steps": {"type": "integer", "description": "How many steps were replayed."},
+        "unsigned_events": {"type": "integer", "description": "Events of history version 1 (before history keys), "
+                                                             "covered by the case row's seal only."},
         "finding": {"anyOf": [_object({
             "seq": {"type": "integer"},
             "kind": {"type": "string", "description": "missing, link, content, unsigned, key, signature, count, "

@@ -295,6 +295,16 @@ def test_verify_from_the_case_page_finds_forgeries_with_the_chain_recomputed(iss
     assert f"第 {seq} 条事件：密钥签名与此事件不符" in verdict()
 
 
+def test_a_history_from_before_the_keys_verifies_and_says_so(issued, as_user):
+    runtime, number = issued.runtime, issued.number
+    forge(runtime, number, lambda session, rows: rows, keys=runtime.settings.history_keys, unsigned=True)
+    found = page(post(as_user("auditor"), f"/cases/{number}/verify", page=f"/cases/{number}"))
+    assert found.cssselect("#verification")[0].text_content().split()[0].startswith("核验通过")
+    events = len(runtime.history(number))
+    assert found.cssselect("#unsigned-note")[0].text_content() == (
+        f"前 {events} 条事件是启用密钥签名之前的旧版历史，只受案件记录的封印保护。")
+
+
 def test_only_those_who_audit_verify(issued, as_user):
     number = issued.number
     for username in ("window", "anding"):

@@ -80,6 +80,9 @@ class Config:
         if self.env == "production" and self.settings.history_keys.is_demo:
             raise SystemExit("无法启动：正式运行（CERTFLOW_ENV=production）时不能使用公开的演示历史签名密钥；"
                              "请用 certflow history-key 生成密钥，写入 CERTFLOW_HISTORY_KEY_FILE 指向的文件")
+        if self.env == "production" and (weak := self.settings.history_keys.made_by_hand):
+            raise SystemExit(f"无法启动：历史签名密钥 {'、'.join(weak)} 太有规律，不像随机生成的，容易被猜到；"
+                             "请用 certflow history-key 生成")
         if web_workers > 1 and make_url(self.database_url).get_backend_name() == "sqlite":
             raise SystemExit(f"无法启动：SQLite 数据库上开了 {web_workers} 个网页进程；SQLite 只能服务一个网页进程"
                              "（和一个 certflow worker）。请只开一个网页进程，或把 DATABASE_URL 设为 PostgreSQL"

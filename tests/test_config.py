@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = "postgresql+psycopg://certflow@db.example/certflow"
 
 
-HISTORY_KEY = "k1:" + "ab" * 32
+HISTORY_KEY = f"k1:{secrets.token_hex(32)}"
 
 
 def test_production_with_the_demo_secret_key_is_refused() -> None:
@@ -71,11 +71,18 @@ def test_production_without_a_history_key_of_its_own_is_refused() -> None:
     assert Config.from_env({}).settings.history_keys == history.DEMO_KEYS  # development signs with the demo key
 
 
+def test_production_refuses_a_history_key_typed_by_hand() -> None:
+    production = {"CERTFLOW_ENV": "production", "CERTFLOW_SECRET_KEY": secrets.token_hex(32)}
+    with pytest.raises(SystemExit, match="历史签名密钥 k0 太有规律"):
+        Config.from_env({**production, "CERTFLOW_HISTORY_KEYS": f"{HISTORY_KEY} k0:{'ab' * 32}"}).check()
+    Config.from_env({"CERTFLOW_HISTORY_KEYS": f"k0:{'ab' * 32}"}).check()  # a developer's machine may use it
+
+
 def test_history_keys_come_from_a_file_or_the_environment_newest_first(tmp_path: Path) -> None:
     keys = tmp_path / "history-keys"
     keys.write_text(f"# rotated 2026-12\nk2:{'cd' * 32}\n{HISTORY_KEY}\n", encoding="utf-8")
     ring = Config.from_env({"CERTFLOW_HISTORY_KEY_FILE": str(keys)}).settings.history_keys
-    assert (ring.current, list(ring.keys)) == ("k2", ["k2", "k1"])
+    assert (ring.current, list(ring.keys)) == ("k2", ["k2", "k1"]) and ring.keys["k1"].hex() == HISTORY_KEY[3:]
     ring = Config.from_env({"CERTFLOW_HISTORY_KEYS": f"{HISTORY_KEY},k2:{'cd' * 32}"}).settings.history_keys
     assert ring.current == "k1" and ring.keys["k2"] == bytes.fromhex("cd" * 32)
 
@@ -97,7 +104,8 @@ def test_a_wrong_history_key_list_is_refused_with_the_reason(value: str, reason:
 def test_history_key_makes_and_rotates_keys(tmp_path: Path) -> None:
     keys = tmp_path / "history-keys"
     printed = CliRunner().invoke(main, ["history-key"])
-    assert printed.exit_code == 0 and history.parse_keys(printed.output).current.startswith("k")
+    made = history.parse_keys(printed.output)
+    assert printed.exit_code == 0 and made.current.startswith("k") and not made.made_by_hand
     keys.write_text(HISTORY_KEY + "\n", encoding="utf-8")
     rotated = CliRunner().invoke(main, ["history-key", "--file", str(keys)])
     assert rotated.exit_code == 0, rotated.output

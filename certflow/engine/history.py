@@ -86,6 +86,8 @@ DEMO_KEY_ID = "demo"
 # Public, so anyone can sign with it: for development and the demo only; production refuses it (config.check).
 DEMO_KEY = b"certflow-demo-history-key-not-for-production"
 MIN_KEY_BYTES = 32
+# 32 random bytes have about 30 different values; fewer than 16 is a key typed by hand ("abab…"), not drawn.
+MIN_DISTINCT_BYTES = 16
 _KEY_ENTRY = re.compile(r"([A-Za-z0-9_.-]{1,40}):([0-9a-fA-F]+)")
 
 
@@ -106,6 +108,11 @@ class KeyRing:
     @property
     def is_demo(self) -> bool:
         return DEMO_KEY_ID in self.keys or DEMO_KEY in self.keys.values()
+
+    @property
+    def made_by_hand(self) -> list[str]:
+        """Ids of keys too regular to have been drawn at random: guessable, so anyone might sign with them."""
+        return [key_id for key_id, key in self.keys.items() if len(set(key)) < MIN_DISTINCT_BYTES]
 
     def sign(self, message: str) -> tuple[str, str]:
         """(key id, HMAC-SHA-256 hex) of ``message`` under the current key."""

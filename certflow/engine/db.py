@@ -52,7 +52,7 @@ def _alembic_config(engine: Engine, history_keys: KeyRing = DEMO_KEYS) -> Alembi
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
-    config.attributes["history_keys"] = history_keys  # 0010 seals the cases it finds with the current key
+    config.attributes["history_keys"] = history_keys  # 0011 seals the cases it finds with the current key
     return config
 
 

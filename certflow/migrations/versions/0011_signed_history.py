@@ -4,8 +4,8 @@ The histories written before stay version 1 (the hash chain alone). Their case r
 with the key the upgrade is given (``certflow init-db`` passes the configured one): from now on their
 events can no longer be rewritten, nor their tail cut off, without the key.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 import sqlalchemy as sa
@@ -13,8 +13,8 @@ from alembic import context, op
 
 from certflow.engine import history
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

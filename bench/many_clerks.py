@@ -61,8 +61,9 @@ from certflow.accounts import Accounts
 from certflow.campaign import import_roster
 from certflow.county import County
 from certflow.engine.db import make_engine, make_sessions, upgrade
+from certflow.engine.history import parse_keys
 from certflow.engine.models import Event, Task
-from certflow.engine.runtime import Runtime
+from certflow.engine.runtime import Runtime, Settings
 from certflow.engine.specs import read_paths
 from certflow.roster import generate_roster, write_roster
 from handlers.registry import HANDLERS
@@ -70,6 +71,7 @@ from handlers.registry import HANDLERS
 TARGET_RATE, TARGET_P95_MS = 300.0, 50.0
 PROFILE_RATE = 200  # py-spy's samples per second
 TODAY = date.today().isoformat()
+HISTORY_KEYS = f"bench:{secrets.token_hex(32)}"  # production refuses the demo key; the check verifies with this one
 # What a township clerk submits for each of its tasks: the holder exchanged; the notice served.
 FORMS = {
     "exchange": {"verification": "match", "old_certificate": "collected", "issued_on": TODAY},
@@ -185,7 +187,7 @@ def run_clients(port: int, clerks: list[Clerk], go: Any, until: Any, results: An
 def seed(engine: Engine, holders: int, county: County, workdir: Path) -> Runtime:
     """Migrate, deploy, and import a roster of ``holders``: their cases wait at the townships' first tasks."""
     upgrade(engine)
-    runtime = Runtime(make_sessions(engine), HANDLERS)
+    runtime = Runtime(make_sessions(engine), HANDLERS, Settings(history_keys=parse_keys(HISTORY_KEYS)))
     runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="bench")
     roster = workdir / "roster.csv"
     write_roster(generate_roster(county, holders), roster)
@@ -240,7 +242,8 @@ def free_port() -> int:
 def start_gunicorn(url: str, workers: int, port: int, workdir: Path) -> subprocess.Popen[bytes]:
     """``gunicorn server:app`` as in production (docs/deploy.md), ready once ``/readyz`` answers 200."""
     env = {**os.environ, "DATABASE_URL": url, "CERTFLOW_ENV": "production",
-           "CERTFLOW_SECRET_KEY": secrets.token_hex(32), "CERTFLOW_BIND": f"127.0.0.1:{port}",
+           "CERTFLOW_SECRET_KEY": secrets.token_hex(32), "CERTFLOW_HISTORY_KEYS": HISTORY_KEYS,
+           "CERTFLOW_BIND": f"127.0.0.1:{port}",
            "WEB_CONCURRENCY": str(workers), "CERTFLOW_UPLOAD_DIR": str(workdir / "uploads")}
     with (workdir / "gunicorn.log").open("wb") as log:
         server = subprocess.Popen([sys.executable, "-m", "gunicorn", "server:app"], cwd=ROOT, env=env, stdout=log,

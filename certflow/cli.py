@@ -82,7 +82,7 @@ def init_db(ctx: click.Context) -> None:
     from certflow.directory import Directory
 
     runtime = _runtime(ctx)
-    upgrade(runtime.sessions.kw["bind"])
+    upgrade(runtime.sessions.kw["bind"], runtime.settings.history_keys)
     seeded = Directory(runtime.sessions).seed(Config.from_env().groups_file)  # a new database: the file's groups
     click.echo("database is up to date" + (f"; {seeded} group(s) from the groups file" if seeded else ""))
 
@@ -474,9 +474,9 @@ def history(ctx: click.Context, case: str, as_json: bool, export: bool) -> None:
                    f"{event['hash'][:12]}")
 
 
-@main.command(help="Check that a case's history was not altered: the hash chain, every step replayed on its "
-                   "process version, and the stored state. Prints OK or the first event that differs and how; "
-                   "exit status 1 when anything differs.")
+@main.command(help="Check that a case's history was not altered: the hash chain and its signatures, the case row's "
+                   "seal, every step replayed on its process version, the stored state, status, outcome and open "
+                   "tasks. Prints OK or the first event that differs and how; exit status 1 when anything differs.")
 @click.argument("case", required=False)
 @click.option("--all", "all_cases", is_flag=True, help="every case, with a progress bar")
 @click.option("--json", "as_json", is_flag=True)
@@ -502,6 +502,39 @@ def verify(ctx: click.Context, case: str | None, all_cases: bool, as_json: bool)
             click.echo(f"{len(results)} case(s) checked: {len(results) - len(failed)} OK, {len(failed)} altered")
     if failed:
         sys.exit(1)
+
+
+@main.command("history-key", help="生成新的历史签名密钥（HMAC-SHA-256，32 字节）。不带 --file：打印一行"
+                                  "“编号:密钥”；带 --file：把新密钥写到该文件最前面（成为当前密钥），原有密钥留在后面，"
+                                  "用来核对它们签过的历史（轮换）。见 docs/deploy.md。")
+@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path),
+              help="密钥文件（CERTFLOW_HISTORY_KEY_FILE），没有则新建，只有属主可读写")
+def history_key(path: Path | None) -> None:
+    import os
+    import secrets
+
+    from certflow.engine import history as chain
+
+    kept = path.read_text(encoding="utf-8") if path and path.exists() else ""
+    try:
+        ring = chain.parse_keys(kept) if kept.strip() else None
+    except chain.KeyListError as error:
+        raise click.ClickException(f"{path} 中的密钥有误，未作改动：{error}") from error
+    key_id = datetime.now().strftime("k%Y%m%d%H%M%S")
+    if ring and key_id in ring.keys:
+        raise click.ClickException(f"密钥编号 {key_id} 已经存在，请稍后再试")
+    line = f"{key_id}:{secrets.token_hex(chain.MIN_KEY_BYTES)}"
+    if path is None:
+        click.echo(line)
+        return
+    # A new file beside it, readable by the owner only, then renamed over it: the old keys are never half-written.
+    fresh = path.with_name(f".{path.name}.new")
+    descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(f"{line}\n{kept}")
+    os.replace(fresh, path)
+    count = len(ring.keys) + 1 if ring else 1
+    click.echo(f"新的当前密钥 {key_id} 已写入 {path}（共 {count} 个）；重启 certflow 后生效")
 
 
 @main.command(help="Load demo people (password: demo) and cases in every state into a new database, and an "

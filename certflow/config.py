@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from zxcvbn import zxcvbn
 
+from certflow.engine import history
 from certflow.engine.budget import Limits
 from certflow.engine.calendar import WorkingCalendar
 from certflow.engine.incidents import RetryPolicy
@@ -74,6 +75,7 @@ class Config:
                 signature=env.get("CERTFLOW_SIGNATURE", "庐山市残联"),
                 case_prefix=env.get("CERTFLOW_CASE_PREFIX", "LS"),
                 calendar=load_calendar(env.get("CERTFLOW_CALENDAR")),
+                history_keys=load_history_keys(env),
                 retry=RetryPolicy(attempts=whole_number(env, "CERTFLOW_RETRY_ATTEMPTS", 3),
                                   first_delay=timedelta(seconds=float(env.get("CERTFLOW_RETRY_SECONDS", "60")))),
                 limits=load_limits(env),
@@ -85,6 +87,12 @@ class Config:
         if self.env == "production" and (weakness := secret_key_weakness(self.secret_key)):
             raise SystemExit(f"无法启动：正式运行（CERTFLOW_ENV=production）时 CERTFLOW_SECRET_KEY {weakness}；"
                              f"请设为一个足够长的随机值，例如以下命令的输出：{NEW_SECRET_KEY}")
+        if self.env == "production" and self.settings.history_keys.is_demo:
+            raise SystemExit("无法启动：正式运行（CERTFLOW_ENV=production）时不能使用公开的演示历史签名密钥；"
+                             "请用 certflow history-key 生成密钥，写入 CERTFLOW_HISTORY_KEY_FILE 指向的文件")
+        if self.env == "production" and (weak := self.settings.history_keys.made_by_hand):
+            raise SystemExit(f"无法启动：历史签名密钥 {'、'.join(weak)} 太有规律，不像随机生成的，容易被猜到；"
+                             "请用 certflow history-key 生成")
         if web_workers > 1 and make_url(self.database_url).get_backend_name() == "sqlite":
             raise SystemExit(f"无法启动：SQLite 数据库上开了 {web_workers} 个网页进程；SQLite 只能服务一个网页进程"
                              "（和一个 certflow worker）。请只开一个网页进程，或把 DATABASE_URL 设为 PostgreSQL"
@@ -142,6 +150,22 @@ def seconds(env: dict[str, str], name: str, default: float) -> float:
     if not 0 < value < float("inf"):
         raise SystemExit(f"无法启动：{name} 应为大于 0 的秒数，现为 {raw!r}")
     return value
+
+
+def load_history_keys(env: dict[str, str]) -> history.KeyRing:
+    """The history signing keys, from the file CERTFLOW_HISTORY_KEY_FILE or else CERTFLOW_HISTORY_KEYS; without
+    either, the public demo key (which production refuses, see ``check``)."""
+    path = env.get("CERTFLOW_HISTORY_KEY_FILE")
+    try:
+        if path:
+            return history.parse_keys(Path(path).read_text(encoding="utf-8"))
+        if env.get("CERTFLOW_HISTORY_KEYS"):
+            return history.parse_keys(env["CERTFLOW_HISTORY_KEYS"])
+    except OSError as error:
+        raise SystemExit(f"无法读取历史签名密钥文件 {path}：{error.strerror}") from error
+    except history.KeyListError as error:
+        raise SystemExit(f"历史签名密钥配置有误：{error}") from error
+    return history.DEMO_KEYS
 
 
 def load_calendar(path: str | None) -> WorkingCalendar:

@@ -3,17 +3,22 @@
 without certflow: only the Python standard library.
 
     python3 check_history_export.py LS-2026-000001-history.json
+    python3 check_history_export.py --key-file /etc/certflow/history-keys LS-2026-000001-history.json
 
 Each event's hash must be SHA-256 of the previous event's hash followed by the event's body as JSON with sorted
 keys, no spaces and UTF-8 characters as they are; the first previous hash is 64 zeros; seq counts 1, 2, 3, …
-without gaps; the count and the last hash must be those the case recorded. Prints OK, or the first event
-that does not check out. Exit status: 0 intact, 1 broken, 2 the file cannot be read.
+without gaps; the count and the last hash must be those the case recorded. That much anyone holding the export
+can check. With the history keys (the file certflow reads, CERTFLOW_HISTORY_KEY_FILE) it also checks each event's
+signature and the case's seal: that certflow wrote this history, not someone who recomputed the hashes.
+Prints OK, or the first event that does not check out. Exit status: 0 intact, 1 broken, 2 the file cannot be read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import re
 import sys
 from typing import Any
 
@@ -24,40 +29,85 @@ def canonical(body: Any) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def first_break(export: dict[str, Any]) -> tuple[int, str] | None:
+def read_keys(text: str) -> dict[str, bytes]:
+    """``ID:HEX`` entries separated by spaces, commas or lines, ``#`` starting a comment (as certflow reads them)."""
+    entries = [e for line in text.splitlines() for e in re.split(r"[\s,]+", line.split("#", 1)[0]) if e]
+    return {key_id: bytes.fromhex(key) for key_id, key in (entry.split(":", 1) for entry in entries)}
+
+
+def mac(keys: dict[str, bytes], key_id: str, message: str) -> str | None:
+    key = keys.get(key_id)
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest() if key is not None else None
+
+
+def first_break(export: dict[str, Any], keys: dict[str, bytes] | None = None) -> tuple[int, str] | None:
     """(seq, reason) of the first event that does not check out, or None when the whole history is intact."""
-    previous, seq = GENESIS, 0
+    previous, seq, signed = GENESIS, 0, False
     for seq, event in enumerate(export["events"], start=1):
         body = event["body"]
         if body.get("seq") != seq:
-            return seq, f"expected event {seq}, found {body.get('seq')}: an event was removed or moved"
+            return seq, f"应为第 {seq} 条事件，却是第 {body.get('seq')} 条：有事件被删除或挪动"
         if body.get("case") != export["case"]:
-            return seq, f"belongs to case {body.get('case')}, not {export['case']}"
+            return seq, f"属于案件 {body.get('case')}，不是 {export['case']}"
         if event["prev_hash"] != previous:
-            return seq, "prev_hash is not the hash of the event before: events were removed, inserted or moved"
+            return seq, "前一哈希不是上一条事件的哈希：有事件被删除、插入或挪动"
         if hashlib.sha256((previous + canonical(body)).encode("utf-8")).hexdigest() != event["hash"]:
-            return seq, "the event's content does not match its hash: it was altered"
+            return seq, "事件内容与其哈希不符：此事件被改动过"
+        if keys is not None and (found := signature_break(keys, event, signed)):
+            return seq, found
+        signed = signed or event.get("key_id") is not None
         previous = event["hash"]
     if export["event_count"] != seq:
-        return seq + 1, f"the case recorded {export['event_count']} events, the export holds {seq}"
+        return seq + 1, f"案件记录共有 {export['event_count']} 条事件，导出的只有 {seq} 条"
     if export["last_hash"] != previous:
-        return seq, "the case's last hash is not the last event's hash"
+        return seq, "案件记录的最后哈希不是最后一条事件的哈希"
+    if keys is not None:
+        if export.get("seal_key") is None:
+            return seq, "案件记录没有密钥封印"
+        message = "certflow-case:" + json.dumps([export["case"], export["event_count"], export["last_hash"]],
+                                                separators=(",", ":"), ensure_ascii=False)
+        expected = mac(keys, export["seal_key"], message)
+        if expected is None:
+            return seq, f"封印所用的密钥 {export['seal_key']} 不在密钥文件中"
+        if not hmac.compare_digest(expected, export.get("seal") or ""):
+            return seq, "案件记录的密钥封印不符：历史的结尾被删去或改写"
+    return None
+
+
+def signature_break(keys: dict[str, bytes], event: dict[str, Any], signed_before: bool) -> str | None:
+    key_id = event.get("key_id")
+    if key_id is None:  # history version 1: allowed only before the first signed event
+        return "此事件没有密钥签名，而它之前的事件有" if signed_before else None
+    expected = mac(keys, key_id, "certflow-event:" + event["hash"])
+    if expected is None:
+        return f"签名所用的密钥 {key_id} 不在密钥文件中"
+    if not hmac.compare_digest(expected, event.get("mac") or ""):
+        return "密钥签名与此事件不符：此事件或它之前的事件被改动后重算了哈希"
     return None
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print(f"usage: {argv[0]} EXPORT.json", file=sys.stderr)
+    args = argv[1:]
+    key_file = None
+    if len(args) == 3 and args[0] == "--key-file":
+        key_file, args = args[1], args[2:]
+    if len(args) != 1:
+        print(f"用法：{argv[0]} [--key-file 密钥文件] 导出的JSON文件", file=sys.stderr)
         return 2
     try:
-        with open(argv[1], encoding="utf-8") as file:
+        keys = None
+        if key_file:
+            with open(key_file, encoding="utf-8") as file:
+                keys = read_keys(file.read())
+        with open(args[0], encoding="utf-8") as file:
             export = json.load(file)
-        found = first_break(export)
+        found = first_break(export, keys)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        print(f"cannot read {argv[1]}: {error}", file=sys.stderr)
+        print(f"无法读取 {key_file if keys is None and key_file else args[0]}：{error}", file=sys.stderr)
         return 2
     if found is None:
-        print(f"OK {export['case']}: {export['event_count']} events, last hash {export['last_hash']}")
+        checked = "哈希链与密钥签名" if keys is not None else "哈希链（未核对密钥签名）"
+        print(f"OK {export['case']}: {export['event_count']} events, last hash {export['last_hash']}；已核对{checked}")
         return 0
     print(f"BROKEN {export['case']} at seq {found[0]}: {found[1]}")
     return 1

@@ -13,16 +13,22 @@ from click.testing import CliRunner
 
 from certflow.cli import main
 from certflow.config import Config
+from certflow.engine import history
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = "postgresql+psycopg://certflow@db.example/certflow"
 
 
+HISTORY_KEY = f"k1:{secrets.token_hex(32)}"
+
+
 def test_production_with_the_demo_secret_key_is_refused() -> None:
     with pytest.raises(SystemExit, match="CERTFLOW_SECRET_KEY 是公开的演示密钥"):
-        Config.from_env({"CERTFLOW_ENV": "production"}).check()
-    Config.from_env({"CERTFLOW_ENV": "production", "CERTFLOW_SECRET_KEY": secrets.token_hex(32)}).check()
-    Config.from_env({"CERTFLOW_ENV": "production", "CERTFLOW_SECRET_KEY": secrets.token_urlsafe(32)}).check()
+        Config.from_env({"CERTFLOW_ENV": "production", "CERTFLOW_HISTORY_KEYS": HISTORY_KEY}).check()
+    Config.from_env({"CERTFLOW_ENV": "production", "CERTFLOW_SECRET_KEY": secrets.token_hex(32),
+                     "CERTFLOW_HISTORY_KEYS": HISTORY_KEY}).check()
+    Config.from_env({"CERTFLOW_ENV": "production", "CERTFLOW_SECRET_KEY": secrets.token_urlsafe(32),
+                     "CERTFLOW_HISTORY_KEYS": HISTORY_KEY}).check()
     Config.from_env({}).check()  # development may use it
 
 
@@ -54,6 +60,60 @@ def test_an_unknown_environment_is_refused(value: str) -> None:
 def test_a_count_that_is_not_one_is_refused_with_its_name(name: str, value: str) -> None:
     with pytest.raises(SystemExit, match=f"{name} 应为不小于 [01] 的整数，现为 '{value}'"):
         Config.from_env({name: value})
+
+
+def test_production_without_a_history_key_of_its_own_is_refused() -> None:
+    production = {"CERTFLOW_ENV": "production", "CERTFLOW_SECRET_KEY": secrets.token_hex(32)}
+    with pytest.raises(SystemExit, match="不能使用公开的演示历史签名密钥"):
+        Config.from_env(production).check()
+    demo_kept = f"{HISTORY_KEY} demo:{history.DEMO_KEY.hex()}"  # even as an old key: anyone can sign with it
+    with pytest.raises(SystemExit, match="不能使用公开的演示历史签名密钥"):
+        Config.from_env({**production, "CERTFLOW_HISTORY_KEYS": demo_kept}).check()
+    assert Config.from_env({}).settings.history_keys == history.DEMO_KEYS  # development signs with the demo key
+
+
+def test_production_refuses_a_history_key_typed_by_hand() -> None:
+    production = {"CERTFLOW_ENV": "production", "CERTFLOW_SECRET_KEY": secrets.token_hex(32)}
+    with pytest.raises(SystemExit, match="历史签名密钥 k0 太有规律"):
+        Config.from_env({**production, "CERTFLOW_HISTORY_KEYS": f"{HISTORY_KEY} k0:{'ab' * 32}"}).check()
+    Config.from_env({"CERTFLOW_HISTORY_KEYS": f"k0:{'ab' * 32}"}).check()  # a developer's machine may use it
+
+
+def test_history_keys_come_from_a_file_or_the_environment_newest_first(tmp_path: Path) -> None:
+    keys = tmp_path / "history-keys"
+    keys.write_text(f"# rotated 2026-12\nk2:{'cd' * 32}\n{HISTORY_KEY}\n", encoding="utf-8")
+    ring = Config.from_env({"CERTFLOW_HISTORY_KEY_FILE": str(keys)}).settings.history_keys
+    assert (ring.current, list(ring.keys)) == ("k2", ["k2", "k1"]) and ring.keys["k1"].hex() == HISTORY_KEY[3:]
+    ring = Config.from_env({"CERTFLOW_HISTORY_KEYS": f"{HISTORY_KEY},k2:{'cd' * 32}"}).settings.history_keys
+    assert ring.current == "k1" and ring.keys["k2"] == bytes.fromhex("cd" * 32)
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("k1:" + "ab" * 16, "太短"),
+    ("k1:not-hex", "格式不对"),
+    (f"{HISTORY_KEY} {HISTORY_KEY}", "出现了两次"),
+    (" , ", "没有配置任何"),
+])
+def test_a_wrong_history_key_list_is_refused_with_the_reason(value: str, reason: str) -> None:
+    with pytest.raises(SystemExit, match=reason) as refused:
+        Config.from_env({"CERTFLOW_HISTORY_KEYS": value})
+    assert "ab" * 16 not in str(refused.value)  # no key material in the message
+    with pytest.raises(SystemExit, match="无法读取历史签名密钥文件"):
+        Config.from_env({"CERTFLOW_HISTORY_KEY_FILE": "/nonexistent/keys"})
+
+
+def test_history_key_makes_and_rotates_keys(tmp_path: Path) -> None:
+    keys = tmp_path / "history-keys"
+    printed = CliRunner().invoke(main, ["history-key"])
+    made = history.parse_keys(printed.output)
+    assert printed.exit_code == 0 and made.current.startswith("k") and not made.made_by_hand
+    keys.write_text(HISTORY_KEY + "\n", encoding="utf-8")
+    rotated = CliRunner().invoke(main, ["history-key", "--file", str(keys)])
+    assert rotated.exit_code == 0, rotated.output
+    assert "共 2 个" in rotated.output
+    ring = history.parse_keys(keys.read_text(encoding="utf-8"))
+    assert ring.current != "k1" and list(ring.keys)[1] == "k1"  # the new one signs, the old one still checks
+    assert keys.stat().st_mode & 0o077 == 0
 
 
 def test_sqlite_with_more_than_one_web_worker_is_refused() -> None:

@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pytest
 from lushan import application
 
 from certflow.accounts import Accounts
+from certflow.engine.history import parse_keys
 from certflow.engine.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,8 +65,11 @@ def wait_for(check: Any, what: str, timeout: float = 60) -> Any:
 def deployment(runtime: Runtime, accounts: Accounts, database_url: str, tmp_path: Path) -> Iterator[str]:
     """gunicorn and one worker on the fixture's database (migrated, processes deployed); the base URL."""
     base = f"http://127.0.0.1:{free_port()}"
+    history_keys = f"prod:{secrets.token_hex(32)}"
+    runtime.settings = replace(runtime.settings, history_keys=parse_keys(history_keys))  # to verify what they sign
     env = {**os.environ, "DATABASE_URL": database_url, "CERTFLOW_ENV": "production",
-           "CERTFLOW_SECRET_KEY": secrets.token_hex(32), "CERTFLOW_BIND": base.removeprefix("http://"),
+           "CERTFLOW_SECRET_KEY": secrets.token_hex(32), "CERTFLOW_HISTORY_KEYS": history_keys,
+           "CERTFLOW_BIND": base.removeprefix("http://"),
            "WEB_CONCURRENCY": "2", "CERTFLOW_UPLOAD_DIR": str(tmp_path / "uploads")}
     logs = {name: (tmp_path / f"{name}.log").open("w") for name in ("web", "worker")}
     processes = [

@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from certflow.engine.history import DEMO_KEYS, KeyRing
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -46,16 +48,17 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def _alembic_config(engine: Engine) -> AlembicConfig:
+def _alembic_config(engine: Engine, history_keys: KeyRing = DEMO_KEYS) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
+    config.attributes["history_keys"] = history_keys  # 0012 seals the cases it finds with the current key
     return config
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, history_keys: KeyRing = DEMO_KEYS) -> None:
     """Create or update the schema to the newest migration."""
-    command.upgrade(_alembic_config(engine), "head")
+    command.upgrade(_alembic_config(engine, history_keys), "head")
 
 
 def is_current(engine: Engine) -> bool:

@@ -1,15 +1,23 @@
-"""The hash chain over a case's events.
+"""The hash chain over a case's events, and the keyed signatures over it.
 
 Each event's hash covers its own content and the previous event's hash, so editing, deleting or
 reordering any event breaks the chain from that event on. The canonical form is plain JSON
 (sorted keys, UTF-8) so an exported history can be checked outside certflow.
+
+The chain alone does not stop someone who can write to the database: they may recompute every hash.
+So the history has two versions. Version 1 (written before keys existed) is the chain alone. In
+version 2 each event also carries an HMAC-SHA-256 of its hash under a key held outside the database,
+named by its id, and the case row a seal: an HMAC of its number, event count and last hash. Without
+the key nobody can sign a changed event or seal a cut-off history.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -54,7 +62,7 @@ def state_digest(state: dict[str, Any]) -> str:
 class ChainBreak:
     seq: int
     reason: str
-    kind: str = field(default="", compare=False)  # missing, link or content
+    kind: str = field(default="", compare=False)  # missing, link, content; unsigned, key, signature
 
 
 def check_chain(events: Iterable[tuple[dict[str, Any], str, str]]) -> ChainBreak | None:
@@ -71,4 +79,104 @@ def check_chain(events: Iterable[tuple[dict[str, Any], str, str]]) -> ChainBreak
             return ChainBreak(seq, "content does not match its hash", "content")
         expected_prev = digest
         expected_seq += 1
+    return None
+
+
+DEMO_KEY_ID = "demo"
+# Public, so anyone can sign with it: for development and the demo only; production refuses it (config.check).
+DEMO_KEY = b"certflow-demo-history-key-not-for-production"
+MIN_KEY_BYTES = 32
+# 32 random bytes have about 30 different values; fewer than 16 is a key typed by hand ("abab…"), not drawn.
+MIN_DISTINCT_BYTES = 16
+_KEY_ENTRY = re.compile(r"([A-Za-z0-9_.-]{1,40}):([0-9a-fA-F]+)")
+
+
+class KeyListError(ValueError):
+    """A key list that cannot be used; the message says why, in Chinese."""
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The history keys: new events are signed with ``current``; older ones are checked with the key their id names.
+
+    Rotation: put a new key first and keep the old ones, so what they signed still verifies.
+    """
+
+    keys: Mapping[str, bytes]
+    current: str
+
+    @property
+    def is_demo(self) -> bool:
+        return DEMO_KEY_ID in self.keys or DEMO_KEY in self.keys.values()
+
+    @property
+    def made_by_hand(self) -> list[str]:
+        """Ids of keys too regular to have been drawn at random: guessable, so anyone might sign with them."""
+        return [key_id for key_id, key in self.keys.items() if len(set(key)) < MIN_DISTINCT_BYTES]
+
+    def sign(self, message: str) -> tuple[str, str]:
+        """(key id, HMAC-SHA-256 hex) of ``message`` under the current key."""
+        return self.current, self._mac(self.keys[self.current], message)
+
+    def check(self, key_id: str, message: str, mac: str) -> bool | None:
+        """Whether ``mac`` is right for ``message`` under key ``key_id``; None when that key is not configured."""
+        key = self.keys.get(key_id)
+        if key is None:
+            return None
+        return hmac.compare_digest(self._mac(key, message), mac or "")
+
+    @staticmethod
+    def _mac(key: bytes, message: str) -> str:
+        return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
+DEMO_KEYS = KeyRing({DEMO_KEY_ID: DEMO_KEY}, DEMO_KEY_ID)
+
+
+def parse_keys(text: str) -> KeyRing:
+    """``ID:HEX`` entries separated by spaces, commas or lines (``#`` starts a comment); the first is current."""
+    entries = [e for line in text.splitlines() for e in re.split(r"[\s,]+", line.split("#", 1)[0]) if e]
+    if not entries:
+        raise KeyListError("没有配置任何历史签名密钥")
+    keys: dict[str, bytes] = {}
+    for number, entry in enumerate(entries, start=1):
+        found = _KEY_ENTRY.fullmatch(entry)
+        if found is None or len(found[2]) % 2:  # the entry itself is not shown: it may be most of a key
+            raise KeyListError(f"第 {number} 个历史签名密钥的格式不对：应为“编号:十六进制密钥”")
+        key_id, key = found[1], bytes.fromhex(found[2])
+        if len(key) < MIN_KEY_BYTES:
+            raise KeyListError(f"历史签名密钥 {key_id} 太短：至少要 {MIN_KEY_BYTES} 字节"
+                               f"（{MIN_KEY_BYTES * 2} 位十六进制）")
+        if key_id in keys:
+            raise KeyListError(f"历史签名密钥编号 {key_id} 出现了两次")
+        keys[key_id] = key
+    return KeyRing(keys, next(iter(keys)))
+
+
+# Distinct prefixes: an event's signature can never pass for a case row's seal, nor the reverse.
+def event_message(digest: str) -> str:
+    return f"certflow-event:{digest}"
+
+
+def seal_message(case_number: str, event_count: int, last_hash: str) -> str:
+    return f"certflow-case:{canonical([case_number, event_count, last_hash])}"
+
+
+def check_signatures(ring: KeyRing, events: Iterable[tuple[int, str, str | None, str | None]]) -> ChainBreak | None:
+    """Given (seq, hash, key id, mac) in order, the first event not signed as it should be, or None.
+
+    Events of version 1 (no key id) may only come before the first signed one: a history is not turned back.
+    """
+    signed = False
+    for seq, digest, key_id, mac in events:
+        if key_id is None:
+            if signed:
+                return ChainBreak(seq, "unsigned after a signed event", "unsigned")
+            continue
+        signed = True
+        verdict = ring.check(key_id, event_message(digest), mac or "")
+        if verdict is None:
+            return ChainBreak(seq, f"key {key_id} is not configured", "key")
+        if not verdict:
+            return ChainBreak(seq, "signature does not match the event's hash", "signature")
     return None

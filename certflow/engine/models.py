@@ -103,6 +103,9 @@ class Case(Base):
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
     event_count: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default="")
+    # HMAC of (number, event_count, last_hash) under history key ``seal_key``: a cut-off or rewritten tail shows.
+    seal: Mapped[str | None] = mapped_column(String(64))
+    seal_key: Mapped[str | None] = mapped_column(String(40))
     started_by: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -167,6 +170,9 @@ class Event(Base):
     data: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # History version 2: HMAC of the hash under the history key ``key_id``; both None in version 1.
+    key_id: Mapped[str | None] = mapped_column(String(40))
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class Notification(Base):

@@ -19,6 +19,7 @@ from typing import Any
 
 from certflow.engine import history
 from certflow.engine.errors import CertflowError
+from certflow.engine.roles import ROLES
 
 STEP_KINDS = ("case_started", "task_completed", "message_received", "timer_fired", "case_migrated", "data_fixed")
 
@@ -108,7 +109,7 @@ class Finding:
     """The first thing that does not check out, at the event where it shows."""
 
     seq: int
-    kind: str  # missing, link, content, count, diverged, state, stored
+    kind: str  # missing, link, content, unsigned, key, signature, count, seal, diverged, state, stored, status, tasks
     message: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -121,18 +122,24 @@ class Verification:
     events: int
     steps: int
     finding: Finding | None
+    unsigned: int = 0  # events of history version 1 (written before the keys), covered by the case row's seal only
 
     @property
     def ok(self) -> bool:
         return self.finding is None
 
+    @property
+    def unsigned_note(self) -> str:
+        return f"前 {self.unsigned} 条事件是启用密钥签名之前的旧版历史，只受案件记录的封印保护" if self.unsigned else ""
+
     def as_dict(self) -> dict[str, Any]:
         return {"case": self.case, "ok": self.ok, "events": self.events, "steps": self.steps,
-                "finding": self.finding.as_dict() if self.finding else None}
+                "unsigned_events": self.unsigned, "finding": self.finding.as_dict() if self.finding else None}
 
     def __str__(self) -> str:
         if self.finding is None:
-            return f"{self.case}: OK（{self.events} 条事件，{self.steps} 步重放一致）"
+            note = f"；{self.unsigned_note}" if self.unsigned else ""
+            return f"{self.case}: OK（{self.events} 条事件，{self.steps} 步重放一致{note}）"
         return f"{self.case}: 第 {self.finding.seq} 条事件：{self.finding.message}"
 
 
@@ -141,6 +148,9 @@ def chain_finding(chain_break: history.ChainBreak) -> Finding:
         "missing": f"缺少第 {chain_break.seq} 条事件：有事件被删除，或调换了顺序",
         "link": "与前一条事件的哈希链接不符：此前的事件被删除、插入、调换了顺序，或被改动后重算了哈希",
         "content": "内容与其哈希不符：此事件被改动过",
+        "unsigned": "此事件没有密钥签名，而它之前的事件有：历史被改写成了不签名的旧版格式",
+        "key": "此事件签名所用的密钥没有配置：无法核对，请配置当时的历史签名密钥",
+        "signature": "密钥签名与此事件不符：此事件或它之前的事件被改动后重算了哈希",
     }
     return Finding(chain_break.seq, chain_break.kind, messages.get(chain_break.kind, chain_break.reason))
 
@@ -155,6 +165,77 @@ def count_finding(case_events: int, case_hash: str, events: list[dict[str, Any]]
     if case_hash != last["hash"]:
         return Finding(last["seq"], "count", "案件记录的最后哈希与历史不符：历史的结尾被改动")
     return None
+
+
+def seal_finding(
+    keys: history.KeyRing, number: str, event_count: int, last_hash: str, seal_key: str | None, seal: str | None,
+) -> Finding | None:
+    """The case row's seal covers its event count and last hash: only a key holder can fit it to a changed history."""
+    if seal_key is None:
+        return Finding(event_count, "seal", "案件记录没有密钥封印：它不是由本系统写入的，或被改写过")
+    verdict = keys.check(seal_key, history.seal_message(number, event_count, last_hash), seal or "")
+    if verdict is None:
+        return Finding(event_count, "seal", "案件记录封印所用的密钥没有配置：无法核对，请配置当时的历史签名密钥")
+    if not verdict:
+        return Finding(event_count, "seal", "案件记录的密钥封印与其事件数、最后哈希不符：历史的结尾被删去或改写，"
+                                            "案件记录随之被改过")
+    return None
+
+
+# What the task list shows of an open task that its spec decides; the assignee comes from claims and reassignments.
+TASK_FIELDS = ("name", "title", "role", "candidate_group", "form")
+_FIELD_LABELS = {"name": "环节", "title": "名称", "role": "角色", "candidate_group": "办理组", "form": "表单",
+                 "assignee": "经办人"}
+_STATUS_LABELS = {"running": "办理中", "error": "暂停", "completed": "已办结", "cancelled": "已撤销"}
+
+
+def row_findings(
+    events: list[dict[str, Any]], *, status: str, outcome: str | None, replayed_outcome: str | None,
+    completed: bool, cancelled: bool, open_tasks: dict[str, dict[str, Any]], projected: dict[str, dict[str, Any]],
+) -> list[Finding]:
+    """The case row (status, outcome) and its open tasks as stored, against what the replay and the history say.
+
+    ``open_tasks``: the replay's open user tasks (id → TASK_FIELDS); ``projected``: the stored open rows, with
+    their assignee.
+    """
+    seq = events[-1]["seq"]
+    expected = "cancelled" if cancelled else "completed" if completed else None
+    if (status != expected) if expected else status not in ("running", "error"):
+        replayed = _STATUS_LABELS[expected] if expected else "办理中"
+        stored = _STATUS_LABELS.get(status, status)
+        return [Finding(seq, "status", f"案件记录的状态是“{stored}”，按历史应为“{replayed}”")]
+    if outcome != replayed_outcome:
+        return [Finding(seq, "status", f"案件记录的办理结果是 {_short(outcome)}，重放得到 {_short(replayed_outcome)}")]
+    if missing := sorted(open_tasks.keys() - projected.keys()):
+        return [Finding(seq, "tasks", f"重放中待办的“{open_tasks[missing[0]]['title']}”不在待办列表中")]
+    if extra := sorted(projected.keys() - open_tasks.keys()):
+        return [Finding(seq, "tasks", f"待办列表中的“{projected[extra[0]]['title']}”按重放并不待办")]
+    assignees = _assignees(events)
+    for task_id, fields in open_tasks.items():
+        wanted = {**fields, "assignee": assignees.get(task_id)}
+        if differs := [name for name, value in wanted.items() if projected[task_id][name] != value]:
+            name = differs[0]
+            stored, replayed = _label(name, projected[task_id][name]), _label(name, wanted[name])
+            return [Finding(seq, "tasks",
+                            f"待办“{fields['title']}”的{_FIELD_LABELS[name]}是 {stored}，按历史应为 {replayed}")]
+    return []
+
+
+def _assignees(events: list[dict[str, Any]]) -> dict[str, str | None]:
+    """Who holds each task after the history's claims, give-backs and reassignments."""
+    held: dict[str, str | None] = {}
+    for event in events:
+        if event["kind"] == "task_claimed":
+            held[event["task_id"]] = event["actor"]
+        elif event["kind"] == "task_unclaimed":
+            held[event["task_id"]] = None
+        elif event["kind"] == "task_reassigned":
+            held[event["task_id"]] = event["data"].get("to")
+    return held
+
+
+def _label(field_name: str, value: Any) -> str:
+    return _short(ROLES.get(value, value) if field_name == "role" else value)
 
 
 def state_difference(stored: dict[str, Any], replayed: dict[str, Any]) -> str:

@@ -96,6 +96,7 @@ class Settings:
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     retry: incidents.RetryPolicy = field(default_factory=incidents.RetryPolicy)
     limits: Limits = field(default_factory=Limits)
+    history_keys: history.KeyRing = history.DEMO_KEYS
 
 
 @dataclass(frozen=True)
@@ -719,26 +720,33 @@ class Runtime:
         """The history with exactly what each hash covers, so it can be checked without certflow.
 
         hash = SHA-256(prev_hash + body as JSON with sorted keys, no spaces, UTF-8); the first prev_hash
-        is 64 zeros; each body's seq counts from 1.
+        is 64 zeros; each body's seq counts from 1. The signatures (mac, seal) can be checked only with the key.
         """
         with self.sessions() as session:
             case = session.get(Case, self._case_id(session, case_ref))
+            rows = self._event_rows(session, case)
             return {
                 "case": case.number, "process": case.process_key, "version": case.version.version,
                 "event_count": case.event_count, "last_hash": case.last_hash,
                 "algorithm": "sha256(prev_hash + json(body, sort_keys, separators=(',', ':'), ensure_ascii=False))",
                 "genesis": history.GENESIS,
-                "events": [{"body": body, "prev_hash": prev, "hash": digest} for body, prev, digest in
-                           self._chain(session, case)],
+                "signature": "mac = hmac-sha256(key[key_id], 'certflow-event:' + hash); seal = hmac-sha256("
+                             "key[seal_key], 'certflow-case:' + json([case, event_count, last_hash]))",
+                "seal": case.seal, "seal_key": case.seal_key,
+                "events": [{"body": body, "prev_hash": prev, "hash": digest, "key_id": row.key_id, "mac": row.mac}
+                           for row, (body, prev, digest) in zip(rows, self._chain(case, rows), strict=True)],
             }
 
-    def _chain(self, session: Session, case: Case) -> list[tuple[dict[str, Any], str, str]]:
+    def _event_rows(self, session: Session, case: Case) -> list[Event]:
+        return list(session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq)))
+
+    @staticmethod
+    def _chain(case: Case, rows: list[Event]) -> list[tuple[dict[str, Any], str, str]]:
         """(what the hash covers, prev_hash, hash) for each event, in seq order."""
-        events = session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))
         return [
             (history.event_body(case_number=case.number, seq=e.seq, kind=e.kind, at=e.at, actor=e.actor,
                                 task_id=e.task_id, task_name=e.task_name, data=e.data), e.prev_hash, e.hash)
-            for e in events
+            for e in rows
         ]
 
     # -- reading -----------------------------------------------------------------------------
@@ -870,11 +878,7 @@ class Runtime:
 
     def _events(self, session: Session, case_id: int) -> list[dict[str, Any]]:
         events = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq))
-        return [
-            {"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "actor": e.actor, "task_id": e.task_id,
-             "task_name": e.task_name, "data": e.data, "prev_hash": e.prev_hash, "hash": e.hash}
-            for e in events
-        ]
+        return [_event_dict(e) for e in events]
 
     # -- replay and verification -------------------------------------------------------------
 
@@ -908,20 +912,51 @@ class Runtime:
             }
 
     def verify(self, case_ref: str) -> replay.Verification:
-        """Check the hash chain, the case row, every replayed step and the stored state; the first finding wins."""
+        """Check the hash chain and its signatures, the case row and its seal, every replayed step, the stored state,
+        and the case's status, outcome and open tasks against the replay; the first finding wins."""
+        keys = self.settings.history_keys
         with self.sessions() as session:
             case = session.get(Case, self._case_id(session, case_ref))
-            events = self._events(session, case.id)
+            rows = self._event_rows(session, case)
+            events = [_event_dict(e) for e in rows]
             findings: list[replay.Finding] = []
-            if broken := history.check_chain(self._chain(session, case)):
+            if broken := history.check_chain(self._chain(case, rows)):
                 findings.append(replay.chain_finding(broken))
+            if unsigned := history.check_signatures(keys, ((e.seq, e.hash, e.key_id, e.mac) for e in rows)):
+                findings.append(replay.chain_finding(unsigned))
             if cut := replay.count_finding(case.event_count, case.last_hash, events):
                 findings.append(cut)
+            if unsealed := replay.seal_finding(keys, case.number, case.event_count, case.last_hash,
+                                               case.seal_key, case.seal):
+                findings.append(unsealed)
             steps = self._replay(session, case, events)
             if not findings:  # a broken chain names the very event; a replay over it would only wander
-                findings = _step_findings(steps, case.state)
+                findings = _step_findings(steps, case.state) or self._row_findings(session, case, steps, events)
             first = min(findings, key=lambda f: f.seq) if findings else None
-            return replay.Verification(case.number, len(events), len(steps), first)
+            unsigned = sum(1 for e in rows if e.key_id is None)
+            return replay.Verification(case.number, len(events), len(steps), first, unsigned)
+
+    def _row_findings(
+        self, session: Session, case: Case, steps: list[replay.Step], events: list[dict[str, Any]],
+    ) -> list[replay.Finding]:
+        """The case row's status and outcome, and its open tasks (role, group, assignee), against the replay."""
+        last = steps[-1]
+        spec, subprocesses, _ = self._specs(session, last.version_id or case.process_version_id)
+        workflow = state.load(replay.as_stored(last.state), spec, subprocesses)
+        helpers = self.handlers.helpers(self._context(FixedClock(datetime.fromisoformat(last.first["at"]))))
+        cancelled = any(e["kind"] == "case_cancelled" for e in events)
+        open_tasks = {} if cancelled or workflow.completed else {
+            str(t.id): _task_fields(t, helpers, self.settings.limits)
+            for t in workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)
+        }
+        rows = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open"))
+        projected = {row.id: {**{name: getattr(row, name) for name in replay.TASK_FIELDS}, "assignee": row.assignee}
+                     for row in rows}
+        outcome = _case_data(workflow).get("outcome") if workflow.completed else None
+        return replay.row_findings(
+            events, status=case.status, outcome=case.outcome, replayed_outcome=outcome,
+            completed=workflow.completed, cancelled=cancelled, open_tasks=open_tasks, projected=projected,
+        )
 
     def case_numbers(self) -> list[str]:
         with self.sessions() as session:
@@ -1124,11 +1159,14 @@ class Runtime:
                 task_id=task_id, task_name=task_name, data=data,
             )
             digest = history.chain_hash(case.last_hash or history.GENESIS, body)
+            key_id, mac = self.settings.history_keys.sign(history.event_message(digest))
             rows.append({"case_id": case.id, "seq": seq, "kind": kind, "at": now, "actor": actor, "task_id": task_id,
                          "task_name": task_name, "data": data, "prev_hash": case.last_hash or history.GENESIS,
-                         "hash": digest})
+                         "hash": digest, "key_id": key_id, "mac": mac})
             case.event_count = seq
             case.last_hash = digest
+        case.seal_key, case.seal = self.settings.history_keys.sign(
+            history.seal_message(case.number, case.event_count, case.last_hash))
         # One statement for the step's events, on its connection: the ORM inserted them one by one on SQLite (to
         # read back ids nobody uses). The case row, flushed at commit, still guards the chain with lock_version.
         session.connection().execute(insert(Event.__table__), rows)
@@ -1154,22 +1192,12 @@ class Runtime:
         context = self._context(clock)
         helpers = self.handlers.helpers(context)
         for task_id, task in ready.items():
-            properties = task.task_spec.extensions.get("properties", {})
-            role = role_for_lane(task.task_spec.lane)
-            group = DEFAULT_GROUPS.get(role or "")
-            if properties.get("candidateGroup"):
-                environment = RestrictedEnvironment(helpers, lambda *a: None, self.settings.limits)
-                try:
-                    group = str(environment.evaluate(properties["candidateGroup"], task.data))
-                except BudgetExceeded as error:
-                    raise error.at(element_title(task)) from None
-            spec_fields = {"name": task.task_spec.name, "title": task.task_spec.bpmn_name or task.task_spec.name,
-                           "role": role, "candidate_group": group, "form": properties.get(FORM_PROPERTY)}
+            spec_fields = _task_fields(task, helpers, self.settings.limits)
             if task_id in existing:
                 for name, value in spec_fields.items():
                     setattr(existing[task_id], name, value)
                 continue
-            due_days = properties.get("dueInWorkingDays")
+            due_days = task.task_spec.extensions.get("properties", {}).get("dueInWorkingDays")
             row = Task(
                 id=task_id, case_id=case.id, case_number=case.number, applicant_name=case.applicant_name,
                 id_masked=case.id_masked, process_key=case.process_key, status="open", created_at=now,
@@ -1179,6 +1207,26 @@ class Runtime:
             session.add(row)
             existing[task_id] = row
         return [existing[t] for t in ready]
+
+
+def _event_dict(e: Event) -> dict[str, Any]:
+    return {"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "actor": e.actor, "task_id": e.task_id,
+            "task_name": e.task_name, "data": e.data, "prev_hash": e.prev_hash, "hash": e.hash}
+
+
+def _task_fields(task: Any, helpers: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    """What the task list shows of a READY user task, from its spec: a live step writes it, verification checks it."""
+    properties = task.task_spec.extensions.get("properties", {})
+    role = role_for_lane(task.task_spec.lane)
+    group = DEFAULT_GROUPS.get(role or "")
+    if properties.get("candidateGroup"):
+        environment = RestrictedEnvironment(helpers, lambda *a: None, limits)
+        try:
+            group = str(environment.evaluate(properties["candidateGroup"], task.data))
+        except BudgetExceeded as error:
+            raise error.at(element_title(task)) from None
+    return {"name": task.task_spec.name, "title": task.task_spec.bpmn_name or task.task_spec.name,
+            "role": role, "candidate_group": group, "form": properties.get(FORM_PROPERTY)}
 
 
 # -- the changes a step applies: shared by live steps and replay ---------------------------------

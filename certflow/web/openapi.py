@@ -207,6 +207,9 @@ SCHEMAS: dict[str, Any] = {
         "last_hash": _nullable("string", description="The case row's last hash."),
         "algorithm": {"type": "string"},
         "genesis": HASH,
+        "signature": {"type": "string", "description": "How `mac` and `seal` are made; checking them needs the key."},
+        "seal": _nullable("string", description="HMAC of the case, event count and last hash (docs/audit.md)."),
+        "seal_key": _nullable("string", description="The id of the history key the seal was made with."),
         "events": {"type": "array", "items": _object({
             "body": _object({
                 "case": {"type": "string"}, "seq": {"type": "integer"}, "kind": {"type": "string"}, "at": TIME,
@@ -215,6 +218,8 @@ SCHEMAS: dict[str, Any] = {
             }),
             "prev_hash": HASH,
             "hash": HASH,
+            "key_id": _nullable("string", description="The history key that signed it; null in history version 1."),
+            "mac": _nullable("string", description="HMAC-SHA-256 of the hash; null in history version 1."),
         })},
     }),
     "Replay": _object({
@@ -245,9 +250,12 @@ SCHEMAS: dict[str, Any] = {
         "ok": {"type": "boolean"},
         "events": {"type": "integer"},
         "steps": {"type": "integer", "description": "How many steps were replayed."},
+        "unsigned_events": {"type": "integer", "description": "Events of history version 1 (before history keys), "
+                                                             "covered by the case row's seal only."},
         "finding": {"anyOf": [_object({
             "seq": {"type": "integer"},
-            "kind": {"type": "string", "description": "missing, link, content, count, diverged, state or stored"},
+            "kind": {"type": "string", "description": "missing, link, content, unsigned, key, signature, count, "
+                                                      "seal, diverged, state, stored, status or tasks"},
             "message": {"type": "string"},
         }), {"type": "null"}], "description": "The first thing that does not check out, at the event where it shows."},
     }),

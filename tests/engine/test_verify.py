@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from click.testing import CliRunner
+from forgery import changing, dropping_the_last, forge
 from sqlalchemy import delete, select, update
 
 from certflow.cli import main
 from certflow.engine import history
-from certflow.engine.models import Case, Event
-from certflow.engine.runtime import Runtime
+from certflow.engine.db import _alembic_config, upgrade
+from certflow.engine.models import Case, Event, Task
+from certflow.engine.runtime import Runtime, Settings
+from handlers.registry import HANDLERS
 
 PASS = {"decision": "pass"}
 
@@ -102,24 +110,93 @@ def test_an_edited_stored_state_is_found_and_explained(runtime, issued):
     assert 'delivery：保存的是 "in_person"，重放得到 "post"' in result.finding.message
 
 
-def test_a_rewritten_chain_is_still_caught_by_replay(runtime, issued):
-    """A forger who edits a decision and recomputes every hash after it, the case row's included."""
+def test_the_issuer_changed_with_the_chain_recomputed_is_caught_by_its_signature(runtime, issued):
+    seq = seq_of(runtime, issued.number, "task_completed", "issue_certificate")
+    forge(runtime, issued.number, changing(seq, actor="someone-else"))
+    assert runtime.history(issued.number)[seq - 1]["actor"] == "someone-else"
+    assert finding(runtime, issued.number) == (seq, "signature")
+    assert "密钥签名与此事件不符" in str(runtime.verify(issued.number))
+
+
+def test_an_edited_comment_with_the_chain_recomputed_is_caught_by_its_signature(runtime, issued):
+    runtime.add_comment(issued.number, "证件已寄出", actor="window")
+    runtime.record_view(issued.number, "身份证号", actor="window")
+    seq = seq_of(runtime, issued.number, "comment_added")
+    forge(runtime, issued.number, changing(seq, data={"text": "申请人未到场"}))
+    assert finding(runtime, issued.number) == (seq, "signature")
+
+
+def test_a_deleted_last_event_with_the_case_row_fixed_is_caught_by_the_seal(runtime, issued):
+    last = len(runtime.history(issued.number))
+    forge(runtime, issued.number, dropping_the_last)
+    assert len(runtime.history(issued.number)) == last - 1
+    assert finding(runtime, issued.number) == (last - 1, "seal")
+    assert "封印" in runtime.verify(issued.number).finding.message
+
+
+def test_a_history_turned_back_into_the_unsigned_version_is_caught(runtime, issued):
+    seq = seq_of(runtime, issued.number, "task_completed", "issue_certificate")
+    forge(runtime, issued.number, changing(seq, actor="someone-else"), unsigned=True)
+    assert finding(runtime, issued.number) == (len(runtime.history(issued.number)), "seal")
+
+
+def test_unsigned_events_after_signed_ones_are_caught(runtime, issued):
+    last = len(runtime.history(issued.number))
+    tamper(runtime, issued.number, update(Event).where(Event.seq == last).values(key_id=None, mac=None))
+    assert finding(runtime, issued.number) == (last, "unsigned")
+
+
+def test_a_forger_holding_the_key_is_still_caught_by_replay(runtime, issued):
+    """The key stops a database writer; someone who also holds it must still get past the replay."""
     seq = seq_of(runtime, issued.number, "task_completed", "pre_review")
-    events = runtime.history(issued.number)
-    with runtime.sessions.begin() as session:
-        case = session.scalars(select(Case).where(Case.number == issued.number)).one()
-        rows = session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq)).all()
-        rows[seq - 1].data = {**events[seq - 1]["data"], "data": {"decision": "reject", "reason": "不符合条件"}}
-        prev = rows[seq - 2].hash
-        for row in rows[seq - 1:]:
-            body = history.event_body(case_number=case.number, seq=row.seq, kind=row.kind, at=row.at,
-                                      actor=row.actor, task_id=row.task_id, task_name=row.task_name, data=row.data)
-            row.prev_hash, row.hash = prev, history.chain_hash(prev, body)
-            prev = row.hash
-        case.last_hash = prev
+    data = {**runtime.history(issued.number)[seq - 1]["data"], "data": {"decision": "reject", "reason": "不符合条件"}}
+    forge(runtime, issued.number, changing(seq, data=data), keys=runtime.settings.history_keys)
     result = runtime.verify(issued.number)
     assert result.finding is not None
     assert (result.finding.seq, result.finding.kind) in {(seq, "diverged"), (seq, "state")}
+
+
+def test_an_issued_case_shown_with_another_outcome_is_caught(runtime, issued):
+    tamper(runtime, issued.number, update(Case).values(outcome="rejected"))
+    assert finding(runtime, issued.number) == (len(runtime.history(issued.number)), "status")
+    assert '办理结果是 "rejected"，重放得到 "issued"' in runtime.verify(issued.number).finding.message
+
+
+def test_a_finished_case_shown_as_running_is_caught(runtime, issued):
+    tamper(runtime, issued.number, update(Case).values(status="running"))
+    assert finding(runtime, issued.number) == (len(runtime.history(issued.number)), "status")
+
+
+@pytest.mark.parametrize(("column", "value", "shown"), [
+    ("role", "county", "角色是 \"县残联\"，按历史应为 \"残联综合窗口\""),
+    ("candidate_group", "county", "办理组是 \"county\"，按历史应为 \"window\""),
+    ("assignee", "mallory", "经办人是 \"mallory\"，按历史应为 \"window\""),
+])
+def test_an_open_task_moved_to_someone_else_in_the_task_list_is_caught(runtime, start, column, value, shown):
+    case = start()
+    task = case.task("pre_review")
+    runtime.claim(task["id"], actor="window")
+    with runtime.sessions.begin() as session:
+        session.execute(update(Task).where(Task.id == task["id"]).values({column: value}))
+    result = runtime.verify(case.number)
+    assert (result.finding.seq, result.finding.kind) == (len(runtime.history(case.number)), "tasks")
+    assert shown in result.finding.message
+
+
+def test_a_task_list_row_removed_or_left_open_is_caught(runtime, start):
+    case = start()
+    task = case.task("pre_review")
+    with runtime.sessions.begin() as session:
+        session.execute(update(Task).where(Task.id == task["id"]).values(status="completed"))
+    assert finding(runtime, case.number) == (len(runtime.history(case.number)), "tasks")
+    assert "不在待办列表中" in runtime.verify(case.number).finding.message
+    case = start(applicant_name="王芳")
+    case.complete("pre_review", PASS, user="window")
+    done = [t for t in runtime.tasks(case=case.number, status="completed")][0]
+    with runtime.sessions.begin() as session:
+        session.execute(update(Task).where(Task.id == done["id"]).values(status="open"))
+    assert finding(runtime, case.number)[1] == "tasks"
+    assert "按重放并不待办" in runtime.verify(case.number).finding.message
 
 
 def test_replay_rebuilds_each_step(runtime, issued):
@@ -159,3 +236,85 @@ def test_verify_on_the_command_line(runtime, issued, start):
     assert f"{other.number}: 第 {seq} 条事件" in every.output
     assert "2 case(s) checked: 1 OK, 1 altered" in every.output
     assert cli.invoke(main, ["verify"], obj=runtime).exit_code == 2  # neither a case nor --all
+
+
+def test_a_history_from_before_the_keys_verifies_as_version_1_and_is_sealed_by_the_upgrade(runtime, issued, start):
+    running = start(applicant_name="王芳")
+    keep = lambda session, rows: rows  # noqa: E731 - the events as they are
+    for number in (issued.number, running.number):
+        forge(runtime, number, keep, unsigned=True)  # what certflow wrote before history keys
+    engine = runtime.sessions.kw["bind"]
+    command.downgrade(_alembic_config(engine), "0010")
+    upgrade(engine, runtime.settings.history_keys)
+
+    assert runtime.verify(issued.number).ok and runtime.verify(running.number).ok
+    assert runtime.verify(issued.number).unsigned == len(runtime.history(issued.number))
+    assert "前 4 条事件是启用密钥签名之前的旧版历史" in str(runtime.verify(running.number))
+    running.complete("pre_review", PASS, user="window")  # it goes on, signed from here
+    signed = [e["key_id"] for e in runtime.history_export(running.number)["events"]]
+    assert signed[0] is None and signed[-1] == history.DEMO_KEY_ID
+    assert runtime.verify(running.number).ok
+    # Sealed at the upgrade: a rewrite of the old chain no longer fits the case row.
+    seq = seq_of(runtime, issued.number, "task_completed", "issue_certificate")
+    forge(runtime, issued.number, changing(seq, actor="someone-else"))
+    assert finding(runtime, issued.number) == (len(runtime.history(issued.number)), "seal")
+
+
+def test_a_new_key_signs_new_events_and_the_old_one_still_checks_old_ones(runtime, issued):
+    new_key = "k2:" + "ab" * 32
+    rotated = Runtime(runtime.sessions, HANDLERS, Settings(history_keys=history.parse_keys(
+        f"{new_key}\n{history.DEMO_KEY_ID}:{history.DEMO_KEY.hex()}")), runtime.clock)
+    assert rotated.verify(issued.number).ok
+    rotated.add_comment(issued.number, "证件已寄出", actor="window")
+    last = len(runtime.history(issued.number))
+    assert rotated.history_export(issued.number)["events"][-1]["key_id"] == "k2"
+    assert rotated.verify(issued.number).ok
+    # Without the new key (or, below, the old one) nothing is taken on trust.
+    assert finding(runtime, issued.number) == (last, "key")
+    forgetful = Runtime(runtime.sessions, HANDLERS, Settings(history_keys=history.parse_keys(new_key)), runtime.clock)
+    assert finding(forgetful, issued.number) == (1, "key")
+    assert "密钥没有配置" in str(forgetful.verify(issued.number))
+
+
+CHECKER = Path(__file__).resolve().parents[2] / "scripts" / "check_history_export.py"
+
+
+def check_export(export: dict[str, Any], folder: Path, keys: str | None = None) -> subprocess.CompletedProcess[str]:
+    exported = folder / "history.json"
+    exported.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    key_file = folder / "history-keys"
+    key_file.write_text(keys or "", encoding="utf-8")
+    given = ["--key-file", str(key_file)] if keys is not None else []
+    return subprocess.run([sys.executable, str(CHECKER), *given, str(exported)], capture_output=True, text=True)
+
+
+def test_an_export_holder_checks_the_chain_and_with_the_key_also_who_wrote_it(runtime, issued, tmp_path):
+    keys = f"{history.DEMO_KEY_ID}:{history.DEMO_KEY.hex()}"
+    seq = seq_of(runtime, issued.number, "task_completed", "issue_certificate")
+    before = runtime.history_export(issued.number)
+    assert check_export(before, tmp_path).returncode == 0
+    signed = check_export(before, tmp_path, keys)
+    assert signed.returncode == 0 and "已核对哈希链与密钥签名" in signed.stdout
+
+    forge(runtime, issued.number, changing(seq, actor="someone-else"))  # hashes recomputed, signatures left
+    forged = runtime.history_export(issued.number)
+    assert check_export(forged, tmp_path).returncode == 0  # the chain alone cannot tell
+    caught = check_export(forged, tmp_path, keys)
+    assert caught.returncode == 1 and f"at seq {seq}: 密钥签名与此事件不符" in caught.stdout
+
+    cut = {**before, "events": before["events"][:-1], "event_count": before["event_count"] - 1,
+           "last_hash": before["events"][-2]["hash"]}  # the last event dropped and the count fixed
+    assert check_export(cut, tmp_path).returncode == 0
+    assert "密钥封印不符" in check_export(cut, tmp_path, keys).stdout
+    assert "不在密钥文件中" in check_export(before, tmp_path, "k9:" + "ab" * 32).stdout
+    before["events"][seq - 1]["mac"] = "0" * 64
+    assert f"at seq {seq}: 密钥签名与此事件不符" in check_export(before, tmp_path, keys).stdout
+
+
+def test_a_cancelled_case_verifies_and_may_not_be_shown_as_running(runtime, start):
+    case = start()
+    runtime.cancel_case(case.number, "申请人撤回申请", actor="admin")
+    assert runtime.verify(case.number).ok
+    tamper(runtime, case.number, update(Case).values(status="running"))
+    assert finding(runtime, case.number) == (len(runtime.history(case.number)), "status")
+    assert "按历史应为“已撤销”" in runtime.verify(case.number).finding.message

@@ -14,6 +14,7 @@ from typing import Any
 
 import lxml.html
 import pytest
+from forgery import changing, dropping_the_last, forge
 from lushan import ADULT_ID, CaseDriver
 from sqlalchemy import select, update
 from webkit import post
@@ -276,6 +277,32 @@ def test_verify_from_the_case_page_finds_a_tampered_event(issued, as_user):
     tamper(runtime, number, seq, data={**edited, "data": {**edited["data"], "grade": 1}})
     found = page(post(auditor, f"/cases/{number}/verify", page=f"/cases/{number}"))
     assert f"第 {seq} 条事件：内容与其哈希不符" in found.cssselect("#verification.bad")[0].text_content()
+
+
+def test_verify_from_the_case_page_finds_forgeries_with_the_chain_recomputed(issued, as_user):
+    runtime, number = issued.runtime, issued.number
+    auditor = as_user("auditor")
+
+    def verdict() -> str:
+        return page(post(auditor, f"/cases/{number}/verify", page=f"/cases/{number}")).cssselect(
+            "#verification")[0].text_content()
+
+    last = len(runtime.history(number))
+    forge(runtime, number, dropping_the_last)
+    assert f"第 {last - 1} 条事件：案件记录的密钥封印与其事件数、最后哈希不符" in verdict()
+    seq = seq_of(runtime, number, "task_completed", "issue_certificate")
+    forge(runtime, number, changing(seq, actor="someone-else"))
+    assert f"第 {seq} 条事件：密钥签名与此事件不符" in verdict()
+
+
+def test_a_history_from_before_the_keys_verifies_and_says_so(issued, as_user):
+    runtime, number = issued.runtime, issued.number
+    forge(runtime, number, lambda session, rows: rows, keys=runtime.settings.history_keys, unsigned=True)
+    found = page(post(as_user("auditor"), f"/cases/{number}/verify", page=f"/cases/{number}"))
+    assert found.cssselect("#verification")[0].text_content().split()[0].startswith("核验通过")
+    events = len(runtime.history(number))
+    assert found.cssselect("#unsigned-note")[0].text_content() == (
+        f"前 {events} 条事件是启用密钥签名之前的旧版历史，只受案件记录的封印保护。")
 
 
 def test_only_those_who_audit_verify(issued, as_user):

@@ -244,7 +244,7 @@ def test_a_history_from_before_the_keys_verifies_as_version_1_and_is_sealed_by_t
     for number in (issued.number, running.number):
         forge(runtime, number, keep, unsigned=True)  # what certflow wrote before history keys
     engine = runtime.sessions.kw["bind"]
-    command.downgrade(_alembic_config(engine), "0010")
+    command.downgrade(_alembic_config(engine), "0011")
     upgrade(engine, runtime.settings.history_keys)
 
     assert runtime.verify(issued.number).ok and runtime.verify(running.number).ok

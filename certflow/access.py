@@ -2,18 +2,19 @@
 
 A clerk works a task when the task's role is one of theirs and its group (their hospital, their
 village, the window) is one of their groups. Administrators see every task; auditors and the
-federation's own staff read every case.
+federation's own staff read every case. All of it within the person's county: a case belongs to one
+county, and nobody but a province-wide administrator reaches another county's cases.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, select, true
 from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.accounts import Account
-from certflow.engine.models import Task
+from certflow.engine.models import Case, Task
 from certflow.engine.privacy import MEDICAL_MATERIALS
 
 # Roles that read every case (auditors read, never act).
@@ -33,7 +34,30 @@ READ_ONLY_ROLES = frozenset({"analyst", "auditor"})
 MODELERS = frozenset({"admin", "analyst"})
 
 
+def province_wide(account: Account) -> bool:
+    """An administrator who belongs to no county reaches every county's cases."""
+    return account.county is None and account.is_admin
+
+
+def in_county(account: Account, county: str) -> bool:
+    return province_wide(account) or account.county == county
+
+
+def county_of(account: Account) -> str | None:
+    """The county whose cases the account reaches, for the queries that take one; None: every county."""
+    return None if province_wide(account) else account.county or ""
+
+
+def within_county(account: Account, column: Any) -> ColumnElement[bool]:
+    """The SQL condition that ``column`` (a county) is one the account reaches."""
+    if province_wide(account):
+        return true()
+    return column == account.county if account.county else false()
+
+
 def can_work(account: Account, task: dict[str, Any]) -> bool:
+    if not in_county(account, task["county"]):
+        return False
     if account.is_admin:
         return True
     return task["role"] in account.roles and task["group"] in account.groups
@@ -82,14 +106,23 @@ def file_access(account: Account, material: str) -> str:
 
 def visible_tasks(account: Account) -> ColumnElement[bool]:
     """The SQL condition for tasks the account may see; it uses the inbox's queue index."""
+    county = within_county(account, Task.county)
     if account.is_admin:
-        return true()
-    return and_(Task.role.in_(sorted(account.roles)), Task.candidate_group.in_(sorted(account.groups)))
+        return county
+    return and_(Task.role.in_(sorted(account.roles)), Task.candidate_group.in_(sorted(account.groups)), county)
 
 
-def can_view_case(sessions: sessionmaker[Session], account: Account, case_number: str) -> bool:
-    """Staff who read every case, and anyone who has or had a task in it."""
+def visible_cases(account: Account) -> ColumnElement[bool]:
+    """The SQL condition for the cases that "every case" means to the account: those of its county."""
+    return within_county(account, Case.county)
+
+
+def can_view_case(sessions: sessionmaker[Session], account: Account, case: dict[str, Any]) -> bool:
+    """Within their county: staff who read every case, and anyone who has or had a task in it."""
+    if not in_county(account, case["county"]):
+        return False
     if account.roles & CASE_READERS:
         return True
     with sessions() as session:
-        return bool(session.scalar(select(exists().where(Task.case_number == case_number, visible_tasks(account)))))
+        return bool(session.scalar(select(exists().where(Task.case_number == case["number"],
+                                                         visible_tasks(account)))))

@@ -21,6 +21,7 @@ from certflow.engine.clock import Clock, SystemClock
 from certflow.engine.errors import CertflowError, Conflict, FieldError, NotFound, ValidationFailed
 from certflow.engine.models import ApiToken, SecurityEvent, User
 from certflow.engine.roles import ROLES
+from certflow.engine.runtime import Settings
 from certflow.throttle import LOGINS, Throttle
 
 MIN_PASSWORD = 8
@@ -42,6 +43,7 @@ class Account:
     display_name: str
     roles: frozenset[str]
     groups: frozenset[str]
+    county: str | None  # the county (area code) whose cases they read; None: a province-wide administrator
     active: bool = True
     last_login_at: datetime | None = None
     generation: int = 0  # the session generation it was read with, see ``Accounts.resume``
@@ -96,7 +98,7 @@ class SignIn:
 
 def _account(user: User) -> Account:
     return Account(user.id, user.username, user.display_name, frozenset(user.roles), frozenset(user.groups),
-                   user.active, user.last_login_at, user.session_generation)
+                   user.county, user.active, user.last_login_at, user.session_generation)
 
 
 def _token_hash(token: str) -> str:
@@ -105,8 +107,11 @@ def _token_hash(token: str) -> str:
 
 class Accounts:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock | None = None,
-                 limit: Throttle = LOGINS, hasher: PasswordHasher | None = None) -> None:
+                 limit: Throttle = LOGINS, hasher: PasswordHasher | None = None,
+                 county: str = Settings.jurisdiction_prefix) -> None:
+        """``county``: the deployment's own, which a new person belongs to unless they are given another."""
         self.sessions = sessions
+        self.county = county
         self.clock = clock or SystemClock()
         self.limit = limit
         self.hasher = hasher or PasswordHasher()  # argon2id with the library's recommended cost
@@ -114,30 +119,40 @@ class Accounts:
     # -- people ------------------------------------------------------------------------------
 
     def create(self, username: str, password: str, *, display_name: str, roles: Iterable[str],
-               groups: Iterable[str] = (), demo: bool = False) -> Account:
-        """A new account. ``demo`` accepts the short demo password; never use it in production."""
+               groups: Iterable[str] = (), county: str | None = None, province_wide: bool = False,
+               demo: bool = False) -> Account:
+        """A new account of ``county`` (the deployment's own when not given), or of the whole province: only an
+        administrator may be. ``demo`` accepts the short demo password; never use it in production."""
         roles, groups = sorted(set(roles)), sorted(set(groups))
+        county = None if province_wide else county or self.county
         _check_user(username, display_name, roles, None if demo else password, new=True)
+        _check_county(county, roles)
         with self.sessions.begin() as session:
             if session.scalar(select(User.id).where(User.username == username)) is not None:
                 raise Conflict(f"用户名 {username} 已存在")
             user = User(username=username, display_name=display_name, password_hash=self.hasher.hash(password),
-                        roles=roles, groups=groups, active=True, created_at=self.clock.now())
+                        roles=roles, groups=groups, county=county, active=True, created_at=self.clock.now())
             session.add(user)
             session.flush()
             return _account(user)
 
     def update(self, user_id: int, *, display_name: str, roles: Iterable[str], groups: Iterable[str],
-               active: bool, password: str | None = None) -> Account:
+               active: bool, password: str | None = None, county: str | None = None,
+               province_wide: bool = False) -> Account:
+        """Change a person; their county stays unless another (or ``province_wide``) is given."""
         roles, groups = sorted(set(roles)), sorted(set(groups))
         with self.sessions.begin() as session:
             user = session.get(User, user_id)
             if user is None:
                 raise NotFound(f"user {user_id} does not exist")
             _check_user(user.username, display_name, roles, password)
-            if password or (user.roles, user.groups, user.active) != (roles, groups, active):
-                # A new password or changed rights: nobody keeps a session signed in under the old ones.
+            county = None if province_wide else county or user.county
+            _check_county(county, roles)
+            if password or (user.roles, user.groups, user.active, user.county) != (roles, groups, active, county):
+                # A new password or changed rights (a county is some): nobody keeps a session signed in under the
+                # old ones.
                 user.session_generation += 1
+            user.county = county
             user.display_name, user.roles, user.groups, user.active = display_name, roles, groups, active
             if password:
                 user.password_hash = self.hasher.hash(password)
@@ -259,6 +274,13 @@ class Accounts:
             if row is None or row.user_id != user_id:
                 raise NotFound(f"token {token_id} does not exist")
             row.revoked_at = row.revoked_at or self.clock.now()
+
+
+def _check_county(county: str | None, roles: list[str]) -> None:
+    if county is None and "admin" not in roles:
+        raise ValidationFailed([FieldError("county", "只有系统管理员可以不属于某个县（市）")], "用户信息有误")
+    if county is not None and not (len(county) == 6 and county.isdecimal()):
+        raise ValidationFailed([FieldError("county", "县（市）应为6位行政区划代码")], "用户信息有误")
 
 
 def _check_user(username: str, display_name: str, roles: list[str], password: str | None, *, new: bool = False) -> None:

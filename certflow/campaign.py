@@ -260,7 +260,7 @@ def import_roster(
         else:
             data = {**data, "campaign": report.campaign}
             try:
-                case_number = runtime.start_case(county.process, data, actor=actor)
+                case_number = runtime.start_case(county.process, data, actor=actor, county=county.code)
             except ValidationFailed as refused:  # the deployed start form asks more than the checks above
                 report.rejected.append((line, "；".join(f"{e.field}：{e.message}" for e in refused.errors)))
             else:

@@ -47,7 +47,7 @@ def load_campaign_demo(runtime: Runtime, accounts: Accounts, county: County) -> 
     """
     for user in CAMPAIGN_USERS:
         accounts.create(user.username, DEMO_PASSWORD, display_name=user.display_name, roles=[user.role],
-                        groups=[user.group] if user.group else [], demo=True)
+                        groups=[user.group] if user.group else [], county=county.code, demo=True)
     clock = FixedClock(_at(IMPORTED_ON))
     campaign = Runtime(runtime.sessions, runtime.handlers, runtime.settings, clock, runtime.files)
     with TemporaryDirectory() as folder:

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from certflow.access import visible_cases, within_county
+from certflow.accounts import Account
 from certflow.engine.models import Case, ProcessVersion, Task
 
 # Steps (task names) that must be done by different people: who reviews an application does not also issue
@@ -30,9 +32,10 @@ MIN_SAMPLES = 5  # the median of fewer says little
 FLOORS: dict[str, timedelta] = {"assess": timedelta(minutes=10)}
 
 
-def same_person(sessions: sessionmaker[Session],
+def same_person(sessions: sessionmaker[Session], account: Account,
                 pairs: tuple[tuple[str, str], ...] = DEFAULT_PAIRS) -> list[dict[str, Any]]:
-    """Cases where one username completed both steps of a pair; one row per case, pair and person."""
+    """Cases (that ``account`` reaches) where one username completed both steps of a pair; one row per case,
+    pair and person."""
     if not pairs:
         return []
     first, second = aliased(Task), aliased(Task)
@@ -41,7 +44,7 @@ def same_person(sessions: sessionmaker[Session],
         .join(first, first.case_id == Case.id)
         .join(second, and_(second.case_id == Case.id, second.completed_by == first.completed_by))
         .where(or_(*(and_(first.name == a, second.name == b) for a, b in pairs)),
-               first.status == "completed", second.status == "completed")
+               first.status == "completed", second.status == "completed", visible_cases(account))
         .distinct()
         .order_by(Case.number, first.title, second.title)
     )
@@ -79,18 +82,18 @@ class _Timed:
         return self.ended - self.began
 
 
-def _timed(session: Session) -> list[_Timed]:
+def _timed(session: Session, account: Account) -> list[_Timed]:
     """Completed cases (compared within their process and outcome: a rejection is quicker than an issue)
-    and completed steps (compared within their step)."""
+    and completed steps (compared within their step), of the county ``account`` reaches: the medians too."""
     cases = session.execute(
         select(Case.number, Case.applicant_name, Case.process_key, Case.outcome, ProcessVersion.name,
                Case.started_at, Case.ended_at)
-        .join(Case.version).where(Case.status == "completed", Case.ended_at.is_not(None))
+        .join(Case.version).where(Case.status == "completed", Case.ended_at.is_not(None), visible_cases(account))
     )
     tasks = session.execute(
         select(Task.case_number, Task.applicant_name, Task.name, Task.title, Task.completed_by, Task.created_at,
                Task.completed_at)
-        .where(Task.status == "completed", Task.completed_at.is_not(None))
+        .where(Task.status == "completed", Task.completed_at.is_not(None), within_county(account, Task.county))
     )
     return [
         *(_Timed(("case", key, outcome or ""), {"number": number, "applicant_name": applicant, "level": "case",
@@ -102,7 +105,8 @@ def _timed(session: Session) -> list[_Timed]:
     ]
 
 
-def unusual_durations(sessions: sessionmaker[Session], *, factor: int = FACTOR, min_samples: int = MIN_SAMPLES,
+def unusual_durations(sessions: sessionmaker[Session], account: Account, *, factor: int = FACTOR,
+                      min_samples: int = MIN_SAMPLES,
                       floors: dict[str, timedelta] | None = None) -> list[dict[str, Any]]:
     """Completed cases (start to end) and completed steps (opened to completed) that took unusually long or short.
 
@@ -115,7 +119,7 @@ def unusual_durations(sessions: sessionmaker[Session], *, factor: int = FACTOR, 
     """
     floors = FLOORS if floors is None else floors
     with sessions() as session:
-        timed = _timed(session)
+        timed = _timed(session, account)
     by_kind: dict[tuple[str, ...], list[timedelta]] = defaultdict(list)
     for item in timed:
         by_kind[item.kind].append(item.took)

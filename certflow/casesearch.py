@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import Row, Select, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from certflow.access import visible_cases
+from certflow.accounts import Account
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.models import Case, ProcessVersion, Task
 from certflow.inbox import PAGE_SIZE, given, page_count, page_number, pick, text
@@ -102,9 +104,9 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), CHINA_TZ)
 
 
-def _filtered(statement: Select[Any], query: CaseQuery) -> Select[Any]:
-    """``statement`` (over cases) narrowed to the query's matches."""
-    conditions = []
+def _filtered(statement: Select[Any], query: CaseQuery, account: Account) -> Select[Any]:
+    """``statement`` (over cases) narrowed to the query's matches among the cases ``account`` reaches."""
+    conditions = [visible_cases(account)]
     if query.applicant:
         conditions.append(Case.applicant_name.startswith(query.applicant, autoescape=True))
     if query.number:
@@ -148,7 +150,8 @@ def _rows(session: Session, found: Sequence[Row[Any]]) -> list[dict[str, Any]]:
             {"step": task.name, "title": task.title, "by": task.completed_by, "at": _iso(task.completed_at)})
     return [
         {
-            "number": case.number, "applicant_name": case.applicant_name, "id_masked": case.id_masked,
+            "number": case.number, "county": case.county, "applicant_name": case.applicant_name,
+            "id_masked": case.id_masked,
             "process": case.process_key, "process_name": name, "version": version, "status": case.status,
             "outcome": case.outcome, "current_step": case.current_step, "started_at": _iso(case.started_at),
             "ended_at": _iso(case.ended_at), "handled": handled.get(case.id, []),
@@ -157,17 +160,17 @@ def _rows(session: Session, found: Sequence[Row[Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def search(sessions: sessionmaker[Session], query: CaseQuery) -> CasePage:
+def search(sessions: sessionmaker[Session], query: CaseQuery, account: Account) -> CasePage:
     with sessions() as session:
-        total = session.scalar(_filtered(select(func.count()).select_from(Case), query)) or 0
+        total = session.scalar(_filtered(select(func.count()).select_from(Case), query, account)) or 0
         found = session.execute(
-            _filtered(_cases(), query).order_by(*SORTS[query.sort])
+            _filtered(_cases(), query, account).order_by(*SORTS[query.sort])
             .offset((query.page - 1) * query.page_size).limit(query.page_size)
         ).all()
         return CasePage(query, _rows(session, found), total)
 
 
-def rows_for_export(sessions: sessionmaker[Session], query: CaseQuery) -> Iterator[dict[str, Any]]:
+def rows_for_export(sessions: sessionmaker[Session], query: CaseQuery, account: Account) -> Iterator[dict[str, Any]]:
     """Every match (no pages), in the list's order, for a download that streams.
 
     The matching ids are read first, then the cases ``EXPORT_CHUNK`` at a time, each chunk in its own short
@@ -175,7 +178,7 @@ def rows_for_export(sessions: sessionmaker[Session], query: CaseQuery) -> Iterat
     stop the clerks' work.
     """
     with sessions() as session:
-        ids = list(session.scalars(_filtered(select(Case.id), query).order_by(*SORTS[query.sort])))
+        ids = list(session.scalars(_filtered(select(Case.id), query, account).order_by(*SORTS[query.sort])))
     for start in range(0, len(ids), EXPORT_CHUNK):
         chunk = ids[start:start + EXPORT_CHUNK]
         position = {case_id: index for index, case_id in enumerate(chunk)}

@@ -58,9 +58,12 @@ def resolve(incident: Incident, *, how: str, actor: str, at: datetime) -> None:
     incident.resolved_at = at
 
 
-def listing(session: Session, *, status: str | None = "open", case_id: int | None = None) -> list[dict[str, Any]]:
-    """Incidents, newest first, with their case's number and status."""
+def listing(session: Session, *, status: str | None = "open", case_id: int | None = None,
+            county: str | None = None) -> list[dict[str, Any]]:
+    """Incidents (of the cases of ``county``, or of every county), newest first, with their case's number and status."""
     query = select(Incident, Case.number, Case.status).join(Case, Case.id == Incident.case_id)
+    if county is not None:
+        query = query.where(Case.county == county)
     if status:
         query = query.where(Incident.status == status)
     if case_id is not None:
@@ -79,14 +82,19 @@ def as_dict(incident: Incident, case_number: str, case_status: str) -> dict[str,
     }
 
 
-def motionless(session: Session) -> list[Case]:
-    """Running cases with no open task, no timer and no queued job: only a message from outside can move them."""
+def motionless(session: Session, county: str | None = None) -> list[Case]:
+    """Running cases (of ``county``, or of every county) with no open task, no timer and no queued job: only a
+    message from outside can move them."""
     has_task = exists().where(Task.case_id == Case.id, Task.status == "open")
     has_job = exists().where(Job.case_id == Case.id, Job.status == "queued")
     query = select(Case).where(Case.status == "running", Case.next_due_at.is_(None), ~has_task, ~has_job)
+    if county is not None:
+        query = query.where(Case.county == county)
     return list(session.scalars(query.order_by(Case.updated_at)))
 
 
-def overdue(session: Session, at: datetime, limit: int = 500) -> list[Task]:
+def overdue(session: Session, at: datetime, limit: int = 500, county: str | None = None) -> list[Task]:
     query = select(Task).where(Task.status == "open", Task.due_at < at).order_by(Task.due_at).limit(limit)
+    if county is not None:
+        query = query.where(Task.county == county)
     return list(session.scalars(query))

@@ -93,6 +93,8 @@ class Case(Base):
     number: Mapped[str | None] = mapped_column(String(40), unique=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
     process_key: Mapped[str] = mapped_column(String(100), index=True)
+    # The county (its 6-digit area code) the case belongs to: who reads "every case" reads those of their county.
+    county: Mapped[str] = mapped_column(String(12), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)  # running, completed, cancelled, error
     outcome: Mapped[str | None] = mapped_column(String(40))
     applicant_name: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -137,6 +139,7 @@ class Task(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     case_number: Mapped[str] = mapped_column(String(40))
+    county: Mapped[str] = mapped_column(String(12))  # its case's, so that a task list is scoped without a join
     applicant_name: Mapped[str | None] = mapped_column(String(100))
     id_masked: Mapped[str | None] = mapped_column(String(20))
     process_key: Mapped[str] = mapped_column(String(100))
@@ -272,6 +275,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list[Any]]  # role keys, see certflow.engine.roles
     groups: Mapped[list[Any]]  # group ids, e.g. hospital-anding, village-360483101209
+    county: Mapped[str | None] = mapped_column(String(12))  # the county whose cases they read; None: province-wide
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]

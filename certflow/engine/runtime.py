@@ -203,8 +203,11 @@ class Runtime:
 
     # -- cases -------------------------------------------------------------------------------
 
-    def start_case(self, process_key: str, data: dict[str, Any], *, actor: str) -> str:
-        """Start a case on the latest version of ``process_key``; returns the case number."""
+    def start_case(self, process_key: str, data: dict[str, Any], *, actor: str, county: str | None = None) -> str:
+        """Start a case on the latest version of ``process_key``; returns the case number.
+
+        ``county``: the county the case belongs to (its area code), by default the deployment's jurisdiction.
+        """
         clock = self._step_clock()
         now = clock.now()
         with self._transaction(clock) as session:
@@ -219,6 +222,7 @@ class Runtime:
                     raise ValidationFailed(errors)
             case = Case(
                 process_version_id=version.id, process_key=process_key, status="running",
+                county=county or self.settings.jurisdiction_prefix,
                 applicant_name=data.get("applicant_name"),
                 id_masked=mask_id(data["id_number"]) if data.get("id_number") else None,
                 state={}, started_by=actor, started_at=now, updated_at=now,
@@ -458,11 +462,12 @@ class Runtime:
         log.error("incident opened", extra={"fields": {"case": case.number, "incident": incident.id, "kind": kind,
                                                        "step": step, "error": message}})
 
-    def incidents(self, *, status: str | None = "open", case_ref: str | None = None) -> list[dict[str, Any]]:
-        """Incidents (``status`` None for all), newest first."""
+    def incidents(self, *, status: str | None = "open", case_ref: str | None = None,
+                  county: str | None = None) -> list[dict[str, Any]]:
+        """Incidents (``status`` None for all; of the cases of ``county``, None for every county), newest first."""
         with self.sessions() as session:
             case_id = self._case_id(session, case_ref) if case_ref else None
-            return incidents.listing(session, status=status, case_id=case_id)
+            return incidents.listing(session, status=status, case_id=case_id, county=county)
 
     def fix_incident(self, case_ref: str, changes: dict[str, Any], *, actor: str) -> None:
         """Change the data of a case with an open incident, before a retry; a step of its own in the history.
@@ -539,17 +544,18 @@ class Runtime:
             case.next_due_at = case.current_step = None
             self._append_events(session, case, [("case_cancelled", None, None, {"reason": reason})], actor, now)
 
-    def stuck(self, now: datetime | None = None) -> dict[str, Any]:
+    def stuck(self, now: datetime | None = None, county: str | None = None) -> dict[str, Any]:
         """Running cases that nothing inside certflow will move (no open task, timer or queued job), with what
-        they wait for, if anything; and the open tasks past their deadline."""
+        they wait for, if anything; and the open tasks past their deadline. Of ``county``'s cases, or of all."""
         at = now or self.clock.now()
         with self.sessions() as session:
             cases = [
                 {"case": c.number, "process": c.process_key, "applicant_name": c.applicant_name,
                  "updated_at": c.updated_at.isoformat(), "waiting": _waiting_label(self._load(session, c))}
-                for c in incidents.motionless(session)
+                for c in incidents.motionless(session, county)
             ]
-            return {"cases": cases, "overdue_tasks": [task_dict(t) for t in incidents.overdue(session, at)]}
+            overdue = incidents.overdue(session, at, county=county)
+            return {"cases": cases, "overdue_tasks": [task_dict(t) for t in overdue]}
 
     def claim(self, task_id: str, *, actor: str) -> None:
         self._assign(task_id, actor, expect=None, kind="task_claimed")
@@ -761,6 +767,7 @@ class Runtime:
             ).all()
             return {
                 "number": case.number,
+                "county": case.county,
                 "process": case.process_key,
                 "version": case.version.version,
                 "start_form": _start_form(self._specs(session, case.process_version_id)[0]),
@@ -1199,7 +1206,8 @@ class Runtime:
                 continue
             due_days = task.task_spec.extensions.get("properties", {}).get("dueInWorkingDays")
             row = Task(
-                id=task_id, case_id=case.id, case_number=case.number, applicant_name=case.applicant_name,
+                id=task_id, case_id=case.id, case_number=case.number, county=case.county,
+                applicant_name=case.applicant_name,
                 id_masked=case.id_masked, process_key=case.process_key, status="open", created_at=now,
                 due_at=self.settings.calendar.deadline(context.today, int(due_days)) if due_days else None,
                 **spec_fields,
@@ -1376,7 +1384,7 @@ def outbox_dict(note: Notification) -> dict[str, Any]:
 
 def task_dict(task: Task) -> dict[str, Any]:
     return {
-        "id": task.id, "case": task.case_number, "applicant_name": task.applicant_name,
+        "id": task.id, "case": task.case_number, "county": task.county, "applicant_name": task.applicant_name,
         "id_masked": task.id_masked, "process": task.process_key, "name": task.name, "title": task.title,
         "role": task.role, "group": task.candidate_group, "assignee": task.assignee, "form": task.form,
         "status": task.status, "created_at": task.created_at.isoformat(),

@@ -162,7 +162,7 @@ def search_cases() -> Response:
     if not can_audit(account()):
         deny(403, "search cases")
     query = CaseQuery.from_args(request.args)
-    page = search(services().runtime.sessions, query)
+    page = search(services().runtime.sessions, query, account())
     return jsonify(cases=page.rows, total=page.total, page=query.page, pages=page.pages)
 
 
@@ -173,8 +173,8 @@ def start_case() -> tuple[Response, int, dict[str, str]]:
     body = _body()
     if not isinstance(body.get("process"), str):
         abort(400, "process 应为流程标识（字符串）")
-    runtime = services().runtime
-    number = runtime.start_case(body["process"], _form_data(body), actor=account().username)
+    runtime, me = services().runtime, account()
+    number = runtime.start_case(body["process"], _form_data(body), actor=me.username, county=me.county)
     return jsonify(number=number, case=runtime.case(number)), 201, {"Location": url_for(".case", number=number)}
 
 

@@ -1,6 +1,7 @@
 """The auditors' pages: find cases and export them, and the separation-of-duties reports.
 
-Auditors, the county and administrators; everything here reads, nothing changes a case.
+Auditors, the county and administrators, each over the cases of their county; everything here reads,
+nothing changes a case.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _handled(row: dict[str, Any]) -> str:
 def cases():  # type: ignore[no-untyped-def]
     query, sessions = CaseQuery.from_args(request.args), services().runtime.sessions
     return render_template(
-        "audit/cases.html", page=search(sessions, query), query=query, sorts=SORT_NAMES,
+        "audit/cases.html", page=search(sessions, query, account()), query=query, sorts=SORT_NAMES,
         processes=[p for p in services().runtime.processes() if p["start_form"]],
         versions=version_numbers(sessions),
     )
@@ -58,7 +59,7 @@ def cases():  # type: ignore[no-untyped-def]
 
 @bp.get("/cases.csv")
 def cases_csv():  # type: ignore[no-untyped-def]
-    rows = rows_for_export(services().runtime.sessions, CaseQuery.from_args(request.args))
+    rows = rows_for_export(services().runtime.sessions, CaseQuery.from_args(request.args), account())
     header = ["案件编号", "申请人", "身份证号码（已脱敏）", "流程", "版本", "状态", "办理结果", "当前环节",
               "受理时间", "办结时间", "经办人"]
     return csv_download("cases.csv", header, (
@@ -72,20 +73,21 @@ def cases_csv():  # type: ignore[no-untyped-def]
 @bp.get("/reports")
 def reports():  # type: ignore[no-untyped-def]
     sessions = services().runtime.sessions
-    return render_template("audit/reports.html", same=same_person(sessions), unusual=unusual_durations(sessions),
+    return render_template("audit/reports.html", same=same_person(sessions, account()),
+                           unusual=unusual_durations(sessions, account()),
                            rule=RULE, levels=LEVELS, directions=DIRECTIONS)
 
 
 @bp.get("/reports/same-person.csv")
 def same_person_csv():  # type: ignore[no-untyped-def]
-    rows = same_person(services().runtime.sessions)
+    rows = same_person(services().runtime.sessions, account())
     return csv_download("same-person.csv", ["案件编号", "申请人", "办理人", "环节一", "环节二"],
                         ([r["number"], r["applicant_name"], r["user"], r["first"], r["second"]] for r in rows))
 
 
 @bp.get("/reports/durations.csv")
 def durations_csv():  # type: ignore[no-untyped-def]
-    rows = unusual_durations(services().runtime.sessions)
+    rows = unusual_durations(services().runtime.sessions, account())
     header = ["案件编号", "申请人", "对象", "名称", "办理人", "开始", "结束", "快慢", "说明"]
     return csv_download("durations.csv", header, (
         [r["number"], r["applicant_name"], LEVELS[r["level"]], r["what"], r["by"], china_time(r["began"]),

@@ -2,6 +2,7 @@
 (发放登记表), the county's dashboard.
 
 Township clerks see their own township's holders; the county and administrators see every township.
+The campaign is its county's: staff of another county find no page here (404).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup
 
 from certflow import campaignviews
+from certflow.access import in_county
 from certflow.accounts import Account
 from certflow.county import County, Township, Village
 from certflow.web import charts
@@ -45,11 +47,17 @@ def county() -> County:
     return _county(Path(current_app.config["CERTFLOW_COUNTY"]))
 
 
+def of_campaign_county(me: Account) -> bool:
+    return in_county(me, county().code)
+
+
 @bp.before_request
 def campaign_staff_only():  # type: ignore[no-untyped-def]
     me = account()
     if me is None:
         return login_manager.unauthorized()
+    if not of_campaign_county(me):
+        deny(404, "campaign of another county")
     if not me.has_role(*ROLES):
         deny(403, "campaign")
     return None
@@ -57,7 +65,7 @@ def campaign_staff_only():  # type: ignore[no-untyped-def]
 
 @bp.app_context_processor
 def _nav() -> dict[str, Any]:
-    return {"campaign_roles": ROLES}
+    return {"campaign_roles": ROLES, "of_campaign_county": of_campaign_county}
 
 
 def townships_of(me: Account) -> frozenset[str] | None:

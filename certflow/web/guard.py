@@ -50,7 +50,7 @@ def readable_case(number: str) -> dict[str, Any]:
         case = runtime.case(number)
     except NotFound:
         deny(404, f"case {number}")
-    if not can_view_case(runtime.sessions, account(), case["number"]):
+    if not can_view_case(runtime.sessions, account(), case):
         deny(404, f"case {number}")
     return case
 

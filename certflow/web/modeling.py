@@ -191,7 +191,7 @@ def migration(key: str, version: int):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         return _migrate(key, version, to)
     page = search(runtime.sessions, CaseQuery(process=key, version=version, status="running", sort="started",
-                                              page_size=MIGRATION_PAGE))
+                                              page_size=MIGRATION_PAGE), account())
     checks = [(row, runtime.migration_check(row["number"], to)) for row in page.rows]
     return render_template("modeling/migration.html", key=key, version=version, to=to, total=page.total,
                            targets=[n for n in numbers if n > version], checks=checks)

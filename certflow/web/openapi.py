@@ -122,6 +122,7 @@ SCHEMAS: dict[str, Any] = {
     "Task": _object({
         "id": {"type": "string"},
         "case": {"type": "string", "description": "The case number."},
+        "county": {"type": "string", "description": "The area code of the county the case belongs to."},
         "applicant_name": _nullable("string"),
         "id_masked": _nullable("string"),
         "process": {"type": "string"},
@@ -147,6 +148,7 @@ SCHEMAS: dict[str, Any] = {
     }),
     "Case": _object({
         "number": {"type": "string"},
+        "county": {"type": "string", "description": "The area code of the county the case belongs to."},
         "process": {"type": "string"},
         "version": {"type": "integer"},
         "start_form": _nullable("string"),
@@ -165,6 +167,7 @@ SCHEMAS: dict[str, Any] = {
     }),
     "CaseRow": _object({
         "number": {"type": "string"},
+        "county": {"type": "string", "description": "The area code of the county the case belongs to."},
         "applicant_name": _nullable("string"),
         "id_masked": _nullable("string"),
         "process": {"type": "string"},
@@ -303,7 +306,8 @@ PATHS: dict[str, Any] = {
         }},
     )},
     "/cases": {"get": _operation(
-        "Search all cases, as the web's case search does (auditors, the county and administrators).",
+        "Search the cases of the token's county, as the web's case search does (auditors, the county and "
+        "administrators; a province-wide administrator searches every county's).",
         (200, _answer("One page of cases.", _ref("CasePage"))),
         (401, 403),
         parameters=[

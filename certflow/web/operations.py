@@ -1,4 +1,5 @@
-"""Operations, for administrators: incidents (fix the data, retry, cancel the case) and cases that cannot move.
+"""Operations, for administrators: incidents (fix the data, retry, cancel the case) and cases that cannot move;
+an administrator of a county sees and acts on that county's cases only.
 
 A step that fails while someone works a page answers with what failed; nothing of it was saved.
 """
@@ -9,9 +10,11 @@ import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from certflow.engine.errors import CertflowError, NotFound, StepFailed, ValidationFailed
+from certflow.access import county_of
+from certflow.engine.errors import CertflowError, StepFailed, ValidationFailed
 from certflow.web.admin import administrators_only
 from certflow.web.context import account, services
+from certflow.web.guard import readable_case
 
 bp = Blueprint("operations", __name__, url_prefix="/admin")
 bp.before_request(administrators_only)
@@ -30,18 +33,14 @@ def step_failed(error: StepFailed):  # type: ignore[no-untyped-def]
 @bp.get("/incidents")
 def incidents():  # type: ignore[no-untyped-def]
     status = request.args.get("status", "open")
-    found = services().runtime.incidents(status=None if status == "all" else status)
+    found = services().runtime.incidents(status=None if status == "all" else status, county=county_of(account()))
     return render_template("operations/incidents.html", incidents=found, status=status, kinds=INCIDENT_KINDS,
                            resolutions=RESOLUTIONS)
 
 
 @bp.get("/incidents/<number>")
 def case_incidents(number: str):  # type: ignore[no-untyped-def]
-    runtime = services().runtime
-    try:
-        case = runtime.case(number)
-    except NotFound:
-        return render_template("errors/error.html", status=404, message="案件不存在"), 404
+    runtime, case = services().runtime, readable_case(number)
     found = runtime.incidents(status=None, case_ref=number)
     return render_template("operations/case.html", case=case, incidents=found, kinds=INCIDENT_KINDS,
                            resolutions=RESOLUTIONS, open=[i for i in found if i["status"] == "open"],
@@ -50,6 +49,7 @@ def case_incidents(number: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/incidents/<number>/fix")
 def fix(number: str):  # type: ignore[no-untyped-def]
+    readable_case(number)
     text = request.form.get("changes", "")
     try:
         changes = json.loads(text or "{}")
@@ -65,6 +65,7 @@ def fix(number: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/incidents/<number>/retry")
 def retry(number: str):  # type: ignore[no-untyped-def]
+    readable_case(number)
     try:
         services().runtime.retry_incident(number, actor=account().username)
     except CertflowError as error:
@@ -76,6 +77,7 @@ def retry(number: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/incidents/<number>/cancel")
 def cancel(number: str):  # type: ignore[no-untyped-def]
+    readable_case(number)
     try:
         services().runtime.cancel_case(number, request.form.get("reason", ""), actor=account().username)
     except CertflowError as error:
@@ -87,7 +89,7 @@ def cancel(number: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/stuck")
 def stuck():  # type: ignore[no-untyped-def]
-    return render_template("operations/stuck.html", report=services().runtime.stuck())
+    return render_template("operations/stuck.html", report=services().runtime.stuck(county=county_of(account())))
 
 
 def _reason(error: Exception) -> str:

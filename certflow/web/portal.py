@@ -38,8 +38,9 @@ def _page(form: ApplicationForm, values: dict[str, Any], errors: list[FieldError
     ), status)
 
 
-def _start(form: ApplicationForm, actor: str, limit: Throttle | None = None) -> str:
-    """Start a case from the posted form and store its files; returns the case number.
+def _start(form: ApplicationForm, actor: str, limit: Throttle | None = None, county: str | None = None) -> str:
+    """Start a case (of ``county``, by default the deployment's own) from the posted form and store its files;
+    returns the case number.
 
     The files are checked with the fields and before anything is stored, so a bad file starts no case.
     On any error the page comes back (422) with the messages beside the fields and the values kept.
@@ -62,7 +63,7 @@ def _start(form: ApplicationForm, actor: str, limit: Throttle | None = None) -> 
             if attempt is None:
                 busy = f"在线申请提交过多，请{limit.minutes}分钟后再试，或到残联窗口申请"
                 abort(_page(form, values, [FieldError("", busy)], 429))
-        number = runtime.start_case(form.process_key, data, actor=actor)
+        number = runtime.start_case(form.process_key, data, actor=actor, county=county)
     except ValidationFailed as failed:  # abort() with the page: callers only ever get a started case
         if attempt is not None:
             Throttle.withdrawn(runtime.sessions, attempt)
@@ -165,6 +166,6 @@ def window_apply():  # type: ignore[no-untyped-def]
     form = _form("application_offline", "offline")
     if request.method == "GET":
         return _page(form, forms.form_values(form.schema, {}), [])
-    number = _start(form, actor=me.username)
+    number = _start(form, actor=me.username, county=me.county)
     flash(f"已受理：{number}")
     return redirect(url_for("tasks.case", number=number))

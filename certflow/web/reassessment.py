@@ -15,7 +15,7 @@ from certflow import reassessment
 from certflow.county import Township
 from certflow.reassessment import ATTENDANCE, ListQuery, MoveRefused, MoveRequest, Receipt, Viewer
 from certflow.web.auth import login_manager
-from certflow.web.campaign import ROLES, county, townships_of
+from certflow.web.campaign import ROLES, county, of_campaign_county, townships_of
 from certflow.web.context import account, deny, services
 
 bp = Blueprint("reassessment", __name__, url_prefix="/campaign/reassessment")
@@ -27,6 +27,8 @@ def campaign_staff_and_hospitals_only():  # type: ignore[no-untyped-def]
     me = account()
     if me is None:
         return login_manager.unauthorized()
+    if not of_campaign_county(me):
+        deny(404, "reassessment schedule of another county")
     if not me.has_role(*ROLES, "hospital"):
         deny(403, "reassessment schedule")
     return None

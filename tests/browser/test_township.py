@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from browserkit import LiveServer, Screens, sign_in
-from exchange import COUNTY, TOWNSHIP, VILLAGE, roster_csv, roster_row
+from exchange import COUNTY, COUNTY_GROUP, TOWNSHIP, VILLAGE, roster_csv, roster_row
 
 from certflow.campaign import import_roster
 from certflow.roster import generate_roster, write_roster
@@ -29,8 +29,9 @@ def holder(live: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> str:
     [number] = import_roster(live.runtime, roster_csv(folder / "holder.csv", [roster_row()]), actor="county",
                              county=COUNTY).started
     for username, roles, groups, name in ((CLERK, ["township"], [TOWNSHIP], "雄壁镇残联 李娟"),
-                                          (COUNTY_CLERK, ["county"], ["county-530323"], "师宗县残联 陆松")):
-        live.accounts.create(username, "demo", display_name=name, roles=roles, groups=groups, demo=True)
+                                          (COUNTY_CLERK, ["county"], [COUNTY_GROUP], "师宗县残联 陆松")):
+        live.accounts.create(username, "demo", display_name=name, roles=roles, groups=groups, county=COUNTY.code,
+                             demo=True)
     waiting = [t for t in live.runtime.tasks(limit=1000) if t["name"] == "exchange" and t["case"] != number]
     for n, task in enumerate(waiting[: len(waiting) * 2 // 3]):
         issued_on = FIRST_DAY + timedelta(days=n * 14 // len(waiting))

@@ -22,7 +22,9 @@ from certflow.web import create_app
 def app(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> Iterator[Flask]:
     runtime.files = FileStore(tmp_path / "uploads")
     for username, (roles, groups) in PEOPLE.items():
-        accounts.create(username, PASSWORD, display_name=f"{username} 测试", roles=roles, groups=groups)
+        # The administrator is the province's, as the demo's is; everyone else is the deployment's own county's.
+        accounts.create(username, PASSWORD, display_name=f"{username} 测试", roles=roles, groups=groups,
+                        province_wide="admin" in roles)
     config = replace(Config.from_env({}), upload_dir=tmp_path / "uploads")
     app = create_app(config, runtime=runtime, accounts=accounts)
     app.config.update(TESTING=True)

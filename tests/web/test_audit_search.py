@@ -14,13 +14,16 @@ import pytest
 from lushan import ADULT_ID, CaseDriver
 from webkit import conforms, post
 
+from certflow.accounts import Account
 from certflow.casereports import same_person, unusual_durations
 from certflow.casesearch import CaseQuery, search
 from certflow.engine.privacy import mask_id
-from certflow.engine.runtime import Runtime
+from certflow.engine.runtime import Runtime, Settings
 from certflow.engine.specs import SourceFile, read_paths
 
 ROOT = Path(__file__).resolve().parents[2]
+# An auditor of the county the tests' cases are started in.
+AUDITOR = Account(0, "auditor", "审计", frozenset({"auditor"}), frozenset(), Settings().jurisdiction_prefix)
 PASS = {"decision": "pass"}
 REJECT = {"decision": "reject", "reason": "申请人已持有有效残疾人证"}
 OFFLINE_MATERIALS = ["id_card", "household_register", "photos", "application_form"]
@@ -148,7 +151,7 @@ def test_a_row_shows_the_case_and_who_handled_which_step(cases: Cases, as_user) 
 
 def test_pages_keep_the_filters(cases: Cases, runtime: Runtime) -> None:
     query = CaseQuery(version=1, sort="number", page=2, page_size=3)
-    page = search(runtime.sessions, query)
+    page = search(runtime.sessions, query, AUDITOR)
     assert (page.total, page.pages) == (4, 2)
     assert [r["number"] for r in page.rows] == [cases.offline]
     assert query.args(page=1) == {"version": 1, "sort": "number"}
@@ -189,9 +192,9 @@ def test_same_person_finds_who_reviewed_and_issued(start, as_user, runtime: Runt
     through_publicity(shared, reviewer="one")
     issue(shared, user="two")
 
-    assert same_person(runtime.sessions) == [{"number": alone.number, "applicant_name": "王芳", "user": "same",
+    assert same_person(runtime.sessions, AUDITOR) == [{"number": alone.number, "applicant_name": "王芳", "user": "same",
                                               "first": "预审", "second": "发证"}]
-    assert same_person(runtime.sessions, (("register_appointment", "assess"),)) == [
+    assert same_person(runtime.sessions, AUDITOR, (("register_appointment", "assess"),)) == [
         {"number": number, "applicant_name": name, "user": "doctor@hospital-renmin",
          "first": "登记并预约鉴定", "second": "鉴定并审核"}
         for number, name in sorted([(alone.number, "王芳"), (shared.number, "李明")])
@@ -215,7 +218,7 @@ def test_unusual_durations_flag_a_case_decided_much_faster_or_slower(start, cloc
     clock.advance(days=30)
     slow.complete("pre_review", REJECT, user="window")
 
-    flagged = {(r["number"], r["level"]): r for r in unusual_durations(runtime.sessions)}
+    flagged = {(r["number"], r["level"]): r for r in unusual_durations(runtime.sessions, AUDITOR)}
     assert set(flagged) == {(fast.number, "case"), (fast.number, "task"), (slow.number, "case"),
                             (slow.number, "task")}
     assert flagged[fast.number, "case"]["reason"] == "用时 3 分钟，同类中位数 2 天"
@@ -243,7 +246,7 @@ def test_an_assessment_right_after_its_registration_is_flagged(start, clock, run
     hasty.complete("assess", {"meets_standard": False, "conclusion": "未达标准"}, user="doctor")
     careful.complete("assess", {"meets_standard": False, "conclusion": "未达标准"}, user="doctor")
 
-    [row] = unusual_durations(runtime.sessions)
+    [row] = unusual_durations(runtime.sessions, AUDITOR)
     assert (row["number"], row["step"], row["direction"]) == (hasty.number, "assess", "fast")
     assert row["reason"] == "用时 4 分钟，少于该环节最短合理用时 10 分钟"
 

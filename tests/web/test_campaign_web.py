@@ -7,7 +7,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from exchange import COUNTY, HOLDER_ID, TOWNSHIP, VILLAGE, roster_csv, roster_row, shizong_id
+from exchange import COUNTY, COUNTY_GROUP, HOLDER_ID, TOWNSHIP, VILLAGE, roster_csv, roster_row, shizong_id
 from flask import Flask
 from openpyxl import load_workbook
 from webkit import PASSWORD, login, post
@@ -31,7 +31,10 @@ def roster(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> dict[str, st
     ]
     report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
     assert report.rejected == []
-    accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP])
+    accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP],
+                    county=COUNTY.code)
+    accounts.create("shizong", PASSWORD, display_name="县残联 经办", roles=["county"], groups=[COUNTY_GROUP],
+                    county=COUNTY.code)
     names = ["王秀英", "李国强", "张美兰"]
     return dict(zip(names, report.started, strict=True))
 
@@ -65,7 +68,7 @@ def test_a_township_clerk_exchanges_a_card_and_the_register_lists_it(app: Flask,
 
 
 def test_the_dashboard_counts_the_roster(app: Flask, as_user, roster: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    page = as_user("county").get("/campaign/dashboard").get_data(as_text=True)
+    page = as_user("shizong").get("/campaign/dashboard").get_data(as_text=True)
     assert 'id="total">3<' in page
     for key, count in (("非目测", 2), ("目测", 1)):
         assert f"<td>{count}</td>" in page.split(f'data-key="{key}"><th>')[1].split("</tr>")[0], key
@@ -83,7 +86,7 @@ def test_the_dashboard_draws_its_figures_as_svg_charts(app: Flask, as_user, rost
     task_path = xiongbi.get(f"/campaign/desk/{roster['王秀英']}").get_data(as_text=True).split('href="/tasks/')[1]
     post(xiongbi, f"/tasks/{task_path.split(chr(34))[0]}", {"action": "complete", "verification": "match",
                                                           "old_certificate": "collected", "issued_on": "2022-03-25"})
-    page = as_user("county").get("/campaign/dashboard").get_data(as_text=True)
+    page = as_user("shizong").get("/campaign/dashboard").get_data(as_text=True)
 
     progress = chart_titles(page, "progress-chart")
     assert {"非目测目标 2 人", "目测目标 1 人", "非目测 2022-03-25 累计 1 人", "非目测累计 1 人", "目测累计 0 人",
@@ -132,7 +135,7 @@ def test_a_village_ledger_for_its_township_printable_and_exported(  # type: igno
     assert totals[0] == ["残疾类别", "非目测", "目测", "合计", "已换证", "康复脱残", "新评定"]
     assert totals[4] == ["肢体", 1, 1, 2, 0, 0, 0] and totals[-1] == ["合计", 1, 1, 2, 0, 0, 0]
 
-    county = as_user("county").get(f"/campaign/ledger?township={OTHER_TOWNSHIP}&village={OTHER_VILLAGE}")
+    county = as_user("shizong").get(f"/campaign/ledger?township={OTHER_TOWNSHIP}&village={OTHER_VILLAGE}")
     assert roster["张美兰"] in county.get_data(as_text=True)
 
 
@@ -150,6 +153,9 @@ def test_the_desk_search_is_paged(app: Flask, runtime: Runtime, roster: dict[str
     assert "第 2 / 2 页" in second.text_content()
 
 
-def test_others_are_refused(app: Flask, as_user, roster: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    assert as_user("window").get("/campaign/desk").status_code == 403
+def test_others_are_refused(app: Flask, as_user, accounts: Accounts, roster: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    accounts.create("tcm", PASSWORD, display_name="中医医院 经办", roles=["hospital"], groups=["hospital-sz-tcm"],
+                    county=COUNTY.code)
+    assert login(app.test_client(), "tcm").get("/campaign/desk").status_code == 403
+    assert as_user("window").get("/campaign/desk").status_code == 404  # another county's campaign
     assert login(app.test_client(), "xiongbi").get("/campaign/dashboard").status_code == 403

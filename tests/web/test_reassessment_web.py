@@ -8,7 +8,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from exchange import COUNTY, TOWNSHIP, roster_csv, roster_row, shizong_id
+from exchange import COUNTY, COUNTY_GROUP, EXPERTS, TOWNSHIP, roster_csv, roster_row, shizong_id
 from flask import Flask
 from webkit import PASSWORD, login, post
 
@@ -44,9 +44,14 @@ def holders(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> dict[str, s
     report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
     assert report.rejected == []
     schedule(runtime, COUNTY, actor="county")
-    accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP])
-    accounts.create("fengqi", PASSWORD, display_name="丹凤街道 经办", roles=["township"], groups=[OTHER_TOWNSHIP])
-    accounts.create("tcm", PASSWORD, display_name="中医医院 经办", roles=["hospital"], groups=["hospital-sz-tcm"])
+    accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP],
+                    county=COUNTY.code)
+    accounts.create("fengqi", PASSWORD, display_name="丹凤街道 经办", roles=["township"], groups=[OTHER_TOWNSHIP],
+                    county=COUNTY.code)
+    accounts.create("tcm", PASSWORD, display_name="中医医院 经办", roles=["hospital"], groups=["hospital-sz-tcm"],
+                    county=COUNTY.code)
+    accounts.create("shizong", PASSWORD, display_name="县残联 经办", roles=["county"], groups=[COUNTY_GROUP],
+                    county=COUNTY.code)
     return dict(zip([r["applicant_name"] for r in rows], report.started, strict=True))
 
 
@@ -91,6 +96,7 @@ def test_notices_are_paged(app: Flask, holders: dict[str, str], monkeypatch: pyt
 
 
 def test_each_township_sees_its_own_and_hospitals_their_categories(app: Flask, as_user,  # type: ignore[no-untyped-def]
+                                                                   accounts: Accounts,
                                                                    holders: dict[str, str]) -> None:
     fengqi = login(app.test_client(), "fengqi")
     assert fengqi.get(NOTICES).status_code == 404
@@ -100,7 +106,7 @@ def test_each_township_sees_its_own_and_hospitals_their_categories(app: Flask, a
     schedule_page = fengqi.get("/campaign/reassessment/").get_data(as_text=True)
     assert "县残联办公区" in schedule_page and "雄壁镇卫生院" not in schedule_page
 
-    county = as_user("county").get("/campaign/reassessment/").get_data(as_text=True)
+    county = as_user("shizong").get("/campaign/reassessment/").get_data(as_text=True)
     assert "雄壁镇卫生院" in county and "县残联办公区" in county and "上门评定（雄壁镇）" in county
     assert "可以按期完成" in county
 
@@ -109,7 +115,10 @@ def test_each_township_sees_its_own_and_hospitals_their_categories(app: Flask, a
     day = tcm.get("/campaign/reassessment/day?day=2022-03-28&venue=雄壁镇卫生院").get_data(as_text=True)
     assert "李国强" in day and "周光辉" not in day  # 精神 is 康宁's
     assert "<th>肢体</th>" in tcm.get("/campaign/reassessment/").get_data(as_text=True)
-    assert as_user("window").get("/campaign/reassessment/").status_code == 403
+    assert as_user("window").get("/campaign/reassessment/").status_code == 404  # another county's campaign
+    accounts.create("experts", PASSWORD, display_name="专家委员会", roles=["expert_committee"], groups=[EXPERTS],
+                    county=COUNTY.code)
+    assert login(app.test_client(), "experts").get("/campaign/reassessment/").status_code == 403
 
 
 def test_the_day_list_is_a_sign_in_sheet(app: Flask, holders: dict[str, str]) -> None:
@@ -174,8 +183,10 @@ def test_the_county_makes_the_schedule_on_the_page(app: Flask, runtime: Runtime,
                                                    tmp_path: Path) -> None:
     rows = [roster_row(applicant_name="李国强", id_number=shizong_id("19700101", "033"), basis="目测")]
     import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
-    accounts.create("shizong", PASSWORD, display_name="县残联 经办", roles=["county"], groups=["county-530323"])
-    accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP])
+    accounts.create("shizong", PASSWORD, display_name="县残联 经办", roles=["county"], groups=[COUNTY_GROUP],
+                    county=COUNTY.code)
+    accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP],
+                    county=COUNTY.code)
     county = login(app.test_client(), "shizong")
     assert "no-schedule" in county.get("/campaign/reassessment/").get_data(as_text=True)
 

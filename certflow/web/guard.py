@@ -15,6 +15,7 @@ from certflow.access import (
     can_see_task,
     can_view_case,
     can_work,
+    in_county,
 )
 from certflow.engine.errors import NotFound
 from certflow.web.context import account, deny, services
@@ -36,8 +37,10 @@ def visible_task(task_id: str) -> dict[str, Any]:
 
 
 def workable_task(task_id: str) -> dict[str, Any]:
-    """The task, if the signed-in person may act on it; 404 when unknown, 403 when not theirs."""
+    """The task, if the signed-in person may act on it; 404 when unknown or another county's, 403 when not theirs."""
     task = _task(task_id)
+    if not in_county(account(), task["county"]):
+        deny(404, f"task {task_id}")
     if not can_work(account(), task):
         deny(403, f"task {task_id}")
     return task

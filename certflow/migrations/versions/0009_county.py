@@ -25,15 +25,14 @@ users = sa.table("users", sa.column("id", sa.Integer), sa.column("roles", sa.JSO
 
 
 def upgrade() -> None:
+    # Nullable in the schema: on SQLite a NOT NULL would copy the cases table, which the other tables' foreign
+    # keys forbid; certflow writes a county on every new case and task.
     for table in ("cases", "tasks", "users"):
         op.add_column(table, sa.Column("county", sa.String(12), nullable=True))
     connection = op.get_bind()
     if connection.scalar(sa.select(sa.func.count()).select_from(cases)) or \
             connection.scalar(sa.select(sa.func.count()).select_from(users)):
         _fill(connection)
-    for table in ("cases", "tasks"):
-        with op.batch_alter_table(table) as batch:
-            batch.alter_column("county", existing_type=sa.String(12), nullable=False)
     op.create_index("ix_cases_county", "cases", ["county"])
 
 
@@ -61,5 +60,4 @@ def _fill(connection: sa.Connection) -> None:
 def downgrade() -> None:
     op.drop_index("ix_cases_county", table_name="cases")
     for table in ("users", "tasks", "cases"):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("county")
+        op.drop_column(table, "county")  # SQLite drops a column in place since 3.35

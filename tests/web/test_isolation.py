@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import lxml.html
@@ -13,13 +13,17 @@ import pytest
 from exchange import COUNTY, COUNTY_GROUP, roster_csv, roster_row, shizong_id
 from flask import Flask
 from flask.testing import FlaskClient
-from webkit import PASSWORD, post
+from webkit import PASSWORD, login, post
 
 from certflow.accounts import Accounts
 from certflow.campaign import import_roster
+from certflow.campaigndemo import load_campaign_demo
 from certflow.casereports import same_person
+from certflow.config import Config
+from certflow.demo import DEMO_PASSWORD, load_demo
 from certflow.engine.errors import ValidationFailed
 from certflow.engine.runtime import Runtime, Settings
+from certflow.web import create_app
 
 LUSHAN = Settings().jurisdiction_prefix  # the deployment's own county, as the tests' runtime is configured
 API = "/api/v1"
@@ -209,3 +213,22 @@ def test_a_case_started_through_the_api_belongs_to_its_starters_county(both: Bot
     assert answer.status_code == 201, answer.get_json()
     assert answer.get_json()["case"]["county"] == COUNTY.code
     assert Token(app, accounts, "county").get(f"/cases/{answer.get_json()['number']}").status_code == 404
+
+
+def test_with_both_demos_in_one_database_each_county_counts_its_own(runtime: Runtime, accounts: Accounts,
+                                                                    tmp_path: Path) -> None:
+    lushan = load_demo(runtime, accounts)
+    assert lushan is not None
+    shizong = load_campaign_demo(runtime, accounts, COUNTY)
+    app = create_app(replace(Config.from_env({}), upload_dir=tmp_path / "uploads"), runtime=runtime, accounts=accounts)
+    app.config.update(TESTING=True)
+    for username, own, other in (("county", lushan, shizong), ("shizong", shizong, lushan)):
+        client = login(app.test_client(), username, DEMO_PASSWORD)
+        assert f"共 {len(own)} 件" in client.get("/audit/cases").get_data(as_text=True), username
+        assert len(csv_numbers(client, "/audit/cases.csv")) == len(own), username
+        assert client.get(f"/cases/{other[0]}").status_code == 404, username
+        token = Token(app, accounts, username)
+        assert token.get("/cases").get_json()["total"] == len(own), username
+        assert token.get(f"/cases/{other[-1]}/history").status_code == 404, username
+    admin = login(app.test_client(), "admin", DEMO_PASSWORD)  # the demo's administrator is the province's
+    assert f"共 {len(lushan) + len(shizong)} 件" in admin.get("/audit/cases").get_data(as_text=True)

@@ -11,6 +11,7 @@ from certflow.engine.errors import Conflict, NotFound, ValidationFailed
 from certflow.engine.models import Group
 from certflow.web import forms, groups, users
 from certflow.web.auth import keep_signed_in, login_manager
+from certflow.web.campaign import county as campaign_county
 from certflow.web.context import account, deny, services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -37,29 +38,40 @@ def _person(username: str) -> Account:
     return person
 
 
+def _counties(*held: str | None) -> dict[str, str]:
+    """Area code → federation of the counties a person may belong to: the deployment's own, the exchange
+    campaign's, and any a person already ``held``."""
+    settings, campaign = services().runtime.settings, campaign_county()
+    found = {settings.jurisdiction_prefix: settings.signature, campaign.code: campaign.federation}
+    return {**{code: code for code in held if code}, **found}
+
+
 def _users_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
-    return render_template("admin/users.html", people=services().accounts.all(), form=form,
+    people = services().accounts.all()
+    return render_template("admin/users.html", people=people, form=form,
+                           counties=_counties(*(p.county for p in people)),
                            groups=users.groups_by_role(services().directory)), status
 
 
 def _user_page(person: Account, form: forms.PageForm, status: int = 200, *,
                new_token: str | None = None) -> tuple[str, int]:
     return render_template("admin/user.html", person=person, form=form, new_token=new_token,
-                           tokens=services().accounts.tokens(person.id),
+                           tokens=services().accounts.tokens(person.id), counties=_counties(person.county),
                            groups=users.groups_by_role(services().directory, person.groups)), status
 
 
 @bp.get("/users", endpoint="users")
 def users_list():  # type: ignore[no-untyped-def]
-    return _users_page(users.blank())
+    return _users_page(users.blank(services().accounts.county))
 
 
 @bp.post("/users")
 def create():  # type: ignore[no-untyped-def]
     try:
-        new = users.read(users.NEW_USER, request.form, services().directory)
+        new = users.read(users.NEW_USER, request.form, services().directory, _counties())
         created = services().accounts.create(new.username, new.password, display_name=new.display_name,
-                                             roles=new.roles, groups=new.groups)
+                                             roles=new.roles, groups=new.groups, county=new.county,
+                                             province_wide=new.province_wide)
     except (ValidationFailed, Conflict) as error:
         return _users_page(users.posted(users.NEW_USER, request.form, error), 422)
     flash(f"已创建用户 {created.username}")
@@ -76,11 +88,13 @@ def user(username: str):  # type: ignore[no-untyped-def]
 def update(username: str):  # type: ignore[no-untyped-def]
     person = _person(username)
     try:
-        change = users.read(users.EDIT_USER, request.form, services().directory, person.groups)
+        change = users.read(users.EDIT_USER, request.form, services().directory, _counties(person.county),
+                            person.groups)
         users.check_own_access(account(), person, change)
         keep_signed_in(services().accounts.update(
             person.id, display_name=change.display_name, roles=change.roles, groups=change.groups,
-            active=change.active, password=change.password or None))
+            active=change.active, password=change.password or None, county=change.county,
+            province_wide=change.province_wide))
     except ValidationFailed as error:
         return _user_page(person, users.posted(users.EDIT_USER, request.form, error), 422)
     flash(f"已保存用户 {username}")

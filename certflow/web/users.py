@@ -1,8 +1,8 @@
 """The administrators' user form: its fields, the values it shows, and posted values read back.
 
-The accounts check a user's own rules (user name, roles, password length); this module turns the
-form into their arguments and adds the checks that need the page: groups from the directory, and
-administrators keeping their own access.
+The accounts check a user's own rules (user name, roles, password length, who may be province-wide);
+this module turns the form into their arguments and adds the checks that need the page: groups from
+the directory, counties from the configuration, and administrators keeping their own access.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ EDIT_USER: dict[str, Any] = {
 }
 
 
+PROVINCE = "province"  # the county field's value for a province-wide administrator
+
+
 @dataclass(frozen=True)
 class Submission:
     username: str
@@ -52,32 +55,39 @@ class Submission:
     roles: list[str]
     groups: list[str]
     active: bool
+    county: str | None  # None: not chosen (the deployment's own for a new person, unchanged for another)
+    province_wide: bool
 
 
-def blank() -> forms.PageForm:
-    return forms.PageForm(forms.fields(NEW_USER), {"groups": []}, {})
+def blank(county: str) -> forms.PageForm:
+    return forms.PageForm(forms.fields(NEW_USER), {"groups": [], "county": county}, {})
 
 
 def of_account(person: Account) -> forms.PageForm:
     data = {"display_name": person.display_name, "active": person.active, "roles": sorted(person.roles)}
-    values = {**forms.form_values(EDIT_USER, data), "groups": sorted(person.groups)}
+    values = {**forms.form_values(EDIT_USER, data), "groups": sorted(person.groups),
+              "county": person.county or PROVINCE}
     return forms.PageForm(forms.fields(EDIT_USER), values, {})
 
 
 def posted(schema: dict[str, Any], form: MultiDict[str, str], error: ValidationFailed | Conflict) -> forms.PageForm:
     """The form as it was sent, with the errors beside their fields; a taken user name is the name's error."""
     errors = error.errors if isinstance(error, ValidationFailed) else [FieldError("username", str(error))]
-    values = {**forms.posted_values(schema, form), "groups": form.getlist("groups")}
+    values = {**forms.posted_values(schema, form), "groups": form.getlist("groups"), "county": form.get("county", "")}
     return forms.PageForm(forms.fields(schema), values, forms.errors_by_field(errors))
 
 
-def read(schema: dict[str, Any], form: MultiDict[str, str], directory: Directory,
+def read(schema: dict[str, Any], form: MultiDict[str, str], directory: Directory, counties: Iterable[str],
          held: Iterable[str] = ()) -> Submission:
     """The posted form as the accounts' arguments; ValidationFailed for what only the page can check.
 
-    ``held``: the person's groups before the change, which they keep even if the group was deactivated since.
+    ``counties``: the area codes a person may be given. ``held``: the person's groups before the change, which
+    they keep even if the group was deactivated since.
     """
     data, errors = forms.read_submission(schema, form)
+    county = form.get("county", "")
+    if county not in (*counties, PROVINCE, ""):
+        errors.append(FieldError("county", "未知的县（市）"))
     groups = form.getlist("groups")
     known = {g.id: g for g in directory.all()}
     unknown = [g for g in groups if g not in known]
@@ -91,7 +101,8 @@ def read(schema: dict[str, Any], form: MultiDict[str, str], directory: Directory
     return Submission(
         username=data.get("username", ""), display_name=data.get("display_name", ""),
         password=data.get("password", ""), roles=data.get("roles", []), groups=groups,
-        active=data.get("active", True),
+        active=data.get("active", True), county=county if county not in ("", PROVINCE) else None,
+        province_wide=county == PROVINCE,
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 from exchange import COUNTY, COUNTY_GROUP, roster_csv, roster_row, shizong_id
 from flask import Flask
 from flask.testing import FlaskClient
-from webkit import PASSWORD, login, post
+from webkit import PASSWORD, field, login, post
 
 from certflow.accounts import Accounts
 from certflow.campaign import import_roster
@@ -232,3 +232,31 @@ def test_with_both_demos_in_one_database_each_county_counts_its_own(runtime: Run
         assert token.get(f"/cases/{other[-1]}/history").status_code == 404, username
     admin = login(app.test_client(), "admin", DEMO_PASSWORD)  # the demo's administrator is the province's
     assert f"共 {len(lushan) + len(shizong)} 件" in admin.get("/audit/cases").get_data(as_text=True)
+
+
+# -- administrators give each person their county ---------------------------------------------------
+
+def test_an_administrator_sets_a_persons_county_on_the_user_form(app: Flask, accounts: Accounts, as_user) -> None:  # type: ignore[no-untyped-def]
+    admin = as_user("admin")
+    options = field(admin.get("/admin/users").get_data(as_text=True), "county").cssselect("option")
+    assert {o.get("value"): o.text_content() for o in options} == {
+        LUSHAN: f"庐山市残联（{LUSHAN}）", COUNTY.code: f"{COUNTY.federation}（{COUNTY.code}）",
+        "province": "全省（仅系统管理员）"}
+    new = {"username": "sz-audit", "display_name": "师宗 审计", "password": "long-enough-1", "roles": ["auditor"]}
+    assert post(admin, "/admin/users", {**new, "county": COUNTY.code}, page="/admin/users").status_code == 302
+    assert accounts.by_username("sz-audit").county == COUNTY.code
+
+    refused = post(admin, "/admin/users", {**new, "username": "wide", "county": "province"}, page="/admin/users")
+    assert refused.status_code == 422
+    wrapper = field(refused.get_data(as_text=True), "county")
+    assert "只有系统管理员可以不属于某个县（市）" in wrapper.text_content()
+    assert wrapper.cssselect("option[selected]")[0].get("value") == "province"  # the choice is kept
+    unknown = post(admin, "/admin/users", {**new, "username": "odd", "county": "999999"}, page="/admin/users")
+    assert unknown.status_code == 422 and "未知的县（市）" in unknown.get_data(as_text=True)
+    assert accounts.by_username("wide") is None and accounts.by_username("odd") is None
+
+    edit = {"display_name": "窗口", "active": "true", "roles": ["window_clerk"], "groups": ["window"]}
+    assert post(admin, "/admin/users/window", {**edit, "county": COUNTY.code}, page="/admin/users").status_code == 302
+    assert accounts.by_username("window").county == COUNTY.code
+    assert post(admin, "/admin/users/window", edit, page="/admin/users").status_code == 302  # no choice: kept
+    assert accounts.by_username("window").county == COUNTY.code

@@ -53,7 +53,7 @@ Get = Callable[[str], int]  # path -> HTTP status
 _results: list[Summary] = []
 
 
-def fill(sessions, count: int) -> None:  # type: ignore[no-untyped-def]
+def fill(sessions, count: int, county: str) -> None:  # type: ignore[no-untyped-def]
     now = datetime.now(UTC)
     rng = random.Random(7)
     with sessions.begin() as session:
@@ -61,7 +61,7 @@ def fill(sessions, count: int) -> None:  # type: ignore[no-untyped-def]
                                   ).first()
         session.execute(insert(Case), [
             {"id": i, "number": f"LS-2026-{i:06d}", "process_version_id": version,
-             "process_key": "application_online",
+             "process_key": "application_online", "county": county,
              "status": "running", "state": {}, "started_by": "bench", "started_at": now, "updated_at": now,
              "lock_version": 1, "event_count": 0, "last_hash": ""}
             for i in range(1, count + 1)
@@ -71,7 +71,8 @@ def fill(sessions, count: int) -> None:  # type: ignore[no-untyped-def]
             role, group = rng.choice(GROUPS)
             name, title = STEPS[role]
             rows.append({
-                "id": f"{i:036d}", "case_id": i, "case_number": f"LS-2026-{i:06d}", "applicant_name": f"申请人{i}",
+                "id": f"{i:036d}", "case_id": i, "case_number": f"LS-2026-{i:06d}", "county": county,
+                "applicant_name": f"申请人{i}",
                 "id_masked": "360483********1233", "process_key": "application_online", "name": name, "title": title,
                 "role": role, "candidate_group": group, "assignee": None, "form": None, "status": "open",
                 "created_at": now - timedelta(minutes=i), "due_at": now + timedelta(days=rng.randint(-5, 20)),
@@ -142,7 +143,7 @@ def measure(url: str, tasks: int, runs: int) -> None:
     runtime = Runtime(sessions, HANDLERS)
     runtime.deploy(lushan_files(), author="bench")
     started = time.perf_counter()
-    fill(sessions, tasks)
+    fill(sessions, tasks, runtime.settings.jurisdiction_prefix)
     print(f"machine: {machine()}, {engine.name}")
     print(f"inbox at scale: {tasks} open tasks, filled in {time.perf_counter() - started:.1f} s; "
           f"{runs} requests per query")

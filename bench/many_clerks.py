@@ -203,7 +203,7 @@ def open_tasks(runtime: Runtime) -> dict[str, int]:
             Task.status == "open", Task.role == "township").group_by(Task.candidate_group)).all())
 
 
-def staff(runtime: Runtime, tasks: dict[str, int], clerks: int, pairs: int) -> list[Clerk]:
+def staff(runtime: Runtime, county: County, tasks: dict[str, int], clerks: int, pairs: int) -> list[Clerk]:
     """Township clerks with tokens: the racing pairs in the groups with the most open tasks, the other clerks
     where a clerk has the most tasks to do."""
     largest = sorted(tasks, key=lambda g: -tasks[g])
@@ -221,7 +221,7 @@ def staff(runtime: Runtime, tasks: dict[str, int], clerks: int, pairs: int) -> l
         racing = [next(numbers) for _ in range(paired[group])]
         for pair in [p for p in racing for _ in range(2)] + [None] * (count - 2 * len(racing)):
             person = accounts.create(f"clerk{len(staffed):02d}", "bench-password", display_name="乡镇残联",
-                                     roles=["township"], groups=[group])
+                                     roles=["township"], groups=[group], county=county.code)
             staffed.append(Clerk(accounts.issue_token(person.id, "bench"), pair))
     return staffed
 
@@ -299,15 +299,16 @@ def cpu_split(before: dict[int, tuple[str, int, float]], after: dict[int, tuple[
 def measure(url: str, args: argparse.Namespace, workdir: Path) -> None:
     engine = make_engine(url)
     try:
-        runtime = seed(engine, args.holders, County.load(ROOT / "shizong.json"), workdir)
-        clerks_at_work(runtime, url, args, workdir)
+        county = County.load(ROOT / "shizong.json")
+        runtime = seed(engine, args.holders, county, workdir)
+        clerks_at_work(runtime, county, url, args, workdir)
     finally:
         engine.dispose()
 
 
-def clerks_at_work(runtime: Runtime, url: str, args: argparse.Namespace, workdir: Path) -> None:
+def clerks_at_work(runtime: Runtime, county: County, url: str, args: argparse.Namespace, workdir: Path) -> None:
     tasks = open_tasks(runtime)
-    clerks = staff(runtime, tasks, args.clerks, args.racing_pairs)
+    clerks = staff(runtime, county, tasks, args.clerks, args.racing_pairs)
     print(f"seeded: {sum(tasks.values())} open tasks in {len(tasks)} township groups; {len(clerks)} clerks, "
           f"{args.racing_pairs} pairs of them racing; gunicorn with {args.workers} workers; "
           f"{args.client_processes} client processes")

@@ -614,15 +614,19 @@ class Runtime:
             case.version = target
             self._save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
 
-    def migrate_all(self, process_key: str, from_version: int, to_version: int, *, actor: str) -> list[dict[str, Any]]:
-        """Every running case of ``from_version`` moved to ``to_version``, each in its own transaction.
+    def migrate_all(self, process_key: str, from_version: int, to_version: int, *, actor: str,
+                    county: str | None = None) -> list[dict[str, Any]]:
+        """Every running case of ``from_version`` (of ``county``, None for every county) moved to ``to_version``,
+        each in its own transaction.
 
         ``[{"case", "migrated", "reason"}]``: a case that cannot move keeps its version and says why.
         """
         with self.sessions() as session:
             source = versions.find(session, process_key, from_version)
-            numbers = session.scalars(select(Case.number).where(
-                Case.process_version_id == source.id, Case.status == "running").order_by(Case.id)).all()
+            running = select(Case.number).where(Case.process_version_id == source.id, Case.status == "running")
+            if county is not None:
+                running = running.where(Case.county == county)
+            numbers = session.scalars(running.order_by(Case.id)).all()
         results = []
         for number in numbers:
             try:

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
-from certflow.access import can_model
+from certflow.access import can_model, county_of, in_county
 from certflow.casesearch import CaseQuery, search
 from certflow.engine.errors import CertflowError, DeploymentError, NotFound, ValidationFailed
 from certflow.modeling.decisiontables import decisions, posted_table, read_table, write_table
@@ -198,16 +198,18 @@ def migration(key: str, version: int):  # type: ignore[no-untyped-def]
 
 
 def _migrate(key: str, version: int, to: int):  # type: ignore[no-untyped-def]
-    """Move one case (``case``) or every running case of the version; each result flashed."""
-    runtime, number = services().runtime, request.form.get("case", "").strip()
+    """Move one case (``case``) or every running case of the version, of the analyst's county; each result flashed."""
+    runtime, number, me = services().runtime, request.form.get("case", "").strip(), account()
     if number:
         try:
-            runtime.migrate(number, to, actor=_me())
+            if not in_county(me, runtime.case(number)["county"]):
+                raise NotFound(f"案件 {number} 不存在")
+            runtime.migrate(number, to, actor=me.username)
             results = [{"case": number, "migrated": True, "reason": ""}]
         except CertflowError as error:
             results = [{"case": number, "migrated": False, "reason": str(error)}]
     else:
-        results = runtime.migrate_all(key, version, to, actor=_me())
+        results = runtime.migrate_all(key, version, to, actor=me.username, county=county_of(me))
     moved = [r["case"] for r in results if r["migrated"]]
     flash(f"已迁移到 v{to}：{'、'.join(moved)}" if moved else f"没有案件迁移到 v{to}")
     for refused in (r for r in results if not r["migrated"]):

@@ -260,3 +260,13 @@ def test_an_administrator_sets_a_persons_county_on_the_user_form(app: Flask, acc
     assert accounts.by_username("window").county == COUNTY.code
     assert post(admin, "/admin/users/window", edit, page="/admin/users").status_code == 302  # no choice: kept
     assert accounts.by_username("window").county == COUNTY.code
+
+
+def test_an_analyst_moves_only_their_countys_cases_to_another_version(both: Both, as_user) -> None:  # type: ignore[no-untyped-def]
+    analyst = as_user("analyst")  # of Lushan
+    path = "/modeling/processes/card_exchange/versions/1/migration"
+    assert both.shizong not in analyst.get(path).get_data(as_text=True)  # not listed among the cases to move
+    page = post(analyst, path, {"case": both.shizong, "to": "1"}, follow_redirects=True).get_data(as_text=True)
+    assert f"案件 {both.shizong} 不存在" in page
+    every = post(analyst, path, {"to": "1"}, follow_redirects=True).get_data(as_text=True)  # "move every case"
+    assert "没有案件迁移到 v1" in every and all(number not in every for number in both.all_shizong)  # none tried

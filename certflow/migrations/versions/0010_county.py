@@ -5,15 +5,15 @@ file's process (``CERTFLOW_COUNTY``) and the people with one of its groups are t
 case and person is the deployment's own (``CERTFLOW_JURISDICTION``), but administrators without a group,
 who stay province-wide.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from browserkit import DESKTOP, LiveServer, sign_in
-from exchange import TOWNSHIP
+from exchange import COUNTY, TOWNSHIP
 
 WATCH = """
 window.violations = [];
@@ -54,7 +54,7 @@ def test_every_kind_of_page_works_under_the_policy(browser, live: LiveServer) ->
     auditor.close()
 
     live.accounts.create("xiongbi-csp", "demo", display_name="雄壁镇残联 经办", roles=["township"],
-                         groups=[TOWNSHIP], demo=True)
+                         groups=[TOWNSHIP], county=COUNTY.code, demo=True)
     township = watch(sign_in(browser, live, "xiongbi-csp"))
     visit(township, f"{live.url}/campaign/register", "[data-print]")
     township.click("[data-print]")

@@ -143,7 +143,7 @@ def measure(url: str, tasks: int, runs: int) -> None:
     runtime = Runtime(sessions, HANDLERS)
     runtime.deploy(lushan_files(), author="bench")
     started = time.perf_counter()
-    fill(sessions, tasks, runtime.settings.jurisdiction_prefix)
+    fill(sessions, tasks, runtime.settings.county)
     print(f"machine: {machine()}, {engine.name}")
     print(f"inbox at scale: {tasks} open tasks, filled in {time.perf_counter() - started:.1f} s; "
           f"{runs} requests per query")

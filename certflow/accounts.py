@@ -108,7 +108,7 @@ def _token_hash(token: str) -> str:
 class Accounts:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock | None = None,
                  limit: Throttle = LOGINS, hasher: PasswordHasher | None = None,
-                 county: str = Settings.jurisdiction_prefix) -> None:
+                 county: str = Settings().county) -> None:
         """``county``: the deployment's own, which a new person belongs to unless they are given another."""
         self.sessions = sessions
         self.county = county

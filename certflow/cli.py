@@ -552,7 +552,7 @@ def demo(ctx: click.Context) -> None:
     if not runtime.processes():  # a database just created: the demo runs on the processes the project ships
         runtime.deploy(read_paths([PROJECT_ROOT / "processes", PROJECT_ROOT / "forms"]), author="demo")
         click.echo("deployed processes/ and forms/")
-    accounts = Accounts(runtime.sessions, runtime.clock, county=runtime.settings.jurisdiction_prefix)
+    accounts = Accounts(runtime.sessions, runtime.clock, county=runtime.settings.county)
     cases = load_demo(runtime, accounts)
     if cases is None:
         click.echo("demo skipped: the database already has accounts")
@@ -580,7 +580,7 @@ def user() -> None:
 @click.option("--group", "groups", multiple=True,
               help="a group id, e.g. window, hospital-renmin, village-360483101209; repeat for more")
 @click.option("--county", help="the area code of the county whose cases they read, e.g. 530323 "
-                               "[default: CERTFLOW_JURISDICTION]")
+                               "[default: the first code of CERTFLOW_JURISDICTION]")
 @click.option("--province-wide", is_flag=True, help="an administrator of every county's cases")
 @click.pass_context
 @_fail_cleanly
@@ -601,7 +601,7 @@ def add_user(ctx: click.Context, username: str, display_name: str, roles: tuple[
         raise click.BadParameter(f"no such active group: {', '.join(unknown_groups)} (see 组织机构 in the web app)",
                                  param_hint="--group")
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    accounts = Accounts(runtime.sessions, runtime.clock, county=runtime.settings.jurisdiction_prefix)
+    accounts = Accounts(runtime.sessions, runtime.clock, county=runtime.settings.county)
     created = accounts.create(username, password, display_name=display_name, roles=roles, groups=groups,
                               county=county, province_wide=province_wide)
     click.echo(f"created {created.username}")

@@ -309,7 +309,7 @@ def load_demo(runtime: Runtime, accounts: Accounts) -> list[str] | None:
         return None
     for user in DEMO_USERS:
         accounts.create(user.username, DEMO_PASSWORD, display_name=user.display_name, roles=[user.role],
-                        groups=[user.group] if user.group else [], county=runtime.settings.jurisdiction_prefix,
+                        groups=[user.group] if user.group else [], county=runtime.settings.county,
                         province_wide=user.role == "admin", demo=True)
     story = _Story(runtime)
     for chapter in (_finished, _after_the_hospital, _before_the_hospital):

@@ -98,6 +98,12 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     history_keys: history.KeyRing = history.DEMO_KEYS
 
+    @property
+    def county(self) -> str:
+        """The deployment's own county, the first of its codes (the others are the counties it replaced): a case
+        started here belongs to it unless its starter names another."""
+        return self.jurisdiction[0]
+
 
 @dataclass(frozen=True)
 class DeployedVersion:
@@ -222,7 +228,7 @@ class Runtime:
                     raise ValidationFailed(errors)
             case = Case(
                 process_version_id=version.id, process_key=process_key, status="running",
-                county=county or self.settings.jurisdiction_prefix,
+                county=county or self.settings.county,
                 applicant_name=data.get("applicant_name"),
                 id_masked=mask_id(data["id_number"]) if data.get("id_number") else None,
                 state={}, started_by=actor, started_at=now, updated_at=now,

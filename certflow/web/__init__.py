@@ -61,7 +61,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
     )
     app.extensions["certflow"] = Services(
         runtime=runtime,
-        accounts=accounts or Accounts(runtime.sessions, runtime.clock, county=runtime.settings.jurisdiction_prefix),
+        accounts=accounts or Accounts(runtime.sessions, runtime.clock, county=runtime.settings.county),
         directory=directory,
         session_limits=SessionLimits(timedelta(hours=config.session_hours),
                                      timedelta(minutes=config.session_idle_minutes)),

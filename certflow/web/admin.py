@@ -42,7 +42,7 @@ def _counties(*held: str | None) -> dict[str, str]:
     """Area code → federation of the counties a person may belong to: the deployment's own, the exchange
     campaign's, and any a person already ``held``."""
     settings, campaign = services().runtime.settings, campaign_county()
-    found = {settings.jurisdiction_prefix: settings.signature, campaign.code: campaign.federation}
+    found = {settings.county: settings.signature, campaign.code: campaign.federation}
     return {**{code: code for code in held if code}, **found}
 
 

@@ -23,7 +23,7 @@ from certflow.engine.specs import SourceFile, read_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 # An auditor of the county the tests' cases are started in.
-AUDITOR = Account(0, "auditor", "审计", frozenset({"auditor"}), frozenset(), Settings().jurisdiction_prefix)
+AUDITOR = Account(0, "auditor", "审计", frozenset({"auditor"}), frozenset(), Settings().county)
 PASS = {"decision": "pass"}
 REJECT = {"decision": "reject", "reason": "申请人已持有有效残疾人证"}
 OFFLINE_MATERIALS = ["id_card", "household_register", "photos", "application_form"]

@@ -25,7 +25,7 @@ from certflow.engine.errors import ValidationFailed
 from certflow.engine.runtime import Runtime, Settings
 from certflow.web import create_app
 
-LUSHAN = Settings().jurisdiction_prefix  # the deployment's own county, as the tests' runtime is configured
+LUSHAN = Settings().county  # the deployment's own county, as the tests' runtime is configured
 API = "/api/v1"
 PASS = {"decision": "pass"}
 

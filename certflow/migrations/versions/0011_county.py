@@ -5,15 +5,15 @@ file's process (``CERTFLOW_COUNTY``) and the people with one of its groups are t
 case and person is the deployment's own (``CERTFLOW_JURISDICTION``), but administrators without a group,
 who stay province-wide.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
@@ -41,7 +41,7 @@ def _fill(connection: sa.Connection) -> None:
     from certflow.county import County
 
     config = Config.from_env()
-    own = config.settings.jurisdiction_prefix
+    own = config.settings.county
     campaign = County.load(config.county_file) if config.county_file.exists() else None
     if campaign is not None:
         connection.execute(cases.update().where(cases.c.process_key == campaign.process).values(county=campaign.code))

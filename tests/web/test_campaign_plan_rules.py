@@ -9,7 +9,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from exchange import COUNTY, TCM, TOWNSHIP, VILLAGE, ExchangeDriver, roster_csv, roster_row, shizong_id
+from exchange import COUNTY, COUNTY_GROUP, TCM, TOWNSHIP, VILLAGE, ExchangeDriver, roster_csv, roster_row, shizong_id
 from flask import Flask
 from webkit import PASSWORD, login, post
 
@@ -39,9 +39,10 @@ def people(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> dict[str, st
     report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
     assert report.rejected == []
     schedule(runtime, COUNTY, actor="county")
-    accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP])
-    accounts.create("tcm", PASSWORD, display_name="中医医院 经办", roles=["hospital"], groups=[TCM])
-    accounts.create("shizong", PASSWORD, display_name="县残联 经办", roles=["county"], groups=["county-530323"])
+    for username, name, role, group in (("xiongbi", "雄壁镇 经办", "township", TOWNSHIP),
+                                        ("tcm", "中医医院 经办", "hospital", TCM),
+                                        ("shizong", "县残联 经办", "county", COUNTY_GROUP)):
+        accounts.create(username, PASSWORD, display_name=name, roles=[role], groups=[group], county=COUNTY.code)
     return dict(zip([r["applicant_name"] for r in rows], report.started, strict=True))
 
 

@@ -7,7 +7,7 @@ import secrets
 
 import lxml.html
 import pytest
-from exchange import TOWNSHIP
+from exchange import COUNTY, TOWNSHIP
 from flask import Flask
 from flask.testing import FlaskClient
 from webkit import PASSWORD, login
@@ -24,7 +24,8 @@ WHO = [None, "admin", "xiongbi"]  # the administrator sees every page but the to
 @pytest.fixture(autouse=True)
 def township_clerk(app: Flask, accounts: Accounts) -> None:
     """The exchange campaign's pages (desk, register, ledger, schedule) are a township's."""
-    accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP])
+    accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP],
+                    county=COUNTY.code)
 
 
 def directives(response) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]

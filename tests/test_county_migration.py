@@ -32,7 +32,7 @@ def test_existing_rows_get_the_county_of_their_configuration(runtime: Runtime, a
     alembic = AlembicConfig()
     alembic.set_main_option("script_location", str(MIGRATIONS))
     alembic.attributes["engine"] = engine
-    command.downgrade(alembic, "0010")  # the schema before counties, with its rows
+    command.downgrade(alembic, "0012")  # the schema before counties, with its rows
 
     monkeypatch.setenv("CERTFLOW_JURISDICTION", "360483")
     monkeypatch.setenv("CERTFLOW_COUNTY", str(ROOT / "shizong.json"))

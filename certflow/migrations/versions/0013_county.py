@@ -5,15 +5,15 @@ file's process (``CERTFLOW_COUNTY``) and the people with one of its groups are t
 case and person is the deployment's own (``CERTFLOW_JURISDICTION``), but administrators without a group,
 who stay province-wide.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

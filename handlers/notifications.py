@@ -317,7 +317,7 @@ def _listing(value: Any) -> str:
     return "、".join(str(item) for item in value)
 
 
-def _moment(value: Any) -> str:
+def moment_text(value: Any) -> str:
     """An ISO date or date-time as a person reads it, in China time: 2026年3月2日 09:30."""
     if isinstance(value, str):
         text = value.strip()
@@ -356,7 +356,7 @@ def _delivery(value: Any) -> str:
 DERIVED: dict[str, tuple[str, Callable[[Any], str]]] = {
     "site_parts": ("site[parts]", _listing),
     "bring_items_text": ("bring_items", _listing),
-    "appointment_time": ("appointment_at", _moment),
+    "appointment_time": ("appointment_at", moment_text),
     "delivery_text": ("delivery", _delivery),
     "card_grade_text": ("card_grade", _grade),
     "review_fee_text": ("review_fees[items]", _fee_items),

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from certflow.engine.services import Handlers, Operator, ServiceContext
-from handlers import assessment, certificate, fees, identity, materials, notifications
+from handlers import assessment, certificate, fees, identity, materials, notifications, publicity
 
 
 def _identity_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
@@ -40,6 +40,15 @@ def _fees(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> 
     return fees.charges(params["kind"], params["delivery"])
 
 
+def _posting_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+    # The caller's data names the assessment's date when it has one (Lushan's applications).
+    return publicity.check_posting(params["posted_on"], data.get("assessed_on"), ctx.today)
+
+
+def _objection_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+    return publicity.check_objection(params["objection"], params["posted_on"], ctx.today, ctx.calendar)
+
+
 OPERATORS: dict[str, Operator] = {
     op.name: op
     for op in (
@@ -49,6 +58,8 @@ OPERATORS: dict[str, Operator] = {
         Operator("certificate_number", ("id_number", "category_code", "grade"), _certificate_number),
         Operator("void_card", ("card_no", "reason"), _void_card),
         Operator("fees", ("kind", "delivery"), _fees),
+        Operator("posting_check", ("posted_on",), _posting_check),
+        Operator("objection_check", ("objection", "posted_on"), _objection_check),
     )
 }
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from stdnum.cn import ric
 
+from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
 
@@ -95,6 +96,9 @@ class CaseDriver:
         self.complete("assess", result, user=f"doctor@{group}", group=group)
 
     def post_publicity(self, posted_on: str = "2026-09-10") -> None:
+        """The village posts the publicity and records it that day (a later day keeps the clock)."""
+        if self.clock.now().astimezone(CHINA_TZ).date().isoformat() < posted_on:
+            self.at(f"{posted_on}T10:00:00+08:00")
         self.complete("post_publicity", {"posted_on": posted_on, "posting_place": "村委会公示栏"}, user="village")
 
     def issue(self, delivery: str = "post", issued_on: str = "2026-09-20") -> None:

@@ -39,6 +39,19 @@ class FieldError:
     message: str
 
 
+class InputRefused(Exception):
+    """Raised by a handler when the input of the step breaks a rule of the process (a date out of its period).
+
+    The runtime answers it as a validation error of ``field``: nothing of the step is saved, the person
+    corrects the value and submits again.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 class ValidationFailed(CertflowError):
     code = "validation_failed"
 

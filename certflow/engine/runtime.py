@@ -51,6 +51,7 @@ from certflow.engine.errors import (
     CertflowError,
     Conflict,
     FieldError,
+    InputRefused,
     InvalidState,
     NotFound,
     StepFailed,
@@ -1108,6 +1109,9 @@ class Runtime:
             try:
                 workflow = budget.run_step(self.settings.limits, work)
             except WorkflowTaskException as error:
+                refused = _refusal(error)
+                if refused is not None:
+                    raise ValidationFailed([FieldError(refused.field, refused.message)]) from error
                 where = element_title(error.task) if error.task else "?"
                 if exceeded := budget.cause(error):
                     raise exceeded.at(where) from error
@@ -1276,6 +1280,14 @@ def _fixing(changes: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:
                 fixed.add(task.id)
                 task = task.parent
     return apply
+
+
+def _refusal(error: BaseException) -> InputRefused | None:
+    """The handler's refusal of the step's input behind a failed task, if that is what failed."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, InputRefused):
+        cause = cause.__cause__
+    return cause
 
 
 def _firing_timers(workflow: BpmnWorkflow) -> None:

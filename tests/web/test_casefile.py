@@ -52,7 +52,7 @@ def issued(start, app) -> CaseDriver:  # type: ignore[no-untyped-def]  # app: th
     case.complete("pre_review", PASS, user="window")
     runtime.add_comment(case.number, "已电话确认材料齐全", actor="county")
     case.assess(group="hospital-anding")
-    case.complete("post_publicity", {"posted_on": "2026-09-10", "posting_place": "村委会公示栏"}, user="yujing")
+    case.complete("post_publicity", {"posted_on": "2026-09-01", "posting_place": "村委会公示栏"}, user="yujing")
     case.tick("2026-09-30T09:00:00+08:00")
     case.issue(delivery="in_person")
     assert case.view["outcome"] == "issued"

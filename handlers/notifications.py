@@ -73,6 +73,7 @@ TEMPLATES: dict[str, Template] = {
             "如有疑问请咨询残联综合窗口。"
         ),
     ),
+    # Process versions before the clerk could mark materials tell what the check found only.
     "missing_materials": Template(
         label="材料不全，一次性告知需补充的材料",
         recipient_role="applicant",
@@ -80,6 +81,15 @@ TEMPLATES: dict[str, Template] = {
         text=(
             "{applicant_name}您好，您的残疾人证申请（案件号{case_no}）材料不全。"
             "{materials_result[missing_text]}。补齐后即可继续办理。"
+        ),
+    ),
+    "missing_listed": Template(
+        label="材料不全，一次性告知核对出和窗口指出的全部材料",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，您的残疾人证申请（案件号{case_no}）材料不全。"
+            "{missing_notice[text]}。补齐后即可继续办理。"
         ),
     ),
     "not_met": Template(

@@ -76,6 +76,7 @@ def script_helpers(ctx: ServiceContext) -> dict[str, Callable[..., Any]]:
         "assessment_sites": assessment.sites,
         "combine_assessments": assessment.combine,
         "category_code": certificate.category_code,
+        "missing_materials_notice": materials.missing_notice,
     }
 
 

@@ -1286,7 +1286,8 @@ def _refusal(error: BaseException) -> InputRefused | None:
     """The handler's refusal of the step's input behind a failed task, if that is what failed."""
     cause: BaseException | None = error
     while cause is not None and not isinstance(cause, InputRefused):
-        cause = cause.__cause__
+        # SpiffWorkflow wraps a script's error inside its except block, without ``from``.
+        cause = cause.__cause__ or cause.__context__
     return cause
 
 

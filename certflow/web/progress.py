@@ -85,8 +85,10 @@ def supplement(case: dict[str, Any]) -> Supplement | None:
     waiting = any(w["name"] == "materials_supplied" for w in case["waiting"])
     if case["status"] != "running" or not waiting or data.get("channel") != "online":
         return None
-    # Not empty: the window can only choose 材料不全 when the check found something missing.
-    inputs = [UploadInput(code, materials.MATERIALS[code], "必须提交") for code in data["materials_result"]["missing"]]
+    # Not empty: the window can only choose 材料不全 with something missing. Process versions before the
+    # clerk could mark materials have only what the check found.
+    missing = (data.get("missing_notice") or data["materials_result"])["missing"]
+    inputs = [UploadInput(code, materials.MATERIALS[code], "必须提交") for code in missing]
     return Supplement(inputs, data.get("missing_note") or "")
 
 

@@ -28,7 +28,7 @@ def test_missing_household_register_is_told_and_the_case_resumes(start):
     case = offline(start, materials=["id_card", "photos", "application_form"])
     assert case.view["data"]["materials_result"]["missing"] == ["household_register"]
     case.complete("window_review", {"decision": "missing"})
-    assert "户口本" in case.text("missing_materials")["text"]
+    assert "户口本" in case.text("missing_listed")["text"]
     case.message("materials_supplied", {"materials": ["household_register"]})
     assert case.view["data"]["materials_result"]["missing"] == []
     case.complete("window_review", {"decision": "pass"})

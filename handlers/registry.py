@@ -49,6 +49,10 @@ def _objection_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceC
     return publicity.check_objection(params["objection"], params["posted_on"], ctx.today, ctx.calendar)
 
 
+def _review_request_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+    return publicity.check_review_request(params["request"], params["opened_on"], params["last_day"], ctx.today)
+
+
 OPERATORS: dict[str, Operator] = {
     op.name: op
     for op in (
@@ -60,6 +64,7 @@ OPERATORS: dict[str, Operator] = {
         Operator("fees", ("kind", "delivery"), _fees),
         Operator("posting_check", ("posted_on",), _posting_check),
         Operator("objection_check", ("objection", "posted_on"), _objection_check),
+        Operator("review_request_check", ("request", "opened_on", "last_day"), _review_request_check),
     )
 }
 
@@ -70,8 +75,12 @@ def script_helpers(ctx: ServiceContext) -> dict[str, Callable[..., Any]]:
     def working_days_deadline(start: str, n: int) -> str:
         return ctx.calendar.deadline(date.fromisoformat(str(start)[:10]), int(n)).isoformat()
 
+    def add_working_days(start: str, n: int) -> str:
+        return ctx.calendar.add_working_days(date.fromisoformat(str(start)[:10]), int(n)).isoformat()
+
     return {
         "today": ctx.today.isoformat,
+        "add_working_days": add_working_days,
         "working_days_deadline": working_days_deadline,
         "assessment_sites": assessment.sites,
         "combine_assessments": assessment.combine,

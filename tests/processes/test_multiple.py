@@ -48,4 +48,4 @@ def test_one_part_met_gives_that_parts_category_and_grade(start):
 def test_no_part_met_ends_not_met(start):
     case = assessed(start, (False, None), (False, None))
     assert case.view["data"]["assessment_result"]["meets_standard"] is False
-    assert "未达到残疾标准" in case.text("not_met")["text"]
+    assert "未达到残疾标准" in case.text("not_met_review")["text"]

@@ -39,6 +39,8 @@ def test_offline_case_not_meeting_the_standard(start):
     case = offline(start, category="听力")
     case.complete("window_review", {"decision": "pass"})
     case.assess(meets=False, conclusion="听力损失未达到残疾标准")
+    assert "2026年9月15日前" in case.text("not_met_review")["text"]
+    case.tick("2026-09-16T00:01:00+08:00")  # no re-examination asked for within 10 working days
     assert case.view["outcome"] == "not_met"
 
 

@@ -101,9 +101,10 @@ def test_assessment_not_meeting_the_standard_ends_with_a_reasoned_notice(start):
     case.complete("pre_review", PASS)
     assert case.text("routed")["recipient_group"] == "hospital-renmin"
     case.assess(meets=False, conclusion="肢体功能障碍程度未达到残疾标准")
+    assert "评定结论：肢体功能障碍程度未达到残疾标准" in case.text("not_met_review")["text"]
+    case.tick("2026-09-16T00:01:00+08:00")
     view = case.view
     assert (view["status"], view["outcome"]) == ("completed", "not_met")
-    assert "未达到残疾标准" in case.text("not_met")["text"]
 
 
 def test_the_hospital_sets_an_appointment_and_the_applicant_is_told(start):

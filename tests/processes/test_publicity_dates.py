@@ -69,7 +69,7 @@ def test_an_objection_received_after_the_period_is_refused_even_before_the_worke
     with pytest.raises(ValidationFailed) as refused:
         case.message("objection", {"reason": "太晚了", "by": "村民", "received_on": "2026-09-12"})
     assert refusal(refused) == (
-        "received_on", "公示期已于2026年9月11日结束，2026年9月12日收到的异议不在公示期内，不予受理")
+        "received_on", "公示期已于2026年9月11日届满，2026年9月12日收到的异议不予受理")
     assert [w["name"] for w in case.view["waiting"] if w["name"] == "objection"] == ["objection"]
     assert case.tick("2026-09-14T09:01:00+08:00") == [case.number]
     assert case.task("issue_certificate")
@@ -78,7 +78,7 @@ def test_an_objection_received_after_the_period_is_refused_even_before_the_worke
 def test_an_objection_without_a_date_counts_from_the_day_it_is_entered(start):
     case = posted_on_the_fourth(start)
     case.at("2026-09-14T08:00:00+08:00")
-    with pytest.raises(ValidationFailed, match="2026年9月11日结束"):
+    with pytest.raises(ValidationFailed, match="2026年9月11日届满"):
         case.message("objection", {"reason": "有异议", "by": "村民"})
     case.at("2026-09-10T16:00:00+08:00")
     case.message("objection", {"reason": "有异议", "by": "村民"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from webkit import conforms, post
 
 from certflow.casereports import same_person, unusual_durations
 from certflow.casesearch import CaseQuery, search
+from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.privacy import mask_id
 from certflow.engine.runtime import Runtime
 from certflow.engine.specs import SourceFile, read_paths
@@ -48,8 +49,8 @@ def exported(client, path: str) -> list[list[str]]:  # type: ignore[no-untyped-d
 def through_publicity(case: CaseDriver, *, reviewer: str) -> None:
     case.complete("pre_review", PASS, user=reviewer)
     case.assess()
-    case.post_publicity()
-    case.tick("2026-09-18T00:01:00+08:00")
+    case.post_publicity(case.clock.now().astimezone(CHINA_TZ).date().isoformat())  # posted the day it is assessed
+    case.tick((case.clock.now() + timedelta(days=14)).isoformat())
 
 
 def issue(case: CaseDriver, *, user: str) -> None:

@@ -30,7 +30,7 @@ CATEGORIES = ("视力", "听力", "言语", "肢体", "智力", "精神", "多�
 
 # Intellectual and mental disability: a guardian acts for the applicant, and the diagnosis
 # rests on the medical history.
-_GUARDIAN_CATEGORIES = frozenset({"智力", "精神"})
+GUARDIAN_CATEGORIES = frozenset({"智力", "精神"})
 _MEDICAL_RECORD_CATEGORIES = frozenset({"智力", "精神"})
 
 
@@ -48,7 +48,7 @@ def required(channel: str, parts: list[str], minor: bool) -> list[str]:
         raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
     part_set = set(_check_parts(parts))
     codes = list(CHANNELS[channel])
-    if minor or part_set & _GUARDIAN_CATEGORIES:
+    if minor or part_set & GUARDIAN_CATEGORIES:
         codes.append("guardian_proof")
     if part_set & _MEDICAL_RECORD_CATEGORIES:
         codes.append("medical_records")

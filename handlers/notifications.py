@@ -470,7 +470,12 @@ def compose(template: str, data: dict[str, Any], *, signature: str = DEFAULT_SIG
     if spec.group_field:
         group = _render(template, "{" + spec.group_field + "}", data)
     phone = _render(template, "{" + spec.phone_field + "}", data) if spec.phone_field else None
-    text = f"【{signature}】" + _render(template, spec.text, data)
+    addressee = ""
+    if spec.recipient_role == "applicant" and (data.get("guardian") or {}).get("needed"):
+        # A guardian acts for the applicant (handlers.guardians): the applicant's texts go to them.
+        phone = _render(template, "{guardian_phone}", data)
+        addressee = _render(template, "致监护人{guardian_name}：", data)
+    text = f"【{signature}】" + addressee + _render(template, spec.text, data)
     return {
         "template": template,
         "recipient_role": spec.recipient_role,

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from certflow.engine.services import Handlers, Operator, ServiceContext
-from handlers import assessment, certificate, fees, identity, materials, notifications, publicity
+from handlers import assessment, certificate, fees, guardians, identity, materials, notifications, publicity
 
 
 def _identity_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
@@ -21,6 +21,11 @@ def _identity_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceCo
 
 def _materials_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
     return materials.check(params["channel"], params["parts"], bool(params["minor"]), params["materials"])
+
+
+def _guardian_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+    # The guardian's fields are optional in the form: read from the data, required here when they apply.
+    return guardians.check(data, params["parts"], bool(params["minor"]), ctx.today)
 
 
 def _notify(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
@@ -58,6 +63,7 @@ OPERATORS: dict[str, Operator] = {
     for op in (
         Operator("identity_check", ("id_number",), _identity_check),
         Operator("materials_check", ("channel", "parts", "minor", "materials"), _materials_check),
+        Operator("guardian_check", ("parts", "minor"), _guardian_check),
         Operator("notify", ("template",), _notify, sends_notification=True),
         Operator("certificate_number", ("id_number", "category_code", "grade"), _certificate_number),
         Operator("void_card", ("card_no", "reason"), _void_card),

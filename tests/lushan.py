@@ -20,6 +20,9 @@ def lushan_id(birth: str, sequence: str = "123", area: str = "360483") -> str:
 
 ADULT_ID = lushan_id("19800101")
 MINOR_ID = lushan_id("20150601", "246")
+GUARDIAN_ID = lushan_id("19750310", "222")
+GUARDIAN = {"guardian_name": "王芳", "guardian_relation": "父母", "guardian_id_number": GUARDIAN_ID,
+            "guardian_phone": "13900000002"}
 
 
 def application(**changes: Any) -> dict[str, Any]:
@@ -36,7 +39,14 @@ def application(**changes: Any) -> dict[str, Any]:
         "delivery": "post",
     }
     data.update(changes)
+    if _needs_guardian(data) and not any(field in changes for field in GUARDIAN):
+        data.update(GUARDIAN)  # as the portal asks for it: a minor, 智力 or 精神 applies with a guardian
     return data
+
+
+def _needs_guardian(data: dict[str, Any]) -> bool:
+    parts = data["parts"] if data["category"] == "多重" else [data["category"]]
+    return data["id_number"] == MINOR_ID or bool({"智力", "精神"} & set(parts))
 
 
 class CaseDriver:

@@ -1112,7 +1112,7 @@ class Runtime:
             except WorkflowTaskException as error:
                 refused = _refusal(error)
                 if refused is not None:
-                    raise ValidationFailed([FieldError(refused.field, refused.message)]) from error
+                    raise ValidationFailed([FieldError(field, message) for field, message in refused.errors]) from error
                 where = element_title(error.task) if error.task else "?"
                 if exceeded := budget.cause(error):
                     raise exceeded.at(where) from error

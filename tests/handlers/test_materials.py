@@ -90,4 +90,4 @@ def test_a_notice_with_nothing_missing_is_refused_as_the_clerks_input() -> None:
 
     with pytest.raises(InputRefused) as refused:
         missing_notice([], [], "请补充")
-    assert refused.value.field == "missing_materials"
+    assert [field for field, _ in refused.value.errors] == ["missing_materials"]

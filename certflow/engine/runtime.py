@@ -905,7 +905,7 @@ class Runtime:
                 "xml": self._diagram_xml(session, version),
                 **(_path(workflow) if workflow else {"passed": {}, "current": []}),
                 "open_tasks": [
-                    {"id": str(t.id), "name": t.task_spec.name, "title": t.task_spec.bpmn_name or t.task_spec.name,
+                    {"id": str(t.id), "name": t.task_spec.name, "title": _title(t),
                      "role": role_for_lane(t.task_spec.lane)}
                     for t in (workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)
                               if workflow else [])

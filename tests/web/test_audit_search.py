@@ -194,7 +194,7 @@ def test_same_person_finds_who_reviewed_and_issued(start, as_user, runtime: Runt
                                               "first": "预审", "second": "发证"}]
     assert same_person(runtime.sessions, (("register_appointment", "assess"),)) == [
         {"number": number, "applicant_name": name, "user": "doctor@hospital-renmin",
-         "first": "登记并预约鉴定", "second": "鉴定并审核"}
+         "first": "登记并预约鉴定", "second": "鉴定并审核（肢体）"}
         for number, name in sorted([(alone.number, "王芳"), (shared.number, "李明")])
     ]
     auditor = as_user("auditor")

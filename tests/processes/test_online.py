@@ -208,15 +208,18 @@ def test_objection_upheld_sends_the_case_back_to_assessment(start):
 def test_an_objection_after_the_publicity_is_refused(start):
     import pytest
 
-    from certflow.engine.errors import InvalidState
+    from certflow.engine.errors import InvalidState, ValidationFailed
 
     case = start()
     case.complete("pre_review", PASS)
     case.assess()
     case.post_publicity()
     case.tick("2026-09-18T00:01:00+08:00")
-    with pytest.raises(InvalidState, match="objection"):
+    with pytest.raises(ValidationFailed, match="公示期已于2026年9月17日届满"):
         case.message("objection", {"reason": "太晚了", "by": "村民"})
+    case.issue()
+    with pytest.raises(InvalidState, match="completed"):  # issued: the case waits for nothing any more
+        case.message("objection", {"reason": "太晚了", "by": "村民", "received_on": "2026-09-17"})
 
 
 def test_a_multiple_disability_is_assessed_at_each_hospital_in_parallel(start):

@@ -96,3 +96,33 @@ def test_an_objection_dated_out_of_reason_is_refused(start, received_on, message
     with pytest.raises(ValidationFailed) as refused:
         case.message("objection", {"reason": "有异议", "by": "村民", "received_on": received_on})
     assert refusal(refused) == ("received_on", message)
+
+
+def test_an_objection_received_in_the_period_but_entered_after_the_worker_ended_it_is_still_accepted(start):
+    case = posted_on_the_fourth(start)
+    assert case.tick("2026-09-12T00:05:00+08:00") == [case.number]
+    assert case.task("issue_certificate")
+    case.at("2026-09-14T09:00:00+08:00")  # the letter of Friday is opened on Monday
+    case.message("objection", {"reason": "评定等级有误", "by": "村民王某", "received_on": "2026-09-11"})
+    assert case.text("objection_received")["recipient_group"] == "expert-committee"
+    assert case.open_tasks()[0]["name"] == "reexamine"  # no certificate is issued meanwhile
+    case.complete("reexamine", {"decision": "uphold", "opinion": "经复核，原评定结论正确"}, user="expert")
+    case.issue()
+    assert case.view["outcome"] == "issued"
+
+
+def test_an_objection_entered_after_the_worker_ended_the_period_is_refused_when_received_late(start):
+    case = posted_on_the_fourth(start)
+    case.tick("2026-09-12T00:05:00+08:00")
+    case.at("2026-09-14T09:00:00+08:00")
+    with pytest.raises(ValidationFailed, match="2026年9月11日届满"):
+        case.message("objection", {"reason": "有异议", "by": "村民", "received_on": "2026-09-12"})
+    assert case.task("issue_certificate")
+
+
+def test_the_committee_may_send_a_late_entered_objection_back_to_assessment(start):
+    case = posted_on_the_fourth(start)
+    case.tick("2026-09-12T00:05:00+08:00")
+    case.message("objection", {"reason": "评定等级有误", "by": "村民王某", "received_on": "2026-09-10"})
+    case.complete("reexamine", {"decision": "reassess", "opinion": "需重新评定"}, user="expert")
+    assert case.task("register_appointment")["group"] == "hospital-renmin"

@@ -12,8 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from stdnum.exceptions import ValidationError
-
+from certflow.engine import residentid
 from certflow.engine.errors import InputRefused
 from handlers import identity
 from handlers.materials import GUARDIAN_CATEGORIES
@@ -50,11 +49,11 @@ def check(data: dict[str, Any], parts: list[str], minor: bool, today: date) -> d
 
 def _id_problem(number: str, applicant: str, today: date) -> str | None:
     try:
-        compact = identity.validated(number)
-    except ValidationError:
-        return "监护人居民身份证号码无效"
+        compact = residentid.validated(number, today)
+    except residentid.InvalidNumber as refused:
+        return f"监护人居民身份证号码无效：{refused}"
     if compact == applicant.upper():
         return "监护人不能是申请人本人"
-    if identity.age_on(identity.ric.get_birth_date(compact), today) < identity.ADULT_AGE:
+    if identity.age_on(residentid.birth_date(compact), today) < identity.ADULT_AGE:
         return "监护人应为成年人"
     return None

@@ -104,6 +104,7 @@ class ExchangeDriver(CaseDriver):
 
     def post_township_publicity(self, posted_on: str = "2022-04-01") -> None:
         """The township posts the publicity of the result in its area (plan 五(四))."""
+        self.on_day(posted_on)
         self.complete("post_publicity_township", {"posted_on": posted_on, "posting_place": "乡镇政府公示栏"},
                       user="township-clerk", group=self.township)
 

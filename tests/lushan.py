@@ -105,10 +105,14 @@ class CaseDriver:
             result["grade"] = grade
         self.complete("assess", result, user=f"doctor@{group}", group=group)
 
+    def on_day(self, day: str) -> None:
+        """The clock moves on to ``day`` (10:00) if it is earlier: a date entered is never in the future."""
+        if self.clock.now().astimezone(CHINA_TZ).date().isoformat() < day:
+            self.at(f"{day}T10:00:00+08:00")
+
     def post_publicity(self, posted_on: str = "2026-09-10") -> None:
         """The village posts the publicity and records it that day (a later day keeps the clock)."""
-        if self.clock.now().astimezone(CHINA_TZ).date().isoformat() < posted_on:
-            self.at(f"{posted_on}T10:00:00+08:00")
+        self.on_day(posted_on)
         self.complete("post_publicity", {"posted_on": posted_on, "posting_place": "村委会公示栏"}, user="village")
 
     def issue(self, delivery: str = "post", issued_on: str = "2026-09-20") -> None:

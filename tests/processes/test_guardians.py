@@ -36,7 +36,8 @@ def test_an_application_without_a_guardian_is_refused_field_by_field(start, runt
 
 
 @pytest.mark.parametrize(("number", "message"), [
-    (GUARDIAN_ID[:-1] + ("0" if GUARDIAN_ID[-1] != "0" else "1"), "监护人居民身份证号码无效"),
+    (GUARDIAN_ID[:-1] + ("0" if GUARDIAN_ID[-1] != "0" else "1"),
+     "监护人居民身份证号码无效：身份证号码校验位错误，请逐位核对"),
     (lushan_id("20120101", "224"), "监护人应为成年人"),
     (ADULT_ID, "监护人不能是申请人本人"),
 ])

@@ -47,7 +47,7 @@ from handlers.registry import HANDLERS
 
 PROCESS = "application_online"
 STARTED = datetime.fromisoformat("2026-09-01T09:00:00+08:00")
-PUBLICITY_OVER = datetime.fromisoformat("2026-09-18T00:01:00+08:00")  # 5 working days after 2026-09-10
+PUBLICITY_OVER = datetime.fromisoformat("2026-09-18T00:01:00+08:00")  # the 5 working days from 2026-09-01 are over
 ID_BODY = "36048319800101123"
 APPLICATION = {
     "applicant_name": "李明", "id_number": ID_BODY + ric.calc_check_digit(ID_BODY + "0"), "phone": "13800000001",
@@ -60,7 +60,7 @@ BEFORE_TIMER = [
     ("register_appointment", {"appointment_at": "2026-09-08T09:30:00+08:00", "appointment_place": "庐山市人民医院",
                               "bring_items": ["居民身份证"]}, "renmin"),
     ("assess", {"meets_standard": True, "grade": 3, "conclusion": "经评定，符合肢体残疾三级标准"}, "renmin"),
-    ("post_publicity", {"posted_on": "2026-09-10", "posting_place": "村委会公示栏"}, "yujing"),
+    ("post_publicity", {"posted_on": "2026-09-01", "posting_place": "村委会公示栏"}, "yujing"),
 ]
 AFTER_TIMER = [("issue_certificate", {"delivery": "post", "tracking_no": "EMS1234567890", "issued_on": "2026-09-20"},
                 "window")]

@@ -73,6 +73,13 @@ def can_release(account: Account, task: dict[str, Any]) -> bool:
     return task["assignee"] == account.username or account.is_admin
 
 
+def can_register_request(account: Account, message: str, case_data: dict[str, Any]) -> bool:
+    """Who enters a request received on paper or in person: the window any; the applicant's village an objection."""
+    if account.is_admin or "window_clerk" in account.roles:
+        return True
+    return message == "objection" and "village" in account.roles and case_data.get("village") in account.groups
+
+
 def can_start_case(account: Account) -> bool:
     return bool(account.roles & CASE_STARTERS)
 

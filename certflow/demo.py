@@ -77,7 +77,7 @@ class _Applicant:
     category: str
     parts: tuple[str, ...] = ()
     delivery: str = "post"
-    guardian: tuple[str, str] | None = None  # name, phone
+    guardian: tuple[str, str, str, str, str] | None = None  # name, relation, birth date, sequence, phone
     area: str = "360483"
 
     def application(self, channel: str, today: date, missing: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -90,7 +90,9 @@ class _Applicant:
             "parts": list(self.parts), "materials": materials, "delivery": self.delivery,
         }
         if self.guardian:
-            data["guardian_name"], data["guardian_phone"] = self.guardian
+            name, relation, birth, sequence, phone = self.guardian
+            data.update(guardian_name=name, guardian_relation=relation, guardian_phone=phone,
+                        guardian_id_number=_resident_id(birth, sequence, "360483"))
         return data
 
 
@@ -199,7 +201,7 @@ class _Story:
 # Invented applicants, all registered in 庐山市 but one.
 _CHEN = _Applicant("陈国华", "19620315", "131", "13800001001", YUJING, "庐山市白鹿镇玉京村三组18号", "肢体")
 _LIN = _Applicant("林秀英", "19750802", "242", "13800001002", XIUFENG, "庐山市白鹿镇秀峰村五组6号", "精神",
-                  delivery="in_person", guardian=("林建军", "13800001102"))
+                  delivery="in_person", guardian=("林建军", "其他近亲属", "19720310", "113", "13800001102"))
 _ZHAO = _Applicant("赵立新", "19801120", "153", "13800001003", WENQUAN, "庐山市温泉镇温泉村二组9号", "肢体",
                    area="360429")  # first issued in 湖口县; his 户口簿 shows he is still registered there
 _SUN = _Applicant("孙桂兰", "19580509", "264", "13800001004", HUALIN, "庐山市华林镇华林村一组21号", "听力",
@@ -211,7 +213,7 @@ _AT_THE_VILLAGE = (  # assessed, the publicity not yet posted: (process, applica
     (OFFLINE, _Applicant("曹小燕", "19830211", "208", "13800001008", YUJING, "庐山市白鹿镇玉京村一组7号", "肢体"),
      RENMIN, 2, 3),
     (ONLINE, _Applicant("程建", "19770930", "219", "13800001009", XIUFENG, "庐山市白鹿镇秀峰村二组15号", "精神",
-                        guardian=("程芳", "13800001109")), ANDING, 3, 4),
+                        guardian=("程芳", "其他近亲属", "19790505", "124", "13800001109")), ANDING, 3, 4),
     (ONLINE, _Applicant("段小军", "19840522", "411", "13800001019", WENQUAN, "庐山市温泉镇温泉村五组10号", "肢体"),
      RENMIN, 4, 3),
     (OFFLINE, _Applicant("龚美玲", "19700914", "422", "13800001020", HUALIN, "庐山市华林镇华林村二组27号", "视力",
@@ -221,15 +223,15 @@ _AT_THE_VILLAGE = (  # assessed, the publicity not yet posted: (process, applica
 )
 _YANG = _Applicant("杨帆", "19950606", "231", "13800001010", YUJING, "庐山市白鹿镇玉京村六组2号", "肢体")
 _XU = _Applicant("许静", "20141008", "322", "13800001011", WENQUAN, "庐山市温泉镇温泉村一组30号", "智力",
-                 delivery="in_person", guardian=("许志刚", "13800001111"))
+                 delivery="in_person", guardian=("许志刚", "父母", "19850712", "135", "13800001111"))
 _TIAN = _Applicant("田伟", "19720125", "333", "13800001012", HUALIN, "庐山市华林镇华林村五组4号", "多重",
-                   parts=("肢体", "智力"), guardian=("田秀珍", "13800001112"))
+                   parts=("肢体", "智力"), guardian=("田秀珍", "父母", "19480920", "146", "13800001112"))
 _QIAN = _Applicant("钱伟", "19860303", "345", "13800001013", YUJING, "庐山市白鹿镇玉京村二组11号", "精神",
-                   guardian=("钱淑芬", "13800001113"))
+                   guardian=("钱淑芬", "父母", "19600202", "158", "13800001113"))
 _FENG = _Applicant("冯秀兰", "19651212", "356", "13800001014", XIHU, "庐山市南康镇西湖社区桃花源路8号", "肢体")
 _HE = _Applicant("何明", "19900818", "367", "13800001015", XIUFENG, "庐山市白鹿镇秀峰村一组19号", "听力")
 _ZHENG = _Applicant("郑小红", "20160404", "378", "13800001016", XIHU, "庐山市南康镇西湖社区金星路3号", "智力",
-                    guardian=("郑伟", "13800001116"))
+                    guardian=("郑伟", "父母", "19880808", "171", "13800001116"))
 _MA = _Applicant("马建华", "19791010", "389", "13800001017", HUALIN, "庐山市华林镇华林村四组16号", "言语")
 _LUO = _Applicant("罗长春", "19660616", "391", "13800001018", WENQUAN, "庐山市温泉镇温泉村三组5号", "肢体")
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from certflow.engine.errors import InputRefused
+
 MATERIALS: dict[str, str] = {
     "id_card": "居民身份证",
     "household_register": "户口本",
@@ -28,7 +30,7 @@ CATEGORIES = ("视力", "听力", "言语", "肢体", "智力", "精神", "多�
 
 # Intellectual and mental disability: a guardian acts for the applicant, and the diagnosis
 # rests on the medical history.
-_GUARDIAN_CATEGORIES = frozenset({"智力", "精神"})
+GUARDIAN_CATEGORIES = frozenset({"智力", "精神"})
 _MEDICAL_RECORD_CATEGORIES = frozenset({"智力", "精神"})
 
 
@@ -46,7 +48,7 @@ def required(channel: str, parts: list[str], minor: bool) -> list[str]:
         raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
     part_set = set(_check_parts(parts))
     codes = list(CHANNELS[channel])
-    if minor or part_set & _GUARDIAN_CATEGORIES:
+    if minor or part_set & GUARDIAN_CATEGORIES:
         codes.append("guardian_proof")
     if part_set & _MEDICAL_RECORD_CATEGORIES:
         codes.append("medical_records")
@@ -70,3 +72,23 @@ def check(channel: str, parts: list[str], minor: bool, provided: list[str] | Non
     have = set(provided)
     missing = [code for code in needed if code not in have]
     return {"required": needed, "missing": missing, "missing_text": missing_text(missing)}
+
+
+def missing_notice(found: list[str], marked: list[str], note: str) -> dict[str, Any]:
+    """Everything to hand in again, told at once: what the check found and what the clerk marked.
+
+    The clerk may mark any material, also one handed in (a blurred photo), and explain in their own
+    words. Nothing found and nothing marked is not a case of 材料不全: the clerk is asked to mark what is missing.
+    """
+    unknown = [code for code in [*found, *marked] if code not in MATERIALS]
+    if unknown:
+        raise ValueError(f"unknown material code {unknown!r}; expected one of {', '.join(MATERIALS)}")
+    wanted = set(found) | set(marked)
+    codes = [code for code in MATERIALS if code in wanted]
+    if not codes:
+        raise InputRefused("missing_materials", "选择“材料不全”时，请勾选缺少或需重新提交的材料")
+    text = missing_text(codes)
+    note = (note or "").strip().rstrip("。．.；;，, ")
+    if note:
+        text += f"窗口说明：{note}。"
+    return {"missing": codes, "text": text}

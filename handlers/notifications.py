@@ -73,6 +73,7 @@ TEMPLATES: dict[str, Template] = {
             "如有疑问请咨询残联综合窗口。"
         ),
     ),
+    # Process versions before the clerk could mark materials tell what the check found only.
     "missing_materials": Template(
         label="材料不全，一次性告知需补充的材料",
         recipient_role="applicant",
@@ -82,6 +83,16 @@ TEMPLATES: dict[str, Template] = {
             "{materials_result[missing_text]}。补齐后即可继续办理。"
         ),
     ),
+    "missing_listed": Template(
+        label="材料不全，一次性告知核对出和窗口指出的全部材料",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，您的残疾人证申请（案件号{case_no}）材料不全。"
+            "{missing_notice[text]}。补齐后即可继续办理。"
+        ),
+    ),
+    # Process versions before the 复核 path: the text promised a review the process did not offer.
     "not_met": Template(
         label="未达到残疾标准，告知申请人评定结论",
         recipient_role="applicant",
@@ -90,6 +101,49 @@ TEMPLATES: dict[str, Template] = {
             "{applicant_name}您好，经评定您未达到残疾标准，本次残疾人证申请（案件号{case_no}）不予办理。"
             "评定结论：{assessment_result[conclusion]}。"
             "如对评定结果有异议，可自收到本通知之日起10个工作日内向残联申请复核。"
+        ),
+    ),
+    "not_met_review": Template(
+        label="未达到残疾标准，告知评定结论和申请复核的期限",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，经评定您未达到残疾标准（案件号{case_no}），评定结论：{assessment_result[conclusion]}。"
+            "如有异议，可在{review_last_day_text}前（含当日）通过网上办理进度查询页面或到残联综合窗口申请复核，"
+            "由评残专家委员会复核；逾期未申请的，本次申请办结，不予办理残疾人证。"
+        ),
+    ),
+    "not_met_final": Template(
+        label="复核后重新评定仍未达到残疾标准，告知办结",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，经评残专家委员会复核后重新评定，您仍未达到残疾标准，"
+            "本次残疾人证申请（案件号{case_no}）不予办理。评定结论：{assessment_result[conclusion]}。"
+        ),
+    ),
+    "not_met_review_request": Template(
+        label="申请人对未达标准的评定结论申请复核，提请专家委员会复核",
+        recipient_role="expert_committee",
+        group_field="expert_group",
+        text="案件号{case_no}的申请人对“未达到残疾标准”的评定结论申请复核，请评残专家委员会组织复核。",
+    ),
+    "review_upheld": Template(
+        label="复核维持未达标准的结论，告知申请人",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，评残专家委员会已复核您的申请（案件号{case_no}），维持未达到残疾标准的评定结论。"
+            "复核意见：{opinion}。本次申请办结。"
+        ),
+    ),
+    "review_reassess": Template(
+        label="复核决定重新评定，告知申请人",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，评残专家委员会已复核您的申请（案件号{case_no}），决定由定点医院重新评定，"
+            "评定时间和地点将另行短信通知。"
         ),
     ),
     "passed": Template(
@@ -317,7 +371,7 @@ def _listing(value: Any) -> str:
     return "、".join(str(item) for item in value)
 
 
-def _moment(value: Any) -> str:
+def moment_text(value: Any) -> str:
     """An ISO date or date-time as a person reads it, in China time: 2026年3月2日 09:30."""
     if isinstance(value, str):
         text = value.strip()
@@ -356,7 +410,8 @@ def _delivery(value: Any) -> str:
 DERIVED: dict[str, tuple[str, Callable[[Any], str]]] = {
     "site_parts": ("site[parts]", _listing),
     "bring_items_text": ("bring_items", _listing),
-    "appointment_time": ("appointment_at", _moment),
+    "appointment_time": ("appointment_at", moment_text),
+    "review_last_day_text": ("review_last_day", moment_text),
     "delivery_text": ("delivery", _delivery),
     "card_grade_text": ("card_grade", _grade),
     "review_fee_text": ("review_fees[items]", _fee_items),
@@ -415,7 +470,12 @@ def compose(template: str, data: dict[str, Any], *, signature: str = DEFAULT_SIG
     if spec.group_field:
         group = _render(template, "{" + spec.group_field + "}", data)
     phone = _render(template, "{" + spec.phone_field + "}", data) if spec.phone_field else None
-    text = f"【{signature}】" + _render(template, spec.text, data)
+    addressee = ""
+    if spec.recipient_role == "applicant" and (data.get("guardian") or {}).get("needed"):
+        # A guardian acts for the applicant (handlers.guardians): the applicant's texts go to them.
+        phone = _render(template, "{guardian_phone}", data)
+        addressee = _render(template, "致监护人{guardian_name}：", data)
+    text = f"【{signature}】" + addressee + _render(template, spec.text, data)
     return {
         "template": template,
         "recipient_role": spec.recipient_role,

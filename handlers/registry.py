@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from certflow.engine.services import Handlers, Operator, ServiceContext
-from handlers import assessment, certificate, fees, identity, materials, notifications
+from handlers import assessment, certificate, fees, guardians, identity, materials, notifications, publicity
 
 
 def _identity_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
@@ -21,6 +21,11 @@ def _identity_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceCo
 
 def _materials_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
     return materials.check(params["channel"], params["parts"], bool(params["minor"]), params["materials"])
+
+
+def _guardian_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+    # The guardian's fields are optional in the form: read from the data, required here when they apply.
+    return guardians.check(data, params["parts"], bool(params["minor"]), ctx.today)
 
 
 def _notify(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
@@ -40,15 +45,32 @@ def _fees(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> 
     return fees.charges(params["kind"], params["delivery"])
 
 
+def _posting_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+    # The caller's data names the assessment's date when it has one (Lushan's applications).
+    return publicity.check_posting(params["posted_on"], data.get("assessed_on"), ctx.today)
+
+
+def _objection_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+    return publicity.check_objection(params["objection"], params["posted_on"], ctx.today, ctx.calendar)
+
+
+def _review_request_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
+    return publicity.check_review_request(params["request"], params["opened_on"], params["last_day"], ctx.today)
+
+
 OPERATORS: dict[str, Operator] = {
     op.name: op
     for op in (
         Operator("identity_check", ("id_number",), _identity_check),
         Operator("materials_check", ("channel", "parts", "minor", "materials"), _materials_check),
+        Operator("guardian_check", ("parts", "minor"), _guardian_check),
         Operator("notify", ("template",), _notify, sends_notification=True),
         Operator("certificate_number", ("id_number", "category_code", "grade"), _certificate_number),
         Operator("void_card", ("card_no", "reason"), _void_card),
         Operator("fees", ("kind", "delivery"), _fees),
+        Operator("posting_check", ("posted_on",), _posting_check),
+        Operator("objection_check", ("objection", "posted_on"), _objection_check),
+        Operator("review_request_check", ("request", "opened_on", "last_day"), _review_request_check),
     )
 }
 
@@ -59,12 +81,17 @@ def script_helpers(ctx: ServiceContext) -> dict[str, Callable[..., Any]]:
     def working_days_deadline(start: str, n: int) -> str:
         return ctx.calendar.deadline(date.fromisoformat(str(start)[:10]), int(n)).isoformat()
 
+    def add_working_days(start: str, n: int) -> str:
+        return ctx.calendar.add_working_days(date.fromisoformat(str(start)[:10]), int(n)).isoformat()
+
     return {
         "today": ctx.today.isoformat,
+        "add_working_days": add_working_days,
         "working_days_deadline": working_days_deadline,
         "assessment_sites": assessment.sites,
         "combine_assessments": assessment.combine,
         "category_code": certificate.category_code,
+        "missing_materials_notice": materials.missing_notice,
     }
 
 

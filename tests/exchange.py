@@ -97,13 +97,14 @@ class ExchangeDriver(CaseDriver):
         """The institution's result; ``category`` None: no standard met (康复脱残, or a new applicant not met)."""
         form: dict[str, Any] = {"meets_standard": category is not None, "doctor": "评残医生甲",
                                 "conclusion": f"{category}残疾{grade}级" if category else "未达到残疾标准",
-                                "assessed_on": "2022-04-06"}
+                                "assessed_on": "2022-03-16"}
         if category is not None:
             form.update({"assessed_category": category, "assessed_grade": grade})
         self.complete(task, form, user="doctor", group=group)
 
     def post_township_publicity(self, posted_on: str = "2022-04-01") -> None:
         """The township posts the publicity of the result in its area (plan 五(四))."""
+        self.on_day(posted_on)
         self.complete("post_publicity_township", {"posted_on": posted_on, "posting_place": "乡镇政府公示栏"},
                       user="township-clerk", group=self.township)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from stdnum.cn import ric
 
+from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
 
@@ -19,6 +20,9 @@ def lushan_id(birth: str, sequence: str = "123", area: str = "360483") -> str:
 
 ADULT_ID = lushan_id("19800101")
 MINOR_ID = lushan_id("20150601", "246")
+GUARDIAN_ID = lushan_id("19750310", "222")
+GUARDIAN = {"guardian_name": "王芳", "guardian_relation": "父母", "guardian_id_number": GUARDIAN_ID,
+            "guardian_phone": "13900000002"}
 
 
 def application(**changes: Any) -> dict[str, Any]:
@@ -35,7 +39,14 @@ def application(**changes: Any) -> dict[str, Any]:
         "delivery": "post",
     }
     data.update(changes)
+    if _needs_guardian(data) and not any(field in changes for field in GUARDIAN):
+        data.update(GUARDIAN)  # as the portal asks for it: a minor, 智力 or 精神 applies with a guardian
     return data
+
+
+def _needs_guardian(data: dict[str, Any]) -> bool:
+    parts = data["parts"] if data["category"] == "多重" else [data["category"]]
+    return data["id_number"] == MINOR_ID or bool({"智力", "精神"} & set(parts))
 
 
 class CaseDriver:
@@ -94,7 +105,14 @@ class CaseDriver:
             result["grade"] = grade
         self.complete("assess", result, user=f"doctor@{group}", group=group)
 
+    def on_day(self, day: str) -> None:
+        """The clock moves on to ``day`` (10:00) if it is earlier: a date entered is never in the future."""
+        if self.clock.now().astimezone(CHINA_TZ).date().isoformat() < day:
+            self.at(f"{day}T10:00:00+08:00")
+
     def post_publicity(self, posted_on: str = "2026-09-10") -> None:
+        """The village posts the publicity and records it that day (a later day keeps the clock)."""
+        self.on_day(posted_on)
         self.complete("post_publicity", {"posted_on": posted_on, "posting_place": "村委会公示栏"}, user="village")
 
     def issue(self, delivery: str = "post", issued_on: str = "2026-09-20") -> None:

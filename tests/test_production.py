@@ -90,7 +90,7 @@ def deployment(runtime: Runtime, accounts: Accounts, database_url: str, tmp_path
         assert codes == [0, 0], [(tmp_path / f"{n}.log").read_text() for n in logs]
 
 
-def test_gunicorn_and_a_worker_run_a_whole_case(
+def test_gunicorn_and_a_worker_run_a_case_to_its_publicity(
     deployment: str, runtime: Runtime, accounts: Accounts, tmp_path: Path,
 ) -> None:
     base = deployment
@@ -116,13 +116,16 @@ def test_gunicorn_and_a_worker_run_a_whole_case(
                                                   "appointment_place": "庐山市人民医院门诊楼三楼",
                                                   "bring_items": ["居民身份证"]})
     do("renmin", number, "assess", {"meets_standard": True, "grade": 3, "conclusion": "符合肢体残疾三级标准"})
-    # Posted a month ago: the publicity period is already over.
-    do("yujing", number, "post_publicity", {"posted_on": str(today - timedelta(days=30)), "posting_place": "村委会"})
-    do("window", number, "issue_certificate", {"delivery": "post", "tracking_no": "EMS1234567890",
-                                               "issued_on": str(today)})
+    # A posting date before the assessment cannot skip the publicity: refused, the task stays open.
+    [posting] = call(base, "GET", f"/api/v1/tasks?queue=group&q={number}&step=post_publicity", tokens["yujing"])[1][
+        "tasks"]
+    status, refused = call(base, "POST", f"/api/v1/tasks/{posting['id']}/complete", tokens["yujing"],
+                           {"data": {"posted_on": str(today - timedelta(days=30)), "posting_place": "村委会"}})
+    assert status == 422 and refused["error"]["details"][0]["field"] == "posted_on", refused
+    do("yujing", number, "post_publicity", {"posted_on": str(today), "posting_place": "村委会"})
 
     case = call(base, "GET", f"/api/v1/cases/{number}", tokens["window"])[1]
-    assert (case["status"], case["outcome"]) == ("completed", "issued")
+    assert case["status"] == "running"  # the five working days of publicity run from today
     wait_for(lambda: all(m["status"] == "sent" for m in call(
         base, "GET", f"/api/v1/cases/{number}/messages", tokens["window"])[1]["messages"]), "the worker's sending")
     assert runtime.verify(number).ok

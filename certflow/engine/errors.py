@@ -39,6 +39,18 @@ class FieldError:
     message: str
 
 
+class InputRefused(Exception):
+    """Raised by a handler when the input of the step breaks a rule of the process (a date out of its period).
+
+    The runtime answers it as a validation error of ``field`` (and of each further ``(field, message)``):
+    nothing of the step is saved, the person corrects the values and submits again.
+    """
+
+    def __init__(self, field: str, message: str, *more: tuple[str, str]) -> None:
+        super().__init__(message)
+        self.errors = [(field, message), *more]  # every field refused, so that one answer shows them all
+
+
 class ValidationFailed(CertflowError):
     code = "validation_failed"
 

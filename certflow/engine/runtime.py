@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.defaults import UserTask
+from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -51,6 +52,7 @@ from certflow.engine.errors import (
     CertflowError,
     Conflict,
     FieldError,
+    InputRefused,
     InvalidState,
     NotFound,
     StepFailed,
@@ -920,7 +922,7 @@ class Runtime:
                 "xml": self._diagram_xml(session, version),
                 **(_path(workflow) if workflow else {"passed": {}, "current": []}),
                 "open_tasks": [
-                    {"id": str(t.id), "name": t.task_spec.name, "title": t.task_spec.bpmn_name or t.task_spec.name,
+                    {"id": str(t.id), "name": t.task_spec.name, "title": _title(t),
                      "role": role_for_lane(t.task_spec.lane)}
                     for t in (workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)
                               if workflow else [])
@@ -1125,6 +1127,9 @@ class Runtime:
             try:
                 workflow = budget.run_step(self.settings.limits, work)
             except WorkflowTaskException as error:
+                refused = _refusal(error)
+                if refused is not None:
+                    raise ValidationFailed([FieldError(field, message) for field, message in refused.errors]) from error
                 where = element_title(error.task) if error.task else "?"
                 if exceeded := budget.cause(error):
                     raise exceeded.at(where) from error
@@ -1243,7 +1248,7 @@ def _task_fields(task: Any, helpers: dict[str, Any], limits: Limits) -> dict[str
             group = str(environment.evaluate(properties["candidateGroup"], task.data))
         except BudgetExceeded as error:
             raise error.at(element_title(task)) from None
-    return {"name": task.task_spec.name, "title": task.task_spec.bpmn_name or task.task_spec.name,
+    return {"name": task.task_spec.name, "title": _title(task),
             "role": role, "candidate_group": group, "form": properties.get(FORM_PROPERTY)}
 
 
@@ -1294,6 +1299,31 @@ def _fixing(changes: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:
                 fixed.add(task.id)
                 task = task.parent
     return apply
+
+
+def _title(task: SpiffTask) -> str:
+    """The task's label, with the element of the nearest multi-instance it runs in when that is a word:
+    鉴定并审核（肢体）, one of the parts of a multiple disability."""
+    title = task.task_spec.bpmn_name or task.task_spec.name
+    current: SpiffTask | None = task
+    while current is not None:
+        item = getattr(current.parent.task_spec, "input_item", None) if current.parent else None
+        if item is not None:
+            value = current.data.get(item.bpmn_id)
+            return f"{title}（{value}）" if isinstance(value, str) else title
+        # Up from a sub-process to the task that runs it.
+        parent_id = getattr(current.workflow, "parent_task_id", None)
+        current = current.workflow.top_workflow.get_task_from_id(parent_id) if parent_id else None
+    return title
+
+
+def _refusal(error: BaseException) -> InputRefused | None:
+    """The handler's refusal of the step's input behind a failed task, if that is what failed."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, InputRefused):
+        # SpiffWorkflow wraps a script's error inside its except block, without ``from``.
+        cause = cause.__cause__ or cause.__context__
+    return cause
 
 
 def _firing_timers(workflow: BpmnWorkflow) -> None:

@@ -14,7 +14,7 @@ from certflow.throttle import STATUS_LOOKUPS, Throttle
 from certflow.web import applying, forms
 from certflow.web.applying import ApplicationForm
 from certflow.web.context import account, deny, services
-from certflow.web.progress import progress, supplement
+from certflow.web.progress import progress, review_until, supplement
 
 bp = Blueprint("portal", __name__)
 
@@ -118,12 +118,14 @@ def status():  # type: ignore[no-untyped-def]
     return _status_page(case)
 
 
-def _status_page(case: dict[str, Any], errors: list[FieldError] | None = None, status: int = 200) -> Response:
-    """The case's progress below the lookup form, with the errors of a materials upload if any."""
+def _status_page(
+    case: dict[str, Any], errors: list[FieldError] | None = None, status: int = 200, reason: str = "",
+) -> Response:
+    """The case's progress below the lookup form, with the errors of a materials upload or a review request if any."""
     number = case["number"]
     return make_response(render_template(
         "portal/status.html", number=number, progress=progress(case, services().runtime.outbox(number)),
-        errors=forms.errors_by_field(errors or []), accept=applying.ACCEPT, max_mb=applying.MAX_MB,
+        errors=forms.errors_by_field(errors or []), accept=applying.ACCEPT, max_mb=applying.MAX_MB, reason=reason,
     ), status)
 
 
@@ -155,6 +157,32 @@ def supply(number: str):  # type: ignore[no-untyped-def]
     except InvalidState:  # the case moved on between the page and the post
         return _not_waiting(number)
     return render_template("portal/supplied.html", number=number, uploads=uploads, inputs=asked.inputs)
+
+
+REVIEW_REASON_MAX = 500
+
+
+@bp.post("/status/<number>/review")
+def review(number: str):  # type: ignore[no-untyped-def]
+    """The applicant asks the expert committee to re-examine a 不符合标准 conclusion (复核), within the period."""
+    if number not in session.get(VERIFIED, []):
+        flash("请先填写案件编号和身份证号码查询办理进度，再申请复核")
+        return redirect(url_for("portal.status", number=number))
+    runtime = services().runtime
+    case = runtime.case(number)
+    if not review_until(case):
+        return make_response(render_template(
+            "portal/status.html", number=number, error=f"案件 {number} 当前不能申请复核，请查询办理进度"), 409)
+    reason = request.form.get("reason", "").strip()
+    if not 2 <= len(reason) <= REVIEW_REASON_MAX:
+        return _status_page(case, [FieldError("reason", f"请写明异议的理由（2至{REVIEW_REASON_MAX}字）")], 422, reason)
+    try:
+        # Received the day it is sent: the process refuses it after the period's last day.
+        runtime.send_message(number, "review_request", {"reason": reason}, actor="applicant")
+    except ValidationFailed as failed:  # asked after the period: the reason names its last day
+        return _status_page(case, [FieldError("", error.message) for error in failed.errors], 422, reason)
+    flash("复核申请已提交，评残专家委员会复核后会短信告知结果")
+    return _status_page(runtime.case(number))
 
 
 @bp.route("/window/apply", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from typing import Any
 
 from certflow.web.applying import UploadInput
 from handlers import materials
+from handlers.notifications import moment_text
 
 # Open tasks by their BPMN id, said from the applicant's side; another task shows its own title.
 STEPS: dict[str, str] = {
@@ -17,12 +18,14 @@ STEPS: dict[str, str] = {
     "assess": "等待定点医院评定",
     "post_publicity": "评定已通过，等待在您所在的村(社区)张贴公示",
     "reexamine": "公示期间收到异议，评残专家委员会正在复核",
+    "committee_review": "已收到您的复核申请，评残专家委员会正在复核",
     "issue_certificate": "公示期满，正在办理发证",
 }
 # What a case with no open task waits for, by message name.
 WAITING: dict[str, str] = {
     "materials_supplied": "等待您补交材料（需补充的材料见短信）",
     "objection": "正在您所在的村(社区)公示",
+    "review_request": "经评定未达到残疾标准；如有异议，可在期限内申请复核",
 }
 STATUSES = {"running": "办理中", "completed": "已办结", "cancelled": "已取消", "error": "暂停办理，工作人员正在处理"}
 OUTCOMES = {"issued": "已发证", "rejected": "申请未通过审核", "not_met": "经评定未达到残疾标准"}
@@ -54,6 +57,7 @@ class Progress:
     appointment: Appointment | None
     texts: list[dict[str, Any]]  # outbox rows sent to the applicant
     supplement: Supplement | None  # set while the case waits for materials handed in online
+    review_until: str  # the last day to ask for re-examination (复核), in words, while it may be asked; else ""
 
 
 def progress(case: dict[str, Any], outbox: list[dict[str, Any]]) -> Progress:
@@ -73,6 +77,7 @@ def progress(case: dict[str, Any], outbox: list[dict[str, Any]]) -> Progress:
         appointment=appointment,
         texts=[text for text in outbox if text["recipient_role"] == "applicant"],
         supplement=supplement(case),
+        review_until=review_until(case),
     )
 
 
@@ -85,9 +90,18 @@ def supplement(case: dict[str, Any]) -> Supplement | None:
     waiting = any(w["name"] == "materials_supplied" for w in case["waiting"])
     if case["status"] != "running" or not waiting or data.get("channel") != "online":
         return None
-    # Not empty: the window can only choose 材料不全 when the check found something missing.
-    inputs = [UploadInput(code, materials.MATERIALS[code], "必须提交") for code in data["materials_result"]["missing"]]
+    # Not empty: the window can only choose 材料不全 with something missing. Process versions before the
+    # clerk could mark materials have only what the check found.
+    missing = (data.get("missing_notice") or data["materials_result"])["missing"]
+    inputs = [UploadInput(code, materials.MATERIALS[code], "必须提交") for code in missing]
     return Supplement(inputs, data.get("missing_note") or "")
+
+
+def review_until(case: dict[str, Any]) -> str:
+    """The last day to ask for re-examination of a 不符合标准 conclusion, while the case waits for it; else ""."""
+    waiting = any(w["name"] == "review_request" for w in case["waiting"])
+    last_day = case["data"].get("review_last_day")
+    return moment_text(last_day) if case["status"] == "running" and waiting and last_day else ""
 
 
 def _step(case: dict[str, Any]) -> str:

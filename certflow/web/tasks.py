@@ -10,10 +10,12 @@ from flask_login import login_required
 from certflow.access import (
     can_audit,
     can_change_cases,
+    can_register_request,
     can_request_personal_data,
     can_work,
     file_access,
 )
+from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.errors import Conflict, FieldError, InvalidState, NotFound, StepFailed, ValidationFailed
 from certflow.web import forms, timeline
 from certflow.web.context import account, deny, group_name, services
@@ -21,6 +23,10 @@ from certflow.web.guard import readable_case, visible_task, workable_task
 from certflow.web.present import describe, option_titles, system_checks
 
 bp = Blueprint("tasks", __name__)
+
+# Requests a clerk enters for someone, by the message the case waits for: its heading on the case page.
+REQUESTS: dict[str, str] = {"objection": "登记公示期间收到的异议", "review_request": "登记复核申请"}
+REASON_MAX = 500
 
 
 def case_timeline(case: dict[str, Any]) -> list[timeline.Row]:
@@ -54,6 +60,10 @@ def case_context(case: dict[str, Any]) -> dict[str, Any]:
         # handlers' calls are on the history page; their texts are listed below the timeline
         "timeline": [r for r in case_timeline(case) if r.kind != "service_called"],
         "texts": runtime.outbox(case["number"]),
+        "requests": [w["name"] for w in case["waiting"]
+                     if w["name"] in REQUESTS and can_register_request(me, w["name"], case["data"])],
+        "request_titles": REQUESTS,
+        "today": runtime.clock.now().astimezone(CHINA_TZ).date().isoformat(),
         "can_comment": can_change_cases(me),
         "can_verify": can_audit(me),
         "can_reveal": can_request_personal_data(me),
@@ -64,6 +74,33 @@ def case_context(case: dict[str, Any]) -> dict[str, Any]:
 @login_required
 def case(number: str):  # type: ignore[no-untyped-def]
     return render_template("tasks/case.html", **case_context(readable_case(number)))
+
+
+@bp.post("/cases/<number>/requests/<name>")
+@login_required
+def register_request(number: str, name: str):  # type: ignore[no-untyped-def]
+    """An objection or a request for re-examination the clerk received, with the day it was received: that day
+    decides whether it is within its period, not the day it is entered."""
+    case, me = readable_case(number), account()
+    if name not in REQUESTS or not can_register_request(me, name, case["data"]):
+        deny(403, f"register {name} on case {number}")
+    values = {key: request.form.get(key, "").strip() for key in ("reason", "by", "received_on")}
+    errors = [] if 2 <= len(values["reason"]) <= REASON_MAX else [FieldError("reason", f"请填写2至{REASON_MAX}字")]
+    if not values["received_on"]:
+        errors.append(FieldError("received_on", "必填"))
+    payload = {key: value for key, value in values.items() if value and (key != "by" or name == "objection")}
+    try:
+        if errors:
+            raise ValidationFailed(errors)
+        services().runtime.send_message(number, name, payload, actor=me.username)
+    except ValidationFailed as failed:
+        return render_template("tasks/case.html", **case_context(case), request_name=name, request_values=values,
+                               request_errors=forms.errors_by_field(failed.errors)), 422
+    except InvalidState:
+        flash("案件当前不接受此项登记，请刷新后查看", "error")
+        return redirect(url_for("tasks.case", number=number))
+    flash(f"已{REQUESTS[name][:2]}：{case['number']}")
+    return redirect(url_for("tasks.case", number=number))
 
 
 @bp.get("/cases/<number>/diagram.json")

@@ -95,7 +95,7 @@ def test_a_waiting_timer_keeps_its_deadline_across_a_migration(runtime, start, t
     runtime.migrate(case.number, 2, actor="admin")
 
     assert case.view["next_due_at"] == due  # not 10 working days from the migration
-    assert case.task("assess")["title"] == "鉴定并出具结论"
+    assert case.task("assess")["title"] == "鉴定并出具结论（肢体）"
     assert runtime.verify(case.number).ok
 
 

@@ -32,7 +32,7 @@ def test_a_case_runs_through_the_draft_step_by_step():
         {"task": "pre_review", "data": {"decision": "pass"}},
         {"task": "登记并预约鉴定", "data": APPOINTMENT},  # a task may be named by its title
         {"task": "assess", "data": ASSESSED},
-        {"task": "post_publicity", "data": {"posted_on": "2026-09-10", "posting_place": "村委会公示栏"}},
+        {"task": "post_publicity", "data": {"posted_on": "2026-09-01", "posting_place": "村委会公示栏"}},
         {"tick": "2026-09-30T09:00:00+08:00"},
         {"task": "issue_certificate", "data": {"delivery": "in_person", "issued_on": "2026-09-30"}},
     ])

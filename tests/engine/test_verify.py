@@ -32,8 +32,8 @@ def issued(start) -> Any:  # type: ignore[no-untyped-def]
     case.complete("pre_review", PASS, user="window")
     case.clock.advance(hours=3)
     case.assess()
-    case.post_publicity("2026-09-10")
-    case.tick("2026-09-30T09:00:00+08:00")
+    case.post_publicity("2026-09-30")  # the day it is assessed, on the eve of National Day
+    case.tick("2026-10-14T09:00:00+08:00")
     case.issue()
     assert case.view["outcome"] == "issued"
     return case
@@ -61,7 +61,7 @@ def finding(runtime: Runtime, number: str) -> tuple[int, str]:
 def test_an_untouched_case_verifies(runtime, issued):
     result = runtime.verify(issued.number)
     assert result.ok, str(result)
-    assert result.steps == 6 and result.events == len(runtime.history(issued.number))
+    assert result.steps == 7 and result.events == len(runtime.history(issued.number))
     assert "OK" in str(result)
 
 
@@ -249,7 +249,7 @@ def test_a_history_from_before_the_keys_verifies_as_version_1_and_is_sealed_by_t
 
     assert runtime.verify(issued.number).ok and runtime.verify(running.number).ok
     assert runtime.verify(issued.number).unsigned == len(runtime.history(issued.number))
-    assert "前 4 条事件是启用密钥签名之前的旧版历史" in str(runtime.verify(running.number))
+    assert "前 5 条事件是启用密钥签名之前的旧版历史" in str(runtime.verify(running.number))  # start, 4 checks
     running.complete("pre_review", PASS, user="window")  # it goes on, signed from here
     signed = [e["key_id"] for e in runtime.history_export(running.number)["events"]]
     assert signed[0] is None and signed[-1] == history.DEMO_KEY_ID

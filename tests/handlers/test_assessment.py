@@ -147,3 +147,30 @@ def test_combine_met_needs_a_part() -> None:
 def test_combine_unknown_part() -> None:
     with pytest.raises(ValueError, match="unknown part"):
         assessment.combine("多重", [result(RENMIN[0], ["多重"], True, 2, "")])
+
+
+def _verdicts(hospital: str, *verdicts: tuple[str, bool, int | None]) -> dict:
+    return {"hospital": hospital, "parts": [v[0] for v in verdicts],
+            "verdicts": [{"part": p, "meets_standard": m, "grade": g, "conclusion": f"{p}结论"}
+                         for p, m, g in verdicts]}
+
+
+def test_each_part_counts_by_its_own_verdict_at_one_hospital() -> None:
+    from handlers.assessment import combine
+
+    both = combine("多重", [_verdicts("庐山市人民医院", ("肢体", True, 3), ("听力", True, 1))])
+    assert (both["category_code"], both["grade"], both["parts"]) == (7, 1, ["肢体", "听力"])
+    one = combine("多重", [_verdicts("庐山市人民医院", ("肢体", True, 3), ("听力", False, None))])
+    assert (one["category"], one["category_code"], one["grade"]) == ("肢体", 4, 3)
+    across = combine("多重", [_verdicts("庐山市人民医院", ("肢体", False, None)),
+                              _verdicts("庐山安定医院", ("智力", True, 2), ("精神", True, 3))])
+    assert (across["category_code"], across["grade"], across["parts"]) == (7, 2, ["智力", "精神"])
+    none = combine("多重", [_verdicts("庐山市人民医院", ("肢体", False, None), ("听力", False, None))])
+    assert (none["meets_standard"], none["category_code"], none["grade"]) == (False, None, None)
+
+
+def test_a_part_verdict_meeting_the_standard_without_a_grade_is_an_error() -> None:
+    from handlers.assessment import combine
+
+    with pytest.raises(ValueError, match="grade"):
+        combine("多重", [_verdicts("庐山市人民医院", ("肢体", True, None), ("听力", True, 2))])

@@ -70,3 +70,24 @@ def test_unknown_category() -> None:
 def test_unknown_material_code() -> None:
     with pytest.raises(ValueError, match="unknown material code"):
         materials.check("online", ["肢体"], False, ["passport"])
+
+
+def test_the_notice_joins_what_the_check_found_and_what_the_clerk_marked_in_the_list_order() -> None:
+    from handlers.materials import missing_notice
+
+    notice = missing_notice(["medical_records"], ["photos", "medical_records"], "照片模糊。")
+    assert notice == {
+        "missing": ["photos", "medical_records"],
+        "text": "请补充以下材料：两寸近期免冠白底彩照(3张)、就诊病历材料。窗口说明：照片模糊。",
+    }
+
+
+def test_a_notice_with_nothing_missing_is_refused_as_the_clerks_input() -> None:
+    import pytest
+
+    from certflow.engine.errors import InputRefused
+    from handlers.materials import missing_notice
+
+    with pytest.raises(InputRefused) as refused:
+        missing_notice([], [], "请补充")
+    assert [field for field, _ in refused.value.errors] == ["missing_materials"]

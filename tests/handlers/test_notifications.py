@@ -26,6 +26,7 @@ def data() -> dict:
         "bring_items": ["居民身份证", "近期病历"],
         "reason": "上传的照片不清晰。",
         "materials_result": {"missing_text": "请补充以下材料：法定监护人证明材料、就诊病历材料。"},
+        "missing_notice": {"missing": ["photos"], "text": "请补充以下材料：两寸近期免冠白底彩照(3张)。"},
         "assessment_result": {"conclusion": "未达到残疾标准"},
         "certificate_no": ID_NUMBER + "72",
         "expert_group": "expert-committee",
@@ -38,6 +39,8 @@ def data() -> dict:
         "card_category": "肢体",
         "card_grade": 2,
         "card_no": ID_NUMBER + "42",
+        "review_last_day": "2026-03-17",
+        "opinion": "经复核，原评定结论正确",
         "verification_note": "证载等级与本人情况不符",
         "review_fees": {"items": [{"item": "复核鉴定费", "payer": "applicant", "payer_label": "申请人承担"}]},
         "township": "township-530323101",
@@ -54,6 +57,12 @@ def test_all_templates_listed() -> None:
         "appointment",
         "rejected",
         "missing_materials",
+        "missing_listed",
+        "not_met_review",
+        "not_met_final",
+        "not_met_review_request",
+        "review_upheld",
+        "review_reassess",
         "not_met",
         "passed",
         "publicity_request",
@@ -296,3 +305,13 @@ def test_mask_id_numbers() -> None:
     assert notifications.mask_id_numbers("号码11010519491231002X，电话13800000000") == (
         "号码110105********002X，电话13800000000"
     )
+
+
+def test_a_guardians_case_texts_the_guardian_and_says_so(data: dict) -> None:
+    data.update(guardian={"needed": True}, guardian_name="王芳", guardian_phone="13900000002")
+    message = compose("appointment", data)
+    assert message["recipient_phone"] == "13900000002"
+    assert message["text"].startswith("【庐山市残联】致监护人王芳：张三您好，")
+    assert compose("routed", data)["recipient_group"] == "hospital-renmin"  # staff texts are not redirected
+    data["guardian"] = {"needed": False}
+    assert compose("appointment", data)["recipient_phone"] == "13800000000"

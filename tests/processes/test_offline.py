@@ -28,7 +28,7 @@ def test_missing_household_register_is_told_and_the_case_resumes(start):
     case = offline(start, materials=["id_card", "photos", "application_form"])
     assert case.view["data"]["materials_result"]["missing"] == ["household_register"]
     case.complete("window_review", {"decision": "missing"})
-    assert "户口本" in case.text("missing_materials")["text"]
+    assert "户口本" in case.text("missing_listed")["text"]
     case.message("materials_supplied", {"materials": ["household_register"]})
     assert case.view["data"]["materials_result"]["missing"] == []
     case.complete("window_review", {"decision": "pass"})
@@ -39,6 +39,8 @@ def test_offline_case_not_meeting_the_standard(start):
     case = offline(start, category="听力")
     case.complete("window_review", {"decision": "pass"})
     case.assess(meets=False, conclusion="听力损失未达到残疾标准")
+    assert "2026年9月15日前" in case.text("not_met_review")["text"]
+    case.tick("2026-09-16T00:01:00+08:00")  # no re-examination asked for within 10 working days
     assert case.view["outcome"] == "not_met"
 
 

@@ -85,7 +85,7 @@ def test_missing_materials_are_told_at_once_and_the_case_waits_then_resumes(star
     missing = case.view["data"]["materials_result"]["missing"]
     assert set(missing) == {"guardian_proof", "medical_records"}
     case.complete("pre_review", {"decision": "missing"})
-    text = case.text("missing_materials")["text"]
+    text = case.text("missing_listed")["text"]
     assert "法定监护人证明材料" in text and "就诊病历材料" in text
     assert case.open_tasks() == []
     assert [w["name"] for w in case.view["waiting"]] == ["materials_supplied"]
@@ -101,9 +101,10 @@ def test_assessment_not_meeting_the_standard_ends_with_a_reasoned_notice(start):
     case.complete("pre_review", PASS)
     assert case.text("routed")["recipient_group"] == "hospital-renmin"
     case.assess(meets=False, conclusion="肢体功能障碍程度未达到残疾标准")
+    assert "评定结论：肢体功能障碍程度未达到残疾标准" in case.text("not_met_review")["text"]
+    case.tick("2026-09-16T00:01:00+08:00")
     view = case.view
     assert (view["status"], view["outcome"]) == ("completed", "not_met")
-    assert "未达到残疾标准" in case.text("not_met")["text"]
 
 
 def test_the_hospital_sets_an_appointment_and_the_applicant_is_told(start):
@@ -207,15 +208,18 @@ def test_objection_upheld_sends_the_case_back_to_assessment(start):
 def test_an_objection_after_the_publicity_is_refused(start):
     import pytest
 
-    from certflow.engine.errors import InvalidState
+    from certflow.engine.errors import InvalidState, ValidationFailed
 
     case = start()
     case.complete("pre_review", PASS)
     case.assess()
     case.post_publicity()
     case.tick("2026-09-18T00:01:00+08:00")
-    with pytest.raises(InvalidState, match="objection"):
+    with pytest.raises(ValidationFailed, match="公示期已于2026年9月17日届满"):
         case.message("objection", {"reason": "太晚了", "by": "村民"})
+    case.issue()
+    with pytest.raises(InvalidState, match="completed"):  # issued: the case waits for nothing any more
+        case.message("objection", {"reason": "太晚了", "by": "村民", "received_on": "2026-09-17"})
 
 
 def test_a_multiple_disability_is_assessed_at_each_hospital_in_parallel(start):
@@ -249,3 +253,36 @@ def test_the_hospital_is_reminded_when_its_assessment_is_overdue(start):
     assert overdue["recipient_group"] == "hospital-renmin"
     assert case.task("assess")  # still open: the reminder does not take the task away
     assert case.tick("2026-09-17T00:01:00+08:00") == []  # fires once
+
+
+def test_the_clerk_marks_a_handed_in_photo_as_missing_and_one_text_lists_everything(start):
+    case = start(category="智力", id_number=MINOR_ID, materials=["photos"])
+    case.complete("pre_review", {"decision": "missing", "missing_materials": ["photos"],
+                                 "missing_note": "照片模糊，请重新提交清晰的白底彩照。"})
+    [text] = [t for t in case.texts if t["recipient_role"] == "applicant"]
+    assert text["template"] == "missing_listed"
+    assert "请补充以下材料：两寸近期免冠白底彩照(3张)、法定监护人证明材料、就诊病历材料。" in text["text"]
+    assert "窗口说明：照片模糊，请重新提交清晰的白底彩照。补齐后即可继续办理。" in text["text"]
+    assert case.view["data"]["missing_notice"]["missing"] == ["photos", "guardian_proof", "medical_records"]
+
+    case.message("materials_supplied", {"materials": ["photos", "guardian_proof", "medical_records"]})
+    task = case.task("pre_review")  # the clerk sees the new photo; the earlier marks are not carried over
+    assert case.view["data"]["missing_materials"] == []
+    case.complete("pre_review", PASS)
+    assert case.task("register_appointment", group="hospital-anding") and task
+
+
+def test_missing_with_nothing_found_or_marked_is_refused_and_the_review_stays_open(start):
+    import pytest
+
+    from certflow.engine.errors import ValidationFailed
+
+    case = start()
+    assert case.view["data"]["materials_result"]["missing"] == []
+    with pytest.raises(ValidationFailed) as refused:
+        case.complete("pre_review", {"decision": "missing", "missing_note": "请补充"})
+    assert [(e.field, e.message) for e in refused.value.errors] == [
+        ("missing_materials", "选择“材料不全”时，请勾选缺少或需重新提交的材料")]
+    assert case.task("pre_review") and case.texts[-1]["template"] == "arrival"
+    case.complete("pre_review", {"decision": "missing", "missing_materials": ["photos"]})
+    assert "两寸近期免冠白底彩照(3张)" in case.text("missing_listed")["text"]

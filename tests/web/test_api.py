@@ -31,7 +31,7 @@ APPOINTMENT = {
     "bring_items": ["居民身份证", "两寸照片"],
 }
 ASSESSED = {"meets_standard": True, "grade": 3, "conclusion": "经评定，符合肢体残疾三级标准"}
-POSTED = {"posted_on": "2026-09-10", "posting_place": "村委会公示栏"}
+POSTED = {"posted_on": "2026-09-01", "posting_place": "村委会公示栏"}
 ISSUED = {"delivery": "post", "tracking_no": "EMS1234567890", "issued_on": "2026-09-20"}
 
 

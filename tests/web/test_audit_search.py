@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from webkit import conforms, post
 from certflow.accounts import Account
 from certflow.casereports import same_person, unusual_durations
 from certflow.casesearch import CaseQuery, search
+from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.privacy import mask_id
 from certflow.engine.runtime import Runtime, Settings
 from certflow.engine.specs import SourceFile, read_paths
@@ -51,8 +52,8 @@ def exported(client, path: str) -> list[list[str]]:  # type: ignore[no-untyped-d
 def through_publicity(case: CaseDriver, *, reviewer: str) -> None:
     case.complete("pre_review", PASS, user=reviewer)
     case.assess()
-    case.post_publicity()
-    case.tick("2026-09-18T00:01:00+08:00")
+    case.post_publicity(case.clock.now().astimezone(CHINA_TZ).date().isoformat())  # posted the day it is assessed
+    case.tick((case.clock.now() + timedelta(days=14)).isoformat())
 
 
 def issue(case: CaseDriver, *, user: str) -> None:
@@ -196,7 +197,7 @@ def test_same_person_finds_who_reviewed_and_issued(start, as_user, runtime: Runt
                                               "first": "预审", "second": "发证"}]
     assert same_person(runtime.sessions, AUDITOR, (("register_appointment", "assess"),)) == [
         {"number": number, "applicant_name": name, "user": "doctor@hospital-renmin",
-         "first": "登记并预约鉴定", "second": "鉴定并审核"}
+         "first": "登记并预约鉴定", "second": "鉴定并审核（肢体）"}
         for number, name in sorted([(alone.number, "王芳"), (shared.number, "李明")])
     ]
     auditor = as_user("auditor")

@@ -58,10 +58,10 @@ def test_the_doctor_records_no_standard_met_and_the_township_takes_the_certifica
     tcm = login(app.test_client(), "tcm")
     path = task_path(tcm, runtime, case.number, "reassess")
     refused = post(tcm, path, {"action": "complete", "meets_standard": "true", "doctor": "评残医生甲",
-                               "conclusion": "肢体残疾", "assessed_on": "2022-04-06"})
+                               "conclusion": "肢体残疾", "assessed_on": "2022-03-16"})
     assert refused.status_code == 422 and "评残医生甲" in refused.get_data(as_text=True)  # kept as typed
     done = post(tcm, path, {"action": "complete", "meets_standard": "false", "doctor": "评残医生甲",
-                            "conclusion": "肢体功能已恢复，不符合残疾标准", "assessed_on": "2022-04-06"})
+                            "conclusion": "肢体功能已恢复，不符合残疾标准", "assessed_on": "2022-03-16"})
     assert done.status_code == 302, done.get_data(as_text=True)
     case.close_objection_window()
 
@@ -71,8 +71,8 @@ def test_the_doctor_records_no_standard_met_and_the_township_takes_the_certifica
     assert waiting.cssselect(f"#ledger tr[data-case='{case.number}'] td")[8].text_content() == "重新评定中"
     inbox = xiongbi.get("/inbox").get_data(as_text=True)
     assert "乡镇(街道)张贴公示" in inbox
-    posted = post(xiongbi, task_path(xiongbi, runtime, case.number, "post_publicity_township"),
-                  {"action": "complete", "posted_on": "2022-04-01", "posting_place": "雄壁镇人民政府公示栏"})
+    posted = post(xiongbi, task_path(xiongbi, runtime, case.number, "post_publicity_township"),  # posted today
+                  {"action": "complete", "posted_on": "2022-03-31", "posting_place": "雄壁镇人民政府公示栏"})
     assert posted.status_code == 302, posted.get_data(as_text=True)
     assert case.tick("2022-04-12T00:05:00+08:00") == [case.number]
     back = post(xiongbi, task_path(xiongbi, runtime, case.number, "withdraw_certificate"),

@@ -52,7 +52,7 @@ def issued(start, app) -> CaseDriver:  # type: ignore[no-untyped-def]  # app: th
     case.complete("pre_review", PASS, user="window")
     runtime.add_comment(case.number, "已电话确认材料齐全", actor="county")
     case.assess(group="hospital-anding")
-    case.complete("post_publicity", {"posted_on": "2026-09-10", "posting_place": "村委会公示栏"}, user="yujing")
+    case.complete("post_publicity", {"posted_on": "2026-09-01", "posting_place": "村委会公示栏"}, user="yujing")
     case.tick("2026-09-30T09:00:00+08:00")
     case.issue(delivery="in_person")
     assert case.view["outcome"] == "issued"
@@ -222,8 +222,8 @@ def test_replay_shows_the_case_as_it_was_after_each_step(issued, as_user):
     auditor = as_user("auditor")
     steps = runtime.replay_at(number, 1)["steps"]
     assert [s["label"] for s in steps] == ["受理", "办理：预审", "收到消息", "办理：预审", "办理：登记并预约鉴定",
-                                           "办理：鉴定并审核", "办理：张贴公示", "定时到期", "办理：发证"]
-    expected_open = [["预审"], [], ["预审"], ["登记并预约鉴定"], ["鉴定并审核"], ["张贴公示"], [], ["发证"], []]
+                                           "办理：鉴定并审核（智力）", "办理：张贴公示", "定时到期", "办理：发证"]
+    expected_open = [["预审"], [], ["预审"], ["登记并预约鉴定"], ["鉴定并审核（智力）"], ["张贴公示"], [], ["发证"], []]
     for index, (step, open_tasks) in enumerate(zip(steps, expected_open, strict=True)):
         html = page(auditor.get(f"/cases/{number}/replay?seq={step['seq']}"))
         assert [li.text_content().split(" · ")[0] for li in html.cssselect("#open-tasks li")] == open_tasks, step

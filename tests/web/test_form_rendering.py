@@ -31,9 +31,10 @@ WIDGETS = {
     "application": {
         "applicant_name": "text", "id_number": "text", "phone": "text", "address": "textarea", "village": "text",
         "category": "select", "parts": "checkboxes", "materials": "checkboxes", "delivery": "radio",
-        "guardian_name": "text", "guardian_phone": "text",
+        "guardian_name": "text", "guardian_relation": "select", "guardian_id_number": "text", "guardian_phone": "text",
     },
-    "review": {"decision": "radio", "reason": "textarea", "missing_note": "textarea"},
+    "review": {"decision": "radio", "reason": "textarea", "missing_materials": "checkboxes",
+               "missing_note": "textarea"},
     "register_appointment": {"appointment_at": "datetime", "appointment_place": "textarea", "bring_items": "lines"},
     "assess": {"meets_standard": "boolean", "grade": "radio", "conclusion": "textarea"},
     "post_publicity": {"posted_on": "date", "posting_place": "textarea"},

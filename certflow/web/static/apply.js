@@ -1,5 +1,6 @@
 // The application form: marks the materials a case needs as category, parts and ID number are filled in,
-// shows the parts only for a multiple disability, and stars the address when the certificate is posted.
+// shows the parts only for a multiple disability, the guardian's fields only when a guardian acts (a minor,
+// 智力 or 精神: when the guardian's proof is needed), and stars the address when the certificate is posted.
 // Only hints: the server checks every rule again (templates/portal/apply.html, certflow/web/applying.py).
 (function () {
   "use strict";
@@ -71,6 +72,10 @@
           codes.push(code);
         }
       });
+    });
+    var guardian = codes.indexOf("guardian_proof") >= 0;
+    ["guardian_name", "guardian_relation", "guardian_id_number", "guardian_phone"].forEach(function (name) {
+      show(field(name), guardian);
     });
     Array.prototype.forEach.call(form.querySelectorAll(".field-upload[data-material]"), function (upload) {
       show(upload.querySelector(".req"), codes.indexOf(upload.getAttribute("data-material")) >= 0);

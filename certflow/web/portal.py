@@ -129,6 +129,14 @@ def _status_page(
     ), status)
 
 
+def _not_looked_up(number: str, action: str) -> Response | None:
+    """Acting on a case needs the ID number first: this browser must have looked the case up on the status page."""
+    if number in session.get(VERIFIED, []):
+        return None
+    flash(f"请先填写案件编号和身份证号码查询办理进度，再{action}")
+    return redirect(url_for("portal.status", number=number))
+
+
 def _not_waiting(number: str) -> Response:
     return make_response(render_template(
         "portal/status.html", number=number, error=f"案件 {number} 当前不需要补交材料，请查询办理进度"), 409)
@@ -137,9 +145,8 @@ def _not_waiting(number: str) -> Response:
 @bp.post("/status/<number>/materials")
 def supply(number: str):  # type: ignore[no-untyped-def]
     """The applicant hands in the materials the window found missing; the case then goes back to pre-review."""
-    if number not in session.get(VERIFIED, []):
-        flash("请先填写案件编号和身份证号码查询办理进度，再补交材料")
-        return redirect(url_for("portal.status", number=number))
+    if (unverified := _not_looked_up(number, "补交材料")) is not None:
+        return unverified
     runtime = services().runtime
     case = runtime.case(number)
     asked = supplement(case)
@@ -165,9 +172,8 @@ REVIEW_REASON_MAX = 500
 @bp.post("/status/<number>/review")
 def review(number: str):  # type: ignore[no-untyped-def]
     """The applicant asks the expert committee to re-examine a 不符合标准 conclusion (复核), within the period."""
-    if number not in session.get(VERIFIED, []):
-        flash("请先填写案件编号和身份证号码查询办理进度，再申请复核")
-        return redirect(url_for("portal.status", number=number))
+    if (unverified := _not_looked_up(number, "申请复核")) is not None:
+        return unverified
     runtime = services().runtime
     case = runtime.case(number)
     if not review_until(case):

@@ -173,6 +173,26 @@ def test_a_cardinality_within_the_cap_runs(budget_rt: Runtime) -> None:
     assert len(budget_rt.tasks(case=number)) == 3
 
 
+@pytest.mark.parametrize("sequential", [False, True], ids=["parallel", "sequential"])
+def test_a_collection_over_the_cap_fails_the_step(budget_rt: Runtime, sequential: bool) -> None:
+    loop = f'<bpmn:multiInstanceLoopCharacteristics isSequential="{str(sequential).lower()}">' \
+           "<bpmn:loopDataInputRef>copies</bpmn:loopDataInputRef></bpmn:multiInstanceLoopCharacteristics>"
+    budget_rt.deploy(smoke(GREETING + "\ncopies = list(range(51))", approve_loop=loop), author="analyst")
+    with pytest.raises(BudgetExceeded) as caught:
+        start(budget_rt)
+    assert str(caught.value) == "“审批”超出运行限额：多实例数量 51 超过上限 50"
+    assert budget_rt.case_numbers() == []
+
+
+@pytest.mark.parametrize("sequential", [False, True], ids=["parallel", "sequential"])
+def test_a_collection_at_the_cap_runs(budget_rt: Runtime, sequential: bool) -> None:
+    loop = f'<bpmn:multiInstanceLoopCharacteristics isSequential="{str(sequential).lower()}">' \
+           "<bpmn:loopDataInputRef>copies</bpmn:loopDataInputRef></bpmn:multiInstanceLoopCharacteristics>"
+    budget_rt.deploy(smoke(GREETING + "\ncopies = list(range(50))", approve_loop=loop), author="analyst")
+    number = start(budget_rt)
+    assert len(budget_rt.tasks(case=number)) == (1 if sequential else 50)
+
+
 def test_in_the_worker_a_step_over_budget_opens_an_incident_at_once(budget_rt: Runtime, clock: FixedClock) -> None:
     budget_rt.deploy(smoke(remind="while True:\n    pass"), author="analyst")
     runaway, other = start(budget_rt), start(budget_rt, "李四")

@@ -27,13 +27,16 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import SpiffMultiInstanceConverter
+from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask as SpiffParallel
 from SpiffWorkflow.spiff.specs.defaults import ScriptTask, ServiceTask, UserTask
+from SpiffWorkflow.spiff.specs.defaults import SequentialMultiInstanceTask as SpiffSequential
 
-from certflow.engine import checks, foreign
+from certflow.engine import budget, checks, foreign
 from certflow.engine.budget import Limits
 from certflow.engine.errors import DeploymentError, Problem
 from certflow.engine.roles import role_for_lane
-from certflow.engine.scripting import lint
+from certflow.engine.scripting import element_title, lint
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form"}
@@ -44,7 +47,36 @@ CASE_PREFIX_PATTERN = re.compile(r"[A-Z]{1,6}", re.ASCII)
 
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
-REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+
+
+class _CappedCollection:
+    """A multi-instance over a collection makes one task per item at once (parallel) or plans them all
+    (sequential) before any budget sees it, so the count is checked when the collection is read."""
+
+    def _checked_input(self, my_task: Any) -> None:
+        data = self.data_input.get(my_task) if self.data_input.exists(my_task) else None
+        count = len(data) if hasattr(data, "__len__") else None
+        budget.check_cardinality(count, my_task.workflow.script_engine.environment.limits, element_title(my_task))
+
+
+class ParallelMultiInstanceTask(_CappedCollection, SpiffParallel):
+    def create_children(self, my_task: Any) -> None:
+        if self.data_input is not None:
+            self._checked_input(my_task)
+        super().create_children(my_task)
+
+
+class SequentialMultiInstanceTask(_CappedCollection, SpiffSequential):
+    def init_remaining_items(self, my_task: Any) -> list[Any]:
+        self._checked_input(my_task)
+        return super().init_remaining_items(my_task)
+
+
+# Same class names, so stored specs keep their typenames; registered after SpiffWorkflow's, so every
+# spec read back (every case run and replayed) gets the capped classes.
+REGISTRY = BpmnWorkflowSerializer.configure(
+    {**SPIFF_CONFIG, ParallelMultiInstanceTask: SpiffMultiInstanceConverter,
+     SequentialMultiInstanceTask: SpiffMultiInstanceConverter})
 
 
 @dataclass

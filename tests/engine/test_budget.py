@@ -173,6 +173,30 @@ def test_a_cardinality_within_the_cap_runs(budget_rt: Runtime) -> None:
     assert len(budget_rt.tasks(case=number)) == 3
 
 
+def over_collection(sequential: bool) -> str:
+    """"审批" once per item of ``copies``."""
+    return f'<bpmn:multiInstanceLoopCharacteristics isSequential="{str(sequential).lower()}">' \
+           "<bpmn:loopDataInputRef>copies</bpmn:loopDataInputRef></bpmn:multiInstanceLoopCharacteristics>"
+
+
+@pytest.mark.parametrize("sequential", [False, True], ids=["parallel", "sequential"])
+def test_a_collection_over_the_cap_fails_the_step(budget_rt: Runtime, sequential: bool) -> None:
+    loop = over_collection(sequential)
+    budget_rt.deploy(smoke(GREETING + "\ncopies = list(range(51))", approve_loop=loop), author="analyst")
+    with pytest.raises(BudgetExceeded) as caught:
+        start(budget_rt)
+    assert str(caught.value) == "“审批”超出运行限额：多实例数量 51 超过上限 50"
+    assert budget_rt.case_numbers() == []
+
+
+@pytest.mark.parametrize("sequential", [False, True], ids=["parallel", "sequential"])
+def test_a_collection_at_the_cap_runs(budget_rt: Runtime, sequential: bool) -> None:
+    loop = over_collection(sequential)
+    budget_rt.deploy(smoke(GREETING + "\ncopies = list(range(50))", approve_loop=loop), author="analyst")
+    number = start(budget_rt)
+    assert len(budget_rt.tasks(case=number)) == (1 if sequential else 50)
+
+
 def test_in_the_worker_a_step_over_budget_opens_an_incident_at_once(budget_rt: Runtime, clock: FixedClock) -> None:
     budget_rt.deploy(smoke(remind="while True:\n    pass"), author="analyst")
     runaway, other = start(budget_rt), start(budget_rt, "李四")
@@ -196,6 +220,14 @@ def test_in_a_test_run_the_step_over_budget_is_listed() -> None:
     [entry] = result["trace"]
     assert not result["ok"] and entry["error_code"] == "budget_exceeded"
     assert entry["error"].startswith("“问候”超出运行限额：")
+
+
+def test_in_a_test_run_a_collection_over_the_cap_is_listed() -> None:
+    files = smoke(GREETING + "\ncopies = list(range(51))", approve_loop=over_collection(False))
+    result = sandbox.test_run(files, HANDLERS, Settings(limits=LIMITS), "smoke", {"applicant_name": "张三"}, [],
+                              start_at=START)
+    assert not result["ok"] and result["trace"][-1]["error_code"] == "budget_exceeded"
+    assert result["trace"][-1]["error"] == "“审批”超出运行限额：多实例数量 51 超过上限 50"
 
 
 def test_other_clerks_are_not_blocked_by_a_runaway_step(database_url: str, clock: FixedClock) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from exchange import COUNTY, HOLDER_ID, holder, roster_csv, roster_row, shizong_id
+from exchange import COUNTY, GUARDIAN, HOLDER_ID, holder, roster_csv, roster_row, shizong_id
 from sqlalchemy import func, select
 
 from certflow.campaign import import_roster
@@ -124,10 +124,6 @@ def test_the_whole_roster_starts_every_case_and_counts_match_the_plan(runtime: R
     assert (len(report.started), report.rejected) == (11058, [])
     assert holders_by(runtime, CampaignHolder.basis) == {"hospital": 3482, "visual": 7576}
     assert holders_by(runtime, CampaignHolder.home_visit)[True] == 55
-
-
-GUARDIAN = {"guardian_name": "王建国", "guardian_relation": "父母", "guardian_id_number": shizong_id("19700101", "013"),
-            "guardian_phone": "13900000002"}
 
 
 def test_a_row_of_a_minor_or_an_intellectual_disability_without_its_guardian_is_refused(

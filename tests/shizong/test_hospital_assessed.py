@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from exchange import COUNTY_GROUP, TOWNSHIP, shizong_id
+from exchange import COUNTY_GROUP, GUARDIAN, TOWNSHIP, shizong_id
 
 from certflow.engine.errors import ValidationFailed
 
@@ -98,8 +98,7 @@ def test_a_person_not_matching_the_certificate_gets_a_new_card_after_the_county_
 @pytest.mark.parametrize("holder", [{"category": "智力"}, {"id_number": shizong_id("20100505", "023")}],
                          ids=["intellectual", "minor"])
 def test_the_texts_of_a_holder_with_a_guardian_go_to_the_guardian(start_holder, holder: dict) -> None:
-    case = start_holder(guardian_name="王建国", guardian_relation="父母",
-                        guardian_id_number=shizong_id("19700101", "013"), guardian_phone="13900000002", **holder)
+    case = start_holder(**GUARDIAN, **holder)
     invite = case.text("exchange_invite")
     assert invite["recipient_phone"] == "13900000002"
     assert invite["text"].startswith("【师宗县残联】致监护人王建国：王秀英您好，您的第三代残疾人证")

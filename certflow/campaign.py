@@ -26,10 +26,11 @@ from certflow.county import County
 from certflow.directory import Directory
 from certflow.engine import residentid
 from certflow.engine.calendar import CHINA_TZ
-from certflow.engine.errors import CertflowError, ValidationFailed
+from certflow.engine.errors import CertflowError, InputRefused, ValidationFailed
 from certflow.engine.models import CampaignHolder, Case, Event
 from certflow.engine.privacy import mask_id
 from certflow.engine.runtime import Runtime
+from handlers import guardians, identity
 from handlers.certificate import CATEGORY_CODES, GRADE_NAMES, number
 
 # Column header in the roster -> field of the case's data.
@@ -39,6 +40,8 @@ COLUMNS: dict[str, str] = {
     "联系电话": "phone",
     "监护人姓名": "guardian_name",
     "监护人电话": "guardian_phone",
+    "监护人关系": "guardian_relation",
+    "监护人身份证号码": "guardian_id_number",
     "乡镇(街道)": "township",
     "村(社区)": "village",
     "住址": "address",
@@ -47,7 +50,9 @@ COLUMNS: dict[str, str] = {
     "评定方式": "basis",
     "上门服务": "home_visit",
 }
-OPTIONAL = frozenset({"guardian_name", "guardian_phone", "home_visit"})
+# The guardian's columns are filled only for those a guardian acts for (handlers.guardians): a minor at the
+# import date, an intellectual or mental disability.
+OPTIONAL = frozenset({"guardian_name", "guardian_phone", "guardian_relation", "guardian_id_number", "home_visit"})
 # 评定方式: holders assessed by a hospital or by eye, and new applicants (新评定对象) who have no certificate yet
 # and are assessed for the first time at home.
 BASIS: dict[str, str] = {"非目测": "hospital", "目测": "visual", "新评定": "new"}
@@ -164,6 +169,7 @@ def validate_row(values: dict[str, Any], county: County, today: date) -> tuple[d
         reasons.append("上门服务只用于需重新评定（目测）的持证人和新评定对象")
     elif not YES_NO[text["home_visit"]] and basis == "new":
         reasons.append("新评定对象是行动不便、需上门评定的人员，上门服务应为“是”")
+    guardian = _check_guardian(text, id_number, today, reasons)
     if reasons or id_number is None or township is None or village is None or basis is None:
         return None, reasons
     category = text["category"]
@@ -180,8 +186,22 @@ def validate_row(values: dict[str, Any], county: County, today: date) -> tuple[d
     if basis != "new":  # a holder: the grade and number of the old certificate, which the pre-made card carries
         grade = GRADES[text["grade"]]
         data.update({"grade": grade, "certificate_no": number(id_number, CATEGORY_CODES[category], grade)})
-    data.update({key: text[key] for key in ("guardian_name", "guardian_phone") if text[key]})
+    data["guardian"] = guardian
+    if guardian["needed"]:  # the texts go to the guardian (handlers.notifications)
+        data.update({key: text[key] for key in guardians.FIELDS})
     return data, []
+
+
+def _check_guardian(text: dict[str, str], id_number: str | None, today: date, reasons: list[str]) -> dict[str, Any]:
+    """The guardian as the portal checks it (handlers.guardians); the roster records no parts of 多重."""
+    if id_number is None or text["category"] not in CATEGORY_CODES:
+        return {"needed": False}  # who needs one is unknown: the row is refused for its own reasons
+    minor = identity.age_on(residentid.birth_date(id_number), today) < identity.ADULT_AGE
+    try:
+        return guardians.check({**text, "id_number": id_number}, [text["category"]], minor, today)
+    except InputRefused as refused:
+        reasons.extend(message for _, message in refused.errors)
+        return {"needed": False}
 
 
 def _text(value: Any) -> str:

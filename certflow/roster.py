@@ -69,14 +69,15 @@ def generate_roster(county: County, holders: int = PLAN_HOLDERS, seed: int = 202
         surname = rng.choice(SURNAMES)
         row = {
             "姓名": surname + _given(rng), "身份证号码": id_number, "联系电话": f"1380000{rng.randrange(10000):04d}",
-            "监护人姓名": "", "监护人电话": "", "乡镇(街道)": township.name, "村(社区)": village.name,
+            "监护人姓名": "", "监护人电话": "", "监护人关系": "", "监护人身份证号码": "",
+            "乡镇(街道)": township.name, "村(社区)": village.name,
             "住址": f"{county.name}{township.name}{village.name}{rng.choice(HOUSE_NUMBERS)}号",
             "残疾类别": categories[i], "残疾等级": "" if first else grades[i],
             "评定方式": "新评定" if first else "目测" if i in visual_set else "非目测",
             "上门服务": "是" if first or i in visits else "否",
         }
         if categories[i] in GUARDED or birth > ADULT_BORN_BY:
-            row.update({"监护人姓名": surname + _given(rng), "监护人电话": f"1380000{rng.randrange(10000):04d}"})
+            row.update(_guardian(rng, county.code, surname, birth, taken))
         rows.append(row)
     return rows
 
@@ -101,6 +102,18 @@ def _id_number(rng: random.Random, code: str, birth: date, taken: set[str]) -> s
         if number not in taken:
             taken.add(number)
             return number
+
+
+def _guardian(rng: random.Random, code: str, surname: str, born: date, taken: set[str]) -> dict[str, str]:
+    """An invented guardian: a parent for a minor, else a spouse, child or sibling; always an adult."""
+    if born > ADULT_BORN_BY:
+        relation, birth = "父母", born.replace(year=born.year - rng.randrange(22, 41), day=min(born.day, 28))
+    else:
+        relation = rng.choice(("配偶", "子女", "兄、姐"))
+        birth = min(ADULT_BORN_BY, born + timedelta(days=rng.randrange(-3650, 3650) if relation != "子女"
+                                                    else rng.randrange(7300, 12000)))
+    return {"监护人姓名": surname + _given(rng), "监护人电话": f"1380000{rng.randrange(10000):04d}",
+            "监护人关系": relation, "监护人身份证号码": _id_number(rng, code, birth, taken)}
 
 
 def _given(rng: random.Random) -> str:

@@ -34,6 +34,9 @@ def shizong_id(birth: str, sequence: str = "021") -> str:
 
 
 HOLDER_ID = shizong_id("19620314")
+# The guardian a minor or an 智力 or 精神 holder's row must carry (handlers.guardians).
+GUARDIAN = {"guardian_name": "王建国", "guardian_relation": "父母", "guardian_id_number": shizong_id("19700101", "013"),
+            "guardian_phone": "13900000002"}
 
 
 def roster_row(**changes: Any) -> dict[str, Any]:

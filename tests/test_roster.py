@@ -27,6 +27,11 @@ def test_the_generated_roster_has_the_plans_figures(tmp_path: Path) -> None:
     write_roster(rows[:300], tmp_path / "roster.csv")
     accepted, rejected = validate_roster(read_roster(tmp_path / "roster.csv"), COUNTY, TODAY)
     assert (len(accepted), rejected) == (300, [])
+    # Every minor and every 智力 or 精神 holder has an invented guardian, recorded with the case.
+    guarded = [data for _, data in accepted if data["guardian"]["needed"]]
+    assert guarded and all(data["category"] in ("智力", "精神") or data["id_number"][6:14] > "20040316"
+                           for data in guarded)
+    assert all(data.get("guardian_id_number") and data.get("guardian_relation") for data in guarded)
     assert generate_roster(COUNTY, 50, seed=7) == generate_roster(COUNTY, 50, seed=7)
 
 

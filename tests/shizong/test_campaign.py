@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from exchange import COUNTY, HOLDER_ID, holder, roster_csv, roster_row, shizong_id
+from exchange import COUNTY, GUARDIAN, HOLDER_ID, holder, roster_csv, roster_row, shizong_id
 from sqlalchemy import func, select
 
 from certflow.campaign import import_roster
@@ -124,3 +124,29 @@ def test_the_whole_roster_starts_every_case_and_counts_match_the_plan(runtime: R
     assert (len(report.started), report.rejected) == (11058, [])
     assert holders_by(runtime, CampaignHolder.basis) == {"hospital": 3482, "visual": 7576}
     assert holders_by(runtime, CampaignHolder.home_visit)[True] == 55
+
+
+def test_a_row_of_a_minor_or_an_intellectual_disability_without_its_guardian_is_refused(
+        runtime: Runtime, tmp_path: Path) -> None:
+    minor = shizong_id("20100505", "023")  # 11 at the import
+    rows = [
+        roster_row(category="智力"),
+        roster_row(id_number=minor, guardian_name="王建国", guardian_phone="13900000002"),
+        roster_row(id_number=shizong_id("19700101", "033"), category="精神",
+                   **{**GUARDIAN, "guardian_id_number": shizong_id("20100101", "043")}),
+        roster_row(id_number=shizong_id("19700101", "053"), category="多重", **GUARDIAN),  # no parts: none needed
+        roster_row(id_number=shizong_id("19700101", "063"), category="智力", **GUARDIAN),
+    ]
+    report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
+    required = "未成年人或智力、精神残疾人申请，须填写"
+    assert report.rejected == [
+        (2, "；".join(required + label for label in ("监护人姓名", "监护人与申请人的关系", "监护人居民身份证号码",
+                                                     "监护人手机号码"))),
+        (3, "；".join(required + label for label in ("监护人与申请人的关系", "监护人居民身份证号码"))),
+        (4, "监护人应为成年人"),
+    ]
+    guarded = runtime.case(report.started[1])["data"]
+    assert guarded["guardian"] == {"needed": True, "name": "王建国", "relation": "父母",
+                                   "id_masked": f"530323********{GUARDIAN['guardian_id_number'][-4:]}"}
+    assert guarded["guardian_phone"] == "13900000002"
+    assert runtime.case(report.started[0])["data"]["guardian"] == {"needed": False}

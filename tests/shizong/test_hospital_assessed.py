@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from exchange import COUNTY_GROUP, TOWNSHIP
+from exchange import COUNTY_GROUP, GUARDIAN, TOWNSHIP, shizong_id
 
 from certflow.engine.errors import ValidationFailed
 
@@ -93,3 +93,14 @@ def test_a_person_not_matching_the_certificate_gets_a_new_card_after_the_county_
     entry = case.data["register_entry"]
     assert (entry["card_remade"], entry["old_certificate"], entry["statement_signed"]) == (True, "damaged", True)
     assert case.view["outcome"] == "new_card"
+
+
+@pytest.mark.parametrize("holder", [{"category": "智力"}, {"id_number": shizong_id("20100505", "023")}],
+                         ids=["intellectual", "minor"])
+def test_the_texts_of_a_holder_with_a_guardian_go_to_the_guardian(start_holder, holder: dict) -> None:
+    case = start_holder(**GUARDIAN, **holder)
+    invite = case.text("exchange_invite")
+    assert invite["recipient_phone"] == "13900000002"
+    assert invite["text"].startswith("【师宗县残联】致监护人王建国：王秀英您好，您的第三代残疾人证")
+    case.exchange()
+    assert case.text("exchanged")["recipient_phone"] == "13900000002"

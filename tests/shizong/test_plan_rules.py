@@ -5,7 +5,7 @@ moved when the epidemic stops the assessments (另行通知)."""
 from __future__ import annotations
 
 import pytest
-from exchange import COUNTY_GROUP, EXPERTS, HOLDER_ID, KANGNING, RENMIN, TCM, TOWNSHIP
+from exchange import COUNTY_GROUP, EXPERTS, GUARDIAN, HOLDER_ID, KANGNING, RENMIN, TCM, TOWNSHIP
 
 from certflow.engine.errors import ValidationFailed
 from certflow.engine.runtime import Runtime
@@ -44,7 +44,7 @@ def test_a_new_applicant_is_assessed_at_home_then_publicised_by_the_township_and
 
 
 def test_a_new_applicant_who_meets_no_standard_is_told_and_the_case_ends(start_holder) -> None:
-    case = start_holder(basis="新评定", grade="", home_visit="是", category="精神")
+    case = start_holder(basis="新评定", grade="", home_visit="是", category="精神", **GUARDIAN)
     case.reassess(None, group=KANGNING, task="home_visit_assess")
     assert "经评定，您目前不符合残疾标准" in case.text("assessed_not_met")["text"]
     case.close_objection_window()

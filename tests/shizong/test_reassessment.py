@@ -3,7 +3,7 @@ holders working away, objections to an assessment."""
 
 from __future__ import annotations
 
-from exchange import COUNTY_GROUP, EXPERTS, KANGNING, RENMIN, TCM, TOWNSHIP
+from exchange import COUNTY_GROUP, EXPERTS, GUARDIAN, KANGNING, RENMIN, TCM, TOWNSHIP
 
 
 def test_the_township_serves_the_notice_and_the_holder_is_told_where_to_be_assessed(start_holder) -> None:
@@ -39,7 +39,7 @@ def test_unchanged_after_re_assessment_the_holder_exchanges_at_the_township(star
 
 
 def test_changed_after_re_assessment_publicity_then_a_new_card(start_holder) -> None:
-    case = start_holder(basis="目测", category="精神", grade="四级")
+    case = start_holder(basis="目测", category="精神", grade="四级", **GUARDIAN)
     case.serve_notice()
     assert case.task("reassess")["group"] == KANGNING
     case.reassess("精神", 2, group=KANGNING)
@@ -149,7 +149,7 @@ def test_working_away_assessed_elsewhere_approved_by_the_county(start_holder) ->
 
 
 def test_working_away_assessment_not_approved_is_redone_by_the_county_institution(start_holder) -> None:
-    case = start_holder(basis="目测", category="智力", grade="二级")
+    case = start_holder(basis="目测", category="智力", grade="二级", **GUARDIAN)
     case.serve_notice("away")
     case.complete("review_away", {"received_on": "2022-04-20", "assessed_at": "某县诊所", "away_decision": "reject",
                                   "away_reason": "评定机构不具备评残资格"}, group=COUNTY_GROUP)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from exchange import COUNTY, TCM, ExchangeDriver, roster_csv, roster_row, shizong_id
+from exchange import COUNTY, GUARDIAN, TCM, ExchangeDriver, roster_csv, roster_row, shizong_id
 from sqlalchemy import select
 
 from certflow.campaign import import_roster
@@ -72,7 +72,7 @@ def test_holders_still_to_be_re_assessed_get_a_day_and_a_rerun_moves_nobody(
     assert (report.clinic.days, report.clinic.last, report.last_day, report.meets_deadline) == (
         4, date(2022, 3, 31), date(2022, 5, 16), True)
 
-    late = imported(runtime, tmp_path, [visual("郑秀英", "103"), visual("黄志强", "113", category="精神")])
+    late = imported(runtime, tmp_path, [visual("郑秀英", "103"), visual("黄志强", "113", category="精神", **GUARDIAN)])
     again = schedule(runtime, SMALL, actor="county", start=date(2022, 3, 28))
     assert {number: found[number] for number in found} == {n: appointments(runtime)[n] for n in found}
     assert (again.placed_clinic, again.kept) == (2, 6)

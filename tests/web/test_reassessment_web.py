@@ -8,7 +8,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from exchange import COUNTY, COUNTY_GROUP, EXPERTS, TOWNSHIP, roster_csv, roster_row, shizong_id
+from exchange import COUNTY, COUNTY_GROUP, EXPERTS, GUARDIAN, TOWNSHIP, roster_csv, roster_row, shizong_id
 from flask import Flask
 from webkit import PASSWORD, login, post
 
@@ -37,7 +37,7 @@ def holders(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> dict[str, s
         roster_row(applicant_name="赵春梅", id_number=shizong_id("19700101", "043"), basis="目测", grade="一级",
                    home_visit="是"),
         roster_row(applicant_name="周光辉", id_number=shizong_id("19700101", "053"), basis="目测", category="精神",
-                   guardian_name="周明", guardian_phone="13800000099"),
+                   **GUARDIAN),
         roster_row(applicant_name="张美兰", id_number=shizong_id("19700101", "063"), basis="目测", township="丹凤街道",
                    village="丹凤社区", address="师宗县丹凤街道8号"),
     ]

@@ -33,11 +33,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 from werkzeug.serving import make_server
 
-from certflow.accounts import Accounts
 from certflow.config import Config
 from certflow.engine.db import make_engine, make_sessions, upgrade
 from certflow.engine.models import Case, ProcessVersion, Task
 from certflow.engine.runtime import Runtime
+from certflow.people.accounts import Accounts
 from certflow.web import create_app
 from handlers.registry import HANDLERS
 

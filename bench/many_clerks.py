@@ -2,7 +2,7 @@
 
 A throw-away PostgreSQL database is migrated and given the processes; a Shizong roster is imported, so every
 township federation (10 groups) has its holders' first tasks open (the exchange, the notice of re-assessment).
-Each clerk is a township clerk with an API token (``certflow.accounts``); clerks go to the townships in
+Each clerk is a township clerk with an API token (``certflow.people.accounts``); clerks go to the townships in
 proportion to their open tasks. gunicorn starts as in production (``gunicorn server:app``, gunicorn.conf.py, the
 settings in the environment, ``CERTFLOW_ENV=production``) and is ready when ``/readyz`` says so.
 
@@ -57,15 +57,15 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
-from certflow.accounts import Accounts
-from certflow.campaign import import_roster
-from certflow.county import County
+from certflow.campaign.county import County
+from certflow.campaign.roster import import_roster
+from certflow.campaign.synthetic import generate_roster, write_roster
 from certflow.engine.db import make_engine, make_sessions, upgrade
 from certflow.engine.history import parse_keys
 from certflow.engine.models import Event, Task
 from certflow.engine.runtime import Runtime, Settings
 from certflow.engine.specs import read_paths
-from certflow.roster import generate_roster, write_roster
+from certflow.people.accounts import Accounts
 from handlers.registry import HANDLERS
 
 TARGET_RATE, TARGET_P95_MS = 300.0, 50.0

@@ -56,15 +56,10 @@ from _common import (
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
-from certflow.campaign import import_roster, read_roster, validate_roster
-from certflow.county import County
-from certflow.engine.calendar import CHINA_TZ
-from certflow.engine.clock import FixedClock
-from certflow.engine.db import make_engine, make_sessions, upgrade
-from certflow.engine.models import CampaignHolder, Case, Event, Task
-from certflow.engine.runtime import Runtime, Settings
-from certflow.engine.specs import read_paths
-from certflow.roster import (
+from certflow.campaign.county import County
+from certflow.campaign.models import CampaignHolder
+from certflow.campaign.roster import import_roster, read_roster, validate_roster
+from certflow.campaign.synthetic import (
     HOLDER_HOME_VISITS,
     PLAN_HOLDERS,
     PLAN_HOSPITAL_ASSESSED,
@@ -72,6 +67,12 @@ from certflow.roster import (
     generate_roster,
     write_roster,
 )
+from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.clock import FixedClock
+from certflow.engine.db import make_engine, make_sessions, upgrade
+from certflow.engine.models import Case, Event, Task
+from certflow.engine.runtime import Runtime, Settings
+from certflow.engine.specs import read_paths
 from handlers.registry import HANDLERS
 
 sys.path.append(str(ROOT / "tests"))  # the case driver the Shizong tests use: one place for the clerks' steps

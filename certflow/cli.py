@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from certflow.bootstrap import build_runtime
-from certflow.county import County
+from certflow.campaign.county import County
 from certflow.engine.db import upgrade
 from certflow.engine.errors import CertflowError, DeploymentError, Problem, ValidationFailed
 from certflow.engine.runtime import Runtime
@@ -79,7 +79,7 @@ def main(ctx: click.Context) -> None:
 @_fail_cleanly
 def init_db(ctx: click.Context) -> None:
     from certflow.config import Config
-    from certflow.directory import Directory
+    from certflow.people.directory import Directory
 
     runtime = _runtime(ctx)
     upgrade(runtime.sessions.kw["bind"], runtime.settings.history_keys)
@@ -543,10 +543,10 @@ def history_key(path: Path | None) -> None:
 @click.pass_context
 @_fail_cleanly
 def demo(ctx: click.Context) -> None:
-    from certflow.accounts import Accounts
-    from certflow.campaigndemo import CAMPAIGN_USERS, load_campaign_demo
     from certflow.config import PROJECT_ROOT
-    from certflow.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+    from certflow.demo.lushan import DEMO_PASSWORD, DEMO_USERS, load_demo
+    from certflow.demo.shizong import CAMPAIGN_USERS, load_campaign_demo
+    from certflow.people.accounts import Accounts
 
     runtime = _runtime(ctx)
     if not runtime.processes():  # a database just created: the demo runs on the processes the project ships
@@ -586,8 +586,8 @@ def user() -> None:
 @_fail_cleanly
 def add_user(ctx: click.Context, username: str, display_name: str, roles: tuple[str, ...],
              groups: tuple[str, ...], county: str | None, province_wide: bool) -> None:
-    from certflow.accounts import STAFF_ROLES, Accounts
-    from certflow.directory import Directory
+    from certflow.people.accounts import STAFF_ROLES, Accounts
+    from certflow.people.directory import Directory
 
     runtime = _runtime(ctx)
     # Checked before the password is typed, so a typo does not cost it.
@@ -618,8 +618,8 @@ def token() -> None:
 @click.pass_context
 @_fail_cleanly
 def issue_token(ctx: click.Context, username: str, label: str) -> None:
-    from certflow.accounts import Accounts
     from certflow.engine.errors import NotFound
+    from certflow.people.accounts import Accounts
 
     runtime = _runtime(ctx)
     accounts = Accounts(runtime.sessions, runtime.clock)
@@ -673,7 +673,7 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 @_fail_cleanly
 def campaign_import(ctx: click.Context, path: Path, name: str | None, county_file: Path | None,
                     report_file: Path | None, user: str) -> None:
-    from certflow.campaign import import_roster, write_rejected
+    from certflow.campaign.roster import import_roster, write_rejected
 
     runtime = _runtime(ctx)
     with _progress_bar("导入") as progress:
@@ -703,7 +703,7 @@ def campaign_import(ctx: click.Context, path: Path, name: str | None, county_fil
 @_fail_cleanly
 def campaign_schedule(ctx: click.Context, name: str | None, county_file: Path | None, start: datetime | None,
                       user: str) -> None:
-    from certflow.reassessment import schedule
+    from certflow.campaign.reassessment import schedule
 
     report = schedule(_runtime(ctx), _county(county_file), actor=user, campaign=name,
                       start=start.date() if start else None)
@@ -730,7 +730,7 @@ def campaign_schedule(ctx: click.Context, name: str | None, county_file: Path | 
 @_fail_cleanly
 def campaign_move(ctx: click.Context, to: datetime, reason: str, day: datetime | None, venue: str | None,
                   case_number: str | None, name: str | None, county_file: Path | None, user: str) -> None:
-    from certflow.reassessment import MoveRequest, move_appointments
+    from certflow.campaign.reassessment import MoveRequest, move_appointments
 
     request = MoveRequest(to.date(), reason, day.date() if day else None, venue, case_number)
     report = move_appointments(_runtime(ctx), _county(county_file), request, actor=user, campaign=name)
@@ -747,7 +747,7 @@ def campaign_move(ctx: click.Context, to: datetime, reason: str, day: datetime |
 @click.option("--county", "county_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="the county file (default: CERTFLOW_COUNTY or shizong.json)")
 def campaign_roster(out: Path, holders: int, seed: int, county_file: Path | None) -> None:
-    from certflow.roster import generate_roster, write_roster
+    from certflow.campaign.synthetic import generate_roster, write_roster
 
     rows = generate_roster(_county(county_file), holders, seed)
     write_roster(rows, out)

@@ -16,7 +16,7 @@ from certflow.engine.budget import Limits
 from certflow.engine.calendar import WorkingCalendar
 from certflow.engine.incidents import RetryPolicy
 from certflow.engine.runtime import Settings
-from certflow.throttle import APPLICATIONS, Throttle, applications
+from certflow.people.throttle import APPLICATIONS, Throttle, applications
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = f"sqlite:///{PROJECT_ROOT / 'instance' / 'certflow.db'}"

@@ -16,12 +16,12 @@ from lushan import CaseDriver, application
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from certflow.accounts import Accounts
-from certflow.directory import Directory
 from certflow.engine.clock import FixedClock
 from certflow.engine.db import make_engine, make_sessions, upgrade
 from certflow.engine.runtime import Runtime, Settings
 from certflow.engine.specs import read_paths
+from certflow.people.accounts import Accounts
+from certflow.people.directory import Directory
 from handlers.registry import HANDLERS
 
 ROOT = Path(__file__).resolve().parent.parent

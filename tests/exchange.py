@@ -10,8 +10,8 @@ from typing import Any
 from lushan import CaseDriver
 from stdnum.cn import ric
 
-from certflow.campaign import COLUMNS, validate_row
-from certflow.county import County
+from certflow.campaign.county import County
+from certflow.campaign.roster import COLUMNS, validate_row
 from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
 

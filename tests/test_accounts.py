@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from argon2 import Parameters, PasswordHasher, extract_parameters
 
-from certflow.accounts import Accounts
 from certflow.engine.runtime import Runtime
-from certflow.throttle import Throttle
+from certflow.people.accounts import Accounts
+from certflow.people.throttle import Throttle
 
 PASSWORD = "correct-horse-1"
 

@@ -11,10 +11,10 @@ from alembic.config import Config as AlembicConfig
 from exchange import COUNTY, TOWNSHIP, roster_csv, roster_row
 from sqlalchemy import text
 
-from certflow.accounts import Accounts
-from certflow.campaign import import_roster
+from certflow.campaign.roster import import_roster
 from certflow.engine.db import MIGRATIONS, upgrade
 from certflow.engine.runtime import Runtime
+from certflow.people.accounts import Accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from certflow import campaignviews, reassessment
-from certflow.accounts import Accounts
-from certflow.campaigndemo import CAMPAIGN_USERS, HOLDERS, TOWNSHIP, load_campaign_demo
+from certflow.campaign import ledgers, reassessment
+from certflow.campaign.county import County
 from certflow.cli import main
-from certflow.county import County
-from certflow.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from certflow.demo.lushan import DEMO_PASSWORD, DEMO_USERS, load_demo
+from certflow.demo.shizong import CAMPAIGN_USERS, HOLDERS, TOWNSHIP, load_campaign_demo
 from certflow.engine.clock import FixedClock
 from certflow.engine.db import make_engine, make_sessions, upgrade
 from certflow.engine.runtime import Runtime, Settings
+from certflow.people.accounts import Accounts
 from handlers.registry import HANDLERS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,13 +124,13 @@ def test_the_campaign_demo_gives_each_of_its_clerks_something_to_see(runtime, ac
     township = {t["name"] for t in runtime.tasks(group=TOWNSHIP)}
     # More to exchange, receipts still out, and a certificate to take back (康复脱残).
     assert township == {"exchange", "serve_notice", "withdraw_certificate"}
-    register = campaignviews.register(runtime.sessions, TOWNSHIP)
+    register = ledgers.register(runtime.sessions, TOWNSHIP)
     assert len(register) >= 4 and {line["old_certificate"] for line in register} >= {"已收回", "遗失（已签情况说明）"}
     assert all(line["issued_on"] <= "2022-03-22" for line in register)
     assert [t["name"] for t in runtime.tasks(group="county-530323")] == ["verify_record"]  # the mismatch
     assert {t["name"] for t in runtime.tasks(group="hospital-sz-tcm")} <= {"reassess", "home_visit_assess"}
     assert "reassess" in {t["name"] for t in runtime.tasks(group="hospital-sz-tcm")}  # receipts returned
-    assert campaignviews.counts(runtime.sessions).status["康复脱残"] == 1
+    assert ledgers.counts(runtime.sessions).status["康复脱残"] == 1
     overview = reassessment.overview(runtime.sessions, county.campaign, reassessment.Viewer())
     assert overview.venue_days and overview.venue_days[0]["day"] >= date(2022, 3, 28)
 

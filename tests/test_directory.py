@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from sqlalchemy import delete
 
 from certflow.cli import main
-from certflow.directory import Directory, GroupsFile
 from certflow.engine.errors import ValidationFailed
-from certflow.engine.models import Group
 from certflow.engine.runtime import Runtime
+from certflow.people.directory import Directory, GroupsFile
+from certflow.people.models import Group
 
 
 def groups_file(tmp_path: Path, *groups: dict[str, str]) -> Path:

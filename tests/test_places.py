@@ -11,7 +11,7 @@ import pytest
 from exchange import COUNTY
 
 from certflow import divisions
-from certflow.roster import generate_roster
+from certflow.campaign.synthetic import generate_roster
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from lushan import application
 
-from certflow.accounts import Accounts
 from certflow.engine.history import parse_keys
 from certflow.engine.runtime import Runtime
+from certflow.people.accounts import Accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.slow, pytest.mark.postgres,

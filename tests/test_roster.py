@@ -9,8 +9,8 @@ import pytest
 from exchange import COUNTY, HOLDER_ID, TODAY, holder, roster_csv, roster_row
 from openpyxl import Workbook
 
-from certflow.campaign import COLUMNS, RosterError, read_roster, validate_roster
-from certflow.roster import PLAN_HOLDERS, generate_roster, write_roster
+from certflow.campaign.roster import COLUMNS, RosterError, read_roster, validate_roster
+from certflow.campaign.synthetic import PLAN_HOLDERS, generate_roster, write_roster
 
 
 def test_the_generated_roster_has_the_plans_figures(tmp_path: Path) -> None:

@@ -6,10 +6,10 @@ in step.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -264,126 +264,3 @@ class Draft(Base):
     actor: Mapped[str] = mapped_column(String(100), primary_key=True)
     data: Mapped[dict[str, Any]]
     saved_at: Mapped[datetime]
-
-
-class User(Base):
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(60), unique=True)
-    display_name: Mapped[str] = mapped_column(String(100))
-    password_hash: Mapped[str] = mapped_column(String(200))
-    roles: Mapped[list[Any]]  # role keys, see certflow.engine.roles
-    groups: Mapped[list[Any]]  # group ids, e.g. hospital-anding, village-360483101209
-    county: Mapped[str | None] = mapped_column(String(12))  # the county whose cases they read; None: province-wide
-    active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime]
-    last_login_at: Mapped[datetime | None]
-    # Every web session carries the value it signed in with; raising it ends them all (sign-out, new password).
-    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
-
-
-class Group(Base):
-    """A window, hospital, village … that people and tasks belong to; administrators keep the list."""
-
-    __tablename__ = "groups"
-
-    id: Mapped[str] = mapped_column(String(60), primary_key=True)  # e.g. hospital-renmin, village-360483101209
-    role: Mapped[str] = mapped_column(String(40))  # a role key, see certflow.engine.roles
-    name: Mapped[str] = mapped_column(String(100))
-    active: Mapped[bool] = mapped_column(default=True)  # inactive: offered no more, its tasks still worked
-
-
-class ApiToken(Base):
-    """A bearer token for the REST API; only its SHA-256 is kept."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime]
-    last_used_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
-
-
-class SecurityEvent(Base):
-    """Logins (kept for rate limiting) and refused accesses, for the administrators."""
-
-    __tablename__ = "security_events"
-    __table_args__ = (Index("ix_security_events_login", "kind", "username", "at"),
-                      Index("ix_security_events_address", "kind", "remote_addr", "at"))
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(30))  # login_ok, login_failed, access_denied, application_received
-    at: Mapped[datetime] = mapped_column(index=True)
-    username: Mapped[str | None] = mapped_column(String(60))
-    remote_addr: Mapped[str | None] = mapped_column(String(64))
-    target: Mapped[str | None] = mapped_column(String(300))
-    bytes: Mapped[int | None] = mapped_column(BigInteger)  # what an online application stored (its quota)
-
-
-class ProcessDraft(Base):
-    """A file an analyst is editing (a diagram, a decision table, a form), not yet deployed; one per file name."""
-
-    __tablename__ = "process_drafts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)  # application_online.bpmn, forms/review.json
-    content: Mapped[str] = mapped_column(Text)
-    author: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[datetime]
-    based_on_key: Mapped[str | None] = mapped_column(String(100))  # the process version it was copied from
-    based_on_version: Mapped[int | None]
-
-
-class CampaignHolder(Base):
-    """A holder of a county's exchange campaign (换证台账) and the case started for them.
-
-    One row per holder and campaign, so importing a roster again starts no case twice. The row carries
-    what counts and desk lists group by (township, village, 目测/非目测, home visit) without loading cases.
-    The ID number is kept as a SHA-256 digest, to find a holder by the number typed in, and masked, to
-    show: the digest keeps the number out of listings, it is no secret (the case's history holds it).
-    """
-
-    __tablename__ = "campaign_holders"
-    __table_args__ = (
-        UniqueConstraint("campaign", "id_digest"),
-        Index("ix_campaign_holders_township", "campaign", "township", "village"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    campaign: Mapped[str] = mapped_column(String(100))
-    id_digest: Mapped[str] = mapped_column(String(64))
-    id_masked: Mapped[str] = mapped_column(String(20))
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
-    case_number: Mapped[str] = mapped_column(String(40))
-    township: Mapped[str] = mapped_column(String(60))  # group id, township-<9-digit code>
-    village: Mapped[str] = mapped_column(String(60))  # group id, village-<12-digit code>
-    basis: Mapped[str] = mapped_column(String(20))  # hospital (非目测), visual (目测), new (新评定对象)
-    home_visit: Mapped[bool]
-    category: Mapped[str] = mapped_column(String(10))
-    grade: Mapped[int | None]  # on the old certificate; a new applicant has none
-    imported_at: Mapped[datetime]
-    imported_by: Mapped[str] = mapped_column(String(100))
-
-
-class ReassessmentAppointment(Base):
-    """When and where a campaign holder is re-assessed (重新评定日程安排): a day at a venue, or a home visit.
-
-    One row per holder, kept once made: the notice handed to the holder names its day and venue.
-    """
-
-    __tablename__ = "reassessment_appointments"
-    __table_args__ = (Index("ix_reassessment_appointments_day", "campaign", "day", "venue"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    campaign: Mapped[str] = mapped_column(String(100))
-    holder_id: Mapped[int] = mapped_column(ForeignKey("campaign_holders.id"), unique=True)
-    home_visit: Mapped[bool]
-    day: Mapped[date]
-    venue: Mapped[str] = mapped_column(String(100))  # the clinic or the county office; a home visit: the township
-    team: Mapped[int]  # which of the day's teams (the county's vehicles) goes there
-    scheduled_at: Mapped[datetime]
-    scheduled_by: Mapped[str] = mapped_column(String(100))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.engine.clock import Clock
 from certflow.engine.errors import FieldError, ValidationFailed
-from certflow.engine.models import ProcessDraft
+from certflow.modeling.models import ProcessDraft
 
 FORMS = "forms/"
 PROCESSES = "processes/"

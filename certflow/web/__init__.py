@@ -8,14 +8,14 @@ from flask import Flask, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import BadRequest
 
-from certflow.accounts import Accounts, SessionLimits
 from certflow.bootstrap import build_runtime
 from certflow.config import PROJECT_ROOT, Config
-from certflow.directory import Directory
 from certflow.engine.db import readiness
 from certflow.engine.errors import InvalidArgument
 from certflow.engine.roles import ROLES
 from certflow.engine.runtime import Runtime
+from certflow.people.accounts import Accounts, SessionLimits
+from certflow.people.directory import Directory
 from certflow.web import (
     admin,
     api,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from certflow.accounts import Account
-from certflow.directory import by_role
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
-from certflow.engine.models import Group
+from certflow.people.accounts import Account
+from certflow.people.directory import by_role
+from certflow.people.models import Group
 from certflow.web import forms, groups, users
 from certflow.web.auth import keep_signed_in, login_manager
 from certflow.web.campaign import county as campaign_county

@@ -13,8 +13,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from certflow.access import can_audit, can_model, can_start_case
-from certflow.casesearch import CaseQuery, search
+from certflow.casework.inbox import InboxQuery, inbox
+from certflow.casework.search import CaseQuery, search
 from certflow.engine.errors import (
     CertflowError,
     Conflict,
@@ -26,7 +26,7 @@ from certflow.engine.errors import (
 )
 from certflow.engine.privacy import mask_personal
 from certflow.engine.specs import SourceFile
-from certflow.inbox import InboxQuery, inbox
+from certflow.people.access import can_audit, can_model, can_start_case
 from certflow.web import openapi
 from certflow.web.context import account, act_as, deny, services
 from certflow.web.guard import auditable_case, readable_case, release_task, reveal, visible_task, workable_task

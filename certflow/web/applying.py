@@ -12,11 +12,11 @@ from typing import Any
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from certflow.directory import Directory
 from certflow.engine import attachments
 from certflow.engine.attachments import Upload
 from certflow.engine.errors import FieldError, NotFound, ValidationFailed
 from certflow.engine.runtime import Runtime
+from certflow.people.directory import Directory
 from certflow.web import forms
 from handlers import materials
 from handlers.identity import ADULT_AGE

@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
-from certflow.access import can_audit
-from certflow.casereports import RULE, same_person, unusual_durations
-from certflow.casesearch import CaseQuery, rows_for_export, search, version_numbers
+from certflow.casework.reports import RULE, same_person, unusual_durations
+from certflow.casework.search import CaseQuery, rows_for_export, search, version_numbers
+from certflow.people.access import can_audit
 from certflow.web.auth import login_manager
 from certflow.web.context import account, deny, services
 from certflow.web.csvfile import csv_download

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
-from certflow.accounts import Account, SignIn, TooManyAttempts
+from certflow.people.accounts import Account, SignIn, TooManyAttempts
 from certflow.web.context import services
 
 bp = Blueprint("auth", __name__)

@@ -15,10 +15,10 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup
 
-from certflow import campaignviews
-from certflow.access import in_county
-from certflow.accounts import Account
-from certflow.county import County, Township, Village
+from certflow.campaign import ledgers
+from certflow.campaign.county import County, Township, Village
+from certflow.people.access import in_county
+from certflow.people.accounts import Account
 from certflow.web import charts
 from certflow.web.auth import login_manager
 from certflow.web.context import account, deny, group_name, services
@@ -34,7 +34,7 @@ LEDGER_HEADER = ["案件编号", "姓名", "身份证号码（已脱敏）", "�
                  "换证日期", "第二代残疾人证"]
 LEDGER_KEYS = ["number", "name", "id_masked", "category", "grade", "basis", "home_visit", "status", "issued_on",
                "old_certificate"]
-SUMMARY_KEYS = ["category", *campaignviews.SUMMARY_COLUMNS]
+SUMMARY_KEYS = ["category", *ledgers.SUMMARY_COLUMNS]
 SUMMARY_HEADER = ["残疾类别", *SUMMARY_KEYS[1:]]
 
 
@@ -75,14 +75,14 @@ def townships_of(me: Account) -> frozenset[str] | None:
 
 @bp.get("/desk")
 def desk():  # type: ignore[no-untyped-def]
-    query = campaignviews.DeskQuery.from_args(request.args)
-    page = campaignviews.find_holders(services().runtime.sessions, townships_of(account()), query)
+    query = ledgers.DeskQuery.from_args(request.args)
+    page = ledgers.find_holders(services().runtime.sessions, townships_of(account()), query)
     return render_template("campaign/desk.html", query=query, page=page)
 
 
 @bp.get("/desk/<number>")
 def holder(number: str):  # type: ignore[no-untyped-def]
-    found = campaignviews.holder(services().runtime.sessions, number)
+    found = ledgers.holder(services().runtime.sessions, number)
     townships = townships_of(account())
     if found is None or (townships is not None and found["township"] not in townships):
         deny(404, f"campaign holder {number}")
@@ -116,14 +116,14 @@ def _chosen_village() -> tuple[Township | None, Village | None]:
 @bp.get("/register")
 def register():  # type: ignore[no-untyped-def]
     township = _chosen_township()
-    lines = campaignviews.register(services().runtime.sessions, township)
+    lines = ledgers.register(services().runtime.sessions, township)
     return render_template("campaign/register.html", lines=lines, township=township,
                            townships=county().townships)
 
 
 @bp.get("/register.xlsx")
 def register_xlsx():  # type: ignore[no-untyped-def]
-    lines = campaignviews.register(services().runtime.sessions, _chosen_township())
+    lines = ledgers.register(services().runtime.sessions, _chosen_township())
     rows = ([group_name(line[key]) if key == "township" else line[key] for key in REGISTER_KEYS] for line in lines)
     return xlsx_download("register.xlsx", [Sheet("发放登记表", REGISTER_HEADER, rows)])
 
@@ -132,12 +132,12 @@ def register_xlsx():  # type: ignore[no-untyped-def]
 def ledger():  # type: ignore[no-untyped-def]
     township, village = _chosen_village()
     sessions = services().runtime.sessions
-    lines = campaignviews.ledger(sessions, village.group) if village else []
+    lines = ledgers.ledger(sessions, village.group) if village else []
     mine = townships_of(account())
     return render_template(
         "campaign/ledger.html", township=township, village=village, lines=lines,
-        summary=campaignviews.ledger_summary(lines), summary_columns=campaignviews.SUMMARY_COLUMNS,
-        villages=campaignviews.village_counts(sessions, township.group) if township else {},
+        summary=ledgers.ledger_summary(lines), summary_columns=ledgers.SUMMARY_COLUMNS,
+        villages=ledgers.village_counts(sessions, township.group) if township else {},
         townships=[t for t in county().townships if mine is None or t.group in mine])
 
 
@@ -146,8 +146,8 @@ def ledger_xlsx():  # type: ignore[no-untyped-def]
     _, village = _chosen_village()
     if village is None:
         deny(404, "campaign ledger of no village")
-    lines = campaignviews.ledger(services().runtime.sessions, village.group)
-    summary = campaignviews.ledger_summary(lines)
+    lines = ledgers.ledger(services().runtime.sessions, village.group)
+    summary = ledgers.ledger_summary(lines)
     return xlsx_download(f"ledger-{village.code}.xlsx", [
         Sheet("台账", LEDGER_HEADER, ([line[key] for key in LEDGER_KEYS] for line in lines)),
         Sheet("分类汇总", SUMMARY_HEADER, ([row[key] for key in SUMMARY_KEYS] for row in summary)),
@@ -158,27 +158,27 @@ def ledger_xlsx():  # type: ignore[no-untyped-def]
 def dashboard():  # type: ignore[no-untyped-def]
     if not account().has_role("county", "admin"):
         deny(403, "campaign dashboard")
-    found = campaignviews.counts(services().runtime.sessions)
+    found = ledgers.counts(services().runtime.sessions)
     total = sum(found.status.values())
     today = services().runtime.clock.now().date()
     deadlines = [{"name": name, "date": by, "days_left": (by - today).days} for name, by in county().deadlines]
     return render_template("campaign/dashboard.html", found=found, total=total, deadlines=deadlines,
-                           bases=campaignviews.HOLDER_BASES, first_order=campaignviews.FIRST_STATUS_ORDER,
+                           bases=ledgers.HOLDER_BASES, first_order=ledgers.FIRST_STATUS_ORDER,
                            today=today, percent=_percent,
                            charts=_charts(found, today))
 
 
-def _charts(found: campaignviews.Counts, today: date) -> dict[str, Markup]:
+def _charts(found: ledgers.Counts, today: date) -> dict[str, Markup]:
     """The dashboard's charts: exchanges over time against the deadlines, townships by status, categories."""
-    targets = {basis: found.basis[basis] for basis in campaignviews.HOLDER_BASES}
+    targets = {basis: found.basis[basis] for basis in ledgers.HOLDER_BASES}
     townships = [(t.name, found.township_status.get(t.group, {})) for t in county().townships]
     return {
         "progress": charts.progress_line("progress-chart", "累计换证人数（按发放日期）", found.exchanged_on, targets,
                                          county().deadlines, today),
         "townships": charts.stacked_bars("township-chart", "各乡镇(街道)持证人办理状态", townships,
-                                         campaignviews.STATUS_ORDER),
+                                         ledgers.STATUS_ORDER),
         "categories": charts.bars("category-chart", "持证人残疾类别",
-                                  [(name, found.category[name]) for name in campaignviews.CATEGORIES]),
+                                  [(name, found.category[name]) for name in ledgers.CATEGORIES]),
     }
 
 

@@ -11,9 +11,9 @@ import json
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import login_required
 
-from certflow.access import can_request_personal_data, file_access
 from certflow.engine.errors import NotFound
 from certflow.engine.privacy import mask_personal
+from certflow.people.access import can_request_personal_data, file_access
 from certflow.web import timeline
 from certflow.web.context import account, group_name, services
 from certflow.web.csvfile import csv_download

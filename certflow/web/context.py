@@ -8,10 +8,10 @@ from typing import NoReturn
 from flask import abort, current_app, g, request
 from flask_login import current_user
 
-from certflow.accounts import Account, Accounts, SessionLimits
-from certflow.directory import Directory
 from certflow.engine.runtime import Runtime
-from certflow.throttle import APPLICATIONS, Throttle
+from certflow.people.accounts import Account, Accounts, SessionLimits
+from certflow.people.directory import Directory
+from certflow.people.throttle import APPLICATIONS, Throttle
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from certflow.accounts import STAFF_ROLES, Account
-from certflow.directory import INVALID, NAME_MAX
 from certflow.engine.errors import ValidationFailed
-from certflow.engine.models import Group
+from certflow.people.accounts import STAFF_ROLES, Account
+from certflow.people.directory import INVALID, NAME_MAX
+from certflow.people.models import Group
 from certflow.web import forms
 
 _NAME = {"title": "名称", "type": "string", "maxLength": NAME_MAX, "description": "如 庐山市人民医院、白鹿镇玉京村"}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from certflow.access import (
+from certflow.engine.errors import NotFound
+from certflow.people.access import (
     can_audit,
     can_release,
     can_request_personal_data,
@@ -17,7 +18,6 @@ from certflow.access import (
     can_work,
     in_county,
 )
-from certflow.engine.errors import NotFound
 from certflow.web.context import account, deny, services
 
 

@@ -8,9 +8,9 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from certflow.access import can_work
+from certflow.casework.inbox import DUE_FILTERS, QUEUES, SORTS, InboxQuery, inbox
 from certflow.engine.errors import Conflict
-from certflow.inbox import DUE_FILTERS, QUEUES, SORTS, InboxQuery, inbox
+from certflow.people.access import can_work
 from certflow.web.context import account, deny, services
 from certflow.web.guard import release_task, workable_task
 

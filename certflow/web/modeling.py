@@ -12,8 +12,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
-from certflow.access import can_model, county_of, in_county
-from certflow.casesearch import CaseQuery, search
+from certflow.casework.search import CaseQuery, search
 from certflow.engine.errors import CertflowError, DeploymentError, NotFound, ValidationFailed
 from certflow.modeling.decisiontables import decisions, posted_table, read_table, write_table
 from certflow.modeling.drafts import FORMS, DraftFile, Drafts, check_name, draft_name, kind_of
@@ -28,6 +27,7 @@ from certflow.modeling.workspace import (
     version_diagram,
 )
 from certflow.modeling.xmlfiles import new_diagram
+from certflow.people.access import can_model, county_of, in_county
 from certflow.web import forms
 from certflow.web.auth import login_manager
 from certflow.web.context import account, deny, services

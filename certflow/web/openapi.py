@@ -10,9 +10,9 @@ import re
 from datetime import date
 from typing import Any
 
-from certflow import casesearch
+from certflow.casework import search
+from certflow.casework.inbox import DUE_FILTERS, MAX_PAGE, PAGE_SIZE, QUEUES, SORTS
 from certflow.engine.errors import FieldError
-from certflow.inbox import DUE_FILTERS, MAX_PAGE, PAGE_SIZE, QUEUES, SORTS
 from certflow.web.progress import OUTCOMES, STATUSES
 
 JSON = "application/json"
@@ -321,7 +321,7 @@ PATHS: dict[str, Any] = {
             _query("started_to", "Started on or before this date (China time).", {"type": "string", "format": "date"}),
             _query("handled_by", "A username that completed one of the case's tasks.", {"type": "string"}),
             _query("outcome", "How the case ended.", {"enum": list(OUTCOMES)}),
-            _query("sort", "Order of the cases.", {"enum": list(casesearch.SORTS), "default": "-started"}),
+            _query("sort", "Order of the cases.", {"enum": list(search.SORTS), "default": "-started"}),
             _query("page", f"Page number, {PAGE_SIZE} cases a page.", PAGE),
         ],
     ), "post": _operation(

@@ -10,8 +10,8 @@ import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from certflow.access import county_of
 from certflow.engine.errors import CertflowError, StepFailed, ValidationFailed
+from certflow.people.access import county_of
 from certflow.web.admin import administrators_only
 from certflow.web.context import account, services
 from certflow.web.guard import readable_case

@@ -8,9 +8,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import login_required
 
-from certflow.access import can_start_case
 from certflow.engine.errors import FieldError, InvalidState, NotFound, ValidationFailed
-from certflow.throttle import STATUS_LOOKUPS, Throttle
+from certflow.people.access import can_start_case
+from certflow.people.throttle import STATUS_LOOKUPS, Throttle
 from certflow.web import applying, forms
 from certflow.web.applying import ApplicationForm
 from certflow.web.context import account, deny, services

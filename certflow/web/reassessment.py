@@ -11,9 +11,9 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from certflow import reassessment
-from certflow.county import Township
-from certflow.reassessment import ATTENDANCE, ListQuery, MoveRefused, MoveRequest, Receipt, Viewer
+from certflow.campaign import reassessment
+from certflow.campaign.county import Township
+from certflow.campaign.reassessment import ATTENDANCE, ListQuery, MoveRefused, MoveRequest, Receipt, Viewer
 from certflow.web.auth import login_manager
 from certflow.web.campaign import ROLES, county, of_campaign_county, townships_of
 from certflow.web.context import account, deny, services

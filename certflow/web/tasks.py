@@ -7,7 +7,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from certflow.access import (
+from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.errors import Conflict, FieldError, InvalidState, NotFound, StepFailed, ValidationFailed
+from certflow.people.access import (
     can_audit,
     can_change_cases,
     can_register_request,
@@ -15,8 +17,6 @@ from certflow.access import (
     can_work,
     file_access,
 )
-from certflow.engine.calendar import CHINA_TZ
-from certflow.engine.errors import Conflict, FieldError, InvalidState, NotFound, StepFailed, ValidationFailed
 from certflow.web import forms, timeline
 from certflow.web.context import account, deny, group_name, services
 from certflow.web.guard import readable_case, visible_task, workable_task

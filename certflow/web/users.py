@@ -13,10 +13,10 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from certflow.accounts import MIN_PASSWORD, STAFF_ROLES, Account
-from certflow.directory import Directory, by_role
 from certflow.engine.errors import Conflict, FieldError, ValidationFailed
-from certflow.engine.models import Group
+from certflow.people.accounts import MIN_PASSWORD, STAFF_ROLES, Account
+from certflow.people.directory import Directory, by_role
+from certflow.people.models import Group
 from certflow.web import forms
 
 _PASSWORD = {"title": "密码", "type": "string", "format": "password", "description": f"至少{MIN_PASSWORD}位"}

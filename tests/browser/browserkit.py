@@ -9,8 +9,8 @@ from typing import Any
 
 from lxml import etree
 
-from certflow.accounts import Accounts
 from certflow.engine.runtime import Runtime
+from certflow.people.accounts import Accounts
 
 
 @dataclass

@@ -13,12 +13,12 @@ from argon2 import PasswordHasher
 from browserkit import POLICY_VIOLATIONS, LiveServer, Screens
 from werkzeug.serving import make_server
 
-from certflow.accounts import Accounts
 from certflow.bootstrap import build_runtime
 from certflow.config import Config
-from certflow.demo import load_demo
+from certflow.demo.lushan import load_demo
 from certflow.engine.db import upgrade
 from certflow.engine.specs import read_paths
+from certflow.people.accounts import Accounts
 from certflow.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]

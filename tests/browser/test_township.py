@@ -12,8 +12,8 @@ import pytest
 from browserkit import LiveServer, Screens, sign_in
 from exchange import COUNTY, COUNTY_GROUP, TOWNSHIP, VILLAGE, roster_csv, roster_row
 
-from certflow.campaign import import_roster
-from certflow.roster import generate_roster, write_roster
+from certflow.campaign.roster import import_roster
+from certflow.campaign.synthetic import generate_roster, write_roster
 
 CLERK, COUNTY_CLERK = "xiongbi-clerk", "shizong-county"
 FIRST_DAY = date(2022, 3, 17)  # the day after the township federations collected the pre-made cards

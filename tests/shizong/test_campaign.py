@@ -12,12 +12,12 @@ from click.testing import CliRunner
 from exchange import COUNTY, GUARDIAN, HOLDER_ID, holder, roster_csv, roster_row, shizong_id
 from sqlalchemy import func, select
 
-from certflow.campaign import import_roster
+from certflow.campaign.models import CampaignHolder
+from certflow.campaign.roster import import_roster
+from certflow.campaign.synthetic import generate_roster, write_roster
 from certflow.cli import main
-from certflow.directory import Directory
-from certflow.engine.models import CampaignHolder
 from certflow.engine.runtime import Runtime
-from certflow.roster import generate_roster, write_roster
+from certflow.people.directory import Directory
 
 
 def holders_by(runtime: Runtime, *columns) -> dict:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from exchange import COUNTY, COUNTY_GROUP, TOWNSHIP, VILLAGE, ExchangeDriver, roster_csv, roster_row, shizong_id
 
-from certflow import campaignviews
-from certflow.campaign import import_roster
+from certflow.campaign import ledgers
+from certflow.campaign.roster import import_roster
 from certflow.engine.clock import FixedClock
 from certflow.engine.privacy import mask_id_numbers
 from certflow.engine.runtime import Runtime
@@ -51,7 +51,7 @@ def register_from_cases(runtime: Runtime, lines: list[dict[str, Any]]) -> list[d
         built.append({
             "number": line["number"], "name": entry["applicant_name"], "id_masked": line["id_masked"],
             "township": entry["township"], "card_no": mask_id_numbers(entry.get("card_no") or entry["certificate_no"]),
-            "old_certificate": campaignviews.OLD_CERTIFICATE[entry["old_certificate"]],
+            "old_certificate": ledgers.OLD_CERTIFICATE[entry["old_certificate"]],
             "issued_on": entry["issued_on"], "clerk": line["clerk"],
         })
     return built
@@ -59,7 +59,7 @@ def register_from_cases(runtime: Runtime, lines: list[dict[str, Any]]) -> list[d
 
 def test_the_register_is_read_from_the_history_and_matches_each_case_s_register_line(
         runtime: Runtime, holders: dict[str, ExchangeDriver]) -> None:
-    lines = campaignviews.register(runtime.sessions, TOWNSHIP)
+    lines = ledgers.register(runtime.sessions, TOWNSHIP)
     assert [line["name"] for line in lines] == ["王秀英", "李国强", "张美兰"]
     assert lines == register_from_cases(runtime, lines)
     zhang = holders["张美兰"].data
@@ -68,13 +68,13 @@ def test_the_register_is_read_from_the_history_and_matches_each_case_s_register_
     assert [line["old_certificate"] for line in lines] == ["已收回", "遗失（已签情况说明）", "残损（已签情况说明）"]
     assert [line["issued_on"] for line in lines] == ["2022-03-25", "2022-03-25", "2022-05-16"]
     assert {line["clerk"] for line in lines} == {"township-clerk"}
-    assert campaignviews.register(runtime.sessions, "township-530323001") == []
-    assert campaignviews.register(runtime.sessions, None) == lines
+    assert ledgers.register(runtime.sessions, "township-530323001") == []
+    assert ledgers.register(runtime.sessions, None) == lines
 
 
 def test_a_village_ledger_lists_every_holder_where_they_stand(runtime: Runtime,
                                                               holders: dict[str, ExchangeDriver]) -> None:
-    lines = campaignviews.ledger(runtime.sessions, VILLAGE)
+    lines = ledgers.ledger(runtime.sessions, VILLAGE)
     assert [(line["name"], line["status"], line["issued_on"], line["old_certificate"]) for line in lines] == [
         ("王秀英", "已换证", "2022-03-25", "已收回"),
         ("李国强", "已换证", "2022-03-25", "遗失（已签情况说明）"),
@@ -85,7 +85,7 @@ def test_a_village_ledger_lists_every_holder_where_they_stand(runtime: Runtime,
     assert all(line["id_masked"].startswith("530323********") for line in lines)
     assert (lines[3]["basis"], lines[3]["category"], lines[3]["grade"]) == ("目测", "视力", "二级")
 
-    summary = {row["category"]: row for row in campaignviews.ledger_summary(lines)}
+    summary = {row["category"]: row for row in ledgers.ledger_summary(lines)}
     assert list(summary) == ["视力", "听力", "言语", "肢体", "智力", "精神", "多重", "合计"]
     assert summary["肢体"] == {"category": "肢体", "非目测": 4, "目测": 0, "合计": 4, "已换证": 3,
                                  "康复脱残": 0, "新评定": 0}
@@ -94,11 +94,11 @@ def test_a_village_ledger_lists_every_holder_where_they_stand(runtime: Runtime,
     assert summary["听力"]["合计"] == 0
     assert summary["合计"] == {"category": "合计", "非目测": 4, "目测": 1, "合计": 5, "已换证": 3,
                                  "康复脱残": 0, "新评定": 0}
-    assert campaignviews.village_counts(runtime.sessions, TOWNSHIP) == {VILLAGE: 5, "village-530323102202": 1}
+    assert ledgers.village_counts(runtime.sessions, TOWNSHIP) == {VILLAGE: 5, "village-530323102202": 1}
 
 
 def test_the_counts_by_status_township_category_and_day(runtime: Runtime, holders: dict[str, ExchangeDriver]) -> None:
-    found = campaignviews.counts(runtime.sessions)
+    found = ledgers.counts(runtime.sessions)
     assert found.status == {"已换证": 3, "待换证": 2, "重新评定中": 1}
     assert found.basis == {"非目测": 5, "目测": 1} and found.exchanged == {"非目测": 3}
     assert found.category == {"肢体": 5, "视力": 1}

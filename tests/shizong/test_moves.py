@@ -13,11 +13,11 @@ from exchange import COUNTY, ExchangeDriver, roster_row, shizong_id
 from lxml import etree
 from test_schedule import appointments, imported, visual
 
+from certflow.campaign.reassessment import MoveRefused, MoveRequest, move_appointments, schedule
 from certflow.cli import main
 from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
 from certflow.engine.specs import SourceFile, read_paths
-from certflow.reassessment import MoveRefused, MoveRequest, move_appointments, schedule
 
 XIONGBI_CLINIC = "雄壁镇卫生院"
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,12 +12,12 @@ from click.testing import CliRunner
 from exchange import COUNTY, GUARDIAN, TCM, ExchangeDriver, roster_csv, roster_row, shizong_id
 from sqlalchemy import select
 
-from certflow.campaign import import_roster
+from certflow.campaign.models import CampaignHolder, ReassessmentAppointment
+from certflow.campaign.reassessment import schedule
+from certflow.campaign.roster import import_roster
 from certflow.cli import main
 from certflow.engine.clock import FixedClock
-from certflow.engine.models import CampaignHolder, ReassessmentAppointment
 from certflow.engine.runtime import Runtime
-from certflow.reassessment import schedule
 
 # One place a day per category at a venue, so that a handful of holders spreads over days.
 SMALL = replace(COUNTY, reassessment=replace(COUNTY.reassessment, teams_per_day=1, daily_capacity=tuple(

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from exchange import COUNTY
 
-from certflow.county import County, HomeVisits
+from certflow.campaign.county import County, HomeVisits
+from certflow.campaign.reassessment import Pending, Placement, plan
+from certflow.campaign.synthetic import generate_roster
 from certflow.engine.calendar import WorkingCalendar
-from certflow.reassessment import Pending, Placement, plan
-from certflow.roster import generate_roster
 
 SHIZONG = Path(__file__).resolve().parents[2] / "shizong.json"
 CALENDAR = WorkingCalendar()

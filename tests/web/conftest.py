@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webkit import PASSWORD, PEOPLE, login
 
-from certflow.accounts import Accounts
 from certflow.config import Config
 from certflow.engine.attachments import FileStore
 from certflow.engine.runtime import Runtime
+from certflow.people.accounts import Accounts
 from certflow.web import create_app
 
 

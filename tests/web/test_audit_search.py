@@ -14,13 +14,13 @@ import pytest
 from lushan import ADULT_ID, CaseDriver
 from webkit import conforms, post
 
-from certflow.accounts import Account
-from certflow.casereports import same_person, unusual_durations
-from certflow.casesearch import CaseQuery, search
+from certflow.casework.reports import same_person, unusual_durations
+from certflow.casework.search import CaseQuery, search
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.privacy import mask_id
 from certflow.engine.runtime import Runtime, Settings
 from certflow.engine.specs import SourceFile, read_paths
+from certflow.people.accounts import Account
 
 ROOT = Path(__file__).resolve().parents[2]
 # An auditor of the county the tests' cases are started in.

@@ -13,11 +13,11 @@ from exchange import COUNTY, COUNTY_GROUP, TCM, TOWNSHIP, VILLAGE, ExchangeDrive
 from flask import Flask
 from webkit import PASSWORD, login, post
 
-from certflow.accounts import Accounts
-from certflow.campaign import import_roster
+from certflow.campaign.reassessment import schedule
+from certflow.campaign.roster import import_roster
 from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
-from certflow.reassessment import schedule
+from certflow.people.accounts import Accounts
 
 DAY = "/campaign/reassessment/day?day=2022-03-28&venue=雄壁镇卫生院"
 

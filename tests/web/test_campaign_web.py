@@ -12,9 +12,9 @@ from flask import Flask
 from openpyxl import load_workbook
 from webkit import PASSWORD, login, post
 
-from certflow.accounts import Accounts
-from certflow.campaign import import_roster
+from certflow.campaign.roster import import_roster
 from certflow.engine.runtime import Runtime
+from certflow.people.accounts import Accounts
 
 OTHER_TOWNSHIP = "township-530323001"  # 丹凤街道
 OTHER_VILLAGE = "village-530323001001"  # 丹凤街道丹凤社区

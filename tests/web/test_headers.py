@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webkit import PASSWORD, login
 
-from certflow.accounts import Accounts
 from certflow.config import Config
 from certflow.engine.runtime import Runtime
+from certflow.people.accounts import Accounts
 from certflow.web import create_app
 
 SKIPPED = ("/static", "/vendor", "/api/")

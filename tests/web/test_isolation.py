@@ -15,14 +15,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webkit import PASSWORD, field, login, post
 
-from certflow.accounts import Accounts
-from certflow.campaign import import_roster
-from certflow.campaigndemo import load_campaign_demo
-from certflow.casereports import same_person
+from certflow.campaign.roster import import_roster
+from certflow.casework.reports import same_person
 from certflow.config import Config
-from certflow.demo import DEMO_PASSWORD, load_demo
+from certflow.demo.lushan import DEMO_PASSWORD, load_demo
+from certflow.demo.shizong import load_campaign_demo
 from certflow.engine.errors import ValidationFailed
 from certflow.engine.runtime import Runtime, Settings
+from certflow.people.accounts import Accounts
 from certflow.web import create_app
 
 LUSHAN = Settings().county  # the deployment's own county, as the tests' runtime is configured

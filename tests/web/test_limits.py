@@ -20,11 +20,11 @@ from test_portal import PDF, PNG, form_data, post_application
 from webkit import PASSWORD, csrf_token
 from werkzeug.test import TestResponse
 
-from certflow.accounts import Accounts
 from certflow.engine.errors import NotFound
 from certflow.engine.models import Case, Notification
 from certflow.engine.runtime import Runtime
-from certflow.throttle import applications
+from certflow.people.accounts import Accounts
+from certflow.people.throttle import applications
 
 AT_ONCE = 40
 

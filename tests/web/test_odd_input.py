@@ -17,9 +17,10 @@ from test_portal import form_data
 from webkit import csrf_token
 from werkzeug.test import TestResponse
 
-from certflow.accounts import Accounts
-from certflow.engine.models import Case, SecurityEvent
+from certflow.engine.models import Case
 from certflow.engine.runtime import Runtime
+from certflow.people.accounts import Accounts
+from certflow.people.models import SecurityEvent
 from certflow.web.inputs import load_json
 
 NUL = "李\x00明"

@@ -9,7 +9,7 @@ from flask import Flask
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
-from certflow.accounts import Accounts
+from certflow.people.accounts import Accounts
 from certflow.web import openapi
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -12,12 +12,12 @@ from exchange import COUNTY, COUNTY_GROUP, EXPERTS, GUARDIAN, TOWNSHIP, roster_c
 from flask import Flask
 from webkit import PASSWORD, login, post
 
-from certflow import reassessment
-from certflow.accounts import Accounts
-from certflow.campaign import import_roster
+from certflow.campaign import reassessment
+from certflow.campaign.reassessment import schedule
+from certflow.campaign.roster import import_roster
 from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
-from certflow.reassessment import schedule
+from certflow.people.accounts import Accounts
 
 OTHER_TOWNSHIP = "township-530323001"  # 丹凤街道
 NOTICES, RECEIPTS = f"/campaign/reassessment/notices/{TOWNSHIP}", f"/campaign/reassessment/receipts/{TOWNSHIP}"

@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webkit import login, post
 
-from certflow.accounts import Accounts
 from certflow.config import Config
 from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
+from certflow.people.accounts import Accounts
 from certflow.web import create_app
 
 

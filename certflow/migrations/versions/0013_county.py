@@ -38,7 +38,7 @@ def upgrade() -> None:
 
 def _fill(connection: sa.Connection) -> None:
     from certflow.config import Config  # the configuration the rows were made under
-    from certflow.county import County
+    from certflow.campaign.county import County
 
     config = Config.from_env()
     own = config.settings.county

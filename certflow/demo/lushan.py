@@ -15,10 +15,10 @@ from typing import Any
 
 from stdnum.cn import ric
 
-from certflow.accounts import Accounts
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
+from certflow.people.accounts import Accounts
 from handlers.identity import ADULT_AGE, age_on
 from handlers.materials import required
 

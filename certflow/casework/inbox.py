@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from certflow.access import visible_tasks
-from certflow.accounts import Account
 from certflow.engine.errors import InvalidArgument
 from certflow.engine.models import Task
 from certflow.engine.runtime import task_dict
+from certflow.people.access import visible_tasks
+from certflow.people.accounts import Account
 
 QUEUES = {"mine": "我的待办", "group": "待认领", "done": "已办"}
 DUE_FILTERS = {"overdue": "已超期", "soon": "即将到期", "later": "未到期", "none": "无时限"}

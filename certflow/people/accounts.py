@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.engine.clock import Clock, SystemClock
 from certflow.engine.errors import CertflowError, Conflict, FieldError, NotFound, ValidationFailed
-from certflow.engine.models import ApiToken, SecurityEvent, User
 from certflow.engine.roles import ROLES
 from certflow.engine.runtime import Settings
-from certflow.throttle import LOGINS, Throttle
+from certflow.people.models import ApiToken, SecurityEvent, User
+from certflow.people.throttle import LOGINS, Throttle
 
 MIN_PASSWORD = 8
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)

@@ -22,14 +22,15 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from certflow.county import County
-from certflow.directory import Directory
+from certflow.campaign.county import County
+from certflow.campaign.models import CampaignHolder
 from certflow.engine import residentid
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.errors import CertflowError, InputRefused, ValidationFailed
-from certflow.engine.models import CampaignHolder, Case, Event
+from certflow.engine.models import Case, Event
 from certflow.engine.privacy import mask_id
 from certflow.engine.runtime import Runtime
+from certflow.people.directory import Directory
 from handlers import guardians, identity
 from handlers.certificate import CATEGORY_CODES, GRADE_NAMES, number
 

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Row, Select, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from certflow.access import visible_cases
-from certflow.accounts import Account
+from certflow.casework.inbox import PAGE_SIZE, given, page_count, page_number, pick, text
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.models import Case, ProcessVersion, Task
-from certflow.inbox import PAGE_SIZE, given, page_count, page_number, pick, text
+from certflow.people.access import visible_cases
+from certflow.people.accounts import Account
 
 SORTS = {
     "-started": (Case.started_at.desc(), Case.id.desc()),

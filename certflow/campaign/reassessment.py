@@ -20,14 +20,15 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from certflow.access import can_work
-from certflow.accounts import Account
-from certflow.county import County, Reassessment
+from certflow.campaign.county import County, Reassessment
+from certflow.campaign.models import CampaignHolder, ReassessmentAppointment
+from certflow.casework.inbox import given, page_count, page_number
 from certflow.engine.calendar import CHINA_TZ, WorkingCalendar
 from certflow.engine.errors import CertflowError, Conflict, InvalidState, NotFound, StepFailed, ValidationFailed
-from certflow.engine.models import CampaignHolder, Case, ReassessmentAppointment, Task
+from certflow.engine.models import Case, Task
 from certflow.engine.runtime import Runtime
-from certflow.inbox import given, page_count, page_number
+from certflow.people.access import can_work
+from certflow.people.accounts import Account
 from handlers.certificate import CATEGORY_CODES
 
 # The open task of a holder who still has to be re-assessed -> whether at home: a notice not yet served

@@ -20,7 +20,7 @@ from typing import Literal
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from certflow.engine.models import SecurityEvent
+from certflow.people.models import SecurityEvent
 
 MIB = 1024 * 1024
 

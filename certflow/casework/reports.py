@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from certflow.access import visible_cases, within_county
-from certflow.accounts import Account
 from certflow.engine.models import Case, ProcessVersion, Task
+from certflow.people.access import visible_cases, within_county
+from certflow.people.accounts import Account
 
 # Steps (task names) that must be done by different people: who reviews an application does not also issue
 # its certificate, who assessed does not re-examine the objection to that assessment.

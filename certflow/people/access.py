@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, select, true
 from sqlalchemy.orm import Session, sessionmaker
 
-from certflow.accounts import Account
 from certflow.engine.models import Case, Task
 from certflow.engine.privacy import MEDICAL_MATERIALS
+from certflow.people.accounts import Account
 
 # Roles that read every case (auditors read, never act).
 CASE_READERS = frozenset({"admin", "auditor", "window_clerk", "county"})

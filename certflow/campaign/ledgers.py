@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from certflow.engine.models import CampaignHolder, Case, Event, Task
+from certflow.campaign.models import CampaignHolder
+from certflow.casework.inbox import PAGE_SIZE, given, page_count, page_number, text
+from certflow.engine.models import Case, Event, Task
 from certflow.engine.privacy import mask_id_numbers
-from certflow.inbox import PAGE_SIZE, given, page_count, page_number, text
 from handlers.certificate import CATEGORY_CODES, GRADE_NAMES
 
 EXCHANGED = frozenset({"exchanged", "new_card"})  # outcomes of a case whose holder has the new card

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from stdnum.cn import ric
 
-from certflow.campaign import COLUMNS
-from certflow.county import County
+from certflow.campaign.county import County
+from certflow.campaign.roster import COLUMNS
 
 PLAN_HOLDERS = 11058
 PLAN_HOSPITAL_ASSESSED = 3482  # 非目测; the other 7,576 were assessed by eye (目测)

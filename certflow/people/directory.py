@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from certflow.accounts import STAFF_ROLES
 from certflow.engine.errors import FieldError, NotFound, ValidationFailed
-from certflow.engine.models import Group, Task
+from certflow.engine.models import Task
+from certflow.people.accounts import STAFF_ROLES
+from certflow.people.models import Group
 
 ID_PATTERN = re.compile(r"[a-z0-9-]{2,60}", re.ASCII)
 VILLAGE_ID_PATTERN = re.compile(r"village-\d{12}", re.ASCII)  # village- and the 12-digit area code

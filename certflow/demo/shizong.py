@@ -2,7 +2,7 @@
 invented roster imported, scheduled and partly worked, so the campaign's pages have something to show.
 
 The campaign happens in the county file's own time (Shizong's plan: from 16 March 2022), on a clock of its
-own; the caller's runtime is left alone. Like ``certflow.demo``, for trying certflow out only.
+own; the caller's runtime is left alone. Like ``certflow.demo.lushan``, for trying certflow out only.
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from certflow import reassessment
-from certflow.accounts import Accounts
-from certflow.campaign import import_roster
-from certflow.county import County
-from certflow.demo import DEMO_PASSWORD, DemoUser
+from certflow.campaign import reassessment
+from certflow.campaign.county import County
+from certflow.campaign.roster import import_roster
+from certflow.campaign.synthetic import generate_roster, write_roster
+from certflow.demo.lushan import DEMO_PASSWORD, DemoUser
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
-from certflow.roster import generate_roster, write_roster
+from certflow.people.accounts import Accounts
 
 HOLDERS = 300  # and, in the plan's proportion, one new applicant (新评定对象)
 TOWNSHIP = "township-530323102"  # 雄壁镇: its clerk has exchanged cards and collected receipts

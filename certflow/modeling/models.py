@@ -1,0 +1,24 @@
+"""The table of drafts analysts edit before a deployment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from certflow.engine.models import Base
+
+
+class ProcessDraft(Base):
+    """A file an analyst is editing (a diagram, a decision table, a form), not yet deployed; one per file name."""
+
+    __tablename__ = "process_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)  # application_online.bpmn, forms/review.json
+    content: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+    based_on_key: Mapped[str | None] = mapped_column(String(100))  # the process version it was copied from
+    based_on_version: Mapped[int | None]

@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install db run test lint bench clean
+.PHONY: install vendor db run test lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,16 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 install: $(BIN)/.installed node_modules/.package-lock.json
+
+## vendor: copy the bpmn-js files the pages load from node_modules into the package (certflow/web/vendor), after
+## changing bpmn-js's version in package.json; tests/test_wheel.py fails while the copy differs from node_modules
+BPMN_JS_FILES := bpmn-viewer.production.min.js bpmn-modeler.production.min.js \
+	assets/diagram-js.css assets/bpmn-js.css assets/bpmn-font/css/bpmn-embedded.css
+vendor: node_modules/.package-lock.json
+	rm -rf certflow/web/vendor/bpmn-js
+	mkdir -p certflow/web/vendor/bpmn-js
+	cp node_modules/bpmn-js/LICENSE certflow/web/vendor/bpmn-js/
+	cd node_modules/bpmn-js/dist && cp --parents $(BPMN_JS_FILES) $(CURDIR)/certflow/web/vendor/bpmn-js/
 
 ## db: create or upgrade the database and deploy processes/ and forms/
 db: install

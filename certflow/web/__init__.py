@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import BadRequest
 
 from certflow.bootstrap import build_runtime
-from certflow.config import PROJECT_ROOT, Config
+from certflow.config import Config
 from certflow.engine.db import readiness
 from certflow.engine.errors import InvalidArgument
 from certflow.engine.roles import ROLES
@@ -38,7 +39,9 @@ from certflow.web.context import Services, account, group_name
 from certflow.web.present import china_time
 
 csrf = CSRFProtect()
-BPMN_JS = PROJECT_ROOT / "node_modules" / "bpmn-js" / "dist"
+# The bpmn-js files the pages load, a copy inside the package (`make vendor` takes it from node_modules), so that an
+# installed wheel serves them without Node.js or the checkout.
+BPMN_JS = Path(__file__).resolve().parent / "vendor" / "bpmn-js"
 
 
 def create_app(config: Config | None = None, runtime: Runtime | None = None,

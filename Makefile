@@ -3,18 +3,28 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install vendor db run test lint bench clean
+.PHONY: install lock vendor db run test lint bench clean
 
-$(BIN)/.installed: pyproject.toml
+# The locked dependency tree first, then the project itself over it, built by the locked setuptools.
+$(BIN)/.installed: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 install: $(BIN)/.installed node_modules/.package-lock.json
+
+## lock: pin the whole dependency tree again after a change to pyproject.toml's dependencies, keeping every other
+## version; `make lock UPGRADE=--upgrade` moves what pyproject.toml leaves open to its newest release. The runtime
+## lock (requirements.lock, for production) constrains the development one, so both install the same versions.
+LOCK := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes pyproject.toml
+lock: $(BIN)/.installed
+	$(LOCK) $(UPGRADE) -o requirements.lock
+	$(LOCK) $(UPGRADE) --extra dev -c requirements.lock -o requirements-dev.lock
 
 ## vendor: copy the bpmn-js files the pages load from node_modules into the package (certflow/web/vendor), after
 ## changing bpmn-js's version in package.json; tests/test_wheel.py fails while the copy differs from node_modules

@@ -703,7 +703,7 @@ def campaign_import(ctx: click.Context, path: Path, name: str | None, county_fil
 @_fail_cleanly
 def campaign_schedule(ctx: click.Context, name: str | None, county_file: Path | None, start: datetime | None,
                       user: str) -> None:
-    from certflow.campaign.reassessment import schedule
+    from certflow.campaign.reassessment.scheduling import schedule
 
     report = schedule(_runtime(ctx), _county(county_file), actor=user, campaign=name,
                       start=start.date() if start else None)
@@ -730,7 +730,7 @@ def campaign_schedule(ctx: click.Context, name: str | None, county_file: Path | 
 @_fail_cleanly
 def campaign_move(ctx: click.Context, to: datetime, reason: str, day: datetime | None, venue: str | None,
                   case_number: str | None, name: str | None, county_file: Path | None, user: str) -> None:
-    from certflow.campaign.reassessment import MoveRequest, move_appointments
+    from certflow.campaign.reassessment.moves import MoveRequest, move_appointments
 
     request = MoveRequest(to.date(), reason, day.date() if day else None, venue, case_number)
     report = move_appointments(_runtime(ctx), _county(county_file), request, actor=user, campaign=name)

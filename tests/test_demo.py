@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from certflow.campaign import ledgers, reassessment
+from certflow.campaign import ledgers
 from certflow.campaign.county import County
+from certflow.campaign.reassessment import listings
 from certflow.cli import main
 from certflow.demo.lushan import DEMO_PASSWORD, DEMO_USERS, load_demo
 from certflow.demo.shizong import CAMPAIGN_USERS, HOLDERS, TOWNSHIP, load_campaign_demo
@@ -131,7 +132,7 @@ def test_the_campaign_demo_gives_each_of_its_clerks_something_to_see(runtime, ac
     assert {t["name"] for t in runtime.tasks(group="hospital-sz-tcm")} <= {"reassess", "home_visit_assess"}
     assert "reassess" in {t["name"] for t in runtime.tasks(group="hospital-sz-tcm")}  # receipts returned
     assert ledgers.counts(runtime.sessions).status["康复脱残"] == 1
-    overview = reassessment.overview(runtime.sessions, county.campaign, reassessment.Viewer())
+    overview = listings.overview(runtime.sessions, county.campaign, listings.Viewer())
     assert overview.venue_days and overview.venue_days[0]["day"] >= date(2022, 3, 28)
 
 

@@ -11,8 +11,10 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from certflow.campaign import reassessment
 from certflow.campaign.county import County
+from certflow.campaign.reassessment.listings import ListQuery
+from certflow.campaign.reassessment.notices import Receipt, receipt_page, record_receipts
+from certflow.campaign.reassessment.scheduling import schedule
 from certflow.campaign.roster import import_roster
 from certflow.campaign.synthetic import generate_roster, write_roster
 from certflow.demo.lushan import DEMO_PASSWORD, DemoUser
@@ -54,7 +56,7 @@ def load_campaign_demo(runtime: Runtime, accounts: Accounts, county: County) -> 
         roster = Path(folder) / "roster.csv"
         write_roster(generate_roster(county, HOLDERS), roster)
         started = import_roster(campaign, roster, actor="shizong", county=county).started
-    reassessment.schedule(campaign, county, actor="shizong")
+    schedule(campaign, county, actor="shizong")
 
     exchanges = [t for t in campaign.tasks(group=TOWNSHIP, status="open") if t["name"] == "exchange"]
     for i, task in enumerate(exchanges[: len(exchanges) * 3 // 4]):
@@ -63,12 +65,12 @@ def load_campaign_demo(runtime: Runtime, accounts: Accounts, county: County) -> 
         campaign.complete_task(task["id"], _exchange_form(i, day), actor="xiongbi")
 
     clock.set(_at(RECEIPTS_ON))
-    notices = reassessment.receipts(campaign.sessions, county.campaign, reassessment.ListQuery(TOWNSHIP, None, 1))
-    returned = [reassessment.Receipt(line["number"], RECEIPTS_ON.isoformat(), line["attendance"])
+    notices = receipt_page(campaign.sessions, county.campaign, ListQuery(TOWNSHIP, None, 1))
+    returned = [Receipt(line["number"], RECEIPTS_ON.isoformat(), line["attendance"])
                 for line in notices.lines[: len(notices.lines) // 2]]
     clerk = accounts.by_username("xiongbi")
     assert clerk is not None  # created above
-    reassessment.record_receipts(campaign, clerk, county.campaign, TOWNSHIP, returned)
+    record_receipts(campaign, clerk, county.campaign, TOWNSHIP, returned)
     _rehabilitated(campaign, clock)
     return started
 

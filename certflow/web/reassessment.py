@@ -11,15 +11,24 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from certflow.campaign import reassessment
 from certflow.campaign.county import Township
-from certflow.campaign.reassessment import ATTENDANCE, ListQuery, MoveRefused, MoveRequest, Receipt, Viewer
+from certflow.campaign.reassessment import scheduling
+from certflow.campaign.reassessment.listings import CATEGORIES, ListQuery, Viewer, chinese_date, overview, sign_in_sheet
+from certflow.campaign.reassessment.moves import MoveRefused, MoveRequest, move_appointments
+from certflow.campaign.reassessment.notices import (
+    ATTENDANCE,
+    Receipt,
+    notice_page,
+    receipt_counts,
+    receipt_page,
+    record_receipts,
+)
 from certflow.web.auth import login_manager
 from certflow.web.campaign import ROLES, county, of_campaign_county, townships_of
 from certflow.web.context import account, deny, services
 
 bp = Blueprint("reassessment", __name__, url_prefix="/campaign/reassessment")
-bp.add_app_template_filter(reassessment.chinese_date, "chinese_date")
+bp.add_app_template_filter(chinese_date, "chinese_date")
 
 
 @bp.before_request
@@ -57,12 +66,12 @@ def _township(group: str) -> Township:
 @bp.get("/")
 def schedule():  # type: ignore[no-untyped-def]
     viewer, campaign, sessions = _viewer(), county().campaign, services().runtime.sessions
-    found = reassessment.overview(sessions, campaign, viewer, county().reassessment_deadline())
+    found = overview(sessions, campaign, viewer, county().reassessment_deadline())
     townships = [t for t in county().townships if viewer.categories is None
                  and (viewer.townships is None or t.group in viewer.townships)]
-    counts = reassessment.receipt_counts(sessions, campaign, [t.group for t in townships])
+    counts = receipt_counts(sessions, campaign, [t.group for t in townships])
     return render_template("campaign/reassessment_schedule.html", found=found, townships=townships, counts=counts,
-                           categories=[c for c in reassessment.CATEGORIES if viewer.categories is None
+                           categories=[c for c in CATEGORIES if viewer.categories is None
                                        or c in viewer.categories])
 
 
@@ -77,7 +86,7 @@ def make_schedule():  # type: ignore[no-untyped-def]
     except ValueError:
         flash("开始日期应为 YYYY-MM-DD 格式的日期", "error")
         return redirect(url_for(".schedule"))
-    for line in reassessment.schedule(services().runtime, county(), actor=me.username, start=start).lines():
+    for line in scheduling.schedule(services().runtime, county(), actor=me.username, start=start).lines():
         flash(line)
     return redirect(url_for(".schedule"))
 
@@ -92,7 +101,7 @@ def day_list():  # type: ignore[no-untyped-def]
 
 
 def _day_page(day: date, venue: str, error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
-    lines = reassessment.day_list(services().runtime.sessions, county().campaign, _viewer(), day, venue)
+    lines = sign_in_sheet(services().runtime.sessions, county().campaign, _viewer(), day, venue)
     if not lines:
         deny(404, f"reassessment day list {day} {venue}")
     return render_template("campaign/reassessment_day.html", lines=lines, day=day, venue=venue,
@@ -117,7 +126,7 @@ def move():  # type: ignore[no-untyped-def]
     one = request.form.get("case") or None
     wanted = MoveRequest(to, request.form.get("reason", ""), None if one else day, None if one else venue, one)
     try:
-        report = reassessment.move_appointments(services().runtime, county(), wanted, actor=me.username)
+        report = move_appointments(services().runtime, county(), wanted, actor=me.username)
     except MoveRefused as refused:
         return _day_page(day, venue, str(refused), 422)
     for line in report.lines():
@@ -128,8 +137,7 @@ def move():  # type: ignore[no-untyped-def]
 @bp.get("/notices/<township>")
 def notices(township: str):  # type: ignore[no-untyped-def]
     found = _township(township)
-    page = reassessment.notices(services().runtime.sessions, county().campaign,
-                                ListQuery.from_args(found.group, request.args))
+    page = notice_page(services().runtime.sessions, county().campaign, ListQuery.from_args(found.group, request.args))
     return render_template("campaign/reassessment_notices.html", page=page, township=found, county=county(),
                            attendance=ATTENDANCE)
 
@@ -142,15 +150,14 @@ def receipts(township: str):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         entries = [Receipt(n, request.form.get(f"served_on-{n}", ""), request.form.get(f"attendance-{n}", ""))
                    for n in request.form.getlist("case")]
-        done, failed = reassessment.record_receipts(runtime, account(), county().campaign, found.group, entries)
+        done, failed = record_receipts(runtime, account(), county().campaign, found.group, entries)
         flash(f"已登记回执 {len(done)} 份" if entries else "请勾选已收回回执的持证人")
         if not failed:
             return redirect(url_for("reassessment.receipts", **query.args()))
     return render_template("campaign/reassessment_receipts.html", township=found, failed=failed,
-                           page=reassessment.receipts(runtime.sessions, county().campaign, query),
-                           counts=reassessment.receipt_counts(runtime.sessions, county().campaign,
-                                                              [found.group])[found.group],
-                           attendance=ATTENDANCE, today=reassessment.today(runtime))
+                           page=receipt_page(runtime.sessions, county().campaign, query),
+                           counts=receipt_counts(runtime.sessions, county().campaign, [found.group])[found.group],
+                           attendance=ATTENDANCE, today=scheduling.today(runtime))
 
 
 __all__ = ["bp"]

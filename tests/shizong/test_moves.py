@@ -13,7 +13,8 @@ from exchange import COUNTY, ExchangeDriver, roster_row, shizong_id
 from lxml import etree
 from test_schedule import appointments, imported, visual
 
-from certflow.campaign.reassessment import MoveRefused, MoveRequest, move_appointments, schedule
+from certflow.campaign.reassessment.moves import MoveRefused, MoveRequest, move_appointments
+from certflow.campaign.reassessment.scheduling import schedule
 from certflow.cli import main
 from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime

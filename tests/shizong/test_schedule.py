@@ -13,7 +13,7 @@ from exchange import COUNTY, GUARDIAN, TCM, ExchangeDriver, roster_csv, roster_r
 from sqlalchemy import select
 
 from certflow.campaign.models import CampaignHolder, ReassessmentAppointment
-from certflow.campaign.reassessment import schedule
+from certflow.campaign.reassessment.scheduling import schedule
 from certflow.campaign.roster import import_roster
 from certflow.cli import main
 from certflow.engine.clock import FixedClock

@@ -13,7 +13,7 @@ import pytest
 from exchange import COUNTY
 
 from certflow.campaign.county import County, HomeVisits
-from certflow.campaign.reassessment import Pending, Placement, plan
+from certflow.campaign.reassessment.planning import Pending, Placement, plan
 from certflow.campaign.synthetic import generate_roster
 from certflow.engine.calendar import WorkingCalendar
 

@@ -13,7 +13,7 @@ from exchange import COUNTY, COUNTY_GROUP, TCM, TOWNSHIP, VILLAGE, ExchangeDrive
 from flask import Flask
 from webkit import PASSWORD, login, post
 
-from certflow.campaign.reassessment import schedule
+from certflow.campaign.reassessment.scheduling import schedule
 from certflow.campaign.roster import import_roster
 from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime

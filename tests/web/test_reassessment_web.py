@@ -12,8 +12,8 @@ from exchange import COUNTY, COUNTY_GROUP, EXPERTS, GUARDIAN, TOWNSHIP, roster_c
 from flask import Flask
 from webkit import PASSWORD, login, post
 
-from certflow.campaign import reassessment
-from certflow.campaign.reassessment import schedule
+from certflow.campaign.reassessment import listings
+from certflow.campaign.reassessment.scheduling import schedule
 from certflow.campaign.roster import import_roster
 from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
@@ -88,7 +88,7 @@ def test_the_notices_print_one_a_page_each_with_a_receipt_to_tear_off(app: Flask
 
 
 def test_notices_are_paged(app: Flask, holders: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reassessment, "PAGE_SIZE", 2)
+    monkeypatch.setattr(listings, "PAGE_SIZE", 2)
     xiongbi = login(app.test_client(), "xiongbi")
     first = xiongbi.get(NOTICES).get_data(as_text=True)
     assert len(notices_of(first)) == 2 and "第 1 / 2 页" in first and f"{NOTICES}?page=2" in first

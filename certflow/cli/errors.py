@@ -1,0 +1,30 @@
+"""The one place where the project's errors end a command: a clear message on stderr and exit status 1."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from certflow.engine.errors import CertflowError, DeploymentError, ValidationFailed
+
+
+class ErrorReportingGroup(click.Group):
+    """A command group whose commands' errors become one clear line (a list for validation and deployment) and
+    exit status 1. Subgroups need not be of this class: their commands run inside the top group's ``invoke``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValidationFailed as error:
+            click.echo("error: submitted data is not valid:", err=True)
+            for item in error.errors:
+                click.echo(f"  {item.field or '(form)'}: {item.message}", err=True)
+        except DeploymentError as error:
+            click.echo(f"error: deployment refused, {len(error.problems)} problem(s):", err=True)
+            for problem in error.problems:
+                click.echo(f"  {problem}", err=True)
+        except CertflowError as error:
+            click.echo(f"error: {error}", err=True)
+        sys.exit(1)  # reached only after one of the errors above was reported

@@ -1,0 +1,98 @@
+"""Commands on cases' histories: print one, check that none was altered, and make the keys that sign them."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from certflow.cli.jsonio import print_json
+from certflow.cli.runtime import runtime_of
+
+
+@click.command(help="Print a case's history (events with their hash chain).")
+@click.argument("case")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--export", "export", is_flag=True,
+              help="JSON with what each hash covers, to check the chain without certflow (docs/audit.md)")
+@click.pass_context
+def history(ctx: click.Context, case: str, as_json: bool, export: bool) -> None:
+    if export:
+        print_json(runtime_of(ctx).history_export(case))
+        return
+    events = runtime_of(ctx).history(case)
+    if as_json:
+        print_json(events)
+        return
+    for event in events:
+        what = event["task_name"] or event["data"].get("operator") or event["data"].get("name") or ""
+        click.echo(f"{event['seq']:>3}  {event['at'][:19]}  {event['actor']:<12} {event['kind']:<18} {what}  "
+                   f"{event['hash'][:12]}")
+
+
+@click.command(help="Check that a case's history was not altered: the hash chain and its signatures, the case row's "
+                    "seal, every step replayed on its process version, the stored state, status, outcome and open "
+                    "tasks. Prints OK or the first event that differs and how; exit status 1 when anything differs.")
+@click.argument("case", required=False)
+@click.option("--all", "all_cases", is_flag=True, help="every case, with a progress bar")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def verify(ctx: click.Context, case: str | None, all_cases: bool, as_json: bool) -> None:
+    if bool(case) == all_cases:
+        raise click.UsageError("give a CASE or --all")
+    runtime = runtime_of(ctx)
+    if case:
+        results = [runtime.verify(case)]
+    else:
+        numbers = runtime.case_numbers()
+        with click.progressbar(numbers, label="verifying", show_pos=True, file=sys.stderr) as bar:
+            results = [runtime.verify(number) for number in bar]
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        print_json([r.as_dict() for r in results])
+    else:
+        for result in results if case else failed:
+            click.echo(str(result))
+        if all_cases:
+            click.echo(f"{len(results)} case(s) checked: {len(results) - len(failed)} OK, {len(failed)} altered")
+    if failed:
+        sys.exit(1)
+
+
+@click.command("history-key",
+               help="生成新的历史签名密钥（HMAC-SHA-256，32 字节）。不带 --file：打印一行"
+                    "“编号:密钥”；带 --file：把新密钥写到该文件最前面（成为当前密钥），原有密钥留在后面，"
+                    "用来核对它们签过的历史（轮换）。见 docs/deploy.md。")
+@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path),
+              help="密钥文件（CERTFLOW_HISTORY_KEY_FILE），没有则新建，只有属主可读写")
+def history_key(path: Path | None) -> None:
+    import os
+    import secrets
+
+    from certflow.engine import history as chain
+
+    kept = path.read_text(encoding="utf-8") if path and path.exists() else ""
+    try:
+        ring = chain.parse_keys(kept) if kept.strip() else None
+    except chain.KeyListError as error:
+        raise click.ClickException(f"{path} 中的密钥有误，未作改动：{error}") from error
+    key_id = datetime.now().strftime("k%Y%m%d%H%M%S")
+    if ring and key_id in ring.keys:
+        raise click.ClickException(f"密钥编号 {key_id} 已经存在，请稍后再试")
+    line = f"{key_id}:{secrets.token_hex(chain.MIN_KEY_BYTES)}"
+    if path is None:
+        click.echo(line)
+        return
+    # A new file beside it, readable by the owner only, then renamed over it: the old keys are never half-written.
+    fresh = path.with_name(f".{path.name}.new")
+    descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(f"{line}\n{kept}")
+    os.replace(fresh, path)
+    count = len(ring.keys) + 1 if ring else 1
+    click.echo(f"新的当前密钥 {key_id} 已写入 {path}（共 {count} 个）；重启 certflow 后生效")
+
+
+COMMANDS = (history, verify, history_key)

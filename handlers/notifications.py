@@ -13,12 +13,11 @@ from __future__ import annotations
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
-from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.calendar import moment_text
+from certflow.engine.disability import GRADE_NAMES
 from certflow.engine.privacy import mask_id_numbers
-from handlers.certificate import GRADE_NAMES
 
 DEFAULT_SIGNATURE = "庐山市残联"
 
@@ -371,23 +370,6 @@ def _listing(value: Any) -> str:
     return "、".join(str(item) for item in value)
 
 
-def moment_text(value: Any) -> str:
-    """An ISO date or date-time as a person reads it, in China time: 2026年3月2日 09:30."""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = datetime.fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
-        except ValueError:
-            return text
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(CHINA_TZ)
-        return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
-    if isinstance(value, date):
-        return f"{value.year}年{value.month}月{value.day}日"
-    return str(value)
-
-
 def _grade(value: Any) -> str:
     try:
         return GRADE_NAMES[value]
@@ -472,7 +454,7 @@ def compose(template: str, data: dict[str, Any], *, signature: str = DEFAULT_SIG
     phone = _render(template, "{" + spec.phone_field + "}", data) if spec.phone_field else None
     addressee = ""
     if spec.recipient_role == "applicant" and (data.get("guardian") or {}).get("needed"):
-        # A guardian acts for the applicant (handlers.guardians): the applicant's texts go to them.
+        # A guardian acts for the applicant (certflow.engine.guardians): the applicant's texts go to them.
         phone = _render(template, "{guardian_phone}", data)
         addressee = _render(template, "致监护人{guardian_name}：", data)
     text = f"【{signature}】" + addressee + _render(template, spec.text, data)

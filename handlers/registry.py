@@ -11,8 +11,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from certflow.engine import disability, guardians
 from certflow.engine.services import Handlers, Operator, ServiceContext
-from handlers import assessment, certificate, fees, guardians, identity, materials, notifications, publicity
+from handlers import assessment, cards, fees, identity, materials, notifications, publicity
 
 
 def _identity_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
@@ -34,11 +35,12 @@ def _notify(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -
 
 
 def _certificate_number(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
-    return {"number": certificate.number(params["id_number"], int(params["category_code"]), int(params["grade"]))}
+    number = disability.certificate_number(params["id_number"], int(params["category_code"]), int(params["grade"]))
+    return {"number": number}
 
 
 def _void_card(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
-    return certificate.void(params["card_no"], params["reason"], ctx.today)
+    return cards.void(params["card_no"], params["reason"], ctx.today)
 
 
 def _fees(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
@@ -90,7 +92,7 @@ def script_helpers(ctx: ServiceContext) -> dict[str, Callable[..., Any]]:
         "working_days_deadline": working_days_deadline,
         "assessment_sites": assessment.sites,
         "combine_assessments": assessment.combine,
-        "category_code": certificate.category_code,
+        "category_code": disability.category_code,
         "missing_materials_notice": materials.missing_notice,
     }
 

@@ -24,12 +24,12 @@ from certflow.campaign.county import County, Reassessment
 from certflow.campaign.models import CampaignHolder, ReassessmentAppointment
 from certflow.casework.inbox import given, page_count, page_number
 from certflow.engine.calendar import CHINA_TZ, WorkingCalendar
+from certflow.engine.disability import CATEGORY_CODES
 from certflow.engine.errors import CertflowError, Conflict, InvalidState, NotFound, StepFailed, ValidationFailed
 from certflow.engine.models import Case, Task
 from certflow.engine.runtime import Runtime
 from certflow.people.access import can_work
 from certflow.people.accounts import Account
-from handlers.certificate import CATEGORY_CODES
 
 # The open task of a holder who still has to be re-assessed -> whether at home: a notice not yet served
 # follows the roster (None), an assessment already routed follows the township's choice.

@@ -17,9 +17,9 @@ from stdnum.cn import ric
 
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.clock import FixedClock
+from certflow.engine.guardians import ADULT_AGE, age_on
 from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts
-from handlers.identity import ADULT_AGE, age_on
 from handlers.materials import required
 
 DEMO_PASSWORD = "demo"

@@ -15,11 +15,11 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from certflow.engine import attachments
 from certflow.engine.attachments import Upload
 from certflow.engine.errors import FieldError, NotFound, ValidationFailed
+from certflow.engine.guardians import ADULT_AGE
 from certflow.engine.runtime import Runtime
 from certflow.people.directory import Directory
 from certflow.web import forms
 from handlers import materials
-from handlers.identity import ADULT_AGE
 
 ACCEPT = "image/jpeg,image/png,application/pdf"  # what attachments.check accepts, for the file picker
 MAX_MB = attachments.MAX_BYTES // (1024 * 1024)

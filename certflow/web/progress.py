@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from certflow.engine.calendar import moment_text
 from certflow.web.applying import UploadInput
 from handlers import materials
-from handlers.notifications import moment_text
 
 # Open tasks by their BPMN id, said from the applicant's side; another task shows its own title.
 STEPS: dict[str, str] = {

@@ -1,7 +1,8 @@
-"""Wire the runtime to its database and to the deployment's handlers."""
+"""Wire the runtime to its database and to the deployment's handlers (the folder ``CERTFLOW_HANDLERS`` names)."""
 
 from __future__ import annotations
 
+from certflow import registry
 from certflow.config import Config
 from certflow.engine.attachments import FileStore
 from certflow.engine.clock import Clock
@@ -10,8 +11,7 @@ from certflow.engine.runtime import Runtime
 
 
 def build_runtime(config: Config | None = None, clock: Clock | None = None) -> Runtime:
-    from handlers.registry import HANDLERS
-
     config = config or Config.from_env()
     sessions = make_sessions(make_engine(config.database_url))
-    return Runtime(sessions, HANDLERS, config.settings, clock, FileStore(config.upload_dir))
+    handlers = registry.load(config.handlers_dir).handlers
+    return Runtime(sessions, handlers, config.settings, clock, FileStore(config.upload_dir))

@@ -1,8 +1,10 @@
-"""The operators service tasks may call and the helpers scripts may use.
+"""The deployment's registry: the operators service tasks may call, the helpers scripts may use, and the
+materials the application pages ask for.
 
 Each entry adapts a plain handler function to the runtime: it picks the parameters the diagram
 passes and the facts the runtime supplies (today's date, the jurisdiction). Adding a handler is
-adding a line here; docs/processes.md lists them for analysts.
+adding a line here; docs/processes.md lists them for analysts. certflow loads ``REGISTRY`` from the
+folder ``CERTFLOW_HANDLERS`` names (``certflow.registry``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 
 from certflow.engine import disability, guardians
 from certflow.engine.services import Handlers, Operator, ServiceContext
-from handlers import assessment, cards, fees, identity, materials, notifications, publicity
+from certflow.registry import Materials, Registry
+
+from . import assessment, cards, fees, identity, materials, notifications, publicity
 
 
 def _identity_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
@@ -98,3 +102,4 @@ def script_helpers(ctx: ServiceContext) -> dict[str, Callable[..., Any]]:
 
 
 HANDLERS = Handlers(operators=OPERATORS, helpers=script_helpers)
+REGISTRY = Registry(handlers=HANDLERS, materials=Materials(names=materials.MATERIALS, required=materials.required))

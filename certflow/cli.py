@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from certflow.bootstrap import build_runtime
+from certflow.bootstrap import build_services
 from certflow.campaign.county import County
 from certflow.engine.db import upgrade
 from certflow.engine.errors import CertflowError, DeploymentError, Problem, ValidationFailed
@@ -59,7 +59,7 @@ def _json_arg(value: str) -> dict[str, Any]:
 
 
 def _runtime(ctx: click.Context) -> Runtime:
-    return ctx.obj if isinstance(ctx.obj, Runtime) else build_runtime()
+    return ctx.obj if isinstance(ctx.obj, Runtime) else build_services().runtime
 
 
 def _print_json(value: Any) -> None:
@@ -78,12 +78,9 @@ def main(ctx: click.Context) -> None:
 @click.pass_context
 @_fail_cleanly
 def init_db(ctx: click.Context) -> None:
-    from certflow.config import Config
-    from certflow.people.directory import Directory
-
     runtime = _runtime(ctx)
     upgrade(runtime.sessions.kw["bind"], runtime.settings.history_keys)
-    seeded = Directory(runtime.sessions).seed(Config.from_env().groups_file)  # a new database: the file's groups
+    seeded = build_services(runtime=runtime).seed_groups()  # a new database: the file's groups
     click.echo("database is up to date" + (f"; {seeded} group(s) from the groups file" if seeded else ""))
 
 
@@ -553,7 +550,7 @@ def demo(ctx: click.Context) -> None:
         runtime.deploy(read_paths([PROJECT_ROOT / "processes", PROJECT_ROOT / "forms"]), author="demo")
         click.echo("deployed processes/ and forms/")
     accounts = Accounts(runtime.sessions, runtime.clock, county=runtime.settings.county)
-    cases = load_demo(runtime, accounts)
+    cases = load_demo(runtime, accounts, build_services(runtime=runtime).registry.materials)
     if cases is None:
         click.echo("demo skipped: the database already has accounts")
         return

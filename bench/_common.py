@@ -1,4 +1,5 @@
-"""What every bench script shares: the machine it ran on, percentiles, peak memory, throw-away PostgreSQL databases.
+"""What every bench script shares: certflow's services as the app builds them, the machine it ran on, percentiles,
+peak memory, throw-away PostgreSQL databases.
 
 A module whose name starts with ``_`` is not a benchmark: ``run_all.py`` skips it.
 """
@@ -17,9 +18,14 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from certflow.bootstrap import Services, build_services
+from certflow.config import Config
+from certflow.engine.clock import Clock
+from certflow.engine.db import upgrade
 from certflow.engine.specs import SourceFile, read_paths
 
 ROOT = Path(__file__).resolve().parent.parent
+HANDLERS_DIR = ROOT / "handlers"  # this checkout's handlers, wherever the benchmark is started from
 
 Summary = tuple[str, str, str, bool | None]
 """(what, figure, target, met); met is None where the issue sets no target."""
@@ -29,6 +35,20 @@ def lushan_files() -> list[SourceFile]:
     """The Lushan processes and forms (the top level of processes/ and forms/), without other plans' subfolders."""
     patterns = ("processes/*.bpmn", "processes/*.dmn", "forms/*.json")
     return read_paths(sorted(path for pattern in patterns for path in ROOT.glob(pattern)))
+
+
+@contextmanager
+def certflow_on(url: str, clock: Clock | None = None, **settings: str) -> Iterator[Services]:
+    """certflow's services on a migrated database at ``url``, built as the web app and the command line build
+    them; ``settings`` are more configuration (``CERTFLOW_HISTORY_KEYS=...``). Its connections close at the end."""
+    config = Config.from_env({"DATABASE_URL": url, "CERTFLOW_HANDLERS": str(HANDLERS_DIR), **settings})
+    services = build_services(config, clock=clock)
+    engine = services.runtime.sessions.kw["bind"]
+    try:
+        upgrade(engine)
+        yield services
+    finally:
+        engine.dispose()
 
 
 def machine() -> str:

@@ -27,7 +27,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from _common import POSTGRES_SKIPPED, Summary, add_postgres_option, lushan_files, machine, postgres_database
+from _common import (
+    HANDLERS_DIR,
+    POSTGRES_SKIPPED,
+    Summary,
+    add_postgres_option,
+    certflow_on,
+    lushan_files,
+    machine,
+    postgres_database,
+)
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.util.task import TaskState
@@ -37,13 +46,12 @@ from stdnum.cn import ric
 
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.clock import FixedClock, use_clock
-from certflow.engine.db import make_engine, make_sessions, upgrade
 from certflow.engine.models import Case
 from certflow.engine.runtime import Runtime, Settings
 from certflow.engine.scripting import RestrictedEnvironment, ScriptEngine
-from certflow.engine.services import ServiceContext
+from certflow.engine.services import Handlers, ServiceContext
 from certflow.engine.specs import parse_deployment, restore_specs
-from handlers.registry import HANDLERS
+from certflow.registry import load
 
 PROCESS = "application_online"
 STARTED = datetime.fromisoformat("2026-09-01T09:00:00+08:00")
@@ -91,42 +99,39 @@ def persisted_case(runtime: Runtime, clock: FixedClock) -> None:
 @contextmanager
 def persisted(url: str) -> Iterator[Callable[[], None]]:
     """One case at a time on a migrated database with the Lushan processes deployed; all checked at the end."""
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-        clock = FixedClock(STARTED)
-        runtime = Runtime(make_sessions(engine), HANDLERS, Settings(), clock)
+    clock = FixedClock(STARTED)
+    with certflow_on(url, clock) as services:
+        runtime = services.runtime
         runtime.deploy(lushan_files(), author="bench")
         yield lambda: persisted_case(runtime, clock)
         with runtime.sessions() as session:
             outcomes = set(session.scalars(select(Case.outcome).distinct()))
         assert outcomes == {"issued"}, outcomes
-    finally:
-        engine.dispose()
 
 
 # -- in memory: SpiffWorkflow alone ------------------------------------------------------------
 
 def in_memory() -> Callable[[], None]:
     """One case at a time on the online process and the processes it calls, parsed by the project's parser."""
-    parsed = parse_deployment(lushan_files(), HANDLERS.signatures)
+    handlers = load(HANDLERS_DIR).handlers
+    parsed = parse_deployment(lushan_files(), handlers.signatures)
     [process] = [p for p in parsed.processes if p.key == PROCESS]
     spec, subprocesses = restore_specs(process.spec)
     numbers = itertools.count(1)
-    return lambda: in_memory_case(spec, subprocesses, next(numbers))
+    return lambda: in_memory_case(handlers, spec, subprocesses, next(numbers))
 
 
-def in_memory_case(spec: Any, subprocesses: dict[str, Any], number: int) -> None:
+def in_memory_case(handlers: Handlers, spec: Any, subprocesses: dict[str, Any], number: int) -> None:
     clock = FixedClock(STARTED)
     context = ServiceContext(today=STARTED.astimezone(CHINA_TZ).date(), jurisdiction=("360483",),
                              signature="庐山市残联", calendar=Settings().calendar)
 
     def call(data: dict[str, Any], name: str, params: dict[str, Any]) -> Any:
-        return HANDLERS.operators[name].call(params, data, context)
+        return handlers.operators[name].call(params, data, context)
 
     with use_clock(clock):  # the publicity timer reads the clock, as in the runtime
         workflow = BpmnWorkflow(spec, subprocesses)
-        workflow.script_engine = ScriptEngine(environment=RestrictedEnvironment(HANDLERS.helpers(context), call))
+        workflow.script_engine = ScriptEngine(environment=RestrictedEnvironment(handlers.helpers(context), call))
         start = workflow.get_next_task(state=TaskState.READY)
         start.data.update(APPLICATION, case_no=f"MEM-{number:06d}")
         workflow.do_engine_steps()

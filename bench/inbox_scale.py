@@ -26,20 +26,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from _common import Summary, lushan_files, machine, percentile
+from _common import Summary, certflow_on, lushan_files, machine, percentile
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 from werkzeug.serving import make_server
 
-from certflow.config import Config
-from certflow.engine.db import make_engine, make_sessions, upgrade
 from certflow.engine.models import Case, ProcessVersion, Task
-from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts
 from certflow.web import create_app
-from handlers.registry import HANDLERS
 
 GROUPS = [("window_clerk", "window"), ("hospital", "hospital-renmin"), ("hospital", "hospital-anding"),
           *[("village", f"village-3604831010{i:02d}") for i in range(1, 40)], ("expert_committee", "expert-committee")]
@@ -137,42 +133,40 @@ def main() -> None:
 
 
 def measure(url: str, tasks: int, runs: int) -> None:
-    engine = make_engine(url)
-    upgrade(engine)
-    sessions = make_sessions(engine)
-    runtime = Runtime(sessions, HANDLERS)
-    runtime.deploy(lushan_files(), author="bench")
-    started = time.perf_counter()
-    fill(sessions, tasks, runtime.settings.county)
-    print(f"machine: {machine()}, {engine.name}")
-    print(f"inbox at scale: {tasks} open tasks, filled in {time.perf_counter() - started:.1f} s; "
-          f"{runs} requests per query")
-    accounts = Accounts(sessions, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    clerk = accounts.create("renmin", "bench-password", display_name="人民医院", roles=["hospital"],
-                            groups=["hospital-renmin"])
-    bearer = {"Authorization": f"Bearer {accounts.issue_token(clerk.id, 'bench')}"}
-    app = create_app(Config.from_env({"DATABASE_URL": url}), runtime=runtime, accounts=accounts)
-    client = app.test_client()
-    cookie = {"Cookie": f"session={sign_in(client)}"}
-    print(f"{'transport':<12} {'p50 ms':>7} {'p95 ms':>7}  request")
-    with http_server(app) as port:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        gets: dict[tuple[str, str], tuple[str, Get]] = {
-            ("inbox page", "HTTP"): ("/inbox", http_get(connection, cookie)),
-            ("inbox page", "test client"): ("/inbox", lambda path: client.get(path).status_code),
-            ("API", "HTTP"): ("/api/v1/tasks", http_get(connection, bearer)),
-            ("API", "test client"): ("/api/v1/tasks", lambda path: client.get(path, headers=bearer).status_code),
-        }
-        for (kind, transport), (base, get) in gets.items():
-            worst = 0.0
-            for query in FILTERS:
-                p50, p95 = timed(get, quote(f"{base}?{query}", safe="/?=&"), runs)
-                print(f"{transport:<12} {p50:7.1f} {p95:7.1f}  {base}?{query}")
-                worst = max(worst, p95)
-            _results.append((f"inbox at scale: {kind} over {transport}, worst p95 of {len(FILTERS)}",
-                             f"{worst:.1f} ms", f"< {TARGET_MS:.0f} ms", worst < TARGET_MS))
-        connection.close()
-    engine.dispose()
+    with certflow_on(url) as services:
+        runtime = services.runtime
+        sessions = runtime.sessions
+        runtime.deploy(lushan_files(), author="bench")
+        started = time.perf_counter()
+        fill(sessions, tasks, runtime.settings.county)
+        print(f"machine: {machine()}, {sessions.kw['bind'].name}")
+        print(f"inbox at scale: {tasks} open tasks, filled in {time.perf_counter() - started:.1f} s; "
+              f"{runs} requests per query")
+        accounts = Accounts(sessions, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        clerk = accounts.create("renmin", "bench-password", display_name="人民医院", roles=["hospital"],
+                                groups=["hospital-renmin"])
+        bearer = {"Authorization": f"Bearer {accounts.issue_token(clerk.id, 'bench')}"}
+        app = create_app(services.config, runtime=runtime, accounts=accounts)
+        client = app.test_client()
+        cookie = {"Cookie": f"session={sign_in(client)}"}
+        print(f"{'transport':<12} {'p50 ms':>7} {'p95 ms':>7}  request")
+        with http_server(app) as port:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            gets: dict[tuple[str, str], tuple[str, Get]] = {
+                ("inbox page", "HTTP"): ("/inbox", http_get(connection, cookie)),
+                ("inbox page", "test client"): ("/inbox", lambda path: client.get(path).status_code),
+                ("API", "HTTP"): ("/api/v1/tasks", http_get(connection, bearer)),
+                ("API", "test client"): ("/api/v1/tasks", lambda path: client.get(path, headers=bearer).status_code),
+            }
+            for (kind, transport), (base, get) in gets.items():
+                worst = 0.0
+                for query in FILTERS:
+                    p50, p95 = timed(get, quote(f"{base}?{query}", safe="/?=&"), runs)
+                    print(f"{transport:<12} {p50:7.1f} {p95:7.1f}  {base}?{query}")
+                    worst = max(worst, p95)
+                _results.append((f"inbox at scale: {kind} over {transport}, worst p95 of {len(FILTERS)}",
+                                 f"{worst:.1f} ms", f"< {TARGET_MS:.0f} ms", worst < TARGET_MS))
+            connection.close()
 
 
 def summary() -> list[Summary]:

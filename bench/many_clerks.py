@@ -52,21 +52,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, Summary, add_postgres_option, machine, percentile, postgres_database
+from _common import ROOT, Summary, add_postgres_option, certflow_on, machine, percentile, postgres_database
 from argon2 import PasswordHasher
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from certflow.campaign.county import County
 from certflow.campaign.roster import import_roster
 from certflow.campaign.synthetic import generate_roster, write_roster
-from certflow.engine.db import make_engine, make_sessions, upgrade
-from certflow.engine.history import parse_keys
 from certflow.engine.models import Event, Task
-from certflow.engine.runtime import Runtime, Settings
+from certflow.engine.runtime import Runtime
 from certflow.engine.specs import read_paths
 from certflow.people.accounts import Accounts
-from handlers.registry import HANDLERS
 
 TARGET_RATE, TARGET_P95_MS = 300.0, 50.0
 PROFILE_RATE = 200  # py-spy's samples per second
@@ -184,17 +181,14 @@ def run_clients(port: int, clerks: list[Clerk], go: Any, until: Any, results: An
 
 # -- setting up --------------------------------------------------------------------------------
 
-def seed(engine: Engine, holders: int, county: County, workdir: Path) -> Runtime:
-    """Migrate, deploy, and import a roster of ``holders``: their cases wait at the townships' first tasks."""
-    upgrade(engine)
-    runtime = Runtime(make_sessions(engine), HANDLERS, Settings(history_keys=parse_keys(HISTORY_KEYS)))
+def seed(runtime: Runtime, holders: int, county: County, workdir: Path) -> None:
+    """Deploy, and import a roster of ``holders``: their cases wait at the townships' first tasks."""
     runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="bench")
     roster = workdir / "roster.csv"
     write_roster(generate_roster(county, holders), roster)
     report = import_roster(runtime, roster, actor="bench", county=county)
     if report.rejected:
         raise RuntimeError(f"the roster was not imported whole: {report.rejected[:3]}")
-    return runtime
 
 
 def open_tasks(runtime: Runtime) -> dict[str, int]:
@@ -297,13 +291,10 @@ def cpu_split(before: dict[int, tuple[str, int, float]], after: dict[int, tuple[
 # -- measuring ---------------------------------------------------------------------------------
 
 def measure(url: str, args: argparse.Namespace, workdir: Path) -> None:
-    engine = make_engine(url)
-    try:
-        county = County.load(ROOT / "shizong.json")
-        runtime = seed(engine, args.holders, county, workdir)
-        clerks_at_work(runtime, county, url, args, workdir)
-    finally:
-        engine.dispose()
+    county = County.load(ROOT / "shizong.json")
+    with certflow_on(url, CERTFLOW_HISTORY_KEYS=HISTORY_KEYS) as services:
+        seed(services.runtime, args.holders, county, workdir)
+        clerks_at_work(services.runtime, county, url, args, workdir)
 
 
 def clerks_at_work(runtime: Runtime, county: County, url: str, args: argparse.Namespace, workdir: Path) -> None:

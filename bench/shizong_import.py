@@ -48,6 +48,7 @@ from _common import (
     ROOT,
     Summary,
     add_postgres_option,
+    certflow_on,
     machine,
     peak_memory_mib,
     postgres_database,
@@ -69,11 +70,9 @@ from certflow.campaign.synthetic import (
 )
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.clock import FixedClock
-from certflow.engine.db import make_engine, make_sessions, upgrade
 from certflow.engine.models import Case, Event, Task
-from certflow.engine.runtime import Runtime, Settings
+from certflow.engine.runtime import Runtime
 from certflow.engine.specs import read_paths
-from handlers.registry import HANDLERS
 
 sys.path.append(str(ROOT / "tests"))  # the case driver the Shizong tests use: one place for the clerks' steps
 from exchange import ExchangeDriver  # noqa: E402
@@ -244,11 +243,9 @@ def drive(runtime: Runtime, clock: FixedClock, paths: dict[str, Iterator[None]])
 
 def county_batch(url: str, roster: Path, county: County, label: str, full: bool, use_tracemalloc: bool,
                  profile: bool = False) -> None:
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-        clock = FixedClock(STARTED)
-        runtime = Runtime(make_sessions(engine), HANDLERS, Settings(), clock)
+    clock = FixedClock(STARTED)
+    with certflow_on(url, clock) as services:
+        runtime = services.runtime
         runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="bench")
         reset_peak_memory()
         if use_tracemalloc:
@@ -272,9 +269,7 @@ def county_batch(url: str, roster: Path, county: County, label: str, full: bool,
         outcomes, steps = ended(runtime)
         kinds = {p.kind: number for number, p in reversed(plans.items())}  # the first case of each path
         replayed = {kind: runtime.verify(number).ok for kind, number in kinds.items()}
-        size = database_size(engine, url)
-    finally:
-        engine.dispose()
+        size = database_size(runtime.sessions.kw["bind"], url)
 
     completions = steps.get("task_completed", 0)
     print(f"  finished all in {finish_seconds:.1f} s from the import's start: {drive_seconds:.1f} s for "

@@ -1,17 +1,65 @@
-"""Wire the runtime to its database and to the deployment's handlers."""
+"""The one place that builds certflow's services from a configuration: for the web app, the command line (and
+the worker it starts) and the benchmarks.
+
+The database, the deployment's handlers (``CERTFLOW_HANDLERS``), the runtime with its file store, the group
+directory, the accounts, the sign-in limits and the online applications' limits are made here and nowhere
+else, and a new database gets its groups here too (``Services.seed_groups``).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
+from certflow import registry
 from certflow.config import Config
 from certflow.engine.attachments import FileStore
 from certflow.engine.clock import Clock
 from certflow.engine.db import make_engine, make_sessions
 from certflow.engine.runtime import Runtime
+from certflow.people.accounts import Accounts, SessionLimits
+from certflow.people.directory import Directory
+from certflow.people.throttle import Throttle
+from certflow.registry import Registry
 
 
-def build_runtime(config: Config | None = None, clock: Clock | None = None) -> Runtime:
-    from handlers.registry import HANDLERS
+@dataclass(frozen=True)
+class Services:
+    """What the web app, the command line and the benchmarks work with, built once from one ``Config``."""
 
+    config: Config
+    registry: Registry  # the deployment's handlers and the materials its pages ask for
+    runtime: Runtime
+    directory: Directory
+    accounts: Accounts
+    session_limits: SessionLimits
+    applications: Throttle  # the online applications' limits per address and for everyone
+
+    def seed_groups(self) -> int:
+        """A new database's groups, from the groups file (``certflow init-db`` and each start of the web app);
+        how many were added: none once the database has any."""
+        return self.directory.seed(self.config.groups_file)
+
+
+def build_services(config: Config | None = None, *, clock: Clock | None = None, runtime: Runtime | None = None,
+                   accounts: Accounts | None = None) -> Services:
+    """Everything from ``config`` (by default the environment's) on the runtime's clock (by default the system's).
+
+    A ``runtime`` or ``accounts`` given are used as they are: tests and benchmarks bring their own database,
+    clock and password hashing. A handlers folder that is missing or broken stops the start (SystemExit).
+    """
     config = config or Config.from_env()
-    sessions = make_sessions(make_engine(config.database_url))
-    return Runtime(sessions, HANDLERS, config.settings, clock, FileStore(config.upload_dir))
+    deployed = registry.load(config.handlers_dir)
+    if runtime is None:
+        runtime = Runtime(make_sessions(make_engine(config.database_url)), deployed.handlers, config.settings, clock,
+                          FileStore(config.upload_dir))
+    return Services(
+        config=config,
+        registry=deployed,
+        runtime=runtime,
+        directory=Directory(runtime.sessions),
+        accounts=accounts or Accounts(runtime.sessions, runtime.clock, county=runtime.settings.county),
+        session_limits=SessionLimits(timedelta(hours=config.session_hours),
+                                     timedelta(minutes=config.session_idle_minutes)),
+        applications=config.applications,
+    )

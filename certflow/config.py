@@ -37,6 +37,8 @@ class Config:
     upload_dir: Path = PROJECT_ROOT / "instance" / "uploads"
     groups_file: Path = PROJECT_ROOT / "groups.json"
     county_file: Path = PROJECT_ROOT / "shizong.json"
+    # The deployment's handlers (certflow.registry); relative to the working directory, as the checkout runs them.
+    handlers_dir: Path = Path("handlers")
     secret_key: str = DEMO_SECRET_KEY
     session_hours: int = 8  # from sign-in, however busy the session
     session_idle_minutes: int = 60  # a session unused this long ends
@@ -58,6 +60,7 @@ class Config:
             upload_dir=Path(env.get("CERTFLOW_UPLOAD_DIR") or PROJECT_ROOT / "instance" / "uploads"),
             groups_file=Path(env.get("CERTFLOW_GROUPS") or PROJECT_ROOT / "groups.json"),
             county_file=Path(env.get("CERTFLOW_COUNTY") or PROJECT_ROOT / "shizong.json"),
+            handlers_dir=Path(env.get("CERTFLOW_HANDLERS") or "handlers"),
             secret_key=env.get("CERTFLOW_SECRET_KEY") or DEMO_SECRET_KEY,
             session_hours=whole_number(env, "CERTFLOW_SESSION_HOURS", 8),
             session_idle_minutes=whole_number(env, "CERTFLOW_SESSION_IDLE_MINUTES", 60),

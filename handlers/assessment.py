@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.certificate import CATEGORY_CODES, GRADE_NAMES
-
-MULTIPLE = "多重"
+from certflow.engine.disability import CATEGORY_CODES, GRADE_NAMES, MULTIPLE
 
 
 def sites(hospital: list[str], hospital_group: list[str], part: list[str]) -> list[dict[str, Any]]:

@@ -12,23 +12,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from stdnum.cn import ric
-
 from certflow.engine import residentid
-from certflow.engine.privacy import mask_id
-
-ADULT_AGE = 18
-
-
-def age_on(birth_date: date, today: date) -> int:
-    """Full years (周岁) on ``today``; the birthday itself counts. Born 29 February: 1 March."""
-    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
-    return today.year - birth_date.year - before_birthday
-
-
-def validated(id_number: str) -> str:
-    """The number in compact form (upper-case X); ``residentid.InvalidNumber`` with the reason if invalid."""
-    return residentid.validated(id_number)
+from certflow.engine.guardians import ADULT_AGE, age_on
 
 
 def check(id_number: str, *, jurisdiction: tuple[str, ...], today: date) -> dict[str, Any]:
@@ -43,8 +28,3 @@ def check(id_number: str, *, jurisdiction: tuple[str, ...], today: date) -> dict
     age = age_on(born, today)
     return {"valid": True, "reason": None, "birth_date": born.isoformat(), "age": age, "minor": age < ADULT_AGE,
             "in_jurisdiction": number.startswith(jurisdiction), "issued_at": residentid.issued_at(number)}
-
-
-def mask(id_number: str) -> str:
-    """``110105********002X``: the first 6 and last 4 characters; anything shorter than 11 fully masked."""
-    return mask_id(ric.compact(id_number))

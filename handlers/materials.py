@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from certflow.engine.disability import CATEGORIES
 from certflow.engine.errors import InputRefused
+from certflow.engine.guardians import GUARDIAN_CATEGORIES
 
 MATERIALS: dict[str, str] = {
     "id_card": "居民身份证",
@@ -26,11 +28,7 @@ CHANNELS: dict[str, tuple[str, ...]] = {
     "online": ("photos",),
 }
 
-CATEGORIES = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")
-
-# Intellectual and mental disability: a guardian acts for the applicant, and the diagnosis
-# rests on the medical history.
-GUARDIAN_CATEGORIES = frozenset({"智力", "精神"})
+# Intellectual and mental disability: the diagnosis rests on the medical history.
 _MEDICAL_RECORD_CATEGORIES = frozenset({"智力", "精神"})
 
 

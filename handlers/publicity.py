@@ -13,9 +13,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from certflow.engine.calendar import WorkingCalendar
+from certflow.engine.calendar import WorkingCalendar, moment_text
 from certflow.engine.errors import InputRefused
-from handlers.notifications import moment_text
 
 PERIOD_WORKING_DAYS = 5
 

@@ -1,8 +1,10 @@
-"""The operators service tasks may call and the helpers scripts may use.
+"""The deployment's registry: the operators service tasks may call, the helpers scripts may use, and the
+materials the application pages ask for.
 
 Each entry adapts a plain handler function to the runtime: it picks the parameters the diagram
 passes and the facts the runtime supplies (today's date, the jurisdiction). Adding a handler is
-adding a line here; docs/processes.md lists them for analysts.
+adding a line here; docs/processes.md lists them for analysts. certflow loads ``REGISTRY`` from the
+folder ``CERTFLOW_HANDLERS`` names (``certflow.registry``).
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from certflow.engine import disability, guardians
 from certflow.engine.services import Handlers, Operator, ServiceContext
-from handlers import assessment, certificate, fees, guardians, identity, materials, notifications, publicity
+from certflow.registry import Materials, Registry
+
+from . import assessment, cards, fees, identity, materials, notifications, publicity
 
 
 def _identity_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
@@ -34,11 +39,12 @@ def _notify(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -
 
 
 def _certificate_number(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
-    return {"number": certificate.number(params["id_number"], int(params["category_code"]), int(params["grade"]))}
+    number = disability.certificate_number(params["id_number"], int(params["category_code"]), int(params["grade"]))
+    return {"number": number}
 
 
 def _void_card(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
-    return certificate.void(params["card_no"], params["reason"], ctx.today)
+    return cards.void(params["card_no"], params["reason"], ctx.today)
 
 
 def _fees(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
@@ -90,9 +96,10 @@ def script_helpers(ctx: ServiceContext) -> dict[str, Callable[..., Any]]:
         "working_days_deadline": working_days_deadline,
         "assessment_sites": assessment.sites,
         "combine_assessments": assessment.combine,
-        "category_code": certificate.category_code,
+        "category_code": disability.category_code,
         "missing_materials_notice": materials.missing_notice,
     }
 
 
 HANDLERS = Handlers(operators=OPERATORS, helpers=script_helpers)
+REGISTRY = Registry(handlers=HANDLERS, materials=Materials(names=materials.MATERIALS, required=materials.required))

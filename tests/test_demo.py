@@ -19,7 +19,7 @@ from certflow.engine.clock import FixedClock
 from certflow.engine.db import make_engine, make_sessions, upgrade
 from certflow.engine.runtime import Runtime, Settings
 from certflow.people.accounts import Accounts
-from handlers.registry import HANDLERS
+from handlers.registry import HANDLERS, REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSPITAL_TASKS = {"register_appointment", "assess"}
@@ -29,7 +29,7 @@ TASKS_OF = {"window": {"pre_review", "window_review", "issue_certificate"}, "ren
 
 @pytest.fixture
 def cases(runtime: Runtime, accounts: Accounts) -> list[str]:
-    loaded = load_demo(runtime, accounts)
+    loaded = load_demo(runtime, accounts, REGISTRY.materials)
     assert loaded is not None
     return loaded
 
@@ -89,13 +89,13 @@ def test_the_cases_happened_in_the_past_on_the_callers_runtime_clock(cases, runt
 
 def test_loading_twice_changes_nothing(cases, runtime, accounts):
     before = (len(accounts.all()), runtime.tasks(), runtime.outbox())
-    assert load_demo(runtime, accounts) is None
+    assert load_demo(runtime, accounts, REGISTRY.materials) is None
     assert (len(accounts.all()), runtime.tasks(), runtime.outbox()) == before
 
 
 def test_no_demo_where_anyone_has_an_account(runtime, accounts):
     accounts.create("zhou", "a-real-password", display_name="周敏", roles=["window_clerk"], groups=["window"])
-    assert load_demo(runtime, accounts) is None
+    assert load_demo(runtime, accounts, REGISTRY.materials) is None
     assert [a.username for a in accounts.all()] == ["zhou"] and runtime.tasks() == []
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from handlers.certificate import CATEGORY_CODES
+from certflow.engine.disability import CATEGORY_CODES
 
 _DIGITS = {"county": 6, "township": 9, "village": 12}  # lengths of the area codes
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.campaign.models import CampaignHolder
 from certflow.casework.inbox import PAGE_SIZE, given, page_count, page_number, text
+from certflow.engine.disability import CATEGORY_CODES, GRADE_NAMES
 from certflow.engine.models import Case, Event, Task
 from certflow.engine.privacy import mask_id_numbers
-from handlers.certificate import CATEGORY_CODES, GRADE_NAMES
 
 EXCHANGED = frozenset({"exchanged", "new_card"})  # outcomes of a case whose holder has the new card
 # Outcome -> where the person stands once the case has ended.

@@ -24,15 +24,14 @@ from sqlalchemy.orm import Session
 
 from certflow.campaign.county import County
 from certflow.campaign.models import CampaignHolder
-from certflow.engine import residentid
+from certflow.engine import guardians, residentid
 from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.disability import CATEGORY_CODES, GRADE_NAMES, certificate_number
 from certflow.engine.errors import CertflowError, InputRefused, ValidationFailed
 from certflow.engine.models import Case, Event
 from certflow.engine.privacy import mask_id
 from certflow.engine.runtime import Runtime
 from certflow.people.directory import Directory
-from handlers import guardians, identity
-from handlers.certificate import CATEGORY_CODES, GRADE_NAMES, number
 
 # Column header in the roster -> field of the case's data.
 COLUMNS: dict[str, str] = {
@@ -51,7 +50,7 @@ COLUMNS: dict[str, str] = {
     "评定方式": "basis",
     "上门服务": "home_visit",
 }
-# The guardian's columns are filled only for those a guardian acts for (handlers.guardians): a minor at the
+# The guardian's columns are filled only for those a guardian acts for (certflow.engine.guardians): a minor at the
 # import date, an intellectual or mental disability.
 OPTIONAL = frozenset({"guardian_name", "guardian_phone", "guardian_relation", "guardian_id_number", "home_visit"})
 # 评定方式: holders assessed by a hospital or by eye, and new applicants (新评定对象) who have no certificate yet
@@ -186,7 +185,7 @@ def validate_row(values: dict[str, Any], county: County, today: date) -> tuple[d
     }
     if basis != "new":  # a holder: the grade and number of the old certificate, which the pre-made card carries
         grade = GRADES[text["grade"]]
-        data.update({"grade": grade, "certificate_no": number(id_number, CATEGORY_CODES[category], grade)})
+        data.update({"grade": grade, "certificate_no": certificate_number(id_number, CATEGORY_CODES[category], grade)})
     data["guardian"] = guardian
     if guardian["needed"]:  # the texts go to the guardian (handlers.notifications)
         data.update({key: text[key] for key in guardians.FIELDS})
@@ -194,10 +193,10 @@ def validate_row(values: dict[str, Any], county: County, today: date) -> tuple[d
 
 
 def _check_guardian(text: dict[str, str], id_number: str | None, today: date, reasons: list[str]) -> dict[str, Any]:
-    """The guardian as the portal checks it (handlers.guardians); the roster records no parts of 多重."""
+    """The guardian as the portal checks it (certflow.engine.guardians); the roster records no parts of 多重."""
     if id_number is None or text["category"] not in CATEGORY_CODES:
         return {"needed": False}  # who needs one is unknown: the row is refused for its own reasons
-    minor = identity.age_on(residentid.birth_date(id_number), today) < identity.ADULT_AGE
+    minor = guardians.age_on(residentid.birth_date(id_number), today) < guardians.ADULT_AGE
     try:
         return guardians.check({**text, "id_number": id_number}, [text["category"]], minor, today)
     except InputRefused as refused:

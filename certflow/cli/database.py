@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from certflow.bootstrap import build_services
 from certflow.cli.runtime import runtime_of
 from certflow.engine.db import upgrade
 
@@ -11,12 +12,9 @@ from certflow.engine.db import upgrade
 @click.command("init-db", help="Create or upgrade the database schema.")
 @click.pass_context
 def init_db(ctx: click.Context) -> None:
-    from certflow.config import Config
-    from certflow.people.directory import Directory
-
     runtime = runtime_of(ctx)
     upgrade(runtime.sessions.kw["bind"], runtime.settings.history_keys)
-    seeded = Directory(runtime.sessions).seed(Config.from_env().groups_file)  # a new database: the file's groups
+    seeded = build_services(runtime=runtime).seed_groups()  # a new database: the file's groups
     click.echo("database is up to date" + (f"; {seeded} group(s) from the groups file" if seeded else ""))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from certflow.bootstrap import build_services
 from certflow.cli.campaign import load_county
 from certflow.cli.runtime import runtime_of
 from certflow.engine.specs import read_paths
@@ -24,7 +25,7 @@ def demo(ctx: click.Context) -> None:
         runtime.deploy(read_paths([PROJECT_ROOT / "processes", PROJECT_ROOT / "forms"]), author="demo")
         click.echo("deployed processes/ and forms/")
     accounts = Accounts(runtime.sessions, runtime.clock, county=runtime.settings.county)
-    cases = load_demo(runtime, accounts)
+    cases = load_demo(runtime, accounts, build_services(runtime=runtime).registry.materials)
     if cases is None:
         click.echo("demo skipped: the database already has accounts")
         return

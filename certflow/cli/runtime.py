@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import click
 
-from certflow.bootstrap import build_runtime
+from certflow.bootstrap import build_services
 from certflow.engine.runtime import Runtime
 
 
 def runtime_of(ctx: click.Context) -> Runtime:
-    return ctx.obj if isinstance(ctx.obj, Runtime) else build_runtime()
+    return ctx.obj if isinstance(ctx.obj, Runtime) else build_services().runtime

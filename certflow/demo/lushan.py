@@ -17,10 +17,10 @@ from stdnum.cn import ric
 
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.clock import FixedClock
+from certflow.engine.guardians import ADULT_AGE, age_on
 from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts
-from handlers.identity import ADULT_AGE, age_on
-from handlers.materials import required
+from certflow.registry import Materials
 
 DEMO_PASSWORD = "demo"
 ONLINE, OFFLINE = "application_online", "application_offline"
@@ -80,10 +80,11 @@ class _Applicant:
     guardian: tuple[str, str, str, str, str] | None = None  # name, relation, birth date, sequence, phone
     area: str = "360483"
 
-    def application(self, channel: str, today: date, missing: tuple[str, ...] = ()) -> dict[str, Any]:
-        """The application with every material the rules ask for, except ``missing``."""
+    def application(self, channel: str, today: date, rules: Materials, missing: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The application with every material the deployment's ``rules`` ask for, except ``missing``."""
         minor = age_on(datetime.strptime(self.birth, "%Y%m%d").date(), today) < ADULT_AGE
-        materials = [m for m in required(channel, list(self.parts or [self.category]), minor) if m not in missing]
+        parts = list(self.parts or [self.category])
+        materials = [m for m in rules.required(channel, parts, minor) if m not in missing]
         data: dict[str, Any] = {
             "applicant_name": self.name, "id_number": _resident_id(self.birth, self.sequence, self.area),
             "phone": self.phone, "address": self.address, "village": self.village, "category": self.category,
@@ -99,7 +100,8 @@ class _Applicant:
 class _Story:
     """Cases moved by the people in them, ``day`` working days ago (0 is today)."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, materials: Materials) -> None:
+        self.materials = materials
         self.now = runtime.clock.now()
         self.today = self.now.astimezone(CHINA_TZ).date()
         self.calendar = runtime.settings.calendar
@@ -134,7 +136,8 @@ class _Story:
         self._on(day)
         channel = "online" if process == ONLINE else "offline"
         actor = "applicant" if channel == "online" else _BY_GROUP["window"]
-        number = self.runtime.start_case(process, applicant.application(channel, self.today, missing), actor=actor)
+        application = applicant.application(channel, self.today, self.materials, missing)
+        number = self.runtime.start_case(process, application, actor=actor)
         self.cases.append(number)
         self._review_step[number] = "pre_review" if channel == "online" else "window_review"
         return number
@@ -302,10 +305,10 @@ def _before_the_hospital(s: _Story) -> None:
     s.start(OFFLINE, _MA, day=0)
 
 
-def load_demo(runtime: Runtime, accounts: Accounts) -> list[str] | None:
+def load_demo(runtime: Runtime, accounts: Accounts, materials: Materials) -> list[str] | None:
     """Create the demo people and cases; returns the case numbers, or None (nothing done) if anyone has an account.
 
-    The processes must be deployed.
+    The processes must be deployed; the applicants hand in what the deployment's ``materials`` rule asks for.
     """
     if accounts.all():
         return None
@@ -313,7 +316,7 @@ def load_demo(runtime: Runtime, accounts: Accounts) -> list[str] | None:
         accounts.create(user.username, DEMO_PASSWORD, display_name=user.display_name, roles=[user.role],
                         groups=[user.group] if user.group else [], county=runtime.settings.county,
                         province_wide=user.role == "admin", demo=True)
-    story = _Story(runtime)
+    story = _Story(runtime, materials)
     for chapter in (_finished, _after_the_hospital, _before_the_hospital):
         chapter(story)
     return story.cases

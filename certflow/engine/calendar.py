@@ -4,6 +4,7 @@ Time limits in the measures (publicity 5 working days, review 10 working days, o
 working days) count working days. The ``holidays`` package carries each year's schedule as the
 State Council publishes it; the next year's schedule is announced only late in the year before,
 so a deployment can add holidays and make-up working days for a year the package does not know yet.
+``moment_text`` writes a date or a moment as a person in China reads it, for texts and pages alike.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -27,6 +29,23 @@ def _china_year(year: int) -> tuple[frozenset[date], frozenset[date]]:
     # ``weekend_workdays`` also holds a few dates of other years; keep this year's only.
     workdays = frozenset(d for d in china.weekend_workdays if d.year == year)
     return frozenset(china.keys()), workdays
+
+
+def moment_text(value: Any) -> str:
+    """An ISO date or date-time as a person reads it, in China time: 2026年3月2日 09:30."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = datetime.fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
+        except ValueError:
+            return text
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(CHINA_TZ)
+        return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
+    if isinstance(value, date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return str(value)
 
 
 def _as_date(day: date) -> date:

@@ -20,6 +20,8 @@ from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from certflow.engine.privacy import mask_id
+
 REASON_EMPTY = "未填写身份证号码"
 REASON_LENGTH = "身份证号码应为18位"
 REASON_FORMAT = "身份证号码格式错误：前17位应为数字，最后一位为数字或X"
@@ -57,6 +59,11 @@ def validated(id_number: object, today: date | None = None) -> str:
     if today is not None and born > today:
         raise InvalidNumber(REASON_FUTURE)
     return number
+
+
+def masked(id_number: str) -> str:
+    """``110105********002X``: the first 6 and last 4 characters; anything shorter than 11 fully masked."""
+    return mask_id(ric.compact(id_number))
 
 
 def birth_date(id_number: str) -> date:

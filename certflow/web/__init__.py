@@ -9,14 +9,13 @@ from flask import Flask, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import BadRequest
 
-from certflow.bootstrap import build_runtime
+from certflow.bootstrap import build_services
 from certflow.config import Config
 from certflow.engine.db import readiness
 from certflow.engine.errors import InvalidArgument
 from certflow.engine.roles import ROLES
 from certflow.engine.runtime import Runtime
-from certflow.people.accounts import Accounts, SessionLimits
-from certflow.people.directory import Directory
+from certflow.people.accounts import Accounts
 from certflow.web import (
     admin,
     api,
@@ -35,7 +34,7 @@ from certflow.web import (
     requestlog,
     tasks,
 )
-from certflow.web.context import Services, account, group_name
+from certflow.web.context import account, group_name
 from certflow.web.present import china_time
 
 csrf = CSRFProtect()
@@ -46,10 +45,9 @@ BPMN_JS = Path(__file__).resolve().parent / "vendor" / "bpmn-js"
 
 def create_app(config: Config | None = None, runtime: Runtime | None = None,
                accounts: Accounts | None = None) -> Flask:
-    config = config or Config.from_env()
-    runtime = runtime or build_runtime(config)
-    directory = Directory(runtime.sessions)
-    directory.seed(config.groups_file)  # a new database starts with the file's groups
+    services = build_services(config, runtime=runtime, accounts=accounts)
+    services.seed_groups()
+    config = services.config
     app = Flask(__name__)
     production = config.env == "production"
     app.config.update(
@@ -62,14 +60,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         CERTFLOW_COUNTY=config.county_file,  # the exchange campaign's pages read its townships and deadlines
     )
-    app.extensions["certflow"] = Services(
-        runtime=runtime,
-        accounts=accounts or Accounts(runtime.sessions, runtime.clock, county=runtime.settings.county),
-        directory=directory,
-        session_limits=SessionLimits(timedelta(hours=config.session_hours),
-                                     timedelta(minutes=config.session_idle_minutes)),
-        applications=config.applications,
-    )
+    app.extensions["certflow"] = services
     inputs.install(app)
     csrf.init_app(app)
     auth.login_manager.init_app(app)
@@ -88,7 +79,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
 
     @app.get("/readyz")
     def readyz():  # type: ignore[no-untyped-def]
-        found = readiness(runtime.sessions.kw["bind"])
+        found = readiness(services.runtime.sessions.kw["bind"])
         ready = found == {"database": "ok", "migrations": "current"}
         return jsonify(found), 200 if ready else 503
 

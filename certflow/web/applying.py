@@ -1,8 +1,9 @@
 """The application form as applicants (online) and the window (offline) fill it in: its fields, the
 materials each case needs, and the files handed in with it.
 
-Which materials a case needs is ``handlers.materials``'s rule; the page gets it as a table so that its
-script can mark the required items while the form is filled in. The server checks everything again.
+Which materials a case needs is the deployment's rule (its registry's ``materials``); the page gets it as a
+table so that its script can mark the required items while the form is filled in. The server checks
+everything again.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from certflow.engine import attachments
 from certflow.engine.attachments import Upload
+from certflow.engine.disability import CATEGORIES
 from certflow.engine.errors import FieldError, NotFound, ValidationFailed
+from certflow.engine.guardians import ADULT_AGE
 from certflow.engine.runtime import Runtime
 from certflow.people.directory import Directory
+from certflow.registry import Materials
 from certflow.web import forms
-from handlers import materials
-from handlers.identity import ADULT_AGE
+from certflow.web.context import services
 
 ACCEPT = "image/jpeg,image/png,application/pdf"  # what attachments.check accepts, for the file picker
 MAX_MB = attachments.MAX_BYTES // (1024 * 1024)
@@ -35,7 +38,7 @@ class UploadInput:
 @dataclass(frozen=True)
 class ApplicationForm:
     process_key: str
-    channel: str  # "online" or "offline", as handlers.materials names them
+    channel: str  # "online" or "offline", as the deployment's materials rule names them
     schema: dict[str, Any]
     fields: list[forms.Field]
     uploads: list[UploadInput]
@@ -57,42 +60,52 @@ def application_form(runtime: Runtime, directory: Directory, process_key: str, c
             # A choice of the federation's villages; the schema's note on the group id is for those who type it.
             field = replace(field, widget="select", options=villages, description="")
         shown.append(field)
-    uploads = [UploadInput(code, materials.MATERIALS[code], when_required(channel, code))
+    materials = _materials()
+    uploads = [UploadInput(code, materials.names[code], when_required(channel, code))
                for code in _possible(channel)]
     return ApplicationForm(process_key, channel, schema, shown, uploads, ticked)
 
 
+def _materials() -> Materials:
+    """The materials the deployment asks for, from its registry."""
+    return services().registry.materials
+
+
 def _possible(channel: str) -> list[str]:
     """Every material the channel may ask for, whatever the category and age, in the list's order."""
-    needed = {code for category in materials.CATEGORIES for minor in (False, True)
+    materials = _materials()
+    needed = {code for category in CATEGORIES for minor in (False, True)
               for code in materials.required(channel, [category], minor)}
-    return [code for code in materials.MATERIALS if code in needed]
+    return [code for code in materials.names if code in needed]
 
 
 def rules(channel: str) -> dict[str, Any]:
     """The table the page's script marks required materials from.
 
     For a multiple disability the script adds up the entries of the parts chosen, which is what
-    ``materials.required`` does with the parts; ``base`` applies before any category is chosen.
+    the rule does with the parts; ``base`` applies before any category is chosen.
     """
+    materials = _materials()
+
     def by_age(parts: list[str]) -> dict[str, list[str]]:
         return {"adult": materials.required(channel, parts, False), "minor": materials.required(channel, parts, True)}
 
     return {
         "adult_age": ADULT_AGE,
-        "names": materials.MATERIALS,
+        "names": materials.names,
         "base": by_age([]),
-        "required": {category: by_age([category]) for category in materials.CATEGORIES},
+        "required": {category: by_age([category]) for category in CATEGORIES},
     }
 
 
 def when_required(channel: str, code: str) -> str:
     """When a material is needed, in words (for a page without its script): "必须提交", or for whom."""
-    adult = [c for c in materials.CATEGORIES if code in materials.required(channel, [c], False)]
-    if len(adult) == len(materials.CATEGORIES):
+    required = _materials().required
+    adult = [c for c in CATEGORIES if code in required(channel, [c], False)]
+    if len(adult) == len(CATEGORIES):
         return "必须提交"
     who = [f"{'、'.join(adult)}残疾"] if adult else []
-    if all(code in materials.required(channel, [c], True) for c in materials.CATEGORIES):
+    if all(code in required(channel, [c], True) for c in CATEGORIES):
         who.append("未成年人")
     return "或".join(who) + "须提交" if who else "如有请提交"
 
@@ -123,7 +136,7 @@ def upload_errors(uploads: list[Upload]) -> list[FieldError]:
 def uploaded_materials(uploads: list[Upload]) -> list[str]:
     """The materials handed in online: those that got a file."""
     handed_in = {upload.material for upload in uploads}
-    return [code for code in materials.MATERIALS if code in handed_in]
+    return [code for code in _materials().names if code in handed_in]
 
 
 def unsupplied(inputs: list[UploadInput], uploads: list[Upload]) -> list[FieldError]:

@@ -20,7 +20,6 @@ from certflow.web.csvfile import csv_download
 from certflow.web.guard import auditable_case, readable_case, reveal
 from certflow.web.present import all_fields, describe
 from certflow.web.tasks import case_context, case_file, case_timeline, file_response
-from handlers.materials import MATERIALS
 
 bp = Blueprint("casefile", __name__)
 
@@ -98,7 +97,8 @@ def id_number(number: str):  # type: ignore[no-untyped-def]
 def file_on_request(number: str, attachment_id: int):  # type: ignore[no-untyped-def]
     meta, content = case_file(number, attachment_id)
     if file_access(account(), meta["material"]) != "inline":
-        reveal(number, f"{MATERIALS.get(meta['material'], meta['material'])} {meta['filename']}")
+        names = services().registry.materials.names
+        reveal(number, f"{names.get(meta['material'], meta['material'])} {meta['filename']}")
     return file_response(meta, content)
 
 

@@ -1,26 +1,15 @@
-"""What every request can reach: the runtime, the accounts, the group directory, the signed-in person."""
+"""What every request can reach: the services (the runtime, the accounts, the group directory, the deployment's
+registry), the signed-in person."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NoReturn
 
 from flask import abort, current_app, g, request
 from flask_login import current_user
 
-from certflow.engine.runtime import Runtime
-from certflow.people.accounts import Account, Accounts, SessionLimits
-from certflow.people.directory import Directory
-from certflow.people.throttle import APPLICATIONS, Throttle
-
-
-@dataclass(frozen=True)
-class Services:
-    runtime: Runtime
-    accounts: Accounts
-    directory: Directory
-    session_limits: SessionLimits = SessionLimits()
-    applications: Throttle = APPLICATIONS  # the online applications' limits per address (settings)
+from certflow.bootstrap import Services
+from certflow.people.accounts import Account
 
 
 def services() -> Services:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from certflow.engine.calendar import moment_text
 from certflow.web.applying import UploadInput
-from handlers import materials
-from handlers.notifications import moment_text
+from certflow.web.context import services
 
 # Open tasks by their BPMN id, said from the applicant's side; another task shows its own title.
 STEPS: dict[str, str] = {
@@ -93,7 +93,8 @@ def supplement(case: dict[str, Any]) -> Supplement | None:
     # Not empty: the window can only choose 材料不全 with something missing. Process versions before the
     # clerk could mark materials have only what the check found.
     missing = (data.get("missing_notice") or data["materials_result"])["missing"]
-    inputs = [UploadInput(code, materials.MATERIALS[code], "必须提交") for code in missing]
+    names = services().registry.materials.names
+    inputs = [UploadInput(code, names[code], "必须提交") for code in missing]
     return Supplement(inputs, data.get("missing_note") or "")
 
 

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from browserkit import POLICY_VIOLATIONS, LiveServer, Screens
 from werkzeug.serving import make_server
 
-from certflow.bootstrap import build_runtime
+from certflow.bootstrap import build_services
 from certflow.config import Config
 from certflow.demo.lushan import load_demo
 from certflow.engine.db import upgrade
@@ -77,12 +77,13 @@ def live(tmp_path_factory: pytest.TempPathFactory, bpmn_js: Path) -> Iterator[Li
     workdir = tmp_path_factory.mktemp("live")
     config = replace(Config.from_env({}), database_url=f"sqlite:///{workdir / 'certflow.db'}",
                      upload_dir=workdir / "uploads")
-    runtime = build_runtime(config)
+    services = build_services(config)
+    runtime = services.runtime
     upgrade(runtime.sessions.kw["bind"])
     runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="tests")
     accounts = Accounts(runtime.sessions, runtime.clock,
                         hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    load_demo(runtime, accounts)
+    load_demo(runtime, accounts, services.registry.materials)
     server = make_server("127.0.0.1", 0, create_app(config, runtime=runtime, accounts=accounts), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -10,9 +10,10 @@ import pytest
 from lushan import MINOR_ID, CaseDriver, application, lushan_id
 from stdnum.cn import ric
 
+from certflow.engine import disability
 from certflow.engine.errors import ValidationFailed
 from certflow.web.present import system_checks
-from handlers import certificate, identity
+from handlers import identity
 
 PASS = {"decision": "pass"}
 
@@ -154,7 +155,7 @@ def test_the_readme_example_runs_to_a_valid_certificate_number(runtime, clock):
     case.issue("post")
     assert case.view["outcome"] == "issued"
     assert case.view["data"]["certificate_no"] == data["id_number"] + "43"
-    assert certificate.NUMBER_PATTERN.fullmatch(case.view["data"]["certificate_no"])
+    assert disability.NUMBER_PATTERN.fullmatch(case.view["data"]["certificate_no"])
 
 
 def test_certificate_delivered_in_person(start):

@@ -24,6 +24,7 @@ from certflow.engine.errors import ValidationFailed
 from certflow.engine.runtime import Runtime, Settings
 from certflow.people.accounts import Accounts
 from certflow.web import create_app
+from handlers.registry import REGISTRY
 
 LUSHAN = Settings().county  # the deployment's own county, as the tests' runtime is configured
 API = "/api/v1"
@@ -217,7 +218,7 @@ def test_a_case_started_through_the_api_belongs_to_its_starters_county(both: Bot
 
 def test_with_both_demos_in_one_database_each_county_counts_its_own(runtime: Runtime, accounts: Accounts,
                                                                     tmp_path: Path) -> None:
-    lushan = load_demo(runtime, accounts)
+    lushan = load_demo(runtime, accounts, REGISTRY.materials)
     assert lushan is not None
     shizong = load_campaign_demo(runtime, accounts, COUNTY)
     app = create_app(replace(Config.from_env({}), upload_dir=tmp_path / "uploads"), runtime=runtime, accounts=accounts)

@@ -14,8 +14,8 @@ from sqlalchemy.orm import sessionmaker
 from certflow.campaign.models import CampaignHolder, ReassessmentAppointment
 from certflow.campaign.reassessment.planning import meets
 from certflow.casework.inbox import given, page_count, page_number
+from certflow.engine.disability import CATEGORY_CODES
 from certflow.engine.models import Case
-from handlers.certificate import CATEGORY_CODES
 
 CATEGORIES = tuple(CATEGORY_CODES)
 PAGE_SIZE = 50

@@ -1,0 +1,1 @@
+"""The text messages (短信) of each county's processes, one module per county."""

@@ -199,8 +199,9 @@ def seed(engine: Engine, holders: int, county: County, workdir: Path) -> Runtime
 
 def open_tasks(runtime: Runtime) -> dict[str, int]:
     with runtime.sessions() as session:
-        return dict(session.execute(select(Task.candidate_group, func.count()).where(
-            Task.status == "open", Task.role == "township").group_by(Task.candidate_group)).all())
+        counted = session.execute(select(Task.candidate_group, func.count()).where(
+            Task.status == "open", Task.role == "township").group_by(Task.candidate_group))
+        return {group: count for group, count in counted if group is not None}  # a township's tasks have one
 
 
 def staff(runtime: Runtime, county: County, tasks: dict[str, int], clerks: int, pairs: int) -> list[Clerk]:

@@ -61,7 +61,7 @@ def _leaves(errors: list[ValidationError]) -> list[ValidationError]:
 def _unexpected(error: ValidationError) -> list[str]:
     """The names ``additionalProperties`` refused (jsonschema's own message is English)."""
     schema = error.schema if isinstance(error.schema, dict) else {}
-    instance = error.instance if isinstance(error.instance, dict) else {}  # the object: the keyword checks only those
+    instance = error.instance if isinstance(error.instance, dict) else {}  # the keyword checks objects only
     known = schema.get("properties", {})
     patterns = schema.get("patternProperties", {})
     return [

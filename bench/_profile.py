@@ -48,13 +48,14 @@ def _part(part: str, function: str, path: str) -> str:
     return next((name for name, rule in PARTS if rule(function, path)), part)
 
 
-def by_part(root: Frame, cases: int) -> str:
+def by_part(root: Frame | None, cases: int) -> str:
     """A table: each part's profiled milliseconds per case and share of the whole."""
     return by_part_of_stacks(stacks_of(root), cases, "case", OUTSIDE)
 
 
-def stacks_of(root: Frame) -> list[tuple[Stack, float]]:
-    """pyinstrument's call tree as the stacks of its leaves, each with its seconds."""
+def stacks_of(root: Frame | None) -> list[tuple[Stack, float]]:
+    """pyinstrument's call tree as the stacks of its leaves, each with its seconds; none without a tree (a run
+    too short for a sample)."""
     stacks: list[tuple[Stack, float]] = []
 
     def walk(frame: Frame, stack: Stack) -> None:
@@ -65,7 +66,8 @@ def stacks_of(root: Frame) -> list[tuple[Stack, float]]:
         for child in frame.children:
             walk(child, stack)
 
-    walk(root, [])
+    if root is not None:
+        walk(root, [])
     return stacks
 
 

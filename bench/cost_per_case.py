@@ -63,15 +63,17 @@ APPLICATION = {
     "materials": ["photos"], "delivery": "post",
 }
 # (user task, submitted data, who): the main path before the publicity timer, then the issue after it.
-BEFORE_TIMER = [
+Step = tuple[str, dict[str, Any], str]  # task, form data, who completes it
+BEFORE_TIMER: list[Step] = [
     ("pre_review", {"decision": "pass"}, "window"),
     ("register_appointment", {"appointment_at": "2026-09-08T09:30:00+08:00", "appointment_place": "庐山市人民医院",
                               "bring_items": ["居民身份证"]}, "renmin"),
     ("assess", {"meets_standard": True, "grade": 3, "conclusion": "经评定，符合肢体残疾三级标准"}, "renmin"),
     ("post_publicity", {"posted_on": "2026-09-01", "posting_place": "村委会公示栏"}, "yujing"),
 ]
-AFTER_TIMER = [("issue_certificate", {"delivery": "post", "tracking_no": "EMS1234567890", "issued_on": "2026-09-20"},
-                "window")]
+AFTER_TIMER: list[Step] = [
+    ("issue_certificate", {"delivery": "post", "tracking_no": "EMS1234567890", "issued_on": "2026-09-20"}, "window"),
+]
 TASKS_PER_CASE = len(BEFORE_TIMER) + len(AFTER_TIMER)
 STEPS_PER_CASE = TASKS_PER_CASE + 2  # and the start, and the timer
 
@@ -175,6 +177,7 @@ def profile(cases: int, warmup: int) -> None:
             for _ in range(cases):
                 one_case()
     print(profiler.output_text(color=False))
+    assert profiler.last_session is not None  # kept when the profiled block ended
     print(by_part(profiler.last_session.root_frame(), cases))
 
 

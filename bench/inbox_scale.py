@@ -31,6 +31,7 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 from certflow.engine.models import Case, ProcessVersion, Task
@@ -49,7 +50,7 @@ Get = Callable[[str], int]  # path -> HTTP status
 _results: list[Summary] = []
 
 
-def fill(sessions, count: int, county: str) -> None:  # type: ignore[no-untyped-def]
+def fill(sessions: sessionmaker[Session], count: int, county: str) -> None:
     now = datetime.now(UTC)
     rng = random.Random(7)
     with sessions.begin() as session:

@@ -193,8 +193,9 @@ def seed(runtime: Runtime, holders: int, county: County, workdir: Path) -> None:
 
 def open_tasks(runtime: Runtime) -> dict[str, int]:
     with runtime.sessions() as session:
-        return dict(session.execute(select(Task.candidate_group, func.count()).where(
-            Task.status == "open", Task.role == "township").group_by(Task.candidate_group)).all())
+        counted = session.execute(select(Task.candidate_group, func.count()).where(
+            Task.status == "open", Task.role == "township").group_by(Task.candidate_group))
+        return {group: count for group, count in counted if group is not None}  # a township's tasks have one
 
 
 def staff(runtime: Runtime, county: County, tasks: dict[str, int], clerks: int, pairs: int) -> list[Clerk]:

@@ -186,7 +186,7 @@ def holder_path(case: ExchangeDriver, plan: Plan) -> Iterator[None]:
         return
     case.serve_notice(plan.attendance)
     if plan.attendance == "away":
-        papers = {"received_on": "2022-04-20", "assessed_at": "外地具备评残资格的医院"}
+        papers: dict[str, Any] = {"received_on": "2022-04-20", "assessed_at": "外地具备评残资格的医院"}
         if plan.away_approved:
             papers.update(away_decision="approve", assessed_category=category, assessed_grade=plan.assessed,
                           conclusion=f"{category}残疾{plan.assessed}级")
@@ -286,7 +286,7 @@ def county_batch(url: str, roster: Path, county: County, label: str, full: bool,
         left = max(FINISH_TARGET - start_seconds, 1.0)
         print(f"  to finish within {FINISH_TARGET / 60:.0f} minutes the cases would have to move "
               f"{drive_seconds / left:.1f} times as fast after the import ({completions / left:.0f} completions/s)")
-    if profiler is not None:
+    if profiler is not None and profiler.last_session is not None:  # kept when the profiled block ended
         from _profile import by_part, hot_spots, stacks_of
 
         print("\nwhere the drive's time went (pyinstrument, which slows it):")

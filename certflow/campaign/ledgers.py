@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -61,6 +61,38 @@ def standing(outcome: str | None, open_task: str | None, basis: str = "visual") 
 
 # -- the township desk ---------------------------------------------------------------------------
 
+class HolderRow(TypedDict):
+    """A holder as the desk lists them."""
+
+    number: str  # the case's
+    name: str | None
+    id_masked: str
+    township: str  # group ids
+    village: str
+    basis: str  # in words: 非目测, 目测, 新评定
+    category: str
+    grade: int | None
+    home_visit: bool
+    status: str  # the case's
+    outcome: str | None
+    step: str | None  # the case's current step
+
+
+class HolderTask(TypedDict):
+    """An open task of a holder's case."""
+
+    id: str
+    name: str
+    title: str
+    group: str | None
+
+
+class Holder(HolderRow):
+    """A holder with their case's open tasks."""
+
+    tasks: list[HolderTask]
+
+
 @dataclass(frozen=True)
 class DeskQuery:
     text: str = ""  # part of a holder's name, or a case number
@@ -80,7 +112,7 @@ class DeskQuery:
 @dataclass(frozen=True)
 class DeskPage:
     query: DeskQuery
-    rows: list[dict[str, Any]]
+    rows: list[HolderRow]
     total: int
 
     @property
@@ -106,7 +138,7 @@ def find_holders(sessions: sessionmaker, townships: frozenset[str] | None, query
         return DeskPage(query, [_holder(*row) for row in rows], total)
 
 
-def holder(sessions: sessionmaker, number: str) -> dict[str, Any] | None:
+def holder(sessions: sessionmaker, number: str) -> Holder | None:
     """One holder by case number, with their open tasks, or None."""
     with sessions() as session:
         row = session.execute(
@@ -115,17 +147,16 @@ def holder(sessions: sessionmaker, number: str) -> dict[str, Any] | None:
         ).first()
         if row is None:
             return None
-        found = _holder(*row)
         tasks = session.scalars(select(Task).where(Task.case_id == row[0].case_id, Task.status == "open")
                                 .order_by(Task.created_at))
-        found["tasks"] = [{"id": t.id, "name": t.name, "title": t.title, "group": t.candidate_group} for t in tasks]
-        return found
+        return Holder(**_holder(*row), tasks=[HolderTask(id=t.id, name=t.name, title=t.title, group=t.candidate_group)
+                                              for t in tasks])
 
 
-def _holder(h: CampaignHolder, name: str | None, status: str, outcome: str | None, step: str | None) -> dict[str, Any]:
-    return {"number": h.case_number, "name": name, "id_masked": h.id_masked, "township": h.township,
-            "village": h.village, "basis": BASIS_NAMES.get(h.basis, h.basis), "category": h.category,
-            "grade": h.grade, "home_visit": h.home_visit, "status": status, "outcome": outcome, "step": step}
+def _holder(h: CampaignHolder, name: str | None, status: str, outcome: str | None, step: str | None) -> HolderRow:
+    return HolderRow(number=h.case_number, name=name, id_masked=h.id_masked, township=h.township,
+                     village=h.village, basis=BASIS_NAMES.get(h.basis, h.basis), category=h.category,
+                     grade=h.grade, home_visit=h.home_visit, status=status, outcome=outcome, step=step)
 
 
 # -- what was handed over ------------------------------------------------------------------------
@@ -176,7 +207,20 @@ def _exchanged_ids(township: str | None = None, village: str | None = None) -> S
     return query
 
 
-def register(sessions: sessionmaker, township: str | None) -> list[dict[str, Any]]:
+class RegisterLine(TypedDict):
+    """A line of 发放登记表: a holder who has the new card."""
+
+    number: str
+    name: str | None
+    id_masked: str
+    township: str
+    card_no: str | None  # masked like the ID number it holds
+    old_certificate: str | None  # in words
+    issued_on: str | None
+    clerk: str
+
+
+def register(sessions: sessionmaker, township: str | None) -> list[RegisterLine]:
     """发放登记表: one line per holder who has the new card, in case-number order. The card's number holds the ID
     number (18 characters, then category and grade): it is masked like the ID number."""
     query = (select(CampaignHolder.case_id, CampaignHolder.case_number, CampaignHolder.id_masked,
@@ -191,12 +235,12 @@ def register(sessions: sessionmaker, township: str | None) -> list[dict[str, Any
     lines = []
     for case_id, number, id_masked, holder_township, name in holders:
         given_over = handed.get(case_id, Handover())
-        lines.append({
-            "number": number, "name": name, "id_masked": id_masked, "township": holder_township,
-            "card_no": given_over.card_no and mask_id_numbers(given_over.card_no),
-            "old_certificate": old_certificate(given_over.old_certificate), "issued_on": given_over.issued_on,
-            "clerk": given_over.clerk,
-        })
+        lines.append(RegisterLine(
+            number=number, name=name, id_masked=id_masked, township=holder_township,
+            card_no=given_over.card_no and mask_id_numbers(given_over.card_no),
+            old_certificate=old_certificate(given_over.old_certificate), issued_on=given_over.issued_on,
+            clerk=given_over.clerk,
+        ))
     return lines
 
 
@@ -207,7 +251,22 @@ def old_certificate(code: str | None) -> str | None:
 
 # -- a village's ledger (台账) --------------------------------------------------------------------
 
-def ledger(sessions: sessionmaker, village: str) -> list[dict[str, Any]]:
+class LedgerLine(TypedDict):
+    """A line of a village's 台账, every value in words as printed."""
+
+    number: str
+    name: str | None
+    id_masked: str
+    category: str
+    grade: str
+    basis: str
+    home_visit: str  # 是, 否
+    status: str  # where the holder stands (``standing``)
+    issued_on: str | None
+    old_certificate: str | None
+
+
+def ledger(sessions: sessionmaker, village: str) -> list[LedgerLine]:
     """台账 of a village: every holder, where they stand, and for those exchanged the date and the old certificate."""
     with sessions() as session:
         holders = session.execute(
@@ -220,17 +279,17 @@ def ledger(sessions: sessionmaker, village: str) -> list[dict[str, Any]]:
     lines = []
     for h, name, outcome in holders:
         given_over = handed.get(h.case_id, Handover())
-        lines.append({
-            "number": h.case_number, "name": name, "id_masked": h.id_masked, "category": h.category,
-            "grade": GRADE_NAMES.get(h.grade or 0, ""), "basis": BASIS_NAMES.get(h.basis, h.basis),
-            "home_visit": "是" if h.home_visit else "否",
-            "status": standing(outcome, open_tasks.get(h.case_id), h.basis), "issued_on": given_over.issued_on,
-            "old_certificate": old_certificate(given_over.old_certificate),
-        })
+        lines.append(LedgerLine(
+            number=h.case_number, name=name, id_masked=h.id_masked, category=h.category,
+            grade=GRADE_NAMES.get(h.grade or 0, ""), basis=BASIS_NAMES.get(h.basis, h.basis),
+            home_visit="是" if h.home_visit else "否",
+            status=standing(outcome, open_tasks.get(h.case_id), h.basis), issued_on=given_over.issued_on,
+            old_certificate=old_certificate(given_over.old_certificate),
+        ))
     return lines
 
 
-def ledger_summary(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def ledger_summary(lines: Iterable[LedgerLine]) -> list[dict[str, str | int]]:
     """分类汇总: per category (every category, in code order) holders by 非目测 and 目测, their sum, how many
     are exchanged and how many no longer meet any standard (康复脱残), and the new applicants (新评定) beside
     them; a last row 合计 over all categories."""

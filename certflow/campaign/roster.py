@@ -232,8 +232,8 @@ def validate_roster(
     first_line: dict[str, int] = {}
     for row in rows:
         data, reasons = validate_row(row.values, county, today)
-        if data is not None and data["id_number"] in first_line:
-            data, reasons = None, [f"与第{first_line[data['id_number']]}行的身份证号码重复"]
+        if data is not None and (earlier := first_line.get(data["id_number"])) is not None:
+            data, reasons = None, [f"与第{earlier}行的身份证号码重复"]
         if data is None:
             rejected.append((row.line, "；".join(reasons)))
             continue

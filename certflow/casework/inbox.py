@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from certflow.engine.errors import InvalidArgument
 from certflow.engine.models import Task
 from certflow.engine.runtime import task_dict
+from certflow.engine.views import TaskView
 from certflow.people.access import visible_tasks
 from certflow.people.accounts import Account
 
@@ -91,10 +92,16 @@ class InboxQuery:
         return given(values)  # the queue is always named
 
 
+class InboxRow(TaskView):
+    """A task of an inbox's page, with how its time limit stands."""
+
+    due_state: str | None  # overdue, soon, or None
+
+
 @dataclass(frozen=True)
 class InboxPage:
     query: InboxQuery
-    tasks: list[dict[str, Any]]
+    tasks: list[InboxRow]
     total: int
     counts: dict[str, int]  # open tasks per queue, whatever the filters
 
@@ -130,7 +137,7 @@ def _filtered(statement: Select[Any], query: InboxQuery, now: datetime) -> Selec
     return statement
 
 
-def due_state(task: dict[str, Any], now: datetime) -> str | None:
+def due_state(task: TaskView, now: datetime) -> str | None:
     """``overdue`` or ``soon`` for an open task with a time limit; the inbox marks both."""
     if task["status"] != "open" or not task["due_at"]:
         return None
@@ -151,9 +158,9 @@ def inbox(sessions: sessionmaker[Session], account: Account, query: InboxQuery, 
         )
         tasks = []
         for row in rows:
-            task = task_dict(row)
-            task["due_state"] = due_state(task, now)
-            tasks.append(task)
+            # engine.views type; the runtime does not declare it yet
+            task = cast(TaskView, task_dict(row))
+            tasks.append(InboxRow(**task, due_state=due_state(task, now)))
         counts = {
             name: session.scalar(select(func.count()).select_from(Task).where(_queue(account, name))) or 0
             for name in QUEUES

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -32,8 +32,38 @@ MIN_SAMPLES = 5  # the median of fewer says little
 FLOORS: dict[str, timedelta] = {"assess": timedelta(minutes=10)}
 
 
+class SamePerson(TypedDict):
+    """One person who completed both steps of a pair in one case."""
+
+    number: str
+    applicant_name: str | None
+    user: str | None
+    first: str  # the steps' titles
+    second: str
+
+
+class Subject(TypedDict):
+    """What a duration is of: a case (level ``case``, ``what`` its process) or a step of it (``task``)."""
+
+    number: str
+    applicant_name: str | None
+    level: str
+    step: str | None
+    what: str
+    by: str | None  # who completed the step
+
+
+class UnusualDuration(Subject):
+    """A case or step that took unusually long or short, and why it is listed."""
+
+    began: str
+    ended: str
+    direction: str  # fast, slow
+    reason: str
+
+
 def same_person(sessions: sessionmaker[Session], account: Account,
-                pairs: tuple[tuple[str, str], ...] = DEFAULT_PAIRS) -> list[dict[str, Any]]:
+                pairs: tuple[tuple[str, str], ...] = DEFAULT_PAIRS) -> list[SamePerson]:
     """Cases (that ``account`` reaches) where one username completed both steps of a pair; one row per case,
     pair and person."""
     if not pairs:
@@ -50,7 +80,7 @@ def same_person(sessions: sessionmaker[Session], account: Account,
     )
     with sessions() as session:
         return [
-            {"number": number, "applicant_name": applicant, "user": user, "first": one, "second": other}
+            SamePerson(number=number, applicant_name=applicant, user=user, first=one, second=other)
             for number, applicant, user, one, other in session.execute(statement)
         ]
 
@@ -73,7 +103,7 @@ RULE = (f"与同类相比用时不足中位数的 1/{FACTOR} 或超过其 {FACTO
 @dataclass(frozen=True)
 class _Timed:
     kind: tuple[str, ...]  # what it is compared with
-    row: dict[str, Any]
+    row: Subject
     began: datetime
     ended: datetime
 
@@ -88,26 +118,26 @@ def _timed(session: Session, account: Account) -> list[_Timed]:
     cases = session.execute(
         select(Case.number, Case.applicant_name, Case.process_key, Case.outcome, ProcessVersion.name,
                Case.started_at, Case.ended_at)
-        .join(Case.version).where(Case.status == "completed", Case.ended_at.is_not(None), visible_cases(account))
+        .join(Case.version).where(Case.status == "completed", visible_cases(account))
     )
     tasks = session.execute(
         select(Task.case_number, Task.applicant_name, Task.name, Task.title, Task.completed_by, Task.created_at,
                Task.completed_at)
-        .where(Task.status == "completed", Task.completed_at.is_not(None), within_county(account, Task.county))
+        .where(Task.status == "completed", within_county(account, Task.county))
     )
     return [
-        *(_Timed(("case", key, outcome or ""), {"number": number, "applicant_name": applicant, "level": "case",
-                                                "step": None, "what": name, "by": None}, began, ended)
-          for number, applicant, key, outcome, name, began, ended in cases),
-        *(_Timed(("task", step), {"number": number, "applicant_name": applicant, "level": "task", "step": step,
-                                  "what": title, "by": by}, began, ended)
-          for number, applicant, step, title, by, began, ended in tasks),
+        *(_Timed(("case", key, outcome or ""), Subject(number=number, applicant_name=applicant, level="case",
+                                                       step=None, what=name, by=None), began, ended)
+          for number, applicant, key, outcome, name, began, ended in cases if ended is not None),
+        *(_Timed(("task", step), Subject(number=number, applicant_name=applicant, level="task", step=step,
+                                         what=title, by=by), began, ended)
+          for number, applicant, step, title, by, began, ended in tasks if ended is not None),
     ]
 
 
 def unusual_durations(sessions: sessionmaker[Session], account: Account, *, factor: int = FACTOR,
                       min_samples: int = MIN_SAMPLES,
-                      floors: dict[str, timedelta] | None = None) -> list[dict[str, Any]]:
+                      floors: dict[str, timedelta] | None = None) -> list[UnusualDuration]:
     """Completed cases (start to end) and completed steps (opened to completed) that took unusually long or short.
 
     The rule: compared with the median of its kind (a case with the cases of its process that ended alike, a
@@ -123,12 +153,14 @@ def unusual_durations(sessions: sessionmaker[Session], account: Account, *, fact
     by_kind: dict[tuple[str, ...], list[timedelta]] = defaultdict(list)
     for item in timed:
         by_kind[item.kind].append(item.took)
-    medians = {kind: median(spans) for kind, spans in by_kind.items() if len(spans) >= min_samples}
-    found = []
+    # median() is typed for numbers; it needs only order, sum and halving, which timedelta has
+    medians = {kind: median(spans) for kind, spans in by_kind.items()  # type: ignore[type-var]
+               if len(spans) >= min_samples}
+    found: list[UnusualDuration] = []
     for item in timed:
         usual = medians.get(item.kind)
         floor = floors.get(item.row["step"] or "")
-        below_floor = floor is not None and item.took < floor
+        below_floor = f"少于该环节最短合理用时 {say(floor)}" if floor is not None and item.took < floor else ""
         fast = usual is not None and item.took * factor < usual
         slow = usual is not None and usual > timedelta(0) and item.took > usual * factor
         if not (below_floor or fast or slow):
@@ -137,7 +169,7 @@ def unusual_durations(sessions: sessionmaker[Session], account: Account, *, fact
         if usual is not None:
             reason.append(f"同类中位数 {say(usual)}")
         if below_floor:
-            reason.append(f"少于该环节最短合理用时 {say(floor)}")
-        found.append({**item.row, "began": item.began.isoformat(), "ended": item.ended.isoformat(),
-                      "direction": "slow" if slow else "fast", "reason": "，".join(reason)})
+            reason.append(below_floor)
+        found.append(UnusualDuration(**item.row, began=item.began.isoformat(), ended=item.ended.isoformat(),
+                                     direction="slow" if slow else "fast", reason="，".join(reason)))
     return sorted(found, key=lambda row: (row["number"], row["level"], row["began"]))

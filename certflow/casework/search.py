@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypedDict, TypeVarTuple
 
 from sqlalchemy import Row, Select, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +28,34 @@ SORTS = {
     "number": (Case.number,),
 }
 EXPORT_CHUNK = 500  # cases read per short transaction while an export streams
+_Columns = TypeVarTuple("_Columns")
+
+
+class HandledStep(TypedDict):
+    """A step completed in a case, and by whom."""
+
+    step: str
+    title: str
+    by: str | None
+    at: str | None
+
+
+class CaseRow(TypedDict):
+    """A case found, as the list and the export show it."""
+
+    number: str
+    county: str
+    applicant_name: str | None
+    id_masked: str | None
+    process: str
+    process_name: str
+    version: int
+    status: str
+    outcome: str | None
+    current_step: str | None
+    started_at: str | None
+    ended_at: str | None
+    handled: list[HandledStep]
 
 
 def _day(args: Any, name: str) -> date | None:
@@ -92,7 +120,7 @@ class CaseQuery:
 @dataclass(frozen=True)
 class CasePage:
     query: CaseQuery
-    rows: list[dict[str, Any]]
+    rows: list[CaseRow]
     total: int
 
     @property
@@ -104,7 +132,7 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), CHINA_TZ)
 
 
-def _filtered(statement: Select[Any], query: CaseQuery, account: Account) -> Select[Any]:
+def _filtered(statement: Select[*_Columns], query: CaseQuery, account: Account) -> Select[*_Columns]:
     """``statement`` (over cases) narrowed to the query's matches among the cases ``account`` reaches."""
     conditions = [visible_cases(account)]
     if query.applicant:
@@ -130,7 +158,7 @@ def _filtered(statement: Select[Any], query: CaseQuery, account: Account) -> Sel
     return statement.where(*conditions)
 
 
-def _cases() -> Select[Any]:
+def _cases() -> Select[Case, int, str]:
     return select(Case, ProcessVersion.version, ProcessVersion.name).join(Case.version)
 
 
@@ -138,9 +166,9 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _rows(session: Session, found: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+def _rows(session: Session, found: Sequence[Row[Case, int, str]]) -> list[CaseRow]:
     """The cases as rows, each with the steps completed in it and by whom, oldest first."""
-    handled: dict[int, list[dict[str, Any]]] = {}
+    handled: dict[int, list[HandledStep]] = {}
     tasks = session.scalars(
         select(Task).where(Task.case_id.in_([case.id for case, *_ in found]), Task.status == "completed")
         .order_by(Task.completed_at, Task.created_at)
@@ -170,7 +198,7 @@ def search(sessions: sessionmaker[Session], query: CaseQuery, account: Account) 
         return CasePage(query, _rows(session, found), total)
 
 
-def rows_for_export(sessions: sessionmaker[Session], query: CaseQuery, account: Account) -> Iterator[dict[str, Any]]:
+def rows_for_export(sessions: sessionmaker[Session], query: CaseQuery, account: Account) -> Iterator[CaseRow]:
     """Every match (no pages), in the list's order, for a download that streams.
 
     The matching ids are read first, then the cases ``EXPORT_CHUNK`` at a time, each chunk in its own short

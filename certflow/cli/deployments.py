@@ -93,14 +93,16 @@ def rollback(ctx: click.Context, key: str, version: int, author: str, note: str)
 @click.pass_context
 def migrate(ctx: click.Context, case: str | None, to_version: int, process_key: str | None,
             from_version: int | None, user: str) -> None:
-    if bool(case) == bool(process_key) or bool(process_key) != (from_version is not None):
-        raise click.UsageError("give a CASE, or --process KEY with --from VERSION")
-    runtime = runtime_of(ctx)
+    usage = click.UsageError("give a CASE, or --process KEY with --from VERSION")
     if case:
-        runtime.migrate(case, to_version, actor=user)
+        if process_key is not None or from_version is not None:
+            raise usage
+        runtime_of(ctx).migrate(case, to_version, actor=user)
         click.echo(f"{case}: migrated to v{to_version}")
         return
-    results = runtime.migrate_all(process_key, from_version, to_version, actor=user)
+    if process_key is None or from_version is None:
+        raise usage
+    results = runtime_of(ctx).migrate_all(process_key, from_version, to_version, actor=user)
     for result in results:
         click.echo(f"{result['case']}: " + (f"migrated to v{to_version}" if result["migrated"]
                                            else f"refused: {result['reason']}"))

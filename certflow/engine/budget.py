@@ -144,7 +144,8 @@ def checked_method(text: str | bytes, name: str, method: Callable[..., Any]) -> 
             _too_big(args[0])
         elif name == "expandtabs":
             size = kwargs.get("tabsize", args[0] if args else 8)
-            _too_big(len(text) + text.count("\t" if isinstance(text, str) else b"\t") * max(int(size), 0))
+            tabs = text.count("\t") if isinstance(text, str) else text.count(b"\t")
+            _too_big(len(text) + tabs * max(int(size), 0))
         elif name == "replace" and len(args) >= 2:
             old, new = args[0], args[1]
             times = text.count(old) if old else len(text) + 1

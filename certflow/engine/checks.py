@@ -38,15 +38,17 @@ _UNLISTED = object()  # a property whose form does not limit it to a list of val
 
 
 def references(
-    bpmn: dict[str, etree._Element], dmn: dict[str, etree._Element], unbuildable: Iterable[str] = (),
-) -> tuple[list[Problem], set[str]]:
+    bpmn: dict[str, etree._Element], dmn: dict[str, etree._Element], unbuildable: Iterable[str | None] = (),
+) -> tuple[list[Problem], set[str | None]]:
     """Calls to processes or decisions that are not in the deployment, and the processes that cannot be built:
-    those ``unbuildable`` for another reason, those with such calls, and those calling any of them."""
+    those ``unbuildable`` for another reason, those with such calls, and those calling any of them.
+
+    Processes go by their id as the XML has it: None for a process without one (checked all the same)."""
     processes = {p.get("id"): (name, p) for name, root in bpmn.items() for p in root.iter(BPMN + "process")}
     decisions = {el.get("id") for root in dmn.values() for el in root.iter() if _local(el) == "decision"}
     problems: list[Problem] = []
-    broken: set[str] = set(unbuildable)
-    calls: dict[str, set[str]] = {}
+    broken: set[str | None] = set(unbuildable)
+    calls: dict[str | None, set[str]] = {}
     for process_id, (name, process) in processes.items():
         calls[process_id] = set()
         for activity in process.iter(BPMN + "callActivity"):
@@ -92,8 +94,9 @@ def gateways(name: str, root: etree._Element, forms: dict[str, Any]) -> list[Pro
     for process in root.iter(BPMN + "process"):
         own_forms = [forms[f] for f in _form_names(process) if f in forms]
         for gateway in process.iter(BPMN + "exclusiveGateway"):
-            gateway_id = gateway.get("id")
-            siblings = gateway.getparent().iterchildren(BPMN + "sequenceFlow")
+            gateway_id, parent = gateway.get("id"), gateway.getparent()
+            assert parent is not None  # found inside its process
+            siblings = parent.iterchildren(BPMN + "sequenceFlow")
             flows = [f for f in siblings if f.get("sourceRef") == gateway_id]
             if len(flows) < 2 or gateway.get("default"):
                 continue
@@ -215,9 +218,8 @@ def _listed_values(schema: Any) -> list[Any] | None:
 
 
 def _form_names(process: etree._Element) -> set[str]:
-    return {
-        p.get("value") for p in process.iter(SPIFF + "property") if p.get("name") in FORM_PROPERTIES and p.get("value")
-    }
+    return {value for p in process.iter(SPIFF + "property")
+            if p.get("name") in FORM_PROPERTIES and (value := p.get("value"))}
 
 
 def _local(el: etree._Element) -> str:

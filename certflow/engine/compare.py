@@ -24,7 +24,7 @@ _NAMED_PROPERTIES = {"candidateGroup": "group", "dueInWorkingDays": "due"}
 _COMPARED = (*FLOW_NODES, BPMN + "sequenceFlow", BPMN + "lane")
 _CONTAINED = {*_COMPARED, BPMN + "laneSet", BPMN + "childLaneSet", BPMN + "flowNodeRef"}
 
-Element = tuple[str, str]  # (process id, element id)
+Element = tuple[str | None, str | None]  # (process id, element id), None where the XML has no id
 
 
 def compare(old: Mapping[str, str], new: Mapping[str, str], process_key: str) -> dict[str, Any]:
@@ -55,9 +55,10 @@ def _elements(files: Mapping[str, str]) -> dict[Element, dict[str, Any]]:
             continue
         root = etree.fromstring(content.encode("utf-8"), _SAFE_XML)
         for process in root.iter(BPMN + "process"):
-            lanes = {ref.text.strip(): lane.get("name") or lane.get("id")
-                     for lane in process.iter(BPMN + "lane") for ref in lane.iterchildren(BPMN + "flowNodeRef")
-                     if ref.text}
+            lanes: dict[str | None, str | None] = {
+                ref.text.strip(): lane.get("name") or lane.get("id")
+                for lane in process.iter(BPMN + "lane") for ref in lane.iterchildren(BPMN + "flowNodeRef")
+                if ref.text}
             for el in process.iter(*_COMPARED):
                 found[(process.get("id"), el.get("id"))] = _facts(_own(el), lanes.get(el.get("id")))
     return found

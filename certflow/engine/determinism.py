@@ -24,6 +24,7 @@ _id_source: ContextVar[Iterator[uuid.UUID] | None] = ContextVar("certflow_ids", 
 
 
 class _ClockDatetime(datetime):
+    # Answers a plain datetime, not this class's Self: it stands in for ``datetime`` only to be asked the time.
     @classmethod
     def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
         current = clock.now()

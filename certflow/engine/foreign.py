@@ -77,14 +77,15 @@ _CONTAINERS = {
 }
 
 
-def engine_specific(name: str, root: etree._Element) -> tuple[list[Problem], set[str]]:
-    """One problem per setting that only another engine runs, and the ids of the processes that have any."""
+def engine_specific(name: str, root: etree._Element) -> tuple[list[Problem], set[str | None]]:
+    """One problem per setting that only another engine runs, and the ids of the processes that have any (None for
+    a process without an id)."""
     problems: list[Problem] = []
-    processes: set[str] = set()
+    processes: set[str | None] = set()
     for el in root.iter():
-        if not isinstance(el.tag, str):
+        if not isinstance(tag := el.tag, str):  # a comment or processing instruction
             continue
-        messages = [*_attributes(el), *_extension(el), *_languages(el)]
+        messages = [*_attributes(el), *_extension(el, tag), *_languages(el, tag)]
         if messages:
             problems += [Problem(name, el.sourceline, _owner(el).get("id"), m) for m in messages]
             process = el if el.tag == BPMN + "process" else next(el.iterancestors(BPMN + "process"), None)
@@ -96,24 +97,24 @@ def engine_specific(name: str, root: etree._Element) -> tuple[list[Problem], set
 def _attributes(el: etree._Element) -> Iterator[str]:
     beside = {etree.QName(a).localname for a in el.attrib if etree.QName(a).namespace == CAMUNDA}
     for attribute, value in el.attrib.items():
-        local = etree.QName(attribute).localname
-        if not beside & set(PART_OF.get(local, ())) and (message := _setting(attribute, value)):
+        name = etree.QName(attribute)
+        if not beside & set(PART_OF.get(name.localname, ())) and (message := _setting(name, value)):
             yield message
 
 
-def _extension(el: etree._Element) -> Iterator[str]:
+def _extension(el: etree._Element, tag: str) -> Iterator[str]:
     parent = el.getparent()
-    if parent is not None and parent.tag == BPMN + "extensionElements" and (message := _setting(el.tag, "")):
+    if parent is not None and parent.tag == BPMN + "extensionElements" and (message := _setting(etree.QName(tag), "")):
         yield message
 
 
-def _languages(el: etree._Element) -> Iterator[str]:
+def _languages(el: etree._Element, tag: str) -> Iterator[str]:
     """Scripts, conditions and timers written for another engine's languages."""
-    if el.tag == BPMN + "scriptTask":
+    if tag == BPMN + "scriptTask":
         script_format = el.get("scriptFormat")
         if script_format and script_format.lower() != "python":
             yield f"scriptFormat {script_format} is not run; scripts are Python (scriptFormat python, or none)"
-    label = _EXPRESSIONS.get(el.tag)
+    label = _EXPRESSIONS.get(tag)
     if label is None:
         return
     text = (el.text or "").strip()
@@ -128,9 +129,8 @@ def _languages(el: etree._Element) -> Iterator[str]:
         yield f'timer {text} is ISO 8601 text, which certflow reads as a Python expression; quote it: "{text}"'
 
 
-def _setting(tag: str, value: str) -> str | None:
+def _setting(qname: etree.QName, value: str) -> str | None:
     """Why an attribute or extension element of Camunda's is refused; None for other namespaces and harmless ones."""
-    qname = etree.QName(tag)
     if qname.namespace not in (CAMUNDA, ZEEBE) or qname.localname in HARMLESS:
         return None
     if qname.namespace == ZEEBE:

@@ -61,17 +61,18 @@ def _leaves(errors: list[ValidationError]) -> list[ValidationError]:
 def _unexpected(error: ValidationError) -> list[str]:
     """The names ``additionalProperties`` refused (jsonschema's own message is English)."""
     schema = error.schema if isinstance(error.schema, dict) else {}
+    instance = error.instance if isinstance(error.instance, dict) else {}  # the keyword checks objects only
     known = schema.get("properties", {})
     patterns = schema.get("patternProperties", {})
     return [
-        str(name) for name in error.instance
+        str(name) for name in instance
         if name not in known and not any(re.search(p, str(name)) for p in patterns)
     ]
 
 
 def _field_error(error: ValidationError) -> FieldError:
     path = [str(p) for p in error.absolute_path]
-    kind = error.validator
+    kind = str(error.validator)  # the keyword that failed, set on every error a validator yields
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else ""
         path.append(missing)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -18,6 +18,24 @@ from sqlalchemy.orm import Session
 from certflow.engine.models import Case, Incident, Job, Task
 
 PAUSING = ("timer", "message")  # kinds of incident that stop the case until someone acts
+
+
+class IncidentView(TypedDict):
+    """An incident as the operations pages and the CLI list it."""
+
+    id: int
+    case: str  # the case's number
+    case_status: str
+    kind: str  # timer, message, notification
+    step: str | None
+    message: str
+    data: dict[str, Any]
+    attempts: int
+    status: str  # open, resolved
+    opened_at: str
+    resolved_at: str | None
+    resolved_by: str | None
+    resolution: str | None  # retried, cancelled
 
 
 @dataclass(frozen=True)
@@ -59,7 +77,7 @@ def resolve(incident: Incident, *, how: str, actor: str, at: datetime) -> None:
 
 
 def listing(session: Session, *, status: str | None = "open", case_id: int | None = None,
-            county: str | None = None) -> list[dict[str, Any]]:
+            county: str | None = None) -> list[IncidentView]:
     """Incidents (of the cases of ``county``, or of every county), newest first, with their case's number and status."""
     query = select(Incident, Case.number, Case.status).join(Case, Case.id == Incident.case_id)
     if county is not None:
@@ -72,14 +90,14 @@ def listing(session: Session, *, status: str | None = "open", case_id: int | Non
             for incident, number, case_status in session.execute(query.order_by(Incident.id.desc()))]
 
 
-def as_dict(incident: Incident, case_number: str, case_status: str) -> dict[str, Any]:
-    return {
-        "id": incident.id, "case": case_number, "case_status": case_status, "kind": incident.kind,
-        "step": incident.step, "message": incident.message, "data": incident.data, "attempts": incident.attempts,
-        "status": incident.status, "opened_at": incident.opened_at.isoformat(),
-        "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
-        "resolved_by": incident.resolved_by, "resolution": incident.resolution,
-    }
+def as_dict(incident: Incident, case_number: str, case_status: str) -> IncidentView:
+    return IncidentView(
+        id=incident.id, case=case_number, case_status=case_status, kind=incident.kind,
+        step=incident.step, message=incident.message, data=incident.data, attempts=incident.attempts,
+        status=incident.status, opened_at=incident.opened_at.isoformat(),
+        resolved_at=incident.resolved_at.isoformat() if incident.resolved_at else None,
+        resolved_by=incident.resolved_by, resolution=incident.resolution,
+    )
 
 
 def motionless(session: Session, county: str | None = None) -> list[Case]:

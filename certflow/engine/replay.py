@@ -20,6 +20,7 @@ from typing import Any
 from certflow.engine import history
 from certflow.engine.errors import CertflowError
 from certflow.engine.roles import ROLES
+from certflow.engine.views import EventView
 
 STEP_KINDS = ("case_started", "task_completed", "message_received", "timer_fired", "case_migrated", "data_fixed")
 
@@ -51,14 +52,14 @@ class ReplayScope:
 class Step:
     """One change of the workflow: the event that began it, and the events that belong to it."""
 
-    events: list[dict[str, Any]]
+    events: list[EventView]
     state: dict[str, Any] = field(default_factory=dict)  # the state replay reached
     digest: str = ""
     error: str | None = None  # why re-running the step failed, if it did
     version_id: int | None = None  # the process version the case was on after the step
 
     @property
-    def first(self) -> dict[str, Any]:
+    def first(self) -> EventView:
         return self.events[0]
 
     @property
@@ -77,7 +78,7 @@ class Step:
         return (e["data"] for e in self.events if e["kind"] == "service_called")
 
 
-def steps(events: Iterable[dict[str, Any]]) -> list[Step]:
+def steps(events: Iterable[EventView]) -> list[Step]:
     """Events grouped into steps; events before the first step (there should be none) start one of their own."""
     grouped: list[Step] = []
     for event in events:
@@ -96,7 +97,7 @@ def as_stored(state: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(state, ensure_ascii=False))
 
 
-def describe_event(event: dict[str, Any]) -> str:
+def describe_event(event: EventView) -> str:
     label = EVENT_LABELS.get(event["kind"], event["kind"])
     if event["kind"] == "case_migrated":
         return f"{label}：v{event['data']['from_version']} → v{event['data']['to_version']}"
@@ -155,7 +156,7 @@ def chain_finding(chain_break: history.ChainBreak) -> Finding:
     return Finding(chain_break.seq, chain_break.kind, messages.get(chain_break.kind, chain_break.reason))
 
 
-def count_finding(case_events: int, case_hash: str, events: list[dict[str, Any]]) -> Finding | None:
+def count_finding(case_events: int, case_hash: str, events: list[EventView]) -> Finding | None:
     """The case row remembers how many events it has and the last hash: a cut-off tail shows here."""
     last = events[-1] if events else None
     if last is None or case_events != last["seq"]:
@@ -190,7 +191,7 @@ _STATUS_LABELS = {"running": "办理中", "error": "暂停", "completed": "已�
 
 
 def row_findings(
-    events: list[dict[str, Any]], *, status: str, outcome: str | None, replayed_outcome: str | None,
+    events: list[EventView], *, status: str, outcome: str | None, replayed_outcome: str | None,
     completed: bool, cancelled: bool, open_tasks: dict[str, dict[str, Any]], projected: dict[str, dict[str, Any]],
 ) -> list[Finding]:
     """The case row (status, outcome) and its open tasks as stored, against what the replay and the history say.
@@ -221,16 +222,18 @@ def row_findings(
     return []
 
 
-def _assignees(events: list[dict[str, Any]]) -> dict[str, str | None]:
+def _assignees(events: list[EventView]) -> dict[str, str | None]:
     """Who holds each task after the history's claims, give-backs and reassignments."""
     held: dict[str, str | None] = {}
     for event in events:
+        if (task_id := event["task_id"]) is None:  # not about a task
+            continue
         if event["kind"] == "task_claimed":
-            held[event["task_id"]] = event["actor"]
+            held[task_id] = event["actor"]
         elif event["kind"] == "task_unclaimed":
-            held[event["task_id"]] = None
+            held[task_id] = None
         elif event["kind"] == "task_reassigned":
-            held[event["task_id"]] = event["data"].get("to")
+            held[task_id] = event["data"].get("to")
     return held
 
 

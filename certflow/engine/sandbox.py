@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ def _run_case(
     trace[0].update(_after(runtime, number, texts_before=0))
     for step in steps:
         texts_before = len(runtime.outbox(number))
-        failure = _failure(lambda step=step: _apply(runtime, clock, number, step))
+        failure = _failure(partial(_apply, runtime, clock, number, step))
         trace.append({"step": step, **failure, **_after(runtime, number, texts_before)})
     return {"ok": all(entry["error"] is None for entry in trace), "problems": [], "case": number, "trace": trace}
 

@@ -117,17 +117,20 @@ def _refuse(source: str, mode: str) -> None:
     except SyntaxError:
         return  # RestrictedPython reports it in its own words
     for node in ast.walk(tree):
+        line = getattr(node, "lineno", None)  # every kind of node refused below has one
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            raise ScriptError(f"line {node.lineno}: import is not allowed in scripts")
+            raise ScriptError(f"line {line}: import is not allowed in scripts")
         if isinstance(node, ast.ExceptHandler) and not _names_catchable(node.type):
-            raise ScriptError(f"第 {node.lineno} 行：except 必须直接写出要拦住的异常类（如 except KeyError:），"
+            raise ScriptError(f"第 {line} 行：except 必须直接写出要拦住的异常类（如 except KeyError:），"
                               "且不能是 BaseException：超出运行限额的脚本必须停下，不能被脚本自己拦住")
         if rebound := _binds(node) & EXCEPTIONS:
-            raise ScriptError(f"第 {node.lineno} 行：不能把异常类的名字（{'、'.join(sorted(rebound))}）用作变量名")
-        if isinstance(node, ast.FormattedValue) and node.format_spec is not None and _wide(node.format_spec):
-            raise ScriptError(f"第 {node.lineno} 行：格式说明里的宽度或精度必须是不超过 {budget.MAX_ITEMS} 的数字")
+            raise ScriptError(f"第 {line} 行：不能把异常类的名字（{'、'.join(sorted(rebound))}）用作变量名")
+        # A format spec is always a JoinedStr (the ast's type says only "expression").
+        if (isinstance(node, ast.FormattedValue) and isinstance(node.format_spec, ast.JoinedStr)
+                and _wide(node.format_spec)):
+            raise ScriptError(f"第 {line} 行：格式说明里的宽度或精度必须是不超过 {budget.MAX_ITEMS} 的数字")
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in UNREPEATABLE:
-            raise ScriptError(f"line {node.lineno}: {node.func.id}() is not allowed in scripts: its result differs "
+            raise ScriptError(f"line {line}: {node.func.id}() is not allowed in scripts: its result differs "
                               "from one run to the next, so the history could not be replayed")
 
 
@@ -157,16 +160,17 @@ def _binds(node: ast.AST) -> set[str]:
 
 def _wide(spec: ast.JoinedStr) -> bool:
     """A format spec that is computed, or asks for a width or precision bigger than a script may build."""
-    if any(not isinstance(part, ast.Constant) for part in spec.values):
+    constants = [part.value for part in spec.values if isinstance(part, ast.Constant)]
+    if len(constants) < len(spec.values):
         return True
-    return any(int(digits) > budget.MAX_ITEMS for part in spec.values for digits in re.findall(r"\d+", str(part.value)))
+    return any(int(digits) > budget.MAX_ITEMS for value in constants for digits in re.findall(r"\d+", str(value)))
 
 
 @lru_cache(maxsize=4096)
 def compile_expression(source: str) -> CodeType:
     _refuse(source.strip(), "eval")
     result = compile_restricted_eval(source.strip(), "<string>", policy=_Policy)
-    if result.errors:
+    if result.errors or result.code is None:  # no code comes without an error
         raise ScriptError("; ".join(result.errors))
     return result.code
 
@@ -175,7 +179,7 @@ def compile_expression(source: str) -> CodeType:
 def compile_script(source: str) -> CodeType:
     _refuse(source, "exec")
     result = compile_restricted_exec(source, "<string>", policy=_Policy)
-    if result.errors:
+    if result.errors or result.code is None:  # no code comes without an error
         raise ScriptError("; ".join(result.errors))
     return result.code
 
@@ -199,12 +203,12 @@ class RestrictedEnvironment(TaskDataEnvironment):
         self._call = call
         self.limits = limits or Limits()
 
-    def evaluate(self, expression, context, external_context=None):
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
         namespace = {**self.globals, **(external_context or {}), **context}
         code = compile_expression(expression)
         return self._budgeted(lambda: eval(code, namespace))
 
-    def execute(self, script, context, external_context=None):
+    def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
         self.check_for_overwrite(context, external_context or {})
         code = compile_script(script)
         context.update(self.globals)
@@ -223,12 +227,14 @@ class RestrictedEnvironment(TaskDataEnvironment):
         except MemoryError:
             raise BudgetExceeded("内存不够") from None
 
-    def _remove_globals_and_functions_from_context(self, context, external_context=None):
+    def _remove_globals_and_functions_from_context(
+        self, context: dict[str, Any], external_context: dict[str, Any] | None = None,
+    ) -> None:
         for key in list(context):
             if key in self.globals or callable(context[key]) or (external_context and key in external_context):
                 context.pop(key)
 
-    def call_service(self, context, operation_name, operation_params):
+    def call_service(self, context: dict[str, Any], operation_name: str, operation_params: dict[str, Any]) -> str:
         values = {name: param["value"] for name, param in operation_params.items()}
         return json.dumps(self._call(context, operation_name, values), ensure_ascii=False)
 
@@ -236,7 +242,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
 class ScriptEngine(PythonScriptEngine):
     environment: RestrictedEnvironment
 
-    def evaluate(self, task, expression, external_context=None):
+    def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
         budget.note(element_title(task))
         value = super().evaluate(task, expression, external_context)
         spec = task.task_spec
@@ -245,11 +251,11 @@ class ScriptEngine(PythonScriptEngine):
             budget.check_cardinality(value, self.environment.limits, element_title(task))
         return value
 
-    def execute(self, task, script, external_context=None):
+    def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> Any:
         budget.note(element_title(task))
         return super().execute(task, script, external_context)
 
-    def call_service(self, task, **kwargs):
+    def call_service(self, task: Any, **kwargs: Any) -> str:
         # SpiffWorkflow 3.2.0 reports a failing service as "name 'script' is not defined"; keep the cause.
         try:
             return self.environment.call_service(task.data, **kwargs)

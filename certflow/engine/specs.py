@@ -14,7 +14,7 @@ import ast
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,9 +53,11 @@ class _CappedCollection:
     """A multi-instance over a collection makes one task per item at once (parallel) or plans them all
     (sequential) before any budget sees it, so the count is checked when the collection is read."""
 
+    data_input: Any  # the collection's data object, from the SpiffWorkflow task spec this is mixed into
+
     def _checked_input(self, my_task: Any) -> None:
         data = self.data_input.get(my_task) if self.data_input.exists(my_task) else None
-        count = len(data) if hasattr(data, "__len__") else None
+        count = len(data) if isinstance(data, Sized) else None
         budget.check_cardinality(count, my_task.workflow.script_engine.environment.limits, element_title(my_task))
 
 
@@ -142,9 +144,10 @@ def parse_deployment(
         raise DeploymentError(problems)
 
     parser = SpiffBpmnParser(validator=VALIDATOR)
-    lines: dict[str, dict[str, int]] = {}
+    lines: dict[str, dict[str, int | None]] = {}  # file -> element id -> its line
     for name, root in xml.items():
-        lines[name] = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+        lines[name] = {element_id: el.sourceline for el in root.iter()
+                       if isinstance(el.tag, str) and (element_id := el.get("id"))}
         try:
             if _kind(name) == "dmn":
                 parser.add_dmn_xml(root, filename=name)
@@ -159,7 +162,7 @@ def parse_deployment(
 
     bpmn = {name: root for name, root in xml.items() if _kind(name) == "bpmn"}
     # A process with another engine's settings is not built: its one cause is reported, where it is written.
-    foreign_processes: set[str] = set()
+    foreign_processes: set[str | None] = set()
     for name, root in bpmn.items():
         found, in_processes = foreign.engine_specific(name, root)
         problems += found
@@ -249,7 +252,9 @@ def _read_source(source: SourceFile, xml: dict[str, Any], forms: dict[str, Any])
     return []
 
 
-def _from_validation(error: ValidationException, default_file: str | None, lines: dict[str, dict[str, int]]) -> Problem:
+def _from_validation(
+    error: ValidationException, default_file: str | None, lines: dict[str, dict[str, int | None]],
+) -> Problem:
     message = str(error).split("\n", 1)[0]
     file = getattr(error, "file_name", None) or default_file
     element = getattr(error, "id", None) or None
@@ -268,7 +273,7 @@ def _dmn_files(parser: SpiffBpmnParser, specs: list[Any]) -> set[str]:
 
 def _check_specs(
     specs: list[Any], forms: dict[str, Any], operators: Mapping[str, Iterable[str]],
-    lines: dict[str, dict[str, int]], limits: Limits,
+    lines: dict[str, dict[str, int | None]], limits: Limits,
 ) -> tuple[set[str], list[Problem]]:
     used_forms: set[str] = set()
     problems: list[Problem] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, defer
@@ -14,6 +14,21 @@ from certflow.engine.models import Case, Deployment, DeploymentFile, ProcessVers
 # A version's spec and forms are tens of KB of JSON, which the runtime keeps restored once per version
 # (``Runtime._specs``): lookups that need only the row leave them unread (loaded in the session if ever read).
 WITHOUT_SPEC = (defer(ProcessVersion.spec), defer(ProcessVersion.forms))
+
+
+class VersionView(TypedDict):
+    """A deployed version: who deployed it when and why, its cases, the files it was built from."""
+
+    key: str
+    version: int
+    name: str
+    content_hash: str
+    author: str
+    note: str
+    deployed_at: str
+    running_cases: int
+    total_cases: int
+    files: list[str]
 
 
 def latest(session: Session, process_key: str) -> ProcessVersion | None:
@@ -32,7 +47,7 @@ def find(session: Session, process_key: str, version: int) -> ProcessVersion:
     return found
 
 
-def listing(session: Session, process_key: str | None = None) -> list[dict[str, Any]]:
+def listing(session: Session, process_key: str | None = None) -> list[VersionView]:
     """Every version (of one process, or all), newest first per process, with who deployed it and its cases."""
     counts = (
         select(Case.process_version_id, func.count().label("total"),
@@ -48,9 +63,9 @@ def listing(session: Session, process_key: str | None = None) -> list[dict[str, 
     if process_key:
         query = query.where(ProcessVersion.process_key == process_key)
     return [
-        {"key": v.process_key, "version": v.version, "name": v.name, "content_hash": v.content_hash,
-         "author": d.author, "note": d.note, "deployed_at": d.created_at.isoformat(),
-         "running_cases": int(running or 0), "total_cases": int(total or 0), "files": list(v.files)}
+        VersionView(key=v.process_key, version=v.version, name=v.name, content_hash=v.content_hash,
+                    author=d.author, note=d.note, deployed_at=d.created_at.isoformat(),
+                    running_cases=int(running or 0), total_cases=int(total or 0), files=list(v.files))
         for v, d, total, running in session.execute(query)
     ]
 

@@ -50,21 +50,21 @@ def decisions(content: str) -> list[tuple[str, str]]:
     root = parse(content)
     if root is None:
         return []
-    return [(el.get("id"), el.get("name") or el.get("id")) for el in root.iter()
+    return [(el.get("id", ""), el.get("name", "") or el.get("id", "")) for el in root.iter()
             if local(el) == "decision" and _child(el, "decisionTable") is not None]
 
 
 def read_table(content: str, decision_id: str) -> Table:
-    _, table = _table_element(content, decision_id)
+    _, decision, table = _table_element(content, decision_id)
     return Table(
         decision_id=decision_id,
-        name=table.getparent().get("name") or decision_id,
+        name=decision.get("name") or decision_id,
         hit_policy=table.get("hitPolicy", "UNIQUE"),
-        inputs=tuple(Column(el.get("id"), el.get("label", ""), _text(_child(el, "inputExpression")))
+        inputs=tuple(Column(el.get("id", ""), el.get("label", ""), _text(_child(el, "inputExpression")))
                      for el in _children(table, "input")),
-        outputs=tuple(Column(el.get("id"), el.get("label", ""), el.get("name", ""))
+        outputs=tuple(Column(el.get("id", ""), el.get("label", ""), el.get("name", ""))
                       for el in _children(table, "output")),
-        rows=tuple(Row(rule.get("id"), _text(rule, "description"),
+        rows=tuple(Row(rule.get("id", ""), _text(rule, "description"),
                        tuple(_text(e) for e in _children(rule, "inputEntry")),
                        tuple(_text(e) for e in _children(rule, "outputEntry")))
                    for rule in _children(table, "rule")),
@@ -93,7 +93,7 @@ def posted_table(table: Table, values: Callable[[str], list[str]]) -> Table:
 
 def write_table(content: str, table: Table) -> str:
     """The DMN file with ``table`` in place of its decision's table; rules keep their ids, new ones get new ids."""
-    root, element = _table_element(content, table.decision_id)
+    root, _, element = _table_element(content, table.decision_id)
     namespace = etree.QName(element).namespace
     for column, el in zip(table.inputs, _children(element, "input"), strict=False):
         el.set("label", column.label)
@@ -115,24 +115,28 @@ def _rule(namespace: str | None, row: Row, earlier: etree._Element | None) -> et
     def tag(name: str) -> str:
         return _tag(namespace, name)
 
-    rule_id = earlier.get("id") if earlier is not None else _new_id("rule")
+    rule_id = row.id if earlier is not None else _new_id("rule")  # the rule was found by its id
     rule = etree.Element(tag("rule"), id=rule_id)
     if row.description:
         etree.SubElement(rule, tag("description")).text = row.description
     for kind, texts in (("inputEntry", row.inputs), ("outputEntry", row.outputs)):
-        ids = [e.get("id") for e in _children(earlier, kind)] if earlier is not None else []
+        ids = [e.get("id") for e in _children(earlier, kind)]
         for n, text in enumerate(texts):
-            entry = etree.SubElement(rule, tag(kind), id=ids[n] if n < len(ids) else _new_id(f"{rule_id}_{kind}"))
+            kept = ids[n] if n < len(ids) else None
+            entry = etree.SubElement(rule, tag(kind), id=kept or _new_id(f"{rule_id}_{kind}"))
             etree.SubElement(entry, tag("text")).text = text
     return rule
 
 
-def _table_element(content: str, decision_id: str) -> tuple[etree._Element, etree._Element]:
+def _table_element(content: str, decision_id: str) -> tuple[etree._Element, etree._Element, etree._Element]:
+    """The file's root, the decision and its table."""
     root = parse(content)
-    for el in root.iter() if root is not None else ():
-        table = _child(el, "decisionTable") if local(el) == "decision" and el.get("id") == decision_id else None
-        if table is not None:
-            return root, table
+    if root is not None:
+        for decision in root.iter():
+            if local(decision) == "decision" and decision.get("id", "") == decision_id:
+                table = _child(decision, "decisionTable")
+                if table is not None:
+                    return root, decision, table
     raise NotFound(f"decision {decision_id} has no table in this file")
 
 

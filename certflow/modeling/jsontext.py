@@ -19,7 +19,7 @@ NEW_FORM = json.dumps({
     "additionalProperties": False,
 }, ensure_ascii=False, indent=2) + "\n"
 
-_KIND_NAMES = {dict: "JSON 对象（{…}）", list: "JSON 列表（[…]）"}
+_KIND_NAMES: dict[type, str] = {dict: "JSON 对象（{…}）", list: "JSON 列表（[…]）"}
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ class TextProblem:
     message: str
 
 
-def read_json(text: str, kind: type, what: str, *, items: type | None = None) -> tuple[Any, list[TextProblem]]:
+def read_json(text: str, kind: type[dict[str, Any] | list[Any]], what: str, *,
+              items: type | None = None) -> tuple[Any, list[TextProblem]]:
     """The value, if ``text`` is JSON of that kind (dict or list, with ``items`` of that kind); else the problem,
     with its line."""
     try:

@@ -123,7 +123,8 @@ def process_ids(content: str) -> list[str]:
     root = parse(content)
     if root is None:
         return []
-    return [p.get("id") for p in root.iter(BPMN + "process") if p.get("isExecutable", "true") != "false"]
+    return [process_id for p in root.iter(BPMN + "process")
+            if p.get("isExecutable", "true") != "false" and (process_id := p.get("id"))]
 
 
 def sample_start(settings: Settings, village: str) -> dict[str, Any]:

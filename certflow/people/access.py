@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.engine.models import Case, Task
 from certflow.engine.privacy import MEDICAL_MATERIALS
+from certflow.engine.views import CaseView, TaskView
 from certflow.people.accounts import Account
 
 # Roles that read every case (auditors read, never act).
@@ -55,7 +56,7 @@ def within_county(account: Account, column: Any) -> ColumnElement[bool]:
     return column == account.county if account.county else false()
 
 
-def can_work(account: Account, task: dict[str, Any]) -> bool:
+def can_work(account: Account, task: TaskView) -> bool:
     if not in_county(account, task["county"]):
         return False
     if account.is_admin:
@@ -63,12 +64,12 @@ def can_work(account: Account, task: dict[str, Any]) -> bool:
     return task["role"] in account.roles and task["group"] in account.groups
 
 
-def can_see_task(account: Account, task: dict[str, Any]) -> bool:
+def can_see_task(account: Account, task: TaskView) -> bool:
     """Whoever may work it, and whoever completed it: a clerk looks back at what they did."""
     return can_work(account, task) or (task["status"] != "open" and task["completed_by"] == account.username)
 
 
-def can_release(account: Account, task: dict[str, Any]) -> bool:
+def can_release(account: Account, task: TaskView) -> bool:
     """Its holder gives a claimed task back; an administrator frees anyone's."""
     return task["assignee"] == account.username or account.is_admin
 
@@ -124,7 +125,7 @@ def visible_cases(account: Account) -> ColumnElement[bool]:
     return within_county(account, Case.county)
 
 
-def can_view_case(sessions: sessionmaker[Session], account: Account, case: dict[str, Any]) -> bool:
+def can_view_case(sessions: sessionmaker[Session], account: Account, case: CaseView) -> bool:
     """Within their county: staff who read every case, and anyone who has or had a task in it."""
     if not in_county(account, case["county"]):
         return False

@@ -201,8 +201,7 @@ class Accounts:
             # Unknown and stopped accounts cost one verification too: how long a refusal takes must not tell
             # which user names exist.
             matches = self._verify(user.password_hash if user is not None else self._unknown_user_hash, password)
-            ok = user is not None and user.active and matches
-            if not ok:
+            if user is None or not user.active or not matches:
                 return None  # the attempt stays recorded as a failure
             self.limit.succeeded(session, attempt, "login_ok")
             user.last_login_at = now

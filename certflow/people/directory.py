@@ -154,9 +154,8 @@ class Directory:
         """Open tasks waiting in each group (one query, answered by the inbox's queue index)."""
         with self.sessions() as session:
             counted = session.execute(select(Task.candidate_group, func.count())
-                                      .where(Task.status == "open", Task.candidate_group.is_not(None))
-                                      .group_by(Task.candidate_group))
-            return {group_id: count for group_id, count in counted}
+                                      .where(Task.status == "open").group_by(Task.candidate_group))
+            return {group_id: count for group_id, count in counted if group_id is not None}
 
     def add(self, group_id: str, role: str, name: str) -> Group:
         errors = check_group(group_id, role, name)

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import BigInteger, delete, func, select, text, type_coerce, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.people.models import SecurityEvent
 
 MIB = 1024 * 1024
+# The bytes of the attempts selected: 0 when there are none, so a number either way.
+_STORED = type_coerce(func.coalesce(func.sum(SecurityEvent.bytes), 0), BigInteger)
 
 
 @dataclass(frozen=True)
@@ -50,12 +52,11 @@ class Throttle:
             _hold(session, self.kind if self.bytes_total is not None else f"{self.kind}\n{key}")
             recent = (SecurityEvent.kind == self.kind, SecurityEvent.at > now - self.window)
             mine = (*recent, getattr(SecurityEvent, self.by) == key)
-            count, stored = session.execute(select(func.count(), func.coalesce(func.sum(SecurityEvent.bytes), 0))
-                                            .where(*mine)).one()
+            count, stored = session.execute(select(func.count(), _STORED).where(*mine)).one()
             if count >= self.attempts or _over(self.bytes_per_key, stored + size):
                 return None
-            if self.bytes_total is not None and _over(self.bytes_total, size + session.scalar(
-                    select(func.coalesce(func.sum(SecurityEvent.bytes), 0)).where(*recent))):
+            if self.bytes_total is not None and _over(self.bytes_total, size + session.execute(
+                    select(_STORED).where(*recent)).scalar_one()):
                 return None
             row = SecurityEvent(kind=self.kind, at=now, username=username, remote_addr=remote_addr,
                                 target=target[:300] if target else None, bytes=size or None)

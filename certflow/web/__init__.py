@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, jsonify, render_template, request, send_from_directory
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from certflow.bootstrap import build_services
 from certflow.config import Config
@@ -74,17 +76,17 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
     _add_error_pages(app)
 
     @app.get("/healthz")
-    def healthz():  # type: ignore[no-untyped-def]
+    def healthz() -> ResponseReturnValue:
         return jsonify(status="ok")
 
     @app.get("/readyz")
-    def readyz():  # type: ignore[no-untyped-def]
+    def readyz() -> ResponseReturnValue:
         found = readiness(services.runtime.sessions.kw["bind"])
         ready = found == {"database": "ok", "migrations": "current"}
         return jsonify(found), 200 if ready else 503
 
     @app.get("/vendor/bpmn-js/<path:name>")
-    def bpmn_js(name: str):  # type: ignore[no-untyped-def]
+    def bpmn_js(name: str) -> ResponseReturnValue:
         return send_from_directory(BPMN_JS, name)
 
     return app
@@ -94,7 +96,7 @@ def _add_template_helpers(app: Flask) -> None:
     app.add_template_filter(china_time, "china_time")
 
     @app.context_processor
-    def globals_():  # type: ignore[no-untyped-def]
+    def globals_() -> dict[str, Any]:
         return {"me": account(), "role_names": ROLES, "group_name": group_name,
                 "status_names": progress.STATUSES, "outcome_names": progress.OUTCOMES}
 
@@ -105,7 +107,7 @@ def _add_error_pages(app: Flask) -> None:
         409: "该任务已被他人处理", 413: "上传的文件太大", 429: "操作过于频繁",
     }
     for status, message in messages.items():
-        def handler(error, status=status, message=message):  # type: ignore[no-untyped-def]
+        def handler(error: HTTPException, status: int = status, message: str = message) -> ResponseReturnValue:
             if request.path.startswith("/api/"):  # an unknown API path never reaches the blueprint's handlers
                 return api.http_error(error)
             detail = getattr(error, "description", None) if status in (400, 409) else None
@@ -113,7 +115,7 @@ def _add_error_pages(app: Flask) -> None:
         app.register_error_handler(status, handler)
 
     @app.errorhandler(InvalidArgument)
-    def invalid_argument(error: InvalidArgument):  # type: ignore[no-untyped-def]
+    def invalid_argument(error: InvalidArgument) -> ResponseReturnValue:
         return app.handle_http_exception(BadRequest(str(error)))
 
 

@@ -4,6 +4,7 @@ administrators only."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
 from certflow.people.accounts import Account
@@ -12,7 +13,7 @@ from certflow.people.models import Group
 from certflow.web import forms, groups, users
 from certflow.web.auth import keep_signed_in, login_manager
 from certflow.web.campaign import county as campaign_county
-from certflow.web.context import account, deny, services
+from certflow.web.context import account, deny, services, signed_in
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -21,7 +22,7 @@ SECURITY_KINDS = {"access_denied": "拒绝访问", "login_failed": "登录失败
 
 
 @bp.before_request
-def administrators_only():  # type: ignore[no-untyped-def]
+def administrators_only() -> ResponseReturnValue | None:
     """Every page and action here: sign in first; anyone but an administrator is refused and recorded."""
     me = account()
     if me is None:
@@ -61,12 +62,12 @@ def _user_page(person: Account, form: forms.PageForm, status: int = 200, *,
 
 
 @bp.get("/users", endpoint="users")
-def users_list():  # type: ignore[no-untyped-def]
+def users_list() -> ResponseReturnValue:
     return _users_page(users.blank(services().accounts.county))
 
 
 @bp.post("/users")
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     try:
         new = users.read(users.NEW_USER, request.form, services().directory, _counties())
         created = services().accounts.create(new.username, new.password, display_name=new.display_name,
@@ -79,18 +80,18 @@ def create():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/users/<username>")
-def user(username: str):  # type: ignore[no-untyped-def]
+def user(username: str) -> ResponseReturnValue:
     person = _person(username)
     return _user_page(person, users.of_account(person))
 
 
 @bp.post("/users/<username>")
-def update(username: str):  # type: ignore[no-untyped-def]
+def update(username: str) -> ResponseReturnValue:
     person = _person(username)
     try:
         change = users.read(users.EDIT_USER, request.form, services().directory, _counties(person.county),
                             person.groups)
-        users.check_own_access(account(), person, change)
+        users.check_own_access(signed_in(), person, change)
         keep_signed_in(services().accounts.update(
             person.id, display_name=change.display_name, roles=change.roles, groups=change.groups,
             active=change.active, password=change.password or None, county=change.county,
@@ -102,7 +103,7 @@ def update(username: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/users/<username>/tokens")
-def issue_token(username: str):  # type: ignore[no-untyped-def]
+def issue_token(username: str) -> ResponseReturnValue:
     person = _person(username)
     token = services().accounts.issue_token(person.id, request.form.get("label", "").strip()[:100])
     # Rendered, not redirected: the token is shown this once and must not travel in the session cookie.
@@ -110,7 +111,7 @@ def issue_token(username: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/users/<username>/tokens/<int:token_id>/revoke")
-def revoke_token(username: str, token_id: int):  # type: ignore[no-untyped-def]
+def revoke_token(username: str, token_id: int) -> ResponseReturnValue:
     person = _person(username)
     try:
         services().accounts.revoke_token(person.id, token_id)
@@ -139,12 +140,12 @@ def _group_page(group: Group, form: forms.PageForm, status: int = 200) -> tuple[
 
 
 @bp.get("/groups", endpoint="groups")
-def groups_list():  # type: ignore[no-untyped-def]
+def groups_list() -> ResponseReturnValue:
     return _groups_page(groups.blank())
 
 
 @bp.post("/groups")
-def create_group():  # type: ignore[no-untyped-def]
+def create_group() -> ResponseReturnValue:
     try:
         data = groups.read(groups.NEW_GROUP, request.form)
         created = services().directory.add(data.get("id", ""), data.get("role", ""), data.get("name", ""))
@@ -155,13 +156,13 @@ def create_group():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/groups/<group_id>")
-def group(group_id: str):  # type: ignore[no-untyped-def]
+def group(group_id: str) -> ResponseReturnValue:
     found = _group(group_id)
     return _group_page(found, groups.of_group(found))
 
 
 @bp.post("/groups/<group_id>")
-def update_group(group_id: str):  # type: ignore[no-untyped-def]
+def update_group(group_id: str) -> ResponseReturnValue:
     found = _group(group_id)
     try:
         data = groups.read(groups.EDIT_GROUP, request.form)
@@ -173,7 +174,7 @@ def update_group(group_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/security")
-def security():  # type: ignore[no-untyped-def]
+def security() -> ResponseReturnValue:
     kind = request.args.get("kind") if request.args.get("kind") in SECURITY_KINDS else None
     return render_template("admin/security.html", events=services().accounts.security_events(kind), kind=kind,
                            kinds=SECURITY_KINDS)

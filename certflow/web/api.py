@@ -28,7 +28,7 @@ from certflow.engine.privacy import mask_personal
 from certflow.engine.specs import SourceFile
 from certflow.people.access import can_audit, can_model, can_start_case
 from certflow.web import openapi
-from certflow.web.context import account, act_as, deny, services
+from certflow.web.context import act_as, deny, services, signed_in
 from certflow.web.guard import auditable_case, readable_case, release_task, reveal, visible_task, workable_task
 
 bp = Blueprint("api", __name__)
@@ -132,7 +132,7 @@ def processes() -> Response:
 @bp.post("/deployments")
 def deploy() -> tuple[Response, int]:
     """Check and deploy files as ``certflow deploy`` does, as the token's user (analysts and administrators)."""
-    me = account()
+    me = signed_in()
     if not can_model(me):
         deny(403, "deploy processes")
     files, note = _deployment()
@@ -159,21 +159,21 @@ def _is_file(given: Any) -> bool:
 
 @bp.get("/cases")
 def search_cases() -> Response:
-    if not can_audit(account()):
+    if not can_audit(signed_in()):
         deny(403, "search cases")
     query = CaseQuery.from_args(request.args)
-    page = search(services().runtime.sessions, query, account())
+    page = search(services().runtime.sessions, query, signed_in())
     return jsonify(cases=page.rows, total=page.total, page=query.page, pages=page.pages)
 
 
 @bp.post("/cases")
 def start_case() -> tuple[Response, int, dict[str, str]]:
-    if not can_start_case(account()):
+    if not can_start_case(signed_in()):
         deny(403, "start a case")
     body = _body()
     if not isinstance(body.get("process"), str):
         abort(400, "process 应为流程标识（字符串）")
-    runtime, me = services().runtime, account()
+    runtime, me = services().runtime, signed_in()
     number = runtime.start_case(body["process"], _form_data(body), actor=me.username, county=me.county)
     return jsonify(number=number, case=runtime.case(number)), 201, {"Location": url_for(".case", number=number)}
 
@@ -213,7 +213,7 @@ def verify(number: str) -> Response:
 @bp.get("/tasks")
 def tasks() -> Response:
     query, runtime = InboxQuery.from_args(request.args), services().runtime
-    page = inbox(runtime.sessions, account(), query, runtime.clock.now())
+    page = inbox(runtime.sessions, signed_in(), query, runtime.clock.now())
     return jsonify(tasks=page.tasks, total=page.total, page=query.page, pages=page.pages, counts=page.counts)
 
 
@@ -227,7 +227,7 @@ def task(task_id: str) -> Response:
 @bp.post("/tasks/<task_id>/claim")
 def claim(task_id: str) -> Response:
     workable_task(task_id)
-    services().runtime.claim(task_id, actor=account().username)
+    services().runtime.claim(task_id, actor=signed_in().username)
     return _task_now(task_id)
 
 
@@ -240,5 +240,5 @@ def unclaim(task_id: str) -> Response:
 @bp.post("/tasks/<task_id>/complete")
 def complete(task_id: str) -> Response:
     workable_task(task_id)
-    services().runtime.complete_task(task_id, _form_data(_body()), actor=account().username)
+    services().runtime.complete_task(task_id, _form_data(_body()), actor=signed_in().username)
     return _task_now(task_id)

@@ -7,12 +7,15 @@ The campaign is its county's: staff of another county find no page here (404).
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from certflow.campaign import ledgers
@@ -21,7 +24,7 @@ from certflow.people.access import in_county
 from certflow.people.accounts import Account
 from certflow.web import charts
 from certflow.web.auth import login_manager
-from certflow.web.context import account, deny, group_name, services
+from certflow.web.context import account, deny, group_name, services, signed_in
 from certflow.web.xlsxfile import Sheet, xlsx_download
 
 bp = Blueprint("campaign", __name__, url_prefix="/campaign")
@@ -52,7 +55,7 @@ def of_campaign_county(me: Account) -> bool:
 
 
 @bp.before_request
-def campaign_staff_only():  # type: ignore[no-untyped-def]
+def campaign_staff_only() -> ResponseReturnValue | None:
     me = account()
     if me is None:
         return login_manager.unauthorized()
@@ -74,16 +77,16 @@ def townships_of(me: Account) -> frozenset[str] | None:
 
 
 @bp.get("/desk")
-def desk():  # type: ignore[no-untyped-def]
+def desk() -> ResponseReturnValue:
     query = ledgers.DeskQuery.from_args(request.args)
-    page = ledgers.find_holders(services().runtime.sessions, townships_of(account()), query)
+    page = ledgers.find_holders(services().runtime.sessions, townships_of(signed_in()), query)
     return render_template("campaign/desk.html", query=query, page=page)
 
 
 @bp.get("/desk/<number>")
-def holder(number: str):  # type: ignore[no-untyped-def]
+def holder(number: str) -> ResponseReturnValue:
     found = ledgers.holder(services().runtime.sessions, number)
-    townships = townships_of(account())
+    townships = townships_of(signed_in())
     if found is None or (townships is not None and found["township"] not in townships):
         deny(404, f"campaign holder {number}")
     return render_template("campaign/holder.html", holder=found)
@@ -91,7 +94,7 @@ def holder(number: str):  # type: ignore[no-untyped-def]
 
 def _chosen_township() -> str | None:
     """The township asked for; a township clerk gets their own and is refused another."""
-    asked, townships = request.args.get("township") or None, townships_of(account())
+    asked, townships = request.args.get("township") or None, townships_of(signed_in())
     if townships is None:
         return asked
     if asked is None and len(townships) == 1:
@@ -114,7 +117,7 @@ def _chosen_village() -> tuple[Township | None, Village | None]:
 
 
 @bp.get("/register")
-def register():  # type: ignore[no-untyped-def]
+def register() -> ResponseReturnValue:
     township = _chosen_township()
     lines = ledgers.register(services().runtime.sessions, township)
     return render_template("campaign/register.html", lines=lines, township=township,
@@ -122,18 +125,18 @@ def register():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/register.xlsx")
-def register_xlsx():  # type: ignore[no-untyped-def]
+def register_xlsx() -> ResponseReturnValue:
     lines = ledgers.register(services().runtime.sessions, _chosen_township())
-    rows = ([group_name(line[key]) if key == "township" else line[key] for key in REGISTER_KEYS] for line in lines)
+    rows = (_cells({**line, "township": group_name(line["township"])}, REGISTER_KEYS) for line in lines)
     return xlsx_download("register.xlsx", [Sheet("发放登记表", REGISTER_HEADER, rows)])
 
 
 @bp.get("/ledger")
-def ledger():  # type: ignore[no-untyped-def]
+def ledger() -> ResponseReturnValue:
     township, village = _chosen_village()
     sessions = services().runtime.sessions
     lines = ledgers.ledger(sessions, village.group) if village else []
-    mine = townships_of(account())
+    mine = townships_of(signed_in())
     return render_template(
         "campaign/ledger.html", township=township, village=village, lines=lines,
         summary=ledgers.ledger_summary(lines), summary_columns=ledgers.SUMMARY_COLUMNS,
@@ -142,21 +145,21 @@ def ledger():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/ledger.xlsx")
-def ledger_xlsx():  # type: ignore[no-untyped-def]
+def ledger_xlsx() -> ResponseReturnValue:
     _, village = _chosen_village()
     if village is None:
         deny(404, "campaign ledger of no village")
     lines = ledgers.ledger(services().runtime.sessions, village.group)
     summary = ledgers.ledger_summary(lines)
     return xlsx_download(f"ledger-{village.code}.xlsx", [
-        Sheet("台账", LEDGER_HEADER, ([line[key] for key in LEDGER_KEYS] for line in lines)),
-        Sheet("分类汇总", SUMMARY_HEADER, ([row[key] for key in SUMMARY_KEYS] for row in summary)),
+        Sheet("台账", LEDGER_HEADER, (_cells(line, LEDGER_KEYS) for line in lines)),
+        Sheet("分类汇总", SUMMARY_HEADER, (_cells(row, SUMMARY_KEYS) for row in summary)),
     ])
 
 
 @bp.get("/dashboard")
-def dashboard():  # type: ignore[no-untyped-def]
-    if not account().has_role("county", "admin"):
+def dashboard() -> ResponseReturnValue:
+    if not signed_in().has_role("county", "admin"):
         deny(403, "campaign dashboard")
     found = ledgers.counts(services().runtime.sessions)
     total = sum(found.status.values())
@@ -171,7 +174,7 @@ def dashboard():  # type: ignore[no-untyped-def]
 def _charts(found: ledgers.Counts, today: date) -> dict[str, Markup]:
     """The dashboard's charts: exchanges over time against the deadlines, townships by status, categories."""
     targets = {basis: found.basis[basis] for basis in ledgers.HOLDER_BASES}
-    townships = [(t.name, found.township_status.get(t.group, {})) for t in county().townships]
+    townships = [(t.name, found.township_status.get(t.group, Counter[str]())) for t in county().townships]
     return {
         "progress": charts.progress_line("progress-chart", "累计换证人数（按发放日期）", found.exchanged_on, targets,
                                          county().deadlines, today),
@@ -180,6 +183,11 @@ def _charts(found: ledgers.Counts, today: date) -> dict[str, Markup]:
         "categories": charts.bars("category-chart", "持证人残疾类别",
                                   [(name, found.category[name]) for name in ledgers.CATEGORIES]),
     }
+
+
+def _cells(line: Mapping[str, Any], keys: Sequence[str]) -> list[Any]:
+    """A line's values for a sheet's columns, in their order."""
+    return [line[key] for key in keys]
 
 
 def _percent(part: int, whole: int) -> int:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from certflow.engine.errors import NotFound
 from certflow.engine.privacy import mask_personal
+from certflow.engine.views import ReplayView
 from certflow.people.access import can_request_personal_data, file_access
 from certflow.web import timeline
-from certflow.web.context import account, group_name, services
+from certflow.web.context import group_name, services, signed_in
 from certflow.web.csvfile import csv_download
 from certflow.web.guard import auditable_case, readable_case, reveal
 from certflow.web.present import all_fields, describe
@@ -31,19 +33,19 @@ def _chosen() -> tuple[list[str], str]:
 
 @bp.get("/cases/<number>/history")
 @login_required
-def history(number: str):  # type: ignore[no-untyped-def]
+def history(number: str) -> ResponseReturnValue:
     case = readable_case(number)
     found, (kinds, person) = case_timeline(case), _chosen()
     return render_template(
         "casefile/history.html", case=case, rows=timeline.select(found, kinds, person), chosen=kinds, person=person,
         kinds={r.kind: r.label for r in found}, people=sorted({r.actor for r in found}),
-        can_export=can_request_personal_data(account()),
+        can_export=can_request_personal_data(signed_in()),
     )
 
 
 @bp.get("/cases/<number>/history.csv")
 @login_required
-def history_csv(number: str):  # type: ignore[no-untyped-def]
+def history_csv(number: str) -> ResponseReturnValue:
     case = readable_case(number)
     rows = timeline.select(case_timeline(case), *_chosen())
     return csv_download(f"{case['number']}-history.csv", timeline.CSV_HEADER, timeline.csv_lines(rows))
@@ -51,7 +53,7 @@ def history_csv(number: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/cases/<number>/history.json")
 @login_required
-def history_json(number: str):  # type: ignore[no-untyped-def]
+def history_json(number: str) -> ResponseReturnValue:
     # The whole chain, never filtered: a filtered chain cannot be checked. It holds personal data in full.
     case = reveal(number, "导出完整历史")
     export = services().runtime.history_export(case["number"])
@@ -61,10 +63,10 @@ def history_json(number: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/cases/<number>/replay")
 @login_required
-def replay(number: str):  # type: ignore[no-untyped-def]
+def replay(number: str) -> ResponseReturnValue:
     case, runtime = readable_case(number), services().runtime
     try:
-        view = mask_personal(runtime.replay_at(case["number"], request.args.get("seq", 1, type=int)))
+        view: ReplayView = mask_personal(runtime.replay_at(case["number"], request.args.get("seq", 1, type=int)))
     except NotFound:
         abort(404)
     place = timeline.place_of(view["steps"], view["step"])
@@ -79,7 +81,7 @@ def replay(number: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/cases/<number>/verify")
 @login_required
-def verify(number: str):  # type: ignore[no-untyped-def]
+def verify(number: str) -> ResponseReturnValue:
     case = auditable_case(number)
     return render_template("tasks/case.html", **case_context(case),
                            verification=services().runtime.verify(case["number"]))
@@ -87,16 +89,16 @@ def verify(number: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/cases/<number>/id-number")
 @login_required
-def id_number(number: str):  # type: ignore[no-untyped-def]
+def id_number(number: str) -> ResponseReturnValue:
     case = reveal(number, "身份证号码")
     return render_template("tasks/case.html", **case_context(case), full_id=_started_with(case["number"]))
 
 
 @bp.post("/cases/<number>/files/<int:attachment_id>/view")
 @login_required
-def file_on_request(number: str, attachment_id: int):  # type: ignore[no-untyped-def]
+def file_on_request(number: str, attachment_id: int) -> ResponseReturnValue:
     meta, content = case_file(number, attachment_id)
-    if file_access(account(), meta["material"]) != "inline":
+    if file_access(signed_in(), meta["material"]) != "inline":
         names = services().registry.materials.names
         reveal(number, f"{names.get(meta['material'], meta['material'])} {meta['filename']}")
     return file_response(meta, content)

@@ -156,11 +156,11 @@ def stacked_bars(
     label_w, row_h, upper = 120, 26, 30
     plot_w = WIDTH - label_w - 60
     height = upper + row_h * len(rows) + 10
-    top = max([sum(counts.get(k, 0) for k in keys) for _, counts in rows] + [1])
+    totals = [sum(counts.get(k, 0) for k in keys) for _, counts in rows]
+    top = max([*totals, 1])
     parts = [_legend(keys, colors, 14, label_w)]
-    for i, (label, counts) in enumerate(rows):
+    for i, ((label, counts), total) in enumerate(zip(rows, totals, strict=True)):
         y, x = upper + i * row_h, float(label_w)
-        total = sum(counts.get(k, 0) for k in keys)
         parts.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{escape(label)}</text>')
         for key in keys:
             n = counts.get(key, 0)
@@ -170,9 +170,9 @@ def stacked_bars(
                              f'fill="{colors[key]}"><title>{escape(f"{label} {key}：{n} {unit}")}</title></rect>')
                 x += width
         parts.append(f'<text x="{round(x + 6, 1)}" y="{y + 15}">{total}</text>')
-    table_rows = [[label, *(counts.get(k, 0) for k in keys), sum(counts.get(k, 0) for k in keys)]
-                  for label, counts in rows]
-    table_rows.append(["合计", *(sum(c.get(k, 0) for _, c in rows) for k in keys), sum(r[-1] for r in table_rows)])
+    table_rows = [[label, *(counts.get(k, 0) for k in keys), total]
+                  for (label, counts), total in zip(rows, totals, strict=True)]
+    table_rows.append(["合计", *(sum(c.get(k, 0) for _, c in rows) for k in keys), sum(totals)])
     return _figure(chart_id, title, "".join(parts), height, _table(["", *keys, "合计"], table_rows))
 
 

@@ -30,6 +30,15 @@ def account() -> Account | None:
     return user if isinstance(user, Account) else None
 
 
+def signed_in() -> Account:
+    """The signed-in person, in a view that only a signed-in person reaches (``login_required``, a blueprint's
+    check, the API's token); 401 should one be reached without."""
+    me = account()
+    if me is None:
+        abort(401)
+    return me
+
+
 def group_name(group_id: str | None) -> str:
     """A group's name for people, an unknown id as it is; the names are read once per request, when first needed."""
     if not group_id:

@@ -6,9 +6,10 @@ A task or case someone may not see answers 404, as if it did not exist.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from certflow.engine.errors import NotFound
+from certflow.engine.views import CaseView, TaskView
 from certflow.people.access import (
     can_audit,
     can_release,
@@ -18,69 +19,71 @@ from certflow.people.access import (
     can_work,
     in_county,
 )
-from certflow.web.context import account, deny, services
+from certflow.web.context import deny, services, signed_in
 
 
-def _task(task_id: str) -> dict[str, Any]:
+def _task(task_id: str) -> TaskView:
     try:
-        return services().runtime.task(task_id)
+        # engine.views type; the runtime does not declare it yet
+        return cast(TaskView, services().runtime.task(task_id))
     except NotFound:
         deny(404, f"task {task_id}")
 
 
-def visible_task(task_id: str) -> dict[str, Any]:
+def visible_task(task_id: str) -> TaskView:
     """The task, if the signed-in person may work it or completed it; 404 otherwise."""
     task = _task(task_id)
-    if not can_see_task(account(), task):
+    if not can_see_task(signed_in(), task):
         deny(404, f"task {task_id}")
     return task
 
 
-def workable_task(task_id: str) -> dict[str, Any]:
+def workable_task(task_id: str) -> TaskView:
     """The task, if the signed-in person may act on it; 404 when unknown or another county's, 403 when not theirs."""
     task = _task(task_id)
-    if not in_county(account(), task["county"]):
+    if not in_county(signed_in(), task["county"]):
         deny(404, f"task {task_id}")
-    if not can_work(account(), task):
+    if not can_work(signed_in(), task):
         deny(403, f"task {task_id}")
     return task
 
 
-def readable_case(number: str) -> dict[str, Any]:
+def readable_case(number: str) -> CaseView:
     """The case view, if the signed-in person may read it; 404 otherwise."""
     runtime = services().runtime
     try:
-        case = runtime.case(number)
+        # engine.views type; the runtime does not declare it yet
+        case = cast(CaseView, runtime.case(number))
     except NotFound:
         deny(404, f"case {number}")
-    if not can_view_case(runtime.sessions, account(), case):
+    if not can_view_case(runtime.sessions, signed_in(), case):
         deny(404, f"case {number}")
     return case
 
 
-def auditable_case(number: str) -> dict[str, Any]:
+def auditable_case(number: str) -> CaseView:
     """The case, for someone who reads it and checks cases (verification); 403 for other readers."""
     case = readable_case(number)
-    if not can_audit(account()):
+    if not can_audit(signed_in()):
         deny(403, f"verify case {number}")
     return case
 
 
-def reveal(number: str, what: str) -> dict[str, Any]:
+def reveal(number: str, what: str) -> CaseView:
     """The case, once the signed-in person's view of ``what`` in full is recorded in its history.
 
     404 for a case they may not read; 403 for someone whose work does not call for personal data in full.
     """
-    case, me = readable_case(number), account()
+    case, me = readable_case(number), signed_in()
     if not can_request_personal_data(me):
         deny(403, f"personal data of case {number}")
     services().runtime.record_view(case["number"], what, actor=me.username)
     return case
 
 
-def release_task(task: dict[str, Any]) -> None:
+def release_task(task: TaskView) -> None:
     """Give a claimed task back to its group: its holder unclaims it, an administrator frees anyone's."""
-    me, runtime = account(), services().runtime
+    me, runtime = signed_in(), services().runtime
     if not can_release(me, task):
         deny(403, f"task {task['id']} held by someone else")
     if task["assignee"] == me.username:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from werkzeug.wrappers import Response
 
 from certflow.casework.inbox import DUE_FILTERS, QUEUES, SORTS, InboxQuery, inbox
 from certflow.engine.errors import Conflict
+from certflow.engine.views import TaskView
 from certflow.people.access import can_work
-from certflow.web.context import account, deny, services
+from certflow.web.context import account, deny, services, signed_in
 from certflow.web.guard import release_task, workable_task
 
 bp = Blueprint("inbox", __name__)
@@ -21,16 +23,16 @@ assert set(SORT_NAMES) == set(SORTS)
 
 
 @bp.get("/")
-def home():  # type: ignore[no-untyped-def]
+def home() -> ResponseReturnValue:
     return redirect(url_for("inbox.index") if account() else url_for("portal.apply"))
 
 
 @bp.get("/inbox")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     query = InboxQuery.from_args(request.args)
     runtime = services().runtime
-    me = account()
+    me = signed_in()
     page = inbox(runtime.sessions, me, query, runtime.clock.now())
     steps = [t for t in runtime.user_tasks() if me.is_admin or t["role"] in me.roles]
     return render_template(
@@ -40,12 +42,12 @@ def index():  # type: ignore[no-untyped-def]
     )
 
 
-def _back(task_id: str) -> Any:
+def _back(task_id: str) -> Response:
     target = request.form.get("next") or ""
     return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("inbox.index"))
 
 
-def _change(task: dict[str, Any], change: Callable[[], None], done: str) -> None:
+def _change(task: TaskView, change: Callable[[], None], done: str) -> None:
     """Apply a change to a task and say how it went; someone else may have got there first."""
     try:
         change()
@@ -56,15 +58,15 @@ def _change(task: dict[str, Any], change: Callable[[], None], done: str) -> None
 
 @bp.post("/tasks/<task_id>/claim")
 @login_required
-def claim(task_id: str):  # type: ignore[no-untyped-def]
-    task = workable_task(task_id)
-    _change(task, lambda: services().runtime.claim(task_id, actor=account().username), "已认领")
+def claim(task_id: str) -> ResponseReturnValue:
+    task, me = workable_task(task_id), signed_in()
+    _change(task, lambda: services().runtime.claim(task_id, actor=me.username), "已认领")
     return _back(task_id)
 
 
 @bp.post("/tasks/<task_id>/unclaim")
 @login_required
-def unclaim(task_id: str):  # type: ignore[no-untyped-def]
+def unclaim(task_id: str) -> ResponseReturnValue:
     task = workable_task(task_id)
     _change(task, lambda: release_task(task), "已退回待认领")
     return _back(task_id)
@@ -72,8 +74,8 @@ def unclaim(task_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/tasks/<task_id>/reassign")
 @login_required
-def reassign(task_id: str):  # type: ignore[no-untyped-def]
-    me = account()
+def reassign(task_id: str) -> ResponseReturnValue:
+    me = signed_in()
     if not me.is_admin:
         deny(403, f"reassign task {task_id}")
     task = workable_task(task_id)

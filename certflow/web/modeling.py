@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from certflow.casework.search import CaseQuery, search
 from certflow.engine.errors import CertflowError, DeploymentError, NotFound, ValidationFailed
+from certflow.engine.views import MigrationResult
 from certflow.modeling.decisiontables import decisions, posted_table, read_table, write_table
 from certflow.modeling.drafts import FORMS, DraftFile, Drafts, check_name, draft_name, kind_of
 from certflow.modeling.jsontext import NEW_FORM, read_json, read_schema
@@ -30,7 +32,7 @@ from certflow.modeling.xmlfiles import new_diagram
 from certflow.people.access import can_model, county_of, in_county
 from certflow.web import forms
 from certflow.web.auth import login_manager
-from certflow.web.context import account, deny, services
+from certflow.web.context import account, deny, services, signed_in
 from certflow.web.present import china_time
 
 bp = Blueprint("modeling", __name__, url_prefix="/modeling")
@@ -55,7 +57,7 @@ MIGRATION_PAGE = 50  # running cases checked on one page; "migrate all" moves ev
 
 
 @bp.before_request
-def analysts_only():  # type: ignore[no-untyped-def]
+def analysts_only() -> ResponseReturnValue | None:
     """Sign in first; anyone who does not model processes is refused and recorded."""
     me = account()
     if me is None:
@@ -76,7 +78,7 @@ def _pretty_json(value: Any) -> str:
 
 
 @bp.errorhandler(NotFound)
-def _not_found(error: NotFound):  # type: ignore[no-untyped-def]
+def _not_found(error: NotFound) -> ResponseReturnValue:
     return render_template("errors/error.html", status=404, message="页面不存在或无权查看", detail=None), 404
 
 
@@ -95,7 +97,7 @@ def _drafts() -> Drafts:
 
 
 def _me() -> str:
-    return account().username
+    return signed_in().username
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ def _open(name: str, kind: str, new: str | None = None) -> _Opened:
 # -- deployed processes and their versions -------------------------------------------------------
 
 @bp.get("")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     runtime, drafts = services().runtime, _drafts().all()
     files = current_files(runtime)
     by_kind = [(label, sorted(n for n in files if kind_of(n) == kind)) for kind, label in KINDS.items()]
@@ -136,7 +138,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/processes/<key>/versions/<int:version>/copy")
-def copy(key: str, version: int):  # type: ignore[no-untyped-def]
+def copy(key: str, version: int) -> ResponseReturnValue:
     name, content = version_diagram(services().runtime, key, version)
     drafts = _drafts()
     existing = drafts.get(name)
@@ -150,7 +152,7 @@ def copy(key: str, version: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/processes/<key>/compare")
-def compare(key: str):  # type: ignore[no-untyped-def]
+def compare(key: str) -> ResponseReturnValue:
     runtime = services().runtime
     numbers = [v["version"] for v in runtime.versions(key)]
     if not numbers:
@@ -168,7 +170,7 @@ def compare(key: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/processes/<key>/versions/<int:version>/rollback")
-def rollback(key: str, version: int):  # type: ignore[no-untyped-def]
+def rollback(key: str, version: int) -> ResponseReturnValue:
     try:
         result = services().runtime.rollback(key, version, author=_me(), note=request.form.get("note", "").strip())
     except DeploymentError as error:
@@ -182,7 +184,7 @@ def rollback(key: str, version: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/processes/<key>/versions/<int:version>/migration", methods=["GET", "POST"])
-def migration(key: str, version: int):  # type: ignore[no-untyped-def]
+def migration(key: str, version: int) -> ResponseReturnValue:
     runtime = services().runtime
     numbers = [v["version"] for v in runtime.versions(key)]
     if version not in numbers:
@@ -191,25 +193,27 @@ def migration(key: str, version: int):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         return _migrate(key, version, to)
     page = search(runtime.sessions, CaseQuery(process=key, version=version, status="running", sort="started",
-                                              page_size=MIGRATION_PAGE), account())
+                                              page_size=MIGRATION_PAGE), signed_in())
     checks = [(row, runtime.migration_check(row["number"], to)) for row in page.rows]
     return render_template("modeling/migration.html", key=key, version=version, to=to, total=page.total,
                            targets=[n for n in numbers if n > version], checks=checks)
 
 
-def _migrate(key: str, version: int, to: int):  # type: ignore[no-untyped-def]
+def _migrate(key: str, version: int, to: int) -> ResponseReturnValue:
     """Move one case (``case``) or every running case of the version, of the analyst's county; each result flashed."""
-    runtime, number, me = services().runtime, request.form.get("case", "").strip(), account()
+    runtime, number, me = services().runtime, request.form.get("case", "").strip(), signed_in()
     if number:
         try:
             if not in_county(me, runtime.case(number)["county"]):
                 raise NotFound(f"案件 {number} 不存在")
             runtime.migrate(number, to, actor=me.username)
-            results = [{"case": number, "migrated": True, "reason": ""}]
+            results = [MigrationResult(case=number, migrated=True, reason="")]
         except CertflowError as error:
-            results = [{"case": number, "migrated": False, "reason": str(error)}]
+            results = [MigrationResult(case=number, migrated=False, reason=str(error))]
     else:
-        results = runtime.migrate_all(key, version, to, actor=me.username, county=county_of(me))
+        # engine.views type; the runtime does not declare it yet
+        results = cast(list[MigrationResult], runtime.migrate_all(key, version, to, actor=me.username,
+                                                                  county=county_of(me)))
     moved = [r["case"] for r in results if r["migrated"]]
     flash(f"已迁移到 v{to}：{'、'.join(moved)}" if moved else f"没有案件迁移到 v{to}")
     for refused in (r for r in results if not r["migrated"]):
@@ -218,7 +222,7 @@ def _migrate(key: str, version: int, to: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/discard")
-def discard():  # type: ignore[no-untyped-def]
+def discard() -> ResponseReturnValue:
     name = request.form.get("draft", "")
     _drafts().discard(name)
     flash(f"已删除草稿 {name}")
@@ -228,7 +232,7 @@ def discard():  # type: ignore[no-untyped-def]
 # -- editors ----------------------------------------------------------------------------------
 
 @bp.get("/drafts/<path:name>")
-def diagram(name: str):  # type: ignore[no-untyped-def]
+def diagram(name: str) -> ResponseReturnValue:
     opened, runtime = _open(name, "bpmn", new=new_diagram(name)), services().runtime
     villages = [g.id for g in services().directory.of_role("village") if g.active]
     data = {
@@ -242,7 +246,7 @@ def diagram(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/drafts/<path:name>")
-def save_diagram(name: str):  # type: ignore[no-untyped-def]
+def save_diagram(name: str) -> ResponseReturnValue:
     """The modeler posts the diagram's XML as the request body."""
     if kind_of(name) != "bpmn":
         abort(404)
@@ -251,7 +255,7 @@ def save_diagram(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/decisions/<path:name>", methods=["GET", "POST"])
-def decision(name: str):  # type: ignore[no-untyped-def]
+def decision(name: str) -> ResponseReturnValue:
     opened = _open(name, "dmn")
     found = decisions(opened.content)
     if not found:
@@ -266,7 +270,7 @@ def decision(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/new/<kind>")
-def new_file(kind: str):  # type: ignore[no-untyped-def]
+def new_file(kind: str) -> ResponseReturnValue:
     """Open a form or a diagram by the name typed in: an existing one as it is, a new one from its blank start."""
     if kind not in NEW_FILES:
         abort(404)
@@ -281,7 +285,7 @@ def new_file(kind: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/forms/<name>", methods=["GET", "POST"])
-def form(name: str):  # type: ignore[no-untyped-def]
+def form(name: str) -> ResponseReturnValue:
     opened = _open(FORMS + name, "form", new=NEW_FORM)
     if request.method == "POST":
         _drafts().save(opened.name, request.form.get("schema", ""), author=_me())
@@ -291,7 +295,7 @@ def form(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/form-preview")
-def form_preview():  # type: ignore[no-untyped-def]
+def form_preview() -> ResponseReturnValue:
     """The form as a clerk would see it, rendered by the inbox's macros; the page asks as the schema is typed."""
     return render_template("modeling/_form_preview.html", **_preview(request.form.get("schema", "")))
 
@@ -312,7 +316,7 @@ def _draft_name() -> str:
 
 
 @bp.post("/deploy")
-def deploy():  # type: ignore[no-untyped-def]
+def deploy() -> ResponseReturnValue:
     name = _draft_name()
     try:
         results = deploy_draft(services().runtime, _drafts(), name, author=_me(),
@@ -323,7 +327,7 @@ def deploy():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/test-run")
-def trial():  # type: ignore[no-untyped-def]
+def trial() -> ResponseReturnValue:
     name = _draft_name()
     start, problems = read_json(request.form.get("start_data", ""), dict, "开始数据")
     steps, more = read_json(request.form.get("steps", ""), list, "步骤", items=dict)

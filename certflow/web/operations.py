@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from certflow.engine.errors import CertflowError, StepFailed, ValidationFailed
 from certflow.people.access import county_of
 from certflow.web.admin import administrators_only
-from certflow.web.context import account, services
+from certflow.web.context import services, signed_in
 from certflow.web.guard import readable_case
 
 bp = Blueprint("operations", __name__, url_prefix="/admin")
@@ -24,22 +25,22 @@ RESOLUTIONS = {"retried": "已重试成功", "cancelled": "案件已撤销"}
 
 
 @bp.app_errorhandler(StepFailed)
-def step_failed(error: StepFailed):  # type: ignore[no-untyped-def]
+def step_failed(error: StepFailed) -> ResponseReturnValue:
     # The API answers its own errors; a page says what failed and that the input was not taken.
     detail = f"{error}。填写的内容没有保存，请返回上一页重试；仍然失败请联系系统管理员。"
     return render_template("errors/error.html", status=500, message="系统处理失败", detail=detail), 500
 
 
 @bp.get("/incidents")
-def incidents():  # type: ignore[no-untyped-def]
+def incidents() -> ResponseReturnValue:
     status = request.args.get("status", "open")
-    found = services().runtime.incidents(status=None if status == "all" else status, county=county_of(account()))
+    found = services().runtime.incidents(status=None if status == "all" else status, county=county_of(signed_in()))
     return render_template("operations/incidents.html", incidents=found, status=status, kinds=INCIDENT_KINDS,
                            resolutions=RESOLUTIONS)
 
 
 @bp.get("/incidents/<number>")
-def case_incidents(number: str):  # type: ignore[no-untyped-def]
+def case_incidents(number: str) -> ResponseReturnValue:
     runtime, case = services().runtime, readable_case(number)
     found = runtime.incidents(status=None, case_ref=number)
     return render_template("operations/case.html", case=case, incidents=found, kinds=INCIDENT_KINDS,
@@ -48,14 +49,14 @@ def case_incidents(number: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/incidents/<number>/fix")
-def fix(number: str):  # type: ignore[no-untyped-def]
+def fix(number: str) -> ResponseReturnValue:
     readable_case(number)
     text = request.form.get("changes", "")
     try:
         changes = json.loads(text or "{}")
         if not isinstance(changes, dict):
             raise ValueError("不是 JSON 对象")
-        services().runtime.fix_incident(number, changes, actor=account().username)
+        services().runtime.fix_incident(number, changes, actor=signed_in().username)
     except (ValueError, CertflowError) as error:
         flash(f"没有更正：{_reason(error)}", "error")
         return redirect(url_for("operations.case_incidents", number=number, changes=text))
@@ -64,10 +65,10 @@ def fix(number: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/incidents/<number>/retry")
-def retry(number: str):  # type: ignore[no-untyped-def]
+def retry(number: str) -> ResponseReturnValue:
     readable_case(number)
     try:
-        services().runtime.retry_incident(number, actor=account().username)
+        services().runtime.retry_incident(number, actor=signed_in().username)
     except CertflowError as error:
         flash(f"重试失败：{error}", "error")
     else:
@@ -76,10 +77,10 @@ def retry(number: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/incidents/<number>/cancel")
-def cancel(number: str):  # type: ignore[no-untyped-def]
+def cancel(number: str) -> ResponseReturnValue:
     readable_case(number)
     try:
-        services().runtime.cancel_case(number, request.form.get("reason", ""), actor=account().username)
+        services().runtime.cancel_case(number, request.form.get("reason", ""), actor=signed_in().username)
     except CertflowError as error:
         flash(f"没有撤销：{_reason(error)}", "error")
     else:
@@ -88,8 +89,8 @@ def cancel(number: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/stuck")
-def stuck():  # type: ignore[no-untyped-def]
-    return render_template("operations/stuck.html", report=services().runtime.stuck(county=county_of(account())))
+def stuck() -> ResponseReturnValue:
+    return render_template("operations/stuck.html", report=services().runtime.stuck(county=county_of(signed_in())))
 
 
 def _reason(error: Exception) -> str:

@@ -3,17 +3,19 @@ and the window applying for someone."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from certflow.engine.errors import FieldError, InvalidState, NotFound, ValidationFailed
+from certflow.engine.views import CaseView, OutboxText
 from certflow.people.access import can_start_case
 from certflow.people.throttle import STATUS_LOOKUPS, Throttle
 from certflow.web import applying, forms
 from certflow.web.applying import ApplicationForm
-from certflow.web.context import account, deny, services
+from certflow.web.context import deny, services, signed_in
 from certflow.web.progress import progress, review_until, supplement
 
 bp = Blueprint("portal", __name__)
@@ -22,6 +24,11 @@ RECEIPT = "receipt"  # session key: the number of the case this browser just app
 VERIFIED = "verified"  # session key: numbers of the cases this browser looked up with the right ID number
 VERIFIED_KEPT = 5  # enough for a family's cases, and the cookie stays small
 WRONG_PAIR = "案件编号或身份证号码不正确"
+
+
+def _case(number: str) -> CaseView:
+    # engine.views type; the runtime does not declare it yet
+    return cast(CaseView, services().runtime.case(number))
 
 
 def _form(process_key: str, channel: str) -> ApplicationForm:
@@ -74,7 +81,7 @@ def _start(form: ApplicationForm, actor: str, limit: Throttle | None = None, cou
 
 
 @bp.route("/apply", methods=["GET", "POST"])
-def apply():  # type: ignore[no-untyped-def]
+def apply() -> ResponseReturnValue:
     form = _form("application_online", "online")
     if request.method == "GET":
         return _page(form, forms.form_values(form.schema, {}), [])
@@ -84,17 +91,17 @@ def apply():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/apply/receipt/<number>")
-def receipt(number: str):  # type: ignore[no-untyped-def]
+def receipt(number: str) -> ResponseReturnValue:
     if session.get(RECEIPT) != number:
         # Not the application this browser just sent: the lookup asks for the ID number as well.
         flash("请填写案件编号和身份证号码查询办理进度")
         return redirect(url_for("portal.status", number=number))
-    case = services().runtime.case(number)
+    case = _case(number)
     return render_template("portal/receipt.html", number=number, applicant_name=case["applicant_name"])
 
 
 @bp.route("/status", methods=["GET", "POST"])
-def status():  # type: ignore[no-untyped-def]
+def status() -> ResponseReturnValue:
     number = request.values.get("number", "").strip()
     id_number = request.form.get("id_number", "").strip()
     if request.method == "GET":
@@ -108,7 +115,8 @@ def status():  # type: ignore[no-untyped-def]
         error = f"查询次数过多，请{STATUS_LOOKUPS.minutes}分钟后再试"
         return render_template("portal/status.html", number=number, error=error), 429
     try:
-        case = runtime.case_for_applicant(number, id_number)
+        # engine.views type; the runtime does not declare it yet
+        case = cast(CaseView, runtime.case_for_applicant(number, id_number))
     except NotFound:  # the attempt stays recorded as a failure
         return render_template("portal/status.html", number=number, error=WRONG_PAIR), 404
     STATUS_LOOKUPS.withdrawn(runtime.sessions, attempt)
@@ -119,17 +127,19 @@ def status():  # type: ignore[no-untyped-def]
 
 
 def _status_page(
-    case: dict[str, Any], errors: list[FieldError] | None = None, status: int = 200, reason: str = "",
+    case: CaseView, errors: list[FieldError] | None = None, status: int = 200, reason: str = "",
 ) -> Response:
     """The case's progress below the lookup form, with the errors of a materials upload or a review request if any."""
     number = case["number"]
+    # engine.views type; the runtime does not declare it yet
+    outbox = cast(list[OutboxText], services().runtime.outbox(number))
     return make_response(render_template(
-        "portal/status.html", number=number, progress=progress(case, services().runtime.outbox(number)),
+        "portal/status.html", number=number, progress=progress(case, outbox),
         errors=forms.errors_by_field(errors or []), accept=applying.ACCEPT, max_mb=applying.MAX_MB, reason=reason,
     ), status)
 
 
-def _not_looked_up(number: str, action: str) -> Response | None:
+def _not_looked_up(number: str, action: str) -> ResponseReturnValue | None:
     """Acting on a case needs the ID number first: this browser must have looked the case up on the status page."""
     if number in session.get(VERIFIED, []):
         return None
@@ -143,12 +153,11 @@ def _not_waiting(number: str) -> Response:
 
 
 @bp.post("/status/<number>/materials")
-def supply(number: str):  # type: ignore[no-untyped-def]
+def supply(number: str) -> ResponseReturnValue:
     """The applicant hands in the materials the window found missing; the case then goes back to pre-review."""
     if (unverified := _not_looked_up(number, "补交材料")) is not None:
         return unverified
-    runtime = services().runtime
-    case = runtime.case(number)
+    runtime, case = services().runtime, _case(number)
     asked = supplement(case)
     if asked is None:
         return _not_waiting(number)
@@ -170,12 +179,11 @@ REVIEW_REASON_MAX = 500
 
 
 @bp.post("/status/<number>/review")
-def review(number: str):  # type: ignore[no-untyped-def]
+def review(number: str) -> ResponseReturnValue:
     """The applicant asks the expert committee to re-examine a 不符合标准 conclusion (复核), within the period."""
     if (unverified := _not_looked_up(number, "申请复核")) is not None:
         return unverified
-    runtime = services().runtime
-    case = runtime.case(number)
+    runtime, case = services().runtime, _case(number)
     if not review_until(case):
         return make_response(render_template(
             "portal/status.html", number=number, error=f"案件 {number} 当前不能申请复核，请查询办理进度"), 409)
@@ -188,13 +196,13 @@ def review(number: str):  # type: ignore[no-untyped-def]
     except ValidationFailed as failed:  # asked after the period: the reason names its last day
         return _status_page(case, [FieldError("", error.message) for error in failed.errors], 422, reason)
     flash("复核申请已提交，评残专家委员会复核后会短信告知结果")
-    return _status_page(runtime.case(number))
+    return _status_page(_case(number))
 
 
 @bp.route("/window/apply", methods=["GET", "POST"])
 @login_required
-def window_apply():  # type: ignore[no-untyped-def]
-    me = account()
+def window_apply() -> ResponseReturnValue:
+    me = signed_in()
     if not can_start_case(me):
         deny(403, "apply at the window")
     form = _form("application_offline", "offline")

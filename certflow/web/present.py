@@ -80,12 +80,16 @@ def all_fields(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"properties": {k: v for schema in forms.values() for k, v in schema.get("properties", {}).items()}}
 
 
+# The identity check's ``in_jurisdiction`` in words; cases from before it have none.
+_JURISDICTION: dict[bool | None, str] = {True: "属本辖区的地址码", False: "非本辖区的地址码"}
+
+
 def _issued_at(identity: dict[str, Any]) -> list[tuple[str, str]]:
     """Where the number was first issued: a hint for the clerk, who confirms the 户籍 from the 户口簿.
 
     Cases started before the hint existed recorded only ``in_jurisdiction`` (then also the verdict).
     """
-    scope = {True: "属本辖区的地址码", False: "非本辖区的地址码"}.get(identity.get("in_jurisdiction"))
+    scope = _JURISDICTION.get(identity.get("in_jurisdiction"))
     parts = [part for part in (identity.get("issued_at"), scope) if part]
     return [("身份证签发地", f"{'，'.join(parts)}（户籍以户口簿为准）")] if parts else []
 

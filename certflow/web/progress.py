@@ -4,9 +4,9 @@ and the materials they may hand in online when the window found some missing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from certflow.engine.calendar import moment_text
+from certflow.engine.views import CaseView, OutboxText
 from certflow.web.applying import UploadInput
 from certflow.web.context import services
 
@@ -55,12 +55,12 @@ class Progress:
     outcome: str
     started_at: str
     appointment: Appointment | None
-    texts: list[dict[str, Any]]  # outbox rows sent to the applicant
+    texts: list[OutboxText]  # sent to the applicant
     supplement: Supplement | None  # set while the case waits for materials handed in online
     review_until: str  # the last day to ask for re-examination (复核), in words, while it may be asked; else ""
 
 
-def progress(case: dict[str, Any], outbox: list[dict[str, Any]]) -> Progress:
+def progress(case: CaseView, outbox: list[OutboxText]) -> Progress:
     """``case`` as ``Runtime.case`` returns it, ``outbox`` the case's messages."""
     data = case["data"]
     appointment = None
@@ -81,7 +81,7 @@ def progress(case: dict[str, Any], outbox: list[dict[str, Any]]) -> Progress:
     )
 
 
-def supplement(case: dict[str, Any]) -> Supplement | None:
+def supplement(case: CaseView) -> Supplement | None:
     """The materials to hand in, when the case is an online one waiting for them; else None.
 
     Paper applications are completed at the window, where the originals are seen.
@@ -98,14 +98,14 @@ def supplement(case: dict[str, Any]) -> Supplement | None:
     return Supplement(inputs, data.get("missing_note") or "")
 
 
-def review_until(case: dict[str, Any]) -> str:
+def review_until(case: CaseView) -> str:
     """The last day to ask for re-examination of a 不符合标准 conclusion, while the case waits for it; else ""."""
     waiting = any(w["name"] == "review_request" for w in case["waiting"])
     last_day = case["data"].get("review_last_day")
     return moment_text(last_day) if case["status"] == "running" and waiting and last_day else ""
 
 
-def _step(case: dict[str, Any]) -> str:
+def _step(case: CaseView) -> str:
     if case["status"] != "running":
         return ""
     said = [STEPS.get(task["name"], task["title"]) for task in case["open_tasks"]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from certflow.campaign.county import Township
 from certflow.campaign.reassessment import scheduling
@@ -25,14 +26,14 @@ from certflow.campaign.reassessment.notices import (
 )
 from certflow.web.auth import login_manager
 from certflow.web.campaign import ROLES, county, of_campaign_county, townships_of
-from certflow.web.context import account, deny, services
+from certflow.web.context import account, deny, services, signed_in
 
 bp = Blueprint("reassessment", __name__, url_prefix="/campaign/reassessment")
 bp.add_app_template_filter(chinese_date, "chinese_date")
 
 
 @bp.before_request
-def campaign_staff_and_hospitals_only():  # type: ignore[no-untyped-def]
+def campaign_staff_and_hospitals_only() -> ResponseReturnValue | None:
     me = account()
     if me is None:
         return login_manager.unauthorized()
@@ -45,7 +46,7 @@ def campaign_staff_and_hospitals_only():  # type: ignore[no-untyped-def]
 
 def _viewer() -> Viewer:
     """A hospital's clerk sees the holders of the categories their institution assesses, in every township."""
-    me = account()
+    me = signed_in()
     if me.has_role(*ROLES):
         return Viewer(townships=townships_of(me))
     return Viewer(categories=frozenset(c for i in county().institutions if i.group in me.groups
@@ -54,7 +55,7 @@ def _viewer() -> Viewer:
 
 def _township(group: str) -> Township:
     """The township whose notices and receipts the township's clerks, the county and administrators handle."""
-    me, found = account(), next((t for t in county().townships if t.group == group), None)
+    me, found = signed_in(), next((t for t in county().townships if t.group == group), None)
     if not me.has_role(*ROLES):
         deny(403, f"reassessment notices of {group}")
     seen = townships_of(me)
@@ -64,7 +65,7 @@ def _township(group: str) -> Township:
 
 
 @bp.get("/")
-def schedule():  # type: ignore[no-untyped-def]
+def schedule() -> ResponseReturnValue:
     viewer, campaign, sessions = _viewer(), county().campaign, services().runtime.sessions
     found = overview(sessions, campaign, viewer, county().reassessment_deadline())
     townships = [t for t in county().townships if viewer.categories is None
@@ -76,9 +77,9 @@ def schedule():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/")
-def make_schedule():  # type: ignore[no-untyped-def]
+def make_schedule() -> ResponseReturnValue:
     """The county places every holder still without an appointment, as ``certflow campaign schedule`` does."""
-    me = account()
+    me = signed_in()
     if not me.has_role("county", "admin"):
         deny(403, "making the reassessment schedule")
     try:
@@ -92,7 +93,7 @@ def make_schedule():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/day")
-def day_list():  # type: ignore[no-untyped-def]
+def day_list() -> ResponseReturnValue:
     try:
         day = date.fromisoformat(request.args.get("day", ""))
     except ValueError:
@@ -100,7 +101,7 @@ def day_list():  # type: ignore[no-untyped-def]
     return _day_page(day, request.args.get("venue", ""))
 
 
-def _day_page(day: date, venue: str, error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _day_page(day: date, venue: str, error: str | None = None, status: int = 200) -> tuple[str, int]:
     lines = sign_in_sheet(services().runtime.sessions, county().campaign, _viewer(), day, venue)
     if not lines:
         deny(404, f"reassessment day list {day} {venue}")
@@ -109,9 +110,9 @@ def _day_page(day: date, venue: str, error: str | None = None, status: int = 200
 
 
 @bp.post("/day")
-def move():  # type: ignore[no-untyped-def]
+def move() -> ResponseReturnValue:
     """The county moves the venue-day, or one holder of it, to another day (另行通知); the holders are texted."""
-    me = account()
+    me = signed_in()
     if not me.has_role("county", "admin"):
         deny(403, "moving reassessment appointments")
     try:
@@ -135,7 +136,7 @@ def move():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/notices/<township>")
-def notices(township: str):  # type: ignore[no-untyped-def]
+def notices(township: str) -> ResponseReturnValue:
     found = _township(township)
     page = notice_page(services().runtime.sessions, county().campaign, ListQuery.from_args(found.group, request.args))
     return render_template("campaign/reassessment_notices.html", page=page, township=found, county=county(),
@@ -143,14 +144,14 @@ def notices(township: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/receipts/<township>", methods=["GET", "POST"])
-def receipts(township: str):  # type: ignore[no-untyped-def]
+def receipts(township: str) -> ResponseReturnValue:
     found, runtime = _township(township), services().runtime
     query = ListQuery.from_args(found.group, request.args)
     failed: list[tuple[str, str, str]] = []
     if request.method == "POST":
         entries = [Receipt(n, request.form.get(f"served_on-{n}", ""), request.form.get(f"attendance-{n}", ""))
                    for n in request.form.getlist("case")]
-        done, failed = record_receipts(runtime, account(), county().campaign, found.group, entries)
+        done, failed = record_receipts(runtime, signed_in(), county().campaign, found.group, entries)
         flash(f"已登记回执 {len(done)} 份" if entries else "请勾选已收回回执的持证人")
         if not failed:
             return redirect(url_for("reassessment.receipts", **query.args()))

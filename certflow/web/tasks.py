@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.errors import Conflict, FieldError, InvalidState, NotFound, StepFailed, ValidationFailed
+from certflow.engine.views import AttachmentView, CaseView, EventView, OutboxText, TaskView
 from certflow.people.access import (
     can_audit,
     can_change_cases,
@@ -18,7 +20,7 @@ from certflow.people.access import (
     file_access,
 )
 from certflow.web import forms, timeline
-from certflow.web.context import account, deny, group_name, services
+from certflow.web.context import deny, group_name, services, signed_in
 from certflow.web.guard import readable_case, visible_task, workable_task
 from certflow.web.present import describe, option_titles, system_checks
 
@@ -29,25 +31,27 @@ REQUESTS: dict[str, str] = {"objection": "登记公示期间收到的异议", "r
 REASON_MAX = 500
 
 
-def case_timeline(case: dict[str, Any]) -> list[timeline.Row]:
+def case_timeline(case: CaseView) -> list[timeline.Row]:
     """Every event of the case in words, with the roles of the people who acted."""
     runtime, accounts, number = services().runtime, services().accounts, case["number"]
-    events = runtime.history(number)
+    # engine.views type; the runtime does not declare it yet
+    events = cast(list[EventView], runtime.history(number))
     actors = {e["actor"] for e in events} - set(timeline.OTHER_ACTORS)
     found = {name: accounts.by_username(name) for name in actors}
     sources = timeline.Sources(
         forms=runtime.case_forms(number), start_form=case["start_form"],
         task_forms={t["id"]: t["form"] for t in runtime.tasks(case=number, status="completed")},
-        outbox=runtime.outbox(number),
+        # engine.views type; the runtime does not declare it yet
+        outbox=cast(list[OutboxText], runtime.outbox(number)),
         roles={name: person.roles if person else None for name, person in found.items()},
         rename=group_name,
     )
     return timeline.rows(events, sources)
 
 
-def case_context(case: dict[str, Any]) -> dict[str, Any]:
+def case_context(case: CaseView) -> dict[str, Any]:
     """What the case page and a task page show of the case, and what the signed-in person may do with it."""
-    runtime, me = services().runtime, account()
+    runtime, me = services().runtime, signed_in()
     start_schema = runtime.case_forms(case["number"]).get(case["start_form"] or "")
     materials = option_titles(start_schema, "materials")
     return {
@@ -72,16 +76,16 @@ def case_context(case: dict[str, Any]) -> dict[str, Any]:
 
 @bp.get("/cases/<number>")
 @login_required
-def case(number: str):  # type: ignore[no-untyped-def]
+def case(number: str) -> ResponseReturnValue:
     return render_template("tasks/case.html", **case_context(readable_case(number)))
 
 
 @bp.post("/cases/<number>/requests/<name>")
 @login_required
-def register_request(number: str, name: str):  # type: ignore[no-untyped-def]
+def register_request(number: str, name: str) -> ResponseReturnValue:
     """An objection or a request for re-examination the clerk received, with the day it was received: that day
     decides whether it is within its period, not the day it is entered."""
-    case, me = readable_case(number), account()
+    case, me = readable_case(number), signed_in()
     if name not in REQUESTS or not can_register_request(me, name, case["data"]):
         deny(403, f"register {name} on case {number}")
     values = {key: request.form.get(key, "").strip() for key in ("reason", "by", "received_on")}
@@ -105,20 +109,22 @@ def register_request(number: str, name: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/cases/<number>/diagram.json")
 @login_required
-def diagram(number: str):  # type: ignore[no-untyped-def]
+def diagram(number: str) -> ResponseReturnValue:
     return jsonify(services().runtime.diagram(readable_case(number)["number"]))
 
 
-def case_file(number: str, attachment_id: int) -> tuple[dict[str, Any], bytes]:
+def case_file(number: str, attachment_id: int) -> tuple[AttachmentView, bytes]:
     """A file of a case the signed-in person may read, with its content."""
     readable_case(number)
     try:
-        return services().runtime.attachment_content(number, attachment_id)
+        meta, content = services().runtime.attachment_content(number, attachment_id)
     except NotFound:
         abort(404)
+    # engine.views type; the runtime does not declare it yet
+    return cast(AttachmentView, meta), content
 
 
-def file_response(meta: dict[str, Any], content: bytes) -> Response:
+def file_response(meta: AttachmentView, content: bytes) -> Response:
     """A stored file shown in the browser as its sniffed type, and as nothing else."""
     response = Response(content, mimetype=meta["content_type"])
     response.headers["Content-Disposition"] = "inline"
@@ -129,17 +135,17 @@ def file_response(meta: dict[str, Any], content: bytes) -> Response:
 
 @bp.get("/cases/<number>/files/<int:attachment_id>")
 @login_required
-def attachment(number: str, attachment_id: int):  # type: ignore[no-untyped-def]
+def attachment(number: str, attachment_id: int) -> ResponseReturnValue:
     meta, content = case_file(number, attachment_id)
-    if file_access(account(), meta["material"]) != "inline":  # shown on a recorded request only (casefile.py)
+    if file_access(signed_in(), meta["material"]) != "inline":  # shown on a recorded request only (casefile.py)
         deny(403, f"file {attachment_id} of case {number} without a request")
     return file_response(meta, content)
 
 
 @bp.post("/cases/<number>/comments")
 @login_required
-def comment(number: str):  # type: ignore[no-untyped-def]
-    runtime, me = services().runtime, account()
+def comment(number: str) -> ResponseReturnValue:
+    runtime, me = services().runtime, signed_in()
     number = readable_case(number)["number"]
     if not can_change_cases(me):
         deny(403, f"comment on case {number}")
@@ -155,11 +161,13 @@ def comment(number: str):  # type: ignore[no-untyped-def]
                     else url_for("tasks.case", number=number))
 
 
-def _task_page(task: dict[str, Any], values: dict[str, Any], errors: list[Any], status: int = 200):  # type: ignore[no-untyped-def]
-    me = account()
+def _task_page(task: TaskView, values: dict[str, Any], errors: list[FieldError], status: int = 200) -> tuple[str, int]:
+    me = signed_in()
     schema = services().runtime.case_forms(task["case"]).get(task["form"] or "", {})
     can_act = task["status"] == "open" and can_work(me, task) and task["assignee"] in (None, me.username)
-    context = case_context(services().runtime.case(task["case"]))
+    # engine.views type; the runtime does not declare it yet
+    case = cast(CaseView, services().runtime.case(task["case"]))
+    context = case_context(case)
     return render_template(
         "tasks/task.html", task=task, fields=forms.fields(schema), schema_title=schema.get("title", task["title"]),
         values=values, errors=forms.errors_by_field(errors), can_act=can_act, **context,
@@ -168,17 +176,17 @@ def _task_page(task: dict[str, Any], values: dict[str, Any], errors: list[Any], 
 
 @bp.get("/tasks/<task_id>")
 @login_required
-def show(task_id: str):  # type: ignore[no-untyped-def]
+def show(task_id: str) -> ResponseReturnValue:
     task = visible_task(task_id)
     schema = services().runtime.case_forms(task["case"]).get(task["form"] or "", {})
-    draft = services().runtime.draft(task_id, actor=account().username) or {}
+    draft = services().runtime.draft(task_id, actor=signed_in().username) or {}
     return _task_page(task, forms.form_values(schema, draft), [])
 
 
 @bp.post("/tasks/<task_id>")
 @login_required
-def submit(task_id: str):  # type: ignore[no-untyped-def]
-    runtime, me = services().runtime, account()
+def submit(task_id: str) -> ResponseReturnValue:
+    runtime, me = services().runtime, signed_in()
     task = workable_task(task_id)
     schema = runtime.case_forms(task["case"]).get(task["form"] or "", {})
     try:

@@ -14,6 +14,7 @@ from typing import Any
 from certflow.engine import replay
 from certflow.engine.privacy import mask_id_numbers, mask_personal
 from certflow.engine.roles import ROLES
+from certflow.engine.views import EventView, OutboxText, ReplayStep
 from certflow.web.present import china_time, describe, option_titles
 from certflow.web.progress import OUTCOMES
 
@@ -65,12 +66,12 @@ class Sources:
     forms: Mapping[str, dict[str, Any]]  # form file → JSON Schema, of the case's version
     start_form: str | None
     task_forms: Mapping[str, str | None]  # task id → its form file
-    outbox: list[dict[str, Any]]
+    outbox: list[OutboxText]
     roles: Mapping[str, Collection[str] | None]  # actor → the account's roles; None: no such account
     rename: Callable[[str], str] = str  # ids to names, e.g. groups
 
 
-def changed_fields(events: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+def changed_fields(events: list[EventView]) -> dict[int, dict[str, Any]]:
     """For each application or form submitted (by seq), the fields it changed and the value each had before.
 
     "Before" is the value submitted for the field most recently before, by the application or an earlier
@@ -94,7 +95,7 @@ def actor_roles(actor: str, roles: Collection[str] | None) -> str:
     return "、".join(ROLES.get(r, r) for r in sorted(roles or ()))
 
 
-def rows(events: list[dict[str, Any]], sources: Sources) -> list[Row]:
+def rows(events: list[EventView], sources: Sources) -> list[Row]:
     """Every event of the case, in order, in words."""
     changed = changed_fields(events)
     notices = _notices(sources.outbox)
@@ -124,7 +125,7 @@ def csv_lines(found: list[Row]) -> Iterator[list[Any]]:
                r.prev_hash, r.hash]
 
 
-def _step_title(event: dict[str, Any], first: dict[str, Any]) -> str:
+def _step_title(event: EventView, first: EventView) -> str:
     """The task an event concerns; a handler's call and the case's end belong to the step that ran them."""
     title = event["data"].get("title")
     if title or event["kind"] not in WITHIN_STEP:
@@ -132,9 +133,12 @@ def _step_title(event: dict[str, Any], first: dict[str, Any]) -> str:
     return first["data"].get("title") or replay.EVENT_LABELS.get(first["kind"], first["kind"])
 
 
-def _notices(outbox: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+Notices = dict[tuple[str, str], list[OutboxText]]  # outbox rows by (time, text)
+
+
+def _notices(outbox: list[OutboxText]) -> Notices:
     """Outbox rows by (time, text): a text is queued at the instant of the step whose handler wrote it."""
-    by_moment: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    by_moment: Notices = defaultdict(list)
     for notice in outbox:
         by_moment[(notice["created_at"], notice["text"])].append(notice)
     return by_moment
@@ -145,8 +149,7 @@ def _pairs(value: Any, sources: Sources, schema: dict[str, Any] | None = None) -
     return [Detail(label, shown) for label, shown in describe(schema, data, rename=sources.rename)]
 
 
-def _details(event: dict[str, Any], changed: dict[str, Any], sources: Sources,
-             notices: dict[tuple[str, str], list[dict[str, Any]]]) -> list[Detail]:
+def _details(event: EventView, changed: dict[str, Any], sources: Sources, notices: Notices) -> list[Detail]:
     kind, data = event["kind"], event["data"]
     if kind in SUBMITTING:
         form = sources.start_form if kind == "case_started" else sources.task_forms.get(event["task_id"] or "")
@@ -181,12 +184,12 @@ def _details(event: dict[str, Any], changed: dict[str, Any], sources: Sources,
     return []  # claims: the task is the row's step
 
 
-def _service(event: dict[str, Any], sources: Sources,
-             notices: dict[tuple[str, str], list[dict[str, Any]]]) -> list[Detail]:
+def _service(event: EventView, sources: Sources, notices: Notices) -> list[Detail]:
     """A handler's call: a text it wrote for the outbox, with how the sending went; else what it returned."""
     data = event["data"]
     result = data.get("result")
-    queued = notices.get((event["at"], result.get("text"))) if isinstance(result, dict) else None
+    text = result.get("text") if isinstance(result, dict) else None
+    queued = notices.get((event["at"], text)) if isinstance(text, str) else None
     if queued:
         notice = queued.pop(0)
         recipient = [ROLES.get(notice["recipient_role"], notice["recipient_role"]),
@@ -206,7 +209,7 @@ class Place:
     next: int | None
 
 
-def place_of(steps: list[dict[str, Any]], seq: int) -> Place:
+def place_of(steps: list[ReplayStep], seq: int) -> Place:
     index = next(i for i, s in enumerate(steps) if s["seq"] == seq)
     return Place(index, steps[index - 1]["seq"] if index else None,
                  steps[index + 1]["seq"] if index + 1 < len(steps) else None)

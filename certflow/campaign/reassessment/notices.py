@@ -144,3 +144,4 @@ def _complete(runtime: Runtime, account: Account, entry: Receipt, task_id: str |
         return f"流程处理失败，未保存：{error}"
     except (Conflict, InvalidState, NotFound) as error:
         return f"已被他人认领或办理：{error}"
+    return None

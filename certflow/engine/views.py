@@ -1,0 +1,165 @@
+"""What the runtime hands out to its readers (the pages, the API, the CLI): a case, a task, an event of the history,
+a text of the outbox, a file, a deployed process, a case replayed. Plain dicts (they go to JSON and to templates
+as they are), typed here so that a reader knows their keys.
+
+Times are ISO 8601 strings; ``None`` where a thing has not happened yet or does not apply.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+
+class TaskView(TypedDict):
+    """A user task of the task projection, open or done."""
+
+    id: str
+    case: str  # the case's number
+    county: str
+    applicant_name: str | None
+    id_masked: str | None
+    process: str
+    name: str  # BPMN id
+    title: str
+    role: str | None
+    group: str | None  # the candidate group
+    assignee: str | None
+    form: str | None  # the form file
+    status: str  # open, completed, cancelled
+    created_at: str
+    due_at: str | None
+    completed_at: str | None
+    completed_by: str | None
+
+
+class WaitingEvent(TypedDict):
+    """A message or timer a case waits for."""
+
+    event: str  # the event definition's type, e.g. MessageEventDefinition
+    name: str | None
+    value: Any  # a timer's due moment; None for a message
+
+
+class CaseView(TypedDict):
+    """A case: its summary, open tasks, what it waits for, its data (the ID number masked)."""
+
+    number: str
+    county: str
+    process: str
+    version: int
+    start_form: str | None
+    status: str  # running, completed, cancelled, error
+    outcome: str | None
+    current_step: str | None
+    applicant_name: str | None
+    id_masked: str | None
+    started_at: str
+    ended_at: str | None
+    next_due_at: str | None
+    open_tasks: list[TaskView]
+    waiting: list[WaitingEvent]
+    data: dict[str, Any]
+
+
+class EventView(TypedDict):
+    """An event of a case's hash-chained history."""
+
+    seq: int
+    kind: str
+    at: str
+    actor: str
+    task_id: str | None
+    task_name: str | None
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class OutboxText(TypedDict):
+    """A text message of the outbox, queued, sent or failed."""
+
+    id: int
+    template: str
+    recipient_role: str
+    recipient_group: str | None
+    recipient_phone: str | None
+    text: str
+    status: str  # queued, sent, failed
+    created_at: str
+
+
+class AttachmentView(TypedDict):
+    """A file handed in for a case; its bytes are read apart."""
+
+    id: int
+    material: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: str
+
+
+class ProcessView(TypedDict):
+    """The latest version of a deployed process, with the form its cases start with."""
+
+    key: str
+    name: str
+    version: int
+    deployed_at: str
+    start_form: str | None
+    start_schema: dict[str, Any] | None
+
+
+class UserTaskSpec(TypedDict):
+    """A user task of a process's latest version (the inbox filters by it)."""
+
+    process: str
+    name: str
+    title: str
+    role: str | None
+
+
+class MigrationResult(TypedDict):
+    """One case moved to another version, or why it was not."""
+
+    case: str
+    migrated: bool
+    reason: str
+
+
+class ReplayStep(TypedDict):
+    """A step of a replayed case, as its list of steps shows it."""
+
+    seq: int
+    last_seq: int
+    label: str
+    at: str
+    actor: str
+
+
+class ReplayTask(TypedDict):
+    """A task open at a replayed step."""
+
+    id: str
+    name: str
+    title: str
+    role: str | None
+
+
+class ReplayView(TypedDict):
+    """A case as it was after event ``seq``, rebuilt from its history."""
+
+    case: str
+    seq: int
+    step: int  # the seq of the step that event belongs to
+    error: str | None  # why replay could not re-run that step, if it could not
+    version: int
+    events: list[EventView]
+    steps: list[ReplayStep]
+    xml: str | None
+    passed: dict[str, int]  # BPMN id -> how often the step passed it
+    current: list[str]
+    open_tasks: list[ReplayTask]
+    data: dict[str, Any]

@@ -7,34 +7,22 @@ hash-chained events, queue the texts, commit. A change that fails leaves nothing
 
 from __future__ import annotations
 
-import copy
 import hmac
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.defaults import UserTask
-from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
 from certflow.engine import (
     attachments,
-    budget,
-    determinism,
+    changes,
     forms,
     history,
     incidents,
@@ -42,21 +30,23 @@ from certflow.engine import (
     replay,
     state,
     versions,
+    workflowfacts,
 )
 from certflow.engine.attachments import FileStore, Upload
-from certflow.engine.budget import BudgetExceeded, Limits
-from certflow.engine.calendar import CHINA_TZ, WorkingCalendar
-from certflow.engine.clock import Clock, FixedClock, SystemClock, use_clock
+from certflow.engine.budget import BudgetExceeded
+from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.changes import fixing
+from certflow.engine.clock import Clock, FixedClock, SystemClock
 from certflow.engine.compare import compare
 from certflow.engine.errors import (
     CertflowError,
     Conflict,
     FieldError,
-    InputRefused,
     InvalidState,
     NotFound,
     StepFailed,
     ValidationFailed,
+    describe,
 )
 from certflow.engine.models import (
     Attachment,
@@ -72,39 +62,21 @@ from certflow.engine.models import (
     Task,
 )
 from certflow.engine.privacy import mask_id
-from certflow.engine.roles import DEFAULT_GROUPS, role_for_lane
-from certflow.engine.scripting import RestrictedEnvironment, ScriptEngine, element_title
-from certflow.engine.services import Handlers, ServiceContext
+from certflow.engine.projection import task_dict, task_fields, title
+from certflow.engine.roles import role_for_lane
+from certflow.engine.services import Handlers
+from certflow.engine.settings import Settings
 from certflow.engine.specs import (
     CASE_PREFIX_PROPERTY,
-    FORM_PROPERTY,
-    START_FORM_PROPERTY,
     ParsedDeployment,
     SourceFile,
     parse_deployment,
-    restore_specs,
+    start_form,
+    start_property,
 )
+from certflow.engine.steps import StepOutput, Steps, attempt
 
-determinism.install()
 log = logging.getLogger("certflow.engine")
-
-
-@dataclass(frozen=True)
-class Settings:
-    # address codes of the households served: 庐山市 and 星子县, the county it replaced in 2016
-    jurisdiction: tuple[str, ...] = ("360483", "360427")
-    signature: str = "庐山市残联"
-    case_prefix: str = "LS"
-    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
-    retry: incidents.RetryPolicy = field(default_factory=incidents.RetryPolicy)
-    limits: Limits = field(default_factory=Limits)
-    history_keys: history.KeyRing = history.DEMO_KEYS
-
-    @property
-    def county(self) -> str:
-        """The deployment's own county, the first of its codes (the others are the counties it replaced): a case
-        started here belongs to it unless its starter names another."""
-        return self.jurisdiction[0]
 
 
 @dataclass(frozen=True)
@@ -112,17 +84,6 @@ class DeployedVersion:
     process_key: str
     version: int
     created: bool  # False when identical content was already deployed
-
-
-@dataclass
-class _Step:
-    """What one change produced besides the new state: events and texts, in order."""
-
-    events: list[tuple[str, str | None, str | None, dict[str, Any]]] = field(default_factory=list)
-    notifications: list[dict[str, Any]] = field(default_factory=list)
-
-    def event(self, kind: str, data: dict[str, Any], task_id: str | None = None, task_name: str | None = None) -> None:
-        self.events.append((kind, task_id, task_name, data))
 
 
 class Runtime:
@@ -135,7 +96,7 @@ class Runtime:
         self.settings = settings or Settings()
         self.clock = clock or SystemClock()
         self.files = files
-        self._spec_cache: dict[int, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
+        self._steps = Steps(self)
 
     # -- deployments -------------------------------------------------------------------------
 
@@ -198,16 +159,6 @@ class Runtime:
         [result] = self._store(parsed, sources, author, note or f"rollback to v{version}", only=process_key)
         return result
 
-    def _specs(self, session: Session, version_id: int) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-        """A version's specs and forms, restored once per process: versions never change."""
-        cached = self._spec_cache.get(version_id)
-        if cached is None:
-            version = session.get(ProcessVersion, version_id)
-            if version is None:
-                raise NotFound(f"process version {version_id} does not exist")
-            spec, subprocesses = restore_specs(version.spec)
-            cached = self._spec_cache[version_id] = (spec, subprocesses, version.forms)
-        return cached
 
     # -- cases -------------------------------------------------------------------------------
 
@@ -216,16 +167,16 @@ class Runtime:
 
         ``county``: the county the case belongs to (its area code), by default the deployment's jurisdiction.
         """
-        clock = self._step_clock()
+        clock = self._steps.step_clock()
         now = clock.now()
-        with self._transaction(clock) as session:
+        with self._steps.transaction(clock) as session:
             version = versions.latest(session, process_key)
             if version is None:
                 raise NotFound(f"no process {process_key} is deployed")
-            spec, subprocesses, version_forms = self._specs(session, version.id)
-            start_form = _start_form(spec)
-            if start_form:
-                errors = forms.validate(version_forms[start_form], data, today=now.astimezone(CHINA_TZ).date())
+            spec, subprocesses, version_forms = self._steps.specs(session, version.id)
+            form = start_form(spec)
+            if form:
+                errors = forms.validate(version_forms[form], data, today=now.astimezone(CHINA_TZ).date())
                 if errors:
                     raise ValidationFailed(errors)
             case = Case(
@@ -237,54 +188,55 @@ class Runtime:
             )
             session.add(case)
             session.flush()
-            prefix = _start_property(spec, CASE_PREFIX_PROPERTY) or self.settings.case_prefix
+            prefix = start_property(spec, CASE_PREFIX_PROPERTY) or self.settings.case_prefix
             case.number = f"{prefix}-{now.astimezone(CHINA_TZ).year}-{case.id:06d}"
-            step = _Step()
-            workflow = self._run(case, step, lambda: BpmnWorkflow(spec, subprocesses),
-                                 _starting(data, case.number), clock=clock)
+            step = StepOutput()
+            workflow = self._steps.run(case, step, lambda: BpmnWorkflow(spec, subprocesses),
+                                 changes.starting(data, case.number), clock=clock)
             step.events.insert(0, ("case_started", None, None, {
                 "process": process_key, "version": version.version, "data": data,
             }))
-            self._save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
+            self._steps.save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
             return case.number
 
     def complete_task(self, task_id: str, data: dict[str, Any], *, actor: str) -> str:
         """Submit a user task's form; returns the case number. Conflict if someone got there first."""
-        clock = self._step_clock()
-        with self._transaction(clock) as session:
-            row, case, open_rows = self._open_task(session, task_id)
+        clock = self._steps.step_clock()
+        with self._steps.transaction(clock) as session:
+            row, case, open_rows = self._steps.open_task(session, task_id)
             if row.assignee and row.assignee != actor:
                 raise Conflict(f"task {task_id} ({row.title}) is claimed by {row.assignee}")
-            version_forms = self._specs(session, case.process_version_id)[2]
+            version_forms = self._steps.specs(session, case.process_version_id)[2]
             if row.form:
                 errors = forms.validate(version_forms[row.form], data, today=clock.now().astimezone(CHINA_TZ).date())
                 if errors:
                     raise ValidationFailed(errors)
-            step = _Step()
-            workflow = self._run(case, step, lambda: self._load(session, case), _completing(task_id, data),
+            step = StepOutput()
+            workflow = self._steps.run(case, step, lambda: self._steps.load(session, case),
+                                       changes.completing(task_id, data),
                                  clock=clock)
             step.events.insert(0, ("task_completed", task_id, row.name, {"title": row.title, "data": data}))
-            self._save(session, case, workflow, step, actor, completed_task_by={task_id: actor}, clock=clock,
+            self._steps.save(session, case, workflow, step, actor, completed_task_by={task_id: actor}, clock=clock,
                        open_rows=open_rows)
             session.execute(delete(Draft).where(Draft.task_id == task_id))
             return case.number
 
     def send_message(self, case_ref: str, name: str, payload: dict[str, Any], *, actor: str) -> str:
         """Deliver a message (e.g. an objection) to the case waiting for it."""
-        clock = self._step_clock()
-        with self._transaction(clock) as session:
-            case = self._lock_case(session, self._case_id(session, case_ref))
+        clock = self._steps.step_clock()
+        with self._steps.transaction(clock) as session:
+            case = self._steps.lock_case(session, self._steps.case_id(session, case_ref))
             self._deliver(session, case, name, payload, actor, clock)
             return case.number
 
     def _deliver(
         self, session: Session, case: Case, name: str, payload: dict[str, Any], actor: str, clock: Clock,
     ) -> None:
-        step = _Step()
-        workflow = self._run(case, step, lambda: self._load(session, case),
-                             _delivering(case.number, name, payload), clock=clock)
+        step = StepOutput()
+        workflow = self._steps.run(case, step, lambda: self._steps.load(session, case),
+                             changes.delivering(case.number, name, payload), clock=clock)
         step.events.insert(0, ("message_received", None, None, {"name": name, "payload": payload}))
-        self._save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
+        self._steps.save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
 
     def tick(self, now: datetime | None = None, *, limit: int | None = None) -> list[str]:
         """Fire every timer due at ``now`` (default: the clock); returns the cases that moved.
@@ -300,7 +252,7 @@ class Runtime:
 
     def _fire_next_due(self, at: datetime, clock: Clock, skipped: set[int]) -> tuple[str, bool] | None:
         """Claim the case whose timer is due first and fire it: (case, whether it moved); None when none is due."""
-        with self._transaction(clock) as session:
+        with self._steps.transaction(clock) as session:
             query = (
                 select(Case).where(Case.status == "running", Case.next_due_at < at, Case.id.not_in(skipped))
                 .order_by(Case.next_due_at).limit(1).with_for_update(skip_locked=True)
@@ -308,7 +260,7 @@ class Runtime:
             case = session.scalars(query).first()
             if case is None:
                 return None
-            if error := self._attempt(session, lambda: self._fire(session, case, at, clock, "system")):
+            if error := attempt(session, lambda: self._fire(session, case, at, clock, "system")):
                 self._failed(session, case, error, at)
                 skipped.add(case.id)
                 return case.number, False
@@ -317,24 +269,24 @@ class Runtime:
             return case.number, True
 
     def _fire(self, session: Session, case: Case, at: datetime, clock: Clock, actor: str) -> None:
-        step = _Step()
+        step = StepOutput()
         due: list[str] = []
 
         def apply(workflow: BpmnWorkflow) -> None:
-            due.extend(e.value for e in workflow.waiting_events() if _is_due(e, at))
-            _firing_timers(workflow)
+            due.extend(e.value for e in workflow.waiting_events() if workflowfacts.is_due(e, at))
+            changes.firing_timers(workflow)
 
-        workflow = self._run(case, step, lambda: self._load(session, case), apply, clock=clock)
+        workflow = self._steps.run(case, step, lambda: self._steps.load(session, case), apply, clock=clock)
         step.events.insert(0, ("timer_fired", None, None, {"due": due, "now": at.isoformat()}))
-        self._save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
+        self._steps.save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
 
     # -- queued work, retries and incidents ----------------------------------------------------
 
     def queue_message(self, case_ref: str, name: str, payload: dict[str, Any], *, actor: str) -> int:
         """Queue a message for the workers to deliver (retried, then an incident); returns the job's id."""
         now = self.clock.now()
-        with self._transaction() as session:
-            job = Job(case_id=self._case_id(session, case_ref), kind="message", actor=actor, status="queued",
+        with self._steps.transaction() as session:
+            job = Job(case_id=self._steps.case_id(session, case_ref), kind="message", actor=actor, status="queued",
                       payload={"name": name, "payload": payload}, attempts=0, created_at=now, next_attempt_at=now)
             session.add(job)
             session.flush()
@@ -348,7 +300,7 @@ class Runtime:
 
     def _run_next_job(self, at: datetime, skipped: set[int]) -> tuple[str, bool] | None:
         clock = FixedClock(at)
-        with self._transaction(clock) as session:
+        with self._steps.transaction(clock) as session:
             query = (
                 select(Job).join(Case, Case.id == Job.case_id)
                 .where(Job.status == "queued", Job.next_attempt_at <= at, Job.id.not_in(skipped),
@@ -359,7 +311,7 @@ class Runtime:
             if job is None:
                 return None
             skipped.add(job.id)
-            case = self._lock_case(session, job.case_id, running_only=False)
+            case = self._steps.lock_case(session, job.case_id, running_only=False)
             if case.status == "error":  # paused since the job was picked: it waits for the incident
                 return case.number, False
             job.attempts += 1
@@ -367,7 +319,7 @@ class Runtime:
                 job.status, job.last_error = "failed", f"case {case.number} is {case.status}"
                 return case.number, False
             payload = job.payload
-            if error := self._attempt(session, lambda: self._deliver(
+            if error := attempt(session, lambda: self._deliver(
                     session, case, payload["name"], payload["payload"], job.actor, clock)):
                 self._failed(session, case, error, at, job)
                 return case.number, False
@@ -388,7 +340,7 @@ class Runtime:
         return len(sent), tried - len(sent)
 
     def _send_next(self, send: Callable[[dict[str, Any]], None], at: datetime) -> tuple[str, bool] | None:
-        with self._transaction() as session:
+        with self._steps.transaction() as session:
             query = (
                 select(Notification).where(Notification.status == "queued", Notification.next_attempt_at <= at)
                 .order_by(Notification.next_attempt_at, Notification.id).limit(1).with_for_update(skip_locked=True)
@@ -409,31 +361,16 @@ class Runtime:
                     note.next_attempt_at = next_try
                     return str(note.id), False
                 note.status = "failed"
-                case = self._lock_case(session, note.case_id, running_only=False)
+                case = self._steps.lock_case(session, note.case_id, running_only=False)
                 self._open_incident(session, case, "notification", f"短信（{note.template}）", note.last_error,
                                     note.attempts, at, note.id)
                 return str(note.id), False
             note.status, note.sent_at, note.last_error = "sent", at, None
             return str(note.id), True
 
-    @staticmethod
-    def _attempt(session: Session, work: Callable[[], None]) -> Exception | None:
-        """Run a piece of automatic work in a savepoint; the error that undid it, if any.
-
-        Any error but the database's is the work's: a bug in one handler must not stop the workers at one case.
-        """
-        try:
-            with session.begin_nested():
-                work()
-        except SQLAlchemyError:
-            raise
-        except Exception as error:
-            return error
-        return None
-
     def _failed(self, session: Session, case: Case, error: Exception, at: datetime, job: Job | None = None) -> None:
         """A failed try of a case's timer (no job) or of a queued job: try again later, or open an incident."""
-        message = _describe(error)
+        message = describe(error)
         if job is None:
             case.failures += 1
             case.last_error = message
@@ -460,13 +397,13 @@ class Runtime:
         self, session: Session, case: Case, kind: str, step: str | None, message: str, attempts: int,
         at: datetime, work_id: int | None = None,
     ) -> None:
-        data = _public_data(_case_data(self._load(session, case)))
+        data = workflowfacts.public_data(workflowfacts.case_data(self._steps.load(session, case)))
         incident = incidents.open_incident(session, case, kind=kind, step=step, message=message, data=data,
                                            attempts=attempts, at=at, work_id=work_id)
         session.flush()
         event = ("incident_opened", None, None, {"incident": incident.id, "kind": kind, "step": step,
                                                  "message": message, "attempts": attempts})
-        self._append_events(session, case, [event], "system", at)
+        self._steps.append_events(session, case, [event], "system", at)
         log.error("incident opened", extra={"fields": {"case": case.number, "incident": incident.id, "kind": kind,
                                                        "step": step, "error": message}})
 
@@ -474,7 +411,7 @@ class Runtime:
                   county: str | None = None) -> list[dict[str, Any]]:
         """Incidents (``status`` None for all; of the cases of ``county``, None for every county), newest first."""
         with self.sessions() as session:
-            case_id = self._case_id(session, case_ref) if case_ref else None
+            case_id = self._steps.case_id(session, case_ref) if case_ref else None
             return incidents.listing(session, status=status, case_id=case_id, county=county)
 
     def fix_incident(self, case_ref: str, changes: dict[str, Any], *, actor: str) -> None:
@@ -486,38 +423,39 @@ class Runtime:
         bad = [key for key in changes if not key or key.startswith("spiff__") or key == "case_no"]
         if not changes or bad:
             raise ValidationFailed([FieldError(key, "不能修改") for key in bad] or [FieldError("", "没有要修改的数据")])
-        clock = self._step_clock()
-        with self._transaction(clock) as session:
-            case = self._lock_case(session, self._case_id(session, case_ref), running_only=False)
+        clock = self._steps.step_clock()
+        with self._steps.transaction(clock) as session:
+            case = self._steps.lock_case(session, self._steps.case_id(session, case_ref), running_only=False)
             if not incidents.open_for(session, case.id):
                 raise InvalidState(f"case {case.number} has no open incident")
-            step = _Step()
-            workflow = self._run(case, step, lambda: self._load(session, case), _fixing(changes), clock=clock)
+            step = StepOutput()
+            workflow = self._steps.run(case, step, lambda: self._steps.load(session, case), fixing(changes),
+                                       clock=clock)
             step.events.insert(0, ("data_fixed", None, None, {"changes": changes}))
-            self._save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
+            self._steps.save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
 
     def retry_incident(self, case_ref: str, *, actor: str) -> None:
         """Try the case's failed work again now: its timer or message at once, its unsent texts by the workers.
 
         Success resolves the incidents and the case runs on; StepFailed leaves them open, one try more.
         """
-        clock = self._step_clock()
+        clock = self._steps.step_clock()
         at = clock.now()
         failure: Exception | None = None
-        with self._transaction(clock) as session:
-            case = self._lock_case(session, self._case_id(session, case_ref), running_only=False)
+        with self._steps.transaction(clock) as session:
+            case = self._steps.lock_case(session, self._steps.case_id(session, case_ref), running_only=False)
             found = incidents.open_for(session, case.id)
             if not found:
                 raise InvalidState(f"case {case.number} has no open incident")
             for incident in found:
-                if error := self._attempt(session, lambda i=incident: self._retry(session, case, i, actor, clock)):
+                if error := attempt(session, lambda i=incident: self._retry(session, case, i, actor, clock)):
                     incident.attempts += 1
-                    incident.message, incident.step = _describe(error), getattr(error, "step", None) or incident.step
+                    incident.message, incident.step = describe(error), getattr(error, "step", None) or incident.step
                     failure = error
                     continue
                 incidents.resolve(incident, how="retried", actor=actor, at=at)
         if failure is not None:
-            raise StepFailed(f"retried, and failed again: {_describe(failure)}", step=getattr(failure, "step", None))
+            raise StepFailed(f"retried, and failed again: {describe(failure)}", step=getattr(failure, "step", None))
 
     def _retry(self, session: Session, case: Case, incident: Incident, actor: str, clock: Clock) -> None:
         if incident.kind == "notification":
@@ -538,8 +476,8 @@ class Runtime:
         if not reason:
             raise ValidationFailed([FieldError("reason", "必填")])
         now = self.clock.now()
-        with self._transaction() as session:
-            case = self._lock_case(session, self._case_id(session, case_ref), running_only=False)
+        with self._steps.transaction() as session:
+            case = self._steps.lock_case(session, self._steps.case_id(session, case_ref), running_only=False)
             if case.status not in ("running", "error"):
                 raise InvalidState(f"case {case.number} is {case.status}")
             for row in session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")):
@@ -550,7 +488,7 @@ class Runtime:
                 incidents.resolve(incident, how="cancelled", actor=actor, at=now)
             case.status, case.ended_at, case.updated_at = "cancelled", now, now
             case.next_due_at = case.current_step = None
-            self._append_events(session, case, [("case_cancelled", None, None, {"reason": reason})], actor, now)
+            self._steps.append_events(session, case, [("case_cancelled", None, None, {"reason": reason})], actor, now)
 
     def stuck(self, now: datetime | None = None, county: str | None = None) -> dict[str, Any]:
         """Running cases that nothing inside certflow will move (no open task, timer or queued job), with what
@@ -559,7 +497,8 @@ class Runtime:
         with self.sessions() as session:
             cases = [
                 {"case": c.number, "process": c.process_key, "applicant_name": c.applicant_name,
-                 "updated_at": c.updated_at.isoformat(), "waiting": _waiting_label(self._load(session, c))}
+                 "updated_at": c.updated_at.isoformat(),
+                 "waiting": workflowfacts.waiting_label(self._steps.load(session, c))}
                 for c in incidents.motionless(session, county)
             ]
             overdue = incidents.overdue(session, at, county=county)
@@ -572,24 +511,24 @@ class Runtime:
         self._assign(task_id, None, expect=actor, kind="task_unclaimed")
 
     def _assign(self, task_id: str, assignee: str | None, *, expect: str | None, kind: str) -> None:
-        with self._transaction() as session:
-            row, case, _ = self._open_task(session, task_id)
+        with self._steps.transaction() as session:
+            row, case, _ = self._steps.open_task(session, task_id)
             if row.assignee != expect:
                 held = f"is claimed by {row.assignee}" if row.assignee else "is not claimed"
                 raise Conflict(f"task {task_id} {held}")
             row.assignee = assignee
             event = (kind, task_id, row.name, {"title": row.title})
-            self._append_events(session, case, [event], assignee or expect or "system", self.clock.now())
+            self._steps.append_events(session, case, [event], assignee or expect or "system", self.clock.now())
             case.updated_at = self.clock.now()
 
 
     def reassign(self, task_id: str, assignee: str | None, *, actor: str) -> None:
         """Give a task to someone else (or back to its group), whoever holds it now."""
-        with self._transaction() as session:
-            row, case, _ = self._open_task(session, task_id)
+        with self._steps.transaction() as session:
+            row, case, _ = self._steps.open_task(session, task_id)
             previous, row.assignee = row.assignee, assignee
             event = ("task_reassigned", task_id, row.name, {"title": row.title, "from": previous, "to": assignee})
-            self._append_events(session, case, [event], actor, self.clock.now())
+            self._steps.append_events(session, case, [event], actor, self.clock.now())
             case.updated_at = self.clock.now()
 
     # -- moving cases to a newer version ------------------------------------------------------
@@ -600,27 +539,28 @@ class Runtime:
         ``{"possible", "reason" (Chinese), "removed", "changed"}``; the rule is in ``migration``.
         """
         with self.sessions() as session:
-            case = session.get(Case, self._case_id(session, case_ref))
-            plan = self._migration_plan(session, case, to_version, self._step_clock())[1]
+            case = session.get(Case, self._steps.case_id(session, case_ref))
+            plan = self._migration_plan(session, case, to_version, self._steps.step_clock())[1]
             return plan.as_dict(case.version.version, to_version)
 
     def migrate(self, case_ref: str, to_version: int, *, actor: str) -> None:
         """Move a running case to a newer version of its process; InvalidState with the reason when it cannot."""
-        clock = self._step_clock()
-        with self._transaction(clock) as session:
-            case = self._lock_case(session, self._case_id(session, case_ref), running_only=False)
+        clock = self._steps.step_clock()
+        with self._steps.transaction(clock) as session:
+            case = self._steps.lock_case(session, self._steps.case_id(session, case_ref), running_only=False)
             target, plan = self._migration_plan(session, case, to_version, clock)
             if target is None or not plan.possible:
                 raise InvalidState(plan.as_dict(case.version.version, to_version)["reason"])
-            spec, subprocesses, _ = self._specs(session, target.id)
-            step = _Step()
-            workflow = self._run(case, step, lambda: self._load(session, case), _migrating(spec, subprocesses),
+            spec, subprocesses, _ = self._steps.specs(session, target.id)
+            step = StepOutput()
+            workflow = self._steps.run(case, step, lambda: self._steps.load(session, case),
+                                       changes.migrating(spec, subprocesses),
                                  clock=clock)
             step.events.insert(0, ("case_migrated", None, None, {
                 "from_version": case.version.version, "to_version": target.version,
             }))
             case.version = target
-            self._save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
+            self._steps.save(session, case, workflow, step, actor, completed_task_by={}, clock=clock)
 
     def migrate_all(self, process_key: str, from_version: int, to_version: int, *, actor: str,
                     county: str | None = None) -> list[dict[str, Any]]:
@@ -657,10 +597,10 @@ class Runtime:
             return None, migration.refused(f"流程 {case.process_key} 没有 v{to_version}")
         if target.version <= current:
             return None, migration.refused(f"案件在 v{current} 上，只能迁移到更新的版本")
-        spec, subprocesses, _ = self._specs(session, target.id)
+        spec, subprocesses, _ = self._steps.specs(session, target.id)
         plans: list[migration.Plan] = []
         try:
-            self._run(case, _Step(), lambda: self._load(session, case),
+            self._steps.run(case, StepOutput(), lambda: self._steps.load(session, case),
                       lambda workflow: plans.append(migration.check(workflow, spec, subprocesses)), clock=clock)
         except CertflowError as error:
             return None, migration.refused(f"试迁移失败：{error}")
@@ -687,9 +627,10 @@ class Runtime:
             raise ValidationFailed([FieldError("comment", "必填")])
         if len(text) > 2000:
             raise ValidationFailed([FieldError("comment", "最多2000个字")])
-        with self._transaction() as session:
-            case = self._lock_case(session, self._case_id(session, case_ref), running_only=False)
-            self._append_events(session, case, [("comment_added", None, None, {"text": text})], actor, self.clock.now())
+        with self._steps.transaction() as session:
+            case = self._steps.lock_case(session, self._steps.case_id(session, case_ref), running_only=False)
+            event = ("comment_added", None, None, {"text": text})
+            self._steps.append_events(session, case, [event], actor, self.clock.now())
 
     def attach(self, case_ref: str, uploads: list[Upload], *, actor: str) -> None:
         """Store files for a case and record each, with its checksum, in the case's history."""
@@ -697,8 +638,8 @@ class Runtime:
             raise InvalidState("no upload directory is configured")
         types = attachments.check(uploads)
         now = self.clock.now()
-        with self._transaction() as session:
-            case = self._lock_case(session, self._case_id(session, case_ref), running_only=False)
+        with self._steps.transaction() as session:
+            case = self._steps.lock_case(session, self._steps.case_id(session, case_ref), running_only=False)
             recorded = []
             for upload, content_type in zip(uploads, types, strict=True):
                 digest = self.files.put(upload.content)
@@ -708,11 +649,11 @@ class Runtime:
                     uploaded_by=actor, uploaded_at=now,
                 ))
                 recorded.append({"material": upload.material, "filename": upload.filename, "sha256": digest})
-            self._append_events(session, case, [("files_attached", None, None, {"files": recorded})], actor, now)
+            self._steps.append_events(session, case, [("files_attached", None, None, {"files": recorded})], actor, now)
 
     def attachments(self, case_ref: str) -> list[dict[str, Any]]:
         with self.sessions() as session:
-            case_id = self._case_id(session, case_ref)
+            case_id = self._steps.case_id(session, case_ref)
             rows = session.scalars(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id))
             return [
                 {"id": a.id, "material": a.material, "filename": a.filename, "content_type": a.content_type,
@@ -729,10 +670,10 @@ class Runtime:
 
     def record_view(self, case_ref: str, what: str, *, actor: str) -> None:
         """Note in the case's history that ``actor`` saw full personal data (an ID number, medical files)."""
-        with self._transaction() as session:
-            case = self._lock_case(session, self._case_id(session, case_ref), running_only=False)
+        with self._steps.transaction() as session:
+            case = self._steps.lock_case(session, self._steps.case_id(session, case_ref), running_only=False)
             event = ("personal_data_viewed", None, None, {"what": what})
-            self._append_events(session, case, [event], actor, self.clock.now())
+            self._steps.append_events(session, case, [event], actor, self.clock.now())
 
     def history_export(self, case_ref: str) -> dict[str, Any]:
         """The history with exactly what each hash covers, so it can be checked without certflow.
@@ -741,7 +682,7 @@ class Runtime:
         is 64 zeros; each body's seq counts from 1. The signatures (mac, seal) can be checked only with the key.
         """
         with self.sessions() as session:
-            case = session.get(Case, self._case_id(session, case_ref))
+            case = session.get(Case, self._steps.case_id(session, case_ref))
             rows = self._event_rows(session, case)
             return {
                 "case": case.number, "process": case.process_key, "version": case.version.version,
@@ -772,8 +713,8 @@ class Runtime:
     def case(self, case_ref: str) -> dict[str, Any]:
         """Everything ``certflow show`` prints: summary, open tasks, waiting events, data."""
         with self.sessions() as session:
-            case = session.get(Case, self._case_id(session, case_ref))
-            workflow = self._load(session, case)
+            case = session.get(Case, self._steps.case_id(session, case_ref))
+            workflow = self._steps.load(session, case)
             open_tasks = session.scalars(
                 select(Task).where(Task.case_id == case.id, Task.status == "open").order_by(Task.created_at)
             ).all()
@@ -782,7 +723,7 @@ class Runtime:
                 "county": case.county,
                 "process": case.process_key,
                 "version": case.version.version,
-                "start_form": _start_form(self._specs(session, case.process_version_id)[0]),
+                "start_form": start_form(self._steps.specs(session, case.process_version_id)[0]),
                 "status": case.status,
                 "outcome": case.outcome,
                 "current_step": case.current_step,
@@ -795,7 +736,7 @@ class Runtime:
                 "waiting": [
                     {"event": e.event_type, "name": e.name, "value": e.value} for e in workflow.waiting_events()
                 ],
-                "data": _public_data(_case_data(workflow)),
+                "data": workflowfacts.public_data(workflowfacts.case_data(workflow)),
             }
 
     def case_for_applicant(self, number: str, id_number: str) -> dict[str, Any]:
@@ -833,20 +774,20 @@ class Runtime:
                 found = session.scalars(query.where(Task.case_number == case).order_by(*order).limit(limit)).all()
                 if found:
                     return [task_dict(t) for t in found]
-                query = query.where(Task.case_id == self._case_id(session, case))
+                query = query.where(Task.case_id == self._steps.case_id(session, case))
             return [task_dict(t) for t in session.scalars(query.order_by(*order).limit(limit))]
 
     def processes(self) -> list[dict[str, Any]]:
         """The latest version of each deployed process, with the form its cases start with."""
         with self.sessions() as session:
             found = []
-            for version in _latest_versions(session):
-                spec, _, version_forms = self._specs(session, version.id)
-                start_form = _start_form(spec)
+            for version in versions.latest_of_each(session):
+                spec, _, version_forms = self._steps.specs(session, version.id)
+                form = start_form(spec)
                 found.append({
                     "key": version.process_key, "name": version.name, "version": version.version,
-                    "deployed_at": version.created_at.isoformat(), "start_form": start_form,
-                    "start_schema": version_forms.get(start_form) if start_form else None,
+                    "deployed_at": version.created_at.isoformat(), "start_form": form,
+                    "start_schema": version_forms.get(form) if form else None,
                 })
             return found
 
@@ -854,8 +795,8 @@ class Runtime:
         """The user tasks of the latest versions: process, BPMN id, title and role (for inbox filters)."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
         with self.sessions() as session:
-            for version in _latest_versions(session):
-                spec, subprocesses, _forms = self._specs(session, version.id)
+            for version in versions.latest_of_each(session):
+                spec, subprocesses, _forms = self._steps.specs(session, version.id)
                 for process in (spec, *subprocesses.values()):
                     for task_spec in process.task_specs.values():
                         if isinstance(task_spec, UserTask):
@@ -875,15 +816,15 @@ class Runtime:
     def case_forms(self, case_ref: str) -> dict[str, Any]:
         """The forms (file name → JSON Schema) of the version the case is pinned to."""
         with self.sessions() as session:
-            case = session.get(Case, self._case_id(session, case_ref))
-            return self._specs(session, case.process_version_id)[2]
+            case = session.get(Case, self._steps.case_id(session, case_ref))
+            return self._steps.specs(session, case.process_version_id)[2]
 
     def diagram(self, case_ref: str) -> dict[str, Any]:
         """The case's main diagram and where the case has been: elements passed (with how often) and current."""
         with self.sessions() as session:
-            case = session.get(Case, self._case_id(session, case_ref))
+            case = session.get(Case, self._steps.case_id(session, case_ref))
             return {"process": case.process_key, "xml": self._diagram_xml(session, case.version),
-                    **_path(self._load(session, case))}
+                    **workflowfacts.path(self._steps.load(session, case))}
 
     def _diagram_xml(self, session: Session, version: ProcessVersion) -> str | None:
         marker = f'id="{version.process_key}"'
@@ -893,7 +834,7 @@ class Runtime:
 
     def history(self, case_ref: str) -> list[dict[str, Any]]:
         with self.sessions() as session:
-            return self._events(session, self._case_id(session, case_ref))
+            return self._events(session, self._steps.case_id(session, case_ref))
 
     def _events(self, session: Session, case_id: int) -> list[dict[str, Any]]:
         events = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq))
@@ -904,7 +845,7 @@ class Runtime:
     def replay_at(self, case_ref: str, seq: int) -> dict[str, Any]:
         """The case as it was after event ``seq``, rebuilt by replaying its history (not from a snapshot)."""
         with self.sessions() as session:
-            case = session.get(Case, self._case_id(session, case_ref))
+            case = session.get(Case, self._steps.case_id(session, case_ref))
             events = self._events(session, case.id)
             if not 1 <= seq <= len(events):
                 raise NotFound(f"case {case.number} has no event {seq}")
@@ -912,7 +853,7 @@ class Runtime:
             step = next((s for s in reversed(steps) if s.seq <= seq), steps[0])
             # The version the case was on after that step: a migration later does not change its past.
             version = session.get(ProcessVersion, step.version_id) if step.version_id else case.version
-            spec, subprocesses, _ = self._specs(session, version.id)
+            spec, subprocesses, _ = self._steps.specs(session, version.id)
             workflow = state.load(replay.as_stored(step.state), spec, subprocesses) if step.state else None
             return {
                 "case": case.number, "seq": seq, "step": step.seq, "error": step.error, "version": version.version,
@@ -920,14 +861,14 @@ class Runtime:
                 "steps": [{"seq": s.seq, "last_seq": s.last_seq, "label": replay.describe_event(s.first),
                            "at": s.first["at"], "actor": s.first["actor"]} for s in steps],
                 "xml": self._diagram_xml(session, version),
-                **(_path(workflow) if workflow else {"passed": {}, "current": []}),
+                **(workflowfacts.path(workflow) if workflow else {"passed": {}, "current": []}),
                 "open_tasks": [
-                    {"id": str(t.id), "name": t.task_spec.name, "title": _title(t),
+                    {"id": str(t.id), "name": t.task_spec.name, "title": title(t),
                      "role": role_for_lane(t.task_spec.lane)}
                     for t in (workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)
                               if workflow else [])
                 ],
-                "data": _public_data(_case_data(workflow)) if workflow else {},
+                "data": workflowfacts.public_data(workflowfacts.case_data(workflow)) if workflow else {},
             }
 
     def verify(self, case_ref: str) -> replay.Verification:
@@ -935,7 +876,7 @@ class Runtime:
         and the case's status, outcome and open tasks against the replay; the first finding wins."""
         keys = self.settings.history_keys
         with self.sessions() as session:
-            case = session.get(Case, self._case_id(session, case_ref))
+            case = session.get(Case, self._steps.case_id(session, case_ref))
             rows = self._event_rows(session, case)
             events = [_event_dict(e) for e in rows]
             findings: list[replay.Finding] = []
@@ -960,18 +901,18 @@ class Runtime:
     ) -> list[replay.Finding]:
         """The case row's status and outcome, and its open tasks (role, group, assignee), against the replay."""
         last = steps[-1]
-        spec, subprocesses, _ = self._specs(session, last.version_id or case.process_version_id)
+        spec, subprocesses, _ = self._steps.specs(session, last.version_id or case.process_version_id)
         workflow = state.load(replay.as_stored(last.state), spec, subprocesses)
-        helpers = self.handlers.helpers(self._context(FixedClock(datetime.fromisoformat(last.first["at"]))))
+        helpers = self.handlers.helpers(self._steps.context(FixedClock(datetime.fromisoformat(last.first["at"]))))
         cancelled = any(e["kind"] == "case_cancelled" for e in events)
         open_tasks = {} if cancelled or workflow.completed else {
-            str(t.id): _task_fields(t, helpers, self.settings.limits)
+            str(t.id): task_fields(t, helpers, self.settings.limits)
             for t in workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)
         }
         rows = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open"))
         projected = {row.id: {**{name: getattr(row, name) for name in replay.TASK_FIELDS}, "assignee": row.assignee}
                      for row in rows}
-        outcome = _case_data(workflow).get("outcome") if workflow.completed else None
+        outcome = workflowfacts.case_data(workflow).get("outcome") if workflow.completed else None
         return replay.row_findings(
             events, status=case.status, outcome=case.outcome, replayed_outcome=outcome,
             completed=workflow.completed, cancelled=cancelled, open_tasks=open_tasks, projected=projected,
@@ -998,12 +939,13 @@ class Runtime:
                     version_id = versions.find(session, case.process_key, first["data"]["version"]).id
                 if first["kind"] == "case_migrated":
                     target_id = versions.find(session, case.process_key, first["data"]["to_version"]).id
-                    apply = _migrating(*self._specs(session, target_id)[:2])
+                    apply = changes.migrating(*self._steps.specs(session, target_id)[:2])
                 else:
-                    target_id, apply = version_id, _replaying(case.number, first)
-                build = _building(previous, *self._specs(session, version_id)[:2])
+                    target_id, apply = version_id, changes.replaying(case.number, first)
+                build = changes.building(previous, *self._steps.specs(session, version_id)[:2])
                 recorded = step.service_results()
-                workflow = self._run(replay.ReplayScope(case.number, first["seq"] - 1), _Step(), build, apply,
+                workflow = self._steps.run(replay.ReplayScope(case.number, first["seq"] - 1), StepOutput(), build,
+                                           apply,
                                      FixedClock(datetime.fromisoformat(first["at"])), recorded=recorded)
                 if (extra := next(recorded, None)) is not None:
                     raise replay.ReplayError(f"历史记录了 {extra['operator']} 的调用，重放时流程没有调用它")
@@ -1024,347 +966,13 @@ class Runtime:
         with self.sessions() as session:
             query = select(Notification).order_by(Notification.id)
             if case_ref:
-                query = query.where(Notification.case_id == self._case_id(session, case_ref))
+                query = query.where(Notification.case_id == self._steps.case_id(session, case_ref))
             return [outbox_dict(n) for n in session.scalars(query)]
-
-    # -- internals ---------------------------------------------------------------------------
-
-    def _step_clock(self) -> FixedClock:
-        """One instant for a whole step: its events, its timestamps in the state, its timers.
-
-        Replay runs the step again at the recorded instant and must reach the same state.
-        """
-        return FixedClock(self.clock.now())
-
-    @contextmanager
-    def _transaction(self, clock: Clock | None = None) -> Iterator[Session]:
-        """One unit of work; a lost race on the case row becomes a Conflict."""
-        try:
-            with self.sessions.begin() as session, use_clock(clock or self.clock):
-                yield session
-        except (StaleDataError, IntegrityError) as error:
-            raise Conflict("the case was changed by someone else at the same time; reload and try again") from error
-
-    def _case_id(self, session: Session, case_ref: str) -> int:
-        case_id = session.scalar(select(Case.id).where(Case.number == case_ref))
-        if case_id is None and case_ref.isascii() and case_ref.isdigit() and len(case_ref) < 19:  # a bigint
-            case_id = session.scalar(select(Case.id).where(Case.id == int(case_ref)))
-        if case_id is None:
-            raise NotFound(f"case {case_ref} does not exist")
-        return case_id
-
-    def _open_task(self, session: Session, task_id: str) -> tuple[Task, Case, list[Task]]:
-        """The task's projection row and its case's open rows, read once the case is locked; Conflict unless open.
-
-        The case is found and locked in one statement, and the rows are read after the lock (what makes it correct
-        on PostgreSQL, where another clerk may have completed the task meanwhile).
-        """
-        case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
-        case = session.scalars(select(Case).where(Case.id == case_of_task).with_for_update()).one_or_none()
-        if case is None:
-            raise NotFound(f"task {task_id} does not exist")
-        _check_running(case)
-        open_rows = list(session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")))
-        row = next((r for r in open_rows if r.id == task_id), None)
-        if row is None:
-            row = session.get(Task, task_id)
-            who = f" by {row.completed_by}" if row.completed_by else ""
-            raise Conflict(f"task {task_id} ({row.title}) is already {row.status}{who}")
-        return row, case, open_rows
-
-    def _lock_case(self, session: Session, case_id: int, *, running_only: bool = True) -> Case:
-        case = session.scalars(select(Case).where(Case.id == case_id).with_for_update()).one()
-        if running_only:
-            _check_running(case)
-        return case
-
-    def _load(self, session: Session, case: Case) -> BpmnWorkflow:
-        spec, subprocesses, _ = self._specs(session, case.process_version_id)
-        return state.load(case.state, spec, subprocesses)
-
-    def _context(self, clock: Clock) -> ServiceContext:
-        return ServiceContext(
-            today=clock.now().astimezone(CHINA_TZ).date(),
-            jurisdiction=self.settings.jurisdiction,
-            signature=self.settings.signature,
-            calendar=self.settings.calendar,
-        )
-
-    def _run(
-        self, case: Case | replay.ReplayScope, step: _Step, build: Callable[[], BpmnWorkflow],
-        apply: Callable[[BpmnWorkflow], None], clock: Clock, recorded: Iterator[dict[str, Any]] | None = None,
-    ) -> BpmnWorkflow:
-        """Apply a change under the clock, with replayable task ids and recorded service calls.
-
-        Live, each handler is called and its result recorded; in a replay (``recorded``) the handlers
-        are not called again: each call gets the result the history recorded for it, in order.
-        """
-        context = self._context(clock)
-        operators = self.handlers.operators
-
-        def call(data: dict[str, Any], name: str, params: dict[str, Any]) -> Any:
-            if recorded is not None:
-                return _recorded_result(recorded, name, params)
-            operator = operators.get(name)
-            if operator is None:
-                raise LookupError(f"no handler is registered for operator {name}")
-            result = operator.call(params, data, context)
-            step.event("service_called", {"operator": name, "params": params, "result": result})
-            if operator.sends_notification:
-                step.notifications.append(result)
-            return result
-
-        engine = ScriptEngine(environment=RestrictedEnvironment(self.handlers.helpers(context), call,
-                                                                self.settings.limits))
-
-        def work() -> BpmnWorkflow:
-            workflow = build()
-            workflow.script_engine = engine
-            apply(workflow)
-            return workflow
-
-        with use_clock(clock), determinism.deterministic_ids(f"{case.number}/{case.event_count + 1}"):
-            try:
-                workflow = budget.run_step(self.settings.limits, work)
-            except WorkflowTaskException as error:
-                refused = _refusal(error)
-                if refused is not None:
-                    raise ValidationFailed([FieldError(field, message) for field, message in refused.errors]) from error
-                where = element_title(error.task) if error.task else "?"
-                if exceeded := budget.cause(error):
-                    raise exceeded.at(where) from error
-                raise StepFailed(f"case {case.number}: step “{where}” failed: {error}", step=where) from error
-            except SpiffWorkflowException as error:
-                if exceeded := budget.cause(error):
-                    raise exceeded from error
-                raise StepFailed(f"case {case.number}: {error}") from error
-        return workflow
-
-    def _save(
-        self, session: Session, case: Case, workflow: BpmnWorkflow, step: _Step, actor: str,
-        *, completed_task_by: dict[str, str], clock: Clock | None = None, open_rows: list[Task] | None = None,
-    ) -> None:
-        now = (clock or self.clock).now()
-        # The projection's query first: after the row changes, it would flush the row, written twice a step.
-        open_tasks = self._sync_tasks(session, case, workflow, completed_task_by, now, clock or self.clock, open_rows)
-        case.state = state.dump(workflow)
-        case.updated_at = now
-        case.next_due_at = _next_due(workflow)
-        case.failures, case.last_error = 0, None  # the step went through: a later failure starts counting anew
-        if workflow.completed:
-            case.status = "completed"
-            case.ended_at = now
-            case.outcome = _case_data(workflow).get("outcome")
-            case.current_step = None
-            step.event("case_ended", {"outcome": case.outcome})
-        else:
-            case.current_step = "、".join(t.title for t in open_tasks) or _waiting_label(workflow)
-        step.events[0][3]["state"] = history.state_digest(case.state)
-        if step.notifications:
-            # Append-only rows go in as one statement on the step's connection, without the ORM's unit of work.
-            session.connection().execute(insert(Notification.__table__), [{
-                "case_id": case.id, "template": note["template"], "recipient_role": note["recipient_role"],
-                "recipient_group": note.get("recipient_group"), "recipient_phone": note.get("recipient_phone"),
-                "text": note["text"], "created_at": now, "next_attempt_at": now,
-            } for note in step.notifications])
-        self._append_events(session, case, step.events, actor, now)
-
-    def _append_events(
-        self, session: Session, case: Case,
-        events: list[tuple[str, str | None, str | None, dict[str, Any]]], actor: str, now: datetime,
-    ) -> None:
-        rows = []
-        for kind, task_id, task_name, data in events:
-            seq = case.event_count + 1
-            body = history.event_body(
-                case_number=case.number, seq=seq, kind=kind, at=now, actor=actor,
-                task_id=task_id, task_name=task_name, data=data,
-            )
-            digest = history.chain_hash(case.last_hash or history.GENESIS, body)
-            key_id, mac = self.settings.history_keys.sign(history.event_message(digest))
-            rows.append({"case_id": case.id, "seq": seq, "kind": kind, "at": now, "actor": actor, "task_id": task_id,
-                         "task_name": task_name, "data": data, "prev_hash": case.last_hash or history.GENESIS,
-                         "hash": digest, "key_id": key_id, "mac": mac})
-            case.event_count = seq
-            case.last_hash = digest
-        case.seal_key, case.seal = self.settings.history_keys.sign(
-            history.seal_message(case.number, case.event_count, case.last_hash))
-        # One statement for the step's events, on its connection: the ORM inserted them one by one on SQLite (to
-        # read back ids nobody uses). The case row, flushed at commit, still guards the chain with lock_version.
-        session.connection().execute(insert(Event.__table__), rows)
-
-    def _sync_tasks(
-        self, session: Session, case: Case, workflow: BpmnWorkflow, completed_task_by: dict[str, str],
-        now: datetime, clock: Clock, open_rows: list[Task] | None = None,
-    ) -> list[Task]:
-        """Bring the projection in line with the workflow's READY user tasks (``open_rows``: the case's open rows,
-        if the step already read them under its lock).
-
-        Open rows are refreshed from their task's spec too: a migration may rename a task or move it.
-        """
-        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)}
-        if open_rows is None:
-            open_rows = list(session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")))
-        existing = {t.id: t for t in open_rows}
-        for task_id, row in existing.items():
-            if task_id not in ready:
-                row.status = "completed" if task_id in completed_task_by else "cancelled"
-                row.completed_at = now
-                row.completed_by = completed_task_by.get(task_id)
-        context = self._context(clock)
-        helpers = self.handlers.helpers(context)
-        for task_id, task in ready.items():
-            spec_fields = _task_fields(task, helpers, self.settings.limits)
-            if task_id in existing:
-                for name, value in spec_fields.items():
-                    setattr(existing[task_id], name, value)
-                continue
-            due_days = task.task_spec.extensions.get("properties", {}).get("dueInWorkingDays")
-            row = Task(
-                id=task_id, case_id=case.id, case_number=case.number, county=case.county,
-                applicant_name=case.applicant_name,
-                id_masked=case.id_masked, process_key=case.process_key, status="open", created_at=now,
-                due_at=self.settings.calendar.deadline(context.today, int(due_days)) if due_days else None,
-                **spec_fields,
-            )
-            session.add(row)
-            existing[task_id] = row
-        return [existing[t] for t in ready]
 
 
 def _event_dict(e: Event) -> dict[str, Any]:
     return {"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "actor": e.actor, "task_id": e.task_id,
             "task_name": e.task_name, "data": e.data, "prev_hash": e.prev_hash, "hash": e.hash}
-
-
-def _task_fields(task: Any, helpers: dict[str, Any], limits: Limits) -> dict[str, Any]:
-    """What the task list shows of a READY user task, from its spec: a live step writes it, verification checks it."""
-    properties = task.task_spec.extensions.get("properties", {})
-    role = role_for_lane(task.task_spec.lane)
-    group = DEFAULT_GROUPS.get(role or "")
-    if properties.get("candidateGroup"):
-        environment = RestrictedEnvironment(helpers, lambda *a: None, limits)
-        try:
-            group = str(environment.evaluate(properties["candidateGroup"], task.data))
-        except BudgetExceeded as error:
-            raise error.at(element_title(task)) from None
-    return {"name": task.task_spec.name, "title": _title(task),
-            "role": role, "candidate_group": group, "form": properties.get(FORM_PROPERTY)}
-
-
-# -- the changes a step applies: shared by live steps and replay ---------------------------------
-
-def _starting(data: dict[str, Any], case_number: str) -> Callable[[BpmnWorkflow], None]:
-    def apply(workflow: BpmnWorkflow) -> None:
-        start = workflow.get_next_task(state=TaskState.READY)
-        start.data.update(copy.deepcopy(data))
-        start.data["case_no"] = case_number
-        _advance(workflow)
-    return apply
-
-
-def _completing(task_id: str, data: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:
-    def apply(workflow: BpmnWorkflow) -> None:
-        task = workflow.get_task_from_id(_uuid(task_id))
-        if task is None or task.state != TaskState.READY:
-            raise Conflict(f"task {task_id} is no longer waiting to be done")
-        task.data.update(copy.deepcopy(data))
-        budget.note(element_title(task))
-        task.run()
-        _advance(workflow)
-    return apply
-
-
-def _delivering(case_number: str, name: str, payload: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:
-    def apply(workflow: BpmnWorkflow) -> None:
-        waiting = [
-            t for t in workflow.get_tasks(state=TaskState.WAITING)
-            if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
-            and t.task_spec.event_definition.name == name
-        ]
-        if not waiting:
-            raise InvalidState(f"case {case_number} is not waiting for message {name}")
-        workflow.send_event(BpmnEvent(waiting[0].task_spec.event_definition, copy.deepcopy(payload)))
-        _advance(workflow)
-    return apply
-
-
-def _fixing(changes: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:
-    def apply(workflow: BpmnWorkflow) -> None:
-        # A task takes its parent's data again when it is updated, so the tasks before it get the values too.
-        fixed: set[UUID] = set()
-        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
-            while task is not None and task.id not in fixed:
-                task.data.update(copy.deepcopy(changes))
-                fixed.add(task.id)
-                task = task.parent
-    return apply
-
-
-def _title(task: SpiffTask) -> str:
-    """The task's label, with the element of the nearest multi-instance it runs in when that is a word:
-    鉴定并审核（肢体）, one of the parts of a multiple disability."""
-    title = task.task_spec.bpmn_name or task.task_spec.name
-    current: SpiffTask | None = task
-    while current is not None:
-        item = getattr(current.parent.task_spec, "input_item", None) if current.parent else None
-        if item is not None:
-            value = current.data.get(item.bpmn_id)
-            return f"{title}（{value}）" if isinstance(value, str) else title
-        # Up from a sub-process to the task that runs it.
-        parent_id = getattr(current.workflow, "parent_task_id", None)
-        current = current.workflow.top_workflow.get_task_from_id(parent_id) if parent_id else None
-    return title
-
-
-def _refusal(error: BaseException) -> InputRefused | None:
-    """The handler's refusal of the step's input behind a failed task, if that is what failed."""
-    cause: BaseException | None = error
-    while cause is not None and not isinstance(cause, InputRefused):
-        # SpiffWorkflow wraps a script's error inside its except block, without ``from``.
-        cause = cause.__cause__ or cause.__context__
-    return cause
-
-
-def _firing_timers(workflow: BpmnWorkflow) -> None:
-    workflow.refresh_timers()
-    _advance(workflow)
-
-
-def _migrating(spec: Any, subprocesses: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:
-    def apply(workflow: BpmnWorkflow) -> None:
-        migration.apply(workflow, spec, subprocesses)
-        _advance(workflow)  # a step the new version made automatic goes on at once, as after any step
-    return apply
-
-
-def _advance(workflow: BpmnWorkflow) -> None:
-    """Run the automatic tasks, each noted so that a step over its budget names where it was."""
-    workflow.do_engine_steps(will_complete_task=lambda task: budget.note(element_title(task)))
-
-
-def _building(previous: dict[str, Any] | None, spec: Any, subprocesses: dict[str, Any]) -> Callable[[], BpmnWorkflow]:
-    """How a replayed step gets its workflow: a new one for the first step, else the state the step before reached."""
-    if previous is None:
-        return lambda: BpmnWorkflow(spec, subprocesses)
-    return lambda: state.load(replay.as_stored(previous), spec, subprocesses)
-
-
-def _replaying(case_number: str, event: dict[str, Any]) -> Callable[[BpmnWorkflow], None]:
-    """The change a recorded step applied, to apply it again."""
-    data = event["data"]
-    kind = event["kind"]
-    if kind == "case_started":
-        return _starting(data["data"], case_number)
-    if kind == "task_completed":
-        return _completing(event["task_id"], data["data"])
-    if kind == "message_received":
-        return _delivering(case_number, data["name"], data["payload"])
-    if kind == "timer_fired":
-        return _firing_timers
-    if kind == "data_fixed":
-        return _fixing(data["changes"])
-    raise replay.ReplayError(f"{kind} 不是改变流程的事件")
 
 
 def _step_findings(steps: list[replay.Step], stored: dict[str, Any]) -> list[replay.Finding]:
@@ -1381,56 +989,11 @@ def _step_findings(steps: list[replay.Step], stored: dict[str, Any]) -> list[rep
     return []
 
 
-def _path(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """Elements of the main diagram passed (with how often) and current; called processes have their own."""
-    passed: dict[str, int] = {}
-    current: list[str] = []
-    for task in workflow.get_tasks():
-        bpmn_id = task.task_spec.bpmn_id
-        if not bpmn_id or task.workflow is not workflow:
-            continue
-        if task.state == TaskState.COMPLETED:
-            passed[bpmn_id] = passed.get(bpmn_id, 0) + 1
-        elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
-            current.append(bpmn_id)
-    return {"passed": passed, "current": current}
-
-
-def _recorded_result(recorded: Iterator[dict[str, Any]], name: str, params: dict[str, Any]) -> Any:
-    """The next service result the history holds for this step; a different call is a divergence."""
-    event = next(recorded, None)
-    if event is None or event["operator"] != name or event["params"] != params:
-        found = f"{event['operator']}({event['params']})" if event else "nothing"
-        raise replay.ReplayError(f"the process called {name}({params}) where the history recorded {found}")
-    return copy.deepcopy(event["result"])
-
-
-def _latest_versions(session: Session) -> list[ProcessVersion]:
-    latest = select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("v")).group_by(
-        ProcessVersion.process_key).subquery()
-    newest = (ProcessVersion.process_key == latest.c.process_key) & (ProcessVersion.version == latest.c.v)
-    return list(session.scalars(
-        select(ProcessVersion).options(*versions.WITHOUT_SPEC).join(latest, newest).order_by(ProcessVersion.process_key)
-    ))
-
-
 def outbox_dict(note: Notification) -> dict[str, Any]:
     return {
         "id": note.id, "template": note.template, "recipient_role": note.recipient_role,
         "recipient_group": note.recipient_group, "recipient_phone": note.recipient_phone, "text": note.text,
         "status": note.status, "created_at": note.created_at.isoformat(),
-    }
-
-
-def task_dict(task: Task) -> dict[str, Any]:
-    return {
-        "id": task.id, "case": task.case_number, "county": task.county, "applicant_name": task.applicant_name,
-        "id_masked": task.id_masked, "process": task.process_key, "name": task.name, "title": task.title,
-        "role": task.role, "group": task.candidate_group, "assignee": task.assignee, "form": task.form,
-        "status": task.status, "created_at": task.created_at.isoformat(),
-        "due_at": task.due_at.isoformat() if task.due_at else None,
-        "completed_at": task.completed_at.isoformat() if task.completed_at else None,
-        "completed_by": task.completed_by,
     }
 
 
@@ -1446,81 +1009,3 @@ def _drain(take: Callable[[], tuple[str, bool] | None], limit: int | None) -> tu
         if outcome[1]:
             done.append(outcome[0])
     return done, tried
-
-
-def _describe(error: Exception) -> str:
-    """An error in words: ours are written for people; anything else names its type."""
-    return str(error) if isinstance(error, CertflowError) else f"{type(error).__name__}: {error}"
-
-
-def _check_running(case: Case) -> None:
-    if case.status == "error":
-        raise InvalidState(f"case {case.number} is paused by an incident until an administrator retries or cancels it")
-    if case.status != "running":
-        raise InvalidState(f"case {case.number} is {case.status}")
-
-
-def _uuid(task_id: str) -> UUID:
-    try:
-        return UUID(task_id)
-    except ValueError:
-        raise NotFound(f"task {task_id} does not exist") from None
-
-
-def _start_form(spec: Any) -> str | None:
-    """The form a case's start data must satisfy, named on the start event."""
-    return _start_property(spec, START_FORM_PROPERTY)
-
-
-def _start_property(spec: Any, name: str) -> str | None:
-    """A property of the start event: the start form, the prefix of the cases' numbers (one per deployment)."""
-    if not spec.start.outputs:
-        return None
-    return spec.start.outputs[0].extensions.get("properties", {}).get(name)
-
-
-def _case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The case's current data: the end data once finished, else the most recent live task's."""
-    if workflow.completed:
-        return workflow.data or (workflow.last_task.data if workflow.last_task else {})
-    live = [t for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING) if t.task_spec.bpmn_id]
-    if live:
-        return max(live, key=lambda t: t.last_state_change).data
-    return workflow.last_task.data if workflow.last_task else {}
-
-
-def _public_data(data: dict[str, Any]) -> dict[str, Any]:
-    """Data fit to print: the full ID number masked."""
-    shown = {k: v for k, v in data.items() if not k.startswith("spiff__")}
-    if "id_number" in shown and shown["id_number"]:
-        shown["id_number"] = mask_id(shown["id_number"])
-    return shown
-
-
-def _timer_due(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        try:
-            return TimerEventDefinition.get_datetime(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _is_due(event: Any, at: datetime) -> bool:
-    # SpiffWorkflow fires a timer once its moment has passed, not at the moment itself.
-    due = _timer_due(event.value)
-    return due is not None and due < at
-
-
-_TIMERS = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
-
-
-def _next_due(workflow: BpmnWorkflow) -> datetime | None:
-    dues = [d for d in (_timer_due(e.value) for e in workflow.waiting_events() if e.event_type in _TIMERS) if d]
-    return min(dues) if dues else None
-
-
-def _waiting_label(workflow: BpmnWorkflow) -> str | None:
-    names = [t.task_spec.bpmn_name or t.task_spec.name for t in workflow.get_tasks(state=TaskState.WAITING)
-             if getattr(t.task_spec, "event_definition", None) is not None]
-    return "、".join(dict.fromkeys(names)) or None

@@ -88,3 +88,8 @@ class StepFailed(CertflowError):
     def __init__(self, message: str, step: str | None = None) -> None:
         super().__init__(message)
         self.step = step  # the element that failed, as the diagram names it
+
+
+def describe(error: Exception) -> str:
+    """An error in words: ours are written for people; anything else names its type."""
+    return str(error) if isinstance(error, CertflowError) else f"{type(error).__name__}: {error}"

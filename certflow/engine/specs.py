@@ -213,6 +213,18 @@ def restore_specs(stored: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     return spec, {k: REGISTRY.restore(v) for k, v in stored["subprocess_specs"].items()}
 
 
+def start_form(spec: Any) -> str | None:
+    """The form a case's start data must satisfy, named on the start event."""
+    return start_property(spec, START_FORM_PROPERTY)
+
+
+def start_property(spec: Any, name: str) -> str | None:
+    """A property of the start event: the start form, the prefix of the cases' numbers (one per deployment)."""
+    if not spec.start.outputs:
+        return None
+    return spec.start.outputs[0].extensions.get("properties", {}).get(name)
+
+
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 

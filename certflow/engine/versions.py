@@ -12,7 +12,7 @@ from certflow.engine.errors import NotFound
 from certflow.engine.models import Case, Deployment, DeploymentFile, ProcessVersion
 
 # A version's spec and forms are tens of KB of JSON, which the runtime keeps restored once per version
-# (``Runtime._specs``): lookups that need only the row leave them unread (loaded in the session if ever read).
+# (``Steps.specs``): lookups that need only the row leave them unread (loaded in the session if ever read).
 WITHOUT_SPEC = (defer(ProcessVersion.spec), defer(ProcessVersion.forms))
 
 
@@ -36,6 +36,16 @@ def latest(session: Session, process_key: str) -> ProcessVersion | None:
         select(ProcessVersion).options(*WITHOUT_SPEC).where(ProcessVersion.process_key == process_key)
         .order_by(ProcessVersion.version.desc()).limit(1)
     ).first()
+
+
+def latest_of_each(session: Session) -> list[ProcessVersion]:
+    """The newest version of every deployed process, by process key."""
+    highest = select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("v")).group_by(
+        ProcessVersion.process_key).subquery()
+    newest = (ProcessVersion.process_key == highest.c.process_key) & (ProcessVersion.version == highest.c.v)
+    return list(session.scalars(
+        select(ProcessVersion).options(*WITHOUT_SPEC).join(highest, newest).order_by(ProcessVersion.process_key)
+    ))
 
 
 def find(session: Session, process_key: str, version: int) -> ProcessVersion:

@@ -1,0 +1,194 @@
+"""What an auditor asks of a case: its history exported with what each hash covers, the case as it was after any
+event (rebuilt by replaying its history, not from a snapshot), and a verification of the whole of it.
+
+Replay runs each recorded step again through ``Steps.run``, with the change the event recorded (``changes``) and the
+results the handlers returned then; grouping the events into steps and judging the findings is ``replay``'s part.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from certflow.engine import changes, history, replay, state, versions, workflowfacts
+from certflow.engine.clock import FixedClock
+from certflow.engine.errors import CertflowError, NotFound
+from certflow.engine.models import Case, Event, ProcessVersion, Task
+from certflow.engine.projection import task_fields, title
+from certflow.engine.queries import diagram_xml, event_dict, events
+from certflow.engine.roles import role_for_lane
+from certflow.engine.steps import StepOutput, Steps
+
+
+def history_export(steps: Steps, case_ref: str) -> dict[str, Any]:
+    """The history with exactly what each hash covers, so it can be checked without certflow.
+
+    hash = SHA-256(prev_hash + body as JSON with sorted keys, no spaces, UTF-8); the first prev_hash
+    is 64 zeros; each body's seq counts from 1. The signatures (mac, seal) can be checked only with the key.
+    """
+    with steps.sessions() as session:
+        case = session.get(Case, steps.case_id(session, case_ref))
+        rows = _event_rows(session, case)
+        return {
+            "case": case.number, "process": case.process_key, "version": case.version.version,
+            "event_count": case.event_count, "last_hash": case.last_hash,
+            "algorithm": "sha256(prev_hash + json(body, sort_keys, separators=(',', ':'), ensure_ascii=False))",
+            "genesis": history.GENESIS,
+            "signature": "mac = hmac-sha256(key[key_id], 'certflow-event:' + hash); seal = hmac-sha256("
+                         "key[seal_key], 'certflow-case:' + json([case, event_count, last_hash]))",
+            "seal": case.seal, "seal_key": case.seal_key,
+            "events": [{"body": body, "prev_hash": prev, "hash": digest, "key_id": row.key_id, "mac": row.mac}
+                       for row, (body, prev, digest) in zip(rows, _chain(case, rows), strict=True)],
+        }
+
+
+def replay_at(steps: Steps, case_ref: str, seq: int) -> dict[str, Any]:
+    """The case as it was after event ``seq``, rebuilt by replaying its history (not from a snapshot)."""
+    with steps.sessions() as session:
+        case = session.get(Case, steps.case_id(session, case_ref))
+        recorded = events(session, case.id)
+        if not 1 <= seq <= len(recorded):
+            raise NotFound(f"case {case.number} has no event {seq}")
+        replayed = _replay(steps, session, case, recorded)
+        step = next((s for s in reversed(replayed) if s.seq <= seq), replayed[0])
+        # The version the case was on after that step: a migration later does not change its past.
+        version = session.get(ProcessVersion, step.version_id) if step.version_id else case.version
+        spec, subprocesses, _ = steps.specs(session, version.id)
+        workflow = state.load(replay.as_stored(step.state), spec, subprocesses) if step.state else None
+        return {
+            "case": case.number, "seq": seq, "step": step.seq, "error": step.error, "version": version.version,
+            "events": recorded[:seq],
+            "steps": [{"seq": s.seq, "last_seq": s.last_seq, "label": replay.describe_event(s.first),
+                       "at": s.first["at"], "actor": s.first["actor"]} for s in replayed],
+            "xml": diagram_xml(session, version),
+            **(workflowfacts.path(workflow) if workflow else {"passed": {}, "current": []}),
+            "open_tasks": [
+                {"id": str(t.id), "name": t.task_spec.name, "title": title(t),
+                 "role": role_for_lane(t.task_spec.lane)}
+                for t in (workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)
+                          if workflow else [])
+            ],
+            "data": workflowfacts.public_data(workflowfacts.case_data(workflow)) if workflow else {},
+        }
+
+
+def verify(steps: Steps, case_ref: str) -> replay.Verification:
+    """Check the hash chain and its signatures, the case row and its seal, every replayed step, the stored state,
+    and the case's status, outcome and open tasks against the replay; the first finding wins."""
+    keys = steps.settings.history_keys
+    with steps.sessions() as session:
+        case = session.get(Case, steps.case_id(session, case_ref))
+        rows = _event_rows(session, case)
+        recorded = [event_dict(e) for e in rows]
+        findings: list[replay.Finding] = []
+        if broken := history.check_chain(_chain(case, rows)):
+            findings.append(replay.chain_finding(broken))
+        if unsigned := history.check_signatures(keys, ((e.seq, e.hash, e.key_id, e.mac) for e in rows)):
+            findings.append(replay.chain_finding(unsigned))
+        if cut := replay.count_finding(case.event_count, case.last_hash, recorded):
+            findings.append(cut)
+        if unsealed := replay.seal_finding(keys, case.number, case.event_count, case.last_hash,
+                                           case.seal_key, case.seal):
+            findings.append(unsealed)
+        replayed = _replay(steps, session, case, recorded)
+        if not findings:  # a broken chain names the very event; a replay over it would only wander
+            findings = (_step_findings(replayed, case.state)
+                        or _row_findings(steps, session, case, replayed, recorded))
+        first = min(findings, key=lambda f: f.seq) if findings else None
+        unsigned_count = sum(1 for e in rows if e.key_id is None)
+        return replay.Verification(case.number, len(recorded), len(replayed), first, unsigned_count)
+
+
+def _replay(steps: Steps, session: Session, case: Case, recorded: list[dict[str, Any]]) -> list[replay.Step]:
+    """Every step of the case run again; stops at the first step that cannot be re-run.
+
+    It starts on the version the case started on, and moves to another where the case was migrated.
+    """
+    done: list[replay.Step] = []
+    previous: dict[str, Any] | None = None
+    version_id: int | None = None
+    for step in replay.steps(recorded):
+        first = step.first
+        try:
+            if (first["kind"] == "case_started") != (previous is None):
+                raise replay.ReplayError("事件顺序不对：第一步必须是受理，且只能有一次")
+            if first["kind"] == "case_started":
+                version_id = versions.find(session, case.process_key, first["data"]["version"]).id
+            if first["kind"] == "case_migrated":
+                target_id = versions.find(session, case.process_key, first["data"]["to_version"]).id
+                apply = changes.migrating(*steps.specs(session, target_id)[:2])
+            else:
+                target_id, apply = version_id, changes.replaying(case.number, first)
+            build = changes.building(previous, *steps.specs(session, version_id)[:2])
+            results = step.service_results()
+            workflow = steps.run(replay.ReplayScope(case.number, first["seq"] - 1), StepOutput(), build, apply,
+                                 FixedClock(datetime.fromisoformat(first["at"])), recorded=results)
+            if (extra := next(results, None)) is not None:
+                raise replay.ReplayError(f"历史记录了 {extra['operator']} 的调用，重放时流程没有调用它")
+        except (CertflowError, KeyError, TypeError, ValueError) as error:
+            step.error = str(error)
+            step.state = previous or {}
+            step.version_id = version_id
+            done.append(step)
+            break
+        step.state = state.dump(workflow)
+        step.digest = history.state_digest(step.state)
+        previous, version_id = step.state, target_id
+        step.version_id = version_id
+        done.append(step)
+    return done
+
+
+def _step_findings(replayed: list[replay.Step], stored: dict[str, Any]) -> list[replay.Finding]:
+    """The first replayed step that failed or reached another state; else whether the stored state matches."""
+    for step in replayed:
+        what = replay.describe_event(step.first)
+        if step.error:
+            return [replay.Finding(step.seq, "diverged", f"{what}：重放失败：{step.error}")]
+        if step.digest != step.recorded:
+            return [replay.Finding(step.seq, "state", f"{what}：重放得到的状态与当时记录的状态不同")]
+    if replayed and history.state_digest(stored) != replayed[-1].digest:
+        difference = replay.state_difference(stored, replayed[-1].state)
+        return [replay.Finding(replayed[-1].seq, "stored", f"案件当前保存的状态与重放到此步的结果不同：{difference}")]
+    return []
+
+
+def _row_findings(
+    steps: Steps, session: Session, case: Case, replayed: list[replay.Step], recorded: list[dict[str, Any]],
+) -> list[replay.Finding]:
+    """The case row's status and outcome, and its open tasks (role, group, assignee), against the replay."""
+    last = replayed[-1]
+    spec, subprocesses, _ = steps.specs(session, last.version_id or case.process_version_id)
+    workflow = state.load(replay.as_stored(last.state), spec, subprocesses)
+    helpers = steps.handlers.helpers(steps.context(FixedClock(datetime.fromisoformat(last.first["at"]))))
+    cancelled = any(e["kind"] == "case_cancelled" for e in recorded)
+    open_tasks = {} if cancelled or workflow.completed else {
+        str(t.id): task_fields(t, helpers, steps.settings.limits)
+        for t in workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)
+    }
+    rows = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open"))
+    projected = {row.id: {**{name: getattr(row, name) for name in replay.TASK_FIELDS}, "assignee": row.assignee}
+                 for row in rows}
+    outcome = workflowfacts.case_data(workflow).get("outcome") if workflow.completed else None
+    return replay.row_findings(
+        recorded, status=case.status, outcome=case.outcome, replayed_outcome=outcome,
+        completed=workflow.completed, cancelled=cancelled, open_tasks=open_tasks, projected=projected,
+    )
+
+
+def _event_rows(session: Session, case: Case) -> list[Event]:
+    return list(session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq)))
+
+
+def _chain(case: Case, rows: list[Event]) -> list[tuple[dict[str, Any], str, str]]:
+    """(what the hash covers, prev_hash, hash) for each event, in seq order."""
+    return [
+        (history.event_body(case_number=case.number, seq=e.seq, kind=e.kind, at=e.at, actor=e.actor,
+                            task_id=e.task_id, task_name=e.task_name, data=e.data), e.prev_hash, e.hash)
+        for e in rows
+    ]

@@ -1,0 +1,90 @@
+"""What people add to a case besides steps: drafts of a task's form, comments, attached files, and the record that
+someone saw full personal data. None of it moves the workflow; all but drafts is in the case's history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from certflow.engine import attachments
+from certflow.engine.attachments import Upload
+from certflow.engine.errors import FieldError, InvalidState, NotFound, ValidationFailed
+from certflow.engine.models import Attachment, Draft, Task
+from certflow.engine.steps import Steps
+
+
+def save_draft(steps: Steps, task_id: str, data: dict[str, Any], *, actor: str) -> None:
+    """Keep unfinished input for ``actor``; a draft is not validated and not in the history."""
+    with steps.sessions.begin() as session:
+        row = session.get(Task, task_id)
+        if row is None or row.status != "open":
+            raise NotFound(f"task {task_id} is not open")
+        session.merge(Draft(task_id=task_id, actor=actor, data=data, saved_at=steps.clock.now()))
+
+
+def draft(steps: Steps, task_id: str, *, actor: str) -> dict[str, Any] | None:
+    with steps.sessions() as session:
+        row = session.get(Draft, (task_id, actor))
+        return row.data if row else None
+
+
+def add_comment(steps: Steps, case_ref: str, text: str, *, actor: str) -> None:
+    text = text.strip()
+    if not text:
+        raise ValidationFailed([FieldError("comment", "必填")])
+    if len(text) > 2000:
+        raise ValidationFailed([FieldError("comment", "最多2000个字")])
+    with steps.transaction() as session:
+        case = steps.lock_case(session, steps.case_id(session, case_ref), running_only=False)
+        steps.append_events(session, case, [("comment_added", None, None, {"text": text})], actor, steps.clock.now())
+
+
+def attach(steps: Steps, case_ref: str, uploads: list[Upload], *, actor: str) -> None:
+    """Store files for a case and record each, with its checksum, in the case's history."""
+    files = steps.setup.files
+    if files is None:
+        raise InvalidState("no upload directory is configured")
+    types = attachments.check(uploads)
+    now = steps.clock.now()
+    with steps.transaction() as session:
+        case = steps.lock_case(session, steps.case_id(session, case_ref), running_only=False)
+        recorded = []
+        for upload, content_type in zip(uploads, types, strict=True):
+            digest = files.put(upload.content)
+            session.add(Attachment(
+                case_id=case.id, material=upload.material, filename=upload.filename[:255],
+                content_type=content_type, size=len(upload.content), sha256=digest,
+                uploaded_by=actor, uploaded_at=now,
+            ))
+            recorded.append({"material": upload.material, "filename": upload.filename, "sha256": digest})
+        steps.append_events(session, case, [("files_attached", None, None, {"files": recorded})], actor, now)
+
+
+def attachment_list(steps: Steps, case_ref: str) -> list[dict[str, Any]]:
+    """The files attached to a case, in the order they came."""
+    with steps.sessions() as session:
+        case_id = steps.case_id(session, case_ref)
+        rows = session.scalars(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id))
+        return [
+            {"id": a.id, "material": a.material, "filename": a.filename, "content_type": a.content_type,
+             "size": a.size, "sha256": a.sha256, "uploaded_by": a.uploaded_by,
+             "uploaded_at": a.uploaded_at.isoformat()}
+            for a in rows
+        ]
+
+
+def attachment_content(steps: Steps, case_ref: str, attachment_id: int) -> tuple[dict[str, Any], bytes]:
+    found = [a for a in attachment_list(steps, case_ref) if a["id"] == attachment_id]
+    files = steps.setup.files
+    if not found or files is None:
+        raise NotFound(f"attachment {attachment_id} of case {case_ref} does not exist")
+    return found[0], files.read(found[0]["sha256"])
+
+
+def record_view(steps: Steps, case_ref: str, what: str, *, actor: str) -> None:
+    """Note in the case's history that ``actor`` saw full personal data (an ID number, medical files)."""
+    with steps.transaction() as session:
+        case = steps.lock_case(session, steps.case_id(session, case_ref), running_only=False)
+        event = ("personal_data_viewed", None, None, {"what": what})
+        steps.append_events(session, case, [event], actor, steps.clock.now())

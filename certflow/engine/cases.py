@@ -1,0 +1,146 @@
+"""The steps that move a case, each one transaction through ``steps``: start it, complete a task, deliver a message,
+fire its due timers; and who holds a task: claim it, give it back, hand it to someone else."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from certflow.engine import changes, forms, versions, workflowfacts
+from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.clock import Clock
+from certflow.engine.errors import Conflict, NotFound, ValidationFailed
+from certflow.engine.models import Case, Draft
+from certflow.engine.privacy import mask_id
+from certflow.engine.specs import CASE_PREFIX_PROPERTY, start_form, start_property
+from certflow.engine.steps import StepOutput, Steps
+
+
+def start_case(
+    steps: Steps, process_key: str, data: dict[str, Any], *, actor: str, county: str | None = None,
+) -> str:
+    """Start a case on the latest version of ``process_key``; returns the case number.
+
+    ``county``: the county the case belongs to (its area code), by default the deployment's jurisdiction.
+    """
+    clock = steps.step_clock()
+    now = clock.now()
+    with steps.transaction(clock) as session:
+        version = versions.latest(session, process_key)
+        if version is None:
+            raise NotFound(f"no process {process_key} is deployed")
+        spec, subprocesses, version_forms = steps.specs(session, version.id)
+        form = start_form(spec)
+        if form:
+            errors = forms.validate(version_forms[form], data, today=now.astimezone(CHINA_TZ).date())
+            if errors:
+                raise ValidationFailed(errors)
+        case = Case(
+            process_version_id=version.id, process_key=process_key, status="running",
+            county=county or steps.settings.county,
+            applicant_name=data.get("applicant_name"),
+            id_masked=mask_id(data["id_number"]) if data.get("id_number") else None,
+            state={}, started_by=actor, started_at=now, updated_at=now,
+        )
+        session.add(case)
+        session.flush()
+        prefix = start_property(spec, CASE_PREFIX_PROPERTY) or steps.settings.case_prefix
+        case.number = f"{prefix}-{now.astimezone(CHINA_TZ).year}-{case.id:06d}"
+        output = StepOutput()
+        workflow = steps.run(case, output, lambda: BpmnWorkflow(spec, subprocesses),
+                             changes.starting(data, case.number), clock=clock)
+        output.events.insert(0, ("case_started", None, None, {
+            "process": process_key, "version": version.version, "data": data,
+        }))
+        steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
+        return case.number
+
+
+def complete_task(steps: Steps, task_id: str, data: dict[str, Any], *, actor: str) -> str:
+    """Submit a user task's form; returns the case number. Conflict if someone got there first."""
+    clock = steps.step_clock()
+    with steps.transaction(clock) as session:
+        row, case, open_rows = steps.open_task(session, task_id)
+        if row.assignee and row.assignee != actor:
+            raise Conflict(f"task {task_id} ({row.title}) is claimed by {row.assignee}")
+        version_forms = steps.specs(session, case.process_version_id)[2]
+        if row.form:
+            errors = forms.validate(version_forms[row.form], data, today=clock.now().astimezone(CHINA_TZ).date())
+            if errors:
+                raise ValidationFailed(errors)
+        output = StepOutput()
+        workflow = steps.run(case, output, lambda: steps.load(session, case), changes.completing(task_id, data),
+                             clock=clock)
+        output.events.insert(0, ("task_completed", task_id, row.name, {"title": row.title, "data": data}))
+        steps.save(session, case, workflow, output, actor, completed_task_by={task_id: actor}, clock=clock,
+                   open_rows=open_rows)
+        session.execute(delete(Draft).where(Draft.task_id == task_id))
+        return case.number
+
+
+def send_message(steps: Steps, case_ref: str, name: str, payload: dict[str, Any], *, actor: str) -> str:
+    """Deliver a message (e.g. an objection) to the case waiting for it."""
+    clock = steps.step_clock()
+    with steps.transaction(clock) as session:
+        case = steps.lock_case(session, steps.case_id(session, case_ref))
+        deliver(steps, session, case, name, payload, actor, clock)
+        return case.number
+
+
+def deliver(
+    steps: Steps, session: Session, case: Case, name: str, payload: dict[str, Any], actor: str, clock: Clock,
+) -> None:
+    """The message step on a case already locked: sent by a person, a queued job, or a retry."""
+    output = StepOutput()
+    workflow = steps.run(case, output, lambda: steps.load(session, case),
+                         changes.delivering(case.number, name, payload), clock=clock)
+    output.events.insert(0, ("message_received", None, None, {"name": name, "payload": payload}))
+    steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
+
+
+def fire_timers(steps: Steps, session: Session, case: Case, at: datetime, clock: Clock, actor: str) -> None:
+    """The timer step on a case already locked: every timer due at ``at`` fires (by ``tick`` or a retry)."""
+    output = StepOutput()
+    due: list[str] = []
+
+    def apply(workflow: BpmnWorkflow) -> None:
+        due.extend(e.value for e in workflow.waiting_events() if workflowfacts.is_due(e, at))
+        changes.firing_timers(workflow)
+
+    workflow = steps.run(case, output, lambda: steps.load(session, case), apply, clock=clock)
+    output.events.insert(0, ("timer_fired", None, None, {"due": due, "now": at.isoformat()}))
+    steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
+
+
+def claim(steps: Steps, task_id: str, *, actor: str) -> None:
+    _assign(steps, task_id, actor, expect=None, kind="task_claimed")
+
+
+def unclaim(steps: Steps, task_id: str, *, actor: str) -> None:
+    _assign(steps, task_id, None, expect=actor, kind="task_unclaimed")
+
+
+def reassign(steps: Steps, task_id: str, assignee: str | None, *, actor: str) -> None:
+    """Give a task to someone else (or back to its group), whoever holds it now."""
+    with steps.transaction() as session:
+        row, case, _ = steps.open_task(session, task_id)
+        previous, row.assignee = row.assignee, assignee
+        event = ("task_reassigned", task_id, row.name, {"title": row.title, "from": previous, "to": assignee})
+        steps.append_events(session, case, [event], actor, steps.clock.now())
+        case.updated_at = steps.clock.now()
+
+
+def _assign(steps: Steps, task_id: str, assignee: str | None, *, expect: str | None, kind: str) -> None:
+    with steps.transaction() as session:
+        row, case, _ = steps.open_task(session, task_id)
+        if row.assignee != expect:
+            held = f"is claimed by {row.assignee}" if row.assignee else "is not claimed"
+            raise Conflict(f"task {task_id} {held}")
+        row.assignee = assignee
+        event = (kind, task_id, row.name, {"title": row.title})
+        steps.append_events(session, case, [event], assignee or expect or "system", steps.clock.now())
+        case.updated_at = steps.clock.now()

@@ -1,0 +1,119 @@
+"""The changes a step applies to a case's workflow, shared by live steps and replay.
+
+Each change works on the workflow alone: no database, no clock of its own. A live step applies it to the workflow it
+loaded under the case's lock (``steps``); replay rebuilds the same change from the recorded event (``replaying``) and
+applies it to the state the step before reached (``building``), and must reach the state the step recorded.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from certflow.engine import budget, migration, replay, state
+from certflow.engine.errors import Conflict, InvalidState, NotFound
+from certflow.engine.scripting import element_title
+
+Change = Callable[[BpmnWorkflow], None]
+
+
+def starting(data: dict[str, Any], case_number: str) -> Change:
+    def apply(workflow: BpmnWorkflow) -> None:
+        start = workflow.get_next_task(state=TaskState.READY)
+        start.data.update(copy.deepcopy(data))
+        start.data["case_no"] = case_number
+        advance(workflow)
+    return apply
+
+
+def completing(task_id: str, data: dict[str, Any]) -> Change:
+    def apply(workflow: BpmnWorkflow) -> None:
+        task = workflow.get_task_from_id(_uuid(task_id))
+        if task is None or task.state != TaskState.READY:
+            raise Conflict(f"task {task_id} is no longer waiting to be done")
+        task.data.update(copy.deepcopy(data))
+        budget.note(element_title(task))
+        task.run()
+        advance(workflow)
+    return apply
+
+
+def delivering(case_number: str, name: str, payload: dict[str, Any]) -> Change:
+    def apply(workflow: BpmnWorkflow) -> None:
+        waiting = [
+            t for t in workflow.get_tasks(state=TaskState.WAITING)
+            if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
+            and t.task_spec.event_definition.name == name
+        ]
+        if not waiting:
+            raise InvalidState(f"case {case_number} is not waiting for message {name}")
+        workflow.send_event(BpmnEvent(waiting[0].task_spec.event_definition, copy.deepcopy(payload)))
+        advance(workflow)
+    return apply
+
+
+def fixing(changes: dict[str, Any]) -> Change:
+    def apply(workflow: BpmnWorkflow) -> None:
+        # A task takes its parent's data again when it is updated, so the tasks before it get the values too.
+        fixed: set[UUID] = set()
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+            while task is not None and task.id not in fixed:
+                task.data.update(copy.deepcopy(changes))
+                fixed.add(task.id)
+                task = task.parent
+    return apply
+
+
+def firing_timers(workflow: BpmnWorkflow) -> None:
+    workflow.refresh_timers()
+    advance(workflow)
+
+
+def migrating(spec: Any, subprocesses: dict[str, Any]) -> Change:
+    def apply(workflow: BpmnWorkflow) -> None:
+        migration.apply(workflow, spec, subprocesses)
+        advance(workflow)  # a step the new version made automatic goes on at once, as after any step
+    return apply
+
+
+def advance(workflow: BpmnWorkflow) -> None:
+    """Run the automatic tasks, each noted so that a step over its budget names where it was."""
+    workflow.do_engine_steps(will_complete_task=lambda task: budget.note(element_title(task)))
+
+
+def building(previous: dict[str, Any] | None, spec: Any, subprocesses: dict[str, Any]) -> Callable[[], BpmnWorkflow]:
+    """How a replayed step gets its workflow: a new one for the first step, else the state the step before reached."""
+    if previous is None:
+        return lambda: BpmnWorkflow(spec, subprocesses)
+    return lambda: state.load(replay.as_stored(previous), spec, subprocesses)
+
+
+def replaying(case_number: str, event: dict[str, Any]) -> Change:
+    """The change a recorded step applied, to apply it again."""
+    data = event["data"]
+    kind = event["kind"]
+    if kind == "case_started":
+        return starting(data["data"], case_number)
+    if kind == "task_completed":
+        return completing(event["task_id"], data["data"])
+    if kind == "message_received":
+        return delivering(case_number, data["name"], data["payload"])
+    if kind == "timer_fired":
+        return firing_timers
+    if kind == "data_fixed":
+        return fixing(data["changes"])
+    raise replay.ReplayError(f"{kind} 不是改变流程的事件")
+
+
+def _uuid(task_id: str) -> UUID:
+    try:
+        return UUID(task_id)
+    except ValueError:
+        raise NotFound(f"task {task_id} does not exist") from None

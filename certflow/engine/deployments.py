@@ -1,0 +1,85 @@
+"""Deployments and their versions: deploy a set of files, list the versions and a version's files, compare two
+versions, roll a process back to an earlier one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from certflow.engine import versions
+from certflow.engine.compare import compare as compare_files
+from certflow.engine.models import Deployment, DeploymentFile, ProcessVersion
+from certflow.engine.specs import ParsedDeployment, SourceFile, parse_deployment
+from certflow.engine.steps import Steps
+
+
+@dataclass(frozen=True)
+class DeployedVersion:
+    process_key: str
+    version: int
+    created: bool  # False when identical content was already deployed
+
+
+def deploy(steps: Steps, files: list[SourceFile], *, author: str, note: str = "") -> list[DeployedVersion]:
+    """Check and store a set of files; a process whose content is unchanged gets no new version."""
+    return _store(steps, parse_deployment(files, steps.handlers.signatures, steps.settings.limits), files, author, note)
+
+
+def listing(steps: Steps, process_key: str | None = None) -> list[dict[str, Any]]:
+    """Every deployed version, newest first per process: hash, author, time, note, cases, files."""
+    with steps.sessions() as session:
+        return versions.listing(session, process_key)
+
+
+def version_files(steps: Steps, process_key: str, version: int) -> dict[str, str]:
+    """File name → content of the files the version was built from."""
+    with steps.sessions() as session:
+        return versions.files(session, versions.find(session, process_key, version))
+
+
+def compare(steps: Steps, process_key: str, old: int, new: int) -> dict[str, Any]:
+    """Elements added, removed and changed from version ``old`` to ``new``; see ``compare.compare``."""
+    result = compare_files(version_files(steps, process_key, old), version_files(steps, process_key, new), process_key)
+    return {**result, "old_version": old, "new_version": new}
+
+
+def rollback(steps: Steps, process_key: str, version: int, *, author: str, note: str = "") -> DeployedVersion:
+    """Deploy an earlier version's files again: the new latest version has its content."""
+    sources = [SourceFile(name, content.encode("utf-8"))
+               for name, content in version_files(steps, process_key, version).items()]
+    parsed = parse_deployment(sources, steps.handlers.signatures, steps.settings.limits)
+    [result] = _store(steps, parsed, sources, author, note or f"rollback to v{version}", only=process_key)
+    return result
+
+
+def _store(
+    steps: Steps, parsed: ParsedDeployment, files: list[SourceFile], author: str, note: str, only: str | None = None,
+) -> list[DeployedVersion]:
+    """New versions for the processes (or only the one) whose content differs from their latest version."""
+    now = steps.clock.now()
+    results: list[DeployedVersion] = []
+    with steps.sessions.begin() as session:
+        deployment: Deployment | None = None
+        for process in parsed.processes:
+            if only is not None and process.key != only:
+                continue
+            latest = versions.latest(session, process.key)
+            if latest is not None and latest.content_hash == process.content_hash:
+                results.append(DeployedVersion(process.key, latest.version, False))
+                continue
+            if deployment is None:
+                deployment = Deployment(content_hash=parsed.content_hash, author=author, note=note, created_at=now)
+                deployment.files = [
+                    DeploymentFile(name=f.name, kind=f.kind, sha256=f.sha256, content=f.content.decode("utf-8"))
+                    for f in files
+                ]
+                session.add(deployment)
+                session.flush()
+            version = (latest.version if latest else 0) + 1
+            session.add(ProcessVersion(
+                process_key=process.key, version=version, name=process.name,
+                content_hash=process.content_hash, deployment_id=deployment.id, spec=process.spec,
+                forms=process.forms, files=process.files, created_at=now,
+            ))
+            results.append(DeployedVersion(process.key, version, True))
+    return results

@@ -1,0 +1,105 @@
+"""The task projection: one row per READY user task, the rows the inbox reads, brought in line at every step.
+
+A row's title, role, group and form come from its task's spec (``task_fields``): a live step writes them and
+verification checks them against the replay.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+from SpiffWorkflow.task import Task as SpiffTask
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from certflow.engine.budget import BudgetExceeded, Limits
+from certflow.engine.models import Case, Task
+from certflow.engine.roles import DEFAULT_GROUPS, role_for_lane
+from certflow.engine.scripting import RestrictedEnvironment, element_title
+from certflow.engine.services import Handlers, ServiceContext
+from certflow.engine.specs import FORM_PROPERTY
+
+
+def sync(
+    session: Session, case: Case, workflow: BpmnWorkflow, *, completed_task_by: dict[str, str], now: datetime,
+    context: ServiceContext, handlers: Handlers, limits: Limits, open_rows: list[Task] | None = None,
+) -> list[Task]:
+    """Bring the projection in line with the workflow's READY user tasks (``open_rows``: the case's open rows,
+    if the step already read them under its lock); the rows of the READY tasks, in the workflow's order.
+
+    Open rows are refreshed from their task's spec too: a migration may rename a task or move it.
+    """
+    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)}
+    if open_rows is None:
+        open_rows = list(session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")))
+    existing = {t.id: t for t in open_rows}
+    for task_id, row in existing.items():
+        if task_id not in ready:
+            row.status = "completed" if task_id in completed_task_by else "cancelled"
+            row.completed_at = now
+            row.completed_by = completed_task_by.get(task_id)
+    helpers = handlers.helpers(context)
+    for task_id, task in ready.items():
+        spec_fields = task_fields(task, helpers, limits)
+        if task_id in existing:
+            for name, value in spec_fields.items():
+                setattr(existing[task_id], name, value)
+            continue
+        due_days = task.task_spec.extensions.get("properties", {}).get("dueInWorkingDays")
+        row = Task(
+            id=task_id, case_id=case.id, case_number=case.number, county=case.county,
+            applicant_name=case.applicant_name,
+            id_masked=case.id_masked, process_key=case.process_key, status="open", created_at=now,
+            due_at=context.calendar.deadline(context.today, int(due_days)) if due_days else None,
+            **spec_fields,
+        )
+        session.add(row)
+        existing[task_id] = row
+    return [existing[t] for t in ready]
+
+
+def task_fields(task: Any, helpers: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    """What the task list shows of a READY user task, from its spec: a live step writes it, verification checks it."""
+    properties = task.task_spec.extensions.get("properties", {})
+    role = role_for_lane(task.task_spec.lane)
+    group = DEFAULT_GROUPS.get(role or "")
+    if properties.get("candidateGroup"):
+        environment = RestrictedEnvironment(helpers, lambda *a: None, limits)
+        try:
+            group = str(environment.evaluate(properties["candidateGroup"], task.data))
+        except BudgetExceeded as error:
+            raise error.at(element_title(task)) from None
+    return {"name": task.task_spec.name, "title": title(task),
+            "role": role, "candidate_group": group, "form": properties.get(FORM_PROPERTY)}
+
+
+def title(task: SpiffTask) -> str:
+    """The task's label, with the element of the nearest multi-instance it runs in when that is a word:
+    鉴定并审核（肢体）, one of the parts of a multiple disability."""
+    label = task.task_spec.bpmn_name or task.task_spec.name
+    current: SpiffTask | None = task
+    while current is not None:
+        item = getattr(current.parent.task_spec, "input_item", None) if current.parent else None
+        if item is not None:
+            value = current.data.get(item.bpmn_id)
+            return f"{label}（{value}）" if isinstance(value, str) else label
+        # Up from a sub-process to the task that runs it.
+        parent_id = getattr(current.workflow, "parent_task_id", None)
+        current = current.workflow.top_workflow.get_task_from_id(parent_id) if parent_id else None
+    return label
+
+
+def task_dict(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.id, "case": task.case_number, "county": task.county, "applicant_name": task.applicant_name,
+        "id_masked": task.id_masked, "process": task.process_key, "name": task.name, "title": task.title,
+        "role": task.role, "group": task.candidate_group, "assignee": task.assignee, "form": task.form,
+        "status": task.status, "created_at": task.created_at.isoformat(),
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "completed_at": task.completed_at.isoformat() if task.completed_at else None,
+        "completed_by": task.completed_by,
+    }

@@ -1,0 +1,187 @@
+"""Reading cases and what belongs to them, as the plain dicts the pages, the API and the command line show:
+a case, its tasks, forms, diagram and history; the deployed processes; the outbox. Nothing here changes a case."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from certflow.engine import versions, workflowfacts
+from certflow.engine.errors import NotFound
+from certflow.engine.models import Case, DeploymentFile, Event, Notification, ProcessVersion, Task
+from certflow.engine.projection import task_dict
+from certflow.engine.roles import role_for_lane
+from certflow.engine.specs import start_form
+from certflow.engine.steps import Steps
+
+
+def case(steps: Steps, case_ref: str) -> dict[str, Any]:
+    """Everything ``certflow show`` prints: summary, open tasks, waiting events, data."""
+    with steps.sessions() as session:
+        row = session.get(Case, steps.case_id(session, case_ref))
+        workflow = steps.load(session, row)
+        open_tasks = session.scalars(
+            select(Task).where(Task.case_id == row.id, Task.status == "open").order_by(Task.created_at)
+        ).all()
+        return {
+            "number": row.number,
+            "county": row.county,
+            "process": row.process_key,
+            "version": row.version.version,
+            "start_form": start_form(steps.specs(session, row.process_version_id)[0]),
+            "status": row.status,
+            "outcome": row.outcome,
+            "current_step": row.current_step,
+            "applicant_name": row.applicant_name,
+            "id_masked": row.id_masked,
+            "started_at": row.started_at.isoformat(),
+            "ended_at": row.ended_at.isoformat() if row.ended_at else None,
+            "next_due_at": row.next_due_at.isoformat() if row.next_due_at else None,
+            "open_tasks": [task_dict(t) for t in open_tasks],
+            "waiting": [
+                {"event": e.event_type, "name": e.name, "value": e.value} for e in workflow.waiting_events()
+            ],
+            "data": workflowfacts.public_data(workflowfacts.case_data(workflow)),
+        }
+
+
+def case_for_applicant(steps: Steps, number: str, id_number: str) -> dict[str, Any]:
+    """The case, for someone who gives its number and the ID number it was started with.
+
+    An unknown number and a wrong ID number both raise the same NotFound, so an answer never says which.
+    """
+    with steps.sessions() as session:
+        started = session.scalar(
+            select(Event.data).join(Case, Case.id == Event.case_id)
+            .where(Case.number == number, Event.kind == "case_started")
+        )
+    recorded = str((started or {}).get("data", {}).get("id_number") or "").upper()
+    given = id_number.strip().upper()
+    # compare_digest: how long the comparison takes does not tell how much of the number matched
+    if not recorded or not hmac.compare_digest(given.encode(), recorded.encode()):
+        raise NotFound(f"case {number} with that ID number does not exist")
+    return case(steps, number)
+
+
+def tasks(
+    steps: Steps, *, role: str | None = None, group: str | None = None, case: str | None = None,
+    assignee: str | None = None, status: str = "open", limit: int = 200,
+) -> list[dict[str, Any]]:
+    with steps.sessions() as session:
+        query = select(Task).where(Task.status == status)
+        if role:
+            query = query.where(Task.role == role)
+        if group:
+            query = query.where(Task.candidate_group == group)
+        if assignee:
+            query = query.where(Task.assignee == assignee)
+        order = (Task.due_at.is_(None), Task.due_at, Task.created_at)
+        if case:
+            # Rows carry their case's number: one query, unless the case has none or is named by its id.
+            found = session.scalars(query.where(Task.case_number == case).order_by(*order).limit(limit)).all()
+            if found:
+                return [task_dict(t) for t in found]
+            query = query.where(Task.case_id == steps.case_id(session, case))
+        return [task_dict(t) for t in session.scalars(query.order_by(*order).limit(limit))]
+
+
+def task(steps: Steps, task_id: str) -> dict[str, Any]:
+    with steps.sessions() as session:
+        row = session.get(Task, task_id)
+        if row is None:
+            raise NotFound(f"task {task_id} does not exist")
+        return task_dict(row)
+
+
+def processes(steps: Steps) -> list[dict[str, Any]]:
+    """The latest version of each deployed process, with the form its cases start with."""
+    with steps.sessions() as session:
+        found = []
+        for version in versions.latest_of_each(session):
+            spec, _, version_forms = steps.specs(session, version.id)
+            form = start_form(spec)
+            found.append({
+                "key": version.process_key, "name": version.name, "version": version.version,
+                "deployed_at": version.created_at.isoformat(), "start_form": form,
+                "start_schema": version_forms.get(form) if form else None,
+            })
+        return found
+
+
+def user_tasks(steps: Steps) -> list[dict[str, Any]]:
+    """The user tasks of the latest versions: process, BPMN id, title and role (for inbox filters)."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    with steps.sessions() as session:
+        for version in versions.latest_of_each(session):
+            spec, subprocesses, _forms = steps.specs(session, version.id)
+            for process in (spec, *subprocesses.values()):
+                for task_spec in process.task_specs.values():
+                    if isinstance(task_spec, UserTask):
+                        found.setdefault((process.name, task_spec.name), {
+                            "process": process.name, "name": task_spec.name,
+                            "title": task_spec.bpmn_name or task_spec.name, "role": role_for_lane(task_spec.lane),
+                        })
+    return sorted(found.values(), key=lambda t: (t["process"], t["name"]))
+
+
+def case_forms(steps: Steps, case_ref: str) -> dict[str, Any]:
+    """The forms (file name → JSON Schema) of the version the case is pinned to."""
+    with steps.sessions() as session:
+        row = session.get(Case, steps.case_id(session, case_ref))
+        return steps.specs(session, row.process_version_id)[2]
+
+
+def diagram(steps: Steps, case_ref: str) -> dict[str, Any]:
+    """The case's main diagram and where the case has been: elements passed (with how often) and current."""
+    with steps.sessions() as session:
+        row = session.get(Case, steps.case_id(session, case_ref))
+        return {"process": row.process_key, "xml": diagram_xml(session, row.version),
+                **workflowfacts.path(steps.load(session, row))}
+
+
+def diagram_xml(session: Session, version: ProcessVersion) -> str | None:
+    """The BPMN file of the version that holds its process's diagram."""
+    marker = f'id="{version.process_key}"'
+    files = session.scalars(select(DeploymentFile).where(
+        DeploymentFile.deployment_id == version.deployment_id, DeploymentFile.kind == "bpmn"))
+    return next((f.content for f in files if marker in f.content), None)
+
+
+def history(steps: Steps, case_ref: str) -> list[dict[str, Any]]:
+    with steps.sessions() as session:
+        return events(session, steps.case_id(session, case_ref))
+
+
+def events(session: Session, case_id: int) -> list[dict[str, Any]]:
+    """The case's events in order, as dicts."""
+    return [event_dict(e) for e in session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq))]
+
+
+def outbox(steps: Steps, case_ref: str | None = None) -> list[dict[str, Any]]:
+    with steps.sessions() as session:
+        query = select(Notification).order_by(Notification.id)
+        if case_ref:
+            query = query.where(Notification.case_id == steps.case_id(session, case_ref))
+        return [outbox_dict(n) for n in session.scalars(query)]
+
+
+def case_numbers(steps: Steps) -> list[str]:
+    with steps.sessions() as session:
+        return list(session.scalars(select(Case.number).order_by(Case.id)))
+
+
+def event_dict(e: Event) -> dict[str, Any]:
+    return {"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "actor": e.actor, "task_id": e.task_id,
+            "task_name": e.task_name, "data": e.data, "prev_hash": e.prev_hash, "hash": e.hash}
+
+
+def outbox_dict(note: Notification) -> dict[str, Any]:
+    return {
+        "id": note.id, "template": note.template, "recipient_role": note.recipient_role,
+        "recipient_group": note.recipient_group, "recipient_phone": note.recipient_phone, "text": note.text,
+        "status": note.status, "created_at": note.created_at.isoformat(),
+    }

@@ -1,0 +1,309 @@
+"""The one step mechanism every change of a case goes through.
+
+A step is one transaction: lock the case, load its workflow, run a change (``changes``) through SpiffWorkflow under
+the step's clock, save the state, bring the task projection in line, append the hash-chained events and queue the
+texts; then commit. A step that fails leaves nothing behind. Replay runs the same ``run`` on the recorded results.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from certflow.engine import budget, determinism, history, projection, replay, state, workflowfacts
+from certflow.engine.attachments import FileStore
+from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.changes import Change
+from certflow.engine.clock import Clock, FixedClock, use_clock
+from certflow.engine.errors import (
+    Conflict,
+    FieldError,
+    InputRefused,
+    InvalidState,
+    NotFound,
+    StepFailed,
+    ValidationFailed,
+)
+from certflow.engine.models import Case, Event, Notification, ProcessVersion, Task
+from certflow.engine.scripting import RestrictedEnvironment, ScriptEngine, element_title
+from certflow.engine.services import Handlers, ServiceContext
+from certflow.engine.settings import Settings
+from certflow.engine.specs import restore_specs
+
+determinism.install()
+
+EventRow = tuple[str, str | None, str | None, dict[str, Any]]  # kind, task id, task name, data
+
+
+class Setup(Protocol):
+    """What a runtime is built from: its own attributes, read at each use, so that a test may swap one."""
+
+    sessions: sessionmaker[Session]
+    handlers: Handlers
+    settings: Settings
+    clock: Clock
+    files: FileStore | None
+
+
+@dataclass
+class StepOutput:
+    """What one change produced besides the new state: events and texts, in order."""
+
+    events: list[EventRow] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+
+    def event(self, kind: str, data: dict[str, Any], task_id: str | None = None, task_name: str | None = None) -> None:
+        self.events.append((kind, task_id, task_name, data))
+
+
+class Steps:
+    """The step mechanism and what every concern of the runtime shares: its setup and the restored specs."""
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        self._spec_cache: dict[int, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self.setup.sessions
+
+    @property
+    def handlers(self) -> Handlers:
+        return self.setup.handlers
+
+    @property
+    def settings(self) -> Settings:
+        return self.setup.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.setup.clock
+
+    def step_clock(self) -> FixedClock:
+        """One instant for a whole step: its events, its timestamps in the state, its timers.
+
+        Replay runs the step again at the recorded instant and must reach the same state.
+        """
+        return FixedClock(self.clock.now())
+
+    @contextmanager
+    def transaction(self, clock: Clock | None = None) -> Iterator[Session]:
+        """One unit of work; a lost race on the case row becomes a Conflict."""
+        try:
+            with self.sessions.begin() as session, use_clock(clock or self.clock):
+                yield session
+        except (StaleDataError, IntegrityError) as error:
+            raise Conflict("the case was changed by someone else at the same time; reload and try again") from error
+
+    def case_id(self, session: Session, case_ref: str) -> int:
+        case_id = session.scalar(select(Case.id).where(Case.number == case_ref))
+        if case_id is None and case_ref.isascii() and case_ref.isdigit() and len(case_ref) < 19:  # a bigint
+            case_id = session.scalar(select(Case.id).where(Case.id == int(case_ref)))
+        if case_id is None:
+            raise NotFound(f"case {case_ref} does not exist")
+        return case_id
+
+    def open_task(self, session: Session, task_id: str) -> tuple[Task, Case, list[Task]]:
+        """The task's projection row and its case's open rows, read once the case is locked; Conflict unless open.
+
+        The case is found and locked in one statement, and the rows are read after the lock (what makes it correct
+        on PostgreSQL, where another clerk may have completed the task meanwhile).
+        """
+        case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
+        case = session.scalars(select(Case).where(Case.id == case_of_task).with_for_update()).one_or_none()
+        if case is None:
+            raise NotFound(f"task {task_id} does not exist")
+        check_running(case)
+        open_rows = list(session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")))
+        row = next((r for r in open_rows if r.id == task_id), None)
+        if row is None:
+            row = session.get(Task, task_id)
+            who = f" by {row.completed_by}" if row.completed_by else ""
+            raise Conflict(f"task {task_id} ({row.title}) is already {row.status}{who}")
+        return row, case, open_rows
+
+    def lock_case(self, session: Session, case_id: int, *, running_only: bool = True) -> Case:
+        case = session.scalars(select(Case).where(Case.id == case_id).with_for_update()).one()
+        if running_only:
+            check_running(case)
+        return case
+
+    def specs(self, session: Session, version_id: int) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+        """A version's specs and forms, restored once per process: versions never change."""
+        cached = self._spec_cache.get(version_id)
+        if cached is None:
+            version = session.get(ProcessVersion, version_id)
+            if version is None:
+                raise NotFound(f"process version {version_id} does not exist")
+            spec, subprocesses = restore_specs(version.spec)
+            cached = self._spec_cache[version_id] = (spec, subprocesses, version.forms)
+        return cached
+
+    def load(self, session: Session, case: Case) -> BpmnWorkflow:
+        spec, subprocesses, _ = self.specs(session, case.process_version_id)
+        return state.load(case.state, spec, subprocesses)
+
+    def context(self, clock: Clock) -> ServiceContext:
+        return ServiceContext(
+            today=clock.now().astimezone(CHINA_TZ).date(),
+            jurisdiction=self.settings.jurisdiction,
+            signature=self.settings.signature,
+            calendar=self.settings.calendar,
+        )
+
+    def run(
+        self, case: Case | replay.ReplayScope, output: StepOutput, build: Callable[[], BpmnWorkflow],
+        apply: Change, clock: Clock, recorded: Iterator[dict[str, Any]] | None = None,
+    ) -> BpmnWorkflow:
+        """Apply a change under the clock, with replayable task ids and recorded service calls.
+
+        Live, each handler is called and its result recorded; in a replay (``recorded``) the handlers
+        are not called again: each call gets the result the history recorded for it, in order.
+        """
+        context = self.context(clock)
+        operators = self.handlers.operators
+
+        def call(data: dict[str, Any], name: str, params: dict[str, Any]) -> Any:
+            if recorded is not None:
+                return _recorded_result(recorded, name, params)
+            operator = operators.get(name)
+            if operator is None:
+                raise LookupError(f"no handler is registered for operator {name}")
+            result = operator.call(params, data, context)
+            output.event("service_called", {"operator": name, "params": params, "result": result})
+            if operator.sends_notification:
+                output.notifications.append(result)
+            return result
+
+        engine = ScriptEngine(environment=RestrictedEnvironment(self.handlers.helpers(context), call,
+                                                                self.settings.limits))
+
+        def work() -> BpmnWorkflow:
+            workflow = build()
+            workflow.script_engine = engine
+            apply(workflow)
+            return workflow
+
+        with use_clock(clock), determinism.deterministic_ids(f"{case.number}/{case.event_count + 1}"):
+            try:
+                workflow = budget.run_step(self.settings.limits, work)
+            except WorkflowTaskException as error:
+                refused = _refusal(error)
+                if refused is not None:
+                    raise ValidationFailed([FieldError(field, message) for field, message in refused.errors]) from error
+                where = element_title(error.task) if error.task else "?"
+                if exceeded := budget.cause(error):
+                    raise exceeded.at(where) from error
+                raise StepFailed(f"case {case.number}: step “{where}” failed: {error}", step=where) from error
+            except SpiffWorkflowException as error:
+                if exceeded := budget.cause(error):
+                    raise exceeded from error
+                raise StepFailed(f"case {case.number}: {error}") from error
+        return workflow
+
+    def save(
+        self, session: Session, case: Case, workflow: BpmnWorkflow, output: StepOutput, actor: str,
+        *, completed_task_by: dict[str, str], clock: Clock, open_rows: list[Task] | None = None,
+    ) -> None:
+        """Store what a step reached: the state, the case row, the task projection, the texts and the events."""
+        now = clock.now()
+        # The projection's query first: after the row changes, it would flush the row, written twice a step.
+        open_tasks = projection.sync(
+            session, case, workflow, completed_task_by=completed_task_by, now=now, context=self.context(clock),
+            handlers=self.handlers, limits=self.settings.limits, open_rows=open_rows,
+        )
+        case.state = state.dump(workflow)
+        case.updated_at = now
+        case.next_due_at = workflowfacts.next_due(workflow)
+        case.failures, case.last_error = 0, None  # the step went through: a later failure starts counting anew
+        if workflow.completed:
+            case.status = "completed"
+            case.ended_at = now
+            case.outcome = workflowfacts.case_data(workflow).get("outcome")
+            case.current_step = None
+            output.event("case_ended", {"outcome": case.outcome})
+        else:
+            case.current_step = "、".join(t.title for t in open_tasks) or workflowfacts.waiting_label(workflow)
+        output.events[0][3]["state"] = history.state_digest(case.state)
+        if output.notifications:
+            # Append-only rows go in as one statement on the step's connection, without the ORM's unit of work.
+            session.connection().execute(insert(Notification.__table__), [{
+                "case_id": case.id, "template": note["template"], "recipient_role": note["recipient_role"],
+                "recipient_group": note.get("recipient_group"), "recipient_phone": note.get("recipient_phone"),
+                "text": note["text"], "created_at": now, "next_attempt_at": now,
+            } for note in output.notifications])
+        self.append_events(session, case, output.events, actor, now)
+
+    def append_events(self, session: Session, case: Case, events: list[EventRow], actor: str, now: datetime) -> None:
+        """Chain, sign and insert the events; the case row keeps the count, the last hash and the seal."""
+        rows = []
+        for kind, task_id, task_name, data in events:
+            seq = case.event_count + 1
+            body = history.event_body(
+                case_number=case.number, seq=seq, kind=kind, at=now, actor=actor,
+                task_id=task_id, task_name=task_name, data=data,
+            )
+            digest = history.chain_hash(case.last_hash or history.GENESIS, body)
+            key_id, mac = self.settings.history_keys.sign(history.event_message(digest))
+            rows.append({"case_id": case.id, "seq": seq, "kind": kind, "at": now, "actor": actor, "task_id": task_id,
+                         "task_name": task_name, "data": data, "prev_hash": case.last_hash or history.GENESIS,
+                         "hash": digest, "key_id": key_id, "mac": mac})
+            case.event_count = seq
+            case.last_hash = digest
+        case.seal_key, case.seal = self.settings.history_keys.sign(
+            history.seal_message(case.number, case.event_count, case.last_hash))
+        # One statement for the step's events, on its connection: the ORM inserted them one by one on SQLite (to
+        # read back ids nobody uses). The case row, flushed at commit, still guards the chain with lock_version.
+        session.connection().execute(insert(Event.__table__), rows)
+
+
+def attempt(session: Session, work: Callable[[], None]) -> Exception | None:
+    """Run a piece of automatic work in a savepoint; the error that undid it, if any.
+
+    Any error but the database's is the work's: a bug in one handler must not stop the workers at one case.
+    """
+    try:
+        with session.begin_nested():
+            work()
+    except SQLAlchemyError:
+        raise
+    except Exception as error:
+        return error
+    return None
+
+
+def check_running(case: Case) -> None:
+    if case.status == "error":
+        raise InvalidState(f"case {case.number} is paused by an incident until an administrator retries or cancels it")
+    if case.status != "running":
+        raise InvalidState(f"case {case.number} is {case.status}")
+
+
+def _refusal(error: BaseException) -> InputRefused | None:
+    """The handler's refusal of the step's input behind a failed task, if that is what failed."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, InputRefused):
+        # SpiffWorkflow wraps a script's error inside its except block, without ``from``.
+        cause = cause.__cause__ or cause.__context__
+    return cause
+
+
+def _recorded_result(recorded: Iterator[dict[str, Any]], name: str, params: dict[str, Any]) -> Any:
+    """The next service result the history holds for this step; a different call is a divergence."""
+    event = next(recorded, None)
+    if event is None or event["operator"] != name or event["params"] != params:
+        found = f"{event['operator']}({event['params']})" if event else "nothing"
+        raise replay.ReplayError(f"the process called {name}({params}) where the history recorded {found}")
+    return copy.deepcopy(event["result"])

@@ -108,8 +108,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
 
     here = work / "deployment"
     here.mkdir()
+    # A release folder as docs/deploy.md lays it out: the deployment's content beside the installed package.
     for name in ("groups.json", "shizong.json"):
         shutil.copy(ROOT / name, here / name)
+    for name in ("processes", "forms", "handlers"):
+        shutil.copytree(ROOT / name, here / name, ignore=shutil.ignore_patterns("__pycache__"))
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("CERTFLOW_", "PYTHON")) and key not in ("DATABASE_URL", "VIRTUAL_ENV")}
     env |= {"DATABASE_URL": f"sqlite:///{here / 'certflow.db'}", "CERTFLOW_UPLOAD_DIR": str(here / "uploads"),
@@ -123,6 +126,7 @@ def server(installed: tuple[Path, Path, dict[str, str]]) -> Iterator[str]:
     venv, here, env = installed
     bin_ = venv / "bin"
     run([bin_ / "certflow", "init-db"], here, env)
+    run([bin_ / "certflow", "deploy", "processes", "forms", "--author", "release"], here, env)
     run([bin_ / "certflow", "user", "add", "fang", "--name", "方敏", "--role", "analyst"], here, env,
         given=f"{PASSWORD}\n{PASSWORD}\n")
     log = here / "gunicorn.log"
@@ -170,3 +174,11 @@ def test_the_installed_app_serves_its_pages_with_their_scripts(server: str) -> N
         status, kind, body, _ = browser.get(asset)
         assert status == 200 and body, asset
         assert kind == ("text/javascript" if asset.endswith(".js") else "text/css"), asset
+
+
+@pytest.mark.slow
+def test_the_installed_app_runs_the_deployment_in_its_folder(server: str) -> None:
+    # The application form lists the materials of the handlers folder beside the release (CERTFLOW_HANDLERS).
+    status, kind, body, _ = Browser(server).get("/apply")
+    assert (status, kind) == (200, "text/html")
+    assert "就诊病历材料" in body.decode()

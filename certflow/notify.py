@@ -11,7 +11,9 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
+
+from certflow.engine.views import OutboxText
 
 log = logging.getLogger("certflow.sms")
 
@@ -40,10 +42,10 @@ def load_gateway(name: str | None) -> SmsGateway:
     return gateway_class()
 
 
-def sender(gateway: SmsGateway) -> Callable[[dict[str, Any]], None]:
+def sender(gateway: SmsGateway) -> Callable[[OutboxText], None]:
     """The ``send`` that ``Runtime.send_notifications`` calls with each outbox row."""
 
-    def send(note: dict[str, Any]) -> None:
+    def send(note: OutboxText) -> None:
         gateway.send(note["recipient_phone"] or note["recipient_group"] or note["recipient_role"], note["text"])
 
     return send

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from certflow.engine.runtime import Runtime
+from certflow.engine.views import OutboxText
 
 log = logging.getLogger("certflow.worker")
 
@@ -21,7 +22,7 @@ BATCH = 10  # pieces of each kind per round; the stop flag is read between round
 
 
 class Worker:
-    def __init__(self, runtime: Runtime, send: Callable[[dict[str, Any]], None], interval: float = 5.0) -> None:
+    def __init__(self, runtime: Runtime, send: Callable[[OutboxText], None], interval: float = 5.0) -> None:
         self.runtime = runtime
         self.send = send
         self.interval = interval

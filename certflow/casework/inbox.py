@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.engine.errors import InvalidArgument
 from certflow.engine.models import Task
-from certflow.engine.runtime import task_dict
+from certflow.engine.projection import task_dict
 from certflow.engine.views import TaskView
 from certflow.people.access import visible_tasks
 from certflow.people.accounts import Account
@@ -158,8 +158,7 @@ def inbox(sessions: sessionmaker[Session], account: Account, query: InboxQuery, 
         )
         tasks = []
         for row in rows:
-            # engine.views type; the runtime does not declare it yet
-            task = cast(TaskView, task_dict(row))
+            task = task_dict(row)
             tasks.append(InboxRow(**task, due_state=due_state(task, now)))
         counts = {
             name: session.scalar(select(func.count()).select_from(Task).where(_queue(account, name))) or 0

@@ -117,9 +117,9 @@ def cancel(ctx: click.Context, case: str, reason: str, user: str) -> None:
 def show(ctx: click.Context, case: str, as_json: bool) -> None:
     runtime = runtime_of(ctx)
     view = runtime.case(case)
-    view["messages"] = runtime.outbox(case)
+    messages = runtime.outbox(case)
     if as_json:
-        print_json(view)
+        print_json({**view, "messages": messages})
         return
     click.echo(f"{view['number']}  {view['process']} v{view['version']}  {view['status']}"
                + (f" ({view['outcome']})" if view["outcome"] else ""))
@@ -132,7 +132,7 @@ def show(ctx: click.Context, case: str, as_json: bool) -> None:
         click.echo(f"  task {task['id']}  {task['title']}  [{task['role']}/{task['group']}]")
     for waiting in view["waiting"]:
         click.echo(f"  waiting: {waiting['name'] or waiting['event']} {waiting['value'] or ''}".rstrip())
-    for note in view["messages"]:
+    for note in messages:
         to = note["recipient_phone"] or note["recipient_group"]
         click.echo(f"  text to {note['recipient_role']} {to}: {note['text']}")
 

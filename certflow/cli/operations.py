@@ -91,7 +91,7 @@ def report_stuck(ctx: click.Context, as_json: bool) -> None:
                    f"since {row['updated_at'][:19]}")
     click.echo(f"{len(found['overdue_tasks'])} task(s) past their deadline:")
     for task in found["overdue_tasks"]:
-        click.echo(f"  {task['case']}  {task['title']}  [{task['group']}]  due {task['due_at'][:10]}  "
+        click.echo(f"  {task['case']}  {task['title']}  [{task['group']}]  due {(task['due_at'] or '')[:10]}  "
                    f"{task['assignee'] or 'unclaimed'}")
 
 

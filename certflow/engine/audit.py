@@ -23,16 +23,17 @@ from certflow.engine.projection import task_fields, title
 from certflow.engine.queries import diagram_xml, event_dict, events
 from certflow.engine.roles import role_for_lane
 from certflow.engine.steps import StepOutput, Steps
+from certflow.engine.views import DiagramPath, EventView, HistoryExport, ReplayView
 
 
-def history_export(steps: Steps, case_ref: str) -> dict[str, Any]:
+def history_export(steps: Steps, case_ref: str) -> HistoryExport:
     """The history with exactly what each hash covers, so it can be checked without certflow.
 
     hash = SHA-256(prev_hash + body as JSON with sorted keys, no spaces, UTF-8); the first prev_hash
     is 64 zeros; each body's seq counts from 1. The signatures (mac, seal) can be checked only with the key.
     """
     with steps.sessions() as session:
-        case = session.get(Case, steps.case_id(session, case_ref))
+        case = steps.case(session, case_ref)
         rows = _event_rows(session, case)
         return {
             "case": case.number, "process": case.process_key, "version": case.version.version,
@@ -47,17 +48,18 @@ def history_export(steps: Steps, case_ref: str) -> dict[str, Any]:
         }
 
 
-def replay_at(steps: Steps, case_ref: str, seq: int) -> dict[str, Any]:
+def replay_at(steps: Steps, case_ref: str, seq: int) -> ReplayView:
     """The case as it was after event ``seq``, rebuilt by replaying its history (not from a snapshot)."""
     with steps.sessions() as session:
-        case = session.get(Case, steps.case_id(session, case_ref))
+        case = steps.case(session, case_ref)
         recorded = events(session, case.id)
         if not 1 <= seq <= len(recorded):
             raise NotFound(f"case {case.number} has no event {seq}")
         replayed = _replay(steps, session, case, recorded)
         step = next((s for s in reversed(replayed) if s.seq <= seq), replayed[0])
         # The version the case was on after that step: a migration later does not change its past.
-        version = session.get(ProcessVersion, step.version_id) if step.version_id else case.version
+        version = (steps.row(session, ProcessVersion, step.version_id, "process version") if step.version_id
+                   else case.version)
         spec, subprocesses, _ = steps.specs(session, version.id)
         workflow = state.load(replay.as_stored(step.state), spec, subprocesses) if step.state else None
         return {
@@ -66,7 +68,7 @@ def replay_at(steps: Steps, case_ref: str, seq: int) -> dict[str, Any]:
             "steps": [{"seq": s.seq, "last_seq": s.last_seq, "label": replay.describe_event(s.first),
                        "at": s.first["at"], "actor": s.first["actor"]} for s in replayed],
             "xml": diagram_xml(session, version),
-            **(workflowfacts.path(workflow) if workflow else {"passed": {}, "current": []}),
+            **(workflowfacts.path(workflow) if workflow else DiagramPath(passed={}, current=[])),
             "open_tasks": [
                 {"id": str(t.id), "name": t.task_spec.name, "title": title(t),
                  "role": role_for_lane(t.task_spec.lane)}
@@ -82,7 +84,7 @@ def verify(steps: Steps, case_ref: str) -> replay.Verification:
     and the case's status, outcome and open tasks against the replay; the first finding wins."""
     keys = steps.settings.history_keys
     with steps.sessions() as session:
-        case = session.get(Case, steps.case_id(session, case_ref))
+        case = steps.case(session, case_ref)
         rows = _event_rows(session, case)
         recorded = [event_dict(e) for e in rows]
         findings: list[replay.Finding] = []
@@ -104,7 +106,7 @@ def verify(steps: Steps, case_ref: str) -> replay.Verification:
         return replay.Verification(case.number, len(recorded), len(replayed), first, unsigned_count)
 
 
-def _replay(steps: Steps, session: Session, case: Case, recorded: list[dict[str, Any]]) -> list[replay.Step]:
+def _replay(steps: Steps, session: Session, case: Case, recorded: list[EventView]) -> list[replay.Step]:
     """Every step of the case run again; stops at the first step that cannot be re-run.
 
     It starts on the version the case started on, and moves to another where the case was migrated.
@@ -115,10 +117,10 @@ def _replay(steps: Steps, session: Session, case: Case, recorded: list[dict[str,
     for step in replay.steps(recorded):
         first = step.first
         try:
-            if (first["kind"] == "case_started") != (previous is None):
-                raise replay.ReplayError("事件顺序不对：第一步必须是受理，且只能有一次")
-            if first["kind"] == "case_started":
+            if first["kind"] == "case_started" and previous is None:
                 version_id = versions.find(session, case.process_key, first["data"]["version"]).id
+            elif first["kind"] == "case_started" or version_id is None:  # no version: the case was not started
+                raise replay.ReplayError("事件顺序不对：第一步必须是受理，且只能有一次")
             if first["kind"] == "case_migrated":
                 target_id = versions.find(session, case.process_key, first["data"]["to_version"]).id
                 apply = changes.migrating(*steps.specs(session, target_id)[:2])
@@ -159,7 +161,7 @@ def _step_findings(replayed: list[replay.Step], stored: dict[str, Any]) -> list[
 
 
 def _row_findings(
-    steps: Steps, session: Session, case: Case, replayed: list[replay.Step], recorded: list[dict[str, Any]],
+    steps: Steps, session: Session, case: Case, replayed: list[replay.Step], recorded: list[EventView],
 ) -> list[replay.Finding]:
     """The case row's status and outcome, and its open tasks (role, group, assignee), against the replay."""
     last = replayed[-1]

@@ -22,6 +22,7 @@ from certflow.engine.errors import describe
 from certflow.engine.models import Case, Job, Notification
 from certflow.engine.queries import outbox_dict
 from certflow.engine.steps import Steps, attempt
+from certflow.engine.views import OutboxText
 
 log = logging.getLogger("certflow.engine")
 
@@ -58,7 +59,7 @@ def run_jobs(steps: Steps, now: datetime | None = None, *, limit: int | None = N
 
 
 def send_notifications(
-    steps: Steps, send: Callable[[dict[str, Any]], None], now: datetime | None = None, *, limit: int | None = None,
+    steps: Steps, send: Callable[[OutboxText], None], now: datetime | None = None, *, limit: int | None = None,
 ) -> tuple[int, int]:
     """Hand each due text of the outbox to ``send`` (which raises when it cannot); (sent, failed) counts.
 
@@ -119,7 +120,7 @@ def _run_next_job(steps: Steps, at: datetime, skipped: set[int]) -> tuple[str, b
         return case.number, True
 
 
-def _send_next(steps: Steps, send: Callable[[dict[str, Any]], None], at: datetime) -> tuple[str, bool] | None:
+def _send_next(steps: Steps, send: Callable[[OutboxText], None], at: datetime) -> tuple[str, bool] | None:
     with steps.transaction() as session:
         query = (
             select(Notification).where(Notification.status == "queued", Notification.next_attempt_at <= at)

@@ -12,6 +12,7 @@ from certflow.engine.attachments import Upload
 from certflow.engine.errors import FieldError, InvalidState, NotFound, ValidationFailed
 from certflow.engine.models import Attachment, Draft, Task
 from certflow.engine.steps import Steps
+from certflow.engine.views import AttachmentView
 
 
 def save_draft(steps: Steps, task_id: str, data: dict[str, Any], *, actor: str) -> None:
@@ -61,7 +62,7 @@ def attach(steps: Steps, case_ref: str, uploads: list[Upload], *, actor: str) ->
         steps.append_events(session, case, [("files_attached", None, None, {"files": recorded})], actor, now)
 
 
-def attachment_list(steps: Steps, case_ref: str) -> list[dict[str, Any]]:
+def attachment_list(steps: Steps, case_ref: str) -> list[AttachmentView]:
     """The files attached to a case, in the order they came."""
     with steps.sessions() as session:
         case_id = steps.case_id(session, case_ref)
@@ -74,7 +75,7 @@ def attachment_list(steps: Steps, case_ref: str) -> list[dict[str, Any]]:
         ]
 
 
-def attachment_content(steps: Steps, case_ref: str, attachment_id: int) -> tuple[dict[str, Any], bytes]:
+def attachment_content(steps: Steps, case_ref: str, attachment_id: int) -> tuple[AttachmentView, bytes]:
     found = [a for a in attachment_list(steps, case_ref) if a["id"] == attachment_id]
     files = steps.setup.files
     if not found or files is None:

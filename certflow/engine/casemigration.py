@@ -3,8 +3,6 @@ version. What a move does to the workflow, and the rule that allows it, are in `
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,15 +11,16 @@ from certflow.engine.clock import Clock
 from certflow.engine.errors import CertflowError, InvalidState, NotFound
 from certflow.engine.models import Case, ProcessVersion
 from certflow.engine.steps import StepOutput, Steps
+from certflow.engine.views import MigrationCheck, MigrationResult
 
 
-def check(steps: Steps, case_ref: str, to_version: int) -> dict[str, Any]:
+def check(steps: Steps, case_ref: str, to_version: int) -> MigrationCheck:
     """Whether the case can move to ``to_version`` of its process, why not, and which of its tasks change.
 
     ``{"possible", "reason" (Chinese), "removed", "changed"}``; the rule is in ``migration``.
     """
     with steps.sessions() as session:
-        case = session.get(Case, steps.case_id(session, case_ref))
+        case = steps.case(session, case_ref)
         plan = _plan(steps, session, case, to_version, steps.step_clock())[1]
         return plan.as_dict(case.version.version, to_version)
 
@@ -47,7 +46,7 @@ def migrate(steps: Steps, case_ref: str, to_version: int, *, actor: str) -> None
 
 def migrate_all(
     steps: Steps, process_key: str, from_version: int, to_version: int, *, actor: str, county: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[MigrationResult]:
     """Every running case of ``from_version`` (of ``county``, None for every county) moved to ``to_version``,
     each in its own transaction.
 
@@ -59,7 +58,7 @@ def migrate_all(
         if county is not None:
             running = running.where(Case.county == county)
         numbers = session.scalars(running.order_by(Case.id)).all()
-    results = []
+    results: list[MigrationResult] = []
     for number in numbers:
         try:
             migrate(steps, number, to_version, actor=actor)

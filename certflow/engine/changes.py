@@ -20,6 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from certflow.engine import budget, migration, replay, state
 from certflow.engine.errors import Conflict, InvalidState, NotFound
 from certflow.engine.scripting import element_title
+from certflow.engine.views import EventView
 
 Change = Callable[[BpmnWorkflow], None]
 
@@ -95,13 +96,15 @@ def building(previous: dict[str, Any] | None, spec: Any, subprocesses: dict[str,
     return lambda: state.load(replay.as_stored(previous), spec, subprocesses)
 
 
-def replaying(case_number: str, event: dict[str, Any]) -> Change:
+def replaying(case_number: str, event: EventView) -> Change:
     """The change a recorded step applied, to apply it again."""
     data = event["data"]
     kind = event["kind"]
     if kind == "case_started":
         return starting(data["data"], case_number)
     if kind == "task_completed":
+        if event["task_id"] is None:
+            raise replay.ReplayError("办理事件没有记下办的是哪项任务")
         return completing(event["task_id"], data["data"])
     if kind == "message_received":
         return delivering(case_number, data["name"], data["payload"])

@@ -11,6 +11,7 @@ from certflow.engine.compare import compare as compare_files
 from certflow.engine.models import Deployment, DeploymentFile, ProcessVersion
 from certflow.engine.specs import ParsedDeployment, SourceFile, parse_deployment
 from certflow.engine.steps import Steps
+from certflow.engine.views import VersionView
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ def deploy(steps: Steps, files: list[SourceFile], *, author: str, note: str = ""
     return _store(steps, parse_deployment(files, steps.handlers.signatures, steps.settings.limits), files, author, note)
 
 
-def listing(steps: Steps, process_key: str | None = None) -> list[dict[str, Any]]:
+def listing(steps: Steps, process_key: str | None = None) -> list[VersionView]:
     """Every deployed version, newest first per process: hash, author, time, note, cases, files."""
     with steps.sessions() as session:
         return versions.listing(session, process_key)

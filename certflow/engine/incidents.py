@@ -10,32 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from certflow.engine.models import Case, Incident, Job, Task
+from certflow.engine.views import IncidentView
 
 PAUSING = ("timer", "message")  # kinds of incident that stop the case until someone acts
-
-
-class IncidentView(TypedDict):
-    """An incident as the operations pages and the CLI list it."""
-
-    id: int
-    case: str  # the case's number
-    case_status: str
-    kind: str  # timer, message, notification
-    step: str | None
-    message: str
-    data: dict[str, Any]
-    attempts: int
-    status: str  # open, resolved
-    opened_at: str
-    resolved_at: str | None
-    resolved_by: str | None
-    resolution: str | None  # retried, cancelled
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
@@ -33,24 +33,26 @@ from SpiffWorkflow.util.task import TaskState
 
 from certflow.engine import replay, state
 from certflow.engine.specs import REGISTRY
+from certflow.engine.views import ChangedTask, MigrationCheck, PlannedTask
 
 # What a task in progress may change: only shown (label, lane, documentation) or used once it finishes (flows).
 _STARTED_MAY_CHANGE = {"bpmn_name", "description", "lane", "documentation", "inputs", "outputs"}
+Entry = TypeVar("Entry", PlannedTask, ChangedTask)
 
 
 @dataclass
 class Plan:
     """What a migration would do to the case's tasks, and why it cannot be done (if it cannot)."""
 
-    removed: list[dict[str, Any]] = field(default_factory=list)
-    changed: list[dict[str, Any]] = field(default_factory=list)
+    removed: list[PlannedTask] = field(default_factory=list)
+    changed: list[ChangedTask] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
 
     @property
     def possible(self) -> bool:
         return not self.reasons
 
-    def as_dict(self, from_version: int, to_version: int) -> dict[str, Any]:
+    def as_dict(self, from_version: int, to_version: int) -> MigrationCheck:
         reason = "；".join(dict.fromkeys(self.reasons)) or f"可以从 v{from_version} 迁移到 v{to_version}"
         return {"possible": self.possible, "reason": reason, "removed": self.removed, "changed": self.changed}
 
@@ -107,17 +109,17 @@ def _judge(tasks: WorkflowDiff, diff: SpecDiff, plan: Plan) -> None:
         if not task.task_spec.bpmn_id:
             continue
         what = diff.changed[task.task_spec]
-        _add(plan.changed, {**_task(task), "what": what})
+        _add(plan.changed, ChangedTask(**_task(task), what=what))
         if task.state == TaskState.STARTED and set(what) - _STARTED_MAY_CHANGE:
             plan.reasons.append(f"正在进行的「{_title(task)}」在新版本中有改动（{'、'.join(what)}），进行中的步骤不能改")
 
 
-def _add(found: list[dict[str, Any]], entry: dict[str, Any]) -> None:
+def _add(found: list[Entry], entry: Entry) -> None:
     if entry not in found:  # an element passed more than once is listed once per state
         found.append(entry)
 
 
-def _task(task: Any) -> dict[str, Any]:
+def _task(task: Any) -> PlannedTask:
     return {"id": task.task_spec.bpmn_id, "name": _title(task), "state": TaskState.get_name(task.state)}
 
 

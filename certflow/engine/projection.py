@@ -22,6 +22,7 @@ from certflow.engine.roles import DEFAULT_GROUPS, role_for_lane
 from certflow.engine.scripting import RestrictedEnvironment, element_title
 from certflow.engine.services import Handlers, ServiceContext
 from certflow.engine.specs import FORM_PROPERTY
+from certflow.engine.views import TaskView
 
 
 def sync(
@@ -93,7 +94,7 @@ def title(task: SpiffTask) -> str:
     return label
 
 
-def task_dict(task: Task) -> dict[str, Any]:
+def task_dict(task: Task) -> TaskView:
     return {
         "id": task.id, "case": task.case_number, "county": task.county, "applicant_name": task.applicant_name,
         "id_masked": task.id_masked, "process": task.process_key, "name": task.name, "title": task.title,

@@ -17,12 +17,13 @@ from certflow.engine.projection import task_dict
 from certflow.engine.roles import role_for_lane
 from certflow.engine.specs import start_form
 from certflow.engine.steps import Steps
+from certflow.engine.views import CaseView, DiagramView, EventView, OutboxText, ProcessView, TaskView, UserTaskSpec
 
 
-def case(steps: Steps, case_ref: str) -> dict[str, Any]:
+def case(steps: Steps, case_ref: str) -> CaseView:
     """Everything ``certflow show`` prints: summary, open tasks, waiting events, data."""
     with steps.sessions() as session:
-        row = session.get(Case, steps.case_id(session, case_ref))
+        row = steps.case(session, case_ref)
         workflow = steps.load(session, row)
         open_tasks = session.scalars(
             select(Task).where(Task.case_id == row.id, Task.status == "open").order_by(Task.created_at)
@@ -49,7 +50,7 @@ def case(steps: Steps, case_ref: str) -> dict[str, Any]:
         }
 
 
-def case_for_applicant(steps: Steps, number: str, id_number: str) -> dict[str, Any]:
+def case_for_applicant(steps: Steps, number: str, id_number: str) -> CaseView:
     """The case, for someone who gives its number and the ID number it was started with.
 
     An unknown number and a wrong ID number both raise the same NotFound, so an answer never says which.
@@ -70,7 +71,7 @@ def case_for_applicant(steps: Steps, number: str, id_number: str) -> dict[str, A
 def tasks(
     steps: Steps, *, role: str | None = None, group: str | None = None, case: str | None = None,
     assignee: str | None = None, status: str = "open", limit: int = 200,
-) -> list[dict[str, Any]]:
+) -> list[TaskView]:
     with steps.sessions() as session:
         query = select(Task).where(Task.status == status)
         if role:
@@ -89,18 +90,15 @@ def tasks(
         return [task_dict(t) for t in session.scalars(query.order_by(*order).limit(limit))]
 
 
-def task(steps: Steps, task_id: str) -> dict[str, Any]:
+def task(steps: Steps, task_id: str) -> TaskView:
     with steps.sessions() as session:
-        row = session.get(Task, task_id)
-        if row is None:
-            raise NotFound(f"task {task_id} does not exist")
-        return task_dict(row)
+        return task_dict(steps.row(session, Task, task_id, "task"))
 
 
-def processes(steps: Steps) -> list[dict[str, Any]]:
+def processes(steps: Steps) -> list[ProcessView]:
     """The latest version of each deployed process, with the form its cases start with."""
     with steps.sessions() as session:
-        found = []
+        found: list[ProcessView] = []
         for version in versions.latest_of_each(session):
             spec, _, version_forms = steps.specs(session, version.id)
             form = start_form(spec)
@@ -112,9 +110,9 @@ def processes(steps: Steps) -> list[dict[str, Any]]:
         return found
 
 
-def user_tasks(steps: Steps) -> list[dict[str, Any]]:
+def user_tasks(steps: Steps) -> list[UserTaskSpec]:
     """The user tasks of the latest versions: process, BPMN id, title and role (for inbox filters)."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
+    found: dict[tuple[str, str], UserTaskSpec] = {}
     with steps.sessions() as session:
         for version in versions.latest_of_each(session):
             spec, subprocesses, _forms = steps.specs(session, version.id)
@@ -131,14 +129,13 @@ def user_tasks(steps: Steps) -> list[dict[str, Any]]:
 def case_forms(steps: Steps, case_ref: str) -> dict[str, Any]:
     """The forms (file name → JSON Schema) of the version the case is pinned to."""
     with steps.sessions() as session:
-        row = session.get(Case, steps.case_id(session, case_ref))
-        return steps.specs(session, row.process_version_id)[2]
+        return steps.specs(session, steps.case(session, case_ref).process_version_id)[2]
 
 
-def diagram(steps: Steps, case_ref: str) -> dict[str, Any]:
+def diagram(steps: Steps, case_ref: str) -> DiagramView:
     """The case's main diagram and where the case has been: elements passed (with how often) and current."""
     with steps.sessions() as session:
-        row = session.get(Case, steps.case_id(session, case_ref))
+        row = steps.case(session, case_ref)
         return {"process": row.process_key, "xml": diagram_xml(session, row.version),
                 **workflowfacts.path(steps.load(session, row))}
 
@@ -151,17 +148,17 @@ def diagram_xml(session: Session, version: ProcessVersion) -> str | None:
     return next((f.content for f in files if marker in f.content), None)
 
 
-def history(steps: Steps, case_ref: str) -> list[dict[str, Any]]:
+def history(steps: Steps, case_ref: str) -> list[EventView]:
     with steps.sessions() as session:
         return events(session, steps.case_id(session, case_ref))
 
 
-def events(session: Session, case_id: int) -> list[dict[str, Any]]:
+def events(session: Session, case_id: int) -> list[EventView]:
     """The case's events in order, as dicts."""
     return [event_dict(e) for e in session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq))]
 
 
-def outbox(steps: Steps, case_ref: str | None = None) -> list[dict[str, Any]]:
+def outbox(steps: Steps, case_ref: str | None = None) -> list[OutboxText]:
     with steps.sessions() as session:
         query = select(Notification).order_by(Notification.id)
         if case_ref:
@@ -174,12 +171,12 @@ def case_numbers(steps: Steps) -> list[str]:
         return list(session.scalars(select(Case.number).order_by(Case.id)))
 
 
-def event_dict(e: Event) -> dict[str, Any]:
+def event_dict(e: Event) -> EventView:
     return {"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "actor": e.actor, "task_id": e.task_id,
             "task_name": e.task_name, "data": e.data, "prev_hash": e.prev_hash, "hash": e.hash}
 
 
-def outbox_dict(note: Notification) -> dict[str, Any]:
+def outbox_dict(note: Notification) -> OutboxText:
     return {
         "id": note.id, "template": note.template, "recipient_role": note.recipient_role,
         "recipient_group": note.recipient_group, "recipient_phone": note.recipient_phone, "text": note.text,

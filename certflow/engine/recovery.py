@@ -4,6 +4,7 @@ trying its failed work again, cancelling a case for good; and the report of case
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -15,11 +16,12 @@ from certflow.engine.errors import FieldError, InvalidState, StepFailed, Validat
 from certflow.engine.models import Case, Incident, Job, Notification, Task
 from certflow.engine.projection import task_dict
 from certflow.engine.steps import StepOutput, Steps, attempt
+from certflow.engine.views import IncidentView, StuckCase, StuckReport
 
 
 def listing(
     steps: Steps, *, status: str | None = "open", case_ref: str | None = None, county: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[IncidentView]:
     """Incidents (``status`` None for all; of the cases of ``county``, None for every county), newest first."""
     with steps.sessions() as session:
         case_id = steps.case_id(session, case_ref) if case_ref else None
@@ -60,7 +62,7 @@ def retry_incident(steps: Steps, case_ref: str, *, actor: str) -> None:
         if not found:
             raise InvalidState(f"case {case.number} has no open incident")
         for incident in found:
-            if error := attempt(session, lambda i=incident: _retry(steps, session, case, i, actor, clock)):
+            if error := attempt(session, partial(_retry, steps, session, case, incident, actor, clock)):
                 incident.attempts += 1
                 incident.message, incident.step = describe(error), getattr(error, "step", None) or incident.step
                 failure = error
@@ -91,12 +93,12 @@ def cancel_case(steps: Steps, case_ref: str, reason: str, *, actor: str) -> None
         steps.append_events(session, case, [("case_cancelled", None, None, {"reason": reason})], actor, now)
 
 
-def stuck(steps: Steps, now: datetime | None = None, county: str | None = None) -> dict[str, Any]:
+def stuck(steps: Steps, now: datetime | None = None, county: str | None = None) -> StuckReport:
     """Running cases that nothing inside certflow will move (no open task, timer or queued job), with what
     they wait for, if anything; and the open tasks past their deadline. Of ``county``'s cases, or of all."""
     at = now or steps.clock.now()
     with steps.sessions() as session:
-        motionless = [
+        motionless: list[StuckCase] = [
             {"case": c.number, "process": c.process_key, "applicant_name": c.applicant_name,
              "updated_at": c.updated_at.isoformat(), "waiting": workflowfacts.waiting_label(steps.load(session, c))}
             for c in incidents.motionless(session, county)
@@ -107,13 +109,13 @@ def stuck(steps: Steps, now: datetime | None = None, county: str | None = None) 
 
 def _retry(steps: Steps, session: Session, case: Case, incident: Incident, actor: str, clock: Clock) -> None:
     if incident.kind == "notification":
-        note = session.get(Notification, incident.work_id)
+        note = steps.row(session, Notification, incident.work_id, "outbox text")
         note.status, note.attempts, note.next_attempt_at = "queued", 0, clock.now()
         return
     case.status = "running"
     if incident.kind == "timer":
         cases.fire_timers(steps, session, case, clock.now(), clock, actor)
         return
-    job = session.get(Job, incident.work_id)
+    job = steps.row(session, Job, incident.work_id, "job")
     cases.deliver(steps, session, case, job.payload["name"], job.payload["payload"], actor, clock)
     job.status, job.done_at, job.attempts = "done", clock.now(), job.attempts + 1

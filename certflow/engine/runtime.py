@@ -35,14 +35,30 @@ from certflow.engine import (
 from certflow.engine.attachments import FileStore, Upload
 from certflow.engine.clock import Clock, SystemClock
 from certflow.engine.deployments import DeployedVersion
-from certflow.engine.projection import task_dict
 from certflow.engine.replay import Verification
 from certflow.engine.services import Handlers
 from certflow.engine.settings import Settings
 from certflow.engine.specs import SourceFile
 from certflow.engine.steps import Steps
+from certflow.engine.views import (
+    AttachmentView,
+    CaseView,
+    DiagramView,
+    EventView,
+    HistoryExport,
+    IncidentView,
+    MigrationCheck,
+    MigrationResult,
+    OutboxText,
+    ProcessView,
+    ReplayView,
+    StuckReport,
+    TaskView,
+    UserTaskSpec,
+    VersionView,
+)
 
-__all__ = ["DeployedVersion", "Runtime", "Settings", "task_dict"]
+__all__ = ["DeployedVersion", "Runtime", "Settings"]
 
 
 class Runtime:
@@ -64,7 +80,7 @@ class Runtime:
     def deploy(self, files: list[SourceFile], *, author: str, note: str = "") -> list[DeployedVersion]:
         return deployments.deploy(self._steps, files, author=author, note=note)
 
-    def versions(self, process_key: str | None = None) -> list[dict[str, Any]]:
+    def versions(self, process_key: str | None = None) -> list[VersionView]:
         return deployments.listing(self._steps, process_key)
 
     def version_files(self, process_key: str, version: int) -> dict[str, str]:
@@ -108,14 +124,14 @@ class Runtime:
         return background.run_jobs(self._steps, now, limit=limit)
 
     def send_notifications(
-        self, send: Callable[[dict[str, Any]], None], now: datetime | None = None, *, limit: int | None = None,
+        self, send: Callable[[OutboxText], None], now: datetime | None = None, *, limit: int | None = None,
     ) -> tuple[int, int]:
         return background.send_notifications(self._steps, send, now, limit=limit)
 
     # -- incidents -----------------------------------------------------------------------------
 
     def incidents(self, *, status: str | None = "open", case_ref: str | None = None,
-                  county: str | None = None) -> list[dict[str, Any]]:
+                  county: str | None = None) -> list[IncidentView]:
         return recovery.listing(self._steps, status=status, case_ref=case_ref, county=county)
 
     def fix_incident(self, case_ref: str, changes: dict[str, Any], *, actor: str) -> None:
@@ -127,19 +143,19 @@ class Runtime:
     def cancel_case(self, case_ref: str, reason: str, *, actor: str) -> None:
         recovery.cancel_case(self._steps, case_ref, reason, actor=actor)
 
-    def stuck(self, now: datetime | None = None, county: str | None = None) -> dict[str, Any]:
+    def stuck(self, now: datetime | None = None, county: str | None = None) -> StuckReport:
         return recovery.stuck(self._steps, now, county)
 
     # -- moving cases to a newer version -------------------------------------------------------
 
-    def migration_check(self, case_ref: str, to_version: int) -> dict[str, Any]:
+    def migration_check(self, case_ref: str, to_version: int) -> MigrationCheck:
         return casemigration.check(self._steps, case_ref, to_version)
 
     def migrate(self, case_ref: str, to_version: int, *, actor: str) -> None:
         casemigration.migrate(self._steps, case_ref, to_version, actor=actor)
 
     def migrate_all(self, process_key: str, from_version: int, to_version: int, *, actor: str,
-                    county: str | None = None) -> list[dict[str, Any]]:
+                    county: str | None = None) -> list[MigrationResult]:
         return casemigration.migrate_all(self._steps, process_key, from_version, to_version, actor=actor,
                                          county=county)
 
@@ -157,10 +173,10 @@ class Runtime:
     def attach(self, case_ref: str, uploads: list[Upload], *, actor: str) -> None:
         casefiles.attach(self._steps, case_ref, uploads, actor=actor)
 
-    def attachments(self, case_ref: str) -> list[dict[str, Any]]:
+    def attachments(self, case_ref: str) -> list[AttachmentView]:
         return casefiles.attachment_list(self._steps, case_ref)
 
-    def attachment_content(self, case_ref: str, attachment_id: int) -> tuple[dict[str, Any], bytes]:
+    def attachment_content(self, case_ref: str, attachment_id: int) -> tuple[AttachmentView, bytes]:
         return casefiles.attachment_content(self._steps, case_ref, attachment_id)
 
     def record_view(self, case_ref: str, what: str, *, actor: str) -> None:
@@ -168,38 +184,38 @@ class Runtime:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def case(self, case_ref: str) -> dict[str, Any]:
+    def case(self, case_ref: str) -> CaseView:
         return queries.case(self._steps, case_ref)
 
-    def case_for_applicant(self, number: str, id_number: str) -> dict[str, Any]:
+    def case_for_applicant(self, number: str, id_number: str) -> CaseView:
         return queries.case_for_applicant(self._steps, number, id_number)
 
     def tasks(
         self, *, role: str | None = None, group: str | None = None, case: str | None = None,
         assignee: str | None = None, status: str = "open", limit: int = 200,
-    ) -> list[dict[str, Any]]:
+    ) -> list[TaskView]:
         return queries.tasks(self._steps, role=role, group=group, case=case, assignee=assignee, status=status,
                              limit=limit)
 
-    def task(self, task_id: str) -> dict[str, Any]:
+    def task(self, task_id: str) -> TaskView:
         return queries.task(self._steps, task_id)
 
-    def processes(self) -> list[dict[str, Any]]:
+    def processes(self) -> list[ProcessView]:
         return queries.processes(self._steps)
 
-    def user_tasks(self) -> list[dict[str, Any]]:
+    def user_tasks(self) -> list[UserTaskSpec]:
         return queries.user_tasks(self._steps)
 
     def case_forms(self, case_ref: str) -> dict[str, Any]:
         return queries.case_forms(self._steps, case_ref)
 
-    def diagram(self, case_ref: str) -> dict[str, Any]:
+    def diagram(self, case_ref: str) -> DiagramView:
         return queries.diagram(self._steps, case_ref)
 
-    def history(self, case_ref: str) -> list[dict[str, Any]]:
+    def history(self, case_ref: str) -> list[EventView]:
         return queries.history(self._steps, case_ref)
 
-    def outbox(self, case_ref: str | None = None) -> list[dict[str, Any]]:
+    def outbox(self, case_ref: str | None = None) -> list[OutboxText]:
         return queries.outbox(self._steps, case_ref)
 
     def case_numbers(self) -> list[str]:
@@ -207,10 +223,10 @@ class Runtime:
 
     # -- audit ---------------------------------------------------------------------------------
 
-    def history_export(self, case_ref: str) -> dict[str, Any]:
+    def history_export(self, case_ref: str) -> HistoryExport:
         return audit.history_export(self._steps, case_ref)
 
-    def replay_at(self, case_ref: str, seq: int) -> dict[str, Any]:
+    def replay_at(self, case_ref: str, seq: int) -> ReplayView:
         return audit.replay_at(self._steps, case_ref, seq)
 
     def verify(self, case_ref: str) -> Verification:

@@ -22,6 +22,7 @@ from certflow.engine.errors import CertflowError, DeploymentError, ValidationFai
 from certflow.engine.runtime import Runtime, Settings
 from certflow.engine.services import Handlers
 from certflow.engine.specs import SourceFile
+from certflow.engine.views import TaskView
 
 ACTOR = "sandbox"
 
@@ -110,7 +111,7 @@ def _after(runtime: Runtime, number: str, texts_before: int) -> dict[str, Any]:
     }
 
 
-def _open_task(runtime: Runtime, number: str, name: str, group: str | None) -> dict[str, Any]:
+def _open_task(runtime: Runtime, number: str, name: str, group: str | None) -> TaskView:
     open_tasks = runtime.tasks(case=number)
     found = [t for t in open_tasks if name in (t["name"], t["title"]) and group in (None, t["group"])]
     if len(found) != 1:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -36,7 +36,7 @@ from certflow.engine.errors import (
     StepFailed,
     ValidationFailed,
 )
-from certflow.engine.models import Case, Event, Notification, ProcessVersion, Task
+from certflow.engine.models import Base, Case, Event, Notification, ProcessVersion, Task
 from certflow.engine.scripting import RestrictedEnvironment, ScriptEngine, element_title
 from certflow.engine.services import Handlers, ServiceContext
 from certflow.engine.settings import Settings
@@ -45,6 +45,7 @@ from certflow.engine.specs import restore_specs
 determinism.install()
 
 EventRow = tuple[str, str | None, str | None, dict[str, Any]]  # kind, task id, task name, data
+Row = TypeVar("Row", bound=Base)
 
 
 class Setup(Protocol):
@@ -107,6 +108,17 @@ class Steps:
         except (StaleDataError, IntegrityError) as error:
             raise Conflict("the case was changed by someone else at the same time; reload and try again") from error
 
+    def row(self, session: Session, model: type[Row], key: Any, what: str) -> Row:
+        """The row of ``model`` with the primary key ``key``; NotFound, naming it ``what``, if there is none."""
+        found = session.get(model, key)
+        if found is None:
+            raise NotFound(f"{what} {key} does not exist")
+        return found
+
+    def case(self, session: Session, case_ref: str) -> Case:
+        """The case with the number (or id) ``case_ref``, unlocked: for reading."""
+        return self.row(session, Case, self.case_id(session, case_ref), "case")
+
     def case_id(self, session: Session, case_ref: str) -> int:
         case_id = session.scalar(select(Case.id).where(Case.number == case_ref))
         if case_id is None and case_ref.isascii() and case_ref.isdigit() and len(case_ref) < 19:  # a bigint
@@ -129,7 +141,7 @@ class Steps:
         open_rows = list(session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")))
         row = next((r for r in open_rows if r.id == task_id), None)
         if row is None:
-            row = session.get(Task, task_id)
+            row = self.row(session, Task, task_id, "task")
             who = f" by {row.completed_by}" if row.completed_by else ""
             raise Conflict(f"task {task_id} ({row.title}) is already {row.status}{who}")
         return row, case, open_rows
@@ -144,9 +156,7 @@ class Steps:
         """A version's specs and forms, restored once per process: versions never change."""
         cached = self._spec_cache.get(version_id)
         if cached is None:
-            version = session.get(ProcessVersion, version_id)
-            if version is None:
-                raise NotFound(f"process version {version_id} does not exist")
+            version = self.row(session, ProcessVersion, version_id, "process version")
             spec, subprocesses = restore_specs(version.spec)
             cached = self._spec_cache[version_id] = (spec, subprocesses, version.forms)
         return cached
@@ -239,7 +249,7 @@ class Steps:
         output.events[0][3]["state"] = history.state_digest(case.state)
         if output.notifications:
             # Append-only rows go in as one statement on the step's connection, without the ORM's unit of work.
-            session.connection().execute(insert(Notification.__table__), [{
+            session.connection().execute(insert(Notification), [{
                 "case_id": case.id, "template": note["template"], "recipient_role": note["recipient_role"],
                 "recipient_group": note.get("recipient_group"), "recipient_phone": note.get("recipient_phone"),
                 "text": note["text"], "created_at": now, "next_attempt_at": now,
@@ -266,7 +276,7 @@ class Steps:
             history.seal_message(case.number, case.event_count, case.last_hash))
         # One statement for the step's events, on its connection: the ORM inserted them one by one on SQLite (to
         # read back ids nobody uses). The case row, flushed at commit, still guards the chain with lock_version.
-        session.connection().execute(insert(Event.__table__), rows)
+        session.connection().execute(insert(Event), rows)
 
 
 def attempt(session: Session, work: Callable[[], None]) -> Exception | None:

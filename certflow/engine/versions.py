@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import TypedDict
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, defer
 
 from certflow.engine.errors import NotFound
 from certflow.engine.models import Case, Deployment, DeploymentFile, ProcessVersion
+from certflow.engine.views import VersionView
 
 # A version's spec and forms are tens of KB of JSON, which the runtime keeps restored once per version
 # (``Steps.specs``): lookups that need only the row leave them unread (loaded in the session if ever read).
 WITHOUT_SPEC = (defer(ProcessVersion.spec), defer(ProcessVersion.forms))
-
-
-class VersionView(TypedDict):
-    """A deployed version: who deployed it when and why, its cases, the files it was built from."""
-
-    key: str
-    version: int
-    name: str
-    content_hash: str
-    author: str
-    note: str
-    deployed_at: str
-    running_cases: int
-    total_cases: int
-    files: list[str]
 
 
 def latest(session: Session, process_key: str) -> ProcessVersion | None:

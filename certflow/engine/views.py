@@ -1,6 +1,7 @@
 """What the runtime hands out to its readers (the pages, the API, the CLI): a case, a task, an event of the history,
-a text of the outbox, a file, a deployed process, a case replayed. Plain dicts (they go to JSON and to templates
-as they are), typed here so that a reader knows their keys.
+a text of the outbox, a file, a deployed process and its versions, a case's diagram, an incident, the stuck report,
+a migration checked, a history exported, a case replayed. Plain dicts (they go to JSON and to templates as they
+are), typed here so that a reader knows their keys.
 
 Times are ISO 8601 strings; ``None`` where a thing has not happened yet or does not apply.
 """
@@ -112,6 +113,21 @@ class ProcessView(TypedDict):
     start_schema: dict[str, Any] | None
 
 
+class VersionView(TypedDict):
+    """A deployed version: who deployed it when and why, its cases, the files it was built from."""
+
+    key: str
+    version: int
+    name: str
+    content_hash: str
+    author: str
+    note: str
+    deployed_at: str
+    running_cases: int
+    total_cases: int
+    files: list[str]
+
+
 class UserTaskSpec(TypedDict):
     """A user task of a process's latest version (the inbox filters by it)."""
 
@@ -119,6 +135,78 @@ class UserTaskSpec(TypedDict):
     name: str
     title: str
     role: str | None
+
+
+class DiagramPath(TypedDict):
+    """Where a case has been on its main diagram."""
+
+    passed: dict[str, int]  # BPMN id -> how often the case passed it
+    current: list[str]  # the BPMN ids of the elements under way
+
+
+class DiagramView(DiagramPath):
+    """A case's main diagram (its BPMN file) and where the case has been on it."""
+
+    process: str
+    xml: str | None
+
+
+class IncidentView(TypedDict):
+    """An incident as the operations pages and the CLI list it."""
+
+    id: int
+    case: str  # the case's number
+    case_status: str
+    kind: str  # timer, message, notification
+    step: str | None
+    message: str
+    data: dict[str, Any]
+    attempts: int
+    status: str  # open, resolved
+    opened_at: str
+    resolved_at: str | None
+    resolved_by: str | None
+    resolution: str | None  # retried, cancelled
+
+
+class StuckCase(TypedDict):
+    """A running case that nothing inside certflow will move."""
+
+    case: str
+    process: str
+    applicant_name: str | None
+    updated_at: str
+    waiting: str | None  # what it waits for (a message from outside), None for nothing at all
+
+
+class StuckReport(TypedDict):
+    """The cases that cannot move by themselves, and the open tasks past their deadline."""
+
+    cases: list[StuckCase]
+    overdue_tasks: list[TaskView]
+
+
+class PlannedTask(TypedDict):
+    """A task of a case whose element a newer version removes."""
+
+    id: str
+    name: str
+    state: str  # SpiffWorkflow's name of the task's state, e.g. READY
+
+
+class ChangedTask(PlannedTask):
+    """A task of a case whose element a newer version changes."""
+
+    what: list[str]  # the attributes that changed
+
+
+class MigrationCheck(TypedDict):
+    """Whether a case can move to another version, why not, and which of its tasks change."""
+
+    possible: bool
+    reason: str
+    removed: list[PlannedTask]
+    changed: list[ChangedTask]
 
 
 class MigrationResult(TypedDict):
@@ -148,8 +236,8 @@ class ReplayTask(TypedDict):
     role: str | None
 
 
-class ReplayView(TypedDict):
-    """A case as it was after event ``seq``, rebuilt from its history."""
+class ReplayView(DiagramPath):
+    """A case as it was after event ``seq``, rebuilt from its history, and where it had been on its diagram."""
 
     case: str
     seq: int
@@ -159,7 +247,31 @@ class ReplayView(TypedDict):
     events: list[EventView]
     steps: list[ReplayStep]
     xml: str | None
-    passed: dict[str, int]  # BPMN id -> how often the step passed it
-    current: list[str]
     open_tasks: list[ReplayTask]
     data: dict[str, Any]
+
+
+class ExportedEvent(TypedDict):
+    """An event of a history export: exactly what its hash covers, the hashes and the signature."""
+
+    body: dict[str, Any]
+    prev_hash: str
+    hash: str
+    key_id: str | None
+    mac: str | None
+
+
+class HistoryExport(TypedDict):
+    """A case's whole history, with what each hash covers, to be checked without certflow."""
+
+    case: str
+    process: str
+    version: int
+    event_count: int
+    last_hash: str
+    algorithm: str
+    genesis: str
+    signature: str
+    seal: str | None
+    seal_key: str | None
+    events: list[ExportedEvent]

@@ -11,6 +11,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from certflow.engine.privacy import mask_id
+from certflow.engine.views import DiagramPath
 
 _TIMERS = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 
@@ -50,7 +51,7 @@ def waiting_label(workflow: BpmnWorkflow) -> str | None:
     return "、".join(dict.fromkeys(names)) or None
 
 
-def path(workflow: BpmnWorkflow) -> dict[str, Any]:
+def path(workflow: BpmnWorkflow) -> DiagramPath:
     """Elements of the main diagram passed (with how often) and current; called processes have their own."""
     passed: dict[str, int] = {}
     current: list[str] = []

@@ -19,6 +19,7 @@ from certflow.engine.errors import NotFound
 from certflow.engine.roles import ROLES
 from certflow.engine.runtime import DeployedVersion, Runtime, Settings
 from certflow.engine.specs import SourceFile
+from certflow.engine.views import VersionView
 from certflow.modeling.drafts import DraftFile, Drafts, draft_name, kind_of, source_name
 from certflow.modeling.xmlfiles import local, parse
 from certflow.people.access import READ_ONLY_ROLES
@@ -34,9 +35,10 @@ def current_files(runtime: Runtime) -> dict[str, str]:
     A diagram comes from the latest version of the process it holds (a process that calls it may carry an
     older copy); forms and decision tables from the newest deployment that has them.
     """
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, VersionView] = {}
     for version in runtime.versions():
-        if version["version"] > latest.get(version["key"], {}).get("version", 0):
+        known = latest.get(version["key"])
+        if known is None or version["version"] > known["version"]:
             latest[version["key"]] = version
     chosen: dict[str, str] = {}
     owned: set[str] = set()

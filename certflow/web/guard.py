@@ -6,8 +6,6 @@ A task or case someone may not see answers 404, as if it did not exist.
 
 from __future__ import annotations
 
-from typing import cast
-
 from certflow.engine.errors import NotFound
 from certflow.engine.views import CaseView, TaskView
 from certflow.people.access import (
@@ -24,8 +22,7 @@ from certflow.web.context import deny, services, signed_in
 
 def _task(task_id: str) -> TaskView:
     try:
-        # engine.views type; the runtime does not declare it yet
-        return cast(TaskView, services().runtime.task(task_id))
+        return services().runtime.task(task_id)
     except NotFound:
         deny(404, f"task {task_id}")
 
@@ -52,8 +49,7 @@ def readable_case(number: str) -> CaseView:
     """The case view, if the signed-in person may read it; 404 otherwise."""
     runtime = services().runtime
     try:
-        # engine.views type; the runtime does not declare it yet
-        case = cast(CaseView, runtime.case(number))
+        case = runtime.case(number)
     except NotFound:
         deny(404, f"case {number}")
     if not can_view_case(runtime.sessions, signed_in(), case):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -211,9 +211,7 @@ def _migrate(key: str, version: int, to: int) -> ResponseReturnValue:
         except CertflowError as error:
             results = [MigrationResult(case=number, migrated=False, reason=str(error))]
     else:
-        # engine.views type; the runtime does not declare it yet
-        results = cast(list[MigrationResult], runtime.migrate_all(key, version, to, actor=me.username,
-                                                                  county=county_of(me)))
+        results = runtime.migrate_all(key, version, to, actor=me.username, county=county_of(me))
     moved = [r["case"] for r in results if r["migrated"]]
     flash(f"已迁移到 v{to}：{'、'.join(moved)}" if moved else f"没有案件迁移到 v{to}")
     for refused in (r for r in results if not r["migrated"]):

@@ -3,14 +3,14 @@ and the window applying for someone."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from certflow.engine.errors import FieldError, InvalidState, NotFound, ValidationFailed
-from certflow.engine.views import CaseView, OutboxText
+from certflow.engine.views import CaseView
 from certflow.people.access import can_start_case
 from certflow.people.throttle import STATUS_LOOKUPS, Throttle
 from certflow.web import applying, forms
@@ -27,8 +27,7 @@ WRONG_PAIR = "案件编号或身份证号码不正确"
 
 
 def _case(number: str) -> CaseView:
-    # engine.views type; the runtime does not declare it yet
-    return cast(CaseView, services().runtime.case(number))
+    return services().runtime.case(number)
 
 
 def _form(process_key: str, channel: str) -> ApplicationForm:
@@ -115,8 +114,7 @@ def status() -> ResponseReturnValue:
         error = f"查询次数过多，请{STATUS_LOOKUPS.minutes}分钟后再试"
         return render_template("portal/status.html", number=number, error=error), 429
     try:
-        # engine.views type; the runtime does not declare it yet
-        case = cast(CaseView, runtime.case_for_applicant(number, id_number))
+        case = runtime.case_for_applicant(number, id_number)
     except NotFound:  # the attempt stays recorded as a failure
         return render_template("portal/status.html", number=number, error=WRONG_PAIR), 404
     STATUS_LOOKUPS.withdrawn(runtime.sessions, attempt)
@@ -131,8 +129,7 @@ def _status_page(
 ) -> Response:
     """The case's progress below the lookup form, with the errors of a materials upload or a review request if any."""
     number = case["number"]
-    # engine.views type; the runtime does not declare it yet
-    outbox = cast(list[OutboxText], services().runtime.outbox(number))
+    outbox = services().runtime.outbox(number)
     return make_response(render_template(
         "portal/status.html", number=number, progress=progress(case, outbox),
         errors=forms.errors_by_field(errors or []), accept=applying.ACCEPT, max_mb=applying.MAX_MB, reason=reason,

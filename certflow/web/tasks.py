@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -10,7 +10,7 @@ from flask_login import login_required
 
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.errors import Conflict, FieldError, InvalidState, NotFound, StepFailed, ValidationFailed
-from certflow.engine.views import AttachmentView, CaseView, EventView, OutboxText, TaskView
+from certflow.engine.views import AttachmentView, CaseView, TaskView
 from certflow.people.access import (
     can_audit,
     can_change_cases,
@@ -34,15 +34,13 @@ REASON_MAX = 500
 def case_timeline(case: CaseView) -> list[timeline.Row]:
     """Every event of the case in words, with the roles of the people who acted."""
     runtime, accounts, number = services().runtime, services().accounts, case["number"]
-    # engine.views type; the runtime does not declare it yet
-    events = cast(list[EventView], runtime.history(number))
+    events = runtime.history(number)
     actors = {e["actor"] for e in events} - set(timeline.OTHER_ACTORS)
     found = {name: accounts.by_username(name) for name in actors}
     sources = timeline.Sources(
         forms=runtime.case_forms(number), start_form=case["start_form"],
         task_forms={t["id"]: t["form"] for t in runtime.tasks(case=number, status="completed")},
-        # engine.views type; the runtime does not declare it yet
-        outbox=cast(list[OutboxText], runtime.outbox(number)),
+        outbox=runtime.outbox(number),
         roles={name: person.roles if person else None for name, person in found.items()},
         rename=group_name,
     )
@@ -120,8 +118,7 @@ def case_file(number: str, attachment_id: int) -> tuple[AttachmentView, bytes]:
         meta, content = services().runtime.attachment_content(number, attachment_id)
     except NotFound:
         abort(404)
-    # engine.views type; the runtime does not declare it yet
-    return cast(AttachmentView, meta), content
+    return meta, content
 
 
 def file_response(meta: AttachmentView, content: bytes) -> Response:
@@ -165,8 +162,7 @@ def _task_page(task: TaskView, values: dict[str, Any], errors: list[FieldError],
     me = signed_in()
     schema = services().runtime.case_forms(task["case"]).get(task["form"] or "", {})
     can_act = task["status"] == "open" and can_work(me, task) and task["assignee"] in (None, me.username)
-    # engine.views type; the runtime does not declare it yet
-    case = cast(CaseView, services().runtime.case(task["case"]))
+    case = services().runtime.case(task["case"])
     context = case_context(case)
     return render_template(
         "tasks/task.html", task=task, fields=forms.fields(schema), schema_title=schema.get("title", task["title"]),

@@ -43,7 +43,7 @@ def certflow_on(url: str, clock: Clock | None = None, **settings: str) -> Iterat
     them; ``settings`` are more configuration (``CERTFLOW_HISTORY_KEYS=...``). Its connections close at the end."""
     config = Config.from_env({"DATABASE_URL": url, "CERTFLOW_HANDLERS": str(HANDLERS_DIR), **settings})
     services = build_services(config, clock=clock)
-    engine = services.runtime.sessions.kw["bind"]
+    engine = services.database
     try:
         upgrade(engine)
         yield services

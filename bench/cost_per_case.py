@@ -106,7 +106,7 @@ def persisted(url: str) -> Iterator[Callable[[], None]]:
         runtime = services.runtime
         runtime.deploy(lushan_files(), author="bench")
         yield lambda: persisted_case(runtime, clock)
-        with runtime.sessions() as session:
+        with services.sessions() as session:
             outcomes = set(session.scalars(select(Case.outcome).distinct()))
         assert outcomes == {"issued"}, outcomes
 

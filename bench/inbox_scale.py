@@ -135,12 +135,11 @@ def main() -> None:
 
 def measure(url: str, tasks: int, runs: int) -> None:
     with certflow_on(url) as services:
-        runtime = services.runtime
-        sessions = runtime.sessions
+        runtime, sessions = services.runtime, services.sessions
         runtime.deploy(lushan_files(), author="bench")
         started = time.perf_counter()
         fill(sessions, tasks, runtime.settings.county)
-        print(f"machine: {machine()}, {sessions.kw['bind'].name}")
+        print(f"machine: {machine()}, {services.database.name}")
         print(f"inbox at scale: {tasks} open tasks, filled in {time.perf_counter() - started:.1f} s; "
               f"{runs} requests per query")
         accounts = Accounts(sessions, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -56,12 +56,13 @@ from _common import ROOT, Summary, add_postgres_option, certflow_on, machine, pe
 from argon2 import PasswordHasher
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
+from certflow.bootstrap import Services
 from certflow.campaign.county import County
 from certflow.campaign.roster import import_roster
 from certflow.campaign.synthetic import generate_roster, write_roster
 from certflow.engine.models import Event, Task
-from certflow.engine.runtime import Runtime
 from certflow.engine.specs import read_paths
 from certflow.people.accounts import Accounts
 
@@ -181,24 +182,25 @@ def run_clients(port: int, clerks: list[Clerk], go: Any, until: Any, results: An
 
 # -- setting up --------------------------------------------------------------------------------
 
-def seed(runtime: Runtime, holders: int, county: County, workdir: Path) -> None:
+def seed(services: Services, holders: int, county: County, workdir: Path) -> None:
     """Deploy, and import a roster of ``holders``: their cases wait at the townships' first tasks."""
-    runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="bench")
+    services.runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="bench")
     roster = workdir / "roster.csv"
     write_roster(generate_roster(county, holders), roster)
-    report = import_roster(runtime, roster, actor="bench", county=county)
+    report = import_roster(services.sessions, services.runtime, roster, actor="bench", county=county)
     if report.rejected:
         raise RuntimeError(f"the roster was not imported whole: {report.rejected[:3]}")
 
 
-def open_tasks(runtime: Runtime) -> dict[str, int]:
-    with runtime.sessions() as session:
+def open_tasks(sessions: sessionmaker[Session]) -> dict[str, int]:
+    with sessions() as session:
         counted = session.execute(select(Task.candidate_group, func.count()).where(
             Task.status == "open", Task.role == "township").group_by(Task.candidate_group))
         return {group: count for group, count in counted if group is not None}  # a township's tasks have one
 
 
-def staff(runtime: Runtime, county: County, tasks: dict[str, int], clerks: int, pairs: int) -> list[Clerk]:
+def staff(sessions: sessionmaker[Session], county: County, tasks: dict[str, int], clerks: int,
+          pairs: int) -> list[Clerk]:
     """Township clerks with tokens: the racing pairs in the groups with the most open tasks, the other clerks
     where a clerk has the most tasks to do."""
     largest = sorted(tasks, key=lambda g: -tasks[g])
@@ -209,7 +211,7 @@ def staff(runtime: Runtime, county: County, tasks: dict[str, int], clerks: int, 
         share[largest[n % len(largest)]] += 2
     for _ in range(clerks - 2 * pairs):
         share[max(largest, key=lambda g: tasks[g] / (share[g] + 1))] += 1
-    accounts = Accounts(runtime.sessions, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    accounts = Accounts(sessions, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     staffed: list[Clerk] = []
     numbers = itertools.count()
     for group, count in share.items():
@@ -221,9 +223,9 @@ def staff(runtime: Runtime, county: County, tasks: dict[str, int], clerks: int, 
     return staffed
 
 
-def transactions(runtime: Runtime) -> int:
+def transactions(sessions: sessionmaker[Session]) -> int:
     """Transactions PostgreSQL has counted in the database so far (committed or rolled back)."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         return int(session.execute(text("SELECT xact_commit + xact_rollback FROM pg_stat_database "
                                         "WHERE datname = current_database()")).scalar_one())
 
@@ -294,13 +296,14 @@ def cpu_split(before: dict[int, tuple[str, int, float]], after: dict[int, tuple[
 def measure(url: str, args: argparse.Namespace, workdir: Path) -> None:
     county = County.load(ROOT / "shizong.json")
     with certflow_on(url, CERTFLOW_HISTORY_KEYS=HISTORY_KEYS) as services:
-        seed(services.runtime, args.holders, county, workdir)
-        clerks_at_work(services.runtime, county, url, args, workdir)
+        seed(services, args.holders, county, workdir)
+        clerks_at_work(services, county, url, args, workdir)
 
 
-def clerks_at_work(runtime: Runtime, county: County, url: str, args: argparse.Namespace, workdir: Path) -> None:
-    tasks = open_tasks(runtime)
-    clerks = staff(runtime, county, tasks, args.clerks, args.racing_pairs)
+def clerks_at_work(services: Services, county: County, url: str, args: argparse.Namespace, workdir: Path) -> None:
+    sessions = services.sessions
+    tasks = open_tasks(sessions)
+    clerks = staff(sessions, county, tasks, args.clerks, args.racing_pairs)
     print(f"seeded: {sum(tasks.values())} open tasks in {len(tasks)} township groups; {len(clerks)} clerks, "
           f"{args.racing_pairs} pairs of them racing; gunicorn with {args.workers} workers; "
           f"{args.client_processes} client processes")
@@ -322,7 +325,7 @@ def clerks_at_work(runtime: Runtime, county: County, url: str, args: argparse.Na
         go.set()
         time.sleep(args.warmup)
         profiler = profile_server(server.pid, args.seconds, workdir / "py-spy.txt") if args.profile else None
-        before, busy, begun = processes(), machine_busy(), transactions(runtime)
+        before, busy, begun = processes(), machine_busy(), transactions(sessions)
         answers = [results.get() for _ in clients]
         after, busy = processes(), machine_busy() - busy
         for client in clients:
@@ -332,14 +335,14 @@ def clerks_at_work(runtime: Runtime, county: County, url: str, args: argparse.Na
     finally:
         server.terminate()  # gunicorn's graceful stop: the workers finish their requests
         stopped = server.wait(timeout=60)
-    committed = transactions(runtime) - begun  # read once the workers' sessions have ended and reported theirs
+    committed = transactions(sessions) - begun  # read once the workers' sessions have ended and reported theirs
     every = [sample for batch, _ in answers for sample in batch]
     samples = [sample for sample in every if sample[3] >= measured]
     if not samples:
         raise RuntimeError("no request after the warm-up: seed more holders (--holders) or warm up less")
     elapsed = max(sent + ms / 1000 for _, _, ms, sent in samples) - measured
     cpu = cpu_split(before, after, server.pid, sum(seconds for _, seconds in answers))
-    checks = check(runtime, every)
+    checks = check(services, every)
     done = report(samples, elapsed, cpu, busy, stopped, checks)
     print(f"PostgreSQL transactions per completion: {committed / max(done, 1):.1f} (the list, the claim and the "
           f"complete, each request with its token's look-up; 409s and the end of the warm-up included)")
@@ -364,9 +367,10 @@ def profile_server(pid: int, seconds: float, output: Path) -> subprocess.Popen[b
                              "--output", str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def check(runtime: Runtime, samples: list[Sample]) -> dict[str, int]:
+def check(services: Services, samples: list[Sample]) -> dict[str, int]:
     """After the run: completions recorded against those the clerks were told of, and every case replayed."""
-    with runtime.sessions() as session:
+    runtime = services.runtime
+    with services.sessions() as session:
         completed = session.execute(select(Event.task_id, func.count()).where(Event.kind == "task_completed")
                                     .group_by(Event.task_id)).all()
     started = time.perf_counter()

@@ -56,7 +56,9 @@ from _common import (
 )
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
+from certflow.bootstrap import Services
 from certflow.campaign.county import County
 from certflow.campaign.models import CampaignHolder
 from certflow.campaign.roster import import_roster, read_roster, validate_roster
@@ -250,7 +252,7 @@ def county_batch(url: str, roster: Path, county: County, label: str, full: bool,
         reset_peak_memory()
         if use_tracemalloc:
             tracemalloc.start()
-        numbers, start_seconds = start_all(runtime, roster, county, label, full)
+        numbers, start_seconds = start_all(services, roster, county, label, full)
         holders = validate_roster(read_roster(roster), county, STARTED.date())[0]
         rng = random.Random(8)
         plans = {number: draw_plan(data, rng) for number, (_, data) in zip(numbers, holders, strict=True)}
@@ -266,10 +268,10 @@ def county_batch(url: str, roster: Path, county: County, label: str, full: bool,
         heap = tracemalloc.get_traced_memory()[1] if use_tracemalloc else None
         tracemalloc.stop()
         peak = peak_memory_mib()
-        outcomes, steps = ended(runtime)
+        outcomes, steps = ended(services.sessions)
         kinds = {p.kind: number for number, p in reversed(plans.items())}  # the first case of each path
         replayed = {kind: runtime.verify(number).ok for kind, number in kinds.items()}
-        size = database_size(runtime.sessions.kw["bind"], url)
+        size = database_size(services.database, url)
 
     completions = steps.get("task_completed", 0)
     print(f"  finished all in {finish_seconds:.1f} s from the import's start: {drive_seconds:.1f} s for "
@@ -306,16 +308,16 @@ def county_batch(url: str, roster: Path, county: County, label: str, full: bool,
     ])
 
 
-def start_all(runtime: Runtime, roster: Path, county: County, label: str, full: bool) -> tuple[list[str], float]:
+def start_all(services: Services, roster: Path, county: County, label: str, full: bool) -> tuple[list[str], float]:
     """Import the roster, then again; the counts against the plan. Returns the cases started, in roster order,
     and the first import's seconds."""
     started = time.perf_counter()
-    report = import_roster(runtime, roster, actor="bench", county=county)
+    report = import_roster(services.sessions, services.runtime, roster, actor="bench", county=county)
     seconds = time.perf_counter() - started
     again = time.perf_counter()
-    rerun = import_roster(runtime, roster, actor="bench", county=county)
+    rerun = import_roster(services.sessions, services.runtime, roster, actor="bench", county=county)
     rerun_seconds = time.perf_counter() - again
-    counts = dashboard(runtime, report.campaign)
+    counts = dashboard(services.sessions, report.campaign)
     rate = report.rows / seconds
     print(f"{label}: started {len(report.started)} cases from {report.rows} rows in {seconds:.1f} s "
           f"({rate:.0f} cases/s); {len(report.rejected)} rejected")
@@ -342,9 +344,9 @@ def start_all(runtime: Runtime, roster: Path, county: County, label: str, full: 
     return report.started, seconds
 
 
-def dashboard(runtime: Runtime, campaign: str) -> dict[str, int]:
+def dashboard(sessions: sessionmaker[Session], campaign: str) -> dict[str, int]:
     """What a campaign dashboard counts: the holders table, and the open tasks in the projection."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         holders = session.execute(
             select(CampaignHolder.basis, CampaignHolder.home_visit, func.count())
             .where(CampaignHolder.campaign == campaign).group_by(CampaignHolder.basis, CampaignHolder.home_visit)
@@ -362,9 +364,9 @@ def dashboard(runtime: Runtime, campaign: str) -> dict[str, int]:
             "重评告知任务（乡镇）": tasks.get("serve_notice", 0)}
 
 
-def ended(runtime: Runtime) -> tuple[Counter[tuple[str, str | None]], Counter[str]]:
+def ended(sessions: sessionmaker[Session]) -> tuple[Counter[tuple[str, str | None]], Counter[str]]:
     """The exchange's cases by (status, outcome), and its events by kind."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         cases = session.execute(select(Case.status, Case.outcome, func.count())
                                 .where(Case.process_key == "card_exchange").group_by(Case.status, Case.outcome))
         events = session.execute(select(Event.kind, func.count()).group_by(Event.kind))

@@ -4,12 +4,18 @@ the worker it starts) and the benchmarks.
 The database, the deployment's handlers (``CERTFLOW_HANDLERS``), the runtime with its file store, the group
 directory, the accounts, the sign-in limits and the online applications' limits are made here and nowhere
 else, and a new database gets its groups here too (``Services.seed_groups``).
+
+The database is one engine with one pool: the runtime works with ``Services.sessions``, and the rest of the app
+takes its sessions from there too, never through the runtime.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from certflow import registry
 from certflow.config import Config
@@ -29,11 +35,18 @@ class Services:
 
     config: Config
     registry: Registry  # the deployment's handlers and the materials its pages ask for
+    sessions: sessionmaker[Session]  # the database's sessions, the same the runtime works with
     runtime: Runtime
     directory: Directory
     accounts: Accounts
     session_limits: SessionLimits
     applications: Throttle  # the online applications' limits per address and for everyone
+
+    @property
+    def database(self) -> Engine:
+        """The engine behind ``sessions``: for the migrations and the readiness check."""
+        engine: Engine = self.sessions.kw["bind"]
+        return engine
 
     def seed_groups(self) -> int:
         """A new database's groups, from the groups file (``certflow init-db`` and each start of the web app);
@@ -46,19 +59,23 @@ def build_services(config: Config | None = None, *, clock: Clock | None = None, 
     """Everything from ``config`` (by default the environment's) on the runtime's clock (by default the system's).
 
     A ``runtime`` or ``accounts`` given are used as they are: tests and benchmarks bring their own database,
-    clock and password hashing. A handlers folder that is missing or broken stops the start (SystemExit).
+    clock and password hashing, and the services then share the given runtime's database. A handlers folder that
+    is missing or broken stops the start (SystemExit).
     """
     config = config or Config.from_env()
     deployed = registry.load(config.handlers_dir)
     if runtime is None:
-        runtime = Runtime(make_sessions(make_engine(config.database_url)), deployed.handlers, config.settings, clock,
-                          FileStore(config.upload_dir))
+        sessions = make_sessions(make_engine(config.database_url))
+        runtime = Runtime(sessions, deployed.handlers, config.settings, clock, FileStore(config.upload_dir))
+    else:
+        sessions = runtime.sessions  # one database for all: the one the given runtime works on
     return Services(
         config=config,
         registry=deployed,
+        sessions=sessions,
         runtime=runtime,
-        directory=Directory(runtime.sessions),
-        accounts=accounts or Accounts(runtime.sessions, runtime.clock, county=runtime.settings.county),
+        directory=Directory(sessions),
+        accounts=accounts or Accounts(sessions, runtime.clock, county=runtime.settings.county),
         session_limits=SessionLimits(timedelta(hours=config.session_hours),
                                      timedelta(minutes=config.session_idle_minutes)),
         applications=config.applications,

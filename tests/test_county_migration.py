@@ -23,8 +23,8 @@ def test_existing_rows_get_the_county_of_their_configuration(runtime: Runtime, a
                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              every_case_replays) -> None:
     lushan = start().number
-    [shizong] = import_roster(runtime, roster_csv(tmp_path / "roster.csv", [roster_row()]), actor="county",
-                              county=COUNTY).started
+    [shizong] = import_roster(runtime.sessions, runtime, roster_csv(tmp_path / "roster.csv", [roster_row()]),
+                              actor="county", county=COUNTY).started
     for username, roles, groups in (("window", ["window_clerk"], ["window"]), ("songxi", ["township"], [TOWNSHIP]),
                                     ("auditor", ["auditor"], []), ("admin", ["admin"], [])):
         accounts.create(username, "a-long-password", display_name=username, roles=roles, groups=groups)

@@ -29,7 +29,7 @@ TASKS_OF = {"window": {"pre_review", "window_review", "issue_certificate"}, "ren
 
 @pytest.fixture
 def cases(runtime: Runtime, accounts: Accounts) -> list[str]:
-    loaded = load_demo(runtime, accounts, REGISTRY.materials)
+    loaded = load_demo(runtime.sessions, runtime, accounts, REGISTRY.materials)
     assert loaded is not None
     return loaded
 
@@ -89,13 +89,13 @@ def test_the_cases_happened_in_the_past_on_the_callers_runtime_clock(cases, runt
 
 def test_loading_twice_changes_nothing(cases, runtime, accounts):
     before = (len(accounts.all()), runtime.tasks(), runtime.outbox())
-    assert load_demo(runtime, accounts, REGISTRY.materials) is None
+    assert load_demo(runtime.sessions, runtime, accounts, REGISTRY.materials) is None
     assert (len(accounts.all()), runtime.tasks(), runtime.outbox()) == before
 
 
 def test_no_demo_where_anyone_has_an_account(runtime, accounts):
     accounts.create("zhou", "a-real-password", display_name="周敏", roles=["window_clerk"], groups=["window"])
-    assert load_demo(runtime, accounts, REGISTRY.materials) is None
+    assert load_demo(runtime.sessions, runtime, accounts, REGISTRY.materials) is None
     assert [a.username for a in accounts.all()] == ["zhou"] and runtime.tasks() == []
 
 
@@ -117,7 +117,7 @@ def test_the_demo_command_loads_once_and_lists_the_people(runtime, accounts):
 
 def test_the_campaign_demo_gives_each_of_its_clerks_something_to_see(runtime, accounts, every_case_replays):
     county = County.load(ROOT / "shizong.json")
-    holders = load_campaign_demo(runtime, accounts, county)
+    holders = load_campaign_demo(runtime.sessions, runtime, accounts, county)
     assert len(holders) == HOLDERS + 1 and all(n.startswith("SZ-2022-") for n in holders)  # 1 new applicant
     for person in CAMPAIGN_USERS:
         assert accounts.authenticate(person.username, DEMO_PASSWORD).groups == {person.group}

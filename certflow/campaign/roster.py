@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.campaign.county import County
 from certflow.campaign.models import CampaignHolder
@@ -258,10 +258,11 @@ def id_digest(id_number: str) -> str:
 # -- importing -----------------------------------------------------------------------------------
 
 def import_roster(
-    runtime: Runtime, path: Path, *, actor: str, county: County, campaign: str | None = None,
-    progress: Progress | None = None,
+    sessions: sessionmaker[Session], runtime: Runtime, path: Path, *, actor: str, county: County,
+    campaign: str | None = None, progress: Progress | None = None,
 ) -> ImportReport:
-    """Start a case of the county's process for every valid holder of the roster not imported before.
+    """Start a case of the county's process (through ``runtime``) for every valid holder of the roster not imported
+    before, and keep the holders in the database of ``sessions``.
 
     The county's groups (townships, villages, institutions) are added to the directory when missing.
     """
@@ -269,8 +270,8 @@ def import_roster(
     rows = read_roster(path)
     report.rows = len(rows)
     holders, report.rejected = validate_roster(rows, county, runtime.clock.now().astimezone(CHINA_TZ).date())
-    report.groups_added = Directory(runtime.sessions).add_missing(county.groups())
-    known = _imported(runtime, county.process, report.campaign)
+    report.groups_added = Directory(sessions).add_missing(county.groups())
+    known = _imported(sessions, county.process, report.campaign)
     done = len(report.rejected)
     pending: list[tuple[dict[str, Any], str]] = []
     for line, data in holders:
@@ -287,20 +288,20 @@ def import_roster(
                 report.started.append(case_number)
                 pending.append((data, case_number))
             if len(pending) >= BATCH:
-                _store(runtime, pending, actor)
+                _store(sessions, pending, actor, runtime.clock.now())
                 pending = []
         done += 1
         if progress:
             progress(done, report.rows)
-    _store(runtime, pending, actor)
+    _store(sessions, pending, actor, runtime.clock.now())
     report.rejected.sort()
     return report
 
 
-def _imported(runtime: Runtime, process: str, campaign: str) -> dict[str, str]:
+def _imported(sessions: sessionmaker[Session], process: str, campaign: str) -> dict[str, str]:
     """ID digest → case number of the campaign's holders, once cases an interrupted import left without a row
     are adopted."""
-    with runtime.sessions.begin() as session:
+    with sessions.begin() as session:
         _adopt(session, process)
         found = session.execute(select(CampaignHolder.id_digest, CampaignHolder.case_number)
                                 .where(CampaignHolder.campaign == campaign))
@@ -322,11 +323,11 @@ def _adopt(session: Session, process: str) -> None:
             session.flush()
 
 
-def _store(runtime: Runtime, pending: list[tuple[dict[str, Any], str]], actor: str) -> None:
+def _store(sessions: sessionmaker[Session], pending: list[tuple[dict[str, Any], str]], actor: str,
+           now: datetime) -> None:
     if not pending:
         return
-    now = runtime.clock.now()
-    with runtime.sessions.begin() as session:
+    with sessions.begin() as session:
         ids = dict(session.execute(select(Case.number, Case.id).where(
             Case.number.in_([case_number for _, case_number in pending]))).all())
         session.add_all(_holder(data, ids[case_number], case_number, now, actor) for data, case_number in pending)

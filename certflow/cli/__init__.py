@@ -1,7 +1,7 @@
 """The ``certflow`` command: drive cases from a terminal.
 
 ``main`` gathers the commands, one module per group of them; the project's errors end any of them in one
-place (``errors``), and every command gets its runtime through one helper (``runtime``).
+place (``errors``), and every command gets its services and runtime through one module (``runtime``).
 """
 
 from __future__ import annotations

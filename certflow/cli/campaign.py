@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from certflow.campaign.county import County
-from certflow.cli.runtime import runtime_of
+from certflow.cli.runtime import services_of
 
 
 def load_county(path: Path | None) -> County:
@@ -62,10 +62,10 @@ def campaign_import(ctx: click.Context, path: Path, name: str | None, county_fil
                     report_file: Path | None, user: str) -> None:
     from certflow.campaign.roster import import_roster, write_rejected
 
-    runtime = runtime_of(ctx)
+    services = services_of(ctx)
     with _progress_bar("导入") as progress:
-        report = import_roster(runtime, path, actor=user, county=load_county(county_file), campaign=name,
-                               progress=progress)
+        report = import_roster(services.sessions, services.runtime, path, actor=user, county=load_county(county_file),
+                               campaign=name, progress=progress)
     click.echo(report.summary())
     if report.groups_added:
         click.echo(f"组织机构：新增{report.groups_added}个（乡镇、村(社区)、评残机构）")
@@ -91,7 +91,8 @@ def campaign_schedule(ctx: click.Context, name: str | None, county_file: Path | 
                       user: str) -> None:
     from certflow.campaign.reassessment.scheduling import schedule
 
-    report = schedule(runtime_of(ctx), load_county(county_file), actor=user, campaign=name,
+    services = services_of(ctx)
+    report = schedule(services.sessions, services.runtime, load_county(county_file), actor=user, campaign=name,
                       start=start.date() if start else None)
     for line in report.lines():
         click.echo(line)
@@ -118,7 +119,9 @@ def campaign_move(ctx: click.Context, to: datetime, reason: str, day: datetime |
     from certflow.campaign.reassessment.moves import MoveRequest, move_appointments
 
     request = MoveRequest(to.date(), reason, day.date() if day else None, venue, case_number)
-    report = move_appointments(runtime_of(ctx), load_county(county_file), request, actor=user, campaign=name)
+    services = services_of(ctx)
+    report = move_appointments(services.sessions, services.runtime, load_county(county_file), request, actor=user,
+                               campaign=name)
     for line in report.lines():
         click.echo(line)
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import click
 
-from certflow.bootstrap import build_services
-from certflow.cli.runtime import runtime_of
+from certflow.cli.runtime import services_of
 from certflow.engine.db import upgrade
 
 
 @click.command("init-db", help="Create or upgrade the database schema.")
 @click.pass_context
 def init_db(ctx: click.Context) -> None:
-    runtime = runtime_of(ctx)
-    upgrade(runtime.sessions.kw["bind"], runtime.settings.history_keys)
-    seeded = build_services(runtime=runtime).seed_groups()  # a new database: the file's groups
+    services = services_of(ctx)
+    upgrade(services.database, services.runtime.settings.history_keys)
+    seeded = services.seed_groups()  # a new database: the file's groups
     click.echo("database is up to date" + (f"; {seeded} group(s) from the groups file" if seeded else ""))
 
 

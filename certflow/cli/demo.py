@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from certflow.bootstrap import build_services
 from certflow.cli.campaign import load_county
-from certflow.cli.runtime import runtime_of
+from certflow.cli.runtime import services_of
 from certflow.engine.specs import read_paths
 
 
@@ -18,19 +17,18 @@ def demo(ctx: click.Context) -> None:
     from certflow.config import PROJECT_ROOT
     from certflow.demo.lushan import DEMO_PASSWORD, DEMO_USERS, load_demo
     from certflow.demo.shizong import CAMPAIGN_USERS, load_campaign_demo
-    from certflow.people.accounts import Accounts
 
-    runtime = runtime_of(ctx)
+    services = services_of(ctx)
+    runtime, accounts = services.runtime, services.accounts
     if not runtime.processes():  # a database just created: the demo runs on the processes the project ships
         runtime.deploy(read_paths([PROJECT_ROOT / "processes", PROJECT_ROOT / "forms"]), author="demo")
         click.echo("deployed processes/ and forms/")
-    accounts = Accounts(runtime.sessions, runtime.clock, county=runtime.settings.county)
-    cases = load_demo(runtime, accounts, build_services(runtime=runtime).registry.materials)
+    cases = load_demo(services.sessions, runtime, accounts, services.registry.materials)
     if cases is None:
         click.echo("demo skipped: the database already has accounts")
         return
     county = load_county(None)
-    holders = load_campaign_demo(runtime, accounts, county)
+    holders = load_campaign_demo(services.sessions, runtime, accounts, county)
     click.echo(f"demo loaded: {len(cases)} cases ({cases[0]} to {cases[-1]}), {len(holders)} holders and new "
                f"applicants of {county.name}'s exchange campaign, and these people, password {DEMO_PASSWORD!r}:")
     for person in DEMO_USERS + CAMPAIGN_USERS:

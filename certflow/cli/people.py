@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from certflow.cli.runtime import runtime_of
+from certflow.cli.runtime import services_of
 
 
 @click.group(help="People who sign in to the web app.")
@@ -25,24 +25,22 @@ def user() -> None:
 @click.pass_context
 def add_user(ctx: click.Context, username: str, display_name: str, roles: tuple[str, ...],
              groups: tuple[str, ...], county: str | None, province_wide: bool) -> None:
-    from certflow.people.accounts import STAFF_ROLES, Accounts
-    from certflow.people.directory import Directory
+    from certflow.people.accounts import STAFF_ROLES
 
-    runtime = runtime_of(ctx)
+    services = services_of(ctx)
     # Checked before the password is typed, so a typo does not cost it.
     unknown_roles = [r for r in roles if r not in STAFF_ROLES]
     if unknown_roles:
         raise click.BadParameter(f"unknown role {', '.join(unknown_roles)}; one of {', '.join(STAFF_ROLES)}",
                                  param_hint="--role")
-    known = {group.id for group in Directory(runtime.sessions).all() if group.active}
+    known = {group.id for group in services.directory.all() if group.active}
     unknown_groups = [g for g in groups if g not in known]
     if unknown_groups:
         raise click.BadParameter(f"no such active group: {', '.join(unknown_groups)} (see 组织机构 in the web app)",
                                  param_hint="--group")
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    accounts = Accounts(runtime.sessions, runtime.clock, county=runtime.settings.county)
-    created = accounts.create(username, password, display_name=display_name, roles=roles, groups=groups,
-                              county=county, province_wide=province_wide)
+    created = services.accounts.create(username, password, display_name=display_name, roles=roles, groups=groups,
+                                       county=county, province_wide=province_wide)
     click.echo(f"created {created.username}")
 
 
@@ -57,10 +55,8 @@ def token() -> None:
 @click.pass_context
 def issue_token(ctx: click.Context, username: str, label: str) -> None:
     from certflow.engine.errors import NotFound
-    from certflow.people.accounts import Accounts
 
-    runtime = runtime_of(ctx)
-    accounts = Accounts(runtime.sessions, runtime.clock)
+    accounts = services_of(ctx).accounts
     account = accounts.by_username(username)
     if account is None or not account.active:
         raise NotFound(f"no active user {username}")

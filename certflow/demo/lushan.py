@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
 from stdnum.cn import ric
 
 from certflow.engine.calendar import CHINA_TZ
@@ -100,14 +101,14 @@ class _Applicant:
 class _Story:
     """Cases moved by the people in them, ``day`` working days ago (0 is today)."""
 
-    def __init__(self, runtime: Runtime, materials: Materials) -> None:
+    def __init__(self, sessions: sessionmaker[Session], runtime: Runtime, materials: Materials) -> None:
         self.materials = materials
         self.now = runtime.clock.now()
         self.today = self.now.astimezone(CHINA_TZ).date()
         self.calendar = runtime.settings.calendar
         self.clock = FixedClock(self.now)
         # The same database through a runtime on the demo's clock; the caller's runtime is left alone.
-        self.runtime = Runtime(runtime.sessions, runtime.handlers, runtime.settings, self.clock, runtime.files)
+        self.runtime = Runtime(sessions, runtime.handlers, runtime.settings, self.clock, runtime.files)
         self.cases: list[str] = []
         self._review_step: dict[str, str] = {}
 
@@ -305,8 +306,10 @@ def _before_the_hospital(s: _Story) -> None:
     s.start(OFFLINE, _MA, day=0)
 
 
-def load_demo(runtime: Runtime, accounts: Accounts, materials: Materials) -> list[str] | None:
-    """Create the demo people and cases; returns the case numbers, or None (nothing done) if anyone has an account.
+def load_demo(sessions: sessionmaker[Session], runtime: Runtime, accounts: Accounts,
+              materials: Materials) -> list[str] | None:
+    """Create the demo people and cases in the database of ``sessions``, the one ``runtime`` works on; returns the
+    case numbers, or None (nothing done) if anyone has an account.
 
     The processes must be deployed; the applicants hand in what the deployment's ``materials`` rule asks for.
     """
@@ -316,7 +319,7 @@ def load_demo(runtime: Runtime, accounts: Accounts, materials: Materials) -> lis
         accounts.create(user.username, DEMO_PASSWORD, display_name=user.display_name, roles=[user.role],
                         groups=[user.group] if user.group else [], county=runtime.settings.county,
                         province_wide=user.role == "admin", demo=True)
-    story = _Story(runtime, materials)
+    story = _Story(sessions, runtime, materials)
     for chapter in (_finished, _after_the_hospital, _before_the_hospital):
         chapter(story)
     return story.cases

@@ -11,6 +11,8 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from certflow.campaign.county import County
 from certflow.campaign.reassessment.listings import ListQuery
 from certflow.campaign.reassessment.notices import Receipt, receipt_page, record_receipts
@@ -39,8 +41,10 @@ POSTED_ON = date(2022, 4, 13)  # the township posts that result, the 10 working 
 WITHDRAWN_DUE = date(2022, 4, 21)  # the publicity's 5 working days over: the certificate is to be taken back
 
 
-def load_campaign_demo(runtime: Runtime, accounts: Accounts, county: County) -> list[str]:
-    """Create the campaign's demo people and holders; returns the case numbers started.
+def load_campaign_demo(sessions: sessionmaker[Session], runtime: Runtime, accounts: Accounts,
+                       county: County) -> list[str]:
+    """Create the campaign's demo people and holders in the database of ``sessions``, the one ``runtime`` works on;
+    returns the case numbers started.
 
     The county's process must be deployed. Of 雄壁镇's holders assessed by a hospital, three in four have
     exchanged their card (one lost the old certificate, one did not match the register); half of those to be
@@ -51,12 +55,12 @@ def load_campaign_demo(runtime: Runtime, accounts: Accounts, county: County) -> 
         accounts.create(user.username, DEMO_PASSWORD, display_name=user.display_name, roles=[user.role],
                         groups=[user.group] if user.group else [], county=county.code, demo=True)
     clock = FixedClock(_at(IMPORTED_ON))
-    campaign = Runtime(runtime.sessions, runtime.handlers, runtime.settings, clock, runtime.files)
+    campaign = Runtime(sessions, runtime.handlers, runtime.settings, clock, runtime.files)
     with TemporaryDirectory() as folder:
         roster = Path(folder) / "roster.csv"
         write_roster(generate_roster(county, HOLDERS), roster)
-        started = import_roster(campaign, roster, actor="shizong", county=county).started
-    schedule(campaign, county, actor="shizong")
+        started = import_roster(sessions, campaign, roster, actor="shizong", county=county).started
+    schedule(sessions, campaign, county, actor="shizong")
 
     exchanges = [t for t in campaign.tasks(group=TOWNSHIP, status="open") if t["name"] == "exchange"]
     for i, task in enumerate(exchanges[: len(exchanges) * 3 // 4]):
@@ -65,12 +69,12 @@ def load_campaign_demo(runtime: Runtime, accounts: Accounts, county: County) -> 
         campaign.complete_task(task["id"], _exchange_form(i, day), actor="xiongbi")
 
     clock.set(_at(RECEIPTS_ON))
-    notices = receipt_page(campaign.sessions, county.campaign, ListQuery(TOWNSHIP, None, 1))
+    notices = receipt_page(sessions, county.campaign, ListQuery(TOWNSHIP, None, 1))
     returned = [Receipt(line["number"], RECEIPTS_ON.isoformat(), line["attendance"])
                 for line in notices.lines[: len(notices.lines) // 2]]
     clerk = accounts.by_username("xiongbi")
     assert clerk is not None  # created above
-    record_receipts(campaign, clerk, county.campaign, TOWNSHIP, returned)
+    record_receipts(sessions, campaign, clerk, county.campaign, TOWNSHIP, returned)
     _rehabilitated(campaign, clock)
     return started
 

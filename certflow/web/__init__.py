@@ -81,7 +81,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
 
     @app.get("/readyz")
     def readyz() -> ResponseReturnValue:
-        found = readiness(services.runtime.sessions.kw["bind"])
+        found = readiness(services.database)
         ready = found == {"database": "ok", "migrations": "current"}
         return jsonify(found), 200 if ready else 503
 

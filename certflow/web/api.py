@@ -162,7 +162,7 @@ def search_cases() -> Response:
     if not can_audit(signed_in()):
         deny(403, "search cases")
     query = CaseQuery.from_args(request.args)
-    page = search(services().runtime.sessions, query, signed_in())
+    page = search(services().sessions, query, signed_in())
     return jsonify(cases=page.rows, total=page.total, page=query.page, pages=page.pages)
 
 
@@ -213,7 +213,7 @@ def verify(number: str) -> Response:
 @bp.get("/tasks")
 def tasks() -> Response:
     query, runtime = InboxQuery.from_args(request.args), services().runtime
-    page = inbox(runtime.sessions, signed_in(), query, runtime.clock.now())
+    page = inbox(services().sessions, signed_in(), query, runtime.clock.now())
     return jsonify(tasks=page.tasks, total=page.total, page=query.page, pages=page.pages, counts=page.counts)
 
 

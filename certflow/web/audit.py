@@ -50,7 +50,7 @@ def _handled(row: CaseRow) -> str:
 
 @bp.get("/cases")
 def cases() -> ResponseReturnValue:
-    query, sessions = CaseQuery.from_args(request.args), services().runtime.sessions
+    query, sessions = CaseQuery.from_args(request.args), services().sessions
     return render_template(
         "audit/cases.html", page=search(sessions, query, signed_in()), query=query, sorts=SORT_NAMES,
         processes=[p for p in services().runtime.processes() if p["start_form"]],
@@ -60,7 +60,7 @@ def cases() -> ResponseReturnValue:
 
 @bp.get("/cases.csv")
 def cases_csv() -> ResponseReturnValue:
-    rows = rows_for_export(services().runtime.sessions, CaseQuery.from_args(request.args), signed_in())
+    rows = rows_for_export(services().sessions, CaseQuery.from_args(request.args), signed_in())
     header = ["案件编号", "申请人", "身份证号码（已脱敏）", "流程", "版本", "状态", "办理结果", "当前环节",
               "受理时间", "办结时间", "经办人"]
     return csv_download("cases.csv", header, (
@@ -73,21 +73,21 @@ def cases_csv() -> ResponseReturnValue:
 
 @bp.get("/reports")
 def reports() -> ResponseReturnValue:
-    sessions, me = services().runtime.sessions, signed_in()
+    sessions, me = services().sessions, signed_in()
     return render_template("audit/reports.html", same=same_person(sessions, me),
                            unusual=unusual_durations(sessions, me), rule=RULE, levels=LEVELS, directions=DIRECTIONS)
 
 
 @bp.get("/reports/same-person.csv")
 def same_person_csv() -> ResponseReturnValue:
-    rows = same_person(services().runtime.sessions, signed_in())
+    rows = same_person(services().sessions, signed_in())
     return csv_download("same-person.csv", ["案件编号", "申请人", "办理人", "环节一", "环节二"],
                         ([r["number"], r["applicant_name"], r["user"], r["first"], r["second"]] for r in rows))
 
 
 @bp.get("/reports/durations.csv")
 def durations_csv() -> ResponseReturnValue:
-    rows = unusual_durations(services().runtime.sessions, signed_in())
+    rows = unusual_durations(services().sessions, signed_in())
     header = ["案件编号", "申请人", "对象", "名称", "办理人", "开始", "结束", "快慢", "说明"]
     return csv_download("durations.csv", header, (
         [r["number"], r["applicant_name"], LEVELS[r["level"]], r["what"], r["by"], china_time(r["began"]),

@@ -79,13 +79,13 @@ def townships_of(me: Account) -> frozenset[str] | None:
 @bp.get("/desk")
 def desk() -> ResponseReturnValue:
     query = ledgers.DeskQuery.from_args(request.args)
-    page = ledgers.find_holders(services().runtime.sessions, townships_of(signed_in()), query)
+    page = ledgers.find_holders(services().sessions, townships_of(signed_in()), query)
     return render_template("campaign/desk.html", query=query, page=page)
 
 
 @bp.get("/desk/<number>")
 def holder(number: str) -> ResponseReturnValue:
-    found = ledgers.holder(services().runtime.sessions, number)
+    found = ledgers.holder(services().sessions, number)
     townships = townships_of(signed_in())
     if found is None or (townships is not None and found["township"] not in townships):
         deny(404, f"campaign holder {number}")
@@ -119,14 +119,14 @@ def _chosen_village() -> tuple[Township | None, Village | None]:
 @bp.get("/register")
 def register() -> ResponseReturnValue:
     township = _chosen_township()
-    lines = ledgers.register(services().runtime.sessions, township)
+    lines = ledgers.register(services().sessions, township)
     return render_template("campaign/register.html", lines=lines, township=township,
                            townships=county().townships)
 
 
 @bp.get("/register.xlsx")
 def register_xlsx() -> ResponseReturnValue:
-    lines = ledgers.register(services().runtime.sessions, _chosen_township())
+    lines = ledgers.register(services().sessions, _chosen_township())
     rows = (_cells({**line, "township": group_name(line["township"])}, REGISTER_KEYS) for line in lines)
     return xlsx_download("register.xlsx", [Sheet("发放登记表", REGISTER_HEADER, rows)])
 
@@ -134,7 +134,7 @@ def register_xlsx() -> ResponseReturnValue:
 @bp.get("/ledger")
 def ledger() -> ResponseReturnValue:
     township, village = _chosen_village()
-    sessions = services().runtime.sessions
+    sessions = services().sessions
     lines = ledgers.ledger(sessions, village.group) if village else []
     mine = townships_of(signed_in())
     return render_template(
@@ -149,7 +149,7 @@ def ledger_xlsx() -> ResponseReturnValue:
     _, village = _chosen_village()
     if village is None:
         deny(404, "campaign ledger of no village")
-    lines = ledgers.ledger(services().runtime.sessions, village.group)
+    lines = ledgers.ledger(services().sessions, village.group)
     summary = ledgers.ledger_summary(lines)
     return xlsx_download(f"ledger-{village.code}.xlsx", [
         Sheet("台账", LEDGER_HEADER, (_cells(line, LEDGER_KEYS) for line in lines)),
@@ -161,7 +161,7 @@ def ledger_xlsx() -> ResponseReturnValue:
 def dashboard() -> ResponseReturnValue:
     if not signed_in().has_role("county", "admin"):
         deny(403, "campaign dashboard")
-    found = ledgers.counts(services().runtime.sessions)
+    found = ledgers.counts(services().sessions)
     total = sum(found.status.values())
     today = services().runtime.clock.now().date()
     deadlines = [{"name": name, "date": by, "days_left": (by - today).days} for name, by in county().deadlines]

@@ -52,7 +52,7 @@ def readable_case(number: str) -> CaseView:
         case = runtime.case(number)
     except NotFound:
         deny(404, f"case {number}")
-    if not can_view_case(runtime.sessions, signed_in(), case):
+    if not can_view_case(services().sessions, signed_in(), case):
         deny(404, f"case {number}")
     return case
 

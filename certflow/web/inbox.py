@@ -33,7 +33,7 @@ def index() -> ResponseReturnValue:
     query = InboxQuery.from_args(request.args)
     runtime = services().runtime
     me = signed_in()
-    page = inbox(runtime.sessions, me, query, runtime.clock.now())
+    page = inbox(services().sessions, me, query, runtime.clock.now())
     steps = [t for t in runtime.user_tasks() if me.is_admin or t["role"] in me.roles]
     return render_template(
         "inbox/index.html", page=page, query=query, queues=QUEUES, due_filters=DUE_FILTERS, sorts=SORT_NAMES,

@@ -92,8 +92,7 @@ def editor_url(name: str, element: str | None = None) -> str:
 
 
 def _drafts() -> Drafts:
-    runtime = services().runtime
-    return Drafts(runtime.sessions, runtime.clock)
+    return Drafts(services().sessions, services().runtime.clock)
 
 
 def _me() -> str:
@@ -192,8 +191,8 @@ def migration(key: str, version: int) -> ResponseReturnValue:
     to = request.values.get("to", numbers[0], type=int)
     if request.method == "POST":
         return _migrate(key, version, to)
-    page = search(runtime.sessions, CaseQuery(process=key, version=version, status="running", sort="started",
-                                              page_size=MIGRATION_PAGE), signed_in())
+    page = search(services().sessions, CaseQuery(process=key, version=version, status="running", sort="started",
+                                                 page_size=MIGRATION_PAGE), signed_in())
     checks = [(row, runtime.migration_check(row["number"], to)) for row in page.rows]
     return render_template("modeling/migration.html", key=key, version=version, to=to, total=page.total,
                            targets=[n for n in numbers if n > version], checks=checks)

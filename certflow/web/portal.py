@@ -64,7 +64,7 @@ def _start(form: ApplicationForm, actor: str, limit: Throttle | None = None, cou
         if errors:
             raise ValidationFailed(errors)
         if limit is not None:
-            attempt = limit.reserve(runtime.sessions, request.remote_addr, runtime.clock.now(),
+            attempt = limit.reserve(services().sessions, request.remote_addr, runtime.clock.now(),
                                     remote_addr=request.remote_addr, size=sum(len(u.content) for u in uploads))
             if attempt is None:
                 busy = f"在线申请提交过多，请{limit.minutes}分钟后再试，或到残联窗口申请"
@@ -72,7 +72,7 @@ def _start(form: ApplicationForm, actor: str, limit: Throttle | None = None, cou
         number = runtime.start_case(form.process_key, data, actor=actor, county=county)
     except ValidationFailed as failed:  # abort() with the page: callers only ever get a started case
         if attempt is not None:
-            Throttle.withdrawn(runtime.sessions, attempt)
+            Throttle.withdrawn(services().sessions, attempt)
         abort(_page(form, values, failed.errors, 422))
     if uploads:
         runtime.attach(number, uploads, actor=actor)
@@ -108,7 +108,7 @@ def status() -> ResponseReturnValue:
     if not number or not id_number:
         return render_template("portal/status.html", number=number, error="请填写案件编号和身份证号码"), 422
     runtime = services().runtime
-    attempt = STATUS_LOOKUPS.reserve(runtime.sessions, request.remote_addr, runtime.clock.now(),
+    attempt = STATUS_LOOKUPS.reserve(services().sessions, request.remote_addr, runtime.clock.now(),
                                      remote_addr=request.remote_addr, target=f"status {number}")
     if attempt is None:
         error = f"查询次数过多，请{STATUS_LOOKUPS.minutes}分钟后再试"
@@ -117,7 +117,7 @@ def status() -> ResponseReturnValue:
         case = runtime.case_for_applicant(number, id_number)
     except NotFound:  # the attempt stays recorded as a failure
         return render_template("portal/status.html", number=number, error=WRONG_PAIR), 404
-    STATUS_LOOKUPS.withdrawn(runtime.sessions, attempt)
+    STATUS_LOOKUPS.withdrawn(services().sessions, attempt)
     # Handing in materials later needs the ID number to have been given, not just the case number.
     verified = [n for n in session.get(VERIFIED, []) if n != case["number"]]
     session[VERIFIED] = [*verified, case["number"]][-VERIFIED_KEPT:]

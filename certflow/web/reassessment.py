@@ -66,7 +66,7 @@ def _township(group: str) -> Township:
 
 @bp.get("/")
 def schedule() -> ResponseReturnValue:
-    viewer, campaign, sessions = _viewer(), county().campaign, services().runtime.sessions
+    viewer, campaign, sessions = _viewer(), county().campaign, services().sessions
     found = overview(sessions, campaign, viewer, county().reassessment_deadline())
     townships = [t for t in county().townships if viewer.categories is None
                  and (viewer.townships is None or t.group in viewer.townships)]
@@ -87,7 +87,8 @@ def make_schedule() -> ResponseReturnValue:
     except ValueError:
         flash("开始日期应为 YYYY-MM-DD 格式的日期", "error")
         return redirect(url_for(".schedule"))
-    for line in scheduling.schedule(services().runtime, county(), actor=me.username, start=start).lines():
+    report = scheduling.schedule(services().sessions, services().runtime, county(), actor=me.username, start=start)
+    for line in report.lines():
         flash(line)
     return redirect(url_for(".schedule"))
 
@@ -102,7 +103,7 @@ def day_list() -> ResponseReturnValue:
 
 
 def _day_page(day: date, venue: str, error: str | None = None, status: int = 200) -> tuple[str, int]:
-    lines = sign_in_sheet(services().runtime.sessions, county().campaign, _viewer(), day, venue)
+    lines = sign_in_sheet(services().sessions, county().campaign, _viewer(), day, venue)
     if not lines:
         deny(404, f"reassessment day list {day} {venue}")
     return render_template("campaign/reassessment_day.html", lines=lines, day=day, venue=venue,
@@ -127,7 +128,7 @@ def move() -> ResponseReturnValue:
     one = request.form.get("case") or None
     wanted = MoveRequest(to, request.form.get("reason", ""), None if one else day, None if one else venue, one)
     try:
-        report = move_appointments(services().runtime, county(), wanted, actor=me.username)
+        report = move_appointments(services().sessions, services().runtime, county(), wanted, actor=me.username)
     except MoveRefused as refused:
         return _day_page(day, venue, str(refused), 422)
     for line in report.lines():
@@ -138,26 +139,26 @@ def move() -> ResponseReturnValue:
 @bp.get("/notices/<township>")
 def notices(township: str) -> ResponseReturnValue:
     found = _township(township)
-    page = notice_page(services().runtime.sessions, county().campaign, ListQuery.from_args(found.group, request.args))
+    page = notice_page(services().sessions, county().campaign, ListQuery.from_args(found.group, request.args))
     return render_template("campaign/reassessment_notices.html", page=page, township=found, county=county(),
                            attendance=ATTENDANCE)
 
 
 @bp.route("/receipts/<township>", methods=["GET", "POST"])
 def receipts(township: str) -> ResponseReturnValue:
-    found, runtime = _township(township), services().runtime
+    found, sessions, runtime = _township(township), services().sessions, services().runtime
     query = ListQuery.from_args(found.group, request.args)
     failed: list[tuple[str, str, str]] = []
     if request.method == "POST":
         entries = [Receipt(n, request.form.get(f"served_on-{n}", ""), request.form.get(f"attendance-{n}", ""))
                    for n in request.form.getlist("case")]
-        done, failed = record_receipts(runtime, signed_in(), county().campaign, found.group, entries)
+        done, failed = record_receipts(sessions, runtime, signed_in(), county().campaign, found.group, entries)
         flash(f"已登记回执 {len(done)} 份" if entries else "请勾选已收回回执的持证人")
         if not failed:
             return redirect(url_for("reassessment.receipts", **query.args()))
     return render_template("campaign/reassessment_receipts.html", township=found, failed=failed,
-                           page=receipt_page(runtime.sessions, county().campaign, query),
-                           counts=receipt_counts(runtime.sessions, county().campaign, [found.group])[found.group],
+                           page=receipt_page(sessions, county().campaign, query),
+                           counts=receipt_counts(sessions, county().campaign, [found.group])[found.group],
                            attendance=ATTENDANCE, today=scheduling.today(runtime))
 
 

@@ -83,7 +83,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, bpmn_js: Path) -> Iterator[Li
     runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="tests")
     accounts = Accounts(runtime.sessions, runtime.clock,
                         hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    load_demo(runtime, accounts, services.registry.materials)
+    load_demo(services.sessions, runtime, accounts, services.registry.materials)
     server = make_server("127.0.0.1", 0, create_app(config, runtime=runtime, accounts=accounts), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

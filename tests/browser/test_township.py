@@ -25,9 +25,9 @@ def holder(live: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> str:
     a hospital already exchanged over the fortnight before the first deadline, as other clerks recorded it."""
     folder = tmp_path_factory.mktemp("roster")
     write_roster(generate_roster(COUNTY, 300), folder / "county.csv")
-    import_roster(live.runtime, folder / "county.csv", actor="county", county=COUNTY)
-    [number] = import_roster(live.runtime, roster_csv(folder / "holder.csv", [roster_row()]), actor="county",
-                             county=COUNTY).started
+    import_roster(live.runtime.sessions, live.runtime, folder / "county.csv", actor="county", county=COUNTY)
+    [number] = import_roster(live.runtime.sessions, live.runtime, roster_csv(folder / "holder.csv", [roster_row()]),
+                             actor="county", county=COUNTY).started
     for username, roles, groups, name in ((CLERK, ["township"], [TOWNSHIP], "雄壁镇残联 李娟"),
                                           (COUNTY_CLERK, ["county"], [COUNTY_GROUP], "师宗县残联 陆松")):
         live.accounts.create(username, "demo", display_name=name, roles=roles, groups=groups, county=COUNTY.code,

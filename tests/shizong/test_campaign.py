@@ -30,7 +30,8 @@ def test_import_starts_a_case_per_holder_once(runtime: Runtime, tmp_path: Path, 
     roster = tmp_path / f"roster{suffix}"
     write_roster(generate_roster(COUNTY, 120), roster)
     seen: list[tuple[int, int]] = []
-    report = import_roster(runtime, roster, actor="county", county=COUNTY, progress=lambda *p: seen.append(p))
+    report = import_roster(runtime.sessions, runtime, roster, actor="county", county=COUNTY,
+                           progress=lambda *p: seen.append(p))
     # 120 holders and, in proportion to the plan's 55 among 11,058, one new applicant.
     assert (report.rows, len(report.started), report.skipped, report.rejected) == (121, 121, [], [])
     assert seen[-1] == (121, 121) and len(seen) == 121
@@ -40,7 +41,7 @@ def test_import_starts_a_case_per_holder_once(runtime: Runtime, tmp_path: Path, 
     tasks = Counter(t["name"] for t in runtime.tasks(limit=1000))
     assert tasks == {"exchange": 38, "serve_notice": 82, "home_visit_assess": 1}  # the new applicant: at home
 
-    again = import_roster(runtime, roster, actor="county", county=COUNTY)
+    again = import_roster(runtime.sessions, runtime, roster, actor="county", county=COUNTY)
     assert (len(again.started), len(again.skipped), again.groups_added) == (0, 121, 0)
     assert again.skipped[0] == (2, report.started[0])
     assert len(runtime.case_numbers()) == 121
@@ -60,7 +61,8 @@ def test_rejected_rows_say_why(runtime: Runtime, tmp_path: Path) -> None:
                    guardian_name="甲"),
         roster_row(applicant_name="王秀英"),
     ]
-    report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
+    report = import_roster(runtime.sessions, runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county",
+                           county=COUNTY)
     # Line 4's number was first issued in Beijing: the township confirms the 师宗籍, not the number.
     assert len(report.started) == 2
     assert report.rejected == [
@@ -82,14 +84,16 @@ def test_a_row_the_deployed_start_form_refuses_is_rejected_not_fatal(runtime: Ru
     xiongbi = replace(COUNTY.townships[3], venue="院")
     county = replace(COUNTY, townships=(*COUNTY.townships[:3], xiongbi, *COUNTY.townships[4:]))
     rows = [roster_row(township="漾月街道", village="法雨社区"), roster_row(id_number=shizong_id("19700101", "033"))]
-    report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=county)
+    report = import_roster(runtime.sessions, runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county",
+                           county=county)
     assert (len(report.started), report.rejected) == (1, [(3, "venue：至少2个字")])
 
 
 def test_a_case_started_before_its_row_was_stored_is_not_started_again(runtime: Runtime, tmp_path: Path) -> None:
     # An import interrupted between starting a case and storing the holder's row leaves such a case.
     number = runtime.start_case("card_exchange", holder(), actor="county")
-    report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", [roster_row()]), actor="county", county=COUNTY)
+    report = import_roster(runtime.sessions, runtime, roster_csv(tmp_path / "roster.csv", [roster_row()]),
+                           actor="county", county=COUNTY)
     assert (report.started, report.skipped) == ([], [(2, number)])
     assert holders_by(runtime, CampaignHolder.case_number) == {number: 1}
 
@@ -120,7 +124,7 @@ def test_the_commands_generate_and_import_a_roster_with_a_report(runtime: Runtim
 def test_the_whole_roster_starts_every_case_and_counts_match_the_plan(runtime: Runtime, tmp_path: Path) -> None:
     roster = tmp_path / "roster.csv"
     write_roster(generate_roster(COUNTY), roster)
-    report = import_roster(runtime, roster, actor="county", county=COUNTY)
+    report = import_roster(runtime.sessions, runtime, roster, actor="county", county=COUNTY)
     assert (len(report.started), report.rejected) == (11058, [])
     assert holders_by(runtime, CampaignHolder.basis) == {"hospital": 3482, "visual": 7576}
     assert holders_by(runtime, CampaignHolder.home_visit)[True] == 55
@@ -137,7 +141,8 @@ def test_a_row_of_a_minor_or_an_intellectual_disability_without_its_guardian_is_
         roster_row(id_number=shizong_id("19700101", "053"), category="多重", **GUARDIAN),  # no parts: none needed
         roster_row(id_number=shizong_id("19700101", "063"), category="智力", **GUARDIAN),
     ]
-    report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
+    report = import_roster(runtime.sessions, runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county",
+                           county=COUNTY)
     required = "未成年人或智力、精神残疾人申请，须填写"
     assert report.rejected == [
         (2, "；".join(required + label for label in ("监护人姓名", "监护人与申请人的关系", "监护人居民身份证号码",

@@ -29,7 +29,8 @@ def holders(runtime: Runtime, clock: FixedClock, tmp_path: Path) -> dict[str, Ex
             for n, name in enumerate(NAMES)]
     rows[3].update(basis="目测", category="视力", grade="二级")
     rows[5].update(village="雨柱村")
-    report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
+    report = import_roster(runtime.sessions, runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county",
+                           county=COUNTY)
     assert report.rejected == []
     cases = {name: ExchangeDriver(runtime, clock, number) for name, number in zip(NAMES, report.started, strict=True)}
     cases["王秀英"].exchange()

@@ -33,7 +33,7 @@ def scheduled(runtime: Runtime, clock: FixedClock, tmp_path: Path) -> dict[str, 
         roster_row(applicant_name="吴建国", id_number=shizong_id("19700101", "093"), basis="新评定", grade="",
                    home_visit="是"),
     ])
-    schedule(runtime, COUNTY, actor="county")
+    schedule(runtime.sessions, runtime, COUNTY, actor="county")
     return cases
 
 
@@ -44,7 +44,8 @@ def test_a_venue_day_moves_and_every_holder_on_it_is_texted(
     assert before[scheduled["赵春梅"]] == (day, XIONGBI_CLINIC, False)
     ExchangeDriver(runtime, clock, scheduled["赵春梅"]).serve_notice()  # receipt back: now waiting at the hospital
 
-    report = move_appointments(runtime, COUNTY, MoveRequest(date(2022, 4, 20), "疫情防控需要", day, XIONGBI_CLINIC),
+    report = move_appointments(runtime.sessions, runtime, COUNTY,
+                               MoveRequest(date(2022, 4, 20), "疫情防控需要", day, XIONGBI_CLINIC),
                                actor="county")
     assert sorted(report.moved) == sorted([scheduled["李国强"], scheduled["赵春梅"]])
     assert sorted(report.texted) == sorted(report.moved) and report.untold == []
@@ -62,7 +63,8 @@ def test_a_venue_day_moves_and_every_holder_on_it_is_texted(
 def test_one_new_applicants_home_visit_moves(runtime: Runtime, clock: FixedClock, scheduled: dict[str, str]) -> None:
     number = scheduled["吴建国"]
     assert appointments(runtime)[number][2] is True
-    report = move_appointments(runtime, COUNTY, MoveRequest(date(2022, 6, 6), "疫情防控需要", case_number=number),
+    report = move_appointments(runtime.sessions, runtime, COUNTY,
+                               MoveRequest(date(2022, 6, 6), "疫情防控需要", case_number=number),
                                actor="county")
     assert report.moved == [number]
     assert appointments(runtime)[number][0] == date(2022, 6, 6)
@@ -80,7 +82,7 @@ def test_a_move_that_cannot_be_made_says_why(runtime: Runtime, scheduled: dict[s
                                              reason: str) -> None:
     before = appointments(runtime)
     with pytest.raises(MoveRefused, match=reason):
-        move_appointments(runtime, COUNTY, request_, actor="county")
+        move_appointments(runtime.sessions, runtime, COUNTY, request_, actor="county")
     assert appointments(runtime) == before
 
 
@@ -90,10 +92,12 @@ def test_a_day_that_is_full_is_refused(runtime: Runtime, clock: FixedClock, tmp_
         (c, 1) for c, _ in COUNTY.reassessment.daily_capacity)))
     day = appointments(runtime)[scheduled["李国强"]][0]
     other = imported(runtime, tmp_path, [visual("孙德福", "073")])["孙德福"]
-    schedule(runtime, COUNTY, actor="county")
-    move_appointments(runtime, full, MoveRequest(date(2022, 4, 20), "疫情防控需要", case_number=other), actor="county")
+    schedule(runtime.sessions, runtime, COUNTY, actor="county")
+    move_appointments(runtime.sessions, runtime, full,
+                      MoveRequest(date(2022, 4, 20), "疫情防控需要", case_number=other), actor="county")
     with pytest.raises(MoveRefused, match="肢体（已有1人，每日最多1人）"):
-        move_appointments(runtime, full, MoveRequest(date(2022, 4, 20), "疫情防控需要", day, XIONGBI_CLINIC),
+        move_appointments(runtime.sessions, runtime, full,
+                          MoveRequest(date(2022, 4, 20), "疫情防控需要", day, XIONGBI_CLINIC),
                           actor="county")
 
 
@@ -133,9 +137,10 @@ def test_a_case_of_an_earlier_version_keeps_the_move_in_its_history(runtime: Run
     runtime.deploy(older, author="tests")
     number = imported(runtime, tmp_path, [visual("李国强", "033")])["李国强"]
     runtime.deploy(sources, author="tests")  # the current version again: the case stays on the older one
-    schedule(runtime, COUNTY, actor="county")
+    schedule(runtime.sessions, runtime, COUNTY, actor="county")
 
-    report = move_appointments(runtime, COUNTY, MoveRequest(date(2022, 4, 20), "疫情防控需要", case_number=number),
+    report = move_appointments(runtime.sessions, runtime, COUNTY,
+                               MoveRequest(date(2022, 4, 20), "疫情防控需要", case_number=number),
                                actor="county")
     assert (report.moved, report.texted, report.untold) == ([number], [], [number])
     assert "请电话通知" in report.lines()[1]
@@ -150,9 +155,10 @@ def test_a_day_when_the_team_is_at_another_venue_is_refused(runtime: Runtime, tm
         visual("李国强", "033"),
         visual("张美兰", "063", township="丹凤街道", village="丹凤社区", address="师宗县丹凤街道8号"),
     ])
-    schedule(runtime, one_team, actor="county")
+    schedule(runtime.sessions, runtime, one_team, actor="county")
     xiongbi_day, venue, _ = appointments(runtime)[cases["李国强"]]
     assert venue == XIONGBI_CLINIC and appointments(runtime)[cases["张美兰"]][0] != xiongbi_day
     with pytest.raises(MoveRefused, match=f"第1评定组.*已安排在{XIONGBI_CLINIC}"):
-        move_appointments(runtime, one_team, MoveRequest(xiongbi_day, "疫情防控需要", case_number=cases["张美兰"]),
+        move_appointments(runtime.sessions, runtime, one_team,
+                          MoveRequest(xiongbi_day, "疫情防控需要", case_number=cases["张美兰"]),
                           actor="county")

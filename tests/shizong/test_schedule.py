@@ -30,8 +30,8 @@ def visual(name: str, sequence: str, **changes: str) -> dict[str, str]:
 
 def imported(runtime: Runtime, tmp_path: Path, rows: list[dict[str, str]]) -> dict[str, str]:
     """Import the rows; name -> case number."""
-    report = import_roster(runtime, roster_csv(tmp_path / f"roster{len(rows)}.csv", rows), actor="county",
-                           county=COUNTY)
+    report = import_roster(runtime.sessions, runtime, roster_csv(tmp_path / f"roster{len(rows)}.csv", rows),
+                           actor="county", county=COUNTY)
     assert report.rejected == []
     return dict(zip([r["applicant_name"] for r in rows], report.started, strict=True))
 
@@ -58,7 +58,7 @@ def test_holders_still_to_be_re_assessed_get_a_day_and_a_rerun_moves_nobody(
     assessed.serve_notice()
     assessed.reassess("肢体", 3, group=TCM)
 
-    report = schedule(runtime, SMALL, actor="county")
+    report = schedule(runtime.sessions, runtime, SMALL, actor="county")
     found = appointments(runtime)
     assert set(found) == {cases[n] for n in ("李国强", "赵春梅", "周光辉", "张美兰", "孙德福", "陈玉珍")}
     assert (report.placed_clinic, report.placed_home, report.kept, report.not_needed) == (5, 1, 0, 1)
@@ -73,12 +73,12 @@ def test_holders_still_to_be_re_assessed_get_a_day_and_a_rerun_moves_nobody(
         4, date(2022, 3, 31), date(2022, 5, 16), True)
 
     late = imported(runtime, tmp_path, [visual("郑秀英", "103"), visual("黄志强", "113", category="精神", **GUARDIAN)])
-    again = schedule(runtime, SMALL, actor="county", start=date(2022, 3, 28))
+    again = schedule(runtime.sessions, runtime, SMALL, actor="county", start=date(2022, 3, 28))
     assert {number: found[number] for number in found} == {n: appointments(runtime)[n] for n in found}
     assert (again.placed_clinic, again.kept) == (2, 6)
     # After the days already used, whatever start is given: both on the first day after 31 March.
     assert {appointments(runtime)[late[n]][0] for n in late} == {date(2022, 4, 1)}
-    assert schedule(runtime, SMALL, actor="county").placed_clinic == 0
+    assert schedule(runtime.sessions, runtime, SMALL, actor="county").placed_clinic == 0
 
 
 def test_a_holder_served_with_a_home_visit_is_visited_at_home(runtime: Runtime, clock: FixedClock,
@@ -87,7 +87,7 @@ def test_a_holder_served_with_a_home_visit_is_visited_at_home(runtime: Runtime, 
                                          visual("赵春梅", "043", home_visit="是", grade="一级")])
     ExchangeDriver(runtime, clock, cases["李国强"]).serve_notice("home_visit")  # the township learnt he cannot come
     ExchangeDriver(runtime, clock, cases["赵春梅"]).serve_notice("local")  # she can after all
-    schedule(runtime, COUNTY, actor="county")
+    schedule(runtime.sessions, runtime, COUNTY, actor="county")
     found = appointments(runtime)
     assert found[cases["李国强"]][1:] == ("雄壁镇", True)
     assert found[cases["赵春梅"]][1:] == ("雄壁镇卫生院", False)
@@ -96,7 +96,7 @@ def test_a_holder_served_with_a_home_visit_is_visited_at_home(runtime: Runtime, 
 def test_nothing_is_scheduled_for_today_or_earlier(runtime: Runtime, clock: FixedClock, tmp_path: Path) -> None:
     cases = imported(runtime, tmp_path, [visual("李国强", "033")])
     clock.set(clock.now().replace(month=4, day=1))  # a Friday; Saturday 2 April is worked
-    schedule(runtime, COUNTY, actor="county")
+    schedule(runtime.sessions, runtime, COUNTY, actor="county")
     assert appointments(runtime)[cases["李国强"]][0] == date(2022, 4, 2)
 
 
@@ -125,5 +125,5 @@ def test_the_command_prints_the_days_and_the_deadline(runtime: Runtime, tmp_path
 def test_a_county_file_without_a_schedule_is_refused_clearly(runtime: Runtime, tmp_path: Path) -> None:
     imported(runtime, tmp_path, [visual("李国强", "033")])
     with pytest.raises(Exception, match="没有 reassessment"):
-        schedule(runtime, replace(COUNTY, reassessment=None), actor="county")
+        schedule(runtime.sessions, runtime, replace(COUNTY, reassessment=None), actor="county")
     assert Counter(appointments(runtime)) == Counter()

@@ -36,9 +36,10 @@ def people(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> dict[str, st
         roster_row(applicant_name="吴建国", id_number=shizong_id("19700101", "093"), basis="新评定", grade="",
                    home_visit="是"),
     ]
-    report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
+    report = import_roster(runtime.sessions, runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county",
+                           county=COUNTY)
     assert report.rejected == []
-    schedule(runtime, COUNTY, actor="county")
+    schedule(runtime.sessions, runtime, COUNTY, actor="county")
     for username, name, role, group in (("xiongbi", "雄壁镇 经办", "township", TOWNSHIP),
                                         ("tcm", "中医医院 经办", "hospital", TCM),
                                         ("shizong", "县残联 经办", "county", COUNTY_GROUP)):

@@ -29,7 +29,8 @@ def roster(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> dict[str, st
         roster_row(applicant_name="张美兰", id_number=shizong_id("19700101", "043"), township="丹凤街道",
                    village="丹凤社区", address="师宗县丹凤街道8号"),
     ]
-    report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
+    report = import_roster(runtime.sessions, runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county",
+                           county=COUNTY)
     assert report.rejected == []
     accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP],
                     county=COUNTY.code)
@@ -142,7 +143,8 @@ def test_a_village_ledger_for_its_township_printable_and_exported(  # type: igno
 def test_the_desk_search_is_paged(app: Flask, runtime: Runtime, roster: dict[str, str], tmp_path: Path) -> None:
     rows = [roster_row(applicant_name=f"王测试{n:02d}", id_number=shizong_id("19800101", f"{n:02d}5"))
             for n in range(27)]
-    assert import_roster(runtime, roster_csv(tmp_path / "more.csv", rows), actor="county", county=COUNTY).rejected == []
+    assert import_roster(runtime.sessions, runtime, roster_csv(tmp_path / "more.csv", rows), actor="county",
+                         county=COUNTY).rejected == []
     xiongbi = login(app.test_client(), "xiongbi")
     first = lxml.html.fromstring(xiongbi.get("/campaign/desk?q=王测试").get_data(as_text=True))
     assert len(first.cssselect("#holders tbody tr")) == 25 and "找到 27 人" in first.text_content()

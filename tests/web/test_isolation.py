@@ -46,7 +46,8 @@ def both(app: Flask, runtime: Runtime, accounts: Accounts, start, tmp_path: Path
     lushan = [start(applicant_name=name) for name in ("张伟", "李明")]
     lushan[0].complete("pre_review", PASS, user="window")
     rows = [roster_row(), roster_row(applicant_name="李国强", id_number=shizong_id("19700101", "033"), basis="目测")]
-    shizong = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="shizong", county=COUNTY).started
+    shizong = import_roster(runtime.sessions, runtime, roster_csv(tmp_path / "roster.csv", rows), actor="shizong",
+                            county=COUNTY).started
     for username, roles, groups in (("shizong", ["county"], [COUNTY_GROUP]), ("sz-auditor", ["auditor"], []),
                                     ("sz-admin", ["admin"], [])):
         accounts.create(username, PASSWORD, display_name=f"师宗 {username}", roles=roles, groups=groups,
@@ -218,9 +219,9 @@ def test_a_case_started_through_the_api_belongs_to_its_starters_county(both: Bot
 
 def test_with_both_demos_in_one_database_each_county_counts_its_own(runtime: Runtime, accounts: Accounts,
                                                                     tmp_path: Path) -> None:
-    lushan = load_demo(runtime, accounts, REGISTRY.materials)
+    lushan = load_demo(runtime.sessions, runtime, accounts, REGISTRY.materials)
     assert lushan is not None
-    shizong = load_campaign_demo(runtime, accounts, COUNTY)
+    shizong = load_campaign_demo(runtime.sessions, runtime, accounts, COUNTY)
     app = create_app(replace(Config.from_env({}), upload_dir=tmp_path / "uploads"), runtime=runtime, accounts=accounts)
     app.config.update(TESTING=True)
     for username, own, other in (("county", lushan, shizong), ("shizong", shizong, lushan)):

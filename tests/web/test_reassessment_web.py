@@ -41,9 +41,10 @@ def holders(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> dict[str, s
         roster_row(applicant_name="张美兰", id_number=shizong_id("19700101", "063"), basis="目测", township="丹凤街道",
                    village="丹凤社区", address="师宗县丹凤街道8号"),
     ]
-    report = import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
+    report = import_roster(runtime.sessions, runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county",
+                           county=COUNTY)
     assert report.rejected == []
-    schedule(runtime, COUNTY, actor="county")
+    schedule(runtime.sessions, runtime, COUNTY, actor="county")
     accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP],
                     county=COUNTY.code)
     accounts.create("fengqi", PASSWORD, display_name="丹凤街道 经办", roles=["township"], groups=[OTHER_TOWNSHIP],
@@ -182,7 +183,7 @@ def test_a_row_that_fails_is_listed_and_the_others_go_through(app: Flask, runtim
 def test_the_county_makes_the_schedule_on_the_page(app: Flask, runtime: Runtime, accounts: Accounts,
                                                    tmp_path: Path) -> None:
     rows = [roster_row(applicant_name="李国强", id_number=shizong_id("19700101", "033"), basis="目测")]
-    import_roster(runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
+    import_roster(runtime.sessions, runtime, roster_csv(tmp_path / "roster.csv", rows), actor="county", county=COUNTY)
     accounts.create("shizong", PASSWORD, display_name="县残联 经办", roles=["county"], groups=[COUNTY_GROUP],
                     county=COUNTY.code)
     accounts.create("xiongbi", PASSWORD, display_name="雄壁镇 经办", roles=["township"], groups=[TOWNSHIP],

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.campaign.county import County, Reassessment
 from certflow.campaign.models import CampaignHolder, ReassessmentAppointment
@@ -53,8 +53,8 @@ class MoveReport:
         return found
 
 
-def move_appointments(runtime: Runtime, county: County, request: MoveRequest, *, actor: str,
-                      campaign: str | None = None) -> MoveReport:
+def move_appointments(sessions: sessionmaker[Session], runtime: Runtime, county: County, request: MoveRequest, *,
+                      actor: str, campaign: str | None = None) -> MoveReport:
     """Move a venue-day or one holder's appointment to another working day, within the day's capacity.
 
     The notices read the appointments, so a notice printed again names the new day. Each holder still waiting
@@ -66,7 +66,7 @@ def move_appointments(runtime: Runtime, county: County, request: MoveRequest, *,
         raise MoveRefused("请填写改期原因（2至100个字），短信会告知持证人")
     if request.to <= today(runtime) or not runtime.settings.calendar.is_working_day(request.to):
         raise MoveRefused(f"{chinese_date(request.to)}不能安排评定：须是今天以后的工作日")
-    with runtime.sessions.begin() as session:
+    with sessions.begin() as session:
         rows = _to_move(session, campaign, request)
         if not rows:
             raise MoveRefused("没有可改期的评定安排：该持证人或该日该评定点没有尚待评定的人")

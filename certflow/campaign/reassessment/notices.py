@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.campaign.models import CampaignHolder, ReassessmentAppointment
 from certflow.campaign.reassessment.listings import (
@@ -92,8 +92,8 @@ def receipt_counts(sessions: sessionmaker, campaign: str, townships: Iterable[st
                 "outstanding": by_status.get((t, "open"), 0)} for t in townships}
 
 
-def record_receipts(runtime: Runtime, account: Account, campaign: str, township: str,
-                    entries: list[Receipt]) -> tuple[list[str], list[tuple[str, str, str]]]:
+def record_receipts(sessions: sessionmaker[Session], runtime: Runtime, account: Account, campaign: str,
+                    township: str, entries: list[Receipt]) -> tuple[list[str], list[tuple[str, str, str]]]:
     """Complete each holder's notice task as ``account``: (case numbers done, (case number, name, reason) of
     those that failed). Each holder is a transaction of its own, so one failing keeps none of the others back."""
     query = (select(CampaignHolder.case_number, Case.applicant_name, Task.id)
@@ -102,7 +102,7 @@ def record_receipts(runtime: Runtime, account: Account, campaign: str, township:
                    & (Task.status == "open"))
              .where(CampaignHolder.campaign == campaign, CampaignHolder.township == township,
                     CampaignHolder.case_number.in_([e.case_number for e in entries])))
-    with runtime.sessions() as session:
+    with sessions() as session:
         open_tasks = {number: (name or "", task_id) for number, name, task_id in session.execute(query)}
     done: list[str] = []
     failed: list[tuple[str, str, str]] = []

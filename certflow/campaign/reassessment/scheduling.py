@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.campaign.county import County
 from certflow.campaign.models import CampaignHolder, ReassessmentAppointment
@@ -75,8 +75,8 @@ class ScheduleReport:
         return lines
 
 
-def schedule(runtime: Runtime, county: County, *, actor: str, campaign: str | None = None,
-             start: date | None = None) -> ScheduleReport:
+def schedule(sessions: sessionmaker[Session], runtime: Runtime, county: County, *, actor: str,
+             campaign: str | None = None, start: date | None = None) -> ScheduleReport:
     """Give every holder still to be re-assessed who has no appointment one, after the days already used.
 
     ``start`` moves the first day of a schedule not yet begun, or the first new day of one under way
@@ -85,7 +85,7 @@ def schedule(runtime: Runtime, county: County, *, actor: str, campaign: str | No
     """
     settings, campaign = settings_of(county), campaign or county.campaign
     calendar, now = runtime.settings.calendar, runtime.clock.now()
-    with runtime.sessions.begin() as session:
+    with sessions.begin() as session:
         kept = session.scalar(select(func.count()).select_from(ReassessmentAppointment)
                               .where(ReassessmentAppointment.campaign == campaign)) or 0
         pending = _pending(session, campaign)

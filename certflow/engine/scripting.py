@@ -2,7 +2,8 @@
 
 SpiffWorkflow's default environment is plain ``eval``/``exec``: a diagram could import ``os``
 or climb ``__subclasses__``. Here every expression is compiled with RestrictedPython, sees only
-the guarded builtins and the helpers the runtime chooses, and cannot import anything. Each runs
+the guarded builtins, what certflow offers of SpiffArena's script environment (``spiffarena``) and the
+helpers the runtime chooses, and cannot import anything. Each runs
 under a budget (``budget``): its CPU time is watched, and the operations that could build a huge
 value in one go are checked before they run.
 """
@@ -10,6 +11,7 @@ value in one go are checked before they run.
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -30,7 +32,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask
 
-from certflow.engine import budget
+from certflow.engine import budget, spiffarena
 from certflow.engine.budget import BudgetExceeded, Limits
 
 ServiceCall = Callable[[dict, str, dict[str, Any]], Any]
@@ -90,11 +92,30 @@ def _getattr(obj: Any, name: str, *default: Any) -> Any:
     return found
 
 
+def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``f(*args, **kwargs)``: RestrictedPython routes such calls here; the callee is whatever the name is bound to."""
+    return function(*args, **kwargs)
+
+
+# The modules datetime's C code imports when a script calls strftime() or strptime(): C code imports through the
+# builtins of the running script. Scripts themselves cannot name ``__import__``, and ``import`` is refused.
+_C_IMPORTS = frozenset({"time", "_strptime"})
+
+
+def _import(name: str, *args: Any, **kwargs: Any) -> Any:
+    if name not in _C_IMPORTS:
+        raise ImportError(f"import is not allowed in scripts: {name}")
+    return importlib.import_module(name)
+
+
 _BOUNDED = {"range": budget.checked_range, "pow": budget.checked_pow}
 
+# SpiffArena's names are builtins, not globals, so task data with the same name hides them instead of clashing.
 GUARDS: dict[str, Any] = {
-    "__builtins__": {name: _BOUNDED.get(name, f) for name, f in {**safe_builtins, **_EXTRA_BUILTINS}.items()
-                     if name not in UNREPEATABLE},
+    "__builtins__": {**{name: _BOUNDED.get(name, f) for name, f in {**safe_builtins, **_EXTRA_BUILTINS}.items()
+                        if name not in UNREPEATABLE},
+                     **spiffarena.OFFERED, "__import__": _import},
+    "_apply_": _apply,
     "_getattr_": _getattr,
     "_binop_": budget.checked_binop,
     "_getitem_": default_guarded_getitem,
@@ -116,8 +137,14 @@ def _refuse(source: str, mode: str) -> None:
         tree = ast.parse(source, mode=mode)
     except SyntaxError:
         return  # RestrictedPython reports it in its own words
+    bound = set().union(*(_binds(node) for node in ast.walk(tree)))
     for node in ast.walk(tree):
         line = getattr(node, "lineno", None)  # every kind of node refused below has one
+        if (name := _called_or_module(node)) and name not in bound and (reason := spiffarena.refusal(name)):
+            raise ScriptError(f"第 {line} 行：{reason}")
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id not in bound
+                and (reason := spiffarena.missing(node.value.id, node.attr))):
+            raise ScriptError(f"第 {line} 行：{reason}")
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             raise ScriptError(f"line {line}: import is not allowed in scripts")
         if isinstance(node, ast.ExceptHandler) and not _names_catchable(node.type):
@@ -145,6 +172,12 @@ def _names_catchable(kind: ast.expr | None) -> bool:
     """``except KeyError`` or ``except (KeyError, ValueError)``: names only, none that catches the interruption."""
     names = kind.elts if isinstance(kind, ast.Tuple) else [kind]
     return all(isinstance(name, ast.Name) and name.id in CATCHABLE for name in names)
+
+
+def _called_or_module(node: ast.AST) -> str | None:
+    """The name in ``name(...)`` or ``name.attribute``: a bare name may be task data, these are SpiffArena's."""
+    inner = node.func if isinstance(node, ast.Call) else node.value if isinstance(node, ast.Attribute) else None
+    return inner.id if isinstance(inner, ast.Name) else None
 
 
 def _binds(node: ast.AST) -> set[str]:
@@ -211,12 +244,14 @@ class RestrictedEnvironment(TaskDataEnvironment):
     def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
         self.check_for_overwrite(context, external_context or {})
         code = compile_script(script)
+        before = dict(context)
         context.update(self.globals)
         context.update(external_context or {})
         try:
             self._budgeted(lambda: exec(code, context))
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
+        _check_storable({key: value for key, value in context.items() if before.get(key, _UNSET) is not value})
         return True
 
     def _budgeted(self, work: Callable[[], Any]) -> Any:
@@ -237,6 +272,26 @@ class RestrictedEnvironment(TaskDataEnvironment):
     def call_service(self, context: dict[str, Any], operation_name: str, operation_params: dict[str, Any]) -> str:
         values = {name: param["value"] for name, param in operation_params.items()}
         return json.dumps(self._call(context, operation_name, values), ensure_ascii=False)
+
+
+_UNSET = object()
+
+
+def _check_storable(changed: dict[str, Any]) -> None:
+    """Refuse, naming the variable, a value a script left in the task data that the case's JSON state cannot hold.
+
+    ``datetime.now()`` and ``Decimal`` are offered, so their values are the likely ones; without this check
+    the step would fail only when its state is saved, with no word of the script or the variable.
+    """
+    for key, value in changed.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"脚本给变量 {key} 留下了 {type(value).__name__} 类型的值，"
+                "案件数据只能存文字、数字、真假、空值、列表和字典："
+                "日期时间请用 .isoformat() 或 .strftime() 转成文字，Decimal 请用 str() 或 float()"
+            ) from None
 
 
 class ScriptEngine(PythonScriptEngine):

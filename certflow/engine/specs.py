@@ -328,12 +328,14 @@ def _check_task(ts: Any, forms: dict[str, Any], operators: Mapping[str, Iterable
         for name, param in ts.operation_params.items():
             if reason := lint(param["value"], script=False):
                 messages.append(f"parameter {name}: {reason}")
+    # The element's name with the label: a script's line numbers count within the script, not the file.
+    named = f"“{ts.bpmn_name}”的 " if getattr(ts, "bpmn_name", None) else ""
     for label, source in _scripts(ts):
         if reason := lint(source, script=True):
-            messages.append(f"{label}: {reason}")
+            messages.append(f"{named}{label}: {reason}")
     for label, source in _expressions(ts):
         if reason := lint(source, script=False):
-            messages.append(f"{label}: {reason}")
+            messages.append(f"{named}{label}: {reason}")
     return form, messages
 
 

@@ -117,6 +117,9 @@ def test_data_named_id_or_hash_is_still_read(env: RestrictedEnvironment) -> None
     ("{'x': 1}.get('y', 'none')", "none"),
     ("double(grade)", 4),
     ("today()", "2026-09-30"),
+    ("max(*codes)", 5),
+    ("dict(**{'a': 1}, b=2)", {"a": 1, "b": 2}),
+    ("double(*[grade])", 4),
     ("str(round(2.5)) + str(abs(-1))", "21"),
     ("isinstance(codes, list)", True),
     # the growing operators and methods, checked by the budget, still give their ordinary results

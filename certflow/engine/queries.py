@@ -43,9 +43,7 @@ def case(steps: Steps, case_ref: str) -> CaseView:
             "ended_at": row.ended_at.isoformat() if row.ended_at else None,
             "next_due_at": row.next_due_at.isoformat() if row.next_due_at else None,
             "open_tasks": [task_dict(t) for t in open_tasks],
-            "waiting": [
-                {"event": e.event_type, "name": e.name, "value": e.value} for e in workflow.waiting_events()
-            ],
+            "waiting": workflowfacts.waiting(workflow),
             "data": workflowfacts.public_data(workflowfacts.case_data(workflow)),
         }
 

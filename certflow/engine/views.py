@@ -131,7 +131,7 @@ class VersionView(TypedDict):
 
 
 class UserTaskSpec(TypedDict):
-    """A user task of a process's latest version (the inbox filters by it)."""
+    """A step people do (user, manual or plain task) of a process's latest version (the inbox filters by it)."""
 
     process: str
     name: str

@@ -21,7 +21,7 @@ def test_a_case_waiting_on_a_correlated_message_shows_on_its_page_and_in_the_api
 
     page = as_user("county").get(f"/cases/{number}")
     assert page.status_code == 200, page.get_data(as_text=True)
-    assert number in page.get_data(as_text=True)
+    assert "<li>消息“supplement”（applicant_ref：尚未确定）</li>" in page.get_data(as_text=True)
 
     token = accounts.issue_token(accounts.by_username("county").id, "t")
     answer = client.get(f"/api/v1/cases/{number}", headers={"Authorization": f"Bearer {token}"})

@@ -22,7 +22,7 @@ from certflow.people.access import (
 from certflow.web import forms, timeline
 from certflow.web.context import deny, group_name, services, signed_in
 from certflow.web.guard import readable_case, visible_task, workable_task
-from certflow.web.present import describe, option_titles, system_checks, waiting_text
+from certflow.web.present import describe, option_titles, system_checks
 
 bp = Blueprint("tasks", __name__)
 
@@ -62,7 +62,6 @@ def case_context(case: CaseView) -> dict[str, Any]:
         # handlers' calls are on the history page; their texts are listed below the timeline
         "timeline": [r for r in case_timeline(case) if r.kind != "service_called"],
         "texts": runtime.outbox(case["number"]),
-        "waiting": [waiting_text(w) for w in case["waiting"]],
         "requests": [w["name"] for w in case["waiting"]
                      if w["name"] in REQUESTS and can_register_request(me, w["name"], case["data"])],
         "request_titles": REQUESTS,

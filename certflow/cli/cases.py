@@ -3,6 +3,7 @@ and show it."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import click
@@ -131,7 +132,9 @@ def show(ctx: click.Context, case: str, as_json: bool) -> None:
     for task in view["open_tasks"]:
         click.echo(f"  task {task['id']}  {task['title']}  [{task['role']}/{task['group']}]")
     for waiting in view["waiting"]:
-        click.echo(f"  waiting: {waiting['name'] or waiting['event']} {waiting['value'] or ''}".rstrip())
+        value = waiting["value"]  # a timer's moment, or a message's correlation as JSON
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False) if value else ""
+        click.echo(f"  waiting: {waiting['name'] or waiting['event']} {shown}".rstrip())
     for note in messages:
         to = note["recipient_phone"] or note["recipient_group"]
         click.echo(f"  text to {note['recipient_role']} {to}: {note['text']}")

@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from SpiffWorkflow.spiff.specs.defaults import UserTask
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,7 +17,7 @@ from certflow.engine import changes, history, replay, state, versions, workflowf
 from certflow.engine.clock import FixedClock
 from certflow.engine.errors import CertflowError, NotFound
 from certflow.engine.models import Case, Event, ProcessVersion, Task
-from certflow.engine.projection import task_fields, title
+from certflow.engine.projection import people_steps, task_fields, title
 from certflow.engine.queries import diagram_xml, event_dict, events
 from certflow.engine.roles import role_for_lane
 from certflow.engine.steps import StepOutput, Steps
@@ -72,8 +70,7 @@ def replay_at(steps: Steps, case_ref: str, seq: int) -> ReplayView:
             "open_tasks": [
                 {"id": str(t.id), "name": t.task_spec.name, "title": title(t),
                  "role": role_for_lane(t.task_spec.lane)}
-                for t in (workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)
-                          if workflow else [])
+                for t in (people_steps(workflow) if workflow else [])
             ],
             "data": workflowfacts.public_data(workflowfacts.case_data(workflow)) if workflow else {},
         }
@@ -171,7 +168,7 @@ def _row_findings(
     cancelled = any(e["kind"] == "case_cancelled" for e in recorded)
     open_tasks = {} if cancelled or workflow.completed else {
         str(t.id): task_fields(t, helpers, steps.settings.limits)
-        for t in workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)
+        for t in people_steps(workflow)
     }
     rows = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open"))
     projected = {row.id: {**{name: getattr(row, name) for name in replay.TASK_FIELDS}, "assignee": row.assignee}

@@ -52,7 +52,7 @@ def start_case(
         case.number = f"{prefix}-{now.astimezone(CHINA_TZ).year}-{case.id:06d}"
         output = StepOutput()
         workflow = steps.run(case, output, lambda: BpmnWorkflow(spec, subprocesses),
-                             changes.starting(data, case.number), clock=clock)
+                             changes.starting(data, case.number), clock=clock, starting=True)
         output.events.insert(0, ("case_started", None, None, {
             "process": process_key, "version": version.version, "data": data,
         }))

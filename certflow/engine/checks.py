@@ -7,6 +7,8 @@
   every case: ``X`` and ``not X``, or ``name == value`` for every value the forms allow for ``name``.
 - Only a flow leaving an exclusive or inclusive gateway has a condition: SpiffWorkflow ignores any other,
   so the diagram would promise a choice the engine never makes.
+- A file has at least one executable process: SpiffWorkflow skips those marked ``isExecutable="false"``,
+  so a file of only such processes would deploy nothing, silently.
 """
 
 from __future__ import annotations
@@ -86,6 +88,18 @@ def layout(name: str, root: etree._Element) -> list[Problem]:
                 problems.append(Problem(name, el.sourceline, el.get("id"),
                                         f"{_local(el)} has no diagram layout (no {kind} in the BPMNDI section)"))
     return problems
+
+
+def executable(name: str, root: etree._Element) -> list[Problem]:
+    """Each process of a file none of whose processes is executable; nothing when one of them is."""
+    processes = list(root.iter(BPMN + "process"))
+    if any(p.get("isExecutable", "true") != "false" for p in processes):
+        return []
+    return [Problem(name, process.sourceline, process.get("id"),
+                    f"流程“{process.get('id')}”（{process.get('name') or '未命名'}）标为不可执行"
+                    "（isExecutable=\"false\"），本文件没有可执行的流程，部署不会得到任何流程；"
+                    "请在建模器中勾选该流程的“可执行”（Executable），即 isExecutable=\"true\"")
+            for process in processes]
 
 
 def gateways(name: str, root: etree._Element, forms: dict[str, Any]) -> list[Problem]:

@@ -1,4 +1,7 @@
-"""The task projection: one row per READY user task, the rows the inbox reads, brought in line at every step.
+"""The task projection: one row per READY step of a person, the rows the inbox reads, brought in line at every step.
+
+A person's steps are user tasks (a form to fill), manual tasks and plain tasks (instructions to follow, then
+继续), as SpiffArena offers them; each goes to its lane's role.
 
 A row's title, role, group and form come from its task's spec (``task_fields``): a live step writes them and
 verification checks them against the replay.
@@ -10,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -29,12 +31,12 @@ def sync(
     session: Session, case: Case, workflow: BpmnWorkflow, *, completed_task_by: dict[str, str], now: datetime,
     context: ServiceContext, handlers: Handlers, limits: Limits, open_rows: list[Task] | None = None,
 ) -> list[Task]:
-    """Bring the projection in line with the workflow's READY user tasks (``open_rows``: the case's open rows,
+    """Bring the projection in line with the workflow's READY steps of people (``open_rows``: the case's open rows,
     if the step already read them under its lock); the rows of the READY tasks, in the workflow's order.
 
     Open rows are refreshed from their task's spec too: a migration may rename a task or move it.
     """
-    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True, spec_class=UserTask)}
+    ready = {str(t.id): t for t in people_steps(workflow)}
     if open_rows is None:
         open_rows = list(session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")))
     existing = {t.id: t for t in open_rows}
@@ -63,8 +65,14 @@ def sync(
     return [existing[t] for t in ready]
 
 
+def people_steps(workflow: BpmnWorkflow) -> list[SpiffTask]:
+    """The READY tasks a person does: SpiffWorkflow marks user, manual and plain tasks as manual."""
+    return workflow.get_tasks(state=TaskState.READY, manual=True)
+
+
 def task_fields(task: Any, helpers: dict[str, Any], limits: Limits) -> dict[str, Any]:
-    """What the task list shows of a READY user task, from its spec: a live step writes it, verification checks it."""
+    """What the task list shows of a READY step of a person, from its spec: a live step writes it, verification
+    checks it."""
     properties = task.task_spec.extensions.get("properties", {})
     role = role_for_lane(task.task_spec.lane)
     group = DEFAULT_GROUPS.get(role or "")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from SpiffWorkflow.spiff.specs.defaults import UserTask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,9 +42,7 @@ def case(steps: Steps, case_ref: str) -> CaseView:
             "ended_at": row.ended_at.isoformat() if row.ended_at else None,
             "next_due_at": row.next_due_at.isoformat() if row.next_due_at else None,
             "open_tasks": [task_dict(t) for t in open_tasks],
-            "waiting": [
-                {"event": e.event_type, "name": e.name, "value": e.value} for e in workflow.waiting_events()
-            ],
+            "waiting": workflowfacts.waiting(workflow),
             "data": workflowfacts.public_data(workflowfacts.case_data(workflow)),
         }
 
@@ -95,6 +92,20 @@ def task(steps: Steps, task_id: str) -> TaskView:
         return task_dict(steps.row(session, Task, task_id, "task"))
 
 
+def instructions(steps: Steps, task_id: str) -> str | None:
+    """What the person doing the task is told: the element's ``spiffworkflow:instructionsForEndUser`` (what
+    SpiffArena writes), else its documentation. Plain text: shown escaped, never run as a template."""
+    with steps.sessions() as session:
+        row = steps.row(session, Task, task_id, "task")
+        workflow = steps.load(session, steps.row(session, Case, row.case_id, "case"))
+    task = next((t for t in workflow.get_tasks() if str(t.id) == task_id), None)
+    if task is None:  # a cancelled task's branch is gone from the workflow
+        return None
+    spec = task.task_spec
+    text = spec.extensions.get("instructionsForEndUser") or getattr(spec, "documentation", None)
+    return text.strip() if isinstance(text, str) and text.strip() else None
+
+
 def processes(steps: Steps) -> list[ProcessView]:
     """The latest version of each deployed process, with the form its cases start with."""
     with steps.sessions() as session:
@@ -111,14 +122,15 @@ def processes(steps: Steps) -> list[ProcessView]:
 
 
 def user_tasks(steps: Steps) -> list[UserTaskSpec]:
-    """The user tasks of the latest versions: process, BPMN id, title and role (for inbox filters)."""
+    """The steps people do in the latest versions (user, manual and plain tasks): process, BPMN id, title and role
+    (for inbox filters)."""
     found: dict[tuple[str, str], UserTaskSpec] = {}
     with steps.sessions() as session:
         for version in versions.latest_of_each(session):
             spec, subprocesses, _forms = steps.specs(session, version.id)
             for process in (spec, *subprocesses.values()):
                 for task_spec in process.task_specs.values():
-                    if isinstance(task_spec, UserTask):
+                    if task_spec.manual:  # user, manual and plain tasks: the steps people do
                         found.setdefault((process.name, task_spec.name), {
                             "process": process.name, "name": task_spec.name,
                             "title": task_spec.bpmn_name or task_spec.name, "role": role_for_lane(task_spec.lane),

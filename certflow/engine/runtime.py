@@ -200,6 +200,9 @@ class Runtime:
     def task(self, task_id: str) -> TaskView:
         return queries.task(self._steps, task_id)
 
+    def instructions(self, task_id: str) -> str | None:
+        return queries.instructions(self._steps, task_id)
+
     def processes(self) -> list[ProcessView]:
         return queries.processes(self._steps)
 

@@ -170,7 +170,7 @@ def parse_deployment(
     found, unbuildable = checks.references(bpmn, {n: r for n, r in xml.items() if _kind(n) == "dmn"}, foreign_processes)
     problems += found
     for name, root in bpmn.items():
-        problems += checks.layout(name, root) + checks.gateways(name, root, forms)
+        problems += checks.executable(name, root) + checks.layout(name, root) + checks.gateways(name, root, forms)
         problems += checks.ignored_conditions(name, root)
 
     deployment = ParsedDeployment()

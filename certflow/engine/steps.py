@@ -46,6 +46,7 @@ determinism.install()
 
 EventRow = tuple[str, str | None, str | None, dict[str, Any]]  # kind, task id, task name, data
 Row = TypeVar("Row", bound=Base)
+NOT_STARTED = "没有开始办理，未建立案件"  # a failed start: its number was given out but never kept
 
 
 class Setup(Protocol):
@@ -175,12 +176,14 @@ class Steps:
 
     def run(
         self, case: Case | replay.ReplayScope, output: StepOutput, build: Callable[[], BpmnWorkflow],
-        apply: Change, clock: Clock, recorded: Iterator[dict[str, Any]] | None = None,
+        apply: Change, clock: Clock, recorded: Iterator[dict[str, Any]] | None = None, *, starting: bool = False,
     ) -> BpmnWorkflow:
         """Apply a change under the clock, with replayable task ids and recorded service calls.
 
         Live, each handler is called and its result recorded; in a replay (``recorded``) the handlers
         are not called again: each call gets the result the history recorded for it, in order.
+        ``starting``: the step starts the case, so a failure stores nothing, and says so instead of naming a
+        case number that was never kept.
         """
         context = self.context(clock)
         operators = self.handlers.operators
@@ -216,11 +219,13 @@ class Steps:
                 where = element_title(error.task) if error.task else "?"
                 if exceeded := budget.cause(error):
                     raise exceeded.at(where) from error
+                if starting:
+                    raise StepFailed(f"{NOT_STARTED}：环节“{where}”出错：{error}", step=where) from error
                 raise StepFailed(f"case {case.number}: step “{where}” failed: {error}", step=where) from error
             except SpiffWorkflowException as error:
                 if exceeded := budget.cause(error):
                     raise exceeded from error
-                raise StepFailed(f"case {case.number}: {error}") from error
+                raise StepFailed(f"{NOT_STARTED}：{error}" if starting else f"case {case.number}: {error}") from error
         return workflow
 
     def save(

@@ -38,7 +38,9 @@ class WaitingEvent(TypedDict):
 
     event: str  # the event definition's type, e.g. MessageEventDefinition
     name: str | None
-    value: Any  # a timer's due moment; None for a message
+    # A timer's due moment; for a correlated message, each correlation property's name and the value the message
+    # must carry (None until known); None for a message without correlation.
+    value: Any
 
 
 class CaseView(TypedDict):
@@ -129,7 +131,7 @@ class VersionView(TypedDict):
 
 
 class UserTaskSpec(TypedDict):
-    """A user task of a process's latest version (the inbox filters by it)."""
+    """A step people do (user, manual or plain task) of a process's latest version (the inbox filters by it)."""
 
     process: str
     name: str

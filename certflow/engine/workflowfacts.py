@@ -1,5 +1,5 @@
 """What the runtime reads off a case's workflow without changing it: its current data (and that data fit to print),
-its next timer, what it waits for, and the path it took through the main diagram."""
+its next timer, what it waits for (as plain data), and the path it took through the main diagram."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from certflow.engine.privacy import mask_id
-from certflow.engine.views import DiagramPath
+from certflow.engine.views import DiagramPath, WaitingEvent
 
 _TIMERS = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 
@@ -43,6 +43,20 @@ def is_due(event: Any, at: datetime) -> bool:
     # SpiffWorkflow fires a timer once its moment has passed, not at the moment itself.
     due = _timer_due(event.value)
     return due is not None and due < at
+
+
+def waiting(workflow: BpmnWorkflow) -> list[WaitingEvent]:
+    """The messages and timers the case waits for, fit for JSON: SpiffWorkflow gives a message's correlation
+    properties as its objects, shown here as each property's name and the value a message must carry (None until
+    a message of the case sets it)."""
+    found: list[WaitingEvent] = []
+    for event in workflow.waiting_events():
+        value = event.value
+        if event.event_type == "MessageEventDefinition":
+            known = {name: v for values in event.correlations.values() for name, v in values.items()}
+            value = {p.name: known.get(p.name) for p in value} if value else None
+        found.append({"event": event.event_type, "name": event.name, "value": value})
+    return found
 
 
 def waiting_label(workflow: BpmnWorkflow) -> str | None:

@@ -37,7 +37,7 @@ from certflow.web import (
     tasks,
 )
 from certflow.web.context import account, group_name
-from certflow.web.present import china_time
+from certflow.web.present import china_time, waiting_text
 
 csrf = CSRFProtect()
 # The bpmn-js files the pages load, a copy inside the package (`make vendor` takes it from node_modules), so that an
@@ -94,6 +94,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
 
 def _add_template_helpers(app: Flask) -> None:
     app.add_template_filter(china_time, "china_time")
+    app.add_template_filter(waiting_text, "waiting_text")
 
     @app.context_processor
     def globals_() -> dict[str, Any]:

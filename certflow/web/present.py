@@ -1,4 +1,4 @@
-"""Case data as people read it: labels and chosen options from the form's own titles.
+"""Case data as people read it: labels and chosen options from the form's own titles, and what a case waits on.
 
 Resident ID numbers are masked here: showing one in full is a separate, recorded act.
 """
@@ -11,8 +11,14 @@ from typing import Any
 
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.privacy import mask_personal
+from certflow.engine.views import WaitingEvent
 
 Rename = Callable[[str], str]
+
+WAIT_KINDS = {
+    "MessageEventDefinition": "消息", "SignalEventDefinition": "信号", "TimeDateEventDefinition": "定时",
+    "DurationTimerEventDefinition": "定时", "CycleTimerEventDefinition": "定时",
+}
 
 
 def china_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -21,6 +27,22 @@ def china_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment.astimezone(CHINA_TZ).strftime(fmt)
+
+
+def waiting_text(event: WaitingEvent) -> str:
+    """What a case waits on, in words: 消息“supplement”（applicant_ref：尚未确定）,
+    定时“超时”（到期 2026-10-10 00:00）."""
+    kind, value = WAIT_KINDS.get(event["event"], "事件"), event["value"]
+    if isinstance(value, dict):  # a correlated message: the values the message must carry
+        shown = "，".join(f"{name}：{'尚未确定' if v is None else v}" for name, v in value.items())
+    elif kind == "定时" and isinstance(value, str):
+        try:
+            shown = "到期 " + china_time(value)
+        except ValueError:  # a moment written in another form: shown as written
+            shown = value
+    else:
+        shown = "" if value is None else str(value)
+    return f"{kind}“{event['name'] or ''}”" + (f"（{shown}）" if shown else "")
 
 
 def _choice_titles(schema: dict[str, Any]) -> dict[Any, str]:

@@ -166,7 +166,8 @@ def _task_page(task: TaskView, values: dict[str, Any], errors: list[FieldError],
     context = case_context(case)
     return render_template(
         "tasks/task.html", task=task, fields=forms.fields(schema), schema_title=schema.get("title", task["title"]),
-        values=values, errors=forms.errors_by_field(errors), can_act=can_act, **context,
+        values=values, errors=forms.errors_by_field(errors), can_act=can_act,
+        instructions=services().runtime.instructions(task["id"]), **context,
     ), status
 
 

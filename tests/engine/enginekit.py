@@ -18,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 CONTENT = HERE / "content"
 BROKEN = HERE / "broken"
 FOREIGN = HERE / "foreign"  # files as Camunda Modeler and SpiffArena save them
+WAITS = HERE / "waits"  # small processes each waiting on one kind of thing: a correlated message, a manual task
 
 # 2026-09-30 is the last working day before the National Day holidays (10-01 to 10-07);
 # two working days later is Friday 10-09, so a two-day deadline ends at 10-10 00:00 China time.

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
-from enginekit import DEADLINE, kinds, open_task, start
+from click.testing import CliRunner
+from enginekit import DEADLINE, HANDLERS, kinds, open_task, start
 
+from certflow.cli import main
 from certflow.engine.clock import FixedClock
-from certflow.engine.errors import Conflict, FieldError, InvalidState, NotFound, ValidationFailed
+from certflow.engine.errors import Conflict, FieldError, InvalidState, NotFound, StepFailed, ValidationFailed
 from certflow.engine.runtime import Runtime
+from certflow.engine.services import Handlers, ServiceContext
 
 
 def at(text: str) -> datetime:
@@ -21,6 +25,27 @@ def field_errors(error: pytest.ExceptionInfo[ValidationFailed]) -> list[tuple[st
 
 
 # -- starting ------------------------------------------------------------------------------------
+
+
+def test_a_start_that_fails_says_nothing_was_started_and_names_no_case(rt: Runtime) -> None:
+    def helpers(ctx: ServiceContext) -> dict[str, Any]:
+        def today() -> str:
+            raise RuntimeError("日历服务不可用")
+        return {**HANDLERS.helpers(ctx), "today": today}
+
+    rt.handlers = Handlers(HANDLERS.operators, helpers)
+    with pytest.raises(StepFailed) as failed:
+        start(rt)
+    message = str(failed.value)
+    assert message.startswith("没有开始办理，未建立案件：环节“问候”出错：")
+    assert "日历服务不可用" in message and "LS-" not in message
+    assert rt.case_numbers() == []
+
+    result = CliRunner().invoke(main, ["start", "smoke", "--data", '{"applicant_name": "张三"}', "--user", "窗口"],
+                                obj=rt)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: 没有开始办理，未建立案件：环节“问候”出错：")
+    assert "LS-" not in result.output and rt.case_numbers() == []
 
 
 def test_a_started_case_shows_its_applicant_first_step_and_deadline(rt: Runtime) -> None:

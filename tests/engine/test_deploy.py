@@ -340,6 +340,20 @@ def test_file_over_the_size_limit_is_refused(fresh_rt: Runtime, monkeypatch: pyt
     assert fresh_rt.deploy(read_paths([CONTENT]), author="analyst") == [DeployedVersion("smoke", 1, True)]
 
 
+def test_a_file_whose_processes_are_all_not_executable_is_refused(fresh_rt: Runtime) -> None:
+    """SpiffWorkflow skips a process marked not executable: a file of only such processes would deploy nothing."""
+    marker = '<bpmn:process id="smoke" name="冒烟测试" isExecutable="true">'
+    broken = smoke_text().replace(marker, marker.replace('"true"', '"false"'))
+
+    [problem] = refused(fresh_rt, smoke_files(**{"smoke.bpmn": broken.encode()}))
+
+    assert (problem.file, problem.element) == (SMOKE, "smoke")
+    assert problem.line == line_of(broken, '<bpmn:process id="smoke"')
+    for words in ("“smoke”（冒烟测试）", "不可执行", "请在建模器中勾选", 'isExecutable="true"'):
+        assert words in problem.message
+    assert_nothing_deployed(fresh_rt)
+
+
 def test_file_of_unknown_kind_is_refused(fresh_rt: Runtime) -> None:
     [problem] = refused(fresh_rt, [*read_paths([CONTENT]), SourceFile("content/notes.txt", b"hello")])
     assert problem.file == "content/notes.txt"

@@ -21,7 +21,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "engine": set(),
     "logs": set(),
     "divisions": set(),
-    "notify": set(),
+    "notify": {"engine"},
     "people": {"engine"},
     "registry": {"engine"},
     "worker": {"engine"},

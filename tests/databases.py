@@ -24,11 +24,14 @@ Build = Callable[[str], None]
 
 
 class Copies(Protocol):
+    def url(self, folder: Path) -> str:
+        """The URL of the test's own database (made by ``empty`` or ``fill``), beside its other files in ``folder``."""
+
     def empty(self, folder: Path) -> str:
-        """The URL of an empty database of the test's own, beside its other files in ``folder``."""
+        """``url``, with an empty database there."""
 
     def fill(self, url: str, key: Hashable, build: Build) -> None:
-        """Make the empty database at ``url`` a copy of the template ``key``, built by ``build`` on first use."""
+        """Make the database at ``url`` (if any) a copy of the template ``key``, built by ``build`` on first use."""
 
 
 class SqliteCopies:
@@ -38,8 +41,11 @@ class SqliteCopies:
         self.folder = folder
         self.templates: dict[Hashable, Path] = {}
 
-    def empty(self, folder: Path) -> str:
+    def url(self, folder: Path) -> str:
         return f"sqlite:///{folder / 'certflow.db'}"
+
+    def empty(self, folder: Path) -> str:
+        return self.url(folder)  # SQLite makes the file on the first connection
 
     def fill(self, url: str, key: Hashable, build: Build) -> None:
         if key not in self.templates:
@@ -65,18 +71,18 @@ class PostgresCopies:
         self.prefix = f"certflow_test_{uuid.uuid4().hex[:10]}"
         self.templates: dict[Hashable, str] = {}
 
-    def url(self, name: str) -> str:
-        return self.server.set(database=name).render_as_string(hide_password=False)
+    def url(self, folder: Path) -> str:
+        return self._url(self.prefix)
 
     def empty(self, folder: Path) -> str:
         self._create(self.prefix)
-        return self.url(self.prefix)
+        return self._url(self.prefix)
 
     def fill(self, url: str, key: Hashable, build: Build) -> None:
         if key not in self.templates:
             template = f"{self.prefix}_t{len(self.templates)}"
             self._create(template)
-            build(self.url(template))
+            build(self._url(template))
             self.templates[key] = template
         self._create(make_url(url).database or "", template=self.templates[key])
 
@@ -84,6 +90,9 @@ class PostgresCopies:
         for name in [self.prefix, *self.templates.values()]:
             self._drop(name)
         self.admin.dispose()
+
+    def _url(self, name: str) -> str:
+        return self.server.set(database=name).render_as_string(hide_password=False)
 
     def _create(self, name: str, template: str = "template1") -> None:
         # FORCE ends whatever a previous test left connected (a worker process, an engine not disposed).

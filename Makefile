@@ -48,12 +48,12 @@ run: db
 	$(BIN)/certflow demo
 	$(BIN)/certflow worker & trap 'kill $$! 2>/dev/null' EXIT INT TERM; $(BIN)/python server.py
 
-## test: lint, type check (mypy, settings in pyproject.toml) and the whole test suite (PostgreSQL tests run when
-## CERTFLOW_TEST_POSTGRES_URL is set)
+## test: lint, type check (mypy, settings in pyproject.toml) and the whole test suite, one test process per core
+## (PostgreSQL tests run when CERTFLOW_TEST_POSTGRES_URL is set)
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: install
 	$(BIN)/ruff check .

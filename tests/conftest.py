@@ -1,19 +1,19 @@
-"""Shared fixtures: a migrated database (SQLite, and PostgreSQL when one is given), a fixed clock,
-and a runtime with the project's processes deployed."""
+"""Shared fixtures: a database of each test's own (SQLite, and PostgreSQL when one is given), empty or migrated,
+a fixed clock, and a runtime with the project's processes deployed."""
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from databases import Copies, PostgresCopies, SqliteCopies
 from lushan import CaseDriver, application
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from certflow.engine.clock import FixedClock
@@ -30,30 +30,49 @@ NO_POSTGRES = "PostgreSQL tests need CERTFLOW_TEST_POSTGRES_URL (e.g. postgresql
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url() -> Iterator[str]:
-    """A throw-away database on the given server, dropped at the end of the session."""
+def sqlite_copies(tmp_path_factory: pytest.TempPathFactory) -> SqliteCopies:
+    return SqliteCopies(tmp_path_factory.mktemp("templates"))
+
+
+@pytest.fixture(scope="session")
+def postgres_copies() -> Iterator[PostgresCopies]:
     if not POSTGRES_URL:
         pytest.skip(NO_POSTGRES)
-    name = f"certflow_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    copies = PostgresCopies(POSTGRES_URL)
+    yield copies
+    copies.close()
+
+
+# The fixtures that fill the test's database with a copy of a template, which replaces whatever is there.
+FILLING = {"migrated_url", "runtime"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'certflow.db'}"
-    url = request.getfixturevalue("postgres_server_url")
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    """An empty database of the test's own; or, where a fixture of the test fills it, its URL only: making a
+    PostgreSQL database empty first would take as long as making the copy."""
+    copies = request.getfixturevalue(f"{request.param}_copies")
+    return copies.url(tmp_path) if FILLING & set(request.fixturenames) else copies.empty(tmp_path)
+
+
+@pytest.fixture
+def copies(request: pytest.FixtureRequest, database_url: str) -> Copies:
+    """What made ``database_url``'s database, to fill it with a copy of a template."""
+    backend = make_url(database_url).get_backend_name()
+    return request.getfixturevalue("sqlite_copies" if backend == "sqlite" else "postgres_copies")
+
+
+def migrate(url: str) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
     engine.dispose()
-    return url
+
+
+@pytest.fixture
+def migrated_url(database_url: str, copies: Copies) -> str:
+    """``database_url`` with the schema of the newest migration and nothing in it."""
+    copies.fill(database_url, "migrated", migrate)
+    return database_url
 
 
 @pytest.fixture
@@ -61,14 +80,22 @@ def clock() -> FixedClock:
     return FixedClock(datetime.fromisoformat("2026-09-01T09:00:00+08:00"))
 
 
-@pytest.fixture
-def runtime(database_url: str, clock: FixedClock) -> Iterator[Runtime]:
-    engine = make_engine(database_url)
+def deploy_processes(url: str, at: datetime) -> None:
+    """The project's processes and forms deployed at ``at``, and the groups seeded, as `certflow init-db` does."""
+    engine = make_engine(url)
     upgrade(engine)
-    runtime = Runtime(make_sessions(engine), HANDLERS, Settings(), clock)
+    runtime = Runtime(make_sessions(engine), HANDLERS, Settings(), FixedClock(at))
     runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="tests")
-    Directory(runtime.sessions).seed(ROOT / "groups.json")  # as `certflow init-db` does
-    yield runtime
+    Directory(runtime.sessions).seed(ROOT / "groups.json")
+    engine.dispose()
+
+
+@pytest.fixture
+def runtime(database_url: str, copies: Copies, clock: FixedClock) -> Iterator[Runtime]:
+    now = clock.now()
+    copies.fill(database_url, ("deployed", now), partial(deploy_processes, at=now))
+    engine = make_engine(database_url)
+    yield Runtime(make_sessions(engine), HANDLERS, Settings(), clock)
     engine.dispose()
 
 

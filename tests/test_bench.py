@@ -11,6 +11,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
+# An empty PostgreSQL database of the test's own.
+on_postgres = pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                                      indirect=True)
 
 
 def bench(script: str, *args: str) -> str:
@@ -26,10 +29,10 @@ def test_cost_per_case_runs_whole_cases_persisted_and_in_memory():
     assert "in memory" in out and "SQLite" in out and "PostgreSQL: skipped" in out
 
 
-@pytest.mark.postgres
-def test_cost_per_case_runs_on_postgres_in_a_database_of_its_own(postgres_server_url):
+@on_postgres
+def test_cost_per_case_runs_on_postgres_in_a_database_of_its_own(database_url):
     out = bench("cost_per_case.py", "--cases", "1", "--rounds", "1", "--warmup", "0",
-                "--database-url", postgres_server_url)
+                "--database-url", database_url)
     assert "\nPostgreSQL " in out
 
 
@@ -54,10 +57,10 @@ def test_many_clerks_is_skipped_without_postgres():
     assert "skipped" in out
 
 
-@pytest.mark.postgres
-def test_many_clerks_race_through_gunicorn_and_every_case_verifies(postgres_server_url):
+@on_postgres
+def test_many_clerks_race_through_gunicorn_and_every_case_verifies(database_url):
     out = bench("many_clerks.py", "--holders", "600", "--workers", "2", "--clerks", "4", "--racing-pairs", "1",
-                "--client-processes", "1", "--seconds", "2", "--warmup", "1", "--database-url", postgres_server_url)
+                "--client-processes", "1", "--seconds", "2", "--warmup", "1", "--database-url", database_url)
     assert "completions/s" in out and "other errors: none" in out
     # 600 holders bring their share of the plan's new applicants: every case verifies, whatever their count.
     verified = re.search(r"0 tasks completed twice; (\d+) of (\d+) cases verify; gunicorn stopped with exit code 0",

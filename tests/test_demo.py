@@ -16,7 +16,7 @@ from certflow.cli import main
 from certflow.demo.lushan import DEMO_PASSWORD, DEMO_USERS, load_demo
 from certflow.demo.shizong import CAMPAIGN_USERS, HOLDERS, TOWNSHIP, load_campaign_demo
 from certflow.engine.clock import FixedClock
-from certflow.engine.db import make_engine, make_sessions, upgrade
+from certflow.engine.db import make_engine, make_sessions
 from certflow.engine.runtime import Runtime, Settings
 from certflow.people.accounts import Accounts
 from handlers.registry import HANDLERS, REGISTRY
@@ -137,10 +137,9 @@ def test_the_campaign_demo_gives_each_of_its_clerks_something_to_see(runtime, ac
 
 
 @pytest.fixture
-def empty_runtime(database_url: str, clock: FixedClock) -> Iterator[Runtime]:
+def empty_runtime(migrated_url: str, clock: FixedClock) -> Iterator[Runtime]:
     """A migrated database with nothing deployed."""
-    engine = make_engine(database_url)
-    upgrade(engine)
+    engine = make_engine(migrated_url)
     yield Runtime(make_sessions(engine), HANDLERS, Settings(), clock)
     engine.dispose()
 

@@ -23,9 +23,9 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def fresh_rt(database_url: str, clock: FixedClock) -> Iterator[Runtime]:
+def fresh_rt(migrated_url: str, clock: FixedClock) -> Iterator[Runtime]:
     """A runtime on an empty, migrated database: nothing deployed."""
-    runtime = build_runtime(database_url, clock, migrate=True)
+    runtime = build_runtime(migrated_url, clock)
     yield runtime
     runtime.sessions.kw["bind"].dispose()
 

@@ -49,8 +49,8 @@ def smoke(greet: str = GREETING, *, remind: str | None = None, approve_loop: str
 
 
 @pytest.fixture
-def budget_rt(database_url: str, clock: FixedClock) -> Iterator[Runtime]:
-    runtime = build_runtime(database_url, clock, migrate=True)
+def budget_rt(migrated_url: str, clock: FixedClock) -> Iterator[Runtime]:
+    runtime = build_runtime(migrated_url, clock)
     runtime.settings = Settings(limits=LIMITS)
     yield runtime
     runtime.sessions.kw["bind"].dispose()
@@ -230,8 +230,8 @@ def test_in_a_test_run_a_collection_over_the_cap_is_listed() -> None:
     assert result["trace"][-1]["error"] == "“审批”超出运行限额：多实例数量 51 超过上限 50"
 
 
-def test_other_clerks_are_not_blocked_by_a_runaway_step(database_url: str, clock: FixedClock) -> None:
-    runtime = build_runtime(database_url, clock, migrate=True)
+def test_other_clerks_are_not_blocked_by_a_runaway_step(migrated_url: str, clock: FixedClock) -> None:
+    runtime = build_runtime(migrated_url, clock)
     runtime.deploy(smoke(), author="analyst")
     number = start(runtime)  # a clerk's ordinary case, before the runaway version is deployed
     runtime.settings = Settings(limits=Limits(script_cpu_seconds=60, step_cpu_seconds=60, step_seconds=1.5))

@@ -10,7 +10,7 @@ from enginekit import FOREIGN, kinds
 from test_deploy import line_of, refused
 
 from certflow.engine.clock import FixedClock
-from certflow.engine.db import make_engine, make_sessions, upgrade
+from certflow.engine.db import make_engine, make_sessions
 from certflow.engine.runtime import DeployedVersion, Runtime, Settings
 from certflow.engine.specs import SourceFile, read_paths
 from handlers.registry import HANDLERS
@@ -21,10 +21,9 @@ FEE_NOTICE = "Process_fee_notice_3k9v2x1"
 
 
 @pytest.fixture
-def lushan_rt(database_url: str, clock: FixedClock) -> Iterator[Runtime]:
+def lushan_rt(migrated_url: str, clock: FixedClock) -> Iterator[Runtime]:
     """Nothing deployed, and certflow's own handlers: the SpiffArena file calls ``fees``."""
-    engine = make_engine(database_url)
-    upgrade(engine)
+    engine = make_engine(migrated_url)
     yield Runtime(make_sessions(engine), HANDLERS, Settings(), clock)
     engine.dispose()
 

@@ -341,7 +341,7 @@ def _check_task(ts: Any, forms: dict[str, Any], operators: Mapping[str, Iterable
     # The element's name with the label: a script's line numbers count within the script, not the file.
     for label, source in _scripts(ts):
         if reason := lint(source, script=True):
-            messages.append(f"{label}（行号从{label}的第一行算起）：{reason}")
+            messages.append(f"{label}：{reason}")  # its line counts within the script, as the label says
     for label, source in _expressions(ts):
         if reason := lint(source, script=False):
             messages.append(f"{label}：{reason}")

@@ -211,30 +211,22 @@ class Steps:
 
         with use_clock(clock), determinism.deterministic_ids(f"{case.number}/{case.event_count + 1}"):
             try:
-                return self._run(work, case, starting)
-            except budget.BudgetExceeded as exceeded:
-                if starting:  # said like the other failed starts: the number given out made no case
-                    raise exceeded.saying(NOT_STARTED) from exceeded
-                raise
-
-    def _run(self, work: Callable[[], BpmnWorkflow], case: Case | replay.ReplayScope, starting: bool) -> BpmnWorkflow:
-        """The step under its budget, its failure in words."""
-        try:
-            return budget.run_step(self.settings.limits, work)
-        except WorkflowTaskException as error:
-            refused = _refusal(error)
-            if refused is not None:
-                raise ValidationFailed([FieldError(field, message) for field, message in refused.errors]) from error
-            where = element_title(error.task) if error.task else "?"
-            if exceeded := budget.cause(error):
-                raise exceeded.at(where) from error
-            if starting:
-                raise StepFailed(f"{NOT_STARTED}：环节“{where}”出错：{error}", step=where) from error
-            raise StepFailed(f"case {case.number}: step “{where}” failed: {error}", step=where) from error
-        except SpiffWorkflowException as error:
-            if exceeded := budget.cause(error):
-                raise exceeded from error
-            raise StepFailed(f"{NOT_STARTED}：{error}" if starting else f"case {case.number}: {error}") from error
+                workflow = budget.run_step(self.settings.limits, work)
+            except WorkflowTaskException as error:
+                refused = _refusal(error)
+                if refused is not None:
+                    raise ValidationFailed([FieldError(field, message) for field, message in refused.errors]) from error
+                where = element_title(error.task) if error.task else "?"
+                if exceeded := budget.cause(error):
+                    raise exceeded.at(where) from error
+                if starting:
+                    raise StepFailed(f"{NOT_STARTED}：环节“{where}”出错：{error}", step=where) from error
+                raise StepFailed(f"case {case.number}: step “{where}” failed: {error}", step=where) from error
+            except SpiffWorkflowException as error:
+                if exceeded := budget.cause(error):
+                    raise exceeded from error
+                raise StepFailed(f"{NOT_STARTED}：{error}" if starting else f"case {case.number}: {error}") from error
+        return workflow
 
     def save(
         self, session: Session, case: Case, workflow: BpmnWorkflow, output: StepOutput, actor: str,

@@ -203,27 +203,30 @@ def _data_store(m: re.Match[str], context: _Context) -> tuple[str, etree._Elemen
             "请删除这个数据存储及连到它的数据关联，数据请放在案件数据里（用数据对象、脚本或服务任务读写）", store)
 
 
-def _data_association(m: re.Match[str], context: _Context) -> str:
-    """A task's data input or output that SpiffWorkflow cannot resolve, named by the data object, not a repr."""
+def _data_association(m: re.Match[str], context: _Context) -> tuple[str, etree._Element | None]:
+    """A task's data input or output that SpiffWorkflow cannot resolve, named by the data object, not a repr, and
+    placed at the task (SpiffWorkflow names the association)."""
     reading = m["direction"] == "Input"
     node = context.node
+    task = node.getparent() if node is not None and etree.QName(node).localname.endswith("Association") else node
     path = "dataInputAssociation/bpmn:sourceRef" if reading else "dataOutputAssociation/bpmn:targetRef"
-    refs = [] if node is None else node.xpath(f"./bpmn:{path}", namespaces={"bpmn": BPMN})
+    refs = [] if task is None else task.xpath(f"./bpmn:{path}", namespaces={"bpmn": BPMN})
+    kind = KINDS.get(etree.QName(task).localname, "元素") if task is not None else "元素"
     verb = "读取" if reading else "写入"
     for ref in refs:
         target_id = (ref.text or "").strip()
-        reason = _unresolved(context, target_id)
+        reason = _unresolved(context, target_id, task)
         if reason:
             target = context.by_id(target_id)
             label = f"“{target.get('name')}”（{target_id}）" if target is not None and target.get("name") \
                 else f"“{target_id}”"
-            return (f"{context.kind}{verb}的数据 {label} 无法解析：{reason}；请在建模器中把数据关联连到本流程里的"
-                    "数据对象（Data Object），或删除这条连线")
-    return (f"{context.kind}有一条{verb}数据的关联无法解析；请在建模器中把它连到本流程里的数据对象（Data Object），"
-            "或删除这条连线")
+            return (f"{kind}{verb}的数据 {label} 无法解析：{reason}；请在建模器中把数据关联连到本流程里的"
+                    "数据对象（Data Object），或删除这条连线", task)
+    return (f"{kind}有一条{verb}数据的关联无法解析；请在建模器中把它连到本流程里的数据对象（Data Object），"
+            "或删除这条连线", task)
 
 
-def _unresolved(context: _Context, target_id: str) -> str | None:
+def _unresolved(context: _Context, target_id: str, task: etree._Element | None) -> str | None:
     """Why a data association's end is not a data object of the task's process; None if it may well be one."""
     target = context.by_id(target_id)
     if target is None:
@@ -235,7 +238,7 @@ def _unresolved(context: _Context, target_id: str) -> str | None:
         data_object = context.by_id(target.get("dataObjectRef"))
         if data_object is None:
             return f"它引用的数据对象 {target.get('dataObjectRef') or '（未指定）'} 不存在"
-        if _process_of(data_object) is not _process_of(context.node):
+        if _process_of(data_object) is not _process_of(task):
             return "它属于另一个流程（泳池）"
         return None
     return f"它是 {local}，不是数据对象"

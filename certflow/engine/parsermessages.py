@@ -333,11 +333,16 @@ _PARSER: list[tuple[re.Pattern[str], Translate]] = [(re.compile(pattern, re.S), 
     (r"Unknown type in decision table: (?P<tag>.*)",
      lambda m, c: f"决策表里有不认识的元素 {_namespaced(m['tag'].strip(chr(39)))}；请用决策表编辑器另存一次"),
     (r"Malformed Output Expression '(?P<text>.*)'\. (?P<reason>.*)",
-     lambda m, c: f"决策表的输出“{m['text']}”不是有效的 Python 表达式（{m['reason'].strip()}）；"
+     lambda m, c: f"决策表的输出“{m['text']}”不是有效的 Python 表达式（{_syntax(m['reason'])}）；"
                   "文字请加引号，如 \"通过\""),
     (r'No DMN Diagram available with id "(?P<id>[^"]*)"',
      lambda m, c: f"业务规则任务调用的决策“{m['id']}”不在这次部署的任何 DMN 文件中；请把它的 .dmn 文件一起部署"),
 ]]
+
+
+def _syntax(reason: str) -> str:
+    """Python's syntax error without where the parser of one cell says it was: always line 1 of <unknown>."""
+    return re.sub(r"\s*\(<unknown>, line \d+\)", "", reason).strip()
 
 
 def from_validation(

@@ -4,13 +4,18 @@ wrong and how to fix it — for the cases files from other tools showed to be va
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
+from certflow.engine import parsermessages
 from certflow.engine.errors import DeploymentError, Problem
-from certflow.engine.specs import SourceFile, parse_deployment
+from certflow.engine.specs import SourceFile, parse_deployment, read_paths
 from handlers.registry import HANDLERS
 
+ROOT = Path(__file__).resolve().parents[2]
 FILE = "processes/trial.bpmn"
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -192,3 +197,29 @@ def test_a_loop_without_maximum_or_condition_is_told_what_to_write() -> None:
     loop = ('<bpmn:task id="work" name="受理"><bpmn:standardLoopCharacteristics/></bpmn:task>')
     [problem] = problems(diagram(straight(loop)))
     assert problem.message == "循环任务必须写循环次数上限（loopMaximum）或循环条件（loopCondition）"
+
+
+def test_a_decision_table_output_that_is_not_python_is_placed_at_its_cell() -> None:
+    files = read_paths([ROOT / "processes", ROOT / "forms"])
+    cell = '<text>"庐山市人民医院"</text>'
+    files = [SourceFile(f.name, f.content.replace(cell.encode(), "<text>庐山市 人民医院</text>".encode(), 1))
+             if f.name.endswith(".dmn") else f for f in files]
+    with pytest.raises(DeploymentError) as caught:
+        parse_deployment(files, HANDLERS.signatures)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.element) == ("processes/hospital_routing.dmn", "rule_limb_hospital")
+    assert problem.message == ("决策表的输出“庐山市 人民医院”不是有效的 Python 表达式（invalid syntax）；"
+                               '文字请加引号，如 "通过"')
+
+
+def test_a_parser_message_the_table_does_not_know_keeps_its_words_after_a_chinese_line() -> None:
+    xml = diagram(straight('<bpmn:task id="work" name="受理"/>'))
+    root = etree.fromstring(xml.encode())
+    [task] = root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}task")
+    error = ValidationException("Something SpiffWorkflow says from now on", node=task, file_name=FILE)
+
+    problem = parsermessages.from_validation(error, None, {FILE: root}, {FILE: {"work": task.sourceline}})
+
+    assert (problem.file, problem.line, problem.element) == (FILE, line_of(xml, '<bpmn:task id="work"'), "work")
+    assert problem.message == ("SpiffWorkflow 无法读取这个任务；请在建模器中检查它的设置。"
+                               "原文：Something SpiffWorkflow says from now on")

@@ -361,7 +361,8 @@ def _loop_counts(ts: Any, limits: Limits) -> list[str]:
     else:
         return []
     if isinstance(count, int) and count > limits.max_cardinality:
-        return [f"{written} {count} 超过上限 {limits.max_cardinality}（设置 CERTFLOW_MAX_CARDINALITY）"]
+        return [f"{written} {count} 超过上限 {limits.max_cardinality}；请改小，"
+                "或请管理员调高上限（设置 CERTFLOW_MAX_CARDINALITY）"]
     return []
 
 

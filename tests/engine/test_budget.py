@@ -154,7 +154,8 @@ def test_a_literal_cardinality_over_the_cap_is_refused_at_deploy(budget_rt: Runt
         budget_rt.deploy(smoke(approve_loop=loop), author="analyst")
     [problem] = caught.value.problems
     assert (problem.file, problem.line, problem.element) == ("content/smoke.bpmn", 33, "approve")
-    assert problem.message == "多实例数量（loopCardinality） 1000000 超过上限 50（设置 CERTFLOW_MAX_CARDINALITY）"
+    assert problem.message == ("多实例数量（loopCardinality） 1000000 超过上限 50；请改小，"
+                               "或请管理员调高上限（设置 CERTFLOW_MAX_CARDINALITY）")
 
 
 def test_a_computed_cardinality_over_the_cap_fails_the_step(budget_rt: Runtime) -> None:

@@ -44,19 +44,16 @@ KINDS = {
 # -- the schema --------------------------------------------------------------------------------
 
 
-def schema_problems(name: str, root: etree._Element) -> list[Problem]:
-    """Every error of the file against its XML Schema, in Chinese; nothing for a DMN namespace SpiffWorkflow has no
-    schema for (its parser says what it cannot read)."""
-    namespace = etree.QName(root).namespace
-    if namespace in DMN_SCHEMAS:
-        schema, checked = _dmn_schema(DMN_SCHEMAS[namespace]), root
-    elif namespace == BPMN:
-        schema, checked = VALIDATOR.validator, _as_spiffworkflow_reads(root)
+def schema_problems(name: str, root: etree._Element, *, dmn: bool) -> list[Problem]:
+    """Every error of the file against its XML Schema, in Chinese. As SpiffWorkflow does, a decision table in a DMN
+    version it has no schema for is not checked here (its parser says what it cannot read)."""
+    if dmn:
+        path = DMN_SCHEMAS.get(etree.QName(root).namespace or "")
+        if path is None:
+            return []
+        schema, checked = _dmn_schema(path), root
     else:
-        return [Problem(name, root.sourceline, None,
-                        f"根元素 {_namespaced(str(root.tag))} 不是 BPMN 或 DMN 文件的根；"
-                        "BPMN 文件应以 bpmn:definitions 开头，DMN 文件以 definitions（DMN 命名空间）开头，"
-                        "请用建模器另存一次")]
+        schema, checked = VALIDATOR.validator, _as_spiffworkflow_reads(root)
     if schema.validate(checked):
         return []
     return [_schema_problem(name, checked, entry) for entry in schema.error_log]
@@ -72,8 +69,8 @@ def _as_spiffworkflow_reads(root: etree._Element) -> etree._Element:
     SpiffWorkflow runs the same thing from its standard place."""
     copy = deepcopy(root)  # keeps each element's line
     VALIDATOR.preprocess(copy)
-    # SpiffArena's modeler repeats a message start event's message on the event; the event definition inside,
-    # which the schema allows, is what SpiffWorkflow reads.
+    # SpiffArena's files name a message start event's message on the event as well; the event definition inside,
+    # which the schema allows, is what SpiffWorkflow reads, so the repetition is dropped, and only there.
     for event in copy.iter(f"{{{BPMN}}}startEvent"):
         if "messageRef" in event.attrib and event.find(f"{{{BPMN}}}messageEventDefinition") is not None:
             del event.attrib["messageRef"]

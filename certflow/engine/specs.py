@@ -149,7 +149,7 @@ def parse_deployment(
     for name, root in xml.items():
         lines[name] = {element_id: el.sourceline for el in root.iter()
                        if isinstance(el.tag, str) and (element_id := el.get("id"))}
-        if found := parsermessages.schema_problems(name, root):
+        if found := parsermessages.schema_problems(name, root, dmn=_kind(name) == "dmn"):
             problems += found
             continue
         try:

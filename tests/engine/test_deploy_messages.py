@@ -131,6 +131,15 @@ def test_a_called_process_with_a_problem_is_listed_once_for_all_its_callers() ->
     assert [(p.file, p.element) for p in caught.value.problems] == [(FILE, "work")]
 
 
+def test_a_script_of_a_multi_instance_task_is_reported_once() -> None:
+    work = ('<bpmn:scriptTask id="work" name="算"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>3'
+            "</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics><bpmn:script>import os</bpmn:script>"
+            "</bpmn:scriptTask>")
+    [problem] = problems(diagram(straight(work)))
+    assert (problem.element, problem.name) == ("work", "算")
+    assert problem.message.startswith("脚本：第 1 行：脚本里不能用 import")
+
+
 ZEEBE = {
     '<zeebe:taskDefinition type="check"/>': "spiffworkflow:serviceTaskOperator",
     '<zeebe:formDefinition formKey="f"/>': "formJsonSchemaFilename",
@@ -223,3 +232,10 @@ def test_a_parser_message_the_table_does_not_know_keeps_its_words_after_a_chines
     assert (problem.file, problem.line, problem.element) == (FILE, line_of(xml, '<bpmn:task id="work"'), "work")
     assert problem.message == ("SpiffWorkflow 无法读取这个任务；请在建模器中检查它的设置。"
                                "原文：Something SpiffWorkflow says from now on")
+
+
+def test_a_file_that_is_not_bpmn_says_what_its_root_should_be() -> None:
+    [problem] = problems('<?xml version="1.0"?>\n<diagram id="x"/>\n')
+    assert (problem.file, problem.line) == (FILE, 2)
+    assert problem.message == ("根元素 diagram 不是 BPMN 文件的根；BPMN 文件应以 bpmn:definitions 开头，"
+                               "请用建模器另存一次")

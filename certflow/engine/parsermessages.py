@@ -85,7 +85,7 @@ _TYPES = {
 
 
 def _not_allowed(m: re.Match[str]) -> str:
-    return (f"{m['element']} 上不能有属性 {m['attribute']}（BPMN 标准没有它，certflow 也不读它）；"
+    return (f"{m['element']} 上不能有属性 {m['attribute']}（标准里没有它，certflow 也不读它）；"
             "请在建模器中删除这项设置，或用文本编辑器删去这个属性")
 
 
@@ -132,7 +132,7 @@ def _schema_problem(name: str, root: etree._Element, entry: etree._LogEntry) -> 
             text = say(m)
             break
     else:
-        text = f"不符合 BPMN 标准（XML Schema）；请在建模器中打开并改正后保存。原文：{message}"
+        text = f"不符合文件格式标准（XML Schema）；请在建模器中打开并改正后保存。原文：{message}"
     element = _at_line(root, entry.line, entry.message)
     return Problem(name, entry.line or None, _id_of(element) if element is not None else None, text)
 

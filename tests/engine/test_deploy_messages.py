@@ -190,7 +190,7 @@ def test_an_attribute_the_schema_refuses_is_said_in_chinese_at_its_element() -> 
                                                                        start), before=MESSAGE)
     [problem] = problems(xml)
     assert (problem.line, problem.element, problem.name) == (line_of(xml, start), "start", "收到申请")
-    assert problem.message.startswith("bpmn:startEvent 上不能有属性 messageRef（BPMN 标准没有它")
+    assert problem.message.startswith("bpmn:startEvent 上不能有属性 messageRef（标准里没有它")
     assert "http://" not in problem.message
 
 

@@ -144,9 +144,10 @@ def _languages(el: etree._Element, tag: str) -> Iterator[str]:
     if language and language.lower() != "python":
         yield f"{label}的语言 {language} certflow 不运行；请改写为 Python 表达式"
     elif text.startswith(("${", "#{")):
-        yield f"{label} {text} 是 JUEL 表达式；certflow 只计算 Python 表达式，请改写（如 amount > 100）"
+        yield (f"{label} {text} 是 JUEL 表达式；certflow 只计算 Python 表达式，请改写为 {text[2:].removesuffix('}')}"
+               "（&& 写作 and，|| 写作 or，! 写作 not）")
     elif text.startswith("="):
-        yield f"{label} {text} 是 FEEL 表达式；certflow 只计算 Python 表达式，请改写（去掉开头的 =）"
+        yield f"{label} {text} 是 FEEL 表达式；certflow 只计算 Python 表达式，请改写为 {text[1:].strip()}"
     elif label == "定时器" and _ISO_8601.fullmatch(text):
         yield f'定时器 {text} 是 ISO 8601 文字，certflow 会把它当作 Python 表达式；请加上引号："{text}"'
 

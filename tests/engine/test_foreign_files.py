@@ -79,7 +79,8 @@ ENGINE_SPECIFIC = [
     ("summary_js", '<bpmn:scriptTask id="summary_js"', "脚本语言 javascript（scriptFormat）certflow 不运行"),
     ("wait_days", "<bpmn:timeDuration",
      '定时器 P5D 是 ISO 8601 文字，certflow 会把它当作 Python 表达式；请加上引号："P5D"'),
-    ("Flow_large", "<bpmn:conditionExpression", "条件 ${amount > 100} 是 JUEL 表达式；certflow 只计算 Python 表达式"),
+    ("Flow_large", "<bpmn:conditionExpression", "条件 ${amount > 100} 是 JUEL 表达式；certflow 只计算 Python 表达式，"
+     "请改写为 amount > 100"),
 ]
 
 
@@ -114,7 +115,8 @@ SETTINGS = {
         "zeebe:taskDefinition 是 Camunda 8 的设置，certflow 不运行；请改用 spiffworkflow:serviceTaskOperator",
     ),
     "a FEEL condition": ({CONDITION: CONDITION.replace("complete", "=complete")}, "Flow_complete",
-                         "<bpmn:conditionExpression", "条件 =complete 是 FEEL 表达式"),
+                         "<bpmn:conditionExpression",
+                         "条件 =complete 是 FEEL 表达式；certflow 只计算 Python 表达式，请改写为 complete"),
     "a condition in JavaScript": ({CONDITION: CONDITION.replace(">", ' language="javascript">', 1)},
                                   "Flow_complete", "<bpmn:conditionExpression",
                                   "条件的语言 javascript certflow 不运行"),

@@ -14,15 +14,15 @@ from certflow.engine.errors import DeploymentError, Problem
 from certflow.engine.specs import read_paths
 
 
-@click.command(help="Check and deploy BPMN, DMN and form files (directories are searched).")
+@click.command(help="校验并部署 BPMN、DMN 和表单文件（给出文件夹时部署其中所有这些文件）。")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--author", default="cli", show_default=True)
 @click.option("--note", default="")
 @click.pass_context
 def deploy(ctx: click.Context, paths: tuple[str, ...], author: str, note: str) -> None:
     for result in runtime_of(ctx).deploy(read_paths(paths), author=author, note=note):
-        state = "new version" if result.created else "unchanged"
-        click.echo(f"{result.process_key} v{result.version} ({state})")
+        state = "新版本" if result.created else "内容未变，版本不变"
+        click.echo(f"{result.process_key} v{result.version}（{state}）")
 
 
 @click.command(help="List the deployed versions of process KEY (or of every process), newest first: "

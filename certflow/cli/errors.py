@@ -22,7 +22,7 @@ class ErrorReportingGroup(click.Group):
             for item in error.errors:
                 click.echo(f"  {item.field or '(form)'}: {item.message}", err=True)
         except DeploymentError as error:
-            click.echo(f"error: deployment refused, {len(error.problems)} problem(s):", err=True)
+            click.echo(f"错误：部署被拒绝，共 {len(error.problems)} 个问题：", err=True)
             for problem in error.problems:
                 click.echo(f"  {problem}", err=True)
         except CertflowError as error:

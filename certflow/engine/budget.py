@@ -60,14 +60,20 @@ class BudgetExceeded(StepFailed):
 
     code = "budget_exceeded"
 
-    def __init__(self, reason: str, step: str | None = None) -> None:
+    def __init__(self, reason: str, step: str | None = None, outcome: str = "") -> None:
         self.reason = reason
+        self.outcome = outcome
         where = f"“{step}”" if step else "流程"
-        super().__init__(f"{where}超出运行限额：{reason}", step=step)
+        lead = f"{outcome}：" if outcome else ""
+        super().__init__(f"{lead}{where}超出运行限额：{reason}", step=step)
 
     def at(self, step: str) -> BudgetExceeded:
         """The same failure, naming the element it happened in."""
-        return self if self.step else BudgetExceeded(self.reason, step)
+        return self if self.step else BudgetExceeded(self.reason, step, self.outcome)
+
+    def saying(self, outcome: str) -> BudgetExceeded:
+        """The same failure, said after what it left (a start that failed: no case was made)."""
+        return BudgetExceeded(self.reason, self.step, outcome)
 
 
 # -- sizes checked before an operation builds its value ------------------------------------------

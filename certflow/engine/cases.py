@@ -11,13 +11,14 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from certflow.engine import changes, forms, versions, workflowfacts
+from certflow.engine.budget import BudgetExceeded
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.clock import Clock
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
 from certflow.engine.models import Case, Draft
 from certflow.engine.privacy import mask_id
 from certflow.engine.specs import CASE_PREFIX_PROPERTY, start_form, start_property
-from certflow.engine.steps import StepOutput, Steps
+from certflow.engine.steps import NOT_STARTED, StepOutput, Steps
 
 
 def start_case(
@@ -51,12 +52,15 @@ def start_case(
         prefix = start_property(spec, CASE_PREFIX_PROPERTY) or steps.settings.case_prefix
         case.number = f"{prefix}-{now.astimezone(CHINA_TZ).year}-{case.id:06d}"
         output = StepOutput()
-        workflow = steps.run(case, output, lambda: BpmnWorkflow(spec, subprocesses),
-                             changes.starting(data, case.number), clock=clock, starting=True)
-        output.events.insert(0, ("case_started", None, None, {
-            "process": process_key, "version": version.version, "data": data,
-        }))
-        steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
+        try:
+            workflow = steps.run(case, output, lambda: BpmnWorkflow(spec, subprocesses),
+                                 changes.starting(data, case.number), clock=clock, starting=True)
+            output.events.insert(0, ("case_started", None, None, {
+                "process": process_key, "version": version.version, "data": data,
+            }))
+            steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
+        except BudgetExceeded as exceeded:  # said like the other failed starts: the number given out made no case
+            raise exceeded.saying(NOT_STARTED) from exceeded
         return case.number
 
 

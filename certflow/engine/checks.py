@@ -57,14 +57,12 @@ def references(
             called = activity.get("calledElement") or ""
             calls[process_id].add(called)
             if called not in processes:
-                problems.append(Problem(name, activity.sourceline, activity.get("id"),
-                                        f"call activity calls process “{called}”, which is not in the deployment"))
+                problems.append(Problem(name, activity.sourceline, activity.get("id"), _missing_call(called)))
                 broken.add(process_id)
         for task in process.iter(BPMN + "businessRuleTask"):
             decision = (task.findtext(f".//{SPIFF}calledDecisionId") or "").strip()
             if decision not in decisions:
-                problems.append(Problem(name, task.sourceline, task.get("id"), f"business rule task calls decision "
-                                        f"“{decision}”, which is not in any DMN file of the deployment"))
+                problems.append(Problem(name, task.sourceline, task.get("id"), _missing_decision(decision)))
                 broken.add(process_id)
     # A process that calls an unbuildable one cannot be built either.
     while grown := {p for p, called in calls.items() if p not in broken and called & broken}:
@@ -86,7 +84,8 @@ def layout(name: str, root: etree._Element) -> list[Problem]:
                 continue
             if el.get("id") not in laid_out:
                 problems.append(Problem(name, el.sourceline, el.get("id"),
-                                        f"{_local(el)} has no diagram layout (no {kind} in the BPMNDI section)"))
+                                        f"{_local(el)} 在图中没有位置（BPMNDI 部分没有它的 {kind}），图上看不到它；"
+                                        "请在建模器中打开文件，把它画到图上（或删掉再重新添加）后保存"))
     return problems
 
 
@@ -119,7 +118,8 @@ def gateways(name: str, root: etree._Element, forms: dict[str, Any]) -> list[Pro
                 continue  # SpiffWorkflow refuses a flow without a condition itself
             if reason := _uncovered(conditions, own_forms, list(forms.values())):
                 problems.append(Problem(name, gateway.sourceline, gateway_id,
-                                        f"exclusive gateway has no default flow and {reason}; give it a default flow"))
+                                        f"排他网关没有默认流，而且{reason}，案件可能在这里找不到出路；"
+                                        "请把其中一条流出的顺序流设为默认流（Default Flow）"))
     return problems
 
 
@@ -131,10 +131,25 @@ def ignored_conditions(name: str, root: etree._Element) -> list[Problem]:
         for flow in process.iter(BPMN + "sequenceFlow"):
             if flow.find(BPMN + "conditionExpression") is not None and flow.get("sourceRef") not in choosing:
                 problems.append(Problem(name, flow.sourceline, flow.get("id"),
-                                        f"sequence flow leaving “{flow.get('sourceRef')}” has a condition, which the "
-                                        "engine ignores: only flows leaving a gateway are chosen by condition; "
-                                        "put an exclusive gateway after it"))
+                                        f"从“{flow.get('sourceRef')}”流出的顺序流写了条件，但引擎不看它："
+                                        "只有从网关流出的顺序流才按条件选择；请在“"
+                                        f"{flow.get('sourceRef')}”后面加一个排他网关，把条件写在网关流出的顺序流上"))
     return problems
+
+
+def _missing_call(called: str) -> str:
+    if not called:
+        return "调用活动没有指定要调用的流程；请在建模器中选择被调用流程（calledElement 写流程的 id）"
+    return (f"调用活动调用的流程“{called}”不在这次部署中；请把定义它的 .bpmn 文件一起部署，"
+            "或改正 calledElement 里的流程 id")
+
+
+def _missing_decision(decision: str) -> str:
+    if not decision:
+        return ("业务规则任务没有指定要调用的决策；请在建模器中选择决策"
+                "（spiffworkflow:calledDecisionId 写 DMN 文件中决策的 id）")
+    return (f"业务规则任务调用的决策“{decision}”不在这次部署的任何 DMN 文件中；请把定义它的 .dmn 文件一起部署，"
+            "或改正 spiffworkflow:calledDecisionId 里的决策 id")
 
 
 def _uncovered(conditions: list[str], own_forms: list[Any], all_forms: list[Any]) -> str | None:
@@ -148,17 +163,17 @@ def _uncovered(conditions: list[str], own_forms: list[Any], all_forms: list[Any]
     tests = [_equality(node) for node in parsed]
     names = {test[0] for test in tests if test}
     if not all(tests) or len(names) != 1:
-        return 'its conditions are not all of the form name == "value" over one variable'
+        return '条件不都是对同一个变量的 变量 == "值" 形式，无法确认总有一条成立'
     [variable] = names
     allowed = _allowed(variable, own_forms) or _allowed(variable, all_forms)
     if not allowed:
-        return f"no form of the deployment lists the values of “{variable}”"
+        return f"部署中没有哪个表单列出“{variable}”可取的值，无法确认条件覆盖了所有情况"
     if _UNLISTED in allowed:
-        return f"its form does not limit “{variable}” to a list of values"
+        return f"表单没有把“{variable}”限定为几个固定的值，无法确认条件覆盖了所有情况"
     missing = allowed - {test[1] for test in tests if test}
     if missing:
         shown = ", ".join(sorted(f"{variable} == {json.dumps(value, ensure_ascii=False)}" for _, value in missing))
-        return f"no condition covers {shown}"
+        return f"没有条件覆盖 {shown}"
     return None
 
 

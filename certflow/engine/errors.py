@@ -61,22 +61,29 @@ class ValidationFailed(CertflowError):
 
 @dataclass(frozen=True)
 class Problem:
+    """One reason a deployment is refused, where it is written; ``name`` is the element's name in the diagram."""
+
     file: str | None
     line: int | None
     element: str | None
     message: str
+    name: str | None = None
 
     def __str__(self) -> str:
-        where = ":".join(str(p) for p in (self.file, self.line) if p is not None) or "deployment"
-        element = f" [{self.element}]" if self.element else ""
-        return f"{where}{element}: {self.message}"
+        """申请.bpmn 第 12 行，元素 Task_1（窗口受理）：……; 整个部署：…… when no file is to blame."""
+        where = self.file or "整个部署"
+        if self.line:
+            where += f" 第 {self.line} 行"
+        if self.element:
+            where += f"，元素 {self.element}" + (f"（{self.name}）" if self.name else "")
+        return f"{where}：{self.message}"
 
 
 class DeploymentError(CertflowError):
     code = "deployment_refused"
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"deployment refused, {len(problems)} problem(s):\n" + "\n".join(map(str, problems)))
+        super().__init__(f"部署被拒绝，共 {len(problems)} 个问题：\n" + "\n".join(map(str, problems)))
         self.problems = problems
 
 

@@ -20,12 +20,13 @@ BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE = "http://camunda.org/schema/zeebe/1.0"
 
-# Settings for Camunda's job executor, history, tasklist and element templates: nothing certflow does
-# depends on them.
+# Settings for Camunda's job executor, history, tasklist and element templates, and what only the modeler reads:
+# nothing certflow does depends on them. The async continuations (``async`` is Camunda's older name of
+# ``asyncBefore``) and ``exclusive`` are accepted alike: certflow commits every step of a case anyway.
 HARMLESS = {
-    "versionTag", "historyTimeToLive", "isStartableInTasklist", "asyncBefore", "asyncAfter", "exclusive",
+    "versionTag", "historyTimeToLive", "isStartableInTasklist", "async", "asyncBefore", "asyncAfter", "exclusive",
     "jobPriority", "failedJobRetryTimeCycle", "properties", "modelerTemplate", "modelerTemplateVersion",
-    "modelerTemplateIcon",
+    "modelerTemplateIcon", "diagramRelationId",
 }
 
 # Attributes that only complete another one: reported once, with it.
@@ -35,36 +36,56 @@ PART_OF = {
     "mapDecisionResult": ("decisionRef",),
 }
 
-_HANDLER = "name a registered handler with spiffworkflow:serviceTaskOperator"
-_FORM = "name a JSON Schema form with spiffworkflow:properties/formJsonSchemaFilename"
-_WHO = "the lane's role, or a candidateGroup spiffworkflow:property, decides who works the task"
-_SCRIPTS = "use a script task, or a spiffworkflow:preScript or postScript"
+_HANDLER = "请改用 spiffworkflow:serviceTaskOperator 指定一个已登记的服务任务操作"
+_FORM = "请改用 spiffworkflow:properties 里的 formJsonSchemaFilename 指定一个 JSON Schema 表单"
+_WHO = "谁来办由泳道（lane）对应的角色决定，也可用 spiffworkflow:property candidateGroup 指定"
+_SCRIPTS = "请改用脚本任务，或 spiffworkflow:preScript / postScript（Python）"
+_DUE = "期限请用 spiffworkflow:property dueInWorkingDays（工作日数）"
 
 # {value} is the attribute's value.
 CAMUNDA_SETTINGS = {
-    "class": f"camunda:class (a Java delegate) is not run by certflow; {_HANDLER}",
-    "expression": f"camunda:expression {{value}} (JUEL calling Java) is not run by certflow; {_HANDLER}",
-    "delegateExpression": f"camunda:delegateExpression (a Java delegate bean) is not run by certflow; {_HANDLER}",
-    "type": f'camunda:type="{{value}}" (a job for a Camunda worker) is not run by certflow; {_HANDLER}',
-    "connector": f"camunda:connector (a Camunda Connect call) is not run by certflow; {_HANDLER}",
-    "formKey": f"camunda:formKey is not used by certflow; {_FORM}",
-    "formRef": f"camunda:formRef (a Camunda Form) is not used by certflow; {_FORM}",
-    "formData": f"camunda:formData (a generated Camunda form) is not used by certflow; {_FORM}",
-    "assignee": f"camunda:assignee is not used by certflow: {_WHO}",
-    "candidateUsers": f"camunda:candidateUsers is not used by certflow: {_WHO}",
-    "candidateGroups": f"camunda:candidateGroups is not used by certflow: {_WHO}",
-    "dueDate": "camunda:dueDate is not used by certflow; give dueInWorkingDays as a spiffworkflow:property",
-    "inputOutput": "camunda:inputOutput (input and output mappings) is not run by certflow; "
-                   "compute values in a spiffworkflow:preScript or postScript",
-    "executionListener": f"camunda:executionListener is not run by certflow; {_SCRIPTS}",
-    "taskListener": f"camunda:taskListener is not run by certflow; {_SCRIPTS}",
-    "resultVariable": "camunda:resultVariable is not set by certflow; assign the variable in the Python script",
-    "decisionRef": "camunda:decisionRef is not used by certflow; name the decision with spiffworkflow:calledDecisionId",
+    "class": f"camunda:class（Java 类）certflow 不运行；{_HANDLER}",
+    "expression": f"camunda:expression {{value}}（调用 Java 的 JUEL 表达式）certflow 不运行；{_HANDLER}",
+    "delegateExpression": f"camunda:delegateExpression（Java 委托）certflow 不运行；{_HANDLER}",
+    "type": f'camunda:type="{{value}}"（交给 Camunda 外部工作者的任务）certflow 不运行；{_HANDLER}',
+    "connector": f"camunda:connector（Camunda Connect 调用）certflow 不运行；{_HANDLER}",
+    "formKey": f"camunda:formKey certflow 不使用；{_FORM}",
+    "formRef": f"camunda:formRef（Camunda 表单）certflow 不使用；{_FORM}",
+    "formData": f"camunda:formData（Camunda 生成的表单）certflow 不使用；{_FORM}",
+    "assignee": f"camunda:assignee certflow 不使用：{_WHO}",
+    "candidateUsers": f"camunda:candidateUsers certflow 不使用：{_WHO}",
+    "candidateGroups": f"camunda:candidateGroups certflow 不使用：{_WHO}",
+    "dueDate": f"camunda:dueDate certflow 不使用；{_DUE}",
+    "inputOutput": "camunda:inputOutput（输入输出映射）certflow 不运行；"
+                   "请在 spiffworkflow:preScript / postScript 里用 Python 计算这些值",
+    "executionListener": f"camunda:executionListener certflow 不运行；{_SCRIPTS}",
+    "taskListener": f"camunda:taskListener certflow 不运行；{_SCRIPTS}",
+    "resultVariable": "camunda:resultVariable certflow 不会赋值；请在 Python 脚本里直接给变量赋值",
+    "decisionRef": "camunda:decisionRef certflow 不使用；请用 spiffworkflow:calledDecisionId 指定 DMN 决策",
+}
+
+# What to use instead of each kind of Camunda 8 setting.
+ZEEBE_SETTINGS = {
+    "taskDefinition": _HANDLER,
+    "taskHeaders": "固定的参数请写成服务任务操作的参数（spiffworkflow:serviceTaskOperator 的 parameter）",
+    "formDefinition": _FORM,
+    "userTaskForm": _FORM,
+    "userTask": _FORM,
+    "ioMapping": "数据映射请在脚本任务，或 spiffworkflow:preScript / postScript 里用 Python 赋值",
+    "assignmentDefinition": _WHO,
+    "taskSchedule": _DUE,
+    "calledDecision": "业务规则任务请用 spiffworkflow:calledDecisionId 指定 DMN 决策",
+    "calledElement": "调用活动请在 calledElement 属性里直接写被调用流程的 id",
+    "subscription": "消息的关联请在 bpmn:message 上用 SpiffWorkflow 的消息关联属性（correlation properties）",
+    "script": "脚本请直接写在脚本任务里（Python，scriptFormat python）",
+    "loopCharacteristics": "多实例请用 BPMN 标准的 loopCardinality 或 loopDataInputRef",
+    "executionListeners": _SCRIPTS,
+    "taskListeners": _SCRIPTS,
 }
 
 _EXPRESSIONS = {
-    BPMN + "conditionExpression": "condition",
-    BPMN + "timeDate": "timer", BPMN + "timeDuration": "timer", BPMN + "timeCycle": "timer",
+    BPMN + "conditionExpression": "条件",
+    BPMN + "timeDate": "定时器", BPMN + "timeDuration": "定时器", BPMN + "timeCycle": "定时器",
 }
 # What Camunda writes in a timer: P5D, PT10M, R3/PT1H, 2026-10-01T09:00:00+08:00.
 _ISO_8601 = re.compile(r"(R\d*/)?PT?\d[\dYMWDHST.]*|\d{4}-\d{2}-\d{2}(T[\d:.]+)?(Z|[+-][\d:]+)?")
@@ -113,20 +134,22 @@ def _languages(el: etree._Element, tag: str) -> Iterator[str]:
     if tag == BPMN + "scriptTask":
         script_format = el.get("scriptFormat")
         if script_format and script_format.lower() != "python":
-            yield f"scriptFormat {script_format} is not run; scripts are Python (scriptFormat python, or none)"
+            yield (f"脚本语言 {script_format}（scriptFormat）certflow 不运行；"
+                   "请改写为 Python（scriptFormat 写 python 或不写）")
     label = _EXPRESSIONS.get(tag)
     if label is None:
         return
     text = (el.text or "").strip()
     language = el.get("language")
     if language and language.lower() != "python":
-        yield f"{label} language {language} is not run; certflow evaluates Python expressions"
+        yield f"{label}的语言 {language} certflow 不运行；请改写为 Python 表达式"
     elif text.startswith(("${", "#{")):
-        yield f"{label} {text} is JUEL; certflow evaluates Python expressions"
+        yield (f"{label} {text} 是 JUEL 表达式；certflow 只计算 Python 表达式，请改写为 {text[2:].removesuffix('}')}"
+               "（&& 写作 and，|| 写作 or，! 写作 not）")
     elif text.startswith("="):
-        yield f"{label} {text} is FEEL; certflow evaluates Python expressions"
-    elif label == "timer" and _ISO_8601.fullmatch(text):
-        yield f'timer {text} is ISO 8601 text, which certflow reads as a Python expression; quote it: "{text}"'
+        yield f"{label} {text} 是 FEEL 表达式；certflow 只计算 Python 表达式，请改写为 {text[1:].strip()}"
+    elif label == "定时器" and _ISO_8601.fullmatch(text):
+        yield f'定时器 {text} 是 ISO 8601 文字，certflow 会把它当作 Python 表达式；请加上引号："{text}"'
 
 
 def _setting(qname: etree.QName, value: str) -> str | None:
@@ -134,13 +157,15 @@ def _setting(qname: etree.QName, value: str) -> str | None:
     if qname.namespace not in (CAMUNDA, ZEEBE) or qname.localname in HARMLESS:
         return None
     if qname.namespace == ZEEBE:
-        return f"zeebe:{qname.localname} is a Camunda 8 setting certflow does not run; use the spiffworkflow extensions"
-    generic = f"camunda:{qname.localname} is a Camunda setting certflow does not run; remove it"
+        instead = ZEEBE_SETTINGS.get(qname.localname, "请删除它，需要时改用 spiffworkflow 扩展")
+        return f"zeebe:{qname.localname} 是 Camunda 8 的设置，certflow 不运行；{instead}"
+    generic = f"camunda:{qname.localname} 是 Camunda 的设置，certflow 不运行；请在建模器中删除它"
     return CAMUNDA_SETTINGS.get(qname.localname, generic).format(value=value)
 
 
 def _owner(el: etree._Element) -> etree._Element:
-    """The flow node, sequence flow, lane or process a setting is written in."""
+    """The flow node, sequence flow, lane or process a setting is written in (a process's own extension elements
+    belong to the process)."""
     while (parent := el.getparent()) is not None and parent.tag not in _CONTAINERS:
         el = parent
-    return el
+    return parent if parent is not None and el.tag == BPMN + "extensionElements" else el

@@ -62,7 +62,7 @@ def _inplacevar(op: str, x: Any, y: Any) -> Any:
     try:
         return _INPLACE[op](x, y)
     except KeyError:
-        raise SyntaxError(f"operator {op} is not allowed in scripts") from None
+        raise SyntaxError(f"脚本里不能用运算符 {op}") from None
 
 
 # id() and hash() differ from one process to the next, so a replay could not reproduce their result.
@@ -104,7 +104,7 @@ _C_IMPORTS = frozenset({"time", "_strptime"})
 
 def _import(name: str, *args: Any, **kwargs: Any) -> Any:
     if name not in _C_IMPORTS:
-        raise ImportError(f"import is not allowed in scripts: {name}")
+        raise ImportError(f"脚本里不能导入模块（{name}）；可用的模块和函数已经直接提供")
     return importlib.import_module(name)
 
 
@@ -146,7 +146,8 @@ def _refuse(source: str, mode: str) -> None:
                 and (reason := spiffarena.missing(node.value.id, node.attr))):
             raise ScriptError(f"第 {line} 行：{reason}")
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            raise ScriptError(f"line {line}: import is not allowed in scripts")
+            raise ScriptError(f"第 {line} 行：脚本里不能用 import；datetime、json、Decimal 等已直接提供，"
+                              "其他功能请在 handlers 里登记服务任务操作")
         if isinstance(node, ast.ExceptHandler) and not _names_catchable(node.type):
             raise ScriptError(f"第 {line} 行：except 必须直接写出要拦住的异常类（如 except KeyError:），"
                               "且不能是 BaseException：超出运行限额的脚本必须停下，不能被脚本自己拦住")
@@ -157,8 +158,8 @@ def _refuse(source: str, mode: str) -> None:
                 and _wide(node.format_spec)):
             raise ScriptError(f"第 {line} 行：格式说明里的宽度或精度必须是不超过 {budget.MAX_ITEMS} 的数字")
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in UNREPEATABLE:
-            raise ScriptError(f"line {line}: {node.func.id}() is not allowed in scripts: its result differs "
-                              "from one run to the next, so the history could not be replayed")
+            raise ScriptError(f"第 {line} 行：脚本里不能用 {node.func.id}()：它每次运行的结果不同，"
+                              "重放案件历史时无法得到同样的结果；请删去")
 
 
 # The exception classes a script may name in ``except``: every builtin one but those above Exception, which would
@@ -218,12 +219,34 @@ def compile_script(source: str) -> CodeType:
 
 
 def lint(source: str, *, script: bool) -> str | None:
-    """The reason ``source`` would be refused at run time, or None. For deploy-time checks."""
+    """The reason ``source`` would be refused at run time, in Chinese, or None. For deploy-time checks."""
     try:
         (compile_script if script else compile_expression)(source)
+    except ScriptError as error:
+        return "；".join(_in_chinese(part) for part in str(error).split("; "))
     except SyntaxError as error:
         return str(error)
     return None
+
+
+# RestrictedPython's refusals, each: pattern, and what the person reads.
+_RESTRICTED = [
+    (re.compile(r"Line (\d+): SyntaxError: (.*) at statement: '(.*)'", re.S),
+     r"第 \1 行：Python 语法错误（\2），出错的语句是 \3；请检查括号、引号和冒号"),
+    (re.compile(r'Line (\d+): "(.*)" is an invalid (?:variable|attribute) name because it starts with "_"\.?'),
+     r"第 \1 行：“\2”以下划线开头，脚本里不能用这样的名字；请改名"),
+    (re.compile(r"Line (\d+): (?:Exec|Eval) calls are not allowed\."),
+     r"第 \1 行：脚本里不能用 exec() 或 eval()；请直接写出要算的式子"),
+    (re.compile(r"Line (\d+): (\w+) statements are not allowed\."), r"第 \1 行：脚本里不能用 \2 语句；请改写"),
+]
+
+
+def _in_chinese(error: str) -> str:
+    """One of RestrictedPython's refusals in Chinese; ours already are."""
+    for pattern, chinese in _RESTRICTED:
+        if pattern.fullmatch(error):
+            return pattern.sub(chinese, error)
+    return error if not error.startswith("Line ") else f"脚本不能运行：{error}"
 
 
 class RestrictedEnvironment(TaskDataEnvironment):

@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sized
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +25,14 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import SpiffMultiInstanceConverter
 from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask as SpiffParallel
 from SpiffWorkflow.spiff.specs.defaults import ScriptTask, ServiceTask, UserTask
 from SpiffWorkflow.spiff.specs.defaults import SequentialMultiInstanceTask as SpiffSequential
 
-from certflow.engine import budget, checks, foreign
+from certflow.engine import budget, checks, foreign, parsermessages
 from certflow.engine.budget import Limits
 from certflow.engine.errors import DeploymentError, Problem
 from certflow.engine.roles import role_for_lane
@@ -120,7 +120,7 @@ def read_paths(paths: Iterable[str | Path]) -> list[SourceFile]:
         elif path.is_file():
             members = [path]
         else:
-            raise DeploymentError([Problem(str(path), None, None, "no such file or directory")])
+            raise DeploymentError([Problem(str(path), None, None, "没有这个文件或文件夹；请检查路径")])
         files.extend(SourceFile(_display_name(p), p.read_bytes()) for p in members)
     return files
 
@@ -141,24 +141,29 @@ def parse_deployment(
     for source in files:
         problems.extend(_read_source(source, xml, forms))
     if problems:
-        raise DeploymentError(problems)
+        raise _refused(problems, xml)
 
-    parser = SpiffBpmnParser(validator=VALIDATOR)
+    # The schema is checked here, not by the parser, so that every error of a file is listed in Chinese.
+    parser = SpiffBpmnParser(validator=None)
     lines: dict[str, dict[str, int | None]] = {}  # file -> element id -> its line
     for name, root in xml.items():
         lines[name] = {element_id: el.sourceline for el in root.iter()
                        if isinstance(el.tag, str) and (element_id := el.get("id"))}
+        if found := parsermessages.schema_problems(name, root, dmn=_kind(name) == "dmn"):
+            problems += found
+            continue
         try:
             if _kind(name) == "dmn":
                 parser.add_dmn_xml(root, filename=name)
             else:
                 parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
         except ValidationException as error:
-            problems.append(_from_validation(error, name, lines))
+            problems.append(parsermessages.from_validation(error, name, xml, lines))
         except Exception as error:  # the parser raises plain errors for some malformed input
-            problems.append(Problem(name, None, None, str(error)))
+            problems.append(Problem(name, None, None, f"SpiffWorkflow 无法读取这个文件；请在建模器中打开并另存一次。"
+                                                      f"原文：{error}"))
     if problems:
-        raise DeploymentError(problems)
+        raise _refused(problems, xml)
 
     bpmn = {name: root for name, root in xml.items() if _kind(name) == "bpmn"}
     # A process with another engine's settings is not built: its one cause is reported, where it is written.
@@ -179,7 +184,7 @@ def parse_deployment(
             spec = parser.get_spec(key)
             subprocesses = parser.get_subprocess_specs(key)
         except ValidationException as error:
-            problems.append(_from_validation(error, None, lines))
+            problems.append(parsermessages.from_validation(error, None, xml, lines))
             continue
         all_specs = [spec, *subprocesses.values()]
         used_forms, found = _check_specs(all_specs, forms, operators, lines, limits or Limits())
@@ -201,7 +206,7 @@ def parse_deployment(
             )
         )
     if problems:
-        raise DeploymentError(problems)
+        raise _refused(problems, xml)
     deployment.content_hash = hashlib.sha256(
         _canonical(sorted((s.name, s.sha256) for s in files)).encode()
     ).hexdigest()
@@ -235,44 +240,47 @@ def _kind(name: str) -> str | None:
 
 def _read_source(source: SourceFile, xml: dict[str, Any], forms: dict[str, Any]) -> list[Problem]:
     if source.kind is None:
-        return [Problem(source.name, None, None, "not a .bpmn, .dmn or .json file")]
+        return [Problem(source.name, None, None, "不是 .bpmn、.dmn 或 .json 文件；请只部署流程图、决策表和表单")]
     if len(source.content) > MAX_FILE_BYTES:
-        return [Problem(source.name, None, None, f"larger than {MAX_FILE_BYTES // 1024} KiB")]
+        return [Problem(source.name, None, None, f"文件超过 {MAX_FILE_BYTES // 1024} KiB；请拆分或精简")]
     if source.kind == "form":
         name = Path(source.name).name
         if name in forms:
             # Tasks name forms by file name alone: a second one would silently replace the first.
-            return [Problem(source.name, None, None, f"another form of the deployment is also named {name}")]
+            return [Problem(source.name, None, None,
+                            f"部署中另有一个表单也叫 {name}（任务只按文件名找表单）；请改掉其中一个的文件名")]
         try:
             schema = json.loads(source.content)
             jsonschema.Draft202012Validator.check_schema(schema)
         except json.JSONDecodeError as error:
-            return [Problem(source.name, error.lineno, None, f"not valid JSON: {error.msg}")]
+            return [Problem(source.name, error.lineno, None, f"不是有效的 JSON（第 {error.colno} 列：{error.msg}）；"
+                                                              "请检查引号、逗号和括号")]
         except jsonschema.SchemaError as error:
-            where = "/".join(str(p) for p in error.path) or "(root)"
-            return [Problem(source.name, None, None, f"not a valid JSON Schema at {where}: {error.message}")]
+            where = "/".join(str(p) for p in error.path) or "最外层"
+            return [Problem(source.name, None, None, f"不是有效的 JSON Schema（{where}：{error.message}）；"
+                                                     "请在表单编辑器中改正")]
         forms[name] = schema
         return []
     try:
         root = etree.fromstring(source.content, _SAFE_XML)
     except etree.XMLSyntaxError as error:
-        return [Problem(source.name, error.lineno, None, f"XML is not well-formed: {error.msg}")]
+        return [Problem(source.name, error.lineno, None, f"XML 格式不正确（{error.msg}）；请用建模器打开并另存一次，"
+                                                          "或检查这一行的标签是否配对")]
     doctype = root.getroottree().docinfo.doctype
     if doctype:
-        return [Problem(source.name, 1, None, "a DOCTYPE (DTD or entities) is not allowed")]
+        return [Problem(source.name, 1, None,
+                        "文件里有 DOCTYPE（DTD 或实体），出于安全不允许；请删除 <!DOCTYPE …> 这一段")]
     xml[source.name] = root
     return []
 
 
-def _from_validation(
-    error: ValidationException, default_file: str | None, lines: dict[str, dict[str, int | None]],
-) -> Problem:
-    message = str(error).split("\n", 1)[0]
-    file = getattr(error, "file_name", None) or default_file
-    element = getattr(error, "id", None) or None
-    # Errors found while building a spec name the element but not its line.
-    line = getattr(error, "line_number", None) or lines.get(file or "", {}).get(element or "")
-    return Problem(file, line, element, message)
+def _refused(problems: list[Problem], xml: dict[str, etree._Element]) -> DeploymentError:
+    """The deployment's problems, each once (a process called by several is checked with each), each naming its
+    element by the name the diagram shows as well as by its id."""
+    names = {file: {el.get("id"): el.get("name") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+             for file, root in xml.items()}
+    named = [replace(p, name=p.name or names.get(p.file or "", {}).get(p.element) or None) for p in problems]
+    return DeploymentError(list(dict.fromkeys(named)))
 
 
 def _dmn_files(parser: SpiffBpmnParser, specs: list[Any]) -> set[str]:
@@ -309,33 +317,34 @@ def _check_task(ts: Any, forms: dict[str, Any], operators: Mapping[str, Iterable
     form = properties.get(FORM_PROPERTY) or properties.get(START_FORM_PROPERTY)
     prefix = properties.get(CASE_PREFIX_PROPERTY)
     if prefix is not None and not CASE_PREFIX_PATTERN.fullmatch(prefix):
-        messages.append(f"{CASE_PREFIX_PROPERTY} “{prefix}” is not 1 to 6 capital letters")
+        messages.append(f"案件编号前缀 {CASE_PREFIX_PROPERTY}“{prefix}”须是 1 到 6 个大写英文字母（如 SZ）；请改正")
     if isinstance(ts, UserTask) and not form:
-        messages.append(f"user task names no form ({FORM_PROPERTY})")
+        messages.append(f"用户任务没有指定表单；请加 spiffworkflow:property {FORM_PROPERTY}，值为表单的文件名")
     elif form and form not in forms:
-        messages.append(f"form {form} is not in the deployment")
+        messages.append(f"表单 {form} 不在这次部署中；请把 forms/{form} 一起部署，或改正表单文件名")
         form = None
     if isinstance(ts, ServiceTask):
         if ts.operation_name not in operators:
             # SpiffArena names the connectors of its connector proxy like http/GetRequestV2.
-            connector = "; it names a SpiffArena connector, and certflow has no connector proxy"
-            messages.append(f"service operator {ts.operation_name} is not a registered handler"
-                            + (connector if "/" in ts.operation_name else ""))
+            connector = "（这是 SpiffArena 连接器的名字，certflow 没有连接器代理）"
+            messages.append(f"服务任务操作 {ts.operation_name} 没有登记"
+                            + (connector if "/" in ts.operation_name else "")
+                            + f"；请改用已登记的操作：{'、'.join(sorted(operators)) or '（没有）'}")
         elif (expected := set(operators[ts.operation_name])) != (given := set(ts.operation_params)):
             messages.append(
-                f"operator {ts.operation_name} takes parameters {sorted(expected)}, the task gives {sorted(given)}"
+                f"操作 {ts.operation_name} 的参数是 {'、'.join(sorted(expected)) or '（无）'}，任务给的是 "
+                f"{'、'.join(sorted(given)) or '（无）'}；请在服务任务的参数里补上缺的、删去多的"
             )
         for name, param in ts.operation_params.items():
             if reason := lint(param["value"], script=False):
-                messages.append(f"parameter {name}: {reason}")
+                messages.append(f"参数 {name}：{reason}")
     # The element's name with the label: a script's line numbers count within the script, not the file.
-    named = f"“{ts.bpmn_name}”的 " if getattr(ts, "bpmn_name", None) else ""
     for label, source in _scripts(ts):
         if reason := lint(source, script=True):
-            messages.append(f"{named}{label}: {reason}")
+            messages.append(f"{label}：{reason}")  # its line counts within the script, as the label says
     for label, source in _expressions(ts):
         if reason := lint(source, script=False):
-            messages.append(f"{named}{label}: {reason}")
+            messages.append(f"{label}：{reason}")
     return form, messages
 
 
@@ -352,30 +361,31 @@ def _loop_counts(ts: Any, limits: Limits) -> list[str]:
     else:
         return []
     if isinstance(count, int) and count > limits.max_cardinality:
-        return [f"{written} {count} 超过上限 {limits.max_cardinality}（设置 CERTFLOW_MAX_CARDINALITY）"]
+        return [f"{written} {count} 超过上限 {limits.max_cardinality}；请改小，"
+                "或请管理员调高上限（设置 CERTFLOW_MAX_CARDINALITY）"]
     return []
 
 
 def _scripts(ts: Any) -> list[tuple[str, str]]:
     found = []
     if isinstance(ts, ScriptTask) and ts.script:
-        found.append(("script", ts.script))
-    for attribute in ("prescript", "postscript"):
+        found.append(("脚本", ts.script))
+    for attribute, label in (("prescript", "前置脚本（preScript）"), ("postscript", "后置脚本（postScript）")):
         if getattr(ts, attribute, None):
-            found.append((attribute, getattr(ts, attribute)))
+            found.append((label, getattr(ts, attribute)))
     return found
 
 
 def _expressions(ts: Any) -> list[tuple[str, str]]:
     # SpiffWorkflow wraps each condition's source in a _BpmnCondition whose first arg is the text.
     conditions = [getattr(cond, "args", [cond])[0] for cond, _ in getattr(ts, "cond_task_specs", []) if cond]
-    found = [("condition", c) for c in conditions if isinstance(c, str)]
+    found = [("条件", c) for c in conditions if isinstance(c, str)]
     definition = getattr(ts, "event_definition", None)
     if isinstance(definition, TimerEventDefinition):
-        found.append(("timer", definition.expression))
+        found.append(("定时器", definition.expression))
     if isinstance(ts, MultiInstanceTask) and ts.cardinality:
-        found.append(("loopCardinality", ts.cardinality))
+        found.append(("多实例数量（loopCardinality）", ts.cardinality))
     candidate = getattr(ts, "extensions", {}).get("properties", {}).get("candidateGroup")
     if candidate:
-        found.append(("candidateGroup", candidate))
+        found.append(("候选组（candidateGroup）", candidate))
     return found

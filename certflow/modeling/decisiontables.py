@@ -137,7 +137,7 @@ def _table_element(content: str, decision_id: str) -> tuple[etree._Element, etre
                 table = _child(decision, "decisionTable")
                 if table is not None:
                     return root, decision, table
-    raise NotFound(f"decision {decision_id} has no table in this file")
+    raise NotFound(f"这个文件里没有 id 为 {decision_id} 的决策表；请从文件的决策列表中重新选择")
 
 
 def _columns(columns: tuple[Column, ...], labels: list[str], texts: list[str]) -> tuple[Column, ...]:

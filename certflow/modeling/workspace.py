@@ -106,7 +106,7 @@ def version_diagram(runtime: Runtime, process_key: str, version: int) -> tuple[s
     for file_name, content in runtime.version_files(process_key, version).items():
         if kind_of(file_name) == "bpmn" and process_key in process_ids(content):
             return draft_name(file_name), content
-    raise NotFound(f"process {process_key} v{version} has no diagram")
+    raise NotFound(f"流程 {process_key} 的 v{version} 里没有它的流程图；请选择另一个版本")
 
 
 def trial_form(files: Mapping[str, str], name: str, settings: Settings, village: str) -> dict[str, Any]:

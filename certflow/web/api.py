@@ -8,6 +8,7 @@ Every error answers ``{"error": {"code", "message", "details"}}``.
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
@@ -72,8 +73,7 @@ def _certflow_error(error: CertflowError) -> Response:
     if isinstance(error, ValidationFailed):
         return _error(status, error.code, [{"field": e.field, "message": e.message} for e in error.errors])
     if isinstance(error, DeploymentError):  # the problems `certflow deploy` lists, one entry each
-        return _error(status, error.code, [{"file": p.file, "line": p.line, "element": p.element, "message": p.message}
-                                           for p in error.problems])
+        return _error(status, error.code, [asdict(p) for p in error.problems])
     return _error(status, error.code, str(error))
 
 

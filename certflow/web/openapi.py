@@ -104,7 +104,8 @@ SCHEMAS: dict[str, Any] = {
         "file": _nullable("string", description="The file, as it was named in the deployment."),
         "line": _nullable("integer"),
         "element": _nullable("string", description="The BPMN or DMN id of the element."),
-        "message": {"type": "string"},
+        "message": {"type": "string", "description": "What is wrong and how to fix it, in Chinese."},
+        "name": _nullable("string", description="The element's name as the diagram shows it."),
     }),
     "DeployedVersion": _object({
         "process": {"type": "string", "description": "The process key."},

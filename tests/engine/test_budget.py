@@ -68,18 +68,20 @@ def refused(runtime: Runtime, greet: str) -> tuple[BudgetExceeded, float]:
 def test_a_tight_loop_is_stopped_naming_the_script(budget_rt: Runtime) -> None:
     error, took = refused(budget_rt, "while True:\n    pass")
     assert error.step == "问候"
-    assert re.fullmatch(r"“问候”超出运行限额：(脚本占用 CPU 超过 0.3 秒|本步用时超过 3 秒)", str(error))
+    assert re.fullmatch(r"没有开始办理，未建立案件：“问候”超出运行限额：(脚本占用 CPU 超过 0.3 秒|本步用时超过 3 秒)",
+                        str(error))
     assert took < LIMITS.step_seconds + 10
 
 
 def test_a_deep_recursion_is_stopped(budget_rt: Runtime) -> None:
     error, _ = refused(budget_rt, "def down(n):\n    return down(n + 1)\ndown(0)")
-    assert str(error) == "“问候”超出运行限额：递归层数太深"
+    assert str(error) == "没有开始办理，未建立案件：“问候”超出运行限额：递归层数太深"
 
 
 def test_a_huge_allocation_is_refused_before_it_is_made(budget_rt: Runtime) -> None:
     error, took = refused(budget_rt, 'padding = "x" * 10 ** 10')
-    assert str(error) == "“问候”超出运行限额：一次生成的值有 10000000000 项（字符），超过上限 1000000"
+    assert str(error) == ("没有开始办理，未建立案件：“问候”超出运行限额："
+                          "一次生成的值有 10000000000 项（字符），超过上限 1000000")
     assert took < 20
 
 
@@ -87,7 +89,7 @@ def test_memory_that_grows_step_by_step_is_stopped(budget_rt: Runtime) -> None:
     budget_rt.settings = Settings(limits=Limits(script_cpu_seconds=60, step_cpu_seconds=60, step_seconds=60,
                                                 memory_mb=48))
     error, _ = refused(budget_rt, 'kept = []\nwhile True:\n    kept.append("y" * 100000)')
-    assert str(error) == "“问候”超出运行限额：内存增长超过 48 MB"
+    assert str(error) == "没有开始办理，未建立案件：“问候”超出运行限额：内存增长超过 48 MB"
 
 
 def test_a_script_cannot_catch_the_stop() -> None:
@@ -139,7 +141,8 @@ def test_a_runaway_candidate_group_names_its_task(budget_rt: Runtime) -> None:
                'value="len([x for x in range(10 ** 6) for y in range(10 ** 6)])"/>')
     xml = bpmn.content.decode().replace('<spiffworkflow:property name="dueInWorkingDays" value="2"/>', endless)
     budget_rt.deploy([SourceFile(bpmn.name, xml.encode()), *forms], author="analyst")
-    with pytest.raises(BudgetExceeded, match=r"^“审批”超出运行限额：(脚本占用 CPU 超过 0.3 秒|用时超过 3 秒)$"):
+    runaway = r"^没有开始办理，未建立案件：“审批”超出运行限额：(脚本占用 CPU 超过 0.3 秒|用时超过 3 秒)$"
+    with pytest.raises(BudgetExceeded, match=runaway):
         start(budget_rt)
     assert budget_rt.case_numbers() == []
 
@@ -151,7 +154,8 @@ def test_a_literal_cardinality_over_the_cap_is_refused_at_deploy(budget_rt: Runt
         budget_rt.deploy(smoke(approve_loop=loop), author="analyst")
     [problem] = caught.value.problems
     assert (problem.file, problem.line, problem.element) == ("content/smoke.bpmn", 33, "approve")
-    assert problem.message == "多实例数量（loopCardinality） 1000000 超过上限 50（设置 CERTFLOW_MAX_CARDINALITY）"
+    assert problem.message == ("多实例数量（loopCardinality） 1000000 超过上限 50；请改小，"
+                               "或请管理员调高上限（设置 CERTFLOW_MAX_CARDINALITY）")
 
 
 def test_a_computed_cardinality_over_the_cap_fails_the_step(budget_rt: Runtime) -> None:
@@ -161,7 +165,7 @@ def test_a_computed_cardinality_over_the_cap_fails_the_step(budget_rt: Runtime) 
     began = time.monotonic()
     with pytest.raises(BudgetExceeded) as caught:
         start(budget_rt)
-    assert str(caught.value) == "“审批”超出运行限额：多实例数量 1000000 超过上限 50"
+    assert str(caught.value) == "没有开始办理，未建立案件：“审批”超出运行限额：多实例数量 1000000 超过上限 50"
     assert time.monotonic() - began < 20 and budget_rt.case_numbers() == []
 
 
@@ -185,7 +189,7 @@ def test_a_collection_over_the_cap_fails_the_step(budget_rt: Runtime, sequential
     budget_rt.deploy(smoke(GREETING + "\ncopies = list(range(51))", approve_loop=loop), author="analyst")
     with pytest.raises(BudgetExceeded) as caught:
         start(budget_rt)
-    assert str(caught.value) == "“审批”超出运行限额：多实例数量 51 超过上限 50"
+    assert str(caught.value) == "没有开始办理，未建立案件：“审批”超出运行限额：多实例数量 51 超过上限 50"
     assert budget_rt.case_numbers() == []
 
 
@@ -219,7 +223,7 @@ def test_in_a_test_run_the_step_over_budget_is_listed() -> None:
                               Settings(limits=LIMITS), "smoke", {"applicant_name": "张三"}, [], start_at=START)
     [entry] = result["trace"]
     assert not result["ok"] and entry["error_code"] == "budget_exceeded"
-    assert entry["error"].startswith("“问候”超出运行限额：")
+    assert entry["error"].startswith("没有开始办理，未建立案件：“问候”超出运行限额：")
 
 
 def test_in_a_test_run_a_collection_over_the_cap_is_listed() -> None:
@@ -227,7 +231,7 @@ def test_in_a_test_run_a_collection_over_the_cap_is_listed() -> None:
     result = sandbox.test_run(files, HANDLERS, Settings(limits=LIMITS), "smoke", {"applicant_name": "张三"}, [],
                               start_at=START)
     assert not result["ok"] and result["trace"][-1]["error_code"] == "budget_exceeded"
-    assert result["trace"][-1]["error"] == "“审批”超出运行限额：多实例数量 51 超过上限 50"
+    assert result["trace"][-1]["error"] == "没有开始办理，未建立案件：“审批”超出运行限额：多实例数量 51 超过上限 50"
 
 
 def test_other_clerks_are_not_blocked_by_a_runaway_step(migrated_url: str, clock: FixedClock) -> None:

@@ -35,9 +35,9 @@ def error_lines(result: Result) -> list[str]:
 
 def test_deploy_prints_versions(fresh_rt: Runtime) -> None:
     result = cli(fresh_rt, "deploy", str(CONTENT), "--author", "analyst")
-    assert (result.exit_code, result.stdout) == (0, "smoke v1 (new version)\n")
+    assert (result.exit_code, result.stdout) == (0, "smoke v1（新版本）\n")
     result = cli(fresh_rt, "deploy", str(CONTENT))
-    assert (result.exit_code, result.stdout) == (0, "smoke v1 (unchanged)\n")
+    assert (result.exit_code, result.stdout) == (0, "smoke v1（内容未变，版本不变）\n")
     assert fresh_rt.case(start(fresh_rt))["version"] == 1
 
 
@@ -45,14 +45,14 @@ def test_deploy_refused_lists_each_problem(fresh_rt: Runtime) -> None:
     result = cli(fresh_rt, "deploy", str(CONTENT), str(BROKEN / "bad_condition.bpmn"))
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert lines[0] == "error: deployment refused, 1 problem(s):"
-    assert lines[1].startswith("  broken/bad_condition.bpmn:9 [decide]: condition: ")
+    assert lines[0] == "错误：部署被拒绝，共 1 个问题："
+    assert lines[1].startswith("  broken/bad_condition.bpmn 第 9 行，元素 decide：条件：第 1 行：Python 语法错误")
     assert len(lines) == 2
     assert result.stdout == ""
 
     result = cli(fresh_rt, "deploy", str(BROKEN / "not_well_formed.bpmn"))
     assert result.exit_code == 1
-    assert "  broken/not_well_formed.bpmn:10: XML is not well-formed" in result.stderr
+    assert "  broken/not_well_formed.bpmn 第 10 行：XML 格式不正确" in result.stderr
     result = cli(fresh_rt, "start", "smoke", "--data", '{"applicant_name": "张三"}')
     assert (result.exit_code, error_lines(result)) == (1, ["error: no process smoke is deployed"])
 

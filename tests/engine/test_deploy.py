@@ -115,69 +115,72 @@ def test_a_changed_form_makes_a_new_version_used_by_new_cases_only(rt: Runtime, 
 # (file changed, text replaced, replacement, element named, line of this text, words in the message)
 REFUSALS = {
     "XML not well-formed": (
-        "smoke.bpmn", "</bpmn:userTask>", "</bpmn:usertask>", None, "</bpmn:usertask>", ["not well-formed"],
+        "smoke.bpmn", "</bpmn:userTask>", "</bpmn:usertask>", None, "</bpmn:usertask>",
+        ["XML 格式不正确", "请用建模器打开并另存一次"],
     ),
     "BPMN schema error": (
         "smoke.bpmn", '<bpmn:userTask id="approve" name="审批">',
-        '<bpmn:userTask id="approve" name="审批" assignee="王">', None, '<bpmn:userTask id="approve"',
-        ["assignee", "not allowed"],
+        '<bpmn:userTask id="approve" name="审批" assignee="王">', "approve", '<bpmn:userTask id="approve"',
+        ["bpmn:userTask 上不能有属性 assignee", "请在建模器中删除"],
     ),
     "user task names a missing form": (
         "smoke.bpmn", 'value="smoke_approve.json"', 'value="smoke_review.json"', "approve",
-        '<bpmn:userTask id="approve"', ["smoke_review.json", "not in the deployment"],
+        '<bpmn:userTask id="approve"',
+        ["表单 smoke_review.json 不在这次部署中", "请把 forms/smoke_review.json 一起部署"],
     ),
     "unknown service operator": (
         "smoke.bpmn", 'serviceTaskOperator id="echo"', 'serviceTaskOperator id="send_sms"', "remind",
-        '<bpmn:serviceTask id="remind"', ["send_sms", "not a registered handler"],
+        '<bpmn:serviceTask id="remind"', ["服务任务操作 send_sms 没有登记", "请改用已登记的操作：", "echo"],
     ),
     "operator parameters do not match": (
         "smoke.bpmn", 'parameter id="text"', 'parameter id="message"', "remind",
-        '<bpmn:serviceTask id="remind"', ["['text']", "['message']"],
+        '<bpmn:serviceTask id="remind"', ["操作 echo 的参数是 text，任务给的是 message", "补上缺的、删去多的"],
     ),
     "script imports os": (
         "smoke.bpmn", "<bpmn:script>greeting", "<bpmn:script>import os\ngreeting", "greet",
-        '<bpmn:scriptTask id="greet"', ["import is not allowed"],
+        '<bpmn:scriptTask id="greet"', ["脚本：第 1 行：脚本里不能用 import"],
     ),
     "script reaches __subclasses__": (
         "smoke.bpmn", "<bpmn:script>greeting", "<bpmn:script>classes = ().__class__.__subclasses__()\ngreeting",
-        "greet", '<bpmn:scriptTask id="greet"', ["__subclasses__"],
+        "greet", '<bpmn:scriptTask id="greet"', ["“__subclasses__”以下划线开头", "请改名"],
     ),
     "script calls hash()": (
         "smoke.bpmn", "<bpmn:script>greeting", "<bpmn:script>bucket = hash(greeting) % 7\ngreeting",
-        "greet", '<bpmn:scriptTask id="greet"', ["hash() is not allowed", "could not be replayed"],
+        "greet", '<bpmn:scriptTask id="greet"',
+        ["脚本：第 1 行：脚本里不能用 hash()", "重放案件历史时无法得到同样的结果"],
     ),
     "post-script imports os": (
         "smoke.bpmn",
         '<spiffworkflow:property name="dueInWorkingDays" value="2"/>\n        </spiffworkflow:properties>',
         '<spiffworkflow:property name="dueInWorkingDays" value="2"/>\n        </spiffworkflow:properties>\n'
         '        <spiffworkflow:postScript>import os</spiffworkflow:postScript>',
-        "approve", '<bpmn:userTask id="approve"', ["postscript", "import is not allowed"],
+        "approve", '<bpmn:userTask id="approve"', ["后置脚本（postScript）", "脚本里不能用 import"],
     ),
     "condition on a flow leaving a task": (
         "smoke.bpmn", '<bpmn:sequenceFlow id="f3" sourceRef="approve" targetRef="wait_poke"/>',
         '<bpmn:sequenceFlow id="f3" sourceRef="approve" targetRef="wait_poke">'
         '<bpmn:conditionExpression>approved</bpmn:conditionExpression></bpmn:sequenceFlow>',
-        "f3", '<bpmn:sequenceFlow id="f3"', ["leaving “approve” has a condition", "engine ignores"],
+        "f3", '<bpmn:sequenceFlow id="f3"', ["从“approve”流出的顺序流写了条件，但引擎不看它", "加一个排他网关"],
     ),
     "timer expression does not compile": (
         "smoke.bpmn", "<bpmn:timeDate>deadline</bpmn:timeDate>", "<bpmn:timeDate>deadline +</bpmn:timeDate>",
-        "late", '<bpmn:boundaryEvent id="late"', ["timer", "SyntaxError"],
+        "late", '<bpmn:boundaryEvent id="late"', ["定时器：第 1 行：Python 语法错误", "请检查括号、引号和冒号"],
     ),
     "service parameter does not compile": (
         "smoke.bpmn", 'type="str" value="greeting"', 'type="str" value="greeting["', "remind",
-        '<bpmn:serviceTask id="remind"', ["parameter text"],
+        '<bpmn:serviceTask id="remind"', ["参数 text：第 1 行：Python 语法错误"],
     ),
     "task without diagram layout": (
         "smoke.bpmn", 'bpmnElement="approve"', 'bpmnElement="approve_old"', "approve", '<bpmn:userTask id="approve"',
-        ["userTask has no diagram layout", "BPMNShape"],
+        ["userTask 在图中没有位置（BPMNDI 部分没有它的 BPMNShape）", "请在建模器中打开文件"],
     ),
     "sequence flow without diagram layout": (
         "smoke.bpmn", 'bpmnElement="f3"', 'bpmnElement="f3_old"', "f3", '<bpmn:sequenceFlow id="f3"',
-        ["sequenceFlow has no diagram layout", "BPMNEdge"],
+        ["sequenceFlow 在图中没有位置（BPMNDI 部分没有它的 BPMNEdge）"],
     ),
     "lane without diagram layout": (
         "smoke.bpmn", 'bpmnElement="lane_window"', 'bpmnElement="lane_old"', "lane_window",
-        '<bpmn:lane id="lane_window"', ["lane has no diagram layout"],
+        '<bpmn:lane id="lane_window"', ["lane 在图中没有位置"],
     ),
 }
 
@@ -194,6 +197,7 @@ def test_broken_bpmn_is_refused_naming_file_line_and_element(fresh_rt: Runtime, 
     assert problem.file == SMOKE
     assert problem.line == line_of(broken, marker)
     assert problem.element == element
+    assert str(problem).startswith(f"{SMOKE} 第 {problem.line} 行" + (f"，元素 {element}" if element else ""))
     for word in words:
         assert word in problem.message
     assert_nothing_deployed(fresh_rt)
@@ -216,8 +220,7 @@ def test_invalid_json_schema_form_is_refused(fresh_rt: Runtime) -> None:
     form = b'{"type": "object", "properties": {"approved": {"type": "yes-or-no"}}}'
     [problem] = refused(fresh_rt, smoke_files(**{"smoke_approve.json": form}))
     assert problem.file == APPROVE_FORM
-    assert "not a valid JSON Schema" in problem.message
-    assert "properties/approved/type" in problem.message
+    assert "不是有效的 JSON Schema（properties/approved/type：" in problem.message
     assert_nothing_deployed(fresh_rt)
 
 
@@ -225,7 +228,7 @@ def test_form_that_is_not_json_is_refused_with_its_line(fresh_rt: Runtime) -> No
     form = b'{"type": "object",\n "required": ["approved"],\n}'
     [problem] = refused(fresh_rt, smoke_files(**{"smoke_approve.json": form}))
     assert (problem.file, problem.line) == (APPROVE_FORM, 3)
-    assert "not valid JSON" in problem.message
+    assert "不是有效的 JSON" in problem.message and "请检查引号、逗号和括号" in problem.message
     assert_nothing_deployed(fresh_rt)
 
 
@@ -234,7 +237,8 @@ def test_two_forms_of_one_file_name_are_refused(fresh_rt: Runtime) -> None:
     other = SourceFile("other/smoke_approve.json", b'{"type": "object"}')
     [problem] = refused(fresh_rt, [*smoke_files(), other])
     assert (problem.file, problem.message) == ("other/smoke_approve.json",
-                                               "another form of the deployment is also named smoke_approve.json")
+                                               "部署中另有一个表单也叫 smoke_approve.json（任务只按文件名找表单）；"
+                                               "请改掉其中一个的文件名")
     assert_nothing_deployed(fresh_rt)
 
 
@@ -252,7 +256,7 @@ def test_a_start_event_may_number_its_cases_with_their_own_prefix(rt: Runtime) -
 
 def test_a_case_number_prefix_must_be_capital_letters(fresh_rt: Runtime) -> None:
     [problem] = refused(fresh_rt, smoke_files(**{"smoke.bpmn": start_property("sz-1")}))
-    assert problem.message == "caseNumberPrefix “sz-1” is not 1 to 6 capital letters"
+    assert problem.message == "案件编号前缀 caseNumberPrefix“sz-1”须是 1 到 6 个大写英文字母（如 SZ）；请改正"
 
 
 def test_condition_that_does_not_compile_refuses_the_whole_deployment(fresh_rt: Runtime) -> None:
@@ -260,8 +264,7 @@ def test_condition_that_does_not_compile_refuses_the_whole_deployment(fresh_rt: 
     [problem] = refused(fresh_rt, read_paths([CONTENT, source]))
     gateway_line = line_of(source.read_text(encoding="utf-8"), '<bpmn:exclusiveGateway id="decide"')
     assert (problem.file, problem.line, problem.element) == ("broken/bad_condition.bpmn", gateway_line, "decide")
-    assert "condition" in problem.message
-    assert "SyntaxError" in problem.message
+    assert problem.message.startswith("条件：第 1 行：Python 语法错误")
     # smoke.bpmn was fine, yet nothing of the deployment was kept.
     assert_nothing_deployed(fresh_rt)
 
@@ -273,7 +276,7 @@ def test_condition_that_does_not_compile_refuses_the_whole_deployment(fresh_rt: 
 def test_not_well_formed_file_on_disk_gives_its_line(fresh_rt: Runtime) -> None:
     [problem] = refused(fresh_rt, read_paths([BROKEN / "not_well_formed.bpmn"]))
     assert (problem.file, problem.line, problem.element) == ("broken/not_well_formed.bpmn", 10, None)
-    assert "not well-formed" in problem.message
+    assert "XML 格式不正确" in problem.message
 
 
 def test_refused_redeploy_keeps_the_deployed_version(rt: Runtime) -> None:
@@ -333,7 +336,7 @@ def test_file_over_the_size_limit_is_refused(fresh_rt: Runtime, monkeypatch: pyt
     [problem] = refused(fresh_rt, read_paths([CONTENT]))  # the two forms are under 2 KiB
 
     assert (problem.file, problem.element) == (SMOKE, None)
-    assert "larger than 2 KiB" in problem.message
+    assert "文件超过 2 KiB" in problem.message
     assert_nothing_deployed(fresh_rt)
 
     monkeypatch.setattr(specs, "MAX_FILE_BYTES", size)  # exactly at the limit is allowed
@@ -366,9 +369,11 @@ def test_call_activity_and_decision_that_do_not_resolve_are_refused(fresh_rt: Ru
     problems = refused(fresh_rt, read_paths([CONTENT, source]))
     assert [(p.file, p.line, p.element, p.message) for p in problems] == [
         ("broken/unresolved_calls.bpmn", line_of(text, '<bpmn:callActivity id="call_missing"'), "call_missing",
-         "call activity calls process “no_such_process”, which is not in the deployment"),
+         "调用活动调用的流程“no_such_process”不在这次部署中；请把定义它的 .bpmn 文件一起部署，"
+         "或改正 calledElement 里的流程 id"),
         ("broken/unresolved_calls.bpmn", line_of(text, '<bpmn:businessRuleTask id="decide_missing"'), "decide_missing",
-         "business rule task calls decision “no_such_decision”, which is not in any DMN file of the deployment"),
+         "业务规则任务调用的决策“no_such_decision”不在这次部署的任何 DMN 文件中；请把定义它的 .dmn 文件一起部署，"
+         "或改正 spiffworkflow:calledDecisionId 里的决策 id"),
     ]
     assert_nothing_deployed(fresh_rt)
 
@@ -382,16 +387,16 @@ REJECT = 'decision == "reject"'
 
 # (replacements in the BPMN, replacements in the form, words of the refusal or None when accepted)
 GATEWAYS = {
-    "a value no condition covers": ({}, {}, 'no condition covers decision == "missing"'),
+    "a value no condition covers": ({}, {}, '没有条件覆盖 decision == "missing"'),
     "every value the form allows is covered": ({}, {MISSING: ""}, None),
     "a default flow": ({'<bpmn:exclusiveGateway id="decide" name="结论">':
                         '<bpmn:exclusiveGateway id="decide" name="结论" default="f_reject">'}, {}, None),
     "X and not X": ({PASS: 'decision in ("pass", "missing")', REJECT: 'not decision in ("pass", "missing")'}, {}, None),
     "a yes/no field": ({PASS: "decision == True", REJECT: "decision == False"},
                        {f'"oneOf": [\n   {DECISIONS}]': '"type": "boolean"'}, None),
-    "conditions over two fields": ({REJECT: "grade == 1"}, {}, 'not all of the form name == "value" over one variable'),
+    "conditions over two fields": ({REJECT: "grade == 1"}, {}, '条件不都是对同一个变量的 变量 == "值" 形式'),
     "a field the forms do not list": ({PASS: 'outcome == "pass"', REJECT: 'outcome == "reject"'}, {},
-                                      "no form of the deployment lists the values of “outcome”"),
+                                      "部署中没有哪个表单列出“outcome”可取的值"),
 }
 
 
@@ -411,7 +416,8 @@ def test_exclusive_gateway_needs_a_default_or_conditions_covering_every_case(fre
         return
     [problem] = refused(fresh_rt, files)
     assert (problem.file, problem.line, problem.element) == (GATEWAY, line_of(bpmn, '<bpmn:exclusiveGateway'), "decide")
-    assert problem.message.startswith("exclusive gateway has no default flow and ")
+    assert problem.message.startswith("排他网关没有默认流，而且")
+    assert problem.message.endswith("请把其中一条流出的顺序流设为默认流（Default Flow）")
     assert words in problem.message
     assert fresh_rt.versions() == []
 
@@ -433,5 +439,5 @@ def test_a_flow_without_condition_is_refused_at_its_line(fresh_rt: Runtime) -> N
     [problem] = refused(fresh_rt, files)
     flow_line = line_of(bpmn, 'sequenceFlow id="f_reject"')
     assert (problem.file, problem.line, problem.element) == (GATEWAY, flow_line, "f_reject")
-    assert "without condition" in problem.message
+    assert "既没有条件，也不是默认流" in problem.message and "请给它写条件" in problem.message
     assert_nothing_deployed(fresh_rt)

@@ -62,23 +62,25 @@ def test_a_camunda_file_using_only_what_certflow_runs_deploys_and_runs(lushan_rt
 
 # (element, where the setting is written, what the refusal says), in the order of the file
 ENGINE_SPECIFIC = [
-    ("apply_form", '<bpmn:userTask id="apply_form"', "camunda:formKey is not used by certflow; name a JSON Schema "
-     "form with spiffworkflow:properties/formJsonSchemaFilename"),
-    ("check_form", "<camunda:formData>", "camunda:formData (a generated Camunda form) is not used by certflow"),
-    ("accept", '<bpmn:userTask id="accept"', "camunda:assignee is not used by certflow: the lane's role"),
-    ("expert_review", '<bpmn:userTask id="expert_review"', "camunda:candidateGroups is not used by certflow"),
-    ("verify_identity", '<bpmn:serviceTask id="verify_identity"', "camunda:class (a Java delegate) is not run by "
-     "certflow; name a registered handler with spiffworkflow:serviceTaskOperator"),
+    ("apply_form", '<bpmn:userTask id="apply_form"', "camunda:formKey certflow 不使用；请改用 spiffworkflow:properties "
+     "里的 formJsonSchemaFilename 指定一个 JSON Schema 表单"),
+    ("check_form", "<camunda:formData>", "camunda:formData（Camunda 生成的表单）certflow 不使用"),
+    ("accept", '<bpmn:userTask id="accept"', "camunda:assignee certflow 不使用：谁来办由泳道（lane）对应的角色决定"),
+    ("expert_review", '<bpmn:userTask id="expert_review"', "camunda:candidateGroups certflow 不使用"),
+    ("verify_identity", '<bpmn:serviceTask id="verify_identity"', "camunda:class（Java 类）certflow 不运行；"
+     "请改用 spiffworkflow:serviceTaskOperator 指定一个已登记的服务任务操作"),
     ("compute_fees", '<bpmn:serviceTask id="compute_fees"',
-     "camunda:expression ${feeService.compute(execution)} (JUEL calling Java) is not run by certflow"),
-    ("notify_applicant", '<bpmn:serviceTask id="notify_applicant"', "camunda:delegateExpression (a Java delegate"),
-    ("print_card", '<bpmn:serviceTask id="print_card"', 'camunda:type="external" (a job for a Camunda worker)'),
-    ("archive", "<camunda:inputOutput>", "camunda:inputOutput (input and output mappings) is not run by certflow"),
-    ("grade_groovy", '<bpmn:scriptTask id="grade_groovy"', "scriptFormat groovy is not run; scripts are Python"),
-    ("summary_js", '<bpmn:scriptTask id="summary_js"', "scriptFormat javascript is not run; scripts are Python"),
-    ("wait_days", "<bpmn:timeDuration", 'timer P5D is ISO 8601 text, which certflow reads as a Python expression; '
-     'quote it: "P5D"'),
-    ("Flow_large", "<bpmn:conditionExpression", "condition ${amount > 100} is JUEL; certflow evaluates Python"),
+     "camunda:expression ${feeService.compute(execution)}（调用 Java 的 JUEL 表达式）certflow 不运行"),
+    ("notify_applicant", '<bpmn:serviceTask id="notify_applicant"', "camunda:delegateExpression（Java 委托）"),
+    ("print_card", '<bpmn:serviceTask id="print_card"', 'camunda:type="external"（交给 Camunda 外部工作者的任务）'),
+    ("archive", "<camunda:inputOutput>", "camunda:inputOutput（输入输出映射）certflow 不运行"),
+    ("grade_groovy", '<bpmn:scriptTask id="grade_groovy"',
+     "脚本语言 groovy（scriptFormat）certflow 不运行；请改写为 Python"),
+    ("summary_js", '<bpmn:scriptTask id="summary_js"', "脚本语言 javascript（scriptFormat）certflow 不运行"),
+    ("wait_days", "<bpmn:timeDuration",
+     '定时器 P5D 是 ISO 8601 文字，certflow 会把它当作 Python 表达式；请加上引号："P5D"'),
+    ("Flow_large", "<bpmn:conditionExpression", "条件 ${amount > 100} 是 JUEL 表达式；certflow 只计算 Python 表达式，"
+     "请改写为 amount > 100"),
 ]
 
 
@@ -109,21 +111,24 @@ SETTINGS = {
     "a Camunda 8 job": (
         {"xmlns:camunda=": ZEEBE, SCRIPT_TASK: SCRIPT_TASK + '<bpmn:extensionElements><zeebe:taskDefinition '
                                                             'type="check" /></bpmn:extensionElements>'},
-        "check_materials", "<zeebe:taskDefinition", "zeebe:taskDefinition is a Camunda 8 setting",
+        "check_materials", "<zeebe:taskDefinition",
+        "zeebe:taskDefinition 是 Camunda 8 的设置，certflow 不运行；请改用 spiffworkflow:serviceTaskOperator",
     ),
     "a FEEL condition": ({CONDITION: CONDITION.replace("complete", "=complete")}, "Flow_complete",
-                         "<bpmn:conditionExpression", "condition =complete is FEEL"),
+                         "<bpmn:conditionExpression",
+                         "条件 =complete 是 FEEL 表达式；certflow 只计算 Python 表达式，请改写为 complete"),
     "a condition in JavaScript": ({CONDITION: CONDITION.replace(">", ' language="javascript">', 1)},
-                                  "Flow_complete", "<bpmn:conditionExpression", "condition language javascript"),
+                                  "Flow_complete", "<bpmn:conditionExpression",
+                                  "条件的语言 javascript certflow 不运行"),
     "a script's result variable": ({SCRIPT_TASK: SCRIPT_TASK.replace(">", ' camunda:resultVariable="ok">')},
-                                   "check_materials", "<bpmn:scriptTask", "camunda:resultVariable is not set"),
+                                   "check_materials", "<bpmn:scriptTask", "camunda:resultVariable certflow 不会赋值"),
     "a setting with no advice of its own": (
         {'name="收到材料">': 'name="收到材料" camunda:initiator="starter">'}, "StartEvent_1", "<bpmn:startEvent",
-        "camunda:initiator is a Camunda setting certflow does not run",
+        "camunda:initiator 是 Camunda 的设置，certflow 不运行；请在建模器中删除它",
     ),
     "a setting of the process": (
         {'camunda:versionTag="1.0"': 'camunda:versionTag="1.0" camunda:candidateStarterGroups="window"'},
-        "materials_precheck", "<bpmn:process", "camunda:candidateStarterGroups is a Camunda setting",
+        "materials_precheck", "<bpmn:process", "camunda:candidateStarterGroups 是 Camunda 的设置",
     ),
 }
 
@@ -192,7 +197,8 @@ def test_a_spiffarena_connector_certflow_does_not_have_is_refused(lushan_rt: Run
 
     line = line_of(text_of(name), '<bpmn:serviceTask id="Activity_lookup_household"')
     assert (problem.file, problem.line, problem.element) == (f"foreign/{name}", line, "Activity_lookup_household")
-    assert problem.message == ("service operator http/GetRequestV2 is not a registered handler; it names a "
-                               "SpiffArena connector, and certflow has no connector proxy")
+    assert problem.message.startswith("服务任务操作 http/GetRequestV2 没有登记（这是 SpiffArena 连接器的名字，"
+                                      "certflow 没有连接器代理）；请改用已登记的操作：")
+    assert "fees" in problem.message
     assert lushan_rt.versions() == []
 

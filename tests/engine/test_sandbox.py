@@ -85,7 +85,8 @@ def test_a_broken_draft_gives_its_problems_and_runs_nothing():
     result = run([], paths=(ROOT / "processes",))  # the forms are missing
     assert (result["ok"], result["case"], result["trace"]) == (False, None, [])
     found = {(p["file"], p["element"], p["message"]) for p in result["problems"]}
-    assert ("processes/application_online.bpmn", "pre_review", "form review.json is not in the deployment") in found
+    missing = "表单 review.json 不在这次部署中；请把 forms/review.json 一起部署，或改正表单文件名"
+    assert ("processes/application_online.bpmn", "pre_review", missing) in found
 
 
 def test_a_test_run_touches_no_real_case(runtime):

@@ -178,7 +178,8 @@ def test_spiffarena_names_certflow_does_not_offer_are_refused_at_deploy(
         fresh_rt.deploy(diagram("x = 1\n" + script), author="analyst")
     [problem] = caught.value.problems
     assert (problem.file, problem.line, problem.element) == (BPMN_FILE, 9, "compute")
-    assert "“算时间”" in problem.message and "第 2 行" in problem.message
+    assert problem.name == "算时间" and problem.message.startswith("脚本：第 2 行：")
+    assert str(problem).startswith(f"{BPMN_FILE} 第 9 行，元素 compute（算时间）：脚本：第 2 行：")
     for word in words:
         assert word in problem.message
     assert fresh_rt.processes() == []

@@ -74,6 +74,7 @@ def test_a_deployment_with_a_count_over_the_cap_is_refused_at_its_line(tight: Ru
     rows = [[td.text_content().strip() for td in tr.cssselect("td")]
             for tr in html.cssselect("#deploy-result tr.problem")]
     line = ONLINE[:opening].count("\n") + 1
-    assert rows == [["processes/application_online.bpmn", str(line), "pre_review",
-                     "多实例数量（loopCardinality） 100000 超过上限 20（设置 CERTFLOW_MAX_CARDINALITY）"]]
+    assert rows == [["processes/application_online.bpmn", str(line), "pre_review（预审）",
+                     "多实例数量（loopCardinality） 100000 超过上限 20；请改小，"
+                     "或请管理员调高上限（设置 CERTFLOW_MAX_CARDINALITY）"]]
     assert [v["version"] for v in tight.versions("application_online")] == [1]

@@ -147,7 +147,8 @@ def test_a_broken_draft_is_refused_with_each_problem_and_kept(analyst, runtime: 
     rows = [[td.text_content().strip() for td in tr.cssselect("td")]
             for tr in html.cssselect("#deploy-result tr.problem")]
     assert rows == [["processes/application_online.bpmn", str(line_of(broken, '<bpmn:userTask id="pre_review"')),
-                     "pre_review", "user task names no form (formJsonSchemaFilename)"]]
+                     "pre_review（预审）",
+                     "用户任务没有指定表单；请加 spiffworkflow:property formJsonSchemaFilename，值为表单的文件名"]]
     [link] = html.cssselect("#deploy-result tr.problem a")
     assert link.get("href") == "/modeling/drafts/application_online.bpmn?element=pre_review"
     assert [v["version"] for v in runtime.versions("application_online")] == [1]
@@ -386,9 +387,9 @@ def test_a_refused_deployment_lists_the_problems_certflow_deploy_lists(client, a
     error = response.get_json()["error"]
     conforms(response.get_json(), "Error")
     assert error["code"] == "deployment_refused"
-    assert {(d["element"], d["message"]) for d in error["details"]} == {
-        ("pre_review", "user task names no form (formJsonSchemaFilename)"),
-        ("check_identity", "service operator no_such_handler is not a registered handler"),
+    assert {(d["element"], d["name"], d["message"].split("；")[0]) for d in error["details"]} == {
+        ("pre_review", "预审", "用户任务没有指定表单"),
+        ("check_identity", "核验身份信息", "服务任务操作 no_such_handler 没有登记"),
     }
 
     for f in files:
@@ -397,7 +398,7 @@ def test_a_refused_deployment_lists_the_problems_certflow_deploy_lists(client, a
     cli = CliRunner().invoke(main, ["deploy", str(tmp_path / "processes"), str(tmp_path / "forms")], obj=runtime)
     listed = [line.strip() for line in cli.stderr.splitlines()[1:]]
     assert sorted(listed) == sorted(
-        f"{d['file']}:{d['line']} [{d['element']}]: {d['message']}" for d in error["details"])
+        f"{d['file']} 第 {d['line']} 行，元素 {d['element']}（{d['name']}）：{d['message']}" for d in error["details"])
     assert [v["version"] for v in runtime.versions("application_online")] == [1]
 
 

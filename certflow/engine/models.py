@@ -95,7 +95,7 @@ class LaneMapping(Base):
 
     __tablename__ = "lane_mappings"
 
-    lane: Mapped[str] = mapped_column(String(200), primary_key=True)
+    lane: Mapped[str] = mapped_column(String(100), primary_key=True)
     role: Mapped[str] = mapped_column(String(40))  # a role key, see certflow.engine.roles
     group_id: Mapped[str | None] = mapped_column(String(60))  # a group of the directory; None: the role's default
     changed_by: Mapped[str] = mapped_column(String(100))

@@ -21,7 +21,7 @@ from certflow.engine.roles import LANE_ROLES, ROLES, role_for_lane
 from certflow.people.directory import Directory
 from certflow.people.models import SecurityEvent
 
-LANE_MAX = 200
+LANE_MAX = 100  # a single-line input: the forms draw a longer text as a text area
 INVALID = "泳道对照有误"
 SECURITY_KIND = "lane_mapping"  # a change of a mapping, in the security log
 
@@ -49,15 +49,17 @@ class LaneMappings:
 
     def all(self) -> list[MappedLane]:
         """Every mapping, by lane name."""
+        # The directory first, here and below: on SQLite each session holds the database until it ends.
         names = self.directory.names()
         with self.sessions() as session:
             rows = session.scalars(select(LaneMapping).order_by(LaneMapping.lane))
             return [_mapping(row, names) for row in rows]
 
     def get(self, lane: str) -> MappedLane | None:
+        names = self.directory.names()
         with self.sessions() as session:
             row = session.get(LaneMapping, lane)
-            return _mapping(row, self.directory.names()) if row is not None else None
+            return _mapping(row, names) if row is not None else None
 
     def save(self, lane: str, role: str, group: str | None, *, actor: str, remote_addr: str | None = None,
              replace: bool = True) -> MappedLane:
@@ -65,7 +67,6 @@ class LaneMappings:
         error beside its field (lane, role, group), when it cannot be. ``replace``: an existing mapping of the lane
         is changed; otherwise it is refused (adding what is already there)."""
         lane, group = lane.strip(), (group or "").strip() or None
-        # The directory first: on SQLite a write transaction holds the database until it ends.
         errors, names = self._check(lane, role, group), self.directory.names()
         with self.sessions.begin() as session:
             row = session.get(LaneMapping, lane) if lane else None

@@ -19,7 +19,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "lane_mappings",
-        sa.Column("lane", sa.String(200), primary_key=True),
+        sa.Column("lane", sa.String(100), primary_key=True),
         sa.Column("role", sa.String(40), nullable=False),
         sa.Column("group_id", sa.String(60), nullable=True),
         sa.Column("changed_by", sa.String(100), nullable=False),

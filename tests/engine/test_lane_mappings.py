@@ -4,9 +4,11 @@ them (泳道对照), and each version keeping the mapping it was deployed with."
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner, Result
 from enginekit import open_task, start
 from test_deploy import refused, smoke_files, smoke_text
 
+from certflow.cli import main
 from certflow.engine.errors import NotFound, ValidationFailed
 from certflow.engine.runtime import Runtime
 from certflow.people.directory import Directory
@@ -23,6 +25,10 @@ def lanes(fresh_rt: Runtime) -> LaneMappings:
     directory.add("window", "window_clerk", "庐山市残联综合窗口")
     directory.add("hospital-renmin", "hospital", "庐山市人民医院")
     return LaneMappings(fresh_rt.sessions, directory, fresh_rt.clock)
+
+
+def cli(runtime: Runtime, *args: str) -> Result:
+    return CliRunner().invoke(main, list(args), obj=runtime)
 
 
 def where(runtime: Runtime, number: str) -> tuple[str | None, str | None]:
@@ -128,3 +134,33 @@ def test_a_mapping_is_checked_against_the_roles_and_the_directory(fresh_rt: Runt
     assert [m.lane for m in lanes.all()] == ["审批人"]
     with pytest.raises(NotFound):
         lanes.remove("Reviewer", actor="admin")
+
+
+def test_the_command_line_maps_lists_and_removes_lanes_as_the_page_does(fresh_rt: Runtime, lanes: LaneMappings) -> None:
+    assert "泳道对照" in cli(fresh_rt, "lanes", "--help").stdout
+    assert cli(fresh_rt, "lanes", "list").stdout == "还没有泳道对照。\n"
+
+    result = cli(fresh_rt, "lanes", "set", "审批人", "县残联", "--group", "庐山市残联", "--user", "xieadmin")
+    assert (result.exit_code, result.stdout) == (0, "已对照：审批人 → 县残联（庐山市残联）\n")
+    fresh_rt.deploy(REVIEWER, author="analyst")
+    assert where(fresh_rt, start(fresh_rt)) == ("county", "county")
+    result = cli(fresh_rt, "lanes", "set", "Reviewer", "window_clerk")
+    assert result.stdout == "已对照：Reviewer → 残联综合窗口（按角色默认的组织机构）\n"
+    assert cli(fresh_rt, "lanes", "list").stdout.splitlines() == [
+        "Reviewer → 残联综合窗口（按角色默认的组织机构）    （cli 修改）",
+        "审批人 → 县残联（庐山市残联）    （xieadmin 修改）",
+    ]
+
+    refused_role = cli(fresh_rt, "lanes", "set", "审批人", "审计")
+    assert refused_role.exit_code == 1 and "Traceback" not in refused_role.output
+    assert refused_role.stderr.splitlines() == [
+        "泳道对照有误：",
+        "角色：泳道不能对照到“审计”，请选择：申请人、残联综合窗口、定点医院、村(社区)、评残专家委员会、乡镇(街道)残联、县残联",
+    ]
+    kept = lanes.get("审批人")
+    assert kept is not None and kept.role == "county"
+
+    assert cli(fresh_rt, "lanes", "remove", "审批人").stdout == "已删除泳道“审批人”的对照\n"
+    again = cli(fresh_rt, "lanes", "remove", "审批人")
+    assert (again.exit_code, again.stderr) == (1, "泳道“审批人”没有对照\n")
+    assert [m.lane for m in lanes.all()] == ["Reviewer"]

@@ -30,10 +30,14 @@ class DeployedVersion:
 def deploy(steps: Steps, files: list[SourceFile], *, author: str, note: str = "") -> list[DeployedVersion]:
     """Check and store a set of files; a process whose content and lane mappings are unchanged gets no new
     version."""
-    with steps.sessions() as session:
-        lanes = mapped_lanes(session)
+    lanes = current_lanes(steps)
     parsed = parse_deployment(files, steps.handlers.signatures, steps.settings.limits, lanes)
     return _store(steps, parsed, files, author, note, lanes)
+
+
+def current_lanes(steps: Steps) -> Lanes:
+    with steps.sessions() as session:
+        return mapped_lanes(session)
 
 
 def mapped_lanes(session: Session) -> Lanes:

@@ -85,7 +85,8 @@ def trial_run(
 ) -> dict[str, Any]:
     """``sandbox.test_run`` on the deployment the draft would make; nothing real is touched."""
     files = source_files(laid_over(current_files(runtime), deployed_with(drafts.all(), name)))
-    return sandbox.test_run(files, runtime.handlers, runtime.settings, process_key, start_data, steps)
+    return sandbox.test_run(files, runtime.handlers, runtime.settings, process_key, start_data, steps,
+                            lanes=runtime.lane_mappings())
 
 
 def choices(files: Mapping[str, str], operators: Mapping[str, Iterable[str]]) -> dict[str, Any]:

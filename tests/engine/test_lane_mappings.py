@@ -3,12 +3,15 @@ them (泳道对照), and each version keeping the mapping it was deployed with."
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from click.testing import CliRunner, Result
 from enginekit import open_task, start
 from test_deploy import refused, smoke_files, smoke_text
 
 from certflow.cli import main
+from certflow.engine import sandbox
 from certflow.engine.errors import NotFound, ValidationFailed
 from certflow.engine.runtime import Runtime
 from certflow.people.directory import Directory
@@ -164,3 +167,15 @@ def test_the_command_line_maps_lists_and_removes_lanes_as_the_page_does(fresh_rt
     again = cli(fresh_rt, "lanes", "remove", "审批人")
     assert (again.exit_code, again.stderr) == (1, "泳道“审批人”没有对照\n")
     assert [m.lane for m in lanes.all()] == ["Reviewer"]
+
+
+def test_a_test_run_of_a_draft_takes_the_mappings_along(fresh_rt: Runtime, lanes: LaneMappings) -> None:
+    def test_run() -> dict[str, Any]:
+        return sandbox.test_run(REVIEWER, fresh_rt.handlers, fresh_rt.settings, "smoke", {"applicant_name": "张三"},
+                                [], lanes=fresh_rt.lane_mappings())
+
+    assert "泳道“审批人”不是已知的角色" in test_run()["problems"][0]["message"]
+    lanes.save("审批人", "county", "county", actor="admin")
+    result = test_run()
+    assert result["ok"]
+    assert [(t["role"], t["group"]) for t in result["trace"][0]["open_tasks"]] == [("county", "county")]

@@ -6,16 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from click.testing import CliRunner, Result
 from enginekit import open_task, start
 from test_deploy import refused, smoke_files, smoke_text
 
 from certflow.cli import main
 from certflow.engine import sandbox
+from certflow.engine.db import make_engine
 from certflow.engine.errors import NotFound, ValidationFailed
 from certflow.engine.runtime import Runtime
 from certflow.people.directory import Directory
 from certflow.people.lanes import LaneMappings
+from certflow.schema import metadata
 
 # The smoke process with its one lane named as another tool's analyst named it.
 REVIEWER = smoke_files(**{"smoke.bpmn": smoke_text().replace('name="残联综合窗口"', 'name="审批人"').encode()})
@@ -179,3 +183,11 @@ def test_a_test_run_of_a_draft_takes_the_mappings_along(fresh_rt: Runtime, lanes
     result = test_run()
     assert result["ok"]
     assert [(t["role"], t["group"]) for t in result["trace"][0]["open_tasks"]] == [("county", "county")]
+
+
+def test_the_migration_makes_the_table_the_model_describes(migrated_url: str) -> None:
+    engine = make_engine(migrated_url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    engine.dispose()
+    assert [d for d in differences if "lane_mappings" in repr(d)] == []

@@ -36,12 +36,12 @@ def deploy(steps: Steps, files: list[SourceFile], *, author: str, note: str = ""
 
 
 def current_lanes(steps: Steps) -> Lanes:
-    with steps.sessions() as session:
-        return mapped_lanes(session)
-
-
-def mapped_lanes(session: Session) -> Lanes:
     """The lane mappings as the administrators keep them today: what the next deployment resolves lanes with."""
+    with steps.sessions() as session:
+        return _mapped_lanes(session)
+
+
+def _mapped_lanes(session: Session) -> Lanes:
     return Lanes({row.lane: LaneTarget(row.role, row.group_id) for row in session.scalars(select(LaneMapping))})
 
 
@@ -70,7 +70,7 @@ def rollback(steps: Steps, process_key: str, version: int, *, author: str, note:
         earlier = versions.find(session, process_key, version)
         sources = [SourceFile(name, content.encode("utf-8"))
                    for name, content in versions.files(session, earlier).items()]
-        lanes = Lanes({**mapped_lanes(session).mapped, **steps.lanes(session, earlier.id).mapped})
+        lanes = Lanes({**_mapped_lanes(session).mapped, **steps.lanes(session, earlier.id).mapped})
     parsed = parse_deployment(sources, steps.handlers.signatures, steps.settings.limits, lanes)
     [result] = _store(steps, parsed, sources, author, note or f"rollback to v{version}", lanes, only=process_key)
     return result

@@ -25,6 +25,7 @@ from certflow.engine.db import make_engine, make_sessions
 from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts, SessionLimits
 from certflow.people.directory import Directory
+from certflow.people.lanes import LaneMappings
 from certflow.people.throttle import Throttle
 from certflow.registry import Registry
 
@@ -38,6 +39,7 @@ class Services:
     sessions: sessionmaker[Session]  # the database's sessions, the same the runtime works with
     runtime: Runtime
     directory: Directory
+    lanes: LaneMappings  # the lane mappings (泳道对照) the next deployments resolve lanes with
     accounts: Accounts
     session_limits: SessionLimits
     applications: Throttle  # the online applications' limits per address and for everyone
@@ -69,12 +71,14 @@ def build_services(config: Config | None = None, *, clock: Clock | None = None, 
         runtime = Runtime(sessions, deployed.handlers, config.settings, clock, FileStore(config.upload_dir))
     else:
         sessions = runtime.sessions  # one database for all: the one the given runtime works on
+    directory = Directory(sessions)
     return Services(
         config=config,
         registry=deployed,
         sessions=sessions,
         runtime=runtime,
-        directory=Directory(sessions),
+        directory=directory,
+        lanes=LaneMappings(sessions, directory, runtime.clock),
         accounts=accounts or Accounts(sessions, runtime.clock, county=runtime.settings.county),
         session_limits=SessionLimits(timedelta(hours=config.session_hours),
                                      timedelta(minutes=config.session_idle_minutes)),

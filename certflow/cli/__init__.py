@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from certflow.cli import campaign, cases, database, demo, deployments, history, operations, people
+from certflow.cli import campaign, cases, database, demo, deployments, history, lanes, operations, people
 from certflow.cli.errors import ErrorReportingGroup
 from certflow.engine.runtime import Runtime
 
@@ -22,6 +22,6 @@ def main(ctx: click.Context) -> None:
         ctx.ensure_object(dict)
 
 
-for module in (database, deployments, cases, history, operations, people, campaign, demo):
+for module in (database, deployments, cases, history, operations, people, lanes, campaign, demo):
     for command in module.COMMANDS:
         main.add_command(command)

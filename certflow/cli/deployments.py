@@ -129,7 +129,7 @@ def test_run(ctx: click.Context, key: str, paths: tuple[str, ...], data: str, st
 
     runtime = runtime_of(ctx)
     result = sandbox.test_run(read_paths(paths), runtime.handlers, runtime.settings, key, json_arg(data),
-                              [json_arg(step) for step in steps])
+                              [json_arg(step) for step in steps], lanes=runtime.lane_mappings())
     if result["problems"]:  # listed as `certflow deploy` lists them
         raise DeploymentError([Problem(**problem) for problem in result["problems"]])
     if as_json:

@@ -19,7 +19,6 @@ from certflow.engine.errors import CertflowError, NotFound
 from certflow.engine.models import Case, Event, ProcessVersion, Task
 from certflow.engine.projection import people_steps, task_fields, title
 from certflow.engine.queries import diagram_xml, event_dict, events
-from certflow.engine.roles import role_for_lane
 from certflow.engine.steps import StepOutput, Steps
 from certflow.engine.views import DiagramPath, EventView, HistoryExport, ReplayView
 
@@ -59,6 +58,7 @@ def replay_at(steps: Steps, case_ref: str, seq: int) -> ReplayView:
         version = (steps.row(session, ProcessVersion, step.version_id, "process version") if step.version_id
                    else case.version)
         spec, subprocesses, _ = steps.specs(session, version.id)
+        lanes = steps.lanes(session, version.id)
         workflow = state.load(replay.as_stored(step.state), spec, subprocesses) if step.state else None
         return {
             "case": case.number, "seq": seq, "step": step.seq, "error": step.error, "version": version.version,
@@ -69,7 +69,7 @@ def replay_at(steps: Steps, case_ref: str, seq: int) -> ReplayView:
             **(workflowfacts.path(workflow) if workflow else DiagramPath(passed={}, current=[])),
             "open_tasks": [
                 {"id": str(t.id), "name": t.task_spec.name, "title": title(t),
-                 "role": role_for_lane(t.task_spec.lane)}
+                 "role": lanes.role(t.task_spec.lane)}
                 for t in (people_steps(workflow) if workflow else [])
             ],
             "data": workflowfacts.public_data(workflowfacts.case_data(workflow)) if workflow else {},
@@ -162,12 +162,14 @@ def _row_findings(
 ) -> list[replay.Finding]:
     """The case row's status and outcome, and its open tasks (role, group, assignee), against the replay."""
     last = replayed[-1]
-    spec, subprocesses, _ = steps.specs(session, last.version_id or case.process_version_id)
+    version_id = last.version_id or case.process_version_id
+    spec, subprocesses, _ = steps.specs(session, version_id)
+    lanes = steps.lanes(session, version_id)
     workflow = state.load(replay.as_stored(last.state), spec, subprocesses)
     helpers = steps.handlers.helpers(steps.context(FixedClock(datetime.fromisoformat(last.first["at"]))))
     cancelled = any(e["kind"] == "case_cancelled" for e in recorded)
     open_tasks = {} if cancelled or workflow.completed else {
-        str(t.id): task_fields(t, helpers, steps.settings.limits)
+        str(t.id): task_fields(t, helpers, steps.settings.limits, lanes)
         for t in people_steps(workflow)
     }
     rows = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open"))

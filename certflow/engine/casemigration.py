@@ -41,6 +41,7 @@ def migrate(steps: Steps, case_ref: str, to_version: int, *, actor: str) -> None
             "from_version": case.version.version, "to_version": target.version,
         }))
         case.version = target
+        case.process_version_id = target.id  # before the flush too: the projection reads the version's lanes by it
         steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
 
 

@@ -3,12 +3,18 @@ versions, roll a process back to an earlier one."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from certflow.engine import versions
 from certflow.engine.compare import compare as compare_files
-from certflow.engine.models import Deployment, DeploymentFile, ProcessVersion
+from certflow.engine.models import Deployment, DeploymentFile, LaneMapping, ProcessVersion
+from certflow.engine.roles import Lanes, LaneTarget
 from certflow.engine.specs import ParsedDeployment, SourceFile, parse_deployment
 from certflow.engine.steps import Steps
 from certflow.engine.views import VersionView
@@ -22,8 +28,21 @@ class DeployedVersion:
 
 
 def deploy(steps: Steps, files: list[SourceFile], *, author: str, note: str = "") -> list[DeployedVersion]:
-    """Check and store a set of files; a process whose content is unchanged gets no new version."""
-    return _store(steps, parse_deployment(files, steps.handlers.signatures, steps.settings.limits), files, author, note)
+    """Check and store a set of files; a process whose content and lane mappings are unchanged gets no new
+    version."""
+    lanes = current_lanes(steps)
+    parsed = parse_deployment(files, steps.handlers.signatures, steps.settings.limits, lanes)
+    return _store(steps, parsed, files, author, note, lanes)
+
+
+def current_lanes(steps: Steps) -> Lanes:
+    """The lane mappings as the administrators keep them today: what the next deployment resolves lanes with."""
+    with steps.sessions() as session:
+        return _mapped_lanes(session)
+
+
+def _mapped_lanes(session: Session) -> Lanes:
+    return Lanes({row.lane: LaneTarget(row.role, row.group_id) for row in session.scalars(select(LaneMapping))})
 
 
 def listing(steps: Steps, process_key: str | None = None) -> list[VersionView]:
@@ -45,18 +64,27 @@ def compare(steps: Steps, process_key: str, old: int, new: int) -> dict[str, Any
 
 
 def rollback(steps: Steps, process_key: str, version: int, *, author: str, note: str = "") -> DeployedVersion:
-    """Deploy an earlier version's files again: the new latest version has its content."""
-    sources = [SourceFile(name, content.encode("utf-8"))
-               for name, content in version_files(steps, process_key, version).items()]
-    parsed = parse_deployment(sources, steps.handlers.signatures, steps.settings.limits)
-    [result] = _store(steps, parsed, sources, author, note or f"rollback to v{version}", only=process_key)
+    """Deploy an earlier version's files again: the new latest version has its content, and its lanes stand for
+    what they stood for then, whatever the mappings say today."""
+    with steps.sessions() as session:
+        earlier = versions.find(session, process_key, version)
+        sources = [SourceFile(name, content.encode("utf-8"))
+                   for name, content in versions.files(session, earlier).items()]
+        lanes = Lanes({**_mapped_lanes(session).mapped, **steps.lanes(session, earlier.id).mapped})
+    parsed = parse_deployment(sources, steps.handlers.signatures, steps.settings.limits, lanes)
+    [result] = _store(steps, parsed, sources, author, note or f"rollback to v{version}", lanes, only=process_key)
     return result
 
 
 def _store(
-    steps: Steps, parsed: ParsedDeployment, files: list[SourceFile], author: str, note: str, only: str | None = None,
+    steps: Steps, parsed: ParsedDeployment, files: list[SourceFile], author: str, note: str, lanes: Lanes,
+    only: str | None = None,
 ) -> list[DeployedVersion]:
-    """New versions for the processes (or only the one) whose content differs from their latest version."""
+    """New versions for the processes (or only the one) whose content differs from their latest version.
+
+    Each version keeps the mappings of the lanes it uses, and they count as its content: the same files deployed
+    after a mapping changed make a new version.
+    """
     now = steps.clock.now()
     results: list[DeployedVersion] = []
     with steps.sessions.begin() as session:
@@ -64,8 +92,10 @@ def _store(
         for process in parsed.processes:
             if only is not None and process.key != only:
                 continue
+            kept = lanes.resolved(_used_lanes(process.spec))
+            content_hash = _with_lanes(process.content_hash, kept)
             latest = versions.latest(session, process.key)
-            if latest is not None and latest.content_hash == process.content_hash:
+            if latest is not None and latest.content_hash == content_hash:
                 results.append(DeployedVersion(process.key, latest.version, False))
                 continue
             if deployment is None:
@@ -79,8 +109,22 @@ def _store(
             version = (latest.version if latest else 0) + 1
             session.add(ProcessVersion(
                 process_key=process.key, version=version, name=process.name,
-                content_hash=process.content_hash, deployment_id=deployment.id, spec=process.spec,
+                content_hash=content_hash, deployment_id=deployment.id, spec={**process.spec, "lanes": kept.stored()},
                 forms=process.forms, files=process.files, created_at=now,
             ))
             results.append(DeployedVersion(process.key, version, True))
     return results
+
+
+def _used_lanes(spec: dict[str, Any]) -> set[str]:
+    """The lanes the tasks of a serialized spec and its subprocesses sit in."""
+    serialized = [spec["spec"], *spec["subprocess_specs"].values()]
+    return {ts["lane"] for process in serialized for ts in process["task_specs"].values() if ts.get("lane")}
+
+
+def _with_lanes(content_hash: str, kept: Lanes) -> str:
+    """The files' hash, and the lane mappings with it when there are any (a version without keeps its hash)."""
+    if not kept.mapped:
+        return content_hash
+    both = json.dumps([content_hash, kept.stored()], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(both.encode()).hexdigest()

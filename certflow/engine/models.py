@@ -86,6 +86,22 @@ class ProcessVersion(Base):
     created_at: Mapped[datetime]
 
 
+class LaneMapping(Base):
+    """A lane name other tools write (Reviewer, 审批人), mapped by an administrator to a role and optionally a group.
+
+    Each deployment reads the mappings and keeps those its lanes used with its versions (``roles.Lanes``): a
+    change here reaches only the versions deployed after it.
+    """
+
+    __tablename__ = "lane_mappings"
+
+    lane: Mapped[str] = mapped_column(String(100), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40))  # a role key, see certflow.engine.roles
+    group_id: Mapped[str | None] = mapped_column(String(60))  # a group of the directory; None: the role's default
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[datetime]
+
+
 class Case(Base):
     __tablename__ = "cases"
 

@@ -3,8 +3,8 @@
 A person's steps are user tasks (a form to fill), manual tasks and plain tasks (instructions to follow, then
 继续), as SpiffArena offers them; each goes to its lane's role.
 
-A row's title, role, group and form come from its task's spec (``task_fields``): a live step writes them and
-verification checks them against the replay.
+A row's title, role, group and form come from its task's spec and the lanes of its version (``task_fields``): a
+live step writes them and verification checks them against the replay.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from certflow.engine.budget import BudgetExceeded, Limits
 from certflow.engine.models import Case, Task
-from certflow.engine.roles import DEFAULT_GROUPS, role_for_lane
+from certflow.engine.roles import Lanes
 from certflow.engine.scripting import RestrictedEnvironment, element_title
 from certflow.engine.services import Handlers, ServiceContext
 from certflow.engine.specs import FORM_PROPERTY
@@ -29,10 +29,11 @@ from certflow.engine.views import TaskView
 
 def sync(
     session: Session, case: Case, workflow: BpmnWorkflow, *, completed_task_by: dict[str, str], now: datetime,
-    context: ServiceContext, handlers: Handlers, limits: Limits, open_rows: list[Task] | None = None,
+    context: ServiceContext, handlers: Handlers, limits: Limits, lanes: Lanes, open_rows: list[Task] | None = None,
 ) -> list[Task]:
     """Bring the projection in line with the workflow's READY steps of people (``open_rows``: the case's open rows,
-    if the step already read them under its lock); the rows of the READY tasks, in the workflow's order.
+    if the step already read them under its lock; ``lanes``: those of the case's version); the rows of the READY
+    tasks, in the workflow's order.
 
     Open rows are refreshed from their task's spec too: a migration may rename a task or move it.
     """
@@ -47,7 +48,7 @@ def sync(
             row.completed_by = completed_task_by.get(task_id)
     helpers = handlers.helpers(context)
     for task_id, task in ready.items():
-        spec_fields = task_fields(task, helpers, limits)
+        spec_fields = task_fields(task, helpers, limits, lanes)
         if task_id in existing:
             for name, value in spec_fields.items():
                 setattr(existing[task_id], name, value)
@@ -70,12 +71,12 @@ def people_steps(workflow: BpmnWorkflow) -> list[SpiffTask]:
     return workflow.get_tasks(state=TaskState.READY, manual=True)
 
 
-def task_fields(task: Any, helpers: dict[str, Any], limits: Limits) -> dict[str, Any]:
-    """What the task list shows of a READY step of a person, from its spec: a live step writes it, verification
-    checks it."""
+def task_fields(task: Any, helpers: dict[str, Any], limits: Limits, lanes: Lanes) -> dict[str, Any]:
+    """What the task list shows of a READY step of a person, from its spec and the lanes of its version: a live
+    step writes it, verification checks it."""
     properties = task.task_spec.extensions.get("properties", {})
-    role = role_for_lane(task.task_spec.lane)
-    group = DEFAULT_GROUPS.get(role or "")
+    role = lanes.role(task.task_spec.lane)
+    group = lanes.group(task.task_spec.lane)
     if properties.get("candidateGroup"):
         environment = RestrictedEnvironment(helpers, lambda *a: None, limits)
         try:

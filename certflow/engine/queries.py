@@ -13,7 +13,6 @@ from certflow.engine import versions, workflowfacts
 from certflow.engine.errors import NotFound
 from certflow.engine.models import Case, DeploymentFile, Event, Notification, ProcessVersion, Task
 from certflow.engine.projection import task_dict
-from certflow.engine.roles import role_for_lane
 from certflow.engine.specs import start_form
 from certflow.engine.steps import Steps
 from certflow.engine.views import CaseView, DiagramView, EventView, OutboxText, ProcessView, TaskView, UserTaskSpec
@@ -128,12 +127,13 @@ def user_tasks(steps: Steps) -> list[UserTaskSpec]:
     with steps.sessions() as session:
         for version in versions.latest_of_each(session):
             spec, subprocesses, _forms = steps.specs(session, version.id)
+            lanes = steps.lanes(session, version.id)
             for process in (spec, *subprocesses.values()):
                 for task_spec in process.task_specs.values():
                     if task_spec.manual:  # user, manual and plain tasks: the steps people do
                         found.setdefault((process.name, task_spec.name), {
                             "process": process.name, "name": task_spec.name,
-                            "title": task_spec.bpmn_name or task_spec.name, "role": role_for_lane(task_spec.lane),
+                            "title": task_spec.bpmn_name or task_spec.name, "role": lanes.role(task_spec.lane),
                         })
     return sorted(found.values(), key=lambda t: (t["process"], t["name"]))
 

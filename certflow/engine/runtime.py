@@ -36,6 +36,7 @@ from certflow.engine.attachments import FileStore, Upload
 from certflow.engine.clock import Clock, SystemClock
 from certflow.engine.deployments import DeployedVersion
 from certflow.engine.replay import Verification
+from certflow.engine.roles import Lanes
 from certflow.engine.services import Handlers
 from certflow.engine.settings import Settings
 from certflow.engine.specs import SourceFile
@@ -91,6 +92,10 @@ class Runtime:
 
     def rollback(self, process_key: str, version: int, *, author: str, note: str = "") -> DeployedVersion:
         return deployments.rollback(self._steps, process_key, version, author=author, note=note)
+
+    def lane_mappings(self) -> Lanes:
+        """The lane mappings the next deployment resolves lanes with (a test run takes them along)."""
+        return deployments.current_lanes(self._steps)
 
     # -- cases and tasks -----------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ from typing import Any
 from certflow.engine.clock import FixedClock
 from certflow.engine.db import make_engine, make_sessions, upgrade
 from certflow.engine.errors import CertflowError, DeploymentError, ValidationFailed
+from certflow.engine.models import LaneMapping
+from certflow.engine.roles import Lanes
 from certflow.engine.runtime import Runtime, Settings
 from certflow.engine.services import Handlers
 from certflow.engine.specs import SourceFile
@@ -29,12 +31,14 @@ ACTOR = "sandbox"
 
 def test_run(
     files: list[SourceFile], handlers: Handlers, settings: Settings, process_key: str, start_data: dict[str, Any],
-    steps: list[dict[str, Any]], *, start_at: datetime | None = None,
+    steps: list[dict[str, Any]], *, start_at: datetime | None = None, lanes: Lanes | None = None,
 ) -> dict[str, Any]:
     """Run ``process_key`` from ``files`` on sample data; each step is one of
 
     ``{"task": BPMN id or title, "data": {...}, "group": optional}``, ``{"message": name, "payload": {...}}``,
     ``{"tick": ISO date-time}`` (the clock moves there and due timers fire).
+
+    ``lanes``: the lane mappings of the real database, so that the draft deploys as it would there.
 
     Returns ``{"ok", "problems", "case", "trace"}``: deployment problems (file, line, element, message),
     else one trace entry for the start and one per step.
@@ -45,6 +49,10 @@ def test_run(
             upgrade(engine)
             clock = FixedClock(start_at or datetime.now(UTC))
             runtime = Runtime(make_sessions(engine), handlers, settings, clock)
+            with runtime.sessions.begin() as session:
+                for lane, target in (lanes.mapped if lanes else {}).items():
+                    session.add(LaneMapping(lane=lane, role=target.role, group_id=target.group, changed_by=ACTOR,
+                                            changed_at=clock.now()))
             try:
                 runtime.deploy(files, author=ACTOR, note="test run")
             except DeploymentError as error:

@@ -35,7 +35,7 @@ from SpiffWorkflow.spiff.specs.defaults import SequentialMultiInstanceTask as Sp
 from certflow.engine import budget, checks, foreign, parsermessages
 from certflow.engine.budget import Limits
 from certflow.engine.errors import DeploymentError, Problem
-from certflow.engine.roles import role_for_lane
+from certflow.engine.roles import Lanes
 from certflow.engine.scripting import element_title, lint
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -132,9 +132,10 @@ def _display_name(path: Path) -> str:
 
 def parse_deployment(
     files: list[SourceFile], operators: Mapping[str, Iterable[str]], limits: Limits | None = None,
+    lanes: Lanes | None = None,
 ) -> ParsedDeployment:
     """Check and parse a whole deployment. ``operators`` maps operator names to parameter names; ``limits``
-    bounds the loop counts written in the diagrams."""
+    bounds the loop counts written in the diagrams; ``lanes``: the lane mappings besides the roles' names."""
     problems: list[Problem] = []
     xml: dict[str, etree._Element] = {}
     forms: dict[str, Any] = {}
@@ -187,7 +188,7 @@ def parse_deployment(
             problems.append(parsermessages.from_validation(error, None, xml, lines))
             continue
         all_specs = [spec, *subprocesses.values()]
-        used_forms, found = _check_specs(all_specs, forms, operators, lines, limits or Limits())
+        used_forms, found = _check_specs(all_specs, forms, operators, lines, limits or Limits(), lanes or Lanes())
         problems.extend(found)
         file_names = sorted({s.file for s in all_specs if s.file} | _dmn_files(parser, all_specs))
         hash_input = [(n, hashlib.sha256(etree.tostring(xml[n])).hexdigest()) for n in file_names]
@@ -293,14 +294,14 @@ def _dmn_files(parser: SpiffBpmnParser, specs: list[Any]) -> set[str]:
 
 def _check_specs(
     specs: list[Any], forms: dict[str, Any], operators: Mapping[str, Iterable[str]],
-    lines: dict[str, dict[str, int | None]], limits: Limits,
+    lines: dict[str, dict[str, int | None]], limits: Limits, lanes: Lanes,
 ) -> tuple[set[str], list[Problem]]:
     used_forms: set[str] = set()
     problems: list[Problem] = []
     for spec in specs:
         file_lines = lines.get(spec.file, {})
         for ts in spec.task_specs.values():
-            form, messages = _check_task(ts, forms, operators)
+            form, messages = _check_task(ts, forms, operators, lanes)
             messages += _loop_counts(ts, limits)
             if form:
                 used_forms.add(form)
@@ -308,11 +309,13 @@ def _check_specs(
     return used_forms, problems
 
 
-def _check_task(ts: Any, forms: dict[str, Any], operators: Mapping[str, Iterable[str]]) -> tuple[str | None, list[str]]:
+def _check_task(
+    ts: Any, forms: dict[str, Any], operators: Mapping[str, Iterable[str]], lanes: Lanes,
+) -> tuple[str | None, list[str]]:
     """The form a task uses (if it exists) and what is wrong with the task."""
     messages: list[str] = []
-    if getattr(ts, "lane", None) and ts.bpmn_id and role_for_lane(ts.lane) is None:
-        messages.append(f"lane “{ts.lane}” is not a known role")
+    if getattr(ts, "lane", None) and ts.bpmn_id and (unknown := lanes.problem(ts.lane)):
+        messages.append(unknown)
     properties = getattr(ts, "extensions", {}).get("properties", {})
     form = properties.get(FORM_PROPERTY) or properties.get(START_FORM_PROPERTY)
     prefix = properties.get(CASE_PREFIX_PROPERTY)

@@ -37,6 +37,7 @@ from certflow.engine.errors import (
     ValidationFailed,
 )
 from certflow.engine.models import Base, Case, Event, Notification, ProcessVersion, Task
+from certflow.engine.roles import Lanes
 from certflow.engine.scripting import RestrictedEnvironment, ScriptEngine, element_title
 from certflow.engine.services import Handlers, ServiceContext
 from certflow.engine.settings import Settings
@@ -75,7 +76,7 @@ class Steps:
 
     def __init__(self, setup: Setup) -> None:
         self.setup = setup
-        self._spec_cache: dict[int, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
+        self._spec_cache: dict[int, tuple[Any, dict[str, Any], dict[str, Any], Lanes]] = {}
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -155,11 +156,19 @@ class Steps:
 
     def specs(self, session: Session, version_id: int) -> tuple[Any, dict[str, Any], dict[str, Any]]:
         """A version's specs and forms, restored once per process: versions never change."""
+        return self._restored(session, version_id)[:3]
+
+    def lanes(self, session: Session, version_id: int) -> Lanes:
+        """What the version's lanes stand for: the mappings its deployment kept, never today's."""
+        return self._restored(session, version_id)[3]
+
+    def _restored(self, session: Session, version_id: int) -> tuple[Any, dict[str, Any], dict[str, Any], Lanes]:
         cached = self._spec_cache.get(version_id)
         if cached is None:
             version = self.row(session, ProcessVersion, version_id, "process version")
             spec, subprocesses = restore_specs(version.spec)
-            cached = self._spec_cache[version_id] = (spec, subprocesses, version.forms)
+            lanes = Lanes.from_stored(version.spec.get("lanes"))
+            cached = self._spec_cache[version_id] = (spec, subprocesses, version.forms, lanes)
         return cached
 
     def load(self, session: Session, case: Case) -> BpmnWorkflow:
@@ -237,7 +246,8 @@ class Steps:
         # The projection's query first: after the row changes, it would flush the row, written twice a step.
         open_tasks = projection.sync(
             session, case, workflow, completed_task_by=completed_task_by, now=now, context=self.context(clock),
-            handlers=self.handlers, limits=self.settings.limits, open_rows=open_rows,
+            handlers=self.handlers, limits=self.settings.limits, lanes=self.lanes(session, case.process_version_id),
+            open_rows=open_rows,
         )
         case.state = state.dump(workflow)
         case.updated_at = now

@@ -16,16 +16,13 @@ from stdnum.cn import ric
 from certflow.engine import sandbox
 from certflow.engine.checks import BPMN
 from certflow.engine.errors import NotFound
-from certflow.engine.roles import ROLES
+from certflow.engine.roles import LANE_ROLES, ROLES
 from certflow.engine.runtime import DeployedVersion, Runtime, Settings
 from certflow.engine.specs import SourceFile
 from certflow.engine.views import VersionView
 from certflow.modeling.drafts import DraftFile, Drafts, draft_name, kind_of, source_name
 from certflow.modeling.xmlfiles import local, parse
-from certflow.people.access import READ_ONLY_ROLES
 
-# Lanes are roles that work tasks; administrators work every task without a lane of their own.
-LANE_ROLES = [key for key in ROLES if key not in READ_ONLY_ROLES | {"admin"}]
 SAMPLE_STEPS: list[dict[str, Any]] = [{"task": "pre_review", "data": {"decision": "pass"}}]
 
 
@@ -85,7 +82,8 @@ def trial_run(
 ) -> dict[str, Any]:
     """``sandbox.test_run`` on the deployment the draft would make; nothing real is touched."""
     files = source_files(laid_over(current_files(runtime), deployed_with(drafts.all(), name)))
-    return sandbox.test_run(files, runtime.handlers, runtime.settings, process_key, start_data, steps)
+    return sandbox.test_run(files, runtime.handlers, runtime.settings, process_key, start_data, steps,
+                            lanes=runtime.lane_mappings())
 
 
 def choices(files: Mapping[str, str], operators: Mapping[str, Iterable[str]]) -> dict[str, Any]:

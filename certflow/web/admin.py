@@ -1,5 +1,5 @@
-"""Administration: people (their roles and groups, API tokens), the groups themselves, and the security log;
-administrators only."""
+"""Administration: people (their roles and groups, API tokens), the groups themselves, the lane mappings
+(泳道对照), and the security log; administrators only."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from flask.typing import ResponseReturnValue
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
 from certflow.people.accounts import Account
 from certflow.people.directory import by_role
+from certflow.people.lanes import SECURITY_KIND as LANE_MAPPING
+from certflow.people.lanes import MappedLane
 from certflow.people.models import Group
-from certflow.web import forms, groups, users
+from certflow.web import forms, groups, lanes, users
 from certflow.web.auth import keep_signed_in, login_manager
 from certflow.web.campaign import county as campaign_county
 from certflow.web.context import account, deny, services, signed_in
@@ -18,7 +20,8 @@ from certflow.web.context import account, deny, services, signed_in
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 SECURITY_KINDS = {"access_denied": "拒绝访问", "login_failed": "登录失败", "login_ok": "登录成功",
-                  "status_lookup_failed": "进度查询失败", "application_received": "在线申请"}
+                  "status_lookup_failed": "进度查询失败", "application_received": "在线申请",
+                  LANE_MAPPING: "泳道对照变更"}
 
 
 @bp.before_request
@@ -171,6 +174,71 @@ def update_group(group_id: str) -> ResponseReturnValue:
         return _group_page(found, groups.posted(groups.EDIT_GROUP, request.form, error), 422)
     flash(f"已保存 {saved.name}")
     return redirect(url_for("admin.groups"))
+
+
+def _mapping(lane: str) -> MappedLane:
+    found = services().lanes.get(lane)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _lanes_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
+    return render_template("admin/lanes.html", form=form, mappings=services().lanes.all()), status
+
+
+def _lane_page(mapping: MappedLane, form: forms.PageForm, status: int = 200) -> tuple[str, int]:
+    return render_template("admin/lane.html", mapping=mapping, form=form), status
+
+
+@bp.get("/lanes", endpoint="lanes")
+def lanes_list() -> ResponseReturnValue:
+    new, _ = lanes.schemas(services().directory)
+    return _lanes_page(lanes.blank(new))
+
+
+@bp.post("/lanes")
+def create_lane() -> ResponseReturnValue:
+    new, _ = lanes.schemas(services().directory)
+    try:
+        lane, role, group = lanes.read(new, request.form)
+        saved = services().lanes.save(lane, role, group, actor=signed_in().username,
+                                      remote_addr=request.remote_addr, replace=False)
+    except ValidationFailed as error:
+        return _lanes_page(lanes.posted(new, request.form, error), 422)
+    flash(f"已添加泳道对照：{saved.lane}")
+    return redirect(url_for("admin.lanes"))
+
+
+@bp.get("/lanes/edit")
+def lane() -> ResponseReturnValue:
+    found = _mapping(request.args.get("lane", ""))
+    _, edit = lanes.schemas(services().directory)
+    return _lane_page(found, lanes.of_mapping(edit, found))
+
+
+@bp.post("/lanes/edit")
+def update_lane() -> ResponseReturnValue:
+    found = _mapping(request.args.get("lane", ""))
+    _, edit = lanes.schemas(services().directory)
+    try:
+        _, role, group = lanes.read(edit, request.form)
+        services().lanes.save(found.lane, role, group, actor=signed_in().username, remote_addr=request.remote_addr)
+    except ValidationFailed as error:
+        return _lane_page(found, lanes.posted(edit, request.form, error), 422)
+    flash(f"已保存泳道对照：{found.lane}")
+    return redirect(url_for("admin.lanes"))
+
+
+@bp.post("/lanes/remove")
+def remove_lane() -> ResponseReturnValue:
+    lane = request.form.get("lane", "")
+    try:
+        services().lanes.remove(lane, actor=signed_in().username, remote_addr=request.remote_addr)
+    except NotFound:
+        abort(404)
+    flash(f"已删除泳道对照：{lane}")
+    return redirect(url_for("admin.lanes"))
 
 
 @bp.get("/security")

@@ -212,7 +212,7 @@ def test_unknown_lane_is_refused_for_every_element_in_it(fresh_rt: Runtime) -> N
     for problem in problems:
         assert problem.file == SMOKE
         assert problem.line == line_of(broken, f'id="{problem.element}"')
-        assert "“路人甲” is not a known role" in problem.message
+        assert "泳道“路人甲”不是已知的角色" in problem.message and "县残联" in problem.message
     assert_nothing_deployed(fresh_rt)
 
 

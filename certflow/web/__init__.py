@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request, send_from_directory
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from certflow.bootstrap import build_services
@@ -102,6 +102,13 @@ def _add_template_helpers(app: Flask) -> None:
                 "status_names": progress.STATUSES, "outcome_names": progress.OUTCOMES}
 
 
+def _reason(error: HTTPException) -> str | None:
+    """The reason a refusal gives, in Chinese: one given with abort(), never Werkzeug's or Flask-WTF's English."""
+    if isinstance(error, CSRFError):
+        return "页面已过期，或您已在别处退出登录：请返回上一页，刷新后再提交。"
+    return error.description if error.description != type(error).description else None
+
+
 def _add_error_pages(app: Flask) -> None:
     messages = {
         400: "请求有误", 403: "没有权限执行此操作", 404: "页面不存在或无权查看", 405: "不支持此操作",
@@ -111,7 +118,7 @@ def _add_error_pages(app: Flask) -> None:
         def handler(error: HTTPException, status: int = status, message: str = message) -> ResponseReturnValue:
             if request.path.startswith("/api/"):  # an unknown API path never reaches the blueprint's handlers
                 return api.http_error(error)
-            detail = getattr(error, "description", None) if status in (400, 409) else None
+            detail = _reason(error) if status in (400, 409) else None
             return render_template("errors/error.html", status=status, message=message, detail=detail), status
         app.register_error_handler(status, handler)
 

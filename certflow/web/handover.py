@@ -3,15 +3,21 @@ groups, the processes' names, the outcomes' words. Shared by the pages and the A
 
 from __future__ import annotations
 
+from flask import g
+
 from certflow.casework.handover import Names, taken, taken_text, where_now, whereabouts
 from certflow.web.context import group_name, services
 from certflow.web.progress import OUTCOMES
 
 
 def person_name(username: str) -> str:
-    """A person's name from the directory; someone without an account (a system actor) as recorded."""
-    found = services().accounts.by_username(username)
-    return found.display_name if found is not None else username
+    """A person's name from the directory; someone without an account (a system actor) as recorded. Each name is
+    read once per request: a page lists the same few people many times."""
+    known = g.setdefault("person_names", {})
+    if username not in known:
+        found = services().accounts.by_username(username)
+        known[username] = found.display_name if found is not None else username
+    return known[username]
 
 
 def names() -> Names:

@@ -22,7 +22,7 @@ from certflow.people.access import (
 from certflow.web import forms, timeline
 from certflow.web.context import deny, group_name, services, signed_in
 from certflow.web.guard import readable_case, visible_task, workable_task
-from certflow.web.handover import case_now, person_name, task_taken
+from certflow.web.handover import case_now, task_taken
 from certflow.web.present import describe, option_titles, system_checks
 
 bp = Blueprint("tasks", __name__)
@@ -168,7 +168,7 @@ def _task_page(task: TaskView, values: dict[str, Any], errors: list[FieldError],
     context = case_context(case)
     return render_template(
         "tasks/task.html", task=task, fields=forms.fields(schema), schema_title=schema.get("title", task["title"]),
-        values=values, errors=forms.errors_by_field(errors), can_act=can_act, kept=kept, person_name=person_name,
+        values=values, errors=forms.errors_by_field(errors), can_act=can_act, kept=kept,
         instructions=services().runtime.instructions(task["id"]), **context,
     ), status
 

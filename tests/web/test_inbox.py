@@ -100,7 +100,8 @@ def test_claim_moves_a_task_to_my_queue_and_cancelling_the_claim_back(start, as_
     window = as_user("window")
     task = case.task("pre_review")
     post(window, f"/tasks/{task['id']}/claim")
-    assert [r["case"] for r in rows(window.get("/inbox?queue=mine"))] == [case.number]
+    [mine] = rows(window.get("/inbox?queue=mine"))
+    assert mine["case"] == case.number and "window 测试" in mine["text"]  # the holder's name, not their user name
     assert counts(window.get("/inbox")) == {"mine": 1, "group": 0, "done": 0}
     post(window, f"/tasks/{task['id']}/unclaim")
     assert counts(window.get("/inbox")) == {"mine": 0, "group": 1, "done": 0}

@@ -117,7 +117,7 @@ def test_claim_and_open_takes_the_task_and_opens_it(start, as_user):
     assert response.status_code == 302 and response.location == f"/tasks/{task_id}"
     assert case.task("pre_review")["assignee"] == "window"
     page = window.get(response.location).get_data(as_text=True)
-    assert lxml.html.fromstring(page).cssselect('button[value="complete"]')
+    assert lxml.html.fromstring(page).cssselect('button[value="complete"]') and "办理人 window 测试" in page
 
 
 def test_claim_alone_stays_on_the_list_and_says_where_the_task_went(start, as_user):

@@ -112,9 +112,9 @@ def _reason(error: HTTPException) -> str | None:
 
 def _add_error_pages(app: Flask) -> None:
     messages = {
-        400: "请求有误", 403: "没有权限执行此操作", 404: "页面不存在或无权查看", 405: "不支持此操作",
-        409: "该任务已被他人处理", 413: "上传的文件太大", 429: "操作过于频繁",
-    }
+        400: "请求有误", 401: "请先登录", 403: "没有权限执行此操作", 404: "页面不存在或无权查看", 405: "不支持此操作",
+        409: "该任务已被他人处理", 413: "上传的文件太大", 429: "操作过于频繁", 500: "服务器未能完成此操作，请稍后重试",
+    }  # every page a person may meet in Chinese: Werkzeug's own are English
     for status, message in messages.items():
         def handler(error: HTTPException, status: int = status, message: str = message) -> ResponseReturnValue:
             if request.path.startswith("/api/"):  # an unknown API path never reaches the blueprint's handlers

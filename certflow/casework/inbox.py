@@ -13,10 +13,10 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.engine.errors import InvalidArgument
-from certflow.engine.models import Task
+from certflow.engine.models import Case, Task
 from certflow.engine.projection import task_dict
-from certflow.engine.views import TaskView
-from certflow.people.access import visible_tasks
+from certflow.engine.views import ProcessView, TaskView, UserTaskSpec
+from certflow.people.access import can_start_case, visible_tasks
 from certflow.people.accounts import Account
 
 QUEUES = {"mine": "我的待办", "group": "待认领", "done": "已办"}
@@ -26,10 +26,20 @@ SORTS = {
     "received": (Task.created_at, Task.case_number),
     "-received": (Task.created_at.desc(), Task.case_number.desc()),
     "case": (Task.case_number,),
+    "-completed": (Task.completed_at.desc(), Task.case_number),
 }
+# Open tasks by their time limit, done ones newest first; a sort chosen is kept in every queue.
+DEFAULT_SORTS = {"mine": "due", "group": "due", "done": "-completed"}
+DONE_SORTS = ("-completed",)  # orders only done tasks have
+STEP_SEPARATOR = ":"  # a step filter names its process too: application_online:pre_review
 DUE_SOON = timedelta(days=2)
 PAGE_SIZE = 25
 MAX_PAGE = 100_000  # 2.5 million rows: past any real list, and the offset stays a database integer
+
+
+def sorts_of(queue: str) -> list[str]:
+    """The orders a queue offers."""
+    return [key for key in SORTS if queue == "done" or key not in DONE_SORTS]
 
 
 def pick(args: Any, name: str, allowed: Any, default: str | None) -> str | None:
@@ -67,29 +77,35 @@ class InboxQuery:
     step: str | None = None
     due: str | None = None
     search: str | None = None
-    sort: str = "due"
+    sort: str = "due"  # a key of SORTS; from the query string, the queue's default when none is chosen
     page: int = 1
     page_size: int = PAGE_SIZE
 
     @classmethod
     def from_args(cls, args: Any) -> InboxQuery:
         """From query-string arguments; unknown values fall back to the defaults."""
+        queue = pick(args, "queue", QUEUES, "mine") or "mine"
         return cls(
-            queue=pick(args, "queue", QUEUES, "mine") or "mine",
+            queue=queue,
             process=args.get("process") or None,
             step=args.get("step") or None,
             due=pick(args, "due", DUE_FILTERS, None),
             search=text(args, "q"),
-            sort=pick(args, "sort", SORTS, "due") or "due",
+            sort=pick(args, "sort", SORTS, DEFAULT_SORTS[queue]) or DEFAULT_SORTS[queue],
             page=page_number(args),
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """Query-string arguments for this query with ``changes``, for links that keep the filters."""
         query = replace(self, **changes)
+        sort = None if query.sort == DEFAULT_SORTS[query.queue] else query.sort
         values = {"queue": query.queue, "process": query.process, "step": query.step, "due": query.due,
-                  "q": query.search, "sort": query.sort, "page": query.page}
+                  "q": query.search, "sort": sort, "page": query.page}
         return given(values)  # the queue is always named
+
+    def tab(self, queue: str) -> dict[str, Any]:
+        """Arguments of another queue's tab: the same filters, its first page, in its own order."""
+        return self.args(queue=queue, page=1, sort=DEFAULT_SORTS[queue])
 
 
 class InboxRow(TaskView):
@@ -104,6 +120,7 @@ class InboxPage:
     tasks: list[InboxRow]
     total: int
     counts: dict[str, int]  # open tasks per queue, whatever the filters
+    cases: dict[str, tuple[str, str | None]]  # done queue: the status and outcome of its tasks' cases, by number
 
     @property
     def pages(self) -> int:
@@ -122,7 +139,10 @@ def _filtered(statement: Select[Any], query: InboxQuery, now: datetime) -> Selec
     if query.process:
         statement = statement.where(Task.process_key == query.process)
     if query.step:
-        statement = statement.where(Task.name == query.step)
+        process, _, name = query.step.rpartition(STEP_SEPARATOR)
+        statement = statement.where(Task.name == name)
+        if process:
+            statement = statement.where(Task.process_key == process)
     if query.due == "overdue":
         statement = statement.where(Task.due_at < now)
     elif query.due == "soon":
@@ -132,8 +152,9 @@ def _filtered(statement: Select[Any], query: InboxQuery, now: datetime) -> Selec
     elif query.due == "none":
         statement = statement.where(Task.due_at.is_(None))
     if query.search:
-        term = query.search
-        statement = statement.where(or_(Task.case_number == term, Task.applicant_name.startswith(term)))
+        term = query.search  # any part of a case number, as it is written on the paper file; a name's beginning
+        statement = statement.where(or_(Task.case_number.contains(term.upper(), autoescape=True),
+                                        Task.applicant_name.startswith(term, autoescape=True)))
     return statement
 
 
@@ -147,21 +168,44 @@ def due_state(task: TaskView, now: datetime) -> str | None:
     return "soon" if due < now + DUE_SOON else None
 
 
+def _counts(session: Session, account: Account) -> dict[str, int]:
+    return {name: session.scalar(select(func.count()).select_from(Task).where(_queue(account, name))) or 0
+            for name in QUEUES}
+
+
+def queue_counts(sessions: sessionmaker[Session], account: Account) -> dict[str, int]:
+    """The number of tasks in each of the person's queues."""
+    with sessions() as session:
+        return _counts(session, account)
+
+
 def inbox(sessions: sessionmaker[Session], account: Account, query: InboxQuery, now: datetime) -> InboxPage:
     with sessions() as session:
         condition = _queue(account, query.queue)
         statement = _filtered(select(Task).where(condition), query, now)
         total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        order = SORTS[query.sort] if query.queue != "done" else (Task.completed_at.desc(),)
         rows = session.scalars(
-            statement.order_by(*order).offset((query.page - 1) * query.page_size).limit(query.page_size)
+            statement.order_by(*SORTS[query.sort]).offset((query.page - 1) * query.page_size).limit(query.page_size)
         )
         tasks = []
         for row in rows:
             task = task_dict(row)
             tasks.append(InboxRow(**task, due_state=due_state(task, now)))
-        counts = {
-            name: session.scalar(select(func.count()).select_from(Task).where(_queue(account, name))) or 0
-            for name in QUEUES
-        }
-        return InboxPage(query, tasks, total, counts)
+        cases: dict[str, tuple[str, str | None]] = {}
+        if query.queue == "done":  # what became of the cases: open queues read the projection alone
+            numbers = sorted({t["case"] for t in tasks})
+            cases = {number: (status, outcome) for number, status, outcome in session.execute(
+                select(Case.number, Case.status, Case.outcome).where(Case.number.in_(numbers)))}
+        return InboxPage(query, tasks, total, _counts(session, account), cases)
+
+
+def own_steps(account: Account, steps: list[UserTaskSpec]) -> list[UserTaskSpec]:
+    """The steps whose tasks the person may work: the inbox's step filter offers these."""
+    return [s for s in steps if account.is_admin or s["role"] in account.roles]
+
+
+def own_processes(account: Account, steps: list[UserTaskSpec], processes: list[ProcessView]) -> list[ProcessView]:
+    """The processes whose cases the person has tasks in (by their role) or may start; a process that is only
+    called by others has no cases of its own."""
+    worked = {s["process"] for s in own_steps(account, steps)}
+    return [p for p in processes if p["start_form"] and (p["key"] in worked or can_start_case(account))]

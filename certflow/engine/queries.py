@@ -122,7 +122,7 @@ def processes(steps: Steps) -> list[ProcessView]:
 
 def user_tasks(steps: Steps) -> list[UserTaskSpec]:
     """The steps people do in the latest versions (user, manual and plain tasks): process, BPMN id, title and role
-    (for inbox filters)."""
+    (for inbox filters). A step of a called process is listed under each process that calls it, as its tasks are."""
     found: dict[tuple[str, str], UserTaskSpec] = {}
     with steps.sessions() as session:
         for version in versions.latest_of_each(session):
@@ -131,8 +131,8 @@ def user_tasks(steps: Steps) -> list[UserTaskSpec]:
             for process in (spec, *subprocesses.values()):
                 for task_spec in process.task_specs.values():
                     if task_spec.manual:  # user, manual and plain tasks: the steps people do
-                        found.setdefault((process.name, task_spec.name), {
-                            "process": process.name, "name": task_spec.name,
+                        found.setdefault((version.process_key, task_spec.name), {
+                            "process": version.process_key, "name": task_spec.name,
                             "title": task_spec.bpmn_name or task_spec.name, "role": lanes.role(task_spec.lane),
                         })
     return sorted(found.values(), key=lambda t: (t["process"], t["name"]))

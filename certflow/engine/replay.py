@@ -26,7 +26,7 @@ STEP_KINDS = ("case_started", "task_completed", "message_received", "timer_fired
 
 # How each kind of event reads in a timeline and a report.
 EVENT_LABELS = {
-    "case_started": "受理", "task_completed": "办理", "task_claimed": "认领", "task_unclaimed": "退回",
+    "case_started": "受理", "task_completed": "办理", "task_claimed": "认领", "task_unclaimed": "取消认领",
     "task_reassigned": "改派", "message_received": "收到消息", "timer_fired": "定时到期", "comment_added": "备注",
     "files_attached": "上传材料", "case_ended": "办结", "service_called": "系统处理",
     "personal_data_viewed": "查看完整个人信息", "case_migrated": "迁移到新版本",

@@ -133,7 +133,7 @@ class VersionView(TypedDict):
 class UserTaskSpec(TypedDict):
     """A step people do (user, manual or plain task) of a process's latest version (the inbox filters by it)."""
 
-    process: str
+    process: str  # the process whose cases have it (a called process's steps are their callers')
     name: str
     title: str
     role: str | None

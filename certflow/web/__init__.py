@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request, send_from_directory
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from certflow.bootstrap import build_services
@@ -37,6 +37,7 @@ from certflow.web import (
     tasks,
 )
 from certflow.web.context import account, group_name
+from certflow.web.handover import person_name
 from certflow.web.present import china_time, waiting_text
 
 csrf = CSRFProtect()
@@ -98,20 +99,27 @@ def _add_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def globals_() -> dict[str, Any]:
-        return {"me": account(), "role_names": ROLES, "group_name": group_name,
+        return {"me": account(), "role_names": ROLES, "group_name": group_name, "person_name": person_name,
                 "status_names": progress.STATUSES, "outcome_names": progress.OUTCOMES}
+
+
+def _reason(error: HTTPException) -> str | None:
+    """The reason a refusal gives, in Chinese: one given with abort(), never Werkzeug's or Flask-WTF's English."""
+    if isinstance(error, CSRFError):
+        return "页面已过期，或您已在别处退出登录：请返回上一页，刷新后再提交。"
+    return error.description if error.description != type(error).description else None
 
 
 def _add_error_pages(app: Flask) -> None:
     messages = {
-        400: "请求有误", 403: "没有权限执行此操作", 404: "页面不存在或无权查看", 405: "不支持此操作",
-        409: "该任务已被他人处理", 413: "上传的文件太大", 429: "操作过于频繁",
-    }
+        400: "请求有误", 401: "请先登录", 403: "没有权限执行此操作", 404: "页面不存在或无权查看", 405: "不支持此操作",
+        409: "该任务已被他人处理", 413: "上传的文件太大", 429: "操作过于频繁", 500: "服务器未能完成此操作，请稍后重试",
+    }  # every page a person may meet in Chinese: Werkzeug's own are English
     for status, message in messages.items():
         def handler(error: HTTPException, status: int = status, message: str = message) -> ResponseReturnValue:
             if request.path.startswith("/api/"):  # an unknown API path never reaches the blueprint's handlers
                 return api.http_error(error)
-            detail = getattr(error, "description", None) if status in (400, 409) else None
+            detail = _reason(error) if status in (400, 409) else None
             return render_template("errors/error.html", status=status, message=message, detail=detail), status
         app.register_error_handler(status, handler)
 

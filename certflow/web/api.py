@@ -31,6 +31,7 @@ from certflow.people.access import can_audit, can_model, can_start_case
 from certflow.web import openapi
 from certflow.web.context import act_as, deny, services, signed_in
 from certflow.web.guard import auditable_case, readable_case, release_task, reveal, visible_task, workable_task
+from certflow.web.handover import task_taken
 
 bp = Blueprint("api", __name__)
 PREFIX = "/api/v1"
@@ -46,8 +47,9 @@ STATUS: dict[type[CertflowError], int] = {
 }
 
 
-def _error(status: int, code: str, details: Any = None) -> Response:
-    response = jsonify(error={"code": code, "message": MESSAGES.get(status, "请求未能完成"), "details": details})
+def _error(status: int, code: str, details: Any = None, message: str | None = None) -> Response:
+    response = jsonify(error={"code": code, "message": message or MESSAGES.get(status, "请求未能完成"),
+                              "details": details})
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
@@ -74,6 +76,9 @@ def _certflow_error(error: CertflowError) -> Response:
         return _error(status, error.code, [{"field": e.field, "message": e.message} for e in error.errors])
     if isinstance(error, DeploymentError):  # the problems `certflow deploy` lists, one entry each
         return _error(status, error.code, [asdict(p) for p in error.problems])
+    task_id = (request.view_args or {}).get("task_id")
+    if isinstance(error, Conflict) and task_id:  # who was first, and when
+        return _error(status, error.code, str(error), f"{task_taken(task_id)}，请刷新后查看")
     return _error(status, error.code, str(error))
 
 

@@ -50,10 +50,13 @@ def keep_signed_in(account: Account) -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only paths on this site: a login link must not send people elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    """Only paths on this site: a login link must not send people elsewhere. Without one, the front page sends
+    each person on to the page of their work."""
+    # browsers read a backslash as a slash: /\evil.example is another site
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and not urlsplit(target).netloc:
         return target
-    return url_for("inbox.index")
+    return url_for("inbox.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])

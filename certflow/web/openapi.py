@@ -375,11 +375,12 @@ PATHS: dict[str, Any] = {
             _query("queue", "mine: open tasks the user claimed; group: open unclaimed tasks of the user's groups; "
                             "done: tasks the user completed.", {"enum": list(QUEUES), "default": "mine"}),
             _query("process", "Only tasks of this process key.", {"type": "string"}),
-            _query("step", "Only tasks of this step (task name).", {"type": "string"}),
+            _query("step", "Only tasks of this step: process:name, or a task name alone (in every process).",
+                   {"type": "string"}),
             _query("due", "By time limit.", {"enum": list(DUE_FILTERS)}),
-            _query("q", "A case number, or the beginning of the applicant's name.", {"type": "string"}),
-            _query("sort", "Order of open tasks; done tasks come newest first.",
-                   {"enum": list(SORTS), "default": "due"}),
+            _query("q", "Any part of a case number, or the beginning of the applicant's name.", {"type": "string"}),
+            _query("sort", "Order of the tasks: due for open queues, -completed (newest first) for done unless "
+                           "another is given.", {"enum": list(SORTS)}),
             _query("page", f"Page number, {PAGE_SIZE} tasks a page.", PAGE),
         ],
     )},

@@ -22,6 +22,7 @@ from certflow.people.access import (
 from certflow.web import forms, timeline
 from certflow.web.context import deny, group_name, services, signed_in
 from certflow.web.guard import readable_case, visible_task, workable_task
+from certflow.web.handover import case_now, task_taken
 from certflow.web.present import describe, option_titles, system_checks
 
 bp = Blueprint("tasks", __name__)
@@ -158,7 +159,8 @@ def comment(number: str) -> ResponseReturnValue:
                     else url_for("tasks.case", number=number))
 
 
-def _task_page(task: TaskView, values: dict[str, Any], errors: list[FieldError], status: int = 200) -> tuple[str, int]:
+def _task_page(task: TaskView, values: dict[str, Any], errors: list[FieldError], status: int = 200, *,
+               kept: bool = False) -> tuple[str, int]:
     me = signed_in()
     schema = services().runtime.case_forms(task["case"]).get(task["form"] or "", {})
     can_act = task["status"] == "open" and can_work(me, task) and task["assignee"] in (None, me.username)
@@ -166,7 +168,7 @@ def _task_page(task: TaskView, values: dict[str, Any], errors: list[FieldError],
     context = case_context(case)
     return render_template(
         "tasks/task.html", task=task, fields=forms.fields(schema), schema_title=schema.get("title", task["title"]),
-        values=values, errors=forms.errors_by_field(errors), can_act=can_act,
+        values=values, errors=forms.errors_by_field(errors), can_act=can_act, kept=kept,
         instructions=services().runtime.instructions(task["id"]), **context,
     ), status
 
@@ -200,7 +202,10 @@ def submit(task_id: str) -> ResponseReturnValue:
     except StepFailed as failed:  # the process failed after the input: nothing was saved, so keep what was typed
         problem = FieldError("", f"流程处理失败，本次提交未保存，请稍后重试或联系管理员：{failed}")
         return _task_page(task, forms.posted_values(schema, request.form), [problem], 500)
-    except (Conflict, InvalidState, NotFound) as error:
-        abort(409, description=str(error))
-    flash(f"已办理：{task['case']} {task['title']}")
+    except Conflict:  # someone else was first: say who and when, and keep what this person typed
+        problem = FieldError("", f"{task_taken(task_id)}，您这次填写的内容没有提交，保留在下面供核对。")
+        return _task_page(task, forms.posted_values(schema, request.form), [problem], 409, kept=True)
+    except (InvalidState, NotFound):
+        abort(409, description="案件已暂停、已结束或已取消，此任务不能再办理；请刷新后查看案件。")
+    flash(f"已提交。{case_now(task['case'])}")
     return redirect(url_for("inbox.index"))

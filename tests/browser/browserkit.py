@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,14 +45,14 @@ def _note_violation(message: Any) -> None:
 
 
 def sign_in(browser: Any, live: LiveServer, username: str) -> Any:
-    """A new page signed in as a demo person (password demo), on their inbox."""
+    """A new page signed in as a demo person (password demo), on the page of their work."""
     page = browser.new_page(viewport=DESKTOP, locale="zh-CN")
     page.on("console", _note_violation)
     page.goto(f"{live.url}/login")
     page.fill("#username", username)
     page.fill("#password", "demo")
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/inbox"))
+    page.wait_for_url(lambda url: "/login" not in url)
     return page
 
 

@@ -37,20 +37,21 @@ def lushan_id(birth: str, sequence: str) -> str:
 
 
 def open_task(page, live: LiveServer, number: str, title: str) -> None:  # type: ignore[no-untyped-def]
-    """From the inbox's unclaimed queue, find the case by its number and open its task."""
+    """From the inbox's unclaimed queue, find the case by its number, claim its task and open it (认领并办理)."""
     page.goto(f"{live.url}/inbox?queue=group")
     page.fill("input[name=q]", number)
     page.click("form.filters button")
     row = page.locator(f"tr[data-case='{number}']")
     assert title in row.inner_text()
-    row.locator("a").first.click()
+    row.get_by_role("button", name="认领并办理").click()
     page.wait_for_selector("#task-form")
+    assert "已认领" in page.inner_text(".flash")
 
 
 def submit(page) -> None:  # type: ignore[no-untyped-def]
     page.click("button[value=complete]")
     page.wait_for_url(re.compile(r"/inbox"))
-    assert "已办理" in page.inner_text(".flash")
+    assert "已提交。案件 LS-" in page.inner_text(".flash")  # and where it went
 
 
 def test_an_online_case_from_application_to_certificate(browser, live: LiveServer, screens: Screens, tmp_path):

@@ -108,6 +108,7 @@ def test_the_history_shows_every_event_with_who_when_role_step_and_details(issue
     reassigned = cells(seq_of(runtime, number, "task_reassigned"))
     assert "改派 待认领 → window" in reassigned[5] and "admin 系统管理员" in reassigned[2]
     assert cells(seq_of(runtime, number, "task_claimed"))[4] == "预审"
+    assert cells(seq_of(runtime, number, "task_unclaimed"))[3] == "取消认领"  # 退回 is sending a case back a step
     assert "materials_supplied" in cells(seq_of(runtime, number, "message_received"))[5]
     timer = cells(seq_of(runtime, number, "timer_fired"))
     assert timer[2] == "system 系统" and "2026-09-30 09:00" in timer[5]

@@ -36,7 +36,7 @@ def test_a_login_never_sends_people_to_another_site(client):
     token = csrf_token(client)
     response = client.post("/login?next=//evil.example/x",
                            data={"username": "window", "password": PASSWORD, "csrf_token": token})
-    assert response.location == "/inbox"
+    assert response.location == "/"  # the front page, which sends the person on to their work
 
 
 def test_a_wrong_password_is_refused_in_chinese(client):
@@ -95,24 +95,28 @@ def test_a_row_shows_the_case_the_applicant_masked_and_the_time_limit(start, as_
     assert "19800101" not in row["text"]
 
 
-def test_claim_moves_a_task_to_my_queue_and_unclaim_back(start, as_user):
+def test_claim_moves_a_task_to_my_queue_and_cancelling_the_claim_back(start, as_user):
     case = start()
     window = as_user("window")
     task = case.task("pre_review")
     post(window, f"/tasks/{task['id']}/claim")
-    assert [r["case"] for r in rows(window.get("/inbox?queue=mine"))] == [case.number]
+    [mine] = rows(window.get("/inbox?queue=mine"))
+    assert mine["case"] == case.number and "window 测试" in mine["text"]  # the holder's name, not their user name
     assert counts(window.get("/inbox")) == {"mine": 1, "group": 0, "done": 0}
     post(window, f"/tasks/{task['id']}/unclaim")
     assert counts(window.get("/inbox")) == {"mine": 0, "group": 1, "done": 0}
 
 
-def test_completed_tasks_are_listed_as_done(start, as_user):
-    case = start()
+def test_completed_tasks_are_listed_as_done_with_what_became_of_their_cases(start, as_user):
+    passed, rejected = start(), start()
     window = as_user("window")
-    post(window, f"/tasks/{case.task('pre_review')['id']}", {"action": "complete", "decision": "pass"})
-    done = rows(window.get("/inbox?queue=done"))
-    assert [r["case"] for r in done] == [case.number]
-    assert "办结" in done[0]["text"]
+    post(window, f"/tasks/{passed.task('pre_review')['id']}", {"action": "complete", "decision": "pass"})
+    post(window, f"/tasks/{rejected.task('pre_review')['id']}",
+         {"action": "complete", "decision": "reject", "reason": "不符合申请条件"})
+    done = {r["case"]: r["text"] for r in rows(window.get("/inbox?queue=done"))}
+    assert set(done) == {passed.number, rejected.number}
+    assert "办理中" in done[passed.number] and "已办结：申请未通过审核" in done[rejected.number]
+    assert all("办结 2026-09-01" in text for text in done.values())
 
 
 def test_overdue_and_due_soon_are_marked_and_filtered(start, as_user, clock):
@@ -139,6 +143,10 @@ def test_search_by_name_or_case_number_and_filter_by_step(start, as_user):
     assert [r["case"] for r in rows(window.get("/inbox?queue=group&q=张三"))] == [first.number]
     assert [r["case"] for r in rows(window.get(f"/inbox?queue=group&q={first.number}"))] == [first.number]
     assert rows(window.get("/inbox?queue=group&q=李四")) == []  # the hospital has it now
+    tail = first.number[-4:]  # as a clerk reads it off a paper file
+    assert [r["case"] for r in rows(window.get(f"/inbox?queue=group&q={tail}"))] == [first.number]
+    assert [r["case"] for r in rows(window.get(f"/inbox?queue=group&q={first.number.lower()}"))] == [first.number]
+    assert rows(window.get("/inbox?queue=group&q=%25")) == []  # a wildcard is a character like any other
     admin = as_user("admin")
     at_hospital = rows(admin.get("/inbox?queue=group&step=register_appointment"))
     assert [r["case"] for r in at_hospital] == [second.number]
@@ -162,8 +170,48 @@ def test_filter_by_process(start, as_user):
     window = as_user("window")
     assert [r["case"] for r in rows(window.get("/inbox?queue=group&process=application_offline"))] == [offline.number]
     assert [r["case"] for r in rows(window.get("/inbox?queue=group&process=application_online"))] == [online.number]
-    page = window.get("/inbox").get_data(as_text=True)
-    assert "application_offline" in page and "预审" in page
+
+def options(response, name: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    return {o.get("value"): o.text_content() for o in page.cssselect(f'select[name="{name}"] option') if o.get("value")}
+
+
+def test_the_filters_offer_the_persons_own_processes_and_steps_named_with_their_process(as_user):
+    village = options(as_user("yujing").get("/inbox"), "process")  # the processes that call its publicity
+    assert set(village) == {"application_online", "application_offline", "card_exchange"}
+    assert village["application_online"] == "网上申请办理残疾人证"
+    assert options(as_user("auditor").get("/inbox"), "process") == {}  # no step of any
+    renmin = as_user("renmin").get("/inbox")
+    steps = options(renmin, "step")
+    assert steps["application_online:assess"] == "网上申请办理残疾人证 · 鉴定并审核"
+    assert steps["application_offline:assess"] == "窗口申请办理残疾人证 · 鉴定并审核"
+    assert all("window" not in key and "pre_review" not in key for key in steps)
+
+
+def test_a_step_filter_names_the_process_too(start, as_user):
+    online = start()
+    offline = start("application_offline", materials=["id_card", "household_register", "photos", "application_form"])
+    window = as_user("window")
+    assert [r["case"] for r in rows(window.get("/inbox?queue=group&step=application_online:pre_review"))] == [
+        online.number]
+    assert rows(window.get("/inbox?queue=group&step=application_offline:pre_review")) == []
+    assert [r["case"] for r in rows(window.get("/inbox?queue=group&step=application_offline:window_review"))] == [
+        offline.number]
+    assert [r["case"] for r in rows(window.get("/inbox?queue=group&step=pre_review"))] == [online.number]
+
+
+def test_done_tasks_follow_the_chosen_order_newest_first_by_default(start, as_user, clock):
+    cases = [start(applicant_name=name) for name in ("张甲", "李乙", "王丙")]
+    window = as_user("window")
+    for case in (cases[1], cases[0], cases[2]):  # completed in this order, a minute apart
+        clock.advance(minutes=1)
+        post(window, f"/tasks/{case.task('pre_review')['id']}", {"action": "complete", "decision": "pass"})
+    numbers = [c.number for c in cases]
+    assert [r["case"] for r in rows(window.get("/inbox?queue=done"))] == [numbers[2], numbers[0], numbers[1]]
+    assert [r["case"] for r in rows(window.get("/inbox?queue=done&sort=case"))] == numbers
+    assert [r["case"] for r in rows(window.get("/inbox?queue=done&sort=-received"))] == numbers[::-1]
+    sorts = options(window.get("/inbox?queue=done"), "sort")
+    assert sorts["-completed"] == "办结时间(晚→早)" and "-completed" not in options(window.get("/inbox"), "sort")
 
 
 def test_unknown_filter_values_fall_back_to_defaults(start, as_user):
@@ -189,9 +237,9 @@ def test_claiming_another_groups_task_is_forbidden_and_logged(start, as_user, ap
 def test_claiming_a_task_someone_holds_says_so(start, as_user):
     case = start()
     task = case.task("pre_review")
-    case.runtime.claim(task["id"], actor="other-clerk")
+    case.runtime.claim(task["id"], actor="other-clerk")  # no account: named as recorded
     response = post(as_user("window"), f"/tasks/{task['id']}/claim", follow_redirects=True)
-    assert "已被他人认领或办理" in response.get_data(as_text=True)
+    assert "此任务已由 other-clerk 于 2026年9月1日 09:00 认领" in response.get_data(as_text=True)
     assert case.task("pre_review")["assignee"] == "other-clerk"
 
 

@@ -121,7 +121,7 @@ def test_a_task_done_by_someone_else_meanwhile_answers_409(start, as_user):
     case.runtime.complete_task(task_id, PASS, actor="other-clerk")
     response = post(window, f"/tasks/{task_id}", {"action": "complete", "decision": "pass"})
     assert response.status_code == 409
-    assert "该任务已被他人处理" in response.get_data(as_text=True)
+    assert "此任务已由 other-clerk 于 2026年9月1日 09:00 办理完毕" in response.get_data(as_text=True)
 
 
 def test_a_task_claimed_by_someone_else_shows_no_form(start, as_user):

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
@@ -32,7 +31,7 @@ from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask as Spif
 from SpiffWorkflow.spiff.specs.defaults import ScriptTask, ServiceTask, UserTask
 from SpiffWorkflow.spiff.specs.defaults import SequentialMultiInstanceTask as SpiffSequential
 
-from certflow.engine import budget, checks, foreign
+from certflow.engine import budget, checks, foreign, formschema
 from certflow.engine.budget import Limits
 from certflow.engine.errors import DeploymentError, Problem
 from certflow.engine.roles import role_for_lane
@@ -140,6 +139,8 @@ def parse_deployment(
     forms: dict[str, Any] = {}
     for source in files:
         problems.extend(_read_source(source, xml, forms))
+    shown = {Path(source.name).name: source.name for source in files}
+    problems += formschema.deploy_problems(forms, shown, formschema.ui_names(xml.values()))
     if problems:
         raise DeploymentError(problems)
 
@@ -244,14 +245,9 @@ def _read_source(source: SourceFile, xml: dict[str, Any], forms: dict[str, Any])
             # Tasks name forms by file name alone: a second one would silently replace the first.
             return [Problem(source.name, None, None, f"another form of the deployment is also named {name}")]
         try:
-            schema = json.loads(source.content)
-            jsonschema.Draft202012Validator.check_schema(schema)
+            forms[name] = json.loads(source.content)  # checked once the diagrams say which files are uiSchemas
         except json.JSONDecodeError as error:
             return [Problem(source.name, error.lineno, None, f"not valid JSON: {error.msg}")]
-        except jsonschema.SchemaError as error:
-            where = "/".join(str(p) for p in error.path) or "(root)"
-            return [Problem(source.name, None, None, f"not a valid JSON Schema at {where}: {error.message}")]
-        forms[name] = schema
         return []
     try:
         root = etree.fromstring(source.content, _SAFE_XML)
@@ -296,6 +292,8 @@ def _check_specs(
             messages += _loop_counts(ts, limits)
             if form:
                 used_forms.add(form)
+                ui = ts.extensions.get("properties", {}).get(formschema.UI_PROPERTY)
+                used_forms |= {ui} if ui in forms else set()
             problems.extend(Problem(spec.file, file_lines.get(ts.bpmn_id), ts.bpmn_id, m) for m in messages)
     return used_forms, problems
 
@@ -315,6 +313,8 @@ def _check_task(ts: Any, forms: dict[str, Any], operators: Mapping[str, Iterable
     elif form and form not in forms:
         messages.append(f"form {form} is not in the deployment")
         form = None
+    if (ui := properties.get(formschema.UI_PROPERTY)) and ui not in forms:
+        messages.append(f"界面设置文件 {ui}（{formschema.UI_PROPERTY}）不在部署中")
     if isinstance(ts, ServiceTask):
         if ts.operation_name not in operators:
             # SpiffArena names the connectors of its connector proxy like http/GetRequestV2.

@@ -18,11 +18,12 @@ from certflow.engine.errors import Problem
 
 OPTIONS_VAR = "options_from_task_data_var:"
 UI_PROPERTY = "formUiSchemaFilename"  # on a task, beside formJsonSchemaFilename: how the form is laid out
+FORM_PROPERTIES = ("formJsonSchemaFilename", "startFormJsonSchemaFilename")
 
 # ui:widget values the page draws (react-jsonschema-form's names); "updown" is its number input.
 WIDGETS = frozenset({
     "text", "textarea", "password", "email", "date", "datetime", "hidden", "radio", "select", "checkboxes",
-    "updown",
+    "checkbox", "updown",
 })
 SCALARS = ("string", "integer", "number", "boolean")
 SUPPORTED = ("页面支持：文本、数字、是/否、日期、可选值（enum，或 oneOf/anyOf 中每项写 const），"
@@ -100,13 +101,15 @@ def undrawable(schema: Any) -> list[Undrawable]:
     return list(_object_problems(schema, ""))
 
 
-def deploy_problems(forms: dict[str, Any], files: dict[str, str], ui_names: set[str]) -> list[Problem]:
-    """What is wrong with a deployment's .json files (form file name → parsed JSON; ``files``: its name as shown).
-    A file a task names as its ``formUiSchemaFilename`` is a uiSchema; any other is a form's JSON Schema."""
+def deploy_problems(forms: dict[str, Any], files: dict[str, str], roots: Iterable[Any]) -> list[Problem]:
+    """What is wrong with a deployment's .json files (file name → parsed JSON; ``files``: the name as shown),
+    read by what the diagrams (``roots``) name them: a task's ``formUiSchemaFilename`` is a uiSchema, a form a
+    task or start event names must be one the page can draw, and any other file a valid JSON Schema."""
+    ui_files, form_files = named(roots, UI_PROPERTY), named(roots, *FORM_PROPERTIES)
     problems: list[Problem] = []
     for name, content in forms.items():
         shown = files[name]
-        if name in ui_names:
+        if name in ui_files:
             problems += [Problem(shown, None, None, f"界面设置（uiSchema）{text}") for text in ui_problems(content)]
             continue
         try:
@@ -115,18 +118,18 @@ def deploy_problems(forms: dict[str, Any], files: dict[str, str], ui_names: set[
             where = "/".join(str(p) for p in error.path) or "最外层"
             problems.append(Problem(shown, None, None, f"不是有效的 JSON Schema（{where}）"))
             continue
-        problems += [
-            Problem(shown, None, None, f"表单的 {problem.path or '最外层'} 页面无法显示：{problem.reason}。{SUPPORTED}")
-            for problem in undrawable(content)
-        ]
+        if name in form_files:
+            for part in undrawable(content):
+                where = part.path or "最外层"
+                problems.append(Problem(shown, None, None, f"表单的 {where} 页面无法显示：{part.reason}。{SUPPORTED}"))
     return problems
 
 
-def ui_names(roots: Iterable[Any]) -> set[str]:
-    """The files the diagrams' tasks name as their uiSchema (``formUiSchemaFilename``)."""
+def named(roots: Iterable[Any], *properties: str) -> set[str]:
+    """The files the diagrams' elements name in these spiffworkflow properties."""
     return {
         str(element.get("value")) for root in roots for element in root.iter("{*}property")
-        if element.get("name") == UI_PROPERTY and element.get("value")
+        if element.get("name") in properties and element.get("value")
     }
 
 

@@ -140,7 +140,7 @@ def parse_deployment(
     for source in files:
         problems.extend(_read_source(source, xml, forms))
     shown = {Path(source.name).name: source.name for source in files}
-    problems += formschema.deploy_problems(forms, shown, formschema.ui_names(xml.values()))
+    problems += formschema.deploy_problems(forms, shown, xml.values())
     if problems:
         raise DeploymentError(problems)
 

@@ -111,6 +111,12 @@ def test_deploy_refuses_an_undrawable_form_with_its_path(fresh_rt: Runtime) -> N
     assert "页面支持" in problem.message
 
 
+def test_a_json_file_no_task_names_is_only_checked_as_json_schema(fresh_rt: Runtime) -> None:
+    # SpiffArena keeps a process_model.json beside each model: deployed with it, it is not a form.
+    extra = SourceFile("household/process_model.json", '{"display_name": "家庭成员登记", "files": []}'.encode())
+    fresh_rt.deploy([*household(), extra], author="analyst")
+
+
 def test_deploy_refuses_a_ui_schema_naming_an_unknown_widget(fresh_rt: Runtime) -> None:
     ui = {"members": {"items": {"relation": {"ui:widget": "color"}}}}
     with pytest.raises(DeploymentError) as caught:
@@ -134,7 +140,8 @@ def test_instructions_are_sandboxed_and_escaped() -> None:
     unsafe = instructions.render("{{ ''.__class__.__mro__ }}", {})
     assert unsafe["problem"] and "__class__" in unsafe["html"]
     missing = instructions.render("请核对{{ nobody }}", {})
-    assert missing == {"html": "<p>请核对{{ nobody }}</p>", "problem": "说明中引用的数据在本案件中还没有，以下为未填入数据的原文"}
+    assert missing == {"html": "<p>请核对{{ nobody }}</p>",
+                       "problem": "说明中引用的数据在本案件中还没有，以下为未填入数据的原文"}
     broken = instructions.render("{% if %}", {})
     assert broken["problem"] == "说明的模板写法有误，以下为原文"
     changed: dict[str, Any] = {"items": []}

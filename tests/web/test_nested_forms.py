@@ -55,7 +55,8 @@ def test_ui_order_with_a_star_and_the_ui_schema_widgets() -> None:
     assert [found[n].widget for n in ("town", "housing", "note", "visit_on", "source")] == [
         "select", "radio", "textarea", "date", "hidden"]
     assert found["town"].options == (("bailu", "白鹿镇"), ("huajing", "华泾镇"))
-    assert (found["housing"].label, found["note"].rows, found["visit_on"].description) == ("住房情况", 2, "上门走访的日期")
+    assert (found["housing"].label, found["note"].rows) == ("住房情况", 2)
+    assert found["visit_on"].description == "上门走访的日期"
     phone = by_name(found["contact"].children)["contact.phone"]
     assert (phone.placeholder, phone.help) == ("11位手机号", "用于回访")
 
@@ -83,8 +84,10 @@ def test_rows_as_saved_and_a_blank_row_for_the_script() -> None:
 def test_posted_rows_become_a_list_numbered_again_from_0() -> None:
     data, errors = check_submission(SCHEMA, MultiDict(POSTED))
     assert errors == []
-    assert data["members"] == [{"name": "张兰", "relation": "配偶"},
-                               {"name": "李小", "relation": "子女", "disabled": True, "card_no": "36048320100101123X42"}]
+    assert data["members"] == [
+        {"name": "张兰", "relation": "配偶"},
+        {"name": "李小", "relation": "子女", "disabled": True, "card_no": "36048320100101123X42"},
+    ]
     assert (data["contact"], data["rent"], data["source"]) == ({"name": "李明"}, 800, "窗口")
     assert posted_values(SCHEMA, MultiDict(POSTED))["members.1.card_no"] == "36048320100101123X42"
 
@@ -95,8 +98,9 @@ def test_errors_inside_a_row_are_shown_beside_the_field_and_say_which_row() -> N
     assert {(e.field, e.message) for e in errors} == {
         ("members.1.name", "必填"), ("members.1.card_no", "必填"), ("rent", "必填")}
     doc = render(posted_values(SCHEMA, posted), errors)
-    assert doc.xpath('//div[@data-field="members.1.name"]/p[@class="field-error"]')[0].text == "第2项 姓名：必填"
-    assert doc.xpath('//div[@data-field="members.1.card_no"]/p[@class="field-error"]')[0].text == "第2项 残疾人证号：必填"
+    beside = '//div[@data-field="{}"]/p[@class="field-error"]'
+    assert doc.xpath(beside.format("members.1.name"))[0].text == "第2项 姓名：必填"
+    assert doc.xpath(beside.format("members.1.card_no"))[0].text == "第2项 残疾人证号：必填"
     assert doc.xpath('//input[@name="members.1.relation"]') == []  # a select: what was chosen is kept
     assert doc.xpath('//select[@name="members.1.relation"]/option[@selected]/@value') == ["子女"]
 
@@ -171,7 +175,8 @@ def test_the_task_page_draws_the_form_with_its_instructions(as_user, record: str
     html = as_user("window").get(f"/tasks/{record}").get_data(as_text=True)
     doc = lxml.html.fromstring(html)
     [instructions] = doc.xpath('//div[@id="instructions"]')
-    assert [p.text_content() for p in instructions.xpath("p")] == ["请与王<芳>核对家庭成员。", "可选乡镇：白鹿镇、华泾镇"]
+    paragraphs = [p.text_content() for p in instructions.xpath("p")]
+    assert paragraphs == ["请与王<芳>核对家庭成员。", "可选乡镇：白鹿镇、华泾镇"]
     assert doc.xpath('//select[@name="town"]/option/@value') == ["", "bailu", "huajing"]
     assert field(html, "rent").get("data-show-when")
     assert doc.xpath('//script[contains(@src, "forms.js")]')
@@ -217,3 +222,13 @@ def test_the_api_gives_the_ui_schema_and_the_instructions(app, accounts, record:
     assert answer["ui"]["town"] == {"ui:widget": "select"}
     assert answer["schema"]["properties"]["town"]["anyOf"][0] == {"const": "bailu", "title": "白鹿镇"}
     assert answer["instructions"]["html"].startswith("<p>请与王&lt;芳&gt;核对")
+
+
+def test_a_yes_no_as_one_checkbox() -> None:
+    foreign = ROOT / "tests" / "engine" / "foreign"
+    schema = json.loads((foreign / "fee-notice-schema.json").read_text(encoding="utf-8"))
+    ui = json.loads((foreign / "fee-notice-uischema.json").read_text(encoding="utf-8"))
+    [acknowledged] = fields(schema, ui)
+    assert acknowledged.widget == "checkbox"
+    assert check_submission(schema, MultiDict([("acknowledged", "true")])) == ({"acknowledged": True}, [])
+    assert [(e.field, e.message) for e in check_submission(schema, MultiDict([]))[1]] == [("acknowledged", "必填")]

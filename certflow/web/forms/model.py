@@ -35,6 +35,7 @@ _BOOLEAN_CHOICES: tuple[tuple[Any, str], ...] = ((True, "是"), (False, "否"))
 # The ui:widget values that fit each shape; "updown" (react-jsonschema-form's number input) is "number" here.
 _FITTING = {
     "choice": {"radio", "select", "hidden"},
+    "boolean": {"radio", "select", "hidden", "checkbox"},
     "value": {"text", "textarea", "password", "email", "date", "datetime", "hidden", "updown"},
     "multi": {"checkboxes"},
 }
@@ -45,8 +46,8 @@ _UI_WIDGET = {"email": "text", "updown": "number"}
 class Field:
     name: str  # the dotted path: the input's name, and the key of its value and its errors
     label: str
-    widget: str  # text, textarea, select, radio, checkboxes, boolean, date, datetime, number, lines, password,
-    #              hidden, object, rows, undrawable
+    widget: str  # text, textarea, select, radio, checkboxes, boolean, checkbox (one box for a boolean), date,
+    #              datetime, number, lines, password, hidden, object, rows, undrawable
     required: bool  # always, or under a condition (then ``conditional`` is set)
     conditional: bool = False
     required_when: str = ""  # e.g. 审核结论为“驳回”时必填; "" unless required under a condition
@@ -182,7 +183,9 @@ def _field(prop: Any, ui: Mapping[str, Any], path: str, values: Mapping[str, Any
     item = prop["items"] if shape in ("multi", "lines") else prop
     widget = _widget(prop)
     chosen = ui.get("ui:widget")
-    if chosen in _FITTING.get("multi" if shape == "multi" else "choice" if choices(item) else "value", set()):
+    fits = "multi" if shape == "multi" else "boolean" if prop.get("type") == "boolean" else (
+        "choice" if choices(item) else "value")
+    if chosen in _FITTING[fits]:
         widget = _UI_WIDGET.get(chosen, chosen)
     return _with(
         base, widget=widget,

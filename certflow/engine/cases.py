@@ -36,9 +36,7 @@ def start_case(
         spec, subprocesses, version_forms = steps.specs(session, version.id)
         form = start_form(spec)
         if form:
-            # A case has no data before it starts: choices from task data offer nothing there.
-            schema = formschema.with_task_data(version_forms[form], {})
-            errors = forms.validate(schema, data, today=now.astimezone(CHINA_TZ).date())
+            errors = forms.validate(version_forms[form], data, today=now.astimezone(CHINA_TZ).date())
             if errors:
                 raise ValidationFailed(errors)
         case = Case(

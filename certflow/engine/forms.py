@@ -41,7 +41,9 @@ _FORMAT_NAMES = {"date": "日期(YYYY-MM-DD)", "date-time": "日期时间", "ema
 
 def validate(schema: dict[str, Any], data: Any, *, today: date | None = None) -> list[FieldError]:
     """Every error of ``data``; ``today`` (China) bounds the birth date of a ``resident-id``."""
-    validator = Draft202012Validator(formschema.normalised(schema), format_checker=_formats(today))
+    # Choices from task data not filled in (no task's data at hand, e.g. a start form) offer nothing.
+    checked = formschema.normalised(formschema.with_task_data(schema, {}))
+    validator = Draft202012Validator(checked, format_checker=_formats(today))
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(e.absolute_path), e.validator))
     # Each branch of a oneOf of choices fails on its own: say "不是可选的值" once, not once per choice.
     return list(dict.fromkeys(found for error in _leaves(errors) for found in _field_errors(error)))

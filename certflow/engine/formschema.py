@@ -66,7 +66,7 @@ def shape(node: Any) -> str:
         for key in ("oneOf", "anyOf"):
             if key in node:
                 raise Undrawable(key, f"列表本身不能写 {key}")
-        inner = _at("items", shape, items)
+        inner = _items_shape(items)
         if inner == "object":
             return "rows"
         if inner == "choice":
@@ -105,7 +105,8 @@ def deploy_problems(forms: dict[str, Any], files: dict[str, str], roots: Iterabl
     """What is wrong with a deployment's .json files (file name → parsed JSON; ``files``: the name as shown),
     read by what the diagrams (``roots``) name them: a task's ``formUiSchemaFilename`` is a uiSchema, a form a
     task or start event names must be one the page can draw, and any other file a valid JSON Schema."""
-    ui_files, form_files = named(roots, UI_PROPERTY), named(roots, *FORM_PROPERTIES)
+    elements = list(roots)
+    ui_files, form_files = named(elements, UI_PROPERTY), named(elements, *FORM_PROPERTIES)
     problems: list[Problem] = []
     for name, content in forms.items():
         shown = files[name]
@@ -188,10 +189,15 @@ def checkable(schema: Any) -> Any:
             for key, value in schema.items()}
 
 
-def ui_problems(ui: Any, path: str = "") -> list[str]:
+def ui_problems(ui: Any) -> list[str]:
     """What is wrong with a uiSchema: it must be an object, and every ui:widget one the page draws."""
     if not isinstance(ui, dict):
-        return [f"{path or '最外层'}：应为 JSON 对象"] if path == "" else []
+        return ["最外层应为 JSON 对象"]
+    return _ui_part_problems(ui, "")
+
+
+def _ui_part_problems(ui: dict[str, Any], path: str) -> list[str]:
+    """A field's part of a uiSchema: its ui: settings, and the parts of its own fields (or of ``items``)."""
     problems: list[str] = []
     for key, value in ui.items():
         where = f"{path}/{key}" if path else key
@@ -199,8 +205,8 @@ def ui_problems(ui: Any, path: str = "") -> list[str]:
             problems.append(f"{where}：页面没有“{value}”这种输入方式，可用：{'、'.join(sorted(WIDGETS))}")
         elif key == "ui:order" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             problems.append(f"{where}：应为字段名的列表")
-        elif not key.startswith("ui:"):
-            problems.extend(ui_problems(value, where))
+        elif not key.startswith("ui:") and isinstance(value, dict):
+            problems.extend(_ui_part_problems(value, where))
     return problems
 
 
@@ -251,7 +257,7 @@ def _object_problems(node: dict[str, Any], path: str) -> Iterator[Undrawable]:
         for name, prop in (part.get("properties") or {}).items():
             at = f"{where}properties/{name}"
             if part is not node and not isinstance(prop, dict):
-                continue
+                continue  # a condition's true/false schema for a field: a rule, nothing more to draw
             try:
                 kind = shape(prop)
             except Undrawable as problem:
@@ -266,10 +272,10 @@ def _object_problems(node: dict[str, Any], path: str) -> Iterator[Undrawable]:
 def _single_type(node: dict[str, Any]) -> str | None:
     kind = node.get("type")
     if isinstance(kind, list):
-        named = [k for k in kind if k != "null"]
-        if len(named) != 1:
+        types = [k for k in kind if k != "null"]
+        if len(types) != 1:
             raise Undrawable("type", "一个字段只能有一种类型")
-        kind = named[0]
+        kind = types[0]
     if kind is not None and kind not in (*SCALARS, "object", "array"):
         raise Undrawable("type", f"不支持的类型 {kind}")
     if kind is None and "properties" in node:
@@ -277,11 +283,12 @@ def _single_type(node: dict[str, Any]) -> str | None:
     return kind
 
 
-def _at(key: str, check: Any, node: Any) -> str:
+def _items_shape(items: dict[str, Any]) -> str:
+    """The shape of an array's items, a problem's path starting at ``items``."""
     try:
-        return str(check(node))
+        return shape(items)
     except Undrawable as problem:
-        raise Undrawable(f"{key}/{problem.path}".rstrip("/"), problem.reason) from None
+        raise Undrawable(f"items/{problem.path}".rstrip("/"), problem.reason) from None
 
 
 def _nodes(schema: Any) -> Iterator[dict[str, Any]]:

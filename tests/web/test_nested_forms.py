@@ -41,12 +41,13 @@ def by_name(found: list[Field] | tuple[Field, ...]) -> dict[str, Field]:
     return {f.name: f for f in found}
 
 
-def render(values: dict[str, Any], errors: list[FieldError] | None = None) -> lxml.html.HtmlElement:
+def render(values: dict[str, Any], errors: list[FieldError] | None = None, schema: dict[str, Any] = SCHEMA,
+           ui: dict[str, Any] = UI) -> lxml.html.HtmlElement:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
     page = env.from_string('{% from "macros/form.html" import render_fields %}'
                            "<form>{{ render_fields(fields, values, errors) }}</form>")
-    return lxml.html.fromstring(page.render(fields=fields(SCHEMA, UI, values), values=values,
-                                            errors=errors_by_field(errors or [], SCHEMA)))
+    return lxml.html.fromstring(page.render(fields=fields(schema, ui, values), values=values,
+                                            errors=errors_by_field(errors or [], schema)))
 
 
 def test_ui_order_with_a_star_and_the_ui_schema_widgets() -> None:
@@ -153,6 +154,20 @@ def test_the_review_form_shows_the_reason_only_for_a_rejection() -> None:
     reason = by_name(fields(review))["reason"]
     assert json.loads(reason.show_when) == [{"all": [{"field": "decision", "in": ["reject"]}], "not": False}]
     assert by_name(fields(review))["missing_note"].show_when == ""
+
+
+def test_ui_options_a_hidden_input_and_a_note_for_what_cannot_be_drawn() -> None:
+    schema = {"type": "object", "properties": {
+        "code": {"title": "编码", "type": "string"}, "urgent": {"title": "加急", "type": "boolean"},
+        "source": {"type": "string"}, "grid": {"title": "表格", "type": "array", "items": {"type": "array"}}}}
+    ui = {"code": {"ui:options": {"label": False}}, "urgent": {"ui:options": {"inline": True}},
+          "source": {"ui:widget": "hidden"}}
+    doc = render({"source": "窗口"}, schema=schema, ui=ui)
+    assert doc.xpath('//div[@data-field="code"]/label') == []
+    assert doc.xpath('//input[@name="code"]/@aria-label') == ["编码"]
+    assert doc.xpath('//div[@data-field="urgent"]//div[@class="choices inline"]')
+    assert doc.xpath('//input[@type="hidden"][@name="source"]/@value') == ["窗口"]
+    assert doc.xpath('//div[@data-field="grid"]//p')[0].text_content() == "表格：此项无法在页面填写，请联系管理员。"
 
 
 # -- through the task page ----------------------------------------------------------------------

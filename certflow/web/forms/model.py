@@ -141,7 +141,7 @@ def _object_fields(node: Mapping[str, Any], ui: Mapping[str, Any], prefix: str,
         field = _field(prop, _mapping(own_ui), path, values)
         tests = rules.get(name, [])
         if tests and name not in always:
-            required = any(required for _test, _words, required in tests)
+            required = any(needed for _test, _words, needed in tests)
             texts = [words for _test, words, needed in tests if needed]
             when = "或".join(texts) + "时必填" if all(texts) else "视情况必填"
             shown = json.dumps([t for t, _w, _r in tests], ensure_ascii=False)
@@ -155,12 +155,11 @@ def _object_fields(node: Mapping[str, Any], ui: Mapping[str, Any], prefix: str,
 
 
 def _field(prop: Any, ui: Mapping[str, Any], path: str, values: Mapping[str, Any]) -> Field:
-    options = _mapping(ui.get("ui:options"))
+    options, own = _mapping(ui.get("ui:options")), _mapping(prop)
     base = Field(
-        name=path, label=str(ui.get("ui:title") or (prop.get("title") if isinstance(prop, dict) else "") or
-                             path.rpartition(".")[2]),
+        name=path, label=str(ui.get("ui:title") or own.get("title") or path.rpartition(".")[2]),
         widget="undrawable", required=False,
-        description=str(ui.get("ui:description") or (prop.get("description", "") if isinstance(prop, dict) else "")),
+        description=str(ui.get("ui:description") or own.get("description") or ""),
         help=str(ui.get("ui:help") or ""), placeholder=str(ui.get("ui:placeholder") or ""),
         rows=int(options.get("rows", 4)) if str(options.get("rows", 4)).isdigit() else 4,
         inline=bool(options.get("inline", False)), show_label=options.get("label", True) is not False,
@@ -195,7 +194,7 @@ def _field(prop: Any, ui: Mapping[str, Any], path: str, values: Mapping[str, Any
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
-    """A part of a uiSchema that should be an object: anything else counts as empty."""
+    """A part of a schema or uiSchema that should be an object: anything else counts as empty."""
     return value if isinstance(value, dict) else {}
 
 

@@ -230,6 +230,15 @@ def test_a_row_added_and_removed_without_the_script(as_user, record: str) -> Non
     assert doc.xpath('//input[@type="hidden"][@name="members"][not(ancestor::template)]/@value') == ["0"]
 
 
+def test_a_draft_keeps_the_rows(as_user, record: str) -> None:  # type: ignore[no-untyped-def]
+    client: FlaskClient = as_user("window")
+    assert send(client, f"/tasks/{record}", [*POSTED, ("action", "draft")]).status_code == 302
+    doc = lxml.html.fromstring(client.get(f"/tasks/{record}").get_data(as_text=True))
+    assert doc.xpath('//input[@type="hidden"][@name="members"][not(ancestor::template)]/@value') == ["0", "1"]
+    assert doc.xpath('//input[@name="members.1.card_no"]/@value') == ["36048320100101123X42"]
+    assert doc.xpath('//input[@name="contact.name"]/@value') == ["李明"]
+
+
 def test_the_api_gives_the_ui_schema_and_the_instructions(app, accounts, record: str) -> None:  # type: ignore[no-untyped-def]
     token = accounts.issue_token(accounts.by_username("window").id, "t")
     response = app.test_client().get(f"/api/v1/tasks/{record}", headers={"Authorization": f"Bearer {token}"})

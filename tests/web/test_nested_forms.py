@@ -203,6 +203,10 @@ def test_nested_data_submitted_through_the_page(as_user, runtime: Runtime, recor
     response = send(client, f"/tasks/{record}", [*POSTED, ("action", "complete")])
     assert response.status_code == 302
     assert runtime.case(number)["data"]["members"][1]["card_no"] == "36048320100101123X42"
+    # The case's timeline shows the nested data by the form's titles, a row's fields together.
+    page = client.get(f"/cases/{number}").get_data(as_text=True)
+    assert "（1）姓名：张兰；关系：配偶 （2）姓名：李小；关系：子女；是否持证：是" in page
+    assert "姓名：李明" in page
 
 
 def test_a_refused_submission_shows_the_errors_beside_nested_fields(as_user, record: str) -> None:  # type: ignore[no-untyped-def]

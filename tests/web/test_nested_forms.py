@@ -156,6 +156,12 @@ def test_the_review_form_shows_the_reason_only_for_a_rejection() -> None:
     assert by_name(fields(review))["missing_note"].show_when == ""
 
 
+def test_choices_from_task_data_that_has_none_are_an_empty_select() -> None:
+    raw = json.loads((HOUSEHOLD / "household.json").read_text(encoding="utf-8"))
+    [town] = [f for f in fields(formschema.with_task_data(raw, {})) if f.name == "town"]
+    assert (town.widget, town.options) == ("select", ())
+
+
 def test_ui_options_a_hidden_input_and_a_note_for_what_cannot_be_drawn() -> None:
     schema = {"type": "object", "properties": {
         "code": {"title": "编码", "type": "string"}, "urgent": {"title": "加急", "type": "boolean"},

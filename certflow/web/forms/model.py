@@ -222,8 +222,8 @@ def _widget(prop: dict[str, Any]) -> str:
     if kind == "boolean":
         return "boolean"
     found = choices(prop)
-    if found:
-        return "radio" if len(found) <= RADIO_MAX_OPTIONS else "select"
+    if found or "enum" in prop:  # an empty list (choices from task data that has none) is an empty select
+        return "radio" if 0 < len(found) <= RADIO_MAX_OPTIONS else "select"
     if kind in ("integer", "number"):
         return "number"
     if prop.get("format") == "date":

@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from certflow.engine import changes, forms, versions, workflowfacts
+from certflow.engine import changes, forms, formschema, versions, workflowfacts
 from certflow.engine.budget import BudgetExceeded
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.clock import Clock
@@ -73,7 +73,11 @@ def complete_task(steps: Steps, task_id: str, data: dict[str, Any], *, actor: st
             raise Conflict(f"task {task_id} ({row.title}) is claimed by {row.assignee}")
         version_forms = steps.specs(session, case.process_version_id)[2]
         if row.form:
-            errors = forms.validate(version_forms[row.form], data, today=clock.now().astimezone(CHINA_TZ).date())
+            schema = version_forms[row.form]
+            if formschema.uses_task_data(schema):  # the same choices the page showed, from the task's data now
+                task = next(t for t in steps.load(session, case).get_tasks() if str(t.id) == task_id)
+                schema = formschema.with_task_data(schema, task.data)
+            errors = forms.validate(schema, data, today=clock.now().astimezone(CHINA_TZ).date())
             if errors:
                 raise ValidationFailed(errors)
         output = StepOutput()

@@ -13,7 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from certflow.engine import residentid
+from certflow.engine import formschema, residentid
 from certflow.engine.errors import FieldError
 
 
@@ -41,10 +41,12 @@ _FORMAT_NAMES = {"date": "日期(YYYY-MM-DD)", "date-time": "日期时间", "ema
 
 def validate(schema: dict[str, Any], data: Any, *, today: date | None = None) -> list[FieldError]:
     """Every error of ``data``; ``today`` (China) bounds the birth date of a ``resident-id``."""
-    validator = Draft202012Validator(schema, format_checker=_formats(today))
+    # Choices from task data not filled in (no task's data at hand, e.g. a start form) offer nothing.
+    checked = formschema.normalised(formschema.with_task_data(schema, {}))
+    validator = Draft202012Validator(checked, format_checker=_formats(today))
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(e.absolute_path), e.validator))
     # Each branch of a oneOf of choices fails on its own: say "不是可选的值" once, not once per choice.
-    return list(dict.fromkeys(_field_error(error) for error in _leaves(errors)))
+    return list(dict.fromkeys(found for error in _leaves(errors) for found in _field_errors(error)))
 
 
 def _leaves(errors: list[ValidationError]) -> list[ValidationError]:
@@ -70,15 +72,23 @@ def _unexpected(error: ValidationError) -> list[str]:
     ]
 
 
-def _field_error(error: ValidationError) -> FieldError:
+def _missing(error: ValidationError) -> list[str]:
+    """The names a ``required`` or ``dependentRequired`` error found missing, from the keyword's value and the
+    object it checked (jsonschema's message is English and quotes names its own way)."""
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    needed: Any = error.validator_value
+    if str(error.validator) == "dependentRequired":
+        needed = [name for present, names in dict(needed).items() if present in instance for name in names]
+    return [str(name) for name in needed if name not in instance]
+
+
+def _field_errors(error: ValidationError) -> list[FieldError]:
     path = [str(p) for p in error.absolute_path]
     kind = str(error.validator)  # the keyword that failed, set on every error a validator yields
-    if kind == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else ""
-        path.append(missing)
-        return FieldError(".".join(path), "必填")
+    if kind in ("required", "dependentRequired"):
+        return [FieldError(".".join([*path, name]), "必填") for name in _missing(error)]
     if kind == "additionalProperties":
-        return FieldError(".".join(path), f"表单中没有这些字段：{'、'.join(_unexpected(error))}")
+        return [FieldError(".".join(path), f"表单中没有这些字段：{'、'.join(_unexpected(error))}")]
     messages = {
         "type": lambda: f"应为{_TYPES.get(str(error.validator_value), error.validator_value)}",
         "enum": lambda: "不是可选的值",
@@ -96,4 +106,4 @@ def _field_error(error: ValidationError) -> FieldError:
         "maxItems": lambda: f"最多选择{error.validator_value}项",
         "uniqueItems": lambda: "有重复的项",
     }
-    return FieldError(".".join(path), messages.get(kind, lambda: error.message)())
+    return [FieldError(".".join(path), messages.get(kind, lambda: "不符合要求")())]

@@ -9,13 +9,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certflow.engine import versions, workflowfacts
+from certflow.engine import formschema, instructions, versions, workflowfacts
 from certflow.engine.errors import NotFound
 from certflow.engine.models import Case, DeploymentFile, Event, Notification, ProcessVersion, Task
 from certflow.engine.projection import task_dict
 from certflow.engine.specs import start_form
 from certflow.engine.steps import Steps
-from certflow.engine.views import CaseView, DiagramView, EventView, OutboxText, ProcessView, TaskView, UserTaskSpec
+from certflow.engine.views import (
+    CaseView,
+    DiagramView,
+    EventView,
+    OutboxText,
+    ProcessView,
+    TaskForm,
+    TaskView,
+    UserTaskSpec,
+)
 
 
 def case(steps: Steps, case_ref: str) -> CaseView:
@@ -91,18 +100,27 @@ def task(steps: Steps, task_id: str) -> TaskView:
         return task_dict(steps.row(session, Task, task_id, "task"))
 
 
-def instructions(steps: Steps, task_id: str) -> str | None:
-    """What the person doing the task is told: the element's ``spiffworkflow:instructionsForEndUser`` (what
-    SpiffArena writes), else its documentation. Plain text: shown escaped, never run as a template."""
+def task_form(steps: Steps, task_id: str) -> TaskForm:
+    """What the page of a task shows above and in its form: the instructions (``spiffworkflow:instructionsForEndUser``,
+    what SpiffArena writes, else the element's documentation) filled in with the task's data, the form's schema with
+    choices taken from that data, and its uiSchema (``formUiSchemaFilename``)."""
     with steps.sessions() as session:
         row = steps.row(session, Task, task_id, "task")
-        workflow = steps.load(session, steps.row(session, Case, row.case_id, "case"))
+        case = steps.row(session, Case, row.case_id, "case")
+        version_forms = steps.specs(session, case.process_version_id)[2]
+        workflow = steps.load(session, case)
+    schema = version_forms.get(row.form or "") or {}
     task = next((t for t in workflow.get_tasks() if str(t.id) == task_id), None)
     if task is None:  # a cancelled task's branch is gone from the workflow
-        return None
+        return {"schema": schema, "ui": {}, "instructions": instructions.render(None, {})}
     spec = task.task_spec
     text = spec.extensions.get("instructionsForEndUser") or getattr(spec, "documentation", None)
-    return text.strip() if isinstance(text, str) and text.strip() else None
+    ui_name = spec.extensions.get("properties", {}).get(formschema.UI_PROPERTY)
+    return {
+        "schema": formschema.with_task_data(schema, task.data),
+        "ui": version_forms.get(ui_name or "") or {},
+        "instructions": instructions.render(text if isinstance(text, str) else None, task.data),
+    }
 
 
 def processes(steps: Steps) -> list[ProcessView]:

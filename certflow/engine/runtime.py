@@ -54,6 +54,7 @@ from certflow.engine.views import (
     ProcessView,
     ReplayView,
     StuckReport,
+    TaskForm,
     TaskView,
     UserTaskSpec,
     VersionView,
@@ -205,8 +206,8 @@ class Runtime:
     def task(self, task_id: str) -> TaskView:
         return queries.task(self._steps, task_id)
 
-    def instructions(self, task_id: str) -> str | None:
-        return queries.instructions(self._steps, task_id)
+    def task_form(self, task_id: str) -> TaskForm:
+        return queries.task_form(self._steps, task_id)
 
     def processes(self) -> list[ProcessView]:
         return queries.processes(self._steps)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from certflow.engine.instructions import Instructions
+
 
 class TaskView(TypedDict):
     """A user task of the task projection, open or done."""
@@ -31,6 +33,15 @@ class TaskView(TypedDict):
     due_at: str | None
     completed_at: str | None
     completed_by: str | None
+
+
+class TaskForm(TypedDict):
+    """What a task's page shows to fill in: the schema (choices from the task's data filled in), its uiSchema, and
+    the instructions filled in with the task's data."""
+
+    schema: dict[str, Any]
+    ui: dict[str, Any]
+    instructions: Instructions
 
 
 class WaitingEvent(TypedDict):

@@ -225,8 +225,9 @@ def tasks() -> Response:
 @bp.get("/tasks/<task_id>")
 def task(task_id: str) -> Response:
     found = visible_task(task_id)
-    schema = services().runtime.case_forms(found["case"]).get(found["form"] or "")
-    return jsonify(task=found, schema=schema)
+    form = services().runtime.task_form(task_id)
+    return jsonify(task=found, schema=form["schema"] if found["form"] else None, ui=form["ui"],
+                   instructions=form["instructions"])
 
 
 @bp.post("/tasks/<task_id>/claim")

@@ -386,8 +386,11 @@ PATHS: dict[str, Any] = {
     )},
     "/tasks/{task_id}": {"get": _operation(
         "A task the user may work or has completed, with its form.",
-        (200, _answer("The task and its form's JSON Schema.", _object({"task": _ref("Task"),
-                                                                       "schema": _nullable("object")}))),
+        (200, _answer("The task, its form's JSON Schema (choices from the task's data filled in), its uiSchema "
+                      "({} when it has none), and its instructions filled in with the task's data (escaped HTML; "
+                      "problem says, in words, why a template could not be filled in).",
+                      _object({"task": _ref("Task"), "schema": _nullable("object"), "ui": {"type": "object"},
+                               "instructions": _object({"html": {"type": "string"}, "problem": {"type": "string"}})}))),
         (401, 404), parameters=[TASK_ID],
     )},
     "/tasks/{task_id}/claim": {"post": _operation(

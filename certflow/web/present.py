@@ -64,9 +64,14 @@ def _show(schema: dict[str, Any], value: Any, rename: Rename) -> str:
         return "是" if value else "否"
     if isinstance(value, list):
         item_schema = schema.get("items", {}) if isinstance(schema.get("items"), dict) else {}
+        if any(isinstance(v, dict) for v in value):  # rows of a form: numbered, so one row's fields stay together
+            return " ".join(f"（{i}）{_show(item_schema, v, rename)}" for i, v in enumerate(value, 1))
         return "、".join(_show(item_schema, v, rename) for v in value) or "（无）"
     if isinstance(value, dict):
-        return "；".join(f"{k}：{_show({}, v, rename)}" for k, v in value.items())
+        # A nested object of a form (or a correlated message): its fields by their titles where the schema has them.
+        fields = schema.get("properties", {}) if isinstance(schema.get("properties"), dict) else {}
+        return "；".join(f"{fields.get(k, {}).get('title', k)}：{_show(fields.get(k, {}), v, rename)}"
+                        for k, v in value.items())
     titles = _choice_titles(schema)
     if value in titles:
         return titles[value]

@@ -10,7 +10,7 @@ from flask_login import login_required
 
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.errors import Conflict, FieldError, InvalidState, NotFound, StepFailed, ValidationFailed
-from certflow.engine.views import AttachmentView, CaseView, TaskView
+from certflow.engine.views import AttachmentView, CaseView, TaskForm, TaskView
 from certflow.people.access import (
     can_audit,
     can_change_cases,
@@ -159,17 +159,18 @@ def comment(number: str) -> ResponseReturnValue:
                     else url_for("tasks.case", number=number))
 
 
-def _task_page(task: TaskView, values: dict[str, Any], errors: list[FieldError], status: int = 200, *,
-               kept: bool = False) -> tuple[str, int]:
+def _task_page(task: TaskView, form: TaskForm, values: dict[str, Any], errors: list[FieldError],
+               status: int = 200, *, kept: bool = False) -> tuple[str, int]:
     me = signed_in()
-    schema = services().runtime.case_forms(task["case"]).get(task["form"] or "", {})
+    schema = form["schema"]
     can_act = task["status"] == "open" and can_work(me, task) and task["assignee"] in (None, me.username)
     case = services().runtime.case(task["case"])
     context = case_context(case)
     return render_template(
-        "tasks/task.html", task=task, fields=forms.fields(schema), schema_title=schema.get("title", task["title"]),
-        values=values, errors=forms.errors_by_field(errors), can_act=can_act, kept=kept,
-        instructions=services().runtime.instructions(task["id"]), **context,
+        "tasks/task.html", task=task, fields=forms.fields(schema, form["ui"], values),
+        schema_title=schema.get("title", task["title"]), values=values,
+        errors=forms.errors_by_field(errors, schema), can_act=can_act, kept=kept,
+        instructions=form["instructions"], **context,
     ), status
 
 
@@ -177,9 +178,9 @@ def _task_page(task: TaskView, values: dict[str, Any], errors: list[FieldError],
 @login_required
 def show(task_id: str) -> ResponseReturnValue:
     task = visible_task(task_id)
-    schema = services().runtime.case_forms(task["case"]).get(task["form"] or "", {})
+    form = services().runtime.task_form(task_id)
     draft = services().runtime.draft(task_id, actor=signed_in().username) or {}
-    return _task_page(task, forms.form_values(schema, draft), [])
+    return _task_page(task, form, forms.form_values(form["schema"], draft), [])
 
 
 @bp.post("/tasks/<task_id>")
@@ -187,7 +188,12 @@ def show(task_id: str) -> ResponseReturnValue:
 def submit(task_id: str) -> ResponseReturnValue:
     runtime, me = services().runtime, signed_in()
     task = workable_task(task_id)
-    schema = runtime.case_forms(task["case"]).get(task["form"] or "", {})
+    form = runtime.task_form(task_id)
+    schema = form["schema"]
+    # A row added or removed without the page's script: the same form again, with everything typed kept.
+    edited = forms.edit_rows(forms.posted_values(schema, request.form), request.form.get("row_action", ""))
+    if edited is not None:
+        return _task_page(task, form, edited, [])
     try:
         if request.form.get("action") == "draft":
             runtime.save_draft(task_id, forms.read_submission(schema, request.form)[0], actor=me.username)
@@ -198,13 +204,13 @@ def submit(task_id: str) -> ResponseReturnValue:
             raise ValidationFailed(errors)
         runtime.complete_task(task_id, data, actor=me.username)
     except ValidationFailed as failed:
-        return _task_page(task, forms.posted_values(schema, request.form), failed.errors, 422)
+        return _task_page(task, form, forms.posted_values(schema, request.form), failed.errors, 422)
     except StepFailed as failed:  # the process failed after the input: nothing was saved, so keep what was typed
         problem = FieldError("", f"流程处理失败，本次提交未保存，请稍后重试或联系管理员：{failed}")
-        return _task_page(task, forms.posted_values(schema, request.form), [problem], 500)
+        return _task_page(task, form, forms.posted_values(schema, request.form), [problem], 500)
     except Conflict:  # someone else was first: say who and when, and keep what this person typed
         problem = FieldError("", f"{task_taken(task_id)}，您这次填写的内容没有提交，保留在下面供核对。")
-        return _task_page(task, forms.posted_values(schema, request.form), [problem], 409, kept=True)
+        return _task_page(task, form, forms.posted_values(schema, request.form), [problem], 409, kept=True)
     except (InvalidState, NotFound):
         abort(409, description="案件已暂停、已结束或已取消，此任务不能再办理；请刷新后查看案件。")
     flash(f"已提交。{case_now(task['case'])}")

@@ -37,14 +37,15 @@ def test_manual_and_plain_tasks_are_offered_to_their_lane_and_completed_without_
     [check] = fresh_rt.tasks(role="window_clerk", group="window")
     assert (check["case"], check["name"], check["title"]) == (number, "check_originals", "核对原件")
     assert check["form"] is None
-    assert fresh_rt.instructions(check["id"]) == "请核对<b>身份证原件</b>与复印件一致。\n核对后点击继续。"
+    assert fresh_rt.task_form(check["id"])["instructions"] == {
+        "html": "<p>请核对&lt;b&gt;身份证原件&lt;/b&gt;与复印件一致。<br>核对后点击继续。</p>", "problem": ""}
     assert {"process": "manual_steps", "name": "file_away", "title": "归档", "role": "window_clerk"} in (
         fresh_rt.user_tasks())
 
     fresh_rt.complete_task(check["id"], {}, actor="窗口")
     [file_away] = fresh_rt.tasks(case=number)
     assert (file_away["name"], file_away["role"], file_away["form"]) == ("file_away", "window_clerk", None)
-    assert fresh_rt.instructions(file_away["id"]) == "把材料放入档案袋。"
+    assert fresh_rt.task_form(file_away["id"])["instructions"]["html"] == "<p>把材料放入档案袋。</p>"
 
     fresh_rt.complete_task(file_away["id"], {}, actor="窗口")
     assert fresh_rt.case(number)["status"] == "completed"

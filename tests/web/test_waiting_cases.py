@@ -41,7 +41,7 @@ def test_a_manual_task_is_in_its_lanes_inbox_and_completes_with_its_button(runti
     assert f"/tasks/{task['id']}" in window.get("/inbox?queue=group").get_data(as_text=True)
 
     page = window.get(f"/tasks/{task['id']}").get_data(as_text=True)
-    assert "<p>请核对&lt;b&gt;身份证原件&lt;/b&gt;与复印件一致。</p><p>核对后点击继续。</p>" in page
+    assert "<p>请核对&lt;b&gt;身份证原件&lt;/b&gt;与复印件一致。<br>核对后点击继续。</p>" in page
     assert "完成，继续" in page and "保存草稿" not in page
 
     response = post(window, f"/tasks/{task['id']}", {"action": "complete"})

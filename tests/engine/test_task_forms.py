@@ -131,7 +131,7 @@ def test_deploy_refuses_a_missing_ui_schema(fresh_rt: Runtime) -> None:
     with pytest.raises(DeploymentError) as caught:
         fresh_rt.deploy(files, author="analyst")
     assert [p.message for p in caught.value.problems] == [
-        "界面设置文件 household-uischema.json（formUiSchemaFilename）不在部署中"]
+        "界面设置文件 household-uischema.json（formUiSchemaFilename）不在这次部署中；请把它一起部署，或改正文件名"]
 
 
 def test_instructions_are_sandboxed_and_escaped() -> None:

@@ -30,19 +30,16 @@ def china_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str
 
 
 def waiting_text(event: WaitingEvent) -> str:
-    """What a case waits on, in words: 消息“supplement”（applicant_ref：尚未确定）,
-    定时“超时”（到期 2026-10-10 00:00）."""
+    """What a case waits on, as the diagram names it, with the moment a timer is due: 等待补正材料,
+    公示期满（2026-10-10 00:00 到期）. The message's name and its correlation stay in the API's data."""
     kind, value = WAIT_KINDS.get(event["event"], "事件"), event["value"]
-    if isinstance(value, dict):  # a correlated message: the values the message must carry
-        shown = "，".join(f"{name}：{'尚未确定' if v is None else v}" for name, v in value.items())
-    elif kind == "定时" and isinstance(value, str):
+    label = event.get("label") or f"等待{kind}"
+    if kind == "定时" and isinstance(value, str):
         try:
-            shown = "到期 " + china_time(value)
-        except ValueError:  # a moment written in another form: shown as written
-            shown = value
-    else:
-        shown = "" if value is None else str(value)
-    return f"{kind}“{event['name'] or ''}”" + (f"（{shown}）" if shown else "")
+            return f"{label}（{china_time(value)} 到期）"
+        except ValueError:  # a duration or a moment written in another form: the due moment is not known here
+            pass
+    return label
 
 
 def _choice_titles(schema: dict[str, Any]) -> dict[Any, str]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import g
 
 from certflow.casework.handover import Names, taken, taken_text, where_now, whereabouts
+from certflow.engine.outcomes import OUTCOMES
 from certflow.web.context import group_name, services
-from certflow.web.progress import OUTCOMES
 
 
 def person_name(username: str) -> str:

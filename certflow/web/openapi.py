@@ -13,7 +13,8 @@ from typing import Any
 from certflow.casework import search
 from certflow.casework.inbox import DUE_FILTERS, MAX_PAGE, PAGE_SIZE, QUEUES, SORTS
 from certflow.engine.errors import FieldError
-from certflow.web.progress import OUTCOMES, STATUSES
+from certflow.engine.outcomes import OUTCOMES
+from certflow.web.progress import STATUSES
 
 JSON = "application/json"
 

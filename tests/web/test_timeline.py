@@ -6,6 +6,7 @@ from typing import Any
 
 from certflow.engine.privacy import mask_personal
 from certflow.web.timeline import Detail, Place, Sources, actor_roles, changed_fields, place_of, rows
+from handlers.registry import REGISTRY
 
 
 def event(seq: int, kind: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -75,8 +76,18 @@ def test_a_migration_reads_as_a_change_of_version_and_its_handlers_belong_to_it(
     ]
     sources = Sources(forms={}, start_form=None, task_forms={}, outbox=[], roles={"admin": {"admin"}})
     started, migrated, fees = rows(events, sources)
-    assert (started.roles, started.starts_step) == ("申请人", True)
+    assert (started.actor_name, started.roles, started.starts_step) == ("申请人", "", True)
     assert (migrated.label, migrated.roles, migrated.starts_step) == ("迁移到新版本", "系统管理员", True)
     assert [str(d) for d in migrated.details] == ["流程版本：第 1 版 → 第 2 版"]
     assert (fees.step, fees.starts_step) == ("迁移到新版本", False)
     assert [str(d) for d in fees.details] == ["处理：fees", "参数：kind：first_application", "total：0"]
+
+    # The deployment's glossary names the handler, its parameters and their values; the process has its name.
+    glossary = REGISTRY.glossary
+    named = Sources(forms={}, start_form=None, task_forms={}, outbox=[], roles={"admin": {"admin"}},
+                    names={"admin": "谢晓东"}, glossary=glossary.fields, operators=glossary.operators,
+                    process_name="残疾人证申请（网上）")
+    started, migrated, fees = rows(events, named)
+    assert [str(d) for d in started.details] == ["流程：残疾人证申请（网上）（第 1 版）"]
+    assert migrated.actor_name == "谢晓东"
+    assert [str(d) for d in fees.details] == ["处理：计算费用", "参数：办理类型：首次申请", "total：0"]

@@ -40,6 +40,10 @@ FIELDS: dict[str, Any] = {
     "channel": _choices({"online": "网上申请", "offline": "窗口申请"}, "申请渠道"),
     "outcome": _choices(OUTCOMES, "办理结果"),
     "first_certificate": {"title": "首次办证"},
+    "campaign": _choices({"shizong-2022-card-exchange": "师宗县2022年第三代残疾人证换发"}, "换证工作批次"),
+    "county_group": {"title": "县残联用户组"},
+    "expert_group": {"title": "评残专家委员会用户组"},
+    "hospital_group": {"title": "评残机构用户组"},
     # what the handlers found
     "identity": {"title": "身份核验"},
     "valid": {"title": "身份证号码有效"},

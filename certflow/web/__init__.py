@@ -37,7 +37,7 @@ from certflow.web import (
     requestlog,
     tasks,
 )
-from certflow.web.context import account, group_name
+from certflow.web.context import account, group_name, process_name
 from certflow.web.handover import person_name
 from certflow.web.present import china_time, waiting_text
 
@@ -101,6 +101,7 @@ def _add_template_helpers(app: Flask) -> None:
     @app.context_processor
     def globals_() -> dict[str, Any]:
         return {"me": account(), "role_names": ROLES, "group_name": group_name, "person_name": person_name,
+                "process_name": process_name,
                 "status_names": progress.STATUSES, "outcome_names": OUTCOMES}
 
 

@@ -59,3 +59,4 @@ def process_name(key: str) -> str:
     if "process_names" not in g:
         g.process_names = {p["key"]: p["name"] for p in services().runtime.processes()}
     return g.process_names.get(key, key)
+

@@ -10,9 +10,11 @@ from certflow.engine.outcomes import OUTCOMES
 from certflow.web.context import group_name, services
 
 
-def person_name(username: str) -> str:
-    """A person's name from the directory; someone without an account (a system actor) as recorded. Each name is
-    read once per request: a page lists the same few people many times."""
+def person_name(username: str | None) -> str:
+    """A person's name from the directory; someone without an account (a system actor) as recorded, nobody as "".
+    Each name is read once per request: a page lists the same few people many times."""
+    if not username:
+        return ""
     known = g.setdefault("person_names", {})
     if username not in known:
         found = services().accounts.by_username(username)

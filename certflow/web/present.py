@@ -117,6 +117,12 @@ def all_fields(forms: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     return {"properties": {k: v for schema in forms.values() for k, v in schema.get("properties", {}).items()}}
 
 
+def with_forms(glossary: Glossary, forms: Mapping[str, dict[str, Any]]) -> Glossary:
+    """The glossary with every field of these forms over it: a form's title wins, the glossary's choices stay."""
+    fields = all_fields(forms)["properties"]
+    return {**glossary, **{name: {**glossary.get(name, {}), **field} for name, field in fields.items()}}
+
+
 # The identity check's ``in_jurisdiction`` in words; cases from before it have none.
 _JURISDICTION: dict[bool | None, str] = {True: "属本辖区的地址码", False: "非本辖区的地址码"}
 

@@ -57,7 +57,8 @@ def case_context(case: CaseView) -> dict[str, Any]:
     materials = option_titles(start_schema, "materials")
     return {
         "case": case,
-        "summary": describe(start_schema, case["data"], only_schema=True, rename=group_name),
+        "summary": describe(start_schema, case["data"], only_schema=True, rename=group_name,
+                            glossary=services().registry.glossary.fields),
         "checks": system_checks(case["data"], materials),
         "attachments": [{**a, "material_name": materials.get(a["material"], a["material"]),
                          "access": file_access(me, a["material"])}

@@ -16,7 +16,7 @@ from certflow.engine.outcomes import OUTCOMES
 from certflow.engine.privacy import mask_id_numbers, mask_personal
 from certflow.engine.roles import ROLES
 from certflow.engine.views import EventView, OutboxText, ReplayStep
-from certflow.web.present import Glossary, all_fields, china_time, describe, option_titles
+from certflow.web.present import Glossary, china_time, describe, option_titles, with_forms
 
 # Events whose data is a form as submitted: the application, and each task's form.
 SUBMITTING = ("case_started", "task_completed")
@@ -167,7 +167,7 @@ def _pairs(value: Any, sources: Sources, schema: dict[str, Any] | None = None) -
     """A form's data with its titles; data of no form (a message, a handler's call) with every form's and the
     glossary's."""
     data = mask_personal(value if isinstance(value, dict) else {"结果": value})
-    glossary = {**sources.glossary, **all_fields(sources.forms)["properties"]}
+    glossary = with_forms(sources.glossary, sources.forms)
     return [Detail(label, shown) for label, shown in describe(schema, data, rename=sources.rename, glossary=glossary)]
 
 

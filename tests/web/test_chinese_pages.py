@@ -210,9 +210,9 @@ def test_a_case_in_its_publicity_period_reads_in_peoples_words(demo_app: Flask) 
     county = login(demo_app.test_client(), "county", DEMO_PASSWORD)
     case = lxml.html.fromstring(county.get("/cases/LS-2026-000007").get_data(as_text=True))
     # what the case waits for, as the diagram names it, with the moment the publicity ends
-    assert [li.text_content() for li in case.cssselect("#waiting li")] == ["收到异议", "公示期满（2026-09-08 00:00 到期）"]
-    summary = dict(zip((dt.text_content() for dt in case.cssselect("dt")),
-                       (dd.text_content() for dd in case.cssselect("dd"))))
+    waiting = [li.text_content() for li in case.cssselect("#waiting li")]
+    assert waiting == ["收到异议", "公示期满（2026-09-08 00:00 到期）"]
+    summary = {dt.text_content(): dt.getnext().text_content() for dt in case.cssselect("dt")}
     assert summary["流程"] == "网上申请办理残疾人证（第 1 版）"
 
     history = lxml.html.fromstring(county.get("/cases/LS-2026-000007/history").get_data(as_text=True))
@@ -224,8 +224,7 @@ def test_a_case_in_its_publicity_period_reads_in_peoples_words(demo_app: Flask) 
     assert [s.text_content() for s in first.cssselect("#steps .muted")][0].endswith("申请人")
     last = first.cssselect("#steps li a")[-1].get("href")
     data = lxml.html.fromstring(county.get(last).get_data(as_text=True))
-    shown = dict(zip((dt.text_content() for dt in data.cssselect("#replay-data dt")),
-                     (dd.text_content() for dd in data.cssselect("#replay-data dd"))))
+    shown = {dt.text_content(): dt.getnext().text_content() for dt in data.cssselect("#replay-data dt")}
     assert shown["申请渠道"] == "网上申请" and shown["案件编号"] == "LS-2026-000007"
     assert shown["费用"] == ("费用明细：项目：首次鉴定费；支付方：市残疾人就业保障金、"
                            "项目：残疾人证邮寄费；支付方：市残疾人就业保障金")

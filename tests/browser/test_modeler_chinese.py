@@ -34,3 +34,14 @@ def test_the_palette_context_pad_and_change_menu_are_in_chinese(browser, live: L
     assert "服务任务" in menu and "脚本任务" in menu
     assert [t for t in menu if ENGLISH.search(t)] == []
     page.close()
+
+
+def test_the_viewers_open_with_the_chinese_texts(browser, live: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    page = sign_in(browser, live, "analyst")
+    page.goto(f"{live.url}/modeling/processes/application_online/compare?old=1&new=1")
+    page.wait_for_selector(".diagram[data-ready=true] >> nth=1")
+    page.close()
+    auditor = sign_in(browser, live, "auditor")
+    auditor.goto(f"{live.url}/cases/{live.runtime.case_numbers()[0]}")
+    auditor.wait_for_selector("#diagram[data-ready=true]")
+    auditor.close()

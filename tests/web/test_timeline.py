@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from certflow.engine.privacy import mask_personal
-from certflow.web.timeline import Detail, Place, Sources, actor_roles, changed_fields, place_of, rows
+from certflow.web.present import waiting_text
+from certflow.web.timeline import Detail, Place, Sources, actor_roles, changed_fields, people, place_of, rows
 from handlers.registry import REGISTRY
 
 
@@ -91,3 +92,20 @@ def test_a_migration_reads_as_a_change_of_version_and_its_handlers_belong_to_it(
     assert [str(d) for d in started.details] == ["流程：残疾人证申请（网上）（第 1 版）"]
     assert migrated.actor_name == "谢晓东"
     assert [str(d) for d in fees.details] == ["处理：计算费用", "参数：办理类型：首次申请", "total：0"]
+
+
+def test_a_wait_reads_as_the_diagram_names_it_with_a_timers_due_moment():
+    timer = {"event": "TimeDateEventDefinition", "name": "公示期满", "value": "2026-09-07T16:00:00+00:00",
+             "label": "公示期满"}
+    message = {"event": "MessageEventDefinition", "name": "materials_supplied", "value": {"applicant_ref": None},
+               "label": "等待补齐材料"}
+    assert waiting_text(timer) == "公示期满（2026-09-08 00:00 到期）"
+    assert waiting_text(message) == "等待补齐材料"
+    assert waiting_text({**message, "label": None}) == "等待消息"  # an element without a name: its kind
+
+
+def test_the_people_named_are_those_who_acted_and_those_a_task_was_reassigned_to():
+    events = [event(1, "case_started"), event(2, "task_reassigned")]
+    events[0]["actor"], events[1]["actor"] = "applicant", "admin"
+    events[1]["data"] = {"from": None, "to": "window"}
+    assert people(events) == {"admin", "window"}

@@ -7,7 +7,7 @@ from flask import g
 
 from certflow.casework.handover import Names, taken, taken_text, where_now, whereabouts
 from certflow.engine.outcomes import OUTCOMES
-from certflow.web.context import group_name, services
+from certflow.web.context import group_name, process_name, services
 
 
 def person_name(username: str | None) -> str:
@@ -23,9 +23,7 @@ def person_name(username: str | None) -> str:
 
 
 def names() -> Names:
-    processes = {p["key"]: p["name"] for p in services().runtime.processes()}
-    return Names(person=person_name, group=group_name, process=lambda key: processes.get(key, key),
-                 outcome=lambda key: OUTCOMES.get(key, key))
+    return Names(person=person_name, group=group_name, process=process_name, outcome=lambda key: OUTCOMES.get(key, key))
 
 
 def case_now(number: str) -> str:

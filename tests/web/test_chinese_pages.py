@@ -235,5 +235,5 @@ def test_a_case_in_its_publicity_period_reads_in_peoples_words(demo_app: Flask) 
     data = lxml.html.fromstring(county.get(last).get_data(as_text=True))
     shown = {dt.text_content(): dt.getnext().text_content() for dt in data.cssselect("#replay-data dt")}
     assert shown["申请渠道"] == "网上申请" and shown["案件编号"] == "LS-2026-000007"
-    assert shown["费用"] == ("费用明细：项目：首次鉴定费；支付方：市残疾人就业保障金、"
-                           "项目：残疾人证邮寄费；支付方：市残疾人就业保障金")
+    assert shown["费用"] == ("费用明细：（1）项目：首次鉴定费；支付方：市残疾人就业保障金 "
+                           "（2）项目：残疾人证邮寄费；支付方：市残疾人就业保障金")

@@ -15,9 +15,10 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from certflow.engine.services import Handlers
 
@@ -34,12 +35,24 @@ class Materials:
 
 
 @dataclass(frozen=True)
+class Glossary:
+    """Names for people of what a case keeps beside the forms' fields: the processes' variables and the handlers'
+    results (JSON Schema properties: titles, choices' labels, an object's keys), what each operator does, and what
+    each message brings."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    operators: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Registry:
-    """Everything a deployment's handlers offer: the operators and helpers the processes call, and the
-    materials the application pages ask for."""
+    """Everything a deployment's handlers offer: the operators and helpers the processes call, the
+    materials the application pages ask for, and the names of the data they keep."""
 
     handlers: Handlers
     materials: Materials
+    glossary: Glossary = field(default_factory=Glossary)
 
 
 def load(folder: Path) -> Registry:

@@ -15,9 +15,9 @@ from typing import Any
 
 from certflow.engine import disability, guardians
 from certflow.engine.services import Handlers, Operator, ServiceContext
-from certflow.registry import Materials, Registry
+from certflow.registry import Glossary, Materials, Registry
 
-from . import assessment, cards, fees, identity, materials, notifications, publicity
+from . import assessment, cards, fees, glossary, identity, materials, notifications, publicity
 
 
 def _identity_check(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
@@ -102,4 +102,5 @@ def script_helpers(ctx: ServiceContext) -> dict[str, Callable[..., Any]]:
 
 
 HANDLERS = Handlers(operators=OPERATORS, helpers=script_helpers)
-REGISTRY = Registry(handlers=HANDLERS, materials=Materials(names=materials.MATERIALS, required=materials.required))
+REGISTRY = Registry(handlers=HANDLERS, materials=Materials(names=materials.MATERIALS, required=materials.required),
+                    glossary=Glossary(glossary.FIELDS, glossary.OPERATORS, glossary.MESSAGES))

@@ -48,14 +48,19 @@ def is_due(event: Any, at: datetime) -> bool:
 def waiting(workflow: BpmnWorkflow) -> list[WaitingEvent]:
     """The messages and timers the case waits for, fit for JSON: SpiffWorkflow gives a message's correlation
     properties as its objects, shown here as each property's name and the value a message must carry (None until
-    a message of the case sets it)."""
+    a message of the case sets it); ``label`` is the waiting element's name in the diagram, for people."""
     found: list[WaitingEvent] = []
-    for event in workflow.waiting_events():
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if definition is None:
+            continue
+        event = definition.details(task)
         value = event.value
         if event.event_type == "MessageEventDefinition":
             known = {name: v for values in event.correlations.values() for name, v in values.items()}
             value = {p.name: known.get(p.name) for p in value} if value else None
-        found.append({"event": event.event_type, "name": event.name, "value": value})
+        found.append({"event": event.event_type, "name": event.name, "value": value,
+                      "label": task.task_spec.bpmn_name})
     return found
 
 

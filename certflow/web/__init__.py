@@ -15,6 +15,7 @@ from certflow.bootstrap import build_services
 from certflow.config import Config
 from certflow.engine.db import readiness
 from certflow.engine.errors import InvalidArgument
+from certflow.engine.outcomes import OUTCOMES
 from certflow.engine.roles import ROLES
 from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts
@@ -36,7 +37,7 @@ from certflow.web import (
     requestlog,
     tasks,
 )
-from certflow.web.context import account, group_name
+from certflow.web.context import account, group_name, process_name
 from certflow.web.handover import person_name
 from certflow.web.present import china_time, waiting_text
 
@@ -100,7 +101,8 @@ def _add_template_helpers(app: Flask) -> None:
     @app.context_processor
     def globals_() -> dict[str, Any]:
         return {"me": account(), "role_names": ROLES, "group_name": group_name, "person_name": person_name,
-                "status_names": progress.STATUSES, "outcome_names": progress.OUTCOMES}
+                "process_name": process_name,
+                "status_names": progress.STATUSES, "outcome_names": OUTCOMES}
 
 
 def _reason(error: HTTPException) -> str | None:

@@ -13,12 +13,13 @@ from flask.typing import ResponseReturnValue
 
 from certflow.casework.reports import RULE, same_person, unusual_durations
 from certflow.casework.search import CaseQuery, CaseRow, rows_for_export, search, version_numbers
+from certflow.engine.outcomes import OUTCOMES
 from certflow.people.access import can_audit
 from certflow.web.auth import login_manager
 from certflow.web.context import account, deny, services, signed_in
 from certflow.web.csvfile import csv_download
 from certflow.web.present import china_time
-from certflow.web.progress import OUTCOMES, STATUSES
+from certflow.web.progress import STATUSES
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

@@ -38,7 +38,7 @@ def history(number: str) -> ResponseReturnValue:
     found, (kinds, person) = case_timeline(case), _chosen()
     return render_template(
         "casefile/history.html", case=case, rows=timeline.select(found, kinds, person), chosen=kinds, person=person,
-        kinds={r.kind: r.label for r in found}, people=sorted({r.actor for r in found}),
+        kinds={r.kind: r.label for r in found}, people=sorted({r.actor: r.actor_name for r in found}.items()),
         can_export=can_request_personal_data(signed_in()),
     )
 
@@ -71,10 +71,13 @@ def replay(number: str) -> ResponseReturnValue:
         abort(404)
     place = timeline.place_of(view["steps"], view["step"])
     last = view["steps"][place.index]["last_seq"]
+    found = case_timeline(case)
     return render_template(
         "casefile/replay.html", case=case, view=view, place=place,
-        rows=[r for r in case_timeline(case) if view["step"] <= r.seq <= last],
-        data=describe(all_fields(runtime.case_forms(case["number"])), view["data"], rename=group_name),
+        rows=[r for r in found if view["step"] <= r.seq <= last],
+        names={**{s["actor"]: s["actor"] for s in view["steps"]}, **{r.actor: r.actor_name for r in found}},
+        data=describe(all_fields(runtime.case_forms(case["number"])), view["data"], rename=group_name,
+                      glossary=services().registry.glossary.fields),
         diagram={"xml": view["xml"], "passed": view["passed"], "current": view["current"]},
     )
 

@@ -52,3 +52,11 @@ def deny(status: int, what: str) -> NoReturn:
     """Refuse and record the attempt: 404 hides that a page exists, 403 refuses an action."""
     services().accounts.record_denied(account(), f"{request.method} {request.path}: {what}", request.remote_addr)
     abort(status)
+
+
+def process_name(key: str) -> str:
+    """A process's name for people (残疾人证申请（网上）), an unknown key as it is; read once per request."""
+    if "process_names" not in g:
+        g.process_names = {p["key"]: p["name"] for p in services().runtime.processes()}
+    return g.process_names.get(key, key)
+

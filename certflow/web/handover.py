@@ -6,13 +6,15 @@ from __future__ import annotations
 from flask import g
 
 from certflow.casework.handover import Names, taken, taken_text, where_now, whereabouts
-from certflow.web.context import group_name, services
-from certflow.web.progress import OUTCOMES
+from certflow.engine.outcomes import OUTCOMES
+from certflow.web.context import group_name, process_name, services
 
 
-def person_name(username: str) -> str:
-    """A person's name from the directory; someone without an account (a system actor) as recorded. Each name is
-    read once per request: a page lists the same few people many times."""
+def person_name(username: str | None) -> str:
+    """A person's name from the directory; someone without an account (a system actor) as recorded, nobody as "".
+    Each name is read once per request: a page lists the same few people many times."""
+    if not username:
+        return ""
     known = g.setdefault("person_names", {})
     if username not in known:
         found = services().accounts.by_username(username)
@@ -21,9 +23,7 @@ def person_name(username: str) -> str:
 
 
 def names() -> Names:
-    processes = {p["key"]: p["name"] for p in services().runtime.processes()}
-    return Names(person=person_name, group=group_name, process=lambda key: processes.get(key, key),
-                 outcome=lambda key: OUTCOMES.get(key, key))
+    return Names(person=person_name, group=group_name, process=process_name, outcome=lambda key: OUTCOMES.get(key, key))
 
 
 def case_now(number: str) -> str:

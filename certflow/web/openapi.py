@@ -13,7 +13,8 @@ from typing import Any
 from certflow.casework import search
 from certflow.casework.inbox import DUE_FILTERS, MAX_PAGE, PAGE_SIZE, QUEUES, SORTS
 from certflow.engine.errors import FieldError
-from certflow.web.progress import OUTCOMES, STATUSES
+from certflow.engine.outcomes import OUTCOMES
+from certflow.web.progress import STATUSES
 
 JSON = "application/json"
 
@@ -163,7 +164,7 @@ SCHEMAS: dict[str, Any] = {
         "next_due_at": _nullable("string", format="date-time"),
         "open_tasks": {"type": "array", "items": _ref("Task")},
         "waiting": {"type": "array", "items": _object({"event": {"type": "string"}, "name": _nullable("string"),
-                                                       "value": {}})},
+                                                       "value": {}, "label": _nullable("string")})},
         "data": {"type": "object", "description": "The case's data; the ID number masked."},
     }),
     "CaseRow": _object({

@@ -109,7 +109,7 @@ def status() -> ResponseReturnValue:
         return render_template("portal/status.html", number=number, error="请填写案件编号和身份证号码"), 422
     runtime = services().runtime
     attempt = STATUS_LOOKUPS.reserve(services().sessions, request.remote_addr, runtime.clock.now(),
-                                     remote_addr=request.remote_addr, target=f"status {number}")
+                                     remote_addr=request.remote_addr, target=f"查询进度 {number}")
     if attempt is None:
         error = f"查询次数过多，请{STATUS_LOOKUPS.minutes}分钟后再试"
         return render_template("portal/status.html", number=number, error=error), 429

@@ -5,7 +5,7 @@ Resident ID numbers are masked here: showing one in full is a separate, recorded
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from certflow.engine.privacy import mask_personal
 from certflow.engine.views import WaitingEvent
 
 Rename = Callable[[str], str]
+Glossary = dict[str, Any]  # data name -> its JSON Schema for people (title, choices, keys), as Registry.glossary
 
 WAIT_KINDS = {
     "MessageEventDefinition": "消息", "SignalEventDefinition": "信号", "TimeDateEventDefinition": "定时",
@@ -30,19 +31,16 @@ def china_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str
 
 
 def waiting_text(event: WaitingEvent) -> str:
-    """What a case waits on, in words: 消息“supplement”（applicant_ref：尚未确定）,
-    定时“超时”（到期 2026-10-10 00:00）."""
+    """What a case waits on, as the diagram names it, with the moment a timer is due: 等待补正材料,
+    公示期满（2026-10-10 00:00 到期）. The message's name and its correlation stay in the API's data."""
     kind, value = WAIT_KINDS.get(event["event"], "事件"), event["value"]
-    if isinstance(value, dict):  # a correlated message: the values the message must carry
-        shown = "，".join(f"{name}：{'尚未确定' if v is None else v}" for name, v in value.items())
-    elif kind == "定时" and isinstance(value, str):
+    label = event.get("label") or f"等待{kind}"
+    if kind == "定时" and isinstance(value, str):
         try:
-            shown = "到期 " + china_time(value)
-        except ValueError:  # a moment written in another form: shown as written
-            shown = value
-    else:
-        shown = "" if value is None else str(value)
-    return f"{kind}“{event['name'] or ''}”" + (f"（{shown}）" if shown else "")
+            return f"{label}（{china_time(value)} 到期）"
+        except ValueError:  # a duration or a moment written in another form: the due moment is not known here
+            pass
+    return label
 
 
 def _choice_titles(schema: dict[str, Any]) -> dict[Any, str]:
@@ -57,7 +55,13 @@ def option_titles(schema: dict[str, Any] | None, field: str) -> dict[Any, str]:
     return _choice_titles(items if isinstance(items, dict) else field_schema)
 
 
-def _show(schema: dict[str, Any], value: Any, rename: Rename) -> str:
+def _field(schema: dict[str, Any], name: str, glossary: Glossary) -> dict[str, Any]:
+    """A key's schema: the form's (or the enclosing object's) own, over the glossary's name for it."""
+    properties = schema.get("properties")
+    return {**glossary.get(name, {}), **(properties.get(name, {}) if isinstance(properties, dict) else {})}
+
+
+def _show(schema: dict[str, Any], value: Any, rename: Rename, glossary: Glossary) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -65,13 +69,11 @@ def _show(schema: dict[str, Any], value: Any, rename: Rename) -> str:
     if isinstance(value, list):
         item_schema = schema.get("items", {}) if isinstance(schema.get("items"), dict) else {}
         if any(isinstance(v, dict) for v in value):  # rows of a form: numbered, so one row's fields stay together
-            return " ".join(f"（{i}）{_show(item_schema, v, rename)}" for i, v in enumerate(value, 1))
-        return "、".join(_show(item_schema, v, rename) for v in value) or "（无）"
+            return " ".join(f"（{i}）{_show(item_schema, v, rename, glossary)}" for i, v in enumerate(value, 1))
+        return "、".join(_show(item_schema, v, rename, glossary) for v in value) or "（无）"
     if isinstance(value, dict):
-        # A nested object of a form (or a correlated message): its fields by their titles where the schema has them.
-        fields = schema.get("properties", {}) if isinstance(schema.get("properties"), dict) else {}
-        return "；".join(f"{fields.get(k, {}).get('title', k)}：{_show(fields.get(k, {}), v, rename)}"
-                        for k, v in value.items())
+        # A nested object of a form, a handler's result, a message: its fields by their titles, as a form's are.
+        return "；".join(f"{label}：{shown}" for label, shown in _pairs(schema, value, list(value), rename, glossary))
     titles = _choice_titles(schema)
     if value in titles:
         return titles[value]
@@ -83,28 +85,42 @@ def _show(schema: dict[str, Any], value: Any, rename: Rename) -> str:
     return rename(value) if isinstance(value, str) else str(value)
 
 
-def describe(schema: dict[str, Any] | None, data: dict[str, Any], *, only_schema: bool = False,
-             rename: Rename = str) -> list[tuple[str, str]]:
-    """(label, value) pairs in the form's order, then (unless ``only_schema``) what the form does not name.
-
-    ``rename`` turns ids into names, e.g. a village's group id into the village. ID numbers are masked wherever
-    they stand, a certificate number's included.
-    """
-    data = mask_personal(data)
-    properties = (schema or {}).get("properties", {})
-    names = list(properties) if only_schema else [*properties, *(k for k in data if k not in properties)]
+def _pairs(schema: dict[str, Any], data: dict[str, Any], names: list[str], rename: Rename,
+           glossary: Glossary) -> list[tuple[str, str]]:
     shown: list[tuple[str, str]] = []
     for name in names:
         if name not in data or data[name] in (None, "", []):
             continue
-        field = properties.get(name, {})
-        shown.append((field.get("title", name), _show(field, data[name], rename)))
+        field = _field(schema, name, glossary)
+        if not field.get("x-hidden"):
+            shown.append((field.get("title", name), _show(field, data[name], rename, glossary)))
     return shown
 
 
-def all_fields(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def describe(schema: dict[str, Any] | None, data: dict[str, Any], *, only_schema: bool = False,
+             rename: Rename = str, glossary: Glossary | None = None) -> list[tuple[str, str]]:
+    """(label, value) pairs in the form's order, then (unless ``only_schema``) what the form does not name.
+
+    Labels and choices are the form's, else the ``glossary``'s (the deployment's names of the data no form asks
+    for: ``Registry.glossary.fields``), at any depth. ``rename`` turns ids into names, e.g. a village's group id
+    into the village. ID numbers are masked wherever they stand, a certificate number's included.
+    """
+    data = mask_personal(data)
+    schema = schema or {}
+    properties = schema.get("properties", {})
+    names = list(properties) if only_schema else [*properties, *(k for k in data if k not in properties)]
+    return _pairs(schema, data, names, rename, glossary or {})
+
+
+def all_fields(forms: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     """One schema with every field of a version's forms: case data gathers values from several of them."""
     return {"properties": {k: v for schema in forms.values() for k, v in schema.get("properties", {}).items()}}
+
+
+def with_forms(glossary: Glossary, forms: Mapping[str, dict[str, Any]]) -> Glossary:
+    """The glossary with every field of these forms over it: a form's title wins, the glossary's choices stay."""
+    fields = all_fields(forms)["properties"]
+    return {**glossary, **{name: {**glossary.get(name, {}), **field} for name, field in fields.items()}}
 
 
 # The identity check's ``in_jurisdiction`` in words; cases from before it have none.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from certflow.engine.calendar import moment_text
+from certflow.engine.outcomes import OUTCOMES
 from certflow.engine.views import CaseView, OutboxText
 from certflow.web.applying import UploadInput
 from certflow.web.context import services
@@ -28,7 +29,6 @@ WAITING: dict[str, str] = {
     "review_request": "经评定未达到残疾标准；如有异议，可在期限内申请复核",
 }
 STATUSES = {"running": "办理中", "completed": "已办结", "cancelled": "已取消", "error": "暂停办理，工作人员正在处理"}
-OUTCOMES = {"issued": "已发证", "rejected": "申请未通过审核", "not_met": "经评定未达到残疾标准"}
 
 
 @dataclass(frozen=True)

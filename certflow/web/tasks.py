@@ -20,7 +20,7 @@ from certflow.people.access import (
     file_access,
 )
 from certflow.web import forms, timeline
-from certflow.web.context import deny, group_name, services, signed_in
+from certflow.web.context import deny, group_name, process_name, services, signed_in
 from certflow.web.guard import readable_case, visible_task, workable_task
 from certflow.web.handover import case_now, task_taken
 from certflow.web.present import describe, option_titles, system_checks
@@ -36,14 +36,16 @@ def case_timeline(case: CaseView) -> list[timeline.Row]:
     """Every event of the case in words, with the roles of the people who acted."""
     runtime, accounts, number = services().runtime, services().accounts, case["number"]
     events = runtime.history(number)
-    actors = {e["actor"] for e in events} - set(timeline.OTHER_ACTORS)
-    found = {name: accounts.by_username(name) for name in actors}
+    found = {name: accounts.by_username(name) for name in timeline.people(events)}
+    glossary = services().registry.glossary
     sources = timeline.Sources(
         forms=runtime.case_forms(number), start_form=case["start_form"],
         task_forms={t["id"]: t["form"] for t in runtime.tasks(case=number, status="completed")},
         outbox=runtime.outbox(number),
         roles={name: person.roles if person else None for name, person in found.items()},
-        rename=group_name,
+        rename=group_name, names={name: person.display_name for name, person in found.items() if person},
+        glossary=glossary.fields, operators=glossary.operators, messages=glossary.messages,
+        process_name=process_name(case["process"]),
     )
     return timeline.rows(events, sources)
 
@@ -55,7 +57,8 @@ def case_context(case: CaseView) -> dict[str, Any]:
     materials = option_titles(start_schema, "materials")
     return {
         "case": case,
-        "summary": describe(start_schema, case["data"], only_schema=True, rename=group_name),
+        "summary": describe(start_schema, case["data"], only_schema=True, rename=group_name,
+                            glossary=services().registry.glossary.fields),
         "checks": system_checks(case["data"], materials),
         "attachments": [{**a, "material_name": materials.get(a["material"], a["material"]),
                          "access": file_access(me, a["material"])}

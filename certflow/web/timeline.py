@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from certflow.engine import replay
+from certflow.engine.outcomes import OUTCOMES
 from certflow.engine.privacy import mask_id_numbers, mask_personal
 from certflow.engine.roles import ROLES
 from certflow.engine.views import EventView, OutboxText, ReplayStep
-from certflow.web.present import china_time, describe, option_titles
-from certflow.web.progress import OUTCOMES
+from certflow.web.present import Glossary, china_time, describe, option_titles, with_forms
 
 # Events whose data is a form as submitted: the application, and each task's form.
 SUBMITTING = ("case_started", "task_completed")
@@ -26,7 +26,7 @@ WITHIN_STEP = ("service_called", "case_ended")
 OTHER_ACTORS = {"system": "系统", "applicant": ROLES["applicant"]}
 NOTICE_STATUS = {"queued": "待发送", "sent": "已发送", "failed": "发送失败"}
 NOBODY = "待认领"
-CSV_HEADER = ["序号", "时间", "操作人", "角色", "事件", "环节", "内容", "prev_hash", "hash"]
+CSV_HEADER = ["序号", "时间", "操作人", "角色", "事件", "环节", "内容", "前一哈希", "哈希"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ class Detail:
 class Row:
     seq: int
     at: str
-    actor: str
+    actor: str  # the username, for filters
+    actor_name: str  # the person's name, for people
     roles: str
     kind: str
     label: str
@@ -69,6 +70,11 @@ class Sources:
     outbox: list[OutboxText]
     roles: Mapping[str, Collection[str] | None]  # actor → the account's roles; None: no such account
     rename: Callable[[str], str] = str  # ids to names, e.g. groups
+    names: Mapping[str, str] = field(default_factory=dict)  # actor → the person's name
+    glossary: Glossary = field(default_factory=dict)  # names of the data no form asks for (Registry.glossary)
+    operators: Mapping[str, str] = field(default_factory=dict)  # handler → what it does
+    messages: Mapping[str, str] = field(default_factory=dict)  # message → what it brings
+    process_name: str = ""  # the case's process as people know it
 
 
 def changed_fields(events: list[EventView]) -> dict[int, dict[str, Any]]:
@@ -89,6 +95,18 @@ def changed_fields(events: list[EventView]) -> dict[int, dict[str, Any]]:
     return changed
 
 
+def actor_name(actor: str, names: Mapping[str, str]) -> str:
+    """Who acted, by name: 系统, 申请人, or the person's name (the username of an account that is gone)."""
+    return OTHER_ACTORS.get(actor) or names.get(actor) or actor
+
+
+def people(events: list[EventView]) -> set[str]:
+    """The accounts the events name: who acted, and to whom and from whom a task was reassigned."""
+    named = {e["actor"] for e in events} | {e["data"].get(k) for e in events if e["kind"] == "task_reassigned"
+                                            for k in ("from", "to")}
+    return {n for n in named if n} - set(OTHER_ACTORS)
+
+
 def actor_roles(actor: str, roles: Collection[str] | None) -> str:
     if actor in OTHER_ACTORS:
         return OTHER_ACTORS[actor]
@@ -102,10 +120,11 @@ def rows(events: list[EventView], sources: Sources) -> list[Row]:
     found: list[Row] = []
     for step in replay.steps(events):
         for event in step.events:
-            kind = event["kind"]
+            kind, actor = event["kind"], event["actor"]
             found.append(Row(
-                seq=event["seq"], at=event["at"], actor=event["actor"],
-                roles=actor_roles(event["actor"], sources.roles.get(event["actor"])),
+                seq=event["seq"], at=event["at"], actor=actor, actor_name=actor_name(actor, sources.names),
+                # 系统 and 申请人 are no accounts: their name says their role
+                roles="" if actor in OTHER_ACTORS else actor_roles(actor, sources.roles.get(actor)),
                 kind=kind, label=replay.EVENT_LABELS.get(kind, kind), step=_step_title(event, step.first),
                 details=tuple(_details(event, changed.get(event["seq"], {}), sources, notices)),
                 starts_step=event is step.first and kind in replay.STEP_KINDS,
@@ -121,7 +140,7 @@ def select(found: list[Row], kinds: Collection[str] = (), person: str = "") -> l
 
 def csv_lines(found: list[Row]) -> Iterator[list[Any]]:
     for r in found:
-        yield [r.seq, china_time(r.at, "%Y-%m-%d %H:%M:%S"), r.actor, r.roles, r.label, r.step, r.text,
+        yield [r.seq, china_time(r.at, "%Y-%m-%d %H:%M:%S"), r.actor_name, r.roles, r.label, r.step, r.text,
                r.prev_hash, r.hash]
 
 
@@ -145,8 +164,11 @@ def _notices(outbox: list[OutboxText]) -> Notices:
 
 
 def _pairs(value: Any, sources: Sources, schema: dict[str, Any] | None = None) -> list[Detail]:
+    """A form's data with its titles; data of no form (a message, a handler's call) with every form's and the
+    glossary's."""
     data = mask_personal(value if isinstance(value, dict) else {"结果": value})
-    return [Detail(label, shown) for label, shown in describe(schema, data, rename=sources.rename)]
+    glossary = with_forms(sources.glossary, sources.forms)
+    return [Detail(label, shown) for label, shown in describe(schema, data, rename=sources.rename, glossary=glossary)]
 
 
 def _details(event: EventView, changed: dict[str, Any], sources: Sources, notices: Notices) -> list[Detail]:
@@ -158,7 +180,8 @@ def _details(event: EventView, changed: dict[str, Any], sources: Sources, notice
         submitted = [Detail(d.label, d.value, before.get(d.label))
                      for d in _pairs(data.get("data") or {}, sources, schema)]
         if kind == "case_started":
-            return [Detail("流程", f"{data.get('process')}（第 {data.get('version')} 版）"), *submitted]
+            process = sources.process_name or data.get("process")
+            return [Detail("流程", f"{process}（第 {data.get('version')} 版）"), *submitted]
         return submitted
     if kind == "service_called":
         return _service(event, sources, notices)
@@ -166,11 +189,13 @@ def _details(event: EventView, changed: dict[str, Any], sources: Sources, notice
         return [Detail("到期时间", "、".join(china_time(d) for d in data.get("due") or []) or "—"),
                 Detail("检查时间", china_time(data.get("now")))]
     if kind == "message_received":
-        return [Detail("消息", str(data.get("name"))), *_pairs(data.get("payload") or {}, sources)]
+        name = str(data.get("name"))
+        return [Detail("消息", sources.messages.get(name, name)), *_pairs(data.get("payload") or {}, sources)]
     if kind == "case_migrated":
         return [Detail("流程版本", f"第 {data.get('to_version')} 版", f"第 {data.get('from_version')} 版")]
     if kind == "task_reassigned":
-        return [Detail("改派", f"{data.get('from') or NOBODY} → {data.get('to') or NOBODY}")]
+        moved_from, moved_to = (actor_name(data[k], sources.names) if data.get(k) else NOBODY for k in ("from", "to"))
+        return [Detail("改派", f"{moved_from} → {moved_to}")]
     if kind == "comment_added":
         return [Detail("备注", mask_id_numbers(str(data.get("text", ""))))]
     if kind == "files_attached":
@@ -196,7 +221,8 @@ def _service(event: EventView, sources: Sources, notices: Notices) -> list[Detai
                      sources.rename(notice["recipient_group"] or ""), notice["recipient_phone"] or ""]
         return [Detail("短信", " · ".join(p for p in recipient if p)), Detail("内容", mask_id_numbers(notice["text"])),
                 Detail("发送状态", NOTICE_STATUS.get(notice["status"], notice["status"]))]
-    return [Detail("处理", str(data.get("operator"))), *_pairs({"参数": data.get("params")}, sources),
+    operator = str(data.get("operator"))
+    return [Detail("处理", sources.operators.get(operator, operator)), *_pairs({"参数": data.get("params")}, sources),
             *_pairs(result, sources)]
 
 

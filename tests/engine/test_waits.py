@@ -17,7 +17,8 @@ def test_a_case_waiting_on_a_correlated_message_shows_the_message_and_its_correl
     fresh_rt.deploy(read_paths([WAITS / "correlated_wait.bpmn"]), author="tests")
     number = fresh_rt.start_case("correlated_wait", {}, actor="applicant")
 
-    waiting = [{"event": "MessageEventDefinition", "name": "supplement", "value": {"applicant_ref": None}}]
+    waiting = [{"event": "MessageEventDefinition", "name": "supplement", "value": {"applicant_ref": None},
+                "label": "等待补交"}]
     assert fresh_rt.case(number)["waiting"] == waiting
     shown = CliRunner().invoke(main, ["show", number, "--json"], obj=fresh_rt)
     assert shown.exit_code == 0, shown.output

@@ -153,7 +153,17 @@ def test_the_security_log_lists_newest_first_and_filters_by_kind(app, client, as
     filtered = as_user("admin").get("/admin/security?kind=login_failed").get_data(as_text=True)
     events = rows(filtered, "#events tr[data-kind]")
     assert [tr.get("data-kind") for tr in events] == ["login_failed"]
-    assert "window" in events[0].text_content()
+    # the kind in words, and the person by name beside the login name that was typed
+    cells = [td.text_content().strip() for td in events[0].cssselect("td")]
+    assert cells[1:3] == ["登录失败", "window 测试 window"]
+    assert events[0].cssselect("td code")[0].text == "window"
+
+    client.post("/status", data={"number": "LS-2026-999999", "id_number": "36048319800101123X",
+                                 "csrf_token": csrf_token(client, "/status")})
+    lookups = rows(as_user("admin").get("/admin/security?kind=status_lookup_failed").get_data(as_text=True),
+                   "#events tr[data-kind]")
+    assert [tr.cssselect("td")[1].text_content() for tr in lookups] == ["进度查询失败"]
+    assert "查询进度 LS-2026-999999" in lookups[0].text_content()
 
 
 ADMIN_PAGES = ["/admin/users", "/admin/users/admin", "/admin/security"]

@@ -94,30 +94,32 @@ def test_the_history_shows_every_event_with_who_when_role_step_and_details(issue
         return [" ".join(" ".join(td.itertext()).split()) for td in rows[seq].cssselect("td")]
 
     started = cells(1)
-    assert "applicant 申请人" in started[2] and started[3] == "受理"
+    assert started[2] == "申请人" and started[3] == "受理"
     assert "李明" in started[5] and "360483********123X" in started[5] and "重放此步" in started[0]
     review = cells(seq_of(runtime, number, "task_completed", "pre_review"))
-    assert review[2] == "window 残联综合窗口" and review[3] == "办理" and review[4] == "预审"
+    assert review[2] == "window 测试 残联综合窗口" and review[3] == "办理" and review[4] == "预审"
     assert "审核结论 材料不全" in review[5] and "补正材料说明 请补交监护人证明和就诊病历" in review[5]
     identity = cells(seq_of(runtime, number, "service_called"))
-    assert identity[3] == "系统处理" and "identity_check" in identity[5] and "360483********123X" in identity[5]
+    assert identity[3] == "系统处理" and "处理 身份证号码核验" in identity[5] and "360483********123X" in identity[5]
+    assert "身份证号码有效 是" in identity[5] and "属本辖区的地址码 是" in identity[5]
+    assert "identity_check" not in identity[5] and "in_jurisdiction" not in identity[5]
     texts = [cells(e["seq"]) for e in runtime.history(number)
              if e["kind"] == "service_called" and e["data"]["operator"] == "notify"]
     assert texts and all("短信" in t[5] and "待发送" in t[5] for t in texts)
     assert "村(社区)" in next(t[5] for t in texts if "公示" in t[5] and "请在本村" in t[5])
     reassigned = cells(seq_of(runtime, number, "task_reassigned"))
-    assert "改派 待认领 → window" in reassigned[5] and "admin 系统管理员" in reassigned[2]
+    assert "改派 待认领 → window 测试" in reassigned[5] and "admin 测试 系统管理员" in reassigned[2]
     assert cells(seq_of(runtime, number, "task_claimed"))[4] == "预审"
     assert cells(seq_of(runtime, number, "task_unclaimed"))[3] == "取消认领"  # 退回 is sending a case back a step
-    assert "materials_supplied" in cells(seq_of(runtime, number, "message_received"))[5]
+    assert "消息 申请人补交材料" in cells(seq_of(runtime, number, "message_received"))[5]
     timer = cells(seq_of(runtime, number, "timer_fired"))
-    assert timer[2] == "system 系统" and "2026-09-30 09:00" in timer[5]
+    assert timer[2] == "系统" and "2026-09-30 09:00" in timer[5]
     assert "已电话确认材料齐全" in cells(seq_of(runtime, number, "comment_added"))[5]
     files = cells(seq_of(runtime, number, "files_attached"))
     assert "就诊病历材料 病历.pdf" in files[5] and runtime.attachments(number)[1]["sha256"] in files[5]
     assert "已发证" in cells(seq_of(runtime, number, "case_ended"))[5]
     viewed = cells(seq_of(runtime, number, "personal_data_viewed"))
-    assert viewed[2] == "county 县残联" and "身份证号码" in viewed[5]
+    assert viewed[2] == "county 测试 县残联" and "身份证号码" in viewed[5]
     assert ADULT_ID not in html.get_data(as_text=True)  # masked everywhere, the certificate number included
 
 
@@ -159,10 +161,10 @@ def test_the_csv_export_has_the_filtered_rows_and_their_hashes(issued, as_user):
     text = response.get_data().decode("utf-8")
     assert text.startswith("\ufeff")
     header, *lines = list(csv.reader(io.StringIO(text[1:])))
-    assert header == ["序号", "时间", "操作人", "角色", "事件", "环节", "内容", "prev_hash", "hash"]
+    assert header == ["序号", "时间", "操作人", "角色", "事件", "环节", "内容", "前一哈希", "哈希"]
     completed = [e for e in runtime.history(number) if e["kind"] == "task_completed"]
     assert [(int(r[0]), r[7], r[8]) for r in lines] == [(e["seq"], e["prev_hash"], e["hash"]) for e in completed]
-    assert lines[0][2:6] == ["window", "残联综合窗口", "办理", "预审"]
+    assert lines[0][2:6] == ["window 测试", "残联综合窗口", "办理", "预审"]
     assert "审核结论：材料不全 → 通过" in lines[1][6]
 
 

@@ -275,7 +275,7 @@ def test_lookups_are_limited_per_address(client: FlaskClient, appointed: str, ap
         assert lookup(client, appointed, "11010519491231002X").status_code == 404
     assert lookup(client, appointed, ADULT_ID).status_code == 429
     failures = app.extensions["certflow"].accounts.security_events(kind="status_lookup_failed")
-    assert len(failures) == 10 and failures[0].target == f"status {appointed}"
+    assert len(failures) == 10 and failures[0].target == f"查询进度 {appointed}"
 
 
 # -- the window ------------------------------------------------------------------------------------

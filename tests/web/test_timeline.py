@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from certflow.engine.privacy import mask_personal
-from certflow.web.timeline import Detail, Place, Sources, actor_roles, changed_fields, place_of, rows
+from certflow.web.present import waiting_text
+from certflow.web.timeline import Detail, Place, Sources, actor_roles, changed_fields, people, place_of, rows
+from handlers.registry import REGISTRY
 
 
 def event(seq: int, kind: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -75,8 +77,35 @@ def test_a_migration_reads_as_a_change_of_version_and_its_handlers_belong_to_it(
     ]
     sources = Sources(forms={}, start_form=None, task_forms={}, outbox=[], roles={"admin": {"admin"}})
     started, migrated, fees = rows(events, sources)
-    assert (started.roles, started.starts_step) == ("申请人", True)
+    assert (started.actor_name, started.roles, started.starts_step) == ("申请人", "", True)
     assert (migrated.label, migrated.roles, migrated.starts_step) == ("迁移到新版本", "系统管理员", True)
     assert [str(d) for d in migrated.details] == ["流程版本：第 1 版 → 第 2 版"]
     assert (fees.step, fees.starts_step) == ("迁移到新版本", False)
     assert [str(d) for d in fees.details] == ["处理：fees", "参数：kind：first_application", "total：0"]
+
+    # The deployment's glossary names the handler, its parameters and their values; the process has its name.
+    glossary = REGISTRY.glossary
+    named = Sources(forms={}, start_form=None, task_forms={}, outbox=[], roles={"admin": {"admin"}},
+                    names={"admin": "谢晓东"}, glossary=glossary.fields, operators=glossary.operators,
+                    process_name="残疾人证申请（网上）")
+    started, migrated, fees = rows(events, named)
+    assert [str(d) for d in started.details] == ["流程：残疾人证申请（网上）（第 1 版）"]
+    assert migrated.actor_name == "谢晓东"
+    assert [str(d) for d in fees.details] == ["处理：计算费用", "参数：办理类型：首次申请", "total：0"]
+
+
+def test_a_wait_reads_as_the_diagram_names_it_with_a_timers_due_moment():
+    timer = {"event": "TimeDateEventDefinition", "name": "公示期满", "value": "2026-09-07T16:00:00+00:00",
+             "label": "公示期满"}
+    message = {"event": "MessageEventDefinition", "name": "materials_supplied", "value": {"applicant_ref": None},
+               "label": "等待补齐材料"}
+    assert waiting_text(timer) == "公示期满（2026-09-08 00:00 到期）"
+    assert waiting_text(message) == "等待补齐材料"
+    assert waiting_text({**message, "label": None}) == "等待消息"  # an element without a name: its kind
+
+
+def test_the_people_named_are_those_who_acted_and_those_a_task_was_reassigned_to():
+    events = [event(1, "case_started"), event(2, "task_reassigned")]
+    events[0]["actor"], events[1]["actor"] = "applicant", "admin"
+    events[1]["data"] = {"from": None, "to": "window"}
+    assert people(events) == {"admin", "window"}

@@ -21,7 +21,10 @@ def test_a_case_waiting_on_a_correlated_message_shows_on_its_page_and_in_the_api
 
     page = as_user("county").get(f"/cases/{number}")
     assert page.status_code == 200, page.get_data(as_text=True)
-    assert "<li>消息“supplement”（applicant_ref：尚未确定）</li>" in page.get_data(as_text=True)
+    # People read the element's name in the diagram; the message and its correlation are the API's.
+    html = page.get_data(as_text=True)
+    assert '<section class="card" id="waiting"><h2>正在等待</h2><ul>\n  <li>等待补交</li>' in html
+    assert "supplement" not in html
 
     token = accounts.issue_token(accounts.by_username("county").id, "t")
     answer = client.get(f"/api/v1/cases/{number}", headers={"Authorization": f"Bearer {token}"})
@@ -29,7 +32,8 @@ def test_a_case_waiting_on_a_correlated_message_shows_on_its_page_and_in_the_api
     case = answer.get_json()
     conforms(case, "Case")
     assert case["waiting"] == [
-        {"event": "MessageEventDefinition", "name": "supplement", "value": {"applicant_ref": None}},
+        {"event": "MessageEventDefinition", "name": "supplement", "value": {"applicant_ref": None},
+         "label": "等待补交"},
     ]
 
 

@@ -5,7 +5,7 @@
   document.querySelectorAll(".diagram[data-embedded]").forEach(async (container) => {
     const data = JSON.parse(document.getElementById(container.dataset.embedded).textContent);
     if (!data.xml) { container.textContent = "没有流程图"; return; }
-    const viewer = new window.BpmnJS({ container });
+    const viewer = new window.BpmnJS({ container, additionalModules: [window.certflowTranslate] });
     try {
       await viewer.importXML(data.xml);
     } catch (error) {

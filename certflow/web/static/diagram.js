@@ -3,7 +3,7 @@
 (function () {
   const container = document.getElementById("diagram");
   if (!container || !window.BpmnJS) return;
-  const viewer = new window.BpmnJS({ container });
+  const viewer = new window.BpmnJS({ container, additionalModules: [window.certflowTranslate] });
   const data = container.dataset.src
     ? fetch(container.dataset.src, { credentials: "same-origin" }).then((response) => response.json())
     : Promise.resolve().then(() => JSON.parse(document.getElementById(container.dataset.embedded).textContent));

@@ -30,7 +30,9 @@
     .catch((error) => setStatus("建模器无法启动：" + error.message, true));
 
   async function start(spiffworkflow) {
-    modeler = new window.BpmnJS({ container: "#canvas", moddleExtensions: { spiffworkflow } });
+    modeler = new window.BpmnJS({
+      container: "#canvas", moddleExtensions: { spiffworkflow }, additionalModules: [window.certflowTranslate],
+    });
     window.certflowModeler = modeler; // scripted checks reach the modeler's API through it
     modeling = modeler.get("modeling");
     moddle = modeler.get("moddle");

@@ -31,7 +31,7 @@ def administrators_only() -> ResponseReturnValue | None:
     if me is None:
         return login_manager.unauthorized()
     if not me.is_admin:
-        deny(403, "administration")
+        deny(403, "系统管理")
     return None
 
 

@@ -91,7 +91,7 @@ def _authenticate() -> None:
     token = credentials.token if credentials is not None and credentials.type == "bearer" else None
     found = services().accounts.by_token(token) if token else None
     if found is None:
-        deny(401, "API token")
+        deny(401, "接口令牌")
     act_as(found)
 
 
@@ -139,7 +139,7 @@ def deploy() -> tuple[Response, int]:
     """Check and deploy files as ``certflow deploy`` does, as the token's user (analysts and administrators)."""
     me = signed_in()
     if not can_model(me):
-        deny(403, "deploy processes")
+        deny(403, "部署流程")
     files, note = _deployment()
     results = services().runtime.deploy(files, author=me.username, note=note)
     return jsonify(versions=[{"process": r.process_key, "version": r.version, "created": r.created}
@@ -165,7 +165,7 @@ def _is_file(given: Any) -> bool:
 @bp.get("/cases")
 def search_cases() -> Response:
     if not can_audit(signed_in()):
-        deny(403, "search cases")
+        deny(403, "案件查询")
     query = CaseQuery.from_args(request.args)
     page = search(services().sessions, query, signed_in())
     return jsonify(cases=page.rows, total=page.total, page=query.page, pages=page.pages)
@@ -174,7 +174,7 @@ def search_cases() -> Response:
 @bp.post("/cases")
 def start_case() -> tuple[Response, int, dict[str, str]]:
     if not can_start_case(signed_in()):
-        deny(403, "start a case")
+        deny(403, "发起案件")
     body = _body()
     if not isinstance(body.get("process"), str):
         abort(400, "process 应为流程标识（字符串）")

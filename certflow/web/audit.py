@@ -35,7 +35,7 @@ def auditors_only() -> ResponseReturnValue | None:
     if me is None:
         return login_manager.unauthorized()
     if not can_audit(me):
-        deny(403, "audit")
+        deny(403, "审计")
     return None
 
 

@@ -60,9 +60,9 @@ def campaign_staff_only() -> ResponseReturnValue | None:
     if me is None:
         return login_manager.unauthorized()
     if not of_campaign_county(me):
-        deny(404, "campaign of another county")
+        deny(404, "其他县的换证工作")
     if not me.has_role(*ROLES):
-        deny(403, "campaign")
+        deny(403, "换证工作")
     return None
 
 
@@ -88,7 +88,7 @@ def holder(number: str) -> ResponseReturnValue:
     found = ledgers.holder(services().sessions, number)
     townships = townships_of(signed_in())
     if found is None or (townships is not None and found["township"] not in townships):
-        deny(404, f"campaign holder {number}")
+        deny(404, f"换证对象 {number}")
     return render_template("campaign/holder.html", holder=found)
 
 
@@ -100,7 +100,7 @@ def _chosen_township() -> str | None:
     if asked is None and len(townships) == 1:
         return next(iter(townships))
     if asked not in townships:
-        deny(403, f"campaign township {asked}")
+        deny(403, f"换证乡镇 {asked}")
     return asked
 
 
@@ -109,10 +109,10 @@ def _chosen_village() -> tuple[Township | None, Village | None]:
     group, asked = _chosen_township(), request.args.get("village") or None
     township = next((t for t in county().townships if t.group == group), None)
     if group is not None and township is None:
-        deny(404, f"campaign township {group}")
+        deny(404, f"换证乡镇 {group}")
     village = next((v for v in township.villages if v.group == asked), None) if township else None
     if asked is not None and village is None:
-        deny(404, f"campaign village {asked}")
+        deny(404, f"换证村（社区） {asked}")
     return township, village
 
 
@@ -148,7 +148,7 @@ def ledger() -> ResponseReturnValue:
 def ledger_xlsx() -> ResponseReturnValue:
     _, village = _chosen_village()
     if village is None:
-        deny(404, "campaign ledger of no village")
+        deny(404, "没有指明村（社区）的换证台账")
     lines = ledgers.ledger(services().sessions, village.group)
     summary = ledgers.ledger_summary(lines)
     return xlsx_download(f"ledger-{village.code}.xlsx", [
@@ -160,7 +160,7 @@ def ledger_xlsx() -> ResponseReturnValue:
 @bp.get("/dashboard")
 def dashboard() -> ResponseReturnValue:
     if not signed_in().has_role("county", "admin"):
-        deny(403, "campaign dashboard")
+        deny(403, "换证进度")
     found = ledgers.counts(services().sessions)
     total = sum(found.status.values())
     today = services().runtime.clock.now().date()

@@ -48,9 +48,14 @@ def group_name(group_id: str | None) -> str:
     return g.group_names.get(group_id, group_id)
 
 
+# How the security log says what a refused request tried; the path stays as the address bar showed it.
+_VERBS = {"GET": "打开", "HEAD": "打开", "POST": "提交", "PUT": "提交", "PATCH": "修改", "DELETE": "删除"}
+
+
 def deny(status: int, what: str) -> NoReturn:
     """Refuse and record the attempt: 404 hides that a page exists, 403 refuses an action."""
-    services().accounts.record_denied(account(), f"{request.method} {request.path}: {what}", request.remote_addr)
+    verb = _VERBS.get(request.method, request.method)
+    services().accounts.record_denied(account(), f"{what}（{verb} {request.path}）", request.remote_addr)
     abort(status)
 
 

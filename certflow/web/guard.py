@@ -24,14 +24,14 @@ def _task(task_id: str) -> TaskView:
     try:
         return services().runtime.task(task_id)
     except NotFound:
-        deny(404, f"task {task_id}")
+        deny(404, f"任务 {task_id}")
 
 
 def visible_task(task_id: str) -> TaskView:
     """The task, if the signed-in person may work it or completed it; 404 otherwise."""
     task = _task(task_id)
     if not can_see_task(signed_in(), task):
-        deny(404, f"task {task_id}")
+        deny(404, f"任务 {task_id}")
     return task
 
 
@@ -39,9 +39,9 @@ def workable_task(task_id: str) -> TaskView:
     """The task, if the signed-in person may act on it; 404 when unknown or another county's, 403 when not theirs."""
     task = _task(task_id)
     if not in_county(signed_in(), task["county"]):
-        deny(404, f"task {task_id}")
+        deny(404, f"任务 {task_id}")
     if not can_work(signed_in(), task):
-        deny(403, f"task {task_id}")
+        deny(403, f"任务 {task_id}")
     return task
 
 
@@ -51,9 +51,9 @@ def readable_case(number: str) -> CaseView:
     try:
         case = runtime.case(number)
     except NotFound:
-        deny(404, f"case {number}")
+        deny(404, f"案件 {number}")
     if not can_view_case(services().sessions, signed_in(), case):
-        deny(404, f"case {number}")
+        deny(404, f"案件 {number}")
     return case
 
 
@@ -61,7 +61,7 @@ def auditable_case(number: str) -> CaseView:
     """The case, for someone who reads it and checks cases (verification); 403 for other readers."""
     case = readable_case(number)
     if not can_audit(signed_in()):
-        deny(403, f"verify case {number}")
+        deny(403, f"核验案件 {number} 的历史")
     return case
 
 
@@ -72,7 +72,7 @@ def reveal(number: str, what: str) -> CaseView:
     """
     case, me = readable_case(number), signed_in()
     if not can_request_personal_data(me):
-        deny(403, f"personal data of case {number}")
+        deny(403, f"案件 {number} 的个人信息")
     services().runtime.record_view(case["number"], what, actor=me.username)
     return case
 
@@ -81,7 +81,7 @@ def release_task(task: TaskView) -> None:
     """Give a claimed task back to its group: its holder unclaims it, an administrator frees anyone's."""
     me, runtime = signed_in(), services().runtime
     if not can_release(me, task):
-        deny(403, f"task {task['id']} held by someone else")
+        deny(403, f"他人已认领的任务 {task['id']}")
     if task["assignee"] == me.username:
         runtime.unclaim(task["id"], actor=me.username)
     else:

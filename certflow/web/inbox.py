@@ -121,7 +121,7 @@ def unclaim(task_id: str) -> ResponseReturnValue:
 def reassign(task_id: str) -> ResponseReturnValue:
     me = signed_in()
     if not me.is_admin:
-        deny(403, f"reassign task {task_id}")
+        deny(403, f"改派任务 {task_id}")
     task = workable_task(task_id)
     target = services().accounts.by_username(request.form.get("assignee", "").strip())
     if target is None or not target.active:

@@ -63,7 +63,7 @@ def analysts_only() -> ResponseReturnValue | None:
     if me is None:
         return login_manager.unauthorized()
     if not can_model(me):
-        deny(403, "modeling")
+        deny(403, "流程管理")
     return None
 
 

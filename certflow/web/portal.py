@@ -201,7 +201,7 @@ def review(number: str) -> ResponseReturnValue:
 def window_apply() -> ResponseReturnValue:
     me = signed_in()
     if not can_start_case(me):
-        deny(403, "apply at the window")
+        deny(403, "窗口代办申请")
     form = _form("application_offline", "offline")
     if request.method == "GET":
         return _page(form, forms.form_values(form.schema, {}), [])

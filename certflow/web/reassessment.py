@@ -38,9 +38,9 @@ def campaign_staff_and_hospitals_only() -> ResponseReturnValue | None:
     if me is None:
         return login_manager.unauthorized()
     if not of_campaign_county(me):
-        deny(404, "reassessment schedule of another county")
+        deny(404, "其他县的复评安排")
     if not me.has_role(*ROLES, "hospital"):
-        deny(403, "reassessment schedule")
+        deny(403, "复评安排")
     return None
 
 
@@ -57,10 +57,10 @@ def _township(group: str) -> Township:
     """The township whose notices and receipts the township's clerks, the county and administrators handle."""
     me, found = signed_in(), next((t for t in county().townships if t.group == group), None)
     if not me.has_role(*ROLES):
-        deny(403, f"reassessment notices of {group}")
+        deny(403, f"{group} 的复评通知")
     seen = townships_of(me)
     if found is None or (seen is not None and group not in seen):
-        deny(404, f"reassessment notices of {group}")
+        deny(404, f"{group} 的复评通知")
     return found
 
 
@@ -81,7 +81,7 @@ def make_schedule() -> ResponseReturnValue:
     """The county places every holder still without an appointment, as ``certflow campaign schedule`` does."""
     me = signed_in()
     if not me.has_role("county", "admin"):
-        deny(403, "making the reassessment schedule")
+        deny(403, "编排复评日程")
     try:
         start = date.fromisoformat(request.form["start"]) if request.form.get("start") else None
     except ValueError:
@@ -98,14 +98,14 @@ def day_list() -> ResponseReturnValue:
     try:
         day = date.fromisoformat(request.args.get("day", ""))
     except ValueError:
-        deny(404, "reassessment day list without a day")
+        deny(404, "没有指明日期的复评名单")
     return _day_page(day, request.args.get("venue", ""))
 
 
 def _day_page(day: date, venue: str, error: str | None = None, status: int = 200) -> tuple[str, int]:
     lines = sign_in_sheet(services().sessions, county().campaign, _viewer(), day, venue)
     if not lines:
-        deny(404, f"reassessment day list {day} {venue}")
+        deny(404, f"{day} {venue} 的复评名单")
     return render_template("campaign/reassessment_day.html", lines=lines, day=day, venue=venue,
                            label=lines[0]["label"], error=error, typed=request.form), status
 
@@ -115,11 +115,11 @@ def move() -> ResponseReturnValue:
     """The county moves the venue-day, or one holder of it, to another day (另行通知); the holders are texted."""
     me = signed_in()
     if not me.has_role("county", "admin"):
-        deny(403, "moving reassessment appointments")
+        deny(403, "改期复评预约")
     try:
         day = date.fromisoformat(request.args.get("day", ""))
     except ValueError:
-        deny(404, "reassessment day list without a day")
+        deny(404, "没有指明日期的复评名单")
     venue = request.args.get("venue", "")
     try:
         to = date.fromisoformat(request.form.get("to", ""))

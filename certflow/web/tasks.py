@@ -89,7 +89,7 @@ def register_request(number: str, name: str) -> ResponseReturnValue:
     decides whether it is within its period, not the day it is entered."""
     case, me = readable_case(number), signed_in()
     if name not in REQUESTS or not can_register_request(me, name, case["data"]):
-        deny(403, f"register {name} on case {number}")
+        deny(403, f"为案件 {number} 登记 {name}")
     values = {key: request.form.get(key, "").strip() for key in ("reason", "by", "received_on")}
     errors = [] if 2 <= len(values["reason"]) <= REASON_MAX else [FieldError("reason", f"请填写2至{REASON_MAX}字")]
     if not values["received_on"]:
@@ -139,7 +139,7 @@ def file_response(meta: AttachmentView, content: bytes) -> Response:
 def attachment(number: str, attachment_id: int) -> ResponseReturnValue:
     meta, content = case_file(number, attachment_id)
     if file_access(signed_in(), meta["material"]) != "inline":  # shown on a recorded request only (casefile.py)
-        deny(403, f"file {attachment_id} of case {number} without a request")
+        deny(403, f"无申请查看案件 {number} 的文件 {attachment_id}")
     return file_response(meta, content)
 
 
@@ -149,7 +149,7 @@ def comment(number: str) -> ResponseReturnValue:
     runtime, me = services().runtime, signed_in()
     number = readable_case(number)["number"]
     if not can_change_cases(me):
-        deny(403, f"comment on case {number}")
+        deny(403, f"在案件 {number} 上写意见")
     try:
         runtime.add_comment(number, request.form.get("comment", ""), actor=me.username)
         flash("备注已添加")

@@ -249,7 +249,7 @@ def test_another_hospital_cannot_see_or_work_the_task(person, accounts) -> None:
 
     denied = [e.target for e in accounts.security_events("access_denied") if e.username == "anding"]
     assert len(denied) == 6
-    assert f"POST {API}/tasks/{task_id}/complete: task {task_id}" in denied
+    assert f"任务 {task_id}（提交 {API}/tasks/{task_id}/complete）" in denied
     assert person("renmin").get(f"/tasks/{task_id}").get_json()["task"]["status"] == "open"
 
 

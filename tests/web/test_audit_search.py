@@ -293,8 +293,8 @@ def test_others_are_refused_and_recorded(as_user, app, accounts, username: str) 
     assert (response.status_code, response.get_json()["error"]["code"]) == (403, "forbidden")
 
     denied = [e.target for e in accounts.security_events("access_denied") if e.username == username]
-    assert sorted(denied) == sorted([f"GET {path}: audit" for path in AUDIT_PAGES] +
-                                    ["GET /api/v1/cases: search cases"])
+    assert sorted(denied) == sorted([f"审计（打开 {path}）" for path in AUDIT_PAGES] +
+                                    ["案件查询（打开 /api/v1/cases）"])
 
 
 def test_signing_in_comes_first(client) -> None:  # type: ignore[no-untyped-def]

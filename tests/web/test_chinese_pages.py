@@ -48,9 +48,6 @@ TYPED = {
 # Known English on pages being changed elsewhere at the time of writing, each (page pattern, word). Remove an entry
 # once its fix has landed; the test then keeps it from coming back.
 PENDING: set[tuple[str, str]] = {
-    # a refused access is recorded as its request and a note in English (certflow/web/guard.py and every deny()
-    # call; tests assert the notes): the security log shows them as recorded
-    *((r"^/admin/security", word) for word in ("GET", "admin", "users", "administration")),
     # the analysts' pages write a version as v1 and a process by its key, files by their names (web/modeling.py,
     # modeling/drafts.py, templates/modeling); "demo" is the author of the demo's deployment
     *((r"^/modeling", word) for word in ("v1", "demo", "forms", "is", "shizong", "publicity", "assessment")),

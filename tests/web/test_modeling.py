@@ -82,7 +82,7 @@ def test_clerks_are_refused_and_recorded(as_user, accounts, client) -> None:  # 
     assert save_diagram(as_user("window"), "application_online.bpmn", RENAMED).status_code == 403
     assert "流程管理" not in window.get("/inbox").get_data(as_text=True)
     denied = [e.target for e in accounts.security_events("access_denied") if e.username == "window"]
-    assert f"GET {PAGES[0]}: modeling" in denied and "POST /modeling/deploy: modeling" in denied
+    assert f"流程管理（打开 {PAGES[0]}）" in denied and "流程管理（提交 /modeling/deploy）" in denied
 
     response = client.get("/modeling")
     assert response.status_code == 302 and "/login" in response.location

@@ -303,7 +303,7 @@ def test_the_window_clerk_starts_an_offline_case_and_lands_on_its_page(as_user, 
 def test_a_hospital_user_is_refused_at_the_window_form_and_it_is_recorded(as_user, app: Flask) -> None:  # type: ignore[no-untyped-def]
     assert as_user("renmin").get("/window/apply").status_code == 403
     denied = app.extensions["certflow"].accounts.security_events(kind="access_denied")
-    assert [(e.username, e.target) for e in denied] == [("renmin", "GET /window/apply: apply at the window")]
+    assert [(e.username, e.target) for e in denied] == [("renmin", "窗口代办申请（打开 /window/apply）")]
 
 
 def test_the_window_form_needs_a_login(client: FlaskClient) -> None:

@@ -165,6 +165,7 @@ def _failed(
     # A step over its budget goes over it again: trying it again only holds up the others.
     next_try = None if isinstance(error, BudgetExceeded) else steps.settings.retry.next_try(tries, at)
     log.warning("step failed", extra={"fields": {"case": case.number, "try": tries, "error": message,
+                                                 "detail": getattr(error, "detail", None),
                                                  "retry_at": next_try.isoformat() if next_try else None}})
     if next_try is not None:
         if job is None:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from certflow.engine import budget, determinism, history, projection, replay, state, workflowfacts
+from certflow.engine import budget, determinism, failures, history, projection, replay, state, workflowfacts
 from certflow.engine.attachments import FileStore
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.changes import Change
@@ -228,13 +228,14 @@ class Steps:
                 where = element_title(error.task) if error.task else "?"
                 if exceeded := budget.cause(error):
                     raise exceeded.at(where) from error
-                if starting:
-                    raise StepFailed(f"{NOT_STARTED}：环节“{where}”出错：{error}", step=where) from error
-                raise StepFailed(f"case {case.number}: step “{where}” failed: {error}", step=where) from error
+                which = NOT_STARTED if starting else f"案件 {case.number}"
+                raise StepFailed(f"{which}：环节“{where}”的{failures.in_words(error)}", step=where,
+                                 detail=failures.original(error)) from error
             except SpiffWorkflowException as error:
                 if exceeded := budget.cause(error):
                     raise exceeded from error
-                raise StepFailed(f"{NOT_STARTED}：{error}" if starting else f"case {case.number}: {error}") from error
+                which = NOT_STARTED if starting else f"案件 {case.number}"
+                raise StepFailed(f"{which}：{failures.in_words(error)}", detail=failures.original(error)) from error
         return workflow
 
     def save(

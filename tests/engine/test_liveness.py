@@ -255,3 +255,21 @@ def test_a_script_may_delete_spiffarenas_modules_from_its_data(fresh_rt: Runtime
     fresh_rt.deploy([_script("stamped", "stamp = time.time()\ndel time")], author="tests")
     number = fresh_rt.start_case("stamped", {}, actor="applicant")
     assert fresh_rt.case(number)["data"]["stamp"] == START.timestamp()
+
+
+def test_a_correlation_the_case_data_lacks_fails_in_words(fresh_rt: Runtime) -> None:
+    # SpiffArena's catch event reading its correlation from the case's data, which does not hold it.
+    matching = ('<bpmn:messageEventDefinition messageRef="supplement_message"><bpmn:extensionElements>'
+                "<spiffworkflow:processVariableCorrelation><spiffworkflow:propertyId>applicant_ref"
+                "</spiffworkflow:propertyId><spiffworkflow:expression>applicant_ref</spiffworkflow:expression>"
+                "</spiffworkflow:processVariableCorrelation></bpmn:extensionElements></bpmn:messageEventDefinition>")
+    fresh_rt.deploy([sketch("matching", START_TO + _catch("wait", "等待补交", matching, "f1", "f2").replace(
+        'name="等待补交"', 'name="等待补交" spiffworkflow:isMatchingCorrelation="true"') + _end("done", "f2")
+                            + _flow("f1", "start", "wait") + _flow("f2", "wait", "done"),
+                            around=CORRELATED.replace('"twice"', '"matching"'))], author="tests")
+    with pytest.raises(StepFailed, match="没有开始办理，未建立案件：名称 applicant_ref 未定义"):
+        fresh_rt.start_case("matching", {}, actor="applicant")
+    assert fresh_rt.case_numbers() == []
+    number = fresh_rt.start_case("matching", {"applicant_ref": "A-17"}, actor="applicant")
+    fresh_rt.send_message(number, "supplement", {"applicant_ref": "A-17"}, actor="applicant")
+    assert fresh_rt.case(number)["status"] == "completed"

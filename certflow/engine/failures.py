@@ -44,7 +44,7 @@ _SPIFF: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"A data object could not be set; '(.+?)' not exist in the task"),
      lambda m: f"数据对象 {m[1]} 没有值：请在前面的环节给它赋值"),
     (re.compile(r"Expected an output item"),
-     lambda m: "多实例环节的这一次没有给出输出项（输出元素）：请在任务里给它赋值"),
+     lambda m: "这一次实例没有给出输出项（输出元素）：请在任务里给它赋值"),
 ]
 
 
@@ -75,12 +75,11 @@ def _python_cause(error: BaseException) -> BaseException | None:
 
 
 def _where(error: BaseException) -> str:
-    notes = " ".join(getattr(error, "notes", []))
-    text = str(error.args[0]) if error.args else ""
-    expression = re.search(r"Error evaluating expression '(.*)'", f"{text} {notes}", re.DOTALL)
-    if expression:
-        return f"表达式“{expression[1].strip()}”"
-    script = "前置脚本" if "Pre-Script" in notes else "后置脚本" if "Post-Script" in notes else "脚本"
+    notes = getattr(error, "notes", [])
+    for said in [str(error.args[0]) if error.args else "", *notes]:  # in the message, or a note SpiffWorkflow adds
+        if expression := re.fullmatch(r"Error evaluating expression '(.*)'", said, re.DOTALL):
+            return f"表达式“{expression[1].strip()}”"
+    script = "前置脚本" if "Pre-Script" in str(notes) else "后置脚本" if "Post-Script" in str(notes) else "脚本"
     line = getattr(error, "line_number", None) if isinstance(error, WorkflowTaskException) else None
     return f"{script}第 {line} 行" if line else script
 

@@ -88,6 +88,16 @@ def test_a_message_without_its_correlation_value_is_refused_naming_it_and_change
     assert twice.history(number) == before
 
 
+def test_a_queued_message_without_its_correlation_value_opens_an_incident_at_once(twice: Runtime) -> None:
+    number = twice.start_case("twice", {}, actor="applicant")
+    twice.queue_message(number, "supplement", {"note": "照片"}, actor="applicant")
+    assert twice.run_jobs() == []
+    [incident] = twice.incidents(case_ref=number)
+    assert (incident["kind"], incident["attempts"]) == ("message", 1)
+    assert incident["message"].startswith("消息内容不全：applicant_ref：消息“supplement”要带上 applicant_ref")
+    assert twice.case(number)["status"] == "error"
+
+
 def test_a_message_for_another_case_is_refused_in_words(twice: Runtime) -> None:
     number = twice.start_case("twice", {}, actor="applicant")
     twice.send_message(number, "supplement", {"applicant_ref": "A-17"}, actor="applicant")
@@ -113,6 +123,14 @@ def test_a_timer_given_as_timedelta_or_datetime_waits_and_fires(fresh_rt: Runtim
     assert fresh_rt.tick(datetime.fromisoformat(due).replace(second=1)) == [number]
     assert fresh_rt.case(number)["status"] == "completed"
     assert fresh_rt.verify(number).ok
+
+
+def test_a_timer_expression_naming_nothing_fails_in_words(fresh_rt: Runtime) -> None:
+    fresh_rt.deploy([_timer("answer_period", "timeDuration", "period")], author="tests")
+    with pytest.raises(StepFailed) as failed:
+        fresh_rt.start_case("answer_period", {}, actor="applicant")
+    assert str(failed.value) == ("没有开始办理，未建立案件：环节“等待答复期满”的表达式“period”出错："
+                                 "名称 period 未定义：任务数据里没有这个变量，请先在前面的环节给它赋值")
 
 
 def test_a_timer_of_another_kind_of_value_fails_in_words(fresh_rt: Runtime) -> None:

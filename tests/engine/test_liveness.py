@@ -205,7 +205,7 @@ def test_a_message_catch_event_naming_no_message_is_refused_at_deploy(fresh_rt: 
 def test_bpmn20_files_are_deployed(fresh_rt: Runtime, tmp_path: Path) -> None:
     (tmp_path / "only_start.bpmn20.xml").write_bytes(sketch("only_start", '<bpmn:startEvent id="start"/>').content)
     result = CliRunner().invoke(main, ["deploy", str(tmp_path)], obj=fresh_rt)
-    assert (result.exit_code, result.stdout) == (0, "only_start v1 (new version)\n")
+    assert (result.exit_code, result.stdout) == (0, "only_start v1（新版本）\n")
 
 
 DECISION = (b'<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="fees" name="fees" '

@@ -13,13 +13,12 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from certflow.engine import budget, failures, migration, replay, state
+from certflow.engine import budget, failures, liveness, migration, replay, state
 from certflow.engine.errors import Conflict, FieldError, InvalidState, NotFound, ValidationFailed
 from certflow.engine.scripting import element_title
 from certflow.engine.views import EventView
@@ -51,7 +50,7 @@ def completing(task_id: str, data: dict[str, Any]) -> Change:
 def delivering(case_number: str, name: str, payload: dict[str, Any]) -> Change:
     def apply(workflow: BpmnWorkflow) -> None:
         awaited = [d for t in workflow.get_tasks(state=TaskState.WAITING)
-                   for d in _messages(getattr(t.task_spec, "event_definition", None)) if d.name == name]
+                   for d in liveness.messages(getattr(t.task_spec, "event_definition", None)) if d.name == name]
         if not awaited:
             raise InvalidState(f"案件 {case_number} 现在不等消息“{name}”")
         definition = awaited[0]
@@ -68,12 +67,6 @@ def delivering(case_number: str, name: str, payload: dict[str, Any]) -> Change:
                                f"（本案件：{expected}）") from None
         advance(workflow)
     return apply
-
-
-def _messages(definition: Any) -> list[MessageEventDefinition]:
-    """The messages an event waits for: its own, or each of an event-based gateway's (a MultipleEventDefinition)."""
-    parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-    return [d for d in parts if isinstance(d, MessageEventDefinition)]
 
 
 def _correlations(workflow: BpmnWorkflow, definition: MessageEventDefinition,

@@ -28,16 +28,21 @@ def check(specs: list[Any], lines: dict[str, dict[str, int | None]]) -> list[Pro
                 continue  # SpiffWorkflow's own joins and splits
             if not ts.outputs and ts.name not in triggered:
                 ts.connect(spec.end)
-            if isinstance(ts, CatchingEvent) and any(d.name is None for d in _messages(ts.event_definition)):
+            if isinstance(ts, CatchingEvent) and any(d.name is None for d in messages(ts.event_definition)):
                 problems.append(Problem(spec.file, lines.get(spec.file, {}).get(ts.bpmn_id), ts.bpmn_id, (
                     f"{_named(ts)}等待一条消息，却没有指定是哪一条（messageRef），谁也发不出它，案件会一直停在这里；"
                     "请在建模器里为它选定一条消息（Message）")))
     return problems
 
 
-def _messages(definition: Any) -> list[MessageEventDefinition]:
-    parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-    return [d for d in parts if isinstance(d, MessageEventDefinition)]
+def parts(definition: Any) -> list[Any]:
+    """An event's definitions: an event-based gateway or a multiple event has several (a MultipleEventDefinition)."""
+    return definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+
+
+def messages(definition: Any) -> list[MessageEventDefinition]:
+    """The messages an event waits for or sends."""
+    return [d for d in parts(definition) if isinstance(d, MessageEventDefinition)]
 
 
 def _named(ts: Any) -> str:

@@ -31,11 +31,10 @@ from RestrictedPython.Guards import (
 from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask
 
-from certflow.engine import budget, spiffarena
+from certflow.engine import budget, liveness, spiffarena
 from certflow.engine.budget import BudgetExceeded, Limits
 from certflow.engine.calendar import CHINA_TZ
 
@@ -358,9 +357,8 @@ class ScriptEngine(PythonScriptEngine):
 
 
 def _timer_expressions(spec: Any) -> set[str]:
-    definition = getattr(spec, "event_definition", None)
-    parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-    return {d.expression for d in parts if isinstance(d, TimerEventDefinition)}
+    return {d.expression for d in liveness.parts(getattr(spec, "event_definition", None))
+            if isinstance(d, TimerEventDefinition)}
 
 
 def _timer_value(task: Any, expression: str, value: Any) -> str:

@@ -1,4 +1,5 @@
-"""The one place where the project's errors end a command: a clear message on stderr and exit status 1."""
+"""The one place where the project's errors end a command: a clear message on stderr and exit status 1 (2 for input
+that was refused, as click's usage errors)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,17 @@ from certflow.engine.errors import CertflowError, DeploymentError, ValidationFai
 
 class ErrorReportingGroup(click.Group):
     """A command group whose commands' errors become one clear line (a list for validation and deployment) and
-    exit status 1. Subgroups need not be of this class: their commands run inside the top group's ``invoke``."""
+    exit status 1, or 2 when the input was refused. Subgroups need not be of this class: their commands run inside
+    the top group's ``invoke``."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ValidationFailed as error:
-            click.echo("error: submitted data is not valid:", err=True)
+        except ValidationFailed as error:  # wrong input, as a usage error is: exit status 2
+            click.echo(f"错误：{error.header}：", err=True)
             for item in error.errors:
-                click.echo(f"  {item.field or '(form)'}: {item.message}", err=True)
+                click.echo(f"  {item.field or '整张表单'}：{item.message}", err=True)
+            sys.exit(2)
         except DeploymentError as error:
             click.echo(f"错误：部署被拒绝，共 {len(error.problems)} 个问题：", err=True)
             for problem in error.problems:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from certflow.engine import cases, incidents, workflowfacts
 from certflow.engine.budget import BudgetExceeded
 from certflow.engine.clock import Clock, FixedClock
-from certflow.engine.errors import describe
+from certflow.engine.errors import ValidationFailed, describe
 from certflow.engine.models import Case, Job, Notification
 from certflow.engine.queries import outbox_dict
 from certflow.engine.steps import Steps, attempt
@@ -162,9 +162,12 @@ def _failed(
     else:
         job.last_error = message
         tries = job.attempts
-    # A step over its budget goes over it again: trying it again only holds up the others.
-    next_try = None if isinstance(error, BudgetExceeded) else steps.settings.retry.next_try(tries, at)
+    # A step over its budget goes over it again, and a message refused for its content is refused again: trying
+    # them again only holds up the others.
+    next_try = (None if isinstance(error, BudgetExceeded | ValidationFailed)
+                else steps.settings.retry.next_try(tries, at))
     log.warning("step failed", extra={"fields": {"case": case.number, "try": tries, "error": message,
+                                                 "detail": getattr(error, "detail", None),
                                                  "retry_at": next_try.isoformat() if next_try else None}})
     if next_try is not None:
         if job is None:

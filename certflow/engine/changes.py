@@ -15,10 +15,11 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from certflow.engine import budget, migration, replay, state
-from certflow.engine.errors import Conflict, InvalidState, NotFound
+from certflow.engine import budget, failures, liveness, migration, replay, state
+from certflow.engine.errors import Conflict, FieldError, InvalidState, NotFound, ValidationFailed
 from certflow.engine.scripting import element_title
 from certflow.engine.views import EventView
 
@@ -38,7 +39,7 @@ def completing(task_id: str, data: dict[str, Any]) -> Change:
     def apply(workflow: BpmnWorkflow) -> None:
         task = workflow.get_task_from_id(_uuid(task_id))
         if task is None or task.state != TaskState.READY:
-            raise Conflict(f"task {task_id} is no longer waiting to be done")
+            raise Conflict(f"任务 {task_id} 已不在等人办理")
         task.data.update(copy.deepcopy(data))
         budget.note(element_title(task))
         task.run()
@@ -48,16 +49,43 @@ def completing(task_id: str, data: dict[str, Any]) -> Change:
 
 def delivering(case_number: str, name: str, payload: dict[str, Any]) -> Change:
     def apply(workflow: BpmnWorkflow) -> None:
-        waiting = [
-            t for t in workflow.get_tasks(state=TaskState.WAITING)
-            if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
-            and t.task_spec.event_definition.name == name
-        ]
-        if not waiting:
-            raise InvalidState(f"case {case_number} is not waiting for message {name}")
-        workflow.send_event(BpmnEvent(waiting[0].task_spec.event_definition, copy.deepcopy(payload)))
+        awaited = [d for t in workflow.get_tasks(state=TaskState.WAITING)
+                   for d in liveness.messages(getattr(t.task_spec, "event_definition", None)) if d.name == name]
+        if not awaited:
+            raise InvalidState(f"案件 {case_number} 现在不等消息“{name}”")
+        definition = awaited[0]
+        # The values that say which case a message belongs to, from its payload: each must be there.
+        correlations = _correlations(workflow, definition, payload)
+        try:
+            workflow.send_event(BpmnEvent(definition, copy.deepcopy(payload), correlations))
+        except WorkflowException as error:
+            if not str(error).startswith("This process is not waiting"):  # SpiffWorkflow's words for no match
+                raise
+            expected = "，".join(f"{prop} = {value}" for values in workflow.correlations.values()
+                                for prop, value in values.items())
+            raise InvalidState(f"案件 {case_number} 在等消息“{name}”，但这条消息的关联值与本案件的不符"
+                               f"（本案件：{expected}）") from None
         advance(workflow)
     return apply
+
+
+def _correlations(workflow: BpmnWorkflow, definition: MessageEventDefinition,
+                  payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The message's correlation values from its payload, as SpiffWorkflow reads them; a value the payload lacks is a
+    refusal naming it (SpiffWorkflow would stop at a bare NameError)."""
+    for prop in definition.correlation_properties:
+        try:
+            workflow.script_engine.environment.evaluate(prop.retrieval_expression, copy.deepcopy(payload))
+        except NameError as missing:
+            raise ValidationFailed([FieldError(missing.name or prop.name, (
+                f"消息“{definition.name}”要带上 {missing.name}：它是关联值 {prop.name}，"
+                "用来确认消息属于哪个案件"))], message="消息内容不全") from None
+        except Exception as error:
+            raise ValidationFailed([FieldError(prop.name, (
+                f"从消息“{definition.name}”的内容算不出关联值 {prop.name}（{prop.retrieval_expression}）："
+                f"{failures.in_words(error)}"))], message="消息内容有误") from None
+    return definition.calculate_correlations(workflow.script_engine, definition.correlation_properties,
+                                             copy.deepcopy(payload))
 
 
 def fixing(changes: dict[str, Any]) -> Change:
@@ -119,4 +147,4 @@ def _uuid(task_id: str) -> UUID:
     try:
         return UUID(task_id)
     except ValueError:
-        raise NotFound(f"task {task_id} does not exist") from None
+        raise NotFound(f"任务 {task_id} 不存在") from None

@@ -15,6 +15,7 @@ from typing import Any
 from lxml import etree
 
 from certflow.engine.checks import BPMN, FLOW_NODES, FORM_PROPERTIES, SPIFF
+from certflow.engine.specs import BPMN_ENDINGS
 
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=True)
 _TIMERS = ("timeDate", "timeDuration", "timeCycle")
@@ -51,7 +52,7 @@ def compare(old: Mapping[str, str], new: Mapping[str, str], process_key: str) ->
 def _elements(files: Mapping[str, str]) -> dict[Element, dict[str, Any]]:
     found: dict[Element, dict[str, Any]] = {}
     for name, content in files.items():
-        if PurePosixPath(name).suffix.lower() != ".bpmn":
+        if not name.lower().endswith(BPMN_ENDINGS):
             continue
         root = etree.fromstring(content.encode("utf-8"), _SAFE_XML)
         for process in root.iter(BPMN + "process"):
@@ -132,7 +133,7 @@ def _normalized(name: str, content: str) -> Any:
 
 def _holding(files: Mapping[str, str], process_key: str) -> str | None:
     marker = f'id="{process_key}"'
-    return next((c for n, c in files.items() if n.lower().endswith(".bpmn") and marker in c), None)
+    return next((c for n, c in files.items() if n.lower().endswith(BPMN_ENDINGS) and marker in c), None)
 
 
 def _texts(el: etree._Element, tag: str) -> list[str]:

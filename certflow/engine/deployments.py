@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from certflow.engine import versions
 from certflow.engine.compare import compare as compare_files
+from certflow.engine.errors import DeploymentError, Problem
 from certflow.engine.models import Deployment, DeploymentFile, LaneMapping, ProcessVersion
 from certflow.engine.roles import Lanes, LaneTarget
 from certflow.engine.specs import ParsedDeployment, SourceFile, parse_deployment
@@ -29,10 +30,28 @@ class DeployedVersion:
 
 def deploy(steps: Steps, files: list[SourceFile], *, author: str, note: str = "") -> list[DeployedVersion]:
     """Check and store a set of files; a process whose content and lane mappings are unchanged gets no new
-    version."""
+    version.
+
+    A set without a process is refused: it would store nothing, and a deployment that says nothing is taken for done.
+    """
     lanes = current_lanes(steps)
     parsed = parse_deployment(files, steps.handlers.signatures, steps.settings.limits, lanes)
+    if not parsed.processes:
+        raise DeploymentError([Problem(None, None, None, _no_process(files))])
     return _store(steps, parsed, files, author, note, lanes)
+
+
+def _no_process(files: list[SourceFile]) -> str:
+    kinds = {f.kind for f in files}
+    if not files:
+        return "没有可部署的文件：请给出 .bpmn（或 .bpmn20.xml）、.dmn、.json 文件，或放着它们的文件夹"
+    if "bpmn" not in kinds and "dmn" in kinds:
+        return ("只有决策表（DMN），没有流程：决策表要由流程里的业务规则任务调用才会用到，"
+                "请把调用它的流程（.bpmn 文件）一起部署")
+    if "bpmn" not in kinds:
+        return "只有表单，没有流程：表单要由流程的任务使用，请把用它的流程（.bpmn 文件）一起部署"
+    named = "、".join(f.name for f in files if f.kind == "bpmn")
+    return f"{named} 里没有流程（process）：请在建模器里画出流程再部署"
 
 
 def current_lanes(steps: Steps) -> Lanes:

@@ -54,8 +54,9 @@ class InputRefused(Exception):
 class ValidationFailed(CertflowError):
     code = "validation_failed"
 
-    def __init__(self, errors: list[FieldError], message: str = "submitted data is not valid") -> None:
-        super().__init__(message + ": " + "; ".join(f"{e.field or '(form)'}: {e.message}" for e in errors))
+    def __init__(self, errors: list[FieldError], message: str = "提交的数据有误") -> None:
+        super().__init__(message + "：" + "；".join(f"{e.field or '整张表单'}：{e.message}" for e in errors))
+        self.header = message
         self.errors = errors
 
 
@@ -92,9 +93,10 @@ class StepFailed(CertflowError):
 
     code = "step_failed"
 
-    def __init__(self, message: str, step: str | None = None) -> None:
+    def __init__(self, message: str, step: str | None = None, detail: str | None = None) -> None:
         super().__init__(message)
         self.step = step  # the element that failed, as the diagram names it
+        self.detail = detail  # the error as SpiffWorkflow and Python gave it, for the logs
 
 
 def describe(error: Exception) -> str:

@@ -97,7 +97,7 @@ def _failure(action: Callable[[], object]) -> dict[str, Any]:
     try:
         action()
     except ValidationFailed as error:
-        return {"error": "submitted data is not valid", "error_code": error.code,
+        return {"error": error.header, "error_code": error.code,
                 "field_errors": [{"field": e.field, "message": e.message} for e in error.errors]}
     except CertflowError as error:
         return {"error": str(error), "error_code": error.code, "field_errors": []}

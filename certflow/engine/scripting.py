@@ -15,6 +15,7 @@ import importlib
 import json
 import re
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from functools import lru_cache
 from types import CodeType
 from typing import Any
@@ -30,10 +31,12 @@ from RestrictedPython.Guards import (
 from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask
 
-from certflow.engine import budget, spiffarena
+from certflow.engine import budget, liveness, spiffarena
 from certflow.engine.budget import BudgetExceeded, Limits
+from certflow.engine.calendar import CHINA_TZ
 
 ServiceCall = Callable[[dict, str, dict[str, Any]], Any]
 """(task data, operator name, parameter values) -> JSON-serialisable result."""
@@ -268,11 +271,18 @@ class RestrictedEnvironment(TaskDataEnvironment):
         self.check_for_overwrite(context, external_context or {})
         code = compile_script(script)
         before = dict(context)
+        # SpiffArena's names as its scripts see them, globals of the run: they may ``del time`` before the task data
+        # is saved, as SpiffArena needs. Task data of the same name hides them, as the builtins they also are.
+        offered = {name: value for name, value in spiffarena.OFFERED.items() if name not in context}
+        context.update(offered)
         context.update(self.globals)
         context.update(external_context or {})
         try:
             self._budgeted(lambda: exec(code, context))
         finally:
+            for name, value in offered.items():
+                if context.get(name) is value:
+                    del context[name]
             self._remove_globals_and_functions_from_context(context, external_context)
         _check_storable({key: value for key, value in context.items() if before.get(key, _UNSET) is not value})
         return True
@@ -324,6 +334,8 @@ class ScriptEngine(PythonScriptEngine):
         budget.note(element_title(task))
         value = super().evaluate(task, expression, external_context)
         spec = task.task_spec
+        if expression in _timer_expressions(spec):
+            return _timer_value(task, expression, value)
         # The count of a multi-instance: SpiffWorkflow makes that many tasks at once, before any budget can see.
         if isinstance(spec, MultiInstanceTask) and expression == spec.cardinality:
             budget.check_cardinality(value, self.environment.limits, element_title(task))
@@ -342,6 +354,26 @@ class ScriptEngine(PythonScriptEngine):
         except Exception as error:
             name = kwargs.get("operation_name")
             raise WorkflowTaskException(f"{name}: {error}", task=task, exception=error) from error
+
+
+def _timer_expressions(spec: Any) -> set[str]:
+    return {d.expression for d in liveness.parts(getattr(spec, "event_definition", None))
+            if isinstance(d, TimerEventDefinition)}
+
+
+def _timer_value(task: Any, expression: str, value: Any) -> str:
+    """A timer's value as SpiffWorkflow reads it, ISO 8601 text: SpiffArena's timers may give a ``timedelta`` (a
+    duration) or a ``datetime`` (a moment; without a zone it is China time, as ``datetime.now()`` gives it)."""
+    if isinstance(value, timedelta):
+        seconds = max(value.total_seconds(), 0)
+        return f"PT{int(seconds)}S" if seconds == int(seconds) else f"PT{seconds}S"
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=CHINA_TZ)).isoformat()
+    if isinstance(value, str):
+        return value
+    raise WorkflowTaskException(
+        f"定时器的表达式 {expression} 得到了 {value!r}，"
+        "应为 ISO 8601 文字（如 \"PT5M\"、\"2026-10-01T09:00:00+08:00\"）、timedelta 或 datetime", task=task)
 
 
 def element_title(task: Any) -> str:

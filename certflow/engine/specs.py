@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.control import StartEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -31,7 +33,7 @@ from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask as Spif
 from SpiffWorkflow.spiff.specs.defaults import ScriptTask, ServiceTask, UserTask
 from SpiffWorkflow.spiff.specs.defaults import SequentialMultiInstanceTask as SpiffSequential
 
-from certflow.engine import budget, checks, foreign, formschema, parsermessages
+from certflow.engine import budget, checks, foreign, formschema, liveness, parsermessages
 from certflow.engine.budget import Limits
 from certflow.engine.errors import DeploymentError, Problem
 from certflow.engine.roles import Lanes
@@ -39,6 +41,7 @@ from certflow.engine.scripting import element_title, lint
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form"}
+BPMN_ENDINGS = (".bpmn", ".bpmn20.xml")  # the second is how Camunda 7 and Activiti name their BPMN files
 FORM_PROPERTY = "formJsonSchemaFilename"
 START_FORM_PROPERTY = "startFormJsonSchemaFilename"  # on a start event: the data a case starts with
 CASE_PREFIX_PROPERTY = "caseNumberPrefix"  # on a start event: the prefix of its cases' numbers, e.g. SZ
@@ -56,6 +59,10 @@ class _CappedCollection:
 
     def _checked_input(self, my_task: Any) -> None:
         data = self.data_input.get(my_task) if self.data_input.exists(my_task) else None
+        if not isinstance(data, Iterable) or isinstance(data, str):  # SpiffWorkflow would stop at a TypeError
+            raise WorkflowTaskException(
+                f"输入集合 {self.data_input.bpmn_id} 在案件数据里"
+                f"{'没有' if data is None else '不是列表或字典'}：请在前面的环节给它赋一个列表", task=my_task)
         count = len(data) if isinstance(data, Sized) else None
         budget.check_cardinality(count, my_task.workflow.script_engine.environment.limits, element_title(my_task))
 
@@ -87,7 +94,7 @@ class SourceFile:
 
     @property
     def kind(self) -> str | None:
-        return KINDS.get(Path(self.name).suffix.lower())
+        return _kind(self.name)
 
     @property
     def sha256(self) -> str:
@@ -111,11 +118,11 @@ class ParsedDeployment:
 
 
 def read_paths(paths: Iterable[str | Path]) -> list[SourceFile]:
-    """Files to deploy from paths; a directory contributes its .bpmn, .dmn and .json files."""
+    """Files to deploy from paths; a directory contributes its .bpmn (and .bpmn20.xml), .dmn and .json files."""
     files: list[SourceFile] = []
     for path in map(Path, paths):
         if path.is_dir():
-            members = sorted(p for p in path.rglob("*") if p.suffix.lower() in KINDS and p.is_file())
+            members = sorted(p for p in path.rglob("*") if _kind(p.name) and p.is_file())
         elif path.is_file():
             members = [path]
         else:
@@ -189,6 +196,7 @@ def parse_deployment(
             problems.append(parsermessages.from_validation(error, None, xml, lines))
             continue
         all_specs = [spec, *subprocesses.values()]
+        problems += liveness.check(all_specs, lines)  # before the specs are serialized: it joins implicit ends
         used_forms, found = _check_specs(all_specs, forms, operators, lines, limits or Limits(), lanes or Lanes())
         problems.extend(found)
         file_names = sorted({s.file for s in all_specs if s.file} | _dmn_files(parser, all_specs))
@@ -227,9 +235,9 @@ def start_form(spec: Any) -> str | None:
 
 def start_property(spec: Any, name: str) -> str | None:
     """A property of the start event: the start form, the prefix of the cases' numbers (one per deployment)."""
-    if not spec.start.outputs:
-        return None
-    return spec.start.outputs[0].extensions.get("properties", {}).get(name)
+    # Two or more start events are the outputs of SpiffWorkflow's StartEventSplit.
+    starts = [s for out in spec.start.outputs for s in (out.outputs if isinstance(out, StartEventSplit) else [out])]
+    return next((found for s in starts if (found := s.extensions.get("properties", {}).get(name))), None)
 
 
 def _canonical(value: Any) -> str:
@@ -237,7 +245,7 @@ def _canonical(value: Any) -> str:
 
 
 def _kind(name: str) -> str | None:
-    return KINDS.get(Path(name).suffix.lower())
+    return "bpmn" if name.lower().endswith(BPMN_ENDINGS) else KINDS.get(Path(name).suffix.lower())
 
 
 def _read_source(source: SourceFile, xml: dict[str, Any], forms: dict[str, Any]) -> list[Problem]:

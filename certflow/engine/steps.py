@@ -16,18 +16,18 @@ from typing import Any, Protocol, TypeVar
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from certflow.engine import budget, determinism, history, projection, replay, state, workflowfacts
+from certflow.engine import budget, determinism, failures, history, projection, replay, state, workflowfacts
 from certflow.engine.attachments import FileStore
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.changes import Change
 from certflow.engine.clock import Clock, FixedClock, use_clock
 from certflow.engine.errors import (
+    CertflowError,
     Conflict,
     FieldError,
     InputRefused,
@@ -218,6 +218,7 @@ class Steps:
             apply(workflow)
             return workflow
 
+        which = NOT_STARTED if starting else f"案件 {case.number}"
         with use_clock(clock), determinism.deterministic_ids(f"{case.number}/{case.event_count + 1}"):
             try:
                 workflow = budget.run_step(self.settings.limits, work)
@@ -228,13 +229,16 @@ class Steps:
                 where = element_title(error.task) if error.task else "?"
                 if exceeded := budget.cause(error):
                     raise exceeded.at(where) from error
-                if starting:
-                    raise StepFailed(f"{NOT_STARTED}：环节“{where}”出错：{error}", step=where) from error
-                raise StepFailed(f"case {case.number}: step “{where}” failed: {error}", step=where) from error
-            except SpiffWorkflowException as error:
+                raise StepFailed(f"{which}：环节“{where}”的{failures.in_words(error)}", step=where,
+                                 detail=failures.original(error)) from error
+            except CertflowError:
+                raise
+            except Exception as error:
+                # SpiffWorkflow's errors not of one task, and the diagram's errors it lets through unwrapped (a
+                # thrown message whose correlation value is not in the task data): said in words like the others.
                 if exceeded := budget.cause(error):
                     raise exceeded from error
-                raise StepFailed(f"{NOT_STARTED}：{error}" if starting else f"case {case.number}: {error}") from error
+                raise StepFailed(f"{which}：{failures.in_words(error)}", detail=failures.original(error)) from error
         return workflow
 
     def save(

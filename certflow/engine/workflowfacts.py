@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -35,7 +37,13 @@ def public_data(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def next_due(workflow: BpmnWorkflow) -> datetime | None:
-    dues = [d for d in (_timer_due(e.value) for e in workflow.waiting_events() if e.event_type in _TIMERS) if d]
+    values = [e.value for e in workflow.waiting_events() if e.event_type in _TIMERS]
+    # An event-based gateway waits for all its events as one MultipleEventDefinition, which SpiffWorkflow lists
+    # without a value: its timer's moment is in the waiting task's data.
+    values += [task._get_internal_data("event_value") for task in workflow.event_manager.tasks.values()
+               if isinstance(definition := task.task_spec.event_definition, MultipleEventDefinition)
+               and any(isinstance(d, TimerEventDefinition) for d in definition.event_definitions)]
+    dues = [d for d in map(_timer_due, values) if d]
     return min(dues) if dues else None
 
 
@@ -65,9 +73,24 @@ def waiting(workflow: BpmnWorkflow) -> list[WaitingEvent]:
 
 
 def waiting_label(workflow: BpmnWorkflow) -> str | None:
-    names = [t.task_spec.bpmn_name or t.task_spec.name for t in workflow.get_tasks(state=TaskState.WAITING)
+    names = [_waiting_for(t.task_spec) for t in workflow.get_tasks(state=TaskState.WAITING)
              if getattr(t.task_spec, "event_definition", None) is not None]
     return "、".join(dict.fromkeys(names)) or None
+
+
+def _waiting_for(spec: Any) -> str:
+    """A waiting event as the diagram names it; unnamed, what it waits for. An event-based gateway waits for the
+    first of the events after it."""
+    if spec.bpmn_name:
+        return spec.bpmn_name
+    if isinstance(spec.event_definition, MultipleEventDefinition) and spec.outputs:
+        return "或".join(_waiting_for(event) for event in spec.outputs)
+    if isinstance(spec.event_definition, TimerEventDefinition):
+        return "等到时间"
+    name = spec.event_definition.name
+    if isinstance(spec.event_definition, MessageEventDefinition):
+        return f"等消息“{name}”"
+    return f"等“{name}”" if name else "等待中"
 
 
 def path(workflow: BpmnWorkflow) -> DiagramPath:

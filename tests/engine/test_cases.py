@@ -37,14 +37,14 @@ def test_a_start_that_fails_says_nothing_was_started_and_names_no_case(rt: Runti
     with pytest.raises(StepFailed) as failed:
         start(rt)
     message = str(failed.value)
-    assert message.startswith("没有开始办理，未建立案件：环节“问候”出错：")
+    assert message.startswith("没有开始办理，未建立案件：环节“问候”的脚本")
     assert "日历服务不可用" in message and "LS-" not in message
     assert rt.case_numbers() == []
 
     result = CliRunner().invoke(main, ["start", "smoke", "--data", '{"applicant_name": "张三"}', "--user", "窗口"],
                                 obj=rt)
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: 没有开始办理，未建立案件：环节“问候”出错：")
+    assert result.stderr.startswith("error: 没有开始办理，未建立案件：环节“问候”的脚本")
     assert "LS-" not in result.output and rt.case_numbers() == []
 
 
@@ -222,8 +222,8 @@ def test_message_nobody_waits_for_is_refused_clearly(rt: Runtime) -> None:
 
     with pytest.raises(InvalidState) as caught:
         rt.send_message(number, "poke", {}, actor="applicant")  # still at 审批
-    assert str(caught.value) == f"case {number} is not waiting for message poke"
-    with pytest.raises(InvalidState, match="not waiting for message objection"):
+    assert str(caught.value) == f"案件 {number} 现在不等消息“poke”"
+    with pytest.raises(InvalidState, match="现在不等消息“objection”"):
         rt.send_message(number, "objection", {}, actor="applicant")
     assert rt.history(number) == before
 

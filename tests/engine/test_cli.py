@@ -87,11 +87,11 @@ def test_bad_json_gives_one_clear_error(rt: Runtime, data: str, says: str) -> No
 
 def test_start_with_invalid_data_prints_each_field(rt: Runtime) -> None:
     result = cli(rt, "start", "smoke", "--data", '{"applicant_name": "", "phone": "1"}')
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "error: submitted data is not valid:",
-        "  (form): 表单中没有这些字段：phone",
-        "  applicant_name: 至少1个字",
+        "错误：提交的数据有误：",
+        "  整张表单：表单中没有这些字段：phone",
+        "  applicant_name：至少1个字",
     ]
 
 
@@ -120,11 +120,11 @@ def test_complete_with_invalid_data_prints_each_field_error(rt: Runtime) -> None
     task_id = open_task(rt, number)["id"]
 
     result = cli(rt, "complete", task_id, "--user", "王", "--data", json.dumps({"approved": "同意", "note": "长" * 21}))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "error: submitted data is not valid:",
-        "  approved: 应为是/否",
-        "  note: 最多20个字",
+        "错误：提交的数据有误：",
+        "  approved：应为是/否",
+        "  note：最多20个字",
     ]
     assert open_task(rt, number)["status"] == "open"
 
@@ -171,7 +171,7 @@ def test_message_not_awaited_is_one_error_line(rt: Runtime) -> None:
     number = start(rt)
     result = cli(rt, "message", number, "poke", "--data", '{"x": 1}')
     assert result.exit_code == 1
-    assert error_lines(result) == [f"error: case {number} is not waiting for message poke"]
+    assert error_lines(result) == [f"error: 案件 {number} 现在不等消息“poke”"]
 
 
 def test_show_prints_the_case(rt: Runtime) -> None:
@@ -233,6 +233,6 @@ def test_start_refuses_an_invalid_id_number_with_its_reason(runtime: Runtime) ->
             "village": "village-360483101209", "category": "肢体", "parts": [], "materials": ["photos"],
             "delivery": "post"}
     result = cli(runtime, "start", "application_online", "--data", json.dumps(data, ensure_ascii=False))
-    assert result.exit_code == 1
-    assert "  id_number: 身份证号码校验位错误，请逐位核对" in result.stderr.splitlines()
+    assert result.exit_code == 2
+    assert "  id_number：身份证号码校验位错误，请逐位核对" in result.stderr.splitlines()
     assert runtime.case_numbers() == []

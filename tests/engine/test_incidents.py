@@ -139,7 +139,7 @@ def test_a_message_that_cannot_be_delivered_becomes_an_incident(rt: Runtime, clo
 
     [incident] = rt.incidents()
     assert (incident["kind"], incident["attempts"]) == ("message", 3)
-    assert "not waiting for message poke" in incident["message"]
+    assert "现在不等消息“poke”" in incident["message"]
     assert rt.case(number)["status"] == "error"
     rt.cancel_case(number, "消息无法送达", actor="admin")
     assert rt.run_jobs() == []

@@ -67,7 +67,7 @@ def test_each_refused_step_says_why_and_the_case_goes_on():
     assert refused[0]["error_code"] == "validation_failed"
     assert [e["field"] for e in refused[0]["field_errors"]] == ["decision"]
     assert (refused[1]["error_code"], refused[1]["error"]) == (
-        "invalid_state", "case LS-2026-000001 is not waiting for message objection")
+        "invalid_state", "案件 LS-2026-000001 现在不等消息“objection”")
     assert refused[2]["error"].startswith("0 open tasks match “assess”; open: 预审 (pre_review, window)")
     assert refused[3]["error_code"] == "bad_step"
     assert all(entry["current_step"] == "预审" for entry in refused)

@@ -48,7 +48,8 @@ def test_a_case_runs_through_the_draft_step_by_step():
                                                                                  "review.json")
     assert started["data"]["id_number"].count("*") == 8  # shown masked
     assert [t["template"] for t in started["texts"]] == ["arrival"]
-    assert any(w["event"] == "TimeDateEventDefinition" and w["value"] for w in trace[4]["waiting"])  # the publicity period
+    # the publicity period is among the waits
+    assert any(w["event"] == "TimeDateEventDefinition" and w["value"] for w in trace[4]["waiting"])
     assert (trace[-1]["status"], trace[-1]["outcome"]) == ("completed", "issued")
     assert all(entry["error"] is None for entry in trace)
 

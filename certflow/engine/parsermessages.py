@@ -49,9 +49,10 @@ def schema_problems(name: str, root: etree._Element, *, dmn: bool) -> list[Probl
     version it has no schema for is not checked here (its parser says what it cannot read)."""
     if dmn:
         path = DMN_SCHEMAS.get(etree.QName(root).namespace or "")
-        if path is None:
+        dmn_schema = _dmn_schema(path) if path else None
+        if dmn_schema is None:
             return []
-        schema, checked = _dmn_schema(path), root
+        schema, checked = dmn_schema, root
     else:
         schema, checked = VALIDATOR.validator, _as_spiffworkflow_reads(root)
     if schema.validate(checked):
@@ -60,8 +61,12 @@ def schema_problems(name: str, root: etree._Element, *, dmn: bool) -> list[Probl
 
 
 @cache
-def _dmn_schema(path: str) -> etree.XMLSchema:
-    return BpmnValidator(path).validator
+def _dmn_schema(path: str) -> etree.XMLSchema | None:
+    # SpiffWorkflow 3.2.0's DMN 1.2 schema refers to a DMNDI declaration it does not ship, so lxml cannot load it.
+    try:
+        return BpmnValidator(path).validator
+    except etree.XMLSchemaParseError:
+        return None
 
 
 def _as_spiffworkflow_reads(root: etree._Element) -> etree._Element:

@@ -239,3 +239,12 @@ def test_a_file_that_is_not_bpmn_says_what_its_root_should_be() -> None:
     assert (problem.file, problem.line) == (FILE, 2)
     assert problem.message == ("根元素 diagram 不是 BPMN 文件的根；BPMN 文件应以 bpmn:definitions 开头，"
                                "请用建模器另存一次")
+
+
+def test_a_dmn_1_2_file_is_read_though_its_schema_cannot_be_loaded() -> None:
+    """SpiffWorkflow ships a DMN 1.2 schema that lxml cannot load; the file is then left to the DMN parser."""
+    decision = (b'<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" '
+                b'namespace="n"><decision id="fee" name="\xe6\x94\xb6\xe8\xb4\xb9"/></definitions>')
+    dmn_1_2 = decision.replace(b"https://www.omg.org/spec/DMN/20191111/MODEL/",
+                               b"http://www.omg.org/spec/DMN/20180521/MODEL/")
+    assert parsermessages.schema_problems("fee.dmn", etree.fromstring(dmn_1_2), dmn=True) == []

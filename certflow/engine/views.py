@@ -52,7 +52,7 @@ class WaitingEvent(TypedDict):
     # A timer's due moment; for a correlated message, each correlation property's name and the value the message
     # must carry (None until known); None for a message without correlation.
     value: Any
-    label: str | None  # the waiting element's name in the diagram (等待补正材料), None if it has none
+    label: str  # the waiting element as the diagram names it (等待补正材料), or what it waits for when unnamed
 
 
 class CaseView(TypedDict):

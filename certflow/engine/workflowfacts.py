@@ -68,7 +68,7 @@ def waiting(workflow: BpmnWorkflow) -> list[WaitingEvent]:
             known = {name: v for values in event.correlations.values() for name, v in values.items()}
             value = {p.name: known.get(p.name) for p in value} if value else None
         found.append({"event": event.event_type, "name": event.name, "value": value,
-                      "label": task.task_spec.bpmn_name})
+                      "label": _waiting_for(task.task_spec)})
     return found
 
 
@@ -85,12 +85,12 @@ def _waiting_for(spec: Any) -> str:
         return spec.bpmn_name
     if isinstance(spec.event_definition, MultipleEventDefinition) and spec.outputs:
         return "或".join(_waiting_for(event) for event in spec.outputs)
+    # Unnamed: what it waits for in general words; a message's own name is an internal key, kept in the data.
     if isinstance(spec.event_definition, TimerEventDefinition):
-        return "等到时间"
-    name = spec.event_definition.name
+        return "等待到期"
     if isinstance(spec.event_definition, MessageEventDefinition):
-        return f"等消息“{name}”"
-    return f"等“{name}”" if name else "等待中"
+        return "等待消息"
+    return "等待中"
 
 
 def path(workflow: BpmnWorkflow) -> DiagramPath:

@@ -164,7 +164,7 @@ SCHEMAS: dict[str, Any] = {
         "next_due_at": _nullable("string", format="date-time"),
         "open_tasks": {"type": "array", "items": _ref("Task")},
         "waiting": {"type": "array", "items": _object({"event": {"type": "string"}, "name": _nullable("string"),
-                                                       "value": {}, "label": _nullable("string")})},
+                                                       "value": {}, "label": {"type": "string"}})},
         "data": {"type": "object", "description": "The case's data; the ID number masked."},
     }),
     "CaseRow": _object({

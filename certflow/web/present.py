@@ -16,10 +16,7 @@ from certflow.engine.views import WaitingEvent
 Rename = Callable[[str], str]
 Glossary = dict[str, Any]  # data name -> its JSON Schema for people (title, choices, keys), as Registry.glossary
 
-WAIT_KINDS = {
-    "MessageEventDefinition": "消息", "SignalEventDefinition": "信号", "TimeDateEventDefinition": "定时",
-    "DurationTimerEventDefinition": "定时", "CycleTimerEventDefinition": "定时",
-}
+_TIMERS = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 
 
 def china_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -33,9 +30,8 @@ def china_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str
 def waiting_text(event: WaitingEvent) -> str:
     """What a case waits on, as the diagram names it, with the moment a timer is due: 等待补正材料,
     公示期满（2026-10-10 00:00 到期）. The message's name and its correlation stay in the API's data."""
-    kind, value = WAIT_KINDS.get(event["event"], "事件"), event["value"]
-    label = event.get("label") or f"等待{kind}"
-    if kind == "定时" and isinstance(value, str):
+    label, value = event["label"], event["value"]
+    if event["event"] in _TIMERS and isinstance(value, str):
         try:
             return f"{label}（{china_time(value)} 到期）"
         except ValueError:  # a duration or a moment written in another form: the due moment is not known here

@@ -157,6 +157,7 @@ def test_an_event_based_gateway_fires_its_timer_on_tick_or_takes_its_message(fre
     lapsing = fresh_rt.start_case("supplement_or_lapse", {}, actor="applicant")
     case = fresh_rt.case(lapsing)
     assert case["current_step"] == "收到补正材料或补正期满"
+    assert [w["label"] for w in case["waiting"]] == ["收到补正材料或补正期满"]  # the gateway, as people read it
     assert datetime.fromisoformat(case["next_due_at"]) == datetime.fromisoformat("2026-10-15T09:00:00+08:00")
     assert fresh_rt.tick(datetime.fromisoformat("2026-10-15T09:00:01+08:00")) == [lapsing]
     assert fresh_rt.diagram(lapsing)["passed"].get("closed") == 1

@@ -101,7 +101,6 @@ def test_a_wait_reads_as_the_diagram_names_it_with_a_timers_due_moment():
                "label": "等待补齐材料"}
     assert waiting_text(timer) == "公示期满（2026-09-08 00:00 到期）"
     assert waiting_text(message) == "等待补齐材料"
-    assert waiting_text({**message, "label": None}) == "等待消息"  # an element without a name: its kind
 
 
 def test_the_people_named_are_those_who_acted_and_those_a_task_was_reassigned_to():

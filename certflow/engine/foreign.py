@@ -98,6 +98,17 @@ _CONTAINERS = {
 }
 
 
+def literal_timers(root: etree._Element) -> None:
+    """Camunda and the BPMN standard write a timer as ISO 8601 text (P5D, R3/PT1H), SpiffWorkflow reads a Python
+    expression ("P5D"): such a text is quoted in the parsed tree, so it is read as the literal it is. The stored file
+    keeps its text; the stored spec has the quoted one, so replay reads the same timer."""
+    for tag in ("timeDate", "timeDuration", "timeCycle"):
+        for el in root.iter(BPMN + tag):
+            text = (el.text or "").strip()
+            if _ISO_8601.fullmatch(text):
+                el.text = f'"{text}"'
+
+
 def engine_specific(name: str, root: etree._Element) -> tuple[list[Problem], set[str | None]]:
     """One problem per setting that only another engine runs, and the ids of the processes that have any (None for
     a process without an id)."""
@@ -148,8 +159,6 @@ def _languages(el: etree._Element, tag: str) -> Iterator[str]:
                "（&& 写作 and，|| 写作 or，! 写作 not）")
     elif text.startswith("="):
         yield f"{label} {text} 是 FEEL 表达式；certflow 只计算 Python 表达式，请改写为 {text[1:].strip()}"
-    elif label == "定时器" and _ISO_8601.fullmatch(text):
-        yield f'定时器 {text} 是 ISO 8601 文字，certflow 会把它当作 Python 表达式；请加上引号："{text}"'
 
 
 def _setting(qname: etree.QName, value: str) -> str | None:

@@ -165,6 +165,7 @@ def parse_deployment(
             if _kind(name) == "dmn":
                 parser.add_dmn_xml(root, filename=name)
             else:
+                foreign.literal_timers(root)
                 parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
         except ValidationException as error:
             problems.append(parsermessages.from_validation(error, name, xml, lines))

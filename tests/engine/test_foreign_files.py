@@ -77,8 +77,6 @@ ENGINE_SPECIFIC = [
     ("grade_groovy", '<bpmn:scriptTask id="grade_groovy"',
      "脚本语言 groovy（scriptFormat）certflow 不运行；请改写为 Python"),
     ("summary_js", '<bpmn:scriptTask id="summary_js"', "脚本语言 javascript（scriptFormat）certflow 不运行"),
-    ("wait_days", "<bpmn:timeDuration",
-     '定时器 P5D 是 ISO 8601 文字，certflow 会把它当作 Python 表达式；请加上引号："P5D"'),
     ("Flow_large", "<bpmn:conditionExpression", "条件 ${amount > 100} 是 JUEL 表达式；certflow 只计算 Python 表达式，"
      "请改写为 amount > 100"),
 ]

@@ -5,7 +5,7 @@ that fail. And a deployment never stores nothing in silence."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -291,4 +291,17 @@ def test_a_correlation_the_case_data_lacks_fails_in_words(fresh_rt: Runtime) -> 
     assert fresh_rt.case_numbers() == []
     number = fresh_rt.start_case("matching", {"applicant_ref": "A-17"}, actor="applicant")
     fresh_rt.send_message(number, "supplement", {"applicant_ref": "A-17"}, actor="applicant")
+    assert fresh_rt.case(number)["status"] == "completed"
+
+
+@pytest.mark.parametrize("written", ["PT5M", '"PT5M"'])
+def test_a_timer_written_as_iso_text_or_quoted_fires(fresh_rt: Runtime, written: str) -> None:
+    """Camunda writes PT5M, SpiffArena "PT5M": both wait five minutes."""
+    timer = f"<bpmn:timerEventDefinition><bpmn:timeDuration>{written}</bpmn:timeDuration></bpmn:timerEventDefinition>"
+    body = (START_TO + _catch("wait", "等五分钟", timer, "f1", "f2") + _end("done", "f2")
+            + _flow("f1", "start", "wait") + _flow("f2", "wait", "done"))
+    fresh_rt.deploy([sketch("five_minutes", body)], author="tests")
+    number = fresh_rt.start_case("five_minutes", {}, actor="applicant")
+    due = datetime.fromisoformat(fresh_rt.case(number)["next_due_at"])
+    assert fresh_rt.tick(due + timedelta(seconds=1)) == [number]
     assert fresh_rt.case(number)["status"] == "completed"

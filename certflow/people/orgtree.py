@@ -2,15 +2,16 @@
 hospitals, the expert committee) beside its townships; and the tree cut down to what a search finds.
 
 Where a group sits is read from its id: villages, townships and a campaign's county units carry their area code
-(``village-360483101209``, ``township-530323001``, ``county-530323``); a group without one (``window``,
-``hospital-renmin``) is the deployment's own county's. Township names come from the divisions dataset, and from
+(``village-360483101209``, ``township-530323001``, ``county-530323``); a group without one is placed by the
+caller when it knows where (a campaign's hospitals, from its county file), else it is the deployment's own
+county's (``window``, ``hospital-renmin``). Township names come from the divisions dataset, and from
 the township's own group when the dataset is not installed.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from certflow import divisions
@@ -39,14 +40,16 @@ class County:
         return len(self.groups) + sum(len(t.groups) for t in self.townships)
 
 
-def area_code(group: Group, home: str) -> str:
-    """The group's area code: the one in its id, else the deployment's county ``home``."""
+def area_code(group: Group, home: str, placed: Mapping[str, str]) -> str:
+    """The group's area code: the one in its id, else the one it is ``placed`` in, else the deployment's county."""
     found = _AREA_CODE.search(group.id)
-    return found.group(1) if found else home
+    return found.group(1) if found else placed.get(group.id, home)
 
 
-def tree(groups: Iterable[Group], home: str, county_names: dict[str, str], query: str = "") -> list[County]:
+def tree(groups: Iterable[Group], home: str, county_names: Mapping[str, str], query: str = "",
+         placed: Mapping[str, str] | None = None) -> list[County]:
     """The groups under their county and township; the deployment's county ``home`` first, then by code.
+    ``placed``: the county code of groups whose id carries none, where known.
 
     ``query``: only the groups whose name or id holds it, or whose township or county is named by it (all of
     that township's or county's groups then); empty: every group.
@@ -54,7 +57,7 @@ def tree(groups: Iterable[Group], home: str, county_names: dict[str, str], query
     counties: dict[str, County] = {}
     townships: dict[str, Township] = {}
     for group in groups:
-        code = area_code(group, home)
+        code = area_code(group, home, placed or {})
         county = counties.get(code[:6]) or counties.setdefault(
             code[:6], County(code[:6], county_names.get(code[:6], code[:6])))
         if len(code) == 6:

@@ -134,7 +134,9 @@ def _group(group_id: str) -> Group:
 
 def _groups_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
     directory, query = services().directory, request.args.get("q", "").strip()
-    found = tree(directory.all(), services().runtime.settings.county, _counties(), query)
+    campaign = campaign_county()  # its hospitals' ids carry no area code: the county file says where they are
+    found = tree(directory.all(), services().runtime.settings.county, _counties(), query,
+                 {group_id: campaign.code for group_id, _, _ in campaign.groups()})
     return render_template("admin/groups.html", form=form, tree=found, query=query,
                            members=groups.members(services().accounts.all()),
                            open_tasks=directory.open_tasks()), status

@@ -64,6 +64,18 @@ def test_the_groups_form_a_tree_of_county_townships_and_villages(as_user):
     assert "温泉镇" in wenquan.cssselect("summary")[0].text_content()
 
 
+def test_a_campaign_hospital_sits_under_its_county_from_the_county_file(app, as_user):
+    directory(app).add("hospital-sz-renmin", "hospital", "师宗县人民医院")
+    directory(app).add("village-530323001001", "village", "丹凤街道丹凤社区")
+    html = page(as_user("admin").get("/admin/groups").get_data(as_text=True))
+    [shizong] = html.cssselect('[data-county="530323"]')
+    assert "师宗县残联" in shizong.cssselect("h2")[0].text_content()
+    assert [tr.get("data-group") for tr in shizong.xpath("./table//tr[@data-group]")] == ["hospital-sz-renmin"]
+    [danfeng] = shizong.cssselect('[data-township="530323001"]')
+    assert "丹凤街道" in danfeng.cssselect("summary")[0].text_content()
+    assert not html.cssselect('[data-county="360483"] tr[data-group="hospital-sz-renmin"]')
+
+
 def test_searching_keeps_the_matching_groups_under_their_township(as_user):
     admin = as_user("admin")
     html = page(admin.get("/admin/groups?q=玉京").get_data(as_text=True))

@@ -173,12 +173,14 @@
     const select = document.createElement("select");
     select.append(new Option("泳道的默认组", ""));
     data.choices.groups.forEach(([key, name]) => select.append(new Option(name, key)));
+    // a key no longer offered (a group deactivated since) is kept and marked, as choice() does
+    if (quoted && !known) select.append(new Option(quoted[2] + "（不在可选项中）", quoted[2]));
     select.append(new Option("表达式…", EXPRESSION));
     const expression = textInput(value, (v) => setProperty(element, "candidateGroup", v));
     expression.id = "panel-candidate-group-expression";
     expression.setAttribute("aria-label", "办理组表达式");
     expression.placeholder = "如 site[\"group\"]";
-    select.value = !value ? "" : known ? quoted[2] : EXPRESSION;
+    select.value = !value ? "" : quoted ? quoted[2] : EXPRESSION;
     expression.hidden = select.value !== EXPRESSION;
     select.addEventListener("change", () => {
       expression.hidden = select.value !== EXPRESSION;

@@ -22,7 +22,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "logs": set(),
     "divisions": set(),
     "notify": {"engine"},
-    "people": {"engine"},
+    "people": {"engine", "divisions"},
     "registry": {"engine"},
     "worker": {"engine"},
     "config": {"engine", "people"},

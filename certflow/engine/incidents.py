@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from certflow.engine.models import Case, Incident, Job, Task
@@ -83,19 +83,27 @@ def as_dict(incident: Incident, case_number: str, case_status: str) -> IncidentV
     )
 
 
-def motionless(session: Session, county: str | None = None) -> list[Case]:
+def motionless(session: Session, county: str | None = None, offset: int = 0,
+               limit: int | None = None) -> tuple[list[Case], int]:
     """Running cases (of ``county``, or of every county) with no open task, no timer and no queued job: only a
-    message from outside can move them."""
+    message from outside can move them. Those from ``offset``, at most ``limit`` (None: all), and how many in all."""
     has_task = exists().where(Task.case_id == Case.id, Task.status == "open")
     has_job = exists().where(Job.case_id == Case.id, Job.status == "queued")
     query = select(Case).where(Case.status == "running", Case.next_due_at.is_(None), ~has_task, ~has_job)
     if county is not None:
         query = query.where(Case.county == county)
-    return list(session.scalars(query.order_by(Case.updated_at)))
+    return _window(session, query, Case.updated_at, offset, limit)
 
 
-def overdue(session: Session, at: datetime, limit: int = 500, county: str | None = None) -> list[Task]:
-    query = select(Task).where(Task.status == "open", Task.due_at < at).order_by(Task.due_at).limit(limit)
+def overdue(session: Session, at: datetime, county: str | None = None, offset: int = 0,
+            limit: int | None = 500) -> tuple[list[Task], int]:
+    """Open tasks past their deadline at ``at``, the most overdue first; and how many in all."""
+    query = select(Task).where(Task.status == "open", Task.due_at < at)
     if county is not None:
         query = query.where(Task.county == county)
-    return list(session.scalars(query))
+    return _window(session, query, Task.due_at, offset, limit)
+
+
+def _window(session: Session, query: Select[Any], order: Any, offset: int, limit: int | None) -> tuple[list[Any], int]:
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(session.scalars(query.order_by(order).offset(offset).limit(limit))), total

@@ -93,18 +93,24 @@ def cancel_case(steps: Steps, case_ref: str, reason: str, *, actor: str) -> None
         steps.append_events(session, case, [("case_cancelled", None, None, {"reason": reason})], actor, now)
 
 
-def stuck(steps: Steps, now: datetime | None = None, county: str | None = None) -> StuckReport:
+def stuck(steps: Steps, now: datetime | None = None, county: str | None = None, *, page_size: int | None = None,
+          cases_page: int = 1, tasks_page: int = 1) -> StuckReport:
     """Running cases that nothing inside certflow will move (no open task, timer or queued job), with what
-    they wait for, if anything; and the open tasks past their deadline. Of ``county``'s cases, or of all."""
+    they wait for, if anything; and the open tasks past their deadline. Of ``county``'s cases, or of all.
+    ``page_size`` rows of each list, on pages ``cases_page`` and ``tasks_page``; None: every case and the 500
+    most overdue tasks."""
     at = now or steps.clock.now()
     with steps.sessions() as session:
+        found, cases_total = incidents.motionless(session, county, (cases_page - 1) * (page_size or 0), page_size)
         motionless: list[StuckCase] = [
             {"case": c.number, "process": c.process_key, "applicant_name": c.applicant_name,
              "updated_at": c.updated_at.isoformat(), "waiting": workflowfacts.waiting_label(steps.load(session, c))}
-            for c in incidents.motionless(session, county)
+            for c in found
         ]
-        overdue = incidents.overdue(session, at, county=county)
-        return {"cases": motionless, "overdue_tasks": [task_dict(t) for t in overdue]}
+        overdue, overdue_total = incidents.overdue(session, at, county, (tasks_page - 1) * (page_size or 0),
+                                                   page_size or 500)
+        return {"cases": motionless, "cases_total": cases_total, "overdue_tasks": [task_dict(t) for t in overdue],
+                "overdue_total": overdue_total}
 
 
 def _retry(steps: Steps, session: Session, case: Case, incident: Incident, actor: str, clock: Clock) -> None:

@@ -149,8 +149,10 @@ class Runtime:
     def cancel_case(self, case_ref: str, reason: str, *, actor: str) -> None:
         recovery.cancel_case(self._steps, case_ref, reason, actor=actor)
 
-    def stuck(self, now: datetime | None = None, county: str | None = None) -> StuckReport:
-        return recovery.stuck(self._steps, now, county)
+    def stuck(self, now: datetime | None = None, county: str | None = None, *, page_size: int | None = None,
+              cases_page: int = 1, tasks_page: int = 1) -> StuckReport:
+        return recovery.stuck(self._steps, now, county, page_size=page_size, cases_page=cases_page,
+                              tasks_page=tasks_page)
 
     # -- moving cases to a newer version -------------------------------------------------------
 

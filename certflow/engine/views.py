@@ -196,8 +196,10 @@ class StuckCase(TypedDict):
 class StuckReport(TypedDict):
     """The cases that cannot move by themselves, and the open tasks past their deadline."""
 
-    cases: list[StuckCase]
-    overdue_tasks: list[TaskView]
+    cases: list[StuckCase]  # one page of them
+    cases_total: int
+    overdue_tasks: list[TaskView]  # one page of them
+    overdue_total: int
 
 
 class PlannedTask(TypedDict):

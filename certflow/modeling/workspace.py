@@ -22,6 +22,7 @@ from certflow.engine.specs import SourceFile
 from certflow.engine.views import VersionView
 from certflow.modeling.drafts import DraftFile, Drafts, draft_name, kind_of, source_name
 from certflow.modeling.xmlfiles import local, parse
+from certflow.people.models import Group
 
 SAMPLE_STEPS: list[dict[str, Any]] = [{"task": "pre_review", "data": {"decision": "pass"}}]
 
@@ -86,12 +87,30 @@ def trial_run(
                             lanes=runtime.lane_mappings())
 
 
-def choices(files: Mapping[str, str], operators: Mapping[str, Iterable[str]]) -> dict[str, Any]:
-    """What the side panel offers: forms, handlers with their parameters, decisions, role labels, messages."""
+def form_titles(files: Mapping[str, str]) -> dict[str, str]:
+    """Each form's title, by file name; a form without one (or not readable yet) is called by its file name."""
+    titles = {}
+    for name, content in files.items():
+        if kind_of(name) != "form":
+            continue
+        try:
+            title = json.loads(content).get("title")
+        except (ValueError, AttributeError):
+            title = None
+        titles[name] = title.strip() if isinstance(title, str) and title.strip() else PurePosixPath(name).name
+    return titles
+
+
+def choices(files: Mapping[str, str], operators: Mapping[str, Iterable[str]],
+            groups: Iterable[Group]) -> dict[str, Any]:
+    """What the side panel offers: forms by title, handlers with their parameters, decisions, role labels,
+    messages, and the directory's active groups by name (办理组)."""
     roots = {name: parse(content) for name, content in files.items() if kind_of(name) in ("bpmn", "dmn")}
     found = [(kind_of(name), el) for name, root in roots.items() if root is not None for el in root.iter()]
+    forms = sorted((title, PurePosixPath(name).name) for name, title in form_titles(files).items())
     return {
-        "forms": sorted(PurePosixPath(name).name for name in files if kind_of(name) == "form"),
+        "forms": [[file_name, f"{title}（{file_name}）"] for title, file_name in forms],
+        "groups": [[g.id, g.name] for g in groups if g.active],
         "operators": {name: list(params) for name, params in sorted(operators.items())},
         "decisions": sorted({el.get("id") for kind, el in found if kind == "dmn" and local(el) == "decision"}),
         "lanes": [ROLES[key] for key in LANE_ROLES],

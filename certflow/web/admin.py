@@ -8,10 +8,10 @@ from flask.typing import ResponseReturnValue
 
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
 from certflow.people.accounts import Account
-from certflow.people.directory import by_role
 from certflow.people.lanes import SECURITY_KIND as LANE_MAPPING
 from certflow.people.lanes import MappedLane
 from certflow.people.models import Group
+from certflow.people.orgtree import tree
 from certflow.web import forms, groups, lanes, users
 from certflow.web.auth import keep_signed_in, login_manager
 from certflow.web.campaign import county as campaign_county
@@ -51,9 +51,10 @@ def _counties(*held: str | None) -> dict[str, str]:
 
 
 def _users_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
-    people = services().accounts.all()
-    return render_template("admin/users.html", people=people, form=form,
-                           counties=_counties(*(p.county for p in people)),
+    everyone, query, role = services().accounts.all(), request.args.get("q", "").strip(), request.args.get("role", "")
+    people = users.matching(everyone, query, role, services().directory.names())
+    return render_template("admin/users.html", people=people, total=len(everyone), query=query, role=role,
+                           form=form, counties=_counties(*(p.county for p in everyone)),
                            groups=users.groups_by_role(services().directory)), status
 
 
@@ -132,8 +133,11 @@ def _group(group_id: str) -> Group:
 
 
 def _groups_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
-    directory = services().directory
-    return render_template("admin/groups.html", form=form, groups=by_role(directory.all()),
+    directory, query = services().directory, request.args.get("q", "").strip()
+    campaign = campaign_county()  # its hospitals' ids carry no area code: the county file says where they are
+    found = tree(directory.all(), services().runtime.settings.county, _counties(), query,
+                 {group_id: campaign.code for group_id, _, _ in campaign.groups()})
+    return render_template("admin/groups.html", form=form, tree=found, query=query,
                            members=groups.members(services().accounts.all()),
                            open_tasks=directory.open_tasks()), status
 

@@ -23,6 +23,7 @@ from certflow.modeling.workspace import (
     choices,
     current_files,
     deploy_draft,
+    form_titles,
     laid_over,
     trial_form,
     trial_run,
@@ -132,8 +133,10 @@ def index() -> ResponseReturnValue:
     runtime, drafts = services().runtime, _drafts().all()
     files = current_files(runtime)
     by_kind = [(label, sorted(n for n in files if kind_of(n) == kind)) for kind, label in KINDS.items()]
+    titles = form_titles(files)
+    by_kind = [(label, sorted(names, key=lambda n: (titles.get(n, n), n))) for label, names in by_kind]
     return render_template("modeling/index.html", versions=runtime.versions(), drafts=drafts, files=by_kind,
-                           drafted={d.name for d in drafts})
+                           drafted={d.name for d in drafts}, titles=titles)
 
 
 @bp.post("/processes/<key>/versions/<int:version>/copy")
@@ -236,7 +239,7 @@ def diagram(name: str) -> ResponseReturnValue:
         "name": name, "xml": opened.content, "element": request.args.get("element"),
         "save_url": url_for(".save_diagram", name=name),
         "moddle_url": url_for("static", filename="spiffworkflow.json"),
-        "choices": choices(opened.files, runtime.handlers.signatures),
+        "choices": choices(opened.files, runtime.handlers.signatures, services().directory.all()),
     }
     trial = trial_form(opened.files, name, runtime.settings, villages[0] if villages else "")
     return render_template("modeling/diagram.html", opened=opened, data=data, trial=trial)

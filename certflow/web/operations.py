@@ -7,10 +7,13 @@ A step that fails while someone works a page answers with what failed; nothing o
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from certflow.casework.inbox import page_count, page_number
 from certflow.engine.errors import CertflowError, StepFailed, ValidationFailed
 from certflow.people.access import county_of
 from certflow.web.admin import administrators_only
@@ -22,6 +25,7 @@ bp.before_request(administrators_only)
 
 INCIDENT_KINDS = {"timer": "定时处理", "message": "消息处理", "notification": "短信发送"}
 RESOLUTIONS = {"retried": "已重试成功", "cancelled": "案件已撤销"}
+STUCK_PAGE = 50  # rows of each list on one page of the stuck report
 
 
 @bp.app_errorhandler(StepFailed)
@@ -88,9 +92,28 @@ def cancel(number: str) -> ResponseReturnValue:
     return redirect(url_for("operations.case_incidents", number=number))
 
 
+@dataclass(frozen=True)
+class _Paging:
+    """One of the stuck page's two lists as the pager sees it: its page, and links that keep the other's."""
+
+    name: str  # the list's page argument
+    page: int
+    other: dict[str, int]
+
+    def args(self, page: int) -> dict[str, Any]:
+        return {k: v for k, v in {**self.other, self.name: page}.items() if v != 1}  # page 1: no argument
+
+
 @bp.get("/stuck")
 def stuck() -> ResponseReturnValue:
-    return render_template("operations/stuck.html", report=services().runtime.stuck(county=county_of(signed_in())))
+    cases_page, tasks_page = page_number(request.args), page_number({"page": request.args.get("overdue_page")})
+    report = services().runtime.stuck(county=county_of(signed_in()), page_size=STUCK_PAGE, cases_page=cases_page,
+                                      tasks_page=tasks_page)
+    pages = {"cases": (_Paging("page", cases_page, {"overdue_page": tasks_page}),
+                       page_count(report["cases_total"], STUCK_PAGE)),
+             "tasks": (_Paging("overdue_page", tasks_page, {"page": cases_page}),
+                       page_count(report["overdue_total"], STUCK_PAGE))}
+    return render_template("operations/stuck.html", report=report, pages=pages)
 
 
 def _reason(error: Exception) -> str:

@@ -119,6 +119,18 @@ def check_own_access(me: Account, person: Account, change: Submission) -> None:
         raise ValidationFailed(errors, "用户信息有误")
 
 
+def matching(people: list[Account], query: str, role: str, group_names: dict[str, str]) -> list[Account]:
+    """The people whose user name, name or one of whose groups (by id or name) holds ``query``, having ``role``
+    when one is given; ``query`` and ``role`` empty: everyone."""
+    needle = query.lower()
+
+    def found(person: Account) -> bool:
+        texts = [person.username, person.display_name, *person.groups, *(group_names.get(g, "") for g in person.groups)]
+        return any(needle in text.lower() for text in texts)
+
+    return [p for p in people if (not role or role in p.roles) and (not needle or found(p))]
+
+
 def groups_by_role(directory: Directory, held: Iterable[str] = ()) -> list[tuple[str, list[Group]]]:
     """The groups a person may be given, under their roles: the active ones and those ``held`` already."""
     kept = set(held)

@@ -150,7 +150,7 @@ def test_the_analyst_changes_the_online_process(browser, live: LiveServer, scree
     deploy(page, "网上预审后增加复核材料")
     problems = page.locator("#result tr.problem")
     assert problems.count() == 1
-    assert task_id in problems.first.inner_text() and "names no form" in problems.first.inner_text()
+    assert task_id in problems.first.inner_text() and "没有指定表单" in problems.first.inner_text()
     screens.shot(page, "refused")
     select(page, "pre_review")
     problems.first.click()

@@ -31,6 +31,22 @@ def test_the_list_shows_roles_and_groups_by_their_names(as_user):
     assert html.count('name="csrf_token"') >= 2  # the create form and the sign-out form
 
 
+def test_people_are_found_by_name_user_name_group_and_role(as_user):
+    admin = as_user("admin")
+
+    def found(query: str) -> set[str]:
+        html = admin.get(f"/admin/users?{query}").get_data(as_text=True)
+        return {tr.get("data-user") for tr in rows(html, "#users tr[data-user]")}
+
+    assert found("q=renmin") == {"renmin"}
+    assert found("q=人民医院") == {"renmin"}  # by the name of their group
+    assert found("q=玉京") == {"yujing"}
+    assert found("role=hospital") == {"renmin", "anding"}
+    assert found("q=anding&role=village") == set()
+    html = admin.get("/admin/users?q=没有这个人").get_data(as_text=True)
+    assert "没有符合条件的用户" in html and "找到 0 人（共 10 人）" in html
+
+
 def test_the_form_offers_staff_roles_and_groups_under_their_role(as_user):
     html = as_user("admin").get("/admin/users").get_data(as_text=True)
     roles = [i.get("value") for i in field(html, "roles").cssselect("input")]

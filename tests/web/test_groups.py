@@ -37,7 +37,7 @@ def deactivate(admin, group_id: str, name: str) -> None:  # type: ignore[no-unty
     assert response.status_code == 302
 
 
-def test_the_list_shows_groups_by_role_with_their_members_and_open_tasks(as_user, start):
+def test_the_list_shows_groups_with_their_members_and_open_tasks(as_user, start):
     start()  # waits for the window's pre-review
     admin = as_user("admin")
     html = page(admin.get("/admin/groups").get_data(as_text=True))
@@ -46,11 +46,49 @@ def test_the_list_shows_groups_by_role_with_their_members_and_open_tasks(as_user
     assert [a.get("data-user") for a in window.cssselect(".members a")] == ["window"]
     assert window.cssselect(".open-tasks")[0].text_content() == "1"
     [anding] = html.cssselect('tr[data-group="hospital-anding"]')
-    assert anding.cssselect(".open-tasks")[0].text_content() == "0"
-    hospitals = html.cssselect('section[data-role="hospital"] tr[data-group]')
-    assert [tr.get("data-group") for tr in hospitals] == ["hospital-anding", "hospital-renmin"]
-    assert "定点医院" in html.cssselect('section[data-role="hospital"] h2')[0].text_content()
+    assert anding.cssselect(".open-tasks")[0].text_content() == "0" and "定点医院" in anding.text_content()
     assert html.cssselect('header a[href="/admin/groups"]')  # in the administrators' navigation
+
+
+def test_the_groups_form_a_tree_of_county_townships_and_villages(as_user):
+    html = page(as_user("admin").get("/admin/groups").get_data(as_text=True))
+    [lushan] = html.cssselect('[data-county="360483"]')
+    assert "庐山市残联" in lushan.cssselect("h2")[0].text_content()
+    county_units = [tr.get("data-group") for tr in lushan.xpath("./table//tr[@data-group]")]
+    assert {"window", "county", "hospital-renmin", "hospital-anding", "expert-committee"} == set(county_units)
+    [bailu] = lushan.cssselect('[data-township="360483101"]')
+    assert "白鹿镇" in bailu.cssselect("summary")[0].text_content()
+    assert [tr.get("data-group") for tr in bailu.cssselect("tr[data-group]")] == [
+        "village-360483101207", "village-360483101209"]
+    [wenquan] = lushan.cssselect('[data-township="360483102"]')
+    assert "温泉镇" in wenquan.cssselect("summary")[0].text_content()
+
+
+def test_a_campaign_hospital_sits_under_its_county_from_the_county_file(app, as_user):
+    directory(app).add("hospital-sz-renmin", "hospital", "师宗县人民医院")
+    directory(app).add("village-530323001001", "village", "丹凤街道丹凤社区")
+    html = page(as_user("admin").get("/admin/groups").get_data(as_text=True))
+    [shizong] = html.cssselect('[data-county="530323"]')
+    assert "师宗县残联" in shizong.cssselect("h2")[0].text_content()
+    assert [tr.get("data-group") for tr in shizong.xpath("./table//tr[@data-group]")] == ["hospital-sz-renmin"]
+    [danfeng] = shizong.cssselect('[data-township="530323001"]')
+    assert "丹凤街道" in danfeng.cssselect("summary")[0].text_content()
+    assert not html.cssselect('[data-county="360483"] tr[data-group="hospital-sz-renmin"]')
+
+
+def test_searching_keeps_the_matching_groups_under_their_township(as_user):
+    admin = as_user("admin")
+    html = page(admin.get("/admin/groups?q=玉京").get_data(as_text=True))
+    assert [tr.get("data-group") for tr in html.cssselect("tr[data-group]")] == [YUJING]
+    assert html.cssselect('[data-township="360483101"] tr[data-group]')  # still under 白鹿镇
+    by_township = page(admin.get("/admin/groups?q=白鹿镇").get_data(as_text=True))
+    assert {tr.get("data-group") for tr in by_township.cssselect("tr[data-group]")} == {
+        "village-360483101207", YUJING}
+    by_code = page(admin.get("/admin/groups?q=hospital").get_data(as_text=True))
+    assert {tr.get("data-group") for tr in by_code.cssselect("tr[data-group]")} == {
+        "hospital-renmin", "hospital-anding"}
+    none = page(admin.get("/admin/groups?q=不存在的单位").get_data(as_text=True))
+    assert not none.cssselect("tr[data-group]") and "不存在的单位" in none.cssselect("#no-groups")[0].text_content()
 
 
 def test_a_new_village_is_offered_by_the_portal_and_the_user_form(app, client, as_user):
@@ -64,7 +102,7 @@ def test_a_new_village_is_offered_by_the_portal_and_the_user_form(app, client, a
     assert NEW_VILLAGE["id"] in offered_groups(admin, "/admin/users/yujing")
     assert NEW_VILLAGE["id"] in offered_groups(admin, "/admin/users")
     listed = page(admin.get("/admin/groups").get_data(as_text=True))
-    [row] = listed.cssselect(f'section[data-role="village"] tr[data-group="{NEW_VILLAGE["id"]}"]')
+    [row] = listed.cssselect(f'[data-township="360483104"] tr[data-group="{NEW_VILLAGE["id"]}"]')
     assert "海会镇海会村" in row.text_content()
 
 

@@ -98,8 +98,10 @@ def test_the_index_lists_each_process_with_its_versions_and_the_files_deployed(a
     version = runtime.versions("application_online")[0]
     assert cells[:4] == ["v1 当前", version["content_hash"][:12], "tests", cells[3]]
     assert cells[5].startswith("1")  # one running case
-    files = [a.text for a in html.cssselect("#files a")]
-    assert {"application_online.bpmn", "hospital_routing.dmn", "forms/review.json"} <= set(files)
+    files = {a.getparent().text_content().strip(): a.get("href") for a in html.cssselect("#files a")}
+    assert {"application_online.bpmn", "hospital_routing.dmn"} <= set(files)
+    # forms by their title, the file name beside it
+    assert files["残疾人证申请表 forms/application.json"].endswith("/modeling/forms/application.json")
 
 
 def test_a_copy_of_a_version_becomes_a_draft_once(analyst, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
@@ -124,7 +126,13 @@ def test_the_modeler_offers_what_each_element_may_choose(analyst) -> None:  # ty
     data = modeler_data(analyst, "application_online.bpmn")
     assert data["xml"] == ONLINE
     choices = data["choices"]
-    assert {"review.json", "application.json", "issue.json"} <= set(choices["forms"])
+    forms = dict(choices["forms"])
+    assert (forms["application.json"], forms["issue.json"]) == (
+        "残疾人证申请表（application.json）", "发证（issue.json）")
+    titles = [label.split("（")[0] for _, label in choices["forms"]]
+    assert titles == sorted(titles) and len(titles) > 5  # in the order of their titles
+    groups = dict(choices["groups"])
+    assert (groups["window"], groups["hospital-renmin"]) == ("庐山市残联综合窗口", "庐山市人民医院")
     assert choices["operators"]["materials_check"] == ["channel", "parts", "minor", "materials"]
     assert "hospital_routing" in choices["decisions"]
     assert {"残联综合窗口", "定点医院", "村(社区)"} <= set(choices["lanes"]) and "审计" not in choices["lanes"]

@@ -19,6 +19,7 @@ from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
 from certflow.engine.services import Handlers, Operator, ServiceContext
 from certflow.logs import JsonFormatter
+from certflow.web import operations
 
 
 def unavailable(params: dict[str, Any], data: dict[str, Any], ctx: ServiceContext) -> dict[str, Any]:
@@ -106,6 +107,29 @@ def test_the_stuck_report_lists_cases_waiting_on_nothing_inside_and_overdue_task
     [row] = rows(page, "stuck-cases")
     assert row.get("data-case") == case.number and "等待补齐材料" in row.text_content()
     assert {r.get("data-task") for r in rows(page, "overdue-tasks")} == {overdue.task("pre_review")["id"]}
+
+
+def test_the_stuck_report_is_paged_and_links_to_each_case(
+    as_user, start, monkeypatch, clock: FixedClock,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setattr(operations, "STUCK_PAGE", 1)
+    waiting = []
+    for name in ("李明", "王芳"):
+        case = start(applicant_name=name, category="智力", id_number=MINOR_ID, materials=["photos"])
+        case.complete("pre_review", {"decision": "missing"})
+        waiting.append(case.number)
+        clock.advance(minutes=5)
+    admin = as_user("admin")
+    first = admin.get("/admin/stuck").get_data(as_text=True)
+    [row] = rows(first, "stuck-cases")
+    assert row.get("data-case") == waiting[0] and "共 2 件" in first
+    assert row.cssselect("a")[0].get("href") == f"/cases/{waiting[0]}"
+    assert admin.get(f"/cases/{waiting[0]}").status_code == 200
+    [next_page] = lxml.html.fromstring(first).xpath('//a[text()="下一页"]')
+    second = admin.get(next_page.get("href")).get_data(as_text=True)
+    assert [r.get("data-case") for r in rows(second, "stuck-cases")] == [waiting[1]] and "第 2 / 2 页" in second
+    refused = admin.get("/admin/stuck?overdue_page=0")
+    assert refused.status_code == 400 and "页码" in refused.get_data(as_text=True)
 
 
 def test_readyz_checks_the_database_and_its_migrations(client: FlaskClient, runtime: Runtime) -> None:

@@ -157,11 +157,39 @@
     panel.append(
       field("表单", choice(data.choices.forms, property(bo, "formJsonSchemaFilename"), set("formJsonSchemaFilename")),
         "panel-form"),
-      field("办理组（表达式）", textInput(property(bo, "candidateGroup"), set("candidateGroup")), "panel-candidate-group",
-        "如 \"window\" 或 site[\"group\"]；留空则由泳道的默认组办理"),
+      candidateGroup(element),
       field("办结时限（工作日）", textInput(property(bo, "dueInWorkingDays"), set("dueInWorkingDays"), { type: "number" }),
         "panel-due"),
     );
+  }
+
+  // 办理组: one of the directory's groups, written as the quoted key the engine evaluates ("hospital-renmin"); or,
+  // for an analyst who needs one, an expression of the task's data (site["group"]); empty: the lane's default group.
+  const EXPRESSION = "\u0000expression";
+  function candidateGroup(element) {
+    const value = property(element.businessObject, "candidateGroup");
+    const quoted = /^\s*(["'])([a-z0-9-]+)\1\s*$/.exec(value || "");
+    const known = quoted && data.choices.groups.some(([key]) => key === quoted[2]);
+    const select = document.createElement("select");
+    select.append(new Option("泳道的默认组", ""));
+    data.choices.groups.forEach(([key, name]) => select.append(new Option(name, key)));
+    // a key no longer offered (a group deactivated since) is kept and marked, as choice() does
+    if (quoted && !known) select.append(new Option(quoted[2] + "（不在可选项中）", quoted[2]));
+    select.append(new Option("表达式…", EXPRESSION));
+    const expression = textInput(value, (v) => setProperty(element, "candidateGroup", v));
+    expression.id = "panel-candidate-group-expression";
+    expression.setAttribute("aria-label", "办理组表达式");
+    expression.placeholder = "如 site[\"group\"]";
+    select.value = !value ? "" : quoted ? quoted[2] : EXPRESSION;
+    expression.hidden = select.value !== EXPRESSION;
+    select.addEventListener("change", () => {
+      expression.hidden = select.value !== EXPRESSION;
+      if (select.value === EXPRESSION) expression.focus();
+      else setProperty(element, "candidateGroup", select.value ? JSON.stringify(select.value) : "");
+    });
+    const wrap = field("办理组", select, "panel-candidate-group", "选择组织机构；需要按案件数据决定时选“表达式…”");
+    wrap.insertBefore(expression, wrap.querySelector(".help"));
+    return wrap;
   }
 
   function startEvent(element) {
@@ -376,6 +404,35 @@
     return response;
   }
 
+  // The last deployment's problems in this diagram, on the canvas: the element outlined in red and a badge that
+  // shows the messages on hover or focus, and selects the element on click. A new attempt clears the old marks.
+  let marked = [];
+  function markProblems() {
+    const canvas = modeler.get("canvas");
+    const overlays = modeler.get("overlays");
+    const registry = modeler.get("elementRegistry");
+    marked.forEach((id) => canvas.removeMarker(id, "cf-problem"));
+    overlays.remove({ type: "cf-problem" });
+    const messages = {};
+    result.querySelectorAll("tr.problem[data-element]").forEach((row) => {
+      if (row.dataset.draft !== data.name || !registry.get(row.dataset.element)) return;
+      (messages[row.dataset.element] ||= []).push(row.querySelector(".message").textContent.trim());
+    });
+    marked = Object.keys(messages);
+    marked.forEach((id) => {
+      canvas.addMarker(id, "cf-problem");
+      const badge = node("button", "cf-problem-badge", String(messages[id].length));
+      badge.type = "button";
+      badge.dataset.element = id;
+      badge.setAttribute("aria-label", "问题：" + messages[id].join("；"));
+      const tip = node("span", "cf-problem-tip");
+      messages[id].forEach((text) => tip.append(node("span", "", text)));
+      badge.append(tip);
+      badge.addEventListener("click", () => focusElement(id));
+      overlays.add(id, "cf-problem", { position: { top: -10, right: 10 }, html: badge });
+    });
+  }
+
   function wire() {
     document.getElementById("save").addEventListener("click", save);
     const deployForm = document.getElementById("deploy-form");
@@ -384,6 +441,7 @@
       setStatus("正在保存并校验…");
       const response = await post(deployForm, "deploy-result", result);
       if (!response) return;
+      markProblems();
       setStatus(response.ok ? "已部署" : "校验未通过，未部署", !response.ok);
       if (response.ok) document.getElementById("draft-state").textContent = "已部署（草稿已完成）";
     });

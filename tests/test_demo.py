@@ -163,7 +163,8 @@ def test_user_add_asks_for_the_password_twice(runtime, accounts):
 
 @pytest.mark.parametrize(("args", "says"), [
     (["--role", "applicant"], "错误：--role 的值不对：没有角色 applicant；可选：window_clerk（残联综合窗口）"),
-    (["--role", "hospital", "--group", "hospital-nowhere"], "错误：--group 的值不对：没有在用的组织机构 hospital-nowhere"),
+    (["--role", "hospital", "--group", "hospital-nowhere"],
+     "错误：--group 的值不对：没有在用的组织机构 hospital-nowhere"),
 ], ids=["applicant role", "unknown group"])
 def test_user_add_refuses_before_asking_for_a_password(runtime, accounts, args, says):
     result = cli(runtime, "user", "add", "zhou", "--name", "周敏", *args)

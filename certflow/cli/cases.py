@@ -39,12 +39,12 @@ def tasks(ctx: click.Context, role: str | None, group: str | None, case: str | N
     if as_json:
         print_json(rows)
         return
-    group = naming.group_namer(ctx)
+    group_name = naming.group_namer(ctx)
     for row in rows:
         due = f"  期限 {row['due_at'][:10]}" if row["due_at"] else ""
         who = f"，{row['assignee']} 已认领" if row["assignee"] else ""
         click.echo(f"{row['id']}  {row['case']}  {row['title']}  "
-                   f"（{naming.role(row['role'])}：{group(row['group'])}{who}）{due}")
+                   f"（{naming.offered_to(row, group_name)}{who}）{due}")
     if not rows:
         click.echo("没有任务", err=True)
 
@@ -136,15 +136,15 @@ def show(ctx: click.Context, case: str, as_json: bool) -> None:
         click.echo(f"自动处理失败，案件暂停：用 certflow incident list --case {view['number']} 查看")
     if view["current_step"]:
         click.echo(f"当前：{view['current_step']}")
-    group = naming.group_namer(ctx)
+    group_name = naming.group_namer(ctx)
     for task in view["open_tasks"]:
-        click.echo(f"  任务 {task['id']}  {task['title']}  （{naming.role(task['role'])}：{group(task['group'])}）")
+        click.echo(f"  任务 {task['id']}  {task['title']}  （{naming.offered_to(task, group_name)}）")
     for waiting in view["waiting"]:
         value = waiting["value"]  # a timer's moment, or a message's correlation as JSON
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False) if value else ""
         click.echo(f"  等待：{waiting['name'] or '未命名的事件'} {shown}".rstrip())
     for note in messages:
-        to = note["recipient_phone"] or group(note["recipient_group"])
+        to = note["recipient_phone"] or group_name(note["recipient_group"])
         click.echo(f"  短信 → {naming.role(note['recipient_role'])} {to}：{note['text']}")
 
 

@@ -79,7 +79,7 @@ def compare(ctx: click.Context, key: str, old: int, new: int, as_json: bool) -> 
 @click.argument("key")
 @click.argument("version", type=int)
 @click.option("--author", default="cli", show_default=True, help="部署人，记在版本上")
-@click.option("--note", default="", help="版本说明，不写时记为“回退到 v版本号”")
+@click.option("--note", default="", help="版本说明，不写时记下回退到的版本号")
 @click.pass_context
 def rollback(ctx: click.Context, key: str, version: int, author: str, note: str) -> None:
     result = runtime_of(ctx).rollback(key, version, author=author, note=note)

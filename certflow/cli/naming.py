@@ -9,6 +9,7 @@ import click
 
 from certflow.cli.runtime import runtime_of, services_of
 from certflow.engine.roles import ROLES
+from certflow.engine.views import TaskView
 
 STATUSES = {"running": "办理中", "completed": "已办结", "cancelled": "已撤销", "error": "暂停（自动处理失败）"}
 TASK_STATUSES = {"open": "待办", "completed": "已办", "cancelled": "已取消"}
@@ -18,6 +19,11 @@ RESOLUTIONS = {"retried": "重试成功", "cancelled": "案件已撤销"}
 
 def role(key: str | None) -> str:
     return ROLES.get(key or "", key or "")
+
+
+def offered_to(task: TaskView, group_name: Callable[[str | None], str]) -> str:
+    """Whom a task is offered to: its role and group by their names."""
+    return f"{role(task['role'])}：{group_name(task['group'])}"
 
 
 def group_namer(ctx: click.Context) -> Callable[[str | None], str]:

@@ -86,14 +86,14 @@ def report_stuck(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         print_json(found)
         return
-    process, group = naming.process_namer(ctx), naming.group_namer(ctx)
+    process_name, group_name = naming.process_namer(ctx), naming.group_namer(ctx)
     click.echo(f"自己动不了的案件 {len(found['cases'])} 个：")
     for row in found["cases"]:
-        click.echo(f"  {row['case']}  {process(row['process'])}  在等：{row['waiting'] or '什么也没等'}  "
+        click.echo(f"  {row['case']}  {process_name(row['process'])}  在等：{row['waiting'] or '什么也没等'}  "
                    f"自 {row['updated_at'][:19]} 起")
     click.echo(f"超过期限的任务 {len(found['overdue_tasks'])} 个：")
     for task in found["overdue_tasks"]:
-        click.echo(f"  {task['case']}  {task['title']}  （{group(task['group'])}）  "
+        click.echo(f"  {task['case']}  {task['title']}  （{group_name(task['group'])}）  "
                    f"期限 {(task['due_at'] or '')[:10]}  {task['assignee'] or '无人认领'}")
 
 

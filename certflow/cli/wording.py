@@ -26,7 +26,7 @@ class Formatter(click.HelpFormatter):
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{_HEADINGS.get(heading, heading)}：\n")
 
-    def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+    def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
         super().write_dl([(term, _option_help(term, text)) for term, text in rows], col_max, col_spacing)
 
 
@@ -113,7 +113,7 @@ def _name(param: click.Parameter) -> str:
 
 
 def _hints(hint: Sequence[str] | str | None) -> str:
-    return hint if isinstance(hint, str) or hint is None else "/".join(hint)
+    return hint if isinstance(hint, str) else "/".join(hint or ())
 
 
 def _expected(param: click.Parameter, lead: str) -> str:

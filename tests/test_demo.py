@@ -172,6 +172,16 @@ def test_user_add_refuses_before_asking_for_a_password(runtime, accounts, args, 
     assert "密码" not in result.output and accounts.by_username("zhou") is None
 
 
+@pytest.mark.parametrize(("given", "says"), [
+    ("a-real-password\nanother-password\n", "错误：两次输入的密码不一致，账号没有建"),
+    ("", "已取消"),
+], ids=["passwords differ", "input ends"])
+def test_user_add_without_a_confirmed_password_creates_nothing(runtime, accounts, given, says):
+    result = cli(runtime, "user", "add", "zhou", "--name", "周敏", "--role", "window_clerk", given=given)
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (1, says)
+    assert accounts.by_username("zhou") is None
+
+
 def test_user_add_reports_what_the_accounts_refuse(runtime, accounts):
     accounts.create("zhou", "a-real-password", display_name="周敏", roles=["window_clerk"])
     taken = cli(runtime, "user", "add", "zhou", "--name", "周敏", "--role", "admin", given="long-enough-1\n" * 2)

@@ -86,6 +86,16 @@ def test_bad_json_gives_one_clear_error(rt: Runtime, data: str, says: str) -> No
     assert rt.tasks() == []
 
 
+def test_data_from_a_missing_file_is_refused_naming_it(rt: Runtime, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.json"
+    result = cli(rt, "start", "smoke", "--data", f"@{missing}")
+    assert (result.exit_code, error_lines(result)) == (2, [f"错误：--data 的值不对：找不到文件 {missing}"])
+    (tmp_path / "gbk.json").write_bytes('{"applicant_name": "张三"}'.encode("gbk"))
+    result = cli(rt, "start", "smoke", "--data", f"@{tmp_path / 'gbk.json'}")
+    assert result.exit_code == 2 and "它应是 UTF-8 编码的文本文件" in error_lines(result)[0]
+    assert rt.case_numbers() == []
+
+
 def test_start_with_invalid_data_prints_each_field(rt: Runtime) -> None:
     result = cli(rt, "start", "smoke", "--data", '{"applicant_name": "", "phone": "1"}')
     assert result.exit_code == 2

@@ -28,7 +28,8 @@ def history(ctx: click.Context, case: str, as_json: bool, export: bool) -> None:
         print_json(events)
         return
     for event in events:
-        what = event["task_name"] or event["data"].get("operator") or event["data"].get("name") or ""
+        data = event["data"]  # a task by its title as people see it; its BPMN id only where an old event has none
+        what = data.get("title") or event["task_name"] or data.get("operator") or data.get("name") or ""
         click.echo(f"{event['seq']:>3}  {event['at'][:19]}  {event['actor']:<12} "
                    f"{EVENT_LABELS.get(event['kind'], event['kind'])}  {what}  {event['hash'][:12]}")
 

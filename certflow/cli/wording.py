@@ -89,7 +89,7 @@ def reason(error: click.UsageError) -> str:
         return f"缺少{what} {_name(error.param)}" + _expected(error.param, "，")
     if isinstance(error, click.BadParameter):
         hint = _name(error.param) if error.param is not None else _hints(error.param_hint)
-        said = _expected(error.param, "") if error.param is not None else error.message
+        said = (_expected(error.param, "") or "请用 -h 查看它该怎么写") if error.param is not None else error.message
         return f"{hint} 的值不对：{said}" if hint else said
     if isinstance(error, click.NoSuchOption):
         return f"没有选项 {error.option_name}" + _did_you_mean(error.possibilities)
@@ -99,6 +99,7 @@ def reason(error: click.UsageError) -> str:
         return f"选项 {error.option_name} 的写法不对：要么后面少了值，要么它不带值"
     if isinstance(error, click.BadArgumentUsage):
         return "参数的个数不对"
+    # The two refusals click raises as plain usage errors, carrying nothing but their English text.
     if error.message.startswith("Got unexpected extra argument"):
         return f"多了参数：{error.message.partition('(')[2].rstrip(')')}"
     if error.message == "Missing command.":

@@ -228,7 +228,7 @@ def test_history_prints_the_events(rt: Runtime) -> None:
         assert line.split()[0] == str(event["seq"])
         assert line.endswith(event["hash"][:12])
     assert lines[0].split()[3] == "受理"
-    assert lines[1].split()[3:5] == ["办理", "approve"]
+    assert lines[1].split()[3:5] == ["办理", "审批"]
     assert "王" in lines[1].split()
 
     assert json.loads(cli(rt, "history", number, "--json").stdout) == events

@@ -22,7 +22,8 @@ NAMES = {"certflow", "ID", "CSV", "JSON", "BPMN", "DMN", "XML", "SQLite", "Postg
 # What a person types or reads as it is: variables, files, paths, example values of options.
 VERBATIM = re.compile(r"DATABASE_URL|CERTFLOW_[A-Z_]+|[\w/.-]*\.(?:json|csv|xlsx|db|md|bpmn)\b|docs/|/api/v\d+"
                       r"|processes/|forms/|@|[\w-]*\d[\w-]*")
-EXAMPLES = {"window", "hospital-renmin", "county", "phone", "task", "data", "message", "payload", "tick"}
+# Values given as examples: groups, JSON keys, and a lane as another tool names it (certflow lanes).
+EXAMPLES = {"window", "hospital-renmin", "county", "phone", "task", "data", "message", "payload", "tick", "Reviewer"}
 LATIN = re.compile(r"[A-Za-z]+")
 
 

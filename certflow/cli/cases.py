@@ -11,6 +11,7 @@ import click
 from certflow.cli import naming
 from certflow.cli.jsonio import json_arg, print_json
 from certflow.cli.runtime import runtime_of
+from certflow.engine.outcomes import OUTCOMES
 
 _DATA_HELP = "JSON 对象，或 @文件.json 从文件读取"
 
@@ -130,7 +131,7 @@ def show(ctx: click.Context, case: str, as_json: bool) -> None:
         return
     click.echo(f"{view['number']}  {naming.process_namer(ctx)(view['process'])} v{view['version']}  "
                f"{naming.STATUSES.get(view['status'], view['status'])}"
-               + (f"（{view['outcome']}）" if view["outcome"] else ""))
+               + (f"（{OUTCOMES.get(view['outcome'], view['outcome'])}）" if view["outcome"] else ""))
     click.echo("申请人：" + " ".join(v for v in (view["applicant_name"], view["id_masked"]) if v))
     if view["status"] == "error":
         click.echo(f"自动处理失败，案件暂停：用 certflow incident list --case {view['number']} 查看")
@@ -142,7 +143,7 @@ def show(ctx: click.Context, case: str, as_json: bool) -> None:
     for waiting in view["waiting"]:
         value = waiting["value"]  # a timer's moment, or a message's correlation as JSON
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False) if value else ""
-        click.echo(f"  等待：{waiting['name'] or '未命名的事件'} {shown}".rstrip())
+        click.echo(f"  等待：{waiting['label'] or waiting['name'] or '未命名的事件'} {shown}".rstrip())
     for note in messages:
         to = note["recipient_phone"] or group_name(note["recipient_group"])
         click.echo(f"  短信 → {naming.role(note['recipient_role'])} {to}：{note['text']}")

@@ -13,6 +13,7 @@ from certflow.cli.jsonio import json_arg, print_json
 from certflow.cli.runtime import runtime_of
 from certflow.engine.compare import ASPECTS, ELEMENTS
 from certflow.engine.errors import DeploymentError, Problem
+from certflow.engine.outcomes import OUTCOMES
 from certflow.engine.specs import read_paths
 
 _FILE_CHANGES = {"added": "新增", "removed": "删除", "changed": "改动"}
@@ -151,7 +152,7 @@ def test_run(ctx: click.Context, key: str, paths: tuple[str, ...], data: str, st
                     click.echo(f"    {item['field'] or '整张表单'}：{item['message']}")
             if "status" in entry:
                 click.echo(f"  {naming.STATUSES.get(entry['status'], entry['status'])}："
-                           f"{entry['current_step'] or entry['outcome'] or ''}")
+                           f"{entry['current_step'] or OUTCOMES.get(entry['outcome'] or '', entry['outcome'] or '')}")
                 for text in entry["texts"]:
                     click.echo(f"  短信 → {text['to']}：{text['text']}")
     if not result["ok"]:

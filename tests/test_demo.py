@@ -187,4 +187,4 @@ def test_user_add_reports_what_the_accounts_refuse(runtime, accounts):
     taken = cli(runtime, "user", "add", "zhou", "--name", "周敏", "--role", "admin", given="long-enough-1\n" * 2)
     assert (taken.exit_code, taken.stderr) == (1, "错误：用户名 zhou 已存在\n")
     short = cli(runtime, "user", "add", "li", "--name", "李", "--role", "admin", given="short\nshort\n")
-    assert short.exit_code == 1 and "password: 密码至少8位" in short.stderr
+    assert short.exit_code == 2 and "密码至少8位" in short.stderr and accounts.by_username("li") is None

@@ -106,12 +106,13 @@ def cli(runtime: Runtime, *args: str, given: str | None = None):  # type: ignore
 def test_the_demo_command_loads_once_and_lists_the_people(runtime, accounts):
     first = cli(runtime, "demo")
     assert first.exit_code == 0, first.output
-    assert "demo loaded: 21 cases" in first.stdout
-    assert "301 holders and new applicants of 师宗县's exchange campaign" in first.stdout
+    assert "演示数据已装好：案件 21 件" in first.stdout
+    assert "师宗县换证工作的持证人和新申请人 301 人" in first.stdout
     assert all(person.username in first.stdout for person in DEMO_USERS + CAMPAIGN_USERS)
-    assert "not for production" in first.stdout
+    assert "  renmin   定点医院  庐山市人民医院" in first.stdout.splitlines()  # roles and groups by their names
+    assert "演示数据不能用于正式环境" in first.stdout
     second = cli(runtime, "demo")
-    assert (second.exit_code, second.stdout) == (0, "demo skipped: the database already has accounts\n")
+    assert (second.exit_code, second.stdout) == (0, "没有装演示数据：数据库里已经有账号\n")
     assert len(accounts.all()) == len(DEMO_USERS + CAMPAIGN_USERS)
 
 
@@ -147,7 +148,7 @@ def empty_runtime(migrated_url: str, clock: FixedClock) -> Iterator[Runtime]:
 def test_the_demo_command_deploys_the_processes_when_none_are(empty_runtime):
     result = cli(empty_runtime, "demo")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("deployed processes/ and forms/\ndemo loaded")
+    assert result.stdout.startswith("已部署 processes/ 和 forms/ 中的流程和表单\n演示数据已装好")
     assert {p["key"] for p in empty_runtime.processes()} >= {"application_online", "application_offline"}
 
 
@@ -161,18 +162,29 @@ def test_user_add_asks_for_the_password_twice(runtime, accounts):
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (["--role", "applicant"], "unknown role applicant"),
-    (["--role", "hospital", "--group", "hospital-nowhere"], "no such active group: hospital-nowhere"),
+    (["--role", "applicant"], "错误：--role 的值不对：没有角色 applicant；可选：window_clerk（残联综合窗口）"),
+    (["--role", "hospital", "--group", "hospital-nowhere"],
+     "错误：--group 的值不对：没有在用的组织机构 hospital-nowhere"),
 ], ids=["applicant role", "unknown group"])
 def test_user_add_refuses_before_asking_for_a_password(runtime, accounts, args, says):
     result = cli(runtime, "user", "add", "zhou", "--name", "周敏", *args)
     assert result.exit_code == 2 and says in result.stderr
-    assert "Password" not in result.output and accounts.by_username("zhou") is None
+    assert "密码" not in result.output and accounts.by_username("zhou") is None
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    ("a-real-password\nanother-password\n", "错误：两次输入的密码不一致，账号没有建"),
+    ("", "已取消"),
+], ids=["passwords differ", "input ends"])
+def test_user_add_without_a_confirmed_password_creates_nothing(runtime, accounts, given, says):
+    result = cli(runtime, "user", "add", "zhou", "--name", "周敏", "--role", "window_clerk", given=given)
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (1, says)
+    assert accounts.by_username("zhou") is None
 
 
 def test_user_add_reports_what_the_accounts_refuse(runtime, accounts):
     accounts.create("zhou", "a-real-password", display_name="周敏", roles=["window_clerk"])
     taken = cli(runtime, "user", "add", "zhou", "--name", "周敏", "--role", "admin", given="long-enough-1\n" * 2)
-    assert (taken.exit_code, taken.stderr) == (1, "error: 用户名 zhou 已存在\n")
+    assert (taken.exit_code, taken.stderr) == (1, "错误：用户名 zhou 已存在\n")
     short = cli(runtime, "user", "add", "li", "--name", "李", "--role", "admin", given="short\nshort\n")
-    assert short.exit_code == 1 and "password: 密码至少8位" in short.stderr
+    assert short.exit_code == 2 and "密码至少8位" in short.stderr and accounts.by_username("li") is None

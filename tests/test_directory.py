@@ -81,9 +81,9 @@ def test_deactivated_groups_are_kept_but_not_offered(runtime: Runtime) -> None:
 def test_init_db_seeds_a_new_database_once(runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CERTFLOW_GROUPS", str(groups_file(tmp_path, WINDOW)))
     first = CliRunner().invoke(main, ["init-db"], obj=runtime)
-    assert (first.exit_code, first.stdout) == (0, "database is up to date; 1 group(s) from the groups file\n")
+    assert (first.exit_code, first.stdout) == (0, "数据库已是最新；从组织机构文件建了 1 个组织机构\n")
     again = CliRunner().invoke(main, ["init-db"], obj=runtime)
-    assert (again.exit_code, again.stdout) == (0, "database is up to date\n")
+    assert (again.exit_code, again.stdout) == (0, "数据库已是最新\n")
     assert Directory(runtime.sessions).names() == {"window": "综合窗口"}
 
 

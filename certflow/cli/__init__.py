@@ -10,12 +10,13 @@ import click
 
 from certflow.cli import campaign, cases, database, demo, deployments, history, lanes, operations, people
 from certflow.cli.errors import ErrorReportingGroup
+from certflow.cli.wording import in_chinese
 from certflow.engine.runtime import Runtime
 
 
-@click.group(cls=ErrorReportingGroup,
-             help="certflow: disability-certificate workflows. DATABASE_URL selects the database "
-                  "(default: SQLite in instance/certflow.db).")
+@click.group(cls=ErrorReportingGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             help="certflow：残疾人证办理流程的命令行。环境变量 DATABASE_URL 指定数据库"
+                  "（默认：instance/certflow.db 中的 SQLite 数据库）。")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     if not isinstance(ctx.obj, Runtime):  # ensure_object would replace a runtime given by the caller
@@ -25,3 +26,4 @@ def main(ctx: click.Context) -> None:
 for module in (database, deployments, cases, history, operations, people, lanes, campaign, demo):
     for command in module.COMMANDS:
         main.add_command(command)
+in_chinese(main)

@@ -15,6 +15,10 @@ import click
 from certflow.campaign.county import County
 from certflow.cli.runtime import services_of
 
+_COUNTY_HELP = "县的配置文件，不写时为 CERTFLOW_COUNTY，再没有就是 shizong.json"
+_CAMPAIGN_HELP = "持证人所属的换证工作，不写时为县配置文件中的那一项"
+_DAY = "年-月-日，如 2026-10-14"
+
 
 def load_county(path: Path | None) -> County:
     """The county file given, or else CERTFLOW_COUNTY's."""
@@ -41,22 +45,21 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
             bars[0].__exit__(None, None, None)
 
 
-@click.group(help="A county's exchange for the third-generation card (换证): its roster of holders, a case per holder. "
-                  "The county (townships, villages, assessment institutions) is the file CERTFLOW_COUNTY "
-                  "(default shizong.json).")
+@click.group(help="一个县的第三代残疾人证换证工作：持证人名册，每位持证人一个案件。县的情况（乡镇、村(社区)、"
+                  "评残机构）在县配置文件 CERTFLOW_COUNTY 中（默认 shizong.json）。")
 def campaign() -> None:
     pass
 
 
-@campaign.command("import", help="Import the roster PATH (.csv or .xlsx; columns in docs/processes.md): a case per "
-                                 "valid holder not imported before; rejected rows are listed with the reason.")
+@campaign.command("import", help="导入名册 PATH（.csv 或 .xlsx，各列见 docs/processes.md）：每位有效且未导入过的"
+                                 "持证人新建一个案件；不予导入的行逐行列出原因。")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--campaign", "name", help="the campaign the holders belong to (default: the county file's)")
+@click.option("--campaign", "name", help=_CAMPAIGN_HELP)
 @click.option("--county", "county_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="the county file (default: CERTFLOW_COUNTY or shizong.json)")
+              help=_COUNTY_HELP)
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="also write the rejected rows (行号, 原因) to this CSV file")
-@click.option("--user", default="campaign-import", show_default=True, help="who the cases are started by")
+              help="把不予导入的行（行号、原因）另写到这个 CSV 文件")
+@click.option("--user", default="campaign-import", show_default=True, help="记入案件历史的新建人")
 @click.pass_context
 def campaign_import(ctx: click.Context, path: Path, name: str | None, county_file: Path | None,
                     report_file: Path | None, user: str) -> None:
@@ -76,16 +79,15 @@ def campaign_import(ctx: click.Context, path: Path, name: str | None, county_fil
         click.echo(f"不予导入的行已写入 {report_file}")
 
 
-@campaign.command("schedule", help="Give every holder still to be re-assessed (目测, notice not served or not yet "
-                                   "assessed) a day and venue, or a home visit, by the county file's reassessment "
-                                   "section; holders who have one keep it. Prints the days used and whether the "
-                                   "schedule meets the county's deadline (exit status 1 when it does not).")
-@click.option("--campaign", "name", help="the campaign the holders belong to (default: the county file's)")
+@campaign.command("schedule", help="按县配置文件的重新评定部分，给每位还要重新评定的持证人（目测，通知未送达或"
+                                   "尚未评定）安排日期和地点，或上门评定；已有安排的不变。打印用到的日子，以及"
+                                   "能否在县定的期限内评完（不能时退出码为 1）。")
+@click.option("--campaign", "name", help=_CAMPAIGN_HELP)
 @click.option("--county", "county_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="the county file (default: CERTFLOW_COUNTY or shizong.json)")
+              help=_COUNTY_HELP)
 @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="first day for venues, YYYY-MM-DD (default: the county file's; never before the days used)")
-@click.option("--user", default="campaign-schedule", show_default=True, help="who the appointments are made by")
+              help=f"评定点的第一天，{_DAY}（不写时为县配置文件中的日子；不早于已用的日子）")
+@click.option("--user", default="campaign-schedule", show_default=True, help="记入案件历史的安排人")
 @click.pass_context
 def campaign_schedule(ctx: click.Context, name: str | None, county_file: Path | None, start: datetime | None,
                       user: str) -> None:
@@ -100,19 +102,18 @@ def campaign_schedule(ctx: click.Context, name: str | None, county_file: Path | 
         sys.exit(1)
 
 
-@campaign.command("move", help="Move re-assessment appointments when assessments are stopped (另行通知, e.g. by the "
-                               "epidemic): every holder of one venue-day (--day and --venue) or one holder (--case), "
-                               "to the working day --to. Each holder still waiting is texted the new day and place "
-                               "and the move is kept in the case's history; notices printed again name the new day.")
-@click.option("--to", "to", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="the new day, YYYY-MM-DD")
-@click.option("--reason", required=True, help="what the holders are told, e.g. 疫情防控需要")
-@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), help="the venue-day's date, YYYY-MM-DD")
-@click.option("--venue", help="the venue, as the schedule names it (e.g. 雄壁镇卫生院)")
-@click.option("--case", "case_number", help="one holder's case number instead of a venue-day")
-@click.option("--campaign", "name", help="the campaign the holders belong to (default: the county file's)")
+@campaign.command("move", help="评定暂停（另行通知，如因疫情）时改期：把某评定点某一天（--day 和 --venue）"
+                               "的所有持证人，或一位持证人（--case），改到工作日 --to。还在等的持证人都会收到"
+                               "新日期和地点的短信，改期记入案件历史；再打印的通知写新的日子。")
+@click.option("--to", "to", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help=f"新的日子，{_DAY}")
+@click.option("--reason", required=True, help="告诉持证人的原因，如 疫情防控需要")
+@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), help=f"原来的日子，{_DAY}")
+@click.option("--venue", help="评定点，按安排表上的名称，如 雄壁镇卫生院")
+@click.option("--case", "case_number", help="只改一位持证人：他的案件编号")
+@click.option("--campaign", "name", help=_CAMPAIGN_HELP)
 @click.option("--county", "county_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="the county file (default: CERTFLOW_COUNTY or shizong.json)")
-@click.option("--user", default="campaign-schedule", show_default=True, help="who moves the appointments")
+              help=_COUNTY_HELP)
+@click.option("--user", default="campaign-schedule", show_default=True, help="记入案件历史的改期人")
 @click.pass_context
 def campaign_move(ctx: click.Context, to: datetime, reason: str, day: datetime | None, venue: str | None,
                   case_number: str | None, name: str | None, county_file: Path | None, user: str) -> None:
@@ -126,14 +127,13 @@ def campaign_move(ctx: click.Context, to: datetime, reason: str, day: datetime |
         click.echo(line)
 
 
-@campaign.command("roster", help="Write a synthetic roster OUT (.csv or .xlsx) for tests and benchmarks: by default "
-                                 "the figures of Shizong's plan (11,058 holders, 3,482 非目测, 7,576 目测, 55 home "
-                                 "visits); invented people only.")
+@campaign.command("roster", help="写一份虚构的名册 OUT（.csv 或 .xlsx），供测试和性能测试用：默认按师宗县方案的"
+                                 "数字（持证人 11058 人，非目测 3482 人，目测 7576 人，上门 55 人）；人都是编的。")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--holders", default=11058, show_default=True, type=click.IntRange(min=7))
-@click.option("--seed", default=2022, show_default=True)
+@click.option("--holders", default=11058, show_default=True, type=click.IntRange(min=7), help="持证人数")
+@click.option("--seed", default=2022, show_default=True, help="随机数种子：同一种子得到同一份名册")
 @click.option("--county", "county_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="the county file (default: CERTFLOW_COUNTY or shizong.json)")
+              help=_COUNTY_HELP)
 def campaign_roster(out: Path, holders: int, seed: int, county_file: Path | None) -> None:
     from certflow.campaign.synthetic import generate_roster, write_roster
 
@@ -141,8 +141,8 @@ def campaign_roster(out: Path, holders: int, seed: int, county_file: Path | None
     write_roster(rows, out)
     bases = Counter(row["评定方式"] for row in rows)
     visits = sum(row["上门服务"] == "是" for row in rows)
-    click.echo(f"{out}: {bases['非目测'] + bases['目测']} holders, {bases['非目测']} 非目测, {bases['目测']} 目测, "
-               f"{bases['新评定']} new applicants, {visits} home visits")
+    click.echo(f"{out}：持证人 {bases['非目测'] + bases['目测']} 人（非目测 {bases['非目测']} 人，"
+               f"目测 {bases['目测']} 人），新申请 {bases['新评定']} 人，上门 {visits} 人")
 
 
 COMMANDS = (campaign,)

@@ -8,26 +8,31 @@ from datetime import datetime
 
 import click
 
+from certflow.cli import naming
 from certflow.cli.jsonio import json_arg, print_json
 from certflow.cli.runtime import runtime_of
+from certflow.engine.outcomes import OUTCOMES
+
+_DATA_HELP = "JSON 对象，或 @文件.json 从文件读取"
 
 
-@click.command(help="Start a case of process KEY; prints the case number.")
+@click.command(help="按流程 KEY（流程代号）新建一个案件，打印案件编号。")
 @click.argument("key")
-@click.option("--data", "data", required=True, help="JSON object, or @file.json")
-@click.option("--user", default="cli", show_default=True)
+@click.option("--data", "data", required=True, help=f"申请数据：{_DATA_HELP}")
+@click.option("--user", default="cli", show_default=True, help="记入案件历史的操作人")
 @click.pass_context
 def start(ctx: click.Context, key: str, data: str, user: str) -> None:
     click.echo(runtime_of(ctx).start_case(key, json_arg(data), actor=user))
 
 
-@click.command(help="List tasks from the task projection.")
-@click.option("--role")
-@click.option("--group")
-@click.option("--case", "case")
-@click.option("--assignee")
-@click.option("--status", default="open", show_default=True, type=click.Choice(["open", "completed", "cancelled"]))
-@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.command(help="列出任务（待办、已办或已取消），可按角色、组织机构、案件、认领人筛选。")
+@click.option("--role", help="角色代号，如 window_clerk")
+@click.option("--group", help="组织机构编号，如 window")
+@click.option("--case", "case", help="案件编号")
+@click.option("--assignee", help="认领人的用户名")
+@click.option("--status", default="open", show_default=True, type=click.Choice(["open", "completed", "cancelled"]),
+              help="open 待办，completed 已办，cancelled 已取消")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出，供程序读取")
 @click.pass_context
 def tasks(ctx: click.Context, role: str | None, group: str | None, case: str | None,
           assignee: str | None, status: str, as_json: bool) -> None:
@@ -35,40 +40,42 @@ def tasks(ctx: click.Context, role: str | None, group: str | None, case: str | N
     if as_json:
         print_json(rows)
         return
+    group_name = naming.group_namer(ctx)
     for row in rows:
-        due = row["due_at"][:10] if row["due_at"] else "-"
-        who = f" @{row['assignee']}" if row["assignee"] else ""
-        click.echo(f"{row['id']}  {row['case']}  {row['title']}  [{row['role']}/{row['group']}{who}]  due {due}")
+        due = f"  期限 {row['due_at'][:10]}" if row["due_at"] else ""
+        who = f"，{row['assignee']} 已认领" if row["assignee"] else ""
+        click.echo(f"{row['id']}  {row['case']}  {row['title']}  "
+                   f"（{naming.offered_to(row, group_name)}{who}）{due}")
     if not rows:
-        click.echo("no tasks", err=True)
+        click.echo("没有任务", err=True)
 
 
-@click.command(help="Complete task TASK with form data.")
+@click.command(help="提交任务 TASK（任务编号）的表单数据，办完这一步。")
 @click.argument("task")
-@click.option("--user", required=True)
-@click.option("--data", "data", default="{}", help="JSON object, or @file.json")
+@click.option("--user", required=True, help="办理人的用户名")
+@click.option("--data", "data", default="{}", help=f"表单数据：{_DATA_HELP}")
 @click.pass_context
 def complete(ctx: click.Context, task: str, user: str, data: str) -> None:
     number = runtime_of(ctx).complete_task(task, json_arg(data), actor=user)
-    click.echo(f"completed; case {number}")
+    click.echo(f"已办理；案件 {number}")
 
 
-@click.command(help="Claim task TASK for USER.")
+@click.command(help="由 --user 认领任务 TASK，别人就不能再办。")
 @click.argument("task")
-@click.option("--user", required=True)
+@click.option("--user", required=True, help="认领人的用户名")
 @click.pass_context
 def claim(ctx: click.Context, task: str, user: str) -> None:
     runtime_of(ctx).claim(task, actor=user)
-    click.echo(f"claimed by {user}")
+    click.echo(f"已由 {user} 认领")
 
 
-@click.command(help="Give back a claimed task TASK.")
+@click.command(help="取消认领任务 TASK，把它退回组织机构的待办。")
 @click.argument("task")
-@click.option("--user", required=True)
+@click.option("--user", required=True, help="认领人的用户名")
 @click.pass_context
 def unclaim(ctx: click.Context, task: str, user: str) -> None:
     runtime_of(ctx).unclaim(task, actor=user)
-    click.echo("unclaimed")
+    click.echo("已取消认领")
 
 
 @click.command(help="Deliver message NAME (e.g. objection, materials_supplied) to case CASE.")
@@ -85,8 +92,8 @@ def message(ctx: click.Context, case: str, name: str, data: str, user: str, queu
     click.echo(f"delivered; case {runtime_of(ctx).send_message(case, name, json_arg(data), actor=user)}")
 
 
-@click.command(help="Fire every timer that is due; --now sets the time (ISO 8601 with offset).")
-@click.option("--now", "now", help="e.g. 2026-10-14T00:05:00+08:00")
+@click.command(help="触发所有已到期的定时；--now 指定当前时间（ISO 8601 格式，带时区）。")
+@click.option("--now", "now", help="如 2026-10-14T00:05:00+08:00")
 @click.pass_context
 def tick(ctx: click.Context, now: str | None) -> None:
     at = None
@@ -94,26 +101,26 @@ def tick(ctx: click.Context, now: str | None) -> None:
         try:
             at = datetime.fromisoformat(now)
         except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--now") from error
+            raise click.BadParameter("不是时间，应写成 2026-10-14T00:05:00+08:00 这样", param_hint="--now") from error
         if at.tzinfo is None:
-            raise click.BadParameter("give a UTC offset, e.g. +08:00", param_hint="--now")
+            raise click.BadParameter("请写上时区，如 +08:00", param_hint="--now")
     moved = runtime_of(ctx).tick(at)
-    click.echo(f"{len(moved)} case(s) moved" + (": " + ", ".join(moved) if moved else ""))
+    click.echo(f"{len(moved)} 个案件往下办理了" + ("：" + "、".join(moved) if moved else ""))
 
 
-@click.command(help="Cancel case CASE for good, with the reason: its open tasks and incidents are closed.")
+@click.command(help="撤销案件 CASE（不可恢复），写明原因：它的待办任务和故障一并关闭。")
 @click.argument("case")
-@click.option("--reason", required=True)
-@click.option("--user", required=True)
+@click.option("--reason", required=True, help="撤销的原因，记入案件历史")
+@click.option("--user", required=True, help="撤销人的用户名")
 @click.pass_context
 def cancel(ctx: click.Context, case: str, reason: str, user: str) -> None:
     runtime_of(ctx).cancel_case(case, reason, actor=user)
-    click.echo(f"{case}: cancelled")
+    click.echo(f"{case}：已撤销")
 
 
-@click.command(help="Show a case: status, open tasks, what it waits for, its data and texts sent.")
+@click.command(help="查看案件 CASE：状态、待办任务、在等什么、数据和发出的短信。")
 @click.argument("case")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出，供程序读取")
 @click.pass_context
 def show(ctx: click.Context, case: str, as_json: bool) -> None:
     runtime = runtime_of(ctx)
@@ -122,22 +129,24 @@ def show(ctx: click.Context, case: str, as_json: bool) -> None:
     if as_json:
         print_json({**view, "messages": messages})
         return
-    click.echo(f"{view['number']}  {view['process']} v{view['version']}  {view['status']}"
-               + (f" ({view['outcome']})" if view["outcome"] else ""))
-    click.echo("applicant: " + " ".join(v for v in (view["applicant_name"], view["id_masked"]) if v))
+    click.echo(f"{view['number']}  {naming.process_namer(ctx)(view['process'])} v{view['version']}  "
+               f"{naming.STATUSES.get(view['status'], view['status'])}"
+               + (f"（{OUTCOMES.get(view['outcome'], view['outcome'])}）" if view["outcome"] else ""))
+    click.echo("申请人：" + " ".join(v for v in (view["applicant_name"], view["id_masked"]) if v))
     if view["status"] == "error":
-        click.echo(f"paused by an incident: certflow incident list --case {view['number']}")
+        click.echo(f"自动处理失败，案件暂停：用 certflow incident list --case {view['number']} 查看")
     if view["current_step"]:
-        click.echo(f"now: {view['current_step']}")
+        click.echo(f"当前：{view['current_step']}")
+    group_name = naming.group_namer(ctx)
     for task in view["open_tasks"]:
-        click.echo(f"  task {task['id']}  {task['title']}  [{task['role']}/{task['group']}]")
+        click.echo(f"  任务 {task['id']}  {task['title']}  （{naming.offered_to(task, group_name)}）")
     for waiting in view["waiting"]:
         value = waiting["value"]  # a timer's moment, or a message's correlation as JSON
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False) if value else ""
-        click.echo(f"  waiting: {waiting['name'] or waiting['event']} {shown}".rstrip())
+        click.echo(f"  等待：{waiting['label'] or waiting['name'] or '未命名的事件'} {shown}".rstrip())
     for note in messages:
-        to = note["recipient_phone"] or note["recipient_group"]
-        click.echo(f"  text to {note['recipient_role']} {to}: {note['text']}")
+        to = note["recipient_phone"] or group_name(note["recipient_group"])
+        click.echo(f"  短信 → {naming.role(note['recipient_role'])} {to}：{note['text']}")
 
 
 COMMANDS = (start, tasks, complete, claim, unclaim, message, tick, cancel, show)

@@ -8,13 +8,13 @@ from certflow.cli.runtime import services_of
 from certflow.engine.db import upgrade
 
 
-@click.command("init-db", help="Create or upgrade the database schema.")
+@click.command("init-db", help="新建数据库的表，或把它们升级到最新。")
 @click.pass_context
 def init_db(ctx: click.Context) -> None:
     services = services_of(ctx)
     upgrade(services.database, services.runtime.settings.history_keys)
     seeded = services.seed_groups()  # a new database: the file's groups
-    click.echo("database is up to date" + (f"; {seeded} group(s) from the groups file" if seeded else ""))
+    click.echo("数据库已是最新" + (f"；从组织机构文件建了 {seeded} 个组织机构" if seeded else ""))
 
 
 COMMANDS = (init_db,)

@@ -10,13 +10,14 @@ import click
 
 from certflow.cli.jsonio import print_json
 from certflow.cli.runtime import runtime_of
+from certflow.engine.replay import EVENT_LABELS
 
 
-@click.command(help="Print a case's history (events with their hash chain).")
+@click.command(help="打印案件 CASE 的历史：每一件事及其哈希链。")
 @click.argument("case")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出，供程序读取")
 @click.option("--export", "export", is_flag=True,
-              help="JSON with what each hash covers, to check the chain without certflow (docs/audit.md)")
+              help="以 JSON 输出每个哈希所覆盖的内容，不用 certflow 也能核对哈希链（见 docs/audit.md）")
 @click.pass_context
 def history(ctx: click.Context, case: str, as_json: bool, export: bool) -> None:
     if export:
@@ -27,27 +28,28 @@ def history(ctx: click.Context, case: str, as_json: bool, export: bool) -> None:
         print_json(events)
         return
     for event in events:
-        what = event["task_name"] or event["data"].get("operator") or event["data"].get("name") or ""
-        click.echo(f"{event['seq']:>3}  {event['at'][:19]}  {event['actor']:<12} {event['kind']:<18} {what}  "
-                   f"{event['hash'][:12]}")
+        data = event["data"]  # a task by its title as people see it; its BPMN id only where an old event has none
+        what = data.get("title") or event["task_name"] or data.get("operator") or data.get("name") or ""
+        click.echo(f"{event['seq']:>3}  {event['at'][:19]}  {event['actor']:<12} "
+                   f"{EVENT_LABELS.get(event['kind'], event['kind'])}  {what}  {event['hash'][:12]}")
 
 
-@click.command(help="Check that a case's history was not altered: the hash chain and its signatures, the case row's "
-                    "seal, every step replayed on its process version, the stored state, status, outcome and open "
-                    "tasks. Prints OK or the first event that differs and how; exit status 1 when anything differs.")
+@click.command(help="核对案件 CASE 的历史没有被改动：哈希链及其签名、案件记录的封签、在其流程版本上重放的每一步、"
+                    "保存的状态、结果和待办任务。打印 OK，或第一件对不上的事及怎样对不上；"
+                    "有对不上的时退出码为 1。")
 @click.argument("case", required=False)
-@click.option("--all", "all_cases", is_flag=True, help="every case, with a progress bar")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--all", "all_cases", is_flag=True, help="核对所有案件，显示进度条")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出，供程序读取")
 @click.pass_context
 def verify(ctx: click.Context, case: str | None, all_cases: bool, as_json: bool) -> None:
     if bool(case) == all_cases:
-        raise click.UsageError("give a CASE or --all")
+        raise click.UsageError("请给出案件编号 CASE，或者 --all，二者选一")
     runtime = runtime_of(ctx)
     if case:
         results = [runtime.verify(case)]
     else:
         numbers = runtime.case_numbers()
-        with click.progressbar(numbers, label="verifying", show_pos=True, file=sys.stderr) as bar:
+        with click.progressbar(numbers, label="核对中", show_pos=True, file=sys.stderr) as bar:
             results = [runtime.verify(number) for number in bar]
     failed = [r for r in results if not r.ok]
     if as_json:
@@ -56,7 +58,7 @@ def verify(ctx: click.Context, case: str | None, all_cases: bool, as_json: bool)
         for result in results if case else failed:
             click.echo(str(result))
         if all_cases:
-            click.echo(f"{len(results)} case(s) checked: {len(results) - len(failed)} OK, {len(failed)} altered")
+            click.echo(f"核对了 {len(results)} 个案件：{len(results) - len(failed)} 个未被改动，{len(failed)} 个被改动")
     if failed:
         sys.exit(1)
 

@@ -25,6 +25,21 @@ _NAMED_PROPERTIES = {"candidateGroup": "group", "dueInWorkingDays": "due"}
 _COMPARED = (*FLOW_NODES, BPMN + "sequenceFlow", BPMN + "lane")
 _CONTAINED = {*_COMPARED, BPMN + "laneSet", BPMN + "childLaneSet", BPMN + "flowNodeRef"}
 
+# The elements compared, by their BPMN tag, in people's words.
+ELEMENTS = {
+    "userTask": "用户任务", "serviceTask": "服务任务", "scriptTask": "脚本任务", "businessRuleTask": "业务规则任务",
+    "callActivity": "调用流程", "task": "任务", "startEvent": "开始事件", "endEvent": "结束事件",
+    "intermediateCatchEvent": "中间事件", "intermediateThrowEvent": "中间事件", "boundaryEvent": "边界事件",
+    "exclusiveGateway": "排他网关", "parallelGateway": "并行网关", "inclusiveGateway": "包容网关",
+    "sequenceFlow": "连线", "lane": "泳道",
+}
+# What changed in an element (``what`` of ``compare``), in people's words.
+ASPECTS = {
+    "type": "类型", "name": "名称", "lane": "泳道", "flows": "连线", "form": "表单", "operator": "服务",
+    "script": "脚本", "condition": "条件", "timer": "定时", "message": "消息", "called": "调用",
+    "documentation": "说明", "group": "办理组", "due": "办结时限", "properties": "扩展属性", "other": "其他",
+}
+
 Element = tuple[str | None, str | None]  # (process id, element id), None where the XML has no id
 
 

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 
 from certflow.casework.search import CaseQuery, search
+from certflow.engine.compare import ASPECTS, ELEMENTS
 from certflow.engine.errors import CertflowError, DeploymentError, NotFound, ValidationFailed
 from certflow.engine.views import MigrationResult
 from certflow.modeling.decisiontables import decisions, posted_table, read_table, write_table
@@ -41,19 +42,6 @@ bp = Blueprint("modeling", __name__, url_prefix="/modeling")
 EDITORS = {"bpmn": "modeling.diagram", "dmn": "modeling.decision", "form": "modeling.form"}
 KINDS = {"bpmn": "流程图", "dmn": "决策表", "form": "表单"}
 NEW_FILES = {"form": (FORMS, ".json"), "bpmn": ("", ".bpmn")}  # kind -> how a typed name becomes a draft name
-ELEMENTS = {
-    "userTask": "用户任务", "serviceTask": "服务任务", "scriptTask": "脚本任务", "businessRuleTask": "业务规则任务",
-    "callActivity": "调用流程", "task": "任务", "startEvent": "开始事件", "endEvent": "结束事件",
-    "intermediateCatchEvent": "中间事件", "intermediateThrowEvent": "中间事件", "boundaryEvent": "边界事件",
-    "exclusiveGateway": "排他网关", "parallelGateway": "并行网关", "inclusiveGateway": "包容网关",
-    "sequenceFlow": "连线", "lane": "泳道",
-}
-# What changed in an element, in the words of compare.compare.
-ASPECTS = {
-    "type": "类型", "name": "名称", "lane": "泳道", "flows": "连线", "form": "表单", "operator": "服务",
-    "script": "脚本", "condition": "条件", "timer": "定时", "message": "消息", "called": "调用",
-    "documentation": "说明", "group": "办理组", "due": "办结时限", "properties": "扩展属性", "other": "其他",
-}
 MIGRATION_PAGE = 50  # running cases checked on one page; "migrate all" moves every one
 
 

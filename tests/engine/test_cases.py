@@ -44,7 +44,7 @@ def test_a_start_that_fails_says_nothing_was_started_and_names_no_case(rt: Runti
     result = CliRunner().invoke(main, ["start", "smoke", "--data", '{"applicant_name": "张三"}', "--user", "窗口"],
                                 obj=rt)
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: 没有开始办理，未建立案件：环节“问候”的脚本")
+    assert result.stderr.startswith("错误：没有开始办理，未建立案件：环节“问候”的脚本")
     assert "LS-" not in result.output and rt.case_numbers() == []
 
 

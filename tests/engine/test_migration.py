@@ -124,12 +124,12 @@ def test_migrate_on_the_command_line(runtime, start, tmp_path):
     cli = CliRunner()
 
     one = cli.invoke(main, ["migrate", waiting.number, "--to", "2", "--user", "admin"], obj=runtime)
-    assert one.exit_code == 1 and "error: 案件正在办理的「等待补齐材料」在新版本中被删除" in one.output
+    assert one.exit_code == 1 and "错误：案件正在办理的「等待补齐材料」在新版本中被删除" in one.output
     every = cli.invoke(main, ["migrate", "--process", ONLINE, "--from", "1", "--to", "2"], obj=runtime)
     assert every.exit_code == 1
     assert every.output.splitlines() == [
-        f"{at_review.number}: migrated to v2",
-        f"{waiting.number}: refused: 案件正在办理的「等待补齐材料」在新版本中被删除",
-        "2 case(s): 1 migrated, 1 refused",
+        f"{at_review.number}：已迁移到 v2",
+        f"{waiting.number}：不能迁移：案件正在办理的「等待补齐材料」在新版本中被删除",
+        "共 2 个案件：已迁移 1 个，不能迁移 1 个",
     ]
     assert cli.invoke(main, ["migrate", "--to", "2"], obj=runtime).exit_code == 2  # neither a case nor --process

@@ -104,6 +104,6 @@ def test_test_run_on_the_command_line(rt, tmp_path):
         "--step", f"@{steps}", "--step", '{"message": "poke"}', "--step", '{"message": "poke"}',
     ], obj=rt)
     assert result.exit_code == 1  # the second poke finds the case ended
-    assert "  running: 审批" in result.output and "  completed: " in result.output
-    assert "  refused: case LS-2026-000001 is completed" in result.output
+    assert "  办理中：审批" in result.output and "  已办结：" in result.output
+    assert "  被拒绝：case LS-2026-000001 is completed" in result.output
     assert rt.case_numbers() == []

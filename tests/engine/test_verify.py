@@ -234,7 +234,7 @@ def test_verify_on_the_command_line(runtime, issued, start):
     every = cli.invoke(main, ["verify", "--all"], obj=runtime)
     assert every.exit_code == 1
     assert f"{other.number}: 第 {seq} 条事件" in every.output
-    assert "2 case(s) checked: 1 OK, 1 altered" in every.output
+    assert "核对了 2 个案件：1 个未被改动，1 个被改动" in every.output
     assert cli.invoke(main, ["verify"], obj=runtime).exit_code == 2  # neither a case nor --all
 
 

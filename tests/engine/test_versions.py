@@ -137,14 +137,15 @@ def test_versions_compare_and_rollback_on_the_command_line(runtime, tmp_path):
 
     listed = cli.invoke(main, ["versions", ONLINE], obj=runtime)
     assert listed.exit_code == 0
-    assert [line.split()[:2] for line in listed.output.splitlines()] == [[ONLINE, "v2"], [ONLINE, "v1"]]
-    assert "预审改名" in listed.output
+    shown = f"{runtime.versions(ONLINE)[0]['name']}（{ONLINE}）"
+    assert [line.split()[:2] for line in listed.output.splitlines()] == [[shown, "v2"], [shown, "v1"]]
+    assert "预审改名" in listed.output and "案件：办理中 0 个，共 0 个" in listed.output
 
     compared = cli.invoke(main, ["compare", ONLINE, "1", "2"], obj=runtime)
     assert compared.exit_code == 0
-    assert compared.output == f"~ {ONLINE}/pre_review  userTask  {RENAMED}: name\n"
+    assert compared.output == f"改动 {ONLINE}/pre_review  用户任务“{RENAMED}”，改了名称\n"
 
     rolled = cli.invoke(main, ["rollback", ONLINE, "1", "--author", "admin"], obj=runtime)
-    assert (rolled.exit_code, rolled.output) == (0, f"{ONLINE} v3 (new version, the content of v1)\n")
+    assert (rolled.exit_code, rolled.output) == (0, f"{ONLINE} v3（新版本，内容同 v1）\n")
     missing = cli.invoke(main, ["rollback", ONLINE, "9"], obj=runtime)
     assert missing.exit_code == 1 and "has no version 9" in missing.output

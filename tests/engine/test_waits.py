@@ -24,7 +24,7 @@ def test_a_case_waiting_on_a_correlated_message_shows_the_message_and_its_correl
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["waiting"] == waiting
     lines = CliRunner().invoke(main, ["show", number], obj=fresh_rt).stdout.splitlines()
-    assert '  waiting: supplement {"applicant_ref": null}' in lines
+    assert '  等待：等待补交 {"applicant_ref": null}' in lines  # the element's name, with the correlation
 
     # The first message sets the correlation it carries, and the case goes on.
     fresh_rt.send_message(number, "supplement", {"applicant_ref": "A-17"}, actor="applicant")

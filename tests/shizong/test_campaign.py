@@ -103,7 +103,7 @@ def test_the_commands_generate_and_import_a_roster_with_a_report(runtime: Runtim
     roster = tmp_path / "roster.xlsx"
     made = runner.invoke(main, ["campaign", "roster", str(roster), "--holders", "30", "--seed", "3"], obj=runtime)
     assert made.exit_code == 0, made.output
-    assert made.stdout == f"{roster}: 30 holders, 9 非目测, 21 目测, 0 new applicants, 0 home visits\n"
+    assert made.stdout == f"{roster}：持证人 30 人（非目测 9 人，目测 21 人），新申请 0 人，上门 0 人\n"
 
     bad = roster_csv(tmp_path / "bad.csv", [roster_row(), roster_row(township="松溪镇")])
     report = tmp_path / "rejected.csv"
@@ -116,7 +116,7 @@ def test_the_commands_generate_and_import_a_roster_with_a_report(runtime: Runtim
     assert runtime.case(runtime.case_numbers()[0])["data"]["campaign"] == "试点"
 
     result = runner.invoke(main, ["campaign", "import", str(tmp_path / "missing.csv")], obj=runtime)
-    assert result.exit_code == 2 and "does not exist" in result.output
+    assert result.exit_code == 2 and "错误：PATH 的值不对：应为已有的文件" in result.stderr
 
 
 @pytest.mark.skipif(not os.environ.get("CERTFLOW_TEST_FULL_ROSTER"),

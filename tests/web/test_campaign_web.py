@@ -147,10 +147,10 @@ def test_the_desk_search_is_paged(app: Flask, runtime: Runtime, roster: dict[str
                          county=COUNTY).rejected == []
     xiongbi = login(app.test_client(), "xiongbi")
     first = lxml.html.fromstring(xiongbi.get("/campaign/desk?q=王测试").get_data(as_text=True))
-    assert len(first.cssselect("#holders tbody tr")) == 25 and "找到 27 人" in first.text_content()
+    assert len(first.cssselect("#holders tbody tr[data-case]")) == 25 and "找到 27 人" in first.text_content()
     [next_page] = [a.get("href") for a in first.cssselect("nav.pager a") if a.text_content() == "下一页"]
     second = lxml.html.fromstring(xiongbi.get(next_page).get_data(as_text=True))
-    names = [row.cssselect("td")[1].text_content() for row in second.cssselect("#holders tbody tr")]
+    names = [row.cssselect("td")[1].text_content() for row in second.cssselect("#holders tbody tr[data-case]")]
     assert [name[:5] for name in names] == ["王测试25", "王测试26"]  # the masked ID number follows
     assert "第 2 / 2 页" in second.text_content()
 
@@ -161,3 +161,49 @@ def test_others_are_refused(app: Flask, as_user, accounts: Accounts, roster: dic
     assert login(app.test_client(), "tcm").get("/campaign/desk").status_code == 403
     assert as_user("window").get("/campaign/desk").status_code == 404  # another county's campaign
     assert login(app.test_client(), "xiongbi").get("/campaign/dashboard").status_code == 403
+
+
+def test_the_desk_lists_those_waiting_village_by_village_with_the_exchange_to_open(
+        app: Flask, roster: dict[str, str]) -> None:
+    xiongbi = login(app.test_client(), "xiongbi")
+    desk = lxml.html.fromstring(xiongbi.get("/campaign/desk").get_data(as_text=True))
+    waiting = {row.get("data-case"): row for row in desk.cssselect("#holders tr[data-case]")}
+    assert list(waiting) == [roster["王秀英"]]  # 李国强 is re-assessed first; 张美兰 is of another township
+    assert "待换证 1 人" in desk.text_content()
+    assert [th.text_content() for th in desk.cssselect("#holders tr.group th")] == ["雄壁镇天生桥村"]
+    [action] = waiting[roster["王秀英"]].cssselect("a.button")
+    assert action.text_content() == "核验并换证"
+    task_page = xiongbi.get(action.get("href")).get_data(as_text=True)
+    assert "残疾人证号" in task_page
+
+    post(xiongbi, action.get("href"), {"action": "complete", "verification": "match",
+                                       "old_certificate": "collected", "issued_on": "2022-03-25"})
+    assert "目前没有待换证的持证人" in xiongbi.get("/campaign/desk").get_data(as_text=True)
+    done = lxml.html.fromstring(xiongbi.get("/campaign/desk?q=王秀英").get_data(as_text=True))
+    assert [td.text_content() for td in done.cssselect("td[data-label=办理情况]")] == ["已换证"]
+
+
+def test_the_county_sees_every_township_waiting_but_no_task_it_cannot_open(
+        app: Flask, roster: dict[str, str]) -> None:
+    county = login(app.test_client(), "shizong")
+    desk = lxml.html.fromstring(county.get("/campaign/desk").get_data(as_text=True))
+    assert {row.get("data-case") for row in desk.cssselect("#holders tr[data-case]")} == {roster["王秀英"],
+                                                                                          roster["张美兰"]}
+    assert desk.cssselect("#holders a.button") == []
+    holder = lxml.html.fromstring(county.get(f"/campaign/desk/{roster['王秀英']}").get_data(as_text=True))
+    assert "核验并换证" in holder.get_element_by_id("open-tasks").text_content()
+    assert holder.cssselect("#open-tasks a") == []
+
+
+def test_a_holder_is_found_by_the_whole_id_number_or_part_of_the_case_number(
+        app: Flask, roster: dict[str, str]) -> None:
+    xiongbi = login(app.test_client(), "xiongbi")
+
+    def found(text: str) -> list[str]:
+        page = lxml.html.fromstring(xiongbi.get("/campaign/desk", query_string={"q": text}).get_data(as_text=True))
+        return [row.get("data-case") for row in page.cssselect("#holders tr[data-case]")]
+
+    assert found(HOLDER_ID) == [roster["王秀英"]]
+    assert found(HOLDER_ID[:12]) == []  # part of an ID number finds nobody: only its digest is kept
+    assert found(roster["李国强"][-4:]) == [roster["李国强"]]
+    assert found(shizong_id("19700101", "043")) == []  # 张美兰, of another township

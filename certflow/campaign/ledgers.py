@@ -338,12 +338,33 @@ def ledger_summary(lines: Iterable[LedgerLine]) -> list[dict[str, str | int]]:
             for name, row in [*rows.items(), ("合计", total)]]
 
 
-def village_counts(sessions: sessionmaker, township: str) -> Counter[str]:
-    """Holders per village group of a township."""
+@dataclass(frozen=True)
+class VillageProgress:
+    """How far a village is: its holders (new applicants apart), how many have the new card, how many wait."""
+
+    holders: int = 0
+    exchanged: int = 0
+    waiting: int = 0  # an open 核验并换证
+    first: int = 0  # new applicants (新评定对象)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.exchanged / self.holders) if self.holders else 0
+
+
+def village_progress(sessions: sessionmaker, township: str) -> dict[str, VillageProgress]:
+    """Village group of a township -> its progress, every village with holders."""
+    waiting = select(Task.id).where(Task.case_id == CampaignHolder.case_id, Task.status == "open",
+                                    Task.name == "exchange").exists()
+    holder = CampaignHolder.basis != NEW
     with sessions() as session:
-        return Counter(dict(session.execute(
-            select(CampaignHolder.village, func.count()).where(CampaignHolder.township == township)
-            .group_by(CampaignHolder.village)).all()))
+        rows = session.execute(
+            select(CampaignHolder.village, func.count().filter(holder),
+                   func.count().filter(holder, Case.outcome.in_(EXCHANGED)), func.count().filter(holder, waiting),
+                   func.count().filter(CampaignHolder.basis == NEW))
+            .join(Case, Case.id == CampaignHolder.case_id).where(CampaignHolder.township == township)
+            .group_by(CampaignHolder.village)).all()
+    return {village: VillageProgress(*figures) for village, *figures in rows}
 
 
 # -- the county's counts -------------------------------------------------------------------------

@@ -142,8 +142,8 @@ def ledger() -> ResponseReturnValue:
     return render_template(
         "campaign/ledger.html", township=township, village=village, lines=lines,
         summary=ledgers.ledger_summary(lines), summary_columns=ledgers.SUMMARY_COLUMNS,
-        villages=ledgers.village_counts(sessions, township.group) if township else {},
-        townships=[t for t in county().townships if mine is None or t.group in mine])
+        villages=ledgers.village_progress(sessions, township.group) if township else {},
+        none=ledgers.VillageProgress(), townships=[t for t in county().townships if mine is None or t.group in mine])
 
 
 @bp.get("/ledger.xlsx")

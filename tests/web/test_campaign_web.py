@@ -107,7 +107,11 @@ def test_a_village_ledger_for_its_township_printable_and_exported(  # type: igno
         app: Flask, as_user, roster: dict[str, str]) -> None:
     xiongbi = login(app.test_client(), "xiongbi")
     choose = xiongbi.get("/campaign/ledger").get_data(as_text=True)
-    assert f'data-village="{VILLAGE}"><td><a' in choose and "天生桥村（2人）" in choose
+    assert "天生桥村（2人）" in choose
+    [row] = lxml.html.fromstring(choose).cssselect(f'#villages tr[data-village="{VILLAGE}"]')
+    progress = {cell.get("data-label"): cell.text_content().strip() for cell in row.cssselect("td")}
+    assert progress == {"村(社区)": "天生桥村", "持证人": "2", "已换证": "0", "待换证": "1", "换证进度": "0%",
+                        "新评定": "0"}
     assert "丹凤社区" not in choose  # the other township's villages are not offered
     assert xiongbi.get(f"/campaign/ledger?township={OTHER_TOWNSHIP}").status_code == 403
     assert xiongbi.get(f"/campaign/ledger?village={OTHER_VILLAGE}").status_code == 404

@@ -9,6 +9,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
+from certflow.engine import formschema
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.privacy import mask_personal
 from certflow.engine.views import WaitingEvent
@@ -90,16 +93,33 @@ def describe(schema: dict[str, Any] | None, data: dict[str, Any], *, only_schema
     ``rename`` turns ids into names, e.g. a village's group id into the village. ID numbers are masked wherever
     they stand, a certificate number's included.
     """
+    left_out = _not_applying(schema or {}, data)
     data = mask_personal(data)
     properties = (schema or {}).get("properties", {})
     names = list(properties) if only_schema else [*properties, *(k for k in data if k not in properties)]
     shown: list[tuple[str, str]] = []
     for name in names:
-        if name not in data or data[name] in (None, "", []):
+        if name not in data or data[name] in (None, "", []) or name in left_out:
             continue
         field = properties.get(name, {})
+        if field.get("writeOnly"):  # the form's own setting (a group id, the text's signature), not the person's
+            continue
         shown.append((field.get("title", name), _show(field, data[name], rename)))
     return shown
+
+
+def _not_applying(schema: dict[str, Any], data: dict[str, Any]) -> set[str]:
+    """The fields the form shows only under conditions (if/then/else, dependencies) none of which ``data`` meets:
+    "多重残疾包含的类别" beside a single category. The same rule as the form's page, read from the same schema."""
+    applies: dict[str, bool] = {}
+    for test, part, negated in formschema.conditions(schema):
+        if test is None:
+            holds = data.get(part["controller"]) not in (None, "", [])
+        else:
+            holds = Draft202012Validator(test).is_valid(data) != negated
+        for name in [*(part.get("required") or []), *(part.get("properties") or {})]:
+            applies[name] = applies.get(name, False) or holds
+    return {name for name, holds in applies.items() if not holds}
 
 
 def all_fields(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:

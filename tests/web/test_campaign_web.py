@@ -178,7 +178,10 @@ def test_the_desk_lists_those_waiting_village_by_village_with_the_exchange_to_op
     [action] = waiting[roster["王秀英"]].cssselect("a.button")
     assert action.text_content() == "核验并换证"
     task_page = xiongbi.get(action.get("href")).get_data(as_text=True)
-    assert "残疾人证号" in task_page
+    [summary] = lxml.html.fromstring(task_page).cssselect("#case-summary")
+    assert "残疾人证号" in task_page and "持证人姓名" in summary.text_content()
+    for internal in ("用户组", "短信签名", "批次"):  # the form's settings, not the holder's
+        assert internal not in summary.text_content()
 
     post(xiongbi, action.get("href"), {"action": "complete", "verification": "match",
                                        "old_certificate": "collected", "issued_on": "2022-03-25"})

@@ -180,7 +180,8 @@ def show(task_id: str) -> ResponseReturnValue:
     task = visible_task(task_id)
     form = services().runtime.task_form(task_id)
     draft = services().runtime.draft(task_id, actor=signed_in().username) or {}
-    return _task_page(task, form, forms.form_values(form["schema"], draft), [])
+    today = services().runtime.clock.now().astimezone(CHINA_TZ).date()
+    return _task_page(task, form, forms.form_values(form["schema"], draft, today), [])
 
 
 @bp.post("/tasks/<task_id>")

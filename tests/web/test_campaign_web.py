@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from webkit import PASSWORD, login, post
 
 from certflow.campaign.roster import import_roster
+from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts
 
@@ -168,7 +169,7 @@ def test_others_are_refused(app: Flask, as_user, accounts: Accounts, roster: dic
 
 
 def test_the_desk_lists_those_waiting_village_by_village_with_the_exchange_to_open(
-        app: Flask, roster: dict[str, str]) -> None:
+        app: Flask, runtime: Runtime, roster: dict[str, str]) -> None:
     xiongbi = login(app.test_client(), "xiongbi")
     desk = lxml.html.fromstring(xiongbi.get("/campaign/desk").get_data(as_text=True))
     waiting = {row.get("data-case"): row for row in desk.cssselect("#holders tr[data-case]")}
@@ -182,6 +183,8 @@ def test_the_desk_lists_those_waiting_village_by_village_with_the_exchange_to_op
     assert "残疾人证号" in task_page and "持证人姓名" in summary.text_content()
     for internal in ("用户组", "短信签名", "批次"):  # the form's settings, not the holder's
         assert internal not in summary.text_content()
+    [issued_on] = lxml.html.fromstring(task_page).cssselect('input[name="issued_on"]')
+    assert issued_on.get("value") == runtime.clock.now().astimezone(CHINA_TZ).date().isoformat()  # 发放日期
 
     post(xiongbi, action.get("href"), {"action": "complete", "verification": "match",
                                        "old_certificate": "collected", "issued_on": "2022-03-25"})

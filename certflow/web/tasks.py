@@ -61,7 +61,8 @@ def case_context(case: CaseView) -> dict[str, Any]:
                          "access": file_access(me, a["material"])}
                         for a in runtime.attachments(case["number"])],
         # handlers' calls are on the history page; their texts are listed below the timeline
-        "timeline": [r for r in case_timeline(case) if r.kind != "service_called"],
+        "timeline": (rows := [r for r in case_timeline(case) if r.kind != "service_called"]),
+        "steps_taken": [r for r in rows if r.kind == "task_completed"],  # a phone's list instead of the diagram
         "texts": runtime.outbox(case["number"]),
         "requests": [w["name"] for w in case["waiting"]
                      if w["name"] in REQUESTS and can_register_request(me, w["name"], case["data"])],

@@ -8,6 +8,7 @@ import pytest
 from browserkit import LiveServer, Screens, sign_in
 from exchange import COUNTY, TOWNSHIP, roster_csv, roster_row
 
+from certflow.campaign.reassessment.scheduling import schedule
 from certflow.campaign.roster import import_roster
 from certflow.campaign.synthetic import generate_roster, write_roster
 from certflow.engine.calendar import CHINA_TZ
@@ -24,6 +25,7 @@ def holder(live: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> str:
     import_roster(live.runtime.sessions, live.runtime, folder / "county.csv", actor="county", county=COUNTY)
     [number] = import_roster(live.runtime.sessions, live.runtime, roster_csv(folder / "holder.csv", [roster_row()]),
                              actor="county", county=COUNTY).started
+    schedule(live.runtime.sessions, live.runtime, COUNTY, actor="county")  # the 目测 holders' notices go out
     live.accounts.create(CLERK, "demo", display_name="雄壁镇残联 王芳", roles=["township"], groups=[TOWNSHIP],
                          county=COUNTY.code, demo=True)
     return number
@@ -63,6 +65,18 @@ def test_a_township_clerk_exchanges_from_the_desk_on_a_phone(browser, live: Live
 
     page.goto(f"{live.url}/campaign/desk?q={holder[-5:]}")
     assert page.inner_text(f"tr[data-case='{holder}'] td[data-label=办理情况]") == "已换证"
+
+    page.goto(f"{live.url}/campaign/reassessment/receipts/{TOWNSHIP}")
+    boxes = page.locator("#receipts input[name=case]")
+    assert boxes.count() > 1
+    page.get_by_label("全选本页").check()
+    assert all(box.is_checked() for box in boxes.all())
+    boxes.first.uncheck()
+    assert page.evaluate("document.getElementById('select-all').indeterminate")
+    page.get_by_label("全选本页").click()  # from some ticked: all
+    assert all(box.is_checked() for box in boxes.all())
+    page.get_by_label("全选本页").uncheck()
+    assert not any(box.is_checked() for box in boxes.all())
 
 
 def test_the_case_diagram_zooms_and_moves(browser, live: LiveServer, holder: str) -> None:

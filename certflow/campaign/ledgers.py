@@ -100,6 +100,8 @@ class Holder(HolderRow):
 
 
 ID_NUMBER = re.compile(r"\d{17}[\dXx]")
+# A holder waiting for the exchange: their case's 核验并换证 is open.
+_waiting = (Task.case_id == CampaignHolder.case_id, Task.status == "open", Task.name == "exchange")
 
 
 @dataclass(frozen=True)
@@ -135,11 +137,7 @@ def find_holders(sessions: sessionmaker, keys: KeyRing, townships: frozenset[str
     (the number itself is kept nowhere to compare), else whose name or case number contains the text; with no
     text, those waiting for the exchange (an open 核验并换证), village by village. ``workable`` is the condition
     on the tasks the reader may work: only those are linked."""
-    exchange = (select(Task.id).where(Task.case_id == CampaignHolder.case_id, Task.status == "open",
-                                      Task.name == "exchange", workable)
-                .limit(1).scalar_subquery())
-    waiting = select(Task.id).where(Task.case_id == CampaignHolder.case_id, Task.status == "open",
-                                    Task.name == "exchange").exists()
+    exchange = select(Task.id).where(*_waiting, workable).limit(1).scalar_subquery()
     matches = (select(CampaignHolder, Case.applicant_name, Case.status, Case.outcome, Case.current_step, exchange)
                .join(Case, Case.id == CampaignHolder.case_id))
     if ID_NUMBER.fullmatch(query.text):
@@ -148,7 +146,7 @@ def find_holders(sessions: sessionmaker, keys: KeyRing, townships: frozenset[str
         matches = matches.where(or_(Case.applicant_name.contains(query.text, autoescape=True),
                                     CampaignHolder.case_number.contains(query.text.upper(), autoescape=True)))
     else:
-        matches = matches.where(waiting)
+        matches = matches.where(select(Task.id).where(*_waiting).exists())
     if townships is not None:
         matches = matches.where(CampaignHolder.township.in_(townships))
     with sessions() as session:
@@ -354,8 +352,7 @@ class VillageProgress:
 
 def village_progress(sessions: sessionmaker, township: str) -> dict[str, VillageProgress]:
     """Village group of a township -> its progress, every village with holders."""
-    waiting = select(Task.id).where(Task.case_id == CampaignHolder.case_id, Task.status == "open",
-                                    Task.name == "exchange").exists()
+    waiting = select(Task.id).where(*_waiting).exists()
     holder = CampaignHolder.basis != NEW
     with sessions() as session:
         rows = session.execute(

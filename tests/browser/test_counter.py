@@ -58,8 +58,13 @@ def test_a_township_clerk_exchanges_from_the_desk_on_a_phone(browser, live: Live
     assert "当前环节：核验并换证" in page.inner_text("#steps-taken")
     assert not wider_than_the_screen(page)
     screens.shot(page, "counter-phone-exchange")
+    page.click("button[value=complete]")  # nothing chosen yet
+    page.wait_for_load_state()
+    assert page.evaluate("document.activeElement.id") == "form-errors"  # the summary takes the focus
+    screens.shot(page, "counter-phone-refused")
     page.get_by_role("radio", name="人证相符，类别、等级无误").check()
     page.get_by_role("radio", name="已收回").check()
+    page.fill("#f-issued_on", today)
     page.click("button[value=complete]")
     page.wait_for_url(lambda url: "/tasks/" not in url)
 

@@ -217,3 +217,16 @@ def test_a_holder_is_found_by_the_whole_id_number_or_part_of_the_case_number(
     assert found(HOLDER_ID[:12]) == []  # part of an ID number finds nobody: only its digest is kept
     assert found(roster["李国强"][-4:]) == [roster["李国强"]]
     assert found(shizong_id("19700101", "043")) == []  # 张美兰, of another township
+
+
+def test_a_refused_exchange_lists_each_field_to_change_linked_to_it(app: Flask, roster: dict[str, str]) -> None:
+    xiongbi = login(app.test_client(), "xiongbi")
+    desk = lxml.html.fromstring(xiongbi.get("/campaign/desk").get_data(as_text=True))
+    task_path = desk.cssselect("#holders a.button")[0].get("href")
+    response = post(xiongbi, task_path, {"action": "complete", "old_certificate": "collected"})
+    assert response.status_code == 422
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    [summary] = page.cssselect("#form-errors")
+    links = {a.get("href"): a.text_content() for a in summary.cssselect("a")}
+    assert list(links) == ["#f-verification"] and links["#f-verification"].startswith("核验结果：")
+    assert page.get_element_by_id("f-verification") is not None

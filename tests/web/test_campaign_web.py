@@ -219,7 +219,8 @@ def test_a_holder_is_found_by_the_whole_id_number_or_part_of_the_case_number(
     assert found(shizong_id("19700101", "043")) == []  # 张美兰, of another township
 
 
-def test_a_refused_exchange_lists_each_field_to_change_linked_to_it(app: Flask, roster: dict[str, str]) -> None:
+def test_a_refused_exchange_lists_each_field_to_change_linked_to_it(app: Flask, runtime: Runtime,
+                                                                   roster: dict[str, str]) -> None:
     xiongbi = login(app.test_client(), "xiongbi")
     desk = lxml.html.fromstring(xiongbi.get("/campaign/desk").get_data(as_text=True))
     task_path = desk.cssselect("#holders a.button")[0].get("href")
@@ -230,3 +231,7 @@ def test_a_refused_exchange_lists_each_field_to_change_linked_to_it(app: Flask, 
     links = {a.get("href"): a.text_content() for a in summary.cssselect("a")}
     assert list(links) == ["#f-verification"] and links["#f-verification"].startswith("核验结果：")
     assert page.get_element_by_id("f-verification") is not None
+    today = runtime.clock.now().astimezone(CHINA_TZ).date().isoformat()
+    assert page.get_element_by_id("f-issued_on").get("value") == today  # not posted (hidden): starts at today
+    blanked = post(xiongbi, task_path, {"action": "complete", "old_certificate": "collected", "issued_on": ""})
+    assert lxml.html.fromstring(blanked.get_data(as_text=True)).get_element_by_id("f-issued_on").get("value") == ""

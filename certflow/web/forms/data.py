@@ -62,10 +62,12 @@ def form_values(schema: dict[str, Any], data: Mapping[str, Any], today: date | N
     return values
 
 
-def posted_values(schema: dict[str, Any], form: Mapping[str, Any]) -> dict[str, Any]:
-    """The values exactly as posted, to show again beside their errors (even when they are not valid)."""
+def posted_values(schema: dict[str, Any], form: Mapping[str, Any], today: date | None = None) -> dict[str, Any]:
+    """The values exactly as posted, to show again beside their errors (even when they are not valid); given
+    ``today``, a date field marked to start at today that was not posted at all (hidden by its condition) shows
+    it, as when the form was opened."""
     values: dict[str, Any] = {}
-    _posted(schema, form, "", "", values)
+    _posted(schema, form, "", "", values, today)
     return values
 
 
@@ -170,20 +172,27 @@ def _read_value(prop: Mapping[str, Any], shape: str, form: Mapping[str, Any], na
     return values if shape in ("multi", "lines") else values[0]
 
 
-def _posted(node: Mapping[str, Any], form: Mapping[str, Any], posted: str, shown: str, values: dict[str, Any]) -> None:
+def _posted(node: Mapping[str, Any], form: Mapping[str, Any], posted: str, shown: str, values: dict[str, Any],
+            today: date | None = None) -> None:
     for name, prop in properties(node).items():
         shape = kind(prop)
         if shape == "object":
-            _posted(prop, form, f"{posted}{name}.", f"{shown}{name}.", values)
+            _posted(prop, form, f"{posted}{name}.", f"{shown}{name}.", values, today)
         elif shape == "rows":
             numbers = _row_numbers(form, posted + name)
             values[shown + name] = len(numbers)
             for index, number in enumerate(numbers):
-                _posted(prop["items"], form, f"{posted}{name}.{number}.", f"{shown}{name}.{index}.", values)
+                _posted(prop["items"], form, f"{posted}{name}.{number}.", f"{shown}{name}.{index}.", values, today)
         elif shape == "multi":
             values[shown + name] = _posted_list(form, posted + name)
+        elif posted + name not in form and _starts_today(prop, today):
+            values[shown + name] = today.isoformat() if today else ""
         elif shape is not None:
             values[shown + name] = _posted_text(form, posted + name)
+
+
+def _starts_today(prop: Mapping[str, Any], today: date | None) -> bool:
+    return today is not None and prop.get("format") == "date" and prop.get("x-default") == TODAY
 
 
 def _flatten(node: Mapping[str, Any], data: Mapping[str, Any], prefix: str, values: dict[str, Any],
@@ -199,8 +208,8 @@ def _flatten(node: Mapping[str, Any], data: Mapping[str, Any], prefix: str, valu
                 _flatten(prop["items"], row if isinstance(row, Mapping) else {}, f"{path}.{index}.", values)
         elif shape == "multi":
             values[path] = [as_text(item) for item in value or []]
-        elif value is None and today and prop.get("format") == "date" and prop.get("x-default") == TODAY:
-            values[path] = today.isoformat()
+        elif value is None and _starts_today(prop, today):
+            values[path] = today.isoformat() if today else ""
         elif value is None:
             values[path] = ""
         elif shape == "lines":

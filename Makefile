@@ -28,7 +28,7 @@ lock: $(BIN)/.installed
 
 ## vendor: copy the bpmn-js files the pages load from node_modules into the package (certflow/web/vendor), after
 ## changing bpmn-js's version in package.json; tests/test_wheel.py fails while the copy differs from node_modules
-BPMN_JS_FILES := bpmn-viewer.production.min.js bpmn-navigated-viewer.production.min.js bpmn-modeler.production.min.js \
+BPMN_JS_FILES := bpmn-navigated-viewer.production.min.js bpmn-modeler.production.min.js \
 	assets/diagram-js.css assets/bpmn-js.css assets/bpmn-font/css/bpmn-embedded.css
 vendor: node_modules/.package-lock.json
 	rm -rf certflow/web/vendor/bpmn-js

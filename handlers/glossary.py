@@ -4,8 +4,8 @@ The history, the replay and the case page show a case's data with the titles and
 what no form asks for (a handler's result, a script's variable) takes its title here. ``FIELDS`` is written as
 JSON Schema properties: ``title``, the choices' labels (``oneOf`` of ``const`` and ``title``), the titles of
 an object's keys (``properties``) and of a list's items (``items``). A key is looked up here at any depth, so
-that a handler's parameters and results read alike; ``x-hidden`` leaves out a key that repeats another in
-words. ``OPERATORS`` names what each service task's handler does, ``MESSAGES`` what each message a case
+that a handler's parameters and results read alike; ``writeOnly`` (as in a form) leaves out a key that repeats
+another in words. ``OPERATORS`` names what each service task's handler does, ``MESSAGES`` what each message a case
 receives brings.
 """
 
@@ -109,7 +109,7 @@ FIELDS: dict[str, Any] = {
     "items": {"title": "费用明细"},
     "item": {"title": "项目"},
     "payer": _choices(PAYERS, "支付方"),
-    "payer_label": {"title": "支付方", "x-hidden": True},
+    "payer_label": {"title": "支付方", "writeOnly": True},
     "last_notice": {"title": "最近一条短信"},
     "template": _choices({key: t.label for key, t in TEMPLATES.items()}, "短信"),
     "text": {"title": "短信内容"},

@@ -8,18 +8,21 @@ handover tasks and the card-number handler wrote, a few set-based queries for an
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, TypedDict
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.campaign.models import CampaignHolder
+from certflow.campaign.roster import id_digests
 from certflow.casework.inbox import PAGE_SIZE, given, page_count, page_number, text
 from certflow.engine.disability import CATEGORY_CODES, GRADE_NAMES
+from certflow.engine.history import KeyRing
 from certflow.engine.models import Case, Event, Task
 from certflow.engine.privacy import mask_id_numbers
 
@@ -76,6 +79,8 @@ class HolderRow(TypedDict):
     status: str  # the case's
     outcome: str | None
     step: str | None  # the case's current step
+    standing: str  # where the holder stands, in words (``standing``)
+    exchange_task: str | None  # the open 核验并换证 task, when the reader may work it
 
 
 class HolderTask(TypedDict):
@@ -85,6 +90,7 @@ class HolderTask(TypedDict):
     name: str
     title: str
     group: str | None
+    workable: bool  # the reader may open it
 
 
 class Holder(HolderRow):
@@ -93,9 +99,14 @@ class Holder(HolderRow):
     tasks: list[HolderTask]
 
 
+ID_NUMBER = re.compile(r"\d{17}[\dXx]")
+# A holder waiting for the exchange: their case's 核验并换证 is open.
+_waiting = (Task.case_id == CampaignHolder.case_id, Task.status == "open", Task.name == "exchange")
+
+
 @dataclass(frozen=True)
 class DeskQuery:
-    text: str = ""  # part of a holder's name, or a case number
+    text: str = ""  # part of a holder's name or case number, or a whole ID number; none: those waiting
     page: int = 1
     page_size: int = PAGE_SIZE
 
@@ -120,26 +131,33 @@ class DeskPage:
         return page_count(self.total, self.query.page_size)
 
 
-def find_holders(sessions: sessionmaker, townships: frozenset[str] | None, query: DeskQuery) -> DeskPage:
-    """One page of the holders whose name contains the text or whose case number it is, of the townships given
-    (None: all)."""
-    if not query.text:
-        return DeskPage(query, [], 0)
-    matches = (select(CampaignHolder, Case.applicant_name, Case.status, Case.outcome, Case.current_step)
-               .join(Case, Case.id == CampaignHolder.case_id)
-               .where(or_(Case.applicant_name.contains(query.text, autoescape=True),
-                          CampaignHolder.case_number == query.text)))
+def find_holders(sessions: sessionmaker, keys: KeyRing, townships: frozenset[str] | None, query: DeskQuery,
+                 workable: ColumnElement[bool]) -> DeskPage:
+    """One page of the holders of the townships given (None: all): by a whole ID number, through its keyed digest
+    (the number itself is kept nowhere to compare), else whose name or case number contains the text; with no
+    text, those waiting for the exchange (an open 核验并换证), village by village. ``workable`` is the condition
+    on the tasks the reader may work: only those are linked."""
+    exchange = select(Task.id).where(*_waiting, workable).limit(1).scalar_subquery()
+    matches = (select(CampaignHolder, Case.applicant_name, Case.status, Case.outcome, Case.current_step, exchange)
+               .join(Case, Case.id == CampaignHolder.case_id))
+    if ID_NUMBER.fullmatch(query.text):
+        matches = matches.where(CampaignHolder.id_digest.in_(id_digests(keys, query.text).values()))
+    elif query.text:
+        matches = matches.where(or_(Case.applicant_name.contains(query.text, autoescape=True),
+                                    CampaignHolder.case_number.contains(query.text.upper(), autoescape=True)))
+    else:
+        matches = matches.where(select(Task.id).where(*_waiting).exists())
     if townships is not None:
         matches = matches.where(CampaignHolder.township.in_(townships))
     with sessions() as session:
         total = session.scalar(select(func.count()).select_from(matches.subquery())) or 0
-        rows = session.execute(matches.order_by(CampaignHolder.case_number)
+        rows = session.execute(matches.order_by(CampaignHolder.village, CampaignHolder.case_number)
                                .offset((query.page - 1) * query.page_size).limit(query.page_size))
         return DeskPage(query, [_holder(*row) for row in rows], total)
 
 
-def holder(sessions: sessionmaker, number: str) -> Holder | None:
-    """One holder by case number, with their open tasks, or None."""
+def holder(sessions: sessionmaker, number: str, workable: ColumnElement[bool]) -> Holder | None:
+    """One holder by case number, with the open tasks of their case the reader may work (``workable``), or None."""
     with sessions() as session:
         row = session.execute(
             select(CampaignHolder, Case.applicant_name, Case.status, Case.outcome, Case.current_step)
@@ -147,16 +165,29 @@ def holder(sessions: sessionmaker, number: str) -> Holder | None:
         ).first()
         if row is None:
             return None
-        tasks = session.scalars(select(Task).where(Task.case_id == row[0].case_id, Task.status == "open")
-                                .order_by(Task.created_at))
-        return Holder(**_holder(*row), tasks=[HolderTask(id=t.id, name=t.name, title=t.title, group=t.candidate_group)
-                                              for t in tasks])
+        tasks = list(session.scalars(select(Task).where(Task.case_id == row[0].case_id, Task.status == "open")
+                                     .order_by(Task.created_at)))
+        mine = set(session.scalars(select(Task.id).where(Task.id.in_([t.id for t in tasks]), workable)))
+        exchange = next((t.id for t in tasks if t.name == "exchange" and t.id in mine), None)
+        found, name, status, outcome, step = row
+        return Holder(**_holder(found, name, status, outcome, step, exchange),
+                      tasks=[HolderTask(id=t.id, name=t.name, title=t.title, group=t.candidate_group,
+                                        workable=t.id in mine) for t in tasks])
 
 
-def _holder(h: CampaignHolder, name: str | None, status: str, outcome: str | None, step: str | None) -> HolderRow:
+def _holder(h: CampaignHolder, name: str | None, status: str, outcome: str | None, step: str | None,
+            exchange_task: str | None) -> HolderRow:
     return HolderRow(number=h.case_number, name=name, id_masked=h.id_masked, township=h.township,
                      village=h.village, basis=BASIS_NAMES.get(h.basis, h.basis), category=h.category,
-                     grade=h.grade, home_visit=h.home_visit, status=status, outcome=outcome, step=step)
+                     grade=h.grade, home_visit=h.home_visit, status=status, outcome=outcome, step=step,
+                     standing=_in_words(outcome, step), exchange_task=exchange_task)
+
+
+def _in_words(outcome: str | None, step: str | None) -> str:
+    """Where a holder's case is, for the desk: its outcome in words once ended, else its current step."""
+    if outcome:
+        return OUTCOMES.get(outcome, "已办结")
+    return step or ""
 
 
 # -- what was handed over ------------------------------------------------------------------------
@@ -305,12 +336,32 @@ def ledger_summary(lines: Iterable[LedgerLine]) -> list[dict[str, str | int]]:
             for name, row in [*rows.items(), ("合计", total)]]
 
 
-def village_counts(sessions: sessionmaker, township: str) -> Counter[str]:
-    """Holders per village group of a township."""
+@dataclass(frozen=True)
+class VillageProgress:
+    """How far a village is: its holders (new applicants apart), how many have the new card, how many wait."""
+
+    holders: int = 0
+    exchanged: int = 0
+    waiting: int = 0  # an open 核验并换证
+    first: int = 0  # new applicants (新评定对象)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.exchanged / self.holders) if self.holders else 0
+
+
+def village_progress(sessions: sessionmaker, township: str) -> dict[str, VillageProgress]:
+    """Village group of a township -> its progress, every village with holders."""
+    waiting = select(Task.id).where(*_waiting).exists()
+    holder = CampaignHolder.basis != NEW
     with sessions() as session:
-        return Counter(dict(session.execute(
-            select(CampaignHolder.village, func.count()).where(CampaignHolder.township == township)
-            .group_by(CampaignHolder.village)).all()))
+        rows = session.execute(
+            select(CampaignHolder.village, func.count().filter(holder),
+                   func.count().filter(holder, Case.outcome.in_(EXCHANGED)), func.count().filter(holder, waiting),
+                   func.count().filter(CampaignHolder.basis == NEW))
+            .join(Case, Case.id == CampaignHolder.case_id).where(CampaignHolder.township == township)
+            .group_by(CampaignHolder.village)).all()
+    return {village: VillageProgress(*figures) for village, *figures in rows}
 
 
 # -- the county's counts -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +29,7 @@ from certflow.engine import guardians, residentid
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.disability import CATEGORY_CODES, GRADE_NAMES, certificate_number
 from certflow.engine.errors import CertflowError, InputRefused, ValidationFailed
+from certflow.engine.history import KeyRing
 from certflow.engine.models import Case, Event
 from certflow.engine.privacy import mask_id
 from certflow.engine.runtime import Runtime
@@ -250,9 +252,16 @@ def write_rejected(rejected: list[tuple[int, str]], path: Path) -> None:
         writer.writerows(rejected)
 
 
-def id_digest(id_number: str) -> str:
-    """How ``campaign_holders`` knows a holder: the SHA-256 of the ID number (upper-case X)."""
-    return hashlib.sha256(id_number.strip().upper().encode("ascii")).hexdigest()
+def id_digest(keys: KeyRing, id_number: str) -> tuple[str, str]:
+    """How ``campaign_holders`` knows a holder: (key id, keyed digest of the ID number) under the current key."""
+    return keys.current, id_digests(keys, id_number)[keys.current]
+
+
+def id_digests(keys: KeyRing, id_number: str) -> dict[str, str]:
+    """Key id -> the HMAC-SHA-256 of the ID number (upper-case X) under each configured key: a holder digested
+    before a key rotation is still found by the number typed in."""
+    message = f"certflow-id:{id_number.strip().upper()}"  # a prefix of its own: never a history signature
+    return {key_id: hmac.new(key, message.encode(), hashlib.sha256).hexdigest() for key_id, key in keys.keys.items()}
 
 
 # -- importing -----------------------------------------------------------------------------------
@@ -271,13 +280,14 @@ def import_roster(
     report.rows = len(rows)
     holders, report.rejected = validate_roster(rows, county, runtime.clock.now().astimezone(CHINA_TZ).date())
     report.groups_added = Directory(sessions).add_missing(county.groups())
-    known = _imported(sessions, county.process, report.campaign)
+    keys = runtime.settings.history_keys
+    known = _imported(sessions, county.process, report.campaign, keys)
     done = len(report.rejected)
     pending: list[tuple[dict[str, Any], str]] = []
     for line, data in holders:
-        digest = id_digest(data["id_number"])
-        if digest in known:
-            report.skipped.append((line, known[digest]))
+        earlier = [known[d] for d in id_digests(keys, data["id_number"]).values() if d in known]
+        if earlier:
+            report.skipped.append((line, earlier[0]))
         else:
             data = {**data, "campaign": report.campaign}
             try:
@@ -288,27 +298,27 @@ def import_roster(
                 report.started.append(case_number)
                 pending.append((data, case_number))
             if len(pending) >= BATCH:
-                _store(sessions, pending, actor, runtime.clock.now())
+                _store(sessions, pending, actor, runtime.clock.now(), keys)
                 pending = []
         done += 1
         if progress:
             progress(done, report.rows)
-    _store(sessions, pending, actor, runtime.clock.now())
+    _store(sessions, pending, actor, runtime.clock.now(), keys)
     report.rejected.sort()
     return report
 
 
-def _imported(sessions: sessionmaker[Session], process: str, campaign: str) -> dict[str, str]:
+def _imported(sessions: sessionmaker[Session], process: str, campaign: str, keys: KeyRing) -> dict[str, str]:
     """ID digest → case number of the campaign's holders, once cases an interrupted import left without a row
     are adopted."""
     with sessions.begin() as session:
-        _adopt(session, process)
+        _adopt(session, process, keys)
         found = session.execute(select(CampaignHolder.id_digest, CampaignHolder.case_number)
                                 .where(CampaignHolder.campaign == campaign))
         return dict(found.all())
 
 
-def _adopt(session: Session, process: str) -> None:
+def _adopt(session: Session, process: str, keys: KeyRing) -> None:
     orphans = session.execute(
         select(Case.id, Case.number, Event.data, Event.at, Event.actor)
         .join(Event, (Event.case_id == Case.id) & (Event.kind == "case_started"))
@@ -316,26 +326,29 @@ def _adopt(session: Session, process: str) -> None:
     ).all()
     for case_id, case_number, event, at, actor in orphans:
         data = event["data"]
+        digests = id_digests(keys, data["id_number"]).values()
         taken = select(CampaignHolder.id).where(CampaignHolder.campaign == data["campaign"],
-                                                CampaignHolder.id_digest == id_digest(data["id_number"]))
+                                                CampaignHolder.id_digest.in_(digests))
         if session.scalar(taken) is None:  # a second case for one holder stays a case, not a second row
-            session.add(_holder(data, case_id, case_number, at, actor))
+            session.add(_holder(data, case_id, case_number, at, actor, keys))
             session.flush()
 
 
 def _store(sessions: sessionmaker[Session], pending: list[tuple[dict[str, Any], str]], actor: str,
-           now: datetime) -> None:
+           now: datetime, keys: KeyRing) -> None:
     if not pending:
         return
     with sessions.begin() as session:
         ids = dict(session.execute(select(Case.number, Case.id).where(
             Case.number.in_([case_number for _, case_number in pending]))).all())
-        session.add_all(_holder(data, ids[case_number], case_number, now, actor) for data, case_number in pending)
+        session.add_all(_holder(data, ids[case_number], case_number, now, actor, keys) for data, case_number in pending)
 
 
-def _holder(data: dict[str, Any], case_id: int, case_number: str, at: datetime, actor: str) -> CampaignHolder:
+def _holder(data: dict[str, Any], case_id: int, case_number: str, at: datetime, actor: str,
+            keys: KeyRing) -> CampaignHolder:
+    key_id, digest = id_digest(keys, data["id_number"])
     return CampaignHolder(
-        campaign=data["campaign"], id_digest=id_digest(data["id_number"]), id_masked=mask_id(data["id_number"]),
+        campaign=data["campaign"], id_key=key_id, id_digest=digest, id_masked=mask_id(data["id_number"]),
         case_id=case_id, case_number=case_number, township=data["township"], village=data["village"],
         basis=data["basis"], home_visit=data["home_visit"], category=data["category"], grade=data.get("grade"),
         imported_at=at, imported_by=actor,

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from certflow.campaign import ledgers
 from certflow.campaign.county import County, Township, Village
-from certflow.people.access import in_county
+from certflow.people.access import in_county, visible_tasks
 from certflow.people.accounts import Account
 from certflow.web import charts
 from certflow.web.auth import login_manager
@@ -79,13 +79,15 @@ def townships_of(me: Account) -> frozenset[str] | None:
 @bp.get("/desk")
 def desk() -> ResponseReturnValue:
     query = ledgers.DeskQuery.from_args(request.args)
-    page = ledgers.find_holders(services().sessions, townships_of(signed_in()), query)
+    me = signed_in()
+    page = ledgers.find_holders(services().sessions, services().runtime.settings.history_keys, townships_of(me),
+                                query, visible_tasks(me))
     return render_template("campaign/desk.html", query=query, page=page)
 
 
 @bp.get("/desk/<number>")
 def holder(number: str) -> ResponseReturnValue:
-    found = ledgers.holder(services().sessions, number)
+    found = ledgers.holder(services().sessions, number, visible_tasks(signed_in()))
     townships = townships_of(signed_in())
     if found is None or (townships is not None and found["township"] not in townships):
         deny(404, f"换证对象 {number}")
@@ -140,8 +142,8 @@ def ledger() -> ResponseReturnValue:
     return render_template(
         "campaign/ledger.html", township=township, village=village, lines=lines,
         summary=ledgers.ledger_summary(lines), summary_columns=ledgers.SUMMARY_COLUMNS,
-        villages=ledgers.village_counts(sessions, township.group) if township else {},
-        townships=[t for t in county().townships if mine is None or t.group in mine])
+        villages=ledgers.village_progress(sessions, township.group) if township else {},
+        none=ledgers.VillageProgress(), townships=[t for t in county().townships if mine is None or t.group in mine])
 
 
 @bp.get("/ledger.xlsx")

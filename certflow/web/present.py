@@ -9,6 +9,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
+from certflow.engine import formschema
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.privacy import mask_personal
 from certflow.engine.views import WaitingEvent
@@ -88,24 +91,40 @@ def _pairs(schema: dict[str, Any], data: dict[str, Any], names: list[str], renam
         if name not in data or data[name] in (None, "", []):
             continue
         field = _field(schema, name, glossary)
-        if not field.get("x-hidden"):
+        if not field.get("writeOnly"):  # the form's own setting (a group id, the text's signature), not the person's
             shown.append((field.get("title", name), _show(field, data[name], rename, glossary)))
     return shown
 
 
 def describe(schema: dict[str, Any] | None, data: dict[str, Any], *, only_schema: bool = False,
              rename: Rename = str, glossary: Glossary | None = None) -> list[tuple[str, str]]:
-    """(label, value) pairs in the form's order, then (unless ``only_schema``) what the form does not name.
+    """(label, value) pairs in the form's order, then (unless ``only_schema``) what the form does not name; a field
+    the form shows only under conditions the data does not meet is left out.
 
     Labels and choices are the form's, else the ``glossary``'s (the deployment's names of the data no form asks
     for: ``Registry.glossary.fields``), at any depth. ``rename`` turns ids into names, e.g. a village's group id
     into the village. ID numbers are masked wherever they stand, a certificate number's included.
     """
-    data = mask_personal(data)
     schema = schema or {}
+    left_out = _not_applying(schema, data)
+    data = mask_personal(data)
     properties = schema.get("properties", {})
     names = list(properties) if only_schema else [*properties, *(k for k in data if k not in properties)]
-    return _pairs(schema, data, names, rename, glossary or {})
+    return _pairs(schema, data, [n for n in names if n not in left_out], rename, glossary or {})
+
+
+def _not_applying(schema: dict[str, Any], data: dict[str, Any]) -> set[str]:
+    """The fields the form shows only under conditions (if/then/else, dependencies) none of which ``data`` meets:
+    "多重残疾包含的类别" beside a single category. The same rule as the form's page, read from the same schema."""
+    applies: dict[str, bool] = {}
+    for test, part, negated in formschema.conditions(schema):
+        if test is None:
+            holds = data.get(part["controller"]) not in (None, "", [])
+        else:
+            holds = Draft202012Validator(test).is_valid(data) != negated
+        for name in [*(part.get("required") or []), *(part.get("properties") or {})]:
+            applies[name] = applies.get(name, False) or holds
+    return {name for name, holds in applies.items() if not holds}
 
 
 def all_fields(forms: Mapping[str, dict[str, Any]]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -64,7 +65,8 @@ def case_context(case: CaseView) -> dict[str, Any]:
                          "access": file_access(me, a["material"])}
                         for a in runtime.attachments(case["number"])],
         # handlers' calls are on the history page; their texts are listed below the timeline
-        "timeline": [r for r in case_timeline(case) if r.kind != "service_called"],
+        "timeline": (rows := [r for r in case_timeline(case) if r.kind != "service_called"]),
+        "steps_taken": [r for r in rows if r.kind == "task_completed"],  # a phone's list instead of the diagram
         "texts": runtime.outbox(case["number"]),
         "requests": [w["name"] for w in case["waiting"]
                      if w["name"] in REQUESTS and can_register_request(me, w["name"], case["data"])],
@@ -183,7 +185,12 @@ def show(task_id: str) -> ResponseReturnValue:
     task = visible_task(task_id)
     form = services().runtime.task_form(task_id)
     draft = services().runtime.draft(task_id, actor=signed_in().username) or {}
-    return _task_page(task, form, forms.form_values(form["schema"], draft), [])
+    return _task_page(task, form, forms.form_values(form["schema"], draft, _today()), [])
+
+
+def _today() -> date:
+    """Today in China, the day a date field marked so starts at (certflow.web.forms.data.TODAY)."""
+    return services().runtime.clock.now().astimezone(CHINA_TZ).date()
 
 
 @bp.post("/tasks/<task_id>")
@@ -194,7 +201,8 @@ def submit(task_id: str) -> ResponseReturnValue:
     form = runtime.task_form(task_id)
     schema = form["schema"]
     # A row added or removed without the page's script: the same form again, with everything typed kept.
-    edited = forms.edit_rows(forms.posted_values(schema, request.form), request.form.get("row_action", ""))
+    typed = forms.posted_values(schema, request.form, _today())
+    edited = forms.edit_rows(typed, request.form.get("row_action", ""))
     if edited is not None:
         return _task_page(task, form, edited, [])
     try:
@@ -207,13 +215,13 @@ def submit(task_id: str) -> ResponseReturnValue:
             raise ValidationFailed(errors)
         runtime.complete_task(task_id, data, actor=me.username)
     except ValidationFailed as failed:
-        return _task_page(task, form, forms.posted_values(schema, request.form), failed.errors, 422)
+        return _task_page(task, form, typed, failed.errors, 422)
     except StepFailed as failed:  # the process failed after the input: nothing was saved, so keep what was typed
         problem = FieldError("", f"流程处理失败，本次提交未保存，请稍后重试或联系管理员：{failed}")
-        return _task_page(task, form, forms.posted_values(schema, request.form), [problem], 500)
+        return _task_page(task, form, typed, [problem], 500)
     except Conflict:  # someone else was first: say who and when, and keep what this person typed
         problem = FieldError("", f"{task_taken(task_id)}，您这次填写的内容没有提交，保留在下面供核对。")
-        return _task_page(task, form, forms.posted_values(schema, request.form), [problem], 409, kept=True)
+        return _task_page(task, form, typed, [problem], 409, kept=True)
     except (InvalidState, NotFound):
         abort(409, description="案件已暂停、已结束或已取消，此任务不能再办理；请刷新后查看案件。")
     flash(f"已提交。{case_now(task['case'])}")

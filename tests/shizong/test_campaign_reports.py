@@ -95,7 +95,10 @@ def test_a_village_ledger_lists_every_holder_where_they_stand(runtime: Runtime,
     assert summary["听力"]["合计"] == 0
     assert summary["合计"] == {"category": "合计", "非目测": 4, "目测": 1, "合计": 5, "已换证": 3,
                                  "康复脱残": 0, "新评定": 0}
-    assert ledgers.village_counts(runtime.sessions, TOWNSHIP) == {VILLAGE: 5, "village-530323102202": 1}
+    progress = ledgers.village_progress(runtime.sessions, TOWNSHIP)
+    assert set(progress) == {VILLAGE, "village-530323102202"}
+    assert (progress[VILLAGE].holders, progress[VILLAGE].exchanged, progress[VILLAGE].percent) == (5, 3, 60)
+    assert progress[VILLAGE].waiting == sum(line["status"] == "待换证" for line in lines)
 
 
 def test_the_counts_by_status_township_category_and_day(runtime: Runtime, holders: dict[str, ExchangeDriver]) -> None:

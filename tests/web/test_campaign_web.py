@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from webkit import PASSWORD, login, post
 
 from certflow.campaign.roster import import_roster
+from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts
 
@@ -107,7 +108,11 @@ def test_a_village_ledger_for_its_township_printable_and_exported(  # type: igno
         app: Flask, as_user, roster: dict[str, str]) -> None:
     xiongbi = login(app.test_client(), "xiongbi")
     choose = xiongbi.get("/campaign/ledger").get_data(as_text=True)
-    assert f'data-village="{VILLAGE}"><td><a' in choose and "天生桥村（2人）" in choose
+    assert "天生桥村（2人）" in choose
+    [row] = lxml.html.fromstring(choose).cssselect(f'#villages tr[data-village="{VILLAGE}"]')
+    progress = {cell.get("data-label"): cell.text_content().strip() for cell in row.cssselect("td")}
+    assert progress == {"村(社区)": "天生桥村", "持证人": "2", "已换证": "0", "待换证": "1", "换证进度": "0%",
+                        "新评定": "0"}
     assert "丹凤社区" not in choose  # the other township's villages are not offered
     assert xiongbi.get(f"/campaign/ledger?township={OTHER_TOWNSHIP}").status_code == 403
     assert xiongbi.get(f"/campaign/ledger?village={OTHER_VILLAGE}").status_code == 404
@@ -147,10 +152,10 @@ def test_the_desk_search_is_paged(app: Flask, runtime: Runtime, roster: dict[str
                          county=COUNTY).rejected == []
     xiongbi = login(app.test_client(), "xiongbi")
     first = lxml.html.fromstring(xiongbi.get("/campaign/desk?q=王测试").get_data(as_text=True))
-    assert len(first.cssselect("#holders tbody tr")) == 25 and "找到 27 人" in first.text_content()
+    assert len(first.cssselect("#holders tbody tr[data-case]")) == 25 and "找到 27 人" in first.text_content()
     [next_page] = [a.get("href") for a in first.cssselect("nav.pager a") if a.text_content() == "下一页"]
     second = lxml.html.fromstring(xiongbi.get(next_page).get_data(as_text=True))
-    names = [row.cssselect("td")[1].text_content() for row in second.cssselect("#holders tbody tr")]
+    names = [row.cssselect("td")[1].text_content() for row in second.cssselect("#holders tbody tr[data-case]")]
     assert [name[:5] for name in names] == ["王测试25", "王测试26"]  # the masked ID number follows
     assert "第 2 / 2 页" in second.text_content()
 
@@ -161,3 +166,72 @@ def test_others_are_refused(app: Flask, as_user, accounts: Accounts, roster: dic
     assert login(app.test_client(), "tcm").get("/campaign/desk").status_code == 403
     assert as_user("window").get("/campaign/desk").status_code == 404  # another county's campaign
     assert login(app.test_client(), "xiongbi").get("/campaign/dashboard").status_code == 403
+
+
+def test_the_desk_lists_those_waiting_village_by_village_with_the_exchange_to_open(
+        app: Flask, runtime: Runtime, roster: dict[str, str]) -> None:
+    xiongbi = login(app.test_client(), "xiongbi")
+    desk = lxml.html.fromstring(xiongbi.get("/campaign/desk").get_data(as_text=True))
+    waiting = {row.get("data-case"): row for row in desk.cssselect("#holders tr[data-case]")}
+    assert list(waiting) == [roster["王秀英"]]  # 李国强 is re-assessed first; 张美兰 is of another township
+    assert "待换证 1 人" in desk.text_content()
+    assert [th.text_content() for th in desk.cssselect("#holders tr.group th")] == ["雄壁镇天生桥村"]
+    [action] = waiting[roster["王秀英"]].cssselect("a.button")
+    assert action.text_content() == "核验并换证"
+    task_page = xiongbi.get(action.get("href")).get_data(as_text=True)
+    [summary] = lxml.html.fromstring(task_page).cssselect("#case-summary")
+    assert "残疾人证号" in task_page and "持证人姓名" in summary.text_content()
+    for internal in ("用户组", "短信签名", "批次"):  # the form's settings, not the holder's
+        assert internal not in summary.text_content()
+    [issued_on] = lxml.html.fromstring(task_page).cssselect('input[name="issued_on"]')
+    assert issued_on.get("value") == runtime.clock.now().astimezone(CHINA_TZ).date().isoformat()  # 发放日期
+
+    post(xiongbi, action.get("href"), {"action": "complete", "verification": "match",
+                                       "old_certificate": "collected", "issued_on": "2022-03-25"})
+    assert "目前没有待换证的持证人" in xiongbi.get("/campaign/desk").get_data(as_text=True)
+    done = lxml.html.fromstring(xiongbi.get("/campaign/desk?q=王秀英").get_data(as_text=True))
+    assert [td.text_content() for td in done.cssselect("td[data-label=办理情况]")] == ["已换证"]
+
+
+def test_the_county_sees_every_township_waiting_but_no_task_it_cannot_open(
+        app: Flask, roster: dict[str, str]) -> None:
+    county = login(app.test_client(), "shizong")
+    desk = lxml.html.fromstring(county.get("/campaign/desk").get_data(as_text=True))
+    assert {row.get("data-case") for row in desk.cssselect("#holders tr[data-case]")} == {roster["王秀英"],
+                                                                                          roster["张美兰"]}
+    assert desk.cssselect("#holders a.button") == []
+    holder = lxml.html.fromstring(county.get(f"/campaign/desk/{roster['王秀英']}").get_data(as_text=True))
+    assert "核验并换证" in holder.get_element_by_id("open-tasks").text_content()
+    assert holder.cssselect("#open-tasks a") == []
+
+
+def test_a_holder_is_found_by_the_whole_id_number_or_part_of_the_case_number(
+        app: Flask, roster: dict[str, str]) -> None:
+    xiongbi = login(app.test_client(), "xiongbi")
+
+    def found(text: str) -> list[str]:
+        page = lxml.html.fromstring(xiongbi.get("/campaign/desk", query_string={"q": text}).get_data(as_text=True))
+        return [row.get("data-case") for row in page.cssselect("#holders tr[data-case]")]
+
+    assert found(HOLDER_ID) == [roster["王秀英"]]
+    assert found(HOLDER_ID[:12]) == []  # part of an ID number finds nobody: only its digest is kept
+    assert found(roster["李国强"][-4:]) == [roster["李国强"]]
+    assert found(shizong_id("19700101", "043")) == []  # 张美兰, of another township
+
+
+def test_a_refused_exchange_lists_each_field_to_change_linked_to_it(app: Flask, runtime: Runtime,
+                                                                   roster: dict[str, str]) -> None:
+    xiongbi = login(app.test_client(), "xiongbi")
+    desk = lxml.html.fromstring(xiongbi.get("/campaign/desk").get_data(as_text=True))
+    task_path = desk.cssselect("#holders a.button")[0].get("href")
+    response = post(xiongbi, task_path, {"action": "complete", "old_certificate": "collected"})
+    assert response.status_code == 422
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    [summary] = page.cssselect("#form-errors")
+    links = {a.get("href"): a.text_content() for a in summary.cssselect("a")}
+    assert list(links) == ["#f-verification"] and links["#f-verification"].startswith("核验结果：")
+    assert page.get_element_by_id("f-verification") is not None
+    today = runtime.clock.now().astimezone(CHINA_TZ).date().isoformat()
+    assert page.get_element_by_id("f-issued_on").get("value") == today  # not posted (hidden): starts at today
+    blanked = post(xiongbi, task_path, {"action": "complete", "old_certificate": "collected", "issued_on": ""})
+    assert lxml.html.fromstring(blanked.get_data(as_text=True)).get_element_by_id("f-issued_on").get("value") == ""

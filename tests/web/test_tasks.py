@@ -176,3 +176,26 @@ def test_the_case_page_lists_open_tasks_and_texts(start, as_user):
     assert "预审" in html and "已发短信" in html
     assert as_user("renmin").get(f"/cases/{case.number}").status_code == 404
 
+
+
+def test_the_summary_names_the_parts_of_a_multiple_disability_only(start, as_user):
+    def summary(case) -> dict[str, str]:  # type: ignore[no-untyped-def]
+        html = as_user("window").get(f"/tasks/{case.task('pre_review')['id']}").get_data(as_text=True)
+        card = lxml.html.fromstring(html).cssselect("#case-summary dl.summary")[0]
+        return {dt.text_content(): dt.getnext().text_content() for dt in card.cssselect("dt")}
+
+    single = summary(start(category="肢体", parts=["肢体"]))
+    assert single["残疾类别"] == "肢体" and "多重残疾包含的类别" not in single
+    multiple = summary(start(category="多重", parts=["肢体", "视力"]))
+    assert multiple["多重残疾包含的类别"] == "肢体、视力"
+
+
+def test_the_diagram_card_lists_the_steps_taken_for_a_phone(start, as_user):
+    case = start()
+    case.complete("pre_review", PASS, user="window")
+    html = as_user("renmin").get(f"/tasks/{case.task('register_appointment')['id']}").get_data(as_text=True)
+    [steps] = lxml.html.fromstring(html).cssselect("#diagram-card #steps-taken")
+    items = [li.text_content() for li in steps.cssselect("li")]
+    assert len(items) == 2 and items[0].startswith("预审") and "window" in items[0]
+    assert items[1] == "当前环节：登记并预约鉴定"
+    assert "bpmn-navigated-viewer.production.min.js" in html  # the diagram can be zoomed and moved

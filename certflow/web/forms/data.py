@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -26,6 +26,9 @@ from certflow.engine.forms import validate
 from certflow.web.forms.model import as_text, choices, kind, properties, row_count
 
 _LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what a datetime-local input shows and posts
+# A date field whose schema says "x-default": "today" starts at the day the form is opened (China's calendar):
+# 发放日期, 送达日期 … are entered on the day, and the clerk changes the few entered later.
+TODAY = "today"
 
 
 def read_submission(schema: dict[str, Any], form: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
@@ -51,17 +54,20 @@ def check_submission(
     return data, errors
 
 
-def form_values(schema: dict[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
-    """What the inputs show for saved data (a draft, or a completed task): a string, or a list for checkboxes."""
+def form_values(schema: dict[str, Any], data: Mapping[str, Any], today: date | None = None) -> dict[str, Any]:
+    """What the inputs show for saved data (a draft, or a completed task): a string, or a list for checkboxes;
+    given ``today``, the date fields marked to start at today (``TODAY``) that the data leaves empty show it."""
     values: dict[str, Any] = {}
-    _flatten(schema, data if isinstance(data, Mapping) else {}, "", values)
+    _flatten(schema, data if isinstance(data, Mapping) else {}, "", values, today)
     return values
 
 
-def posted_values(schema: dict[str, Any], form: Mapping[str, Any]) -> dict[str, Any]:
-    """The values exactly as posted, to show again beside their errors (even when they are not valid)."""
+def posted_values(schema: dict[str, Any], form: Mapping[str, Any], today: date | None = None) -> dict[str, Any]:
+    """The values exactly as posted, to show again beside their errors (even when they are not valid); given
+    ``today``, a date field marked to start at today that was not posted at all (hidden by its condition) shows
+    it, as when the form was opened."""
     values: dict[str, Any] = {}
-    _posted(schema, form, "", "", values)
+    _posted(schema, form, "", "", values, today)
     return values
 
 
@@ -166,27 +172,35 @@ def _read_value(prop: Mapping[str, Any], shape: str, form: Mapping[str, Any], na
     return values if shape in ("multi", "lines") else values[0]
 
 
-def _posted(node: Mapping[str, Any], form: Mapping[str, Any], posted: str, shown: str, values: dict[str, Any]) -> None:
+def _posted(node: Mapping[str, Any], form: Mapping[str, Any], posted: str, shown: str, values: dict[str, Any],
+            today: date | None = None) -> None:
     for name, prop in properties(node).items():
         shape = kind(prop)
         if shape == "object":
-            _posted(prop, form, f"{posted}{name}.", f"{shown}{name}.", values)
+            _posted(prop, form, f"{posted}{name}.", f"{shown}{name}.", values, today)
         elif shape == "rows":
             numbers = _row_numbers(form, posted + name)
             values[shown + name] = len(numbers)
             for index, number in enumerate(numbers):
-                _posted(prop["items"], form, f"{posted}{name}.{number}.", f"{shown}{name}.{index}.", values)
+                _posted(prop["items"], form, f"{posted}{name}.{number}.", f"{shown}{name}.{index}.", values, today)
         elif shape == "multi":
             values[shown + name] = _posted_list(form, posted + name)
+        elif posted + name not in form and _starts_today(prop, today):
+            values[shown + name] = today.isoformat() if today else ""
         elif shape is not None:
             values[shown + name] = _posted_text(form, posted + name)
 
 
-def _flatten(node: Mapping[str, Any], data: Mapping[str, Any], prefix: str, values: dict[str, Any]) -> None:
+def _starts_today(prop: Mapping[str, Any], today: date | None) -> bool:
+    return today is not None and prop.get("format") == "date" and prop.get("x-default") == TODAY
+
+
+def _flatten(node: Mapping[str, Any], data: Mapping[str, Any], prefix: str, values: dict[str, Any],
+             today: date | None = None) -> None:
     for name, prop in properties(node).items():
         shape, value, path = kind(prop), data.get(name), prefix + name
         if shape == "object":
-            _flatten(prop, value if isinstance(value, Mapping) else {}, path + ".", values)
+            _flatten(prop, value if isinstance(value, Mapping) else {}, path + ".", values, today)
         elif shape == "rows":
             rows = value if isinstance(value, list) else []
             values[path] = len(rows) if rows else row_count(prop, {}, path)
@@ -194,6 +208,8 @@ def _flatten(node: Mapping[str, Any], data: Mapping[str, Any], prefix: str, valu
                 _flatten(prop["items"], row if isinstance(row, Mapping) else {}, f"{path}.{index}.", values)
         elif shape == "multi":
             values[path] = [as_text(item) for item in value or []]
+        elif value is None and _starts_today(prop, today):
+            values[path] = today.isoformat() if today else ""
         elif value is None:
             values[path] = ""
         elif shape == "lines":

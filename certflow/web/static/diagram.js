@@ -1,8 +1,12 @@
-// The case diagram: bpmn-js viewer with the path taken (and how often) and the current step marked.
-// Its data comes from a JSON URL (data-src) or is embedded in the page (data-embedded: the script element's id).
+// The case diagram: bpmn-js navigated viewer (drag to move, wheel or buttons to zoom) with the path taken (and how
+// often) and the current step marked. Its data comes from a JSON URL (data-src) or is embedded in the page
+// (data-embedded: the script element's id). Where the page hides it (a phone shows the steps taken as a list),
+// nothing is loaded.
 (function () {
   const container = document.getElementById("diagram");
-  if (!container || !window.BpmnJS) return;
+  if (!container || !window.BpmnJS || container.offsetParent === null) return;
+  // Below this scale the names in the boxes cannot be read: a wide diagram opens at it, on the current step.
+  const LEGIBLE = 0.75;
   const viewer = new window.BpmnJS({ container, additionalModules: [window.certflowTranslate] });
   const data = container.dataset.src
     ? fetch(container.dataset.src, { credentials: "same-origin" }).then((response) => response.json())
@@ -33,6 +37,21 @@
         }
       });
       canvas.zoom("fit-viewport");
+      if (canvas.viewbox().scale < LEGIBLE) {
+        const step = registry.get([...current][0] || "");
+        canvas.zoom(LEGIBLE);
+        if (step) canvas.scrollToElement(step);
+      }
+      const tools = container.parentElement.querySelector(".diagram-tools");
+      if (tools) {
+        tools.addEventListener("click", (event) => {
+          const button = event.target.closest("[data-zoom]");
+          if (!button) return;
+          const how = button.dataset.zoom;
+          if (how === "fit") canvas.zoom("fit-viewport", "auto");
+          else viewer.get("zoomScroll").stepZoom(how === "in" ? 1 : -1);
+        });
+      }
       container.dataset.ready = "true";
     })
     .catch((error) => { container.textContent = "流程图无法显示：" + error; });

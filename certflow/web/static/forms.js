@@ -4,6 +4,12 @@
 // form to the server, which draws it again; either way the server checks everything.
 (function () {
   "use strict";
+  // After a refused submit the summary of what to change takes the focus: a screen reader reads it, and its
+  // links lead to the fields.
+  var summary = document.getElementById("form-errors");
+  if (summary) {
+    summary.focus();
+  }
   var forms = Array.prototype.filter.call(document.querySelectorAll("form"), function (form) {
     return form.querySelector("[data-show-when], [data-rows]");
   });

@@ -52,7 +52,7 @@ def pages_keep_their_policy() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def bpmn_js() -> Path:
-    if not (BPMN_JS / "bpmn-viewer.production.min.js").exists():
+    if not (BPMN_JS / "bpmn-navigated-viewer.production.min.js").exists():
         pytest.skip("bpmn-js is not installed: run `npm ci` (make install does)")
     return BPMN_JS
 

@@ -13,7 +13,7 @@ DIAGRAMS = sorted((ROOT / "processes").glob("*.bpmn"))
 
 @pytest.mark.parametrize("diagram", DIAGRAMS, ids=lambda p: p.name)
 def test_diagram_opens_in_bpmn_js_without_warnings(browser, bpmn_js, artifacts, diagram):
-    page = diagram_page(browser, bpmn_js, "bpmn-viewer.production.min.js")
+    page = diagram_page(browser, bpmn_js, "bpmn-navigated-viewer.production.min.js")
     result = page.evaluate(
         """async (xml) => {
             const viewer = new BpmnJS({ container: '#canvas' });

@@ -50,6 +50,12 @@ def _rows(table: str, prefix: str, dataset: Path) -> list[Division]:
 
 
 @cache
+def county(county_code: str, dataset: Path = DATASET) -> Division | None:
+    """The county (县、市、区) of a 6-digit code, or None when the dataset has no such county."""
+    return next((row for row in _rows("areas", county_code, dataset) if row.code == county_code), None)
+
+
+@cache
 def townships(county_code: str, dataset: Path = DATASET) -> tuple[Division, ...]:
     """The county's townships and sub-districts, by code."""
     return tuple(_rows("streets", county_code, dataset))

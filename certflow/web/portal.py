@@ -41,6 +41,7 @@ def _page(form: ApplicationForm, values: dict[str, Any], errors: list[FieldError
     return make_response(render_template(
         "portal/apply.html", form=form, values=values, errors=forms.errors_by_field(errors),
         rules=applying.rules(form.channel), accept=applying.ACCEPT, max_mb=applying.MAX_MB,
+        county_field=applying.COUNTY, township_field=applying.TOWNSHIP, consent_field=applying.CONSENT,
     ), status)
 
 
@@ -57,8 +58,11 @@ def _start(form: ApplicationForm, actor: str, limit: Throttle | None = None, cou
     uploads = applying.posted_uploads(form.uploads, request.files)
     decided = {} if form.ticked else {"materials": applying.uploaded_materials(uploads)}
     data, errors = forms.check_submission(form.schema, request.form, decided)
-    errors += applying.upload_errors(uploads)
-    values = forms.posted_values(form.schema, request.form)
+    errors += applying.place_errors(form.places, request.form) + applying.upload_errors(uploads)
+    if not form.ticked:  # at the window the applicant consents on the paper form
+        errors += applying.consent_errors(request.form)
+    values = {**forms.posted_values(form.schema, request.form), **applying.posted_place(request.form),
+              applying.CONSENT: request.form.get(applying.CONSENT, "")}
     attempt = None
     try:
         if errors:

@@ -14,7 +14,7 @@ import lxml.html
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from lushan import ADULT_ID, MINOR_ID, CaseDriver, application
+from lushan import ADULT_ID, MINOR_ID, PORTAL_CHOICES, CaseDriver, application
 from sqlalchemy import func, select
 from webkit import csrf_token
 
@@ -39,7 +39,7 @@ PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%
 
 def form_data(**changes: Any) -> dict[str, Any]:
     """The online form as a browser posts it: no materials boxes, the parts only for 多重."""
-    data = application(**changes)
+    data = {**PORTAL_CHOICES, **application(**changes)}
     del data["materials"]
     if not data["parts"]:
         del data["parts"]
@@ -82,8 +82,13 @@ def test_apply_page_is_the_chinese_form_with_a_village_choice_and_file_inputs(cl
     html = page(response)
     assert html.get("lang") == "zh-CN"
     assert "在线申请残疾人证" in html.cssselect("h1")[0].text_content()
+    counties = {o.get("value"): o.text_content() for o in html.cssselect('select[name="place_county"] option')}
+    assert counties == {"": "请选择", "360483": "庐山市"}
+    (township,) = html.cssselect('select[name="place_township"] optgroup[label="庐山市"] option[value="360483101"]')
+    assert township.text_content() == "白鹿镇"
+    (in_bailu,) = html.cssselect('select[name="village"] optgroup[label="庐山市白鹿镇"]')
     villages = {o.get("value"): o.text_content() for o in html.cssselect('select[name="village"] option')}
-    assert villages["village-360483101209"] == "白鹿镇玉京村"
+    assert villages["village-360483101209"] == "玉京村" and in_bailu.get("data-parent") == "360483101"
     assert "户籍所在村(社区)" in html.cssselect('label[for="f-village"]')[0].text_content()  # the applicant declares it
     assert "window" not in villages and "hospital-renmin" not in villages
     assert not html.cssselect('input[name="village"]')
@@ -94,6 +99,50 @@ def test_apply_page_is_the_chinese_form_with_a_village_choice_and_file_inputs(cl
         assert upload.get("accept") == "image/jpeg,image/png,application/pdf"
     assert html.cssselect('form#application')[0].get("enctype") == "multipart/form-data"
     assert html.cssselect('script[src$="apply.js"]')
+
+
+def test_id_and_phone_fields_bring_up_the_right_keyboards(client: FlaskClient) -> None:
+    html = page(client.get("/apply"))
+    phone, = html.cssselect('input[name="phone"]')
+    assert (phone.get("inputmode"), phone.get("autocomplete")) == ("tel", "tel")
+    assert html.cssselect('input[name="guardian_phone"]')[0].get("inputmode") == "tel"
+    id_number, = html.cssselect('input[name="id_number"]')
+    assert id_number.get("inputmode") is None, "a digits-only pad cannot type the X that ends some ID numbers"
+    assert id_number.get("autocomplete") == "off"
+    assert html.cssselect('input[name="applicant_name"]')[0].get("autocomplete") == "name"
+
+
+def test_a_village_of_another_township_is_refused_in_chinese_and_the_choices_kept(
+        client: FlaskClient, runtime: Runtime) -> None:
+    # 秀峰村 is in 白鹿镇 (360483101); 温泉镇 (360483102) is another township of 庐山市.
+    response = post_application(client, place_township="360483102", village="village-360483101207")
+    assert response.status_code == 422 and case_count(runtime) == 0
+    assert "所选村(社区)不在温泉镇内" in field_error(response, '[data-field="village"]')
+    html = page(response)
+    assert html.cssselect('select[name="place_township"] option[selected]')[0].get("value") == "360483102"
+    assert html.cssselect('input[name="applicant_name"]')[0].get("value") == "李明"
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"place_county": ""}, "place_county", "请选择县(市、区)"),
+    ({"place_county": "530323"}, "place_county", "请选择县(市、区)"),  # a county the federation does not serve
+    ({"place_township": "530323100"}, "place_township", "所选乡镇(街道)不在所选县(市、区)内"),
+])
+def test_a_county_or_township_that_does_not_fit_is_refused_beside_it(
+        client: FlaskClient, runtime: Runtime, changes: dict[str, str], field: str, message: str) -> None:
+    response = post_application(client, **changes)
+    assert response.status_code == 422 and case_count(runtime) == 0
+    assert message in field_error(response, f'[data-field="{field}"]')
+
+
+def test_without_the_separate_consent_nothing_is_stored_and_the_reason_is_beside_the_box(
+        client: FlaskClient, runtime: Runtime) -> None:
+    response = post_application(client, sensitive_consent="")
+    assert response.status_code == 422 and case_count(runtime) == 0
+    html = page(response)
+    assert "敏感个人信息" in html.cssselect("#privacy")[0].text_content()
+    assert "勾选同意处理敏感个人信息" in field_error(response, '[data-field="sensitive_consent"]')
+    assert html.cssselect('input[name="phone"]')[0].get("value") == "13800000001"
 
 
 def test_the_materials_table_for_intellectual_disability_asks_for_guardian_proof_and_records(

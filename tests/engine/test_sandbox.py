@@ -47,7 +47,7 @@ def test_a_case_runs_through_the_draft_step_by_step():
     assert (review["title"], review["role"], review["group"], review["form"]) == ("预审", "window_clerk", "window",
                                                                                  "review.json")
     assert started["data"]["id_number"].count("*") == 8  # shown masked
-    assert [t["template"] for t in started["texts"]] == ["arrival"]
+    assert [t["template"] for t in started["texts"]] == ["received", "arrival"]
     assert trace[4]["waiting"] and trace[4]["waiting"][0]["value"]  # the publicity period
     assert (trace[-1]["status"], trace[-1]["outcome"]) == ("completed", "issued")
     assert all(entry["error"] is None for entry in trace)

@@ -181,6 +181,15 @@ def test_a_valid_application_starts_a_case_stores_its_files_and_shows_the_receip
     assert case["data"]["materials"] == ["photos", "medical_records"]
 
 
+def test_the_applicant_is_texted_the_case_number_when_the_application_is_received(
+        client: FlaskClient, runtime: Runtime) -> None:
+    response = post_application(client, files={"photos": [(PNG, "photo.png")]})
+    number = response.headers["Location"].rsplit("/", 1)[1]
+    (receipt,) = [t for t in runtime.outbox(number) if t["template"] == "received"]
+    assert receipt["recipient_phone"] == "13800000001" and receipt["status"] == "queued"
+    assert number in receipt["text"] and "李明" in receipt["text"] and "已收到" in receipt["text"]
+
+
 def test_posted_materials_are_ignored_online_only_files_count(client: FlaskClient, runtime: Runtime) -> None:
     response = post_application(client, files={"photos": [(PNG, "a.png"), (PNG, "b.png")]},
                                 ticked=["id_card", "guardian_proof"])
@@ -304,7 +313,7 @@ def test_the_right_number_and_id_show_the_step_the_appointment_and_the_texts(
     appointment = html.cssselect("#appointment")[0].text_content()
     assert "2026-09-08 09:30" in appointment and "门诊楼三楼" in appointment and "两寸照片" in appointment
     texts = html.cssselect("#texts li")
-    assert len(texts) == 1 and "您的残疾评定已预约" in texts[0].text_content()
+    assert len(texts) == 2 and "已收到" in texts[0].text_content() and "您的残疾评定已预约" in texts[1].text_content()
     assert "新的残疾人证申请待预审" not in html.text_content(), "texts to the staff are not shown"
     assert ADULT_ID not in html.text_content()
 

@@ -310,6 +310,11 @@ def test_the_right_number_and_id_show_the_step_the_appointment_and_the_texts(
     assert response.status_code == 200
     html = page(response)
     assert "等待定点医院评定" in html.cssselect("#step")[0].text_content()
+    line = [(li.get("class"), li.text_content().split()[1]) for li in html.cssselect("#progress-line li")]
+    assert line == [("done", "提交申请"), ("done", "窗口预审"), ("current", "医院评定"), ("todo", "村(社区)公示"),
+                    ("todo", "发证")]
+    # The assessment's 10 working days from 9月1日, as the process sets them.
+    assert "本环节应于2026年9月15日前（含当日）办结" in html.cssselect("#due")[0].text_content()
     appointment = html.cssselect("#appointment")[0].text_content()
     assert "2026-09-08 09:30" in appointment and "门诊楼三楼" in appointment and "两寸照片" in appointment
     texts = html.cssselect("#texts li")

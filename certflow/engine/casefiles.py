@@ -10,7 +10,7 @@ from sqlalchemy import select
 from certflow.engine import attachments
 from certflow.engine.attachments import Upload
 from certflow.engine.errors import FieldError, InvalidState, NotFound, ValidationFailed
-from certflow.engine.models import Attachment, Draft, Task
+from certflow.engine.models import Attachment, Draft, Event, Notification, Task
 from certflow.engine.steps import Steps
 from certflow.engine.views import AttachmentView
 
@@ -81,6 +81,20 @@ def attachment_content(steps: Steps, case_ref: str, attachment_id: int) -> tuple
     if not found or files is None:
         raise NotFound(f"attachment {attachment_id} of case {case_ref} does not exist")
     return found[0], files.read(found[0]["sha256"])
+
+
+def text_applicant(steps: Steps, case_ref: str, template: str, text: str) -> None:
+    """Queue a text to the phone the case was started with; a text no step sends (a lookup code), so it is in the
+    outbox for the workers but not in the case's history."""
+    with steps.transaction() as session:
+        case = steps.lock_case(session, steps.case_id(session, case_ref), running_only=False)
+        started = session.scalar(select(Event.data).where(Event.case_id == case.id, Event.kind == "case_started"))
+        phone = str((started or {}).get("data", {}).get("phone") or "")
+        if not phone:
+            raise InvalidState(f"case {case_ref} has no phone number to text")
+        now = steps.clock.now()
+        session.add(Notification(case_id=case.id, template=template, recipient_role="applicant", recipient_phone=phone,
+                                 text=text, created_at=now, next_attempt_at=now))
 
 
 def record_view(steps: Steps, case_ref: str, what: str, *, actor: str) -> None:

@@ -116,7 +116,7 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)  # running, completed, cancelled, error
     outcome: Mapped[str | None] = mapped_column(String(40))
     applicant_name: Mapped[str | None] = mapped_column(String(100), index=True)
-    id_masked: Mapped[str | None] = mapped_column(String(20))
+    id_masked: Mapped[str | None] = mapped_column(String(20), index=True)  # finds the cases of an ID number
     current_step: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[dict[str, Any]]  # serialized workflow without its spec
     lock_version: Mapped[int] = mapped_column(Integer, default=1)

@@ -196,6 +196,12 @@ class Runtime:
     def case_for_applicant(self, number: str, id_number: str) -> CaseView:
         return queries.case_for_applicant(self._steps, number, id_number)
 
+    def case_numbers_for_applicant(self, id_number: str) -> list[str]:
+        return queries.case_numbers_for_applicant(self._steps, id_number)
+
+    def text_applicant(self, case_ref: str, template: str, text: str) -> None:
+        casefiles.text_applicant(self._steps, case_ref, template, text)
+
     def tasks(
         self, *, role: str | None = None, group: str | None = None, case: str | None = None,
         assignee: str | None = None, status: str = "open", limit: int = 200,

@@ -9,10 +9,13 @@ from flask import Blueprint, Response, abort, flash, make_response, redirect, re
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from certflow.engine import residentid
 from certflow.engine.errors import FieldError, InvalidState, NotFound, ValidationFailed
 from certflow.engine.views import CaseView
+from certflow.people import lookupcodes
 from certflow.people.access import can_start_case
-from certflow.people.throttle import STATUS_LOOKUPS, Throttle
+from certflow.people.lookupcodes import Checked
+from certflow.people.throttle import CODE_REQUESTS, STATUS_LOOKUPS, Throttle
 from certflow.web import applying, forms
 from certflow.web.applying import ApplicationForm
 from certflow.web.context import deny, services, signed_in
@@ -122,20 +125,79 @@ def status() -> ResponseReturnValue:
     except NotFound:  # the attempt stays recorded as a failure
         return render_template("portal/status.html", number=number, error=WRONG_PAIR), 404
     STATUS_LOOKUPS.withdrawn(services().sessions, attempt)
-    # Handing in materials later needs the ID number to have been given, not just the case number.
-    verified = [n for n in session.get(VERIFIED, []) if n != case["number"]]
-    session[VERIFIED] = [*verified, case["number"]][-VERIFIED_KEPT:]
+    _verified([case["number"]])
     return _status_page(case)
+
+
+def _verified(numbers: list[str]) -> None:
+    """Handing in materials later needs the ID number to have been given, not just the case number."""
+    kept = [n for n in session.get(VERIFIED, []) if n not in numbers]
+    session[VERIFIED] = [*kept, *reversed(numbers)][-VERIFIED_KEPT:]
+
+
+CODE_SENT = "如该身份证号码办理过残疾人证申请，验证码已发送到申请时填写的手机号码，10分钟内有效"
+CODE_ANSWERS = {
+    Checked.WRONG: (422, "验证码不正确，请核对短信中的验证码"),
+    Checked.EXPIRED: (422, "验证码已过期，请重新获取"),
+    Checked.TOO_MANY: (429, "验证码输错次数过多，请重新获取验证码"),
+}
+
+
+def _lookup_page(id_number: str, status: int = 200, errors: list[FieldError] | None = None,
+                 sent: bool = False) -> Response:
+    return make_response(render_template("portal/lookup.html", id_number=id_number, sent=sent,
+                                         errors=forms.errors_by_field(errors or [])), status)
+
+
+@bp.route("/status/code", methods=["GET", "POST"])
+def lookup() -> ResponseReturnValue:
+    """Finding one's cases without the case number: the ID number, then a code texted to the phone on file."""
+    if request.method == "GET":
+        return _lookup_page("")
+    runtime, sessions = services().runtime, services().sessions
+    try:
+        id_number = residentid.validated(request.form.get("id_number", ""))
+    except residentid.InvalidNumber as invalid:
+        return _lookup_page(request.form.get("id_number", "").strip(), 422, [FieldError("id_number", str(invalid))])
+    now, address = runtime.clock.now(), request.remote_addr
+    if request.form.get("action") == "send":
+        if CODE_REQUESTS.reserve(sessions, address, now, remote_addr=address, target="lookup code") is None:
+            busy = f"获取验证码次数过多，请{CODE_REQUESTS.minutes}分钟后再试"
+            return _lookup_page(id_number, 429, [FieldError("id_number", busy)])
+        code = lookupcodes.issue(sessions, id_number, now)
+        if code is None:
+            busy = f"该身份证号码获取验证码过于频繁，请{lookupcodes.PER_ID_WINDOW.seconds // 60}分钟后再试"
+            return _lookup_page(id_number, 429, [FieldError("id_number", busy)])
+        numbers = runtime.case_numbers_for_applicant(id_number)
+        if numbers:  # the page says the same either way: it does not tell whose ID number has cases
+            runtime.text_applicant(numbers[0], lookupcodes.TEMPLATE,
+                                   f"您查询残疾人证办理进度的验证码为{code}，10分钟内有效。如非本人操作，请忽略本短信。")
+        flash(CODE_SENT)
+        return _lookup_page(id_number, sent=True)
+    attempt = STATUS_LOOKUPS.reserve(sessions, address, now, remote_addr=address, target="lookup by code")
+    if attempt is None:
+        busy = f"查询次数过多，请{STATUS_LOOKUPS.minutes}分钟后再试"
+        return _lookup_page(id_number, 429, [FieldError("code", busy)], sent=True)
+    checked = lookupcodes.check(sessions, id_number, request.form.get("code", ""), now)
+    numbers = runtime.case_numbers_for_applicant(id_number) if checked is Checked.OK else []
+    if not numbers:  # the attempt stays recorded as a failure
+        status, message = CODE_ANSWERS.get(checked, (422, CODE_ANSWERS[Checked.WRONG][1]))
+        return _lookup_page(id_number, status, [FieldError("code", message)], sent=True)
+    STATUS_LOOKUPS.withdrawn(sessions, attempt)
+    _verified(numbers)
+    return _status_page(_case(numbers[0]), others=numbers[1:])
 
 
 def _status_page(
     case: CaseView, errors: list[FieldError] | None = None, status: int = 200, reason: str = "",
+    others: list[str] | None = None,
 ) -> Response:
-    """The case's progress below the lookup form, with the errors of a materials upload or a review request if any."""
+    """The case's progress below the lookup form, with the errors of a materials upload or a review request if any,
+    and the applicant's other cases when they were found by ID number."""
     number = case["number"]
     outbox = services().runtime.outbox(number)
     return make_response(render_template(
-        "portal/status.html", number=number, progress=progress(case, outbox),
+        "portal/status.html", number=number, progress=progress(case, outbox), others=others or [],
         errors=forms.errors_by_field(errors or []), accept=applying.ACCEPT, max_mb=applying.MAX_MB, reason=reason,
     ), status)
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from certflow.engine.calendar import CHINA_TZ, moment_text
 from certflow.engine.views import CaseView, OutboxText
+from certflow.people import lookupcodes
 from certflow.web.applying import UploadInput
 from certflow.web.context import services
 
@@ -93,7 +94,7 @@ def progress(case: CaseView, outbox: list[OutboxText]) -> Progress:
         outcome=OUTCOMES.get(case["outcome"] or "", ""),
         started_at=case["started_at"],
         appointment=appointment,
-        texts=[text for text in outbox if text["recipient_role"] == "applicant"],
+        texts=[t for t in outbox if t["recipient_role"] == "applicant" and t["template"] != lookupcodes.TEMPLATE],
         supplement=supplement(case),
         review_until=review_until(case),
         stages=stages(case),

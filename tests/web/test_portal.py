@@ -489,3 +489,76 @@ def test_a_case_not_waiting_for_materials_shows_no_form_and_takes_no_files(
     assert "当前不需要补交材料" in page(response).text_content()
     assert runtime.attachments(appointed) == []
 
+
+
+# -- finding one's case without its number ------------------------------------------------------------
+
+
+def ask_code(client: FlaskClient, id_number: str = ADULT_ID):  # type: ignore[no-untyped-def]
+    return client.post("/status/code", data={"id_number": id_number, "action": "send",
+                                             "csrf_token": csrf_token(client, "/status/code")})
+
+
+def give_code(client: FlaskClient, code: str, id_number: str = ADULT_ID):  # type: ignore[no-untyped-def]
+    return client.post("/status/code", data={"id_number": id_number, "code": code, "action": "check",
+                                             "csrf_token": csrf_token(client, "/status/code")})
+
+
+def texted_code(runtime: Runtime, number: str) -> str:
+    """The newest code texted to the applicant of ``number``."""
+    codes = [t for t in runtime.outbox(number) if t["template"] == "lookup_code"]
+    return re.search(r"验证码为(\d{6})", codes[-1]["text"]).group(1)
+
+
+def test_the_id_number_and_the_texted_code_show_the_case(
+        client: FlaskClient, runtime: Runtime, appointed: str) -> None:
+    page_ = page(client.get("/status"))
+    assert page_.cssselect('a[href="/status/code"]'), "the status page points to the lookup without a number"
+    sent = ask_code(client)
+    assert sent.status_code == 200 and "验证码已发送到申请时填写的手机号码" in sent.get_data(as_text=True)
+    (text,) = [t for t in runtime.outbox(appointed) if t["template"] == "lookup_code"]
+    assert text["recipient_phone"] == "13800000001"
+    found = give_code(client, texted_code(runtime, appointed))
+    assert found.status_code == 200
+    html = page(found)
+    assert appointed in html.cssselect("#progress h2")[0].text_content()
+    assert "验证码为" not in html.cssselect("#texts")[0].text_content(), "the code is not kept among the case's texts"
+
+
+def test_an_id_number_without_cases_gets_the_same_answer_and_no_text(
+        client: FlaskClient, runtime: Runtime, appointed: str) -> None:
+    other = ask_code(client, MINOR_ID)
+    assert other.status_code == 200 and "验证码已发送到申请时填写的手机号码" in other.get_data(as_text=True)
+    assert all(t["template"] != "lookup_code" for t in runtime.outbox())
+
+
+def test_a_wrong_code_an_expired_code_and_too_many_tries_are_refused_in_chinese(
+        client: FlaskClient, runtime: Runtime, clock: FixedClock, appointed: str) -> None:
+    ask_code(client)
+    code = texted_code(runtime, appointed)
+    wrong = "000000" if code != "000000" else "111111"
+    refused = give_code(client, wrong)
+    assert refused.status_code == 422 and "验证码不正确" in field_error(refused, '[data-field="code"]')
+    assert "progress" not in refused.get_data(as_text=True)
+    for _ in range(3):
+        give_code(client, wrong)
+    too_many = give_code(client, wrong)  # the fifth wrong try voids the code
+    assert too_many.status_code == 429 and "验证码输错次数过多" in field_error(too_many, '[data-field="code"]')
+    assert give_code(client, code).status_code == 429, "the right code no longer opens the case"
+
+    clock.advance(seconds=60)
+    ask_code(client)
+    late = texted_code(runtime, appointed)
+    clock.advance(seconds=11 * 60)
+    expired = give_code(client, late)
+    assert expired.status_code == 422 and "验证码已过期" in field_error(expired, '[data-field="code"]')
+
+
+def test_codes_are_limited_per_id_number_and_a_malformed_id_number_is_refused(
+        client: FlaskClient, runtime: Runtime, appointed: str) -> None:
+    bad = ask_code(client, ADULT_ID[:-1])
+    assert bad.status_code == 422 and "身份证号码应为18位" in field_error(bad, '[data-field="id_number"]')
+    assert [ask_code(client).status_code for _ in range(3)] == [200, 200, 200]
+    busy = ask_code(client)
+    assert busy.status_code == 429 and "获取验证码过于频繁" in field_error(busy, '[data-field="id_number"]')
+    assert len([t for t in runtime.outbox(appointed) if t["template"] == "lookup_code"]) == 3

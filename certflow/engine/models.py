@@ -273,6 +273,20 @@ class Attachment(Base):
     uploaded_at: Mapped[datetime]
 
 
+class UploadDraft(Base):
+    """A file an applicant picked before sending the application: stored at once, attached when the case starts."""
+
+    __tablename__ = "upload_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # unguessable: the browser that uploaded holds it
+    material: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(60))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
 class Draft(Base):
     """Form input saved but not submitted: one per task and person, not part of the case's history."""
 

@@ -179,6 +179,12 @@ class Runtime:
     def attach(self, case_ref: str, uploads: list[Upload], *, actor: str) -> None:
         casefiles.attach(self._steps, case_ref, uploads, actor=actor)
 
+    def store_draft(self, upload: Upload) -> tuple[str, str]:
+        return casefiles.store_draft(self._steps, upload)
+
+    def drafted(self, tokens: list[str]) -> list[tuple[str, str, Upload]]:
+        return casefiles.drafted(self._steps, tokens)
+
     def attachments(self, case_ref: str) -> list[AttachmentView]:
         return casefiles.attachment_list(self._steps, case_ref)
 

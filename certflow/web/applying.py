@@ -50,6 +50,24 @@ class UploadInput:
 
 
 @dataclass(frozen=True)
+class Kept:
+    """A file uploaded as it was picked, kept with the form until it is sent."""
+
+    token: str  # posted back under KEPT
+    material: str
+    filename: str
+    image: bool  # shown as a thumbnail
+
+
+KEPT = "uploaded"
+
+
+def kept(drafted: list[tuple[str, str, Upload]]) -> list[Kept]:
+    return [Kept(token, upload.material, upload.filename, content_type.startswith("image/"))
+            for token, content_type, upload in drafted]
+
+
+@dataclass(frozen=True)
 class Township:
     code: str  # 9 digits
     name: str

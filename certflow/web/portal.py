@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -15,7 +27,7 @@ from certflow.engine.views import CaseView
 from certflow.people import lookupcodes
 from certflow.people.access import can_start_case
 from certflow.people.lookupcodes import Checked
-from certflow.people.throttle import CODE_REQUESTS, STATUS_LOOKUPS, Throttle
+from certflow.people.throttle import CODE_REQUESTS, STATUS_LOOKUPS, UPLOAD_DRAFTS, Throttle
 from certflow.web import applying, forms
 from certflow.web.applying import ApplicationForm
 from certflow.web.context import deny, services, signed_in
@@ -27,6 +39,8 @@ RECEIPT = "receipt"  # session key: the number of the case this browser just app
 VERIFIED = "verified"  # session key: numbers of the cases this browser looked up with the right ID number
 VERIFIED_KEPT = 5  # enough for a family's cases, and the cookie stays small
 WRONG_PAIR = "案件编号或身份证号码不正确"
+DRAFTS = "drafts"  # session key: tokens of the files this browser uploaded as they were picked
+DRAFTS_KEPT = 20
 
 
 def _case(number: str) -> CaseView:
@@ -40,9 +54,10 @@ def _form(process_key: str, channel: str) -> ApplicationForm:
         abort(404)
 
 
-def _page(form: ApplicationForm, values: dict[str, Any], errors: list[FieldError], status: int = 200) -> Response:
+def _page(form: ApplicationForm, values: dict[str, Any], errors: list[FieldError], status: int = 200,
+          kept: list[applying.Kept] | None = None) -> Response:
     return make_response(render_template(
-        "portal/apply.html", form=form, values=values, errors=forms.errors_by_field(errors),
+        "portal/apply.html", form=form, values=values, errors=forms.errors_by_field(errors), kept=kept or [],
         rules=applying.rules(form.channel), accept=applying.ACCEPT, max_mb=applying.MAX_MB,
         county_field=applying.COUNTY, township_field=applying.TOWNSHIP, consent_field=applying.CONSENT,
     ), status)
@@ -58,7 +73,11 @@ def _start(form: ApplicationForm, actor: str, limit: Throttle | None = None, cou
     over it, the page comes back (429) with the values kept, and no case is started and nobody is texted.
     """
     runtime = services().runtime
-    uploads = applying.posted_uploads(form.uploads, request.files)
+    # Files uploaded as they were picked count only for the browser that uploaded them.
+    mine = set(session.get(DRAFTS, []))
+    drafted = runtime.drafted([t for t in request.form.getlist(applying.KEPT) if t in mine])
+    kept = applying.kept(drafted)
+    uploads = applying.posted_uploads(form.uploads, request.files) + [upload for _t, _c, upload in drafted]
     decided = {} if form.ticked else {"materials": applying.uploaded_materials(uploads)}
     data, errors = forms.check_submission(form.schema, request.form, decided)
     errors += applying.place_errors(form.places, request.form) + applying.upload_errors(uploads)
@@ -75,12 +94,12 @@ def _start(form: ApplicationForm, actor: str, limit: Throttle | None = None, cou
                                     remote_addr=request.remote_addr, size=sum(len(u.content) for u in uploads))
             if attempt is None:
                 busy = f"在线申请提交过多，请{limit.minutes}分钟后再试，或到残联窗口申请"
-                abort(_page(form, values, [FieldError("", busy)], 429))
+                abort(_page(form, values, [FieldError("", busy)], 429, kept))
         number = runtime.start_case(form.process_key, data, actor=actor, county=county)
     except ValidationFailed as failed:  # abort() with the page: callers only ever get a started case
         if attempt is not None:
             Throttle.withdrawn(services().sessions, attempt)
-        abort(_page(form, values, failed.errors, 422))
+        abort(_page(form, values, failed.errors, 422, kept))
     if uploads:
         runtime.attach(number, uploads, actor=actor)
     return number
@@ -94,6 +113,40 @@ def apply() -> ResponseReturnValue:
     number = _start(form, actor="applicant", limit=services().applications)
     session[RECEIPT] = number
     return redirect(url_for("portal.receipt", number=number))
+
+
+@bp.post("/apply/files")
+def upload_draft() -> ResponseReturnValue:
+    """One file of the online form, stored as it is picked (apply.js): its token and thumbnail, or the reason it was
+    refused, in JSON. It becomes the case's when the form is sent with the token."""
+    form = _form("application_online", "online")
+    inputs = [u for u in form.uploads if u.code == request.form.get("material")]
+    uploads = applying.posted_uploads(inputs, request.files)
+    if len(uploads) != 1:
+        return jsonify(error="请选择一个要上传的文件"), 422
+    if errors := applying.upload_errors(uploads):
+        return jsonify(error="；".join(e.message for e in errors)), 422
+    runtime, address = services().runtime, request.remote_addr
+    if UPLOAD_DRAFTS.reserve(services().sessions, address, runtime.clock.now(), remote_addr=address,
+                             size=len(uploads[0].content)) is None:
+        return jsonify(error=f"上传的文件过多，请{UPLOAD_DRAFTS.minutes}分钟后再试"), 429
+    token, content_type = runtime.store_draft(uploads[0])
+    session[DRAFTS] = [*session.get(DRAFTS, []), token][-DRAFTS_KEPT:]
+    thumbnail = url_for("portal.draft_file", token=token) if content_type.startswith("image/") else None
+    return jsonify(id=token, filename=uploads[0].filename, thumbnail=thumbnail)
+
+
+@bp.get("/apply/files/<token>")
+def draft_file(token: str) -> ResponseReturnValue:
+    """A picked photo, for its thumbnail: only to the browser that uploaded it."""
+    found = services().runtime.drafted([token]) if token in session.get(DRAFTS, []) else []
+    if not found or not found[0][1].startswith("image/"):
+        abort(404)
+    _token, content_type, upload = found[0]
+    response = make_response(upload.content)
+    response.headers["Content-Type"] = content_type
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/apply/receipt/<number>")

@@ -1,6 +1,7 @@
 """The applicant's journey on a phone (390 px): apply with the village chosen county → township → village, a
-mistake said beside its field, the separate consent, the receipt and its text, then the case found again without
-its number; axe-core on the form, the status page and the lookup page."""
+mistake said beside its field, the photo uploaded as it is picked and kept through a refusal, the separate consent,
+the receipt and its text, then the case found again without its number; axe-core on the form, the status page and
+the lookup page."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 
 from browserkit import PHONE, LiveServer, Screens, assert_accessible
 from stdnum.cn import ric
+from test_journeys import photo_png
 
 
 def lushan_id(birth: str, sequence: str) -> str:
@@ -22,7 +24,7 @@ def fits(page) -> bool:  # type: ignore[no-untyped-def]
 def test_the_applicant_applies_and_finds_the_case_again_on_a_phone(
         browser, live: LiveServer, screens: Screens, tmp_path) -> None:  # type: ignore[no-untyped-def]
     photo = tmp_path / "photo.png"
-    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    photo.write_bytes(photo_png())
     id_number = lushan_id("19681109", "513")
     phone = browser.new_page(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
     phone.goto(f"{live.url}/apply")
@@ -51,22 +53,25 @@ def test_the_applicant_applies_and_finds_the_case_again_on_a_phone(
     phone.select_option("#f-category", "肢体")
     phone.get_by_role("radio", name="邮寄").check()
     phone.fill("#f-address", "庐山市白鹿镇玉京村3组7号")
-    phone.set_input_files("#u-photos", str(photo))
+    phone.set_input_files("#u-photos", str(photo))  # uploaded at once, shown as a thumbnail
+    phone.wait_for_selector('.kept[data-kept="photos"] img')
+    assert phone.input_value("#u-photos") == ""
 
     # Sent without the consent: the page comes back with the focus on the box, the choices kept.
     phone.click("#application button[type=submit]")
     phone.wait_for_selector("[data-field=sensitive_consent] .field-error")
     assert phone.evaluate("document.activeElement.id") == "f-sensitive_consent"
     assert phone.input_value("#f-village") == "village-360483101209"
+    assert phone.locator('.kept[data-kept="photos"] img').count() == 1, "the photo survives the refusal"
     assert_accessible(phone)
     screens.shot(phone, "apply-no-consent")
     phone.check("#f-sensitive_consent")
-    phone.set_input_files("#u-photos", str(photo))
     phone.click("#application button[type=submit]")
     phone.wait_for_selector("#receipt")
     number = re.search(r"LS-\d{4}-\d{6}", phone.inner_text("#receipt")).group(0)
     assert fits(phone)
     screens.shot(phone, "receipt")
+    assert [a["filename"] for a in live.runtime.attachments(number)] == ["photo.png"]
     (text,) = [t for t in live.runtime.outbox(number) if t["template"] == "received"]
     assert text["recipient_phone"] == "13912345678" and number in text["text"]
 

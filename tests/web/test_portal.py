@@ -562,3 +562,53 @@ def test_codes_are_limited_per_id_number_and_a_malformed_id_number_is_refused(
     busy = ask_code(client)
     assert busy.status_code == 429 and "获取验证码过于频繁" in field_error(busy, '[data-field="id_number"]')
     assert len([t for t in runtime.outbox(appointed) if t["template"] == "lookup_code"]) == 3
+
+
+# -- photos uploaded as they are picked ---------------------------------------------------------------
+
+
+def pick(client: FlaskClient, content: bytes, name: str = "photo.png", material: str = "photos"):  # type: ignore[no-untyped-def]
+    return client.post("/apply/files", data={"material": material, material: (io.BytesIO(content), name),
+                                              "csrf_token": csrf_token(client, "/apply")},
+                       content_type="multipart/form-data")
+
+
+def test_a_picked_photo_is_stored_at_once_with_a_thumbnail_for_this_browser_only(
+        client: FlaskClient, app: Flask) -> None:
+    answer = pick(client, PNG)
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["filename"] == "photo.png" and body["thumbnail"] == f"/apply/files/{body['id']}"
+    thumbnail = client.get(body["thumbnail"])
+    assert thumbnail.status_code == 200 and thumbnail.data == PNG and thumbnail.mimetype == "image/png"
+    assert app.test_client().get(body["thumbnail"]).status_code == 404, "another browser does not see it"
+    assert pick(client, PDF, "病历.pdf", "medical_records").get_json()["thumbnail"] is None
+
+
+def test_a_picked_file_that_is_refused_says_why_in_chinese(client: FlaskClient) -> None:
+    refused = pick(client, b"GIF89a....", "photo.gif")
+    assert refused.status_code == 422 and "只接受JPEG、PNG 图片或 PDF 文件" in refused.get_json()["error"]
+    assert pick(client, PNG, material="password").status_code == 422
+
+
+def test_picked_files_survive_a_refused_form_and_become_the_cases(
+        client: FlaskClient, runtime: Runtime) -> None:
+    token = pick(client, PNG).get_json()["id"]
+    refused = post_application(client, applicant_name="", uploaded=[token])
+    assert refused.status_code == 422
+    html = page(refused)
+    assert [i.get("value") for i in html.cssselect('.kept[data-kept="photos"] input[name="uploaded"]')] == [token]
+    assert html.cssselect('.kept[data-kept="photos"] img')[0].get("src") == f"/apply/files/{token}"
+    assert not html.cssselect(".reupload"), "nothing to pick again"
+    sent = post_application(client, uploaded=[token])
+    assert sent.status_code == 302
+    number = sent.headers["Location"].rsplit("/", 1)[1]
+    assert [(a["material"], a["filename"]) for a in runtime.attachments(number)] == [("photos", "photo.png")]
+
+
+def test_another_browsers_token_is_not_taken(client: FlaskClient, app: Flask, runtime: Runtime) -> None:
+    other = app.test_client()
+    token = pick(other, PNG).get_json()["id"]
+    sent = post_application(client, uploaded=[token], files={"photos": [(PNG, "mine.png")]})
+    number = sent.headers["Location"].rsplit("/", 1)[1]
+    assert [a["filename"] for a in runtime.attachments(number)] == ["mine.png"]

@@ -2,7 +2,9 @@
 // shows the parts only for a multiple disability, the guardian's fields only when a guardian acts (a minor,
 // 智力 or 精神: when the guardian's proof is needed), and stars the address when the certificate is posted.
 // It narrows the townships to the county chosen and the villages to the township, says beside the ID number
-// and phone fields what is wrong as soon as they are left, and moves the focus to the first error.
+// and phone fields what is wrong as soon as they are left, and moves the focus to the first error. Online, each
+// file is uploaded as it is picked (portal.upload_draft) and listed with its thumbnail; the form then posts its
+// token, so the file survives a page that comes back with errors. Without the script the file inputs post as ever.
 // Only hints: the server checks every rule again (templates/portal/apply.html, certflow/web/applying.py).
 (function () {
   "use strict";
@@ -181,7 +183,75 @@
     }
   }
 
+  var drafts = form.getAttribute("data-drafts");
+
+  function say(input, message) {
+    var box = input.closest(".field");
+    var note = box.querySelector(".field-error");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "field-error";
+      note.id = input.name + "-error";
+      box.insertBefore(note, box.querySelector(".kept"));
+    }
+    note.textContent = message;
+    note.hidden = !message;
+    box.classList.toggle("has-error", Boolean(message));
+  }
+
+  function keep(input, answer) {
+    var item = document.createElement("li");
+    if (answer.thumbnail) {
+      var image = document.createElement("img");
+      image.src = answer.thumbnail;
+      image.alt = "";
+      image.width = image.height = 64;
+      item.appendChild(image);
+    }
+    var name = document.createElement("span");
+    name.textContent = answer.filename;
+    var token = document.createElement("input");
+    token.type = "hidden";
+    token.name = "uploaded";
+    token.value = answer.id;
+    item.appendChild(name);
+    item.appendChild(token);
+    form.querySelector('.kept[data-kept="' + input.name + '"]').appendChild(item);
+  }
+
+  function uploadPicked(input) {
+    var files = Array.prototype.slice.call(input.files);
+    var problems = [];
+    Promise.all(files.map(function (file) {
+      var body = new FormData();
+      body.append("csrf_token", form.elements.csrf_token.value);
+      body.append("material", input.name);
+      body.append(input.name, file);
+      return fetch(drafts, {method: "POST", body: body, credentials: "same-origin", headers: {Accept: "application/json"}})
+        .then(function (response) {
+          return response.json().then(function (answer) {
+            if (response.ok) {
+              keep(input, answer);
+            } else {
+              problems.push(answer.error);
+            }
+          });
+        })
+        .catch(function () {
+          problems.push(file.name + "：上传失败，请检查网络后重新选择");
+        });
+    })).then(function () {
+      input.value = ""; // sent already: the form posts the tokens instead
+      say(input, problems.join("；"));
+      update();
+    });
+  }
+
   form.addEventListener("change", function (event) {
+    if (drafts && event.target.type === "file" && event.target.files.length) {
+      uploadPicked(event.target);
+      return;
+    }
     if (event.target.name === "place_county" || event.target.name === "place_township") {
       narrow();
     }

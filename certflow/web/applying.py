@@ -124,12 +124,11 @@ def places(villages: tuple[tuple[str, str], ...]) -> tuple[County, ...]:
             found.setdefault(code[:6], {}).setdefault(code[:9], []).append((group_id, name))
     counties = []
     for county_code, by_township in sorted(found.items()):
-        county = divisions.county(county_code)
-        names = {t.code: t.name for t in divisions.townships(county_code)}
+        names = divisions.installed_names().get(county_code, {})
         townships = tuple(
             Township(code, names.get(code, code), tuple((g, n.removeprefix(names.get(code, ""))) for g, n in chosen))
             for code, chosen in sorted(by_township.items()))
-        counties.append(County(county_code, county.name if county else county_code, townships))
+        counties.append(County(county_code, names.get(county_code, county_code), townships))
     return tuple(counties)
 
 

@@ -70,6 +70,7 @@ def test_the_applicant_applies_and_finds_the_case_again_on_a_phone(
     phone.wait_for_selector("#receipt")
     number = re.search(r"LS-\d{4}-\d{6}", phone.inner_text("#receipt")).group(0)
     assert fits(phone)
+    assert_accessible(phone)
     screens.shot(phone, "receipt")
     assert [a["filename"] for a in live.runtime.attachments(number)] == ["photo.png"]
     (text,) = [t for t in live.runtime.outbox(number) if t["template"] == "received"]

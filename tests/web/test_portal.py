@@ -188,6 +188,7 @@ def test_the_applicant_is_texted_the_case_number_when_the_application_is_receive
     (receipt,) = [t for t in runtime.outbox(number) if t["template"] == "received"]
     assert receipt["recipient_phone"] == "13800000001" and receipt["status"] == "queued"
     assert number in receipt["text"] and "李明" in receipt["text"] and "已收到" in receipt["text"]
+    assert "案件编号已用短信发到您申请时填写的手机号码" in page(client.get(response.headers["Location"])).text_content()
 
 
 def test_posted_materials_are_ignored_online_only_files_count(client: FlaskClient, runtime: Runtime) -> None:

@@ -149,26 +149,14 @@
   // server's 必填. Returns the message.
   function mark(input) {
     var check = checks[input.name];
-    var box = field(input.name);
-    if (!check || !box) {
+    if (!check || !field(input.name)) {
       return "";
     }
     var message = input.value.trim() ? check(input.value) : "";
-    var note = box.querySelector(".field-error");
-    if (!note && message) {
-      note = document.createElement("p");
-      note.className = "field-error";
-      note.id = input.name + "-error";
-      box.appendChild(note);
-    }
-    if (note) {
-      note.textContent = message;
-      note.hidden = !message;
-    }
-    box.classList.toggle("has-error", Boolean(message));
+    say(input, message);
     if (message) {
       input.setAttribute("aria-invalid", "true");
-      input.setAttribute("aria-describedby", note.id);
+      input.setAttribute("aria-describedby", input.name + "-error");
     } else {
       input.removeAttribute("aria-invalid");
     }
@@ -185,6 +173,7 @@
 
   var drafts = form.getAttribute("data-drafts");
 
+  // The message beside an input (none: hidden), where the server would put it.
   function say(input, message) {
     var box = input.closest(".field");
     var note = box.querySelector(".field-error");

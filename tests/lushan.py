@@ -23,6 +23,9 @@ MINOR_ID = lushan_id("20150601", "246")
 GUARDIAN_ID = lushan_id("19750310", "222")
 GUARDIAN = {"guardian_name": "王芳", "guardian_relation": "父母", "guardian_id_number": GUARDIAN_ID,
             "guardian_phone": "13900000002"}
+# What the portal posts besides the case data: the county and township above the village (白鹿镇, 庐山市) and the
+# consent to sensitive personal information.
+PORTAL_CHOICES = {"place_county": "360483", "place_township": "360483101", "sensitive_consent": "yes"}
 
 
 def application(**changes: Any) -> dict[str, Any]:

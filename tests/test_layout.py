@@ -32,7 +32,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "schema": {"engine", "people", "modeling", "campaign"},
     "bootstrap": {"engine", "people", "config", "registry"},
     "demo": {"engine", "people", "campaign", "registry"},
-    "web": {"engine", "people", "casework", "modeling", "campaign", "config", "registry", "bootstrap", "logs"},
+    "web": {"engine", "people", "casework", "modeling", "campaign", "config", "registry", "bootstrap", "logs",
+            "divisions"},
     "cli": {"engine", "people", "campaign", "config", "bootstrap", "demo", "worker", "logs", "notify"},
 }
 

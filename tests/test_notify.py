@@ -44,10 +44,11 @@ def test_the_gateway_is_chosen_by_name() -> None:
 def test_the_logging_gateway_sends_each_text_to_the_log(runtime: Runtime, start, caplog) -> None:  # type: ignore[no-untyped-def]
     case = start()
     with caplog.at_level(logging.INFO, logger="certflow.sms"):
-        assert runtime.send_notifications(sender(LoggingGateway())) == (1, 0)
-    [record] = caplog.records
-    assert record.fields["to"] == "window" and case.number in record.fields["text"]
-    assert tries(runtime) == [("sent", 1, None)]
+        assert runtime.send_notifications(sender(LoggingGateway())) == (2, 0)
+    # The applicant is texted the case's number, the window told of the case.
+    assert [r.fields["to"] for r in caplog.records] == ["13800000001", "window"]
+    assert all(case.number in r.fields["text"] for r in caplog.records)
+    assert tries(runtime) == [("sent", 1, None)] * 2
     assert runtime.send_notifications(sender(LoggingGateway())) == (0, 0)
 
 
@@ -61,17 +62,18 @@ def test_a_text_that_cannot_be_sent_is_retried_then_becomes_an_incident(
         clock.advance(seconds=delay)
         tried.append(runtime.send_notifications(sender(gateway)))
         assert runtime.send_notifications(sender(gateway)) == (0, 0)  # not again before its time
-    assert tried == [(0, 1)] * 3
-    assert gateway.calls == [("window", runtime.outbox(case.number)[0]["text"])] * 3
+    texts = runtime.outbox(case.number)
+    assert tried == [(0, 2)] * 3
+    assert gateway.calls == [("13800000001", texts[0]["text"]), ("window", texts[1]["text"])] * 3
 
-    assert tries(runtime) == [("failed", 3, "ConnectionError: gateway unreachable")]
-    [incident] = runtime.incidents()
-    assert (incident["case"], incident["kind"], incident["attempts"]) == (case.number, "notification", 3)
-    assert runtime.case(case.number)["status"] == "running"  # the case goes on without its text
+    assert tries(runtime) == [("failed", 3, "ConnectionError: gateway unreachable")] * 2
+    incidents = runtime.incidents()
+    assert [(i["case"], i["kind"], i["attempts"]) for i in incidents] == [(case.number, "notification", 3)] * 2
+    assert runtime.case(case.number)["status"] == "running"  # the case goes on without its texts
 
-    runtime.retry_incident(case.number, actor="admin")  # the text is queued again, for the workers
+    runtime.retry_incident(case.number, actor="admin")  # the texts are queued again, for the workers
     assert runtime.incidents() == []
     clock.advance(seconds=1)
-    assert runtime.send_notifications(sender(LoggingGateway()), clock.now() + timedelta(seconds=1)) == (1, 0)
-    assert runtime.outbox(case.number)[0]["status"] == "sent"
+    assert runtime.send_notifications(sender(LoggingGateway()), clock.now() + timedelta(seconds=1)) == (2, 0)
+    assert [t["status"] for t in runtime.outbox(case.number)] == ["sent", "sent"]
     assert runtime.verify(case.number).ok

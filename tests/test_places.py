@@ -32,6 +32,11 @@ def test_shizong_json_is_what_the_dataset_derives(tmp_path: Path) -> None:
     assert json.loads(copy.read_text(encoding="utf-8")) == json.loads((ROOT / "shizong.json").read_text("utf-8"))
 
 
+def test_the_portals_place_names_are_what_the_dataset_derives() -> None:
+    assert divisions.installed_names() == divisions.place_names()
+    assert divisions.installed_names()["360483"]["360483101"] == "白鹿镇"
+
+
 def test_the_plans_venues_and_institutions() -> None:
     venues = {t.name: t.venue for t in COUNTY.townships}
     assert venues["丹凤街道"] == venues["漾月街道"] == "县残联办公区"

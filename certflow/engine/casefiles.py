@@ -3,6 +3,7 @@ someone saw full personal data. None of it moves the workflow; all but drafts is
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from certflow.engine import attachments
 from certflow.engine.attachments import Upload
 from certflow.engine.errors import FieldError, InvalidState, NotFound, ValidationFailed
-from certflow.engine.models import Attachment, Draft, Task
+from certflow.engine.models import Attachment, Draft, Event, Notification, Task, UploadDraft
 from certflow.engine.steps import Steps
 from certflow.engine.views import AttachmentView
 
@@ -62,6 +63,32 @@ def attach(steps: Steps, case_ref: str, uploads: list[Upload], *, actor: str) ->
         steps.append_events(session, case, [("files_attached", None, None, {"files": recorded})], actor, now)
 
 
+def store_draft(steps: Steps, upload: Upload) -> tuple[str, str]:
+    """Store a file picked before the application is sent: its token and content type; ValidationFailed when the
+    file is refused (attachments.check)."""
+    files = steps.setup.files
+    if files is None:
+        raise InvalidState("no upload directory is configured")
+    (content_type,) = attachments.check([upload])
+    token = secrets.token_urlsafe(32)
+    with steps.sessions.begin() as session:
+        session.add(UploadDraft(token=token, material=upload.material, filename=upload.filename[:255],
+                                content_type=content_type, sha256=files.put(upload.content),
+                                created_at=steps.clock.now()))
+    return token, content_type
+
+
+def drafted(steps: Steps, tokens: list[str]) -> list[tuple[str, str, Upload]]:
+    """The stored drafts of ``tokens`` (unknown ones left out), in order: (token, content type, upload)."""
+    files = steps.setup.files
+    if files is None or not tokens:
+        return []
+    with steps.sessions() as session:
+        rows = {row.token: row for row in session.scalars(select(UploadDraft).where(UploadDraft.token.in_(tokens)))}
+    return [(t, rows[t].content_type, Upload(rows[t].material, rows[t].filename, files.read(rows[t].sha256)))
+            for t in dict.fromkeys(tokens) if t in rows]
+
+
 def attachment_list(steps: Steps, case_ref: str) -> list[AttachmentView]:
     """The files attached to a case, in the order they came."""
     with steps.sessions() as session:
@@ -81,6 +108,20 @@ def attachment_content(steps: Steps, case_ref: str, attachment_id: int) -> tuple
     if not found or files is None:
         raise NotFound(f"attachment {attachment_id} of case {case_ref} does not exist")
     return found[0], files.read(found[0]["sha256"])
+
+
+def text_applicant(steps: Steps, case_ref: str, template: str, text: str) -> None:
+    """Queue a text to the phone the case was started with; a text no step sends (a lookup code), so it is in the
+    outbox for the workers but not in the case's history."""
+    with steps.transaction() as session:
+        case = steps.lock_case(session, steps.case_id(session, case_ref), running_only=False)
+        started = session.scalar(select(Event.data).where(Event.case_id == case.id, Event.kind == "case_started"))
+        phone = str((started or {}).get("data", {}).get("phone") or "")
+        if not phone:
+            raise InvalidState(f"case {case_ref} has no phone number to text")
+        now = steps.clock.now()
+        session.add(Notification(case_id=case.id, template=template, recipient_role="applicant", recipient_phone=phone,
+                                 text=text, created_at=now, next_attempt_at=now))
 
 
 def record_view(steps: Steps, case_ref: str, what: str, *, actor: str) -> None:

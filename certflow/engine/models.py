@@ -116,7 +116,7 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)  # running, completed, cancelled, error
     outcome: Mapped[str | None] = mapped_column(String(40))
     applicant_name: Mapped[str | None] = mapped_column(String(100), index=True)
-    id_masked: Mapped[str | None] = mapped_column(String(20))
+    id_masked: Mapped[str | None] = mapped_column(String(20), index=True)  # finds the cases of an ID number
     current_step: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[dict[str, Any]]  # serialized workflow without its spec
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -271,6 +271,20 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[str] = mapped_column(String(100))
     uploaded_at: Mapped[datetime]
+
+
+class UploadDraft(Base):
+    """A file an applicant picked before sending the application: stored at once, attached when the case starts."""
+
+    __tablename__ = "upload_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # unguessable: the browser that uploaded holds it
+    material: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(60))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
 
 
 class Draft(Base):

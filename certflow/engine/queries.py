@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from certflow.engine import formschema, instructions, versions, workflowfacts
 from certflow.engine.errors import NotFound
 from certflow.engine.models import Case, DeploymentFile, Event, Notification, ProcessVersion, Task
+from certflow.engine.privacy import mask_id
 from certflow.engine.projection import task_dict
 from certflow.engine.specs import start_form
 from certflow.engine.steps import Steps
@@ -65,12 +66,28 @@ def case_for_applicant(steps: Steps, number: str, id_number: str) -> CaseView:
             select(Event.data).join(Case, Case.id == Event.case_id)
             .where(Case.number == number, Event.kind == "case_started")
         )
-    recorded = str((started or {}).get("data", {}).get("id_number") or "").upper()
-    given = id_number.strip().upper()
-    # compare_digest: how long the comparison takes does not tell how much of the number matched
-    if not recorded or not hmac.compare_digest(given.encode(), recorded.encode()):
+    if not _started_with(started, id_number):
         raise NotFound(f"case {number} with that ID number does not exist")
     return case(steps, number)
+
+
+def _started_with(started: dict[str, Any] | None, id_number: str) -> bool:
+    """Whether a case_started event's data has ``id_number``."""
+    recorded = str((started or {}).get("data", {}).get("id_number") or "").upper()
+    # compare_digest: how long the comparison takes does not tell how much of the number matched
+    return bool(recorded) and hmac.compare_digest(id_number.strip().upper().encode(), recorded.encode())
+
+
+def case_numbers_for_applicant(steps: Steps, id_number: str) -> list[str]:
+    """The numbers of the cases started with ``id_number``, the newest first (for a lookup the applicant proved
+    with a code texted to them): the masked number finds the few candidates, the full one decides."""
+    with steps.sessions() as session:
+        rows = session.execute(
+            select(Case.number, Event.data).join(Event, Event.case_id == Case.id)
+            .where(Case.id_masked == mask_id(id_number), Event.kind == "case_started")
+            .order_by(Case.started_at.desc(), Case.id.desc())
+        ).all()
+    return [number for number, started in rows if _started_with(started, id_number)]
 
 
 def tasks(

@@ -181,6 +181,12 @@ class Runtime:
     def attach(self, case_ref: str, uploads: list[Upload], *, actor: str) -> None:
         casefiles.attach(self._steps, case_ref, uploads, actor=actor)
 
+    def store_draft(self, upload: Upload) -> tuple[str, str]:
+        return casefiles.store_draft(self._steps, upload)
+
+    def drafted(self, tokens: list[str]) -> list[tuple[str, str, Upload]]:
+        return casefiles.drafted(self._steps, tokens)
+
     def attachments(self, case_ref: str) -> list[AttachmentView]:
         return casefiles.attachment_list(self._steps, case_ref)
 
@@ -197,6 +203,12 @@ class Runtime:
 
     def case_for_applicant(self, number: str, id_number: str) -> CaseView:
         return queries.case_for_applicant(self._steps, number, id_number)
+
+    def case_numbers_for_applicant(self, id_number: str) -> list[str]:
+        return queries.case_numbers_for_applicant(self._steps, id_number)
+
+    def text_applicant(self, case_ref: str, template: str, text: str) -> None:
+        casefiles.text_applicant(self._steps, case_ref, template, text)
 
     def tasks(
         self, *, role: str | None = None, group: str | None = None, case: str | None = None,

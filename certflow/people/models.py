@@ -67,3 +67,21 @@ class SecurityEvent(Base):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(300))
     bytes: Mapped[int | None] = mapped_column(BigInteger)  # what an online application stored (its quota)
+
+
+class LookupCode(Base):
+    """A code texted to the phone on file, with which an applicant finds their cases by ID number alone.
+
+    Only digests are kept: of the ID number (to find the newest code and to count codes per person) and of the code.
+    """
+
+    __tablename__ = "lookup_codes"
+    __table_args__ = (Index("ix_lookup_codes_id", "id_digest", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_digest: Mapped[str] = mapped_column(String(64))
+    code_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(default=0)  # wrong codes given for it
+    spent: Mapped[bool] = mapped_column(default=False)  # used, or replaced by a newer code

@@ -91,6 +91,11 @@ def _hold(session: Session, key: str) -> None:
 LOGINS = Throttle("login_failed", attempts=5, window=timedelta(minutes=15), by="username")
 # Enough for typos, too few to guess ID numbers.
 STATUS_LOOKUPS = Throttle("status_lookup_failed", attempts=10, window=timedelta(minutes=15))
+# Files picked on the application form, stored before it is sent: enough for a family's applications.
+UPLOAD_DRAFTS = Throttle("upload_draft", attempts=60, window=timedelta(hours=1), bytes_per_key=100 * MIB,
+                         bytes_total=2048 * MIB)
+# Codes asked for from one address (each texts an applicant's phone when the ID number has cases).
+CODE_REQUESTS = Throttle("lookup_code_requested", attempts=5, window=timedelta(hours=1))
 
 
 def applications(per_address: int = 10, mib_per_address: int = 100, mib_total: int = 2048,

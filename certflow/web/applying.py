@@ -13,6 +13,7 @@ from typing import Any
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from certflow import divisions
 from certflow.engine import attachments
 from certflow.engine.attachments import Upload
 from certflow.engine.disability import CATEGORIES
@@ -26,6 +27,19 @@ from certflow.web.context import services
 
 ACCEPT = "image/jpeg,image/png,application/pdf"  # what attachments.check accepts, for the file picker
 MAX_MB = attachments.MAX_BYTES // (1024 * 1024)
+# The keyboard and autofill of the text inputs people type on a phone: (inputmode, autocomplete). An ID number
+# keeps the letter keyboard, since one in eleven ends in X, which a digits-only pad cannot type.
+KEYBOARDS: dict[str, tuple[str, str]] = {
+    "applicant_name": ("", "name"),
+    "id_number": ("", "off"),
+    "phone": ("tel", "tel"),
+    "address": ("", "street-address"),
+    "guardian_name": ("", "off"),
+    "guardian_id_number": ("", "off"),
+    "guardian_phone": ("tel", "off"),
+}
+CONSENT = "sensitive_consent"  # the separate consent to sensitive personal information (PIPL art. 29)
+COUNTY, TOWNSHIP = "place_county", "place_township"  # the cascade's first two choices; the village is the form's
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,38 @@ class UploadInput:
 
 
 @dataclass(frozen=True)
+class Kept:
+    """A file uploaded as it was picked, kept with the form until it is sent."""
+
+    token: str  # posted back under KEPT
+    material: str
+    filename: str
+    image: bool  # shown as a thumbnail
+
+
+KEPT = "uploaded"
+
+
+def kept(drafted: list[tuple[str, str, Upload]]) -> list[Kept]:
+    return [Kept(token, upload.material, upload.filename, content_type.startswith("image/"))
+            for token, content_type, upload in drafted]
+
+
+@dataclass(frozen=True)
+class Township:
+    code: str  # 9 digits
+    name: str
+    villages: tuple[tuple[str, str], ...]  # (village group id, name)
+
+
+@dataclass(frozen=True)
+class County:
+    code: str  # 6 digits
+    name: str
+    townships: tuple[Township, ...]
+
+
+@dataclass(frozen=True)
 class ApplicationForm:
     process_key: str
     channel: str  # "online" or "offline", as the deployment's materials rule names them
@@ -43,6 +89,7 @@ class ApplicationForm:
     fields: list[forms.Field]
     uploads: list[UploadInput]
     ticked: bool  # materials are ticked by the clerk (offline); online they follow from the files
+    places: tuple[County, ...]  # the villages to choose from, county → township → village
 
 
 def application_form(runtime: Runtime, directory: Directory, process_key: str, channel: str) -> ApplicationForm:
@@ -59,11 +106,61 @@ def application_form(runtime: Runtime, directory: Directory, process_key: str, c
         if field.name == "village":
             # A choice of the federation's villages; the schema's note on the group id is for those who type it.
             field = replace(field, widget="select", options=villages, description="")
-        shown.append(field)
+        inputmode, autocomplete = KEYBOARDS.get(field.name, ("", ""))
+        shown.append(replace(field, inputmode=inputmode, autocomplete=autocomplete))
     materials = _materials()
     uploads = [UploadInput(code, materials.names[code], when_required(channel, code))
                for code in _possible(channel)]
-    return ApplicationForm(process_key, channel, schema, shown, uploads, ticked)
+    return ApplicationForm(process_key, channel, schema, shown, uploads, ticked, places(villages))
+
+
+def places(villages: tuple[tuple[str, str], ...]) -> tuple[County, ...]:
+    """The villages (group id ``village-`` and the 12-digit code, name) by county and township, the counties' and
+    townships' names from the divisions dataset; a township's name is left off its villages' names."""
+    found: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    for group_id, name in villages:
+        code = group_id.removeprefix("village-")
+        if len(code) == 12 and code.isdigit():
+            found.setdefault(code[:6], {}).setdefault(code[:9], []).append((group_id, name))
+    counties = []
+    for county_code, by_township in sorted(found.items()):
+        names = divisions.installed_names().get(county_code, {})
+        townships = tuple(
+            Township(code, names.get(code, code), tuple((g, n.removeprefix(names.get(code, ""))) for g, n in chosen))
+            for code, chosen in sorted(by_township.items()))
+        counties.append(County(county_code, names.get(county_code, county_code), townships))
+    return tuple(counties)
+
+
+def posted_place(form: MultiDict[str, str]) -> dict[str, str]:
+    """The county and township chosen, to show again with the form."""
+    return {COUNTY: form.get(COUNTY, "").strip(), TOWNSHIP: form.get(TOWNSHIP, "").strip()}
+
+
+def place_errors(counties: tuple[County, ...], form: MultiDict[str, str]) -> list[FieldError]:
+    """The village must be one of the chosen township, the township one of the chosen county.
+
+    A village left empty is the schema's error (必填); here only choices that do not fit together.
+    """
+    chosen = posted_place(form)
+    village = form.get("village", "").strip()
+    county = next((c for c in counties if c.code == chosen[COUNTY]), None)
+    if county is None:
+        return [FieldError(COUNTY, "请选择县(市、区)")]
+    township = next((t for t in county.townships if t.code == chosen[TOWNSHIP]), None)
+    if township is None:
+        message = "所选乡镇(街道)不在所选县(市、区)内，请重新选择" if chosen[TOWNSHIP] else "请选择乡镇(街道)"
+        return [FieldError(TOWNSHIP, message)]
+    if village and village not in dict(township.villages):
+        return [FieldError("village", f"所选村(社区)不在{township.name}内，请重新选择")]
+    return []
+
+
+def consent_errors(form: MultiDict[str, str]) -> list[FieldError]:
+    """Online, the applicant (or guardian) gives the separate consent before anything is stored."""
+    if form.get(CONSENT) == "yes":
+        return []
+    return [FieldError(CONSENT, "请阅读个人信息处理说明，并勾选同意处理敏感个人信息后再提交")]
 
 
 def _materials() -> Materials:

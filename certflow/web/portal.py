@@ -5,14 +5,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from certflow.engine import residentid
 from certflow.engine.errors import FieldError, InvalidState, NotFound, ValidationFailed
 from certflow.engine.views import CaseView
+from certflow.people import lookupcodes
 from certflow.people.access import can_start_case
-from certflow.people.throttle import STATUS_LOOKUPS, Throttle
+from certflow.people.lookupcodes import Checked
+from certflow.people.throttle import CODE_REQUESTS, STATUS_LOOKUPS, UPLOAD_DRAFTS, Throttle
 from certflow.web import applying, forms
 from certflow.web.applying import ApplicationForm
 from certflow.web.context import deny, services, signed_in
@@ -24,6 +39,8 @@ RECEIPT = "receipt"  # session key: the number of the case this browser just app
 VERIFIED = "verified"  # session key: numbers of the cases this browser looked up with the right ID number
 VERIFIED_KEPT = 5  # enough for a family's cases, and the cookie stays small
 WRONG_PAIR = "案件编号或身份证号码不正确"
+DRAFTS = "drafts"  # session key: tokens of the files this browser uploaded as they were picked
+DRAFTS_KEPT = 20
 
 
 def _case(number: str) -> CaseView:
@@ -37,10 +54,12 @@ def _form(process_key: str, channel: str) -> ApplicationForm:
         abort(404)
 
 
-def _page(form: ApplicationForm, values: dict[str, Any], errors: list[FieldError], status: int = 200) -> Response:
+def _page(form: ApplicationForm, values: dict[str, Any], errors: list[FieldError], status: int = 200,
+          kept: list[applying.Kept] | None = None) -> Response:
     return make_response(render_template(
-        "portal/apply.html", form=form, values=values, errors=forms.errors_by_field(errors),
+        "portal/apply.html", form=form, values=values, errors=forms.errors_by_field(errors), kept=kept or [],
         rules=applying.rules(form.channel), accept=applying.ACCEPT, max_mb=applying.MAX_MB,
+        county_field=applying.COUNTY, township_field=applying.TOWNSHIP, consent_field=applying.CONSENT,
     ), status)
 
 
@@ -54,11 +73,18 @@ def _start(form: ApplicationForm, actor: str, limit: Throttle | None = None, cou
     over it, the page comes back (429) with the values kept, and no case is started and nobody is texted.
     """
     runtime = services().runtime
-    uploads = applying.posted_uploads(form.uploads, request.files)
+    # Files uploaded as they were picked count only for the browser that uploaded them.
+    mine = set(session.get(DRAFTS, []))
+    drafted = runtime.drafted([t for t in request.form.getlist(applying.KEPT) if t in mine])
+    kept = applying.kept(drafted)
+    uploads = applying.posted_uploads(form.uploads, request.files) + [upload for _t, _c, upload in drafted]
     decided = {} if form.ticked else {"materials": applying.uploaded_materials(uploads)}
     data, errors = forms.check_submission(form.schema, request.form, decided)
-    errors += applying.upload_errors(uploads)
-    values = forms.posted_values(form.schema, request.form)
+    errors += applying.place_errors(form.places, request.form) + applying.upload_errors(uploads)
+    if not form.ticked:  # at the window the applicant consents on the paper form
+        errors += applying.consent_errors(request.form)
+    values = {**forms.posted_values(form.schema, request.form), **applying.posted_place(request.form),
+              applying.CONSENT: request.form.get(applying.CONSENT, "")}
     attempt = None
     try:
         if errors:
@@ -68,12 +94,12 @@ def _start(form: ApplicationForm, actor: str, limit: Throttle | None = None, cou
                                     remote_addr=request.remote_addr, size=sum(len(u.content) for u in uploads))
             if attempt is None:
                 busy = f"在线申请提交过多，请{limit.minutes}分钟后再试，或到残联窗口申请"
-                abort(_page(form, values, [FieldError("", busy)], 429))
+                abort(_page(form, values, [FieldError("", busy)], 429, kept))
         number = runtime.start_case(form.process_key, data, actor=actor, county=county)
     except ValidationFailed as failed:  # abort() with the page: callers only ever get a started case
         if attempt is not None:
             Throttle.withdrawn(services().sessions, attempt)
-        abort(_page(form, values, failed.errors, 422))
+        abort(_page(form, values, failed.errors, 422, kept))
     if uploads:
         runtime.attach(number, uploads, actor=actor)
     return number
@@ -87,6 +113,40 @@ def apply() -> ResponseReturnValue:
     number = _start(form, actor="applicant", limit=services().applications)
     session[RECEIPT] = number
     return redirect(url_for("portal.receipt", number=number))
+
+
+@bp.post("/apply/files")
+def upload_draft() -> ResponseReturnValue:
+    """One file of the online form, stored as it is picked (apply.js): its token and thumbnail, or the reason it was
+    refused, in JSON. It becomes the case's when the form is sent with the token."""
+    form = _form("application_online", "online")
+    inputs = [u for u in form.uploads if u.code == request.form.get("material")]
+    uploads = applying.posted_uploads(inputs, request.files)
+    if len(uploads) != 1:
+        return jsonify(error="请选择一个要上传的文件"), 422
+    if errors := applying.upload_errors(uploads):
+        return jsonify(error="；".join(e.message for e in errors)), 422
+    runtime, address = services().runtime, request.remote_addr
+    if UPLOAD_DRAFTS.reserve(services().sessions, address, runtime.clock.now(), remote_addr=address,
+                             size=len(uploads[0].content)) is None:
+        return jsonify(error=f"上传的文件过多，请{UPLOAD_DRAFTS.minutes}分钟后再试"), 429
+    token, content_type = runtime.store_draft(uploads[0])
+    session[DRAFTS] = [*session.get(DRAFTS, []), token][-DRAFTS_KEPT:]
+    thumbnail = url_for("portal.draft_file", token=token) if content_type.startswith("image/") else None
+    return jsonify(id=token, filename=uploads[0].filename, thumbnail=thumbnail)
+
+
+@bp.get("/apply/files/<token>")
+def draft_file(token: str) -> ResponseReturnValue:
+    """A picked photo, for its thumbnail: only to the browser that uploaded it."""
+    found = services().runtime.drafted([token]) if token in session.get(DRAFTS, []) else []
+    if not found or not found[0][1].startswith("image/"):
+        abort(404)
+    _token, content_type, upload = found[0]
+    response = make_response(upload.content)
+    response.headers["Content-Type"] = content_type
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/apply/receipt/<number>")
@@ -118,20 +178,79 @@ def status() -> ResponseReturnValue:
     except NotFound:  # the attempt stays recorded as a failure
         return render_template("portal/status.html", number=number, error=WRONG_PAIR), 404
     STATUS_LOOKUPS.withdrawn(services().sessions, attempt)
-    # Handing in materials later needs the ID number to have been given, not just the case number.
-    verified = [n for n in session.get(VERIFIED, []) if n != case["number"]]
-    session[VERIFIED] = [*verified, case["number"]][-VERIFIED_KEPT:]
+    _verified([case["number"]])
     return _status_page(case)
+
+
+def _verified(numbers: list[str]) -> None:
+    """Handing in materials later needs the ID number to have been given, not just the case number."""
+    kept = [n for n in session.get(VERIFIED, []) if n not in numbers]
+    session[VERIFIED] = [*kept, *reversed(numbers)][-VERIFIED_KEPT:]
+
+
+CODE_SENT = "如该身份证号码办理过残疾人证申请，验证码已发送到申请时填写的手机号码，10分钟内有效"
+CODE_ANSWERS = {
+    Checked.WRONG: (422, "验证码不正确，请核对短信中的验证码"),
+    Checked.EXPIRED: (422, "验证码已过期，请重新获取"),
+    Checked.TOO_MANY: (429, "验证码输错次数过多，请重新获取验证码"),
+}
+
+
+def _lookup_page(id_number: str, status: int = 200, errors: list[FieldError] | None = None,
+                 sent: bool = False) -> Response:
+    return make_response(render_template("portal/lookup.html", id_number=id_number, sent=sent,
+                                         errors=forms.errors_by_field(errors or [])), status)
+
+
+@bp.route("/status/code", methods=["GET", "POST"])
+def lookup() -> ResponseReturnValue:
+    """Finding one's cases without the case number: the ID number, then a code texted to the phone on file."""
+    if request.method == "GET":
+        return _lookup_page("")
+    runtime, sessions = services().runtime, services().sessions
+    try:
+        id_number = residentid.validated(request.form.get("id_number", ""))
+    except residentid.InvalidNumber as invalid:
+        return _lookup_page(request.form.get("id_number", "").strip(), 422, [FieldError("id_number", str(invalid))])
+    now, address = runtime.clock.now(), request.remote_addr
+    if request.form.get("action") == "send":
+        if CODE_REQUESTS.reserve(sessions, address, now, remote_addr=address, target="lookup code") is None:
+            busy = f"获取验证码次数过多，请{CODE_REQUESTS.minutes}分钟后再试"
+            return _lookup_page(id_number, 429, [FieldError("id_number", busy)])
+        code = lookupcodes.issue(sessions, id_number, now)
+        if code is None:
+            busy = f"该身份证号码获取验证码过于频繁，请{lookupcodes.PER_ID_WINDOW.seconds // 60}分钟后再试"
+            return _lookup_page(id_number, 429, [FieldError("id_number", busy)])
+        numbers = runtime.case_numbers_for_applicant(id_number)
+        if numbers:  # the page says the same either way: it does not tell whose ID number has cases
+            runtime.text_applicant(numbers[0], lookupcodes.TEMPLATE,
+                                   f"您查询残疾人证办理进度的验证码为{code}，10分钟内有效。如非本人操作，请忽略本短信。")
+        flash(CODE_SENT)
+        return _lookup_page(id_number, sent=True)
+    attempt = STATUS_LOOKUPS.reserve(sessions, address, now, remote_addr=address, target="lookup by code")
+    if attempt is None:
+        busy = f"查询次数过多，请{STATUS_LOOKUPS.minutes}分钟后再试"
+        return _lookup_page(id_number, 429, [FieldError("code", busy)], sent=True)
+    checked = lookupcodes.check(sessions, id_number, request.form.get("code", ""), now)
+    numbers = runtime.case_numbers_for_applicant(id_number) if checked is Checked.OK else []
+    if not numbers:  # the attempt stays recorded as a failure
+        status, message = CODE_ANSWERS.get(checked, (422, CODE_ANSWERS[Checked.WRONG][1]))
+        return _lookup_page(id_number, status, [FieldError("code", message)], sent=True)
+    STATUS_LOOKUPS.withdrawn(sessions, attempt)
+    _verified(numbers)
+    return _status_page(_case(numbers[0]), others=numbers[1:])
 
 
 def _status_page(
     case: CaseView, errors: list[FieldError] | None = None, status: int = 200, reason: str = "",
+    others: list[str] | None = None,
 ) -> Response:
-    """The case's progress below the lookup form, with the errors of a materials upload or a review request if any."""
+    """The case's progress below the lookup form, with the errors of a materials upload or a review request if any,
+    and the applicant's other cases when they were found by ID number."""
     number = case["number"]
     outbox = services().runtime.outbox(number)
     return make_response(render_template(
-        "portal/status.html", number=number, progress=progress(case, outbox),
+        "portal/status.html", number=number, progress=progress(case, outbox), others=others or [],
         errors=forms.errors_by_field(errors or []), accept=applying.ACCEPT, max_mb=applying.MAX_MB, reason=reason,
     ), status)
 

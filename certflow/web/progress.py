@@ -4,10 +4,12 @@ and the materials they may hand in online when the window found some missing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from certflow.engine.calendar import moment_text
+from certflow.engine.calendar import CHINA_TZ, moment_text
 from certflow.engine.outcomes import OUTCOMES
 from certflow.engine.views import CaseView, OutboxText
+from certflow.people import lookupcodes
 from certflow.web.applying import UploadInput
 from certflow.web.context import services
 
@@ -28,6 +30,15 @@ WAITING: dict[str, str] = {
     "objection": "正在您所在的村(社区)公示",
     "review_request": "经评定未达到残疾标准；如有异议，可在期限内申请复核",
 }
+# The steps of an application as the status page draws them, and the step each open task or awaited message is
+# part of (复核 of a conclusion belongs to the assessment, 复核 on an objection to the publicity).
+STAGES = ("提交申请", "窗口预审", "医院评定", "村(社区)公示", "发证")
+STAGE_OF: dict[str, int] = {
+    "pre_review": 1, "window_review": 1, "materials_supplied": 1,
+    "register_appointment": 2, "assess": 2, "review_request": 2, "committee_review": 2,
+    "post_publicity": 3, "post_publicity_township": 3, "objection": 3, "reexamine": 3,
+    "issue_certificate": 4,
+}
 STATUSES = {"running": "办理中", "completed": "已办结", "cancelled": "已取消", "error": "暂停办理，工作人员正在处理"}
 
 
@@ -36,6 +47,12 @@ class Appointment:
     at: str  # ISO date-time
     place: str
     bring_items: list[str]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    state: str  # done, current or todo
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,8 @@ class Progress:
     texts: list[OutboxText]  # sent to the applicant
     supplement: Supplement | None  # set while the case waits for materials handed in online
     review_until: str  # the last day to ask for re-examination (复核), in words, while it may be asked; else ""
+    stages: list[Stage]  # the progress line; empty for a case that ended without a certificate
+    due: str  # the last day of the open step, in words, by the process's working days (dueInWorkingDays); else ""
 
 
 def progress(case: CaseView, outbox: list[OutboxText]) -> Progress:
@@ -75,10 +94,33 @@ def progress(case: CaseView, outbox: list[OutboxText]) -> Progress:
         outcome=OUTCOMES.get(case["outcome"] or "", ""),
         started_at=case["started_at"],
         appointment=appointment,
-        texts=[text for text in outbox if text["recipient_role"] == "applicant"],
+        texts=[t for t in outbox if t["recipient_role"] == "applicant" and t["template"] != lookupcodes.TEMPLATE],
         supplement=supplement(case),
         review_until=review_until(case),
+        stages=stages(case),
+        due=_last_day(min((t["due_at"] for t in case["open_tasks"] if t["due_at"]), default="")),
     )
+
+
+def _last_day(due_at: str) -> str:
+    """A task's due moment is the midnight that ends its last working day (Calendar.deadline): that day, in words."""
+    if not due_at:
+        return ""
+    return moment_text(datetime.fromisoformat(due_at).astimezone(CHINA_TZ).date() - timedelta(days=1))
+
+
+def stages(case: CaseView) -> list[Stage]:
+    """Where the case is on the line of ``STAGES``: every step done once issued; a running case is at its
+    furthest open step (at pre-review while the system checks it). A case that ended otherwise has no line:
+    its status says how it ended."""
+    if case["status"] == "completed" and case["outcome"] == "issued":
+        at = len(STAGES)
+    elif case["status"] == "running":
+        names = [t["name"] for t in case["open_tasks"]] + [w["name"] or "" for w in case["waiting"]]
+        at = max((STAGE_OF[n] for n in names if n in STAGE_OF), default=1)
+    else:
+        return []
+    return [Stage(name, "done" if i < at else "current" if i == at else "todo") for i, name in enumerate(STAGES)]
 
 
 def supplement(case: CaseView) -> Supplement | None:

@@ -12,6 +12,15 @@ TEMPLATES: dict[str, Template] = {
         group="window",
         text="新的残疾人证申请待预审：案件号{case_no}，申请人{applicant_name}。",
     ),
+    "received": Template(
+        label="告知申请人申请已收到和案件编号",
+        recipient_role="applicant",
+        phone_field="phone",
+        text=(
+            "{applicant_name}您好，您的残疾人证申请已收到，案件编号{case_no}。"
+            "凭案件编号和身份证号码可在网上查询办理进度；忘记案件编号的，可凭身份证号码和发到本手机的验证码查询。"
+        ),
+    ),
     "routed": Template(
         label="申请已分派至定点医院",
         recipient_role="hospital",

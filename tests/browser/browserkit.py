@@ -1,4 +1,5 @@
-"""What the browser tests share: the live server's handle, numbered screenshots, a page with bpmn-js."""
+"""What the browser tests share: the live server's handle, numbered screenshots, a page with bpmn-js, and an
+accessibility check with axe-core."""
 
 from __future__ import annotations
 
@@ -35,6 +36,22 @@ class Screens:
 
 
 DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def assert_accessible(page: Any) -> None:
+    """Fail listing every axe-core violation of the page as it is now, whatever its impact (WCAG 2.x A and AA
+    rules and axe's best practices)."""
+    if not AXE.exists():
+        raise AssertionError("axe-core is not installed: run `npm ci` (make install does)")
+    # Evaluated rather than added as a <script>: the pages' Content-Security-Policy refuses inline scripts, and
+    # a test must not loosen the policy it also checks.
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("async () => (await axe.run(document)).violations.map(v => ({id: v.id, "
+                           "impact: v.impact, help: v.help, targets: v.nodes.map(n => n.target.join(' '))}))")
+    found = "\n".join(f"{v['impact']} {v['id']}: {v['help']} — {', '.join(v['targets'][:5])}" for v in result)
+    assert not result, f"axe-core found on {page.url}:\n{found}"
 # What the Content-Security-Policy blocked on signed-in pages, as Chromium reports it; conftest fails the test on any.
 POLICY_VIOLATIONS: list[str] = []
 

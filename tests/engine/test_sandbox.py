@@ -47,7 +47,7 @@ def test_a_case_runs_through_the_draft_step_by_step():
     assert (review["title"], review["role"], review["group"], review["form"]) == ("预审", "window_clerk", "window",
                                                                                  "review.json")
     assert started["data"]["id_number"].count("*") == 8  # shown masked
-    assert [t["template"] for t in started["texts"]] == ["arrival"]
+    assert [t["template"] for t in started["texts"]] == ["received", "arrival"]
     # the publicity period is among the waits
     assert any(w["event"] == "TimeDateEventDefinition" and w["value"] for w in trace[4]["waiting"])
     assert (trace[-1]["status"], trace[-1]["outcome"]) == ("completed", "issued")

@@ -53,6 +53,7 @@ def data() -> dict:
 def test_all_templates_listed() -> None:
     assert set(TEMPLATES) == {
         "arrival",
+        "received",
         "routed",
         "appointment",
         "rejected",

@@ -260,7 +260,7 @@ def test_the_clerk_marks_a_handed_in_photo_as_missing_and_one_text_lists_everyth
     case = start(category="智力", id_number=MINOR_ID, materials=["photos"])
     case.complete("pre_review", {"decision": "missing", "missing_materials": ["photos"],
                                  "missing_note": "照片模糊，请重新提交清晰的白底彩照。"})
-    [text] = [t for t in case.texts if t["recipient_role"] == "applicant"]
+    [text] = [t for t in case.texts if t["recipient_role"] == "applicant" and t["template"] != "received"]
     assert text["template"] == "missing_listed"
     assert "请补充以下材料：两寸近期免冠白底彩照(3张)、法定监护人证明材料、就诊病历材料。" in text["text"]
     assert "窗口说明：照片模糊，请重新提交清晰的白底彩照。补齐后即可继续办理。" in text["text"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import lxml.html
 from flask.testing import FlaskClient
-from lushan import ADULT_ID, GUARDIAN, application, lushan_id
+from lushan import ADULT_ID, GUARDIAN, PORTAL_CHOICES, application, lushan_id
 from webkit import csrf_token, field, post
 
 from certflow.engine.runtime import Runtime
@@ -20,6 +20,7 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 
 def apply_online(client: FlaskClient, **changes: Any):  # type: ignore[no-untyped-def]
     data: dict[str, Any] = {k: v for k, v in application(**changes).items() if k not in ("materials", "parts")}
+    data.update(PORTAL_CHOICES)
     for material in ("photos", "guardian_proof", "medical_records"):
         data[material] = [(io.BytesIO(PNG), f"{material}.png")]
     data["csrf_token"] = csrf_token(client, "/apply")

@@ -14,7 +14,7 @@ import lxml.html
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from lushan import ADULT_ID, MINOR_ID, CaseDriver, application
+from lushan import ADULT_ID, MINOR_ID, PORTAL_CHOICES, CaseDriver, application
 from sqlalchemy import func, select
 from webkit import csrf_token
 
@@ -39,7 +39,7 @@ PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%
 
 def form_data(**changes: Any) -> dict[str, Any]:
     """The online form as a browser posts it: no materials boxes, the parts only for 多重."""
-    data = application(**changes)
+    data = {**PORTAL_CHOICES, **application(**changes)}
     del data["materials"]
     if not data["parts"]:
         del data["parts"]
@@ -82,8 +82,13 @@ def test_apply_page_is_the_chinese_form_with_a_village_choice_and_file_inputs(cl
     html = page(response)
     assert html.get("lang") == "zh-CN"
     assert "在线申请残疾人证" in html.cssselect("h1")[0].text_content()
+    counties = {o.get("value"): o.text_content() for o in html.cssselect('select[name="place_county"] option')}
+    assert counties == {"": "请选择", "360483": "庐山市"}
+    (township,) = html.cssselect('select[name="place_township"] optgroup[label="庐山市"] option[value="360483101"]')
+    assert township.text_content() == "白鹿镇"
+    (in_bailu,) = html.cssselect('select[name="village"] optgroup[label="庐山市白鹿镇"]')
     villages = {o.get("value"): o.text_content() for o in html.cssselect('select[name="village"] option')}
-    assert villages["village-360483101209"] == "白鹿镇玉京村"
+    assert villages["village-360483101209"] == "玉京村" and in_bailu.get("data-parent") == "360483101"
     assert "户籍所在村(社区)" in html.cssselect('label[for="f-village"]')[0].text_content()  # the applicant declares it
     assert "window" not in villages and "hospital-renmin" not in villages
     assert not html.cssselect('input[name="village"]')
@@ -94,6 +99,50 @@ def test_apply_page_is_the_chinese_form_with_a_village_choice_and_file_inputs(cl
         assert upload.get("accept") == "image/jpeg,image/png,application/pdf"
     assert html.cssselect('form#application')[0].get("enctype") == "multipart/form-data"
     assert html.cssselect('script[src$="apply.js"]')
+
+
+def test_id_and_phone_fields_bring_up_the_right_keyboards(client: FlaskClient) -> None:
+    html = page(client.get("/apply"))
+    phone, = html.cssselect('input[name="phone"]')
+    assert (phone.get("inputmode"), phone.get("autocomplete")) == ("tel", "tel")
+    assert html.cssselect('input[name="guardian_phone"]')[0].get("inputmode") == "tel"
+    id_number, = html.cssselect('input[name="id_number"]')
+    assert id_number.get("inputmode") is None, "a digits-only pad cannot type the X that ends some ID numbers"
+    assert id_number.get("autocomplete") == "off"
+    assert html.cssselect('input[name="applicant_name"]')[0].get("autocomplete") == "name"
+
+
+def test_a_village_of_another_township_is_refused_in_chinese_and_the_choices_kept(
+        client: FlaskClient, runtime: Runtime) -> None:
+    # 秀峰村 is in 白鹿镇 (360483101); 温泉镇 (360483102) is another township of 庐山市.
+    response = post_application(client, place_township="360483102", village="village-360483101207")
+    assert response.status_code == 422 and case_count(runtime) == 0
+    assert "所选村(社区)不在温泉镇内" in field_error(response, '[data-field="village"]')
+    html = page(response)
+    assert html.cssselect('select[name="place_township"] option[selected]')[0].get("value") == "360483102"
+    assert html.cssselect('input[name="applicant_name"]')[0].get("value") == "李明"
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"place_county": ""}, "place_county", "请选择县(市、区)"),
+    ({"place_county": "530323"}, "place_county", "请选择县(市、区)"),  # a county the federation does not serve
+    ({"place_township": "530323100"}, "place_township", "所选乡镇(街道)不在所选县(市、区)内"),
+])
+def test_a_county_or_township_that_does_not_fit_is_refused_beside_it(
+        client: FlaskClient, runtime: Runtime, changes: dict[str, str], field: str, message: str) -> None:
+    response = post_application(client, **changes)
+    assert response.status_code == 422 and case_count(runtime) == 0
+    assert message in field_error(response, f'[data-field="{field}"]')
+
+
+def test_without_the_separate_consent_nothing_is_stored_and_the_reason_is_beside_the_box(
+        client: FlaskClient, runtime: Runtime) -> None:
+    response = post_application(client, sensitive_consent="")
+    assert response.status_code == 422 and case_count(runtime) == 0
+    html = page(response)
+    assert "敏感个人信息" in html.cssselect("#privacy")[0].text_content()
+    assert "勾选同意处理敏感个人信息" in field_error(response, '[data-field="sensitive_consent"]')
+    assert html.cssselect('input[name="phone"]')[0].get("value") == "13800000001"
 
 
 def test_the_materials_table_for_intellectual_disability_asks_for_guardian_proof_and_records(
@@ -130,6 +179,16 @@ def test_a_valid_application_starts_a_case_stores_its_files_and_shows_the_receip
     case = runtime.case(number)
     assert case["process"] == "application_online"
     assert case["data"]["materials"] == ["photos", "medical_records"]
+
+
+def test_the_applicant_is_texted_the_case_number_when_the_application_is_received(
+        client: FlaskClient, runtime: Runtime) -> None:
+    response = post_application(client, files={"photos": [(PNG, "photo.png")]})
+    number = response.headers["Location"].rsplit("/", 1)[1]
+    (receipt,) = [t for t in runtime.outbox(number) if t["template"] == "received"]
+    assert receipt["recipient_phone"] == "13800000001" and receipt["status"] == "queued"
+    assert number in receipt["text"] and "李明" in receipt["text"] and "已收到" in receipt["text"]
+    assert "案件编号已用短信发到您申请时填写的手机号码" in page(client.get(response.headers["Location"])).text_content()
 
 
 def test_posted_materials_are_ignored_online_only_files_count(client: FlaskClient, runtime: Runtime) -> None:
@@ -252,10 +311,15 @@ def test_the_right_number_and_id_show_the_step_the_appointment_and_the_texts(
     assert response.status_code == 200
     html = page(response)
     assert "等待定点医院评定" in html.cssselect("#step")[0].text_content()
+    line = [(li.get("class"), li.text_content().split()[1]) for li in html.cssselect("#progress-line li")]
+    assert line == [("done", "提交申请"), ("done", "窗口预审"), ("current", "医院评定"), ("todo", "村(社区)公示"),
+                    ("todo", "发证")]
+    # The assessment's 10 working days from 9月1日, as the process sets them.
+    assert "本环节应于2026年9月15日前（含当日）办结" in html.cssselect("#due")[0].text_content()
     appointment = html.cssselect("#appointment")[0].text_content()
     assert "2026-09-08 09:30" in appointment and "门诊楼三楼" in appointment and "两寸照片" in appointment
     texts = html.cssselect("#texts li")
-    assert len(texts) == 1 and "您的残疾评定已预约" in texts[0].text_content()
+    assert len(texts) == 2 and "已收到" in texts[0].text_content() and "您的残疾评定已预约" in texts[1].text_content()
     assert "新的残疾人证申请待预审" not in html.text_content(), "texts to the staff are not shown"
     assert ADULT_ID not in html.text_content()
 
@@ -426,3 +490,126 @@ def test_a_case_not_waiting_for_materials_shows_no_form_and_takes_no_files(
     assert "当前不需要补交材料" in page(response).text_content()
     assert runtime.attachments(appointed) == []
 
+
+
+# -- finding one's case without its number ------------------------------------------------------------
+
+
+def ask_code(client: FlaskClient, id_number: str = ADULT_ID):  # type: ignore[no-untyped-def]
+    return client.post("/status/code", data={"id_number": id_number, "action": "send",
+                                             "csrf_token": csrf_token(client, "/status/code")})
+
+
+def give_code(client: FlaskClient, code: str, id_number: str = ADULT_ID):  # type: ignore[no-untyped-def]
+    return client.post("/status/code", data={"id_number": id_number, "code": code, "action": "check",
+                                             "csrf_token": csrf_token(client, "/status/code")})
+
+
+def texted_code(runtime: Runtime, number: str) -> str:
+    """The newest code texted to the applicant of ``number``."""
+    codes = [t for t in runtime.outbox(number) if t["template"] == "lookup_code"]
+    return re.search(r"验证码为(\d{6})", codes[-1]["text"]).group(1)
+
+
+def test_the_id_number_and_the_texted_code_show_the_case(
+        client: FlaskClient, runtime: Runtime, appointed: str) -> None:
+    page_ = page(client.get("/status"))
+    assert page_.cssselect('a[href="/status/code"]'), "the status page points to the lookup without a number"
+    sent = ask_code(client)
+    assert sent.status_code == 200 and "验证码已发送到申请时填写的手机号码" in sent.get_data(as_text=True)
+    (text,) = [t for t in runtime.outbox(appointed) if t["template"] == "lookup_code"]
+    assert text["recipient_phone"] == "13800000001"
+    found = give_code(client, texted_code(runtime, appointed))
+    assert found.status_code == 200
+    html = page(found)
+    assert appointed in html.cssselect("#progress h2")[0].text_content()
+    assert "验证码为" not in html.cssselect("#texts")[0].text_content(), "the code is not kept among the case's texts"
+
+
+def test_an_id_number_without_cases_gets_the_same_answer_and_no_text(
+        client: FlaskClient, runtime: Runtime, appointed: str) -> None:
+    other = ask_code(client, MINOR_ID)
+    assert other.status_code == 200 and "验证码已发送到申请时填写的手机号码" in other.get_data(as_text=True)
+    assert all(t["template"] != "lookup_code" for t in runtime.outbox())
+
+
+def test_a_wrong_code_an_expired_code_and_too_many_tries_are_refused_in_chinese(
+        client: FlaskClient, runtime: Runtime, clock: FixedClock, appointed: str) -> None:
+    ask_code(client)
+    code = texted_code(runtime, appointed)
+    wrong = "000000" if code != "000000" else "111111"
+    refused = give_code(client, wrong)
+    assert refused.status_code == 422 and "验证码不正确" in field_error(refused, '[data-field="code"]')
+    assert "progress" not in refused.get_data(as_text=True)
+    for _ in range(3):
+        give_code(client, wrong)
+    too_many = give_code(client, wrong)  # the fifth wrong try voids the code
+    assert too_many.status_code == 429 and "验证码输错次数过多" in field_error(too_many, '[data-field="code"]')
+    assert give_code(client, code).status_code == 429, "the right code no longer opens the case"
+
+    clock.advance(seconds=60)
+    ask_code(client)
+    late = texted_code(runtime, appointed)
+    clock.advance(seconds=11 * 60)
+    expired = give_code(client, late)
+    assert expired.status_code == 422 and "验证码已过期" in field_error(expired, '[data-field="code"]')
+
+
+def test_codes_are_limited_per_id_number_and_a_malformed_id_number_is_refused(
+        client: FlaskClient, runtime: Runtime, appointed: str) -> None:
+    bad = ask_code(client, ADULT_ID[:-1])
+    assert bad.status_code == 422 and "身份证号码应为18位" in field_error(bad, '[data-field="id_number"]')
+    assert [ask_code(client).status_code for _ in range(3)] == [200, 200, 200]
+    busy = ask_code(client)
+    assert busy.status_code == 429 and "获取验证码过于频繁" in field_error(busy, '[data-field="id_number"]')
+    assert len([t for t in runtime.outbox(appointed) if t["template"] == "lookup_code"]) == 3
+
+
+# -- photos uploaded as they are picked ---------------------------------------------------------------
+
+
+def pick(client: FlaskClient, content: bytes, name: str = "photo.png", material: str = "photos"):  # type: ignore[no-untyped-def]
+    return client.post("/apply/files", data={"material": material, material: (io.BytesIO(content), name),
+                                              "csrf_token": csrf_token(client, "/apply")},
+                       content_type="multipart/form-data")
+
+
+def test_a_picked_photo_is_stored_at_once_with_a_thumbnail_for_this_browser_only(
+        client: FlaskClient, app: Flask) -> None:
+    answer = pick(client, PNG)
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["filename"] == "photo.png" and body["thumbnail"] == f"/apply/files/{body['id']}"
+    thumbnail = client.get(body["thumbnail"])
+    assert thumbnail.status_code == 200 and thumbnail.data == PNG and thumbnail.mimetype == "image/png"
+    assert app.test_client().get(body["thumbnail"]).status_code == 404, "another browser does not see it"
+    assert pick(client, PDF, "病历.pdf", "medical_records").get_json()["thumbnail"] is None
+
+
+def test_a_picked_file_that_is_refused_says_why_in_chinese(client: FlaskClient) -> None:
+    refused = pick(client, b"GIF89a....", "photo.gif")
+    assert refused.status_code == 422 and "只接受JPEG、PNG 图片或 PDF 文件" in refused.get_json()["error"]
+    assert pick(client, PNG, material="password").status_code == 422
+
+
+def test_picked_files_survive_a_refused_form_and_become_the_cases(
+        client: FlaskClient, runtime: Runtime) -> None:
+    token = pick(client, PNG).get_json()["id"]
+    refused = post_application(client, applicant_name="", uploaded=[token])
+    assert refused.status_code == 422
+    html = page(refused)
+    assert [i.get("value") for i in html.cssselect('.kept[data-kept="photos"] input[name="uploaded"]')] == [token]
+    assert html.cssselect('.kept[data-kept="photos"] img')[0].get("src") == f"/apply/files/{token}"
+    assert not html.cssselect(".reupload"), "nothing to pick again"
+    sent = post_application(client, uploaded=[token])
+    assert sent.status_code == 302
+    number = sent.headers["Location"].rsplit("/", 1)[1]
+    assert [(a["material"], a["filename"]) for a in runtime.attachments(number)] == [("photos", "photo.png")]
+
+
+def test_another_browsers_token_is_not_taken(client: FlaskClient, app: Flask, runtime: Runtime) -> None:
+    other = app.test_client()
+    token = pick(other, PNG).get_json()["id"]
+    sent = post_application(client, uploaded=[token], files={"photos": [(PNG, "mine.png")]})
+    number = sent.headers["Location"].rsplit("/", 1)[1]
+    assert [a["filename"] for a in runtime.attachments(number)] == ["mine.png"]

@@ -6,7 +6,7 @@ digest is made again from the ID number their case started with, under the key t
 (``certflow init-db`` passes the configured ones), and the key's id is kept beside it.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 """
 
 import hashlib
@@ -18,7 +18,7 @@ from certflow.campaign.roster import id_digest
 from certflow.engine import history
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

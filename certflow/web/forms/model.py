@@ -60,6 +60,8 @@ class Field:
     rows: int = 4  # a textarea's lines (ui:options rows)
     inline: bool = False  # choices on one line (ui:options inline)
     show_label: bool = True  # ui:options label false hides it
+    inputmode: str = ""  # the keyboard a phone shows for a text input (HTML inputmode), e.g. tel
+    autocomplete: str = ""  # what the browser may fill in (HTML autocomplete), e.g. tel, name, off
     children: tuple[Field, ...] = ()  # an object's fields; the rows of an array of objects
     blank: Field | None = None  # rows: a new row, numbered ROW_MARK
 

@@ -249,7 +249,7 @@ def test_a_history_from_before_the_keys_verifies_as_version_1_and_is_sealed_by_t
 
     assert runtime.verify(issued.number).ok and runtime.verify(running.number).ok
     assert runtime.verify(issued.number).unsigned == len(runtime.history(issued.number))
-    assert "前 5 条事件是启用密钥签名之前的旧版历史" in str(runtime.verify(running.number))  # start, 4 checks
+    assert "前 6 条事件是启用密钥签名之前的旧版历史" in str(runtime.verify(running.number))  # start, 5 services
     running.complete("pre_review", PASS, user="window")  # it goes on, signed from here
     signed = [e["key_id"] for e in runtime.history_export(running.number)["events"]]
     assert signed[0] is None and signed[-1] == history.DEMO_KEY_ID

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# How a refusal names a case or task that is no longer open: the words a clerk uses, not the stored status.
+CASE_STATES = {"running": "正在办理", "completed": "已办结", "cancelled": "已取消", "error": "因故障暂停"}
+TASK_STATES = {"open": "待办", "completed": "已办理", "cancelled": "已取消"}
+
 
 class CertflowError(Exception):
     """Base class: the message is one clear line."""

@@ -177,6 +177,6 @@ class Directory:
         with self.sessions.begin() as session:
             group = session.get(Group, group_id)
             if group is None:
-                raise NotFound(f"group {group_id} does not exist")
+                raise NotFound(f"用户组 {group_id} 不存在")
             group.name, group.active = name.strip(), active
         return group

@@ -105,5 +105,5 @@ def test_test_run_on_the_command_line(rt, tmp_path):
     ], obj=rt)
     assert result.exit_code == 1  # the second poke finds the case ended
     assert "  办理中：审批" in result.output and "  已办结：" in result.output
-    assert "  被拒绝：case LS-2026-000001 is completed" in result.output
+    assert "  被拒绝：案件 LS-2026-000001 已办结，不能再办理" in result.output
     assert rt.case_numbers() == []

@@ -204,7 +204,7 @@ class Steps:
                 return _recorded_result(recorded, name, params)
             operator = operators.get(name)
             if operator is None:
-                raise LookupError(f"no handler is registered for operator {name}")
+                raise LookupError(f"没有名为 {name} 的服务：流程调用的服务须先在系统中登记")
             result = operator.call(params, data, context)
             output.event("service_called", {"operator": name, "params": params, "result": result})
             if operator.sends_notification:
@@ -335,6 +335,6 @@ def _recorded_result(recorded: Iterator[dict[str, Any]], name: str, params: dict
     """The next service result the history holds for this step; a different call is a divergence."""
     event = next(recorded, None)
     if event is None or event["operator"] != name or event["params"] != params:
-        found = f"{event['operator']}({event['params']})" if event else "nothing"
-        raise replay.ReplayError(f"the process called {name}({params}) where the history recorded {found}")
+        found = f"调用的是 {event['operator']}（参数 {event['params']}）" if event else "没有调用"
+        raise replay.ReplayError(f"重放时流程调用了 {name}（参数 {params}），而历史记录这里{found}")
     return copy.deepcopy(event["result"])

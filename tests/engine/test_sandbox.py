@@ -69,7 +69,8 @@ def test_each_refused_step_says_why_and_the_case_goes_on():
     assert [e["field"] for e in refused[0]["field_errors"]] == ["decision"]
     assert (refused[1]["error_code"], refused[1]["error"]) == (
         "invalid_state", "案件 LS-2026-000001 现在不等消息“objection”")
-    assert refused[2]["error"].startswith("有 0 个待办任务与“assess”相符，须恰好一个；待办任务：预审（pre_review，window）")
+    assert refused[2]["error"].startswith(
+        "有 0 个待办任务与“assess”相符，须恰好一个；待办任务：预审（pre_review，window）")
     assert (refused[3]["error_code"], refused[3]["error"]) == (
         "bad_step", "时间 tomorrow 的写法不对，应写成 2026-10-14T00:05:00+08:00 这样")
     assert all(entry["current_step"] == "预审" for entry in refused)

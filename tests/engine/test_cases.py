@@ -156,7 +156,7 @@ def test_completing_a_task_twice_is_a_conflict(rt: Runtime) -> None:
     task = open_task(rt, number)
     rt.complete_task(task["id"], {"approved": True}, actor="王")
 
-    with pytest.raises(Conflict, match="already completed by 王"):
+    with pytest.raises(Conflict, match="“审批”.*已由 王 办理"):
         rt.complete_task(task["id"], {"approved": False}, actor="李")
     assert kinds(rt, number) == ["case_started", "task_completed"]
     assert rt.case(number)["data"]["approved"] is True
@@ -178,11 +178,11 @@ def test_claim_and_unclaim(rt: Runtime) -> None:
     assert [t["id"] for t in rt.tasks(assignee="王")] == [task_id]
     assert rt.tasks(assignee="李") == []
 
-    with pytest.raises(Conflict, match="claimed by 王"):
+    with pytest.raises(Conflict, match="已由 王 认领"):
         rt.complete_task(task_id, {"approved": True}, actor="李")
-    with pytest.raises(Conflict, match="claimed by 王"):
+    with pytest.raises(Conflict, match="已由 王 认领"):
         rt.claim(task_id, actor="李")
-    with pytest.raises(Conflict, match="claimed by 王"):
+    with pytest.raises(Conflict, match="已由 王 认领"):
         rt.unclaim(task_id, actor="李")
 
     rt.unclaim(task_id, actor="王")

@@ -69,7 +69,7 @@ def retry_incident(steps: Steps, case_ref: str, *, actor: str) -> None:
                 continue
             incidents.resolve(incident, how="retried", actor=actor, at=at)
     if failure is not None:
-        raise StepFailed(f"已重试，仍然失败：{describe(failure)}", step=getattr(failure, "step", None))
+        raise StepFailed(f"重试后仍然失败：{describe(failure)}", step=getattr(failure, "step", None))
 
 
 def cancel_case(steps: Steps, case_ref: str, reason: str, *, actor: str) -> None:

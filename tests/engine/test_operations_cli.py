@@ -26,7 +26,7 @@ def test_an_incident_is_listed_fixed_and_retried(rt: Runtime, clock: FixedClock)
     assert listed.exit_code == 0 and f"{number}  定时处理  提醒  试了 3 次  未处理" in listed.stdout
     assert f"自动处理失败，案件暂停：用 certflow incident list --case {number} 查看" in cli(rt, "show", number).stdout
     again = cli(rt, "incident", "retry", number, "--user", "admin")
-    assert again.exit_code == 1 and "已重试，仍然失败" in again.stderr
+    assert again.exit_code == 1 and "错误：重试后仍然失败：" in again.stderr
     assert cli(rt, "incident", "fix", number, "--user", "admin", "--data", '{"ok": true}').exit_code == 0
     assert cli(rt, "incident", "retry", number, "--user", "admin").stdout == f"{number}：重试成功，继续办理\n"
     assert cli(rt, "incident", "list").stderr == "没有故障\n"

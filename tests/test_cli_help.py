@@ -103,8 +103,10 @@ def test_an_english_help_text_is_caught() -> None:
     (["compare", "smoke", "one", "2"], "错误：OLD 的值不对：应为整数"),
     (["tasks", "--role"], "错误：选项 --role 的写法不对：要么后面少了值，要么它不带值"),
     (["migrate", "--to", "2"], "错误：请给出案件编号 CASE，或者 --process 流程代号加 --from 版本号，二者选一"),
+    (["campaign", "roster", "out.txt", "--holders", "7"],
+     "错误：OUT 的值不对：out.txt：名册只能写成 .csv 或 .xlsx 文件"),
 ], ids=["argument", "option", "command", "no such option", "choice", "extra", "range", "date", "integer",
-        "no value", "certflow's own"])
+        "no value", "certflow's own", "roster file"])
 def test_a_mistyped_command_line_is_refused_in_chinese(args: list[str], says: str) -> None:
     result = CliRunner().invoke(main, args, obj=object(), prog_name="certflow")  # refused before any runtime is used
     assert result.exit_code == 2

@@ -68,7 +68,7 @@ def store_draft(steps: Steps, upload: Upload) -> tuple[str, str]:
     file is refused (attachments.check)."""
     files = steps.setup.files
     if files is None:
-        raise InvalidState("no upload directory is configured")
+        raise InvalidState("系统没有设置存放附件的目录，暂时不能上传附件，请联系管理员")
     (content_type,) = attachments.check([upload])
     token = secrets.token_urlsafe(32)
     with steps.sessions.begin() as session:
@@ -118,7 +118,7 @@ def text_applicant(steps: Steps, case_ref: str, template: str, text: str) -> Non
         started = session.scalar(select(Event.data).where(Event.case_id == case.id, Event.kind == "case_started"))
         phone = str((started or {}).get("data", {}).get("phone") or "")
         if not phone:
-            raise InvalidState(f"case {case_ref} has no phone number to text")
+            raise InvalidState(f"案件 {case_ref} 没有登记手机号，无法发送短信")
         now = steps.clock.now()
         session.add(Notification(case_id=case.id, template=template, recipient_role="applicant", recipient_phone=phone,
                                  text=text, created_at=now, next_attempt_at=now))

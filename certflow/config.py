@@ -14,6 +14,7 @@ from zxcvbn import zxcvbn
 from certflow.engine import history
 from certflow.engine.budget import Limits
 from certflow.engine.calendar import WorkingCalendar
+from certflow.engine.errors import unreadable
 from certflow.engine.incidents import RetryPolicy
 from certflow.engine.runtime import Settings
 from certflow.people.throttle import APPLICATIONS, Throttle, applications
@@ -186,4 +187,4 @@ def load_calendar(path: str | None) -> WorkingCalendar:
             extra_workdays=[date.fromisoformat(d) for d in raw.get("workdays", [])],
         )
     except (OSError, ValueError, AttributeError) as error:
-        raise SystemExit(f"CERTFLOW_CALENDAR {path}: {error}") from error
+        raise SystemExit(f"CERTFLOW_CALENDAR 所指的日历文件 {path} 有误：{unreadable(error)}") from error

@@ -37,8 +37,8 @@ def load_gateway(name: str | None) -> SmsGateway:
     try:
         gateway_class = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError, ValueError) as error:
-        raise SystemExit(f"CERTFLOW_SMS_GATEWAY {name}: not a class to import ({error}); "
-                         "give `log` or `package.module:Class`") from error
+        raise SystemExit(f"CERTFLOW_SMS_GATEWAY 的值 {name} 不是可以导入的类：应写 log，"
+                         "或写成 包.模块:类名 的形式（如 mygateway.sms:Gateway）") from error
     return gateway_class()
 
 

@@ -180,3 +180,17 @@ def test_the_online_application_limits_come_from_the_environment() -> None:
                               "CERTFLOW_APPLY_MB_TOTAL": "500", "CERTFLOW_APPLY_WINDOW_MINUTES": "30"}).applications
     assert (limits.attempts, limits.bytes_per_key, limits.bytes_total, limits.minutes) == (
         3, 50 * 1024 * 1024, 500 * 1024 * 1024, 30)
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    (None, "找不到这个文件"),
+    ('{"holidays": ["2026-10-01",]}', "不是有效的 JSON：第 1 行第 28 列有误"),
+    ('{"holidays": ["十月一日"]}', "内容的写法不对"),
+], ids=["missing", "not JSON", "not a date"])
+def test_a_calendar_file_that_cannot_be_read_is_refused_in_chinese(tmp_path: Path, content: str | None,
+                                                                   says: str) -> None:
+    path = tmp_path / "calendar.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(SystemExit, match=f"^CERTFLOW_CALENDAR 所指的日历文件 {path} 有误：{says}"):
+        Config.from_env({"CERTFLOW_CALENDAR": str(path)})

@@ -48,11 +48,11 @@ def test_a_full_table_does_not_need_the_file(runtime: Runtime, tmp_path: Path) -
 
 
 @pytest.mark.parametrize(("content", "says"), [
-    ("{not json", "Expecting property name"),
-    (json.dumps({"groups": [{"id": "window", "role": "window_clerk"}]}), "'name'"),
-    (json.dumps({"groups": [{**WINDOW, "role": "cashier"}]}), "window: 未知的角色：cashier"),
-    (json.dumps({"groups": [{"id": "village-1", "role": "village", "name": "某村"}]}), "village-1: 村(社区)的编号"),
-    (json.dumps({"groups": [WINDOW, WINDOW]}), "window: listed twice"),
+    ("{not json", "不是有效的 JSON：第 1 行第 2 列有误"),
+    (json.dumps({"groups": [{"id": "window", "role": "window_clerk"}]}), "缺少 name"),
+    (json.dumps({"groups": [{**WINDOW, "role": "cashier"}]}), "window：未知的角色：cashier"),
+    (json.dumps({"groups": [{"id": "village-1", "role": "village", "name": "某村"}]}), "village-1：村(社区)的编号"),
+    (json.dumps({"groups": [WINDOW, WINDOW]}), "window：写了两次"),
 ], ids=["not JSON", "no name", "unknown role", "village id", "twice"])
 def test_a_broken_file_stops_the_start_naming_the_file(runtime: Runtime, tmp_path: Path, content: str,
                                                        says: str) -> None:
@@ -60,7 +60,7 @@ def test_a_broken_file_stops_the_start_naming_the_file(runtime: Runtime, tmp_pat
     path.write_text(content, encoding="utf-8")
     with pytest.raises(SystemExit) as stopped:
         Directory(runtime.sessions).seed(path)
-    assert str(stopped.value).startswith(f"groups file {path}: ") and says in str(stopped.value)
+    assert str(stopped.value).startswith(f"组织机构文件 {path} 有误：") and says in str(stopped.value)
     assert Directory(runtime.sessions).all() == []
 
 
@@ -96,5 +96,5 @@ def test_a_second_deployments_groups_are_added_beside_the_first(runtime: Runtime
     assert directory.add_missing([township]) == 0
     assert (directory.get("window").name, directory.get("window").active) == ("改过的名字", False)
     assert directory.name("township-530323102") == "雄壁镇残联"
-    with pytest.raises(ValidationFailed, match="village-1: 村"):
+    with pytest.raises(ValidationFailed, match="village-1：村"):
         directory.add_missing([("village-1", "village", "某村")])

@@ -37,7 +37,7 @@ def test_the_gateway_is_chosen_by_name() -> None:
     assert isinstance(load_gateway(None), LoggingGateway)
     assert isinstance(load_gateway("log"), LoggingGateway)
     assert isinstance(load_gateway("test_notify:Refusing"), Refusing)
-    with pytest.raises(SystemExit, match="CERTFLOW_SMS_GATEWAY nowhere:Gateway"):
+    with pytest.raises(SystemExit, match="CERTFLOW_SMS_GATEWAY 的值 nowhere:Gateway 不是可以导入的类"):
         load_gateway("nowhere:Gateway")
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from certflow.engine.disability import CATEGORY_CODES
 
 _DIGITS = {"county": 6, "township": 9, "village": 12}  # lengths of the area codes
+_PLACES = {"county": "县", "township": "乡镇", "village": "村(社区)"}
 
 
 @dataclass(frozen=True)
@@ -90,24 +91,24 @@ class County:
             raw = json.loads(path.read_text(encoding="utf-8"))
             county = _parse(raw)
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise SystemExit(f"county file {path}: {error}") from error
+            raise SystemExit(f"县配置文件 {path} 有误：{error}") from error
         if problems := county.problems():
-            raise SystemExit(f"county file {path}: {'; '.join(problems)}")
+            raise SystemExit(f"县配置文件 {path} 有误：{'；'.join(problems)}")
         return county
 
     def problems(self) -> list[str]:
-        found = [f"{kind} code {code} is not {_DIGITS[kind]} digits" for kind, code in self._codes()
+        found = [f"{_PLACES[kind]}的区划代码 {code} 应为 {_DIGITS[kind]} 位数字" for kind, code in self._codes()
                  if not re.fullmatch(rf"\d{{{_DIGITS[kind]}}}", code)]
-        found += [f"{code} does not start with the code of its township or county" for code in self._outside()]
+        found += [f"区划代码 {code} 不是以所属乡镇或县的代码开头" for code in self._outside()]
         routed = [c for i in self.institutions for c in i.categories]
-        found += [f"category {c} is assessed by {routed.count(c)} institutions, not one"
+        found += [f"{c}残疾由 {routed.count(c)} 家机构评定，应恰好一家"
                   for c in CATEGORY_CODES if routed.count(c) != 1]
-        found += [f"unknown category {c}" for c in routed if c not in CATEGORY_CODES]
+        found += [f"没有“{c}”这一残疾类别" for c in routed if c not in CATEGORY_CODES]
         names = [t.name for t in self.townships]
-        found += [f"township {n} listed twice" for n in sorted({n for n in names if names.count(n) > 1})]
+        found += [f"乡镇 {n} 写了两次" for n in sorted({n for n in names if names.count(n) > 1})]
         for township in self.townships:
             villages = [v.name for v in township.villages]
-            found += [f"{township.name}: village {n} listed twice" for n in sorted({n for n in villages
+            found += [f"{township.name}：村(社区) {n} 写了两次" for n in sorted({n for n in villages
                                                                                   if villages.count(n) > 1})]
         return found + self._reassessment_problems()
 
@@ -116,15 +117,15 @@ class County:
         if plan is None:
             return []
         capacities = dict(plan.daily_capacity)
-        found = [f"reassessment.daily_capacity has no {c}" for c in CATEGORY_CODES if c not in capacities]
-        found += [f"reassessment.daily_capacity: unknown category {c}" for c in capacities if c not in CATEGORY_CODES]
-        found += [f"reassessment.daily_capacity.{c} must be at least 1, not {n}" for c, n in plan.daily_capacity
+        found = [f"reassessment.daily_capacity 缺少{c}" for c in CATEGORY_CODES if c not in capacities]
+        found += [f"reassessment.daily_capacity：没有“{c}”这一残疾类别" for c in capacities if c not in CATEGORY_CODES]
+        found += [f"reassessment.daily_capacity.{c} 应不小于 1，现为 {n}" for c, n in plan.daily_capacity
                   if n < 1]
         numbers = (("teams_per_day", plan.teams_per_day), ("home_visits.days", plan.home_visits.days),
                    ("home_visits.per_day", plan.home_visits.per_day))
-        found += [f"reassessment.{name} must be at least 1, not {n}" for name, n in numbers if n < 1]
+        found += [f"reassessment.{name} 应不小于 1，现为 {n}" for name, n in numbers if n < 1]
         if plan.deadline not in dict(self.deadlines):
-            found.append(f"reassessment.deadline {plan.deadline} is not one of the county's deadlines")
+            found.append(f"reassessment.deadline {plan.deadline} 不是本县规定的期限之一")
         return found
 
     def deadline(self, name: str) -> date:
@@ -191,20 +192,20 @@ def _reassessment(raw: dict[str, Any]) -> Reassessment:
     )
 
 
-_KINDS = {int: "a whole number", str: "a text", dict: "an object"}
+_KINDS = {int: "整数", str: "文字", dict: "对象"}
 
 
 def _field(section: dict[str, Any], path: str, kind: type) -> Any:
     """The value at the end of ``path`` in ``section``; ValueError naming the field missing or of the wrong kind."""
     name = path.rsplit(".", 1)[-1]
     if name not in section:
-        raise ValueError(f"{path} is missing")
+        raise ValueError(f"缺少 {path}")
     value = section[name]
     if kind is date:
         try:
             return date.fromisoformat(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{path} must be a date (YYYY-MM-DD), not {value!r}") from None
+            raise ValueError(f"{path} 应为日期，写成 2026-10-14 这样，现为 {value!r}") from None
     if not isinstance(value, kind) or isinstance(value, bool):  # JSON true is no number of teams
-        raise ValueError(f"{path} must be {_KINDS[kind]}, not {value!r}")
+        raise ValueError(f"{path} 应为{_KINDS[kind]}，现为 {value!r}")
     return value

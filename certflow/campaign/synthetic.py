@@ -42,7 +42,7 @@ def generate_roster(county: County, holders: int = PLAN_HOLDERS, seed: int = 202
     """Rows keyed by the roster's column headers (``campaign.COLUMNS``), the same for the same arguments:
     ``holders`` holders, then the new applicants in proportion."""
     if holders < len(CATEGORY_WEIGHTS):
-        raise ValueError(f"a roster needs at least {len(CATEGORY_WEIGHTS)} holders to have every category")
+        raise ValueError(f"名册至少要有 {len(CATEGORY_WEIGHTS)} 名持证人，每类残疾才都有人")
     rng = random.Random(seed)
     hospital_assessed = round(holders * PLAN_HOSPITAL_ASSESSED / PLAN_HOLDERS)
     home_visits = round(holders * HOLDER_HOME_VISITS / PLAN_HOLDERS)
@@ -138,4 +138,4 @@ def write_roster(rows: list[dict[str, str]], path: Path) -> None:
             sheet.append([row[name] for name in COLUMNS])
         workbook.save(path)
     else:
-        raise ValueError(f"{path.name}: a roster is written as .csv or .xlsx")
+        raise ValueError(f"{path.name}：名册只能写成 .csv 或 .xlsx 文件")

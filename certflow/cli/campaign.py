@@ -138,7 +138,10 @@ def campaign_roster(out: Path, holders: int, seed: int, county_file: Path | None
     from certflow.campaign.synthetic import generate_roster, write_roster
 
     rows = generate_roster(load_county(county_file), holders, seed)
-    write_roster(rows, out)
+    try:
+        write_roster(rows, out)
+    except ValueError as error:  # a suffix it cannot write: refused input, as click's own are
+        raise click.BadParameter(str(error), param_hint="OUT") from error
     bases = Counter(row["评定方式"] for row in rows)
     visits = sum(row["上门服务"] == "是" for row in rows)
     click.echo(f"{out}：持证人 {bases['非目测'] + bases['目测']} 人（非目测 {bases['非目测']} 人，"

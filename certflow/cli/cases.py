@@ -78,18 +78,19 @@ def unclaim(ctx: click.Context, task: str, user: str) -> None:
     click.echo("已取消认领")
 
 
-@click.command(help="Deliver message NAME (e.g. objection, materials_supplied) to case CASE.")
+@click.command(help="把消息 NAME（如 objection 异议、materials_supplied 补交材料）送达案件 CASE。")
 @click.argument("case")
 @click.argument("name")
-@click.option("--data", "data", default="{}", help="JSON object, or @file.json")
-@click.option("--user", default="cli", show_default=True)
-@click.option("--queue", is_flag=True, help="leave it to the workers: retried when it fails, then an incident")
+@click.option("--data", "data", default="{}", help=f"消息附带的数据：{_DATA_HELP}")
+@click.option("--user", default="cli", show_default=True, help="记入案件历史的操作人")
+@click.option("--queue", is_flag=True, help="交给后台进程送达：失败时自动重试，仍失败则记为故障")
 @click.pass_context
 def message(ctx: click.Context, case: str, name: str, data: str, user: str, queue: bool) -> None:
+    runtime = runtime_of(ctx)
     if queue:
-        click.echo(f"queued as job {runtime_of(ctx).queue_message(case, name, json_arg(data), actor=user)}")
+        click.echo(f"已排队等候送达，后台作业编号 {runtime.queue_message(case, name, json_arg(data), actor=user)}")
         return
-    click.echo(f"delivered; case {runtime_of(ctx).send_message(case, name, json_arg(data), actor=user)}")
+    click.echo(f"已送达；案件 {runtime.send_message(case, name, json_arg(data), actor=user)}")
 
 
 @click.command(help="触发所有已到期的定时；--now 指定当前时间（ISO 8601 格式，带时区）。")

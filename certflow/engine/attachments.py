@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from certflow.engine.errors import FieldError, ValidationFailed
+from certflow.engine.errors import FieldError, InvalidState, ValidationFailed
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -81,5 +81,6 @@ class FileStore:
         """The stored bytes, checked against their digest so a changed file is never served."""
         content = self.path(digest).read_bytes()
         if hashlib.sha256(content).hexdigest() != digest:
-            raise ValueError(f"stored file {digest} does not match its checksum")
+            # a clerk meets this on opening the file: say what happened and who can help, not the digest
+            raise InvalidState("这个附件存档后被改动过，与存档时不符，不能打开；请联系管理员")
         return content

@@ -51,11 +51,11 @@ def replay_at(steps: Steps, case_ref: str, seq: int) -> ReplayView:
         case = steps.case(session, case_ref)
         recorded = events(session, case.id)
         if not 1 <= seq <= len(recorded):
-            raise NotFound(f"case {case.number} has no event {seq}")
+            raise NotFound(f"案件 {case.number} 没有第 {seq} 条记录")
         replayed = _replay(steps, session, case, recorded)
         step = next((s for s in reversed(replayed) if s.seq <= seq), replayed[0])
         # The version the case was on after that step: a migration later does not change its past.
-        version = (steps.row(session, ProcessVersion, step.version_id, "process version") if step.version_id
+        version = (steps.row(session, ProcessVersion, step.version_id, "流程版本") if step.version_id
                    else case.version)
         spec, subprocesses, _ = steps.specs(session, version.id)
         lanes = steps.lanes(session, version.id)

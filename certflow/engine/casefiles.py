@@ -21,7 +21,7 @@ def save_draft(steps: Steps, task_id: str, data: dict[str, Any], *, actor: str) 
     with steps.sessions.begin() as session:
         row = session.get(Task, task_id)
         if row is None or row.status != "open":
-            raise NotFound(f"task {task_id} is not open")
+            raise NotFound(f"任务 {task_id} 不存在或已办理完毕")
         session.merge(Draft(task_id=task_id, actor=actor, data=data, saved_at=steps.clock.now()))
 
 
@@ -46,7 +46,7 @@ def attach(steps: Steps, case_ref: str, uploads: list[Upload], *, actor: str) ->
     """Store files for a case and record each, with its checksum, in the case's history."""
     files = steps.setup.files
     if files is None:
-        raise InvalidState("no upload directory is configured")
+        raise InvalidState("系统没有设置存放附件的目录，暂时不能上传附件，请联系管理员")
     types = attachments.check(uploads)
     now = steps.clock.now()
     with steps.transaction() as session:
@@ -68,7 +68,7 @@ def store_draft(steps: Steps, upload: Upload) -> tuple[str, str]:
     file is refused (attachments.check)."""
     files = steps.setup.files
     if files is None:
-        raise InvalidState("no upload directory is configured")
+        raise InvalidState("系统没有设置存放附件的目录，暂时不能上传附件，请联系管理员")
     (content_type,) = attachments.check([upload])
     token = secrets.token_urlsafe(32)
     with steps.sessions.begin() as session:
@@ -106,7 +106,7 @@ def attachment_content(steps: Steps, case_ref: str, attachment_id: int) -> tuple
     found = [a for a in attachment_list(steps, case_ref) if a["id"] == attachment_id]
     files = steps.setup.files
     if not found or files is None:
-        raise NotFound(f"attachment {attachment_id} of case {case_ref} does not exist")
+        raise NotFound(f"案件 {case_ref} 没有编号为 {attachment_id} 的附件")
     return found[0], files.read(found[0]["sha256"])
 
 
@@ -118,7 +118,7 @@ def text_applicant(steps: Steps, case_ref: str, template: str, text: str) -> Non
         started = session.scalar(select(Event.data).where(Event.case_id == case.id, Event.kind == "case_started"))
         phone = str((started or {}).get("data", {}).get("phone") or "")
         if not phone:
-            raise InvalidState(f"case {case_ref} has no phone number to text")
+            raise InvalidState(f"案件 {case_ref} 没有登记手机号，无法发送短信")
         now = steps.clock.now()
         session.add(Notification(case_id=case.id, template=template, recipient_role="applicant", recipient_phone=phone,
                                  text=text, created_at=now, next_attempt_at=now))

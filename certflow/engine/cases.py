@@ -33,7 +33,7 @@ def start_case(
     with steps.transaction(clock) as session:
         version = versions.latest(session, process_key)
         if version is None:
-            raise NotFound(f"no process {process_key} is deployed")
+            raise NotFound(f"没有部署流程 {process_key}")
         spec, subprocesses, version_forms = steps.specs(session, version.id)
         form = start_form(spec)
         if form:
@@ -70,7 +70,7 @@ def complete_task(steps: Steps, task_id: str, data: dict[str, Any], *, actor: st
     with steps.transaction(clock) as session:
         row, case, open_rows = steps.open_task(session, task_id)
         if row.assignee and row.assignee != actor:
-            raise Conflict(f"task {task_id} ({row.title}) is claimed by {row.assignee}")
+            raise Conflict(f"任务“{row.title}”（{task_id}）已由 {row.assignee} 认领")
         version_forms = steps.specs(session, case.process_version_id)[2]
         if row.form:
             schema = version_forms[row.form]
@@ -146,8 +146,8 @@ def _assign(steps: Steps, task_id: str, assignee: str | None, *, expect: str | N
     with steps.transaction() as session:
         row, case, _ = steps.open_task(session, task_id)
         if row.assignee != expect:
-            held = f"is claimed by {row.assignee}" if row.assignee else "is not claimed"
-            raise Conflict(f"task {task_id} {held}")
+            held = f"已由 {row.assignee} 认领" if row.assignee else "还没有人认领"
+            raise Conflict(f"任务“{row.title}”（{task_id}）{held}")
         row.assignee = assignee
         event = (kind, task_id, row.name, {"title": row.title})
         steps.append_events(session, case, [event], assignee or expect or "system", steps.clock.now())

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+
+# How a refusal names a case or task that is no longer open: the words a clerk uses, not the stored status.
+CASE_STATES = {"running": "正在办理", "completed": "已办结", "cancelled": "已取消", "error": "因故障暂停"}
+TASK_STATES = {"open": "待办", "completed": "已办理", "cancelled": "已取消"}
 
 
 class CertflowError(Exception):
@@ -97,6 +102,19 @@ class StepFailed(CertflowError):
         super().__init__(message)
         self.step = step  # the element that failed, as the diagram names it
         self.detail = detail  # the error as SpiffWorkflow and Python gave it, for the logs
+
+
+def unreadable(error: Exception) -> str:
+    """Why a settings file (groups, county, calendar) could not be read, in Chinese: Python says it in English."""
+    if isinstance(error, FileNotFoundError):
+        return "找不到这个文件"
+    if isinstance(error, OSError):
+        return "无法读取这个文件"
+    if isinstance(error, json.JSONDecodeError):
+        return f"不是有效的 JSON：第 {error.lineno} 行第 {error.colno} 列有误"
+    if isinstance(error, KeyError):
+        return f"缺少 {error.args[0]}"
+    return "内容的写法不对，请对照说明文档检查"
 
 
 def describe(error: Exception) -> str:

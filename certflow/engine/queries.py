@@ -67,7 +67,7 @@ def case_for_applicant(steps: Steps, number: str, id_number: str) -> CaseView:
             .where(Case.number == number, Event.kind == "case_started")
         )
     if not _started_with(started, id_number):
-        raise NotFound(f"case {number} with that ID number does not exist")
+        raise NotFound(f"案件 {number} 不存在，或身份证号不符")
     return case(steps, number)
 
 
@@ -114,7 +114,7 @@ def tasks(
 
 def task(steps: Steps, task_id: str) -> TaskView:
     with steps.sessions() as session:
-        return task_dict(steps.row(session, Task, task_id, "task"))
+        return task_dict(steps.row(session, Task, task_id, "任务"))
 
 
 def task_form(steps: Steps, task_id: str) -> TaskForm:
@@ -122,8 +122,8 @@ def task_form(steps: Steps, task_id: str) -> TaskForm:
     what SpiffArena writes, else the element's documentation) filled in with the task's data, the form's schema with
     choices taken from that data, and its uiSchema (``formUiSchemaFilename``)."""
     with steps.sessions() as session:
-        row = steps.row(session, Task, task_id, "task")
-        case = steps.row(session, Case, row.case_id, "case")
+        row = steps.row(session, Task, task_id, "任务")
+        case = steps.row(session, Case, row.case_id, "案件")
         version_forms = steps.specs(session, case.process_version_id)[2]
         workflow = steps.load(session, case)
     schema = version_forms.get(row.form or "") or {}

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from certflow.engine import cases, changes, incidents, workflowfacts
 from certflow.engine.clock import Clock
-from certflow.engine.errors import FieldError, InvalidState, StepFailed, ValidationFailed, describe
+from certflow.engine.errors import CASE_STATES, FieldError, InvalidState, StepFailed, ValidationFailed, describe
 from certflow.engine.models import Case, Incident, Job, Notification, Task
 from certflow.engine.projection import task_dict
 from certflow.engine.steps import StepOutput, Steps, attempt
@@ -41,7 +41,7 @@ def fix_incident(steps: Steps, case_ref: str, fixes: dict[str, Any], *, actor: s
     with steps.transaction(clock) as session:
         case = steps.lock_case(session, steps.case_id(session, case_ref), running_only=False)
         if not incidents.open_for(session, case.id):
-            raise InvalidState(f"case {case.number} has no open incident")
+            raise InvalidState(f"案件 {case.number} 没有待处理的故障")
         output = StepOutput()
         workflow = steps.run(case, output, lambda: steps.load(session, case), changes.fixing(fixes), clock=clock)
         output.events.insert(0, ("data_fixed", None, None, {"changes": fixes}))
@@ -60,7 +60,7 @@ def retry_incident(steps: Steps, case_ref: str, *, actor: str) -> None:
         case = steps.lock_case(session, steps.case_id(session, case_ref), running_only=False)
         found = incidents.open_for(session, case.id)
         if not found:
-            raise InvalidState(f"case {case.number} has no open incident")
+            raise InvalidState(f"案件 {case.number} 没有待处理的故障")
         for incident in found:
             if error := attempt(session, partial(_retry, steps, session, case, incident, actor, clock)):
                 incident.attempts += 1
@@ -69,7 +69,7 @@ def retry_incident(steps: Steps, case_ref: str, *, actor: str) -> None:
                 continue
             incidents.resolve(incident, how="retried", actor=actor, at=at)
     if failure is not None:
-        raise StepFailed(f"retried, and failed again: {describe(failure)}", step=getattr(failure, "step", None))
+        raise StepFailed(f"重试后仍然失败：{describe(failure)}", step=getattr(failure, "step", None))
 
 
 def cancel_case(steps: Steps, case_ref: str, reason: str, *, actor: str) -> None:
@@ -81,7 +81,7 @@ def cancel_case(steps: Steps, case_ref: str, reason: str, *, actor: str) -> None
     with steps.transaction() as session:
         case = steps.lock_case(session, steps.case_id(session, case_ref), running_only=False)
         if case.status not in ("running", "error"):
-            raise InvalidState(f"case {case.number} is {case.status}")
+            raise InvalidState(f"案件 {case.number} {CASE_STATES[case.status]}，不能取消")
         for row in session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")):
             row.status, row.completed_at = "cancelled", now
         for job in session.scalars(select(Job).where(Job.case_id == case.id, Job.status == "queued")):
@@ -115,13 +115,13 @@ def stuck(steps: Steps, now: datetime | None = None, county: str | None = None, 
 
 def _retry(steps: Steps, session: Session, case: Case, incident: Incident, actor: str, clock: Clock) -> None:
     if incident.kind == "notification":
-        note = steps.row(session, Notification, incident.work_id, "outbox text")
+        note = steps.row(session, Notification, incident.work_id, "待发短信")
         note.status, note.attempts, note.next_attempt_at = "queued", 0, clock.now()
         return
     case.status = "running"
     if incident.kind == "timer":
         cases.fire_timers(steps, session, case, clock.now(), clock, actor)
         return
-    job = steps.row(session, Job, incident.work_id, "job")
+    job = steps.row(session, Job, incident.work_id, "后台作业")
     cases.deliver(steps, session, case, job.payload["name"], job.payload["payload"], actor, clock)
     job.status, job.done_at, job.attempts = "done", clock.now(), job.attempts + 1

@@ -86,10 +86,13 @@ def _apply(runtime: Runtime, clock: FixedClock, number: str, step: dict[str, Any
     elif "message" in step:
         runtime.send_message(number, step["message"], step.get("payload", {}), actor=ACTOR)
     elif "tick" in step:
-        clock.set(datetime.fromisoformat(step["tick"]))
+        try:  # not a date-time, or one without its offset from UTC
+            clock.set(datetime.fromisoformat(step["tick"]))
+        except ValueError:
+            raise ValueError(f"时间 {step['tick']} 的写法不对，应写成 2026-10-14T00:05:00+08:00 这样") from None
         runtime.tick()
     else:
-        raise ValueError("a step names a task, a message or a tick")
+        raise ValueError("每一步须写明 task（办理任务）、message（送达消息）或 tick（时间到）之一")
 
 
 def _failure(action: Callable[[], object]) -> dict[str, Any]:
@@ -123,6 +126,6 @@ def _open_task(runtime: Runtime, number: str, name: str, group: str | None) -> T
     open_tasks = runtime.tasks(case=number)
     found = [t for t in open_tasks if name in (t["name"], t["title"]) and group in (None, t["group"])]
     if len(found) != 1:
-        shown = "、".join(f"{t['title']} ({t['name']}, {t['group']})" for t in open_tasks) or "none"
-        raise ValueError(f"{len(found)} open tasks match “{name}”; open: {shown}")
+        shown = "、".join(f"{t['title']}（{t['name']}，{t['group']}）" for t in open_tasks) or "无"
+        raise ValueError(f"有 {len(found)} 个待办任务与“{name}”相符，须恰好一个；待办任务：{shown}")
     return found[0]

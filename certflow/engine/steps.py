@@ -27,6 +27,8 @@ from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.changes import Change
 from certflow.engine.clock import Clock, FixedClock, use_clock
 from certflow.engine.errors import (
+    CASE_STATES,
+    TASK_STATES,
     CertflowError,
     Conflict,
     FieldError,
@@ -108,25 +110,25 @@ class Steps:
             with self.sessions.begin() as session, use_clock(clock or self.clock):
                 yield session
         except (StaleDataError, IntegrityError) as error:
-            raise Conflict("the case was changed by someone else at the same time; reload and try again") from error
+            raise Conflict("案件刚被其他人同时修改，请刷新后再试") from error
 
     def row(self, session: Session, model: type[Row], key: Any, what: str) -> Row:
         """The row of ``model`` with the primary key ``key``; NotFound, naming it ``what``, if there is none."""
         found = session.get(model, key)
         if found is None:
-            raise NotFound(f"{what} {key} does not exist")
+            raise NotFound(f"{what} {key} 不存在")
         return found
 
     def case(self, session: Session, case_ref: str) -> Case:
         """The case with the number (or id) ``case_ref``, unlocked: for reading."""
-        return self.row(session, Case, self.case_id(session, case_ref), "case")
+        return self.row(session, Case, self.case_id(session, case_ref), "案件")
 
     def case_id(self, session: Session, case_ref: str) -> int:
         case_id = session.scalar(select(Case.id).where(Case.number == case_ref))
         if case_id is None and case_ref.isascii() and case_ref.isdigit() and len(case_ref) < 19:  # a bigint
             case_id = session.scalar(select(Case.id).where(Case.id == int(case_ref)))
         if case_id is None:
-            raise NotFound(f"case {case_ref} does not exist")
+            raise NotFound(f"案件 {case_ref} 不存在")
         return case_id
 
     def open_task(self, session: Session, task_id: str) -> tuple[Task, Case, list[Task]]:
@@ -138,14 +140,14 @@ class Steps:
         case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
         case = session.scalars(select(Case).where(Case.id == case_of_task).with_for_update()).one_or_none()
         if case is None:
-            raise NotFound(f"task {task_id} does not exist")
+            raise NotFound(f"任务 {task_id} 不存在")
         check_running(case)
         open_rows = list(session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")))
         row = next((r for r in open_rows if r.id == task_id), None)
         if row is None:
-            row = self.row(session, Task, task_id, "task")
-            who = f" by {row.completed_by}" if row.completed_by else ""
-            raise Conflict(f"task {task_id} ({row.title}) is already {row.status}{who}")
+            row = self.row(session, Task, task_id, "任务")
+            who = f"由 {row.completed_by} " if row.completed_by else ""
+            raise Conflict(f"任务“{row.title}”（{task_id}）已{who}{TASK_STATES[row.status].removeprefix('已')}")
         return row, case, open_rows
 
     def lock_case(self, session: Session, case_id: int, *, running_only: bool = True) -> Case:
@@ -165,7 +167,7 @@ class Steps:
     def _restored(self, session: Session, version_id: int) -> tuple[Any, dict[str, Any], dict[str, Any], Lanes]:
         cached = self._spec_cache.get(version_id)
         if cached is None:
-            version = self.row(session, ProcessVersion, version_id, "process version")
+            version = self.row(session, ProcessVersion, version_id, "流程版本")
             spec, subprocesses = restore_specs(version.spec)
             lanes = Lanes.from_stored(version.spec.get("lanes"))
             cached = self._spec_cache[version_id] = (spec, subprocesses, version.forms, lanes)
@@ -202,7 +204,7 @@ class Steps:
                 return _recorded_result(recorded, name, params)
             operator = operators.get(name)
             if operator is None:
-                raise LookupError(f"no handler is registered for operator {name}")
+                raise LookupError(f"没有名为 {name} 的服务：流程调用的服务须先在系统中登记")
             result = operator.call(params, data, context)
             output.event("service_called", {"operator": name, "params": params, "result": result})
             if operator.sends_notification:
@@ -315,9 +317,9 @@ def attempt(session: Session, work: Callable[[], None]) -> Exception | None:
 
 def check_running(case: Case) -> None:
     if case.status == "error":
-        raise InvalidState(f"case {case.number} is paused by an incident until an administrator retries or cancels it")
+        raise InvalidState(f"案件 {case.number} 因故障暂停，须等管理员重试或取消后才能继续办理")
     if case.status != "running":
-        raise InvalidState(f"case {case.number} is {case.status}")
+        raise InvalidState(f"案件 {case.number} {CASE_STATES[case.status]}，不能再办理")
 
 
 def _refusal(error: BaseException) -> InputRefused | None:
@@ -333,6 +335,6 @@ def _recorded_result(recorded: Iterator[dict[str, Any]], name: str, params: dict
     """The next service result the history holds for this step; a different call is a divergence."""
     event = next(recorded, None)
     if event is None or event["operator"] != name or event["params"] != params:
-        found = f"{event['operator']}({event['params']})" if event else "nothing"
-        raise replay.ReplayError(f"the process called {name}({params}) where the history recorded {found}")
+        found = f"调用的是 {event['operator']}（参数 {event['params']}）" if event else "没有调用"
+        raise replay.ReplayError(f"重放时流程调用了 {name}（参数 {params}），而历史记录这里{found}")
     return copy.deepcopy(event["result"])

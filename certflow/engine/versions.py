@@ -38,7 +38,7 @@ def find(session: Session, process_key: str, version: int) -> ProcessVersion:
         select(ProcessVersion).where(ProcessVersion.process_key == process_key, ProcessVersion.version == version)
     ).first()
     if found is None:
-        raise NotFound(f"process {process_key} has no version {version}")
+        raise NotFound(f"流程 {process_key} 没有第 {version} 版")
     return found
 
 

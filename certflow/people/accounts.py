@@ -144,7 +144,7 @@ class Accounts:
         with self.sessions.begin() as session:
             user = session.get(User, user_id)
             if user is None:
-                raise NotFound(f"user {user_id} does not exist")
+                raise NotFound(f"用户 {user_id} 不存在")
             _check_user(user.username, display_name, roles, password)
             county = None if province_wide else county or user.county
             _check_county(county, roles)
@@ -240,7 +240,7 @@ class Accounts:
         token = secrets.token_urlsafe(32)
         with self.sessions.begin() as session:
             if session.get(User, user_id) is None:
-                raise NotFound(f"user {user_id} does not exist")
+                raise NotFound(f"用户 {user_id} 不存在")
             session.add(ApiToken(user_id=user_id, token_hash=_token_hash(token), label=label or "API",
                                  created_at=self.clock.now()))
         return token
@@ -271,7 +271,7 @@ class Accounts:
         with self.sessions.begin() as session:
             row = session.get(ApiToken, token_id)
             if row is None or row.user_id != user_id:
-                raise NotFound(f"token {token_id} does not exist")
+                raise NotFound(f"访问令牌 {token_id} 不存在")
             row.revoked_at = row.revoked_at or self.clock.now()
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from certflow.engine.errors import FieldError, NotFound, ValidationFailed
+from certflow.engine.errors import FieldError, NotFound, ValidationFailed, unreadable
 from certflow.engine.models import Task
 from certflow.people.accounts import STAFF_ROLES
 from certflow.people.models import Group
@@ -65,13 +65,13 @@ class GroupsFile:
             raw = json.loads(path.read_text(encoding="utf-8"))
             groups = tuple((str(g["id"]), str(g["role"]), str(g["name"]).strip()) for g in raw["groups"])
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise SystemExit(f"groups file {path}: {error}") from error
-        problems = [f"{group_id}: {e.message}" for group_id, role, name in groups
+            raise SystemExit(f"组织机构文件 {path} 有误：{unreadable(error)}") from error
+        problems = [f"{group_id}：{e.message}" for group_id, role, name in groups
                     for e in check_group(group_id, role, name)]
         ids = [group_id for group_id, _, _ in groups]
-        problems += [f"{group_id}: listed twice" for group_id in sorted({i for i in ids if ids.count(i) > 1})]
+        problems += [f"{group_id}：写了两次" for group_id in sorted({i for i in ids if ids.count(i) > 1})]
         if problems:
-            raise SystemExit(f"groups file {path}: {'; '.join(problems)}")
+            raise SystemExit(f"组织机构文件 {path} 有误：{'；'.join(problems)}")
         return cls(groups)
 
 
@@ -114,7 +114,7 @@ class Directory:
         as the administrators keep them, renamed or deactivated.
         """
         listed = list(listed)
-        problems = [f"{group_id}: {e.message}" for group_id, role, name in listed
+        problems = [f"{group_id}：{e.message}" for group_id, role, name in listed
                     for e in check_group(group_id, role, name)]
         if problems:
             raise ValidationFailed([FieldError("id", "; ".join(problems))], INVALID)
@@ -177,6 +177,6 @@ class Directory:
         with self.sessions.begin() as session:
             group = session.get(Group, group_id)
             if group is None:
-                raise NotFound(f"group {group_id} does not exist")
+                raise NotFound(f"用户组 {group_id} 不存在")
             group.name, group.active = name.strip(), active
         return group

@@ -79,6 +79,8 @@ def _certflow_error(error: CertflowError) -> Response:
     task_id = (request.view_args or {}).get("task_id")
     if isinstance(error, Conflict) and task_id:  # who was first, and when
         return _error(status, error.code, str(error), f"{task_taken(task_id)}，请刷新后查看")
+    if isinstance(error, InvalidState):  # a paused or ended case: 409's usual words blame someone else
+        return _error(status, error.code, str(error), str(error))
     return _error(status, error.code, str(error))
 
 

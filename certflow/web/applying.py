@@ -96,7 +96,7 @@ def application_form(runtime: Runtime, directory: Directory, process_key: str, c
     """The start form of the latest deployed ``process_key``, ready to show."""
     schema = next((p["start_schema"] for p in runtime.processes() if p["key"] == process_key), None)
     if not schema:
-        raise NotFound(f"no process {process_key} with a start form is deployed")
+        raise NotFound(f"没有部署带申请表的流程 {process_key}")
     ticked = channel == "offline"
     villages = tuple((group.id, group.name) for group in directory.of_role("village"))
     shown = []

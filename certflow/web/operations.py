@@ -74,7 +74,7 @@ def retry(number: str) -> ResponseReturnValue:
     try:
         services().runtime.retry_incident(number, actor=signed_in().username)
     except CertflowError as error:
-        flash(f"重试失败：{error}", "error")
+        flash(str(error), "error")  # it says what failed: the retry again, or a case with nothing to retry
     else:
         flash("重试成功，案件继续办理")
     return redirect(url_for("operations.case_incidents", number=number))

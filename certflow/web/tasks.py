@@ -124,6 +124,8 @@ def case_file(number: str, attachment_id: int) -> tuple[AttachmentView, bytes]:
         meta, content = services().runtime.attachment_content(number, attachment_id)
     except NotFound:
         abort(404)
+    except InvalidState as changed:  # a stored file that no longer matches its checksum
+        abort(409, str(changed))
     return meta, content
 
 

@@ -79,7 +79,7 @@ def test_start_data_is_checked_against_the_start_form(rt: Runtime, data: dict, e
 
 
 def test_starting_an_undeployed_process_is_refused(rt: Runtime) -> None:
-    with pytest.raises(NotFound, match="no process nosuch is deployed"):
+    with pytest.raises(NotFound, match="没有部署流程 nosuch"):
         rt.start_case("nosuch", {"applicant_name": "张三"}, actor="applicant")
 
 
@@ -156,7 +156,7 @@ def test_completing_a_task_twice_is_a_conflict(rt: Runtime) -> None:
     task = open_task(rt, number)
     rt.complete_task(task["id"], {"approved": True}, actor="王")
 
-    with pytest.raises(Conflict, match="already completed by 王"):
+    with pytest.raises(Conflict, match="“审批”.*已由 王 办理"):
         rt.complete_task(task["id"], {"approved": False}, actor="李")
     assert kinds(rt, number) == ["case_started", "task_completed"]
     assert rt.case(number)["data"]["approved"] is True
@@ -178,22 +178,22 @@ def test_claim_and_unclaim(rt: Runtime) -> None:
     assert [t["id"] for t in rt.tasks(assignee="王")] == [task_id]
     assert rt.tasks(assignee="李") == []
 
-    with pytest.raises(Conflict, match="claimed by 王"):
+    with pytest.raises(Conflict, match="已由 王 认领"):
         rt.complete_task(task_id, {"approved": True}, actor="李")
-    with pytest.raises(Conflict, match="claimed by 王"):
+    with pytest.raises(Conflict, match="已由 王 认领"):
         rt.claim(task_id, actor="李")
-    with pytest.raises(Conflict, match="claimed by 王"):
+    with pytest.raises(Conflict, match="已由 王 认领"):
         rt.unclaim(task_id, actor="李")
 
     rt.unclaim(task_id, actor="王")
     assert open_task(rt, number)["assignee"] is None
-    with pytest.raises(Conflict, match="not claimed"):
+    with pytest.raises(Conflict, match="还没有人认领"):
         rt.unclaim(task_id, actor="王")
 
     rt.claim(task_id, actor="李")
     rt.complete_task(task_id, {"approved": True}, actor="李")
     assert rt.tasks(status="completed")[0]["completed_by"] == "李"
-    with pytest.raises(Conflict, match="already completed"):
+    with pytest.raises(Conflict, match="已由 .* 办理"):
         rt.claim(task_id, actor="王")
     assert kinds(rt, number) == ["case_started", "task_claimed", "task_unclaimed", "task_claimed", "task_completed"]
     assert [e["actor"] for e in rt.history(number)][1:] == ["王", "王", "李", "李"]
@@ -229,9 +229,9 @@ def test_message_nobody_waits_for_is_refused_clearly(rt: Runtime) -> None:
 
     rt.complete_task(open_task(rt, number)["id"], {"approved": True}, actor="王")
     rt.send_message(number, "poke", {}, actor="applicant")
-    with pytest.raises(InvalidState, match=f"case {number} is completed"):
+    with pytest.raises(InvalidState, match=f"案件 {number} 已办结"):
         rt.send_message(number, "poke", {}, actor="applicant")
-    with pytest.raises(NotFound, match="case LS-2026-999999 does not exist"):
+    with pytest.raises(NotFound, match="案件 LS-2026-999999 不存在"):
         rt.send_message("LS-2026-999999", "poke", {}, actor="applicant")
 
 

@@ -55,7 +55,7 @@ def test_deploy_refused_lists_each_problem(fresh_rt: Runtime) -> None:
     assert result.exit_code == 1
     assert "  broken/not_well_formed.bpmn 第 10 行：XML 格式不正确" in result.stderr
     result = cli(fresh_rt, "start", "smoke", "--data", '{"applicant_name": "张三"}')
-    assert (result.exit_code, error_lines(result)) == (1, ["错误：no process smoke is deployed"])
+    assert (result.exit_code, error_lines(result)) == (1, ["错误：没有部署流程 smoke"])
 
 
 def test_start_prints_the_case_number(rt: Runtime) -> None:
@@ -148,14 +148,14 @@ def test_complete_with_invalid_data_prints_each_field_error(rt: Runtime) -> None
 
     result = cli(rt, "complete", task_id, "--user", "李", "--data", '{"approved": false}')
     assert result.exit_code == 1
-    assert error_lines(result) == [f"错误：task {task_id} (审批) is already completed by 王"]
+    assert error_lines(result) == [f"错误：任务“审批”（{task_id}）已由 王 办理"]
 
 
 def test_claim_and_unclaim(rt: Runtime) -> None:
     task_id = open_task(rt, start(rt))["id"]
     assert cli(rt, "claim", task_id, "--user", "王").stdout == "已由 王 认领\n"
     result = cli(rt, "complete", task_id, "--user", "李", "--data", '{"approved": true}')
-    assert (result.exit_code, error_lines(result)) == (1, [f"错误：task {task_id} (审批) is claimed by 王"])
+    assert (result.exit_code, error_lines(result)) == (1, [f"错误：任务“审批”（{task_id}）已由 王 认领"])
     assert cli(rt, "unclaim", task_id, "--user", "王").stdout == "已取消认领\n"
     assert cli(rt, "complete", task_id, "--user", "李", "--data", '{"approved": true}').exit_code == 0
 
@@ -212,7 +212,7 @@ def test_show_prints_the_case(rt: Runtime) -> None:
     assert cli(rt, "show", number).stdout.splitlines() == [f"{number}  冒烟测试（smoke） v1  已办结", "申请人：张三"]
 
     result = cli(rt, "show", "LS-2026-999999")
-    assert (result.exit_code, error_lines(result)) == (1, ["错误：case LS-2026-999999 does not exist"])
+    assert (result.exit_code, error_lines(result)) == (1, ["错误：案件 LS-2026-999999 不存在"])
 
 
 def test_history_prints_the_events(rt: Runtime) -> None:

@@ -52,7 +52,7 @@ def test_two_processes_complete_the_same_task_one_wins(rt: Runtime, database_url
     [winner] = [actor for actor, (outcome, _) in outcomes.items() if outcome == "done"]
     [loser] = [actor for actor in outcomes if actor != winner]
     assert outcomes[winner][1] == number
-    assert f"already completed by {winner}" in outcomes[loser][1]
+    assert f"已由 {winner} 办理" in outcomes[loser][1]
 
     assert kinds(rt, number).count("task_completed") == 1
     [completed] = [e for e in rt.history(number) if e["kind"] == "task_completed"]

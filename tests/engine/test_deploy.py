@@ -49,7 +49,7 @@ def refused(runtime: Runtime, files: list[SourceFile]) -> list[Problem]:
 
 
 def assert_nothing_deployed(runtime: Runtime) -> None:
-    with pytest.raises(NotFound, match="no process smoke is deployed"):
+    with pytest.raises(NotFound, match="没有部署流程 smoke"):
         start(runtime)
     assert runtime.versions() == []
 

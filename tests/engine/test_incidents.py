@@ -54,7 +54,7 @@ def test_a_failing_timer_is_retried_with_backoff_then_pauses_the_case(rt: Runtim
     assert rt.verify(number).ok
     clock.advance(hours=1)
     assert rt.tick() == []  # a paused case is left alone
-    with pytest.raises(InvalidState, match="paused by an incident"):
+    with pytest.raises(InvalidState, match="因故障暂停"):
         rt.complete_task(open_task(rt, number)["id"], {"approved": True}, actor="王")
 
 

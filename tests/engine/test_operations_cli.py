@@ -26,7 +26,7 @@ def test_an_incident_is_listed_fixed_and_retried(rt: Runtime, clock: FixedClock)
     assert listed.exit_code == 0 and f"{number}  定时处理  提醒  试了 3 次  未处理" in listed.stdout
     assert f"自动处理失败，案件暂停：用 certflow incident list --case {number} 查看" in cli(rt, "show", number).stdout
     again = cli(rt, "incident", "retry", number, "--user", "admin")
-    assert again.exit_code == 1 and "failed again" in again.stderr
+    assert again.exit_code == 1 and "错误：重试后仍然失败：" in again.stderr
     assert cli(rt, "incident", "fix", number, "--user", "admin", "--data", '{"ok": true}').exit_code == 0
     assert cli(rt, "incident", "retry", number, "--user", "admin").stdout == f"{number}：重试成功，继续办理\n"
     assert cli(rt, "incident", "list").stderr == "没有故障\n"
@@ -50,7 +50,7 @@ def test_cancel_and_the_stuck_report(rt: Runtime, clock: FixedClock) -> None:
     assert shown[2] == "超过期限的任务 1 个："
     assert shown[3].startswith(f"  {late}  审批  （window）  期限 2026-10-09  无人认领")
 
-    assert cli(rt, "message", waiting, "poke", "--queue").stdout == "queued as job 1\n"
+    assert cli(rt, "message", waiting, "poke", "--queue").stdout == "已排队等候送达，后台作业编号 1\n"
     assert json.loads(cli(rt, "report", "stuck", "--json").stdout)["cases"] == []  # the queued message moves it
     assert cli(rt, "cancel", late, "--user", "admin", "--reason", "重复申请").exit_code == 0
     assert rt.case(late)["status"] == "cancelled"

@@ -69,8 +69,10 @@ def test_each_refused_step_says_why_and_the_case_goes_on():
     assert [e["field"] for e in refused[0]["field_errors"]] == ["decision"]
     assert (refused[1]["error_code"], refused[1]["error"]) == (
         "invalid_state", "案件 LS-2026-000001 现在不等消息“objection”")
-    assert refused[2]["error"].startswith("0 open tasks match “assess”; open: 预审 (pre_review, window)")
-    assert refused[3]["error_code"] == "bad_step"
+    assert refused[2]["error"].startswith(
+        "有 0 个待办任务与“assess”相符，须恰好一个；待办任务：预审（pre_review，window）")
+    assert (refused[3]["error_code"], refused[3]["error"]) == (
+        "bad_step", "时间 tomorrow 的写法不对，应写成 2026-10-14T00:05:00+08:00 这样")
     assert all(entry["current_step"] == "预审" for entry in refused)
     assert result["trace"][-1]["error"] is None and result["trace"][-1]["current_step"] == "登记并预约鉴定"
 
@@ -105,5 +107,5 @@ def test_test_run_on_the_command_line(rt, tmp_path):
     ], obj=rt)
     assert result.exit_code == 1  # the second poke finds the case ended
     assert "  办理中：审批" in result.output and "  已办结：" in result.output
-    assert "  被拒绝：case LS-2026-000001 is completed" in result.output
+    assert "  被拒绝：案件 LS-2026-000001 已办结，不能再办理" in result.output
     assert rt.case_numbers() == []

@@ -62,7 +62,7 @@ def test_a_task_completed_meanwhile_is_a_conflict_naming_who_did_it(rt: Runtime)
     number = start(rt)
     task = open_task(rt, number)
     rt.complete_task(task["id"], {"approved": True}, actor="window")
-    with pytest.raises(Conflict, match="is already completed by window"):
+    with pytest.raises(Conflict, match="已由 window 办理"):
         rt.claim(task["id"], actor="other")
 
 
@@ -78,5 +78,5 @@ def test_a_cases_tasks_by_number_or_id_and_an_unknown_case(rt: Runtime, missing:
 
 def test_an_unknown_task_is_not_found(rt: Runtime) -> None:
     start(rt)
-    with pytest.raises(NotFound, match="task no-such-task does not exist"):
+    with pytest.raises(NotFound, match="任务 no-such-task 不存在"):
         rt.complete_task("no-such-task", {"approved": True}, actor="window")

@@ -219,7 +219,7 @@ def test_an_objection_after_the_publicity_is_refused(start):
     with pytest.raises(ValidationFailed, match="公示期已于2026年9月17日届满"):
         case.message("objection", {"reason": "太晚了", "by": "村民"})
     case.issue()
-    with pytest.raises(InvalidState, match="completed"):  # issued: the case waits for nothing any more
+    with pytest.raises(InvalidState, match="已办结"):  # issued: the case waits for nothing any more
         case.message("objection", {"reason": "太晚了", "by": "村民", "received_on": "2026-09-17"})
 
 

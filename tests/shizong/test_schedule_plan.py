@@ -159,13 +159,14 @@ def test_a_county_file_with_a_wrong_schedule_says_what_is_wrong(tmp_path) -> Non
     del section["daily_capacity"]["言语"]
     section.update(teams_per_day=0, deadline="年底")
     path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
-    with pytest.raises(SystemExit, match="reassessment.daily_capacity has no 言语; reassessment.teams_per_day must be "
-                                         "at least 1, not 0; reassessment.deadline 年底 is not one of the county's"):
+    with pytest.raises(SystemExit, match="reassessment.daily_capacity 缺少言语；reassessment.teams_per_day 应不小于 1，"
+                                         "现为 0；reassessment.deadline 年底 不是本县规定的期限之一"):
         County.load(path)
-    for change, message in (({"start": "28 March"}, "reassessment.start must be a date (YYYY-MM-DD), not '28 March'"),
-                            ({"teams_per_day": "2"}, "reassessment.teams_per_day must be a whole number, not '2'"),
+    for change, message in (({"start": "28 March"},
+                             "reassessment.start 应为日期，写成 2026-10-14 这样，现为 '28 March'"),
+                            ({"teams_per_day": "2"}, "reassessment.teams_per_day 应为整数，现为 '2'"),
                             ({"home_visits": {"start": "2022-05-16", "days": 15}},
-                             "reassessment.home_visits.per_day is missing")):
+                             "缺少 reassessment.home_visits.per_day")):
         path.write_text(json.dumps({**raw, "reassessment": {**section, **change}}, ensure_ascii=False),
                         encoding="utf-8")
         with pytest.raises(SystemExit, match=re.escape(message)):

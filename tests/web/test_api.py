@@ -15,11 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from lushan import application
+from sqlalchemy import update
 from webkit import PASSWORD, conforms
 from werkzeug.test import TestResponse
 
 from certflow.cli import main
 from certflow.engine.clock import FixedClock
+from certflow.engine.models import Case
 from certflow.engine.runtime import Runtime
 from certflow.web import openapi
 
@@ -297,6 +299,36 @@ def test_a_task_taken_or_done_by_someone_else_is_a_conflict(person, accounts) ->
     refused(second.post(f"/tasks/{task_id}/complete", {"data": PASS}), 409, "conflict")
     refused(second.post(f"/tasks/{task_id}/claim"), 409, "conflict")
     refused(first.post(f"/tasks/{task_id}/complete", {"data": PASS}), 409, "conflict")
+
+
+def test_the_common_refusals_read_chinese_on_the_command_line_and_in_the_api(person, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+    window, renmin = person("window"), person("renmin")
+    number = window.start()
+    done = window.find(number, "pre_review")
+    window.complete(done, PASS)
+    waiting = renmin.find(number, "register_appointment")
+
+    def said(*args: str) -> str:
+        result = CliRunner().invoke(main, list(args), obj=runtime)
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        return result.stderr.strip()
+
+    assert said("show", "LS-2026-999999") == "错误：案件 LS-2026-999999 不存在"
+    assert said("complete", "no-such-task", "--user", "window") == "错误：任务 no-such-task 不存在"
+    assert said("complete", done, "--user", "window") == f"错误：任务“预审”（{done}）已由 window 办理"
+    assert said("start", "nosuch", "--data", "{}") == "错误：没有部署流程 nosuch"
+    answer = refused(window.post(f"/tasks/{done}/complete", {"data": PASS}), 409, "conflict")
+    assert answer["details"] == f"任务“预审”（{done}）已由 window 办理"
+    for unknown in (window.post("/cases", {"process": "nosuch", "data": application()}),
+                    window.get("/cases/LS-2026-999999"), window.get("/tasks/no-such-task")):
+        assert refused(unknown, 404, "not_found")["message"] == "不存在或无权查看"
+
+    with runtime.sessions.begin() as session:  # a failed step paused the case (its incident is not needed here)
+        session.execute(update(Case).where(Case.number == number).values(status="error"))
+    paused = f"案件 {number} 因故障暂停，须等管理员重试或取消后才能继续办理"
+    assert said("complete", waiting, "--user", "renmin", "--data", json.dumps(APPOINTMENT)) == f"错误：{paused}"
+    assert refused(renmin.post(f"/tasks/{waiting}/complete", {"data": APPOINTMENT}), 409, "invalid_state")[
+        "message"] == paused
 
 
 def test_invalid_form_data_lists_one_entry_per_field(person) -> None:  # type: ignore[no-untyped-def]

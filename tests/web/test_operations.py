@@ -76,7 +76,7 @@ def test_an_incident_is_listed_then_fixed_and_retried(as_user, paused, runtime: 
                  page="/admin/incidents", follow_redirects=True)
     assert "数据已更正" in fixed.get_data(as_text=True)
     failed = post(admin, f"/admin/incidents/{number}/retry", page="/admin/incidents", follow_redirects=True)
-    assert "重试失败" in failed.get_data(as_text=True)
+    assert "重试后仍然失败：" in failed.get_data(as_text=True)
 
     runtime.handlers = real  # the SMS platform is back
     done = post(admin, f"/admin/incidents/{number}/retry", page="/admin/incidents", follow_redirects=True)

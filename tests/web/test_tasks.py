@@ -160,6 +160,16 @@ def test_uploaded_files_are_shown_inline_to_those_who_may_read_the_case(start, a
     assert as_user("anding").get(f"/cases/{case.number}/files/{attachment['id']}").status_code == 404
 
 
+def test_a_stored_file_changed_since_it_was_filed_is_refused_in_chinese(start, as_user):
+    case = start()
+    case.runtime.attach(case.number, [Upload("photos", "照片.png", PNG)], actor="applicant")
+    [attachment] = case.runtime.attachments(case.number)
+    case.runtime.files.path(attachment["sha256"]).write_bytes(PNG + b"changed")
+    response = as_user("window").get(f"/cases/{case.number}/files/{attachment['id']}")
+    assert response.status_code == 409
+    assert "存档后被改动过" in response.get_data(as_text=True) and PNG not in response.data
+
+
 def test_the_diagram_marks_the_path_taken_and_the_current_step(start, as_user):
     case = start()
     case.complete("pre_review", PASS)

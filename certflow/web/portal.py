@@ -214,7 +214,7 @@ def lookup() -> ResponseReturnValue:
         return _lookup_page(request.form.get("id_number", "").strip(), 422, [FieldError("id_number", str(invalid))])
     now, address = runtime.clock.now(), request.remote_addr
     if request.form.get("action") == "send":
-        if CODE_REQUESTS.reserve(sessions, address, now, remote_addr=address, target="lookup code") is None:
+        if CODE_REQUESTS.reserve(sessions, address, now, remote_addr=address, target="发送查询验证码") is None:
             busy = f"获取验证码次数过多，请{CODE_REQUESTS.minutes}分钟后再试"
             return _lookup_page(id_number, 429, [FieldError("id_number", busy)])
         code = lookupcodes.issue(sessions, id_number, now)
@@ -227,7 +227,7 @@ def lookup() -> ResponseReturnValue:
                                    f"您查询残疾人证办理进度的验证码为{code}，10分钟内有效。如非本人操作，请忽略本短信。")
         flash(CODE_SENT)
         return _lookup_page(id_number, sent=True)
-    attempt = STATUS_LOOKUPS.reserve(sessions, address, now, remote_addr=address, target="lookup by code")
+    attempt = STATUS_LOOKUPS.reserve(sessions, address, now, remote_addr=address, target="凭验证码查询进度")
     if attempt is None:
         busy = f"查询次数过多，请{STATUS_LOOKUPS.minutes}分钟后再试"
         return _lookup_page(id_number, 429, [FieldError("code", busy)], sent=True)

@@ -181,9 +181,9 @@ def _charts(found: ledgers.Counts, today: date) -> dict[str, Markup]:
         "progress": charts.progress_line("progress-chart", "累计换证人数（按发放日期）", found.exchanged_on, targets,
                                          county().deadlines, today),
         "townships": charts.stacked_bars("township-chart", "各乡镇(街道)持证人办理状态", townships,
-                                         ledgers.STATUS_ORDER),
+                                         ledgers.STATUS_ORDER, "乡镇(街道)"),
         "categories": charts.bars("category-chart", "持证人残疾类别",
-                                  [(name, found.category[name]) for name in ledgers.CATEGORIES]),
+                                  [(name, found.category[name]) for name in ledgers.CATEGORIES], "残疾类别"),
     }
 
 

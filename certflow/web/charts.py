@@ -148,10 +148,11 @@ def progress_line(
 
 
 def stacked_bars(
-    chart_id: str, title: str, rows: Sequence[tuple[str, Mapping[str, int]]], keys: Sequence[str],
+    chart_id: str, title: str, rows: Sequence[tuple[str, Mapping[str, int]]], keys: Sequence[str], rows_are: str,
     colors: Mapping[str, str] | None = None, unit: str = "人",
 ) -> Markup:
-    """A horizontal bar per row, split by ``keys`` in that order, its total at the end."""
+    """A horizontal bar per row, split by ``keys`` in that order, its total at the end; ``rows_are`` heads the
+    column of the rows' labels in the table read out instead of the drawing."""
     colors = colors or colors_for(keys)
     label_w, row_h, upper = 120, 26, 30
     plot_w = WIDTH - label_w - 60
@@ -173,12 +174,12 @@ def stacked_bars(
     table_rows = [[label, *(counts.get(k, 0) for k in keys), total]
                   for (label, counts), total in zip(rows, totals, strict=True)]
     table_rows.append(["合计", *(sum(c.get(k, 0) for _, c in rows) for k in keys), sum(totals)])
-    return _figure(chart_id, title, "".join(parts), height, _table(["", *keys, "合计"], table_rows))
+    return _figure(chart_id, title, "".join(parts), height, _table([rows_are, *keys, "合计"], table_rows))
 
 
-def bars(chart_id: str, title: str, items: Sequence[tuple[str, int]], color: str = PALETTE[1],
+def bars(chart_id: str, title: str, items: Sequence[tuple[str, int]], items_are: str, color: str = PALETTE[1],
          unit: str = "人") -> Markup:
-    """A horizontal bar per item, its count at the end."""
+    """A horizontal bar per item, its count at the end; ``items_are`` heads the column of their labels."""
     label_w, row_h, upper = 120, 26, 8
     plot_w = WIDTH - label_w - 60
     height = upper + row_h * len(items) + 10
@@ -190,4 +191,5 @@ def bars(chart_id: str, title: str, items: Sequence[tuple[str, int]], color: str
                      f'<rect x="{label_w}" y="{y + 3}" width="{width}" height="{row_h - 8}" fill="{color}">'
                      f'<title>{escape(f"{label}：{n} {unit}")}</title></rect>'
                      f'<text x="{label_w + width + 6}" y="{y + 15}">{n}</text>')
-    return _figure(chart_id, title, "".join(parts), height, _table(["", unit], [[label, n] for label, n in items]))
+    table = _table([items_are, unit], [[label, n] for label, n in items])
+    return _figure(chart_id, title, "".join(parts), height, table)

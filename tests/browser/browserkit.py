@@ -63,7 +63,11 @@ def _note_violation(message: Any) -> None:
 
 def sign_in(browser: Any, live: LiveServer, username: str) -> Any:
     """A new page signed in as a demo person (password demo), on the page of their work."""
-    page = browser.new_page(viewport=DESKTOP, locale="zh-CN")
+    return sign_in_on(browser.new_page(viewport=DESKTOP, locale="zh-CN"), live, username)
+
+
+def sign_in_on(page: Any, live: LiveServer, username: str) -> Any:
+    """``page`` (of a context set up for a device) signed in as a demo person, on the page of their work."""
     page.on("console", _note_violation)
     page.goto(f"{live.url}/login")
     page.fill("#username", username)

@@ -57,17 +57,17 @@ def test_progress_line_without_any_exchange_yet() -> None:
 
 def test_stacked_bars_split_each_row_and_total_it() -> None:
     rows = [("雄壁镇", {"已换证": 3, "待换证": 1}), ("葵山镇", {})]
-    svg, table = parts(charts.stacked_bars("s", "办理状态", rows, ("已换证", "待换证", "其他")))
+    svg, table = parts(charts.stacked_bars("s", "办理状态", rows, ("已换证", "待换证", "其他"), "乡镇"))
     assert titles(svg) == ["办理状态", "雄壁镇 已换证：3 人", "雄壁镇 待换证：1 人"]
     widths = [float(r.get("width")) for r in svg.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
     assert widths[0] == 3 * widths[1]
-    assert table == [["", "已换证", "待换证", "其他", "合计"], ["雄壁镇", "3", "1", "0", "4"],
+    assert table == [["乡镇", "已换证", "待换证", "其他", "合计"], ["雄壁镇", "3", "1", "0", "4"],
                      ["葵山镇", "0", "0", "0", "0"], ["合计", "3", "1", "0", "4"]]
 
 
 def test_text_is_escaped() -> None:
     label = '<script>alert("x")</script> & 村'
-    markup = str(charts.bars("b", "类别 <b>", [(label, 2)]))
+    markup = str(charts.bars("b", "类别 <b>", [(label, 2)], "类别"))
     assert "<script>" not in markup and "<b>" not in markup
     svg, table = parts(markup)
     assert f"{label}：2 人" in titles(svg) and table[1] == [label, "2"]

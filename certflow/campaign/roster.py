@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from certflow.campaign.county import County
 from certflow.campaign.models import CampaignHolder
 from certflow.engine import guardians, residentid
-from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.calendar import china_today
 from certflow.engine.disability import CATEGORY_CODES, GRADE_NAMES, certificate_number
 from certflow.engine.errors import CertflowError, InputRefused, ValidationFailed
 from certflow.engine.history import KeyRing
@@ -278,7 +278,7 @@ def import_roster(
     report = ImportReport(campaign or county.campaign)
     rows = read_roster(path)
     report.rows = len(rows)
-    holders, report.rejected = validate_roster(rows, county, runtime.clock.now().astimezone(CHINA_TZ).date())
+    holders, report.rejected = validate_roster(rows, county, china_today(runtime.clock))
     report.groups_added = Directory(sessions).add_missing(county.groups())
     keys = runtime.settings.history_keys
     known = _imported(sessions, county.process, report.campaign, keys)

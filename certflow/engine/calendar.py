@@ -17,7 +17,14 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from certflow.engine.clock import Clock
+
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def china_today(clock: Clock) -> date:
+    """The day it is in China by ``clock``: the day a form's dates, a birth date's bound and a schedule count from."""
+    return clock.now().astimezone(CHINA_TZ).date()
 
 _ONE_DAY = timedelta(days=1)
 

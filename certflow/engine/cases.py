@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from certflow.engine import changes, forms, formschema, versions, workflowfacts
 from certflow.engine.budget import BudgetExceeded
-from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.calendar import CHINA_TZ, china_today
 from certflow.engine.clock import Clock
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
 from certflow.engine.models import Case, Draft
@@ -77,7 +77,7 @@ def complete_task(steps: Steps, task_id: str, data: dict[str, Any], *, actor: st
             if formschema.uses_task_data(schema):  # the same choices the page showed, from the task's data now
                 task = next(t for t in steps.load(session, case).get_tasks() if str(t.id) == task_id)
                 schema = formschema.with_task_data(schema, task.data)
-            errors = forms.validate(schema, data, today=clock.now().astimezone(CHINA_TZ).date())
+            errors = forms.validate(schema, data, today=china_today(clock))
             if errors:
                 raise ValidationFailed(errors)
         output = StepOutput()

@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from certflow.engine import budget, determinism, failures, history, projection, replay, state, workflowfacts
 from certflow.engine.attachments import FileStore
-from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.calendar import china_today
 from certflow.engine.changes import Change
 from certflow.engine.clock import Clock, FixedClock, use_clock
 from certflow.engine.errors import (
@@ -179,7 +179,7 @@ class Steps:
 
     def context(self, clock: Clock) -> ServiceContext:
         return ServiceContext(
-            today=clock.now().astimezone(CHINA_TZ).date(),
+            today=china_today(clock),
             jurisdiction=self.settings.jurisdiction,
             signature=self.settings.signature,
             calendar=self.settings.calendar,

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.calendar import china_today
 from certflow.engine.errors import Conflict, FieldError, InvalidState, NotFound, StepFailed, ValidationFailed
 from certflow.engine.views import AttachmentView, CaseView, TaskForm, TaskView
 from certflow.people.access import (
@@ -71,7 +71,7 @@ def case_context(case: CaseView) -> dict[str, Any]:
         "requests": [w["name"] for w in case["waiting"]
                      if w["name"] in REQUESTS and can_register_request(me, w["name"], case["data"])],
         "request_titles": REQUESTS,
-        "today": runtime.clock.now().astimezone(CHINA_TZ).date().isoformat(),
+        "today": china_today(runtime.clock).isoformat(),
         "can_comment": can_change_cases(me),
         "can_verify": can_audit(me),
         "can_reveal": can_request_personal_data(me),
@@ -192,7 +192,7 @@ def show(task_id: str) -> ResponseReturnValue:
 
 def _today() -> date:
     """Today in China, the day a date field marked so starts at (certflow.web.forms.data.TODAY)."""
-    return services().runtime.clock.now().astimezone(CHINA_TZ).date()
+    return china_today(services().runtime.clock)
 
 
 @bp.post("/tasks/<task_id>")

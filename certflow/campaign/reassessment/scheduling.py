@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from certflow.campaign.county import County
 from certflow.campaign.models import CampaignHolder, ReassessmentAppointment
 from certflow.campaign.reassessment.planning import Pending, first_day, meets, plan, settings_of, working_days
-from certflow.engine.calendar import CHINA_TZ
+from certflow.engine.calendar import china_today
 from certflow.engine.models import Task
 from certflow.engine.runtime import Runtime
 
@@ -114,7 +114,7 @@ def schedule(sessions: sessionmaker[Session], runtime: Runtime, county: County, 
 
 def today(runtime: Runtime) -> date:
     """Today in China by the runtime's clock: no appointment is made or moved to it or before."""
-    return runtime.clock.now().astimezone(CHINA_TZ).date()
+    return china_today(runtime.clock)
 
 
 def _pending(session: Session, campaign: str) -> list[Pending]:

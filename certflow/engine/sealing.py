@@ -115,20 +115,22 @@ class DataKeyRing:
     def lookup_digest(self, value: str) -> str:
         """A keyed digest of ``value`` (hex) under the current key, stored beside its envelope to find it; spaces
         and the case of letters do not count (an ID number's x, a name typed with a space)."""
-        return self._digest(self.current, value)
+        return self._digest(self.current, value, self.suite)
 
     def lookup_digests(self, value: str) -> list[str]:
-        """The digests of ``value`` under every key, newest first: a search finds what older keys digested."""
-        return [self._digest(key_id, value) for key_id in self.keys.keys]
+        """The digests of ``value`` under every key and both HMACs, the current first: a search finds what older
+        keys digested, and what was digested before CERTFLOW_DATA_CIPHER changed."""
+        other: Suite = "aes" if self.suite == "sm4" else "sm4"
+        return [self._digest(key_id, value, suite) for key_id in self.keys.keys for suite in (self.suite, other)]
 
     def _algorithm(self, suite: Suite, key_id: str) -> algorithms.SM4 | algorithms.AES:
         key = _derive(self.keys.keys[key_id], suite, b"cipher", _KEY_BYTES[suite])
         return algorithms.SM4(key) if suite == "sm4" else algorithms.AES(key)
 
-    def _digest(self, key_id: str, value: str) -> str:
-        key = _derive(self.keys.keys[key_id], self.suite, b"lookup", 32)
+    def _digest(self, key_id: str, value: str, suite: Suite) -> str:
+        key = _derive(self.keys.keys[key_id], suite, b"lookup", 32)
         normal = "".join(value.split()).upper()
-        return hmac.new(key, normal.encode(), "sm3" if self.suite == "sm4" else "sha256").hexdigest()
+        return hmac.new(key, normal.encode(), "sm3" if suite == "sm4" else "sha256").hexdigest()
 
 
 def _parse(envelope: bytes) -> tuple[Suite, str, bytes, bytes]:

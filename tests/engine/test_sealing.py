@@ -92,7 +92,11 @@ def test_lookup_digests_are_keyed() -> None:
     assert digest == ring.lookup_digest("王小明") != ring.lookup_digest("王小敏")
     # Without the key the likely names cannot be tried against a copied table.
     assert digest != sealing.parse_keys(OLD).lookup_digest("王小明")
-    assert digest != sealing.parse_keys(NEW, "aes-256-gcm").lookup_digest("王小明")  # HMAC-SM3, not HMAC-SHA-256
+    by_aes = sealing.parse_keys(NEW, "aes-256-gcm")
+    assert digest != by_aes.lookup_digest("王小明")  # HMAC-SM3, not HMAC-SHA-256
+    # What was digested before the cipher changed is still searched.
+    assert digest in by_aes.lookup_digests("王小明") and by_aes.lookup_digest("王小明") in ring.lookup_digests("王小明")
+    assert ring.lookup_digest(" 王 小明") == ring.lookup_digest("王小明")  # spaces typed in do not count
 
 
 def test_the_data_keys_are_configured_like_the_history_keys(tmp_path) -> None:

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 from certflow.engine.models import Case, ProcessVersion, Task
+from certflow.engine.sealing import DataKeyRing
 from certflow.people.accounts import Accounts
 from certflow.web import create_app
 
@@ -50,7 +51,7 @@ Get = Callable[[str], int]  # path -> HTTP status
 _results: list[Summary] = []
 
 
-def fill(sessions: sessionmaker[Session], count: int, county: str) -> None:
+def fill(sessions: sessionmaker[Session], count: int, county: str, keys: DataKeyRing) -> None:
     now = datetime.now(UTC)
     rng = random.Random(7)
     with sessions.begin() as session:
@@ -69,7 +70,7 @@ def fill(sessions: sessionmaker[Session], count: int, county: str) -> None:
             name, title = STEPS[role]
             rows.append({
                 "id": f"{i:036d}", "case_id": i, "case_number": f"LS-2026-{i:06d}", "county": county,
-                "applicant_name": f"申请人{i}",
+                "applicant_name": f"申请人{i}", "applicant_digest": keys.lookup_digest(f"申请人{i}"),
                 "id_masked": "360483********1233", "process_key": "application_online", "name": name, "title": title,
                 "role": role, "candidate_group": group, "assignee": None, "form": None, "status": "open",
                 "created_at": now - timedelta(minutes=i), "due_at": now + timedelta(days=rng.randint(-5, 20)),
@@ -138,7 +139,7 @@ def measure(url: str, tasks: int, runs: int) -> None:
         runtime, sessions = services.runtime, services.sessions
         runtime.deploy(lushan_files(), author="bench")
         started = time.perf_counter()
-        fill(sessions, tasks, runtime.settings.county)
+        fill(sessions, tasks, runtime.settings.county, runtime.settings.data_keys)
         print(f"machine: {machine()}, {services.database.name}")
         print(f"inbox at scale: {tasks} open tasks, filled in {time.perf_counter() - started:.1f} s; "
               f"{runs} requests per query")

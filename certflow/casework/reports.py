@@ -115,23 +115,22 @@ class _Timed:
 def _timed(session: Session, account: Account) -> list[_Timed]:
     """Completed cases (compared within their process and outcome: a rejection is quicker than an issue)
     and completed steps (compared within their step), of the county ``account`` reaches: the medians too."""
+    # Without the names: they are encrypted, and only the few rows found need them (``unusual_durations``).
     cases = session.execute(
-        select(Case.number, Case.applicant_name, Case.process_key, Case.outcome, ProcessVersion.name,
-               Case.started_at, Case.ended_at)
+        select(Case.number, Case.process_key, Case.outcome, ProcessVersion.name, Case.started_at, Case.ended_at)
         .join(Case.version).where(Case.status == "completed", visible_cases(account))
     )
     tasks = session.execute(
-        select(Task.case_number, Task.applicant_name, Task.name, Task.title, Task.completed_by, Task.created_at,
-               Task.completed_at)
+        select(Task.case_number, Task.name, Task.title, Task.completed_by, Task.created_at, Task.completed_at)
         .where(Task.status == "completed", within_county(account, Task.county))
     )
     return [
-        *(_Timed(("case", key, outcome or ""), Subject(number=number, applicant_name=applicant, level="case",
+        *(_Timed(("case", key, outcome or ""), Subject(number=number, applicant_name=None, level="case",
                                                        step=None, what=name, by=None), began, ended)
-          for number, applicant, key, outcome, name, began, ended in cases if ended is not None),
-        *(_Timed(("task", step), Subject(number=number, applicant_name=applicant, level="task", step=step,
+          for number, key, outcome, name, began, ended in cases if ended is not None),
+        *(_Timed(("task", step), Subject(number=number, applicant_name=None, level="task", step=step,
                                          what=title, by=by), began, ended)
-          for number, applicant, step, title, by, began, ended in tasks if ended is not None),
+          for number, step, title, by, began, ended in tasks if ended is not None),
     ]
 
 
@@ -172,4 +171,9 @@ def unusual_durations(sessions: sessionmaker[Session], account: Account, *, fact
             reason.append(below_floor)
         found.append(UnusualDuration(**item.row, began=item.began.isoformat(), ended=item.ended.isoformat(),
                                      direction="slow" if slow else "fast", reason="，".join(reason)))
+    with sessions() as session:
+        names = dict(session.execute(select(Case.number, Case.applicant_name)
+                                     .where(Case.number.in_({row["number"] for row in found}))).all())
+    for row in found:
+        row["applicant_name"] = names.get(row["number"])
     return sorted(found, key=lambda row: (row["number"], row["level"], row["began"]))

@@ -1,0 +1,346 @@
+"""Backups: the whole database (every table of the schema) and the upload folder in one encrypted file, and their
+restore into an empty database.
+
+The file is a header (``MAGIC``, then an archive id of 16 random bytes) and frames, each a flag byte (1 on the last
+frame), a length and an envelope of the data key ring's ``encrypt`` over at most ``CHUNK`` bytes of a gzip'd tar.
+Each frame's associated data names the archive, the frame's place and whether it is the last, so a frame changed,
+moved, dropped or taken from another backup, and a file cut short, are refused; restore reads and checks every
+frame before it writes anything, and keeps no clear text on disk.
+
+The tar holds ``backup.json`` (format, alembic revision, when, each table's columns), then each table's rows as JSON
+lines in parts of ``ROWS_PER_PART`` rows (``tables/<table>/<n>.jsonl``), a table after those it refers to, then the
+upload folder's files (``uploads/<ab>/<sha256>``).
+
+An application-level dump rather than pg_dump or SQLite's backup: one format on both backends (a SQLite pilot moves
+to PostgreSQL by a backup and a restore), nothing to install beside certflow, and the values as the application
+reads them. See docs/deploy.md, *Backups*.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import re
+import secrets
+import tarfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, Connection, Date, DateTime, Engine, LargeBinary, Table, exists, inspect, select, text
+
+from certflow.engine.attachments import FileStore
+from certflow.engine.db import head_revision, upgrade
+from certflow.engine.errors import CertflowError
+from certflow.engine.history import KeyRing
+from certflow.schema import metadata
+
+MAGIC = b"CERTFLOW-BACKUP\x001\n"  # the file's kind and its format's version
+ARCHIVE_ID_BYTES = 16
+CHUNK = 4 * 1024 * 1024  # of the tar per frame: what one decryption holds in memory
+ROWS_PER_PART = 2000
+FORMAT = 1
+_UPLOAD = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}")
+_FLAG_LAST = 1
+
+
+class Sealing(Protocol):
+    """The data key ring's authenticated encryption (``certflow.engine.sealing``)."""
+
+    def encrypt(self, plaintext: bytes, *, context: bytes) -> bytes: ...
+
+    def decrypt(self, envelope: bytes, *, context: bytes) -> bytes: ...
+
+
+class BackupRefused(CertflowError):
+    """A backup file that cannot be restored, or a database it cannot be restored into; nothing was written."""
+
+    code = "backup_refused"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a backup holds, or what a restore wrote: the schema's revision, rows per table, upload files."""
+
+    revision: str
+    rows: dict[str, int] = field(default_factory=dict)
+    files: int = 0
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+# -- making a backup ----------------------------------------------------------------------------------------------
+
+
+def make(engine: Engine, uploads: Path, out: Path, sealing: Sealing) -> Summary:
+    """Write the backup of the database behind ``engine`` and of the folder ``uploads`` to ``out``.
+
+    Written beside ``out`` and renamed over it once complete, readable by the owner only: a backup cut short by a
+    full disk never stands under the name of a good one.
+    """
+    partial = out.with_name(f".{out.name}.part")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            sealed = _SealedWriter(file, sealing)
+            with tarfile.open(fileobj=sealed, mode="w|gz") as tar:
+                summary = _dump(engine, uploads, tar)
+            sealed.finish()
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return summary
+
+
+def _dump(engine: Engine, uploads: Path, tar: tarfile.TarFile) -> Summary:
+    # One transaction for every table, so that the rows agree with each other: on PostgreSQL a snapshot
+    # (REPEATABLE READ), on SQLite the write lock the engine takes at BEGIN, which makes writers wait.
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as connection, connection.begin():
+        revision = MigrationContext.configure(connection).get_current_revision()
+        if revision is None:
+            raise BackupRefused("数据库还没有建表（请先运行 certflow init-db），没有可备份的内容")
+        tables = metadata.sorted_tables
+        _add(tar, "backup.json", json.dumps({
+            "format": FORMAT, "revision": revision, "made_at": datetime.now(UTC).isoformat(),
+            "tables": {t.name: [c.name for c in t.columns] for t in tables},
+        }, ensure_ascii=False).encode())
+        rows = {table.name: _dump_table(connection, table, tar) for table in tables}
+    files = 0
+    for path in sorted(uploads.rglob("*")) if uploads.is_dir() else ():
+        name = path.relative_to(uploads).as_posix()
+        if path.is_file() and _UPLOAD.fullmatch(name):  # a file still being written ends in .part
+            _add(tar, f"uploads/{name}", path.read_bytes())
+            files += 1
+    return Summary(revision, rows, files)
+
+
+def _dump_table(connection: Connection, table: Table, tar: tarfile.TarFile) -> int:
+    query = select(table).order_by(*table.primary_key.columns)
+    result = connection.execution_options(stream_results=True, yield_per=ROWS_PER_PART).execute(query)
+    count = 0
+    for number, part in enumerate(result.partitions(ROWS_PER_PART), start=1):
+        lines = (json.dumps(list(row), ensure_ascii=False, default=_encoded) for row in part)
+        _add(tar, f"tables/{table.name}/{number:06d}.jsonl", "\n".join(lines).encode() + b"\n")
+        count += len(part)
+    return count
+
+
+def _encoded(value: Any) -> Any:
+    """A value JSON has no form for: times in ISO 8601 (with their offset), bytes in base64."""
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"cannot back up a value of type {type(value).__name__}")
+
+
+def _add(tar: tarfile.TarFile, name: str, content: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode = len(content), 0o600
+    tar.addfile(info, io.BytesIO(content))
+
+
+class _SealedWriter(io.RawIOBase):
+    """The tar's bytes, encrypted frame by frame as they come (no clear text on disk)."""
+
+    def __init__(self, out: IO[bytes], sealing: Sealing) -> None:
+        super().__init__()
+        self.out, self.sealing = out, sealing
+        self.archive = secrets.token_bytes(ARCHIVE_ID_BYTES)
+        self.buffer = bytearray()
+        self.index = 0
+        out.write(MAGIC + self.archive)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.buffer += data
+        while len(self.buffer) > CHUNK:  # strictly more: the last frame, written by ``finish``, is never empty
+            self._frame(bytes(self.buffer[:CHUNK]), last=False)
+            del self.buffer[:CHUNK]
+        return len(data)
+
+    def finish(self) -> None:
+        self._frame(bytes(self.buffer), last=True)
+        self.buffer.clear()
+
+    def _frame(self, chunk: bytes, *, last: bool) -> None:
+        envelope = self.sealing.encrypt(chunk, context=_context(self.archive, self.index, last))
+        self.out.write(bytes([_FLAG_LAST if last else 0]) + len(envelope).to_bytes(4, "big") + envelope)
+        self.index += 1
+
+
+def _context(archive: bytes, index: int, last: bool) -> bytes:
+    return b"certflow-backup\x00" + archive + index.to_bytes(8, "big") + (b"\x01" if last else b"\x00")
+
+
+# -- reading one back ---------------------------------------------------------------------------------------------
+
+TAMPERED = "备份文件已损坏或被改动过，也可能不是用本系统当前的数据密钥做的；没有恢复任何内容"
+
+
+def check(path: Path, sealing: Sealing) -> None:
+    """Read every frame of the backup at ``path``: BackupRefused unless each is whole, in place and unchanged."""
+    for _ in _frames(path, sealing):
+        pass
+
+
+def _frames(path: Path, sealing: Sealing) -> Iterator[bytes]:
+    """The tar's bytes, frame by frame, each decrypted and checked; BackupRefused at the first that is not right."""
+    with path.open("rb") as file:
+        if file.read(len(MAGIC)) != MAGIC:
+            raise BackupRefused(f"{path.name} 不是 certflow 的备份文件")
+        archive = file.read(ARCHIVE_ID_BYTES)
+        index, last = 0, False
+        while not last:
+            head = file.read(5)
+            if len(head) < 5 or head[0] not in (0, _FLAG_LAST):
+                raise BackupRefused(f"备份文件不完整（在第 {index + 1} 段处中断）：{TAMPERED}")
+            last = head[0] == _FLAG_LAST
+            envelope = file.read(int.from_bytes(head[1:], "big"))
+            try:
+                yield sealing.decrypt(envelope, context=_context(archive, index, last))
+            except CertflowError as error:  # an unknown key id: the ring says which, in words
+                raise BackupRefused(f"{TAMPERED}（{error}）") from error
+            except Exception as error:  # whatever the cipher raises on a wrong tag or a cut envelope
+                raise BackupRefused(TAMPERED) from error
+            index += 1
+        if file.read(1):
+            raise BackupRefused(f"备份文件在结尾之后还有多余的内容：{TAMPERED}")
+
+
+class _FrameReader(io.RawIOBase):
+    """The decrypted frames as one stream, for tarfile."""
+
+    def __init__(self, frames: Iterator[bytes]) -> None:
+        super().__init__()
+        self.frames, self.pending = frames, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending:
+            chunk = next(self.frames, None)
+            if chunk is None:
+                return 0
+            self.pending = chunk
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+
+# -- restoring ----------------------------------------------------------------------------------------------------
+
+
+def restore(path: Path, engine: Engine, uploads: Path, sealing: Sealing, history_keys: KeyRing) -> Summary:
+    """Put the backup at ``path`` into the empty database behind ``engine`` and its files into ``uploads``.
+
+    Every frame is checked first; a database holding any row is refused; the rows go in in one transaction.
+    """
+    check(path, sealing)
+    _refuse_unless_empty(engine)
+    head = head_revision(engine)
+    upgrade(engine, history_keys)
+    store, rows, files = FileStore(uploads), dict[str, int](), 0
+    columns: dict[str, list[str]] | None = None
+    tables = {table.name: table for table in metadata.sorted_tables}
+    with engine.begin() as connection, \
+            tarfile.open(fileobj=_FrameReader(_frames(path, sealing)), mode="r|gz") as tar:
+        for member in tar:
+            content = _content(tar, member)
+            if member.name == "backup.json":
+                columns = _manifest(content, head, tables)
+            elif columns is None:
+                raise BackupRefused(f"备份中缺少目录 backup.json：{TAMPERED}")
+            elif member.name.startswith("tables/"):
+                name = member.name.split("/")[1]
+                rows[name] = rows.get(name, 0) + _load(connection, tables[name], columns[name], content)
+            elif member.name.startswith("uploads/") and _UPLOAD.fullmatch(member.name.removeprefix("uploads/")):
+                if hashlib.sha256(content).hexdigest() != member.name.rsplit("/", 1)[1]:
+                    raise BackupRefused(f"备份中的文件 {member.name} 与它的校验和不符：{TAMPERED}")
+                store.put(content)
+                files += 1
+            else:
+                raise BackupRefused(f"备份中有不认识的内容 {member.name}：{TAMPERED}")
+        if connection.dialect.name == "postgresql":
+            _advance_sequences(connection, tables.values())
+    return Summary(str(head), rows, files)
+
+
+def _content(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    extracted = tar.extractfile(member) if member.isfile() else None
+    if extracted is None:
+        raise BackupRefused(f"备份中的 {member.name} 不是文件：{TAMPERED}")
+    return extracted.read()
+
+
+def _refuse_unless_empty(engine: Engine) -> None:
+    present = set(inspect(engine).get_table_names())
+    with engine.connect() as connection:
+        held = [t.name for t in metadata.sorted_tables
+                if t.name in present and connection.scalar(select(exists().select_from(t)))]
+    if held:
+        raise BackupRefused(f"目标数据库不是空的（表 {'、'.join(held[:5])} 中已有数据）。"
+                            "备份只能恢复到新建的空数据库，请另建一个空数据库，用 DATABASE_URL 指向它后再恢复")
+
+
+def _manifest(content: bytes, head: str | None, tables: dict[str, Table]) -> dict[str, list[str]]:
+    manifest = json.loads(content)
+    if manifest.get("format") != FORMAT:
+        raise BackupRefused(f"备份文件的格式（第 {manifest.get('format')} 版）本程序不认识，请用做备份的版本恢复")
+    if manifest["revision"] != head:
+        raise BackupRefused(f"备份的数据库版本是 {manifest['revision']}，本程序的是 {head}："
+                            "请用做备份时的 certflow 版本恢复，再升级 certflow")
+    columns: dict[str, list[str]] = manifest["tables"]
+    unknown = sorted(set(columns) - set(tables))
+    if unknown:
+        raise BackupRefused(f"备份中有本程序不认识的表 {'、'.join(unknown)}")
+    return columns
+
+
+def _load(connection: Connection, table: Table, names: list[str], content: bytes) -> int:
+    decoders = [_decoder(table.columns[name]) for name in names]
+    rows = [{name: decode(value) if value is not None else None
+             for name, decode, value in zip(names, decoders, json.loads(line), strict=True)}
+            for line in content.splitlines() if line]
+    if rows:
+        connection.execute(table.insert(), rows)
+    return len(rows)
+
+
+def _decoder(column: Column[Any]) -> Callable[[Any], Any]:
+    """The inverse of ``_encoded`` for the values of ``column``, by the type the column stores."""
+    kind = getattr(column.type, "impl_instance", column.type)
+    if isinstance(kind, DateTime):
+        return datetime.fromisoformat
+    if isinstance(kind, Date):
+        return date.fromisoformat
+    if isinstance(kind, LargeBinary):
+        return base64.b64decode
+    return _same
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _advance_sequences(connection: Connection, tables: Iterable[Table]) -> None:
+    """Rows came in with their ids: each id sequence moves past the largest, so that new rows do not collide."""
+    for table in tables:
+        key = list(table.primary_key.columns)
+        if len(key) == 1 and key[0].type.python_type is int:  # a serial id; text keys (groups) have no sequence
+            connection.execute(text(
+                f"SELECT setval(pg_get_serial_sequence(:table, :column), COALESCE(MAX({key[0].name}), 0) + 1, false)"
+                f" FROM {table.name}"), {"table": table.name, "column": key[0].name})

@@ -1,0 +1,204 @@
+"""Backups: a database with cases, files, accounts and lookups comes back whole in an empty database of either
+backend, every case verifying; an archive holds no clear personal data; one made or changed by anyone without the
+key, or cut short, is refused before anything is written."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FAST_HASHER, deploy_processes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from databases import PostgresCopies, SqliteCopies
+from lushan import ADULT_ID, MINOR_ID, application
+from sqlalchemy import Engine, inspect, select
+
+from certflow import backup
+from certflow.engine.attachments import FileStore, Upload
+from certflow.engine.clock import FixedClock
+from certflow.engine.db import make_engine, make_sessions
+from certflow.engine.history import DEMO_KEYS
+from certflow.engine.runtime import Runtime, Settings
+from certflow.people import lookupcodes
+from certflow.people.accounts import Accounts
+from certflow.schema import metadata
+from handlers.registry import HANDLERS
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+PDF = b"%PDF-1.4\n" + os.urandom(5000)
+
+
+class Sealer:
+    """SM4-GCM under a key of its own, as the data key ring's ``encrypt`` and ``decrypt``."""
+
+    def __init__(self) -> None:
+        self.key = os.urandom(16)
+
+    def encrypt(self, plaintext: bytes, *, context: bytes) -> bytes:
+        nonce = os.urandom(12)
+        encryptor = Cipher(algorithms.SM4(self.key), modes.GCM(nonce)).encryptor()
+        encryptor.authenticate_additional_data(context)
+        return nonce + encryptor.update(plaintext) + encryptor.finalize() + encryptor.tag
+
+    def decrypt(self, envelope: bytes, *, context: bytes) -> bytes:
+        decryptor = Cipher(algorithms.SM4(self.key), modes.GCM(envelope[:12], envelope[-16:])).decryptor()
+        decryptor.authenticate_additional_data(context)
+        return decryptor.update(envelope[12:-16]) + decryptor.finalize()
+
+
+@pytest.fixture
+def sealer() -> Sealer:
+    return Sealer()
+
+
+@pytest.fixture
+def source(sqlite_copies: SqliteCopies, clock: FixedClock, tmp_path: Path) -> Iterator[Runtime]:
+    """A SQLite database with two applicants' cases (one with files), an account and a lookup code."""
+    url = sqlite_copies.url(tmp_path)
+    sqlite_copies.fill(url, ("deployed", clock.now()), partial(deploy_processes, at=clock.now()))
+    engine = make_engine(url)
+    runtime = Runtime(make_sessions(engine), HANDLERS, Settings(), clock, FileStore(tmp_path / "uploads"))
+    adult = runtime.start_case("application_online", application(), actor="applicant")
+    runtime.attach(adult, [Upload("photos", "照片.png", PNG), Upload("medical_records", "病历.pdf", PDF)],
+                   actor="applicant")
+    runtime.record_view(adult, "身份证号码", actor="window")
+    runtime.start_case("application_online", application(applicant_name="张小红", id_number=MINOR_ID,
+                                                         phone="13800000009"), actor="applicant")
+    Accounts(runtime.sessions, clock, hasher=FAST_HASHER).create(
+        "window", "correct-horse-1", display_name="周敏", roles=["window_clerk"], groups=["window"])
+    lookupcodes.issue(runtime.sessions, ADULT_ID, clock.now())
+    yield runtime
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def target_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database beside the source, of either backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'restored.db'}"
+    copies: PostgresCopies = request.getfixturevalue("postgres_copies")
+    return copies.empty(tmp_path)
+
+
+@pytest.fixture
+def target(target_url: str) -> Iterator[Engine]:
+    engine = make_engine(target_url)
+    yield engine
+    engine.dispose()
+
+
+def engine_of(runtime: Runtime) -> Engine:
+    engine: Engine = runtime.sessions.kw["bind"]
+    return engine
+
+
+def contents(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in key order."""
+    with engine.connect() as connection:
+        return {table.name: [tuple(row) for row in connection.execute(
+                    select(table).order_by(*table.primary_key.columns))]
+                for table in metadata.sorted_tables}
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_restored_database_is_the_one_backed_up(source: Runtime, target: Engine, sealer: Sealer,
+                                                  tmp_path: Path, clock: FixedClock) -> None:
+    archive = tmp_path / "certflow.backup"
+    made = backup.make(engine_of(source), tmp_path / "uploads", archive, sealer)
+    # Every table the migrations made, the alembic revision aside, is in the backup.
+    assert set(made.rows) == set(inspect(engine_of(source)).get_table_names()) - {"alembic_version"}
+    assert made.rows["cases"] == 2 and made.files == 2
+
+    restored = backup.restore(archive, target, tmp_path / "restored-uploads", sealer, DEMO_KEYS)
+
+    assert restored.rows == {name: count for name, count in made.rows.items() if count}
+    assert contents(target) == contents(engine_of(source))
+    assert files(tmp_path / "restored-uploads") == files(tmp_path / "uploads")
+    again = Runtime(make_sessions(target), HANDLERS, Settings(), clock, FileStore(tmp_path / "restored-uploads"))
+    for number in again.case_numbers():
+        assert again.verify(number).ok, str(again.verify(number))
+    number = again.case_numbers_for_applicant(ADULT_ID)[0]
+    assert [again.attachment_content(number, a["id"])[1] for a in again.attachments(number)] == [PNG, PDF]
+    # New rows take new ids: on PostgreSQL the sequences moved past the restored ones.
+    before = again.case_numbers()
+    clock.advance(minutes=1)
+    assert again.start_case("application_online", application(), actor="applicant") not in before
+    assert len(again.case_numbers()) == 3
+
+
+def test_an_archive_holds_no_clear_personal_data(source: Runtime, sealer: Sealer, tmp_path: Path) -> None:
+    archive = tmp_path / "certflow.backup"
+    backup.make(engine_of(source), tmp_path / "uploads", archive, sealer)
+    content = archive.read_bytes()
+    for clear in (ADULT_ID, MINOR_ID, "13800000001", "李明", "张小红"):
+        assert clear.encode() not in content
+    assert PNG[:64] not in content and b"%PDF" not in content
+    assert oct(archive.stat().st_mode & 0o777) == "0o600"
+
+
+def refused_and_nothing_written(archive: Path, target: Engine, sealer: Sealer, uploads: Path) -> str:
+    with pytest.raises(backup.BackupRefused) as refused:
+        backup.restore(archive, target, uploads, sealer, DEMO_KEYS)
+    assert inspect(target).get_table_names() == []
+    assert not uploads.exists()
+    return str(refused.value)
+
+
+def test_an_archive_under_another_key_is_refused(source: Runtime, target: Engine, sealer: Sealer,
+                                                tmp_path: Path) -> None:
+    archive = tmp_path / "certflow.backup"
+    backup.make(engine_of(source), tmp_path / "uploads", archive, sealer)
+    said = refused_and_nothing_written(archive, target, Sealer(), tmp_path / "restored-uploads")
+    assert said.startswith("备份文件已损坏或被改动过，也可能不是用本系统当前的数据密钥做的")
+
+
+@pytest.mark.parametrize("where", [len(backup.MAGIC) + 3, len(backup.MAGIC) + backup.ARCHIVE_ID_BYTES,
+                                   len(backup.MAGIC) + backup.ARCHIVE_ID_BYTES + 30, -1],
+                         ids=["archive id", "flag", "ciphertext", "tag"])
+def test_a_flipped_byte_is_refused(source: Runtime, target: Engine, sealer: Sealer, tmp_path: Path,
+                                   where: int) -> None:
+    archive = tmp_path / "certflow.backup"
+    backup.make(engine_of(source), tmp_path / "uploads", archive, sealer)
+    content = bytearray(archive.read_bytes())
+    content[where] ^= 0x01
+    archive.write_bytes(bytes(content))
+    assert "没有恢复任何内容" in refused_and_nothing_written(archive, target, sealer, tmp_path / "restored")
+
+
+def test_frames_cut_dropped_or_swapped_are_refused(source: Runtime, target: Engine, sealer: Sealer,
+                                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backup, "CHUNK", 4096)  # many frames
+    archive = tmp_path / "certflow.backup"
+    backup.make(engine_of(source), tmp_path / "uploads", archive, sealer)
+    content = archive.read_bytes()
+    start = len(backup.MAGIC) + backup.ARCHIVE_ID_BYTES
+    frames, at = [], start
+    while at < len(content):
+        size = 5 + int.from_bytes(content[at + 1:at + 5], "big")
+        frames.append(content[at:at + size])
+        at += size
+    assert len(frames) > 3
+    head = content[:start]
+    for changed in (head + b"".join(frames[:-1]),  # the last frame dropped: cut at a frame's end
+                    content[:-100],  # cut inside the last frame
+                    head + frames[0] + b"".join(frames[2:]),  # a frame dropped
+                    head + frames[1] + frames[0] + b"".join(frames[2:]),  # two swapped
+                    content + frames[-1]):  # something after the end
+        archive.write_bytes(changed)
+        refused_and_nothing_written(archive, target, sealer, tmp_path / "restored")
+
+
+def test_only_an_empty_database_is_restored_into(source: Runtime, sealer: Sealer, tmp_path: Path) -> None:
+    archive = tmp_path / "certflow.backup"
+    backup.make(engine_of(source), tmp_path / "uploads", archive, sealer)
+    before = contents(engine_of(source))
+    with pytest.raises(backup.BackupRefused, match="目标数据库不是空的（表 deployments、.* 中已有数据）"):
+        backup.restore(archive, engine_of(source), tmp_path / "uploads", sealer, DEMO_KEYS)
+    assert contents(engine_of(source)) == before

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from zxcvbn import zxcvbn
 
-from certflow.engine import history
+from certflow.engine import history, sealing
 from certflow.engine.budget import Limits
 from certflow.engine.calendar import WorkingCalendar
 from certflow.engine.errors import unreadable
@@ -80,6 +82,7 @@ class Config:
                 case_prefix=env.get("CERTFLOW_CASE_PREFIX", "LS"),
                 calendar=load_calendar(env.get("CERTFLOW_CALENDAR")),
                 history_keys=load_history_keys(env),
+                data_keys=load_data_keys(env),
                 retry=RetryPolicy(attempts=whole_number(env, "CERTFLOW_RETRY_ATTEMPTS", 3),
                                   first_delay=timedelta(seconds=float(env.get("CERTFLOW_RETRY_SECONDS", "60")))),
                 limits=load_limits(env),
@@ -97,6 +100,12 @@ class Config:
         if self.env == "production" and (weak := self.settings.history_keys.made_by_hand):
             raise SystemExit(f"无法启动：历史签名密钥 {'、'.join(weak)} 太有规律，不像随机生成的，容易被猜到；"
                              "请用 certflow history-key 生成")
+        if self.env == "production" and self.settings.data_keys.is_demo:
+            raise SystemExit("无法启动：正式运行（CERTFLOW_ENV=production）时不能使用公开的演示数据加密密钥；"
+                             "请用 certflow data-key 生成密钥，写入 CERTFLOW_DATA_KEY_FILE 指向的文件")
+        if self.env == "production" and (weak := self.settings.data_keys.made_by_hand):
+            raise SystemExit(f"无法启动：数据加密密钥 {'、'.join(weak)} 太有规律，不像随机生成的，容易被猜到；"
+                             "请用 certflow data-key 生成")
         if web_workers > 1 and make_url(self.database_url).get_backend_name() == "sqlite":
             raise SystemExit(f"无法启动：SQLite 数据库上开了 {web_workers} 个网页进程；SQLite 只能服务一个网页进程"
                              "（和一个 certflow worker）。请只开一个网页进程，或把 DATABASE_URL 设为 PostgreSQL"
@@ -159,17 +168,34 @@ def seconds(env: dict[str, str], name: str, default: float) -> float:
 def load_history_keys(env: dict[str, str]) -> history.KeyRing:
     """The history signing keys, from the file CERTFLOW_HISTORY_KEY_FILE or else CERTFLOW_HISTORY_KEYS; without
     either, the public demo key (which production refuses, see ``check``)."""
-    path = env.get("CERTFLOW_HISTORY_KEY_FILE")
+    return _load_keys(env, "CERTFLOW_HISTORY_KEY", history.parse_keys, "历史签名密钥") or history.DEMO_KEYS
+
+
+def load_data_keys(env: dict[str, str]) -> sealing.DataKeyRing:
+    """The keys personal data is encrypted with, listed as the history keys are, from CERTFLOW_DATA_KEY_FILE or
+    else CERTFLOW_DATA_KEYS, sealing new values with CERTFLOW_DATA_CIPHER (sm4-gcm, or aes-256-gcm); without
+    either, the public demo key (which production refuses, see ``check``)."""
+    algorithm = env.get("CERTFLOW_DATA_CIPHER") or "sm4-gcm"
+    if algorithm not in sealing.SUITES:
+        raise SystemExit(f"无法启动：CERTFLOW_DATA_CIPHER 只能是 {' 或 '.join(sealing.SUITES)}，现为 {algorithm!r}")
+    keys = _load_keys(env, "CERTFLOW_DATA_KEY", partial(history.parse_keys, what="数据加密密钥"), "数据加密密钥")
+    return sealing.with_algorithm(keys or sealing.DEMO_KEYS.keys, algorithm)
+
+
+def _load_keys(env: dict[str, str], prefix: str, parse: Callable[[str], history.KeyRing],
+               what: str) -> history.KeyRing | None:
+    """The keys listed in the file ``<prefix>_FILE`` or else in ``<prefix>S``; None when neither is set."""
+    path = env.get(f"{prefix}_FILE")
     try:
         if path:
-            return history.parse_keys(Path(path).read_text(encoding="utf-8"))
-        if env.get("CERTFLOW_HISTORY_KEYS"):
-            return history.parse_keys(env["CERTFLOW_HISTORY_KEYS"])
+            return parse(Path(path).read_text(encoding="utf-8"))
+        if env.get(f"{prefix}S"):
+            return parse(env[f"{prefix}S"])
     except OSError as error:
-        raise SystemExit(f"无法读取历史签名密钥文件 {path}：{error.strerror}") from error
+        raise SystemExit(f"无法读取{what}文件 {path}：{error.strerror}") from error
     except history.KeyListError as error:
-        raise SystemExit(f"历史签名密钥配置有误：{error}") from error
-    return history.DEMO_KEYS
+        raise SystemExit(f"{what}配置有误：{error}") from error
+    return None
 
 
 def load_calendar(path: str | None) -> WorkingCalendar:

@@ -20,15 +20,16 @@ POSTGRES = "postgresql+psycopg://certflow@db.example/certflow"
 
 
 HISTORY_KEY = f"k1:{secrets.token_hex(32)}"
+DATA_KEY = f"d1:{secrets.token_hex(32)}"
 
 
 def test_production_with_the_demo_secret_key_is_refused() -> None:
     with pytest.raises(SystemExit, match="CERTFLOW_SECRET_KEY 是公开的演示密钥"):
         Config.from_env({"CERTFLOW_ENV": "production", "CERTFLOW_HISTORY_KEYS": HISTORY_KEY}).check()
     Config.from_env({"CERTFLOW_ENV": "production", "CERTFLOW_SECRET_KEY": secrets.token_hex(32),
-                     "CERTFLOW_HISTORY_KEYS": HISTORY_KEY}).check()
+                     "CERTFLOW_HISTORY_KEYS": HISTORY_KEY, "CERTFLOW_DATA_KEYS": DATA_KEY}).check()
     Config.from_env({"CERTFLOW_ENV": "production", "CERTFLOW_SECRET_KEY": secrets.token_urlsafe(32),
-                     "CERTFLOW_HISTORY_KEYS": HISTORY_KEY}).check()
+                     "CERTFLOW_HISTORY_KEYS": HISTORY_KEY, "CERTFLOW_DATA_KEYS": DATA_KEY}).check()
     Config.from_env({}).check()  # development may use it
 
 

@@ -69,6 +69,7 @@ def deployment(runtime: Runtime, accounts: Accounts, database_url: str, tmp_path
     runtime.settings = replace(runtime.settings, history_keys=parse_keys(history_keys))  # to verify what they sign
     env = {**os.environ, "DATABASE_URL": database_url, "CERTFLOW_ENV": "production",
            "CERTFLOW_SECRET_KEY": secrets.token_hex(32), "CERTFLOW_HISTORY_KEYS": history_keys,
+           "CERTFLOW_DATA_KEYS": f"prod:{secrets.token_hex(32)}",
            "CERTFLOW_BIND": base.removeprefix("http://"),
            "WEB_CONCURRENCY": "2", "CERTFLOW_UPLOAD_DIR": str(tmp_path / "uploads")}
     logs = {name: (tmp_path / f"{name}.log").open("w") for name in ("web", "worker")}

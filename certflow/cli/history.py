@@ -70,6 +70,22 @@ def verify(ctx: click.Context, case: str | None, all_cases: bool, as_json: bool)
 @click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path),
               help="密钥文件（CERTFLOW_HISTORY_KEY_FILE），没有则新建，只有属主可读写")
 def history_key(path: Path | None) -> None:
+    _new_key(path, "历史签名密钥")
+
+
+@click.command("data-key",
+               help="生成新的数据加密密钥（32 字节，由它派生 SM4-GCM 或 AES-256-GCM 的密钥和查找用的 HMAC 密钥）。"
+                    "不带 --file：打印一行“编号:密钥”；带 --file：把新密钥写到该文件最前面（成为当前密钥，"
+                    "新写入的个人信息用它加密），原有密钥留在后面，用来解密它们加密过的信息（轮换）。"
+                    "见 docs/deploy.md。")
+@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path),
+              help="密钥文件（CERTFLOW_DATA_KEY_FILE），没有则新建，只有属主可读写")
+def data_key(path: Path | None) -> None:
+    _new_key(path, "数据加密密钥")
+
+
+def _new_key(path: Path | None, what: str) -> None:
+    """A new key, printed or put first in the key file ``path`` (the others kept after it)."""
     import os
     import secrets
 
@@ -77,7 +93,7 @@ def history_key(path: Path | None) -> None:
 
     kept = path.read_text(encoding="utf-8") if path and path.exists() else ""
     try:
-        ring = chain.parse_keys(kept) if kept.strip() else None
+        ring = chain.parse_keys(kept, what) if kept.strip() else None
     except chain.KeyListError as error:
         raise click.ClickException(f"{path} 中的密钥有误，未作改动：{error}") from error
     key_id = datetime.now().strftime("k%Y%m%d%H%M%S")
@@ -97,4 +113,4 @@ def history_key(path: Path | None) -> None:
     click.echo(f"新的当前密钥 {key_id} 已写入 {path}（共 {count} 个）；重启 certflow 后生效")
 
 
-COMMANDS = (history, verify, history_key)
+COMMANDS = (history, verify, history_key, data_key)

@@ -133,22 +133,25 @@ class KeyRing:
 DEMO_KEYS = KeyRing({DEMO_KEY_ID: DEMO_KEY}, DEMO_KEY_ID)
 
 
-def parse_keys(text: str) -> KeyRing:
-    """``ID:HEX`` entries separated by spaces, commas or lines (``#`` starts a comment); the first is current."""
+def parse_keys(text: str, what: str = "历史签名密钥") -> KeyRing:
+    """``ID:HEX`` entries separated by spaces, commas or lines (``#`` starts a comment); the first is current.
+
+    ``what`` names the keys in the messages: the data keys (certflow.engine.sealing) are listed the same way.
+    """
     entries = [e for line in text.splitlines() for e in re.split(r"[\s,]+", line.split("#", 1)[0]) if e]
     if not entries:
-        raise KeyListError("没有配置任何历史签名密钥")
+        raise KeyListError(f"没有配置任何{what}")
     keys: dict[str, bytes] = {}
     for number, entry in enumerate(entries, start=1):
         found = _KEY_ENTRY.fullmatch(entry)
         if found is None or len(found[2]) % 2:  # the entry itself is not shown: it may be most of a key
-            raise KeyListError(f"第 {number} 个历史签名密钥的格式不对：应为“编号:十六进制密钥”")
+            raise KeyListError(f"第 {number} 个{what}的格式不对：应为“编号:十六进制密钥”")
         key_id, key = found[1], bytes.fromhex(found[2])
         if len(key) < MIN_KEY_BYTES:
-            raise KeyListError(f"历史签名密钥 {key_id} 太短：至少要 {MIN_KEY_BYTES} 字节"
+            raise KeyListError(f"{what} {key_id} 太短：至少要 {MIN_KEY_BYTES} 字节"
                                f"（{MIN_KEY_BYTES * 2} 位十六进制）")
         if key_id in keys:
-            raise KeyListError(f"历史签名密钥编号 {key_id} 出现了两次")
+            raise KeyListError(f"{what}编号 {key_id} 出现了两次")
         keys[key_id] = key
     return KeyRing(keys, next(iter(keys)))
 

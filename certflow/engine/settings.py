@@ -1,11 +1,11 @@
 """What a deployment sets for its runtime: the counties it serves, its signature and case numbers, its calendar,
-retries, budgets and history keys."""
+retries, budgets, history keys and data keys."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from certflow.engine import history, incidents
+from certflow.engine import history, incidents, sealing
 from certflow.engine.budget import Limits
 from certflow.engine.calendar import WorkingCalendar
 
@@ -20,6 +20,7 @@ class Settings:
     retry: incidents.RetryPolicy = field(default_factory=incidents.RetryPolicy)
     limits: Limits = field(default_factory=Limits)
     history_keys: history.KeyRing = history.DEMO_KEYS
+    data_keys: sealing.DataKeyRing = sealing.DEMO_KEYS  # personal data at rest (certflow.engine.sealing)
 
     @property
     def county(self) -> str:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Connection, Date, DateTime, Engine, LargeBinary, Table, exists, inspect, select, text
@@ -39,6 +39,7 @@ from certflow.engine.attachments import FileStore
 from certflow.engine.db import head_revision, upgrade
 from certflow.engine.errors import CertflowError
 from certflow.engine.history import KeyRing
+from certflow.engine.sealing import DataKeyRing, SealError
 from certflow.schema import metadata
 
 MAGIC = b"CERTFLOW-BACKUP\x001\n"  # the file's kind and its format's version
@@ -48,14 +49,6 @@ ROWS_PER_PART = 2000
 FORMAT = 1
 _UPLOAD = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}")
 _FLAG_LAST = 1
-
-
-class Sealing(Protocol):
-    """The data key ring's authenticated encryption (``certflow.engine.sealing``)."""
-
-    def encrypt(self, plaintext: bytes, *, context: bytes) -> bytes: ...
-
-    def decrypt(self, envelope: bytes, *, context: bytes) -> bytes: ...
 
 
 class BackupRefused(CertflowError):
@@ -80,7 +73,7 @@ class Summary:
 # -- making a backup ----------------------------------------------------------------------------------------------
 
 
-def make(engine: Engine, uploads: Path, out: Path, sealing: Sealing) -> Summary:
+def make(engine: Engine, uploads: Path, out: Path, keys: DataKeyRing) -> Summary:
     """Write the backup of the database behind ``engine`` and of the folder ``uploads`` to ``out``.
 
     Written beside ``out`` and renamed over it once complete, readable by the owner only: a backup cut short by a
@@ -90,7 +83,7 @@ def make(engine: Engine, uploads: Path, out: Path, sealing: Sealing) -> Summary:
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(descriptor, "wb") as file:
-            sealed = _SealedWriter(file, sealing)
+            sealed = _SealedWriter(file, keys)
             with tarfile.open(fileobj=sealed, mode="w|gz") as tar:
                 summary = _dump(engine, uploads, tar)
             sealed.finish()
@@ -152,9 +145,9 @@ def _add(tar: tarfile.TarFile, name: str, content: bytes) -> None:
 class _SealedWriter(io.RawIOBase):
     """The tar's bytes, encrypted frame by frame as they come (no clear text on disk)."""
 
-    def __init__(self, out: IO[bytes], sealing: Sealing) -> None:
+    def __init__(self, out: IO[bytes], keys: DataKeyRing) -> None:
         super().__init__()
-        self.out, self.sealing = out, sealing
+        self.out, self.keys = out, keys
         self.archive = secrets.token_bytes(ARCHIVE_ID_BYTES)
         self.buffer = bytearray()
         self.index = 0
@@ -175,7 +168,7 @@ class _SealedWriter(io.RawIOBase):
         self.buffer.clear()
 
     def _frame(self, chunk: bytes, *, last: bool) -> None:
-        envelope = self.sealing.encrypt(chunk, context=_context(self.archive, self.index, last))
+        envelope = self.keys.encrypt(chunk, context=_context(self.archive, self.index, last))
         self.out.write(bytes([_FLAG_LAST if last else 0]) + len(envelope).to_bytes(4, "big") + envelope)
         self.index += 1
 
@@ -189,13 +182,13 @@ def _context(archive: bytes, index: int, last: bool) -> bytes:
 TAMPERED = "备份文件已损坏或被改动过，也可能不是用本系统当前的数据密钥做的；没有恢复任何内容"
 
 
-def check(path: Path, sealing: Sealing) -> None:
+def check(path: Path, keys: DataKeyRing) -> None:
     """Read every frame of the backup at ``path``: BackupRefused unless each is whole, in place and unchanged."""
-    for _ in _frames(path, sealing):
+    for _ in _frames(path, keys):
         pass
 
 
-def _frames(path: Path, sealing: Sealing) -> Iterator[bytes]:
+def _frames(path: Path, keys: DataKeyRing) -> Iterator[bytes]:
     """The tar's bytes, frame by frame, each decrypted and checked; BackupRefused at the first that is not right."""
     with path.open("rb") as file:
         if file.read(len(MAGIC)) != MAGIC:
@@ -209,11 +202,9 @@ def _frames(path: Path, sealing: Sealing) -> Iterator[bytes]:
             last = head[0] == _FLAG_LAST
             envelope = file.read(int.from_bytes(head[1:], "big"))
             try:
-                yield sealing.decrypt(envelope, context=_context(archive, index, last))
-            except CertflowError as error:  # an unknown key id: the ring says which, in words
+                yield keys.decrypt(envelope, context=_context(archive, index, last))
+            except SealError as error:  # the ring says which: changed, or made under a key it does not hold
                 raise BackupRefused(f"{TAMPERED}（{error}）") from error
-            except Exception as error:  # whatever the cipher raises on a wrong tag or a cut envelope
-                raise BackupRefused(TAMPERED) from error
             index += 1
         if file.read(1):
             raise BackupRefused(f"备份文件在结尾之后还有多余的内容：{TAMPERED}")
@@ -244,12 +235,12 @@ class _FrameReader(io.RawIOBase):
 # -- restoring ----------------------------------------------------------------------------------------------------
 
 
-def restore(path: Path, engine: Engine, uploads: Path, sealing: Sealing, history_keys: KeyRing) -> Summary:
+def restore(path: Path, engine: Engine, uploads: Path, keys: DataKeyRing, history_keys: KeyRing) -> Summary:
     """Put the backup at ``path`` into the empty database behind ``engine`` and its files into ``uploads``.
 
     Every frame is checked first; a database holding any row is refused; the rows go in in one transaction.
     """
-    check(path, sealing)
+    check(path, keys)
     _refuse_unless_empty(engine)
     head = head_revision(engine)
     upgrade(engine, history_keys)
@@ -257,7 +248,7 @@ def restore(path: Path, engine: Engine, uploads: Path, sealing: Sealing, history
     columns: dict[str, list[str]] | None = None
     tables = {table.name: table for table in metadata.sorted_tables}
     with engine.begin() as connection, \
-            tarfile.open(fileobj=_FrameReader(_frames(path, sealing)), mode="r|gz") as tar:
+            tarfile.open(fileobj=_FrameReader(_frames(path, keys)), mode="r|gz") as tar:
         for member in tar:
             content = _content(tar, member)
             if member.name == "backup.json":

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from conftest import FAST_HASHER, deploy_processes
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from databases import PostgresCopies, SqliteCopies
 from lushan import ADULT_ID, MINOR_ID, application
 from sqlalchemy import Engine, inspect, select
@@ -21,8 +20,9 @@ from certflow import backup
 from certflow.engine.attachments import FileStore, Upload
 from certflow.engine.clock import FixedClock
 from certflow.engine.db import make_engine, make_sessions
-from certflow.engine.history import DEMO_KEYS
+from certflow.engine.history import DEMO_KEYS, KeyRing
 from certflow.engine.runtime import Runtime, Settings
+from certflow.engine.sealing import DataKeyRing
 from certflow.people import lookupcodes
 from certflow.people.accounts import Accounts
 from certflow.schema import metadata
@@ -32,27 +32,14 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 PDF = b"%PDF-1.4\n" + os.urandom(5000)
 
 
-class Sealer:
-    """SM4-GCM under a key of its own, as the data key ring's ``encrypt`` and ``decrypt``."""
-
-    def __init__(self) -> None:
-        self.key = os.urandom(16)
-
-    def encrypt(self, plaintext: bytes, *, context: bytes) -> bytes:
-        nonce = os.urandom(12)
-        encryptor = Cipher(algorithms.SM4(self.key), modes.GCM(nonce)).encryptor()
-        encryptor.authenticate_additional_data(context)
-        return nonce + encryptor.update(plaintext) + encryptor.finalize() + encryptor.tag
-
-    def decrypt(self, envelope: bytes, *, context: bytes) -> bytes:
-        decryptor = Cipher(algorithms.SM4(self.key), modes.GCM(envelope[:12], envelope[-16:])).decryptor()
-        decryptor.authenticate_additional_data(context)
-        return decryptor.update(envelope[12:-16]) + decryptor.finalize()
+def ring() -> DataKeyRing:
+    """A data key ring of a key of its own, drawn at random."""
+    return DataKeyRing(KeyRing({"k1": os.urandom(32)}, "k1"))
 
 
 @pytest.fixture
-def sealer() -> Sealer:
-    return Sealer()
+def data_keys() -> DataKeyRing:
+    return ring()
 
 
 @pytest.fixture
@@ -108,15 +95,15 @@ def files(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-def test_a_restored_database_is_the_one_backed_up(source: Runtime, target: Engine, sealer: Sealer,
+def test_a_restored_database_is_the_one_backed_up(source: Runtime, target: Engine, data_keys: DataKeyRing,
                                                   tmp_path: Path, clock: FixedClock) -> None:
     archive = tmp_path / "certflow.backup"
-    made = backup.make(engine_of(source), tmp_path / "uploads", archive, sealer)
+    made = backup.make(engine_of(source), tmp_path / "uploads", archive, data_keys)
     # Every table the migrations made, the alembic revision aside, is in the backup.
     assert set(made.rows) == set(inspect(engine_of(source)).get_table_names()) - {"alembic_version"}
     assert made.rows["cases"] == 2 and made.files == 2
 
-    restored = backup.restore(archive, target, tmp_path / "restored-uploads", sealer, DEMO_KEYS)
+    restored = backup.restore(archive, target, tmp_path / "restored-uploads", data_keys, DEMO_KEYS)
 
     assert restored.rows == {name: count for name, count in made.rows.items() if count}
     assert contents(target) == contents(engine_of(source))
@@ -133,9 +120,9 @@ def test_a_restored_database_is_the_one_backed_up(source: Runtime, target: Engin
     assert len(again.case_numbers()) == 3
 
 
-def test_an_archive_holds_no_clear_personal_data(source: Runtime, sealer: Sealer, tmp_path: Path) -> None:
+def test_an_archive_holds_no_clear_personal_data(source: Runtime, data_keys: DataKeyRing, tmp_path: Path) -> None:
     archive = tmp_path / "certflow.backup"
-    backup.make(engine_of(source), tmp_path / "uploads", archive, sealer)
+    backup.make(engine_of(source), tmp_path / "uploads", archive, data_keys)
     content = archive.read_bytes()
     for clear in (ADULT_ID, MINOR_ID, "13800000001", "李明", "张小红"):
         assert clear.encode() not in content
@@ -143,40 +130,51 @@ def test_an_archive_holds_no_clear_personal_data(source: Runtime, sealer: Sealer
     assert oct(archive.stat().st_mode & 0o777) == "0o600"
 
 
-def refused_and_nothing_written(archive: Path, target: Engine, sealer: Sealer, uploads: Path) -> str:
+def refused_and_nothing_written(archive: Path, target: Engine, data_keys: DataKeyRing, uploads: Path) -> str:
     with pytest.raises(backup.BackupRefused) as refused:
-        backup.restore(archive, target, uploads, sealer, DEMO_KEYS)
+        backup.restore(archive, target, uploads, data_keys, DEMO_KEYS)
     assert inspect(target).get_table_names() == []
     assert not uploads.exists()
     return str(refused.value)
 
 
-def test_an_archive_under_another_key_is_refused(source: Runtime, target: Engine, sealer: Sealer,
+def test_an_archive_under_another_key_is_refused(source: Runtime, target: Engine, data_keys: DataKeyRing,
                                                 tmp_path: Path) -> None:
     archive = tmp_path / "certflow.backup"
-    backup.make(engine_of(source), tmp_path / "uploads", archive, sealer)
-    said = refused_and_nothing_written(archive, target, Sealer(), tmp_path / "restored-uploads")
-    assert said.startswith("备份文件已损坏或被改动过，也可能不是用本系统当前的数据密钥做的")
+    backup.make(engine_of(source), tmp_path / "uploads", archive, data_keys)
+    said = refused_and_nothing_written(archive, target, ring(), tmp_path / "restored-uploads")
+    assert said == f"{backup.TAMPERED}（加密数据已被改动，或不属于这里，无法解密）"
+    elsewhere = DataKeyRing(KeyRing({"k2": os.urandom(32)}, "k2"))
+    said = refused_and_nothing_written(archive, target, elsewhere, tmp_path / "restored-uploads")
+    assert said.endswith("（数据加密密钥 k1 没有配置，无法解密；请把它加回数据密钥文件）")
+
+
+def test_an_archive_under_a_rotated_key_is_restored(source: Runtime, target: Engine, data_keys: DataKeyRing,
+                                                    tmp_path: Path) -> None:
+    archive = tmp_path / "certflow.backup"
+    backup.make(engine_of(source), tmp_path / "uploads", archive, data_keys)
+    rotated = DataKeyRing(KeyRing({"k2": os.urandom(32), **data_keys.keys.keys}, "k2"))
+    assert backup.restore(archive, target, tmp_path / "restored", rotated, DEMO_KEYS).rows["cases"] == 2
 
 
 @pytest.mark.parametrize("where", [len(backup.MAGIC) + 3, len(backup.MAGIC) + backup.ARCHIVE_ID_BYTES,
                                    len(backup.MAGIC) + backup.ARCHIVE_ID_BYTES + 30, -1],
                          ids=["archive id", "flag", "ciphertext", "tag"])
-def test_a_flipped_byte_is_refused(source: Runtime, target: Engine, sealer: Sealer, tmp_path: Path,
+def test_a_flipped_byte_is_refused(source: Runtime, target: Engine, data_keys: DataKeyRing, tmp_path: Path,
                                    where: int) -> None:
     archive = tmp_path / "certflow.backup"
-    backup.make(engine_of(source), tmp_path / "uploads", archive, sealer)
+    backup.make(engine_of(source), tmp_path / "uploads", archive, data_keys)
     content = bytearray(archive.read_bytes())
     content[where] ^= 0x01
     archive.write_bytes(bytes(content))
-    assert "没有恢复任何内容" in refused_and_nothing_written(archive, target, sealer, tmp_path / "restored")
+    assert "没有恢复任何内容" in refused_and_nothing_written(archive, target, data_keys, tmp_path / "restored")
 
 
-def test_frames_cut_dropped_or_swapped_are_refused(source: Runtime, target: Engine, sealer: Sealer,
+def test_frames_cut_dropped_or_swapped_are_refused(source: Runtime, target: Engine, data_keys: DataKeyRing,
                                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backup, "CHUNK", 4096)  # many frames
     archive = tmp_path / "certflow.backup"
-    backup.make(engine_of(source), tmp_path / "uploads", archive, sealer)
+    backup.make(engine_of(source), tmp_path / "uploads", archive, data_keys)
     content = archive.read_bytes()
     start = len(backup.MAGIC) + backup.ARCHIVE_ID_BYTES
     frames, at = [], start
@@ -192,13 +190,13 @@ def test_frames_cut_dropped_or_swapped_are_refused(source: Runtime, target: Engi
                     head + frames[1] + frames[0] + b"".join(frames[2:]),  # two swapped
                     content + frames[-1]):  # something after the end
         archive.write_bytes(changed)
-        refused_and_nothing_written(archive, target, sealer, tmp_path / "restored")
+        refused_and_nothing_written(archive, target, data_keys, tmp_path / "restored")
 
 
-def test_only_an_empty_database_is_restored_into(source: Runtime, sealer: Sealer, tmp_path: Path) -> None:
+def test_only_an_empty_database_is_restored_into(source: Runtime, data_keys: DataKeyRing, tmp_path: Path) -> None:
     archive = tmp_path / "certflow.backup"
-    backup.make(engine_of(source), tmp_path / "uploads", archive, sealer)
+    backup.make(engine_of(source), tmp_path / "uploads", archive, data_keys)
     before = contents(engine_of(source))
     with pytest.raises(backup.BackupRefused, match="目标数据库不是空的（表 deployments、.* 中已有数据）"):
-        backup.restore(archive, engine_of(source), tmp_path / "uploads", sealer, DEMO_KEYS)
+        backup.restore(archive, engine_of(source), tmp_path / "uploads", data_keys, DEMO_KEYS)
     assert contents(engine_of(source)) == before

@@ -5,18 +5,21 @@ key, or cut short, is refused before anything is written."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from conftest import FAST_HASHER, deploy_processes
 from databases import PostgresCopies, SqliteCopies
 from lushan import ADULT_ID, MINOR_ID, application
 from sqlalchemy import Engine, inspect, select
 
 from certflow import backup
+from certflow.cli import main
 from certflow.engine.attachments import FileStore, Upload
 from certflow.engine.clock import FixedClock
 from certflow.engine.db import make_engine, make_sessions
@@ -200,3 +203,37 @@ def test_only_an_empty_database_is_restored_into(source: Runtime, data_keys: Dat
     with pytest.raises(backup.BackupRefused, match="目标数据库不是空的（表 deployments、.* 中已有数据）"):
         backup.restore(archive, engine_of(source), tmp_path / "uploads", data_keys, DEMO_KEYS)
     assert contents(engine_of(source)) == before
+
+
+def test_the_commands_back_up_restore_and_verify(source: Runtime, target: Engine, tmp_path: Path,
+                                                 clock: FixedClock) -> None:
+    archive = tmp_path / "certflow.backup"
+    made = CliRunner().invoke(main, ["backup", str(archive)], obj=source)
+    assert made.exit_code == 0, made.output
+    assert re.fullmatch(rf"已备份到 {archive}（0\.\d MB）：\d+ 张表共 \d+ 行，2 个上传文件；"
+                        r"用数据加密密钥 demo（SM4-GCM）加密\n", made.output)
+    restored_files = FileStore(tmp_path / "restored-uploads")
+    again = Runtime(make_sessions(target), HANDLERS, Settings(), clock, restored_files)
+
+    restored = CliRunner().invoke(main, ["restore", str(archive)], obj=again)
+
+    assert restored.exit_code == 0, restored.output
+    assert restored.stdout.splitlines()[-1] == "核对了 2 个案件：2 个未被改动，0 个对不上"
+    assert files(restored_files.root) == files(tmp_path / "uploads")
+    refused = CliRunner().invoke(main, ["restore", str(archive)], obj=again)  # now it is no longer empty
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("错误：目标数据库不是空的")
+
+
+def test_the_restore_command_refuses_a_changed_archive(source: Runtime, target: Engine, tmp_path: Path,
+                                                       clock: FixedClock) -> None:
+    archive = tmp_path / "certflow.backup"
+    CliRunner().invoke(main, ["backup", str(archive)], obj=source)
+    content = bytearray(archive.read_bytes())
+    content[len(content) // 2] ^= 0x80
+    archive.write_bytes(bytes(content))
+    again = Runtime(make_sessions(target), HANDLERS, Settings(), clock, FileStore(tmp_path / "restored"))
+    refused = CliRunner().invoke(main, ["restore", str(archive)], obj=again)
+    assert refused.exit_code == 1
+    assert refused.stderr == f"错误：{backup.TAMPERED}（加密数据已被改动，或不属于这里，无法解密）\n"
+    assert inspect(target).get_table_names() == []

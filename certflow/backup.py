@@ -8,7 +8,7 @@ moved, dropped or taken from another backup, and a file cut short, are refused; 
 frame before it writes anything, and keeps no clear text on disk.
 
 The tar holds ``backup.json`` (format, alembic revision, when, each table's columns), then each table's rows as JSON
-lines in parts of ``ROWS_PER_PART`` rows (``tables/<table>/<n>.jsonl``), a table after those it refers to, then the
+lines in parts of about ``PART_BYTES`` (``tables/<table>/<n>.jsonl``), a table after those it refers to, then the
 upload folder's files (``uploads/<ab>/<sha256>``).
 
 An application-level dump rather than pg_dump or SQLite's backup: one format on both backends (a SQLite pilot moves
@@ -45,7 +45,7 @@ from certflow.schema import metadata
 MAGIC = b"CERTFLOW-BACKUP\x001\n"  # the file's kind and its format's version
 ARCHIVE_ID_BYTES = 16
 CHUNK = 4 * 1024 * 1024  # of the tar per frame: what one decryption holds in memory
-ROWS_PER_PART = 2000
+PART_BYTES = 4 * 1024 * 1024  # of rows, read and inserted at once on restore (a case's state may be large)
 FORMAT = 1
 _UPLOAD = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}")
 _FLAG_LAST = 1
@@ -80,7 +80,10 @@ def make(engine: Engine, uploads: Path, out: Path, keys: DataKeyRing) -> Summary
     full disk never stands under the name of a good one.
     """
     partial = out.with_name(f".{out.name}.part")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as error:
+        raise BackupRefused(f"无法在 {out.parent} 写备份文件：文件夹不存在，或没有写权限") from error
     try:
         with os.fdopen(descriptor, "wb") as file:
             sealed = _SealedWriter(file, keys)
@@ -118,12 +121,18 @@ def _dump(engine: Engine, uploads: Path, tar: tarfile.TarFile) -> Summary:
 
 def _dump_table(connection: Connection, table: Table, tar: tarfile.TarFile) -> int:
     query = select(table).order_by(*table.primary_key.columns)
-    result = connection.execution_options(stream_results=True, yield_per=ROWS_PER_PART).execute(query)
-    count = 0
-    for number, part in enumerate(result.partitions(ROWS_PER_PART), start=1):
-        lines = (json.dumps(list(row), ensure_ascii=False, default=_encoded) for row in part)
-        _add(tar, f"tables/{table.name}/{number:06d}.jsonl", "\n".join(lines).encode() + b"\n")
-        count += len(part)
+    result = connection.execution_options(stream_results=True, yield_per=500).execute(query)
+    lines: list[bytes] = []
+    count = size = parts = 0
+    for row in result:
+        lines.append(json.dumps(list(row), ensure_ascii=False, default=_encoded).encode())
+        count, size = count + 1, size + len(lines[-1]) + 1
+        if size >= PART_BYTES:
+            parts += 1
+            _add(tar, f"tables/{table.name}/{parts:06d}.jsonl", b"\n".join(lines) + b"\n")
+            lines, size = [], 0
+    if lines:
+        _add(tar, f"tables/{table.name}/{parts + 1:06d}.jsonl", b"\n".join(lines) + b"\n")
     return count
 
 

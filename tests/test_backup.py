@@ -99,7 +99,9 @@ def files(folder: Path) -> dict[str, bytes]:
 
 
 def test_a_restored_database_is_the_one_backed_up(source: Runtime, target: Engine, data_keys: DataKeyRing,
-                                                  tmp_path: Path, clock: FixedClock) -> None:
+                                                  tmp_path: Path, clock: FixedClock,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backup, "PART_BYTES", 2000)  # the events and the cases in several parts each
     archive = tmp_path / "certflow.backup"
     made = backup.make(engine_of(source), tmp_path / "uploads", archive, data_keys)
     # Every table the migrations made, the alembic revision aside, is in the backup.
@@ -223,6 +225,9 @@ def test_the_commands_back_up_restore_and_verify(source: Runtime, target: Engine
     refused = CliRunner().invoke(main, ["restore", str(archive)], obj=again)  # now it is no longer empty
     assert refused.exit_code == 1
     assert refused.stderr.startswith("错误：目标数据库不是空的")
+    nowhere = tmp_path / "missing" / "certflow.backup"
+    refused = CliRunner().invoke(main, ["backup", str(nowhere)], obj=source)
+    assert refused.stderr == f"错误：无法在 {nowhere.parent} 写备份文件：文件夹不存在，或没有写权限\n"
 
 
 def test_the_restore_command_refuses_a_changed_archive(source: Runtime, target: Engine, tmp_path: Path,

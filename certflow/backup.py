@@ -26,6 +26,7 @@ import os
 import re
 import secrets
 import tarfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -48,6 +49,7 @@ CHUNK = 4 * 1024 * 1024  # of the tar per frame: what one decryption holds in me
 PART_BYTES = 4 * 1024 * 1024  # of rows, read and inserted at once on restore (a case's state may be large)
 FORMAT = 1
 _UPLOAD = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}")
+_TABLE_PART = re.compile(r"tables/\w+/\d{6}\.jsonl")
 _FLAG_LAST = 1
 
 
@@ -191,9 +193,36 @@ def _context(archive: bytes, index: int, last: bool) -> bytes:
 TAMPERED = "备份文件已损坏或被改动过，也可能不是用本系统当前的数据密钥做的；没有恢复任何内容"
 
 
-def check(path: Path, keys: DataKeyRing) -> None:
-    """Read every frame of the backup at ``path``: BackupRefused unless each is whole, in place and unchanged."""
-    for _ in _frames(path, keys):
+def check(path: Path, keys: DataKeyRing) -> dict[str, Any]:
+    """Read the whole backup at ``path``: its manifest (``backup.json``), or BackupRefused unless every frame is
+    whole, in place and unchanged and every member is one ``restore`` knows."""
+    manifest: dict[str, Any] | None = None
+    for name, content in _members(path, keys):
+        if name == "backup.json":
+            manifest = json.loads(content)
+        elif name.startswith("uploads/") and _UPLOAD.fullmatch(name.removeprefix("uploads/")):
+            if hashlib.sha256(content).hexdigest() != name.rsplit("/", 1)[1]:
+                raise BackupRefused(f"备份中的文件 {name} 与它的校验和不符：{TAMPERED}")
+        elif manifest is None or not _TABLE_PART.fullmatch(name) or name.split("/")[1] not in manifest["tables"]:
+            raise BackupRefused(f"备份中有不认识的内容 {name}：{TAMPERED}")
+    if manifest is None:
+        raise BackupRefused(f"备份中缺少目录 backup.json：{TAMPERED}")
+    return manifest
+
+
+def _members(path: Path, keys: DataKeyRing) -> Iterator[tuple[str, bytes]]:
+    """Name and content of each member of the backup's tar, in order."""
+    frames = _frames(path, keys)
+    try:
+        with tarfile.open(fileobj=_FrameReader(frames), mode="r|gz") as tar:
+            for member in tar:
+                extracted = tar.extractfile(member) if member.isfile() else None
+                if extracted is None:
+                    raise BackupRefused(f"备份中的 {member.name} 不是文件：{TAMPERED}")
+                yield member.name, extracted.read()
+    except (tarfile.TarError, zlib.error, EOFError) as error:  # sealed by the key, yet not made by ``make``
+        raise BackupRefused(f"备份的内容读不出来：{TAMPERED}") from error
+    for _ in frames:  # the tar may end before the last frames: each is checked all the same, and the file's end
         pass
 
 
@@ -247,43 +276,26 @@ class _FrameReader(io.RawIOBase):
 def restore(path: Path, engine: Engine, uploads: Path, keys: DataKeyRing, history_keys: KeyRing) -> Summary:
     """Put the backup at ``path`` into the empty database behind ``engine`` and its files into ``uploads``.
 
-    Every frame is checked first; a database holding any row is refused; the rows go in in one transaction.
+    The whole backup is read and checked first; one of another schema revision and a database holding any row are
+    refused; then the schema is made and the rows go in in one transaction.
     """
-    check(path, keys)
-    _refuse_unless_empty(engine)
+    tables = {table.name: table for table in metadata.sorted_tables}
     head = head_revision(engine)
+    columns = _columns(check(path, keys), head, tables)
+    _refuse_unless_empty(engine)
     upgrade(engine, history_keys)
     store, rows, files = FileStore(uploads), dict[str, int](), 0
-    columns: dict[str, list[str]] | None = None
-    tables = {table.name: table for table in metadata.sorted_tables}
-    with engine.begin() as connection, \
-            tarfile.open(fileobj=_FrameReader(_frames(path, keys)), mode="r|gz") as tar:
-        for member in tar:
-            content = _content(tar, member)
-            if member.name == "backup.json":
-                columns = _manifest(content, head, tables)
-            elif columns is None:
-                raise BackupRefused(f"备份中缺少目录 backup.json：{TAMPERED}")
-            elif member.name.startswith("tables/"):
-                name = member.name.split("/")[1]
-                rows[name] = rows.get(name, 0) + _load(connection, tables[name], columns[name], content)
-            elif member.name.startswith("uploads/") and _UPLOAD.fullmatch(member.name.removeprefix("uploads/")):
-                if hashlib.sha256(content).hexdigest() != member.name.rsplit("/", 1)[1]:
-                    raise BackupRefused(f"备份中的文件 {member.name} 与它的校验和不符：{TAMPERED}")
+    with engine.begin() as connection:
+        for name, content in _members(path, keys):
+            if name.startswith("tables/"):
+                table = name.split("/")[1]
+                rows[table] = rows.get(table, 0) + _load(connection, tables[table], columns[table], content)
+            elif name.startswith("uploads/"):
                 store.put(content)
                 files += 1
-            else:
-                raise BackupRefused(f"备份中有不认识的内容 {member.name}：{TAMPERED}")
         if connection.dialect.name == "postgresql":
             _advance_sequences(connection, tables.values())
     return Summary(str(head), rows, files)
-
-
-def _content(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
-    extracted = tar.extractfile(member) if member.isfile() else None
-    if extracted is None:
-        raise BackupRefused(f"备份中的 {member.name} 不是文件：{TAMPERED}")
-    return extracted.read()
 
 
 def _refuse_unless_empty(engine: Engine) -> None:
@@ -296,17 +308,18 @@ def _refuse_unless_empty(engine: Engine) -> None:
                             "备份只能恢复到新建的空数据库，请另建一个空数据库，用 DATABASE_URL 指向它后再恢复")
 
 
-def _manifest(content: bytes, head: str | None, tables: dict[str, Table]) -> dict[str, list[str]]:
-    manifest = json.loads(content)
+def _columns(manifest: dict[str, Any], head: str | None, tables: dict[str, Table]) -> dict[str, list[str]]:
+    """Each table's columns in the backup, once it is known to fit this release's schema."""
     if manifest.get("format") != FORMAT:
         raise BackupRefused(f"备份文件的格式（第 {manifest.get('format')} 版）本程序不认识，请用做备份的版本恢复")
     if manifest["revision"] != head:
         raise BackupRefused(f"备份的数据库版本是 {manifest['revision']}，本程序的是 {head}："
                             "请用做备份时的 certflow 版本恢复，再升级 certflow")
     columns: dict[str, list[str]] = manifest["tables"]
-    unknown = sorted(set(columns) - set(tables))
+    unknown = sorted(f"{table}.{column}" if table in tables else table for table, names in columns.items()
+                     for column in names if table not in tables or column not in tables[table].columns)
     if unknown:
-        raise BackupRefused(f"备份中有本程序不认识的表 {'、'.join(unknown)}")
+        raise BackupRefused(f"备份中有本程序不认识的表或列 {'、'.join(sorted(set(unknown)))}")
     return columns
 
 

@@ -198,6 +198,16 @@ def test_frames_cut_dropped_or_swapped_are_refused(source: Runtime, target: Engi
         refused_and_nothing_written(archive, target, data_keys, tmp_path / "restored")
 
 
+def test_a_backup_of_another_schema_revision_is_refused(source: Runtime, target: Engine, data_keys: DataKeyRing,
+                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = tmp_path / "certflow.backup"
+    made = backup.make(engine_of(source), tmp_path / "uploads", archive, data_keys)
+    monkeypatch.setattr(backup, "head_revision", lambda engine: "0099_later")
+    said = refused_and_nothing_written(archive, target, data_keys, tmp_path / "restored")
+    assert said == (f"备份的数据库版本是 {made.revision}，本程序的是 0099_later："
+                    "请用做备份时的 certflow 版本恢复，再升级 certflow")
+
+
 def test_only_an_empty_database_is_restored_into(source: Runtime, data_keys: DataKeyRing, tmp_path: Path) -> None:
     archive = tmp_path / "certflow.backup"
     backup.make(engine_of(source), tmp_path / "uploads", archive, data_keys)

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from lushan import application
 
+from certflow.engine import sealing
 from certflow.engine.history import parse_keys
 from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts
@@ -65,11 +66,13 @@ def wait_for(check: Any, what: str, timeout: float = 60) -> Any:
 def deployment(runtime: Runtime, accounts: Accounts, database_url: str, tmp_path: Path) -> Iterator[str]:
     """gunicorn and one worker on the fixture's database (migrated, processes deployed); the base URL."""
     base = f"http://127.0.0.1:{free_port()}"
-    history_keys = f"prod:{secrets.token_hex(32)}"
-    runtime.settings = replace(runtime.settings, history_keys=parse_keys(history_keys))  # to verify what they sign
+    history_keys, data_keys = f"prod:{secrets.token_hex(32)}", f"prod:{secrets.token_hex(32)}"
+    # To verify what they sign, and to read what they seal.
+    runtime.settings = replace(runtime.settings, history_keys=parse_keys(history_keys),
+                               data_keys=sealing.parse_keys(data_keys))
     env = {**os.environ, "DATABASE_URL": database_url, "CERTFLOW_ENV": "production",
            "CERTFLOW_SECRET_KEY": secrets.token_hex(32), "CERTFLOW_HISTORY_KEYS": history_keys,
-           "CERTFLOW_DATA_KEYS": f"prod:{secrets.token_hex(32)}",
+           "CERTFLOW_DATA_KEYS": data_keys,
            "CERTFLOW_BIND": base.removeprefix("http://"),
            "WEB_CONCURRENCY": "2", "CERTFLOW_UPLOAD_DIR": str(tmp_path / "uploads")}
     logs = {name: (tmp_path / f"{name}.log").open("w") for name in ("web", "worker")}

@@ -23,7 +23,7 @@ from certflow.campaign.roster import id_digests
 from certflow.casework.inbox import PAGE_SIZE, given, page_count, page_number, text
 from certflow.engine.disability import CATEGORY_CODES, GRADE_NAMES
 from certflow.engine.history import KeyRing
-from certflow.engine.models import Case, Event, Task
+from certflow.engine.models import Case, Event, Task, session_keys
 from certflow.engine.privacy import mask_id_numbers
 
 EXCHANGED = frozenset({"exchanged", "new_card"})  # outcomes of a case whose holder has the new card
@@ -134,22 +134,22 @@ class DeskPage:
 def find_holders(sessions: sessionmaker, keys: KeyRing, townships: frozenset[str] | None, query: DeskQuery,
                  workable: ColumnElement[bool]) -> DeskPage:
     """One page of the holders of the townships given (None: all): by a whole ID number, through its keyed digest
-    (the number itself is kept nowhere to compare), else whose name or case number contains the text; with no
-    text, those waiting for the exchange (an open 核验并换证), village by village. ``workable`` is the condition
-    on the tasks the reader may work: only those are linked."""
+    (the number itself is kept nowhere to compare), else whose whole name is the text (names are kept encrypted)
+    or whose case number contains it; with no text, those waiting for the exchange (an open 核验并换证), village by
+    village. ``workable`` is the condition on the tasks the reader may work: only those are linked."""
     exchange = select(Task.id).where(*_waiting, workable).limit(1).scalar_subquery()
     matches = (select(CampaignHolder, Case.applicant_name, Case.status, Case.outcome, Case.current_step, exchange)
                .join(Case, Case.id == CampaignHolder.case_id))
-    if ID_NUMBER.fullmatch(query.text):
-        matches = matches.where(CampaignHolder.id_digest.in_(id_digests(keys, query.text).values()))
-    elif query.text:
-        matches = matches.where(or_(Case.applicant_name.contains(query.text, autoescape=True),
-                                    CampaignHolder.case_number.contains(query.text.upper(), autoescape=True)))
-    else:
-        matches = matches.where(select(Task.id).where(*_waiting).exists())
-    if townships is not None:
-        matches = matches.where(CampaignHolder.township.in_(townships))
     with sessions() as session:
+        if ID_NUMBER.fullmatch(query.text):
+            matches = matches.where(CampaignHolder.id_digest.in_(id_digests(keys, query.text).values()))
+        elif query.text:
+            matches = matches.where(or_(Case.applicant_digest.in_(session_keys(session).lookup_digests(query.text)),
+                                        CampaignHolder.case_number.contains(query.text.upper(), autoescape=True)))
+        else:
+            matches = matches.where(select(Task.id).where(*_waiting).exists())
+        if townships is not None:
+            matches = matches.where(CampaignHolder.township.in_(townships))
         total = session.scalar(select(func.count()).select_from(matches.subquery())) or 0
         rows = session.execute(matches.order_by(CampaignHolder.village, CampaignHolder.case_number)
                                .offset((query.page - 1) * query.page_size).limit(query.page_size))

@@ -13,8 +13,9 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.engine.errors import InvalidArgument
-from certflow.engine.models import Case, Task
+from certflow.engine.models import Case, Task, session_keys
 from certflow.engine.projection import task_dict
+from certflow.engine.sealing import DataKeyRing
 from certflow.engine.views import ProcessView, TaskView, UserTaskSpec
 from certflow.people.access import can_start_case, visible_tasks
 from certflow.people.accounts import Account
@@ -135,7 +136,7 @@ def _queue(account: Account, queue: str) -> ColumnElement[bool]:
     return (Task.status == "completed") & (Task.completed_by == account.username)
 
 
-def _filtered(statement: Select[Any], query: InboxQuery, now: datetime) -> Select[Any]:
+def _filtered(statement: Select[Any], query: InboxQuery, now: datetime, keys: DataKeyRing) -> Select[Any]:
     if query.process:
         statement = statement.where(Task.process_key == query.process)
     if query.step:
@@ -152,9 +153,11 @@ def _filtered(statement: Select[Any], query: InboxQuery, now: datetime) -> Selec
     elif query.due == "none":
         statement = statement.where(Task.due_at.is_(None))
     if query.search:
-        term = query.search  # any part of a case number, as it is written on the paper file; a name's beginning
+        # Any part of a case number, as it is written on the paper file; a whole name (kept encrypted, found by its
+        # lookup digest).
+        term = query.search
         statement = statement.where(or_(Task.case_number.contains(term.upper(), autoescape=True),
-                                        Task.applicant_name.startswith(term, autoescape=True)))
+                                        Task.applicant_digest.in_(keys.lookup_digests(term))))
     return statement
 
 
@@ -182,7 +185,7 @@ def queue_counts(sessions: sessionmaker[Session], account: Account) -> dict[str,
 def inbox(sessions: sessionmaker[Session], account: Account, query: InboxQuery, now: datetime) -> InboxPage:
     with sessions() as session:
         condition = _queue(account, query.queue)
-        statement = _filtered(select(Task).where(condition), query, now)
+        statement = _filtered(select(Task).where(condition), query, now, session_keys(session))
         total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         rows = session.scalars(
             statement.order_by(*SORTS[query.sort]).offset((query.page - 1) * query.page_size).limit(query.page_size)

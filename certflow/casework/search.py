@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.casework.inbox import PAGE_SIZE, given, page_count, page_number, pick, text
 from certflow.engine.calendar import CHINA_TZ
-from certflow.engine.models import Case, ProcessVersion, Task
+from certflow.engine.models import Case, ProcessVersion, Task, session_keys
+from certflow.engine.sealing import DataKeyRing
 from certflow.people.access import visible_cases
 from certflow.people.accounts import Account
 
@@ -132,11 +133,11 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), CHINA_TZ)
 
 
-def _filtered(statement: Select[*_Columns], query: CaseQuery, account: Account) -> Select[*_Columns]:
+def _filtered(statement: Select[*_Columns], query: CaseQuery, account: Account, keys: DataKeyRing) -> Select[*_Columns]:
     """``statement`` (over cases) narrowed to the query's matches among the cases ``account`` reaches."""
     conditions = [visible_cases(account)]
-    if query.applicant:
-        conditions.append(Case.applicant_name.startswith(query.applicant, autoescape=True))
+    if query.applicant:  # the whole name: names are kept encrypted, found by their lookup digest alone
+        conditions.append(Case.applicant_digest.in_(keys.lookup_digests(query.applicant)))
     if query.number:
         conditions.append(Case.number == query.number)
     if query.status:
@@ -190,9 +191,10 @@ def _rows(session: Session, found: Sequence[Row[Case, int, str]]) -> list[CaseRo
 
 def search(sessions: sessionmaker[Session], query: CaseQuery, account: Account) -> CasePage:
     with sessions() as session:
-        total = session.scalar(_filtered(select(func.count()).select_from(Case), query, account)) or 0
+        keys = session_keys(session)
+        total = session.scalar(_filtered(select(func.count()).select_from(Case), query, account, keys)) or 0
         found = session.execute(
-            _filtered(_cases(), query, account).order_by(*SORTS[query.sort])
+            _filtered(_cases(), query, account, keys).order_by(*SORTS[query.sort])
             .offset((query.page - 1) * query.page_size).limit(query.page_size)
         ).all()
         return CasePage(query, _rows(session, found), total)
@@ -206,7 +208,8 @@ def rows_for_export(sessions: sessionmaker[Session], query: CaseQuery, account: 
     stop the clerks' work.
     """
     with sessions() as session:
-        ids = list(session.scalars(_filtered(select(Case.id), query, account).order_by(*SORTS[query.sort])))
+        matching = _filtered(select(Case.id), query, account, session_keys(session))
+        ids = list(session.scalars(matching.order_by(*SORTS[query.sort])))
     for start in range(0, len(ids), EXPORT_CHUNK):
         chunk = ids[start:start + EXPORT_CHUNK]
         position = {case_id: index for index, case_id in enumerate(chunk)}

@@ -12,7 +12,8 @@ from certflow.engine.db import upgrade
 @click.pass_context
 def init_db(ctx: click.Context) -> None:
     services = services_of(ctx)
-    upgrade(services.database, services.runtime.settings.history_keys)
+    settings = services.runtime.settings
+    upgrade(services.database, settings.history_keys, settings.data_keys)
     seeded = services.seed_groups()  # a new database: the file's groups
     click.echo("数据库已是最新" + (f"；从组织机构文件建了 {seeded} 个组织机构" if seeded else ""))
 

@@ -40,11 +40,13 @@ def start_case(
             errors = forms.validate(version_forms[form], data, today=now.astimezone(CHINA_TZ).date())
             if errors:
                 raise ValidationFailed(errors)
+        name, id_number, keys = data.get("applicant_name"), data.get("id_number"), steps.settings.data_keys
         case = Case(
             process_version_id=version.id, process_key=process_key, status="running",
             county=county or steps.settings.county,
-            applicant_name=data.get("applicant_name"),
-            id_masked=mask_id(data["id_number"]) if data.get("id_number") else None,
+            applicant_name=name, applicant_digest=keys.lookup_digest(name) if name else None,
+            id_masked=mask_id(id_number) if id_number else None,
+            id_digest=keys.lookup_digest(id_number) if id_number else None,
             state={}, started_by=actor, started_at=now, updated_at=now,
         )
         session.add(case)

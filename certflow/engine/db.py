@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from certflow.engine.history import DEMO_KEYS, KeyRing
+from certflow.engine.sealing import DEMO_KEYS as DEMO_DATA_KEYS
+from certflow.engine.sealing import DataKeyRing
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -50,17 +52,29 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def _alembic_config(engine: Engine, history_keys: KeyRing = DEMO_KEYS) -> AlembicConfig:
+def use_data_keys(sessions: sessionmaker[Session], keys: DataKeyRing) -> None:
+    """Seal and open the personal columns (``models.Sealed``) of the sessions' engine with ``keys``.
+
+    Kept on the engine's dialect, the one object the column type is handed at each read and write: each engine
+    (a test's database, the server's) has its own keys.
+    """
+    bind = sessions.kw["bind"]
+    bind.dialect.certflow_data_keys = keys
+
+
+def _alembic_config(engine: Engine, history_keys: KeyRing = DEMO_KEYS,
+                    data_keys: DataKeyRing = DEMO_DATA_KEYS) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     config.attributes["history_keys"] = history_keys  # 0012 seals the cases it finds with the current key
+    config.attributes["data_keys"] = data_keys  # 0018 encrypts the personal columns with the current key
     return config
 
 
-def upgrade(engine: Engine, history_keys: KeyRing = DEMO_KEYS) -> None:
+def upgrade(engine: Engine, history_keys: KeyRing = DEMO_KEYS, data_keys: DataKeyRing = DEMO_DATA_KEYS) -> None:
     """Create or update the schema to the newest migration."""
-    command.upgrade(_alembic_config(engine, history_keys), "head")
+    command.upgrade(_alembic_config(engine, history_keys, data_keys), "head")
 
 
 def head_revision(engine: Engine) -> str | None:

@@ -9,9 +9,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from certflow.engine import sealing
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -33,6 +46,38 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+class Sealed(TypeDecorator[str]):
+    """Text encrypted at rest with the data keys the engine was given (``db.use_data_keys``), its table and column
+    as the envelope's context: a value copied into another column does not open there. The column cannot be
+    compared or sorted in SQL; a search goes by the lookup digest stored beside it (``sealing``)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def __init__(self, context: str) -> None:
+        super().__init__()
+        self.context = context.encode()
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else data_keys(dialect).encrypt(value.encode(), context=self.context)
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> str | None:
+        return None if value is None else data_keys(dialect).decrypt(bytes(value), context=self.context).decode()
+
+
+def data_keys(dialect: Dialect) -> sealing.DataKeyRing:
+    """The data keys given to the engine whose dialect this is."""
+    ring: sealing.DataKeyRing | None = getattr(dialect, "certflow_data_keys", None)
+    if ring is None:  # never a silent default: the public demo key would seal production's data
+        raise sealing.SealError("数据库连接没有配置数据加密密钥，无法读写加密的个人信息")
+    return ring
+
+
+def session_keys(session: Session) -> sealing.DataKeyRing:
+    """The data keys of the engine ``session`` works on: a search digests what it looks for with them."""
+    return data_keys(session.get_bind().dialect)
 
 
 class Base(DeclarativeBase):
@@ -115,8 +160,10 @@ class Case(Base):
     county: Mapped[str] = mapped_column(String(12), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)  # running, completed, cancelled, error
     outcome: Mapped[str | None] = mapped_column(String(40))
-    applicant_name: Mapped[str | None] = mapped_column(String(100), index=True)
-    id_masked: Mapped[str | None] = mapped_column(String(20), index=True)  # finds the cases of an ID number
+    applicant_name: Mapped[str | None] = mapped_column(Sealed("cases.applicant_name"))
+    applicant_digest: Mapped[str | None] = mapped_column(String(64), index=True)  # finds a name (lookup digest)
+    id_masked: Mapped[str | None] = mapped_column(String(20))  # shows the ID number
+    id_digest: Mapped[str | None] = mapped_column(String(64), index=True)  # finds the cases of an ID number
     current_step: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[dict[str, Any]]  # serialized workflow without its spec
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -150,7 +197,7 @@ class Task(Base):
         Index("ix_tasks_queue", "status", "candidate_group", "role", "assignee", "due_at"),
         Index("ix_tasks_assignee", "assignee", "status"),
         Index("ix_tasks_case_number", "case_number"),
-        Index("ix_tasks_applicant_name", "applicant_name"),
+        Index("ix_tasks_applicant_digest", "applicant_digest"),
         Index("ix_tasks_completed_by", "completed_by", "completed_at"),
     )
 
@@ -158,7 +205,8 @@ class Task(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     case_number: Mapped[str] = mapped_column(String(40))
     county: Mapped[str] = mapped_column(String(12))  # its case's, so that a task list is scoped without a join
-    applicant_name: Mapped[str | None] = mapped_column(String(100))
+    applicant_name: Mapped[str | None] = mapped_column(Sealed("tasks.applicant_name"))
+    applicant_digest: Mapped[str | None] = mapped_column(String(64))  # its case's: the inbox finds a name by it
     id_masked: Mapped[str | None] = mapped_column(String(20))
     process_key: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(100))  # BPMN id
@@ -207,8 +255,8 @@ class Notification(Base):
     template: Mapped[str] = mapped_column(String(60))
     recipient_role: Mapped[str] = mapped_column(String(40))
     recipient_group: Mapped[str | None] = mapped_column(String(100))
-    recipient_phone: Mapped[str | None] = mapped_column(String(20))
-    text: Mapped[str] = mapped_column(Text)
+    recipient_phone: Mapped[str | None] = mapped_column(Sealed("outbox.recipient_phone"))
+    text: Mapped[str] = mapped_column(Sealed("outbox.text"))  # names the applicant
     status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, sent, failed
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]

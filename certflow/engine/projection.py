@@ -56,7 +56,7 @@ def sync(
         due_days = task.task_spec.extensions.get("properties", {}).get("dueInWorkingDays")
         row = Task(
             id=task_id, case_id=case.id, case_number=case.number, county=case.county,
-            applicant_name=case.applicant_name,
+            applicant_name=case.applicant_name, applicant_digest=case.applicant_digest,
             id_masked=case.id_masked, process_key=case.process_key, status="open", created_at=now,
             due_at=context.calendar.deadline(context.today, int(due_days)) if due_days else None,
             **spec_fields,

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from certflow.engine import formschema, instructions, versions, workflowfacts
 from certflow.engine.errors import NotFound
 from certflow.engine.models import Case, DeploymentFile, Event, Notification, ProcessVersion, Task
-from certflow.engine.privacy import mask_id
 from certflow.engine.projection import task_dict
 from certflow.engine.specs import start_form
 from certflow.engine.steps import Steps
@@ -80,11 +79,12 @@ def _started_with(started: dict[str, Any] | None, id_number: str) -> bool:
 
 def case_numbers_for_applicant(steps: Steps, id_number: str) -> list[str]:
     """The numbers of the cases started with ``id_number``, the newest first (for a lookup the applicant proved
-    with a code texted to them): the masked number finds the few candidates, the full one decides."""
+    with a code texted to them): its lookup digests find them, the number their history recorded confirms it."""
     with steps.sessions() as session:
         rows = session.execute(
             select(Case.number, Event.data).join(Event, Event.case_id == Case.id)
-            .where(Case.id_masked == mask_id(id_number), Event.kind == "case_started")
+            .where(Case.id_digest.in_(steps.settings.data_keys.lookup_digests(id_number)),
+                   Event.kind == "case_started")
             .order_by(Case.started_at.desc(), Case.id.desc())
         ).all()
     return [number for number, started in rows if _started_with(started, id_number)]

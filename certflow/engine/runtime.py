@@ -28,6 +28,7 @@ from certflow.engine import (
     casefiles,
     casemigration,
     cases,
+    db,
     deployments,
     queries,
     recovery,
@@ -72,10 +73,19 @@ class Runtime:
     ) -> None:
         self.sessions = sessions
         self.handlers = handlers
-        self.settings = settings or Settings()
+        self.settings = settings or Settings()  # gives the engine its data keys too
         self.clock = clock or SystemClock()
         self.files = files
         self._steps = Steps(self)
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self._settings = settings
+        db.use_data_keys(self.sessions, settings.data_keys)
 
     # -- deployments ---------------------------------------------------------------------------
 

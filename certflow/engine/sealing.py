@@ -113,7 +113,8 @@ class DataKeyRing:
         return key_id != self.current or suite != self.suite
 
     def lookup_digest(self, value: str) -> str:
-        """A keyed digest of ``value`` (hex) under the current key, stored beside its envelope to find it."""
+        """A keyed digest of ``value`` (hex) under the current key, stored beside its envelope to find it; spaces
+        and the case of letters do not count (an ID number's x, a name typed with a space)."""
         return self._digest(self.current, value)
 
     def lookup_digests(self, value: str) -> list[str]:
@@ -126,7 +127,8 @@ class DataKeyRing:
 
     def _digest(self, key_id: str, value: str) -> str:
         key = _derive(self.keys.keys[key_id], self.suite, b"lookup", 32)
-        return hmac.new(key, value.encode(), "sm3" if self.suite == "sm4" else "sha256").hexdigest()
+        normal = "".join(value.split()).upper()
+        return hmac.new(key, normal.encode(), "sm3" if self.suite == "sm4" else "sha256").hexdigest()
 
 
 def _parse(envelope: bytes) -> tuple[Suite, str, bytes, bytes]:

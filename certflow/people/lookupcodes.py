@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from certflow.engine.models import session_keys
 from certflow.people.models import LookupCode
 
 TEMPLATE = "lookup_code"  # the outbox's name for the text; it is not shown among the case's texts
@@ -40,21 +41,23 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _id_digest(id_number: str) -> str:
-    return _digest("id\n" + id_number.strip().upper())
+def _id_digests(session: Session, id_number: str) -> list[str]:
+    """The ID number's lookup digests under every data key, the current first: a plain digest of an 18-digit
+    number is given back by trying the likely ones; a keyed one is not, to whoever copies the table."""
+    return session_keys(session).lookup_digests(id_number)
 
 
 def issue(sessions: sessionmaker[Session], id_number: str, now: datetime) -> str | None:
     """A new code for ``id_number`` (older ones void), or None when the ID number had ``CODES_PER_ID`` this hour."""
-    digest = _id_digest(id_number)
     with sessions.begin() as session:
+        digests = _id_digests(session, id_number)
         recent = session.scalar(select(func.count()).select_from(LookupCode).where(
-            LookupCode.id_digest == digest, LookupCode.created_at > now - PER_ID_WINDOW)) or 0
+            LookupCode.id_digest.in_(digests), LookupCode.created_at > now - PER_ID_WINDOW)) or 0
         if recent >= CODES_PER_ID:
             return None
-        session.execute(update(LookupCode).where(LookupCode.id_digest == digest).values(spent=True))
+        session.execute(update(LookupCode).where(LookupCode.id_digest.in_(digests)).values(spent=True))
         code = f"{secrets.randbelow(10**6):06d}"
-        session.add(LookupCode(id_digest=digest, code_digest=_digest(code), created_at=now,
+        session.add(LookupCode(id_digest=digests[0], code_digest=_digest(code), created_at=now,
                                expires_at=now + CODE_LIFETIME, tries=0, spent=False))
     return code
 
@@ -62,7 +65,7 @@ def issue(sessions: sessionmaker[Session], id_number: str, now: datetime) -> str
 def check(sessions: sessionmaker[Session], id_number: str, code: str, now: datetime) -> Checked:
     """Whether ``code`` is the newest code of ``id_number``; the right one is spent, a wrong one counts a try."""
     with sessions.begin() as session:
-        row = session.scalars(select(LookupCode).where(LookupCode.id_digest == _id_digest(id_number))
+        row = session.scalars(select(LookupCode).where(LookupCode.id_digest.in_(_id_digests(session, id_number)))
                               .order_by(LookupCode.created_at.desc(), LookupCode.id.desc()).limit(1)
                               .with_for_update()).first()
         if row is None or row.spent:

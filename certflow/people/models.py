@@ -72,7 +72,8 @@ class SecurityEvent(Base):
 class LookupCode(Base):
     """A code texted to the phone on file, with which an applicant finds their cases by ID number alone.
 
-    Only digests are kept: of the ID number (to find the newest code and to count codes per person) and of the code.
+    Only digests are kept: of the ID number (its lookup digest under the data keys, to find the newest code and to
+    count codes per person) and of the code.
     """
 
     __tablename__ = "lookup_codes"

@@ -34,12 +34,26 @@ from pathlib import Path
 from typing import IO, Any
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Connection, Date, DateTime, Engine, LargeBinary, Table, exists, inspect, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    LargeBinary,
+    MetaData,
+    Table,
+    exists,
+    inspect,
+    select,
+    text,
+)
 
 from certflow.engine.attachments import FileStore
 from certflow.engine.db import head_revision, upgrade
 from certflow.engine.errors import CertflowError
 from certflow.engine.history import KeyRing
+from certflow.engine.models import Sealed
 from certflow.engine.sealing import DataKeyRing, SealError
 from certflow.schema import metadata
 
@@ -121,8 +135,18 @@ def _dump(engine: Engine, uploads: Path, tar: tarfile.TarFile) -> Summary:
     return Summary(revision, rows, files)
 
 
+def _stored(table: Table) -> Table:
+    """``table`` with its sealed columns as the bytes stored: a backup copies their envelopes as they are, never
+    opening them, and restore writes them back unchanged (their context is their table and column, not the
+    database)."""
+    columns = [Column(c.name, LargeBinary() if isinstance(c.type, Sealed) else c.type, primary_key=c.primary_key)
+               for c in table.columns]
+    return Table(table.name, MetaData(), *columns)
+
+
 def _dump_table(connection: Connection, table: Table, tar: tarfile.TarFile) -> int:
-    query = select(table).order_by(*table.primary_key.columns)
+    stored = _stored(table)
+    query = select(stored).order_by(*stored.primary_key.columns)
     result = connection.execution_options(stream_results=True, yield_per=500).execute(query)
     lines: list[bytes] = []
     count = size = parts = 0
@@ -283,7 +307,7 @@ def restore(path: Path, engine: Engine, uploads: Path, keys: DataKeyRing, histor
     head = head_revision(engine)
     columns = _columns(check(path, keys), head, tables)
     _refuse_unless_empty(engine)
-    upgrade(engine, history_keys)
+    upgrade(engine, history_keys, keys)
     store, rows, files = FileStore(uploads), dict[str, int](), 0
     with engine.begin() as connection:
         for name, content in _members(path, keys):
@@ -324,6 +348,7 @@ def _columns(manifest: dict[str, Any], head: str | None, tables: dict[str, Table
 
 
 def _load(connection: Connection, table: Table, names: list[str], content: bytes) -> int:
+    table = _stored(table)
     decoders = [_decoder(table.columns[name]) for name in names]
     rows = [{name: decode(value) if value is not None else None
              for name, decode, value in zip(names, decoders, json.loads(line), strict=True)}

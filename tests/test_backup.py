@@ -7,29 +7,31 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import FAST_HASHER, deploy_processes
-from databases import PostgresCopies, SqliteCopies
+from databases import PostgresCopies
 from lushan import ADULT_ID, MINOR_ID, application
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, text
 
 from certflow import backup
 from certflow.cli import main
 from certflow.engine.attachments import FileStore, Upload
 from certflow.engine.clock import FixedClock
-from certflow.engine.db import make_engine, make_sessions
+from certflow.engine.db import make_engine, make_sessions, use_data_keys
 from certflow.engine.history import DEMO_KEYS, KeyRing
 from certflow.engine.runtime import Runtime, Settings
+from certflow.engine.sealing import DEMO_KEYS as DEMO_DATA_KEYS
 from certflow.engine.sealing import DataKeyRing
 from certflow.people import lookupcodes
 from certflow.people.accounts import Accounts
 from certflow.schema import metadata
 from handlers.registry import HANDLERS
+
+# The source is SQLite: the targets are either backend.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 PDF = b"%PDF-1.4\n" + os.urandom(5000)
@@ -46,23 +48,18 @@ def data_keys() -> DataKeyRing:
 
 
 @pytest.fixture
-def source(sqlite_copies: SqliteCopies, clock: FixedClock, tmp_path: Path) -> Iterator[Runtime]:
+def source(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> Runtime:
     """A SQLite database with two applicants' cases (one with files), an account and a lookup code."""
-    url = sqlite_copies.url(tmp_path)
-    sqlite_copies.fill(url, ("deployed", clock.now()), partial(deploy_processes, at=clock.now()))
-    engine = make_engine(url)
-    runtime = Runtime(make_sessions(engine), HANDLERS, Settings(), clock, FileStore(tmp_path / "uploads"))
+    runtime.files = FileStore(tmp_path / "uploads")
     adult = runtime.start_case("application_online", application(), actor="applicant")
     runtime.attach(adult, [Upload("photos", "照片.png", PNG), Upload("medical_records", "病历.pdf", PDF)],
                    actor="applicant")
     runtime.record_view(adult, "身份证号码", actor="window")
     runtime.start_case("application_online", application(applicant_name="张小红", id_number=MINOR_ID,
                                                          phone="13800000009"), actor="applicant")
-    Accounts(runtime.sessions, clock, hasher=FAST_HASHER).create(
-        "window", "correct-horse-1", display_name="周敏", roles=["window_clerk"], groups=["window"])
-    lookupcodes.issue(runtime.sessions, ADULT_ID, clock.now())
-    yield runtime
-    engine.dispose()
+    accounts.create("window", "correct-horse-1", display_name="周敏", roles=["window_clerk"], groups=["window"])
+    lookupcodes.issue(runtime.sessions, ADULT_ID, runtime.clock.now())
+    return runtime
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -87,11 +84,17 @@ def engine_of(runtime: Runtime) -> Engine:
 
 
 def contents(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in key order."""
+    """Every row of every table, in key order, the sealed columns opened with the demo data keys."""
+    use_data_keys(make_sessions(engine), DEMO_DATA_KEYS)
     with engine.connect() as connection:
         return {table.name: [tuple(row) for row in connection.execute(
                     select(table).order_by(*table.primary_key.columns))]
                 for table in metadata.sorted_tables}
+
+
+def sealed_names(engine: Engine) -> list[bytes]:
+    with engine.connect() as connection:
+        return [bytes(v) for v in connection.scalars(text("SELECT applicant_name FROM cases ORDER BY id"))]
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -112,6 +115,7 @@ def test_a_restored_database_is_the_one_backed_up(source: Runtime, target: Engin
 
     assert restored.rows == {name: count for name, count in made.rows.items() if count}
     assert contents(target) == contents(engine_of(source))
+    assert sealed_names(target) == sealed_names(engine_of(source))  # copied as stored, never opened
     assert files(tmp_path / "restored-uploads") == files(tmp_path / "uploads")
     again = Runtime(make_sessions(target), HANDLERS, Settings(), clock, FileStore(tmp_path / "restored-uploads"))
     for number in again.case_numbers():

@@ -84,7 +84,7 @@ def check(sessions: sessionmaker[Session], id_number: str, code: str, now: datet
 def issued(sessions: sessionmaker[Session], id_number: str) -> list[dict[str, Any]]:
     """The codes asked for ``id_number``, oldest first: when, until when, wrong tries, whether used or replaced."""
     with sessions() as session:
-        rows = session.scalars(select(LookupCode).where(LookupCode.id_digest == _id_digest(id_number))
+        rows = session.scalars(select(LookupCode).where(LookupCode.id_digest.in_(_id_digests(session, id_number)))
                                .order_by(LookupCode.created_at, LookupCode.id))
         return [{"created_at": row.created_at.isoformat(), "expires_at": row.expires_at.isoformat(),
                  "tries": row.tries, "spent": row.spent} for row in rows]

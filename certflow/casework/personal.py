@@ -80,7 +80,7 @@ def export(services: Services, id_number: str, *, actor: str, remote_addr: str |
     now = runtime.clock.now()
     with services.sessions.begin() as session:
         session.add(SecurityEvent(kind=SECURITY_KIND, at=now, username=actor[:60], remote_addr=remote_addr,
-                                  target=f"{mask_id(id_number)}：{len(numbers)} 个案件"))
+                                  target=_whose(id_number, numbers)))
     for number in numbers:
         runtime.record_view(number, VIEWED, actor=actor)
     cases = [CaseRecord(case=runtime.case(number), history=runtime.history(number), texts=runtime.outbox(number),
@@ -92,6 +92,12 @@ def export(services: Services, id_number: str, *, actor: str, remote_addr: str |
                for record in cases for event in record["history"] if event["kind"] == "personal_data_viewed"],
         accounts=[], notes={"accounts": ACCOUNTS_NOTE},
     )
+
+
+def _whose(id_number: str, numbers: list[str]) -> str:
+    """Whose data went, as the security log shows it: the ID number masked, and their cases by number."""
+    cases = f"{len(numbers)} 个案件" + (f"：{'、'.join(numbers)}" if numbers else "")
+    return f"{mask_id(id_number)}（{cases}）"[:300]
 
 
 def _holders(services: Services, id_number: str) -> list[dict[str, Any]]:

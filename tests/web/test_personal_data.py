@@ -86,7 +86,7 @@ def test_an_administrator_exports_a_persons_data_from_the_page(as_user, runtime:
     archive = zipfile.ZipFile(io.BytesIO(answer.data))
     assert sorted(archive.namelist()) == ["个人信息.json", "说明.txt"]
     check_export(json.loads(archive.read("个人信息.json")), held, "admin")
-    assert exports_logged(runtime) == [("admin", f"{mask_id(ADULT_ID)}：1 个案件")]
+    assert exports_logged(runtime) == [("admin", f"{mask_id(ADULT_ID)}（1 个案件：{held['mine']}）")]
     assert "个人信息导出" in admin.get("/admin/security?kind=personal_data_exported").get_data(as_text=True)
 
 

@@ -19,12 +19,11 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.campaign.models import CampaignHolder
-from certflow.campaign.roster import id_digests
 from certflow.casework.inbox import PAGE_SIZE, given, page_count, page_number, text
 from certflow.engine.disability import CATEGORY_CODES, GRADE_NAMES
-from certflow.engine.history import KeyRing
-from certflow.engine.models import Case, Event, Task, session_keys
+from certflow.engine.models import Case, Event, Task
 from certflow.engine.privacy import mask_id_numbers
+from certflow.engine.sealing import DataKeyRing
 
 EXCHANGED = frozenset({"exchanged", "new_card"})  # outcomes of a case whose holder has the new card
 # Outcome -> where the person stands once the case has ended.
@@ -131,7 +130,7 @@ class DeskPage:
         return page_count(self.total, self.query.page_size)
 
 
-def find_holders(sessions: sessionmaker, keys: KeyRing, townships: frozenset[str] | None, query: DeskQuery,
+def find_holders(sessions: sessionmaker, keys: DataKeyRing, townships: frozenset[str] | None, query: DeskQuery,
                  workable: ColumnElement[bool]) -> DeskPage:
     """One page of the holders of the townships given (None: all): by a whole ID number, through its keyed digest
     (the number itself is kept nowhere to compare), else whose whole name is the text (names are kept encrypted)
@@ -142,9 +141,9 @@ def find_holders(sessions: sessionmaker, keys: KeyRing, townships: frozenset[str
                .join(Case, Case.id == CampaignHolder.case_id))
     with sessions() as session:
         if ID_NUMBER.fullmatch(query.text):
-            matches = matches.where(CampaignHolder.id_digest.in_(id_digests(keys, query.text).values()))
+            matches = matches.where(CampaignHolder.id_digest.in_(keys.lookup_digests(query.text)))
         elif query.text:
-            matches = matches.where(or_(Case.applicant_digest.in_(session_keys(session).lookup_digests(query.text)),
+            matches = matches.where(or_(Case.applicant_digest.in_(keys.lookup_digests(query.text)),
                                         CampaignHolder.case_number.contains(query.text.upper(), autoescape=True)))
         else:
             matches = matches.where(select(Task.id).where(*_waiting).exists())

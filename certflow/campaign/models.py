@@ -15,7 +15,7 @@ class CampaignHolder(Base):
 
     One row per holder and campaign, so importing a roster again starts no case twice. The row carries
     what counts and desk lists group by (township, village, 目测/非目测, home visit) without loading cases.
-    The ID number is kept as a keyed digest (HMAC-SHA-256 under a history key, ``roster.id_digest``), to find a
+    The ID number is kept as a keyed digest (its lookup digest, HMAC-SM3 under a data key, ``sealing``), to find a
     holder by the number typed in, and masked, to show. Without the key a copy of this table does not give the
     numbers back, as a plain digest of an 18-digit number would to anyone trying the likely ones; the case's
     history still holds the number (docs/processes.md, *Finding a holder by ID number*).
@@ -29,7 +29,7 @@ class CampaignHolder(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign: Mapped[str] = mapped_column(String(100))
-    id_key: Mapped[str] = mapped_column(String(40))  # the history key the digest was made with
+    id_key: Mapped[str] = mapped_column(String(40))  # the data key the digest was made with
     id_digest: Mapped[str] = mapped_column(String(64))
     id_masked: Mapped[str] = mapped_column(String(20))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)

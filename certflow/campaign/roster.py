@@ -10,8 +10,6 @@ No Flask here: the command line and, later, the web pages call it.
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -29,10 +27,10 @@ from certflow.engine import guardians, residentid
 from certflow.engine.calendar import china_today
 from certflow.engine.disability import CATEGORY_CODES, GRADE_NAMES, certificate_number
 from certflow.engine.errors import CertflowError, InputRefused, ValidationFailed
-from certflow.engine.history import KeyRing
 from certflow.engine.models import Case, Event
 from certflow.engine.privacy import mask_id
 from certflow.engine.runtime import Runtime
+from certflow.engine.sealing import DataKeyRing
 from certflow.people.directory import Directory
 
 # Column header in the roster -> field of the case's data.
@@ -252,18 +250,6 @@ def write_rejected(rejected: list[tuple[int, str]], path: Path) -> None:
         writer.writerows(rejected)
 
 
-def id_digest(keys: KeyRing, id_number: str) -> tuple[str, str]:
-    """How ``campaign_holders`` knows a holder: (key id, keyed digest of the ID number) under the current key."""
-    return keys.current, id_digests(keys, id_number)[keys.current]
-
-
-def id_digests(keys: KeyRing, id_number: str) -> dict[str, str]:
-    """Key id -> the HMAC-SHA-256 of the ID number (upper-case X) under each configured key: a holder digested
-    before a key rotation is still found by the number typed in."""
-    message = f"certflow-id:{id_number.strip().upper()}"  # a prefix of its own: never a history signature
-    return {key_id: hmac.new(key, message.encode(), hashlib.sha256).hexdigest() for key_id, key in keys.keys.items()}
-
-
 # -- importing -----------------------------------------------------------------------------------
 
 def import_roster(
@@ -280,12 +266,12 @@ def import_roster(
     report.rows = len(rows)
     holders, report.rejected = validate_roster(rows, county, china_today(runtime.clock))
     report.groups_added = Directory(sessions).add_missing(county.groups())
-    keys = runtime.settings.history_keys
+    keys = runtime.settings.data_keys
     known = _imported(sessions, county.process, report.campaign, keys)
     done = len(report.rejected)
     pending: list[tuple[dict[str, Any], str]] = []
     for line, data in holders:
-        earlier = [known[d] for d in id_digests(keys, data["id_number"]).values() if d in known]
+        earlier = [known[d] for d in keys.lookup_digests(data["id_number"]) if d in known]
         if earlier:
             report.skipped.append((line, earlier[0]))
         else:
@@ -308,7 +294,7 @@ def import_roster(
     return report
 
 
-def _imported(sessions: sessionmaker[Session], process: str, campaign: str, keys: KeyRing) -> dict[str, str]:
+def _imported(sessions: sessionmaker[Session], process: str, campaign: str, keys: DataKeyRing) -> dict[str, str]:
     """ID digest → case number of the campaign's holders, once cases an interrupted import left without a row
     are adopted."""
     with sessions.begin() as session:
@@ -318,7 +304,7 @@ def _imported(sessions: sessionmaker[Session], process: str, campaign: str, keys
         return dict(found.all())
 
 
-def _adopt(session: Session, process: str, keys: KeyRing) -> None:
+def _adopt(session: Session, process: str, keys: DataKeyRing) -> None:
     orphans = session.execute(
         select(Case.id, Case.number, Event.data, Event.at, Event.actor)
         .join(Event, (Event.case_id == Case.id) & (Event.kind == "case_started"))
@@ -326,7 +312,7 @@ def _adopt(session: Session, process: str, keys: KeyRing) -> None:
     ).all()
     for case_id, case_number, event, at, actor in orphans:
         data = event["data"]
-        digests = id_digests(keys, data["id_number"]).values()
+        digests = keys.lookup_digests(data["id_number"])
         taken = select(CampaignHolder.id).where(CampaignHolder.campaign == data["campaign"],
                                                 CampaignHolder.id_digest.in_(digests))
         if session.scalar(taken) is None:  # a second case for one holder stays a case, not a second row
@@ -335,7 +321,7 @@ def _adopt(session: Session, process: str, keys: KeyRing) -> None:
 
 
 def _store(sessions: sessionmaker[Session], pending: list[tuple[dict[str, Any], str]], actor: str,
-           now: datetime, keys: KeyRing) -> None:
+           now: datetime, keys: DataKeyRing) -> None:
     if not pending:
         return
     with sessions.begin() as session:
@@ -345,10 +331,10 @@ def _store(sessions: sessionmaker[Session], pending: list[tuple[dict[str, Any], 
 
 
 def _holder(data: dict[str, Any], case_id: int, case_number: str, at: datetime, actor: str,
-            keys: KeyRing) -> CampaignHolder:
-    key_id, digest = id_digest(keys, data["id_number"])
+            keys: DataKeyRing) -> CampaignHolder:
     return CampaignHolder(
-        campaign=data["campaign"], id_key=key_id, id_digest=digest, id_masked=mask_id(data["id_number"]),
+        campaign=data["campaign"], id_key=keys.current, id_digest=keys.lookup_digest(data["id_number"]),
+        id_masked=mask_id(data["id_number"]),
         case_id=case_id, case_number=case_number, township=data["township"], village=data["village"],
         basis=data["basis"], home_visit=data["home_visit"], category=data["category"], grade=data.get("grade"),
         imported_at=at, imported_by=actor,

@@ -21,7 +21,6 @@ from sqlalchemy import select
 
 from certflow.bootstrap import Services
 from certflow.campaign.models import CampaignHolder, ReassessmentAppointment
-from certflow.campaign.roster import id_digests
 from certflow.engine.privacy import mask_id
 from certflow.engine.views import AttachmentView, CaseView, EventView, OutboxText
 from certflow.people import lookupcodes
@@ -101,7 +100,7 @@ def _whose(id_number: str, numbers: list[str]) -> str:
 
 
 def _holders(services: Services, id_number: str) -> list[dict[str, Any]]:
-    digests = id_digests(services.runtime.settings.history_keys, id_number).values()
+    digests = services.runtime.settings.data_keys.lookup_digests(id_number)
     with services.sessions() as session:
         rows = session.execute(
             select(CampaignHolder, ReassessmentAppointment)

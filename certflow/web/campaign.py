@@ -80,7 +80,7 @@ def townships_of(me: Account) -> frozenset[str] | None:
 def desk() -> ResponseReturnValue:
     query = ledgers.DeskQuery.from_args(request.args)
     me = signed_in()
-    page = ledgers.find_holders(services().sessions, services().runtime.settings.history_keys, townships_of(me),
+    page = ledgers.find_holders(services().sessions, services().runtime.settings.data_keys, townships_of(me),
                                 query, visible_tasks(me))
     return render_template("campaign/desk.html", query=query, page=page)
 

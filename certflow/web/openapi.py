@@ -313,7 +313,8 @@ PATHS: dict[str, Any] = {
         (200, _answer("One page of cases.", _ref("CasePage"))),
         (401, 403),
         parameters=[
-            _query("applicant", "The beginning of the applicant's name.", {"type": "string"}),
+            _query("applicant", "The applicant's whole name (names are kept encrypted, found by a keyed digest).",
+                   {"type": "string"}),
             _query("number", "A case number.", {"type": "string"}),
             _query("status", "The case's status.", {"enum": list(STATUSES)}),
             _query("process", "A process key.", {"type": "string"}),
@@ -379,7 +380,8 @@ PATHS: dict[str, Any] = {
             _query("step", "Only tasks of this step: process:name, or a task name alone (in every process).",
                    {"type": "string"}),
             _query("due", "By time limit.", {"enum": list(DUE_FILTERS)}),
-            _query("q", "Any part of a case number, or the beginning of the applicant's name.", {"type": "string"}),
+            _query("q", "Any part of a case number, or the applicant's whole name (kept encrypted, found by a keyed "
+                   "digest).", {"type": "string"}),
             _query("sort", "Order of the tasks: due for open queues, -completed (newest first) for done unless "
                            "another is given.", {"enum": list(SORTS)}),
             _query("page", f"Page number, {PAGE_SIZE} tasks a page.", PAGE),

@@ -224,7 +224,7 @@ def test_the_task_list_filters_like_the_inbox(person) -> None:  # type: ignore[n
     conforms(page, "TaskPage")
     assert (page["total"], page["page"], page["pages"]) == (2, 1, 1)
     assert page["counts"] == {"mine": 0, "group": 2, "done": 0}
-    assert [t["case"] for t in window.get("/tasks", queue="group", q="王").get_json()["tasks"]] == [second]
+    assert [t["case"] for t in window.get("/tasks", queue="group", q="王芳").get_json()["tasks"]] == [second]
 
     task_id = window.find(first, "pre_review")
     assert window.post(f"/tasks/{task_id}/claim").get_json()["task"]["assignee"] == "window"

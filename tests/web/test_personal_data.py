@@ -16,7 +16,6 @@ from sqlalchemy import select
 from webkit import post
 
 from certflow.campaign.models import CampaignHolder
-from certflow.campaign.roster import id_digest
 from certflow.casework import personal
 from certflow.cli import main
 from certflow.engine.attachments import FileStore, Upload
@@ -41,13 +40,14 @@ def held(runtime: Runtime, tmp_path) -> dict[str, str]:  # type: ignore[no-untyp
     other = runtime.start_case("application_online", application(applicant_name="张小红", id_number=MINOR_ID,
                                                                  phone=OTHER_PHONE), actor="applicant")
     now = runtime.clock.now()
-    key_id, digest = id_digest(runtime.settings.history_keys, ADULT_ID)
+    keys = runtime.settings.data_keys
     with runtime.sessions.begin() as session:
         case_id = session.scalar(select(Case.id).where(Case.number == mine))
-        session.add(CampaignHolder(campaign="2026", id_key=key_id, id_digest=digest, id_masked=mask_id(ADULT_ID),
-                                   case_id=case_id, case_number=mine, township="township-360483101",
-                                   village="village-360483101209", basis="hospital", home_visit=False,
-                                   category="肢体", grade=3, imported_at=now, imported_by="county"))
+        session.add(CampaignHolder(campaign="2026", id_key=keys.current, id_digest=keys.lookup_digest(ADULT_ID),
+                                   id_masked=mask_id(ADULT_ID), case_id=case_id, case_number=mine,
+                                   township="township-360483101", village="village-360483101209",
+                                   basis="hospital", home_visit=False, category="肢体", grade=3,
+                                   imported_at=now, imported_by="county"))
     lookupcodes.issue(runtime.sessions, ADULT_ID, now)
     lookupcodes.issue(runtime.sessions, MINOR_ID, now)
     return {"mine": mine, "other": other}

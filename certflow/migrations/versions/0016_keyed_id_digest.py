@@ -10,11 +10,11 @@ Revises: 0015
 """
 
 import hashlib
+import hmac
 
 import sqlalchemy as sa
 from alembic import context, op
 
-from certflow.campaign.roster import id_digest
 from certflow.engine import history
 
 revision = "0016"
@@ -26,6 +26,13 @@ holders = sa.table("campaign_holders", sa.column("id", sa.Integer), sa.column("c
                    sa.column("id_digest", sa.String), sa.column("id_key", sa.String))
 events = sa.table("events", sa.column("case_id", sa.Integer), sa.column("kind", sa.String),
                   sa.column("data", sa.JSON))
+
+
+def id_digest(keys: history.KeyRing, id_number: str) -> tuple[str, str]:
+    """(current key id, HMAC-SHA-256 of the ID number under it), as the code of this revision made them; 0018
+    makes them lookup digests under the data keys, and its downgrade these again."""
+    message = f"certflow-id:{id_number.strip().upper()}"  # a prefix of its own: never a history signature
+    return keys.current, hmac.new(keys.keys[keys.current], message.encode(), hashlib.sha256).hexdigest()
 
 
 def _id_numbers() -> list[tuple[int, str]]:

@@ -120,6 +120,9 @@ def _dump(engine: Engine, uploads: Path, tar: tarfile.TarFile) -> Summary:
         revision = MigrationContext.configure(connection).get_current_revision()
         if revision is None:
             raise BackupRefused("数据库还没有建表（请先运行 certflow init-db），没有可备份的内容")
+        if revision != head_revision(engine):  # its tables are not those this release reads
+            raise BackupRefused(f"数据库的版本 {revision} 与本程序的 {head_revision(engine)} 不同：请用与数据库同版本的 "
+                                "certflow 备份，或先运行 certflow init-db 升级数据库")
         tables = metadata.sorted_tables
         _add(tar, "backup.json", json.dumps({
             "format": FORMAT, "revision": revision, "made_at": datetime.now(UTC).isoformat(),

@@ -212,6 +212,14 @@ def test_a_backup_of_another_schema_revision_is_refused(source: Runtime, target:
                     "请用做备份时的 certflow 版本恢复，再升级 certflow")
 
 
+def test_a_database_of_another_revision_is_not_backed_up(source: Runtime, data_keys: DataKeyRing, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backup, "head_revision", lambda engine: "0099_later")
+    with pytest.raises(backup.BackupRefused, match=r"数据库的版本 \w+ 与本程序的 0099_later 不同"):
+        backup.make(engine_of(source), tmp_path / "uploads", tmp_path / "certflow.backup", data_keys)
+    assert list(tmp_path.glob("*certflow.backup*")) == []
+
+
 def test_only_an_empty_database_is_restored_into(source: Runtime, data_keys: DataKeyRing, tmp_path: Path) -> None:
     archive = tmp_path / "certflow.backup"
     backup.make(engine_of(source), tmp_path / "uploads", archive, data_keys)

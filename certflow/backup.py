@@ -121,8 +121,8 @@ def _dump(engine: Engine, uploads: Path, tar: tarfile.TarFile) -> Summary:
         if revision is None:
             raise BackupRefused("数据库还没有建表（请先运行 certflow init-db），没有可备份的内容")
         if revision != head_revision(engine):  # its tables are not those this release reads
-            raise BackupRefused(f"数据库的版本 {revision} 与本程序的 {head_revision(engine)} 不同：请用与数据库同版本的 "
-                                "certflow 备份，或先运行 certflow init-db 升级数据库")
+            raise BackupRefused(f"数据库的版本 {revision} 与本程序的 {head_revision(engine)} 不同："
+                                "请用与数据库同版本的 certflow 备份，或先运行 certflow init-db 升级数据库")
         tables = metadata.sorted_tables
         _add(tar, "backup.json", json.dumps({
             "format": FORMAT, "revision": revision, "made_at": datetime.now(UTC).isoformat(),
@@ -311,12 +311,12 @@ def restore(path: Path, engine: Engine, uploads: Path, keys: DataKeyRing, histor
     columns = _columns(check(path, keys), head, tables)
     _refuse_unless_empty(engine)
     upgrade(engine, history_keys, keys)
-    store, rows, files = FileStore(uploads), dict[str, int](), 0
+    store, rows, files = FileStore(uploads), dict.fromkeys(columns, 0), 0
     with engine.begin() as connection:
         for name, content in _members(path, keys):
             if name.startswith("tables/"):
                 table = name.split("/")[1]
-                rows[table] = rows.get(table, 0) + _load(connection, tables[table], columns[table], content)
+                rows[table] += _load(connection, tables[table], columns[table], content)
             elif name.startswith("uploads/"):
                 store.put(content)
                 files += 1

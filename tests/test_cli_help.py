@@ -17,7 +17,7 @@ from certflow.engine.roles import ROLES
 NAMES = {"certflow", "ID", "CSV", "JSON", "BPMN", "DMN", "XML", "SQLite", "PostgreSQL", "API", "HMAC", "SHA",
          "SIGTERM", "SIGINT", "ISO", "OK", "Authorization", "Bearer"}
 # What a person types or reads as it is: variables, files, paths, example values of options.
-VERBATIM = re.compile(r"DATABASE_URL|CERTFLOW_[A-Z_]+|[\w/.-]*\.(?:json|csv|xlsx|db|md|bpmn)\b|docs/|/api/v\d+"
+VERBATIM = re.compile(r"DATABASE_URL|CERTFLOW_[A-Z_]+|[\w/.-]*\.(?:json|csv|xlsx|zip|db|md|bpmn)\b|docs/|/api/v\d+"
                       r"|processes/|forms/|@|[\w-]*\d[\w-]*")
 # Values given as examples: groups, JSON keys, a lane as another tool names it (certflow lanes), message names.
 EXAMPLES = {"window", "hospital-renmin", "county", "phone", "task", "data", "message", "payload", "tick", "Reviewer",

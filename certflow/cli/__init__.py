@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import click
 
-from certflow.cli import campaign, cases, database, demo, deployments, history, lanes, operations, people
+from certflow.cli import (
+    backups,
+    campaign,
+    cases,
+    database,
+    demo,
+    deployments,
+    history,
+    lanes,
+    operations,
+    people,
+)
 from certflow.cli.errors import ErrorReportingGroup
 from certflow.cli.wording import in_chinese
 from certflow.engine.runtime import Runtime
@@ -23,7 +34,7 @@ def main(ctx: click.Context) -> None:
         ctx.ensure_object(dict)
 
 
-for module in (database, deployments, cases, history, operations, people, lanes, campaign, demo):
+for module in (database, deployments, cases, history, operations, people, lanes, campaign, demo, backups):
     for command in module.COMMANDS:
         main.add_command(command)
 in_chinese(main)

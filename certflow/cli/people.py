@@ -1,6 +1,9 @@
-"""Commands on the people who sign in: accounts for the web app, and API tokens for programs."""
+"""Commands on people: accounts for the web app, API tokens for programs, and what is held about a person."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import click
 
@@ -66,4 +69,36 @@ def issue_token(ctx: click.Context, username: str, label: str) -> None:
     click.echo(accounts.issue_token(account.id, label))
 
 
-COMMANDS = (user, token)
+@click.group(help="一个人在本系统中的个人信息（个人信息保护法第四十四、四十五条）。")
+def person() -> None:
+    pass
+
+
+@person.command("export", help="导出身份证号码为 ID_NUMBER 的人在本系统中的全部个人信息：案件及其历史、换证台账、"
+                               "发给他的短信、交来的文件清单、进度查询验证码、谁查看过他的完整个人信息。"
+                               "导出记入安全日志和他每个案件的历史。")
+@click.argument("id_number")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="写入的文件：以 .zip 结尾写成压缩包（含说明），否则写成 JSON；不写时以 JSON 打印")
+@click.option("--user", required=True, help="导出人的用户名，记入安全日志")
+@click.pass_context
+def export_person(ctx: click.Context, id_number: str, out: Path | None, user: str) -> None:
+    from certflow.casework import personal
+    from certflow.engine.privacy import mask_id
+    from certflow.engine.residentid import InvalidNumber, validated
+
+    try:
+        number = validated(id_number)
+    except InvalidNumber as error:
+        raise click.BadParameter(str(error), param_hint="ID_NUMBER") from error
+    data = personal.export(services_of(ctx), number, actor=user)
+    if out is None:
+        click.echo(personal.as_json(data).decode())
+        return
+    # Readable by its owner only: it holds the person's ID number and health data in full.
+    with os.fdopen(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
+        file.write(personal.as_zip(data) if out.suffix.lower() == ".zip" else personal.as_json(data))
+    click.echo(f"已把 {mask_id(number)} 的个人信息（{len(data['cases'])} 个案件）写入 {out}")
+
+
+COMMANDS = (user, token, person)

@@ -77,8 +77,13 @@ def upgrade(engine: Engine, history_keys: KeyRing = DEMO_KEYS, data_keys: DataKe
     command.upgrade(_alembic_config(engine, history_keys, data_keys), "head")
 
 
+def head_revision(engine: Engine) -> str | None:
+    """The newest migration's revision, the one ``upgrade`` brings the schema to."""
+    return ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+
+
 def is_current(engine: Engine) -> bool:
-    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    head = head_revision(engine)
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() == head
 

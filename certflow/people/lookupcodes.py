@@ -15,6 +15,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -78,3 +79,12 @@ def check(sessions: sessionmaker[Session], id_number: str, code: str, now: datet
             return Checked.OK
         row.tries += 1
         return Checked.TOO_MANY if row.tries >= CODE_TRIES else Checked.WRONG
+
+
+def issued(sessions: sessionmaker[Session], id_number: str) -> list[dict[str, Any]]:
+    """The codes asked for ``id_number``, oldest first: when, until when, wrong tries, whether used or replaced."""
+    with sessions() as session:
+        rows = session.scalars(select(LookupCode).where(LookupCode.id_digest.in_(_id_digests(session, id_number)))
+                               .order_by(LookupCode.created_at, LookupCode.id))
+        return [{"created_at": row.created_at.isoformat(), "expires_at": row.expires_at.isoformat(),
+                 "tries": row.tries, "spent": row.spent} for row in rows]

@@ -1,11 +1,15 @@
 """Administration: people (their roles and groups, API tokens), the groups themselves, the lane mappings
-(泳道对照), and the security log; administrators only."""
+(泳道对照), the security log, and a person's data exported by their ID number; administrators only."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from certflow.casework import personal
+from certflow.engine import residentid
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
 from certflow.people.accounts import Account
 from certflow.people.lanes import SECURITY_KIND as LANE_MAPPING
@@ -21,7 +25,13 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 SECURITY_KINDS = {"access_denied": "拒绝访问", "login_failed": "登录失败", "login_ok": "登录成功",
                   "status_lookup_failed": "进度查询失败", "application_received": "在线申请",
-                  LANE_MAPPING: "泳道对照变更"}
+                  LANE_MAPPING: "泳道对照变更", personal.SECURITY_KIND: "个人信息导出"}
+# The ID number is checked as every form checks one (GB 11643-1999, by python-stdnum), the reason beside the field.
+PERSONAL_DATA: dict[str, Any] = {
+    "properties": {"id_number": {"title": "身份证号码", "type": "string", "format": "resident-id", "maxLength": 18,
+                                 "description": "要查询的人的18位居民身份证号码"}},
+    "required": ["id_number"],
+}
 
 
 @bp.before_request
@@ -250,3 +260,25 @@ def security() -> ResponseReturnValue:
     kind = request.args.get("kind") if request.args.get("kind") in SECURITY_KINDS else None
     return render_template("admin/security.html", events=services().accounts.security_events(kind), kind=kind,
                            kinds=SECURITY_KINDS)
+
+
+def _personal_data_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
+    return render_template("admin/personal_data.html", form=form), status
+
+
+@bp.get("/personal-data")
+def personal_data() -> ResponseReturnValue:
+    return _personal_data_page(forms.PageForm(forms.fields(PERSONAL_DATA), {}, {}))
+
+
+@bp.post("/personal-data")
+def export_personal_data() -> ResponseReturnValue:
+    data, errors = forms.check_submission(PERSONAL_DATA, request.form)
+    if errors:
+        return _personal_data_page(forms.PageForm(forms.fields(PERSONAL_DATA), forms.posted_values(
+            PERSONAL_DATA, request.form), forms.errors_by_field(errors, PERSONAL_DATA)), 422)
+    exported = personal.export(services(), residentid.validated(data["id_number"]), actor=signed_in().username,
+                               remote_addr=request.remote_addr)
+    # The whole of a person's data: kept by no cache on the way, saved only where the administrator chooses.
+    return Response(personal.as_zip(exported), mimetype="application/zip", headers={
+        "Content-Disposition": "attachment; filename=personal-data.zip", "Cache-Control": "private, no-store"})

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
+import psycopg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
@@ -42,6 +44,17 @@ def make_engine(url: str) -> Engine:
         # Take the write lock at the start: two processes changing one case queue up instead of
         # failing half-way with "database is locked".
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def behind_pooler(engine: Engine) -> Engine:
+    """``engine``, its connections fit for a transaction pooler (PgBouncer): psycopg prepares a statement it
+    runs often on the server session, which the pooler hands to another client after each transaction."""
+
+    @event.listens_for(engine, "connect", insert=True)
+    def _no_prepared_statements(dbapi_connection: psycopg.Connection[Any], _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.prepare_threshold = None
 
     return engine
 

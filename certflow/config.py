@@ -12,11 +12,13 @@ from sqlalchemy.engine import make_url
 from zxcvbn import zxcvbn
 
 from certflow.engine import history
+from certflow.engine.attachments import DiskStorage, Storage
 from certflow.engine.budget import Limits
 from certflow.engine.calendar import WorkingCalendar
 from certflow.engine.errors import unreadable
 from certflow.engine.incidents import RetryPolicy
 from certflow.engine.runtime import Settings
+from certflow.engine.s3 import S3Storage
 from certflow.people.throttle import APPLICATIONS, Throttle, applications
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +54,10 @@ class Config:
     database_pooler: str | None = None
     # Where ``certflow worker`` LISTENs for work on PostgreSQL, when DATABASE_URL goes through a pooler.
     listen_url: str | None = None
+    # Uploaded files in an S3-compatible bucket instead of ``upload_dir`` (certflow.engine.s3)
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -75,6 +81,9 @@ class Config:
             proxies=whole_number(env, "CERTFLOW_PROXIES", 0, least=0),
             database_pooler=pooler(env.get("CERTFLOW_DATABASE_POOLER")),
             listen_url=env.get("CERTFLOW_LISTEN_URL") or None,
+            s3_bucket=env.get("CERTFLOW_S3_BUCKET") or None,
+            s3_prefix=env.get("CERTFLOW_S3_PREFIX", ""),
+            s3_endpoint_url=env.get("CERTFLOW_S3_ENDPOINT_URL") or None,
             applications=applications(
                 per_address=whole_number(env, "CERTFLOW_APPLY_PER_ADDRESS", 10),
                 mib_per_address=whole_number(env, "CERTFLOW_APPLY_MB_PER_ADDRESS", 100),
@@ -92,6 +101,12 @@ class Config:
                 limits=load_limits(env),
             ),
         )
+
+    def file_storage(self) -> Storage:
+        """Where uploaded files are kept: the bucket CERTFLOW_S3_BUCKET names, else the directory ``upload_dir``."""
+        if self.s3_bucket:
+            return S3Storage.connect(self.s3_bucket, self.s3_prefix, self.s3_endpoint_url)
+        return DiskStorage(self.upload_dir)
 
     @property
     def worker_listen_url(self) -> str | None:

@@ -111,9 +111,10 @@ class Config:
     @property
     def worker_listen_url(self) -> str | None:
         """The database ``certflow worker`` LISTENs on for work: PostgreSQL only (SQLite's worker polls), straight
-        rather than through the pooler (CERTFLOW_LISTEN_URL) when one is set."""
-        url = self.listen_url or self.database_url
-        return url if make_url(url).get_backend_name() == "postgresql" else None
+        rather than through the pooler (CERTFLOW_LISTEN_URL) when one is set; without that address behind a
+        pooler, None: the worker polls, as a LISTEN through transaction pooling would hear nothing."""
+        url = self.listen_url or (None if self.database_pooler else self.database_url)
+        return url if url and make_url(url).get_backend_name() == "postgresql" else None
 
     def check(self, web_workers: int = 1) -> None:
         """Refuse to start, with the reason, a set-up that would not work or not be safe."""

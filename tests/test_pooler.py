@@ -29,6 +29,8 @@ def test_the_worker_listens_straight_to_postgresql_and_not_on_sqlite() -> None:
     assert Config.from_env({"DATABASE_URL": DIRECT}).worker_listen_url == DIRECT
     pooled = {"DATABASE_URL": POSTGRES, "CERTFLOW_DATABASE_POOLER": "pgbouncer", "CERTFLOW_LISTEN_URL": DIRECT}
     assert Config.from_env(pooled).worker_listen_url == DIRECT
+    del pooled["CERTFLOW_LISTEN_URL"]
+    assert Config.from_env(pooled).worker_listen_url is None  # not through the pooler: it polls
 
 
 def prepared_after_repeats(url: str, pooled: bool) -> int:

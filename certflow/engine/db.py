@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
@@ -18,6 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from certflow.engine.history import DEMO_KEYS, KeyRing
+
+if TYPE_CHECKING:
+    import psycopg
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

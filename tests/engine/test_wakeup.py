@@ -10,10 +10,12 @@ from datetime import timedelta
 
 import pytest
 from enginekit import DEADLINE, build_runtime, open_task, start
+from sqlalchemy import text
 
 from certflow.engine.clock import FixedClock
 from certflow.engine.runtime import Runtime
-from certflow.worker import Worker
+from certflow.engine.wakeup import CHANNEL
+from certflow.worker import RECONNECT_SECONDS, Worker
 
 on_postgres = pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)],
                                       indirect=True)
@@ -90,3 +92,21 @@ def test_the_worker_looks_again_when_the_next_timer_comes_due(rt: Runtime, clock
     assert worker.pause() == LONG_INTERVAL
     clock.set(DEADLINE + timedelta(seconds=1))  # due, and not fired by the round: no busy loop on it
     assert worker.pause() == LONG_INTERVAL
+
+
+@on_postgres
+def test_a_worker_whose_listening_connection_was_cut_listens_again(rt: Runtime, listening: Worker) -> None:
+    number = start(rt)
+    rt.complete_task(open_task(rt, number)["id"], {"approved": True}, actor="王")
+    assert listening.listener is not None
+    with rt.sessions() as session:  # as a restarted database or a dropped network would
+        cut = session.scalar(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE query = :listen AND datname = current_database()"),
+                             {"listen": f"LISTEN {CHANNEL}"})
+    assert cut == 1
+    settle(lambda: not listening.listener.listening.is_set(), within=5)
+    settle(listening.listener.listening.is_set, within=RECONNECT_SECONDS + 5)
+    time.sleep(0.3)
+
+    rt.queue_message(number, "poke", {}, actor="clerk")
+    settle(lambda: rt.case(number)["status"] == "completed", within=1.0)

@@ -20,10 +20,11 @@ install: $(BIN)/.installed node_modules/.package-lock.json
 
 ## lock: pin the whole dependency tree again after a change to pyproject.toml's dependencies, keeping every other
 ## version; `make lock UPGRADE=--upgrade` moves what pyproject.toml leaves open to its newest release. The runtime
-## lock (requirements.lock, for production) constrains the development one, so both install the same versions.
+## lock (requirements.lock, for production, with the optional S3 storage) constrains the development one, so both
+## install the same versions.
 LOCK := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes pyproject.toml
 lock: $(BIN)/.installed
-	$(LOCK) $(UPGRADE) -o requirements.lock
+	$(LOCK) $(UPGRADE) --extra s3 -o requirements.lock
 	$(LOCK) $(UPGRADE) --extra dev -c requirements.lock -o requirements-dev.lock
 
 ## vendor: copy the bpmn-js files the pages load from node_modules into the package (certflow/web/vendor), after

@@ -49,7 +49,7 @@ from sqlalchemy import (
     text,
 )
 
-from certflow.engine.attachments import FileStore
+from certflow.engine.attachments import DiskStorage, FileStore
 from certflow.engine.db import head_revision, upgrade
 from certflow.engine.errors import CertflowError
 from certflow.engine.history import KeyRing
@@ -311,7 +311,7 @@ def restore(path: Path, engine: Engine, uploads: Path, keys: DataKeyRing, histor
     columns = _columns(check(path, keys), head, tables)
     _refuse_unless_empty(engine)
     upgrade(engine, history_keys, keys)
-    store, rows, files = FileStore(uploads), dict.fromkeys(columns, 0), 0
+    store, rows, files = FileStore(DiskStorage(uploads)), dict.fromkeys(columns, 0), 0
     with engine.begin() as connection:
         for name, content in _members(path, keys):
             if name.startswith("tables/"):

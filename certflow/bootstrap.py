@@ -21,7 +21,7 @@ from certflow import registry
 from certflow.config import Config
 from certflow.engine.attachments import FileStore
 from certflow.engine.clock import Clock
-from certflow.engine.db import make_engine, make_sessions
+from certflow.engine.db import behind_pooler, make_engine, make_sessions
 from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts, SessionLimits
 from certflow.people.directory import Directory
@@ -67,8 +67,9 @@ def build_services(config: Config | None = None, *, clock: Clock | None = None, 
     config = config or Config.from_env()
     deployed = registry.load(config.handlers_dir)
     if runtime is None:
-        sessions = make_sessions(make_engine(config.database_url))
-        runtime = Runtime(sessions, deployed.handlers, config.settings, clock, FileStore(config.upload_dir))
+        engine = make_engine(config.database_url)
+        sessions = make_sessions(behind_pooler(engine) if config.database_pooler else engine)
+        runtime = Runtime(sessions, deployed.handlers, config.settings, clock, FileStore(config.file_storage()))
     else:
         sessions = runtime.sessions  # one database for all: the one the given runtime works on
     directory = Directory(sessions)

@@ -14,11 +14,13 @@ from sqlalchemy.engine import make_url
 from zxcvbn import zxcvbn
 
 from certflow.engine import history, sealing
+from certflow.engine.attachments import DiskStorage, Storage
 from certflow.engine.budget import Limits
 from certflow.engine.calendar import WorkingCalendar
 from certflow.engine.errors import unreadable
 from certflow.engine.incidents import RetryPolicy
 from certflow.engine.runtime import Settings
+from certflow.engine.s3 import S3Storage
 from certflow.people.throttle import APPLICATIONS, Throttle, applications
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +51,15 @@ class Config:
     sms_gateway: str = "log"
     proxies: int = 0  # reverse proxies (nginx) in front of the web app, whose X-Forwarded-* headers to trust
     applications: Throttle = APPLICATIONS  # limits on online applications per address and for everyone
+    # The database reached through a transaction pooler (PgBouncer): no prepared statements, which live in one
+    # server session; see docs/deploy.md.
+    database_pooler: str | None = None
+    # Where ``certflow worker`` LISTENs for work on PostgreSQL, when DATABASE_URL goes through a pooler.
+    listen_url: str | None = None
+    # Uploaded files in an S3-compatible bucket instead of ``upload_dir`` (certflow.engine.s3)
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -70,6 +81,11 @@ class Config:
             env=environment,
             sms_gateway=env.get("CERTFLOW_SMS_GATEWAY") or "log",
             proxies=whole_number(env, "CERTFLOW_PROXIES", 0, least=0),
+            database_pooler=pooler(env.get("CERTFLOW_DATABASE_POOLER")),
+            listen_url=env.get("CERTFLOW_LISTEN_URL") or None,
+            s3_bucket=env.get("CERTFLOW_S3_BUCKET") or None,
+            s3_prefix=env.get("CERTFLOW_S3_PREFIX", ""),
+            s3_endpoint_url=env.get("CERTFLOW_S3_ENDPOINT_URL") or None,
             applications=applications(
                 per_address=whole_number(env, "CERTFLOW_APPLY_PER_ADDRESS", 10),
                 mib_per_address=whole_number(env, "CERTFLOW_APPLY_MB_PER_ADDRESS", 100),
@@ -89,6 +105,20 @@ class Config:
             ),
         )
 
+    def file_storage(self) -> Storage:
+        """Where uploaded files are kept: the bucket CERTFLOW_S3_BUCKET names, else the directory ``upload_dir``."""
+        if self.s3_bucket:
+            return S3Storage.connect(self.s3_bucket, self.s3_prefix, self.s3_endpoint_url)
+        return DiskStorage(self.upload_dir)
+
+    @property
+    def worker_listen_url(self) -> str | None:
+        """The database ``certflow worker`` LISTENs on for work: PostgreSQL only (SQLite's worker polls), straight
+        rather than through the pooler (CERTFLOW_LISTEN_URL) when one is set; without that address behind a
+        pooler, None: the worker polls, as a LISTEN through transaction pooling would hear nothing."""
+        url = self.listen_url or (None if self.database_pooler else self.database_url)
+        return url if url and make_url(url).get_backend_name() == "postgresql" else None
+
     def check(self, web_workers: int = 1) -> None:
         """Refuse to start, with the reason, a set-up that would not work or not be safe."""
         if self.env == "production" and (weakness := secret_key_weakness(self.secret_key)):
@@ -106,10 +136,23 @@ class Config:
         if self.env == "production" and (weak := self.settings.data_keys.made_by_hand):
             raise SystemExit(f"无法启动：数据加密密钥 {'、'.join(weak)} 太有规律，不像随机生成的，容易被猜到；"
                              "请用 certflow data-key 生成")
+        if self.database_pooler and make_url(self.database_url).get_backend_name() != "postgresql":
+            raise SystemExit("无法启动：设置了 CERTFLOW_DATABASE_POOLER（连接池），"
+                             "但 DATABASE_URL 不是 PostgreSQL 数据库")
         if web_workers > 1 and make_url(self.database_url).get_backend_name() == "sqlite":
             raise SystemExit(f"无法启动：SQLite 数据库上开了 {web_workers} 个网页进程；SQLite 只能服务一个网页进程"
                              "（和一个 certflow worker）。请只开一个网页进程，或把 DATABASE_URL 设为 PostgreSQL"
                              "（postgresql+psycopg://用户@主机/数据库）")
+
+
+def pooler(name: str | None) -> str | None:
+    """The pooler in front of the database, as CERTFLOW_DATABASE_POOLER names it; only PgBouncer is known."""
+    if not name:
+        return None
+    if name.strip().lower() != "pgbouncer":
+        raise SystemExit(f"无法启动：CERTFLOW_DATABASE_POOLER 的值 {name!r} 无效："
+                         "数据库经 PgBouncer 连接时写 pgbouncer，直连数据库时不要设置")
+    return "pgbouncer"
 
 
 def whole_number(env: dict[str, str], name: str, default: int, *, least: int = 1) -> int:

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, inspect, select, text
 
 from certflow import backup
 from certflow.cli import main
-from certflow.engine.attachments import FileStore, Upload
+from certflow.engine.attachments import DiskStorage, FileStore, Upload
 from certflow.engine.clock import FixedClock
 from certflow.engine.db import make_engine, make_sessions, use_data_keys
 from certflow.engine.history import DEMO_KEYS, KeyRing
@@ -50,7 +50,7 @@ def data_keys() -> DataKeyRing:
 @pytest.fixture
 def source(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> Runtime:
     """A SQLite database with two applicants' cases (one with files), an account and a lookup code."""
-    runtime.files = FileStore(tmp_path / "uploads")
+    runtime.files = FileStore(DiskStorage(tmp_path / "uploads"))
     adult = runtime.start_case("application_online", application(), actor="applicant")
     runtime.attach(adult, [Upload("photos", "照片.png", PNG), Upload("medical_records", "病历.pdf", PDF)],
                    actor="applicant")
@@ -117,7 +117,8 @@ def test_a_restored_database_is_the_one_backed_up(source: Runtime, target: Engin
     assert contents(target) == contents(engine_of(source))
     assert sealed_names(target) == sealed_names(engine_of(source))  # copied as stored, never opened
     assert files(tmp_path / "restored-uploads") == files(tmp_path / "uploads")
-    again = Runtime(make_sessions(target), HANDLERS, Settings(), clock, FileStore(tmp_path / "restored-uploads"))
+    again = Runtime(make_sessions(target), HANDLERS, Settings(), clock,
+                    FileStore(DiskStorage(tmp_path / "restored-uploads")))
     for number in again.case_numbers():
         assert again.verify(number).ok, str(again.verify(number))
     number = again.case_numbers_for_applicant(ADULT_ID)[0]
@@ -236,7 +237,7 @@ def test_the_commands_back_up_restore_and_verify(source: Runtime, target: Engine
     assert made.exit_code == 0, made.output
     assert re.fullmatch(rf"已备份到 {archive}（0\.\d MB）：\d+ 张表共 \d+ 行，2 个上传文件；"
                         r"用数据加密密钥 demo（SM4-GCM）加密\n", made.output)
-    restored_files = FileStore(tmp_path / "restored-uploads")
+    restored_files = FileStore(DiskStorage(tmp_path / "restored-uploads"))
     again = Runtime(make_sessions(target), HANDLERS, Settings(), clock, restored_files)
 
     restored = CliRunner().invoke(main, ["restore", str(archive)], obj=again)
@@ -259,7 +260,7 @@ def test_the_restore_command_refuses_a_changed_archive(source: Runtime, target: 
     content = bytearray(archive.read_bytes())
     content[len(content) // 2] ^= 0x80
     archive.write_bytes(bytes(content))
-    again = Runtime(make_sessions(target), HANDLERS, Settings(), clock, FileStore(tmp_path / "restored"))
+    again = Runtime(make_sessions(target), HANDLERS, Settings(), clock, FileStore(DiskStorage(tmp_path / "restored")))
     refused = CliRunner().invoke(main, ["restore", str(archive)], obj=again)
     assert refused.exit_code == 1
     assert refused.stderr == f"错误：{backup.TAMPERED}（加密数据已被改动，或不属于这里，无法解密）\n"

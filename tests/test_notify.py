@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from certflow.engine.background import SENDING_LEASE
 from certflow.engine.clock import FixedClock
 from certflow.engine.models import Notification
 from certflow.engine.runtime import Runtime
+from certflow.engine.views import OutboxText
 from certflow.notify import LoggingGateway, load_gateway, sender
 
 
@@ -77,3 +79,66 @@ def test_a_text_that_cannot_be_sent_is_retried_then_becomes_an_incident(
     assert runtime.send_notifications(sender(LoggingGateway()), clock.now() + timedelta(seconds=1)) == (2, 0)
     assert [t["status"] for t in runtime.outbox(case.number)] == ["sent", "sent"]
     assert runtime.verify(case.number).ok
+
+
+def test_no_lock_is_held_while_the_gateway_sends(runtime: Runtime, start) -> None:  # type: ignore[no-untyped-def]
+    case = start()
+    seen: list[str] = []
+
+    def slow_gateway(note: OutboxText) -> None:
+        # While the gateway is at it, a clerk comments on the same case and another worker looks at the text:
+        # neither waits (on SQLite a write would wait for the database, on PostgreSQL NOWAIT would raise).
+        runtime.add_comment(case.number, "网关还在发短信", actor="王")
+        with runtime.sessions.begin() as session:
+            query = select(Notification).where(Notification.id == note["id"]).with_for_update(nowait=True)
+            seen.append(session.scalars(query).one().status)
+
+    assert runtime.send_notifications(slow_gateway) == (2, 0)
+    assert seen == ["sending", "sending"]  # claimed, and committed as such, before the gateway is called
+    assert tries(runtime) == [("sent", 1, None)] * 2
+    assert [e["kind"] for e in runtime.history(case.number)].count("comment_added") == 2
+
+
+class Crash(BaseException):
+    """The worker's process killed while the gateway has the text."""
+
+
+def test_a_text_whose_worker_died_while_sending_is_sent_again_once_its_claim_runs_out(
+    runtime: Runtime, start, clock: FixedClock,  # type: ignore[no-untyped-def]
+) -> None:
+    start()
+
+    def dying(note: OutboxText) -> None:
+        raise Crash
+
+    with pytest.raises(Crash):
+        runtime.send_notifications(dying, limit=1)
+    assert tries(runtime) == [("sending", 1, None), ("queued", 0, None)]
+
+    sent: list[int] = []
+    gateway = lambda note: sent.append(note["id"])  # noqa: E731
+    [claimed, other] = [t["id"] for t in runtime.outbox()]
+    # Not again while another worker may still be sending it: only the other text goes.
+    assert runtime.send_notifications(gateway, clock.now() + SENDING_LEASE - timedelta(seconds=1)) == (1, 0)
+    assert sent == [other]
+    assert runtime.send_notifications(gateway, clock.now() + SENDING_LEASE + timedelta(seconds=1)) == (1, 0)
+    assert sent == [other, claimed]
+    assert tries(runtime) == [("sent", 2, None), ("sent", 1, None)]  # the lost try counts as one
+
+
+def test_a_late_answer_for_a_claim_that_ran_out_records_nothing(
+    runtime: Runtime, start, clock: FixedClock,  # type: ignore[no-untyped-def]
+) -> None:
+    start()
+    late = clock.now() + SENDING_LEASE + timedelta(seconds=1)
+    answers: list[tuple[int, int]] = []
+
+    def stalled_gateway(note: OutboxText) -> None:
+        if not answers:  # the first text's gateway stalls past its claim, and another worker takes the text
+            answers.append(runtime.send_notifications(lambda again: None, late))
+        raise ConnectionError("gateway timed out")
+
+    assert runtime.send_notifications(stalled_gateway, limit=1) == (0, 1)
+    assert answers == [(2, 0)]
+    # The other worker's try stands, not the stalled one's failure
+    assert tries(runtime) == [("sent", 2, None), ("sent", 1, None)]

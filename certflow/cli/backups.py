@@ -14,8 +14,12 @@ from certflow.cli.runtime import services_of
 
 
 def _uploads(services: Services) -> Path:
-    files = services.runtime.files
-    return files.root if files is not None else services.config.upload_dir
+    """The upload folder; files kept in a bucket are not in a backup, which says so rather than leave them out."""
+    if services.config.s3_bucket:
+        raise click.ClickException(
+            f"上传文件存放在对象存储桶 {services.config.s3_bucket} 中，备份只能包含本机的上传文件夹；"
+            "请用对象存储自己的版本管理或复制保护这些文件，不设 CERTFLOW_S3_BUCKET 时再用本命令")
+    return services.config.upload_dir
 
 
 @click.command(help="把整个数据库（所有表）和上传文件夹备份成一个加密文件 OUT。用数据加密密钥"

@@ -12,7 +12,8 @@ from certflow.cli.runtime import runtime_of
 @click.command(help="运行后台工作，直到被停止（SIGTERM、SIGINT）：触发到期的定时、投递排队的消息、"
                     "发出待发的短信（短信网关见 CERTFLOW_SMS_GATEWAY）。用 PostgreSQL 时可以同时运行多个。")
 @click.option("--once", is_flag=True, help="只做一轮到期的工作，然后退出")
-@click.option("--interval", default=5.0, show_default=True, help="没有工作时等待的秒数")
+@click.option("--interval", default=5.0, show_default=True,
+              help="没有工作时最多等待的秒数（PostgreSQL 上有新工作时会立即被唤醒）")
 @click.pass_context
 def worker(ctx: click.Context, once: bool, interval: float) -> None:
     from certflow import logs, notify
@@ -22,7 +23,8 @@ def worker(ctx: click.Context, once: bool, interval: float) -> None:
     config = Config.from_env()
     config.check()
     logs.configure()
-    runner = Worker(runtime_of(ctx), notify.sender(notify.load_gateway(config.sms_gateway)), interval)
+    runner = Worker(runtime_of(ctx), notify.sender(notify.load_gateway(config.sms_gateway)), interval,
+                    config.worker_listen_url)
     if once:
         click.echo(f"完成或尝试了 {runner.run_once()} 项工作")
     else:

@@ -1,4 +1,5 @@
-"""Files handed in for a case: checked by their content, stored outside the web root by checksum.
+"""Files handed in for a case: checked by their content, stored outside the web root by checksum, on the local disk
+or in an S3-compatible bucket (``Storage``).
 
 The type is read from the file's first bytes, never from its name or the browser's word for it.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from certflow.engine.errors import FieldError, InvalidState, ValidationFailed
 
@@ -56,30 +58,69 @@ def check(uploads: list[Upload], field_of: dict[str, str] | None = None) -> list
     return types
 
 
-class FileStore:
-    """Content-addressed files under one directory; a file is written once whatever its name."""
+class Storage(Protocol):
+    """Where the bytes of uploaded files are kept, by key: the local disk (``DiskStorage``, the default) or an
+    S3-compatible bucket (certflow.engine.s3). Keys are letters and digits only."""
+
+    def put(self, key: str, content: bytes) -> None:
+        """Keep ``content`` under ``key``, replacing what was there; a reader never sees half of it."""
+
+    def get(self, key: str) -> bytes:
+        """The bytes under ``key``; FileNotFoundError when there are none."""
+
+    def delete(self, key: str) -> None:
+        """Remove what is under ``key``, if anything."""
+
+    def exists(self, key: str) -> bool:
+        """Whether anything is under ``key``."""
+
+
+class DiskStorage:
+    """Files in a directory of the machine (or a share all web nodes mount), in subdirectories by the key's
+    first two characters."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    def path(self, key: str) -> Path:
+        if not key.isascii() or not key.isalnum():
+            raise ValueError(f"not a storage key: {key!r}")  # nothing outside the root, whatever the key
+        return self.root / key[:2] / key
+
+    def put(self, key: str, content: bytes) -> None:
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(content)
+        partial.replace(path)  # never leave half a file under the final name
+
+    def get(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).exists()
+
+
+class FileStore:
+    """Content-addressed files in a ``Storage``: a file is kept once, under its SHA-256, whatever its name."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
     def put(self, content: bytes) -> str:
         digest = hashlib.sha256(content).hexdigest()
-        path = self.path(digest)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".part")
-            partial.write_bytes(content)
-            partial.replace(path)  # never leave half a file under the final name
+        if not self.storage.exists(digest):
+            self.storage.put(digest, content)
         return digest
-
-    def path(self, digest: str) -> Path:
-        if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
-            raise ValueError(f"not a SHA-256 digest: {digest!r}")
-        return self.root / digest[:2] / digest
 
     def read(self, digest: str) -> bytes:
         """The stored bytes, checked against their digest so a changed file is never served."""
-        content = self.path(digest).read_bytes()
+        if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
+            raise ValueError(f"not a SHA-256 digest: {digest!r}")
+        content = self.storage.get(digest)
         if hashlib.sha256(content).hexdigest() != digest:
             # a clerk meets this on opening the file: say what happened and who can help, not the digest
             raise InvalidState("这个附件存档后被改动过，与存档时不符，不能打开；请联系管理员")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from certflow.engine import cases, incidents, workflowfacts
+from certflow.engine import cases, incidents, wakeup, workflowfacts
 from certflow.engine.budget import BudgetExceeded
 from certflow.engine.clock import Clock, FixedClock
 from certflow.engine.errors import ValidationFailed, describe
@@ -25,6 +25,11 @@ from certflow.engine.steps import Steps, attempt
 from certflow.engine.views import OutboxText
 
 log = logging.getLogger("certflow.engine")
+
+# How long a worker has to hand a text to the gateway and record it. A text claimed by a worker that died (or
+# lost the database) meanwhile is sent again once this has passed.
+SENDING_LEASE = timedelta(minutes=10)
+WAITING = ("queued", "sending")  # the texts a worker may take, the ones being sent once their claim runs out
 
 
 def tick(steps: Steps, now: datetime | None = None, *, limit: int | None = None) -> list[str]:
@@ -48,6 +53,7 @@ def queue_message(steps: Steps, case_ref: str, name: str, payload: dict[str, Any
                   payload={"name": name, "payload": payload}, attempts=0, created_at=now, next_attempt_at=now)
         session.add(job)
         session.flush()
+        wakeup.wake_workers(session)
         return job.id
 
 
@@ -64,12 +70,26 @@ def send_notifications(
     """Hand each due text of the outbox to ``send`` (which raises when it cannot); (sent, failed) counts.
 
     Each try is recorded on its row; a failed one is tried again later, and after the last try the text
-    is marked failed and an incident opened. A text is sent at least once: a worker that dies between
-    sending and committing leaves it to be sent again.
+    is marked failed and an incident opened. ``send`` is called outside any transaction, the text claimed
+    (committed as being sent) before and the outcome recorded after. A text is sent at least once: a worker
+    that dies between claiming and recording leaves it claimed, and another sends it again once the claim
+    runs out (``SENDING_LEASE``), a second time if the gateway had taken it the first. That try counts.
     """
     at = now or steps.clock.now()
     sent, tried = _drain(lambda: _send_next(steps, send, at), limit)
     return len(sent), tried - len(sent)
+
+
+def next_work_at(steps: Steps) -> datetime | None:
+    """When the first piece of work comes due, a timer, a queued message or a text; None when nothing waits."""
+    firsts = (
+        select(func.min(Case.next_due_at)).where(Case.status == "running").scalar_subquery(),
+        select(func.min(Job.next_attempt_at)).where(Job.status == "queued").scalar_subquery(),
+        select(func.min(Notification.next_attempt_at)).where(Notification.status.in_(WAITING)).scalar_subquery(),
+    )
+    with steps.sessions() as session:
+        found = [at for at in session.execute(select(*firsts)).one() if at is not None]
+    return min(found, default=None)
 
 
 def _fire_next_due(steps: Steps, at: datetime, clock: Clock, skipped: set[int]) -> tuple[str, bool] | None:
@@ -121,33 +141,61 @@ def _run_next_job(steps: Steps, at: datetime, skipped: set[int]) -> tuple[str, b
 
 
 def _send_next(steps: Steps, send: Callable[[OutboxText], None], at: datetime) -> tuple[str, bool] | None:
+    """Claim the first due text and commit, hand it to the gateway outside any transaction, then record how it
+    went: a slow gateway holds no lock and no connection, and no case waits for it."""
+    claimed = _claim_text(steps, at)
+    if claimed is None:
+        return None
+    note_id, attempts, text = claimed
+    try:
+        send(text)
+    except Exception as error:  # a gateway fails in its own ways; each is one failed try
+        _record_text(steps, note_id, attempts, at, f"{type(error).__name__}: {error}")
+        return str(note_id), False
+    _record_text(steps, note_id, attempts, at, None)
+    return str(note_id), True
+
+
+def _claim_text(steps: Steps, at: datetime) -> tuple[int, int, OutboxText] | None:
+    """The first due text, marked as being sent until ``SENDING_LEASE`` from now: (id, tries, text)."""
     with steps.transaction() as session:
         query = (
-            select(Notification).where(Notification.status == "queued", Notification.next_attempt_at <= at)
+            select(Notification).where(Notification.status.in_(WAITING), Notification.next_attempt_at <= at)
             .order_by(Notification.next_attempt_at, Notification.id).limit(1).with_for_update(skip_locked=True)
         )
         note = session.scalars(query).first()
         if note is None:
             return None
-        note.attempts += 1
-        note.last_attempt_at = at
-        try:
-            send(outbox_dict(note))
-        except Exception as error:  # a gateway fails in its own ways; each is one failed try
-            note.last_error = f"{type(error).__name__}: {error}"
-            next_try = steps.settings.retry.next_try(note.attempts, at)
-            log.warning("text not sent", extra={"fields": {"outbox_id": note.id, "attempt": note.attempts,
-                                                           "error": note.last_error}})
-            if next_try is not None:
-                note.next_attempt_at = next_try
-                return str(note.id), False
-            note.status = "failed"
-            case = steps.lock_case(session, note.case_id, running_only=False)
-            _open_incident(steps, session, case, "notification", f"短信（{note.template}）", note.last_error,
-                           note.attempts, at, note.id)
-            return str(note.id), False
-        note.status, note.sent_at, note.last_error = "sent", at, None
-        return str(note.id), True
+        note.status, note.attempts, note.last_attempt_at = "sending", note.attempts + 1, at
+        # A worker that dies before recording the try leaves the text due again once the claim runs out.
+        note.next_attempt_at = at + SENDING_LEASE
+        return note.id, note.attempts, outbox_dict(note)
+
+
+def _record_text(steps: Steps, note_id: int, attempts: int, at: datetime, error: str | None) -> None:
+    """Record a try of the text claimed as its try ``attempts``: sent (``error`` None), to be tried again later,
+    or failed for good with an incident."""
+    with steps.transaction() as session:
+        note = session.scalars(select(Notification).where(Notification.id == note_id).with_for_update()).one()
+        if note.status != "sending" or note.attempts != attempts:
+            # The claim ran out before the gateway answered and another worker took the text again: its try is
+            # the one to record.
+            log.warning("text claim ran out", extra={"fields": {"outbox_id": note_id, "attempt": attempts}})
+            return
+        if error is None:
+            note.status, note.sent_at, note.last_error = "sent", at, None
+            return
+        note.last_error = error
+        next_try = steps.settings.retry.next_try(note.attempts, at)
+        log.warning("text not sent", extra={"fields": {"outbox_id": note.id, "attempt": note.attempts,
+                                                       "error": error}})
+        if next_try is not None:
+            note.status, note.next_attempt_at = "queued", next_try
+            return
+        note.status = "failed"
+        case = steps.lock_case(session, note.case_id, running_only=False)
+        _open_incident(steps, session, case, "notification", f"短信（{note.template}）", error, note.attempts, at,
+                       note.id)
 
 
 def _failed(

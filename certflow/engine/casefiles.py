@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from certflow.engine import attachments
+from certflow.engine import attachments, wakeup
 from certflow.engine.attachments import Upload
 from certflow.engine.errors import FieldError, InvalidState, NotFound, ValidationFailed
 from certflow.engine.models import Attachment, Draft, Event, Notification, Task, UploadDraft
@@ -122,6 +122,7 @@ def text_applicant(steps: Steps, case_ref: str, template: str, text: str) -> Non
         now = steps.clock.now()
         session.add(Notification(case_id=case.id, template=template, recipient_role="applicant", recipient_phone=phone,
                                  text=text, created_at=now, next_attempt_at=now))
+        wakeup.wake_workers(session)
 
 
 def record_view(steps: Steps, case_ref: str, what: str, *, actor: str) -> None:

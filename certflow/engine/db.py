@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -18,6 +19,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from certflow.engine.history import DEMO_KEYS, KeyRing
 from certflow.engine.sealing import DEMO_KEYS as DEMO_DATA_KEYS
 from certflow.engine.sealing import DataKeyRing
+
+if TYPE_CHECKING:
+    import psycopg
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -44,6 +48,17 @@ def make_engine(url: str) -> Engine:
         # Take the write lock at the start: two processes changing one case queue up instead of
         # failing half-way with "database is locked".
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def behind_pooler(engine: Engine) -> Engine:
+    """``engine``, its connections fit for a transaction pooler (PgBouncer): psycopg prepares a statement it
+    runs often on the server session, which the pooler hands to another client after each transaction."""
+
+    @event.listens_for(engine, "connect", insert=True)
+    def _no_prepared_statements(dbapi_connection: psycopg.Connection[Any], _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.prepare_threshold = None
 
     return engine
 

@@ -257,7 +257,7 @@ class Notification(Base):
     recipient_group: Mapped[str | None] = mapped_column(String(100))
     recipient_phone: Mapped[str | None] = mapped_column(Sealed("outbox.recipient_phone"))
     text: Mapped[str] = mapped_column(Sealed("outbox.text"))  # names the applicant
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, sent, failed
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, sending, sent, failed
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]

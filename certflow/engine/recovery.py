@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certflow.engine import cases, changes, incidents, workflowfacts
+from certflow.engine import cases, changes, incidents, wakeup, workflowfacts
 from certflow.engine.clock import Clock
 from certflow.engine.errors import CASE_STATES, FieldError, InvalidState, StepFailed, ValidationFailed, describe
 from certflow.engine.models import Case, Incident, Job, Notification, Task
@@ -117,6 +117,7 @@ def _retry(steps: Steps, session: Session, case: Case, incident: Incident, actor
     if incident.kind == "notification":
         note = steps.row(session, Notification, incident.work_id, "待发短信")
         note.status, note.attempts, note.next_attempt_at = "queued", 0, clock.now()
+        wakeup.wake_workers(session)
         return
     case.status = "running"
     if incident.kind == "timer":

@@ -144,6 +144,9 @@ class Runtime:
     ) -> tuple[int, int]:
         return background.send_notifications(self._steps, send, now, limit=limit)
 
+    def next_work_at(self) -> datetime | None:
+        return background.next_work_at(self._steps)
+
     # -- incidents -----------------------------------------------------------------------------
 
     def incidents(self, *, status: str | None = "open", case_ref: str | None = None,

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from certflow.engine import budget, determinism, failures, history, projection, replay, state, workflowfacts
+from certflow.engine import budget, determinism, failures, history, projection, replay, state, wakeup, workflowfacts
 from certflow.engine.attachments import FileStore
 from certflow.engine.calendar import china_today
 from certflow.engine.changes import Change
@@ -257,7 +257,10 @@ class Steps:
         )
         case.state = state.dump(workflow)
         case.updated_at = now
-        case.next_due_at = workflowfacts.next_due(workflow)
+        due = workflowfacts.next_due(workflow)
+        if output.notifications or wakeup.sooner(due, case.next_due_at):
+            wakeup.wake_workers(session)  # texts to send, or a timer a worker may be sleeping past
+        case.next_due_at = due
         case.failures, case.last_error = 0, None  # the step went through: a later failure starts counting anew
         if workflow.completed:
             case.status = "completed"

@@ -91,7 +91,7 @@ class EventView(TypedDict):
 
 
 class OutboxText(TypedDict):
-    """A text message of the outbox, queued, sent or failed."""
+    """A text message of the outbox, queued, being sent, sent or failed."""
 
     id: int
     template: str
@@ -99,7 +99,7 @@ class OutboxText(TypedDict):
     recipient_group: str | None
     recipient_phone: str | None
     text: str
-    status: str  # queued, sent, failed
+    status: str  # queued, sending, sent, failed
     created_at: str
 
 

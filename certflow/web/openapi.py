@@ -271,7 +271,7 @@ SCHEMAS: dict[str, Any] = {
         "recipient_group": _nullable("string"),
         "recipient_phone": _nullable("string"),
         "text": {"type": "string"},
-        "status": {"type": "string", "description": "queued, sent or failed"},
+        "status": {"type": "string", "description": "queued, sending, sent or failed"},
         "created_at": TIME,
     }),
 }

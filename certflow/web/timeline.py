@@ -24,7 +24,7 @@ SUBMITTING = ("case_started", "task_completed")
 WITHIN_STEP = ("service_called", "case_ended")
 # Actors that are not accounts.
 OTHER_ACTORS = {"system": "系统", "applicant": ROLES["applicant"]}
-NOTICE_STATUS = {"queued": "待发送", "sent": "已发送", "failed": "发送失败"}
+NOTICE_STATUS = {"queued": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
 NOBODY = "待认领"
 CSV_HEADER = ["序号", "时间", "操作人", "角色", "事件", "环节", "内容", "前一哈希", "哈希"]
 

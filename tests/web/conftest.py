@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from webkit import PASSWORD, PEOPLE, login
 
 from certflow.config import Config
-from certflow.engine.attachments import FileStore
+from certflow.engine.attachments import DiskStorage, FileStore
 from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts
 from certflow.web import create_app
@@ -20,7 +20,7 @@ from certflow.web import create_app
 
 @pytest.fixture
 def app(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> Iterator[Flask]:
-    runtime.files = FileStore(tmp_path / "uploads")
+    runtime.files = FileStore(DiskStorage(tmp_path / "uploads"))
     for username, (roles, groups) in PEOPLE.items():
         # The administrator is the province's, as the demo's is; everyone else is the deployment's own county's.
         accounts.create(username, PASSWORD, display_name=f"{username} 测试", roles=roles, groups=groups,

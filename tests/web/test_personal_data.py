@@ -18,7 +18,7 @@ from webkit import post
 from certflow.campaign.models import CampaignHolder
 from certflow.casework import personal
 from certflow.cli import main
-from certflow.engine.attachments import FileStore, Upload
+from certflow.engine.attachments import DiskStorage, FileStore, Upload
 from certflow.engine.models import Case
 from certflow.engine.privacy import mask_id
 from certflow.engine.runtime import Runtime
@@ -33,7 +33,7 @@ OTHER_PHONE = "13800000009"
 def held(runtime: Runtime, tmp_path) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Two people's cases: 李明's with a file, a view of his ID number, a campaign row and a lookup code; 张小红's
     with a lookup code of her own."""
-    runtime.files = runtime.files or FileStore(tmp_path / "uploads")
+    runtime.files = runtime.files or FileStore(DiskStorage(tmp_path / "uploads"))
     mine = runtime.start_case("application_online", application(), actor="applicant")
     runtime.attach(mine, [Upload("photos", "照片.png", PNG)], actor="applicant")
     runtime.record_view(mine, "身份证号码", actor="window")

@@ -164,7 +164,7 @@ def test_a_stored_file_changed_since_it_was_filed_is_refused_in_chinese(start, a
     case = start()
     case.runtime.attach(case.number, [Upload("photos", "照片.png", PNG)], actor="applicant")
     [attachment] = case.runtime.attachments(case.number)
-    case.runtime.files.path(attachment["sha256"]).write_bytes(PNG + b"changed")
+    case.runtime.files.storage.put(attachment["sha256"], PNG + b"changed")
     response = as_user("window").get(f"/cases/{case.number}/files/{attachment['id']}")
     assert response.status_code == 409
     assert "存档后被改动过" in response.get_data(as_text=True) and PNG not in response.data

@@ -57,7 +57,7 @@ def start_case(
             output.events.insert(0, ("case_started", None, None, {
                 "process": process_key, "version": version.version, "data": data,
             }))
-            steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
+            steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock, open_rows=[])
         except BudgetExceeded as exceeded:  # said like the other failed starts: the number given out made no case
             raise exceeded.saying(NOT_STARTED) from exceeded
         return case.number

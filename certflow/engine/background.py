@@ -76,7 +76,8 @@ def _fire_next_due(steps: Steps, at: datetime, clock: Clock, skipped: set[int]) 
     """Claim the case whose timer is due first and fire it: (case, whether it moved); None when none is due."""
     with steps.transaction(clock) as session:
         query = (
-            select(CASES).where(CASES.c.status == "running", CASES.c.next_due_at < at, CASES.c.id.not_in(skipped))
+            select(*CaseRow.selected())
+            .where(CASES.c.status == "running", CASES.c.next_due_at < at, CASES.c.id.not_in(skipped))
             .order_by(CASES.c.next_due_at).limit(1).with_for_update(skip_locked=True)
         )
         found = session.execute(query).mappings().first()

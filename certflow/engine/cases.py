@@ -47,7 +47,7 @@ def start_case(
             applicant_name=data.get("applicant_name"),
             id_masked=mask_id(data["id_number"]) if data.get("id_number") else None,
             state={}, started_by=actor, started_at=now, updated_at=now,
-        ).returning(*CASES.columns)).mappings().one())
+        ).returning(*CaseRow.selected())).mappings().one())
         prefix = start_property(spec, CASE_PREFIX_PROPERTY) or steps.settings.case_prefix
         case.number = f"{prefix}-{now.astimezone(CHINA_TZ).year}-{case.id:06d}"
         output = StepOutput()

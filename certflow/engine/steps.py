@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -93,8 +93,13 @@ class CaseRow:
     def of(cls, row: RowMapping) -> CaseRow:
         return cls(**row)
 
+    @staticmethod
+    def selected() -> list[Any]:
+        """The columns a CaseRow holds (a column added to the table and not here is left as the database has it)."""
+        return [CASES.c[f.name] for f in fields(CaseRow) if f.init]
+
     def columns(self) -> dict[str, Any]:
-        return {column.key: getattr(self, column.key) for column in CASES.columns}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
 
     def assigned(self) -> dict[str, Any]:
         """The columns given another value since the row was read or written; by identity: the state is a new
@@ -195,7 +200,8 @@ class Steps:
         committed before it began, and the lock may have been waited for).
         """
         case_of_task = select(TASKS.c.case_id).where(TASKS.c.id == task_id).scalar_subquery()
-        found = session.execute(select(CASES).where(CASES.c.id == case_of_task).with_for_update()).mappings().first()
+        found = session.execute(
+            select(*CaseRow.selected()).where(CASES.c.id == case_of_task).with_for_update()).mappings().first()
         if found is None:
             raise NotFound(f"任务 {task_id} 不存在")
         case = CaseRow.of(found)
@@ -216,7 +222,7 @@ class Steps:
         return case
 
     def read_case(self, session: Session, case_id: int, *, lock: bool = False) -> CaseRow:
-        query = select(CASES).where(CASES.c.id == case_id)
+        query = select(*CaseRow.selected()).where(CASES.c.id == case_id)
         return CaseRow.of(session.execute(query.with_for_update() if lock else query).mappings().one())
 
     def write_case(self, session: Session, case: CaseRow) -> None:

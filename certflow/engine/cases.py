@@ -17,8 +17,9 @@ from certflow.engine.clock import Clock
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
 from certflow.engine.models import Draft
 from certflow.engine.privacy import mask_id
+from certflow.engine.projection import TASKS
 from certflow.engine.specs import CASE_PREFIX_PROPERTY, start_form, start_property
-from certflow.engine.steps import CASES, NOT_STARTED, TASKS, CaseRow, EventRow, StepOutput, Steps
+from certflow.engine.steps import CASES, NOT_STARTED, CaseRow, EventRow, StepOutput, Steps
 
 
 def start_case(

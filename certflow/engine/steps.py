@@ -52,7 +52,6 @@ Row = TypeVar("Row", bound=Base)
 NOT_STARTED = "没有开始办理，未建立案件"  # a failed start: its number was given out but never kept
 CHANGED_MEANWHILE = "案件刚被其他人同时修改，请刷新后再试"
 CASES = Base.metadata.tables["cases"]
-TASKS = Base.metadata.tables["tasks"]
 
 
 @dataclass(eq=False)
@@ -199,7 +198,7 @@ class Steps:
         on PostgreSQL, where another clerk may have completed the task meanwhile: a statement sees what was
         committed before it began, and the lock may have been waited for).
         """
-        case_of_task = select(TASKS.c.case_id).where(TASKS.c.id == task_id).scalar_subquery()
+        case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
         found = session.execute(
             select(*CaseRow.selected()).where(CASES.c.id == case_of_task).with_for_update()).mappings().first()
         if found is None:

@@ -21,7 +21,7 @@ from certflow.engine.clock import Clock, FixedClock
 from certflow.engine.errors import ValidationFailed, describe
 from certflow.engine.models import Case, Job, Notification
 from certflow.engine.queries import outbox_dict
-from certflow.engine.steps import Steps, attempt
+from certflow.engine.steps import CASES, CaseRow, Steps, attempt
 from certflow.engine.views import OutboxText
 
 log = logging.getLogger("certflow.engine")
@@ -96,13 +96,15 @@ def _fire_next_due(steps: Steps, at: datetime, clock: Clock, skipped: set[int]) 
     """Claim the case whose timer is due first and fire it: (case, whether it moved); None when none is due."""
     with steps.transaction(clock) as session:
         query = (
-            select(Case).where(Case.status == "running", Case.next_due_at < at, Case.id.not_in(skipped))
-            .order_by(Case.next_due_at).limit(1).with_for_update(skip_locked=True)
+            select(*CaseRow.selected())
+            .where(CASES.c.status == "running", CASES.c.next_due_at < at, CASES.c.id.not_in(skipped))
+            .order_by(CASES.c.next_due_at).limit(1).with_for_update(skip_locked=True)
         )
-        case = session.scalars(query).first()
-        if case is None:
+        found = session.execute(query).mappings().first()
+        if found is None:
             return None
-        if error := attempt(session, lambda: cases.fire_timers(steps, session, case, at, clock, "system")):
+        case = CaseRow.of(found)
+        if error := attempt(session, case, lambda: cases.fire_timers(steps, session, case, at, clock, "system")):
             _failed(steps, session, case, error, at)
             skipped.add(case.id)
             return case.number, False
@@ -132,7 +134,7 @@ def _run_next_job(steps: Steps, at: datetime, skipped: set[int]) -> tuple[str, b
             job.status, job.last_error = "failed", f"case {case.number} is {case.status}"
             return case.number, False
         payload = job.payload
-        if error := attempt(session, lambda: cases.deliver(
+        if error := attempt(session, case, lambda: cases.deliver(
                 steps, session, case, payload["name"], payload["payload"], job.actor, clock)):
             _failed(steps, session, case, error, at, job)
             return case.number, False
@@ -199,7 +201,7 @@ def _record_text(steps: Steps, note_id: int, attempts: int, at: datetime, error:
 
 
 def _failed(
-    steps: Steps, session: Session, case: Case, error: Exception, at: datetime, job: Job | None = None,
+    steps: Steps, session: Session, case: CaseRow, error: Exception, at: datetime, job: Job | None = None,
 ) -> None:
     """A failed try of a case's timer (no job) or of a queued job: try again later, or open an incident."""
     message = describe(error)
@@ -222,6 +224,7 @@ def _failed(
             case.next_due_at = next_try
         else:
             job.next_attempt_at = next_try
+        steps.write_case(session, case)
         return
     if job is not None:
         job.status = "failed"
@@ -230,13 +233,15 @@ def _failed(
 
 
 def _open_incident(
-    steps: Steps, session: Session, case: Case, kind: str, step: str | None, message: str, attempts: int,
+    steps: Steps, session: Session, case: CaseRow, kind: str, step: str | None, message: str, attempts: int,
     at: datetime, work_id: int | None = None,
 ) -> None:
     """An incident with the case's data as it stood, and its event in the case's history."""
     data = workflowfacts.public_data(workflowfacts.case_data(steps.load(session, case)))
-    incident = incidents.open_incident(session, case, kind=kind, step=step, message=message, data=data,
+    incident = incidents.open_incident(session, case.id, kind=kind, step=step, message=message, data=data,
                                        attempts=attempts, at=at, work_id=work_id)
+    if kind in incidents.PAUSING:
+        case.status = "error"
     session.flush()
     event = ("incident_opened", None, None, {"incident": incident.id, "kind": kind, "step": step,
                                              "message": message, "attempts": attempts})

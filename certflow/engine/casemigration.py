@@ -10,7 +10,7 @@ from certflow.engine import changes, migration, versions
 from certflow.engine.clock import Clock
 from certflow.engine.errors import CertflowError, InvalidState, NotFound
 from certflow.engine.models import Case, ProcessVersion
-from certflow.engine.steps import StepOutput, Steps
+from certflow.engine.steps import CaseRow, StepOutput, Steps
 from certflow.engine.views import MigrationCheck, MigrationResult
 
 
@@ -20,9 +20,9 @@ def check(steps: Steps, case_ref: str, to_version: int) -> MigrationCheck:
     ``{"possible", "reason" (Chinese), "removed", "changed"}``; the rule is in ``migration``.
     """
     with steps.sessions() as session:
-        case = steps.case(session, case_ref)
+        case = steps.read_case(session, steps.case_id(session, case_ref))
         plan = _plan(steps, session, case, to_version, steps.step_clock())[1]
-        return plan.as_dict(case.version.version, to_version)
+        return plan.as_dict(_version(steps, session, case), to_version)
 
 
 def migrate(steps: Steps, case_ref: str, to_version: int, *, actor: str) -> None:
@@ -32,16 +32,15 @@ def migrate(steps: Steps, case_ref: str, to_version: int, *, actor: str) -> None
         case = steps.lock_case(session, steps.case_id(session, case_ref), running_only=False)
         target, plan = _plan(steps, session, case, to_version, clock)
         if target is None or not plan.possible:
-            raise InvalidState(plan.as_dict(case.version.version, to_version)["reason"])
+            raise InvalidState(plan.as_dict(_version(steps, session, case), to_version)["reason"])
         spec, subprocesses, _ = steps.specs(session, target.id)
         output = StepOutput()
         workflow = steps.run(case, output, lambda: steps.load(session, case), changes.migrating(spec, subprocesses),
                              clock=clock)
         output.events.insert(0, ("case_migrated", None, None, {
-            "from_version": case.version.version, "to_version": target.version,
+            "from_version": _version(steps, session, case), "to_version": target.version,
         }))
-        case.version = target
-        case.process_version_id = target.id  # before the flush too: the projection reads the version's lanes by it
+        case.process_version_id = target.id  # before the save: the projection reads the version's lanes by it
         steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
 
 
@@ -70,10 +69,10 @@ def migrate_all(
 
 
 def _plan(
-    steps: Steps, session: Session, case: Case, to_version: int, clock: Clock,
+    steps: Steps, session: Session, case: CaseRow, to_version: int, clock: Clock,
 ) -> tuple[ProcessVersion | None, migration.Plan]:
     """The target version and the plan, tried on the case at ``clock``'s instant; no target when ruled out."""
-    current = case.version.version
+    current = _version(steps, session, case)
     if case.status != "running":
         return None, migration.refused(f"案件 {case.number} 不在办理中，不能迁移")
     try:
@@ -90,3 +89,8 @@ def _plan(
     except CertflowError as error:
         return None, migration.refused(f"试迁移失败：{error}")
     return target, plans[0]
+
+
+def _version(steps: Steps, session: Session, case: CaseRow) -> int:
+    """The number of the version the case is on."""
+    return steps.row(session, ProcessVersion, case.process_version_id, "流程版本").version

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import delete
+from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
 from certflow.engine import changes, forms, formschema, versions, workflowfacts
@@ -15,10 +15,11 @@ from certflow.engine.budget import BudgetExceeded
 from certflow.engine.calendar import CHINA_TZ, china_today
 from certflow.engine.clock import Clock
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
-from certflow.engine.models import Case, Draft
+from certflow.engine.models import Draft
 from certflow.engine.privacy import mask_id
+from certflow.engine.projection import TASKS
 from certflow.engine.specs import CASE_PREFIX_PROPERTY, start_form, start_property
-from certflow.engine.steps import NOT_STARTED, StepOutput, Steps
+from certflow.engine.steps import CASES, NOT_STARTED, CaseRow, EventRow, StepOutput, Steps
 
 
 def start_case(
@@ -41,16 +42,15 @@ def start_case(
             if errors:
                 raise ValidationFailed(errors)
         name, id_number, keys = data.get("applicant_name"), data.get("id_number"), steps.settings.data_keys
-        case = Case(
+        # The row first, for its id (the number holds it); the step writes the rest of it.
+        case = CaseRow.of(session.connection().execute(insert(CASES).values(
             process_version_id=version.id, process_key=process_key, status="running",
             county=county or steps.settings.county,
             applicant_name=name, applicant_digest=keys.lookup_digest(name) if name else None,
             id_masked=mask_id(id_number) if id_number else None,
             id_digest=keys.lookup_digest(id_number) if id_number else None,
             state={}, started_by=actor, started_at=now, updated_at=now,
-        )
-        session.add(case)
-        session.flush()
+        ).returning(*CaseRow.selected())).mappings().one())
         prefix = start_property(spec, CASE_PREFIX_PROPERTY) or steps.settings.case_prefix
         case.number = f"{prefix}-{now.astimezone(CHINA_TZ).year}-{case.id:06d}"
         output = StepOutput()
@@ -60,7 +60,7 @@ def start_case(
             output.events.insert(0, ("case_started", None, None, {
                 "process": process_key, "version": version.version, "data": data,
             }))
-            steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
+            steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock, open_rows=[])
         except BudgetExceeded as exceeded:  # said like the other failed starts: the number given out made no case
             raise exceeded.saying(NOT_STARTED) from exceeded
         return case.number
@@ -71,11 +71,11 @@ def complete_task(steps: Steps, task_id: str, data: dict[str, Any], *, actor: st
     clock = steps.step_clock()
     with steps.transaction(clock) as session:
         row, case, open_rows = steps.open_task(session, task_id)
-        if row.assignee and row.assignee != actor:
-            raise Conflict(f"任务“{row.title}”（{task_id}）已由 {row.assignee} 认领")
+        if row["assignee"] and row["assignee"] != actor:
+            raise Conflict(f"任务“{row['title']}”（{task_id}）已由 {row['assignee']} 认领")
         version_forms = steps.specs(session, case.process_version_id)[2]
-        if row.form:
-            schema = version_forms[row.form]
+        if row["form"]:
+            schema = version_forms[row["form"]]
             if formschema.uses_task_data(schema):  # the same choices the page showed, from the task's data now
                 task = next(t for t in steps.load(session, case).get_tasks() if str(t.id) == task_id)
                 schema = formschema.with_task_data(schema, task.data)
@@ -85,7 +85,7 @@ def complete_task(steps: Steps, task_id: str, data: dict[str, Any], *, actor: st
         output = StepOutput()
         workflow = steps.run(case, output, lambda: steps.load(session, case), changes.completing(task_id, data),
                              clock=clock)
-        output.events.insert(0, ("task_completed", task_id, row.name, {"title": row.title, "data": data}))
+        output.events.insert(0, ("task_completed", task_id, row["name"], {"title": row["title"], "data": data}))
         steps.save(session, case, workflow, output, actor, completed_task_by={task_id: actor}, clock=clock,
                    open_rows=open_rows)
         session.execute(delete(Draft).where(Draft.task_id == task_id))
@@ -102,7 +102,7 @@ def send_message(steps: Steps, case_ref: str, name: str, payload: dict[str, Any]
 
 
 def deliver(
-    steps: Steps, session: Session, case: Case, name: str, payload: dict[str, Any], actor: str, clock: Clock,
+    steps: Steps, session: Session, case: CaseRow, name: str, payload: dict[str, Any], actor: str, clock: Clock,
 ) -> None:
     """The message step on a case already locked: sent by a person, a queued job, or a retry."""
     output = StepOutput()
@@ -112,7 +112,7 @@ def deliver(
     steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
 
 
-def fire_timers(steps: Steps, session: Session, case: Case, at: datetime, clock: Clock, actor: str) -> None:
+def fire_timers(steps: Steps, session: Session, case: CaseRow, at: datetime, clock: Clock, actor: str) -> None:
     """The timer step on a case already locked: every timer due at ``at`` fires (by ``tick`` or a retry)."""
     output = StepOutput()
     due: list[str] = []
@@ -138,19 +138,25 @@ def reassign(steps: Steps, task_id: str, assignee: str | None, *, actor: str) ->
     """Give a task to someone else (or back to its group), whoever holds it now."""
     with steps.transaction() as session:
         row, case, _ = steps.open_task(session, task_id)
-        previous, row.assignee = row.assignee, assignee
-        event = ("task_reassigned", task_id, row.name, {"title": row.title, "from": previous, "to": assignee})
-        steps.append_events(session, case, [event], actor, steps.clock.now())
-        case.updated_at = steps.clock.now()
+        event = ("task_reassigned", task_id, row["name"],
+                 {"title": row["title"], "from": row["assignee"], "to": assignee})
+        _hand_over(steps, session, case, task_id, assignee, event, actor)
 
 
 def _assign(steps: Steps, task_id: str, assignee: str | None, *, expect: str | None, kind: str) -> None:
     with steps.transaction() as session:
         row, case, _ = steps.open_task(session, task_id)
-        if row.assignee != expect:
-            held = f"已由 {row.assignee} 认领" if row.assignee else "还没有人认领"
-            raise Conflict(f"任务“{row.title}”（{task_id}）{held}")
-        row.assignee = assignee
-        event = (kind, task_id, row.name, {"title": row.title})
-        steps.append_events(session, case, [event], assignee or expect or "system", steps.clock.now())
-        case.updated_at = steps.clock.now()
+        if row["assignee"] != expect:
+            held = f"已由 {row['assignee']} 认领" if row["assignee"] else "还没有人认领"
+            raise Conflict(f"任务“{row['title']}”（{task_id}）{held}")
+        event = (kind, task_id, row["name"], {"title": row["title"]})
+        _hand_over(steps, session, case, task_id, assignee, event, assignee or expect or "system")
+
+
+def _hand_over(
+    steps: Steps, session: Session, case: CaseRow, task_id: str, assignee: str | None, event: EventRow, actor: str,
+) -> None:
+    """The task's new holder, the event that says so, and the case's time of change."""
+    session.connection().execute(update(TASKS).where(TASKS.c.id == task_id).values(assignee=assignee))
+    case.updated_at = steps.clock.now()
+    steps.append_events(session, case, [event], actor, case.updated_at)

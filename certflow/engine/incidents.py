@@ -34,16 +34,15 @@ class RetryPolicy:
 
 
 def open_incident(
-    session: Session, case: Case, *, kind: str, step: str | None, message: str, data: dict[str, Any],
+    session: Session, case_id: int, *, kind: str, step: str | None, message: str, data: dict[str, Any],
     attempts: int, at: datetime, work_id: int | None = None,
 ) -> Incident:
+    """The incident's row; a pausing kind (``PAUSING``) pauses the case, which its caller writes with the event."""
     incident = Incident(
-        case_id=case.id, kind=kind, step=step, message=message, data=data, attempts=attempts,
+        case_id=case_id, kind=kind, step=step, message=message, data=data, attempts=attempts,
         work_id=work_id, status="open", opened_at=at,
     )
     session.add(incident)
-    if kind in PAUSING:
-        case.status = "error"
     return incident
 
 

@@ -10,60 +10,83 @@ live step writes them and verification checks them against the replay.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import RowMapping, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from certflow.engine.budget import BudgetExceeded, Limits
-from certflow.engine.models import Case, Task
+from certflow.engine.models import Task
 from certflow.engine.roles import Lanes
 from certflow.engine.scripting import RestrictedEnvironment, element_title
 from certflow.engine.services import Handlers, ServiceContext
 from certflow.engine.specs import FORM_PROPERTY
 from certflow.engine.views import TaskView
 
+if TYPE_CHECKING:
+    from certflow.engine.steps import CaseRow
+
+TASKS = Task.metadata.tables["tasks"]
+SPEC_FIELDS = ("name", "title", "role", "candidate_group", "form")  # what ``task_fields`` gives a row
+
+
+def read_open(session: Session, case_id: int) -> list[RowMapping]:
+    """The case's open rows, as plain rows."""
+    query = select(TASKS).where(TASKS.c.case_id == case_id, TASKS.c.status == "open")
+    return list(session.execute(query).mappings())
+
 
 def sync(
-    session: Session, case: Case, workflow: BpmnWorkflow, *, completed_task_by: dict[str, str], now: datetime,
-    context: ServiceContext, handlers: Handlers, limits: Limits, lanes: Lanes, open_rows: list[Task] | None = None,
-) -> list[Task]:
+    session: Session, case: CaseRow, workflow: BpmnWorkflow, *, completed_task_by: dict[str, str], now: datetime,
+    context: ServiceContext, handlers: Handlers, limits: Limits, lanes: Lanes,
+    open_rows: list[RowMapping] | None = None,
+) -> list[dict[str, Any]]:
     """Bring the projection in line with the workflow's READY steps of people (``open_rows``: the case's open rows,
-    if the step already read them under its lock; ``lanes``: those of the case's version); the rows of the READY
-    tasks, in the workflow's order.
+    if the step already read them under its lock; ``lanes``: those of the case's version); what the rows of the READY
+    tasks show (``task_fields``), in the workflow's order.
 
-    Open rows are refreshed from their task's spec too: a migration may rename a task or move it.
+    Open rows are refreshed from their task's spec too: a migration may rename a task or move it. The rows that
+    change go in as one ``UPDATE`` with a parameter set each, the new ones as one ``INSERT``.
     """
     ready = {str(t.id): t for t in people_steps(workflow)}
-    if open_rows is None:
-        open_rows = list(session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")))
-    existing = {t.id: t for t in open_rows}
+    existing = {row["id"]: row for row in (read_open(session, case.id) if open_rows is None else open_rows)}
+    helpers = handlers.helpers(context)
+    shown = {task_id: task_fields(task, helpers, limits, lanes) for task_id, task in ready.items()}
+    changed = []
     for task_id, row in existing.items():
         if task_id not in ready:
-            row.status = "completed" if task_id in completed_task_by else "cancelled"
-            row.completed_at = now
-            row.completed_by = completed_task_by.get(task_id)
-    helpers = handlers.helpers(context)
-    for task_id, task in ready.items():
-        spec_fields = task_fields(task, helpers, limits, lanes)
-        if task_id in existing:
-            for name, value in spec_fields.items():
-                setattr(existing[task_id], name, value)
-            continue
-        due_days = task.task_spec.extensions.get("properties", {}).get("dueInWorkingDays")
-        row = Task(
-            id=task_id, case_id=case.id, case_number=case.number, county=case.county,
-            applicant_name=case.applicant_name, applicant_digest=case.applicant_digest,
-            id_masked=case.id_masked, process_key=case.process_key, status="open", created_at=now,
-            due_at=context.calendar.deadline(context.today, int(due_days)) if due_days else None,
-            **spec_fields,
-        )
-        session.add(row)
-        existing[task_id] = row
-    return [existing[t] for t in ready]
+            status = "completed" if task_id in completed_task_by else "cancelled"
+            changed.append(_change(row, status, now, completed_task_by.get(task_id), {f: row[f] for f in SPEC_FIELDS}))
+        elif any(row[f] != value for f, value in shown[task_id].items()):
+            changed.append(_change(row, "open", None, None, shown[task_id]))
+    added = [{
+        "id": task_id, "case_id": case.id, "case_number": case.number, "county": case.county,
+        "applicant_name": case.applicant_name,
+        "applicant_digest": case.applicant_digest, "id_masked": case.id_masked, "process_key": case.process_key,
+        "status": "open", "created_at": now, "due_at": _due(task, context), "assignee": None, "completed_at": None,
+        "completed_by": None, **shown[task_id],
+    } for task_id, task in ready.items() if task_id not in existing]
+    connection = session.connection()
+    if changed:
+        connection.execute(update(TASKS).where(TASKS.c.id == bindparam("task_id")), changed)
+    if added:
+        connection.execute(insert(TASKS), added)
+    return list(shown.values())
+
+
+def _change(
+    row: RowMapping, status: str, at: datetime | None, by: str | None, fields: dict[str, Any],
+) -> dict[str, Any]:
+    """One parameter set of the projection's ``UPDATE``: every set has the same columns, so that it is one statement."""
+    return {"task_id": row["id"], "status": status, "completed_at": at, "completed_by": by, **fields}
+
+
+def _due(task: SpiffTask, context: ServiceContext) -> datetime | None:
+    due_days = task.task_spec.extensions.get("properties", {}).get("dueInWorkingDays")
+    return context.calendar.deadline(context.today, int(due_days)) if due_days else None
 
 
 def people_steps(workflow: BpmnWorkflow) -> list[SpiffTask]:

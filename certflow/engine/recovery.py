@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from certflow.engine import cases, changes, incidents, wakeup, workflowfacts
 from certflow.engine.clock import Clock
 from certflow.engine.errors import CASE_STATES, FieldError, InvalidState, StepFailed, ValidationFailed, describe
-from certflow.engine.models import Case, Incident, Job, Notification, Task
+from certflow.engine.models import Incident, Job, Notification, Task
 from certflow.engine.projection import task_dict
-from certflow.engine.steps import StepOutput, Steps, attempt
+from certflow.engine.steps import CaseRow, StepOutput, Steps, attempt
 from certflow.engine.views import IncidentView, StuckCase, StuckReport
 
 
@@ -62,7 +62,7 @@ def retry_incident(steps: Steps, case_ref: str, *, actor: str) -> None:
         if not found:
             raise InvalidState(f"案件 {case.number} 没有待处理的故障")
         for incident in found:
-            if error := attempt(session, partial(_retry, steps, session, case, incident, actor, clock)):
+            if error := attempt(session, case, partial(_retry, steps, session, case, incident, actor, clock)):
                 incident.attempts += 1
                 incident.message, incident.step = describe(error), getattr(error, "step", None) or incident.step
                 failure = error
@@ -113,7 +113,7 @@ def stuck(steps: Steps, now: datetime | None = None, county: str | None = None, 
                 "overdue_total": overdue_total}
 
 
-def _retry(steps: Steps, session: Session, case: Case, incident: Incident, actor: str, clock: Clock) -> None:
+def _retry(steps: Steps, session: Session, case: CaseRow, incident: Incident, actor: str, clock: Clock) -> None:
     if incident.kind == "notification":
         note = steps.row(session, Notification, incident.work_id, "待发短信")
         note.status, note.attempts, note.next_attempt_at = "queued", 0, clock.now()

@@ -10,13 +10,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import insert, select
+from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -50,6 +50,68 @@ determinism.install()
 EventRow = tuple[str, str | None, str | None, dict[str, Any]]  # kind, task id, task name, data
 Row = TypeVar("Row", bound=Base)
 NOT_STARTED = "没有开始办理，未建立案件"  # a failed start: its number was given out but never kept
+CHANGED_MEANWHILE = "案件刚被其他人同时修改，请刷新后再试"
+CASES = Base.metadata.tables["cases"]
+
+
+@dataclass(eq=False)
+class CaseRow:
+    """A case's row as plain values, read by a step (under its lock) and written back as one ``UPDATE``
+    (``Steps.write_case``): the columns assigned since the row was read or last written, guarded by ``lock_version``.
+    """
+
+    id: int
+    number: str
+    process_version_id: int
+    process_key: str
+    county: str
+    status: str
+    outcome: str | None
+    applicant_name: str | None
+    applicant_digest: str | None
+    id_masked: str | None
+    id_digest: str | None
+    current_step: str | None
+    state: dict[str, Any]
+    lock_version: int
+    next_due_at: datetime | None
+    event_count: int
+    last_hash: str
+    seal: str | None
+    seal_key: str | None
+    started_by: str
+    started_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    failures: int
+    last_error: str | None
+    written: dict[str, Any] = field(init=False, repr=False)  # each column's value as read or last written
+
+    def __post_init__(self) -> None:
+        self.written = self.columns()
+
+    @classmethod
+    def of(cls, row: RowMapping) -> CaseRow:
+        return cls(**row)
+
+    @staticmethod
+    def selected() -> list[Any]:
+        """The columns a CaseRow holds (a column added to the table and not here is left as the database has it)."""
+        return [CASES.c[f.name] for f in fields(CaseRow) if f.init]
+
+    def columns(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+
+    def assigned(self) -> dict[str, Any]:
+        """The columns given another value since the row was read or written; by identity: the state is a new
+        object after every step, and comparing it by value would cost more than writing it."""
+        return {name: value for name, value in self.columns().items() if value is not self.written[name]}
+
+    def snapshot(self) -> dict[str, Any]:
+        return {**vars(self), "written": dict(self.written)}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        vars(self).update(snapshot)
 
 
 class Setup(Protocol):
@@ -110,7 +172,7 @@ class Steps:
             with self.sessions.begin() as session, use_clock(clock or self.clock):
                 yield session
         except (StaleDataError, IntegrityError) as error:
-            raise Conflict("案件刚被其他人同时修改，请刷新后再试") from error
+            raise Conflict(CHANGED_MEANWHILE) from error
 
     def row(self, session: Session, model: type[Row], key: Any, what: str) -> Row:
         """The row of ``model`` with the primary key ``key``; NotFound, naming it ``what``, if there is none."""
@@ -131,30 +193,54 @@ class Steps:
             raise NotFound(f"案件 {case_ref} 不存在")
         return case_id
 
-    def open_task(self, session: Session, task_id: str) -> tuple[Task, Case, list[Task]]:
+    def open_task(self, session: Session, task_id: str) -> tuple[RowMapping, CaseRow, list[RowMapping]]:
         """The task's projection row and its case's open rows, read once the case is locked; Conflict unless open.
 
         The case is found and locked in one statement, and the rows are read after the lock (what makes it correct
-        on PostgreSQL, where another clerk may have completed the task meanwhile).
+        on PostgreSQL, where another clerk may have completed the task meanwhile: a statement sees what was
+        committed before it began, and the lock may have been waited for).
         """
         case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
-        case = session.scalars(select(Case).where(Case.id == case_of_task).with_for_update()).one_or_none()
-        if case is None:
+        found = session.execute(
+            select(*CaseRow.selected()).where(CASES.c.id == case_of_task).with_for_update()).mappings().first()
+        if found is None:
             raise NotFound(f"任务 {task_id} 不存在")
+        case = CaseRow.of(found)
         check_running(case)
-        open_rows = list(session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")))
-        row = next((r for r in open_rows if r.id == task_id), None)
+        open_rows = projection.read_open(session, case.id)
+        row = next((r for r in open_rows if r["id"] == task_id), None)
         if row is None:
-            row = self.row(session, Task, task_id, "任务")
-            who = f"由 {row.completed_by} " if row.completed_by else ""
-            raise Conflict(f"任务“{row.title}”（{task_id}）已{who}{TASK_STATES[row.status].removeprefix('已')}")
+            done = self.row(session, Task, task_id, "任务")
+            who = f"由 {done.completed_by} " if done.completed_by else ""
+            raise Conflict(f"任务“{done.title}”（{task_id}）已{who}{TASK_STATES[done.status].removeprefix('已')}")
         return row, case, open_rows
 
-    def lock_case(self, session: Session, case_id: int, *, running_only: bool = True) -> Case:
-        case = session.scalars(select(Case).where(Case.id == case_id).with_for_update()).one()
+    def lock_case(self, session: Session, case_id: int, *, running_only: bool = True) -> CaseRow:
+        """The case's row, locked until the transaction ends (``FOR UPDATE``; SQLite's transactions lock anyway)."""
+        case = self.read_case(session, case_id, lock=True)
         if running_only:
             check_running(case)
         return case
+
+    def read_case(self, session: Session, case_id: int, *, lock: bool = False) -> CaseRow:
+        query = select(*CaseRow.selected()).where(CASES.c.id == case_id)
+        return CaseRow.of(session.execute(query.with_for_update() if lock else query).mappings().one())
+
+    def write_case(self, session: Session, case: CaseRow) -> None:
+        """Write the columns assigned since the case was read, if any, as one ``UPDATE`` on the step's connection.
+
+        ``lock_version`` guards it as it guarded the ORM's: a row changed meanwhile matches nothing, a Conflict.
+        """
+        values = case.assigned()
+        if not values:
+            return
+        values["lock_version"] = case.lock_version + 1
+        result = session.connection().execute(
+            update(CASES).where(CASES.c.id == case.id, CASES.c.lock_version == case.lock_version).values(values))
+        if result.rowcount != 1:
+            raise Conflict(CHANGED_MEANWHILE)
+        case.lock_version = values["lock_version"]
+        case.written = case.columns()
 
     def specs(self, session: Session, version_id: int) -> tuple[Any, dict[str, Any], dict[str, Any]]:
         """A version's specs and forms, restored once per process: versions never change."""
@@ -173,7 +259,7 @@ class Steps:
             cached = self._spec_cache[version_id] = (spec, subprocesses, version.forms, lanes)
         return cached
 
-    def load(self, session: Session, case: Case) -> BpmnWorkflow:
+    def load(self, session: Session, case: Case | CaseRow) -> BpmnWorkflow:
         spec, subprocesses, _ = self.specs(session, case.process_version_id)
         return state.load(case.state, spec, subprocesses)
 
@@ -186,7 +272,7 @@ class Steps:
         )
 
     def run(
-        self, case: Case | replay.ReplayScope, output: StepOutput, build: Callable[[], BpmnWorkflow],
+        self, case: CaseRow | replay.ReplayScope, output: StepOutput, build: Callable[[], BpmnWorkflow],
         apply: Change, clock: Clock, recorded: Iterator[dict[str, Any]] | None = None, *, starting: bool = False,
     ) -> BpmnWorkflow:
         """Apply a change under the clock, with replayable task ids and recorded service calls.
@@ -244,12 +330,11 @@ class Steps:
         return workflow
 
     def save(
-        self, session: Session, case: Case, workflow: BpmnWorkflow, output: StepOutput, actor: str,
-        *, completed_task_by: dict[str, str], clock: Clock, open_rows: list[Task] | None = None,
+        self, session: Session, case: CaseRow, workflow: BpmnWorkflow, output: StepOutput, actor: str,
+        *, completed_task_by: dict[str, str], clock: Clock, open_rows: list[RowMapping] | None = None,
     ) -> None:
         """Store what a step reached: the state, the case row, the task projection, the texts and the events."""
         now = clock.now()
-        # The projection's query first: after the row changes, it would flush the row, written twice a step.
         open_tasks = projection.sync(
             session, case, workflow, completed_task_by=completed_task_by, now=now, context=self.context(clock),
             handlers=self.handlers, limits=self.settings.limits, lanes=self.lanes(session, case.process_version_id),
@@ -269,7 +354,7 @@ class Steps:
             case.current_step = None
             output.event("case_ended", {"outcome": case.outcome})
         else:
-            case.current_step = "、".join(t.title for t in open_tasks) or workflowfacts.waiting_label(workflow)
+            case.current_step = "、".join(t["title"] for t in open_tasks) or workflowfacts.waiting_label(workflow)
         output.events[0][3]["state"] = history.state_digest(case.state)
         if output.notifications:
             # Append-only rows go in as one statement on the step's connection, without the ORM's unit of work.
@@ -280,8 +365,9 @@ class Steps:
             } for note in output.notifications])
         self.append_events(session, case, output.events, actor, now)
 
-    def append_events(self, session: Session, case: Case, events: list[EventRow], actor: str, now: datetime) -> None:
-        """Chain, sign and insert the events; the case row keeps the count, the last hash and the seal."""
+    def append_events(self, session: Session, case: CaseRow, events: list[EventRow], actor: str, now: datetime) -> None:
+        """Chain, sign and insert the events, and write the case row: its count, last hash and seal, and whatever
+        else the step assigned to it."""
         rows = []
         for kind, task_id, task_name, data in events:
             seq = case.event_count + 1
@@ -298,27 +384,31 @@ class Steps:
             case.last_hash = digest
         case.seal_key, case.seal = self.settings.history_keys.sign(
             history.seal_message(case.number, case.event_count, case.last_hash))
-        # One statement for the step's events, on its connection: the ORM inserted them one by one on SQLite (to
-        # read back ids nobody uses). The case row, flushed at commit, still guards the chain with lock_version.
+        # The case row first: a lost race stops there, before the events' unique (case, seq) would.
+        self.write_case(session, case)
         session.connection().execute(insert(Event), rows)
 
 
-def attempt(session: Session, work: Callable[[], None]) -> Exception | None:
-    """Run a piece of automatic work in a savepoint; the error that undid it, if any.
+def attempt(session: Session, case: CaseRow, work: Callable[[], None]) -> Exception | None:
+    """Run a piece of automatic work on ``case`` in a savepoint; the error that undid it, if any.
 
+    Undone, the case's row is as it was before the work too, in the database and here (what the work assigned to it
+    was never written, or its write was rolled back with the savepoint).
     Any error but the database's is the work's: a bug in one handler must not stop the workers at one case.
     """
+    before = case.snapshot()
     try:
         with session.begin_nested():
             work()
     except SQLAlchemyError:
         raise
     except Exception as error:
+        case.restore(before)
         return error
     return None
 
 
-def check_running(case: Case) -> None:
+def check_running(case: Case | CaseRow) -> None:
     if case.status == "error":
         raise InvalidState(f"案件 {case.number} 因故障暂停，须等管理员重试或取消后才能继续办理")
     if case.status != "running":

@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 from enginekit import DEADLINE, failing_echo, kinds, open_task, start
 from lushan import application
+from sqlalchemy.orm import Session
 
 from certflow.engine.clock import FixedClock
-from certflow.engine.errors import InvalidState, StepFailed, ValidationFailed
+from certflow.engine.errors import Conflict, InvalidState, StepFailed, ValidationFailed
 from certflow.engine.runtime import Runtime
 from certflow.engine.services import Handlers, Operator, ServiceContext
+from certflow.engine.steps import CaseRow, Steps
 
 AFTER = DEADLINE.replace(hour=1)
 
@@ -56,6 +58,36 @@ def test_a_failing_timer_is_retried_with_backoff_then_pauses_the_case(rt: Runtim
     assert rt.tick() == []  # a paused case is left alone
     with pytest.raises(InvalidState, match="因故障暂停"):
         rt.complete_task(open_task(rt, number)["id"], {"approved": True}, actor="王")
+
+
+def test_a_timer_step_undone_at_its_last_write_leaves_the_case_as_it_was_and_is_tried_again(
+    rt: Runtime, clock: FixedClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    number = start(rt)
+    before = rt.case(number)
+    write = Steps.write_case
+    writes: list[int] = []
+
+    def lost_race_once(steps: Steps, session: Session, case: CaseRow) -> None:
+        writes.append(case.event_count)
+        if len(writes) == 1:  # the step's own write, its state and events already made
+            raise Conflict("案件刚被其他人同时修改，请刷新后再试")
+        write(steps, session, case)
+
+    monkeypatch.setattr(Steps, "write_case", lost_race_once)
+    clock.set(AFTER)
+    assert rt.tick() == []
+    monkeypatch.undo()
+    assert writes == [3, 1]  # the step's events counted, then the failure written on the row as it was
+    after = rt.case(number)
+    assert {**after, "next_due_at": None} == {**before, "next_due_at": None}
+    assert datetime.fromisoformat(after["next_due_at"]) == AFTER.replace(minute=1)
+    assert kinds(rt, number) == ["case_started"]
+    assert rt.verify(number).ok
+    clock.advance(seconds=61)
+    assert rt.tick() == [number]
+    assert kinds(rt, number) == ["case_started", "timer_fired", "service_called"]
+    assert rt.verify(number).ok
 
 
 def test_a_failing_case_does_not_hold_up_the_cases_due_after_it(rt: Runtime, clock: FixedClock) -> None:

@@ -6,13 +6,16 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from enginekit import DEADLINE, open_task, start
+from enginekit import DEADLINE, kinds, open_task, start
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from certflow.engine.errors import Conflict, NotFound
 from certflow.engine.runtime import Runtime
+from certflow.engine.steps import Steps
 
 
 @contextmanager
@@ -80,3 +83,39 @@ def test_an_unknown_task_is_not_found(rt: Runtime) -> None:
     start(rt)
     with pytest.raises(NotFound, match="任务 no-such-task 不存在"):
         rt.complete_task("no-such-task", {"approved": True}, actor="window")
+
+
+def test_starting_a_case_inserts_its_row_and_writes_it_once(rt: Runtime) -> None:
+    start(rt)  # the version's specs are restored once per process, at its first case
+    with statements(rt) as seen:
+        number = start(rt, "李四")
+    assert seen == Counter({
+        "SELECT process_versions": 1,  # the latest version
+        "INSERT INTO cases": 1,  # the row, for its id (the number holds it)
+        "UPDATE cases": 1,  # the rest of it, once: a new case has no open tasks to read
+        "INSERT INTO tasks": 1, "INSERT INTO events": 1,
+    })
+    assert rt.verify(number).ok
+
+
+def test_a_case_row_written_meanwhile_is_a_conflict_and_the_step_leaves_nothing(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    number = start(rt)
+    task = open_task(rt, number)
+    read = Steps.open_task
+
+    def read_before_another_step(steps: Steps, session: Session, task_id: str) -> Any:
+        row, case, open_rows = read(steps, session, task_id)
+        case.lock_version -= 1  # as the row was before another step wrote it
+        return row, case, open_rows
+
+    monkeypatch.setattr(Steps, "open_task", read_before_another_step)
+    with pytest.raises(Conflict, match="案件刚被其他人同时修改，请刷新后再试"):
+        rt.complete_task(task["id"], {"approved": True}, actor="window")
+    monkeypatch.undo()
+    assert open_task(rt, number) == task
+    assert kinds(rt, number) == ["case_started"]
+    rt.complete_task(task["id"], {"approved": True}, actor="window")
+    assert kinds(rt, number) == ["case_started", "task_completed"]
+    assert rt.verify(number).ok

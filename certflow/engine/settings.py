@@ -1,5 +1,5 @@
 """What a deployment sets for its runtime: the counties it serves, its signature and case numbers, its calendar,
-retries, budgets and history keys."""
+retries, budgets, history keys and the workflows kept in memory."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ class Settings:
     retry: incidents.RetryPolicy = field(default_factory=incidents.RetryPolicy)
     limits: Limits = field(default_factory=Limits)
     history_keys: history.KeyRing = history.DEMO_KEYS
+    # cases whose workflow a process keeps in memory between their steps (engine/livecache.py); 0: none
+    workflow_cache_size: int = 300
 
     @property
     def county(self) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from certflow.engine import budget, determinism, failures, history, projection, replay, state, workflowfacts
+from certflow.engine import budget, determinism, failures, history, livecache, projection, replay, state, workflowfacts
 from certflow.engine.attachments import FileStore
 from certflow.engine.calendar import china_today
 from certflow.engine.changes import Change
@@ -79,6 +79,7 @@ class Steps:
     def __init__(self, setup: Setup) -> None:
         self.setup = setup
         self._spec_cache: dict[int, tuple[Any, dict[str, Any], dict[str, Any], Lanes]] = {}
+        self.workflows = livecache.WorkflowCache()
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -105,12 +106,17 @@ class Steps:
 
     @contextmanager
     def transaction(self, clock: Clock | None = None) -> Iterator[Session]:
-        """One unit of work; a lost race on the case row becomes a Conflict."""
+        """One unit of work; a lost race on the case row becomes a Conflict. The workflows its steps reached are
+        kept once it has committed (``livecache``)."""
+        kept: livecache.Transaction | None = None
         try:
             with self.sessions.begin() as session, use_clock(clock or self.clock):
+                kept = self.workflows.begin(session, self.settings.workflow_cache_size)
                 yield session
         except (StaleDataError, IntegrityError) as error:
             raise Conflict("案件刚被其他人同时修改，请刷新后再试") from error
+        if kept is not None:
+            kept.commit()
 
     def row(self, session: Session, model: type[Row], key: Any, what: str) -> Row:
         """The row of ``model`` with the primary key ``key``; NotFound, naming it ``what``, if there is none."""
@@ -176,6 +182,17 @@ class Steps:
     def load(self, session: Session, case: Case) -> BpmnWorkflow:
         spec, subprocesses, _ = self.specs(session, case.process_version_id)
         return state.load(case.state, spec, subprocesses)
+
+    def resume(self, session: Session, case: Case) -> BpmnWorkflow:
+        """The locked case's workflow for a step: the one its previous step left in memory here, if that step
+        made the row as it is (``livecache``), else loaded from the stored state."""
+        return self.workflows.resume(session, case) or self.load(session, case)
+
+    def keep(self, session: Session, case: Case, workflow: BpmnWorkflow, output: StepOutput) -> None:
+        """Keep the workflow the step reached once the step commits, and record in the step's first event whether
+        it began on a kept workflow: replay does as the step did."""
+        if self.workflows.stepped(session, case, workflow):
+            output.events[0][3]["from"] = livecache.KEPT
 
     def context(self, clock: Clock) -> ServiceContext:
         return ServiceContext(
@@ -268,6 +285,7 @@ class Steps:
         else:
             case.current_step = "、".join(t.title for t in open_tasks) or workflowfacts.waiting_label(workflow)
         output.events[0][3]["state"] = history.state_digest(case.state)
+        self.keep(session, case, workflow, output)
         if output.notifications:
             # Append-only rows go in as one statement on the step's connection, without the ORM's unit of work.
             session.connection().execute(insert(Notification), [{
@@ -279,6 +297,7 @@ class Steps:
 
     def append_events(self, session: Session, case: Case, events: list[EventRow], actor: str, now: datetime) -> None:
         """Chain, sign and insert the events; the case row keeps the count, the last hash and the seal."""
+        before = (case.event_count, case.last_hash)
         rows = []
         for kind, task_id, task_name, data in events:
             seq = case.event_count + 1
@@ -298,6 +317,7 @@ class Steps:
         # One statement for the step's events, on its connection: the ORM inserted them one by one on SQLite (to
         # read back ids nobody uses). The case row, flushed at commit, still guards the chain with lock_version.
         session.connection().execute(insert(Event), rows)
+        self.workflows.appended(session, case, before)
 
 
 def attempt(session: Session, work: Callable[[], None]) -> Exception | None:

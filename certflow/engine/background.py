@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from certflow.engine import cases, incidents, workflowfacts
 from certflow.engine.budget import BudgetExceeded
@@ -76,7 +76,8 @@ def _fire_next_due(steps: Steps, at: datetime, clock: Clock, skipped: set[int]) 
     """Claim the case whose timer is due first and fire it: (case, whether it moved); None when none is due."""
     with steps.transaction(clock) as session:
         query = (
-            select(Case).where(Case.status == "running", Case.next_due_at < at, Case.id.not_in(skipped))
+            select(Case).options(defer(Case.state))
+            .where(Case.status == "running", Case.next_due_at < at, Case.id.not_in(skipped))
             .order_by(Case.next_due_at).limit(1).with_for_update(skip_locked=True)
         )
         case = session.scalars(query).first()

@@ -16,9 +16,9 @@ from typing import Any, Protocol, TypeVar
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import insert, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from certflow.engine import budget, determinism, failures, history, livecache, projection, replay, state, workflowfacts
@@ -144,7 +144,7 @@ class Steps:
         on PostgreSQL, where another clerk may have completed the task meanwhile).
         """
         case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
-        case = session.scalars(select(Case).where(Case.id == case_of_task).with_for_update()).one_or_none()
+        case = session.scalars(locked_case().where(Case.id == case_of_task)).one_or_none()
         if case is None:
             raise NotFound(f"任务 {task_id} 不存在")
         check_running(case)
@@ -157,7 +157,7 @@ class Steps:
         return row, case, open_rows
 
     def lock_case(self, session: Session, case_id: int, *, running_only: bool = True) -> Case:
-        case = session.scalars(select(Case).where(Case.id == case_id).with_for_update()).one()
+        case = session.scalars(locked_case().where(Case.id == case_id)).one()
         if running_only:
             check_running(case)
         return case
@@ -333,6 +333,12 @@ def attempt(session: Session, work: Callable[[], None]) -> Exception | None:
     except Exception as error:
         return error
     return None
+
+
+def locked_case() -> Select[Case]:
+    """A case row for a step, locked; its state is read only if the step loads it: a step on the workflow kept in
+    memory (``livecache``) does not decode it."""
+    return select(Case).options(defer(Case.state)).with_for_update()
 
 
 def check_running(case: Case) -> None:

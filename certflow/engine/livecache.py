@@ -111,7 +111,9 @@ class WorkflowCache:
         transaction: Transaction | None = session.info.get(_PENDING)
         if transaction is None:
             return False
-        transaction.moved[case.id] = _Moved(key=None, version_id=case.process_version_id, workflow=workflow)
+        # A finished case takes no step again: its workflow is not kept.
+        transaction.moved[case.id] = _Moved(key=None, version_id=case.process_version_id,
+                                            workflow=None if workflow.completed else workflow)
         return transaction.began_kept.pop(case.id, None) is workflow
 
     def appended(self, session: Session, case: Case, before: RowKey) -> None:

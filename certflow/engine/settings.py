@@ -21,7 +21,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     history_keys: history.KeyRing = history.DEMO_KEYS
     # cases whose workflow a process keeps in memory between their steps (engine/livecache.py); 0: none
-    workflow_cache_size: int = 300
+    workflow_cache_size: int = 200
 
     @property
     def county(self) -> str:

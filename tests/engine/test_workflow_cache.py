@@ -77,7 +77,7 @@ def test_a_case_whose_steps_were_kept_and_loaded_by_turns_verifies(runtime, star
     case.complete("pre_review", PASS, user="window")
     cache_size(runtime, 0)  # the cache turned off (emptied) for one step, as a restart would
     case.assess()  # two steps: register_appointment, then assess
-    cache_size(runtime, 300)
+    cache_size(runtime, 200)
     case.post_publicity("2026-09-30")  # nothing was kept: loads, and is kept for the timer
     to_the_end(case)
     assert began(runtime, case.number) == [

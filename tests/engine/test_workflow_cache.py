@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import enginekit as smoke
 import pytest
 from sqlalchemy import delete, insert, select, update
 
@@ -198,3 +199,20 @@ def test_an_edited_stored_state_of_a_case_whose_steps_were_kept_is_found(runtime
     result = runtime.verify(case.number)
     assert result.finding is not None and result.finding.kind == "stored"
     assert 'delivery：保存的是 "in_person"，重放得到 "post"' in result.finding.message
+
+
+def test_a_data_fix_loads_and_the_steps_after_it_run_on_what_it_reached(rt, clock):
+    number = smoke.start(rt)
+    rt.handlers = smoke.failing_echo()  # the deadline's reminder fails until the case data has ok
+    clock.set(smoke.DEADLINE.replace(hour=1))
+    for delay in (0, 61, 121):  # the third failure opens the incident
+        clock.advance(seconds=delay)
+        assert rt.tick() == []
+    rt.fix_incident(number, {"ok": True}, actor="admin")
+    rt.retry_incident(number, actor="admin")
+    rt.complete_task(smoke.open_task(rt, number)["id"], {"approved": True}, actor="王")
+    rt.send_message(number, "poke", {}, actor="cli")
+    assert rt.case(number)["status"] == "completed"
+    assert began(rt, number) == [("case_started", None), ("data_fixed", None), ("timer_fired", KEPT),
+                                 ("approve", KEPT), ("message_received", KEPT)]
+    verified(rt, number)

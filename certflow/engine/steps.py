@@ -1,6 +1,7 @@
 """The one step mechanism every change of a case goes through.
 
-A step is one transaction: lock the case, load its workflow, run a change (``changes``) through SpiffWorkflow under
+A step is one transaction: lock the case, take its workflow (the one its previous step left in memory here, else
+loaded: ``livecache``), run a change (``changes``) through SpiffWorkflow under
 the step's clock, save the state, bring the task projection in line, append the hash-chained events and queue the
 texts; then commit. A step that fails leaves nothing behind. Replay runs the same ``run`` on the recorded results.
 """

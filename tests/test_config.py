@@ -57,7 +57,8 @@ def test_an_unknown_environment_is_refused(value: str) -> None:
 
 @pytest.mark.parametrize(("name", "value"), [("CERTFLOW_SESSION_HOURS", "8h"), ("CERTFLOW_SESSION_IDLE_MINUTES", "0"),
                                              ("CERTFLOW_SESSION_IDLE_MINUTES", "-5"), ("CERTFLOW_PROXIES", "one"),
-                                             ("CERTFLOW_APPLY_PER_ADDRESS", "0"), ("CERTFLOW_APPLY_MB_TOTAL", "2G")])
+                                             ("CERTFLOW_APPLY_PER_ADDRESS", "0"), ("CERTFLOW_APPLY_MB_TOTAL", "2G"),
+                                             ("CERTFLOW_WORKFLOW_CACHE_SIZE", "-1")])
 def test_a_count_that_is_not_one_is_refused_with_its_name(name: str, value: str) -> None:
     with pytest.raises(SystemExit, match=f"{name} 应为不小于 [01] 的整数，现为 '{value}'"):
         Config.from_env({name: value})
@@ -127,6 +128,11 @@ def test_sqlite_with_more_than_one_web_worker_is_refused() -> None:
 def test_retries_are_configured_by_the_environment() -> None:
     retry = Config.from_env({"CERTFLOW_RETRY_ATTEMPTS": "5", "CERTFLOW_RETRY_SECONDS": "30"}).settings.retry
     assert (retry.attempts, retry.first_delay.total_seconds()) == (5, 30)
+
+
+def test_the_workflows_kept_in_memory_are_configured_by_the_environment() -> None:
+    assert Config.from_env({}).settings.workflow_cache_size == 200
+    assert Config.from_env({"CERTFLOW_WORKFLOW_CACHE_SIZE": "0"}).settings.workflow_cache_size == 0
 
 
 def test_budgets_are_configured_by_the_environment() -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certflow.engine import changes, history, replay, state, versions, workflowfacts
+from certflow.engine import changes, history, livecache, replay, state, versions, workflowfacts
 from certflow.engine.clock import FixedClock
 from certflow.engine.errors import CertflowError, NotFound
 from certflow.engine.models import Case, Event, ProcessVersion, Task
@@ -106,10 +107,13 @@ def verify(steps: Steps, case_ref: str) -> replay.Verification:
 def _replay(steps: Steps, session: Session, case: Case, recorded: list[EventView]) -> list[replay.Step]:
     """Every step of the case run again; stops at the first step that cannot be re-run.
 
-    It starts on the version the case started on, and moves to another where the case was migrated.
+    It starts on the version the case started on, and moves to another where the case was migrated. A step that ran
+    live on the workflow kept in memory (its first event says ``"from": "kept"``) runs on the workflow the step
+    before reached here; any other on that step's state as stored (``livecache``).
     """
     done: list[replay.Step] = []
     previous: dict[str, Any] | None = None
+    reached: BpmnWorkflow | None = None  # the workflow the step before reached, for a step that ran on it live
     version_id: int | None = None
     for step in replay.steps(recorded):
         first = step.first
@@ -123,7 +127,8 @@ def _replay(steps: Steps, session: Session, case: Case, recorded: list[EventView
                 apply = changes.migrating(*steps.specs(session, target_id)[:2])
             else:
                 target_id, apply = version_id, changes.replaying(case.number, first)
-            build = changes.building(previous, *steps.specs(session, version_id)[:2])
+            kept = reached if first["data"].get("from") == livecache.KEPT else None
+            build = changes.building(previous, *steps.specs(session, version_id)[:2], kept=kept)
             results = step.service_results()
             workflow = steps.run(replay.ReplayScope(case.number, first["seq"] - 1), StepOutput(), build, apply,
                                  FixedClock(datetime.fromisoformat(first["at"])), recorded=results)
@@ -137,7 +142,7 @@ def _replay(steps: Steps, session: Session, case: Case, recorded: list[EventView
             break
         step.state = state.dump(workflow)
         step.digest = history.state_digest(step.state)
-        previous, version_id = step.state, target_id
+        previous, reached, version_id = step.state, workflow, target_id
         step.version_id = version_id
         done.append(step)
     return done

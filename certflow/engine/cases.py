@@ -83,7 +83,7 @@ def complete_task(steps: Steps, task_id: str, data: dict[str, Any], *, actor: st
             if errors:
                 raise ValidationFailed(errors)
         output = StepOutput()
-        workflow = steps.run(case, output, lambda: steps.load(session, case), changes.completing(task_id, data),
+        workflow = steps.run(case, output, lambda: steps.resume(session, case), changes.completing(task_id, data),
                              clock=clock)
         output.events.insert(0, ("task_completed", task_id, row["name"], {"title": row["title"], "data": data}))
         steps.save(session, case, workflow, output, actor, completed_task_by={task_id: actor}, clock=clock,
@@ -106,7 +106,7 @@ def deliver(
 ) -> None:
     """The message step on a case already locked: sent by a person, a queued job, or a retry."""
     output = StepOutput()
-    workflow = steps.run(case, output, lambda: steps.load(session, case),
+    workflow = steps.run(case, output, lambda: steps.resume(session, case),
                          changes.delivering(case.number, name, payload), clock=clock)
     output.events.insert(0, ("message_received", None, None, {"name": name, "payload": payload}))
     steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
@@ -121,7 +121,7 @@ def fire_timers(steps: Steps, session: Session, case: CaseRow, at: datetime, clo
         due.extend(e.value for e in workflow.waiting_events() if workflowfacts.is_due(e, at))
         changes.firing_timers(workflow)
 
-    workflow = steps.run(case, output, lambda: steps.load(session, case), apply, clock=clock)
+    workflow = steps.run(case, output, lambda: steps.resume(session, case), apply, clock=clock)
     output.events.insert(0, ("timer_fired", None, None, {"due": due, "now": at.isoformat()}))
     steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
 

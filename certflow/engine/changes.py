@@ -2,7 +2,8 @@
 
 Each change works on the workflow alone: no database, no clock of its own. A live step applies it to the workflow it
 loaded under the case's lock (``steps``); replay rebuilds the same change from the recorded event (``replaying``) and
-applies it to the state the step before reached (``building``), and must reach the state the step recorded.
+applies it to the state the step before reached (``building``: as stored, or the very workflow where the step ran on
+the one kept in memory), and must reach the state the step recorded.
 """
 
 from __future__ import annotations
@@ -117,10 +118,16 @@ def advance(workflow: BpmnWorkflow) -> None:
     workflow.do_engine_steps(will_complete_task=lambda task: budget.note(element_title(task)))
 
 
-def building(previous: dict[str, Any] | None, spec: Any, subprocesses: dict[str, Any]) -> Callable[[], BpmnWorkflow]:
-    """How a replayed step gets its workflow: a new one for the first step, else the state the step before reached."""
+def building(
+    previous: dict[str, Any] | None, spec: Any, subprocesses: dict[str, Any], kept: BpmnWorkflow | None = None,
+) -> Callable[[], BpmnWorkflow]:
+    """How a replayed step gets its workflow: a new one for the first step; the very workflow the step before
+    reached (``kept``) for a step that ran live on the one its previous step left in memory; else the state the step
+    before saved, as stored."""
     if previous is None:
         return lambda: BpmnWorkflow(spec, subprocesses)
+    if kept is not None:
+        return lambda: kept
     return lambda: state.load(replay.as_stored(previous), spec, subprocesses)
 
 

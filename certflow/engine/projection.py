@@ -9,6 +9,7 @@ live step writes them and verification checks them against the replay.
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -103,7 +104,9 @@ def task_fields(task: Any, helpers: dict[str, Any], limits: Limits, lanes: Lanes
     if properties.get("candidateGroup"):
         environment = RestrictedEnvironment(helpers, lambda *a: None, limits)
         try:
-            group = str(environment.evaluate(properties["candidateGroup"], task.data))
+            # On a copy: a change to the data here would be in the state saved, not in a replay (which does not
+            # project), nor in the workflow kept for the case's next step (livecache).
+            group = str(environment.evaluate(properties["candidateGroup"], copy.deepcopy(task.data)))
         except BudgetExceeded as error:
             raise error.at(element_title(task)) from None
     return {"name": task.task_spec.name, "title": title(task),

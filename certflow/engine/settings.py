@@ -1,5 +1,5 @@
 """What a deployment sets for its runtime: the counties it serves, its signature and case numbers, its calendar,
-retries, budgets, history keys and data keys."""
+retries, budgets, history keys, data keys and the workflows kept in memory."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     history_keys: history.KeyRing = history.DEMO_KEYS
     data_keys: sealing.DataKeyRing = sealing.DEMO_KEYS  # personal data at rest (certflow.engine.sealing)
+    # cases whose workflow a process keeps in memory between their steps (engine/livecache.py); 0: none
+    workflow_cache_size: int = 200
 
     @property
     def county(self) -> str:

@@ -1,6 +1,7 @@
 """The one step mechanism every change of a case goes through.
 
-A step is one transaction: lock the case, load its workflow, run a change (``changes``) through SpiffWorkflow under
+A step is one transaction: lock the case, take its workflow (the one its previous step left in memory here, else
+loaded: ``livecache``), run a change (``changes``) through SpiffWorkflow under
 the step's clock, save the state, bring the task projection in line, append the hash-chained events and queue the
 texts; then commit. A step that fails leaves nothing behind. Replay runs the same ``run`` on the recorded results.
 """
@@ -21,7 +22,18 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from certflow.engine import budget, determinism, failures, history, projection, replay, state, wakeup, workflowfacts
+from certflow.engine import (
+    budget,
+    determinism,
+    failures,
+    history,
+    livecache,
+    projection,
+    replay,
+    state,
+    wakeup,
+    workflowfacts,
+)
 from certflow.engine.attachments import FileStore
 from certflow.engine.calendar import china_today
 from certflow.engine.changes import Change
@@ -141,6 +153,7 @@ class Steps:
     def __init__(self, setup: Setup) -> None:
         self.setup = setup
         self._spec_cache: dict[int, tuple[Any, dict[str, Any], dict[str, Any], Lanes]] = {}
+        self.workflows = livecache.WorkflowCache()
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -167,12 +180,17 @@ class Steps:
 
     @contextmanager
     def transaction(self, clock: Clock | None = None) -> Iterator[Session]:
-        """One unit of work; a lost race on the case row becomes a Conflict."""
+        """One unit of work; a lost race on the case row becomes a Conflict. The workflows its steps reached are
+        kept once it has committed (``livecache``)."""
+        kept: livecache.Transaction | None = None
         try:
             with self.sessions.begin() as session, use_clock(clock or self.clock):
+                kept = self.workflows.begin(session, self.settings.workflow_cache_size)
                 yield session
         except (StaleDataError, IntegrityError) as error:
             raise Conflict(CHANGED_MEANWHILE) from error
+        if kept is not None:
+            kept.commit()
 
     def row(self, session: Session, model: type[Row], key: Any, what: str) -> Row:
         """The row of ``model`` with the primary key ``key``; NotFound, naming it ``what``, if there is none."""
@@ -262,6 +280,17 @@ class Steps:
     def load(self, session: Session, case: Case | CaseRow) -> BpmnWorkflow:
         spec, subprocesses, _ = self.specs(session, case.process_version_id)
         return state.load(case.state, spec, subprocesses)
+
+    def resume(self, session: Session, case: CaseRow) -> BpmnWorkflow:
+        """The locked case's workflow for a step: the one its previous step left in memory here, if that step
+        made the row as it is (``livecache``), else loaded from the stored state."""
+        return self.workflows.resume(session, case) or self.load(session, case)
+
+    def keep(self, session: Session, case: CaseRow, workflow: BpmnWorkflow, output: StepOutput) -> None:
+        """Keep the workflow the step reached once the step commits, and record in the step's first event whether
+        it began on a kept workflow: replay does as the step did."""
+        if self.workflows.stepped(session, case, workflow):
+            output.events[0][3]["from"] = livecache.KEPT
 
     def context(self, clock: Clock) -> ServiceContext:
         return ServiceContext(
@@ -356,6 +385,7 @@ class Steps:
         else:
             case.current_step = "、".join(t["title"] for t in open_tasks) or workflowfacts.waiting_label(workflow)
         output.events[0][3]["state"] = history.state_digest(case.state)
+        self.keep(session, case, workflow, output)
         if output.notifications:
             # Append-only rows go in as one statement on the step's connection, without the ORM's unit of work.
             session.connection().execute(insert(Notification), [{
@@ -368,6 +398,7 @@ class Steps:
     def append_events(self, session: Session, case: CaseRow, events: list[EventRow], actor: str, now: datetime) -> None:
         """Chain, sign and insert the events, and write the case row: its count, last hash and seal, and whatever
         else the step assigned to it."""
+        before = (case.event_count, case.last_hash)
         rows = []
         for kind, task_id, task_name, data in events:
             seq = case.event_count + 1
@@ -387,6 +418,7 @@ class Steps:
         # The case row first: a lost race stops there, before the events' unique (case, seq) would.
         self.write_case(session, case)
         session.connection().execute(insert(Event), rows)
+        self.workflows.appended(session, case, before)
 
 
 def attempt(session: Session, case: CaseRow, work: Callable[[], None]) -> Exception | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -44,11 +45,21 @@ def test_completing_a_task_reads_the_case_and_its_open_tasks_once_and_writes_eac
     with statements(rt) as seen:
         rt.complete_task(task["id"], {"approved": True}, actor="window")
     assert seen == Counter({
-        "SELECT cases": 1,  # found through the task and locked in one statement
+        "SELECT cases": 1,  # found through the task and locked in one statement; its workflow kept in memory
         "SELECT tasks": 1,  # the case's open tasks, read under the lock: the task itself and the projection's rows
         "INSERT INTO events": 1, "UPDATE cases": 1, "UPDATE tasks": 1, "DELETE FROM drafts": 1,
     })
     assert rt.task(task["id"])["status"] == "completed"
+    assert rt.verify(number).ok
+
+
+def test_a_step_that_loads_its_workflow_reads_the_state_after_the_lock(rt: Runtime) -> None:
+    number = start(rt)
+    task = open_task(rt, number)
+    rt.settings = replace(rt.settings, workflow_cache_size=0)  # nothing kept in memory: the step loads
+    with statements(rt) as seen:
+        rt.complete_task(task["id"], {"approved": True}, actor="window")
+    assert seen["SELECT cases"] == 2  # the lock without the state, then the state
     assert rt.verify(number).ok
 
 

@@ -244,7 +244,7 @@ def test_the_commands_back_up_restore_and_verify(source: Runtime, target: Engine
 
     assert restored.exit_code == 0, restored.output
     assert restored.stdout.splitlines()[-1] == "核对了 2 个案件：2 个未被改动，0 个对不上"
-    assert files(restored_files.root) == files(tmp_path / "uploads")
+    assert files(tmp_path / "restored-uploads") == files(tmp_path / "uploads")
     refused = CliRunner().invoke(main, ["restore", str(archive)], obj=again)  # now it is no longer empty
     assert refused.exit_code == 1
     assert refused.stderr.startswith("错误：目标数据库不是空的")

@@ -11,15 +11,18 @@ import click
 from certflow import backup as backups
 from certflow.bootstrap import Services
 from certflow.cli.runtime import services_of
+from certflow.engine.attachments import DiskStorage
 
 
 def _uploads(services: Services) -> Path:
     """The upload folder; files kept in a bucket are not in a backup, which says so rather than leave them out."""
-    if services.config.s3_bucket:
-        raise click.ClickException(
-            f"上传文件存放在对象存储桶 {services.config.s3_bucket} 中，备份只能包含本机的上传文件夹；"
-            "请用对象存储自己的版本管理或复制保护这些文件，不设 CERTFLOW_S3_BUCKET 时再用本命令")
-    return services.config.upload_dir
+    files = services.runtime.files
+    if files is None:
+        return services.config.upload_dir
+    if isinstance(files.storage, DiskStorage):
+        return files.storage.root
+    raise click.ClickException("上传文件存放在对象存储桶中，备份只能包含本机的上传文件夹；请用对象存储自己的"
+                               "版本管理或复制保护这些文件，不设 CERTFLOW_S3_BUCKET 时再用本命令")
 
 
 @click.command(help="把整个数据库（所有表）和上传文件夹备份成一个加密文件 OUT。用数据加密密钥"

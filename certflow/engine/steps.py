@@ -84,7 +84,7 @@ class CaseRow:
     id_masked: str | None
     id_digest: str | None
     current_step: str | None
-    state: dict[str, Any]
+    state: dict[str, Any] | None  # None until a step needs it (``read_state``): a kept workflow does not
     lock_version: int
     next_due_at: datetime | None
     event_count: int
@@ -104,12 +104,20 @@ class CaseRow:
 
     @classmethod
     def of(cls, row: RowMapping) -> CaseRow:
-        return cls(**row)
+        return cls(**{"state": None, **row})
 
     @staticmethod
     def selected() -> list[Any]:
-        """The columns a CaseRow holds (a column added to the table and not here is left as the database has it)."""
-        return [CASES.c[f.name] for f in fields(CaseRow) if f.init]
+        """The columns a CaseRow reads (a column added to the table and not here is left as the database has it);
+        not the state, which may be large and which a step on a kept workflow never decodes."""
+        return [CASES.c[f.name] for f in fields(CaseRow) if f.init and f.name != "state"]
+
+    def read_state(self, session: Session) -> dict[str, Any]:
+        """The stored state, read in a statement of its own the first time a step needs it."""
+        if self.state is None:
+            self.state = self.written["state"] = session.scalar(select(CASES.c.state).where(CASES.c.id == self.id))
+        assert self.state is not None  # the column is NOT NULL
+        return self.state
 
     def columns(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
@@ -279,7 +287,8 @@ class Steps:
 
     def load(self, session: Session, case: Case | CaseRow) -> BpmnWorkflow:
         spec, subprocesses, _ = self.specs(session, case.process_version_id)
-        return state.load(case.state, spec, subprocesses)
+        stored = case.read_state(session) if isinstance(case, CaseRow) else case.state
+        return state.load(stored, spec, subprocesses)
 
     def resume(self, session: Session, case: CaseRow) -> BpmnWorkflow:
         """The locked case's workflow for a step: the one its previous step left in memory here, if that step
@@ -369,7 +378,7 @@ class Steps:
             handlers=self.handlers, limits=self.settings.limits, lanes=self.lanes(session, case.process_version_id),
             open_rows=open_rows,
         )
-        case.state = state.dump(workflow)
+        case.state = reached = state.dump(workflow)
         case.updated_at = now
         due = workflowfacts.next_due(workflow)
         if output.notifications or wakeup.sooner(due, case.next_due_at):
@@ -384,7 +393,7 @@ class Steps:
             output.event("case_ended", {"outcome": case.outcome})
         else:
             case.current_step = "、".join(t["title"] for t in open_tasks) or workflowfacts.waiting_label(workflow)
-        output.events[0][3]["state"] = history.state_digest(case.state)
+        output.events[0][3]["state"] = history.state_digest(reached)
         self.keep(session, case, workflow, output)
         if output.notifications:
             # Append-only rows go in as one statement on the step's connection, without the ORM's unit of work.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import select
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -11,19 +13,27 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from certflow.engine.history import DEMO_KEYS, KeyRing
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# A server connection older than this is closed and opened anew at its next checkout: a firewall or a server that
+# drops connections idle for long does so to the pool's spare ones first.
+POOL_RECYCLE_SECONDS = 1800
 
 
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # No ping on every checkout: it was a round trip for each of a request's sessions, half of a short
+        # request's transactions. A connection the server closed is found without one (``_check_alive``), and
+        # one that fails in use invalidates the whole pool (SQLAlchemy's disconnect handling).
+        engine = create_engine(url, pool_pre_ping=False, pool_recycle=POOL_RECYCLE_SECONDS)
+        event.listen(engine, "checkout", _check_alive)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30})
@@ -44,6 +54,22 @@ def make_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _check_alive(dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+    """Refuse a pooled connection the server has closed (a restart, ``pg_terminate_backend``, an idle timeout), with
+    no round trip: an idle connection has nothing to read, so a readable socket is the server's farewell (or the end
+    of the stream). The pool then opens another before anything of the transaction is sent: retrying there is safe.
+    """
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:
+        return
+    try:
+        readable, _, _ = select.select([fileno()], [], [], 0)
+    except Exception as error:  # closed already: the driver's error (psycopg's OperationalError) or the socket's
+        raise DisconnectionError("数据库连接已断开") from error
+    if readable:
+        raise DisconnectionError("数据库连接已被服务器关闭")
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

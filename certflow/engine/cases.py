@@ -3,7 +3,7 @@ fire its due timers; and who holds a task: claim it, give it back, hand it to so
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -17,8 +17,10 @@ from certflow.engine.clock import Clock
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
 from certflow.engine.models import Case, Draft
 from certflow.engine.privacy import mask_id
+from certflow.engine.projection import task_dict
 from certflow.engine.specs import CASE_PREFIX_PROPERTY, start_form, start_property
 from certflow.engine.steps import NOT_STARTED, StepOutput, Steps
+from certflow.engine.views import TaskView
 
 
 def start_case(
@@ -66,6 +68,12 @@ def start_case(
 
 def complete_task(steps: Steps, task_id: str, data: dict[str, Any], *, actor: str) -> str:
     """Submit a user task's form; returns the case number. Conflict if someone got there first."""
+    return complete_task_view(steps, task_id, data, actor=actor)["case"]
+
+
+def complete_task_view(steps: Steps, task_id: str, data: dict[str, Any], *, actor: str) -> TaskView:
+    """``complete_task``, answering with the task as the step left it (completed, by whom, when): what the API
+    answers, without reading the task again."""
     clock = steps.step_clock()
     with steps.transaction(clock) as session:
         row, case, open_rows = steps.open_task(session, task_id)
@@ -87,7 +95,9 @@ def complete_task(steps: Steps, task_id: str, data: dict[str, Any], *, actor: st
         steps.save(session, case, workflow, output, actor, completed_task_by={task_id: actor}, clock=clock,
                    open_rows=open_rows)
         session.execute(delete(Draft).where(Draft.task_id == task_id))
-        return case.number
+        completed = task_dict(row)
+        completed["completed_at"] = clock.now().astimezone(UTC).isoformat()  # as read back: the database keeps UTC
+        return completed
 
 
 def send_message(steps: Steps, case_ref: str, name: str, payload: dict[str, Any], *, actor: str) -> str:

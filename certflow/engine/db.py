@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import select
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -13,13 +14,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from certflow.engine.history import DEMO_KEYS, KeyRing
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+T = TypeVar("T")
 # A server connection older than this is closed and opened anew at its next checkout: a firewall or a server that
 # drops connections idle for long does so to the pool's spare ones first.
 POOL_RECYCLE_SECONDS = 1800
@@ -70,6 +72,18 @@ def _check_alive(dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: Po
         raise DisconnectionError("数据库连接已断开") from error
     if readable:
         raise DisconnectionError("数据库连接已被服务器关闭")
+
+
+def read_again_if_disconnected(read: Callable[[], T]) -> T:
+    """``read()``, done once more should its connection turn out broken (one the checkout could not tell, e.g. the
+    server went away in between): it wrote nothing, so doing it again is safe, and SQLAlchemy has replaced the pool's
+    connections by then. Only for reads: a write may have reached the server before its connection broke."""
+    try:
+        return read()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        return read()
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.engine.clock import Clock, SystemClock
+from certflow.engine.db import read_again_if_disconnected
 from certflow.engine.errors import CertflowError, Conflict, FieldError, NotFound, ValidationFailed
 from certflow.engine.roles import ROLES
 from certflow.engine.runtime import Settings
@@ -280,20 +281,26 @@ class Accounts:
             known, dropped = self._tokens.get(key), self._tokens_dropped
         if known is not None and now - known.last_used_at <= TOKEN_USE_RESOLUTION:
             return known.account
-        with self.sessions() as session:
-            found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
-                ApiToken.token_hash == key, ApiToken.revoked_at.is_(None))).first()
-            if found is None or not found.User.active:
-                return None
-            row, account = found.ApiToken, _account(found.User)
-            last_used_at = row.last_used_at
+
+        def read() -> tuple[int, Account, datetime | None] | None:
+            with self.sessions() as session:
+                found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
+                    ApiToken.token_hash == key, ApiToken.revoked_at.is_(None))).first()
+                if found is None or not found.User.active:
+                    return None
+                return found.ApiToken.id, _account(found.User), found.ApiToken.last_used_at
+
+        found = read_again_if_disconnected(read)  # a request's first read, often
+        if found is None:
+            return None
+        token_id, account, last_used_at = found
         if last_used_at is None or now - last_used_at > TOKEN_USE_RESOLUTION:
             with self.sessions.begin() as session:
-                session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+                session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
             last_used_at = now
         with self._tokens_lock:
             if dropped == self._tokens_dropped:  # else a revocation or a change may have come after the read
-                self._tokens[key] = _KnownToken(row.id, account, last_used_at)
+                self._tokens[key] = _KnownToken(token_id, account, last_used_at)
         return account
 
     def _forget_tokens(self, which: Callable[[_KnownToken], bool]) -> None:

@@ -16,11 +16,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from lushan import application
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, event, text, update
+from sqlalchemy.exc import DBAPIError
 from webkit import PASSWORD, conforms
 from werkzeug.test import TestResponse
 
 from certflow.cli import main
+from certflow.engine import db
 from certflow.engine.clock import FixedClock
 from certflow.engine.models import Case
 from certflow.engine.runtime import Runtime
@@ -462,3 +464,24 @@ def test_requests_go_on_after_the_server_closed_the_pooled_connections(person, r
     assert _close_server_connections(engine) >= 1
     assert window.get("/tasks", queue="done").get_json()["total"] == 1
     assert pings == []
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_read_on_a_connection_that_broke_after_its_checkout_is_done_again(person, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+    """What the checkout cannot tell (the server gone between the checkout and the first statement): the request's
+    reads are done once more, on a new connection. Without the check, every pooled connection is such a one."""
+    engine = runtime.sessions.kw["bind"]
+    event.remove(engine, "checkout", db._check_alive)
+    window = person("window")
+    task_id = window.find(window.start(), "pre_review")
+    with runtime.sessions() as session:  # a read outside the retry fails: the connections were dead indeed
+        session.execute(text("SELECT 1"))
+    assert _close_server_connections(engine) >= 1
+    with pytest.raises(DBAPIError), runtime.sessions() as session:
+        session.execute(text("SELECT 1"))
+    assert window.get(f"/tasks/{task_id}").status_code == 200  # the pool has live connections again
+
+    assert _close_server_connections(engine) >= 1
+    assert window.get("/tasks", queue="group").get_json()["total"] == 1  # the inbox's read
+    assert _close_server_connections(engine) >= 1
+    assert window.complete(task_id, PASS)["status"] == "completed"  # the guard's read, then the step

@@ -66,11 +66,12 @@ def _check_alive(dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: Po
     fileno = getattr(dbapi_connection, "fileno", None)
     if fileno is None:
         return
+    poller = select.poll()  # not select(): a busy process may hold descriptors past its limit of 1024
     try:
-        readable, _, _ = select.select([fileno()], [], [], 0)
+        poller.register(fileno(), select.POLLIN)
     except Exception as error:  # closed already: the driver's error (psycopg's OperationalError) or the socket's
         raise DisconnectionError("数据库连接已断开") from error
-    if readable:
+    if poller.poll(0):
         raise DisconnectionError("数据库连接已被服务器关闭")
 
 

@@ -465,6 +465,14 @@ def test_requests_go_on_after_the_server_closed_the_pooled_connections(person, r
     assert window.get("/tasks", queue="done").get_json()["total"] == 1
     assert pings == []
 
+    fresh = db.make_engine(engine.url.render_as_string(hide_password=False))
+    backends = []
+    for _ in range(3):
+        with fresh.connect() as connection:
+            backends.append(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    fresh.dispose()
+    assert len(set(backends)) == 1  # a live connection is kept: the check refuses only closed ones
+
 
 @pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_a_read_on_a_connection_that_broke_after_its_checkout_is_done_again(person, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]

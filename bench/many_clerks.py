@@ -7,21 +7,25 @@ proportion to their open tasks. gunicorn starts as in production (``gunicorn ser
 settings in the environment, ``CERTFLOW_ENV=production``) and is ready when ``/readyz`` says so.
 
 Then the clerks work, each a thread with its own connection, spread over a few client processes, without pause:
-a clerk lists its group's queue (``GET /api/v1/tasks?queue=group``), takes one of its first page, claims it and
-completes it. Some clerks work in pairs that race on purpose: both go for the same task at the same moment, by
-turns claiming it and completing it without a claim; one must win, the other get 409. The first ``--warmup``
-seconds are not measured (each worker restores the specs and prepares its statements once), then ``--seconds``
-are. Afterwards gunicorn stops (SIGTERM), every case of the database is verified by replaying its history, and
-the events table must hold one completion per completed task, as many as the clerks were told of.
+a clerk lists its group's queue (``GET /api/v1/tasks?queue=group``) and completes the tasks of its first page one
+after another, in any order, without claiming them (``POST .../complete``: one request a completion), and lists
+again once the page is done or another clerk was first (``--claim-first``: the earlier rounds' clerk, who lists,
+takes one of the first page, claims it and completes it). Some clerks work in pairs that race on purpose: both go
+for the same task at the same moment, by turns claiming it and completing it without a claim; one must win, the
+other get 409. The first ``--warmup`` seconds are not measured (each worker restores the specs and prepares its
+statements once), then ``--seconds`` are. Afterwards gunicorn stops (SIGTERM), every case of the database is
+verified by replaying its history, and the events table must hold one completion per completed task, as many as
+the clerks were told of.
 
-Prints completions/s; p50/p95 of each kind of request (with more clerks than workers, a request also waits for a
-free worker: that is in the latency); errors by kind, the 409s of lost races apart; where the machine's cores
-went (clients, gunicorn, PostgreSQL, the rest: the clients share the machine with the server, and so does
-anything else running on it); and the checks. ``--profile`` samples gunicorn with py-spy and prints where its
-workers' time went.
+Prints completions/s and the requests a completion took (the lists, claims and lost races included); p50/p95 of
+each kind of request (with more clerks than workers, a request also waits for a free worker: that is in the
+latency); errors by kind, the 409s of lost races apart; where the machine's cores went (clients, gunicorn,
+PostgreSQL, the rest: the clients share the machine with the server, and so does anything else running on it); and
+the checks. ``--profile`` samples gunicorn with py-spy and prints where its workers' time went.
 
     python bench/many_clerks.py [--holders 8000] [--workers 4] [--clerks 8] [--racing-pairs 2]
-                                [--client-processes 2] [--seconds 30] [--warmup 5] [--profile] [--database-url URL]
+                                [--client-processes 2] [--claim-first] [--seconds 30] [--warmup 5] [--profile]
+                                [--database-url URL]
 
 It needs PostgreSQL (several gunicorn workers on SQLite are refused): ``--database-url`` or
 ``CERTFLOW_BENCH_POSTGRES_URL`` names the server; without one it is skipped with the reason.
@@ -125,15 +129,25 @@ class Client:
         return self.call("complete", "POST", f"/api/v1/tasks/{task['id']}/complete", {"data": FORMS[task["name"]]})[0]
 
 
-def work_alone(client: Client, deadline: float, rng: random.Random) -> None:
-    """List the queue, take one of its first page (as clerks do: not all the first), claim it, complete it."""
+def work_alone(client: Client, deadline: float, rng: random.Random, claim_first: bool) -> None:
+    """List the queue and work through its first page in any order, completing each task straight away (no claim:
+    one request a completion); list again once the page is done or someone else was first.
+
+    ``claim_first``: the clerk of the earlier rounds, for comparison: list the queue, take one of its first page,
+    claim it, complete it."""
     while time.monotonic() < deadline:
         tasks = client.queue()
         if not tasks:
             return
-        task = rng.choice(tasks)
-        if client.claim(task) == 200:
-            client.complete(task)
+        if claim_first:
+            task = rng.choice(tasks)
+            if client.claim(task) == 200:
+                client.complete(task)
+            continue
+        rng.shuffle(tasks)
+        for task in tasks:
+            if time.monotonic() >= deadline or client.complete(task) != 200:
+                break
 
 
 def work_in_pair(client: Client, deadline: float, lead: bool, pair: threading.Barrier, slot: list[Any]) -> None:
@@ -156,7 +170,7 @@ def work_in_pair(client: Client, deadline: float, lead: bool, pair: threading.Ba
         pair.wait()  # both are done with it before the leader looks for the next
 
 
-def run_clients(port: int, clerks: list[Clerk], go: Any, until: Any, results: Any) -> None:
+def run_clients(port: int, clerks: list[Clerk], go: Any, until: Any, results: Any, claim_first: bool) -> None:
     """A client process: a thread per clerk, from when ``go`` is set until the time in ``until``; sends back the
     samples and its CPU time."""
     samples: list[Sample] = []  # list.append is atomic: the threads share one list
@@ -167,7 +181,7 @@ def run_clients(port: int, clerks: list[Clerk], go: Any, until: Any, results: An
     for n, clerk in enumerate(clerks):
         client = Client(port, clerk.token, samples)
         if clerk.pair is None:
-            threads.append(threading.Thread(target=work_alone, args=(client, deadline, random.Random(n))))
+            threads.append(threading.Thread(target=work_alone, args=(client, deadline, random.Random(n), claim_first)))
         else:
             lead = clerk.pair not in pairs
             barrier, slot = pairs.setdefault(clerk.pair, (threading.Barrier(2), []))
@@ -316,7 +330,8 @@ def clerks_at_work(services: Services, county: County, url: str, args: argparse.
     groups: list[list[Clerk]] = [[] for _ in range(args.client_processes)]
     for n, clerk in enumerate(clerks):
         groups[(n // 2 if clerk.pair is not None else n) % args.client_processes].append(clerk)
-    clients = [context.Process(target=run_clients, args=(port, g, go, until, results)) for g in groups if g]
+    clients = [context.Process(target=run_clients, args=(port, g, go, until, results, args.claim_first))
+               for g in groups if g]
     try:
         for client in clients:
             client.start()
@@ -344,8 +359,8 @@ def clerks_at_work(services: Services, county: County, url: str, args: argparse.
     cpu = cpu_split(before, after, server.pid, sum(seconds for _, seconds in answers))
     checks = check(services, every)
     done = report(samples, elapsed, cpu, busy, stopped, checks)
-    print(f"PostgreSQL transactions per completion: {committed / max(done, 1):.1f} (the list, the claim and the "
-          f"complete, each request with its token's look-up; 409s and the end of the warm-up included)")
+    print(f"PostgreSQL transactions per completion: {committed / max(done, 1):.1f} (every request's; 409s and the "
+          "end of the warm-up included)")
     if profiler is not None:
         from _profile import by_part_of_stacks, hot_spots, read_raw_stacks  # pyinstrument: a dev dependency
 
@@ -387,7 +402,11 @@ def report(samples: list[Sample], elapsed: float, cpu: dict[str, float], busy: f
     """Print the figures of the measured samples and the checks; returns the completions measured."""
     done = sum(1 for kind, status, _, _ in samples if kind == "complete" and status == 200)
     rate = done / elapsed
-    print(f"{done} completions in {elapsed:.1f} s: {rate:.1f} completions/s")
+    sent = Counter(kind for kind, _, _, _ in samples if kind in ("list", "claim", "complete"))
+    print(f"{done} completions in {elapsed:.1f} s: {rate:.1f} completions/s; "
+          f"{sum(sent.values()) / max(done, 1):.2f} requests per completion "
+          f"({', '.join(f'{kind} {count / max(done, 1):.2f}' for kind, count in sorted(sent.items()))}; "
+          "lost races included)")
     print(f"{'request':<9} {'count':>6} {'p50 ms':>7} {'p95 ms':>7}   (requests answered 200)")
     p95: dict[str, float] = {}
     for kind in ("list", "claim", "complete"):
@@ -414,6 +433,7 @@ def report(samples: list[Sample], elapsed: float, cpu: dict[str, float], busy: f
     worst = max(p95.get("claim", 0.0), p95.get("complete", 0.0))
     _results.extend([
         ("many clerks: completions/s", f"{rate:.1f}", f">= {TARGET_RATE:.0f}", rate >= TARGET_RATE),
+        ("many clerks: requests per completion", f"{sum(sent.values()) / max(done, 1):.2f}", "", None),
         ("many clerks: p95 claim, complete", f"{p95.get('claim', 0):.0f} ms, {p95.get('complete', 0):.0f} ms",
          f"< {TARGET_P95_MS:.0f} ms", worst < TARGET_P95_MS),
         ("many clerks: errors but lost races", str(sum(errors.values())), "0", not errors),
@@ -431,6 +451,9 @@ def main() -> None:
     parser.add_argument("--clerks", type=int, default=8, help="clerks working at once without pause, a thread each")
     parser.add_argument("--racing-pairs", type=int, default=2, help="pairs of those clerks who race for each task")
     parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--claim-first", action="store_true",
+                        help="clerks working alone claim each task before completing it and list the queue for each "
+                             "(the earlier rounds' clerks); by default they complete the tasks of a page straight away")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the clerks' work is measured")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds they work first, not measured")
     add_postgres_option(parser)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from argon2 import Parameters, PasswordHasher, extract_parameters
 
 from certflow.engine.runtime import Runtime
-from certflow.people.accounts import Accounts
+from certflow.people.accounts import TOKEN_CACHE_SECONDS, Accounts
 from certflow.people.throttle import Throttle
 
 PASSWORD = "correct-horse-1"
@@ -65,3 +65,33 @@ def test_an_unknown_name_takes_as_long_as_a_wrong_password(runtime: Runtime) -> 
     accounts.authenticate("someone", "warm-up")
     known, unknown = median_time("window"), median_time("nobody")
     assert unknown > known / 2, (known, unknown)
+
+
+def test_another_process_keeps_a_revoked_token_no_longer_than_its_cache_window(runtime: Runtime) -> None:
+    """Revoking drops the token from the cache of the process that revoked it; another process (another worker,
+    the command line revoking) accepts it for at most ``TOKEN_CACHE_SECONDS`` more, as docs/web.md says."""
+    accounts = people(runtime, PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    seconds = [0.0]
+    worker = Accounts(runtime.sessions, runtime.clock, token_timer=lambda: seconds[0])
+    window = accounts.by_username("window")
+    assert window is not None
+    token = accounts.issue_token(window.id, "终端")
+    assert worker.by_token(token) == accounts.by_token(token) == window
+
+    accounts.revoke_token(window.id, accounts.tokens(window.id)[-1].id)
+    assert accounts.by_token(token) is None
+    assert worker.by_token(token) == window  # the window other processes have
+    seconds[0] += TOKEN_CACHE_SECONDS
+    assert worker.by_token(token) is None
+    seconds[0] += 3600
+    assert worker.by_token(token) is None  # and it does not come back
+
+
+def test_a_stopped_person_s_token_stops_at_once_in_the_process_that_stopped_them(runtime: Runtime) -> None:
+    accounts = people(runtime, PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    window = accounts.by_username("window")
+    assert window is not None
+    token = accounts.issue_token(window.id, "终端")
+    assert accounts.by_token(token) == window
+    accounts.update(window.id, display_name="窗口", roles=["window_clerk"], groups=["window"], active=False)
+    assert accounts.by_token(token) is None

@@ -61,7 +61,7 @@ def test_many_clerks_is_skipped_without_postgres():
 def test_many_clerks_race_through_gunicorn_and_every_case_verifies(database_url):
     out = bench("many_clerks.py", "--holders", "600", "--workers", "2", "--clerks", "4", "--racing-pairs", "1",
                 "--client-processes", "1", "--seconds", "2", "--warmup", "1", "--database-url", database_url)
-    assert "completions/s" in out and "other errors: none" in out
+    assert "completions/s" in out and "requests per completion" in out and "other errors: none" in out
     # 600 holders bring their share of the plan's new applicants: every case verifies, whatever their count.
     verified = re.search(r"0 tasks completed twice; (\d+) of (\d+) cases verify; gunicorn stopped with exit code 0",
                          out)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from certflow.engine.db import read_again_if_disconnected
 from certflow.engine.errors import InvalidArgument
 from certflow.engine.models import Case, Task, session_keys
 from certflow.engine.projection import task_dict
@@ -183,6 +184,10 @@ def queue_counts(sessions: sessionmaker[Session], account: Account) -> dict[str,
 
 
 def inbox(sessions: sessionmaker[Session], account: Account, query: InboxQuery, now: datetime) -> InboxPage:
+    return read_again_if_disconnected(lambda: _inbox(sessions, account, query, now))  # a request's first read
+
+
+def _inbox(sessions: sessionmaker[Session], account: Account, query: InboxQuery, now: datetime) -> InboxPage:
     with sessions() as session:
         condition = _queue(account, query.queue)
         statement = _filtered(select(Task).where(condition), query, now, session_keys(session))

@@ -3,7 +3,7 @@ fire its due timers; and who holds a task: claim it, give it back, hand it to so
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -15,11 +15,12 @@ from certflow.engine.budget import BudgetExceeded
 from certflow.engine.calendar import CHINA_TZ, china_today
 from certflow.engine.clock import Clock
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
-from certflow.engine.models import Draft
+from certflow.engine.models import Draft, Task
 from certflow.engine.privacy import mask_id
-from certflow.engine.projection import TASKS
+from certflow.engine.projection import TASKS, task_dict
 from certflow.engine.specs import CASE_PREFIX_PROPERTY, start_form, start_property
 from certflow.engine.steps import CASES, NOT_STARTED, CaseRow, EventRow, StepOutput, Steps
+from certflow.engine.views import TaskView
 
 
 def start_case(
@@ -68,6 +69,12 @@ def start_case(
 
 def complete_task(steps: Steps, task_id: str, data: dict[str, Any], *, actor: str) -> str:
     """Submit a user task's form; returns the case number. Conflict if someone got there first."""
+    return complete_task_view(steps, task_id, data, actor=actor)["case"]
+
+
+def complete_task_view(steps: Steps, task_id: str, data: dict[str, Any], *, actor: str) -> TaskView:
+    """``complete_task``, answering with the task as the step left it (completed, by whom, when): what the API
+    answers, without reading the task again."""
     clock = steps.step_clock()
     with steps.transaction(clock) as session:
         row, case, open_rows = steps.open_task(session, task_id)
@@ -89,7 +96,10 @@ def complete_task(steps: Steps, task_id: str, data: dict[str, Any], *, actor: st
         steps.save(session, case, workflow, output, actor, completed_task_by={task_id: actor}, clock=clock,
                    open_rows=open_rows)
         session.execute(delete(Draft).where(Draft.task_id == task_id))
-        return case.number
+        # The row as the step wrote it, never added to the session; UTC as it reads back from the database.
+        now = clock.now().astimezone(UTC)
+        done = Task(**{**row, "status": "completed", "completed_by": actor, "completed_at": now})
+        return task_dict(done)
 
 
 def send_message(steps: Steps, case_ref: str, name: str, payload: dict[str, Any], *, actor: str) -> str:

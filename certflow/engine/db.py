@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import select
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -12,9 +14,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from certflow.engine.history import DEMO_KEYS, KeyRing
 from certflow.engine.sealing import DEMO_KEYS as DEMO_DATA_KEYS
@@ -24,12 +26,21 @@ if TYPE_CHECKING:
     import psycopg
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+T = TypeVar("T")
+# A server connection older than this is closed and opened anew at its next checkout: a firewall or a server that
+# drops connections idle for long does so to the pool's spare ones first.
+POOL_RECYCLE_SECONDS = 1800
 
 
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # No ping on every checkout: it was a round trip for each of a request's sessions, half of a short
+        # request's transactions. A connection the server closed is found without one (``_check_alive``), and
+        # one that fails in use invalidates the whole pool (SQLAlchemy's disconnect handling).
+        engine = create_engine(url, pool_pre_ping=False, pool_recycle=POOL_RECYCLE_SECONDS)
+        event.listen(engine, "checkout", _check_alive)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30})
@@ -61,6 +72,33 @@ def behind_pooler(engine: Engine) -> Engine:
         dbapi_connection.prepare_threshold = None
 
     return engine
+def _check_alive(dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+    """Refuse a pooled connection the server has closed (a restart, ``pg_terminate_backend``, an idle timeout), with
+    no round trip: an idle connection has nothing to read, so a readable socket is the server's farewell (or the end
+    of the stream). The pool then opens another before anything of the transaction is sent: retrying there is safe.
+    """
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:
+        return
+    poller = select.poll()  # not select(): a busy process may hold descriptors past its limit of 1024
+    try:
+        poller.register(fileno(), select.POLLIN)
+    except Exception as error:  # closed already: the driver's error (psycopg's OperationalError) or the socket's
+        raise DisconnectionError("数据库连接已断开") from error
+    if poller.poll(0):
+        raise DisconnectionError("数据库连接已被服务器关闭")
+
+
+def read_again_if_disconnected(read: Callable[[], T]) -> T:
+    """``read()``, done once more should its connection turn out broken (one the checkout could not tell, e.g. the
+    server went away in between): it wrote nothing, so doing it again is safe, and SQLAlchemy has replaced the pool's
+    connections by then. Only for reads: a write may have reached the server before its connection broke."""
+    try:
+        return read()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        return read()
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

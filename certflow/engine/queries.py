@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certflow.engine import formschema, instructions, versions, workflowfacts
+from certflow.engine.db import read_again_if_disconnected
 from certflow.engine.errors import NotFound
 from certflow.engine.models import Case, DeploymentFile, Event, Notification, ProcessVersion, Task
 from certflow.engine.projection import task_dict
@@ -113,8 +114,10 @@ def tasks(
 
 
 def task(steps: Steps, task_id: str) -> TaskView:
-    with steps.sessions() as session:
-        return task_dict(steps.row(session, Task, task_id, "任务"))
+    def read() -> TaskView:
+        with steps.sessions() as session:
+            return task_dict(steps.row(session, Task, task_id, "任务"))
+    return read_again_if_disconnected(read)  # often a request's first read: what the guard checks
 
 
 def task_form(steps: Steps, task_id: str) -> TaskForm:

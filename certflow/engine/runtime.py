@@ -116,6 +116,10 @@ class Runtime:
     def complete_task(self, task_id: str, data: dict[str, Any], *, actor: str) -> str:
         return cases.complete_task(self._steps, task_id, data, actor=actor)
 
+    def complete_task_view(self, task_id: str, data: dict[str, Any], *, actor: str) -> TaskView:
+        """``complete_task``, answering with the task as the step left it."""
+        return cases.complete_task_view(self._steps, task_id, data, actor=actor)
+
     def send_message(self, case_ref: str, name: str, payload: dict[str, Any], *, actor: str) -> str:
         return cases.send_message(self._steps, case_ref, name, payload, actor=actor)
 

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cachetools import TTLCache
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.engine.clock import Clock, SystemClock
+from certflow.engine.db import read_again_if_disconnected
 from certflow.engine.errors import CertflowError, Conflict, FieldError, NotFound, ValidationFailed
 from certflow.engine.roles import ROLES
 from certflow.engine.runtime import Settings
@@ -26,6 +30,11 @@ from certflow.people.throttle import LOGINS, Throttle
 
 MIN_PASSWORD = 8
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+# A token's account is kept this many seconds after it was read, for this many tokens: an API request reads its
+# token's row only now and then. Revoking a token or changing its person drops it here at once; another process
+# (another gunicorn worker, the command line) goes on accepting it for at most these seconds (docs/web.md).
+TOKEN_CACHE_SECONDS = 5.0
+TOKEN_CACHE_SIZE = 1024
 # Roles an account may hold: applicants never sign in, they apply through the portal.
 STAFF_ROLES = {key: label for key, label in ROLES.items() if key != "applicant"}
 
@@ -96,6 +105,15 @@ class SignIn:
     seen: datetime  # its last request
 
 
+@dataclass(frozen=True)
+class _KnownToken:
+    """What the token cache keeps of a token it has read."""
+
+    token_id: int
+    account: Account
+    last_used_at: datetime
+
+
 def _account(user: User) -> Account:
     return Account(user.id, user.username, user.display_name, frozenset(user.roles), frozenset(user.groups),
                    user.county, user.active, user.last_login_at, user.session_generation)
@@ -108,9 +126,13 @@ def _token_hash(token: str) -> str:
 class Accounts:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock | None = None,
                  limit: Throttle = LOGINS, hasher: PasswordHasher | None = None,
-                 county: str = Settings().county) -> None:
-        """``county``: the deployment's own, which a new person belongs to unless they are given another."""
+                 county: str = Settings().county, token_timer: Callable[[], float] = time.monotonic) -> None:
+        """``county``: the deployment's own, which a new person belongs to unless they are given another.
+        ``token_timer``: the seconds the token cache's entries age by (the monotonic clock; a test moves it)."""
         self.sessions = sessions
+        self._tokens: TTLCache[str, _KnownToken] = TTLCache(TOKEN_CACHE_SIZE, TOKEN_CACHE_SECONDS, timer=token_timer)
+        self._tokens_lock = threading.Lock()  # the cache is shared by a process's threads (a threaded server)
+        self._tokens_dropped = 0  # how many times entries were dropped: a read begun before must not be kept
         self.county = county
         self.clock = clock or SystemClock()
         self.limit = limit
@@ -156,7 +178,9 @@ class Accounts:
             user.display_name, user.roles, user.groups, user.active = display_name, roles, groups, active
             if password:
                 user.password_hash = self.hasher.hash(password)
-            return _account(user)
+            changed = _account(user)
+        self._forget_tokens(lambda known: known.account.id == user_id)  # rights or a stop apply to tokens at once
+        return changed
 
     def end_sessions(self, user_id: int) -> None:
         """End every web session of the user, on every device, including copies of their cookies."""
@@ -247,20 +271,43 @@ class Accounts:
 
     def by_token(self, token: str) -> Account | None:
         """The account an API token stands for. Its last use is written at most once a minute: a write on
-        every request would put a commit (on SQLite, the write lock) in front of every read."""
-        now = self.clock.now()
-        with self.sessions() as session:
-            row = session.scalars(select(ApiToken).where(
-                ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))).first()
-            user = session.get(User, row.user_id) if row is not None else None
-            if row is None or user is None or not user.active:
-                return None
-            stale = row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RESOLUTION
-            account = _account(user)
-        if stale:
+        every request would put a commit (on SQLite, the write lock) in front of every read.
+
+        A token read in the last ``TOKEN_CACHE_SECONDS`` is answered from memory (refused tokens are not kept);
+        ``revoke_token`` and ``update`` drop what they change from it.
+        """
+        now, key = self.clock.now(), _token_hash(token)
+        with self._tokens_lock:
+            known, dropped = self._tokens.get(key), self._tokens_dropped
+        if known is not None and now - known.last_used_at <= TOKEN_USE_RESOLUTION:
+            return known.account
+
+        def read() -> tuple[int, Account, datetime | None] | None:
+            with self.sessions() as session:
+                found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
+                    ApiToken.token_hash == key, ApiToken.revoked_at.is_(None))).first()
+                if found is None or not found.User.active:
+                    return None
+                return found.ApiToken.id, _account(found.User), found.ApiToken.last_used_at
+
+        found = read_again_if_disconnected(read)  # a request's first read, often
+        if found is None:
+            return None
+        token_id, account, last_used_at = found
+        if last_used_at is None or now - last_used_at > TOKEN_USE_RESOLUTION:
             with self.sessions.begin() as session:
-                session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+                session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+            last_used_at = now
+        with self._tokens_lock:
+            if dropped == self._tokens_dropped:  # else a revocation or a change may have come after the read
+                self._tokens[key] = _KnownToken(token_id, account, last_used_at)
         return account
+
+    def _forget_tokens(self, which: Callable[[_KnownToken], bool]) -> None:
+        with self._tokens_lock:
+            self._tokens_dropped += 1
+            for key in [key for key, known in self._tokens.items() if which(known)]:
+                self._tokens.pop(key, None)
 
     def tokens(self, user_id: int) -> list[ApiToken]:
         with self.sessions() as session:
@@ -273,6 +320,7 @@ class Accounts:
             if row is None or row.user_id != user_id:
                 raise NotFound(f"访问令牌 {token_id} 不存在")
             row.revoked_at = row.revoked_at or self.clock.now()
+        self._forget_tokens(lambda known: known.token_id == token_id)
 
 
 def _check_county(county: str | None, roles: list[str]) -> None:

@@ -247,6 +247,7 @@ def unclaim(task_id: str) -> Response:
 
 @bp.post("/tasks/<task_id>/complete")
 def complete(task_id: str) -> Response:
+    """No claim needed: whoever may work the task completes it, unless someone else holds it (409)."""
     workable_task(task_id)
-    services().runtime.complete_task(task_id, _form_data(_body()), actor=signed_in().username)
-    return _task_now(task_id)
+    completed = services().runtime.complete_task_view(task_id, _form_data(_body()), actor=signed_in().username)
+    return jsonify(task=completed)  # the task as the step left it: no second read

@@ -404,7 +404,8 @@ PATHS: dict[str, Any] = {
         (200, TASK_ANSWER), (401, 403, 404, 409), parameters=[TASK_ID],
     )},
     "/tasks/{task_id}/complete": {"post": _operation(
-        "Submit the task's form.", (200, TASK_ANSWER), (400, 401, 403, 404, 409, 422, 500), parameters=[TASK_ID],
+        "Submit the task's form; no claim is needed first (409 if someone else holds it). Answers the task as "
+        "completed.", (200, TASK_ANSWER), (400, 401, 403, 404, 409, 422, 500), parameters=[TASK_ID],
         requestBody=_body(_object({"data": FORM_DATA}, optional=("data",))),
     )},
 }

@@ -9,17 +9,20 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from lushan import application
-from sqlalchemy import update
+from sqlalchemy import Engine, event, text, update
+from sqlalchemy.exc import DBAPIError
 from webkit import PASSWORD, conforms
 from werkzeug.test import TestResponse
 
 from certflow.cli import main
+from certflow.engine import db
 from certflow.engine.clock import FixedClock
 from certflow.engine.models import Case
 from certflow.engine.runtime import Runtime
@@ -401,3 +404,92 @@ def test_unknown_api_paths_and_methods_answer_in_json(client):
     assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
     wrong = client.delete("/api/v1/openapi.json")
     assert wrong.status_code == 405 and "error" in wrong.json
+
+
+# -- a completion in one request, and the token's account kept a few seconds ----------------------
+
+def test_a_completion_needs_no_claim_and_answers_the_task_as_stored(person, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+    window = person("window")
+    unclaimed, claimed = (window.find(window.start(), "pre_review") for _ in range(2))
+    answered = window.complete(unclaimed, PASS)  # straight from the queue, as the task's page does
+    conforms(answered, "Task")
+    assert (answered["status"], answered["assignee"], answered["completed_by"]) == ("completed", None, "window")
+    assert answered == runtime.task(unclaimed)  # the step's own view is what a read gives afterwards
+
+    assert window.post(f"/tasks/{claimed}/claim").status_code == 200
+    assert window.complete(claimed, PASS) == runtime.task(claimed)
+
+
+def test_a_revoked_token_or_a_changed_person_counts_at_once(person, accounts) -> None:  # type: ignore[no-untyped-def]
+    number = person("window").start()
+    person("window").do(number, "pre_review", PASS)
+    renmin, who = person("renmin"), accounts.by_username("renmin")
+    task_id = renmin.find(number, "register_appointment")  # the token's account is now kept in memory
+
+    # Moved to another hospital: this task is no longer theirs, from the next request on.
+    accounts.update(who.id, display_name=who.display_name, roles=["hospital"], groups=["hospital-anding"], active=True)
+    refused(renmin.post(f"/tasks/{task_id}/complete", {"data": APPOINTMENT}), 403, "forbidden")
+    accounts.update(who.id, display_name=who.display_name, roles=["hospital"], groups=["hospital-renmin"], active=False)
+    refused(renmin.get("/tasks"), 401, "unauthorized")  # stopped
+
+    window = person("window")
+    assert window.get("/tasks").status_code == 200
+    mine = accounts.by_username("window")
+    accounts.revoke_token(mine.id, accounts.tokens(mine.id)[-1].id)
+    refused(window.get("/tasks"), 401, "unauthorized")
+    refused(window.post(f"/tasks/{person('window').find(person('window').start(), 'pre_review')}/complete",
+                        {"data": PASS}), 401, "unauthorized")
+
+
+def _close_server_connections(engine: Engine) -> int:
+    """What a server restart or an administrator does to the pool: its connections closed from the server's side."""
+    with psycopg.connect(engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+                         autocommit=True) as admin:
+        killed = admin.execute("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
+                               " WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()
+    assert killed is not None
+    return int(killed[0])
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_requests_go_on_after_the_server_closed_the_pooled_connections(person, runtime: Runtime, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    engine = runtime.sessions.kw["bind"]
+    pings: list[object] = []
+    monkeypatch.setattr(engine.dialect, "do_ping", pings.append)  # no round trip per checkout to pay for it
+    window = person("window")
+    task_id = window.find(window.start(), "pre_review")
+
+    assert _close_server_connections(engine) >= 1
+    assert window.complete(task_id, PASS)["status"] == "completed"
+    assert _close_server_connections(engine) >= 1
+    assert window.get("/tasks", queue="done").get_json()["total"] == 1
+    assert pings == []
+
+    fresh = db.make_engine(engine.url.render_as_string(hide_password=False))
+    backends = []
+    for _ in range(3):
+        with fresh.connect() as connection:
+            backends.append(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    fresh.dispose()
+    assert len(set(backends)) == 1  # a live connection is kept: the check refuses only closed ones
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_read_on_a_connection_that_broke_after_its_checkout_is_done_again(person, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+    """What the checkout cannot tell (the server gone between the checkout and the first statement): the request's
+    reads are done once more, on a new connection. Without the check, every pooled connection is such a one."""
+    engine = runtime.sessions.kw["bind"]
+    event.remove(engine, "checkout", db._check_alive)
+    window = person("window")
+    task_id = window.find(window.start(), "pre_review")
+    with runtime.sessions() as session:  # a read outside the retry fails: the connections were dead indeed
+        session.execute(text("SELECT 1"))
+    assert _close_server_connections(engine) >= 1
+    with pytest.raises(DBAPIError), runtime.sessions() as session:
+        session.execute(text("SELECT 1"))
+    assert window.get(f"/tasks/{task_id}").status_code == 200  # the pool has live connections again
+
+    assert _close_server_connections(engine) >= 1
+    assert window.get("/tasks", queue="group").get_json()["total"] == 1  # the inbox's read
+    assert _close_server_connections(engine) >= 1
+    assert window.complete(task_id, PASS)["status"] == "completed"  # the guard's read, then the step

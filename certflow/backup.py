@@ -53,7 +53,7 @@ from certflow.engine.attachments import DiskStorage, FileStore
 from certflow.engine.db import head_revision, upgrade
 from certflow.engine.errors import CertflowError
 from certflow.engine.history import KeyRing
-from certflow.engine.models import Sealed
+from certflow.engine.models import SealedValue
 from certflow.engine.sealing import DataKeyRing, SealError
 from certflow.schema import metadata
 
@@ -142,7 +142,7 @@ def _stored(table: Table) -> Table:
     """``table`` with its sealed columns as the bytes stored: a backup copies their envelopes as they are, never
     opening them, and restore writes them back unchanged (their context is their table and column, not the
     database)."""
-    columns = [Column(c.name, LargeBinary() if isinstance(c.type, Sealed) else c.type, primary_key=c.primary_key)
+    columns = [Column(c.name, LargeBinary() if isinstance(c.type, SealedValue) else c.type, primary_key=c.primary_key)
                for c in table.columns]
     return Table(table.name, MetaData(), *columns)
 

@@ -106,7 +106,7 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
 
 
 def use_data_keys(sessions: sessionmaker[Session], keys: DataKeyRing) -> None:
-    """Seal and open the personal columns (``models.Sealed``) of the sessions' engine with ``keys``.
+    """Seal and open the personal columns (``models.SealedValue``) of the sessions' engine with ``keys``.
 
     Kept on the engine's dialect, the one object the column type is handed at each read and write: each engine
     (a test's database, the server's) has its own keys.

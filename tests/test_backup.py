@@ -264,7 +264,8 @@ def test_the_restore_command_refuses_a_changed_archive(source: Runtime, target: 
     content = bytearray(archive.read_bytes())
     content[len(content) // 2] ^= 0x80
     archive.write_bytes(bytes(content))
-    again = Runtime(make_sessions(target), HANDLERS, Settings(), clock, FileStore(DiskStorage(tmp_path / "restored"), DEMO_DATA_KEYS))
+    again = Runtime(make_sessions(target), HANDLERS, Settings(), clock,
+                    FileStore(DiskStorage(tmp_path / "restored"), DEMO_DATA_KEYS))
     refused = CliRunner().invoke(main, ["restore", str(archive)], obj=again)
     assert refused.exit_code == 1
     assert refused.stderr == f"错误：{backup.TAMPERED}（加密数据已被改动，或不属于这里，无法解密）\n"

@@ -100,7 +100,8 @@ def rotate_data_key(ctx: click.Context, batch: int, pause: float) -> None:
     keys = runtime.settings.data_keys
     done = rotation.reseal(runtime.sessions, keys, runtime.files, batch=batch, pause=pause, progress=click.echo)
     values = sum(done.values.values())
-    click.echo(f"已用当前数据加密密钥 {keys.current}（{keys.algorithm}）重新加密 {values} 个值、{done.files} 个上传文件")
+    click.echo(f"已用当前数据加密密钥 {keys.current}（{keys.algorithm}）重新加密 {values} 个值、"
+               f"{done.files} 个上传文件")
     if done.left:
         click.echo(f"还有 {done.left} 个值仍用旧密钥加密（案件一直在被办理），请稍后再运行一次")
         sys.exit(1)

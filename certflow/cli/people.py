@@ -83,7 +83,7 @@ def person() -> None:
 @click.option("--user", required=True, help="导出人的用户名，记入安全日志")
 @click.pass_context
 def export_person(ctx: click.Context, id_number: str, out: Path | None, user: str) -> None:
-    from certflow.casework import personal
+    from certflow import personal
     from certflow.engine.privacy import mask_id
     from certflow.engine.residentid import InvalidNumber, validated
 

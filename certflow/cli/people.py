@@ -101,8 +101,8 @@ def export_person(ctx: click.Context, id_number: str, out: Path | None, user: st
     click.echo(f"已把 {mask_id(number)} 的个人信息（{len(data['cases'])} 个案件）写入 {out}")
 
 
-@person.command("erase", help="删除身份证号码为 ID_NUMBER 的人已超过保存期限的案件中的个人信息（个人信息保护法第四十七条）："
-                              "姓名、身份证号码、电话、地址、监护人信息、鉴定结论等文字、短信和上传的文件。"
+@person.command("erase", help="删除身份证号码为 ID_NUMBER 的人已超过保存期限的案件中的个人信息"
+                              "（个人信息保护法第四十七条）：姓名、身份证号码、电话、地址、监护人信息、鉴定结论等文字、短信和上传的文件。"
                               "案件的流程、所属县、状态、办理结果和日期保留，统计数字不变；删除记入案件历史，"
                               "核对历史时显示为已删除而不是被篡改。未办结或办结未满保存期限"
                               "（CERTFLOW_RETENTION_YEARS）的案件不删除，并说明原因。")

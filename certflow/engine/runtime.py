@@ -29,9 +29,9 @@ from certflow.engine import (
     casefiles,
     casemigration,
     cases,
-    erasure,
     db,
     deployments,
+    erasure,
     queries,
     recovery,
 )

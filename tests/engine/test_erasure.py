@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from lushan import ADULT_ID, lushan_id
 from sqlalchemy import insert, select, update
+from test_verify import check_export
 
 from certflow.cli import main
 from certflow.engine import erasure, history
@@ -237,3 +238,20 @@ def test_an_edit_slipped_into_a_real_erasure_is_caught(runtime, rejected):
     # The altered record vouches for nothing: the first event it listed shows as changed, not erased.
     assert result.finding is not None and (result.finding.seq, result.finding.kind) == (seqs[0], "content")
     assert not result.erased
+
+
+def test_an_export_of_an_erased_case_checks_outside_certflow(runtime, rejected, tmp_path):
+    keys = f"{history.DEMO_KEY_ID}:{history.DEMO_KEY.hex()}"
+    seqs = erased(runtime, rejected)
+    export = runtime.history_export(rejected.number)
+    signed = check_export(export, tmp_path, keys)
+    assert signed.returncode == 0, signed.stdout
+    assert f"第 {'、'.join(map(str, seqs))} 条事件中的个人信息已按保存期限删除" in signed.stdout
+
+    seq = seqs[-1]
+    export["events"][seq - 1]["body"]["data"]["forged"] = True  # an erased event changed after erasure
+    caught = check_export(export, tmp_path, keys)
+    assert caught.returncode == 1 and f"at seq {seq}: 事件内容与删除个人信息时记录的不符" in caught.stdout
+    export["events"][seq - 1]["body"]["data"].pop("forged")
+    export["events"][-1]["mac"] = "0" * 64  # the erasure's signature forged: it vouches for nothing
+    assert f"at seq {seqs[0]}: 事件内容与其哈希不符" in check_export(export, tmp_path, keys).stdout

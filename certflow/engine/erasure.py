@@ -44,6 +44,8 @@ PERSONAL_FIELDS = frozenset({
 })
 # A mobile number inside a text (an SMS a handler was given, a comment).
 PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
+# A task's id in a serialized workflow, which may end in eleven digits: it must stay, or the state no longer loads.
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MIN_VALUE = 2  # a one-character value (a relation "父") would erase that character from every text
 
 
@@ -86,13 +88,14 @@ def personal_values(values: Iterable[Any]) -> set[str]:
 
 def scrub(value: Any, known: set[str]) -> Any:
     """A copy of JSON-like ``value``: personal fields replaced by ERASED; in any other text the ID numbers, mobile
-    numbers and ``known`` personal values (a name inside an SMS) replaced too. Digests are left as they are."""
+    numbers and ``known`` personal values (a name inside an SMS) replaced too. Digests and task ids are left as
+    they are."""
     if isinstance(value, dict):
         return {k: (ERASED if k in PERSONAL_FIELDS and v not in (None, "", [], {}) else scrub(v, known))
                 for k, v in value.items()}
     if isinstance(value, list):
         return [scrub(v, known) for v in value]
-    if isinstance(value, str) and not DIGEST.fullmatch(value):
+    if isinstance(value, str) and not DIGEST.fullmatch(value) and not UUID.fullmatch(value):
         text = PHONE.sub(ERASED, ID_NUMBER.sub(ERASED, value))
         for personal in sorted(known, key=len, reverse=True):  # a full address before the name inside it
             text = text.replace(personal, ERASED)

@@ -104,6 +104,17 @@ def test_the_person_export_finds_nothing_after_erasure(runtime, rejected):
     assert exported["cases"] == [] and exported["views"] == []
 
 
+def test_scrub_leaves_what_identifies_records_not_people():
+    task_id = "0f8e2a1c-4b3d-4e5f-8a9b-a12345678901"  # ends in what looks like a mobile number
+    digest = "1" * 18 + "a" * 46
+    value = {"parent": task_id, "state": digest, "grade": 3, "category": "肢体",
+             "params": {"sms": f"{NAME}您好，证号 {ADULT_ID}11，回电 {PHONE}"}, "guardian_name": "王芳", "note": ""}
+    scrubbed = erasure.scrub(value, {NAME})
+    assert scrubbed["parent"] == task_id and scrubbed["state"] == digest
+    assert (scrubbed["grade"], scrubbed["category"], scrubbed["guardian_name"]) == (3, "肢体", erasure.ERASED)
+    assert scrubbed["params"]["sms"] == "（已删除）您好，证号 （已删除）11，回电 （已删除）"
+
+
 def test_a_dry_run_changes_nothing(runtime, rejected):
     before = held_of(runtime, rejected.number)
     rejected.at(ELEVEN_YEARS_ON)

@@ -33,11 +33,12 @@ KIND = "data_erased"
 ERASED = "（已删除）"
 ENDED = ("completed", "cancelled")
 # What the forms and the engine's own events hold about a person: who they are and how to reach them (the
-# applicant's and the guardian's), free texts that may name or describe them (a comment, a reason, an assessment's
-# conclusion, a re-examination's opinion), and file names. Kept for the statistics: category, parts, grade, whether
-# the standard was met, the village group (the task lists' routing), decisions, dates and the outcome.
+# applicant's and the guardian's, the birth date and the masked ID number the identity check derives), free texts
+# that may name or describe them (a comment, a reason, an assessment's conclusion, a re-examination's opinion), and
+# file names. Kept for the statistics: category, parts, grade, whether the standard was met, the age, the village
+# group (the task lists' routing), decisions, dates and the outcome.
 PERSONAL_FIELDS = frozenset({
-    "applicant_name", "id_number", "phone", "address",
+    "applicant_name", "id_number", "id_masked", "birth_date", "phone", "address",
     "guardian_name", "guardian_relation", "guardian_id_number", "guardian_phone",
     "conclusion", "opinion", "reason", "missing_note", "tracking_no", "appointment_place", "posting_place",
     "text", "filename", "recipient_phone",

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from lushan import ADULT_ID, lushan_id
+from lushan import ADULT_ID, GUARDIAN, MINOR_ID, lushan_id
 from sqlalchemy import insert, select, update
 from test_verify import check_export
 
@@ -17,6 +17,7 @@ from certflow.cli import main
 from certflow.engine import erasure, history
 from certflow.engine.attachments import DiskStorage, FileStore, Upload
 from certflow.engine.models import Attachment, Case, Event, Notification
+from certflow.engine.privacy import mask_id
 from certflow.engine.runtime import Runtime
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
@@ -95,6 +96,37 @@ def test_retention_run_erases_the_person_and_verify_says_so(runtime, rejected, f
     assert "条事件中的个人信息已于 2037-10-20 按保存期限删除" in str(result)
     assert "第 1" in str(result) and "不再重放" in str(result)
     assert run(runtime, "retention", "run").output.startswith("没有办结超过 10 年")  # nothing erased twice
+
+
+def test_an_issued_minors_case_keeps_nothing_of_the_child_or_the_guardian(runtime, start):
+    case = start(applicant_name="李小明", id_number=MINOR_ID)
+    case.clock.advance(minutes=20)
+    case.complete("pre_review", {"decision": "pass"}, user="window")
+    case.clock.advance(hours=3)
+    case.assess(conclusion="经评定，李小明符合肢体残疾三级标准")
+    case.post_publicity("2026-09-30")
+    case.tick("2026-10-14T09:00:00+08:00")
+    case.issue()
+    assert case.view["outcome"] == "issued"
+    personal = ("李小明", MINOR_ID, PHONE, ADDRESS, *(GUARDIAN[f] for f in ("guardian_name", "guardian_id_number",
+                "guardian_phone")), "庐山市人民医院门诊楼三楼", "村委会公示栏", "EMS1234567890", "符合肢体残疾三级标准",
+                "2015-06-01", mask_id(MINOR_ID), mask_id(GUARDIAN["guardian_id_number"]))
+
+    def held() -> str:
+        with runtime.sessions() as session:
+            state = session.scalar(select(Case.state).where(Case.number == case.number))
+        return held_of(runtime, case.number) + json.dumps(state, ensure_ascii=False)
+
+    assert all(value in held() for value in personal)
+    before = case.view["data"]
+    case.at("2037-10-20T10:00:00+08:00")
+    run(runtime, "retention", "run")
+    assert [value for value in personal if value in held()] == []
+    after = case.view["data"]
+    kept = {k for k in before if after.get(k) == before[k]}
+    assert {"category", "village", "outcome", "materials"} <= kept
+    assert not [k for k in kept & erasure.PERSONAL_FIELDS if before[k]], after
+    assert runtime.verify(case.number).ok
 
 
 def test_the_person_export_finds_nothing_after_erasure(runtime, rejected):

@@ -16,6 +16,7 @@ from test_verify import check_export
 from certflow.cli import main
 from certflow.engine import erasure, history
 from certflow.engine.attachments import DiskStorage, FileStore, Upload
+from certflow.engine.errors import InvalidState
 from certflow.engine.models import Attachment, Case, Event, Notification
 from certflow.engine.privacy import mask_id
 from certflow.engine.runtime import Runtime
@@ -96,6 +97,8 @@ def test_retention_run_erases_the_person_and_verify_says_so(runtime, rejected, f
     assert "条事件中的个人信息已于 2037-10-20 按保存期限删除" in str(result)
     assert "第 1" in str(result) and "不再重放" in str(result)
     assert run(runtime, "retention", "run").output.startswith("没有办结超过 10 年")  # nothing erased twice
+    with pytest.raises(InvalidState, match="个人信息已按保存期限删除，无法重放"):
+        runtime.replay_at(number, 1)
 
 
 def test_an_issued_minors_case_keeps_nothing_of_the_child_or_the_guardian(runtime, start):

@@ -150,16 +150,24 @@ def run_retention(ctx: click.Context, dry_run: bool, user: str) -> None:
 
 
 def _erase(ctx: click.Context, numbers: list[str], user: str, basis: str, dry_run: bool) -> None:
+    from certflow.engine.errors import InvalidState
+
     runtime = runtime_of(ctx)
+    count = 0
     for number in numbers:
-        done = runtime.erase_personal_data(number, actor=user, basis=basis, dry_run=dry_run)
+        try:
+            done = runtime.erase_personal_data(number, actor=user, basis=basis, dry_run=dry_run)
+        except InvalidState as error:  # erased or changed by someone else since it was listed
+            click.echo(str(error))
+            continue
+        count += 1
         what = f"{done.events} 条历史记录、{done.files} 个文件、{done.texts} 条短信"
         ended = done.ended_at.date().isoformat()
         click.echo(f"{number}（{ended} 结束）：{'将删除' if dry_run else '已删除'}个人信息，涉及 {what}")
     if dry_run:
-        click.echo(f"共 {len(numbers)} 个案件将删除个人信息；这是试运行，什么也没有改")
+        click.echo(f"共 {count} 个案件将删除个人信息；这是试运行，什么也没有改")
     else:
-        click.echo(f"共删除了 {len(numbers)} 个案件的个人信息")
+        click.echo(f"共删除了 {count} 个案件的个人信息")
 
 
 COMMANDS = (user, token, person, retention)

@@ -25,6 +25,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from certflow.engine import history
+from certflow.engine.errors import InvalidState
 from certflow.engine.models import Attachment, Case, Draft, Event, Incident, Job, Notification, Task, UploadDraft
 from certflow.engine.privacy import DIGEST, ID_NUMBER
 from certflow.engine.steps import CaseRow, Steps
@@ -130,28 +131,35 @@ def for_person(steps: Steps, numbers: list[str], now: datetime) -> tuple[list[st
                                .where(Case.number.in_(numbers))).all()
     erasable, kept = [], []
     for number, status, ended_at, erased in sorted(rows):
-        if erased:
-            kept.append(Kept(number, "个人信息此前已删除"))
-        elif status not in ENDED or ended_at is None:
-            kept.append(Kept(number, "尚未办结，不能删除"))
-        elif ended_at >= limit:
-            until = cutoff(ended_at, -years).date().isoformat()
-            kept.append(Kept(number, f"办结未满 {years} 年，按保存期限保存到 {until}"))
+        if why := _why_kept(status, ended_at, erased, limit, years):
+            kept.append(Kept(number, why))
         else:
             erasable.append(number)
     return erasable, kept
 
 
+def _why_kept(status: str, ended_at: datetime | None, erased: bool, limit: datetime, years: int) -> str | None:
+    """Why a case's personal data may not be erased yet, or None when it is due."""
+    if erased:
+        return "个人信息此前已删除"
+    if status not in ENDED or ended_at is None:
+        return "尚未办结，不能删除"
+    if ended_at >= limit:
+        return f"办结未满 {years} 年，按保存期限保存到 {cutoff(ended_at, -years).date().isoformat()}"
+    return None
+
+
 def erase(steps: Steps, number: str, *, actor: str, basis: str, dry_run: bool = False) -> Erased:
-    """Erase the personal data of case ``number`` (checked to be due by the caller) and record it; on a dry run
-    only count what would change. ``basis`` says why, for the event: the retention rule or a person's request."""
+    """Erase the personal data of case ``number`` and record it; on a dry run only count what would change.
+    ``basis`` says why, for the event: the retention rule or a person's request. InvalidState if it is not due."""
     if dry_run:
         with steps.sessions() as session:
-            return _plan(session, steps.read_case(session, steps.case_id(session, number), lock=False)).result
+            case = steps.read_case(session, steps.case_id(session, number), lock=False)
+            return _plan(session, case, steps.settings.retention_years, steps.clock.now()).result
     with steps.transaction() as session:
         case = steps.lock_case(session, steps.case_id(session, number), running_only=False)
-        plan = _plan(session, case)
         now = steps.clock.now()
+        plan = _plan(session, case, steps.settings.retention_years, now)
         for row, data, _ in plan.altered:
             session.execute(update(Event).where(Event.id == row.id).values(data=data))
         erased_state = scrub(plan.state, plan.known)
@@ -181,9 +189,12 @@ class _Plan:
     result: Erased
 
 
-def _plan(session: Session, case: CaseRow) -> _Plan:
-    """What erasing ``case`` changes, computed without changing anything."""
+def _plan(session: Session, case: CaseRow, years: int, now: datetime) -> _Plan:
+    """What erasing ``case`` changes, computed without changing anything; InvalidState if it is not due."""
     rows = list(session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq)))
+    erased = any(row.kind == KIND for row in rows)
+    if why := _why_kept(case.status, case.ended_at, erased, cutoff(now, years), years):
+        raise InvalidState(f"案件 {case.number} 的个人信息不能删除：{why}")
     state = case.read_state(session)
     known = personal_values([state, *(e.data for e in rows)])
     if case.applicant_name and len(case.applicant_name) >= MIN_VALUE:

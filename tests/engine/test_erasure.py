@@ -169,6 +169,10 @@ def test_cases_within_the_period_and_running_cases_are_untouched(runtime, start,
     printed = run(runtime, "person", "erase", ADULT_ID, "--user", "admin").output
     assert f"{rejected.number}：未删除，办结未满 10 年，按保存期限保存到 2036-09-30" in printed
     assert held_of(runtime, rejected.number) == before[rejected.number]  # the refusal changed nothing
+    for number, why in ((rejected.number, "办结未满 10 年"), (running.number, "尚未办结")):
+        with pytest.raises(InvalidState, match=why):
+            runtime.erase_personal_data(number, actor="admin", basis="保存期限已满")
+    assert {n: held_of(runtime, n) for n in before} == before
 
 
 def test_person_erase_erases_only_that_persons_ended_cases(runtime, start, rejected):

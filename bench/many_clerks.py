@@ -74,6 +74,7 @@ TARGET_RATE, TARGET_P95_MS = 300.0, 50.0
 PROFILE_RATE = 200  # py-spy's samples per second
 TODAY = date.today().isoformat()
 HISTORY_KEYS = f"bench:{secrets.token_hex(32)}"  # production refuses the demo key; the check verifies with this one
+DATA_KEYS = f"bench:{secrets.token_hex(32)}"  # production refuses the demo data key too; the seeding seals with it
 # What a township clerk submits for each of its tasks: the holder exchanged; the notice served.
 FORMS = {
     "exchange": {"verification": "match", "old_certificate": "collected", "issued_on": TODAY},
@@ -254,6 +255,7 @@ def start_gunicorn(url: str, workers: int, port: int, workdir: Path) -> subproce
     """``gunicorn server:app`` as in production (docs/deploy.md), ready once ``/readyz`` answers 200."""
     env = {**os.environ, "DATABASE_URL": url, "CERTFLOW_ENV": "production",
            "CERTFLOW_SECRET_KEY": secrets.token_hex(32), "CERTFLOW_HISTORY_KEYS": HISTORY_KEYS,
+           "CERTFLOW_DATA_KEYS": DATA_KEYS,
            "CERTFLOW_BIND": f"127.0.0.1:{port}",
            "WEB_CONCURRENCY": str(workers), "CERTFLOW_UPLOAD_DIR": str(workdir / "uploads")}
     with (workdir / "gunicorn.log").open("wb") as log:
@@ -309,7 +311,7 @@ def cpu_split(before: dict[int, tuple[str, int, float]], after: dict[int, tuple[
 
 def measure(url: str, args: argparse.Namespace, workdir: Path) -> None:
     county = County.load(ROOT / "shizong.json")
-    with certflow_on(url, CERTFLOW_HISTORY_KEYS=HISTORY_KEYS) as services:
+    with certflow_on(url, CERTFLOW_HISTORY_KEYS=HISTORY_KEYS, CERTFLOW_DATA_KEYS=DATA_KEYS) as services:
         seed(services, args.holders, county, workdir)
         clerks_at_work(services, county, url, args, workdir)
 

@@ -103,6 +103,7 @@ class Config:
                                   first_delay=timedelta(seconds=float(env.get("CERTFLOW_RETRY_SECONDS", "60")))),
                 limits=load_limits(env),
                 workflow_cache_size=whole_number(env, "CERTFLOW_WORKFLOW_CACHE_SIZE", 200, least=0),
+                retention_years=whole_number(env, "CERTFLOW_RETENTION_YEARS", 10),
             ),
         )
 

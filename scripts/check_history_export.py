@@ -40,9 +40,28 @@ def mac(keys: dict[str, bytes], key_id: str, message: str) -> str | None:
     return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest() if key is not None else None
 
 
+def erased_events(export: dict[str, Any], keys: dict[str, bytes] | None) -> dict[int, tuple[str, str]]:
+    """Events whose personal data certflow erased after the retention period: seq -> (the hash the erasure recorded,
+    the hash of the erased content), from each ``data_erased`` event whose content matches its hash and, with the
+    keys, whose signature checks. Without the keys anyone could have written such an event: the output says so."""
+    erased: dict[int, tuple[str, str]] = {}
+    for event in export["events"]:
+        body = event["body"]
+        if body.get("kind") != "data_erased" or event.get("key_id") is None:
+            continue
+        if hashlib.sha256((event["prev_hash"] + canonical(body)).encode("utf-8")).hexdigest() != event["hash"]:
+            continue
+        if keys is not None and not hmac.compare_digest(
+                mac(keys, event["key_id"], "certflow-event:" + event["hash"]) or "", event.get("mac") or ""):
+            continue
+        erased.update({e["seq"]: (e["hash"], e["erased"]) for e in body["data"]["events"] if e["seq"] < body["seq"]})
+    return erased
+
+
 def first_break(export: dict[str, Any], keys: dict[str, bytes] | None = None) -> tuple[int, str] | None:
     """(seq, reason) of the first event that does not check out, or None when the whole history is intact."""
     previous, seq, signed = GENESIS, 0, False
+    erased = erased_events(export, keys)
     for seq, event in enumerate(export["events"], start=1):
         body = event["body"]
         if body.get("seq") != seq:
@@ -51,7 +70,10 @@ def first_break(export: dict[str, Any], keys: dict[str, bytes] | None = None) ->
             return seq, f"属于案件 {body.get('case')}，不是 {export['case']}"
         if event["prev_hash"] != previous:
             return seq, "前一哈希不是上一条事件的哈希：有事件被删除、插入或挪动"
-        if hashlib.sha256((previous + canonical(body)).encode("utf-8")).hexdigest() != event["hash"]:
+        content = hashlib.sha256((previous + canonical(body)).encode("utf-8")).hexdigest()
+        if seq in erased and erased[seq] != (event["hash"], content):
+            return seq, "事件内容与删除个人信息时记录的不符：此事件被改动过"
+        if seq not in erased and content != event["hash"]:
             return seq, "事件内容与其哈希不符：此事件被改动过"
         if keys is not None and (found := signature_break(keys, event, signed)):
             return seq, found
@@ -107,7 +129,10 @@ def main(argv: list[str]) -> int:
         return 2
     if found is None:
         checked = "哈希链与密钥签名" if keys is not None else "哈希链（未核对密钥签名）"
-        print(f"OK {export['case']}: {export['event_count']} events, last hash {export['last_hash']}；已核对{checked}")
+        erased = sorted(erased_events(export, keys))
+        note = f"；第 {'、'.join(map(str, erased))} 条事件中的个人信息已按保存期限删除" if erased else ""
+        print(f"OK {export['case']}: {export['event_count']} events, last hash {export['last_hash']}；已核对{checked}"
+              f"{note}")
         return 0
     print(f"BROKEN {export['case']} at seq {found[0]}: {found[1]}")
     return 1

@@ -32,9 +32,12 @@ MAY_IMPORT: dict[str, set[str]] = {
     "schema": {"engine", "people", "modeling", "campaign"},
     "bootstrap": {"engine", "people", "config", "registry"},
     "demo": {"engine", "people", "campaign", "registry"},
+    "backup": {"engine", "schema"},
+    "personal": {"engine", "people", "campaign", "bootstrap"},
     "web": {"engine", "people", "casework", "modeling", "campaign", "config", "registry", "bootstrap", "logs",
-            "divisions"},
-    "cli": {"engine", "people", "campaign", "config", "bootstrap", "demo", "worker", "logs", "notify"},
+            "divisions", "personal"},
+    "cli": {"engine", "people", "campaign", "config", "bootstrap", "demo", "worker", "logs", "notify", "backup",
+            "personal"},
 }
 
 

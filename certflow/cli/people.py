@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from certflow.cli.runtime import services_of
+from certflow.cli.runtime import runtime_of, services_of
 
 
 @click.group(help="登录网页的人员账号。")
@@ -83,7 +83,7 @@ def person() -> None:
 @click.option("--user", required=True, help="导出人的用户名，记入安全日志")
 @click.pass_context
 def export_person(ctx: click.Context, id_number: str, out: Path | None, user: str) -> None:
-    from certflow.casework import personal
+    from certflow import personal
     from certflow.engine.privacy import mask_id
     from certflow.engine.residentid import InvalidNumber, validated
 
@@ -101,4 +101,73 @@ def export_person(ctx: click.Context, id_number: str, out: Path | None, user: st
     click.echo(f"已把 {mask_id(number)} 的个人信息（{len(data['cases'])} 个案件）写入 {out}")
 
 
-COMMANDS = (user, token, person)
+@person.command("erase", help="删除身份证号码为 ID_NUMBER 的人已超过保存期限的案件中的个人信息"
+                              "（个人信息保护法第四十七条）：姓名、身份证号码、电话、地址、监护人信息、鉴定结论等文字、短信和上传的文件。"
+                              "案件的流程、所属县、状态、办理结果和日期保留，统计数字不变；删除记入案件历史，"
+                              "核对历史时显示为已删除而不是被篡改。未办结或办结未满保存期限"
+                              "（CERTFLOW_RETENTION_YEARS）的案件不删除，并说明原因。")
+@click.argument("id_number")
+@click.option("--dry-run", is_flag=True, help="只列出会删除哪些案件、改动多少条记录，什么也不改")
+@click.option("--user", required=True, help="执行删除的管理员用户名，记入案件历史")
+@click.pass_context
+def erase_person(ctx: click.Context, id_number: str, dry_run: bool, user: str) -> None:
+    from certflow.engine.privacy import mask_id
+    from certflow.engine.residentid import InvalidNumber, validated
+
+    try:
+        number = validated(id_number)
+    except InvalidNumber as error:
+        raise click.BadParameter(str(error), param_hint="ID_NUMBER") from error
+    runtime = runtime_of(ctx)
+    erasable, kept = runtime.retention_for_person(runtime.case_numbers_for_applicant(number))
+    if not erasable and not kept:
+        click.echo(f"没有以 {mask_id(number)} 办理的案件")
+        return
+    _erase(ctx, erasable, user, "本人要求删除，保存期限已满", dry_run)
+    for case in kept:
+        click.echo(f"{case.number}：未删除，{case.why}")
+
+
+@click.group(help="个人信息的保存期限（个人信息保护法第四十七条）：办结或撤销超过 CERTFLOW_RETENTION_YEARS 年"
+                  "（默认 10 年）的案件，删除其中的个人信息。")
+def retention() -> None:
+    pass
+
+
+@retention.command("run", help="删除所有办结或撤销（含不予办理）已超过保存期限的案件中的个人信息，"
+                               "保留流程、所属县、状态、办理结果和日期；每个案件的删除记入其历史。可由定时任务每天运行。")
+@click.option("--dry-run", is_flag=True, help="只列出会删除哪些案件，什么也不改")
+@click.option("--user", default="system", show_default=True, help="记入案件历史的执行人")
+@click.pass_context
+def run_retention(ctx: click.Context, dry_run: bool, user: str) -> None:
+    runtime = runtime_of(ctx)
+    numbers = runtime.retention_due()
+    years = runtime.settings.retention_years
+    if not numbers:
+        click.echo(f"没有办结超过 {years} 年而未删除个人信息的案件")
+        return
+    _erase(ctx, numbers, user, f"保存期限（办结后 {years} 年）已满", dry_run)
+
+
+def _erase(ctx: click.Context, numbers: list[str], user: str, basis: str, dry_run: bool) -> None:
+    from certflow.engine.errors import InvalidState
+
+    runtime = runtime_of(ctx)
+    count = 0
+    for number in numbers:
+        try:
+            done = runtime.erase_personal_data(number, actor=user, basis=basis, dry_run=dry_run)
+        except InvalidState as error:  # erased or changed by someone else since it was listed
+            click.echo(str(error))
+            continue
+        count += 1
+        what = f"{done.events} 条历史记录、{done.files} 个文件、{done.texts} 条短信"
+        ended = done.ended_at.date().isoformat()
+        click.echo(f"{number}（{ended} 结束）：{'将删除' if dry_run else '已删除'}个人信息，涉及 {what}")
+    if dry_run:
+        click.echo(f"共 {count} 个案件将删除个人信息；这是试运行，什么也没有改")
+    else:
+        click.echo(f"共删除了 {count} 个案件的个人信息")
+
+
+COMMANDS = (user, token, person, retention)

@@ -14,9 +14,9 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certflow.engine import changes, history, livecache, replay, state, versions, workflowfacts
+from certflow.engine import changes, erasure, history, livecache, replay, state, versions, workflowfacts
 from certflow.engine.clock import FixedClock
-from certflow.engine.errors import CertflowError, NotFound
+from certflow.engine.errors import CertflowError, InvalidState, NotFound
 from certflow.engine.models import Case, Event, ProcessVersion, Task
 from certflow.engine.projection import people_steps, task_fields, title
 from certflow.engine.queries import diagram_xml, event_dict, events
@@ -53,6 +53,8 @@ def replay_at(steps: Steps, case_ref: str, seq: int) -> ReplayView:
         recorded = events(session, case.id)
         if not 1 <= seq <= len(recorded):
             raise NotFound(f"案件 {case.number} 没有第 {seq} 条记录")
+        if any(e["kind"] == erasure.KIND for e in recorded):
+            raise InvalidState(f"案件 {case.number} 的个人信息已按保存期限删除，无法重放当时的情形")
         replayed = _replay(steps, session, case, recorded)
         step = next((s for s in reversed(replayed) if s.seq <= seq), replayed[0])
         # The version the case was on after that step: a migration later does not change its past.
@@ -86,7 +88,9 @@ def verify(steps: Steps, case_ref: str) -> replay.Verification:
         rows = _event_rows(session, case)
         recorded = [event_dict(e) for e in rows]
         findings: list[replay.Finding] = []
-        if broken := history.check_chain(_chain(case, rows)):
+        erasures = erasure.trusted(keys, case.number, rows)
+        erased = {seq: hashes for e in erasures for seq, hashes in e.hashes.items()}
+        if broken := history.check_chain(_chain(case, rows), erased):
             findings.append(replay.chain_finding(broken))
         if unsigned := history.check_signatures(keys, ((e.seq, e.hash, e.key_id, e.mac) for e in rows)):
             findings.append(replay.chain_finding(unsigned))
@@ -95,13 +99,18 @@ def verify(steps: Steps, case_ref: str) -> replay.Verification:
         if unsealed := replay.seal_finding(keys, case.number, case.event_count, case.last_hash,
                                            case.seal_key, case.seal):
             findings.append(unsealed)
-        replayed = _replay(steps, session, case, recorded)
-        if not findings:  # a broken chain names the very event; a replay over it would only wander
+        # An erased case's steps cannot be run again (its forms no longer hold what they did): its state and row are
+        # checked against what the erasure and the history recorded instead.
+        replayed = [] if erasures else _replay(steps, session, case, recorded)
+        if not findings and erasures:
+            findings = _erased_findings(session, case, recorded, erasures[-1])
+        elif not findings:  # a broken chain names the very event; a replay over it would only wander
             findings = (_step_findings(replayed, case.state)
                         or _row_findings(steps, session, case, replayed, recorded))
         first = min(findings, key=lambda f: f.seq) if findings else None
         unsigned_count = sum(1 for e in rows if e.key_id is None)
-        return replay.Verification(case.number, len(recorded), len(replayed), first, unsigned_count)
+        return replay.Verification(case.number, len(recorded), len(replayed), first, unsigned_count,
+                                   erasure.note(erasures))
 
 
 def _replay(steps: Steps, session: Session, case: Case, recorded: list[EventView]) -> list[replay.Step]:
@@ -184,6 +193,22 @@ def _row_findings(
     return replay.row_findings(
         recorded, status=case.status, outcome=case.outcome, replayed_outcome=outcome,
         completed=workflow.completed, cancelled=cancelled, open_tasks=open_tasks, projected=projected,
+    )
+
+
+def _erased_findings(
+    session: Session, case: Case, recorded: list[EventView], last: erasure.Erasure,
+) -> list[replay.Finding]:
+    """The stored state is the one the last erasure left; the row's status and outcome are the history's."""
+    if history.state_digest(case.state) != last.state_after:
+        return [replay.Finding(last.seq, "stored", "案件当前保存的状态与删除个人信息时记录的不同：删除后被改动过")]
+    ended = [e for e in recorded if e["kind"] == "case_ended"]
+    rows = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open"))
+    return replay.row_findings(
+        recorded, status=case.status, outcome=case.outcome,
+        replayed_outcome=ended[-1]["data"].get("outcome") if ended else None, completed=bool(ended),
+        cancelled=any(e["kind"] == "case_cancelled" for e in recorded), open_tasks={},
+        projected={row.id: {"title": row.title} for row in rows},
     )
 
 

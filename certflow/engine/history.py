@@ -65,8 +65,15 @@ class ChainBreak:
     kind: str = field(default="", compare=False)  # missing, link, content; unsigned, key, signature
 
 
-def check_chain(events: Iterable[tuple[dict[str, Any], str, str]]) -> ChainBreak | None:
-    """Given (body, prev_hash, hash) in order, the first break or None when intact."""
+def check_chain(
+    events: Iterable[tuple[dict[str, Any], str, str]], erased: Mapping[int, tuple[str, str]] | None = None,
+) -> ChainBreak | None:
+    """Given (body, prev_hash, hash) in order, the first break or None when intact.
+
+    ``erased``: for events whose personal data was erased (certflow.engine.erasure), seq -> (the hash recorded when
+    they were erased, the hash of their erased content): such an event must carry that hash and hold that content.
+    """
+    erased = erased or {}
     expected_prev = GENESIS
     expected_seq = 1
     for body, prev_hash, digest in events:
@@ -75,7 +82,10 @@ def check_chain(events: Iterable[tuple[dict[str, Any], str, str]]) -> ChainBreak
             return ChainBreak(expected_seq, f"expected event {expected_seq}, found {seq}", "missing")
         if prev_hash != expected_prev:
             return ChainBreak(seq, "previous-hash link does not match the event before it", "link")
-        if chain_hash(prev_hash, body) != digest:
+        if seq in erased:
+            if erased[seq] != (digest, chain_hash(prev_hash, body)):
+                return ChainBreak(seq, "erased content does not match what its erasure recorded", "content")
+        elif chain_hash(prev_hash, body) != digest:
             return ChainBreak(seq, "content does not match its hash", "content")
         expected_prev = digest
         expected_seq += 1

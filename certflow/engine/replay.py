@@ -31,6 +31,7 @@ EVENT_LABELS = {
     "files_attached": "上传材料", "case_ended": "办结", "service_called": "系统处理",
     "personal_data_viewed": "查看完整个人信息", "case_migrated": "迁移到新版本",
     "incident_opened": "暂停：自动处理失败", "data_fixed": "管理员更正数据", "case_cancelled": "撤销案件",
+    "data_erased": "按保存期限删除个人信息",
 }
 
 
@@ -124,6 +125,7 @@ class Verification:
     steps: int
     finding: Finding | None
     unsigned: int = 0  # events of history version 1 (written before the keys), covered by the case row's seal only
+    erased: str = ""  # which events' personal data was erased and when (certflow.engine.erasure), in Chinese
 
     @property
     def ok(self) -> bool:
@@ -135,11 +137,15 @@ class Verification:
 
     def as_dict(self) -> dict[str, Any]:
         return {"case": self.case, "ok": self.ok, "events": self.events, "steps": self.steps,
-                "unsigned_events": self.unsigned, "finding": self.finding.as_dict() if self.finding else None}
+                "unsigned_events": self.unsigned, "erased": self.erased,
+                "finding": self.finding.as_dict() if self.finding else None}
 
     def __str__(self) -> str:
         if self.finding is None:
             note = f"；{self.unsigned_note}" if self.unsigned else ""
+            if self.erased:
+                return (f"{self.case}: OK（{self.events} 条事件；{self.erased}，不再重放，"
+                        f"已核对哈希链、签名和封印{note}）")
             return f"{self.case}: OK（{self.events} 条事件，{self.steps} 步重放一致{note}）"
         return f"{self.case}: 第 {self.finding.seq} 条事件：{self.finding.message}"
 

@@ -12,6 +12,7 @@ the changes in ``changes``:
 - ``casefiles``: drafts, comments, attachments, views of personal data
 - ``queries``: cases, tasks, processes, diagrams, history, outbox
 - ``audit``: history export, a case as it was at an event, verification
+- ``erasure``: personal data erased once the retention period has passed
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from certflow.engine import (
     cases,
     db,
     deployments,
+    erasure,
     queries,
     recovery,
 )
@@ -212,6 +214,15 @@ class Runtime:
 
     def record_view(self, case_ref: str, what: str, *, actor: str) -> None:
         casefiles.record_view(self._steps, case_ref, what, actor=actor)
+
+    def retention_due(self) -> list[str]:
+        return erasure.due(self._steps, self.clock.now())
+
+    def retention_for_person(self, numbers: list[str]) -> tuple[list[str], list[erasure.Kept]]:
+        return erasure.for_person(self._steps, numbers, self.clock.now())
+
+    def erase_personal_data(self, case_ref: str, *, actor: str, basis: str, dry_run: bool = False) -> erasure.Erased:
+        return erasure.erase(self._steps, case_ref, actor=actor, basis=basis, dry_run=dry_run)
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """What a deployment sets for its runtime: the counties it serves, its signature and case numbers, its calendar,
-retries, budgets, history keys, data keys and the workflows kept in memory."""
+retries, budgets, history keys, data keys, the workflows kept in memory and how long personal data is kept."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ class Settings:
     data_keys: sealing.DataKeyRing = sealing.DEMO_KEYS  # personal data at rest (certflow.engine.sealing)
     # cases whose workflow a process keeps in memory between their steps (engine/livecache.py); 0: none
     workflow_cache_size: int = 200
+    # years a case's personal data is kept after it ended (certflow.engine.erasure; docs/deploy.md says why 10)
+    retention_years: int = 10
 
     @property
     def county(self) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from certflow.casework import personal
+from certflow import personal
 from certflow.engine import residentid
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
 from certflow.people.accounts import Account

@@ -257,6 +257,8 @@ SCHEMAS: dict[str, Any] = {
         "steps": {"type": "integer", "description": "How many steps were replayed."},
         "unsigned_events": {"type": "integer", "description": "Events of history version 1 (before history keys), "
                                                              "covered by the case row's seal only."},
+        "erased": {"type": "string", "description": "Which events' personal data was erased after the retention "
+                                                   "period, and when (Chinese); empty when none was."},
         "finding": {"anyOf": [_object({
             "seq": {"type": "integer"},
             "kind": {"type": "string", "description": "missing, link, content, unsigned, key, signature, count, "

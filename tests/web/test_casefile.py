@@ -308,6 +308,17 @@ def test_a_history_from_before_the_keys_verifies_and_says_so(issued, as_user):
         f"前 {events} 条事件是启用密钥签名之前的旧版历史，只受案件记录的封印保护。")
 
 
+def test_an_erased_case_verifies_on_its_page_and_says_what_was_erased(issued, as_user):
+    runtime, number = issued.runtime, issued.number
+    issued.at("2037-10-20T10:00:00+08:00")  # eleven years after it ended
+    runtime.erase_personal_data(number, actor="system", basis="保存期限已满")
+    found = page(post(as_user("auditor"), f"/cases/{number}/verify", page=f"/cases/{number}"))
+    assert found.cssselect("#verification")[0].text_content().split()[0].startswith("核验通过")
+    note = found.cssselect("#erased-note")[0].text_content()
+    assert note.startswith("第 1") and "条事件中的个人信息已于 2037-10-20 按保存期限删除" in note
+    assert "李明" not in found.text_content()
+
+
 def test_only_those_who_audit_verify(issued, as_user):
     number = issued.number
     for username in ("window", "anding"):

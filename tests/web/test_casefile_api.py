@@ -94,7 +94,7 @@ def test_verify(api, reviewed):
     runtime, number = reviewed.runtime, reviewed.number
     result = ok(api("auditor", f"/cases/{number}/verify"), "Verification")
     assert result == {"case": number, "ok": True, "events": len(runtime.history(number)), "steps": 2,
-                      "unsigned_events": 0, "finding": None}
+                      "unsigned_events": 0, "erased": "", "finding": None}
     refused(api("window", f"/cases/{number}/verify"), 403, "forbidden")
     refused(api("anding", f"/cases/{number}/verify"), 404, "not_found")
 

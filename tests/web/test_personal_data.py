@@ -15,8 +15,8 @@ from lushan import ADULT_ID, MINOR_ID, application, lushan_id
 from sqlalchemy import select
 from webkit import post
 
+from certflow import personal
 from certflow.campaign.models import CampaignHolder
-from certflow.casework import personal
 from certflow.cli import main
 from certflow.engine.attachments import DiskStorage, FileStore, Upload
 from certflow.engine.models import Case

@@ -87,7 +87,7 @@ def data_key(path: Path | None) -> None:
 @click.command("rotate-data-key",
                help="把仍用旧数据加密密钥（或旧算法）加密的个人信息和上传文件，逐批改用当前密钥重新加密，"
                     "可以在系统照常办理案件时运行：每行单独提交，正被办理的案件稍后再试。完成后旧密钥不再被"
-                    "数据库和上传文件需要（备份另计）。先用 certflow data-key --file 生成新的当前密钥并重启。"
+                    "数据库和上传文件需要（备份另计）。先把新的当前密钥加到数据密钥文件最前面并重启。"
                     "见 docs/deploy.md。")
 @click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10000), help="每批读取的行数")
 @click.option("--pause", default=0.0, show_default=True, type=click.FloatRange(0),

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from certflow.cli.jsonio import print_json
-from certflow.cli.runtime import runtime_of
+from certflow.cli.runtime import runtime_of, services_of
 from certflow.engine.replay import EVENT_LABELS
 
 
@@ -96,9 +96,10 @@ def data_key(path: Path | None) -> None:
 def rotate_data_key(ctx: click.Context, batch: int, pause: float) -> None:
     from certflow.engine import rotation
 
-    runtime = runtime_of(ctx)
-    keys = runtime.settings.data_keys
-    done = rotation.reseal(runtime.sessions, keys, runtime.files, batch=batch, pause=pause, progress=click.echo)
+    services = services_of(ctx)
+    keys = services.runtime.settings.data_keys
+    done = rotation.reseal(services.sessions, keys, services.runtime.files, batch=batch, pause=pause,
+                           progress=click.echo)
     values = sum(done.values.values())
     click.echo(f"已用当前数据加密密钥 {keys.current}（{keys.algorithm}）重新加密 {values} 个值、"
                f"{done.files} 个上传文件")

@@ -95,11 +95,15 @@ def data_key(path: Path | None) -> None:
 @click.pass_context
 def rotate_data_key(ctx: click.Context, batch: int, pause: float) -> None:
     from certflow.engine import rotation
+    from certflow.engine.sealing import SealError
 
     services = services_of(ctx)
     keys = services.runtime.settings.data_keys
-    done = rotation.reseal(services.sessions, keys, services.runtime.files, batch=batch, pause=pause,
-                           progress=click.echo)
+    try:
+        done = rotation.reseal(services.sessions, keys, services.runtime.files, batch=batch, pause=pause,
+                               progress=click.echo)
+    except SealError as error:  # an old key left out of the key file: say which, change nothing more
+        raise click.ClickException(f"{error}；已重新加密的部分保持不变，可以再次运行") from error
     values = sum(done.values.values())
     click.echo(f"已用当前数据加密密钥 {keys.current}（{keys.algorithm}）重新加密 {values} 个值、"
                f"{done.files} 个上传文件")

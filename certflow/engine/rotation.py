@@ -69,7 +69,7 @@ def reseal(sessions: sessionmaker[Session], keys: sealing.DataKeyRing, files: Fi
                     raced += 1
         done.raced += raced
         if progress and changed:
-            progress(f"本轮重新加密了 {changed} 行，{raced} 行正被办理，稍后再试")
+            progress(f"本轮重新加密了 {changed} 行" + (f"，{raced} 行正被办理，稍后再试" if raced else ""))
         if not raced:
             break
     if files is not None:

@@ -112,3 +112,12 @@ def test_the_command_says_what_it_sealed_again(runtime: Runtime, tmp_path: Path)
     assert result.exit_code == 0, result.output
     assert "已用当前数据加密密钥 k2027（SM4-GCM）重新加密" in result.output and "1 个上传文件" in result.output
     assert rotation.count_stale(runtime.sessions, keys) == 0
+
+
+def test_the_command_names_an_old_key_left_out_of_the_key_file(runtime: Runtime, tmp_path: Path) -> None:
+    cases_under_demo_key(runtime, tmp_path, 1)
+    runtime.settings = replace(runtime.settings, data_keys=sealing.parse_keys(f"k2027:{secrets.token_hex(32)}"))
+
+    result = CliRunner().invoke(main, ["rotate-data-key"], obj=runtime)
+
+    assert result.exit_code == 1 and "数据加密密钥 demo 没有配置" in result.output

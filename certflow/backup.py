@@ -53,7 +53,7 @@ from certflow.engine.attachments import DiskStorage, FileStore
 from certflow.engine.db import head_revision, upgrade
 from certflow.engine.errors import CertflowError
 from certflow.engine.history import KeyRing
-from certflow.engine.models import Sealed
+from certflow.engine.models import SealedValue
 from certflow.engine.sealing import DataKeyRing, SealError
 from certflow.schema import metadata
 
@@ -104,7 +104,7 @@ def make(engine: Engine, uploads: Path, out: Path, keys: DataKeyRing) -> Summary
         with os.fdopen(descriptor, "wb") as file:
             sealed = _SealedWriter(file, keys)
             with tarfile.open(fileobj=sealed, mode="w|gz") as tar:
-                summary = _dump(engine, uploads, tar)
+                summary = _dump(engine, uploads, keys, tar)
             sealed.finish()
         os.replace(partial, out)
     finally:
@@ -112,7 +112,7 @@ def make(engine: Engine, uploads: Path, out: Path, keys: DataKeyRing) -> Summary
     return summary
 
 
-def _dump(engine: Engine, uploads: Path, tar: tarfile.TarFile) -> Summary:
+def _dump(engine: Engine, uploads: Path, keys: DataKeyRing, tar: tarfile.TarFile) -> Summary:
     # One transaction for every table, so that the rows agree with each other: on PostgreSQL a snapshot
     # (REPEATABLE READ), on SQLite the write lock the engine takes at BEGIN, which makes writers wait.
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
@@ -129,20 +129,21 @@ def _dump(engine: Engine, uploads: Path, tar: tarfile.TarFile) -> Summary:
             "tables": {t.name: [c.name for c in t.columns] for t in tables},
         }, ensure_ascii=False).encode())
         rows = {table.name: _dump_table(connection, table, tar) for table in tables}
-    files = 0
+    count, files = 0, FileStore(DiskStorage(uploads), keys)
     for path in sorted(uploads.rglob("*")) if uploads.is_dir() else ():
         name = path.relative_to(uploads).as_posix()
         if path.is_file() and _UPLOAD.fullmatch(name):  # a file still being written ends in .part
-            _add(tar, f"uploads/{name}", path.read_bytes())
-            files += 1
-    return Summary(revision, rows, files)
+            # opened: the archive is sealed whole, and restore seals each file again under the keys it is given
+            _add(tar, f"uploads/{name}", files.read(path.name))
+            count += 1
+    return Summary(revision, rows, count)
 
 
 def _stored(table: Table) -> Table:
     """``table`` with its sealed columns as the bytes stored: a backup copies their envelopes as they are, never
     opening them, and restore writes them back unchanged (their context is their table and column, not the
     database)."""
-    columns = [Column(c.name, LargeBinary() if isinstance(c.type, Sealed) else c.type, primary_key=c.primary_key)
+    columns = [Column(c.name, LargeBinary() if isinstance(c.type, SealedValue) else c.type, primary_key=c.primary_key)
                for c in table.columns]
     return Table(table.name, MetaData(), *columns)
 
@@ -311,7 +312,7 @@ def restore(path: Path, engine: Engine, uploads: Path, keys: DataKeyRing, histor
     columns = _columns(check(path, keys), head, tables)
     _refuse_unless_empty(engine)
     upgrade(engine, history_keys, keys)
-    store, rows, files = FileStore(DiskStorage(uploads)), dict.fromkeys(columns, 0), 0
+    store, rows, files = FileStore(DiskStorage(uploads), keys), dict.fromkeys(columns, 0), 0
     with engine.begin() as connection:
         for name, content in _members(path, keys):
             if name.startswith("tables/"):

@@ -69,7 +69,8 @@ def build_services(config: Config | None = None, *, clock: Clock | None = None, 
     if runtime is None:
         engine = make_engine(config.database_url)
         sessions = make_sessions(behind_pooler(engine) if config.database_pooler else engine)
-        runtime = Runtime(sessions, deployed.handlers, config.settings, clock, FileStore(config.file_storage()))
+        files = FileStore(config.file_storage(), config.settings.data_keys)
+        runtime = Runtime(sessions, deployed.handlers, config.settings, clock, files)
     else:
         sessions = runtime.sessions  # one database for all: the one the given runtime works on
     directory = Directory(sessions)

@@ -23,6 +23,7 @@ from certflow.engine.clock import FixedClock
 from certflow.engine.db import make_engine, make_sessions, use_data_keys
 from certflow.engine.history import DEMO_KEYS, KeyRing
 from certflow.engine.runtime import Runtime, Settings
+from certflow.engine.sealing import DEMO_KEY as DEMO_DATA_KEY
 from certflow.engine.sealing import DEMO_KEYS as DEMO_DATA_KEYS
 from certflow.engine.sealing import DataKeyRing
 from certflow.people import lookupcodes
@@ -38,8 +39,9 @@ PDF = b"%PDF-1.4\n" + os.urandom(5000)
 
 
 def ring() -> DataKeyRing:
-    """A data key ring of a key of its own, drawn at random."""
-    return DataKeyRing(KeyRing({"k1": os.urandom(32)}, "k1"))
+    """A data key ring of a key of its own, drawn at random, current; the demo key, which sealed the source's
+    files, kept to open them."""
+    return DataKeyRing(KeyRing({"k1": os.urandom(32), DEMO_DATA_KEYS.current: DEMO_DATA_KEY}, "k1"))
 
 
 @pytest.fixture
@@ -50,7 +52,7 @@ def data_keys() -> DataKeyRing:
 @pytest.fixture
 def source(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> Runtime:
     """A SQLite database with two applicants' cases (one with files), an account and a lookup code."""
-    runtime.files = FileStore(DiskStorage(tmp_path / "uploads"))
+    runtime.files = FileStore(DiskStorage(tmp_path / "uploads"), runtime.settings.data_keys)
     adult = runtime.start_case("application_online", application(), actor="applicant")
     runtime.attach(adult, [Upload("photos", "照片.png", PNG), Upload("medical_records", "病历.pdf", PDF)],
                    actor="applicant")
@@ -97,8 +99,10 @@ def sealed_names(engine: Engine) -> list[bytes]:
         return [bytes(v) for v in connection.scalars(text("SELECT applicant_name FROM cases ORDER BY id"))]
 
 
-def files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+def files(folder: Path, keys: DataKeyRing = DEMO_DATA_KEYS) -> dict[str, bytes]:
+    """The files under ``folder`` by name, opened (each is sealed anew, with a nonce of its own, where it is put)."""
+    store = FileStore(DiskStorage(folder), keys)
+    return {p.relative_to(folder).as_posix(): store.read(p.name) for p in folder.rglob("*") if p.is_file()}
 
 
 def test_a_restored_database_is_the_one_backed_up(source: Runtime, target: Engine, data_keys: DataKeyRing,
@@ -116,9 +120,9 @@ def test_a_restored_database_is_the_one_backed_up(source: Runtime, target: Engin
     assert restored.rows == made.rows
     assert contents(target) == contents(engine_of(source))
     assert sealed_names(target) == sealed_names(engine_of(source))  # copied as stored, never opened
-    assert files(tmp_path / "restored-uploads") == files(tmp_path / "uploads")
+    assert files(tmp_path / "restored-uploads", data_keys) == files(tmp_path / "uploads")
     again = Runtime(make_sessions(target), HANDLERS, Settings(), clock,
-                    FileStore(DiskStorage(tmp_path / "restored-uploads")))
+                    FileStore(DiskStorage(tmp_path / "restored-uploads"), data_keys))
     for number in again.case_numbers():
         assert again.verify(number).ok, str(again.verify(number))
     number = again.case_numbers_for_applicant(ADULT_ID)[0]
@@ -237,7 +241,7 @@ def test_the_commands_back_up_restore_and_verify(source: Runtime, target: Engine
     assert made.exit_code == 0, made.output
     assert re.fullmatch(rf"已备份到 {archive}（0\.\d MB）：\d+ 张表共 \d+ 行，2 个上传文件；"
                         r"用数据加密密钥 demo（SM4-GCM）加密\n", made.output)
-    restored_files = FileStore(DiskStorage(tmp_path / "restored-uploads"))
+    restored_files = FileStore(DiskStorage(tmp_path / "restored-uploads"), DEMO_DATA_KEYS)
     again = Runtime(make_sessions(target), HANDLERS, Settings(), clock, restored_files)
 
     restored = CliRunner().invoke(main, ["restore", str(archive)], obj=again)
@@ -260,7 +264,8 @@ def test_the_restore_command_refuses_a_changed_archive(source: Runtime, target: 
     content = bytearray(archive.read_bytes())
     content[len(content) // 2] ^= 0x80
     archive.write_bytes(bytes(content))
-    again = Runtime(make_sessions(target), HANDLERS, Settings(), clock, FileStore(DiskStorage(tmp_path / "restored")))
+    again = Runtime(make_sessions(target), HANDLERS, Settings(), clock,
+                    FileStore(DiskStorage(tmp_path / "restored"), DEMO_DATA_KEYS))
     refused = CliRunner().invoke(main, ["restore", str(archive)], obj=again)
     assert refused.exit_code == 1
     assert refused.stderr == f"错误：{backup.TAMPERED}（加密数据已被改动，或不属于这里，无法解密）\n"

@@ -1,4 +1,5 @@
-"""Names, phone numbers and texts outside the case state are encrypted at rest (migration 0018, ``models.Sealed``):
+"""Personal data is encrypted at rest (names, phone numbers and texts: migration 0018, ``models.Sealed``; the case
+state, histories, drafts, incidents' data and queued messages: migration 0019, ``models.SealedJSON``):
 what a copy of those tables gives without the data key file, what the pages still find, and what a moved value does.
 """
 
@@ -27,8 +28,9 @@ from certflow.people.accounts import Account
 from certflow.schema import metadata
 
 NAME, PHONE = "欧阳秀英", "13912345678"
-# What a copy of these tables would show of a person; the case state and the history are encrypted later (issue 21).
-PERSONAL_TABLES = ("cases", "tasks", "outbox", "campaign_holders", "lookup_codes")
+# What a copy of these tables would show of a person.
+PERSONAL_TABLES = ("cases", "tasks", "outbox", "campaign_holders", "lookup_codes", "events", "drafts", "incidents",
+                   "jobs")
 
 
 def engine_of(runtime: Runtime) -> Engine:
@@ -48,9 +50,8 @@ def rows(engine: Engine, table: str) -> list[dict[str, Any]]:
 
 
 def shown(engine: Engine) -> str:
-    """Every value of the personal tables but the case state, as whoever copied the database reads them."""
-    values = [value for table in PERSONAL_TABLES for row in rows(engine, table)
-              for column, value in row.items() if column != "state"]
+    """Every value of the personal tables, as whoever copied the database reads them."""
+    values = [value for table in PERSONAL_TABLES for row in rows(engine, table) for value in row.values()]
     return " ".join(bytes(v).decode("utf-8", "replace") if isinstance(v, bytes | memoryview) else str(v)
                     for v in values)
 
@@ -136,3 +137,23 @@ def test_the_migration_seals_what_was_clear_and_its_downgrade_opens_it(runtime: 
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
     changed = ("applicant_name", "applicant_digest", "id_digest", "id_masked", "recipient_phone", "'text'")
     assert [d for d in differences if any(column in repr(d) for column in changed)] == []  # the model's schema
+
+
+def test_migration_0019_seals_the_state_and_history_it_finds_and_its_downgrade_opens_them(runtime: Runtime) -> None:
+    number = start(runtime)
+    [task] = runtime.tasks(case=number)
+    runtime.save_draft(task["id"], {"note": PHONE}, actor="window")
+    engine = engine_of(runtime)
+    command.downgrade(alembic(engine), "0018")
+    assert ADULT_ID in shown(engine) and PHONE in " ".join(str(row["data"]) for row in rows(engine, "drafts"))
+
+    keys = sealing.parse_keys(f"k2026:{secrets.token_hex(32)}\n{sealing.DEMO_KEY_ID}:{sealing.DEMO_KEY.hex()}")
+    upgrade(engine, data_keys=keys)
+    runtime.settings = replace(runtime.settings, data_keys=keys)
+
+    copy = shown(engine)
+    assert ADULT_ID not in copy and PHONE not in copy and "欧阳" not in copy
+    assert all(not keys.needs_rotation(bytes(row["state"])) for row in rows(engine, "cases"))
+    assert runtime.verify(number).ok and runtime.case(number)["data"]["phone"] == PHONE
+    assert runtime.draft(task["id"], actor="window") == {"note": PHONE}
+    runtime.complete_task(task["id"], {"decision": "pass"}, actor="window")  # the state loads and moves on

@@ -205,26 +205,32 @@ def _handovers(session: Session, cases: Select[Any]) -> dict[int, Handover]:
     """Case id -> its handover, for the case ids ``cases`` selects: the certificate number it started with, the
     number a card made anew was given, and the last handover form (a mismatch at the exchange is followed by
     the issue of the new card), in one query over the events."""
-    started, remade = Event.data[("data", "certificate_no")], Event.data[("result", "number")]
-    submitted = Event.data["data"]
+    # The history's data is sealed: the events are chosen by their kind and task, their fields read here.
     rows = session.execute(
-        select(Event.case_id, Event.kind, Event.actor, started.as_string(), remade.as_string(),
-               submitted["old_certificate"].as_string(), submitted["issued_on"].as_string())
+        select(Event.case_id, Event.kind, Event.actor, Event.data)
         .where(Event.case_id.in_(cases), or_(
-            Event.kind == "case_started",
-            and_(Event.kind == "service_called", Event.data["operator"].as_string() == NEW_NUMBER),
+            Event.kind.in_(("case_started", "service_called")),
             and_(Event.kind == "task_completed", Event.task_name.in_(HANDOVER_TASKS))))
         .order_by(Event.case_id, Event.seq))
     found: dict[int, Handover] = {}
-    for case_id, kind, actor, certificate_no, new_number, old, issued_on in rows:
+    for case_id, kind, actor, data in rows:
+        if kind == "service_called" and data.get("operator") != NEW_NUMBER:
+            continue
         handover = found.setdefault(case_id, Handover())
         if kind == "case_started":
-            handover.card_no = certificate_no
+            handover.card_no = _text(data.get("data", {}).get("certificate_no"))
         elif kind == "service_called":
-            handover.card_no = new_number
+            handover.card_no = _text((data.get("result") or {}).get("number"))
         else:
-            handover.old_certificate, handover.issued_on, handover.clerk = old, issued_on, actor
+            submitted = data.get("data", {})
+            handover.old_certificate, handover.issued_on, handover.clerk = (
+                _text(submitted.get("old_certificate")), _text(submitted.get("issued_on")), actor)
     return found
+
+
+def _text(value: Any) -> str | None:
+    """A recorded value as text, as the report shows it (None stays None)."""
+    return None if value is None else str(value)
 
 
 def _exchanged_ids(township: str | None = None, village: str | None = None) -> Select[Any]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from certflow.engine import sealing
 from certflow.engine.errors import FieldError, InvalidState, ValidationFailed
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -105,23 +106,51 @@ class DiskStorage:
 
 
 class FileStore:
-    """Content-addressed files in a ``Storage``: a file is kept once, under its SHA-256, whatever its name."""
+    """Content-addressed files in a ``Storage``: a file is kept once, under the SHA-256 of its content, whatever its
+    name, and sealed with the data keys (its digest as the envelope's context), so that the storage holds no
+    applicant's document in clear. A file stored in clear before files were sealed is still read (no accepted
+    type begins with the envelope's format byte) until ``reseal`` seals it."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, keys: sealing.DataKeyRing) -> None:
         self.storage = storage
+        self.keys = keys
 
     def put(self, content: bytes) -> str:
         digest = hashlib.sha256(content).hexdigest()
         if not self.storage.exists(digest):
-            self.storage.put(digest, content)
+            self.storage.put(digest, self.keys.encrypt(content, context=digest.encode()))
         return digest
 
     def read(self, digest: str) -> bytes:
-        """The stored bytes, checked against their digest so a changed file is never served."""
+        """The stored bytes, opened and checked against their digest so a changed file is never served."""
         if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
             raise ValueError(f"not a SHA-256 digest: {digest!r}")
-        content = self.storage.get(digest)
-        if hashlib.sha256(content).hexdigest() != digest:
+        content = self._open(digest, self.storage.get(digest))
+        if content is None or hashlib.sha256(content).hexdigest() != digest:
             # a clerk meets this on opening the file: say what happened and who can help, not the digest
             raise InvalidState("这个附件存档后被改动过，与存档时不符，不能打开；请联系管理员")
         return content
+
+    def reseal(self, digest: str) -> bool:
+        """Seal the file under ``digest`` again with the current key if it is in clear or under another key or
+        algorithm; whether it was. A file that does not open or match its digest is left as it is."""
+        stored = self.storage.get(digest)
+        if self._sealed(stored) and not self.keys.needs_rotation(stored):
+            return False
+        content = self._open(digest, stored)
+        if content is None or hashlib.sha256(content).hexdigest() != digest:
+            return False
+        self.storage.put(digest, self.keys.encrypt(content, context=digest.encode()))
+        return True
+
+    def _open(self, digest: str, stored: bytes) -> bytes | None:
+        if not self._sealed(stored):
+            return stored
+        try:
+            return self.keys.decrypt(stored, context=digest.encode())
+        except sealing.SealError:
+            return None
+
+    @staticmethod
+    def _sealed(stored: bytes) -> bool:
+        return stored[:1] == bytes((sealing.FORMAT,))

@@ -52,6 +52,8 @@ def make_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # A value replaced or erased leaves no old copy (an envelope the data key opens) in freed pages of the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -106,7 +108,7 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
 
 
 def use_data_keys(sessions: sessionmaker[Session], keys: DataKeyRing) -> None:
-    """Seal and open the personal columns (``models.Sealed``) of the sessions' engine with ``keys``.
+    """Seal and open the personal columns (``models.SealedValue``) of the sessions' engine with ``keys``.
 
     Kept on the engine's dialect, the one object the column type is handed at each read and write: each engine
     (a test's database, the server's) has its own keys.

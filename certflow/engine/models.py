@@ -6,6 +6,7 @@ in step.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,10 +49,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-class Sealed(TypeDecorator[str]):
-    """Text encrypted at rest with the data keys the engine was given (``db.use_data_keys``), its table and column
+class SealedValue(TypeDecorator[Any]):
+    """A value encrypted at rest with the data keys the engine was given (``db.use_data_keys``), its table and column
     as the envelope's context: a value copied into another column does not open there. The column cannot be
-    compared or sorted in SQL; a search goes by the lookup digest stored beside it (``sealing``)."""
+    compared or sorted in SQL; a search goes by the lookup digest stored beside it (``sealing``). Its kinds say how
+    the value becomes bytes (``Sealed``: text, ``SealedJSON``: JSON)."""
 
     impl = LargeBinary
     cache_ok = True
@@ -60,11 +62,42 @@ class Sealed(TypeDecorator[str]):
         super().__init__()
         self.context = context.encode()
 
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
-        return None if value is None else data_keys(dialect).encrypt(value.encode(), context=self.context)
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        return None if value is None else data_keys(dialect).encrypt(self.to_bytes(value), context=self.context)
 
-    def process_result_value(self, value: bytes | None, dialect: Dialect) -> str | None:
-        return None if value is None else data_keys(dialect).decrypt(bytes(value), context=self.context).decode()
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> Any:
+        return None if value is None else self.from_bytes(data_keys(dialect).decrypt(bytes(value),
+                                                                                      context=self.context))
+
+    def to_bytes(self, value: Any) -> bytes:
+        raise NotImplementedError
+
+    def from_bytes(self, clear: bytes) -> Any:
+        raise NotImplementedError
+
+
+class Sealed(SealedValue):
+    """Text sealed: names, phone numbers, texts."""
+
+    cache_ok = True
+
+    def to_bytes(self, value: str) -> bytes:
+        return value.encode()
+
+    def from_bytes(self, clear: bytes) -> str:
+        return clear.decode()
+
+
+class SealedJSON(SealedValue):
+    """JSON sealed: the case state, the histories' data, drafts. Whoever needs one of its fields reads the value."""
+
+    cache_ok = True
+
+    def to_bytes(self, value: Any) -> bytes:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def from_bytes(self, clear: bytes) -> Any:
+        return json.loads(clear)
 
 
 def data_keys(dialect: Dialect) -> sealing.DataKeyRing:
@@ -165,7 +198,7 @@ class Case(Base):
     id_masked: Mapped[str | None] = mapped_column(String(20))  # shows the ID number
     id_digest: Mapped[str | None] = mapped_column(String(64), index=True)  # finds the cases of an ID number
     current_step: Mapped[str | None] = mapped_column(String(200))
-    state: Mapped[dict[str, Any]]  # serialized workflow without its spec
+    state: Mapped[dict[str, Any]] = mapped_column(SealedJSON("cases.state"))  # serialized workflow, no spec
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
     event_count: Mapped[int] = mapped_column(default=0)
@@ -236,7 +269,7 @@ class Event(Base):
     actor: Mapped[str] = mapped_column(String(100))
     task_id: Mapped[str | None] = mapped_column(String(36))
     task_name: Mapped[str | None] = mapped_column(String(100))
-    data: Mapped[dict[str, Any]]
+    data: Mapped[dict[str, Any]] = mapped_column(SealedJSON("events.data"))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     # History version 2: HMAC of the hash under the history key ``key_id``; both None in version 1.
@@ -275,7 +308,7 @@ class Job(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # message
-    payload: Mapped[dict[str, Any]]
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON("jobs.payload"))  # a message's data
     actor: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, done, failed
     attempts: Mapped[int] = mapped_column(default=0)
@@ -295,7 +328,7 @@ class Incident(Base):
     kind: Mapped[str] = mapped_column(String(20))  # timer, message, notification
     step: Mapped[str | None] = mapped_column(String(200))  # the element that failed, as the diagram names it
     message: Mapped[str] = mapped_column(Text)
-    data: Mapped[dict[str, Any]]  # the case's data it ran on (ID number masked)
+    data: Mapped[dict[str, Any]] = mapped_column(SealedJSON("incidents.data"))  # the case's data it ran on
     attempts: Mapped[int]
     work_id: Mapped[int | None]  # the job or outbox row, for kinds message and notification
     status: Mapped[str] = mapped_column(String(20), index=True)  # open, resolved
@@ -342,5 +375,5 @@ class Draft(Base):
 
     task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     actor: Mapped[str] = mapped_column(String(100), primary_key=True)
-    data: Mapped[dict[str, Any]]
+    data: Mapped[dict[str, Any]] = mapped_column(SealedJSON("drafts.data"))
     saved_at: Mapped[datetime]

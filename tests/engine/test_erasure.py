@@ -29,7 +29,7 @@ ELEVEN_YEARS_ON = "2037-10-20T10:00:00+08:00"
 
 @pytest.fixture
 def files(runtime: Runtime, tmp_path) -> FileStore:  # type: ignore[no-untyped-def]
-    runtime.files = FileStore(DiskStorage(tmp_path / "uploads"))
+    runtime.files = FileStore(DiskStorage(tmp_path / "uploads"), runtime.settings.data_keys)
     return runtime.files
 
 

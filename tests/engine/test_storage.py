@@ -17,6 +17,7 @@ from certflow.config import Config
 from certflow.engine.attachments import DiskStorage, FileStore, Storage, Upload
 from certflow.engine.errors import InvalidState
 from certflow.engine.runtime import Runtime
+from certflow.engine.sealing import DEMO_KEYS
 
 boto3 = pytest.importorskip("boto3", reason="S3 storage needs boto3: pip install 'certflow[s3]'")
 moto_server = pytest.importorskip("moto.server", reason="the S3 tests run moto's S3 server: pip install 'moto[s3]'")
@@ -73,7 +74,7 @@ def test_each_storage_keeps_gives_back_and_removes_by_key(storage: Storage) -> N
 
 
 def test_a_file_changed_in_the_storage_is_never_served(storage: Storage) -> None:
-    files = FileStore(storage)
+    files = FileStore(storage, DEMO_KEYS)
     digest = files.put(PNG)
     assert files.put(PNG) == digest and files.read(digest) == PNG
     storage.put(digest, PNG + b"changed")
@@ -81,8 +82,28 @@ def test_a_file_changed_in_the_storage_is_never_served(storage: Storage) -> None
         files.read(digest)
 
 
+def test_the_storage_holds_files_sealed_and_a_changed_envelope_is_refused(storage: Storage) -> None:
+    files = FileStore(storage, DEMO_KEYS)
+    digest = files.put(PNG)
+    stored = storage.get(digest)
+    assert PNG[8:] not in stored and not stored.startswith(PNG[:4])  # no part of the file in clear
+    assert files.read(digest) == PNG
+    storage.put(digest, stored[:-1] + bytes((stored[-1] ^ 1,)))
+    with pytest.raises(InvalidState, match="存档后被改动过"):
+        files.read(digest)
+
+
+def test_a_file_stored_in_clear_before_sealing_is_read_and_then_sealed(storage: Storage) -> None:
+    digest = hashlib.sha256(PNG).hexdigest()
+    storage.put(digest, PNG)  # as files were kept before they were sealed
+    files = FileStore(storage, DEMO_KEYS)
+    assert files.read(digest) == PNG
+    assert files.reseal(digest) and storage.get(digest) != PNG and files.read(digest) == PNG
+    assert not files.reseal(digest)  # under the current key already
+
+
 def test_a_case_s_attachments_go_to_the_bucket_and_come_back(rt: Runtime, s3_env: dict[str, str]) -> None:
-    rt.files = FileStore(Config.from_env(s3_env).file_storage())
+    rt.files = FileStore(Config.from_env(s3_env).file_storage(), rt.settings.data_keys)
     number = start(rt)
     rt.attach(number, [Upload("photos", "照片.png", PNG)], actor="applicant")
 
@@ -95,6 +116,6 @@ def test_a_case_s_attachments_go_to_the_bucket_and_come_back(rt: Runtime, s3_env
 
 def test_without_a_bucket_files_stay_on_the_disk(tmp_path: Path) -> None:
     storage = Config.from_env({"CERTFLOW_UPLOAD_DIR": str(tmp_path)}).file_storage()
-    FileStore(storage).put(PNG)
+    FileStore(storage, DEMO_KEYS).put(PNG)
     digest = hashlib.sha256(PNG).hexdigest()
-    assert isinstance(storage, DiskStorage) and (tmp_path / digest[:2] / digest).read_bytes() == PNG
+    assert isinstance(storage, DiskStorage) and (tmp_path / digest[:2] / digest).exists()

@@ -20,7 +20,7 @@ from certflow.web import create_app
 
 @pytest.fixture
 def app(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> Iterator[Flask]:
-    runtime.files = FileStore(DiskStorage(tmp_path / "uploads"))
+    runtime.files = FileStore(DiskStorage(tmp_path / "uploads"), runtime.settings.data_keys)
     for username, (roles, groups) in PEOPLE.items():
         # The administrator is the province's, as the demo's is; everyone else is the deployment's own county's.
         accounts.create(username, PASSWORD, display_name=f"{username} 测试", roles=roles, groups=groups,

@@ -33,7 +33,7 @@ OTHER_PHONE = "13800000009"
 def held(runtime: Runtime, tmp_path) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Two people's cases: 李明's with a file, a view of his ID number, a campaign row and a lookup code; 张小红's
     with a lookup code of her own."""
-    runtime.files = runtime.files or FileStore(DiskStorage(tmp_path / "uploads"))
+    runtime.files = runtime.files or FileStore(DiskStorage(tmp_path / "uploads"), runtime.settings.data_keys)
     mine = runtime.start_case("application_online", application(), actor="applicant")
     runtime.attach(mine, [Upload("photos", "照片.png", PNG)], actor="applicant")
     runtime.record_view(mine, "身份证号码", actor="window")

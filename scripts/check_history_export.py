@@ -35,9 +35,14 @@ def read_keys(text: str) -> dict[str, bytes]:
     return {key_id: bytes.fromhex(key) for key_id, key in (entry.split(":", 1) for entry in entries)}
 
 
-def mac(keys: dict[str, bytes], key_id: str, message: str) -> str | None:
+def signature_holds(keys: dict[str, bytes], key_id: str, message: str, signature: str | None) -> bool | None:
+    """Whether ``signature`` is HMAC-SM3 (as certflow signs) or HMAC-SHA-256 (as it signed before) of ``message``
+    under the key ``key_id``; None when the key file lacks that key. SM3 comes from OpenSSL through hashlib."""
     key = keys.get(key_id)
-    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest() if key is not None else None
+    if key is None:
+        return None
+    return any(hmac.compare_digest(hmac.new(key, message.encode("utf-8"), digest).hexdigest(), signature or "")
+               for digest in ("sm3", "sha256"))
 
 
 def erased_events(export: dict[str, Any], keys: dict[str, bytes] | None) -> dict[int, tuple[str, str]]:
@@ -51,8 +56,8 @@ def erased_events(export: dict[str, Any], keys: dict[str, bytes] | None) -> dict
             continue
         if hashlib.sha256((event["prev_hash"] + canonical(body)).encode("utf-8")).hexdigest() != event["hash"]:
             continue
-        if keys is not None and not hmac.compare_digest(
-                mac(keys, event["key_id"], "certflow-event:" + event["hash"]) or "", event.get("mac") or ""):
+        message = "certflow-event:" + event["hash"]
+        if keys is not None and not signature_holds(keys, event["key_id"], message, event.get("mac")):
             continue
         erased.update({e["seq"]: (e["hash"], e["erased"]) for e in body["data"]["events"] if e["seq"] < body["seq"]})
     return erased
@@ -88,10 +93,10 @@ def first_break(export: dict[str, Any], keys: dict[str, bytes] | None = None) ->
             return seq, "案件记录没有密钥封印"
         message = "certflow-case:" + json.dumps([export["case"], export["event_count"], export["last_hash"]],
                                                 separators=(",", ":"), ensure_ascii=False)
-        expected = mac(keys, export["seal_key"], message)
-        if expected is None:
+        sealed = signature_holds(keys, export["seal_key"], message, export.get("seal"))
+        if sealed is None:
             return seq, f"封印所用的密钥 {export['seal_key']} 不在密钥文件中"
-        if not hmac.compare_digest(expected, export.get("seal") or ""):
+        if not sealed:
             return seq, "案件记录的密钥封印不符：历史的结尾被删去或改写"
     return None
 
@@ -100,10 +105,10 @@ def signature_break(keys: dict[str, bytes], event: dict[str, Any], signed_before
     key_id = event.get("key_id")
     if key_id is None:  # history version 1: allowed only before the first signed event
         return "此事件没有密钥签名，而它之前的事件有" if signed_before else None
-    expected = mac(keys, key_id, "certflow-event:" + event["hash"])
-    if expected is None:
+    verdict = signature_holds(keys, key_id, "certflow-event:" + event["hash"], event.get("mac"))
+    if verdict is None:
         return f"签名所用的密钥 {key_id} 不在密钥文件中"
-    if not hmac.compare_digest(expected, event.get("mac") or ""):
+    if not verdict:
         return "密钥签名与此事件不符：此事件或它之前的事件被改动后重算了哈希"
     return None
 

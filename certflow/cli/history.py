@@ -64,7 +64,7 @@ def verify(ctx: click.Context, case: str | None, all_cases: bool, as_json: bool)
 
 
 @click.command("history-key",
-               help="生成新的历史签名密钥（HMAC-SHA-256，32 字节）。不带 --file：打印一行"
+               help="生成新的历史签名密钥（HMAC-SM3，32 字节）。不带 --file：打印一行"
                     "“编号:密钥”；带 --file：把新密钥写到该文件最前面（成为当前密钥），原有密钥留在后面，"
                     "用来核对它们签过的历史（轮换）。见 docs/deploy.md。")
 @click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path),

@@ -6,9 +6,9 @@ reordering any event breaks the chain from that event on. The canonical form is 
 
 The chain alone does not stop someone who can write to the database: they may recompute every hash.
 So the history has two versions. Version 1 (written before keys existed) is the chain alone. In
-version 2 each event also carries an HMAC-SHA-256 of its hash under a key held outside the database,
-named by its id, and the case row a seal: an HMAC of its number, event count and last hash. Without
-the key nobody can sign a changed event or seal a cut-off history.
+version 2 each event also carries an HMAC of its hash (HMAC-SM3; HMAC-SHA-256 before, still accepted)
+under a key held outside the database, named by its id, and the case row a seal: an HMAC of its number,
+event count and last hash. Without the key nobody can sign a changed event or seal a cut-off history.
 """
 
 from __future__ import annotations
@@ -98,6 +98,10 @@ DEMO_KEY = b"certflow-demo-history-key-not-for-production"
 MIN_KEY_BYTES = 32
 # 32 random bytes have about 30 different values; fewer than 16 is a key typed by hand ("abab…"), not drawn.
 MIN_DISTINCT_BYTES = 16
+# The HMAC events and seals are signed with (GB/T 32905's SM3, from OpenSSL through hashlib), and the one that signed
+# before it, still accepted: the length of both is 64 hex digits, so the stored signature does not say which.
+SIGNING = "sm3"
+SIGNED_BEFORE = ("sha256",)
 _KEY_ENTRY = re.compile(r"([A-Za-z0-9_.-]{1,40}):([0-9a-fA-F]+)")
 
 
@@ -125,19 +129,21 @@ class KeyRing:
         return [key_id for key_id, key in self.keys.items() if len(set(key)) < MIN_DISTINCT_BYTES]
 
     def sign(self, message: str) -> tuple[str, str]:
-        """(key id, HMAC-SHA-256 hex) of ``message`` under the current key."""
-        return self.current, self._mac(self.keys[self.current], message)
+        """(key id, HMAC-SM3 hex) of ``message`` under the current key."""
+        return self.current, _mac(self.keys[self.current], message, SIGNING)
 
     def check(self, key_id: str, message: str, mac: str) -> bool | None:
-        """Whether ``mac`` is right for ``message`` under key ``key_id``; None when that key is not configured."""
+        """Whether ``mac`` is right for ``message`` under key ``key_id``, by HMAC-SM3 or by the HMAC-SHA-256 that
+        signed before (both need the key, so accepting either opens nothing to someone without it); None when that
+        key is not configured."""
         key = self.keys.get(key_id)
         if key is None:
             return None
-        return hmac.compare_digest(self._mac(key, message), mac or "")
+        return any(hmac.compare_digest(_mac(key, message, digest), mac or "") for digest in (SIGNING, *SIGNED_BEFORE))
 
-    @staticmethod
-    def _mac(key: bytes, message: str) -> str:
-        return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+def _mac(key: bytes, message: str, digest: str) -> str:
+    return hmac.new(key, message.encode(), digest).hexdigest()
 
 
 DEMO_KEYS = KeyRing({DEMO_KEY_ID: DEMO_KEY}, DEMO_KEY_ID)

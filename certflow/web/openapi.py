@@ -224,7 +224,8 @@ SCHEMAS: dict[str, Any] = {
             "prev_hash": HASH,
             "hash": HASH,
             "key_id": _nullable("string", description="The history key that signed it; null in history version 1."),
-            "mac": _nullable("string", description="HMAC-SHA-256 of the hash; null in history version 1."),
+            "mac": _nullable("string", description="HMAC-SM3 of the hash (HMAC-SHA-256 if signed before SM3); "
+                                                   "null in history version 1."),
         })},
     }),
     "Replay": _object({

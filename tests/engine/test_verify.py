@@ -318,3 +318,28 @@ def test_a_cancelled_case_verifies_and_may_not_be_shown_as_running(runtime, star
     tamper(runtime, case.number, update(Case).values(status="running"))
     assert finding(runtime, case.number) == (len(runtime.history(case.number)), "status")
     assert "按历史应为“已撤销”" in runtime.verify(case.number).finding.message
+
+
+def test_events_are_signed_with_hmac_sm3_and_those_signed_with_hmac_sha256_before_still_verify(runtime, issued,
+                                                                                                tmp_path):
+    import hashlib
+    import hmac
+
+    export = runtime.history_export(issued.number)
+    last = export["events"][-1]
+    message = f"certflow-event:{last['hash']}".encode()
+    assert last["mac"] == hmac.new(history.DEMO_KEY, message, "sm3").hexdigest()
+    # The history as the earlier release signed it: every event's HMAC and the seal under SHA-256.
+    with runtime.sessions.begin() as session:
+        for event in session.scalars(select(Event).join(Case).where(Case.number == issued.number)):
+            signed = history.event_message(event.hash).encode()
+            event.mac = hmac.new(history.DEMO_KEY, signed, hashlib.sha256).hexdigest()
+        case = session.scalars(select(Case).where(Case.number == issued.number)).one()
+        seal = history.seal_message(case.number, case.event_count, case.last_hash)
+        case.seal = hmac.new(history.DEMO_KEY, seal.encode(), hashlib.sha256).hexdigest()
+    assert runtime.verify(issued.number).ok
+    keys = f"{history.DEMO_KEY_ID}:{history.DEMO_KEY.hex()}"
+    assert check_export(runtime.history_export(issued.number), tmp_path, keys).returncode == 0
+    # An event changed and its hash recomputed is still caught by the signature it was left with.
+    forge(runtime, issued.number, changing(seq_of(runtime, issued.number, "case_started"), actor="someone-else"))
+    assert finding(runtime, issued.number)[1] == "signature"

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ import pytest
 from lushan import application
 
 from certflow.engine import sealing
+from certflow.engine.calendar import china_today
+from certflow.engine.clock import SystemClock
 from certflow.engine.history import parse_keys
 from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts
@@ -114,7 +116,7 @@ def test_gunicorn_and_a_worker_run_a_case_to_its_publicity(
                            {"process": "application_online", "data": application()})
     assert status == 201, started
     number = started["number"]
-    today = date.today()
+    today = china_today(SystemClock())  # the server's dates are China's, whatever the machine's zone
     do("window", number, "pre_review", {"decision": "pass"})
     do("renmin", number, "register_appointment", {"appointment_at": f"{today}T09:30:00+08:00",
                                                   "appointment_place": "庐山市人民医院门诊楼三楼",

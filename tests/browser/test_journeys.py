@@ -15,6 +15,8 @@ from datetime import timedelta
 from browserkit import LiveServer, Screens, sign_in
 from stdnum.cn import ric
 
+from certflow.engine.calendar import china_today
+
 PHONE = {"width": 390, "height": 844}
 
 
@@ -111,7 +113,7 @@ def test_an_online_case_from_application_to_certificate(browser, live: LiveServe
     # The village posts the publicity.
     village = sign_in(browser, live, "yujing")
     open_task(village, live, number, "张贴公示")
-    village.fill("#f-posted_on", live.runtime.clock.now().date().isoformat())
+    village.fill("#f-posted_on", china_today(live.runtime.clock).isoformat())
     village.fill("#f-posting_place", "玉京村村委会公示栏")
     screens.shot(village, "village-publicity")
     submit(village)
@@ -124,7 +126,7 @@ def test_an_online_case_from_application_to_certificate(browser, live: LiveServe
     open_task(window, live, number, "发证")
     window.get_by_role("radio", name="邮寄").check()
     window.fill("#f-tracking_no", "EMS1180012345")
-    window.fill("#f-issued_on", live.runtime.clock.now().date().isoformat())
+    window.fill("#f-issued_on", china_today(live.runtime.clock).isoformat())
     submit(window)
     window.goto(f"{live.url}/cases/{number}")
     window.wait_for_selector("#diagram[data-ready=true]")

@@ -126,18 +126,15 @@ class Config:
         if self.env == "production" and (weakness := secret_key_weakness(self.secret_key)):
             raise SystemExit(f"无法启动：正式运行（CERTFLOW_ENV=production）时 CERTFLOW_SECRET_KEY {weakness}；"
                              f"请设为一个足够长的随机值，例如以下命令的输出：{NEW_SECRET_KEY}")
-        if self.env == "production" and self.settings.history_keys.is_demo:
-            raise SystemExit("无法启动：正式运行（CERTFLOW_ENV=production）时不能使用公开的演示历史签名密钥；"
-                             "请用 certflow history-key 生成密钥，写入 CERTFLOW_HISTORY_KEY_FILE 指向的文件")
-        if self.env == "production" and (weak := self.settings.history_keys.made_by_hand):
-            raise SystemExit(f"无法启动：历史签名密钥 {'、'.join(weak)} 太有规律，不像随机生成的，容易被猜到；"
-                             "请用 certflow history-key 生成")
-        if self.env == "production" and self.settings.data_keys.is_demo:
-            raise SystemExit("无法启动：正式运行（CERTFLOW_ENV=production）时不能使用公开的演示数据加密密钥；"
-                             "请用 certflow data-key 生成密钥，写入 CERTFLOW_DATA_KEY_FILE 指向的文件")
-        if self.env == "production" and (weak := self.settings.data_keys.made_by_hand):
-            raise SystemExit(f"无法启动：数据加密密钥 {'、'.join(weak)} 太有规律，不像随机生成的，容易被猜到；"
-                             "请用 certflow data-key 生成")
+        keys = ((self.settings.history_keys, "历史签名密钥", "history-key", "CERTFLOW_HISTORY_KEY_FILE"),
+                (self.settings.data_keys, "数据加密密钥", "data-key", "CERTFLOW_DATA_KEY_FILE"))
+        for ring, what, command, key_file in keys if self.env == "production" else ():
+            if ring.is_demo:
+                raise SystemExit(f"无法启动：正式运行（CERTFLOW_ENV=production）时不能使用公开的演示{what}；"
+                                 f"请用 certflow {command} 生成密钥，写入 {key_file} 指向的文件")
+            if weak := ring.made_by_hand:
+                raise SystemExit(f"无法启动：{what} {'、'.join(weak)} 太有规律，不像随机生成的，容易被猜到；"
+                                 f"请用 certflow {command} 生成")
         if self.database_pooler and make_url(self.database_url).get_backend_name() != "postgresql":
             raise SystemExit("无法启动：设置了 CERTFLOW_DATABASE_POOLER（连接池），"
                              "但 DATABASE_URL 不是 PostgreSQL 数据库")

@@ -29,6 +29,7 @@ class CampaignHolder(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign: Mapped[str] = mapped_column(String(100))
+    county: Mapped[str] = mapped_column(String(12), index=True)  # the county whose campaign it is
     id_key: Mapped[str] = mapped_column(String(40))  # the data key the digest was made with
     id_digest: Mapped[str] = mapped_column(String(64))
     id_masked: Mapped[str] = mapped_column(String(20))

@@ -306,17 +306,17 @@ def _imported(sessions: sessionmaker[Session], process: str, campaign: str, keys
 
 def _adopt(session: Session, process: str, keys: DataKeyRing) -> None:
     orphans = session.execute(
-        select(Case.id, Case.number, Event.data, Event.at, Event.actor)
+        select(Case.id, Case.county, Case.number, Event.data, Event.at, Event.actor)
         .join(Event, (Event.case_id == Case.id) & (Event.kind == "case_started"))
         .where(Case.process_key == process, ~exists().where(CampaignHolder.case_id == Case.id))
     ).all()
-    for case_id, case_number, event, at, actor in orphans:
+    for case_id, county, case_number, event, at, actor in orphans:
         data = event["data"]
         digests = keys.lookup_digests(data["id_number"])
         taken = select(CampaignHolder.id).where(CampaignHolder.campaign == data["campaign"],
                                                 CampaignHolder.id_digest.in_(digests))
         if session.scalar(taken) is None:  # a second case for one holder stays a case, not a second row
-            session.add(_holder(data, case_id, case_number, at, actor, keys))
+            session.add(_holder(data, case_id, county, case_number, at, actor, keys))
             session.flush()
 
 
@@ -325,15 +325,17 @@ def _store(sessions: sessionmaker[Session], pending: list[tuple[dict[str, Any], 
     if not pending:
         return
     with sessions.begin() as session:
-        ids = dict(session.execute(select(Case.number, Case.id).where(
-            Case.number.in_([case_number for _, case_number in pending]))).all())
-        session.add_all(_holder(data, ids[case_number], case_number, now, actor, keys) for data, case_number in pending)
+        started = {number: (case_id, county) for number, case_id, county in session.execute(
+            select(Case.number, Case.id, Case.county).where(
+                Case.number.in_([case_number for _, case_number in pending]))).all()}
+        session.add_all(_holder(data, *started[case_number], case_number, now, actor, keys)
+                        for data, case_number in pending)
 
 
-def _holder(data: dict[str, Any], case_id: int, case_number: str, at: datetime, actor: str,
+def _holder(data: dict[str, Any], case_id: int, county: str, case_number: str, at: datetime, actor: str,
             keys: DataKeyRing) -> CampaignHolder:
     return CampaignHolder(
-        campaign=data["campaign"], id_key=keys.current, id_digest=keys.lookup_digest(data["id_number"]),
+        campaign=data["campaign"], county=county, id_key=keys.current, id_digest=keys.lookup_digest(data["id_number"]),
         id_masked=mask_id(data["id_number"]),
         case_id=case_id, case_number=case_number, township=data["township"], village=data["village"],
         basis=data["basis"], home_visit=data["home_visit"], category=data["category"], grade=data.get("grade"),

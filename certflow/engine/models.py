@@ -146,8 +146,32 @@ class DeploymentFile(Base):
     deployment: Mapped[Deployment] = relationship(back_populates="files")
 
 
+class County(Base):
+    """A county of the installation (a tenant): its cases, tasks, groups and people carry its code.
+
+    A province runs one installation for all its counties; each county's own settings are here, kept by a
+    province administrator, instead of in the deployment's configuration.
+    """
+
+    __tablename__ = "counties"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)  # its 6-digit administrative division code
+    name: Mapped[str] = mapped_column(String(60))  # e.g. 庐山市
+    federation: Mapped[str] = mapped_column(String(100))  # e.g. 庐山市残联
+    case_prefix: Mapped[str] = mapped_column(String(6), unique=True)  # its cases' numbers begin with it, e.g. LS
+    sms_signature: Mapped[str] = mapped_column(String(20))  # the signature its texts carry, e.g. 庐山市残联
+    holidays: Mapped[list[Any]]  # ISO dates its offices are closed beyond the national calendar
+    workdays: Mapped[list[Any]]  # ISO dates its offices are open although the national calendar rests
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
 class ProcessVersion(Base):
-    """A runnable version of one process key: its parsed spec stored once, shared by its cases."""
+    """A runnable version of one process key: its parsed spec stored once, shared by its cases.
+
+    Versions are numbered per process key across the province; ``county`` None is the province-wide process,
+    a county code that county's own version, which its cases use while it has one.
+    """
 
     __tablename__ = "process_versions"
     __table_args__ = (UniqueConstraint("process_key", "version"),)
@@ -155,6 +179,7 @@ class ProcessVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     process_key: Mapped[str] = mapped_column(String(100), index=True)
     version: Mapped[int]
+    county: Mapped[str | None] = mapped_column(String(12))
     name: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))

@@ -37,6 +37,7 @@ class Group(Base):
     role: Mapped[str] = mapped_column(String(40))  # a role key, see certflow.engine.roles
     name: Mapped[str] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(default=True)  # inactive: offered no more, its tasks still worked
+    county: Mapped[str | None] = mapped_column(String(12), index=True)  # its county; None: the province's own
 
 
 class ApiToken(Base):

@@ -10,6 +10,7 @@ The cases run in rounds, each backend in turn, and each backend's figure is its 
 on the machine can slow a round down, never speed one up, and the ratio compares rounds run side by side.
 
     python bench/cost_per_case.py [--cases 200] [--rounds 4] [--database-url postgresql+psycopg://postgres@127.0.0.1/test]
+    python bench/cost_per_case.py --parts --cases 60 [--database-url ...]   # each part of a step, ms a step
 
 PostgreSQL runs when ``--database-url`` or ``CERTFLOW_BENCH_POSTGRES_URL`` names a server (a throw-away
 database is created on it and dropped); otherwise, or if it cannot be reached, it is skipped with the reason.
@@ -183,6 +184,31 @@ def profile(cases: int, warmup: int) -> None:
     print(by_part(profiler.last_session.root_frame(), cases))
 
 
+def parts(cases: int, warmup: int, database_url: str | None) -> None:
+    """Where a persisted step's time goes, unprofiled: each part's milliseconds a step (``_parts``), SQLite and, when
+    a server is named, PostgreSQL."""
+    from _parts import timing
+
+    print(f"machine: {machine()}")
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="certflow-bench-")))
+        urls = {"SQLite": f"sqlite:///{workdir / 'b.db'}"}
+        if not database_url:
+            print(POSTGRES_SKIPPED)
+        else:
+            try:
+                urls["PostgreSQL"] = stack.enter_context(postgres_database(database_url))
+            except OperationalError as error:
+                print(f"PostgreSQL: skipped, the server cannot be reached ({str(error.orig).splitlines()[0]})")
+        for name, url in urls.items():
+            with persisted(url) as one_case, timing() as timed:
+                for _ in range(warmup):
+                    one_case()
+                timed.reset()
+                wall, cpu = seconds_per_case(one_case, cases)
+            print(f"{name}, {cases} cases: {timed.table(wall * cases, cpu * cases, cases * STEPS_PER_CASE)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=200, help="cases per backend, over all rounds")
@@ -191,10 +217,15 @@ def main() -> None:
     add_postgres_option(parser)
     parser.add_argument("--profile", action="store_true",
                         help="instead: the SQLite cases under pyinstrument, and its call tree")
+    parser.add_argument("--parts", action="store_true",
+                        help="instead: each part of a persisted step timed, without a profiler (SQLite, PostgreSQL)")
     args = parser.parse_args()
     _results.clear()
     if args.profile:
         profile(args.cases, args.warmup)
+        return
+    if args.parts:
+        parts(args.cases, args.warmup, args.database_url)
         return
     per_round = max(1, args.cases // args.rounds)
     print(f"machine: {machine()}")

@@ -29,6 +29,20 @@ def test_cost_per_case_runs_whole_cases_persisted_and_in_memory():
     assert "in memory" in out and "SQLite" in out and "PostgreSQL: skipped" in out
 
 
+def test_cost_per_case_times_the_parts_of_a_step_and_what_a_step_moved():
+    out = bench("cost_per_case.py", "--parts", "--cases", "2", "--warmup", "1", "--database-url", "")
+    table = out.split("SQLite, 2 cases: 14 steps: ", 1)[1]
+    shares = {line[:58].strip(): float(line.split()[-1].rstrip("%")) for line in table.splitlines()
+              if line.endswith("%") and not line.startswith("part")}
+    for part in ("SpiffWorkflow running the step (Steps.run)", "state dump (SpiffWorkflow's serializer)",
+                 "state digest (canonical JSON, SHA-256)", "JSON of sealed columns: the state",
+                 "sealing (SM4-GCM): the state", "task projection"):
+        assert shares[part] > 0, part
+    assert 99 < sum(shares.values()) < 101  # the parts and the rest make the whole step
+    moved = re.search(r"a step after the start moved ([\d.]+) of ([\d.]+) tasks", table)
+    assert moved and 0 < float(moved[1]) < float(moved[2])
+
+
 @on_postgres
 def test_cost_per_case_runs_on_postgres_in_a_database_of_its_own(database_url):
     out = bench("cost_per_case.py", "--cases", "1", "--rounds", "1", "--warmup", "0",

@@ -22,6 +22,7 @@ from certflow.casework import search
 from certflow.casework.search import CaseQuery
 from certflow.engine import sealing
 from certflow.engine.db import MIGRATIONS, upgrade
+from certflow.engine.models import SealedJSON
 from certflow.engine.runtime import Runtime
 from certflow.people import lookupcodes
 from certflow.people.accounts import Account
@@ -157,3 +158,11 @@ def test_migration_0019_seals_the_state_and_history_it_finds_and_its_downgrade_o
     assert runtime.verify(number).ok and runtime.case(number)["data"]["phone"] == PHONE
     assert runtime.draft(task["id"], actor="window") == {"note": PHONE}
     runtime.complete_task(task["id"], {"decision": "pass"}, actor="window")  # the state loads and moves on
+
+
+def test_a_circular_value_fails_in_a_sealed_json_column_and_does_not_bring_the_process_down() -> None:
+    # The column's JSON skips the circular check (models.SealedJSON): such a value must still be an error.
+    value: dict[str, Any] = {"材料": []}
+    value["材料"].append(value)
+    with pytest.raises(RecursionError):
+        SealedJSON("cases.state").to_bytes(value)

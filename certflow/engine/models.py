@@ -94,7 +94,10 @@ class SealedJSON(SealedValue):
     cache_ok = True
 
     def to_bytes(self, value: Any) -> bytes:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        # check_circular off: the same bytes, a tenth faster on a case's state. A circular value would still fail (a
+        # RecursionError instead of a ValueError), and none gets here: states and events' data are hashed first with
+        # the same check off (history.canonical); drafts, messages and incidents' data were read from JSON.
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), check_circular=False).encode()
 
     def from_bytes(self, clear: bytes) -> Any:
         return json.loads(clear)

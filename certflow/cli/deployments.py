@@ -24,6 +24,11 @@ def _owner(county: str | None) -> str:
     return "全省" if county is None else f"县（市）{county}"
 
 
+def _new(county: str | None) -> str:
+    """A new version, said as before for the province's, with its county for a county's own."""
+    return "新版本" if county is None else f"{_owner(county)}自有的新版本"
+
+
 @click.command(help="校验并部署 BPMN、DMN 和表单文件（给出文件夹时部署其中所有这些文件）。不写 --county 时"
                     "部署为全省的版本；写了则为这个县（市）自有的版本，只有它的新案件使用，其他县（市）不受影响。")
 @click.argument("paths", nargs=-1, required=True)
@@ -33,7 +38,7 @@ def _owner(county: str | None) -> str:
 @click.pass_context
 def deploy(ctx: click.Context, paths: tuple[str, ...], author: str, note: str, county: str | None) -> None:
     for result in runtime_of(ctx).deploy(read_paths(paths), author=author, note=note, county=county):
-        state = f"{_owner(county)}的新版本" if result.created else "内容未变，版本不变"
+        state = _new(county) if result.created else "内容未变，版本不变"
         click.echo(f"{result.process_key} v{result.version}（{state}）")
 
 
@@ -99,7 +104,7 @@ def compare(ctx: click.Context, key: str, old: int, new: int, as_json: bool) -> 
 def rollback(ctx: click.Context, key: str, version: int, author: str, note: str, county: str | None) -> None:
     result = runtime_of(ctx).rollback(key, version, author=author, note=note, county=county)
     if result.created:
-        click.echo(f"{key} v{result.version}（{_owner(county)}的新版本，内容同 v{version}）")
+        click.echo(f"{key} v{result.version}（{_new(county)}，内容同 v{version}）")
     else:
         click.echo(f"{key} v{result.version}（内容未变，版本不变：最新版本的内容已与 v{version} 相同）")
 

@@ -139,7 +139,7 @@ def test_the_command_line_deploys_lists_rolls_back_and_moves_cases_per_county(ru
 
     deployed = cli.invoke(main, ["deploy", str(folder), "--county", SHIZONG, "--author", "shizong"], obj=runtime)
     assert deployed.exit_code == 0, deployed.output
-    assert f"{ONLINE} v2（县（市）{SHIZONG}的新版本）" in deployed.output
+    assert f"{ONLINE} v2（县（市）{SHIZONG}自有的新版本）" in deployed.output
     assert "assessment v1（内容未变，版本不变）" in deployed.output
 
     listed = cli.invoke(main, ["versions", ONLINE, "--county", LUSHAN], obj=runtime)
@@ -154,7 +154,7 @@ def test_the_command_line_deploys_lists_rolls_back_and_moves_cases_per_county(ru
     assert on(runtime, lushan_case) == (1, "预审")
 
     rolled = cli.invoke(main, ["rollback", ONLINE, "1", "--county", SHIZONG], obj=runtime)
-    assert (rolled.exit_code, rolled.output) == (0, f"{ONLINE} v3（县（市）{SHIZONG}的新版本，内容同 v1）\n")
+    assert (rolled.exit_code, rolled.output) == (0, f"{ONLINE} v3（县（市）{SHIZONG}自有的新版本，内容同 v1）\n")
     refused = cli.invoke(main, ["rollback", ONLINE, "2", "--county", LUSHAN], obj=runtime)
     assert refused.exit_code == 1 and "自有的版本" in refused.output and "Traceback" not in refused.output
     wrong = cli.invoke(main, ["deploy", str(folder), "--county", "师宗县"], obj=runtime)

@@ -146,6 +146,6 @@ def test_versions_compare_and_rollback_on_the_command_line(runtime, tmp_path):
     assert compared.output == f"改动 {ONLINE}/pre_review  用户任务“{RENAMED}”，改了名称\n"
 
     rolled = cli.invoke(main, ["rollback", ONLINE, "1", "--author", "admin"], obj=runtime)
-    assert (rolled.exit_code, rolled.output) == (0, f"{ONLINE} v3（全省的新版本，内容同 v1）\n")
+    assert (rolled.exit_code, rolled.output) == (0, f"{ONLINE} v3（新版本，内容同 v1）\n")
     missing = cli.invoke(main, ["rollback", ONLINE, "9"], obj=runtime)
     assert missing.exit_code == 1 and "没有第 9 版" in missing.output

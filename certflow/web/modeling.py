@@ -238,7 +238,8 @@ def _migrate(key: str, version: int, to: int, county: str | None) -> ResponseRet
     runtime, number, me = services().runtime, request.form.get("case", "").strip(), signed_in()
     if number:
         try:
-            if not in_county(me, runtime.case(number)["county"]):
+            of = runtime.case(number)["county"]
+            if not in_county(me, of) or county not in (None, of):  # the page's county's cases only
                 raise NotFound(f"案件 {number} 不存在")
             runtime.migrate(number, to, actor=me.username)
             results = [MigrationResult(case=number, migrated=True, reason="")]

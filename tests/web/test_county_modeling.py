@@ -4,11 +4,13 @@ for their own county only; a province-wide administrator for the province or any
 from __future__ import annotations
 
 import lxml.html
+import pytest
 from flask.testing import FlaskClient
 from lushan import application
 from test_modeling import API, ONLINE, RENAMED, bearer, page, project_files, save_diagram
 from webkit import PASSWORD, conforms, login, post
 
+from certflow.engine.errors import InvalidState
 from certflow.engine.runtime import Runtime
 
 KEY = "application_online"
@@ -101,10 +103,13 @@ def test_moving_cases_on_a_countys_page_moves_only_its_cases(as_user, runtime: R
     assert f"已迁移到 v2：{shizong_case}" in moved.get_data(as_text=True)
     assert on(runtime, shizong_case) == (2, "师宗预审")
     assert on(runtime, lushan_case) == (1, "预审")
-    # The one case asked for by number is refused too, with the reason.
+    # A case of another county asked for by number is not on Shizong's page, nor moved to its version.
     one = post(admin, path, {"to": "2", "case": lushan_case, "county": SHIZONG}, page="/modeling",
                follow_redirects=True)
-    assert "另一个县（市）自有的版本" in one.get_data(as_text=True) and on(runtime, lushan_case)[0] == 1
+    assert f"{lushan_case} 未迁移：案件 {lushan_case} 不存在" in one.get_data(as_text=True)
+    with pytest.raises(InvalidState, match="另一个县（市）自有的版本"):
+        runtime.migrate(lushan_case, 2, actor="admin")
+    assert on(runtime, lushan_case) == (1, "预审")
 
 
 def test_the_api_deploys_for_the_tokens_county_or_the_one_a_province_administrator_names(  # type: ignore[no-untyped-def]

@@ -47,6 +47,7 @@ def deploy_for(client: FlaskClient, county: str | None, xml: str = SHIZONG_NAME)
 def test_a_county_analyst_deploys_for_their_county_and_is_refused_another(as_user, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
     analyst = as_user("analyst")  # 庐山市's
     assert "新案件使用 v1（全省的版本）" in page(analyst.get("/modeling")).text_content()
+    assert page(analyst.get("/modeling/drafts/application_online.bpmn")).cssselect('select[name="county"]') == []
 
     html = page(deploy_for(analyst, None, RENAMED))
     assert "部署成功：庐山市" in html.text_content()
@@ -68,6 +69,10 @@ def test_a_county_analyst_deploys_for_their_county_and_is_refused_another(as_use
 
 def test_a_province_administrator_deploys_and_rolls_back_for_one_county(as_user, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
     admin = as_user("admin")
+    editor = page(admin.get("/modeling/drafts/application_online.bpmn"))
+    [choice] = editor.cssselect('#deploy-form select[name="county"]')
+    assert [(o.get("value"), o.text) for o in choice.cssselect("option")] == [
+        ("", "全省的版本"), (LUSHAN, "庐山市自有的版本"), (SHIZONG, "师宗县自有的版本")]
     lushan_case = started(runtime, LUSHAN)
     assert "部署成功：师宗县" in page(deploy_for(admin, SHIZONG)).text_content()
     assert versions(runtime) == [(2, SHIZONG), (1, None)]

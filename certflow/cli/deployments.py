@@ -17,34 +17,51 @@ from certflow.engine.outcomes import OUTCOMES
 from certflow.engine.specs import read_paths
 
 _FILE_CHANGES = {"added": "新增", "removed": "删除", "changed": "改动"}
+_COUNTY = "县（市）的6位行政区划代码"
 
 
-@click.command(help="校验并部署 BPMN、DMN 和表单文件（给出文件夹时部署其中所有这些文件）。")
+def _owner(county: str | None) -> str:
+    return "全省" if county is None else f"县（市）{county}"
+
+
+def _new(county: str | None) -> str:
+    """A new version, said as before for the province's, with its county for a county's own."""
+    return "新版本" if county is None else f"{_owner(county)}自有的新版本"
+
+
+@click.command(help="校验并部署 BPMN、DMN 和表单文件（给出文件夹时部署其中所有这些文件）。不写 --county 时"
+                    "部署为全省的版本；写了则为这个县（市）自有的版本，只有它的新案件使用，其他县（市）不受影响。")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--author", default="cli", show_default=True, help="部署人，记在版本上")
 @click.option("--note", default="", help="版本说明，如 改了补正期限")
+@click.option("--county", default=None, metavar="CODE", help=f"为这个县（市）部署：{_COUNTY}")
 @click.pass_context
-def deploy(ctx: click.Context, paths: tuple[str, ...], author: str, note: str) -> None:
-    for result in runtime_of(ctx).deploy(read_paths(paths), author=author, note=note):
-        state = "新版本" if result.created else "内容未变，版本不变"
+def deploy(ctx: click.Context, paths: tuple[str, ...], author: str, note: str, county: str | None) -> None:
+    for result in runtime_of(ctx).deploy(read_paths(paths), author=author, note=note, county=county):
+        state = _new(county) if result.created else "内容未变，版本不变"
         click.echo(f"{result.process_key} v{result.version}（{state}）")
 
 
-@click.command(help="列出流程 KEY（不写则为所有流程）已部署的版本，新的在前：部署时间、部署人、内容摘要、"
-                    "说明，以及各版本上办理中和全部的案件数。")
+@click.command(help="列出流程 KEY（不写则为所有流程）已部署的版本，新的在前：全省的还是哪个县（市）自有的、"
+                    "是否当前版本、部署时间、部署人、内容摘要、说明，以及各版本上办理中和全部的案件数。"
+                    "写了 --county 时只列这个县（市）的案件能用的版本（全省的和它自有的），“当前”是它的新案件用的版本，"
+                    "案件数只算它的案件。")
 @click.argument("key", required=False)
+@click.option("--county", default=None, metavar="CODE", help=f"只看这个县（市）：{_COUNTY}")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出，供程序读取")
 @click.pass_context
-def versions(ctx: click.Context, key: str | None, as_json: bool) -> None:
-    rows = runtime_of(ctx).versions(key)
+def versions(ctx: click.Context, key: str | None, county: str | None, as_json: bool) -> None:
+    rows = runtime_of(ctx).versions(key, county)
     if as_json:
         print_json(rows)
         return
     for row in rows:
         note = f"  {row['note']}" if row["note"] else ""
         name = f"{row['name']}（{row['key']}）" if row["name"] and row["name"] != row["key"] else row["key"]
-        click.echo(f"{name} v{row['version']}  {row['deployed_at'][:19]}  {row['author']}  "
-                   f"{row['content_hash'][:12]}  案件：办理中 {row['running_cases']} 个，共 {row['total_cases']} 个"
+        current = "，当前" if row["current"] else ""
+        click.echo(f"{name} v{row['version']}  {_owner(row['county'])}{current}  {row['deployed_at'][:19]}  "
+                   f"{row['author']}  {row['content_hash'][:12]}  "
+                   f"案件：办理中 {row['running_cases']} 个，共 {row['total_cases']} 个"
                    f"{note}")
     if not rows:
         click.echo("没有已部署的版本", err=True)
@@ -76,41 +93,45 @@ def compare(ctx: click.Context, key: str, old: int, new: int, as_json: bool) -> 
 
 
 @click.command(help="把流程 KEY 回退到版本 VERSION：把那个版本的文件重新部署为最新版本。新案件用它，"
-                    "办理中的案件仍用原来的版本。")
+                    "办理中的案件仍用原来的版本。写了 --county 时只为这个县（市）回退：VERSION 可以是它自有的版本"
+                    "或全省的版本，回退的结果是它自有的新版本，全省和其他县（市）不受影响。")
 @click.argument("key")
 @click.argument("version", type=int)
 @click.option("--author", default="cli", show_default=True, help="部署人，记在版本上")
 @click.option("--note", default="", help="版本说明，不写时记下回退到的版本号")
+@click.option("--county", default=None, metavar="CODE", help=f"为这个县（市）回退：{_COUNTY}")
 @click.pass_context
-def rollback(ctx: click.Context, key: str, version: int, author: str, note: str) -> None:
-    result = runtime_of(ctx).rollback(key, version, author=author, note=note)
+def rollback(ctx: click.Context, key: str, version: int, author: str, note: str, county: str | None) -> None:
+    result = runtime_of(ctx).rollback(key, version, author=author, note=note, county=county)
     if result.created:
-        click.echo(f"{key} v{result.version}（新版本，内容同 v{version}）")
+        click.echo(f"{key} v{result.version}（{_new(county)}，内容同 v{version}）")
     else:
         click.echo(f"{key} v{result.version}（内容未变，版本不变：最新版本的内容已与 v{version} 相同）")
 
 
-@click.command(help="把办理中的案件 CASE，或用 --process 和 --from 指定的那个版本上所有办理中的案件，迁移到"
-                    "同一流程的版本 --to（流程引擎允许迁移时）。逐个打印已迁移或被拒绝及原因；"
+@click.command(help="把办理中的案件 CASE，或用 --process 和 --from 指定的那个版本上所有办理中的案件（写了 "
+                    "--county 时只迁移这个县（市）的），迁移到同一流程的版本 --to（流程引擎允许迁移时）。"
+                    "案件只能迁移到全省的版本或它所在县（市）自有的版本。逐个打印已迁移或被拒绝及原因；"
                     "有案件被拒绝时退出码为 1。")
 @click.argument("case", required=False)
 @click.option("--to", "to_version", type=int, required=True, help="迁移到的版本号")
 @click.option("--process", "process_key", help="流程代号，与 --from 一起用，迁移整个版本的案件")
 @click.option("--from", "from_version", type=int, help="原来的版本号")
+@click.option("--county", default=None, metavar="CODE", help=f"只迁移这个县（市）的案件：{_COUNTY}")
 @click.option("--user", default="cli", show_default=True, help="记入案件历史的操作人")
 @click.pass_context
 def migrate(ctx: click.Context, case: str | None, to_version: int, process_key: str | None,
-            from_version: int | None, user: str) -> None:
+            from_version: int | None, county: str | None, user: str) -> None:
     usage = click.UsageError("请给出案件编号 CASE，或者 --process 流程代号加 --from 版本号，二者选一")
     if case:
-        if process_key is not None or from_version is not None:
+        if process_key is not None or from_version is not None or county is not None:
             raise usage
         runtime_of(ctx).migrate(case, to_version, actor=user)
         click.echo(f"{case}：已迁移到 v{to_version}")
         return
     if process_key is None or from_version is None:
         raise usage
-    results = runtime_of(ctx).migrate_all(process_key, from_version, to_version, actor=user)
+    results = runtime_of(ctx).migrate_all(process_key, from_version, to_version, actor=user, county=county)
     for result in results:
         click.echo(f"{result['case']}：" + (f"已迁移到 v{to_version}" if result["migrated"]
                                           else f"不能迁移：{result['reason']}"))

@@ -1,5 +1,6 @@
 """Moving running cases to a newer version of their process: whether one can move, moving it, moving all of a
-version. What a move does to the workflow, and the rule that allows it, are in ``migration``."""
+version. A case moves to the province's versions or its own county's, never another county's. What a move does to
+the workflow, and the rule that allows it, are in ``migration``."""
 
 from __future__ import annotations
 
@@ -81,6 +82,8 @@ def _plan(
         return None, migration.refused(f"流程 {case.process_key} 没有 v{to_version}")
     if target.version <= current:
         return None, migration.refused(f"案件在 v{current} 上，只能迁移到更新的版本")
+    if not versions.valid_for(target, case.county):  # another county's own version is never its cases'
+        return None, migration.refused(f"v{to_version} 是另一个县（市）自有的版本，案件 {case.number} 不能迁移到它")
     spec, subprocesses, _ = steps.specs(session, target.id)
     plans: list[migration.Plan] = []
     try:

@@ -26,14 +26,17 @@ from certflow.engine.views import TaskView
 def start_case(
     steps: Steps, process_key: str, data: dict[str, Any], *, actor: str, county: str | None = None,
 ) -> str:
-    """Start a case on the latest version of ``process_key``; returns the case number.
+    """Start a case on the version of ``process_key`` current in its county; returns the case number.
 
-    ``county``: the county the case belongs to (its area code), by default the deployment's jurisdiction.
+    ``county``: the county the case belongs to (its area code), by default the deployment's jurisdiction. Its
+    own newest version if it has one, else the province's newest (``versions.current``): every start, from a page,
+    the API, a command or a roster, is chosen here.
     """
     clock = steps.step_clock()
     now = clock.now()
+    county = county or steps.settings.county
     with steps.transaction(clock) as session:
-        version = versions.latest(session, process_key)
+        version = versions.current(session, process_key, county)
         if version is None:
             raise NotFound(f"没有部署流程 {process_key}")
         spec, subprocesses, version_forms = steps.specs(session, version.id)
@@ -46,7 +49,7 @@ def start_case(
         # The row first, for its id (the number holds it); the step writes the rest of it.
         case = CaseRow.of(session.connection().execute(insert(CASES).values(
             process_version_id=version.id, process_key=process_key, status="running",
-            county=county or steps.settings.county,
+            county=county,
             applicant_name=name, applicant_digest=keys.lookup_digest(name) if name else None,
             id_masked=mask_id(id_number) if id_number else None,
             id_digest=keys.lookup_digest(id_number) if id_number else None,

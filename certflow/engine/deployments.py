@@ -1,5 +1,8 @@
 """Deployments and their versions: deploy a set of files, list the versions and a version's files, compare two
-versions, roll a process back to an earlier one."""
+versions, roll a process back to an earlier one; for the whole province, or for one county.
+
+A county's own versions shadow the province's for that county's new cases (``versions.current``); a deployment or
+a rollback for a county makes versions of that county only, and never changes what another county runs."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from certflow.engine import versions
 from certflow.engine.compare import compare as compare_files
-from certflow.engine.errors import DeploymentError, Problem
+from certflow.engine.errors import DeploymentError, InvalidArgument, InvalidState, Problem
 from certflow.engine.models import Deployment, DeploymentFile, LaneMapping, ProcessVersion
 from certflow.engine.roles import Lanes, LaneTarget
 from certflow.engine.specs import ParsedDeployment, SourceFile, parse_deployment
@@ -26,19 +29,29 @@ class DeployedVersion:
     process_key: str
     version: int
     created: bool  # False when identical content was already deployed
+    county: str | None = None  # whose version it is: a county's own, or None, the province's
 
 
-def deploy(steps: Steps, files: list[SourceFile], *, author: str, note: str = "") -> list[DeployedVersion]:
-    """Check and store a set of files; a process whose content and lane mappings are unchanged gets no new
-    version.
+def deploy(
+    steps: Steps, files: list[SourceFile], *, author: str, note: str = "", county: str | None = None,
+) -> list[DeployedVersion]:
+    """Check and store a set of files as versions of ``county`` (None: the province's); a process whose content and
+    lane mappings are those its version current there already has gets no new version.
 
     A set without a process is refused: it would store nothing, and a deployment that says nothing is taken for done.
     """
+    check_county(county)
     lanes = current_lanes(steps)
     parsed = parse_deployment(files, steps.handlers.signatures, steps.settings.limits, lanes)
     if not parsed.processes:
         raise DeploymentError([Problem(None, None, None, _no_process(files))])
-    return _store(steps, parsed, files, author, note, lanes)
+    return _store(steps, parsed, files, author, note, lanes, county)
+
+
+def check_county(county: str | None) -> None:
+    """A county is named by its 6-digit area code; anything else is refused before it is stored on a version."""
+    if county is not None and not (len(county) == 6 and county.isdecimal()):
+        raise InvalidArgument(f"县（市）应为6位行政区划代码，不是“{county}”")
 
 
 def _no_process(files: list[SourceFile]) -> str:
@@ -64,10 +77,11 @@ def _mapped_lanes(session: Session) -> Lanes:
     return Lanes({row.lane: LaneTarget(row.role, row.group_id) for row in session.scalars(select(LaneMapping))})
 
 
-def listing(steps: Steps, process_key: str | None = None) -> list[VersionView]:
-    """Every deployed version, newest first per process: hash, author, time, note, cases, files."""
+def listing(steps: Steps, process_key: str | None = None, county: str | None = None) -> list[VersionView]:
+    """The deployed versions, newest first per process: owner, hash, author, time, note, cases, files; all of them,
+    or those a county's cases may run on (see ``versions.listing``)."""
     with steps.sessions() as session:
-        return versions.listing(session, process_key)
+        return versions.listing(session, process_key, county)
 
 
 def version_files(steps: Steps, process_key: str, version: int) -> dict[str, str]:
@@ -82,24 +96,37 @@ def compare(steps: Steps, process_key: str, old: int, new: int) -> dict[str, Any
     return {**result, "old_version": old, "new_version": new}
 
 
-def rollback(steps: Steps, process_key: str, version: int, *, author: str, note: str = "") -> DeployedVersion:
-    """Deploy an earlier version's files again: the new latest version has its content, and its lanes stand for
-    what they stood for then, whatever the mappings say today."""
+def rollback(
+    steps: Steps, process_key: str, version: int, *, author: str, note: str = "", county: str | None = None,
+) -> DeployedVersion:
+    """Deploy an earlier version's files again for ``county`` (None: the province): the version current there
+    has its content, and its lanes stand for what they stood for then, whatever the mappings say today.
+
+    A county rolls back to one of its own versions or to one of the province's; either way the result is the
+    county's own version, so the county keeps it when the province deploys again. The province rolls back to its
+    own versions only. InvalidState names the owner of a version out of reach.
+    """
+    check_county(county)
     with steps.sessions() as session:
         earlier = versions.find(session, process_key, version)
+        if not versions.valid_for(earlier, county):
+            whose = "全省" if county is None else f"县（市）{county}"
+            raise InvalidState(f"{process_key} v{version} 是县（市）{earlier.county} 自有的版本，{whose}不能回滚到它")
         sources = [SourceFile(name, content.encode("utf-8"))
                    for name, content in versions.files(session, earlier).items()]
         lanes = Lanes({**_mapped_lanes(session).mapped, **steps.lanes(session, earlier.id).mapped})
     parsed = parse_deployment(sources, steps.handlers.signatures, steps.settings.limits, lanes)
-    [result] = _store(steps, parsed, sources, author, note or f"rollback to v{version}", lanes, only=process_key)
+    [result] = _store(steps, parsed, sources, author, note or f"rollback to v{version}", lanes, county,
+                      only=process_key)
     return result
 
 
 def _store(
     steps: Steps, parsed: ParsedDeployment, files: list[SourceFile], author: str, note: str, lanes: Lanes,
-    only: str | None = None,
+    county: str | None, only: str | None = None,
 ) -> list[DeployedVersion]:
-    """New versions for the processes (or only the one) whose content differs from their latest version.
+    """New versions of ``county`` for the processes (or only the one) whose content differs from the version current
+    there; numbered after the highest of the key, the province's and every county's.
 
     Each version keeps the mappings of the lanes it uses, and they count as its content: the same files deployed
     after a mapping changed make a new version.
@@ -113,9 +140,9 @@ def _store(
                 continue
             kept = lanes.resolved(_used_lanes(process.spec))
             content_hash = _with_lanes(process.content_hash, kept)
-            latest = versions.latest(session, process.key)
-            if latest is not None and latest.content_hash == content_hash:
-                results.append(DeployedVersion(process.key, latest.version, False))
+            current = versions.current(session, process.key, county)
+            if current is not None and current.content_hash == content_hash:
+                results.append(DeployedVersion(process.key, current.version, False, current.county))
                 continue
             if deployment is None:
                 deployment = Deployment(content_hash=parsed.content_hash, author=author, note=note, created_at=now)
@@ -125,13 +152,13 @@ def _store(
                 ]
                 session.add(deployment)
                 session.flush()
-            version = (latest.version if latest else 0) + 1
+            version = versions.highest(session, process.key) + 1
             session.add(ProcessVersion(
-                process_key=process.key, version=version, name=process.name,
+                process_key=process.key, version=version, county=county, name=process.name,
                 content_hash=content_hash, deployment_id=deployment.id, spec={**process.spec, "lanes": kept.stored()},
                 forms=process.forms, files=process.files, created_at=now,
             ))
-            results.append(DeployedVersion(process.key, version, True))
+            results.append(DeployedVersion(process.key, version, True, county))
     return results
 
 

@@ -143,11 +143,12 @@ def task_form(steps: Steps, task_id: str) -> TaskForm:
     }
 
 
-def processes(steps: Steps) -> list[ProcessView]:
-    """The latest version of each deployed process, with the form its cases start with."""
+def processes(steps: Steps, county: str | None = None) -> list[ProcessView]:
+    """The version of each deployed process that new cases of ``county`` (by default the deployment's own) start
+    on, with the form they start with."""
     with steps.sessions() as session:
         found: list[ProcessView] = []
-        for version in versions.latest_of_each(session):
+        for version in versions.current_of_each(session, county or steps.settings.county):
             spec, _, version_forms = steps.specs(session, version.id)
             form = start_form(spec)
             found.append({
@@ -158,12 +159,13 @@ def processes(steps: Steps) -> list[ProcessView]:
         return found
 
 
-def user_tasks(steps: Steps) -> list[UserTaskSpec]:
-    """The steps people do in the latest versions (user, manual and plain tasks): process, BPMN id, title and role
-    (for inbox filters). A step of a called process is listed under each process that calls it, as its tasks are."""
+def user_tasks(steps: Steps, county: str | None = None) -> list[UserTaskSpec]:
+    """The steps people do in the versions current in ``county`` (by default the deployment's own; user, manual
+    and plain tasks): process, BPMN id, title and role (for inbox filters). A step of a called process is listed
+    under each process that calls it, as its tasks are."""
     found: dict[tuple[str, str], UserTaskSpec] = {}
     with steps.sessions() as session:
-        for version in versions.latest_of_each(session):
+        for version in versions.current_of_each(session, county or steps.settings.county):
             spec, subprocesses, _forms = steps.specs(session, version.id)
             lanes = steps.lanes(session, version.id)
             for process in (spec, *subprocesses.values()):

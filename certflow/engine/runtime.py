@@ -91,11 +91,13 @@ class Runtime:
 
     # -- deployments ---------------------------------------------------------------------------
 
-    def deploy(self, files: list[SourceFile], *, author: str, note: str = "") -> list[DeployedVersion]:
-        return deployments.deploy(self._steps, files, author=author, note=note)
+    def deploy(
+        self, files: list[SourceFile], *, author: str, note: str = "", county: str | None = None,
+    ) -> list[DeployedVersion]:
+        return deployments.deploy(self._steps, files, author=author, note=note, county=county)
 
-    def versions(self, process_key: str | None = None) -> list[VersionView]:
-        return deployments.listing(self._steps, process_key)
+    def versions(self, process_key: str | None = None, county: str | None = None) -> list[VersionView]:
+        return deployments.listing(self._steps, process_key, county)
 
     def version_files(self, process_key: str, version: int) -> dict[str, str]:
         return deployments.version_files(self._steps, process_key, version)
@@ -103,8 +105,10 @@ class Runtime:
     def compare(self, process_key: str, old: int, new: int) -> dict[str, Any]:
         return deployments.compare(self._steps, process_key, old, new)
 
-    def rollback(self, process_key: str, version: int, *, author: str, note: str = "") -> DeployedVersion:
-        return deployments.rollback(self._steps, process_key, version, author=author, note=note)
+    def rollback(
+        self, process_key: str, version: int, *, author: str, note: str = "", county: str | None = None,
+    ) -> DeployedVersion:
+        return deployments.rollback(self._steps, process_key, version, author=author, note=note, county=county)
 
     def lane_mappings(self) -> Lanes:
         """The lane mappings the next deployment resolves lanes with (a test run takes them along)."""
@@ -251,11 +255,11 @@ class Runtime:
     def task_form(self, task_id: str) -> TaskForm:
         return queries.task_form(self._steps, task_id)
 
-    def processes(self) -> list[ProcessView]:
-        return queries.processes(self._steps)
+    def processes(self, county: str | None = None) -> list[ProcessView]:
+        return queries.processes(self._steps, county)
 
-    def user_tasks(self) -> list[UserTaskSpec]:
-        return queries.user_tasks(self._steps)
+    def user_tasks(self, county: str | None = None) -> list[UserTaskSpec]:
+        return queries.user_tasks(self._steps, county)
 
     def case_forms(self, case_ref: str) -> dict[str, Any]:
         return queries.case_forms(self._steps, case_ref)

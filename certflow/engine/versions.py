@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from certflow.engine.errors import NotFound
@@ -16,21 +16,44 @@ from certflow.engine.views import VersionView
 WITHOUT_SPEC = (defer(ProcessVersion.spec), defer(ProcessVersion.forms))
 
 
-def latest(session: Session, process_key: str) -> ProcessVersion | None:
+def highest(session: Session, process_key: str) -> int:
+    """The highest number the key's versions have reached, the province's and every county's (0 before any)."""
+    highest = select(func.max(ProcessVersion.version)).where(ProcessVersion.process_key == process_key)
+    return session.scalar(highest) or 0
+
+
+def current(session: Session, process_key: str, county: str | None) -> ProcessVersion | None:
+    """The version a new case of ``county`` starts on: the newest of the county's own, else the province's newest.
+
+    ``county`` None: the province's newest. Another county's versions are never chosen.
+    """
     return session.scalars(
-        select(ProcessVersion).options(*WITHOUT_SPEC).where(ProcessVersion.process_key == process_key)
-        .order_by(ProcessVersion.version.desc()).limit(1)
+        select(ProcessVersion).options(*WITHOUT_SPEC)
+        .where(ProcessVersion.process_key == process_key, _valid_for(county))
+        .order_by(ProcessVersion.county.is_(None), ProcessVersion.version.desc()).limit(1)
     ).first()
 
 
-def latest_of_each(session: Session) -> list[ProcessVersion]:
-    """The newest version of every deployed process, by process key."""
-    highest = select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("v")).group_by(
-        ProcessVersion.process_key).subquery()
-    newest = (ProcessVersion.process_key == highest.c.process_key) & (ProcessVersion.version == highest.c.v)
-    return list(session.scalars(
-        select(ProcessVersion).options(*WITHOUT_SPEC).join(highest, newest).order_by(ProcessVersion.process_key)
-    ))
+def current_of_each(session: Session, county: str | None) -> list[ProcessVersion]:
+    """``current`` of every process key deployed for the province or for ``county``, by process key."""
+    chosen: dict[str, ProcessVersion] = {}
+    rows = session.scalars(
+        select(ProcessVersion).options(*WITHOUT_SPEC).where(_valid_for(county))
+        .order_by(ProcessVersion.process_key, ProcessVersion.county.is_(None), ProcessVersion.version.desc())
+    )
+    for version in rows:
+        chosen.setdefault(version.process_key, version)
+    return list(chosen.values())
+
+
+def valid_for(version: ProcessVersion, county: str | None) -> bool:
+    """Whether a case of ``county`` (None: the province's view) may run on the version: the province's, or its own."""
+    return version.county is None or version.county == county
+
+
+def _valid_for(county: str | None) -> ColumnElement[bool]:
+    province = ProcessVersion.county.is_(None)
+    return province if county is None else or_(province, ProcessVersion.county == county)
 
 
 def find(session: Session, process_key: str, version: int) -> ProcessVersion:
@@ -42,26 +65,42 @@ def find(session: Session, process_key: str, version: int) -> ProcessVersion:
     return found
 
 
-def listing(session: Session, process_key: str | None = None) -> list[VersionView]:
-    """Every version (of one process, or all), newest first per process, with who deployed it and its cases."""
+def listing(session: Session, process_key: str | None = None, county: str | None = None) -> list[VersionView]:
+    """Versions (of one process, or all), newest first per process, with who deployed them and their cases.
+
+    ``county`` None: every version, the province's and each county's, ``current`` the newest of each; a county:
+    the versions its cases may run on (the province's and its own), ``current`` the one its new cases start on,
+    and only its cases counted.
+    """
     counts = (
         select(Case.process_version_id, func.count().label("total"),
                func.sum(case((Case.status == "running", 1), else_=0)).label("running"))
-        .group_by(Case.process_version_id).subquery()
+        .group_by(Case.process_version_id)
     )
+    if county is not None:
+        counts = counts.where(Case.county == county)
+    counted = counts.subquery()
     query = (
-        select(ProcessVersion, Deployment, counts.c.total, counts.c.running)
+        select(ProcessVersion, Deployment, counted.c.total, counted.c.running)
         .join(Deployment, Deployment.id == ProcessVersion.deployment_id)
-        .outerjoin(counts, counts.c.process_version_id == ProcessVersion.id)
+        .outerjoin(counted, counted.c.process_version_id == ProcessVersion.id)
         .order_by(ProcessVersion.process_key, ProcessVersion.version.desc())
     )
     if process_key:
         query = query.where(ProcessVersion.process_key == process_key)
+    if county is not None:
+        query = query.where(_valid_for(county))
+    rows = session.execute(query).all()
+    newest: dict[tuple[str, str | None], int] = {}  # by key and owner (None: the province)
+    for version, *_ in rows:
+        newest.setdefault((version.process_key, version.county), version.id)
+    current = set(newest.values()) if county is None else {  # a county's own shadows the province's
+        newest.get((key, county), newest.get((key, None))) for key, _ in newest}
     return [
-        VersionView(key=v.process_key, version=v.version, name=v.name, content_hash=v.content_hash,
-                    author=d.author, note=d.note, deployed_at=d.created_at.isoformat(),
+        VersionView(key=v.process_key, version=v.version, name=v.name, county=v.county, current=v.id in current,
+                    content_hash=v.content_hash, author=d.author, note=d.note, deployed_at=d.created_at.isoformat(),
                     running_cases=int(running or 0), total_cases=int(total or 0), files=list(v.files))
-        for v, d, total, running in session.execute(query)
+        for v, d, total, running in rows
     ]
 
 

@@ -128,11 +128,13 @@ class ProcessView(TypedDict):
 
 
 class VersionView(TypedDict):
-    """A deployed version: who deployed it when and why, its cases, the files it was built from."""
+    """A deployed version: whose it is, who deployed it when and why, its cases, the files it was built from."""
 
     key: str
     version: int
     name: str
+    county: str | None  # the county whose own version it is; None: the province's
+    current: bool  # the one new cases start on (see ``versions.listing``)
     content_hash: str
     author: str
     note: str

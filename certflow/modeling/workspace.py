@@ -1,7 +1,8 @@
 """The deployment a draft makes, and what a diagram's elements may choose from.
 
-The files deployed now are those the latest version of every process was built from; a draft is laid
-over them, with every form draft (a form is deployed with the process that uses it).
+The files deployed now are those the current version of every process was built from, for the province or for
+one county (its own where it has one, else the province's); a draft is laid over them, with every form draft (a
+form is deployed with the process that uses it).
 """
 
 from __future__ import annotations
@@ -27,20 +28,18 @@ from certflow.people.models import Group
 SAMPLE_STEPS: list[dict[str, Any]] = [{"task": "pre_review", "data": {"decision": "pass"}}]
 
 
-def current_files(runtime: Runtime) -> dict[str, str]:
-    """Draft name → content of the files the latest version of every process was built from.
+def current_files(runtime: Runtime, county: str | None = None) -> dict[str, str]:
+    """Draft name → content of the files the current version of every process, in ``county`` (None: the
+    province), was built from.
 
-    A diagram comes from the latest version of the process it holds (a process that calls it may carry an
+    A diagram comes from the current version of the process it holds (a process that calls it may carry an
     older copy); forms and decision tables from the newest deployment that has them.
     """
-    latest: dict[str, VersionView] = {}
-    for version in runtime.versions():
-        known = latest.get(version["key"])
-        if known is None or version["version"] > known["version"]:
-            latest[version["key"]] = version
+    current: list[VersionView] = [v for v in runtime.versions(county=county)
+                                  if v["current"] and (county is not None or v["county"] is None)]
     chosen: dict[str, str] = {}
     owned: set[str] = set()
-    for version in sorted(latest.values(), key=lambda v: (v["deployed_at"], v["key"])):
+    for version in sorted(current, key=lambda v: (v["deployed_at"], v["key"])):
         for file_name, content in runtime.version_files(version["key"], version["version"]).items():
             name = draft_name(file_name)
             own = kind_of(name) == "bpmn" and version["key"] in process_ids(content)
@@ -65,24 +64,27 @@ def deployed_with(drafts: list[DraftFile], name: str) -> list[DraftFile]:
     return [d for d in drafts if d.name == name or d.kind == "form"]
 
 
-def deploy_draft(runtime: Runtime, drafts: Drafts, name: str, *, author: str, note: str) -> list[DeployedVersion]:
-    """Deploy the current files with the draft laid over them; the drafts deployed are done with.
+def deploy_draft(
+    runtime: Runtime, drafts: Drafts, name: str, *, author: str, note: str, county: str | None = None,
+) -> list[DeployedVersion]:
+    """Deploy ``county``'s current files (None: the province's) with the draft laid over them, as versions of
+    ``county``; the drafts deployed are done with.
 
     DeploymentError (nothing stored, the drafts kept) lists every problem by file, line and element.
     """
     taken = deployed_with(drafts.all(), name)
-    files = source_files(laid_over(current_files(runtime), taken))
-    results = runtime.deploy(files, author=author, note=note or f"部署草稿 {name}")
+    files = source_files(laid_over(current_files(runtime, county), taken))
+    results = runtime.deploy(files, author=author, note=note or f"部署草稿 {name}", county=county)
     drafts.finish(taken)
     return results
 
 
 def trial_run(
     runtime: Runtime, drafts: Drafts, name: str, process_key: str, start_data: dict[str, Any],
-    steps: list[dict[str, Any]],
+    steps: list[dict[str, Any]], county: str | None = None,
 ) -> dict[str, Any]:
-    """``sandbox.test_run`` on the deployment the draft would make; nothing real is touched."""
-    files = source_files(laid_over(current_files(runtime), deployed_with(drafts.all(), name)))
+    """``sandbox.test_run`` on the deployment the draft would make in ``county``; nothing real is touched."""
+    files = source_files(laid_over(current_files(runtime, county), deployed_with(drafts.all(), name)))
     return sandbox.test_run(files, runtime.handlers, runtime.settings, process_key, start_data, steps,
                             lanes=runtime.lane_mappings())
 

@@ -93,6 +93,12 @@ def can_model(account: Account) -> bool:
     return bool(account.roles & MODELERS)
 
 
+def can_model_for(account: Account, county: str | None) -> bool:
+    """Who deploys, rolls back and moves cases for ``county`` (None: the province): its own analysts and
+    administrators; a province-wide administrator for the province and for every county."""
+    return can_model(account) and (province_wide(account) or (county is not None and account.county == county))
+
+
 def can_change_cases(account: Account) -> bool:
     """Anyone with a role that acts; auditors and analysts read only."""
     return bool(account.roles - READ_ONLY_ROLES)

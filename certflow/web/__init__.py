@@ -121,7 +121,7 @@ def _add_error_pages(app: Flask) -> None:
         def handler(error: HTTPException, status: int = status, message: str = message) -> ResponseReturnValue:
             if request.path.startswith("/api/"):  # an unknown API path never reaches the blueprint's handlers
                 return api.http_error(error)
-            detail = _reason(error) if status in (400, 409) else None
+            detail = _reason(error) if status in (400, 403, 409) else None
             return render_template("errors/error.html", status=status, message=message, detail=detail), status
         app.register_error_handler(status, handler)
 

@@ -27,7 +27,7 @@ from certflow.engine.errors import (
 )
 from certflow.engine.privacy import mask_personal
 from certflow.engine.specs import SourceFile
-from certflow.people.access import can_audit, can_model, can_start_case
+from certflow.people.access import can_audit, can_model, can_model_for, can_start_case
 from certflow.web import openapi
 from certflow.web.context import act_as, deny, services, signed_in
 from certflow.web.guard import auditable_case, readable_case, release_task, reveal, visible_task, workable_task
@@ -142,22 +142,29 @@ def deploy() -> tuple[Response, int]:
     me = signed_in()
     if not can_model(me):
         deny(403, "部署流程")
-    files, note = _deployment()
-    results = services().runtime.deploy(files, author=me.username, note=note)
-    return jsonify(versions=[{"process": r.process_key, "version": r.version, "created": r.created}
-                             for r in results]), 201
+    files, note, county = _deployment()
+    county = me.county if county is None else county or None  # not named: the token's own; empty: the province
+    if not can_model_for(me, county):
+        deny(403, "为其他县（市）部署流程", "只能为本县（市）部署流程")
+    results = services().runtime.deploy(files, author=me.username, note=note, county=county)
+    return jsonify(versions=[{"process": r.process_key, "version": r.version, "created": r.created,
+                              "county": r.county} for r in results]), 201
 
 
-def _deployment() -> tuple[list[SourceFile], str]:
-    """The files and note of a deployment: uploaded (multipart, any field name) or as JSON."""
+def _deployment() -> tuple[list[SourceFile], str, str | None]:
+    """The files, note and county (None when not named) of a deployment: uploaded (multipart, any field name
+    but ``note`` and ``county``) or as JSON."""
     if request.files:
         uploads = [f for name in request.files for f in request.files.getlist(name)]
-        return [SourceFile(f.filename or f.name or "", f.read()) for f in uploads], request.form.get("note", "")
+        return ([SourceFile(f.filename or f.name or "", f.read()) for f in uploads], request.form.get("note", ""),
+                request.form.get("county"))
     body = _body()
-    given, note = body.get("files"), body.get("note", "")
+    given, note, county = body.get("files"), body.get("note", ""), body.get("county")
     if not (isinstance(given, list) and given and isinstance(note, str) and all(map(_is_file, given))):
         abort(400, "files 应为非空列表，每项为 {\"name\", \"content\"}（字符串）；note 为字符串")
-    return [SourceFile(f["name"], f["content"].encode("utf-8")) for f in given], note
+    if not isinstance(county, str | None):
+        abort(400, "county 应为县（市）的6位行政区划代码（字符串），空字符串表示全省")
+    return [SourceFile(f["name"], f["content"].encode("utf-8")) for f in given], note, county
 
 
 def _is_file(given: Any) -> bool:

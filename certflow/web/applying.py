@@ -92,9 +92,12 @@ class ApplicationForm:
     places: tuple[County, ...]  # the villages to choose from, county → township → village
 
 
-def application_form(runtime: Runtime, directory: Directory, process_key: str, channel: str) -> ApplicationForm:
-    """The start form of the latest deployed ``process_key``, ready to show."""
-    schema = next((p["start_schema"] for p in runtime.processes() if p["key"] == process_key), None)
+def application_form(
+    runtime: Runtime, directory: Directory, process_key: str, channel: str, county: str | None = None,
+) -> ApplicationForm:
+    """The start form of the version of ``process_key`` that ``county``'s (by default the deployment's own) new
+    cases start on, ready to show."""
+    schema = next((p["start_schema"] for p in runtime.processes(county) if p["key"] == process_key), None)
     if not schema:
         raise NotFound(f"没有部署带申请表的流程 {process_key}")
     ticked = channel == "offline"

@@ -52,10 +52,13 @@ def group_name(group_id: str | None) -> str:
 _VERBS = {"GET": "打开", "HEAD": "打开", "POST": "提交", "PUT": "提交", "PATCH": "修改", "DELETE": "删除"}
 
 
-def deny(status: int, what: str) -> NoReturn:
-    """Refuse and record the attempt: 404 hides that a page exists, 403 refuses an action."""
+def deny(status: int, what: str, reason: str | None = None) -> NoReturn:
+    """Refuse and record the attempt: 404 hides that a page exists, 403 refuses an action (saying ``reason``, in
+    Chinese, when the person should know why)."""
     verb = _VERBS.get(request.method, request.method)
     services().accounts.record_denied(account(), f"{what}（{verb} {request.path}）", request.remote_addr)
+    if reason:
+        abort(status, reason)
     abort(status)
 
 

@@ -70,8 +70,8 @@ def index() -> ResponseReturnValue:
     runtime = services().runtime
     me = signed_in()
     page = inbox(services().sessions, me, query, runtime.clock.now())
-    steps = own_steps(me, runtime.user_tasks())
-    processes = runtime.processes()
+    steps = own_steps(me, runtime.user_tasks(me.county))
+    processes = runtime.processes(me.county)
     pointer = None if page.tasks else where_the_work_is(query.queue, page.counts, place_of(me, page.counts))
     return render_template(
         "inbox/index.html", page=page, query=query, queues=QUEUES, due_filters=DUE_FILTERS, sorts=SORT_NAMES,

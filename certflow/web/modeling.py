@@ -1,7 +1,9 @@
 """The analysts' pages: the deployed processes and their versions (compare, roll back, move waiting cases),
 the drafts, the modeler, decision tables and forms, deploying a draft and test-running it.
 
-Analysts and administrators only; the work is done by ``certflow.modeling`` and the runtime.
+Analysts and administrators only; the work is done by ``certflow.modeling`` and the runtime. Each page shows and
+acts for one county, the person's own (``county`` in the query or form names it); a province-wide administrator
+chooses the province (none named) or any county the installation serves.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 
 from certflow.casework.search import CaseQuery, search
+from certflow.divisions import installed_names
 from certflow.engine.compare import ASPECTS, ELEMENTS
-from certflow.engine.errors import CertflowError, DeploymentError, NotFound, ValidationFailed
+from certflow.engine.errors import CertflowError, DeploymentError, InvalidState, NotFound, ValidationFailed
 from certflow.engine.views import MigrationResult
 from certflow.modeling.decisiontables import decisions, posted_table, read_table, write_table
 from certflow.modeling.drafts import FORMS, DraftFile, Drafts, check_name, draft_name, kind_of
@@ -31,7 +34,7 @@ from certflow.modeling.workspace import (
     version_diagram,
 )
 from certflow.modeling.xmlfiles import new_diagram
-from certflow.people.access import can_model, county_of, in_county
+from certflow.people.access import can_model, can_model_for, county_of, in_county
 from certflow.web import forms
 from certflow.web.auth import login_manager
 from certflow.web.context import account, deny, services, signed_in
@@ -58,7 +61,33 @@ def analysts_only() -> ResponseReturnValue | None:
 
 @bp.app_context_processor
 def _nav() -> dict[str, Any]:
-    return {"can_model": can_model, "editor_url": editor_url, "draft_name": draft_name}
+    return {"can_model": can_model, "editor_url": editor_url, "draft_name": draft_name, "county_names": county_names,
+            "chooses_county": lambda: can_model_for(signed_in(), None)}
+
+
+def county_names() -> dict[str, str]:
+    """Area code → name of the counties the installation serves, from the divisions dataset."""
+    return {code: names[code] for code, names in installed_names().items()}
+
+
+def _county() -> str | None:
+    """The county the page shows and acts for (None: the province): ``county`` of the query or form if given
+    (empty: the province), else the person's own. Nobody but a province-wide administrator names another."""
+    me, asked = signed_in(), request.values.get("county")
+    county = me.county if asked is None else asked or None
+    if not can_model_for(me, county):
+        deny(403, "管理其他县（市）的流程", "只能为本县（市）部署、回滚和迁移流程")
+    if asked and asked not in county_names():
+        abort(400, "未知的县（市）")
+    return county
+
+
+def _numbers(key: str, county: str | None) -> list[int]:
+    """The versions of ``key`` the page may show for ``county``, newest first; 404 when there are none."""
+    numbers = [v["version"] for v in services().runtime.versions(key, county)]
+    if not numbers:
+        abort(404)
+    return numbers
 
 
 @bp.app_template_filter("pretty_json")
@@ -106,7 +135,7 @@ def _open(name: str, kind: str, new: str | None = None) -> _Opened:
     if kind_of(name) != kind:
         abort(404)
     all_drafts = _drafts().all()
-    files = laid_over(current_files(services().runtime), all_drafts)
+    files = laid_over(current_files(services().runtime, _county()), all_drafts)
     draft = next((d for d in all_drafts if d.name == name), None)
     content = files.get(name, new)
     if content is None:
@@ -118,17 +147,19 @@ def _open(name: str, kind: str, new: str | None = None) -> _Opened:
 
 @bp.get("")
 def index() -> ResponseReturnValue:
-    runtime, drafts = services().runtime, _drafts().all()
-    files = current_files(runtime)
+    runtime, drafts, county = services().runtime, _drafts().all(), _county()
+    files = current_files(runtime, county)
     by_kind = [(label, sorted(n for n in files if kind_of(n) == kind)) for kind, label in KINDS.items()]
     titles = form_titles(files)
     by_kind = [(label, sorted(names, key=lambda n: (titles.get(n, n), n))) for label, names in by_kind]
-    return render_template("modeling/index.html", versions=runtime.versions(), drafts=drafts, files=by_kind,
-                           drafted={d.name for d in drafts}, titles=titles)
+    return render_template("modeling/index.html", versions=runtime.versions(county=county), drafts=drafts,
+                           files=by_kind, drafted={d.name for d in drafts}, titles=titles, county=county)
 
 
 @bp.post("/processes/<key>/versions/<int:version>/copy")
 def copy(key: str, version: int) -> ResponseReturnValue:
+    if version not in _numbers(key, _county()):
+        abort(404)
     name, content = version_diagram(services().runtime, key, version)
     drafts = _drafts()
     existing = drafts.get(name)
@@ -143,12 +174,13 @@ def copy(key: str, version: int) -> ResponseReturnValue:
 
 @bp.get("/processes/<key>/compare")
 def compare(key: str) -> ResponseReturnValue:
-    runtime = services().runtime
-    numbers = [v["version"] for v in runtime.versions(key)]
-    if not numbers:
-        abort(404)
+    """Any two versions the county may run, the province's and its own alike."""
+    runtime, county = services().runtime, _county()
+    numbers = _numbers(key, county)
     new = request.args.get("new", numbers[0], type=int)
     old = request.args.get("old", numbers[min(1, len(numbers) - 1)], type=int)
+    if not {old, new} <= set(numbers):
+        abort(404)
     found = runtime.compare(key, old, new)
     changed = {e["id"]: "changed" for e in found["changed"]}
     diagrams = {
@@ -156,57 +188,70 @@ def compare(key: str) -> ResponseReturnValue:
         "new": {"xml": found["new_xml"], "marks": {**changed, **{e["id"]: "added" for e in found["added"]}}},
     }
     return render_template("modeling/compare.html", key=key, found=found, numbers=numbers, aspects=ASPECTS,
-                           element_names=ELEMENTS, diagrams=diagrams)
+                           element_names=ELEMENTS, diagrams=diagrams, county=county)
 
 
 @bp.post("/processes/<key>/versions/<int:version>/rollback")
 def rollback(key: str, version: int) -> ResponseReturnValue:
+    """The county's (or the province's) current version gets ``version``'s content, for it alone."""
+    county = _county()
+    back = redirect(url_for(".index", county=request.form.get("county")))
     try:
-        result = services().runtime.rollback(key, version, author=_me(), note=request.form.get("note", "").strip())
+        result = services().runtime.rollback(key, version, author=_me(), note=request.form.get("note", "").strip(),
+                                             county=county)
     except DeploymentError as error:
         flash(f"v{version} 无法再次部署：" + "；".join(map(str, error.problems)), "error")
-        return redirect(url_for(".index"))
+        return back
+    except InvalidState as error:
+        flash(str(error), "error")
+        return back
+    whose = "全省" if county is None else county_names().get(county, county)
     if result.created:
-        flash(f"已回滚：{key} 新版本 v{result.version}，内容与 v{version} 相同")
+        flash(f"已回滚：{key} {whose}的新版本 v{result.version}，内容与 v{version} 相同")
     else:
-        flash(f"{key} 当前版本 v{result.version} 的内容已与 v{version} 相同，没有新版本")
-    return redirect(url_for(".index"))
+        flash(f"{key} {whose}当前版本 v{result.version} 的内容已与 v{version} 相同，没有新版本")
+    return back
 
 
 @bp.route("/processes/<key>/versions/<int:version>/migration", methods=["GET", "POST"])
 def migration(key: str, version: int) -> ResponseReturnValue:
-    runtime = services().runtime
-    numbers = [v["version"] for v in runtime.versions(key)]
-    if version not in numbers:
+    """The county's running cases of ``version`` moved to a newer version it may run (the province's or its own)."""
+    runtime, county = services().runtime, _county()
+    if version not in _numbers(key, county):
         abort(404)
-    to = request.values.get("to", numbers[0], type=int)
+    # The province's page moves cases to the province's versions; a county's to its own or the province's.
+    targets = [v["version"] for v in runtime.versions(key, county)
+               if v["version"] > version and v["county"] in (None, county)]
+    to = request.values.get("to", targets[0] if targets else version, type=int)
     if request.method == "POST":
-        return _migrate(key, version, to)
+        return _migrate(key, version, to, county)
     page = search(services().sessions, CaseQuery(process=key, version=version, status="running", sort="started",
                                                  page_size=MIGRATION_PAGE), signed_in())
     checks = [(row, runtime.migration_check(row["number"], to)) for row in page.rows]
     return render_template("modeling/migration.html", key=key, version=version, to=to, total=page.total,
-                           targets=[n for n in numbers if n > version], checks=checks)
+                           targets=targets, checks=checks, county=county)
 
 
-def _migrate(key: str, version: int, to: int) -> ResponseReturnValue:
-    """Move one case (``case``) or every running case of the version, of the analyst's county; each result flashed."""
+def _migrate(key: str, version: int, to: int, county: str | None) -> ResponseReturnValue:
+    """Move one case (``case``) or every running case of the version, of the page's county (every county's for
+    the province); each result flashed. A case moves only to a version of the province or of its own county."""
     runtime, number, me = services().runtime, request.form.get("case", "").strip(), signed_in()
     if number:
         try:
-            if not in_county(me, runtime.case(number)["county"]):
+            of = runtime.case(number)["county"]
+            if not in_county(me, of) or county not in (None, of):  # the page's county's cases only
                 raise NotFound(f"案件 {number} 不存在")
             runtime.migrate(number, to, actor=me.username)
             results = [MigrationResult(case=number, migrated=True, reason="")]
         except CertflowError as error:
             results = [MigrationResult(case=number, migrated=False, reason=str(error))]
     else:
-        results = runtime.migrate_all(key, version, to, actor=me.username, county=county_of(me))
+        results = runtime.migrate_all(key, version, to, actor=me.username, county=county or county_of(me))
     moved = [r["case"] for r in results if r["migrated"]]
     flash(f"已迁移到 v{to}：{'、'.join(moved)}" if moved else f"没有案件迁移到 v{to}")
     for refused in (r for r in results if not r["migrated"]):
         flash(f"{refused['case']} 未迁移：{refused['reason']}", "error")
-    return redirect(url_for(".migration", key=key, version=version, to=to))
+    return redirect(url_for(".migration", key=key, version=version, to=to, county=request.form.get("county")))
 
 
 @bp.post("/discard")
@@ -305,13 +350,14 @@ def _draft_name() -> str:
 
 @bp.post("/deploy")
 def deploy() -> ResponseReturnValue:
-    name = _draft_name()
+    """The draft deployed as versions of the form's county (the person's own when not named; empty: the province)."""
+    name, county = _draft_name(), _county()
     try:
         results = deploy_draft(services().runtime, _drafts(), name, author=_me(),
-                               note=request.form.get("note", "").strip())
+                               note=request.form.get("note", "").strip(), county=county)
     except DeploymentError as error:
         return render_template("modeling/deployment.html", name=name, problems=error.problems), 422
-    return render_template("modeling/deployment.html", name=name, results=results)
+    return render_template("modeling/deployment.html", name=name, results=results, county=county)
 
 
 @bp.post("/test-run")
@@ -321,5 +367,6 @@ def trial() -> ResponseReturnValue:
     steps, more = read_json(request.form.get("steps", ""), list, "步骤", items=dict)
     if problems or more:
         return render_template("modeling/trial.html", name=name, problems=problems + more), 422
-    result = trial_run(services().runtime, _drafts(), name, request.form.get("process", ""), start, steps)
+    result = trial_run(services().runtime, _drafts(), name, request.form.get("process", ""), start, steps,
+                       county=_county())
     return render_template("modeling/trial.html", name=name, result=result)

@@ -86,6 +86,8 @@ SEQ = {"name": "seq", "in": "path", "required": True, "description": "An event's
 HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 TASK_ANSWER = _answer("The task as it is now.", _object({"task": _ref("Task")}))
 FORM_DATA = {"type": "object", "description": "Values for the form's JSON Schema; validated on the server."}
+COUNTY = {"type": "string", "pattern": "^([0-9]{6})?$",
+          "description": "The county whose own versions these are (its 6-digit area code); empty: the province's."}
 
 SCHEMAS: dict[str, Any] = {
     "Error": _object({"error": _object({
@@ -112,6 +114,7 @@ SCHEMAS: dict[str, Any] = {
         "process": {"type": "string", "description": "The process key."},
         "version": {"type": "integer"},
         "created": {"type": "boolean", "description": "false when the same content was deployed before."},
+        "county": _nullable("string", description="The county whose own version it is; null: the province's."),
     }),
     "Process": _object({
         "key": {"type": "string"},
@@ -290,7 +293,10 @@ PATHS: dict[str, Any] = {
     )},
     "/deployments": {"post": _operation(
         "Check and deploy BPMN, DMN and form files, as `certflow deploy` does (analysts and administrators). The "
-        "whole set is refused if any file has a problem; a process whose content is unchanged gets no new version.",
+        "whole set is refused if any file has a problem; a process whose content is unchanged gets no new version. "
+        "The versions are the token's county's own (its new cases take them), or the province's for a province-wide "
+        "administrator; `county` names the county explicitly (empty: the province), which only a province-wide "
+        "administrator may choose freely (403 otherwise).",
         (201, _answer("The processes of the deployment with their versions, new or unchanged.",
                       _object({"versions": {"type": "array", "items": _ref("DeployedVersion")}}))),
         (400, 401, 403, 422),
@@ -300,14 +306,14 @@ PATHS: dict[str, Any] = {
                 "properties": {"files": {"type": "array", "minItems": 1,
                                          "items": {"type": "string", "format": "binary"},
                                          "description": "The files, named by their file names (.bpmn, .dmn, .json)."},
-                               "note": {"type": "string"}},
+                               "note": {"type": "string"}, "county": COUNTY},
                 "required": ["files"],
             }},
             JSON: {"schema": _object({
                 "files": {"type": "array", "minItems": 1,
                           "items": _object({"name": {"type": "string"}, "content": {"type": "string"}})},
-                "note": {"type": "string"},
-            }, optional=("note",))},
+                "note": {"type": "string"}, "county": COUNTY,
+            }, optional=("note", "county"))},
         }},
     )},
     "/cases": {"get": _operation(

@@ -47,9 +47,9 @@ def _case(number: str) -> CaseView:
     return services().runtime.case(number)
 
 
-def _form(process_key: str, channel: str) -> ApplicationForm:
+def _form(process_key: str, channel: str, county: str | None = None) -> ApplicationForm:
     try:
-        return applying.application_form(services().runtime, services().directory, process_key, channel)
+        return applying.application_form(services().runtime, services().directory, process_key, channel, county)
     except NotFound:
         abort(404)
 
@@ -321,7 +321,7 @@ def window_apply() -> ResponseReturnValue:
     me = signed_in()
     if not can_start_case(me):
         deny(403, "窗口代办申请")
-    form = _form("application_offline", "offline")
+    form = _form("application_offline", "offline", me.county)  # the form of the version its cases start on
     if request.method == "GET":
         return _page(form, forms.form_values(form.schema, {}), [])
     number = _start(form, actor=me.username, county=me.county)

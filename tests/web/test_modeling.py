@@ -96,8 +96,8 @@ def test_the_index_lists_each_process_with_its_versions_and_the_files_deployed(a
     [online] = html.cssselect('[data-process="application_online"] tr[data-version="1"]')
     cells = [td.text_content().strip() for td in online.cssselect("td")]
     version = runtime.versions("application_online")[0]
-    assert cells[:4] == ["v1 当前", version["content_hash"][:12], "tests", cells[3]]
-    assert cells[5].startswith("1")  # one running case
+    assert cells[:5] == ["v1 当前", "全省", version["content_hash"][:12], "tests", cells[4]]
+    assert cells[6].startswith("1")  # one running case
     files = {a.getparent().text_content().strip(): a.get("href") for a in html.cssselect("#files a")}
     assert {"application_online.bpmn", "hospital_routing.dmn"} <= set(files)
     # forms by their title, the file name beside it

@@ -106,10 +106,10 @@ def county(code: str) -> ResponseReturnValue:
         deny(404, f"县（市）{code}")
     found = ledgers.counts(services().sessions, county=code)
     file = county_files().get(code)
-    named = [(t.group, t.name) for t in file.townships] if file else []
-    named += [(group, group_name(group)) for group in sorted(found.township_status) if group not in dict(named)]
+    named = {t.group: t.name for t in file.townships} if file else {}  # the county file's order, else by code
+    named |= {group: group_name(group) for group in sorted(found.township_status) if group not in named}
     rows = [(name, [found.township_status.get(group, Counter[str]())[s] for s in ledgers.STATUS_ORDER])
-            for group, name in named]
+            for group, name in named.items()]
     totals = [sum(row[i] for _, row in rows) for i in range(len(ledgers.STATUS_ORDER))]
     chart = _bars([name for name, _ in rows],
                   [(status, PALETTE[i], [row[i] for _, row in rows]) for i, status in enumerate(ledgers.STATUS_ORDER)])

@@ -14,13 +14,14 @@
         valueFormatter: function (value) { return value + ' ' + figures.unit; }
       },
       legend: {top: 0},
-      grid: {left: 8, right: 24, top: 40, bottom: 8, containLabel: true},
+      grid: {left: 8, right: 24, top: 64, bottom: 8, containLabel: true},  // room for a legend of two lines
       xAxis: {type: 'value', minInterval: 1},
       yAxis: {type: 'category', inverse: true, data: figures.categories},
       series: figures.series.map(function (s) {
         return {name: s.name, type: 'bar', stack: 'holders', data: s.data, emphasis: {focus: 'series'}};
       })
     });
-    window.addEventListener('resize', function () { chart.resize(); });
+    // The box takes its width from the page's layout, which may settle after the first drawing.
+    new ResizeObserver(function () { chart.resize(); }).observe(box);
   });
 })();

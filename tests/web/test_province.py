@@ -22,6 +22,7 @@ from certflow import divisions
 from certflow.campaign.county import County
 from certflow.campaign.roster import import_roster
 from certflow.engine.clock import FixedClock
+from certflow.engine.models import County as CountyRow
 from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts
 
@@ -82,6 +83,11 @@ def campaigns(app: Flask, runtime: Runtime, accounts: Accounts, clock: FixedCloc
                            actor="county", county=lushan_county)
     assert shizong and lushan.rejected == []
     app.config["CERTFLOW_CAMPAIGN_FILES"] = (ROOT / "shizong.json", tmp_path / "lushan.json")
+    with runtime.sessions.begin() as session:  # two more counties of the installation, one of them no more
+        for code, name, active in (("530324", "罗平县", True), ("530302", "麒麟区", False)):
+            session.add(CountyRow(code=code, name=name, federation=f"{name}残联", case_prefix=code[-2:],
+                                  sms_signature=f"{name}残联", holidays=[], workdays=[], active=active,
+                                  created_at=clock.now()))
     accounts.create("sheng", PASSWORD, display_name="省残联 统计", roles=["province"], province_wide=True)
     accounts.create("shizong", PASSWORD, display_name="师宗 县残联", roles=["county"], groups=[COUNTY_GROUP],
                     county=COUNTY.code)
@@ -112,14 +118,16 @@ def test_the_province_sees_every_countys_figures_against_its_deadlines(  # type:
     # Lushan's 非目测 deadline has passed, its 目测 one not: one of two open holders is late.
     assert lines["庐山市"] == ["2", "0", "0", "0", "2", "1", "0%",
                             "非目测持证人换证完成 2026-08-31；目测持证人重新评定及换证完成 2026-12-31"]
+    assert lines["罗平县"] == ["0", "0", "0", "0", "0", "—", "0%", "未配置期限"]  # no campaign, no file: no deadline
+    assert "麒麟区" not in lines  # inactive
     assert lines["合计"] == ["5", "1", "0", "0", "4", "3", "20%", ""]
     assert 'id="overdue">3<' in page
 
     chart = chart_data(page, "county-chart")
-    assert chart["categories"] == ["庐山市", "师宗县"]  # in code order, as the table
+    assert chart["categories"] == ["庐山市", "师宗县", "罗平县"]  # in code order, as the table
     parts = {series["name"]: series["data"] for series in chart["series"]}
-    assert parts == {"已换证": [0, 1], "康复脱残": [0, 0], "其他办结": [0, 0], "办理中（未逾期）": [1, 0],
-                     "逾期": [1, 2]}
+    assert parts == {"已换证": [0, 1, 0], "康复脱残": [0, 0, 0], "其他办结": [0, 0, 0], "办理中（未逾期）": [1, 0, 0],
+                     "逾期": [1, 2, 0]}
     assert "/vendor/echarts/echarts.min.js" in page and "<script>" not in page  # no inline script
 
 

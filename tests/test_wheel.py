@@ -141,6 +141,8 @@ def server(installed: tuple[Path, Path, dict[str, str]]) -> Iterator[str]:
     run([bin_ / "certflow", "deploy", "processes", "forms", "--author", "release"], here, env)
     run([bin_ / "certflow", "user", "add", "fang", "--name", "方敏", "--role", "analyst"], here, env,
         given=f"{PASSWORD}\n{PASSWORD}\n")
+    run([bin_ / "certflow", "user", "add", "sheng", "--name", "邓文清", "--role", "province", "--province-wide"], here,
+        env, given=f"{PASSWORD}\n{PASSWORD}\n")
     log = here / "gunicorn.log"
     with log.open("w") as output:
         # As `python -m`: the dependencies' own scripts are not in the new virtualenv, only their modules.
@@ -186,6 +188,19 @@ def test_the_installed_app_serves_its_pages_with_their_scripts(server: str) -> N
         status, kind, body, _ = browser.get(asset)
         assert status == 200 and body, asset
         assert kind == ("text/javascript" if asset.endswith(".js") else "text/css"), asset
+
+
+def test_the_installed_app_serves_the_provinces_charts(server: str) -> None:
+    browser = Browser(server)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login")[2].decode())
+    assert token is not None
+    browser.post("/login", {"csrf_token": token.group(1), "username": "sheng", "password": PASSWORD})
+    status, _, body, address = browser.get("/")
+    assert (status, address) == (200, f"{server}/province")
+    loaded = assets_of(body.decode())
+    assert "/vendor/echarts/echarts.min.js" in loaded
+    for asset in loaded:
+        assert browser.get(asset)[:2] == (200, "text/javascript" if asset.endswith(".js") else "text/css"), asset
 
 
 @pytest.mark.slow

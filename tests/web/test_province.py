@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import lxml.html
@@ -187,3 +188,16 @@ def test_a_province_wide_administrator_reads_it(campaigns: Campaigns, as_user) -
     admin = as_user("admin")
     assert admin.get("/province").status_code == 200
     assert "全省换证进度" in admin.get("/inbox").get_data(as_text=True)
+
+
+def test_a_deadline_binds_the_holders_it_names_and_a_wrong_name_is_refused(tmp_path: Path) -> None:
+    raw = json.loads((ROOT / "shizong.json").read_text(encoding="utf-8"))
+    assert (COUNTY.deadline_for("非目测"), COUNTY.deadline_for("目测")) == (date(2022, 3, 31), date(2022, 6, 30))
+    raw["county"]["deadlines"].append({"name": "全部持证人信息核对", "date": "2022-02-28"})  # binds every holder
+    (tmp_path / "every.json").write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    every = County.load(tmp_path / "every.json")
+    assert (every.deadline_for("非目测"), every.deadline_for("目测")) == (date(2022, 2, 28), date(2022, 2, 28))
+    raw["county"]["deadlines"][0]["holders"] = "全部"
+    (tmp_path / "wrong.json").write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(SystemExit, match="期限“非目测持证人换证完成”的 holders 应为“非目测”或“目测”，现为 '全部'"):
+        County.load(tmp_path / "wrong.json")

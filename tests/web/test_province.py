@@ -145,7 +145,9 @@ def test_a_countys_townships_are_those_of_its_own_dashboard(campaigns: Campaigns
     page = as_user("sheng").get(f"/province/{COUNTY.code}").get_data(as_text=True)
     townships = {line[0]: line[1:] for line in table(page, "townships")}
     assert townships["乡镇(街道)"] == ["已换证", "待换证", "重新评定中", "补制新卡", "康复脱残", "其他", "合计"]
-    own = lxml.html.fromstring(as_user("shizong").get("/campaign/dashboard").get_data(as_text=True))
+    dashboard = as_user("shizong").get("/campaign/dashboard").get_data(as_text=True)
+    assert 'id="total">3<' in dashboard  # its own holders, not Lushan's beside them
+    own = lxml.html.fromstring(dashboard)
     [figures] = own.cssselect("figure#township-chart .chart-data table")
     county_sees = {row[0].text_content(): [cell.text_content() for cell in row[1:]]
                    for row in figures.cssselect("tbody tr")}

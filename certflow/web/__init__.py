@@ -69,6 +69,8 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
         CERTFLOW_CAMPAIGN_FILES=(config.county_file, *config.campaign_files),
     )
     app.extensions["certflow"] = services
+    for path in config.campaign_files:  # read now: a county file that cannot serve stops the start, named
+        campaign.load_county(path)
     inputs.install(app)
     csrf.init_app(app)
     auth.login_manager.init_app(app)

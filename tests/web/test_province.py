@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -22,10 +22,12 @@ from webkit import CASE_PAGES, CASE_POSTS, PASSWORD, login, post
 from certflow import divisions
 from certflow.campaign.county import County
 from certflow.campaign.roster import import_roster
+from certflow.config import Config
 from certflow.engine.clock import FixedClock
 from certflow.engine.models import County as CountyRow
 from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts
+from certflow.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 LUSHAN = "360483"
@@ -203,3 +205,12 @@ def test_a_deadline_binds_the_holders_it_names_and_a_wrong_name_is_refused(tmp_p
     (tmp_path / "wrong.json").write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(SystemExit, match="期限“非目测持证人换证完成”的 holders 应为“非目测”或“目测”，现为 '全部'"):
         County.load(tmp_path / "wrong.json")
+
+
+def test_a_county_file_that_cannot_serve_stops_the_start(runtime: Runtime, accounts: Accounts, tmp_path: Path) -> None:
+    missing = tmp_path / "罗平县.json"
+    config = replace(Config.from_env({"CERTFLOW_CAMPAIGN_FILES": f"{ROOT / 'shizong.json'}, {missing}"}),
+                     upload_dir=tmp_path / "uploads")
+    assert config.campaign_files == (ROOT / "shizong.json", missing)
+    with pytest.raises(SystemExit, match=f"县配置文件 {missing} 有误"):
+        create_app(config, runtime=runtime, accounts=accounts)

@@ -27,15 +27,19 @@ lock: $(BIN)/.installed
 	$(LOCK) $(UPGRADE) --extra s3 -o requirements.lock
 	$(LOCK) $(UPGRADE) --extra dev -c requirements.lock -o requirements-dev.lock
 
-## vendor: copy the bpmn-js files the pages load from node_modules into the package (certflow/web/vendor), after
-## changing bpmn-js's version in package.json; tests/test_wheel.py fails while the copy differs from node_modules
+## vendor: copy the bpmn-js and ECharts files the pages load from node_modules into the package
+## (certflow/web/vendor), after changing either's version in package.json; tests/test_wheel.py fails while the copy
+## differs from node_modules
 BPMN_JS_FILES := bpmn-navigated-viewer.production.min.js bpmn-modeler.production.min.js \
 	assets/diagram-js.css assets/bpmn-js.css assets/bpmn-font/css/bpmn-embedded.css
+ECHARTS_FILES := echarts.min.js
 vendor: node_modules/.package-lock.json
-	rm -rf certflow/web/vendor/bpmn-js
-	mkdir -p certflow/web/vendor/bpmn-js
+	rm -rf certflow/web/vendor/bpmn-js certflow/web/vendor/echarts
+	mkdir -p certflow/web/vendor/bpmn-js certflow/web/vendor/echarts
 	cp node_modules/bpmn-js/LICENSE certflow/web/vendor/bpmn-js/
 	cd node_modules/bpmn-js/dist && cp --parents $(BPMN_JS_FILES) $(CURDIR)/certflow/web/vendor/bpmn-js/
+	cd node_modules/echarts && cp --parents LICENSE NOTICE licenses/LICENSE-d3 $(CURDIR)/certflow/web/vendor/echarts/
+	cd node_modules/echarts/dist && cp --parents $(ECHARTS_FILES) $(CURDIR)/certflow/web/vendor/echarts/
 
 ## db: create or upgrade the database and deploy processes/ and forms/
 db: install

@@ -42,6 +42,8 @@ class Config:
     upload_dir: Path = PROJECT_ROOT / "instance" / "uploads"
     groups_file: Path = PROJECT_ROOT / "groups.json"
     county_file: Path = PROJECT_ROOT / "shizong.json"
+    # The county files of the other counties whose exchange campaigns the province's dashboard follows (deadlines)
+    campaign_files: tuple[Path, ...] = ()
     # The deployment's handlers (certflow.registry); relative to the working directory, as the checkout runs them.
     handlers_dir: Path = Path("handlers")
     secret_key: str = DEMO_SECRET_KEY
@@ -74,6 +76,8 @@ class Config:
             upload_dir=Path(env.get("CERTFLOW_UPLOAD_DIR") or PROJECT_ROOT / "instance" / "uploads"),
             groups_file=Path(env.get("CERTFLOW_GROUPS") or PROJECT_ROOT / "groups.json"),
             county_file=Path(env.get("CERTFLOW_COUNTY") or PROJECT_ROOT / "shizong.json"),
+            campaign_files=tuple(Path(part.strip()) for part in env.get("CERTFLOW_CAMPAIGN_FILES", "").split(",")
+                                 if part.strip()),
             handlers_dir=Path(env.get("CERTFLOW_HANDLERS") or "handlers"),
             secret_key=env.get("CERTFLOW_SECRET_KEY") or DEMO_SECRET_KEY,
             session_hours=whole_number(env, "CERTFLOW_SESSION_HOURS", 8),

@@ -31,6 +31,12 @@ def test_where_each_person_starts(roles, counts, campaign, place):  # type: igno
     assert landing(person(*roles), counts, campaign) == place
 
 
+def test_the_provinces_staff_start_on_its_dashboard() -> None:
+    province = Account(1, "sheng", "省残联", frozenset({"province"}), frozenset(), None)
+    assert landing(province, NONE, False) == "province"
+    assert landing(Account(2, "admin", "管理员", frozenset({"admin"}), frozenset(), None), NONE, False) == "admin"
+
+
 def test_an_empty_queue_says_where_the_work_is() -> None:
     pointer = where_the_work_is("mine", {"mine": 0, "group": 15}, "group")
     assert pointer is not None and pointer.label == "待认领"

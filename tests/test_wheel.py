@@ -21,32 +21,44 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "certflow" / "web" / "templates"
-VENDOR = ROOT / "certflow" / "web" / "vendor" / "bpmn-js"
-NODE_BPMN_JS = ROOT / "node_modules" / "bpmn-js"
+VENDOR = ROOT / "certflow" / "web" / "vendor"
 PASSWORD = "wheel-test-Kq7#pV2x"
+# Per package copied from node_modules (`make vendor`): the route serving it, the folder of its builds, and the
+# licence files shipped beside them.
+VENDORED = {
+    "bpmn-js": ("bpmn_js", "dist", {"LICENSE"}),
+    "echarts": ("echarts", "dist", {"LICENSE", "NOTICE", "licenses/LICENSE-d3"}),
+}
 
 
-def bpmn_js_files_the_pages_load() -> set[str]:
+def vendor_files_the_pages_load(package: str) -> set[str]:
+    endpoint = VENDORED[package][0]
     found: set[str] = set()
     for template in TEMPLATES.rglob("*.html"):
-        found |= set(re.findall(r"url_for\('bpmn_js', name='([^']+)'\)", template.read_text(encoding="utf-8")))
+        found |= set(re.findall(rf"url_for\('{endpoint}', name='([^']+)'\)", template.read_text(encoding="utf-8")))
     return found
 
 
-def test_the_package_holds_the_bpmn_js_files_the_pages_load_and_no_others() -> None:
-    loaded = bpmn_js_files_the_pages_load()
-    assert "bpmn-modeler.production.min.js" in loaded  # the pattern still finds what the templates name
-    shipped = {path.relative_to(VENDOR).as_posix() for path in VENDOR.rglob("*") if path.is_file()}
-    assert shipped == loaded | {"LICENSE"}
+@pytest.mark.parametrize("package", VENDORED)
+def test_the_package_holds_the_vendored_files_the_pages_load_and_no_others(package: str) -> None:
+    loaded = vendor_files_the_pages_load(package)
+    assert loaded, "the pattern no longer finds what the templates name"
+    shipped = {path.relative_to(VENDOR / package).as_posix() for path in (VENDOR / package).rglob("*")
+               if path.is_file()}
+    assert shipped == loaded | VENDORED[package][2]
 
 
-def test_the_copy_of_bpmn_js_is_the_locked_release() -> None:
-    if not NODE_BPMN_JS.is_dir():
-        pytest.skip("bpmn-js is not installed: run `npm ci` (make install does)")
-    for name in bpmn_js_files_the_pages_load():
-        assert (VENDOR / name).read_bytes() == (NODE_BPMN_JS / "dist" / name).read_bytes(), (
-            f"{name} differs from package-lock.json's bpmn-js: run `make vendor`")
-    assert (VENDOR / "LICENSE").read_bytes() == (NODE_BPMN_JS / "LICENSE").read_bytes()
+@pytest.mark.parametrize("package", VENDORED)
+def test_the_vendored_copy_is_the_locked_release(package: str) -> None:
+    installed = ROOT / "node_modules" / package
+    if not installed.is_dir():
+        pytest.skip(f"{package} is not installed: run `npm ci` (make install does)")
+    _, builds, licences = VENDORED[package]
+    for name in vendor_files_the_pages_load(package):
+        assert (VENDOR / package / name).read_bytes() == (installed / builds / name).read_bytes(), (
+            f"{name} differs from package-lock.json's {package}: run `make vendor`")
+    for name in licences:
+        assert (VENDOR / package / name).read_bytes() == (installed / name).read_bytes()
 
 
 class Browser:
@@ -129,6 +141,8 @@ def server(installed: tuple[Path, Path, dict[str, str]]) -> Iterator[str]:
     run([bin_ / "certflow", "deploy", "processes", "forms", "--author", "release"], here, env)
     run([bin_ / "certflow", "user", "add", "fang", "--name", "方敏", "--role", "analyst"], here, env,
         given=f"{PASSWORD}\n{PASSWORD}\n")
+    run([bin_ / "certflow", "user", "add", "sheng", "--name", "邓文清", "--role", "province", "--province-wide"], here,
+        env, given=f"{PASSWORD}\n{PASSWORD}\n")
     log = here / "gunicorn.log"
     with log.open("w") as output:
         # As `python -m`: the dependencies' own scripts are not in the new virtualenv, only their modules.
@@ -174,6 +188,19 @@ def test_the_installed_app_serves_its_pages_with_their_scripts(server: str) -> N
         status, kind, body, _ = browser.get(asset)
         assert status == 200 and body, asset
         assert kind == ("text/javascript" if asset.endswith(".js") else "text/css"), asset
+
+
+def test_the_installed_app_serves_the_provinces_charts(server: str) -> None:
+    browser = Browser(server)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login")[2].decode())
+    assert token is not None
+    browser.post("/login", {"csrf_token": token.group(1), "username": "sheng", "password": PASSWORD})
+    status, _, body, address = browser.get("/")
+    assert (status, address) == (200, f"{server}/province")
+    loaded = assets_of(body.decode())
+    assert "/vendor/echarts/echarts.min.js" in loaded
+    for asset in loaded:
+        assert browser.get(asset)[:2] == (200, "text/javascript" if asset.endswith(".js") else "text/css"), asset
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from certflow.engine.disability import CATEGORY_CODES
 
 _DIGITS = {"county": 6, "township": 9, "village": 12}  # lengths of the area codes
 _PLACES = {"county": "县", "township": "乡镇", "village": "村(社区)"}
+DEADLINE_HOLDERS = ("非目测", "目测")  # the holders a deadline may bind, as the roster names their basis
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class County:
     townships: tuple[Township, ...]
     deadlines: tuple[tuple[str, date], ...] = ()  # (what is to be done, by when), for the campaign's dashboard
     reassessment: Reassessment | None = None
+    # (deadline, the holders it binds: 非目测 or 目测); a deadline not named here binds every holder
+    deadline_holders: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> County:
@@ -110,6 +113,8 @@ class County:
             villages = [v.name for v in township.villages]
             found += [f"{township.name}：村(社区) {n} 写了两次" for n in sorted({n for n in villages
                                                                                   if villages.count(n) > 1})]
+        found += [f"期限“{name}”的 holders 应为“非目测”或“目测”，现为 {holders!r}"
+                  for name, holders in self.deadline_holders if holders not in DEADLINE_HOLDERS]
         return found + self._reassessment_problems()
 
     def _reassessment_problems(self) -> list[str]:
@@ -130,6 +135,11 @@ class County:
 
     def deadline(self, name: str) -> date:
         return dict(self.deadlines)[name]
+
+    def deadline_for(self, holders: str) -> date | None:
+        """The first deadline that binds the holders of a basis (非目测, 目测): named for them or for everyone."""
+        named = dict(self.deadline_holders)
+        return min((by for name, by in self.deadlines if named.get(name, holders) == holders), default=None)
 
     def reassessment_deadline(self) -> tuple[str, date] | None:
         """The deadline the re-assessment schedule must meet, by name and day; None without a schedule."""
@@ -174,6 +184,7 @@ def _parse(raw: dict[str, Any]) -> County:
             for t in raw["townships"]
         ),
         deadlines=tuple((d["name"], date.fromisoformat(d["date"])) for d in county.get("deadlines", ())),
+        deadline_holders=tuple((d["name"], d["holders"]) for d in county.get("deadlines", ()) if "holders" in d),
         reassessment=_reassessment(raw["reassessment"]) if "reassessment" in raw else None,
     )
 

@@ -233,9 +233,11 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _exchanged_ids(township: str | None = None, village: str | None = None) -> Select[Any]:
+def _exchanged_ids(township: str | None = None, village: str | None = None, county: str | None = None) -> Select[Any]:
     query = (select(CampaignHolder.case_id).join(Case, Case.id == CampaignHolder.case_id)
              .where(Case.outcome.in_(EXCHANGED)))
+    if county:
+        query = query.where(CampaignHolder.county == county)
     if township:
         query = query.where(CampaignHolder.township == township)
     if village:
@@ -385,16 +387,17 @@ class Counts:
     first: Counter[str] = field(default_factory=Counter)  # new applicants (新评定对象) by status, not holders
 
 
-def counts(sessions: sessionmaker) -> Counts:
-    """Holders by 目测/非目测, where they stand, township, category, and the exchanges by issue date; the new
-    applicants, who hold no certificate, counted apart by where they stand."""
+def counts(sessions: sessionmaker, county: str | None = None) -> Counts:
+    """Holders of ``county`` (None: of every county) by 目测/非目测, where they stand, township, category, and the
+    exchanges by issue date; the new applicants, who hold no certificate, counted apart by where they stand."""
+    of_county = [CampaignHolder.county == county] if county else []
     with sessions() as session:
         holders = session.execute(select(CampaignHolder.case_id, CampaignHolder.basis, CampaignHolder.township,
                                          CampaignHolder.category, Case.outcome)
-                                  .join(Case, Case.id == CampaignHolder.case_id)).all()
+                                  .join(Case, Case.id == CampaignHolder.case_id).where(*of_county)).all()
         open_tasks = dict(session.execute(select(Task.case_id, Task.name).join(
-            CampaignHolder, CampaignHolder.case_id == Task.case_id).where(Task.status == "open")).all())
-        handed = _handovers(session, _exchanged_ids())
+            CampaignHolder, CampaignHolder.case_id == Task.case_id).where(Task.status == "open", *of_county)).all())
+        handed = _handovers(session, _exchanged_ids(county=county))
     found = Counts()
     for case_id, basis_key, township, category, outcome in holders:
         basis, where = BASIS_NAMES.get(basis_key, basis_key), standing(outcome, open_tasks.get(case_id), basis_key)

@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from certflow.people.access import READ_ONLY_ROLES, can_audit, can_model
+from certflow.people.access import READ_ONLY_ROLES, can_audit, can_model, province_staff
 from certflow.people.accounts import Account
 
 # The pages a person may start on, by the name the menu gives them.
 PLACES = {
     "mine": "我的待办", "group": "待认领", "cases": "案件查询", "modeling": "流程管理", "desk": "换证服务台",
-    "dashboard": "换证进度", "admin": "用户管理",
+    "dashboard": "换证进度", "province": "全省换证进度", "admin": "用户管理",
 }
 QUEUE_PLACES = ("mine", "group")
 
@@ -28,6 +28,8 @@ def landing(account: Account, counts: Mapping[str, int], campaign: bool) -> str:
     """
     if account.is_admin:
         return "admin"
+    if province_staff(account):
+        return "province"
     if account.roles and account.roles <= READ_ONLY_ROLES:
         return "cases" if can_audit(account) else "modeling"
     if counts.get("mine"):

@@ -24,7 +24,8 @@ def user() -> None:
               help="组织机构编号，如 window、hospital-renmin、village-360483101209；多个就写多次")
 @click.option("--county", help="能看哪个县的案件，写行政区划代码，如 530323；"
                                "不写时为 CERTFLOW_JURISDICTION 的第一个代码")
-@click.option("--province-wide", is_flag=True, help="全省各县案件的管理员")
+@click.option("--province-wide", is_flag=True,
+              help="属于全省而非某个县：全省各县案件的管理员，或省残联人员（角色 province）")
 @click.pass_context
 def add_user(ctx: click.Context, username: str, display_name: str, roles: tuple[str, ...],
              groups: tuple[str, ...], county: str | None, province_wide: bool) -> None:

@@ -54,6 +54,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("auditor", "江雪", "auditor"),
     DemoUser("analyst", "彭涛", "analyst"),
     DemoUser("admin", "谢晓东", "admin"),
+    DemoUser("province", "邓文清", "province"),  # the province's federation: every county's figures, no case
 )
 
 _BY_GROUP = {u.group: u.username for u in DEMO_USERS if u.group}
@@ -318,7 +319,7 @@ def load_demo(sessions: sessionmaker[Session], runtime: Runtime, accounts: Accou
     for user in DEMO_USERS:
         accounts.create(user.username, DEMO_PASSWORD, display_name=user.display_name, roles=[user.role],
                         groups=[user.group] if user.group else [], county=runtime.settings.county,
-                        province_wide=user.role == "admin", demo=True)
+                        province_wide=user.role in ("admin", "province"), demo=True)
     story = _Story(sessions, runtime, materials)
     for chapter in (_finished, _after_the_hospital, _before_the_hospital):
         chapter(story)

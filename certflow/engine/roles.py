@@ -20,13 +20,14 @@ ROLES: dict[str, str] = {
     "expert_committee": "评残专家委员会",
     "township": "乡镇(街道)残联",
     "county": "县残联",
+    "province": "省残联",
     "auditor": "审计",
     "analyst": "流程分析员",
     "admin": "系统管理员",
 }
 
-# The roles a lane may stand for: those whose people do the steps. Auditors and analysts only read, and
-# administrators work every task without a lane of their own.
+# The roles a lane may stand for: those whose people do the steps. Auditors, analysts and the province only read,
+# and administrators work every task without a lane of their own.
 LANE_ROLES: tuple[str, ...] = ("applicant", "window_clerk", "hospital", "village", "expert_committee", "township",
                                "county")
 

@@ -4,6 +4,9 @@ A clerk works a task when the task's role is one of theirs and its group (their 
 village, the window) is one of their groups. Administrators see every task; auditors and the
 federation's own staff read every case. All of it within the person's county: a case belongs to one
 county, and nobody but a province-wide administrator reaches another county's cases.
+
+The province's federation (the role ``province``, belonging to no county) reads the counties' figures, never
+their cases: no process escalates a case to the province today (``province_reads_case``).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ PERSONAL_DATA_READERS = frozenset({"admin", "auditor", "county", "window_clerk"}
 # Roles that read medical files for their work: the window checks them, hospitals and experts assess with them.
 MEDICAL_WORKERS = frozenset({"expert_committee", "hospital", "window_clerk"})
 # Roles that only read: an account with no other role changes no case.
-READ_ONLY_ROLES = frozenset({"analyst", "auditor"})
+READ_ONLY_ROLES = frozenset({"analyst", "auditor", "province"})
 # Roles that edit and deploy the processes, roll them back and move running cases to a newer version.
 MODELERS = frozenset({"admin", "analyst"})
 
@@ -38,6 +41,23 @@ MODELERS = frozenset({"admin", "analyst"})
 def province_wide(account: Account) -> bool:
     """An administrator who belongs to no county reaches every county's cases."""
     return account.county is None and account.is_admin
+
+
+def reads_province(account: Account) -> bool:
+    """The province's own staff and province-wide administrators read the figures of every county."""
+    return account.county is None and account.has_role("province", "admin")
+
+
+def province_staff(account: Account) -> bool:
+    """Of the province's federation: the role ``province`` and no county (not an administrator)."""
+    return account.county is None and account.has_role("province") and not account.is_admin
+
+
+def province_reads_case(case: CaseView) -> bool:
+    """Whether the province's staff read a county's case: never yet, as no process in processes/ escalates a case
+    to the province. An appeal to the province is to be granted here (by the case's step, once a process has
+    one), the one place that decides it."""
+    return False
 
 
 def in_county(account: Account, county: str) -> bool:
@@ -132,7 +152,10 @@ def visible_cases(account: Account) -> ColumnElement[bool]:
 
 
 def can_view_case(sessions: sessionmaker[Session], account: Account, case: CaseView) -> bool:
-    """Within their county: staff who read every case, and anyone who has or had a task in it."""
+    """Within their county: staff who read every case, and anyone who has or had a task in it; the province's staff
+    only the cases the province is to read (``province_reads_case``)."""
+    if province_staff(account):
+        return province_reads_case(case)
     if not in_county(account, case["county"]):
         return False
     if account.roles & CASE_READERS:

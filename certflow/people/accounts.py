@@ -144,7 +144,8 @@ class Accounts:
                groups: Iterable[str] = (), county: str | None = None, province_wide: bool = False,
                demo: bool = False) -> Account:
         """A new account of ``county`` (the deployment's own when not given), or of the whole province: only an
-        administrator may be. ``demo`` accepts the short demo password; never use it in production."""
+        administrator or the province's staff (role ``province``) may be. ``demo`` accepts the short demo password;
+        never use it in production."""
         roles, groups = sorted(set(roles)), sorted(set(groups))
         county = None if province_wide else county or self.county
         _check_user(username, display_name, roles, None if demo else password, new=True)
@@ -324,8 +325,11 @@ class Accounts:
 
 
 def _check_county(county: str | None, roles: list[str]) -> None:
-    if county is None and "admin" not in roles:
-        raise ValidationFailed([FieldError("county", "只有系统管理员可以不属于某个县（市）")], "用户信息有误")
+    if county is None and not {"admin", "province"} & set(roles):
+        raise ValidationFailed([FieldError("county", "只有系统管理员和省残联人员可以不属于某个县（市）")],
+                               "用户信息有误")
+    if county is not None and "province" in roles:
+        raise ValidationFailed([FieldError("county", "省残联人员不属于某个县（市），请选“全省”")], "用户信息有误")
     if county is not None and not (len(county) == 6 and county.isdecimal()):
         raise ValidationFailed([FieldError("county", "县（市）应为6位行政区划代码")], "用户信息有误")
 

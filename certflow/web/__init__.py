@@ -33,6 +33,7 @@ from certflow.web import (
     operations,
     portal,
     progress,
+    province,
     reassessment,
     requestlog,
     tasks,
@@ -42,9 +43,10 @@ from certflow.web.handover import person_name
 from certflow.web.present import china_time, waiting_text
 
 csrf = CSRFProtect()
-# The bpmn-js files the pages load, a copy inside the package (`make vendor` takes it from node_modules), so that an
-# installed wheel serves them without Node.js or the checkout.
-BPMN_JS = Path(__file__).resolve().parent / "vendor" / "bpmn-js"
+# The bpmn-js and ECharts files the pages load, a copy inside the package (`make vendor` takes it from
+# node_modules), so that an installed wheel serves them without Node.js or the checkout; by the endpoint serving each.
+VENDOR = Path(__file__).resolve().parent / "vendor"
+VENDORED = {"bpmn_js": "bpmn-js", "echarts": "echarts"}
 
 
 def create_app(config: Config | None = None, runtime: Runtime | None = None,
@@ -63,13 +65,17 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
         MAX_CONTENT_LENGTH=60 * 1024 * 1024,  # an application with all its scans
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         CERTFLOW_COUNTY=config.county_file,  # the exchange campaign's pages read its townships and deadlines
+        # the province's dashboard reads every county's deadlines, the deployment's own county first
+        CERTFLOW_CAMPAIGN_FILES=(config.county_file, *config.campaign_files),
     )
     app.extensions["certflow"] = services
+    for path in config.campaign_files:  # read now: a county file that cannot serve stops the start, named
+        campaign.load_county(path)
     inputs.install(app)
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     for blueprint in (requestlog.bp, auth.bp, inbox.bp, tasks.bp, portal.bp, admin.bp, audit.bp, casefile.bp,
-                      modeling.bp, operations.bp, campaign.bp, reassessment.bp):
+                      modeling.bp, operations.bp, campaign.bp, reassessment.bp, province.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api.bp, url_prefix=api.PREFIX)
     headers.add_security_headers(app, production=production)
@@ -87,9 +93,10 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
         ready = found == {"database": "ok", "migrations": "current"}
         return jsonify(found), 200 if ready else 503
 
-    @app.get("/vendor/bpmn-js/<path:name>")
-    def bpmn_js(name: str) -> ResponseReturnValue:
-        return send_from_directory(BPMN_JS, name)
+    for endpoint, package in VENDORED.items():
+        def vendored(name: str, folder: Path = VENDOR / package) -> ResponseReturnValue:
+            return send_from_directory(folder, name)
+        app.add_url_rule(f"/vendor/{package}/<path:name>", endpoint, vendored)
 
     return app
 

@@ -42,12 +42,12 @@ SUMMARY_HEADER = ["残疾类别", *SUMMARY_KEYS[1:]]
 
 
 @cache
-def _county(path: Path) -> County:
+def load_county(path: Path) -> County:
     return County.load(path)
 
 
 def county() -> County:
-    return _county(Path(current_app.config["CERTFLOW_COUNTY"]))
+    return load_county(Path(current_app.config["CERTFLOW_COUNTY"]))
 
 
 def of_campaign_county(me: Account) -> bool:
@@ -163,14 +163,19 @@ def ledger_xlsx() -> ResponseReturnValue:
 def dashboard() -> ResponseReturnValue:
     if not signed_in().has_role("county", "admin"):
         deny(403, "换证进度")
-    found = ledgers.counts(services().sessions)
+    found = ledgers.counts(services().sessions, county=county().code)
     total = sum(found.status.values())
     today = services().runtime.clock.now().date()
-    deadlines = [{"name": name, "date": by, "days_left": (by - today).days} for name, by in county().deadlines]
+    deadlines = deadlines_left(county().deadlines, today)
     return render_template("campaign/dashboard.html", found=found, total=total, deadlines=deadlines,
                            bases=ledgers.HOLDER_BASES, first_order=ledgers.FIRST_STATUS_ORDER,
                            today=today, percent=_percent,
                            charts=_charts(found, today))
+
+
+def deadlines_left(deadlines: Sequence[tuple[str, date]], today: date) -> list[dict[str, Any]]:
+    """A campaign's deadlines as its dashboards list them: name, day, and the days left (negative: overdue)."""
+    return [{"name": name, "date": by, "days_left": (by - today).days} for name, by in deadlines]
 
 
 def _charts(found: ledgers.Counts, today: date) -> dict[str, Markup]:

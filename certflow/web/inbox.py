@@ -40,7 +40,7 @@ assert set(SORT_NAMES) == set(SORTS)
 PLACE_PAGES: dict[str, tuple[str, dict[str, Any]]] = {
     "mine": ("inbox.index", {}), "group": ("inbox.index", {"queue": "group"}), "cases": ("audit.cases", {}),
     "modeling": ("modeling.index", {}), "desk": ("campaign.desk", {}), "dashboard": ("campaign.dashboard", {}),
-    "admin": ("admin.users", {}),
+    "province": ("province.overview", {}), "admin": ("admin.users", {}),
 }
 assert set(PLACE_PAGES) == set(PLACES)
 

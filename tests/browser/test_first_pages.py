@@ -35,6 +35,7 @@ PEOPLE = [
     Person("admin", "用户管理", None, "a[href='/admin/groups']"),
     Person("xiongbi", "换证服务台", None, "a[href^='/campaign/desk/']", phone=True),
     Person("shizong", "换证进度", None, "a[href^='/campaign/register']"),
+    Person("province", "全省换证进度", None, "a[href^='/province/']"),  # a county's townships
 ]
 
 

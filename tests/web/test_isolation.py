@@ -13,7 +13,7 @@ import pytest
 from exchange import COUNTY, COUNTY_GROUP, roster_csv, roster_row, shizong_id
 from flask import Flask
 from flask.testing import FlaskClient
-from webkit import PASSWORD, field, login, post
+from webkit import CASE_PAGES, CASE_POSTS, PASSWORD, field, login, post
 
 from certflow.campaign.roster import import_roster
 from certflow.casework.reports import same_person
@@ -90,7 +90,7 @@ def test_cases_and_tasks_belong_to_the_county_that_started_them(both: Both, runt
     assert runtime.task(both.lushan_task)["county"] == LUSHAN
 
 
-def test_only_an_administrator_may_belong_to_no_county(accounts: Accounts) -> None:
+def test_only_an_administrator_or_the_provinces_staff_may_belong_to_no_county(accounts: Accounts) -> None:
     with pytest.raises(ValidationFailed) as refused:
         accounts.create("wang", "a-long-password", display_name="王", roles=["auditor"], province_wide=True)
     assert [e.field for e in refused.value.errors] == ["county"]
@@ -99,6 +99,11 @@ def test_only_an_administrator_may_belong_to_no_county(accounts: Accounts) -> No
     assert accounts.create("li", "a-long-password", display_name="李", roles=["auditor"]).county == LUSHAN
     assert accounts.create("zhao", "a-long-password", display_name="赵", roles=["admin"],
                            province_wide=True).county is None
+    assert accounts.create("sun", "a-long-password", display_name="孙", roles=["province"],
+                           province_wide=True).county is None
+    with pytest.raises(ValidationFailed) as refused:  # the province's staff read every county or none
+        accounts.create("qian", "a-long-password", display_name="钱", roles=["province"], county=COUNTY.code)
+    assert [e.message for e in refused.value.errors] == ["省残联人员不属于某个县（市），请选“全省”"]
 
 
 # -- lists, exports and reports count only one's own ----------------------------------------------
@@ -165,9 +170,6 @@ def test_the_campaign_is_its_countys_alone(both: Both, as_user) -> None:  # type
 
 # -- another county's case, task, history or export answers 404 ----------------------------------
 
-CASE_PAGES = ["/cases/{n}", "/cases/{n}/diagram.json", "/cases/{n}/history", "/cases/{n}/history.csv",
-              "/cases/{n}/replay?seq=1"]
-CASE_POSTS = ["/cases/{n}/history.json", "/cases/{n}/verify", "/cases/{n}/id-number", "/cases/{n}/comments"]
 API_CASE = ["/cases/{n}", "/cases/{n}/messages", "/cases/{n}/history", "/cases/{n}/history/export",
             "/cases/{n}/replay/1", "/cases/{n}/verify"]
 
@@ -243,7 +245,7 @@ def test_an_administrator_sets_a_persons_county_on_the_user_form(app: Flask, acc
     options = field(admin.get("/admin/users").get_data(as_text=True), "county").cssselect("option")
     assert {o.get("value"): o.text_content() for o in options} == {
         LUSHAN: f"庐山市残联（{LUSHAN}）", COUNTY.code: f"{COUNTY.federation}（{COUNTY.code}）",
-        "province": "全省（仅系统管理员）"}
+        "province": "全省（系统管理员、省残联人员）"}
     new = {"username": "sz-audit", "display_name": "师宗 审计", "password": "long-enough-1", "roles": ["auditor"]}
     assert post(admin, "/admin/users", {**new, "county": COUNTY.code}, page="/admin/users").status_code == 302
     assert accounts.by_username("sz-audit").county == COUNTY.code
@@ -251,7 +253,7 @@ def test_an_administrator_sets_a_persons_county_on_the_user_form(app: Flask, acc
     refused = post(admin, "/admin/users", {**new, "username": "wide", "county": "province"}, page="/admin/users")
     assert refused.status_code == 422
     wrapper = field(refused.get_data(as_text=True), "county")
-    assert "只有系统管理员可以不属于某个县（市）" in wrapper.text_content()
+    assert "只有系统管理员和省残联人员可以不属于某个县（市）" in wrapper.text_content()
     assert wrapper.cssselect("option[selected]")[0].get("value") == "province"  # the choice is kept
     unknown = post(admin, "/admin/users", {**new, "username": "odd", "county": "999999"}, page="/admin/users")
     assert unknown.status_code == 422 and "未知的县（市）" in unknown.get_data(as_text=True)

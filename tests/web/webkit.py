@@ -27,6 +27,11 @@ PEOPLE: dict[str, tuple[list[str], list[str]]] = {
     "admin": (["admin"], []),
 }
 
+# A case's pages and posts, ``{n}`` its number: what a person who may not read the case is refused.
+CASE_PAGES = ["/cases/{n}", "/cases/{n}/diagram.json", "/cases/{n}/history", "/cases/{n}/history.csv",
+              "/cases/{n}/replay?seq=1"]
+CASE_POSTS = ["/cases/{n}/history.json", "/cases/{n}/verify", "/cases/{n}/id-number", "/cases/{n}/comments"]
+
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     page = client.get(path).get_data(as_text=True)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.engine.models import Case, Task
 from certflow.engine.privacy import MEDICAL_MATERIALS
+from certflow.engine.scope import NOBODY, PROVINCE_WIDE
 from certflow.engine.views import CaseView, TaskView
 from certflow.people.accounts import Account
 
@@ -47,6 +48,14 @@ def in_county(account: Account, county: str) -> bool:
 def county_of(account: Account) -> str | None:
     """The county whose cases the account reaches, for the queries that take one; None: every county."""
     return None if province_wide(account) else account.county or ""
+
+
+def scope_of(account: Account | None) -> str:
+    """The database scope (``certflow.engine.scope``) of the account's work: the same rule as ``county_of``, for
+    PostgreSQL's row-level security; nobody signed in reaches no county's rows."""
+    if account is None:
+        return NOBODY
+    return PROVINCE_WIDE if province_wide(account) else account.county or NOBODY
 
 
 def within_county(account: Account, column: Any) -> ColumnElement[bool]:

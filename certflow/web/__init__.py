@@ -35,6 +35,7 @@ from certflow.web import (
     progress,
     reassessment,
     requestlog,
+    scoping,
     tasks,
 )
 from certflow.web.context import account, group_name, process_name
@@ -65,6 +66,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
         CERTFLOW_COUNTY=config.county_file,  # the exchange campaign's pages read its townships and deadlines
     )
     app.extensions["certflow"] = services
+    app.register_blueprint(scoping.bp)  # first: every other check of a request runs in its person's scope
     inputs.install(app)
     csrf.init_app(app)
     auth.login_manager.init_app(app)

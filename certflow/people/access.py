@@ -65,6 +65,22 @@ def within_county(account: Account, column: Any) -> ColumnElement[bool]:
     return column == account.county if account.county else false()
 
 
+def can_manage_person(account: Account, person: Account) -> bool:
+    """An administrator keeps the accounts of their own county; only a province-wide one keeps the province's
+    accounts (which reach every county) and other counties'."""
+    return province_wide(account) or (person.county is not None and person.county == account.county)
+
+
+def sees_group(account: Account, county: str | None) -> bool:
+    """A county's own groups and the province's (its tasks may name them), not another county's."""
+    return province_wide(account) or county is None or county == account.county
+
+
+def can_change_group(account: Account, county: str | None) -> bool:
+    """A county's administrator changes their county's groups; the province's and every other are the province's."""
+    return province_wide(account) or (county is not None and county == account.county)
+
+
 def can_work(account: Account, task: TaskView) -> bool:
     if not in_county(account, task["county"]):
         return False

@@ -10,13 +10,17 @@ run province-wide, as signing in does (the account is not known before its passw
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
 from flask import Blueprint, g, request
 
-from certflow.engine.scope import PROVINCE_WIDE, county_scope, enter, leave
+from certflow.engine.scope import PROVINCE_WIDE, county_scope, current, enter, leave
 from certflow.people.access import scope_of
 from certflow.people.accounts import Account
 from certflow.web.context import account
 
+T = TypeVar("T")
 bp = Blueprint("scoping", __name__)
 # The anonymous pages whose checks are their own: the portal's for applicants (not the window's form, for staff)
 # and signing in.
@@ -47,3 +51,18 @@ def scope_request(scope: str) -> None:
 def finish(_error: BaseException | None) -> None:
     for token in reversed(g.pop("scope_tokens", [])):
         leave(token)
+
+
+def streamed(body: Iterable[T]) -> Iterator[T]:
+    """``body`` read in the request's scope: a streamed answer (a CSV export) is read after the request's own hooks
+    have ended, when its scope would be none and row-level security would let no row through."""
+    scope = current()
+
+    def read() -> Iterator[T]:
+        if scope is None:
+            yield from body
+            return
+        with county_scope(scope):
+            yield from body
+
+    return read()

@@ -19,6 +19,8 @@ from typing import Protocol
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from certflow.engine.scope import APP_ROLE_GRANTS
+
 # Builds a template: fills the empty database at the URL, and closes its connections before returning.
 Build = Callable[[str], None]
 
@@ -124,11 +126,3 @@ def app_role(url: str) -> Iterator[str]:
             connection.execute(text(f'DROP ROLE "{role}"'))
         admin.dispose()
 
-
-# The statements of docs/deploy.md (*The database's two roles*), for a database whose tables exist.
-APP_ROLE_GRANTS = (
-    'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS',
-    'GRANT USAGE ON SCHEMA public TO "{role}"',
-    'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"',
-    'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
-)

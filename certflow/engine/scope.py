@@ -23,6 +23,15 @@ SETTING = "certflow.county"
 PROVINCE_WIDE = "*"  # the worker, the commands, migrations and province-wide administrators
 NOBODY = ""  # an anonymous request, a person with no county: no row of any county
 
+# What the app's role (LOGIN NOSUPERUSER NOBYPASSRLS) is given on a migrated database, run by the tables' owner;
+# docs/deploy.md shows them with the default privileges that cover the tables later migrations add.
+APP_ROLE_GRANTS = (
+    'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS',
+    'GRANT USAGE ON SCHEMA public TO "{role}"',
+    'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"',
+    'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
+)
+
 _current: ContextVar[str | None] = ContextVar("certflow_county_scope", default=None)
 
 

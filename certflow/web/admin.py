@@ -295,8 +295,9 @@ def export_personal_data() -> ResponseReturnValue:
     if errors:
         return _personal_data_page(forms.PageForm(forms.fields(PERSONAL_DATA), forms.posted_values(
             PERSONAL_DATA, request.form), forms.errors_by_field(errors, PERSONAL_DATA)), 422)
-    exported = personal.export(services(), residentid.validated(data["id_number"]), actor=signed_in().username,
-                               remote_addr=request.remote_addr)
+    me = signed_in()
+    exported = personal.export(services(), residentid.validated(data["id_number"]), actor=me.username,
+                               remote_addr=request.remote_addr, county=county_of(me))
     # The whole of a person's data: kept by no cache on the way, saved only where the administrator chooses.
     return Response(personal.as_zip(exported), mimetype="application/zip", headers={
         "Content-Disposition": "attachment; filename=personal-data.zip", "Cache-Control": "private, no-store"})

@@ -19,11 +19,12 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from databases import app_role
+from exchange import HOLDER_ID
 from flask import Flask
 from flask.testing import FlaskClient
 from twocounties import PASSWORD, PEOPLE, SHIZONG, TwoCounties, fill
 from webkit import PEOPLE as LUSHAN_PEOPLE
-from webkit import login
+from webkit import login, post
 from werkzeug.routing import Rule
 
 from certflow.config import Config
@@ -108,9 +109,10 @@ def _path(rule: Rule, values: dict[str, Any]) -> str:
 
 def readable(body: bytes, content_type: str) -> str:
     """What a person would read in the answer: JSON with its characters unescaped, a spreadsheet's cells."""
-    if body[:2] == b"PK":  # an .xlsx: its sheets and shared strings
+    if body[:2] == b"PK":  # an .xlsx (its sheets and shared strings) or a zip: every file in it
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            return "".join(archive.read(name).decode() for name in archive.namelist() if name.endswith(".xml"))
+            return "".join(readable(archive.read(name), "json" if name.endswith(".json") else "")
+                           for name in archive.namelist())
     text = body.decode("utf-8", errors="replace")
     if "json" in content_type:
         return json.dumps(json.loads(text), ensure_ascii=False)
@@ -180,3 +182,16 @@ def test_the_security_log_shows_a_county_its_own_people(swept_app: Flask) -> Non
     assert ">county<" in lushan and "sz-county" not in lushan
     province = login(swept_app.test_client(), "admin").get("/admin/security").get_data(as_text=True)
     assert "sz-county" in province and ">county<" in province
+
+
+def test_a_persons_data_exported_by_a_countys_administrator_is_their_countys(swept_app: Flask,
+                                                                             filled: TwoCounties) -> None:
+    def exported(username: str) -> str:
+        client = login(swept_app.test_client(), username, PASSWORD)
+        answer = post(client, "/admin/personal-data", {"id_number": HOLDER_ID}, page="/admin/personal-data")
+        assert answer.status_code == 200
+        return readable(answer.get_data(), "")
+
+    assert filled.shizong.numbers[0] in exported("sz-admin")
+    lushan = exported("ls-admin")
+    assert all(secret not in lushan for secret in filled.secrets_of_shizong())

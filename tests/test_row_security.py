@@ -7,11 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config as AlembicConfig
 from databases import app_role
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from twocounties import LUSHAN, SHIZONG, TwoCounties, fill
 
+from certflow.engine.db import MIGRATIONS, upgrade
 from certflow.engine.runtime import Runtime
 from certflow.engine.scope import PROVINCE_WIDE
 from certflow.people.accounts import Accounts
@@ -141,3 +144,22 @@ def test_the_apps_role_cannot_switch_the_rules_off(as_app: Connection) -> None:
     with pytest.raises(DBAPIError, match="row-level security"), as_app.begin():
         as_app.execute(text("SET LOCAL row_security = off"))  # an error rather than the policies skipped
         as_app.execute(text("SELECT count(*) FROM cases"))
+
+
+@on_postgres
+def test_the_downgrade_removes_every_policy_and_the_upgrade_brings_them_back(runtime: Runtime) -> None:
+    engine = runtime.sessions.kw["bind"]
+    alembic = AlembicConfig()
+    alembic.set_main_option("script_location", str(MIGRATIONS))
+    alembic.attributes["engine"] = engine
+
+    def secured() -> tuple[set[str], int]:
+        with engine.connect() as connection:
+            tables = set(connection.scalars(text("SELECT relname FROM pg_class WHERE relrowsecurity OR "
+                                                 "relforcerowsecurity")))
+            return tables, int(connection.scalar(text("SELECT count(*) FROM pg_policies")) or 0)
+
+    command.downgrade(alembic, "0020")
+    assert secured() == (set(), 0)
+    upgrade(engine)
+    assert secured() == (PROTECTED, len(PROTECTED) + 2)  # one each, and a reading one on users and groups

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -42,17 +43,23 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from stdnum.cn import ric
 
 from certflow.engine.calendar import CHINA_TZ
 from certflow.engine.clock import FixedClock, use_clock
+from certflow.engine.db import make_engine, make_sessions
 from certflow.engine.models import Case
 from certflow.engine.runtime import Runtime, Settings
+from certflow.engine.scope import PROVINCE_WIDE, county_scope
 from certflow.engine.scripting import RestrictedEnvironment, ScriptEngine
 from certflow.engine.services import Handlers, ServiceContext
 from certflow.engine.specs import parse_deployment, restore_specs
 from certflow.registry import load
+
+sys.path.append(str(Path(__file__).resolve().parent.parent / "tests"))  # the app's role, made as the tests make it
+from databases import app_role  # noqa: E402
 
 PROCESS = "application_online"
 STARTED = datetime.fromisoformat("2026-09-01T09:00:00+08:00")
@@ -84,28 +91,39 @@ _results: list[Summary] = []
 # -- persisted: through the runtime ------------------------------------------------------------
 
 def persisted_case(runtime: Runtime, clock: FixedClock) -> None:
+    """The clerks' steps in their county's scope, as their requests run; the timer province-wide, as the worker's."""
     clock.set(STARTED)
-    number = runtime.start_case(PROCESS, APPLICATION, actor="applicant")
+    with county_scope(runtime.settings.county):
+        number = runtime.start_case(PROCESS, APPLICATION, actor="applicant")
 
     def complete(name: str, data: dict[str, Any], user: str) -> None:
-        [task] = [t for t in runtime.tasks(case=number) if t["name"] == name]
-        runtime.complete_task(task["id"], data, actor=user)
+        with county_scope(runtime.settings.county):
+            [task] = [t for t in runtime.tasks(case=number) if t["name"] == name]
+            runtime.complete_task(task["id"], data, actor=user)
 
     for step in BEFORE_TIMER:
         complete(*step)
     clock.set(PUBLICITY_OVER)
-    assert runtime.tick() == [number]
+    with county_scope(PROVINCE_WIDE):
+        assert runtime.tick() == [number]
     for step in AFTER_TIMER:
         complete(*step)
 
 
 @contextmanager
 def persisted(url: str) -> Iterator[Callable[[], None]]:
-    """One case at a time on a migrated database with the Lushan processes deployed; all checked at the end."""
+    """One case at a time on a migrated database with the Lushan processes deployed; all checked at the end.
+
+    On PostgreSQL the cases run as a role that row-level security holds, as production's app connects (the
+    superuser that made the database would pass the policies by)."""
     clock = FixedClock(STARTED)
-    with certflow_on(url, clock) as services:
+    with certflow_on(url, clock) as services, county_scope(PROVINCE_WIDE), ExitStack() as stack:
         runtime = services.runtime
         runtime.deploy(lushan_files(), author="bench")
+        if make_url(url).get_backend_name() == "postgresql":
+            engine = make_engine(stack.enter_context(app_role(url)))
+            stack.callback(engine.dispose)
+            runtime = Runtime(make_sessions(engine), runtime.handlers, runtime.settings, clock, runtime.files)
         yield lambda: persisted_case(runtime, clock)
         with services.sessions() as session:
             outcomes = set(session.scalars(select(Case.outcome).distinct()))

@@ -23,6 +23,7 @@ from certflow.engine.attachments import FileStore
 from certflow.engine.clock import Clock
 from certflow.engine.db import behind_pooler, make_engine, make_sessions
 from certflow.engine.runtime import Runtime
+from certflow.engine.scope import PROVINCE_WIDE, county_scope
 from certflow.people.accounts import Accounts, SessionLimits
 from certflow.people.directory import Directory
 from certflow.people.lanes import LaneMappings
@@ -52,8 +53,9 @@ class Services:
 
     def seed_groups(self) -> int:
         """A new database's groups, from the groups file (``certflow init-db`` and each start of the web app);
-        how many were added: none once the database has any."""
-        return self.directory.seed(self.config.groups_file)
+        how many were added: none once the database has any (of every county: province-wide)."""
+        with county_scope(PROVINCE_WIDE):
+            return self.directory.seed(self.config.groups_file)
 
 
 def build_services(config: Config | None = None, *, clock: Clock | None = None, runtime: Runtime | None = None,

@@ -69,13 +69,16 @@ class PersonalData(TypedDict):
     notes: dict[str, str]
 
 
-def export(services: Services, id_number: str, *, actor: str, remote_addr: str | None = None) -> PersonalData:
+def export(services: Services, id_number: str, *, actor: str, remote_addr: str | None = None,
+           county: str | None = None) -> PersonalData:
     """Everything held about the person with ``id_number`` (checked by the caller), recorded as exported by
-    ``actor``."""
+    ``actor``; with ``county``, only what that county holds (a county's administrator exports their county's)."""
     runtime = services.runtime
-    holders = _holders(services, id_number)
+    holders = _holders(services, id_number, county)
     numbers = runtime.case_numbers_for_applicant(id_number)
     numbers += [h["case"] for h in holders if h["case"] not in numbers]
+    if county is not None:
+        numbers = [number for number in numbers if runtime.case(number)["county"] == county]
     now = runtime.clock.now()
     with services.sessions.begin() as session:
         session.add(SecurityEvent(kind=SECURITY_KIND, at=now, username=actor[:60], remote_addr=remote_addr,
@@ -99,13 +102,15 @@ def _whose(id_number: str, numbers: list[str]) -> str:
     return f"{mask_id(id_number)}（{cases}）"[:300]
 
 
-def _holders(services: Services, id_number: str) -> list[dict[str, Any]]:
+def _holders(services: Services, id_number: str, county: str | None) -> list[dict[str, Any]]:
     digests = services.runtime.settings.data_keys.lookup_digests(id_number)
+    query = (select(CampaignHolder, ReassessmentAppointment)
+             .outerjoin(ReassessmentAppointment, ReassessmentAppointment.holder_id == CampaignHolder.id)
+             .where(CampaignHolder.id_digest.in_(digests)).order_by(CampaignHolder.id))
+    if county is not None:
+        query = query.where(CampaignHolder.county == county)
     with services.sessions() as session:
-        rows = session.execute(
-            select(CampaignHolder, ReassessmentAppointment)
-            .outerjoin(ReassessmentAppointment, ReassessmentAppointment.holder_id == CampaignHolder.id)
-            .where(CampaignHolder.id_digest.in_(digests)).order_by(CampaignHolder.id)).all()
+        rows = session.execute(query).all()
     return [{"campaign": h.campaign, "case": h.case_number, "id_masked": h.id_masked, "township": h.township,
              "village": h.village, "basis": h.basis, "home_visit": h.home_visit, "category": h.category,
              "grade": h.grade, "imported_at": h.imported_at.isoformat(), "imported_by": h.imported_by,

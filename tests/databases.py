@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Callable, Hashable
-from contextlib import closing
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from certflow.engine.scope import APP_ROLE_GRANTS
 
 # Builds a template: fills the empty database at the URL, and closes its connections before returning.
 Build = Callable[[str], None]
@@ -103,3 +105,24 @@ class PostgresCopies:
     def _drop(self, name: str) -> None:
         with self.admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def app_role(url: str) -> Iterator[str]:
+    """``url``'s database as a role of its own, made as docs/deploy.md makes the app's role (LOGIN NOSUPERUSER
+    NOBYPASSRLS, reading and writing the tables, owning none): PostgreSQL's row-level security holds it, as it never
+    holds a superuser. Its name is unique, so that tests side by side never share one; it is dropped after."""
+    role = f"certflow_app_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        for statement in APP_ROLE_GRANTS:
+            connection.execute(text(statement.format(role=role)))
+    try:
+        yield make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'"))
+            connection.execute(text(f'DROP OWNED BY "{role}"'))
+            connection.execute(text(f'DROP ROLE "{role}"'))
+        admin.dispose()
+

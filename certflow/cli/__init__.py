@@ -23,6 +23,7 @@ from certflow.cli import (
 from certflow.cli.errors import ErrorReportingGroup
 from certflow.cli.wording import in_chinese
 from certflow.engine.runtime import Runtime
+from certflow.engine.scope import PROVINCE_WIDE, county_scope
 
 
 @click.group(cls=ErrorReportingGroup, context_settings={"help_option_names": ["-h", "--help"]},
@@ -30,6 +31,9 @@ from certflow.engine.runtime import Runtime
                   "（默认：instance/certflow.db 中的 SQLite 数据库）。")
 @click.pass_context
 def main(ctx: click.Context) -> None:
+    # Every command is the federation's own work on every county (the worker, imports, backups, the demo): the
+    # database's row-level security lets it reach every row.
+    ctx.with_resource(county_scope(PROVINCE_WIDE))
     if not isinstance(ctx.obj, Runtime):  # ensure_object would replace a runtime given by the caller
         ctx.ensure_object(dict)
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from certflow.engine.history import DEMO_KEYS, KeyRing
+from certflow.engine.scope import PROVINCE_WIDE, apply_scope, county_scope
 from certflow.engine.sealing import DEMO_KEYS as DEMO_DATA_KEYS
 from certflow.engine.sealing import DataKeyRing
 
@@ -40,7 +41,7 @@ def make_engine(url: str) -> Engine:
         # one that fails in use invalidates the whole pool (SQLAlchemy's disconnect handling).
         engine = create_engine(url, pool_pre_ping=False, pool_recycle=POOL_RECYCLE_SECONDS)
         event.listen(engine, "checkout", _check_alive)
-        return engine
+        return apply_scope(engine)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30})
@@ -128,8 +129,9 @@ def _alembic_config(engine: Engine, history_keys: KeyRing = DEMO_KEYS,
 
 
 def upgrade(engine: Engine, history_keys: KeyRing = DEMO_KEYS, data_keys: DataKeyRing = DEMO_DATA_KEYS) -> None:
-    """Create or update the schema to the newest migration."""
-    command.upgrade(_alembic_config(engine, history_keys, data_keys), "head")
+    """Create or update the schema to the newest migration, province-wide: a migration changes every county's rows."""
+    with county_scope(PROVINCE_WIDE):
+        command.upgrade(_alembic_config(engine, history_keys, data_keys), "head")
 
 
 def head_revision(engine: Engine) -> str | None:

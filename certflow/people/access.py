@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.engine.models import Case, Task
 from certflow.engine.privacy import MEDICAL_MATERIALS
+from certflow.engine.scope import NOBODY, PROVINCE_WIDE
 from certflow.engine.views import CaseView, TaskView
 from certflow.people.accounts import Account
 
@@ -69,11 +70,37 @@ def county_of(account: Account) -> str | None:
     return None if province_wide(account) else account.county or ""
 
 
+def scope_of(account: Account | None) -> str:
+    """The database scope (``certflow.engine.scope``) of the account's work: the same rule as ``county_of``, for
+    PostgreSQL's row-level security; nobody signed in reaches no county's rows. The province's staff read every
+    county's figures, so the database gives them every county's rows: which cases they read is the application's
+    rule alone (``province_reads_case``)."""
+    if account is None:
+        return NOBODY
+    return PROVINCE_WIDE if reads_province(account) else account.county or NOBODY
+
+
 def within_county(account: Account, column: Any) -> ColumnElement[bool]:
     """The SQL condition that ``column`` (a county) is one the account reaches."""
     if province_wide(account):
         return true()
     return column == account.county if account.county else false()
+
+
+def can_manage_person(account: Account, person: Account) -> bool:
+    """An administrator keeps the accounts of their own county; only a province-wide one keeps the province's
+    accounts (which reach every county) and other counties'."""
+    return province_wide(account) or (person.county is not None and person.county == account.county)
+
+
+def sees_group(account: Account, county: str | None) -> bool:
+    """A county's own groups and the province's (its tasks may name them), not another county's."""
+    return province_wide(account) or county is None or county == account.county
+
+
+def can_change_group(account: Account, county: str | None) -> bool:
+    """A county's administrator changes their county's groups; the province's and every other are the province's."""
+    return province_wide(account) or (county is not None and county == account.county)
 
 
 def can_work(account: Account, task: TaskView) -> bool:

@@ -240,11 +240,16 @@ class Accounts:
                                       username=account.username if account else None,
                                       remote_addr=remote_addr, target=target[:300]))
 
-    def security_events(self, kind: str | None = None, limit: int = 200) -> list[SecurityEvent]:
+    def security_events(self, kind: str | None = None, limit: int = 200, *,
+                        county: str | None = None) -> list[SecurityEvent]:
+        """The newest events (of ``kind``); with ``county``, only those of its people: another county's sign-ins
+        and refusals, and those of nobody's account (an applicant, a name nobody has), are the province's."""
         with self.sessions() as session:
             query = select(SecurityEvent).order_by(SecurityEvent.id.desc()).limit(limit)
             if kind:
                 query = query.where(SecurityEvent.kind == kind)
+            if county is not None:
+                query = query.where(SecurityEvent.username.in_(select(User.username).where(User.county == county)))
             return list(session.scalars(query))
 
     @cached_property

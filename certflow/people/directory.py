@@ -157,11 +157,12 @@ class Directory:
                                       .where(Task.status == "open").group_by(Task.candidate_group))
             return {group_id: count for group_id, count in counted if group_id is not None}
 
-    def add(self, group_id: str, role: str, name: str) -> Group:
+    def add(self, group_id: str, role: str, name: str, county: str | None = None) -> Group:
+        """A new group of ``county`` (None: the province's own)."""
         errors = check_group(group_id, role, name)
         if errors:
             raise ValidationFailed(errors, INVALID)
-        group = Group(id=group_id, role=role, name=name.strip(), active=True)
+        group = Group(id=group_id, role=role, name=name.strip(), active=True, county=county)
         try:
             with self.sessions.begin() as session:
                 session.add(group)

@@ -36,6 +36,7 @@ from certflow.web import (
     province,
     reassessment,
     requestlog,
+    scoping,
     tasks,
 )
 from certflow.web.context import account, group_name, process_name
@@ -71,6 +72,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
     app.extensions["certflow"] = services
     for path in config.campaign_files:  # read now: a county file that cannot serve stops the start, named
         campaign.load_county(path)
+    app.register_blueprint(scoping.bp)  # first: every other check of a request runs in its person's scope
     inputs.install(app)
     csrf.init_app(app)
     auth.login_manager.init_app(app)

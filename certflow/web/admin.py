@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from certflow import personal
 from certflow.engine import residentid
 from certflow.engine.errors import Conflict, NotFound, ValidationFailed
+from certflow.people.access import can_change_group, can_manage_person, county_of, sees_group
 from certflow.people.accounts import Account
 from certflow.people.lanes import SECURITY_KIND as LANE_MAPPING
 from certflow.people.lanes import MappedLane
@@ -49,7 +50,15 @@ def _person(username: str) -> Account:
     person = services().accounts.by_username(username)
     if person is None:
         abort(404)
+    if not can_manage_person(signed_in(), person):
+        deny(404, "其他县（市）的用户")
     return person
+
+
+def _people() -> list[Account]:
+    """The accounts the administrator keeps: their county's, or every one."""
+    me = signed_in()
+    return [person for person in services().accounts.all() if can_manage_person(me, person)]
 
 
 def _counties(*held: str | None) -> dict[str, str]:
@@ -61,7 +70,7 @@ def _counties(*held: str | None) -> dict[str, str]:
 
 
 def _users_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
-    everyone, query, role = services().accounts.all(), request.args.get("q", "").strip(), request.args.get("role", "")
+    everyone, query, role = _people(), request.args.get("q", "").strip(), request.args.get("role", "")
     people = users.matching(everyone, query, role, services().directory.names())
     return render_template("admin/users.html", people=people, total=len(everyone), query=query, role=role,
                            form=form, counties=_counties(*(p.county for p in everyone)),
@@ -83,7 +92,8 @@ def users_list() -> ResponseReturnValue:
 @bp.post("/users")
 def create() -> ResponseReturnValue:
     try:
-        new = users.read(users.NEW_USER, request.form, services().directory, _counties())
+        new = users.within_own_county(signed_in(), users.read(users.NEW_USER, request.form, services().directory,
+                                                              _counties()))
         created = services().accounts.create(new.username, new.password, display_name=new.display_name,
                                              roles=new.roles, groups=new.groups, county=new.county,
                                              province_wide=new.province_wide)
@@ -103,8 +113,8 @@ def user(username: str) -> ResponseReturnValue:
 def update(username: str) -> ResponseReturnValue:
     person = _person(username)
     try:
-        change = users.read(users.EDIT_USER, request.form, services().directory, _counties(person.county),
-                            person.groups)
+        change = users.within_own_county(signed_in(), users.read(
+            users.EDIT_USER, request.form, services().directory, _counties(person.county), person.groups))
         users.check_own_access(signed_in(), person, change)
         keep_signed_in(services().accounts.update(
             person.id, display_name=change.display_name, roles=change.roles, groups=change.groups,
@@ -139,16 +149,20 @@ def _group(group_id: str) -> Group:
     group = services().directory.get(group_id)
     if group is None:
         abort(404)
+    if not sees_group(signed_in(), group.county):
+        deny(404, "其他县（市）的用户组")
     return group
 
 
 def _groups_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
     directory, query = services().directory, request.args.get("q", "").strip()
     campaign = campaign_county()  # its hospitals' ids carry no area code: the county file says where they are
-    found = tree(directory.all(), services().runtime.settings.county, _counties(), query,
+    me = signed_in()
+    found = tree([g for g in directory.all() if sees_group(me, g.county)], services().runtime.settings.county,
+                 _counties(), query,
                  {group_id: campaign.code for group_id, _, _ in campaign.groups()})
     return render_template("admin/groups.html", form=form, tree=found, query=query,
-                           members=groups.members(services().accounts.all()),
+                           members=groups.members(_people()),
                            open_tasks=directory.open_tasks()), status
 
 
@@ -165,7 +179,8 @@ def groups_list() -> ResponseReturnValue:
 def create_group() -> ResponseReturnValue:
     try:
         data = groups.read(groups.NEW_GROUP, request.form)
-        created = services().directory.add(data.get("id", ""), data.get("role", ""), data.get("name", ""))
+        created = services().directory.add(data.get("id", ""), data.get("role", ""), data.get("name", ""),
+                                           county=county_of(signed_in()))
     except ValidationFailed as error:
         return _groups_page(groups.posted(groups.NEW_GROUP, request.form, error), 422)
     flash(f"已添加 {created.name}")
@@ -181,6 +196,8 @@ def group(group_id: str) -> ResponseReturnValue:
 @bp.post("/groups/<group_id>")
 def update_group(group_id: str) -> ResponseReturnValue:
     found = _group(group_id)
+    if not can_change_group(signed_in(), found.county):
+        deny(403, "全省的用户组")
     try:
         data = groups.read(groups.EDIT_GROUP, request.form)
         saved = services().directory.update(found.id, name=data.get("name", ""), active=data.get("active", True))
@@ -258,7 +275,8 @@ def remove_lane() -> ResponseReturnValue:
 @bp.get("/security")
 def security() -> ResponseReturnValue:
     kind = request.args.get("kind") if request.args.get("kind") in SECURITY_KINDS else None
-    return render_template("admin/security.html", events=services().accounts.security_events(kind), kind=kind,
+    events = services().accounts.security_events(kind, county=county_of(signed_in()))
+    return render_template("admin/security.html", events=events, kind=kind,
                            kinds=SECURITY_KINDS)
 
 
@@ -277,8 +295,9 @@ def export_personal_data() -> ResponseReturnValue:
     if errors:
         return _personal_data_page(forms.PageForm(forms.fields(PERSONAL_DATA), forms.posted_values(
             PERSONAL_DATA, request.form), forms.errors_by_field(errors, PERSONAL_DATA)), 422)
-    exported = personal.export(services(), residentid.validated(data["id_number"]), actor=signed_in().username,
-                               remote_addr=request.remote_addr)
+    me = signed_in()
+    exported = personal.export(services(), residentid.validated(data["id_number"]), actor=me.username,
+                               remote_addr=request.remote_addr, county=county_of(me))
     # The whole of a person's data: kept by no cache on the way, saved only where the administrator chooses.
     return Response(personal.as_zip(exported), mimetype="application/zip", headers={
         "Content-Disposition": "attachment; filename=personal-data.zip", "Cache-Control": "private, no-store"})

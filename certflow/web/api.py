@@ -26,12 +26,14 @@ from certflow.engine.errors import (
     ValidationFailed,
 )
 from certflow.engine.privacy import mask_personal
+from certflow.engine.scope import PROVINCE_WIDE, county_scope
 from certflow.engine.specs import SourceFile
 from certflow.people.access import can_audit, can_model, can_model_for, can_start_case
 from certflow.web import openapi
 from certflow.web.context import act_as, deny, services, signed_in
 from certflow.web.guard import auditable_case, readable_case, release_task, reveal, visible_task, workable_task
 from certflow.web.handover import task_taken
+from certflow.web.scoping import act_within
 
 bp = Blueprint("api", __name__)
 PREFIX = "/api/v1"
@@ -91,10 +93,12 @@ def _authenticate() -> None:
         return
     credentials = request.authorization
     token = credentials.token if credentials is not None and credentials.type == "bearer" else None
-    found = services().accounts.by_token(token) if token else None
+    with county_scope(PROVINCE_WIDE):  # the token's account, before its county is known
+        found = services().accounts.by_token(token) if token else None
     if found is None:
         deny(401, "接口令牌")
     act_as(found)
+    act_within(found)
 
 
 @bp.before_request

@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Response
 
+from certflow.web.scoping import streamed
+
 # Excel runs a cell that starts like a formula; applicants' names come from the public portal.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -32,5 +34,5 @@ def csv_download(filename: str, header: list[str], lines: Iterable[Iterable[Any]
         for line in lines:
             yield _line(line)
 
-    return Response(chunks(), mimetype="text/csv",
+    return Response(streamed(chunks()), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})

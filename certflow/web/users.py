@@ -8,12 +8,13 @@ the directory, counties from the configuration, and administrators keeping their
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from certflow.engine.errors import Conflict, FieldError, ValidationFailed
+from certflow.people.access import province_wide
 from certflow.people.accounts import MIN_PASSWORD, STAFF_ROLES, Account
 from certflow.people.directory import Directory, by_role
 from certflow.people.models import Group
@@ -104,6 +105,16 @@ def read(schema: dict[str, Any], form: MultiDict[str, str], directory: Directory
         active=data.get("active", True), county=county if county not in ("", PROVINCE) else None,
         province_wide=county == PROVINCE,
     )
+
+
+def within_own_county(me: Account, change: Submission) -> Submission:
+    """A county's administrator keeps their county's accounts: a person they make or change stays in it (the
+    county not chosen: theirs), never province-wide, which would reach every county."""
+    if province_wide(me):
+        return change
+    if change.province_wide or change.county not in (None, me.county):
+        raise ValidationFailed([FieldError("county", "只能选择本县（市）")], "用户信息有误")
+    return replace(change, county=me.county)
 
 
 def check_own_access(me: Account, person: Account, change: Submission) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, defer
 
 from certflow.engine.errors import NotFound
 from certflow.engine.models import Case, Deployment, DeploymentFile, ProcessVersion
+from certflow.engine.specs import CASE_PREFIX_PROPERTY, restore_specs, start_property
 from certflow.engine.views import VersionView
 
 # A version's spec and forms are tens of KB of JSON, which the runtime keeps restored once per version
@@ -21,6 +22,13 @@ def latest(session: Session, process_key: str) -> ProcessVersion | None:
         select(ProcessVersion).options(*WITHOUT_SPEC).where(ProcessVersion.process_key == process_key)
         .order_by(ProcessVersion.version.desc()).limit(1)
     ).first()
+
+
+def case_prefix(session: Session, process_key: str) -> str | None:
+    """The prefix the newest version's start event gives its cases' numbers (``caseNumberPrefix``), if it names
+    one: what a county file's county is given when it becomes a row."""
+    version = latest(session, process_key)
+    return start_property(restore_specs(version.spec)[0], CASE_PREFIX_PROPERTY) if version else None
 
 
 def latest_of_each(session: Session) -> list[ProcessVersion]:

@@ -108,7 +108,7 @@ class Counties:
     def names(self) -> dict[str, str]:
         """Code → name of every county, for the pages that name a person's or a group's county."""
         with self.sessions() as session:
-            return dict(session.execute(select(County.code, County.name).order_by(County.code)).tuples())
+            return {code: name for code, name in session.execute(select(County.code, County.name))}
 
     def add(self, code: str, *, case_prefix: str, sms_signature: str, name: str = "", federation: str = "",
             holidays: Iterable[str] = (), workdays: Iterable[str] = (), active: bool = True) -> County:

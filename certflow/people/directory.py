@@ -162,7 +162,7 @@ class Directory:
 
     def add(self, group_id: str, role: str, name: str, county: str) -> Group:
         """A new group of ``county`` (an area code)."""
-        errors = check_group(group_id, role, name)
+        errors = check_group(group_id, role, name) + ([] if county else [FieldError("county", "必填")])
         if errors:
             raise ValidationFailed(errors, INVALID)
         group = Group(id=group_id, role=role, name=name.strip(), active=True, county=county)

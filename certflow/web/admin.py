@@ -161,7 +161,8 @@ def _groups_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
     directory, query = services().directory, request.args.get("q", "").strip()
     listed = directory.all(_scope())
     # Where each group is: its county, which a hospital's id (hospital-sz-tcm) does not say.
-    found = tree(listed, _scope() or services().runtime.settings.county, services().counties.names(), query,
+    federations = {c.code: c.federation for c in services().counties.all()}
+    found = tree(listed, _scope() or services().runtime.settings.county, federations, query,
                  {g.id: g.county for g in listed if g.county})
     return render_template("admin/groups.html", form=form, tree=found, query=query,
                            members=groups.members(_everyone()), open_tasks=directory.open_tasks()), status
@@ -186,7 +187,7 @@ def create_group() -> ResponseReturnValue:
     schema = _new_group()
     try:
         data = groups.read(schema, request.form)
-        county = _scope() or groups.chosen_county(data)
+        county = _scope() or groups.chosen_county(data, _counties())
         created = services().directory.add(data.get("id", ""), data.get("role", ""), data.get("name", ""), county)
     except ValidationFailed as error:
         return _groups_page(groups.posted(schema, request.form, error), 422)

@@ -31,7 +31,7 @@ _FIELDS: dict[str, Any] = {
     "federation": {"title": "残联名称", "type": "string", "maxLength": FEDERATION_MAX,
                    "description": "新建时不填则为名称加“残联”，如 师宗县残联"},
     "case_prefix": {"title": "案件编号前缀", "type": "string", "maxLength": 6,
-                    "description": "1到6个大写英文字母，各县不同，如 SZ；改后只影响新案件"},
+                    "description": "1到6个大写英文字母，各县（市）不同；改后只影响新的案件"},
     "sms_signature": {"title": "短信签名", "type": "string", "maxLength": SIGNATURE_MAX,
                       "description": "短信开头【】中的字，须与短信服务商处登记的一致，如 师宗县残联"},
     "holidays": {**_DAYS, "title": "本县另放假的日子",

@@ -51,11 +51,13 @@ def new_group(counties: dict[str, str] | None) -> dict[str, Any]:
             "required": [*NEW_GROUP["required"], "county"]}
 
 
-def chosen_county(data: dict[str, Any]) -> str:
-    """The county chosen on a province administrator's form; ValidationFailed when none was."""
-    if not data.get("county"):
-        raise ValidationFailed([FieldError("county", "必填")], INVALID)
-    return str(data["county"])
+def chosen_county(data: dict[str, Any], counties: dict[str, str]) -> str:
+    """The county chosen on a province administrator's form, empty when none was (the directory says 必填);
+    ValidationFailed for one not offered."""
+    county = str(data.get("county") or "")
+    if county and county not in counties:
+        raise ValidationFailed([FieldError("county", "未知的县（市）")], INVALID)
+    return county
 
 
 def blank(schema: dict[str, Any], county: str) -> forms.PageForm:

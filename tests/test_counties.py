@@ -42,7 +42,8 @@ def refusal(counties: Counties, code: str = LUOPING, **fields: object) -> dict[s
 
 def test_a_county_takes_its_name_from_the_divisions_dataset(counties: Counties) -> None:
     added = counties.add(LUOPING, case_prefix="LP", sms_signature="罗平县残联", holidays=["2026-10-09 "])
-    assert (added.name, added.federation, added.holidays, added.workdays) == ("罗平县", "罗平县残联", ["2026-10-09"], [])
+    assert (added.name, added.federation, added.holidays, added.workdays) == (
+        "罗平县", "罗平县残联", ["2026-10-09"], [])
     assert counties.names() == {LUOPING: "罗平县"}
     assert counties.get(LUOPING).case_prefix == "LP"
 

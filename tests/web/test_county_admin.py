@@ -34,6 +34,7 @@ def test_a_province_administrator_adds_a_real_county_named_from_the_dataset(app:
     listed = page(admin.get("/admin/counties").get_data(as_text=True))
     assert [tr.get("data-county") for tr in listed.cssselect("#counties tr[data-county]")] == [LUSHAN]  # configured
     assert listed.cssselect('nav.tabs a[href="/admin/counties"]')[0].get("class") == "active"
+    assert len(listed.cssselect('a[href="/admin/counties"]')) == 2  # the menu's link and the tab
 
     added = post(admin, "/admin/counties", {**NEW, "holidays": "2026-10-09\n2026-10-12"}, page="/admin/counties")
     assert added.status_code == 302
@@ -89,7 +90,7 @@ def test_a_county_administrator_is_refused_the_counties_and_not_shown_the_tab(ap
     assert post(county_admin, "/admin/counties", NEW, page="/admin/users").status_code == 403
     assert counties(app).get(LUOPING) is None
     users = page(county_admin.get("/admin/users").get_data(as_text=True))
-    assert not users.cssselect('a[href="/admin/counties"]')
+    assert not users.cssselect('a[href="/admin/counties"]')  # neither in the menu nor among the tabs
     denied = [e.target or "" for e in accounts.security_events(kind="access_denied") if e.username == "ls-admin"]
     assert any("县（市）管理" in target for target in denied)
 

@@ -2,8 +2,8 @@
 the worker it starts) and the benchmarks.
 
 The database, the deployment's handlers (``CERTFLOW_HANDLERS``), the runtime with its file store, the group
-directory, the accounts, the sign-in limits and the online applications' limits are made here and nowhere
-else, and a new database gets its groups here too (``Services.seed_groups``).
+directory, the counties, the accounts, the sign-in limits and the online applications' limits are made here and
+nowhere else, and a new database gets its first county and its groups here too (``Services.seed``).
 
 The database is one engine with one pool: the runtime works with ``Services.sessions``, and the rest of the app
 takes its sessions from there too, never through the runtime.
@@ -25,6 +25,7 @@ from certflow.engine.db import behind_pooler, make_engine, make_sessions
 from certflow.engine.runtime import Runtime
 from certflow.engine.scope import PROVINCE_WIDE, county_scope
 from certflow.people.accounts import Accounts, SessionLimits
+from certflow.people.counties import Counties
 from certflow.people.directory import Directory
 from certflow.people.lanes import LaneMappings
 from certflow.people.throttle import Throttle
@@ -40,6 +41,7 @@ class Services:
     sessions: sessionmaker[Session]  # the database's sessions, the same the runtime works with
     runtime: Runtime
     directory: Directory
+    counties: Counties  # the installation's counties, kept by a province administrator
     lanes: LaneMappings  # the lane mappings (泳道对照) the next deployments resolve lanes with
     accounts: Accounts
     session_limits: SessionLimits
@@ -51,11 +53,13 @@ class Services:
         engine: Engine = self.sessions.kw["bind"]
         return engine
 
-    def seed_groups(self) -> int:
-        """A new database's groups, from the groups file (``certflow init-db`` and each start of the web app);
-        how many were added: none once the database has any (of every county: province-wide)."""
+    def seed(self) -> tuple[int, int]:
+        """A new database's county, from the configuration, and its groups, from the groups file, as that county's
+        (``certflow init-db`` and each start of the web app); how many of each were added: none once the database
+        has any (written province-wide: of every county)."""
+        settings = self.runtime.settings
         with county_scope(PROVINCE_WIDE):
-            return self.directory.seed(self.config.groups_file)
+            return self.counties.seed(settings), self.directory.seed(self.config.groups_file, settings.county)
 
 
 def build_services(config: Config | None = None, *, clock: Clock | None = None, runtime: Runtime | None = None,
@@ -82,6 +86,7 @@ def build_services(config: Config | None = None, *, clock: Clock | None = None, 
         sessions=sessions,
         runtime=runtime,
         directory=directory,
+        counties=Counties(sessions, runtime.clock),
         lanes=LaneMappings(sessions, directory, runtime.clock),
         accounts=accounts or Accounts(sessions, runtime.clock, county=runtime.settings.county),
         session_limits=SessionLimits(timedelta(hours=config.session_hours),

@@ -24,6 +24,8 @@ from certflow.people.accounts import Accounts
 from certflow.people.directory import Directory
 from handlers.registry import HANDLERS
 
+LUSHAN = "360483"  # 庐山市, the deployment's own county
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("CERTFLOW_TEST_POSTGRES_URL")
 NO_POSTGRES = "PostgreSQL tests need CERTFLOW_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1/test)"
@@ -86,7 +88,7 @@ def deploy_processes(url: str, at: datetime) -> None:
     upgrade(engine)
     runtime = Runtime(make_sessions(engine), HANDLERS, Settings(), FixedClock(at))
     runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="tests")
-    Directory(runtime.sessions).seed(ROOT / "groups.json")
+    Directory(runtime.sessions).seed(ROOT / "groups.json", LUSHAN)
     engine.dispose()
 
 

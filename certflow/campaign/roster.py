@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.campaign.county import County
 from certflow.campaign.models import CampaignHolder
-from certflow.engine import guardians, residentid
+from certflow.engine import guardians, residentid, versions
 from certflow.engine.calendar import china_today
 from certflow.engine.disability import CATEGORY_CODES, GRADE_NAMES, certificate_number
 from certflow.engine.errors import CertflowError, InputRefused, ValidationFailed
@@ -31,6 +31,7 @@ from certflow.engine.models import Case, Event
 from certflow.engine.privacy import mask_id
 from certflow.engine.runtime import Runtime
 from certflow.engine.sealing import DataKeyRing
+from certflow.people.counties import Counties
 from certflow.people.directory import Directory
 
 # Column header in the roster -> field of the case's data.
@@ -259,13 +260,14 @@ def import_roster(
     """Start a case of the county's process (through ``runtime``) for every valid holder of the roster not imported
     before, and keep the holders in the database of ``sessions``.
 
-    The county's groups (townships, villages, institutions) are added to the directory when missing.
+    The county becomes a row and its groups (townships, villages, institutions) are added to the directory, when
+    missing (``enter_county``).
     """
     report = ImportReport(campaign or county.campaign)
     rows = read_roster(path)
     report.rows = len(rows)
     holders, report.rejected = validate_roster(rows, county, china_today(runtime.clock))
-    report.groups_added = Directory(sessions).add_missing(county.groups())
+    report.groups_added = enter_county(sessions, runtime, county)
     keys = runtime.settings.data_keys
     known = _imported(sessions, county.process, report.campaign, keys)
     done = len(report.rejected)
@@ -292,6 +294,16 @@ def import_roster(
     _store(sessions, pending, actor, runtime.clock.now(), keys)
     report.rejected.sort()
     return report
+
+
+def enter_county(sessions: sessionmaker[Session], runtime: Runtime, county: County) -> int:
+    """The county file's county as a row of the counties, numbering its cases with its process's prefix, and its
+    groups in the directory as its own, where missing; how many groups were added."""
+    with sessions() as session:
+        prefix = versions.case_prefix(session, county.process, county.code)
+    Counties(sessions, runtime.clock).add_missing(county.code, name=county.name, federation=county.federation,
+                                                  case_prefix=prefix)
+    return Directory(sessions).add_missing(county.groups(), county.code)
 
 
 def _imported(sessions: sessionmaker[Session], process: str, campaign: str, keys: DataKeyRing) -> dict[str, str]:

@@ -12,6 +12,7 @@ from certflow.cli import (
     backups,
     campaign,
     cases,
+    counties,
     database,
     demo,
     deployments,
@@ -38,7 +39,8 @@ def main(ctx: click.Context) -> None:
         ctx.ensure_object(dict)
 
 
-for module in (database, deployments, cases, history, operations, people, lanes, campaign, demo, backups):
+for module in (database, deployments, cases, history, operations, people, counties, lanes, campaign, demo,
+               backups):
     for command in module.COMMANDS:
         main.add_command(command)
 in_chinese(main)

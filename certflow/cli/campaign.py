@@ -27,6 +27,15 @@ def load_county(path: Path | None) -> County:
     return County.load(path or Config.from_env().county_file)
 
 
+def _entered(ctx: click.Context, path: Path | None) -> County:
+    """The county file's county, made a row of the counties (with its groups) where it is not one yet."""
+    from certflow.campaign.roster import enter_county
+
+    county, services = load_county(path), services_of(ctx)
+    enter_county(services.sessions, services.runtime, county)
+    return county
+
+
 @contextmanager
 def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
     """A ``progress(done, total)`` callback drawing a bar on stderr, opened once the total is known."""
@@ -94,7 +103,7 @@ def campaign_schedule(ctx: click.Context, name: str | None, county_file: Path | 
     from certflow.campaign.reassessment.scheduling import schedule
 
     services = services_of(ctx)
-    report = schedule(services.sessions, services.runtime, load_county(county_file), actor=user, campaign=name,
+    report = schedule(services.sessions, services.runtime, _entered(ctx, county_file), actor=user, campaign=name,
                       start=start.date() if start else None)
     for line in report.lines():
         click.echo(line)
@@ -121,7 +130,7 @@ def campaign_move(ctx: click.Context, to: datetime, reason: str, day: datetime |
 
     request = MoveRequest(to.date(), reason, day.date() if day else None, venue, case_number)
     services = services_of(ctx)
-    report = move_appointments(services.sessions, services.runtime, load_county(county_file), request, actor=user,
+    report = move_appointments(services.sessions, services.runtime, _entered(ctx, county_file), request, actor=user,
                                campaign=name)
     for line in report.lines():
         click.echo(line)

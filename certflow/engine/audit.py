@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certflow.engine import changes, erasure, history, livecache, replay, state, versions, workflowfacts
+from certflow.engine import changes, counties, erasure, history, livecache, replay, state, versions, workflowfacts
 from certflow.engine.clock import FixedClock
 from certflow.engine.errors import CertflowError, InvalidState, NotFound
 from certflow.engine.models import Case, Event, ProcessVersion, Task
@@ -124,6 +124,7 @@ def _replay(steps: Steps, session: Session, case: Case, recorded: list[EventView
     previous: dict[str, Any] | None = None
     reached: BpmnWorkflow | None = None  # the workflow the step before reached, for a step that ran on it live
     version_id: int | None = None
+    local = counties.local(session, steps.settings, case.county)
     for step in replay.steps(recorded):
         first = step.first
         try:
@@ -139,7 +140,8 @@ def _replay(steps: Steps, session: Session, case: Case, recorded: list[EventView
             kept = reached if first["data"].get("from") == livecache.KEPT else None
             build = changes.building(previous, *steps.specs(session, version_id)[:2], kept=kept)
             results = step.service_results()
-            workflow = steps.run(replay.ReplayScope(case.number, first["seq"] - 1), StepOutput(), build, apply,
+            scope = replay.ReplayScope(case.number, first["seq"] - 1, case.county, local)
+            workflow = steps.run(session, scope, StepOutput(), build, apply,
                                  FixedClock(datetime.fromisoformat(first["at"])), recorded=results)
             if (extra := next(results, None)) is not None:
                 raise replay.ReplayError(f"历史记录了 {extra['operator']} 的调用，重放时流程没有调用它")
@@ -180,7 +182,8 @@ def _row_findings(
     spec, subprocesses, _ = steps.specs(session, version_id)
     lanes = steps.lanes(session, version_id)
     workflow = state.load(replay.as_stored(last.state), spec, subprocesses)
-    helpers = steps.handlers.helpers(steps.context(FixedClock(datetime.fromisoformat(last.first["at"]))))
+    helpers = steps.handlers.helpers(steps.context(FixedClock(datetime.fromisoformat(last.first["at"])),
+                                                   counties.local(session, steps.settings, case.county)))
     cancelled = any(e["kind"] == "case_cancelled" for e in recorded)
     open_tasks = {} if cancelled or workflow.completed else {
         str(t.id): task_fields(t, helpers, steps.settings.limits, lanes)

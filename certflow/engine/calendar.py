@@ -77,6 +77,13 @@ class WorkingCalendar:
             listed = ", ".join(d.isoformat() for d in sorted(both))
             raise ValueError(f"dates declared both holiday and working day: {listed}")
 
+    def adding(self, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> WorkingCalendar:
+        """This calendar with more local days (a county's, over the deployment's): where the two disagree on a
+        day, the days added win."""
+        rests, works = frozenset(holidays), frozenset(workdays)
+        return WorkingCalendar(extra_holidays=(self._extra_holidays - works) | rests,
+                               extra_workdays=(self._extra_workdays - rests) | works)
+
     def is_working_day(self, day: date) -> bool:
         day = _as_date(day)
         if day in self._extra_workdays:

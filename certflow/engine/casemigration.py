@@ -36,8 +36,8 @@ def migrate(steps: Steps, case_ref: str, to_version: int, *, actor: str) -> None
             raise InvalidState(plan.as_dict(_version(steps, session, case), to_version)["reason"])
         spec, subprocesses, _ = steps.specs(session, target.id)
         output = StepOutput()
-        workflow = steps.run(case, output, lambda: steps.load(session, case), changes.migrating(spec, subprocesses),
-                             clock=clock)
+        workflow = steps.run(session, case, output, lambda: steps.load(session, case),
+                             changes.migrating(spec, subprocesses), clock=clock)
         output.events.insert(0, ("case_migrated", None, None, {
             "from_version": _version(steps, session, case), "to_version": target.version,
         }))
@@ -87,7 +87,7 @@ def _plan(
     spec, subprocesses, _ = steps.specs(session, target.id)
     plans: list[migration.Plan] = []
     try:
-        steps.run(case, StepOutput(), lambda: steps.load(session, case),
+        steps.run(session, case, StepOutput(), lambda: steps.load(session, case),
                   lambda workflow: plans.append(migration.check(workflow, spec, subprocesses)), clock=clock)
     except CertflowError as error:
         return None, migration.refused(f"试迁移失败：{error}")

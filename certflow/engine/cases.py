@@ -30,7 +30,7 @@ def start_case(
 
     ``county``: the county the case belongs to (its area code), by default the deployment's jurisdiction. Its
     own newest version if it has one, else the province's newest (``versions.current``): every start, from a page,
-    the API, a command or a roster, is chosen here.
+    the API, a command or a roster, is chosen here. The number begins with its county's prefix (``counties``).
     """
     clock = steps.step_clock()
     now = clock.now()
@@ -55,11 +55,12 @@ def start_case(
             id_digest=keys.lookup_digest(id_number) if id_number else None,
             state={}, started_by=actor, started_at=now, updated_at=now,
         ).returning(*CaseRow.selected())).mappings().one())
-        prefix = start_property(spec, CASE_PREFIX_PROPERTY) or steps.settings.case_prefix
+        prefix = (steps.local(session, case).case_prefix or start_property(spec, CASE_PREFIX_PROPERTY)
+                  or steps.settings.case_prefix)
         case.number = f"{prefix}-{now.astimezone(CHINA_TZ).year}-{case.id:06d}"
         output = StepOutput()
         try:
-            workflow = steps.run(case, output, lambda: BpmnWorkflow(spec, subprocesses),
+            workflow = steps.run(session, case, output, lambda: BpmnWorkflow(spec, subprocesses),
                                  changes.starting(data, case.number), clock=clock, starting=True)
             output.events.insert(0, ("case_started", None, None, {
                 "process": process_key, "version": version.version, "data": data,
@@ -93,8 +94,8 @@ def complete_task_view(steps: Steps, task_id: str, data: dict[str, Any], *, acto
             if errors:
                 raise ValidationFailed(errors)
         output = StepOutput()
-        workflow = steps.run(case, output, lambda: steps.resume(session, case), changes.completing(task_id, data),
-                             clock=clock)
+        workflow = steps.run(session, case, output, lambda: steps.resume(session, case),
+                             changes.completing(task_id, data), clock=clock)
         output.events.insert(0, ("task_completed", task_id, row["name"], {"title": row["title"], "data": data}))
         steps.save(session, case, workflow, output, actor, completed_task_by={task_id: actor}, clock=clock,
                    open_rows=open_rows)
@@ -119,7 +120,7 @@ def deliver(
 ) -> None:
     """The message step on a case already locked: sent by a person, a queued job, or a retry."""
     output = StepOutput()
-    workflow = steps.run(case, output, lambda: steps.resume(session, case),
+    workflow = steps.run(session, case, output, lambda: steps.resume(session, case),
                          changes.delivering(case.number, name, payload), clock=clock)
     output.events.insert(0, ("message_received", None, None, {"name": name, "payload": payload}))
     steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
@@ -134,7 +135,7 @@ def fire_timers(steps: Steps, session: Session, case: CaseRow, at: datetime, clo
         due.extend(e.value for e in workflow.waiting_events() if workflowfacts.is_due(e, at))
         changes.firing_timers(workflow)
 
-    workflow = steps.run(case, output, lambda: steps.resume(session, case), apply, clock=clock)
+    workflow = steps.run(session, case, output, lambda: steps.resume(session, case), apply, clock=clock)
     output.events.insert(0, ("timer_fired", None, None, {"due": due, "now": at.isoformat()}))
     steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
 

@@ -43,7 +43,8 @@ def fix_incident(steps: Steps, case_ref: str, fixes: dict[str, Any], *, actor: s
         if not incidents.open_for(session, case.id):
             raise InvalidState(f"案件 {case.number} 没有待处理的故障")
         output = StepOutput()
-        workflow = steps.run(case, output, lambda: steps.load(session, case), changes.fixing(fixes), clock=clock)
+        workflow = steps.run(session, case, output, lambda: steps.load(session, case), changes.fixing(fixes),
+                             clock=clock)
         output.events.insert(0, ("data_fixed", None, None, {"changes": fixes}))
         steps.save(session, case, workflow, output, actor, completed_task_by={}, clock=clock)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from certflow.engine import history
+from certflow.engine.counties import Local
 from certflow.engine.errors import CertflowError
 from certflow.engine.roles import ROLES
 from certflow.engine.views import EventView
@@ -41,12 +42,14 @@ class ReplayError(CertflowError):
     code = "replay_diverged"
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReplayScope:
-    """What re-running a step needs of its case: the number, and how many events came before it."""
+    """What re-running a step needs of its case: the number, how many events came before it, and its county."""
 
     number: str
     event_count: int
+    county: str
+    local: Local | None = None  # its county's rules, read by the first step replayed
 
 
 @dataclass

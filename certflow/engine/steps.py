@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from certflow.engine import (
     budget,
+    counties,
     determinism,
     failures,
     history,
@@ -98,6 +99,7 @@ class CaseRow:
     failures: int
     last_error: str | None
     written: dict[str, Any] = field(init=False, repr=False)  # each column's value as read or last written
+    local: counties.Local | None = field(default=None, init=False, repr=False)  # its county's rules, once read
 
     def __post_init__(self) -> None:
         self.written = self.columns()
@@ -301,17 +303,24 @@ class Steps:
         if self.workflows.stepped(session, case, workflow):
             output.events[0][3]["from"] = livecache.KEPT
 
-    def context(self, clock: Clock) -> ServiceContext:
+    def local(self, session: Session, case: CaseRow | replay.ReplayScope) -> counties.Local:
+        """The rules of the case's county (its prefix, signature, calendar), read once per step."""
+        if case.local is None:
+            case.local = counties.local(session, self.settings, case.county)
+        return case.local
+
+    def context(self, clock: Clock, local: counties.Local) -> ServiceContext:
         return ServiceContext(
             today=china_today(clock),
             jurisdiction=self.settings.jurisdiction,
-            signature=self.settings.signature,
-            calendar=self.settings.calendar,
+            signature=local.signature,
+            calendar=local.calendar,
         )
 
     def run(
-        self, case: CaseRow | replay.ReplayScope, output: StepOutput, build: Callable[[], BpmnWorkflow],
-        apply: Change, clock: Clock, recorded: Iterator[dict[str, Any]] | None = None, *, starting: bool = False,
+        self, session: Session, case: CaseRow | replay.ReplayScope, output: StepOutput,
+        build: Callable[[], BpmnWorkflow], apply: Change, clock: Clock,
+        recorded: Iterator[dict[str, Any]] | None = None, *, starting: bool = False,
     ) -> BpmnWorkflow:
         """Apply a change under the clock, with replayable task ids and recorded service calls.
 
@@ -320,7 +329,7 @@ class Steps:
         ``starting``: the step starts the case, so a failure stores nothing, and says so instead of naming a
         case number that was never kept.
         """
-        context = self.context(clock)
+        context = self.context(clock, self.local(session, case))
         operators = self.handlers.operators
 
         def call(data: dict[str, Any], name: str, params: dict[str, Any]) -> Any:
@@ -374,7 +383,8 @@ class Steps:
         """Store what a step reached: the state, the case row, the task projection, the texts and the events."""
         now = clock.now()
         open_tasks = projection.sync(
-            session, case, workflow, completed_task_by=completed_task_by, now=now, context=self.context(clock),
+            session, case, workflow, completed_task_by=completed_task_by, now=now,
+            context=self.context(clock, self.local(session, case)),
             handlers=self.handlers, limits=self.settings.limits, lanes=self.lanes(session, case.process_version_id),
             open_rows=open_rows,
         )

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, defer
 
 from certflow.engine.errors import NotFound
 from certflow.engine.models import Case, Deployment, DeploymentFile, ProcessVersion
+from certflow.engine.specs import CASE_PREFIX_PROPERTY, restore_specs, start_property
 from certflow.engine.views import VersionView
 
 # A version's spec and forms are tens of KB of JSON, which the runtime keeps restored once per version
@@ -54,6 +55,13 @@ def valid_for(version: ProcessVersion, county: str | None) -> bool:
 def _valid_for(county: str | None) -> ColumnElement[bool]:
     province = ProcessVersion.county.is_(None)
     return province if county is None else or_(province, ProcessVersion.county == county)
+
+
+def case_prefix(session: Session, process_key: str, county: str) -> str | None:
+    """The prefix the start event of the version ``county``'s cases start on gives their numbers
+    (``caseNumberPrefix``), if it names one: what a county file's county is given when it becomes a row."""
+    version = current(session, process_key, county)
+    return start_property(restore_specs(version.spec)[0], CASE_PREFIX_PROPERTY) if version else None
 
 
 def find(session: Session, process_key: str, version: int) -> ProcessVersion:

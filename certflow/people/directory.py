@@ -1,7 +1,8 @@
 """The groups people and tasks belong to (which hospital, which village), kept in the database.
 
 A federation lists its own window, hospitals and villages; certflow's code names none. The groups
-file (``CERTFLOW_GROUPS``, ``groups.json``) seeds a new database; administrators keep the list after that.
+file (``CERTFLOW_GROUPS``, ``groups.json``) seeds a new database with the deployment's county's groups, a county
+file adds its county's; administrators keep the list after that. Each group carries its county (an area code).
 """
 
 from __future__ import annotations
@@ -90,8 +91,8 @@ class Directory:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
 
-    def seed(self, path: Path) -> int:
-        """Store the file's groups if there are none yet; returns how many were stored.
+    def seed(self, path: Path, county: str) -> int:
+        """Store the file's groups, as ``county``'s, if there are none yet; returns how many were stored.
 
         The file is read only for an empty table: afterwards the database holds the groups.
         """
@@ -101,14 +102,14 @@ class Directory:
         listed = GroupsFile.load(path).groups
         try:
             with self.sessions.begin() as session:
-                session.add_all(Group(id=group_id, role=role, name=name, active=True)
+                session.add_all(Group(id=group_id, role=role, name=name, active=True, county=county)
                                 for group_id, role, name in listed)
         except IntegrityError:
             return 0  # another process starting at the same moment stored them first
         return len(listed)
 
-    def add_missing(self, listed: Iterable[tuple[str, str, str]]) -> int:
-        """Store the groups (id, role, name) whose id is not in the database yet; returns how many.
+    def add_missing(self, listed: Iterable[tuple[str, str, str]], county: str) -> int:
+        """Store the groups (id, role, name) whose id is not in the database yet, as ``county``'s; returns how many.
 
         For a deployment added beside the first (a county's campaign): groups already there are left
         as the administrators keep them, renamed or deactivated.
@@ -120,16 +121,18 @@ class Directory:
             raise ValidationFailed([FieldError("id", "; ".join(problems))], INVALID)
         with self.sessions.begin() as session:
             known = set(session.scalars(select(Group.id)))
-            new = [Group(id=group_id, role=role, name=name.strip(), active=True)
+            new = [Group(id=group_id, role=role, name=name.strip(), active=True, county=county)
                    for group_id, role, name in listed if group_id not in known]
             session.add_all(new)
         return len(new)
 
-    def all(self) -> list[Group]:
-        """Every group, active or not, by id (for villages the order of their area codes)."""
+    def all(self, county: str | None = None) -> list[Group]:
+        """Every group, active or not, by id (for villages the order of their area codes); of ``county`` only when
+        one is given (a county's administrator sees their county's)."""
+        query = select(Group) if county is None else select(Group).where(Group.county == county)
         with self.sessions() as session:
             # Sorted here: the databases' collations differ on "-".
-            return sorted(session.scalars(select(Group)), key=lambda g: g.id)
+            return sorted(session.scalars(query), key=lambda g: g.id)
 
     def of_role(self, role: str) -> list[Group]:
         """The active groups of a role: those offered for people and applications."""
@@ -157,9 +160,9 @@ class Directory:
                                       .where(Task.status == "open").group_by(Task.candidate_group))
             return {group_id: count for group_id, count in counted if group_id is not None}
 
-    def add(self, group_id: str, role: str, name: str, county: str | None = None) -> Group:
-        """A new group of ``county`` (None: the province's own)."""
-        errors = check_group(group_id, role, name)
+    def add(self, group_id: str, role: str, name: str, county: str) -> Group:
+        """A new group of ``county`` (an area code)."""
+        errors = check_group(group_id, role, name) + ([] if county else [FieldError("county", "必填")])
         if errors:
             raise ValidationFailed(errors, INVALID)
         group = Group(id=group_id, role=role, name=name.strip(), active=True, county=county)

@@ -18,6 +18,7 @@ from certflow.engine.errors import InvalidArgument
 from certflow.engine.outcomes import OUTCOMES
 from certflow.engine.roles import ROLES
 from certflow.engine.runtime import Runtime
+from certflow.people.access import province_wide
 from certflow.people.accounts import Accounts
 from certflow.web import (
     admin,
@@ -26,6 +27,7 @@ from certflow.web import (
     auth,
     campaign,
     casefile,
+    counties,
     headers,
     inbox,
     inputs,
@@ -53,7 +55,7 @@ VENDORED = {"bpmn_js": "bpmn-js", "echarts": "echarts"}
 def create_app(config: Config | None = None, runtime: Runtime | None = None,
                accounts: Accounts | None = None) -> Flask:
     services = build_services(config, runtime=runtime, accounts=accounts)
-    services.seed_groups()
+    services.seed()
     config = services.config
     app = Flask(__name__)
     production = config.env == "production"
@@ -76,8 +78,8 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
     inputs.install(app)
     csrf.init_app(app)
     auth.login_manager.init_app(app)
-    for blueprint in (requestlog.bp, auth.bp, inbox.bp, tasks.bp, portal.bp, admin.bp, audit.bp, casefile.bp,
-                      modeling.bp, operations.bp, campaign.bp, reassessment.bp, province.bp):
+    for blueprint in (requestlog.bp, auth.bp, inbox.bp, tasks.bp, portal.bp, admin.bp, counties.bp, audit.bp,
+                      casefile.bp, modeling.bp, operations.bp, campaign.bp, reassessment.bp, province.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api.bp, url_prefix=api.PREFIX)
     headers.add_security_headers(app, production=production)
@@ -106,6 +108,8 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None,
 def _add_template_helpers(app: Flask) -> None:
     app.add_template_filter(china_time, "china_time")
     app.add_template_filter(waiting_text, "waiting_text")
+    # A global, not a context value: the administration's tabs are a macro imported without the page's context.
+    app.add_template_global(lambda: (me := account()) is not None and province_wide(me), "province_admin")
 
     @app.context_processor
     def globals_() -> dict[str, Any]:

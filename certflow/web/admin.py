@@ -1,5 +1,8 @@
 """Administration: people (their roles and groups, API tokens), the groups themselves, the lane mappings
-(泳道对照), the security log, and a person's data exported by their ID number; administrators only."""
+(泳道对照), the security log, and a person's data exported by their ID number; administrators only.
+
+A county's administrator keeps their county's people and groups and sees no other county's; a province
+administrator (of no county) keeps every county's, and chooses the county of a group they add."""
 
 from __future__ import annotations
 
@@ -19,7 +22,6 @@ from certflow.people.models import Group
 from certflow.people.orgtree import tree
 from certflow.web import forms, groups, lanes, users
 from certflow.web.auth import keep_signed_in, login_manager
-from certflow.web.campaign import county as campaign_county
 from certflow.web.context import account, deny, services, signed_in
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -46,7 +48,13 @@ def administrators_only() -> ResponseReturnValue | None:
     return None
 
 
+def _scope() -> str | None:
+    """The county whose people and groups the administrator keeps; None: a province administrator's, every one."""
+    return county_of(signed_in())
+
+
 def _person(username: str) -> Account:
+    """The person, if the administrator keeps their county's people; another county's is not found."""
     person = services().accounts.by_username(username)
     if person is None:
         abort(404)
@@ -62,11 +70,11 @@ def _people() -> list[Account]:
 
 
 def _counties(*held: str | None) -> dict[str, str]:
-    """Area code → federation of the counties a person may belong to: the deployment's own, the exchange
-    campaign's, and any a person already ``held``."""
-    settings, campaign = services().runtime.settings, campaign_county()
-    found = {settings.county: settings.signature, campaign.code: campaign.federation}
-    return {**{code: code for code in held if code}, **found}
+    """Area code → name of the counties a person or a group may be given: a province administrator any active
+    county, a county's administrator their own; and any a person already ``held``."""
+    scope, names = _scope(), services().counties.names()
+    found = {c.code: c.name for c in services().counties.all(active_only=True) if scope in (None, c.code)}
+    return {**{code: names.get(code, code) for code in held if code}, **found}
 
 
 def _users_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
@@ -74,26 +82,26 @@ def _users_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
     people = users.matching(everyone, query, role, services().directory.names())
     return render_template("admin/users.html", people=people, total=len(everyone), query=query, role=role,
                            form=form, counties=_counties(*(p.county for p in everyone)),
-                           groups=users.groups_by_role(services().directory)), status
+                           groups=users.groups_by_role(services().directory, scope=_scope())), status
 
 
 def _user_page(person: Account, form: forms.PageForm, status: int = 200, *,
                new_token: str | None = None) -> tuple[str, int]:
     return render_template("admin/user.html", person=person, form=form, new_token=new_token,
                            tokens=services().accounts.tokens(person.id), counties=_counties(person.county),
-                           groups=users.groups_by_role(services().directory, person.groups)), status
+                           groups=users.groups_by_role(services().directory, person.groups, _scope())), status
 
 
 @bp.get("/users", endpoint="users")
 def users_list() -> ResponseReturnValue:
-    return _users_page(users.blank(services().accounts.county))
+    return _users_page(users.blank(_scope() or services().accounts.county))
 
 
 @bp.post("/users")
 def create() -> ResponseReturnValue:
     try:
         new = users.within_own_county(signed_in(), users.read(users.NEW_USER, request.form, services().directory,
-                                                              _counties()))
+                                                              _counties(), scope=_scope()))
         created = services().accounts.create(new.username, new.password, display_name=new.display_name,
                                              roles=new.roles, groups=new.groups, county=new.county,
                                              province_wide=new.province_wide)
@@ -114,7 +122,8 @@ def update(username: str) -> ResponseReturnValue:
     person = _person(username)
     try:
         change = users.within_own_county(signed_in(), users.read(
-            users.EDIT_USER, request.form, services().directory, _counties(person.county), person.groups))
+            users.EDIT_USER, request.form, services().directory, _counties(person.county), person.groups,
+            scope=_scope()))
         users.check_own_access(signed_in(), person, change)
         keep_signed_in(services().accounts.update(
             person.id, display_name=change.display_name, roles=change.roles, groups=change.groups,
@@ -146,6 +155,7 @@ def revoke_token(username: str, token_id: int) -> ResponseReturnValue:
 
 
 def _group(group_id: str) -> Group:
+    """The group, if the administrator keeps its county's groups; another county's is not found."""
     group = services().directory.get(group_id)
     if group is None:
         abort(404)
@@ -156,33 +166,38 @@ def _group(group_id: str) -> Group:
 
 def _groups_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
     directory, query = services().directory, request.args.get("q", "").strip()
-    campaign = campaign_county()  # its hospitals' ids carry no area code: the county file says where they are
-    me = signed_in()
-    found = tree([g for g in directory.all() if sees_group(me, g.county)], services().runtime.settings.county,
-                 _counties(), query,
-                 {group_id: campaign.code for group_id, _, _ in campaign.groups()})
+    listed = [g for g in directory.all() if sees_group(signed_in(), g.county)]
+    # Where each group is: its county, which a hospital's id (hospital-sz-tcm) does not say.
+    federations = {c.code: c.federation for c in services().counties.all()}
+    found = tree(listed, _scope() or services().runtime.settings.county, federations, query,
+                 {g.id: g.county for g in listed if g.county})
     return render_template("admin/groups.html", form=form, tree=found, query=query,
-                           members=groups.members(_people()),
-                           open_tasks=directory.open_tasks()), status
+                           members=groups.members(_people()), open_tasks=directory.open_tasks()), status
 
 
 def _group_page(group: Group, form: forms.PageForm, status: int = 200) -> tuple[str, int]:
     return render_template("admin/group.html", group=group, form=form), status
 
 
+def _new_group() -> dict[str, Any]:
+    """The new group's form: a province administrator chooses its county, a county's adds to their own."""
+    return groups.new_group(_counties() if _scope() is None else None)
+
+
 @bp.get("/groups", endpoint="groups")
 def groups_list() -> ResponseReturnValue:
-    return _groups_page(groups.blank())
+    return _groups_page(groups.blank(_new_group(), services().runtime.settings.county))
 
 
 @bp.post("/groups")
 def create_group() -> ResponseReturnValue:
+    schema = _new_group()
     try:
-        data = groups.read(groups.NEW_GROUP, request.form)
-        created = services().directory.add(data.get("id", ""), data.get("role", ""), data.get("name", ""),
-                                           county=county_of(signed_in()))
+        data = groups.read(schema, request.form)
+        county = _scope() or groups.chosen_county(data, _counties())
+        created = services().directory.add(data.get("id", ""), data.get("role", ""), data.get("name", ""), county)
     except ValidationFailed as error:
-        return _groups_page(groups.posted(groups.NEW_GROUP, request.form, error), 422)
+        return _groups_page(groups.posted(schema, request.form, error), 422)
     flash(f"已添加 {created.name}")
     return redirect(url_for("admin.groups"))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from certflow.engine.errors import ValidationFailed
+from certflow.engine.errors import FieldError, ValidationFailed
 from certflow.people.accounts import STAFF_ROLES, Account
 from certflow.people.directory import INVALID, NAME_MAX
 from certflow.people.models import Group
@@ -40,8 +40,29 @@ EDIT_GROUP: dict[str, Any] = {
 }
 
 
-def blank() -> forms.PageForm:
-    return forms.PageForm(forms.fields(NEW_GROUP), {}, {})
+def new_group(counties: dict[str, str] | None) -> dict[str, Any]:
+    """The new group's schema; with ``counties`` (code → name; a province administrator's form) the county to
+    add it to as well, which a county's administrator is not asked: their groups are their county's."""
+    if counties is None:
+        return NEW_GROUP
+    county = {"title": "所属县（市）", "type": "string",
+              "oneOf": [{"const": code, "title": f"{name}（{code}）"} for code, name in counties.items()]}
+    return {**NEW_GROUP, "properties": {**NEW_GROUP["properties"], "county": county},
+            "required": [*NEW_GROUP["required"], "county"]}
+
+
+def chosen_county(data: dict[str, Any], counties: dict[str, str]) -> str:
+    """The county chosen on a province administrator's form, empty when none was (the directory says 必填);
+    ValidationFailed for one not offered."""
+    county = str(data.get("county") or "")
+    if county and county not in counties:
+        raise ValidationFailed([FieldError("county", "未知的县（市）")], INVALID)
+    return county
+
+
+def blank(schema: dict[str, Any], county: str) -> forms.PageForm:
+    """The empty form; ``county`` chosen first where the form asks for one (the deployment's own)."""
+    return forms.PageForm(forms.fields(schema), {"county": county} if "county" in schema["properties"] else {}, {})
 
 
 def of_group(group: Group) -> forms.PageForm:

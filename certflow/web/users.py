@@ -2,7 +2,7 @@
 
 The accounts check a user's own rules (user name, roles, password length, who may be province-wide);
 this module turns the form into their arguments and adds the checks that need the page: groups from
-the directory, counties from the configuration, and administrators keeping their own access.
+the directory, the counties the administrator may give, and administrators keeping their own access.
 """
 
 from __future__ import annotations
@@ -79,18 +79,19 @@ def posted(schema: dict[str, Any], form: MultiDict[str, str], error: ValidationF
 
 
 def read(schema: dict[str, Any], form: MultiDict[str, str], directory: Directory, counties: Iterable[str],
-         held: Iterable[str] = ()) -> Submission:
+         held: Iterable[str] = (), *, scope: str | None = None) -> Submission:
     """The posted form as the accounts' arguments; ValidationFailed for what only the page can check.
 
     ``counties``: the area codes a person may be given. ``held``: the person's groups before the change, which
-    they keep even if the group was deactivated since.
+    they keep even if the group was deactivated since. ``scope``: the county of a county's administrator, who
+    gives only its groups and makes nobody province-wide; None for a province administrator.
     """
     data, errors = forms.read_submission(schema, form)
     county = form.get("county", "")
-    if county not in (*counties, PROVINCE, ""):
+    if county not in (*counties, "", *((PROVINCE,) if scope is None else ())):
         errors.append(FieldError("county", "未知的县（市）"))
     groups = form.getlist("groups")
-    known = {g.id: g for g in directory.all()}
+    known = {g.id: g for g in directory.all(scope)}
     unknown = [g for g in groups if g not in known]
     if unknown:
         errors.append(FieldError("groups", f"未知的单位：{'、'.join(unknown)}"))
@@ -142,7 +143,9 @@ def matching(people: list[Account], query: str, role: str, group_names: dict[str
     return [p for p in people if (not role or role in p.roles) and (not needle or found(p))]
 
 
-def groups_by_role(directory: Directory, held: Iterable[str] = ()) -> list[tuple[str, list[Group]]]:
-    """The groups a person may be given, under their roles: the active ones and those ``held`` already."""
+def groups_by_role(directory: Directory, held: Iterable[str] = (), scope: str | None = None,
+                   ) -> list[tuple[str, list[Group]]]:
+    """The groups a person may be given, under their roles: the active ones and those ``held`` already; of the
+    county ``scope`` only when one is given."""
     kept = set(held)
-    return by_role(g for g in directory.all() if g.active or g.id in kept)
+    return by_role(g for g in directory.all(scope) if g.active or g.id in kept)

@@ -15,6 +15,8 @@ from certflow.cli import main
 from certflow.engine.runtime import Runtime
 from certflow.people.directory import Directory
 
+LUSHAN = "360483"  # 庐山市, the deployment's own county
+
 
 @pytest.fixture(autouse=True)
 def no_other_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
@@ -120,7 +122,7 @@ def test_tasks_lists_the_inbox(rt: Runtime) -> None:
 
     result = cli(rt, "tasks", "--role", "window_clerk", "--group", "window")
     assert result.stdout == f"{task['id']}  {number}  审批  （残联综合窗口：window）  期限 2026-10-09\n"
-    Directory(rt.sessions).add("window", "window_clerk", "综合窗口")  # a group the directory knows, by its name
+    Directory(rt.sessions).add("window", "window_clerk", "综合窗口", LUSHAN)  # a group the directory knows, by its name
     rt.claim(task["id"], actor="王")
     result = cli(rt, "tasks")
     assert result.stdout == f"{task['id']}  {number}  审批  （残联综合窗口：综合窗口，王 已认领）  期限 2026-10-09\n"

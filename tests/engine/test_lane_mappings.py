@@ -21,6 +21,8 @@ from certflow.people.directory import Directory
 from certflow.people.lanes import LaneMappings
 from certflow.schema import metadata
 
+LUSHAN = "360483"  # 庐山市, the deployment's own county
+
 # The smoke process with its one lane named as another tool's analyst named it.
 REVIEWER = smoke_files(**{"smoke.bpmn": smoke_text().replace('name="残联综合窗口"', 'name="审批人"').encode()})
 
@@ -28,9 +30,9 @@ REVIEWER = smoke_files(**{"smoke.bpmn": smoke_text().replace('name="残联综合
 @pytest.fixture
 def lanes(fresh_rt: Runtime) -> LaneMappings:
     directory = Directory(fresh_rt.sessions)
-    directory.add("county", "county", "庐山市残联")
-    directory.add("window", "window_clerk", "庐山市残联综合窗口")
-    directory.add("hospital-renmin", "hospital", "庐山市人民医院")
+    directory.add("county", "county", "庐山市残联", LUSHAN)
+    directory.add("window", "window_clerk", "庐山市残联综合窗口", LUSHAN)
+    directory.add("hospital-renmin", "hospital", "庐山市人民医院", LUSHAN)
     return LaneMappings(fresh_rt.sessions, directory, fresh_rt.clock)
 
 

@@ -47,6 +47,7 @@ def test_completing_a_task_reads_the_case_and_its_open_tasks_once_and_writes_eac
     assert seen == Counter({
         "SELECT cases": 1,  # found through the task and locked in one statement; its workflow kept in memory
         "SELECT tasks": 1,  # the case's open tasks, read under the lock: the task itself and the projection's rows
+        "SELECT counties": 1,  # its county's prefix, signature and days, by its key
         "INSERT INTO events": 1, "UPDATE cases": 1, "UPDATE tasks": 1, "DELETE FROM drafts": 1,
     })
     assert rt.task(task["id"])["status"] == "completed"
@@ -103,6 +104,7 @@ def test_starting_a_case_inserts_its_row_and_writes_it_once(rt: Runtime) -> None
     assert seen == Counter({
         "SELECT process_versions": 1,  # the latest version
         "INSERT INTO cases": 1,  # the row, for its id (the number holds it)
+        "SELECT counties": 1,  # its county's prefix (for the number), signature and days, by its key
         "UPDATE cases": 1,  # the rest of it, once: a new case has no open tasks to read
         "INSERT INTO tasks": 1, "INSERT INTO events": 1,
     })

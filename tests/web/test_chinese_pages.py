@@ -33,6 +33,8 @@ from certflow.people.directory import Directory
 from certflow.web import create_app
 from handlers.registry import HANDLERS, REGISTRY
 
+LUSHAN = "360483"  # 庐山市, the deployment's own county
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_DAY = datetime.fromisoformat("2026-09-01T09:00:00+08:00")
 # Words people in the federation read as they are.
@@ -73,7 +75,7 @@ def demo(url: str) -> None:
     upgrade(engine)
     runtime = Runtime(make_sessions(engine), HANDLERS, Settings(), FixedClock(DEMO_DAY))
     runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="demo")
-    Directory(runtime.sessions).seed(ROOT / "groups.json")
+    Directory(runtime.sessions).seed(ROOT / "groups.json", LUSHAN)
     accounts = Accounts(runtime.sessions, runtime.clock,
                         hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     load_demo(runtime.sessions, runtime, accounts, REGISTRY.materials)

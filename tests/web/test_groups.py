@@ -11,6 +11,7 @@ from webkit import field, post
 from certflow.config import Config
 from certflow.web import create_app
 
+LUSHAN, SHIZONG = "360483", "530323"  # 庐山市, 师宗县
 NEW_VILLAGE = {"id": "village-360483104001", "role": "village", "name": "海会镇海会村"}
 YUJING = "village-360483101209"
 
@@ -64,9 +65,10 @@ def test_the_groups_form_a_tree_of_county_townships_and_villages(as_user):
     assert "温泉镇" in wenquan.cssselect("summary")[0].text_content()
 
 
-def test_a_campaign_hospital_sits_under_its_county_from_the_county_file(app, as_user):
-    directory(app).add("hospital-sz-renmin", "hospital", "师宗县人民医院")
-    directory(app).add("village-530323001001", "village", "丹凤街道丹凤社区")
+def test_a_hospital_sits_under_the_county_it_was_added_to(app, as_user):
+    app.extensions["certflow"].counties.add(SHIZONG, case_prefix="SZ", sms_signature="师宗县残联")
+    directory(app).add("hospital-sz-renmin", "hospital", "师宗县人民医院", SHIZONG)  # its id names no place
+    directory(app).add("village-530323001001", "village", "丹凤街道丹凤社区", SHIZONG)
     html = page(as_user("admin").get("/admin/groups").get_data(as_text=True))
     [shizong] = html.cssselect('[data-county="530323"]')
     assert "师宗县残联" in shizong.cssselect("h2")[0].text_content()
@@ -93,7 +95,7 @@ def test_searching_keeps_the_matching_groups_under_their_township(as_user):
 
 def test_a_new_village_is_offered_by_the_portal_and_the_user_form(app, client, as_user):
     admin = as_user("admin")
-    response = post(admin, "/admin/groups", NEW_VILLAGE, page="/admin/groups")
+    response = post(admin, "/admin/groups", {**NEW_VILLAGE, "county": LUSHAN}, page="/admin/groups")
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/groups")
     added = directory(app).get(NEW_VILLAGE["id"])
     assert (added.role, added.name, added.active) == ("village", "海会镇海会村", True)
@@ -110,11 +112,11 @@ def test_a_new_village_is_offered_by_the_portal_and_the_user_form(app, client, a
     ({"id": "Hospital One", "role": "hospital", "name": ""}, {"id": "小写字母", "name": "必填"}),
     ({"id": "village-3604", "role": "village", "name": "某村"}, {"id": "12位行政区划代码"}),
     ({"id": "hospital-new", "role": "applicant", "name": "某医院"}, {"role": "未知的角色"}),
-    ({"id": "", "role": "", "name": "某医院"}, {"id": "必填", "role": "必填"}),
+    ({"id": "", "role": "", "name": "某医院", "county": ""}, {"id": "必填", "role": "必填", "county": "必填"}),
     ({"id": "hospital-renmin", "role": "hospital", "name": "又一个人民医院"}, {"id": "已存在"}),
 ], ids=["bad id and no name", "village id", "applicant role", "nothing chosen", "taken id"])
 def test_errors_appear_beside_their_fields_and_the_input_is_kept(app, as_user, posted, errors):
-    response = post(as_user("admin"), "/admin/groups", posted, page="/admin/groups")
+    response = post(as_user("admin"), "/admin/groups", {"county": LUSHAN, **posted}, page="/admin/groups")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     for name, message in errors.items():

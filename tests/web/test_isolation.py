@@ -241,10 +241,11 @@ def test_with_both_demos_in_one_database_each_county_counts_its_own(runtime: Run
 # -- administrators give each person their county ---------------------------------------------------
 
 def test_an_administrator_sets_a_persons_county_on_the_user_form(app: Flask, accounts: Accounts, as_user) -> None:  # type: ignore[no-untyped-def]
+    app.extensions["certflow"].counties.add(COUNTY.code, case_prefix="SZ", sms_signature=COUNTY.federation)
     admin = as_user("admin")
     options = field(admin.get("/admin/users").get_data(as_text=True), "county").cssselect("option")
     assert {o.get("value"): o.text_content() for o in options} == {
-        LUSHAN: f"庐山市残联（{LUSHAN}）", COUNTY.code: f"{COUNTY.federation}（{COUNTY.code}）",
+        LUSHAN: f"庐山市（{LUSHAN}）", COUNTY.code: f"{COUNTY.name}（{COUNTY.code}）",
         "province": "全省（系统管理员、省残联人员）"}
     new = {"username": "sz-audit", "display_name": "师宗 审计", "password": "long-enough-1", "roles": ["auditor"]}
     assert post(admin, "/admin/users", {**new, "county": COUNTY.code}, page="/admin/users").status_code == 302

@@ -16,6 +16,7 @@ from certflow.campaign.models import CampaignHolder, ReassessmentAppointment
 from certflow.campaign.reassessment.listings import CATEGORIES, chinese_date, venue_label
 from certflow.campaign.reassessment.planning import settings_of
 from certflow.campaign.reassessment.scheduling import WAITING, today
+from certflow.engine import counties
 from certflow.engine.errors import CertflowError, InvalidState
 from certflow.engine.models import Task
 from certflow.engine.runtime import Runtime
@@ -64,9 +65,10 @@ def move_appointments(sessions: sessionmaker[Session], runtime: Runtime, county:
     reason = request.reason.strip()
     if not 2 <= len(reason) <= 100:
         raise MoveRefused("请填写改期原因（2至100个字），短信会告知持证人")
-    if request.to <= today(runtime) or not runtime.settings.calendar.is_working_day(request.to):
-        raise MoveRefused(f"{chinese_date(request.to)}不能安排评定：须是今天以后的工作日")
     with sessions.begin() as session:
+        calendar = counties.local(session, runtime.settings, county.code).calendar  # the county's own days too
+        if request.to <= today(runtime) or not calendar.is_working_day(request.to):
+            raise MoveRefused(f"{chinese_date(request.to)}不能安排评定：须是今天以后的工作日")
         rows = _to_move(session, campaign, request)
         if not rows:
             raise MoveRefused("没有可改期的评定安排：该持证人或该日该评定点没有尚待评定的人")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from certflow.campaign.county import County
 from certflow.campaign.models import CampaignHolder, ReassessmentAppointment
 from certflow.campaign.reassessment.planning import Pending, first_day, meets, plan, settings_of, working_days
+from certflow.engine import counties
 from certflow.engine.calendar import china_today
 from certflow.engine.models import Task
 from certflow.engine.runtime import Runtime
@@ -84,8 +85,9 @@ def schedule(sessions: sessionmaker[Session], runtime: Runtime, county: County, 
     today or earlier.
     """
     settings, campaign = settings_of(county), campaign or county.campaign
-    calendar, now = runtime.settings.calendar, runtime.clock.now()
+    now = runtime.clock.now()
     with sessions.begin() as session:
+        calendar = counties.local(session, runtime.settings, county.code).calendar  # the county's own days too
         kept = session.scalar(select(func.count()).select_from(ReassessmentAppointment)
                               .where(ReassessmentAppointment.campaign == campaign)) or 0
         pending = _pending(session, campaign)

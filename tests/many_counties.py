@@ -70,8 +70,10 @@ APPLICATIONS_REJECTED = 1  # of each county's online applications, the first are
 CASE_NUMBER = re.compile(r"\b[A-Z]{2}-\d{4}-\d{6}\b")
 # Not a case shown: the number typed in, repeated in the search box and the links, and the search box's example.
 ECHOED = re.compile(r'(value="|q=|number=|placeholder="如 )[A-Z]{2}-\d{4}-\d{6}')
-# The clerks of a county, in the order they go through their queues in a round: (role, its account's roles).
-CLERKS = (("window", "window_clerk"), ("township", "township"), ("desk", "hospital"), ("county", "county"))
+# The clerks of a county, in the order they go through their queues in a round: (who, their account's role, the
+# name their pages show after the county's).
+CLERKS = (("window", "window_clerk", "综合窗口"), ("township", "township", "乡镇残联"),
+          ("desk", "hospital", "评残窗口"), ("county", "county", "县残联"))
 
 
 def county_codes(count: int) -> list[str]:
@@ -119,7 +121,6 @@ class Holder:
     """A holder's case and what its clerks will find."""
 
     category: str
-    grade: int | None  # on the old certificate; a new applicant has none
     basis: str  # hospital, visual or new
     home_visit: bool
     remade: bool  # hospital-assessed, the card's grade wrong: voided and made anew
@@ -193,10 +194,10 @@ def import_county(services: Services, county: County, holders: int, folder: Path
 def _plan(data: dict[str, Any], rng: random.Random) -> Holder:
     grade = data.get("grade")
     if grade is None:  # a new applicant: the home visit finds a grade
-        return Holder(data["category"], None, "new", True, False, rng.choice((1, 2, 3, 4)))
+        return Holder(data["category"], "new", True, False, rng.choice((1, 2, 3, 4)))
     remade = data["basis"] == "hospital" and rng.random() < REMADE
     assessed = rng.choice([g for g in (grade - 1, grade + 1) if 1 <= g <= 4]) if remade else grade
-    return Holder(data["category"], grade, data["basis"], data["home_visit"], remade, assessed)
+    return Holder(data["category"], data["basis"], data["home_visit"], remade, assessed)
 
 
 def _clerks(sessions: sessionmaker[Session], county: County) -> tuple[dict[str, str], dict[str, str]]:
@@ -204,8 +205,8 @@ def _clerks(sessions: sessionmaker[Session], county: County) -> tuple[dict[str, 
               "desk": [i.group for i in county.institutions], "county": [county.county_group[0]]}
     accounts = Accounts(sessions, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     tokens, usernames = {}, {}
-    for role, account_role in CLERKS:
-        person = accounts.create(f"{role}-{county.code}", PASSWORD, display_name=f"{county.name}{role}",
+    for role, account_role, title in CLERKS:
+        person = accounts.create(f"{role}-{county.code}", PASSWORD, display_name=f"{county.name}{title}",
                                  roles=[account_role], groups=groups[role], county=county.code)
         usernames[role], tokens[role] = person.username, accounts.issue_token(person.id, "province")
     return tokens, usernames
@@ -314,7 +315,7 @@ def drive_county(port: int, setup: Setup, applications: int) -> Counter[str]:
     done: Counter[str] = Counter()
     while True:
         before = done["completions"]
-        for role, _ in CLERKS:
+        for role, _, _ in CLERKS:
             while tasks := _queue(clerks[role]):
                 for task in tasks:
                     status, answer = clerks[role].call("POST", f"/api/v1/tasks/{task['id']}/complete",

@@ -65,7 +65,8 @@ lint: install
 
 ## bench: every benchmark in bench/ and one table of figures against targets (BENCHMARKS.md); PostgreSQL
 ## too when CERTFLOW_BENCH_POSTGRES_URL names a server, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test
-## (many clerks at once, gunicorn with several workers, runs only then); the whole county batch takes minutes
+## (many clerks at once, gunicorn with several workers, and the province, 1 to 20 counties of 2,000 holders, run only
+## then); the whole county batch takes minutes, the province hours on a small machine (bench/province.py --holders)
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run_all.py
 

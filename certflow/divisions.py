@@ -77,6 +77,12 @@ def county(county_code: str, dataset: Path = DATASET) -> Division | None:
 
 
 @cache
+def prefecture_counties(prefecture_code: str, dataset: Path = DATASET) -> tuple[Division, ...]:
+    """The counties (县、市、区) of a prefecture (its 4-digit code, e.g. 5303 曲靖市), by code."""
+    return tuple(_rows("areas", prefecture_code, dataset))
+
+
+@cache
 def townships(county_code: str, dataset: Path = DATASET) -> tuple[Division, ...]:
     """The county's townships and sub-districts, by code."""
     return tuple(_rows("streets", county_code, dataset))

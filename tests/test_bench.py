@@ -80,3 +80,18 @@ def test_many_clerks_race_through_gunicorn_and_every_case_verifies(database_url)
     verified = re.search(r"0 tasks completed twice; (\d+) of (\d+) cases verify; gunicorn stopped with exit code 0",
                          out)
     assert verified and verified[1] == verified[2] and int(verified[2]) >= 600
+
+
+def test_province_is_skipped_without_postgres():
+    out = bench("province.py", "--database-url", "")
+    assert "skipped" in out
+
+
+@on_postgres
+def test_province_runs_one_county_then_two_with_every_count_exact(database_url):
+    out = bench("province.py", "--counties", "1,2", "--holders", "8", "--applications", "1", "--database-url",
+                database_url)
+    assert re.search(r"  1 counties: imported 8 cases .* drove 9 cases .* counts exact in 1 of 1, a case of each "
+                     r"verifies in 1\n", out), out
+    assert re.search(r"  2 counties: imported 16 cases .* drove 18 cases .* counts exact in 2 of 2, a case of each "
+                     r"verifies in 2\n", out), out

@@ -32,6 +32,12 @@ def test_shizong_json_is_what_the_dataset_derives(tmp_path: Path) -> None:
     assert json.loads(copy.read_text(encoding="utf-8")) == json.loads((ROOT / "shizong.json").read_text("utf-8"))
 
 
+def test_qujings_counties_are_the_datasets_nine_shizong_among_them() -> None:
+    counties = divisions.prefecture_counties("5303")
+    assert len(counties) == 9 and all(c.code.startswith("5303") for c in counties)
+    assert ("530323", "师宗县") in [(c.code, c.name) for c in counties]
+
+
 def test_the_portals_place_names_are_what_the_dataset_derives() -> None:
     assert divisions.installed_names() == divisions.place_names()
     assert divisions.installed_names()["360483"]["360483101"] == "白鹿镇"

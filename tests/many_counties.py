@@ -67,9 +67,9 @@ DATA_KEYS = f"province:{secrets.token_hex(32)}"
 PASSWORD = "correct-horse-1"
 REMADE = 0.05  # of the hospital-assessed: the card's grade is wrong; the county voids it and makes it anew
 APPLICATIONS_REJECTED = 1  # of each county's online applications, the first are rejected at the pre-review
-CASE_NUMBER = re.compile(r"\b[A-Z]{2}-\d{4}-\d{6}\b")
+CASE_NUMBER = re.compile(r"\b[A-Z]{1,6}-\d{4}-\d{6}\b")
 # Not a case shown: the number typed in, repeated in the search box and the links, and the search box's example.
-ECHOED = re.compile(r'(value="|q=|number=|placeholder="如 )[A-Z]{2}-\d{4}-\d{6}')
+ECHOED = re.compile(r'(value="|q=|number=|placeholder="如 )[A-Z]{1,6}-\d{4}-\d{6}')
 # The clerks of a county, in the order they go through their queues in a round: (who, their account's role, the
 # name their pages show after the county's).
 CLERKS = (("window", "window_clerk", "综合窗口"), ("township", "township", "乡镇残联"),

@@ -60,6 +60,7 @@ from certflow.engine.views import (
     TaskForm,
     TaskView,
     UserTaskSpec,
+    ReleaseView,
     VersionView,
 )
 
@@ -109,6 +110,12 @@ class Runtime:
         self, process_key: str, version: int, *, author: str, note: str = "", county: str | None = None,
     ) -> DeployedVersion:
         return deployments.rollback(self._steps, process_key, version, author=author, note=note, county=county)
+
+    def give_up(self, process_key: str, *, county: str, author: str, note: str = "") -> DeployedVersion:
+        return deployments.give_up(self._steps, process_key, county=county, author=author, note=note)
+
+    def releases(self, process_key: str | None = None, county: str | None = None) -> list[ReleaseView]:
+        return deployments.releases(self._steps, process_key, county)
 
     def lane_mappings(self) -> Lanes:
         """The lane mappings the next deployment resolves lanes with (a test run takes them along)."""

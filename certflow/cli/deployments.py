@@ -124,7 +124,8 @@ def follow_province(ctx: click.Context, key: str, county: str, author: str, note
     if listing:
         for row in runtime.releases(key, county):
             said = f"  {row['note']}" if row["note"] else ""
-            click.echo(f"{row['released_at'][:19]}  {row['author']}  放弃了 v{row['through_version']} 及以前的自有版本{said}")
+            click.echo(f"{row['released_at'][:19]}  {row['author']}  "
+                       f"放弃了 v{row['through_version']} 及以前的自有版本{said}")
         return
     result = runtime.give_up(key, county=county, author=author, note=note)
     click.echo(f"{key}：{_owner(county)}已放弃自有的版本，新案件用全省的 v{result.version}")

@@ -85,6 +85,12 @@ def listing(steps: Steps, process_key: str | None = None, county: str | None = N
         return versions.listing(session, process_key, county)
 
 
+def names(steps: Steps, county: str | None) -> dict[str, str]:
+    """Each process's name as a person of ``county`` (None: province-wide) knows it; see ``versions.names``."""
+    with steps.sessions() as session:
+        return versions.names(session, county)
+
+
 def version_files(steps: Steps, process_key: str, version: int) -> dict[str, str]:
     """File name → content of the files the version was built from."""
     with steps.sessions() as session:

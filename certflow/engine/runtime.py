@@ -55,12 +55,12 @@ from certflow.engine.views import (
     MigrationResult,
     OutboxText,
     ProcessView,
+    ReleaseView,
     ReplayView,
     StuckReport,
     TaskForm,
     TaskView,
     UserTaskSpec,
-    ReleaseView,
     VersionView,
 )
 
@@ -99,6 +99,9 @@ class Runtime:
 
     def versions(self, process_key: str | None = None, county: str | None = None) -> list[VersionView]:
         return deployments.listing(self._steps, process_key, county)
+
+    def process_names(self, county: str | None) -> dict[str, str]:
+        return deployments.names(self._steps, county)
 
     def version_files(self, process_key: str, version: int) -> dict[str, str]:
         return deployments.version_files(self._steps, process_key, version)

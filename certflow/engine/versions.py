@@ -47,6 +47,18 @@ def current_of_each(session: Session, county: str | None) -> list[ProcessVersion
     return list(chosen.values())
 
 
+def names(session: Session, county: str | None) -> dict[str, str]:
+    """Process key → the name its newest version visible to a person of ``county`` gives it: the newest of the
+    province's and the county's own, or (None, a province-wide person) of every version, whoever owns it."""
+    query = select(ProcessVersion.process_key, ProcessVersion.name).order_by(ProcessVersion.version.desc())
+    if county is not None:
+        query = query.where(_valid_for(county))
+    chosen: dict[str, str] = {}
+    for key, name in session.execute(query):
+        chosen.setdefault(key, name)
+    return chosen
+
+
 def valid_for(version: ProcessVersion, county: str | None) -> bool:
     """Whether a case of ``county`` (None: the province's view) may run on the version: the province's, or its own."""
     return version.county is None or version.county == county

@@ -198,6 +198,7 @@ class VersionRelease(Base):
     record of who gave them up, when and why."""
 
     __tablename__ = "version_releases"
+    __table_args__ = (Index("ix_version_releases_key_county", "process_key", "county"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_key: Mapped[str] = mapped_column(String(100))

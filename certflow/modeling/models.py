@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from certflow.engine.models import Base
@@ -15,6 +15,7 @@ class ProcessDraft(Base):
     county (None: the province's), unique by an index on the name and the county (0022)."""
 
     __tablename__ = "process_drafts"
+    __table_args__ = (Index("uq_process_drafts_name_county", "name", text("coalesce(county, '')"), unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))  # application_online.bpmn, forms/review.json

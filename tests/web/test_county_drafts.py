@@ -78,6 +78,9 @@ def test_the_api_gives_up_the_tokens_county_version_or_the_one_an_administrator_
     assert again.status_code == 409 and "已在用全省的版本" in again.get_json()["error"]["details"]
     province = client.post(path, json={"county": ""}, headers=bearer(accounts, "admin"))
     assert province.status_code == 400
+    unnamed = client.post(path, json={}, headers=bearer(accounts, "admin"))  # a province-wide token names one
+    assert unnamed.status_code == 422
+    assert unnamed.get_json()["error"]["details"] == "请用 county 指明放弃自有版本的县（市）"
     named = client.post(path, json={"county": SHIZONG}, headers=bearer(accounts, "admin"))
     assert (named.status_code, named.get_json()["version"]) == (200, 1)
     assert on(runtime, started(runtime, SHIZONG)) == (1, "预审")

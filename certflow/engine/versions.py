@@ -69,26 +69,6 @@ def _valid_for(county: str | None) -> ColumnElement[bool]:
     return province if county is None else or_(province, ProcessVersion.county == county)
 
 
-def _chosen_for(county: str | None) -> ColumnElement[bool]:
-    """The versions ``current`` chooses from: the province's, and the county's own after the last it gave up."""
-    if county is None:
-        return ProcessVersion.county.is_(None)
-    given_up = (select(func.max(VersionRelease.through_version))
-                .where(VersionRelease.process_key == ProcessVersion.process_key, VersionRelease.county == county)
-                .scalar_subquery())
-    own = and_(ProcessVersion.county == county, ProcessVersion.version > func.coalesce(given_up, 0))
-    return or_(ProcessVersion.county.is_(None), own)
-
-
-def given_up(session: Session, process_key: str | None = None) -> dict[tuple[str, str], int]:
-    """(process key, county) → the highest of the county's own versions it gave up, for the counties that did."""
-    query = (select(VersionRelease.process_key, VersionRelease.county, func.max(VersionRelease.through_version))
-             .group_by(VersionRelease.process_key, VersionRelease.county))
-    if process_key:
-        query = query.where(VersionRelease.process_key == process_key)
-    return {(key, county): through for key, county, through in session.execute(query)}
-
-
 def find(session: Session, process_key: str, version: int) -> ProcessVersion:
     found = session.scalars(
         select(ProcessVersion).where(ProcessVersion.process_key == process_key, ProcessVersion.version == version)
@@ -151,3 +131,23 @@ def files(session: Session, version: ProcessVersion) -> dict[str, str]:
         row.name: row.content for row in rows
         if row.name in wanted or (row.kind == "form" and f"forms/{PurePosixPath(row.name).name}" in wanted)
     }
+
+
+def _chosen_for(county: str | None) -> ColumnElement[bool]:
+    """The versions ``current`` chooses from: the province's, and the county's own after the last it gave up."""
+    if county is None:
+        return ProcessVersion.county.is_(None)
+    given_up = (select(func.max(VersionRelease.through_version))
+                .where(VersionRelease.process_key == ProcessVersion.process_key, VersionRelease.county == county)
+                .scalar_subquery())
+    own = and_(ProcessVersion.county == county, ProcessVersion.version > func.coalesce(given_up, 0))
+    return or_(ProcessVersion.county.is_(None), own)
+
+
+def given_up(session: Session, process_key: str | None = None) -> dict[tuple[str, str], int]:
+    """(process key, county) → the highest of the county's own versions it gave up, for the counties that did."""
+    query = (select(VersionRelease.process_key, VersionRelease.county, func.max(VersionRelease.through_version))
+             .group_by(VersionRelease.process_key, VersionRelease.county))
+    if process_key:
+        query = query.where(VersionRelease.process_key == process_key)
+    return {(key, county): through for key, county, through in session.execute(query)}

@@ -84,6 +84,7 @@ class CaseQuery:
     started_to: date | None = None
     handled_by: str | None = None  # a username that completed one of the case's tasks
     outcome: str | None = None  # issued, rejected, not_met
+    county: str | None = None  # one county's cases among those the account reaches (the migration page's)
     sort: str = "-started"
     page: int = 1
     page_size: int = PAGE_SIZE
@@ -156,6 +157,8 @@ def _filtered(statement: Select[*_Columns], query: CaseQuery, account: Account, 
                                          Task.completed_by == query.handled_by))
     if query.outcome:
         conditions.append(Case.outcome == query.outcome)
+    if query.county:
+        conditions.append(Case.county == query.county)
     return statement.where(*conditions)
 
 

@@ -109,6 +109,28 @@ def rollback(ctx: click.Context, key: str, version: int, author: str, note: str,
         click.echo(f"{key} v{result.version}（内容未变，版本不变：最新版本的内容已与 v{version} 相同）")
 
 
+@click.command("follow-province",
+               help="县（市）--county 放弃流程 KEY 自有的版本，回到使用全省最新的版本：它的新案件从此用全省的版本"
+                    "（全省再部署时也跟着用新的），直到它再为自己部署或回滚出自有的版本；办理中的案件仍用原来的版本。"
+                    "谁、何时、为何放弃都记录在案，用 --list 查看。")
+@click.argument("key")
+@click.option("--county", required=True, metavar="CODE", help=f"放弃自有版本的县（市）：{_COUNTY}")
+@click.option("--author", default="cli", show_default=True, help="操作人，记录在案")
+@click.option("--note", default="", help="原因，记录在案")
+@click.option("--list", "listing", is_flag=True, help="不放弃，只列出这个县（市）放弃过流程 KEY 自有版本的记录")
+@click.pass_context
+def follow_province(ctx: click.Context, key: str, county: str, author: str, note: str, listing: bool) -> None:
+    runtime = runtime_of(ctx)
+    if listing:
+        for row in runtime.releases(key, county):
+            said = f"  {row['note']}" if row["note"] else ""
+            click.echo(f"{row['released_at'][:19]}  {row['author']}  "
+                       f"放弃了 v{row['through_version']} 及以前的自有版本{said}")
+        return
+    result = runtime.give_up(key, county=county, author=author, note=note)
+    click.echo(f"{key}：{_owner(county)}已放弃自有的版本，新案件用全省的 v{result.version}")
+
+
 @click.command(help="把办理中的案件 CASE，或用 --process 和 --from 指定的那个版本上所有办理中的案件（写了 "
                     "--county 时只迁移这个县（市）的），迁移到同一流程的版本 --to（流程引擎允许迁移时）。"
                     "案件只能迁移到全省的版本或它所在县（市）自有的版本。逐个打印已迁移或被拒绝及原因；"
@@ -180,4 +202,4 @@ def test_run(ctx: click.Context, key: str, paths: tuple[str, ...], data: str, st
         sys.exit(1)
 
 
-COMMANDS = (deploy, versions, compare, rollback, migrate, test_run)
+COMMANDS = (deploy, versions, compare, rollback, follow_province, migrate, test_run)

@@ -1,5 +1,6 @@
 """Deployments and their versions: deploy a set of files, list the versions and a version's files, compare two
-versions, roll a process back to an earlier one; for the whole province, or for one county.
+versions, roll a process back to an earlier one; for the whole province, or for one county; a county giving up its
+own versions to follow the province's again.
 
 A county's own versions shadow the province's for that county's new cases (``versions.current``); a deployment or
 a rollback for a county makes versions of that county only, and never changes what another county runs."""
@@ -17,11 +18,11 @@ from sqlalchemy.orm import Session
 from certflow.engine import versions
 from certflow.engine.compare import compare as compare_files
 from certflow.engine.errors import DeploymentError, InvalidArgument, InvalidState, Problem
-from certflow.engine.models import Deployment, DeploymentFile, LaneMapping, ProcessVersion
+from certflow.engine.models import Deployment, DeploymentFile, LaneMapping, ProcessVersion, VersionRelease
 from certflow.engine.roles import Lanes, LaneTarget
 from certflow.engine.specs import ParsedDeployment, SourceFile, parse_deployment
 from certflow.engine.steps import Steps
-from certflow.engine.views import VersionView
+from certflow.engine.views import ReleaseView, VersionView
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,12 @@ def listing(steps: Steps, process_key: str | None = None, county: str | None = N
         return versions.listing(session, process_key, county)
 
 
+def names(steps: Steps, county: str | None) -> dict[str, str]:
+    """Each process's name as a person of ``county`` (None: province-wide) knows it; see ``versions.names``."""
+    with steps.sessions() as session:
+        return versions.names(session, county)
+
+
 def version_files(steps: Steps, process_key: str, version: int) -> dict[str, str]:
     """File name → content of the files the version was built from."""
     with steps.sessions() as session:
@@ -119,6 +126,40 @@ def rollback(
     [result] = _store(steps, parsed, sources, author, note or f"rollback to v{version}", lanes, county,
                       only=process_key)
     return result
+
+
+def give_up(steps: Steps, process_key: str, *, county: str, author: str, note: str = "") -> DeployedVersion:
+    """``county`` stops using its own versions of the process: its new cases start on the province's newest again
+    (and on the province's next ones), until it deploys or rolls back to a version of its own anew. Its running
+    cases keep their version. Recorded with who did it, when and why (``releases``).
+
+    Answers the province's version now current there. InvalidState when the county runs the province's already,
+    or when the province has no version to follow.
+    """
+    check_county(county)
+    with steps.sessions.begin() as session:
+        own = versions.current(session, process_key, county)
+        if own is None or own.county != county:
+            raise InvalidState(f"县（市）{county} 没有 {process_key} 自有的版本，已在用全省的版本")
+        session.add(VersionRelease(process_key=process_key, county=county, through_version=own.version,
+                                   author=author, note=note, created_at=steps.clock.now()))
+        session.flush()
+        province = versions.current(session, process_key, county)
+        if province is None:
+            raise InvalidState(f"全省还没有 {process_key} 的版本，县（市）{county} 不能放弃自有的版本")
+        return DeployedVersion(process_key, province.version, False, None)
+
+
+def releases(steps: Steps, process_key: str | None = None, county: str | None = None) -> list[ReleaseView]:
+    """Each time a county gave up its own versions (of one process, or all; of one county, or every), newest first."""
+    query = select(VersionRelease).order_by(VersionRelease.created_at.desc(), VersionRelease.id.desc())
+    if process_key:
+        query = query.where(VersionRelease.process_key == process_key)
+    if county is not None:
+        query = query.where(VersionRelease.county == county)
+    with steps.sessions() as session:
+        return [ReleaseView(key=r.process_key, county=r.county, through_version=r.through_version, author=r.author,
+                            note=r.note, released_at=r.created_at.isoformat()) for r in session.scalars(query)]
 
 
 def _store(

@@ -192,6 +192,23 @@ class ProcessVersion(Base):
     created_at: Mapped[datetime]
 
 
+class VersionRelease(Base):
+    """A county giving up its own versions of a process: those up to ``through_version`` no longer shadow the
+    province's for its new cases (``versions.current``); a version it deploys after shadows it again. Kept as the
+    record of who gave them up, when and why."""
+
+    __tablename__ = "version_releases"
+    __table_args__ = (Index("ix_version_releases_key_county", "process_key", "county"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(100))
+    county: Mapped[str] = mapped_column(String(12))
+    through_version: Mapped[int]
+    author: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
 class LaneMapping(Base):
     """A lane name other tools write (Reviewer, 审批人), mapped by an administrator to a role and optionally a group.
 

@@ -55,6 +55,7 @@ from certflow.engine.views import (
     MigrationResult,
     OutboxText,
     ProcessView,
+    ReleaseView,
     ReplayView,
     StuckReport,
     TaskForm,
@@ -99,6 +100,9 @@ class Runtime:
     def versions(self, process_key: str | None = None, county: str | None = None) -> list[VersionView]:
         return deployments.listing(self._steps, process_key, county)
 
+    def process_names(self, county: str | None) -> dict[str, str]:
+        return deployments.names(self._steps, county)
+
     def version_files(self, process_key: str, version: int) -> dict[str, str]:
         return deployments.version_files(self._steps, process_key, version)
 
@@ -109,6 +113,12 @@ class Runtime:
         self, process_key: str, version: int, *, author: str, note: str = "", county: str | None = None,
     ) -> DeployedVersion:
         return deployments.rollback(self._steps, process_key, version, author=author, note=note, county=county)
+
+    def give_up(self, process_key: str, *, county: str, author: str, note: str = "") -> DeployedVersion:
+        return deployments.give_up(self._steps, process_key, county=county, author=author, note=note)
+
+    def releases(self, process_key: str | None = None, county: str | None = None) -> list[ReleaseView]:
+        return deployments.releases(self._steps, process_key, county)
 
     def lane_mappings(self) -> Lanes:
         """The lane mappings the next deployment resolves lanes with (a test run takes them along)."""

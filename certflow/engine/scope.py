@@ -23,6 +23,14 @@ SETTING = "certflow.county"
 PROVINCE_WIDE = "*"  # the worker, the commands, migrations and province-wide administrators
 NOBODY = ""  # an anonymous request, a person with no county: no row of any county
 
+# The policies' conditions (the migrations that write them: 0021, 0022). A row of the scope's county, or any row
+# province-wide:
+_SCOPE = f"current_setting('{SETTING}', true)"
+EVERY_ROW = f"{_SCOPE} = '{PROVINCE_WIDE}'"
+OWN_ROWS = f"({EVERY_ROW} OR county = {_SCOPE})"
+# Also read by any county's scope (not by an unset one): rows of no county, the province's.
+SHARED_ROWS = f"({OWN_ROWS} OR (county IS NULL AND {_SCOPE} <> '{NOBODY}'))"
+
 # What the app's role (LOGIN NOSUPERUSER NOBYPASSRLS) is given on a migrated database, run by the tables' owner;
 # docs/deploy.md shows them with the default privileges that cover the tables later migrations add.
 APP_ROLE_GRANTS = (

@@ -144,6 +144,17 @@ class VersionView(TypedDict):
     files: list[str]
 
 
+class ReleaseView(TypedDict):
+    """A county giving up its own versions of a process, back to following the province's newest."""
+
+    key: str
+    county: str
+    through_version: int  # its own versions up to this one no longer chosen for its new cases
+    author: str
+    note: str
+    released_at: str
+
+
 class UserTaskSpec(TypedDict):
     """A step people do (user, manual or plain task) of a process's latest version (the inbox filters by it)."""
 

@@ -2,7 +2,9 @@
 
 A draft is named like the file it becomes, without the ``processes/`` folder that holds diagrams and
 decision tables: ``application_online.bpmn``, ``shizong/card_exchange.bpmn``, ``hospital_routing.dmn``,
-``forms/review.json``. Drafts are shared: whoever saves last is its author.
+``forms/review.json``. Drafts belong to the county of the analyst who made them (None: the province's, made by
+a province-wide analyst or administrator): a county's analysts share their county's drafts (whoever saves last is
+its author), see the province's as starting points they copy from, and never another county's.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from certflow.engine.clock import Clock
@@ -73,26 +75,39 @@ def check_name(name: str) -> str:
 
 
 class Drafts:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+    """The drafts of one county (None: the province's); every read and change stays within them."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, county: str | None = None) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.county = county
+
+    def _own(self) -> ColumnElement[bool]:
+        return ProcessDraft.county.is_(None) if self.county is None else ProcessDraft.county == self.county
 
     def all(self) -> list[DraftFile]:
         with self.sessions() as session:
-            return [_file(row) for row in session.scalars(select(ProcessDraft).order_by(ProcessDraft.name))]
+            return [_file(row) for row in session.scalars(select(ProcessDraft).where(self._own())
+                                                          .order_by(ProcessDraft.name))]
+
+    def province(self) -> list[DraftFile]:
+        """The province's drafts, which a county's analysts may copy from; none for the province itself."""
+        if self.county is None:
+            return []
+        return Drafts(self.sessions, self.clock).all()
 
     def get(self, name: str) -> DraftFile | None:
         with self.sessions() as session:
-            row = session.scalar(select(ProcessDraft).where(ProcessDraft.name == name))
+            row = session.scalar(select(ProcessDraft).where(ProcessDraft.name == name, self._own()))
             return _file(row) if row else None
 
     def save(self, name: str, content: str, *, author: str, based_on: tuple[str, int] | None = None) -> DraftFile:
         """Store the content; a draft saved again keeps the version it was copied from unless told another."""
         check_name(name)
         with self.sessions.begin() as session:
-            row = session.scalar(select(ProcessDraft).where(ProcessDraft.name == name))
+            row = session.scalar(select(ProcessDraft).where(ProcessDraft.name == name, self._own()))
             if row is None:
-                row = ProcessDraft(name=name)
+                row = ProcessDraft(name=name, county=self.county)
                 session.add(row)
             row.content, row.author, row.updated_at = content, author, self.clock.now()
             if based_on is not None:
@@ -100,15 +115,23 @@ class Drafts:
             session.flush()
             return _file(row)
 
+    def copy_from_province(self, name: str, *, author: str) -> DraftFile:
+        """The province's draft ``name`` saved as this county's, with the version it was copied from."""
+        source = next(d for d in self.province() if d.name == name)
+        based_on = None
+        if source.based_on_key and source.based_on_version is not None:
+            based_on = (source.based_on_key, source.based_on_version)
+        return self.save(name, source.content, author=author, based_on=based_on)
+
     def discard(self, name: str) -> None:
         with self.sessions.begin() as session:
-            session.execute(delete(ProcessDraft).where(ProcessDraft.name == name))
+            session.execute(delete(ProcessDraft).where(ProcessDraft.name == name, self._own()))
 
     def finish(self, deployed: Iterable[DraftFile]) -> None:
         """Drop drafts once deployed, unless saved again meanwhile: that newer work is not deployed yet."""
         with self.sessions.begin() as session:
             for draft in deployed:
-                session.execute(delete(ProcessDraft).where(ProcessDraft.name == draft.name,
+                session.execute(delete(ProcessDraft).where(ProcessDraft.name == draft.name, self._own(),
                                                            ProcessDraft.content == draft.content))
 
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from certflow.engine.models import Base
 
 
 class ProcessDraft(Base):
-    """A file an analyst is editing (a diagram, a decision table, a form), not yet deployed; one per file name."""
+    """A file an analyst is editing (a diagram, a decision table, a form), not yet deployed; one per file name and
+    county (None: the province's), unique by an index on the name and the county (0022)."""
 
     __tablename__ = "process_drafts"
+    __table_args__ = (Index("uq_process_drafts_name_county", "name", text("coalesce(county, '')"), unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)  # application_online.bpmn, forms/review.json
+    name: Mapped[str] = mapped_column(String(120))  # application_online.bpmn, forms/review.json
+    county: Mapped[str | None] = mapped_column(String(12))  # the county of the analyst who made it
     content: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime]

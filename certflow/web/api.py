@@ -155,6 +155,22 @@ def deploy() -> tuple[Response, int]:
                               "county": r.county} for r in results]), 201
 
 
+@bp.post("/processes/<key>/give-up")
+def give_up(key: str) -> Response:
+    """The county stops using its own versions of ``key`` and follows the province's newest again, as
+    ``certflow follow-province`` does (the county's analysts and administrators, or a province-wide one)."""
+    me, body = signed_in(), _body()
+    county, note = body.get("county", me.county), body.get("note", "")
+    if not (isinstance(county, str | None) and county != "" and isinstance(note, str)):
+        abort(400, "county 应为县（市）的6位行政区划代码（全省的版本不能放弃）；note 为字符串")
+    if county is None:  # a province-wide token names the county
+        abort(422, "请用 county 指明放弃自有版本的县（市）")
+    if not can_model_for(me, county):
+        deny(403, "放弃其他县（市）自有的流程版本", "只能放弃本县（市）自有的版本")
+    result = services().runtime.give_up(key, county=county, author=me.username, note=note)
+    return jsonify(process=key, county=county, version=result.version)
+
+
 def _deployment() -> tuple[list[SourceFile], str, str | None]:
     """The files, note and county (None when not named) of a deployment: uploaded (multipart, any field name
     but ``note`` and ``county``) or as JSON."""

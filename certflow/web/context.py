@@ -9,6 +9,7 @@ from flask import abort, current_app, g, request
 from flask_login import current_user
 
 from certflow.bootstrap import Services
+from certflow.people.access import province_wide
 from certflow.people.accounts import Account
 
 
@@ -63,8 +64,14 @@ def deny(status: int, what: str, reason: str | None = None) -> NoReturn:
 
 
 def process_name(key: str) -> str:
-    """A process's name for people (残疾人证申请（网上）), an unknown key as it is; read once per request."""
+    """A process's name for people (残疾人证申请（网上）), an unknown key as it is; read once per request, from the
+    newest version the person may see: a province-wide administrator's of every county's, anyone else's of the
+    province's and their county's own (the deployment's own county for someone of none)."""
     if "process_names" not in g:
-        g.process_names = {p["key"]: p["name"] for p in services().runtime.processes()}
+        me = account()
+        county: str | None = (me.county if me else None) or services().runtime.settings.county
+        if me is not None and province_wide(me):
+            county = None
+        g.process_names = services().runtime.process_names(county)
     return g.process_names.get(key, key)
 

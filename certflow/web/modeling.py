@@ -110,7 +110,9 @@ def editor_url(name: str, element: str | None = None) -> str:
 
 
 def _drafts() -> Drafts:
-    return Drafts(services().sessions, services().runtime.clock)
+    """The drafts of the person's county (a province-wide person's: the province's), whichever county the page
+    shows: nobody reads or changes another county's."""
+    return Drafts(services().sessions, services().runtime.clock, signed_in().county)
 
 
 def _me() -> str:
@@ -153,7 +155,8 @@ def index() -> ResponseReturnValue:
     titles = form_titles(files)
     by_kind = [(label, sorted(names, key=lambda n: (titles.get(n, n), n))) for label, names in by_kind]
     return render_template("modeling/index.html", versions=runtime.versions(county=county), drafts=drafts,
-                           files=by_kind, drafted={d.name for d in drafts}, titles=titles, county=county)
+                           province_drafts=_drafts().province(), files=by_kind, drafted={d.name for d in drafts},
+                           titles=titles, county=county, releases=runtime.releases(county=county))
 
 
 @bp.post("/processes/<key>/versions/<int:version>/copy")
@@ -213,6 +216,27 @@ def rollback(key: str, version: int) -> ResponseReturnValue:
     return back
 
 
+@bp.post("/processes/<key>/give-up")
+def give_up(key: str) -> ResponseReturnValue:
+    """The page's county stops using its own versions of ``key`` and follows the province's newest again."""
+    county = _county()
+    back = redirect(url_for(".index", county=request.form.get("county")))
+    if county is None:
+        abort(400, "请选择县（市）：全省的版本不能放弃")
+    _numbers(key, county)
+    if request.form.get("confirm") != "yes":
+        flash("请勾选确认后再放弃本县（市）自有的版本", "error")
+        return back
+    try:
+        result = services().runtime.give_up(key, county=county, author=_me(),
+                                            note=request.form.get("note", "").strip())
+    except InvalidState as error:
+        flash(str(error), "error")
+        return back
+    flash(f"{county_names().get(county, county)}已放弃 {key} 自有的版本，新案件改用全省的 v{result.version}")
+    return back
+
+
 @bp.route("/processes/<key>/versions/<int:version>/migration", methods=["GET", "POST"])
 def migration(key: str, version: int) -> ResponseReturnValue:
     """The county's running cases of ``version`` moved to a newer version it may run (the province's or its own)."""
@@ -225,8 +249,9 @@ def migration(key: str, version: int) -> ResponseReturnValue:
     to = request.values.get("to", targets[0] if targets else version, type=int)
     if request.method == "POST":
         return _migrate(key, version, to, county)
-    page = search(services().sessions, CaseQuery(process=key, version=version, status="running", sort="started",
-                                                 page_size=MIGRATION_PAGE), signed_in())
+    query = CaseQuery(process=key, version=version, status="running", county=county, sort="started",
+                      page_size=MIGRATION_PAGE)
+    page = search(services().sessions, query, signed_in())
     checks = [(row, runtime.migration_check(row["number"], to)) for row in page.rows]
     return render_template("modeling/migration.html", key=key, version=version, to=to, total=page.total,
                            targets=targets, checks=checks, county=county)
@@ -252,6 +277,22 @@ def _migrate(key: str, version: int, to: int, county: str | None) -> ResponseRet
     for refused in (r for r in results if not r["migrated"]):
         flash(f"{refused['case']} 未迁移：{refused['reason']}", "error")
     return redirect(url_for(".migration", key=key, version=version, to=to, county=request.form.get("county")))
+
+
+@bp.post("/drafts-from-province")
+def from_province() -> ResponseReturnValue:
+    """A county's own draft copied from one of the province's, which stays as it is."""
+    drafts, name = _drafts(), _draft_name()
+    if name not in {d.name for d in drafts.province()}:
+        abort(404)
+    existing = drafts.get(name)
+    if existing:
+        flash(f"{name} 已有本县（市）的草稿（{existing.author}，{china_time(existing.updated_at)}）；"
+              f"要从全省的草稿重新开始，请先删除它", "error")
+    else:
+        drafts.copy_from_province(name, author=_me())
+        flash(f"已从全省的草稿复制出本县（市）的草稿 {name}")
+    return redirect(editor_url(name))
 
 
 @bp.post("/discard")

@@ -316,6 +316,21 @@ PATHS: dict[str, Any] = {
             }, optional=("note", "county"))},
         }},
     )},
+    "/processes/{key}/give-up": {"post": _operation(
+        "A county gives up its own versions of the process, as `certflow follow-province` does: its new cases start "
+        "on the province's newest version again until it deploys one of its own anew; running cases keep theirs. "
+        "`county` defaults to the token's county; only a province-wide administrator names another (403), and must "
+        "name one (422). 409 when the county already runs the province's version.",
+        (200, _answer("The province's version the county's new cases now start on.", _object({
+            "process": {"type": "string"}, "county": {"type": "string"}, "version": {"type": "integer"}}))),
+        (400, 401, 403, 404, 409, 422),
+        parameters=[_path_parameter("key", "The process key.")],
+        requestBody={"required": True, "content": {JSON: {"schema": _object({
+            "county": {"type": "string", "pattern": "^[0-9]{6}$",
+                       "description": "The county's 6-digit area code; not given: the token's county."},
+            "note": {"type": "string", "description": "Why, kept with the record."},
+        }, optional=("county", "note"))}}},
+    )},
     "/cases": {"get": _operation(
         "Search the cases of the token's county, as the web's case search does (auditors, the county and "
         "administrators; a province-wide administrator searches every county's).",

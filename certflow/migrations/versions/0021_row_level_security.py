@@ -25,16 +25,14 @@ Revises: 0020
 
 from alembic import op
 
+from certflow.engine.scope import EVERY_ROW as EVERY
+from certflow.engine.scope import OWN_ROWS as OWN
+from certflow.engine.scope import SHARED_ROWS as SHARED
+
 revision = "0021"
 down_revision = "0020"
 branch_labels = None
 depends_on = None
-
-SCOPE = "current_setting('certflow.county', true)"
-EVERY = f"{SCOPE} = '*'"
-OWN = f"({EVERY} OR county = {SCOPE})"
-# Read by any county scope (not by an unset one): rows of no county.
-SHARED = f"({OWN} OR (county IS NULL AND {SCOPE} <> ''))"
 
 BY_COUNTY = ("cases", "tasks", "campaign_holders")
 SHARED_WHEN_NO_COUNTY = ("users", "groups")

@@ -16,9 +16,10 @@ from certflow.campaign.models import CampaignHolder as Holder
 from certflow.campaign.models import ReassessmentAppointment as Appointment
 from certflow.campaign.roster import import_roster
 from certflow.engine.attachments import DiskStorage, FileStore, Upload
-from certflow.engine.models import Case, Incident
+from certflow.engine.models import Case, Incident, VersionRelease
 from certflow.engine.runtime import Runtime, Settings
 from certflow.engine.scope import PROVINCE_WIDE, county_scope
+from certflow.modeling.models import ProcessDraft
 from certflow.people.accounts import Accounts
 from certflow.people.models import Group
 
@@ -80,7 +81,8 @@ def fill(runtime: Runtime, accounts: Accounts, start: Any, tmp_path: Path) -> Tw
 
 
 def _fill_the_rest(runtime: Runtime, accounts: Accounts, lushan: County, shizong: County) -> None:
-    """What no short path of the app makes in a test: an incident, an appointment, a group of each county."""
+    """What no short path of the app makes in a test: an incident, an appointment, a group, a process draft and a
+    release of each county."""
     for username in ("ls-admin", "sz-county"):
         person = accounts.by_username(username)
         assert person is not None
@@ -93,6 +95,12 @@ def _fill_the_rest(runtime: Runtime, accounts: Accounts, lushan: County, shizong
             case_id = session.scalar(select(Case.id).where(Case.number == side.numbers[0]))
             session.add(Incident(case_id=case_id, kind="timer", step="公示期满", message="失败", data={}, attempts=3,
                                  status="open", opened_at=now))
+        for code in (LUSHAN, SHIZONG, None):  # each county's draft of a diagram, and the province's
+            session.add(ProcessDraft(name="publicity.bpmn", county=code, content="<definitions/>", author="analyst",
+                                     updated_at=now))
+        for code in (LUSHAN, SHIZONG):  # each county once went back to the province's process
+            session.add(VersionRelease(process_key="publicity", county=code, through_version=1, author="analyst",
+                                       note="", created_at=now))
         holder = session.scalar(select(Holder.id).where(Holder.county == SHIZONG).limit(1))
         session.add(Appointment(campaign="shizong", holder_id=holder, home_visit=False, day=date(2022, 4, 1),
                                 venue="县残联", team=1, scheduled_at=now, scheduled_by="sz"))

@@ -31,7 +31,7 @@ PEOPLE = [
     Person("expert", "待办事项", "我的待办", "a[href^='/tasks/']"),
     Person("county", "案件查询", None, "a[href^='/cases/']"),  # Lushan's county has no task waiting
     Person("auditor", "案件查询", None, "a[href^='/cases/']"),
-    Person("analyst", "流程管理", None, "a[href^='/modeling/drafts/']"),
+    Person("analyst", "流程管理：庐山市", None, "a[href^='/modeling/drafts/']"),  # of their own county
     Person("admin", "用户管理", None, "a[href='/admin/groups']"),
     Person("xiongbi", "换证服务台", None, "a[href^='/campaign/desk/']", phone=True),
     Person("shizong", "换证进度", None, "a[href^='/campaign/register']"),

@@ -11,12 +11,12 @@ from exchange import COUNTY
 
 from certflow.campaign.roster import import_roster
 from certflow.campaign.synthetic import generate_roster, write_roster
-from certflow.engine.models import County
 
 
 @pytest.fixture(scope="module")
 def campaign(live: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Shizong's campaign with 120 holders, a third of them exchanged; Lushan registered as a county, no campaign."""
+    """Shizong's campaign with 120 holders, a third of them exchanged; Lushan, the deployment's own county, has
+    no campaign."""
     folder = tmp_path_factory.mktemp("roster")
     write_roster(generate_roster(COUNTY, 120), folder / "county.csv")
     import_roster(live.runtime.sessions, live.runtime, folder / "county.csv", actor="county", county=COUNTY)
@@ -24,10 +24,6 @@ def campaign(live: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> None
     for task in waiting[: len(waiting) // 3]:
         live.runtime.complete_task(task["id"], {"verification": "match", "old_certificate": "collected",
                                                 "issued_on": "2022-03-25"}, actor="township-clerk")
-    with live.runtime.sessions.begin() as session:
-        session.add(County(code="360483", name="庐山市", federation="庐山市残联", case_prefix="LS",
-                           sms_signature="庐山市残联", holidays=[], workdays=[], active=True,
-                           created_at=live.runtime.clock.now()))
 
 
 def watched(page: Any) -> list[str]:

@@ -4,7 +4,8 @@ For each count of counties, a throw-away database gets the processes and that ma
 dataset (曲靖市's, which holds 师宗县, then 昆明市's), each with its county file, its synthetic roster of
 ``--holders`` holders and its clerks (tests/many_counties.py, which the ten-county test shares). The rosters are
 imported one county after another, as ``certflow campaign import`` does (a case each): cases/s of the import.
-Then gunicorn (``--web`` workers) and ``--workers`` ``certflow worker`` processes start as in production, each
+Then gunicorn (``--web`` workers) and ``--workers`` ``certflow worker`` processes start as in production (as the
+app's role, under row-level security), each
 county starts a few Lushan-style online applications, and its clerks drive every case over the REST API as far as
 it goes today (the exchange, the card remade, the notice, the re-assessment; then the 10 working days to object;
 the applications to the pre-review), ``--clients`` counties at a time: cases/s and completions/s of the drive.
@@ -34,6 +35,7 @@ from _common import ROOT, Summary, add_postgres_option, machine, postgres_databa
 from sqlalchemy.exc import OperationalError
 
 sys.path.append(str(ROOT / "tests"))  # the counties' set-up the ten-county test uses: one place for it
+from databases import app_role  # noqa: E402
 from many_counties import (  # noqa: E402
     counts,
     county_codes,
@@ -81,7 +83,8 @@ def province(url: str, args: argparse.Namespace, count: int, folder: Path) -> Ru
         setups = [import_county(services, county_file(code, folder), args.holders, folder)
                   for code in county_codes(count)]
         import_seconds = time.perf_counter() - started
-        with serving(url, folder, web=args.web, workers=args.workers) as port:
+        # The web processes and the workers as the app's role, held by row-level security as in production.
+        with app_role(url) as app_url, serving(app_url, folder, web=args.web, workers=args.workers) as port:
             started = time.perf_counter()
             with ThreadPoolExecutor(args.clients) as pool:
                 done = list(pool.map(lambda setup: drive_county(port, setup, args.applications), setups))

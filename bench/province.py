@@ -6,8 +6,9 @@ dataset (曲靖市's, which holds 师宗县, then 昆明市's), each with its co
 imported one county after another, as ``certflow campaign import`` does (a case each): cases/s of the import.
 Then gunicorn (``--web`` workers) and ``--workers`` ``certflow worker`` processes start as in production (as the
 app's role, under row-level security), each county starts a few Lushan-style online applications, and its clerks
-drive every case over the REST API as far as it goes today (the exchange, the card remade, the notice, the re-assessment; then the 10 working days to object;
-the applications to the pre-review), ``--clients`` counties at a time: cases/s and completions/s of the drive.
+drive every case over the REST API as far as it goes today (the exchange, the card remade, the notice, the
+re-assessment; then the 10 working days to object; the applications to the pre-review), ``--clients`` counties at a
+time: cases/s and completions/s of the drive.
 The workers send the texts every step queues. Afterwards every county's counts must be exact and a case of each
 county verify.
 

@@ -16,7 +16,6 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 
 from certflow.casework.search import CaseQuery, search
-from certflow.divisions import installed_names
 from certflow.engine.compare import ASPECTS, ELEMENTS
 from certflow.engine.errors import CertflowError, DeploymentError, InvalidState, NotFound, ValidationFailed
 from certflow.engine.views import MigrationResult
@@ -66,8 +65,8 @@ def _nav() -> dict[str, Any]:
 
 
 def county_names() -> dict[str, str]:
-    """Area code → name of the counties the installation serves, from the divisions dataset."""
-    return {code: names[code] for code, names in installed_names().items()}
+    """Area code → name of the installation's counties (the counties a province administrator keeps)."""
+    return services().counties.names()
 
 
 def _county() -> str | None:

@@ -15,6 +15,7 @@ from certflow.config import Config
 from certflow.engine.attachments import DiskStorage, FileStore
 from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts
+from certflow.people.counties import Counties
 from certflow.web import create_app
 
 
@@ -42,3 +43,10 @@ def as_user(app: Flask):  # type: ignore[no-untyped-def]
     def sign_in(username: str) -> FlaskClient:
         return login(app.test_client(), username)
     return sign_in
+
+
+@pytest.fixture
+def shizong_county(app: Flask, runtime: Runtime) -> None:
+    """师宗县 as the installation's second county, as a province administrator adds it once the app has started (its
+    start adds 庐山市, the deployment's own, to a database with no county)."""
+    Counties(runtime.sessions, runtime.clock).add("530323", case_prefix="SZ", sms_signature="师宗县残联")

@@ -4,12 +4,15 @@ process by the name of its newest version."""
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 from test_county_modeling import KEY, LUSHAN, SHIZONG, SHIZONG_NAME, on, rows, started, versions
 from test_modeling import RENAMED, bearer, modeler_data, page, save_diagram
 from webkit import PASSWORD, login, post
 
 from certflow.engine.runtime import Runtime
+
+pytestmark = pytest.mark.usefixtures("shizong_county")  # the second county the pages offer
 
 GIVE_UP = f"/modeling/processes/{KEY}/give-up"
 

@@ -13,6 +13,8 @@ from webkit import PASSWORD, conforms, login, post
 from certflow.engine.errors import InvalidState
 from certflow.engine.runtime import Runtime
 
+pytestmark = pytest.mark.usefixtures("shizong_county")  # the second county the pages offer
+
 KEY = "application_online"
 LUSHAN, SHIZONG = "360483", "530323"  # 庐山市 (the test deployment's own county), 师宗县
 SHIZONG_NAME = ONLINE.replace('name="预审"', 'name="师宗预审"')

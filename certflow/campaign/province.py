@@ -21,7 +21,6 @@ from certflow.campaign.county import County
 from certflow.campaign.ledgers import BASIS_NAMES, EXCHANGED, NEW
 from certflow.campaign.models import CampaignHolder
 from certflow.engine.models import Case
-from certflow.engine.models import County as CountyRow
 
 ENDED = ("completed", "cancelled")  # case statuses of a holder whose case is over
 WITHDRAWN = "withdrawn"  # the outcome of a holder who meets no standard any more (康复脱残)
@@ -64,23 +63,17 @@ class ProvinceProgress:
                 setattr(self.total, name, getattr(self.total, name) + getattr(county, name))
 
 
-def county_names(sessions: sessionmaker[Session]) -> dict[str, str]:
-    """The installation's active counties (the ``counties`` table), by code: their names."""
-    with sessions() as session:
-        return dict(session.execute(select(CountyRow.code, CountyRow.name).where(CountyRow.active)).all())
-
-
-def province_progress(sessions: sessionmaker[Session], files: Mapping[str, County], names: Mapping[str, str],
-                      today: date) -> ProvinceProgress:
-    """Every county's progress on ``today``: the counties of the ``counties`` table, those with a county file
-    (``files``, by code) and those with holders, in code order. ``names``: what to call a county neither the table
-    nor a file names."""
+def province_progress(sessions: sessionmaker[Session], counties: Mapping[str, str], files: Mapping[str, County],
+                      names: Mapping[str, str], today: date) -> ProvinceProgress:
+    """Every county's progress on ``today``: the installation's active ``counties`` (code → name), those with a
+    county file (``files``, by code) and those with holders, in code order. ``names``: what to call a county neither
+    the table nor a file names."""
     grouped = (select(CampaignHolder.county, CampaignHolder.basis, Case.status, Case.outcome, func.count())
                .join(Case, Case.id == CampaignHolder.case_id).where(CampaignHolder.basis != NEW)
                .group_by(CampaignHolder.county, CampaignHolder.basis, Case.status, Case.outcome))
     with sessions() as session:
         rows = session.execute(grouped).all()
-    listed = {**{code: county.name for code, county in files.items()}, **county_names(sessions)}
+    listed = {**{code: county.name for code, county in files.items()}, **counties}
     codes = sorted(set(listed) | {row[0] for row in rows})
     found = {code: CountyProgress(code, listed.get(code) or names.get(code, code),
                                   files[code].deadlines if code in files else ()) for code in codes}

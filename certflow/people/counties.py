@@ -105,10 +105,12 @@ class Counties:
         with self.sessions() as session:
             return session.get(County, code)
 
-    def names(self) -> dict[str, str]:
-        """Code → name of every county, for the pages that name a person's or a group's county."""
+    def names(self, *, active_only: bool = False) -> dict[str, str]:
+        """Code → name of every county, for the pages that name a person's or a group's county; ``active_only``:
+        those at work (the province's dashboard)."""
+        query = select(County.code, County.name)
         with self.sessions() as session:
-            return {code: name for code, name in session.execute(select(County.code, County.name))}
+            return dict(session.execute(query.where(County.active.is_(True)) if active_only else query).all())
 
     def add(self, code: str, *, case_prefix: str, sms_signature: str, name: str = "", federation: str = "",
             holidays: Iterable[str] = (), workdays: Iterable[str] = (), active: bool = True) -> County:

@@ -64,7 +64,8 @@ def county_files() -> dict[str, County]:
 def _progress() -> tuple[list[CountyProgress], CountyProgress, date]:
     today = china_today(services().runtime.clock)
     names = {code: places[code] for code, places in installed_names().items()}
-    found = province_progress(services().sessions, county_files(), names, today)
+    found = province_progress(services().sessions, services().counties.names(active_only=True), county_files(),
+                              names, today)
     return found.counties, found.total, today
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from browserkit import LiveServer, Screens, sign_in
+from playwright.sync_api import expect
 
 from certflow.engine.specs import read_paths
 
@@ -22,18 +23,19 @@ def test_a_clerk_fills_a_nested_conditional_form(browser, live: LiveServer, scre
 
     assert page.locator("#instructions").inner_text().startswith("请与王<芳>核对家庭成员。")
     rent, note_by = page.locator("[data-field=rent]"), page.locator("[data-field=note_by]")
-    assert not rent.is_visible() and not note_by.is_visible()
+    expect(rent).to_be_hidden()
+    expect(note_by).to_be_hidden()
     assert page.locator("[data-field=source]").count() == 0  # ui:widget hidden: an input without a box
 
     page.select_option("[name=town]", "huajing")
     page.fill("[name='contact.name']", "李明")
     page.check("[name=housing][value=rent]")
-    assert rent.is_visible()
+    expect(rent).to_be_visible()
     page.fill("[name=rent]", "600")
     page.fill("[name=note]", "外出务工")
-    assert note_by.is_visible()
+    expect(note_by).to_be_visible()
     page.fill("[name=note]", "")
-    assert not note_by.is_visible()
+    expect(note_by).to_be_hidden()
 
     # The first row is there (the list needs one); a second is added in the page, a third added and removed.
     page.fill("[name='members.0.name']", "张兰")
@@ -46,17 +48,19 @@ def test_a_clerk_fills_a_nested_conditional_form(browser, live: LiveServer, scre
     second.locator("input[name$='.name']").fill("李小")
     second.locator("select[name$='.relation']").select_option("子女")
     card = second.locator("[data-field$='.card_no']")
-    assert not card.is_visible()
+    expect(card).to_be_hidden()
     second.locator("input[name$='.disabled'][value=true]").check()
-    assert card.is_visible()
+    expect(card).to_be_visible()
     screens.shot(page, "filled-without-card")
 
     page.click("button[name=action][value=complete]")
     error = page.locator("[data-field='members.1.card_no'] .field-error")
     assert error.inner_text() == "第2项 残疾人证号：必填"
-    # Shown again as typed, conditions judged again: the card number and the rent show, the note's author not.
-    assert page.locator("[data-field='members.1.card_no']").is_visible() and rent.is_visible()
-    assert not note_by.is_visible()
+    # Shown again as typed, conditions judged again (by the page's script, once loaded): the card number and the rent
+    # show, the note's author not.
+    expect(page.locator("[data-field='members.1.card_no']")).to_be_visible()
+    expect(rent).to_be_visible()
+    expect(note_by).to_be_hidden()
     screens.shot(page, "error-beside-the-row")
     page.fill("[name='members.1.card_no']", "36048320100101123X42")
     page.click("button[name=action][value=complete]")

@@ -9,6 +9,8 @@ import click
 
 from certflow.cli.runtime import runtime_of, services_of
 
+DRAFTS_BATCH = 500  # rows per transaction: a long backlog does not hold one transaction open
+
 
 @click.group(help="登录网页的人员账号。")
 def user() -> None:
@@ -148,6 +150,19 @@ def run_retention(ctx: click.Context, dry_run: bool, user: str) -> None:
         click.echo(f"没有办结超过 {years} 年而未删除个人信息的案件")
         return
     _erase(ctx, numbers, user, f"保存期限（办结后 {years} 年）已满", dry_run)
+
+
+@retention.command("drafts", help="删除在线申请时已选择上传、但超过 CERTFLOW_UPLOAD_DRAFT_HOURS 小时（默认 24 小时）"
+                                  "仍未随申请提交的文件；同样内容的文件仍被案件或其他未提交的选择使用时，文件本身保留。"
+                                  "运行中的后台工作每 10 分钟也会做一次。")
+@click.pass_context
+def remove_drafts(ctx: click.Context) -> None:
+    runtime = runtime_of(ctx)
+    total = 0
+    while removed := runtime.remove_old_drafts(limit=DRAFTS_BATCH):
+        total += removed
+    hours = runtime.settings.upload_draft_hours
+    click.echo(f"删除了 {total} 个超过 {hours} 小时未随申请提交的文件")
 
 
 def _erase(ctx: click.Context, numbers: list[str], user: str, basis: str, dry_run: bool) -> None:

@@ -9,7 +9,7 @@ the changes in ``changes``:
 - ``background``: due timers (``tick``), queued messages, sending the outbox
 - ``recovery``: incidents and what an administrator does about them; the stuck report
 - ``casemigration``: moving running cases to a newer version
-- ``casefiles``: drafts, comments, attachments, views of personal data
+- ``casefiles``: drafts, comments, attachments (and files picked but never sent, removed), views of personal data
 - ``queries``: cases, tasks, processes, diagrams, history, outbox
 - ``audit``: history export, a case as it was at an event, verification
 - ``erasure``: personal data erased once the retention period has passed
@@ -219,6 +219,9 @@ class Runtime:
 
     def drafted(self, tokens: list[str]) -> list[tuple[str, str, Upload]]:
         return casefiles.drafted(self._steps, tokens)
+
+    def remove_old_drafts(self, *, limit: int | None = None) -> int:
+        return casefiles.remove_old_drafts(self._steps, self.clock.now(), limit=limit)
 
     def attachments(self, case_ref: str) -> list[AttachmentView]:
         return casefiles.attachment_list(self._steps, case_ref)

@@ -77,7 +77,8 @@ def person() -> None:
     pass
 
 
-@person.command("export", help="导出身份证号码为 ID_NUMBER 的人在本系统中的全部个人信息：案件及其历史、换证台账、"
+@person.command("export", help="导出身份证号码为 ID_NUMBER 的人在本系统中的全部个人信息：案件及其历史、"
+                               "作为监护人（代办人）代为申请的案件及其历史、换证台账、"
                                "发给他的短信、交来的文件清单、进度查询验证码、谁查看过他的完整个人信息。"
                                "导出记入安全日志和他每个案件的历史。")
 @click.argument("id_number")
@@ -101,7 +102,8 @@ def export_person(ctx: click.Context, id_number: str, out: Path | None, user: st
     # Readable by its owner only: it holds the person's ID number and health data in full.
     with os.fdopen(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
         file.write(personal.as_zip(data) if out.suffix.lower() == ".zip" else personal.as_json(data))
-    click.echo(f"已把 {mask_id(number)} 的个人信息（{len(data['cases'])} 个案件）写入 {out}")
+    guarded = f"，作为监护人的 {len(data['guarded'])} 个案件" if data["guarded"] else ""
+    click.echo(f"已把 {mask_id(number)} 的个人信息（{len(data['cases'])} 个案件{guarded}）写入 {out}")
 
 
 @person.command("erase", help="删除身份证号码为 ID_NUMBER 的人已超过保存期限的案件中的个人信息"

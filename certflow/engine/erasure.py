@@ -170,7 +170,8 @@ def erase(steps: Steps, number: str, *, actor: str, basis: str, dry_run: bool = 
             "files": len(plan.attachments), "texts": len(plan.texts),
         }
         case.state = erased_state
-        case.applicant_name = case.applicant_digest = case.id_masked = case.id_digest = case.last_error = None
+        case.applicant_name = case.applicant_digest = case.id_masked = case.id_digest = case.guardian_digest = None
+        case.last_error = None
         case.updated_at = now
         _erase_around(session, case.id, plan.known, plan.attachments, plan.texts)
         steps.append_events(session, case, [(KIND, None, None, record)], actor, now)

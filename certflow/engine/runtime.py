@@ -252,6 +252,9 @@ class Runtime:
     def case_numbers_for_applicant(self, id_number: str) -> list[str]:
         return queries.case_numbers_for_applicant(self._steps, id_number)
 
+    def case_numbers_for_guardian(self, id_number: str) -> list[str]:
+        return queries.case_numbers_for_guardian(self._steps, id_number)
+
     def text_applicant(self, case_ref: str, template: str, text: str) -> None:
         casefiles.text_applicant(self._steps, case_ref, template, text)
 

@@ -68,8 +68,14 @@ class Worker:
         now = self.runtime.clock.now()
         if self.drafts_due is not None and now < self.drafts_due:
             return 0
-        removed = self.runtime.remove_old_drafts(limit=DRAFTS_BATCH)
-        self.drafts_due = None if removed == DRAFTS_BATCH else now + DRAFTS_EVERY
+        self.drafts_due = now + DRAFTS_EVERY
+        try:
+            removed = self.runtime.remove_old_drafts(limit=DRAFTS_BATCH)
+        except Exception:  # the file storage away, say: the round's other work stands, this waits its next turn
+            log.exception("removing old upload drafts failed")
+            return 0
+        if removed == DRAFTS_BATCH:
+            self.drafts_due = None
         return removed
 
     def run(self) -> None:

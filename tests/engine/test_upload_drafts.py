@@ -97,3 +97,20 @@ def test_the_command_removes_them_and_says_how_many(runtime: Runtime, files: Fil
     assert result.exit_code == 0, result.output
     assert result.output == "删除了 2 个超过 24 小时未随申请提交的文件\n"
     assert runtime.drafted(tokens) == [] and not stored(files, PNG)
+
+
+def test_a_failed_removal_leaves_the_rest_of_the_round_and_waits_its_turn(
+        runtime: Runtime, files: FileStore, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = pick(runtime, PNG)
+    clock.advance(hours=runtime.settings.upload_draft_hours + 1)
+    worker = Worker(runtime, lambda note: None)
+
+    def storage_away(*, limit: int | None = None) -> int:
+        raise OSError("存储不可用")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(runtime, "remove_old_drafts", storage_away)
+        assert worker.run_once() == 0
+    assert worker.run_once() == 0 and len(runtime.drafted([token])) == 1  # not again in every round
+    clock.advance(seconds=DRAFTS_EVERY.total_seconds())
+    assert worker.run_once() == 1 and runtime.drafted([token]) == []

@@ -18,7 +18,11 @@ from certflow.schema import metadata
 
 # SQLite cannot reflect the drafts' index on an expression (0022); it is not what this compares.
 @pytest.mark.filterwarnings("ignore:.*expression-based index")
-def test_cases_started_before_the_migration_are_found_by_their_guardians_number(runtime: Runtime) -> None:
+def test_cases_started_before_the_migration_are_found_by_their_guardians_number(runtime: Runtime, start) -> None:  # type: ignore[no-untyped-def]
+    erased = start(applicant_name="李小红", id_number=MINOR_ID)  # rejected long ago and erased: nothing to find
+    erased.complete("pre_review", {"decision": "reject", "reason": "已持有有效残疾人证"}, user="window")
+    erased.at("2037-10-20T10:00:00+08:00")
+    runtime.erase_personal_data(erased.number, actor="system", basis="保存期限已满")
     minor = runtime.start_case("application_online", application(applicant_name="李小明", id_number=MINOR_ID),
                                actor="applicant")
     adult = runtime.start_case("application_online", application(), actor="applicant")
@@ -36,5 +40,6 @@ def test_cases_started_before_the_migration_are_found_by_their_guardians_number(
     with engine.connect() as connection:
         digests = dict(connection.execute(text("SELECT number, guardian_digest FROM cases")).all())
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
-    assert digests == {minor: runtime.settings.data_keys.lookup_digest(GUARDIAN_ID), adult: None}
+    assert digests == {minor: runtime.settings.data_keys.lookup_digest(GUARDIAN_ID), adult: None,
+                       erased.number: None}
     assert [d for d in differences if "guardian" in repr(d)] == []

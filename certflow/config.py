@@ -108,6 +108,7 @@ class Config:
                 limits=load_limits(env),
                 workflow_cache_size=whole_number(env, "CERTFLOW_WORKFLOW_CACHE_SIZE", 200, least=0),
                 retention_years=whole_number(env, "CERTFLOW_RETENTION_YEARS", 10),
+                upload_draft_hours=whole_number(env, "CERTFLOW_UPLOAD_DRAFT_HOURS", 24),
             ),
         )
 

@@ -1,10 +1,12 @@
 """Everything held about one person, found by their ID number: what an administrator hands them when they ask
 (PIPL arts. 44–45, the right to know and to copy).
 
-Their cases (with data and history), their rows in exchange campaigns with appointments, the texts sent them, the
-files they handed in, the lookup codes asked for their number, and who viewed their personal data in full and
-when. Every export is recorded twice: in the security log (who exported whose data) and, as a view of personal
-data in full, in the history of each of their cases.
+Their cases (with data and history), the cases where they applied as someone's guardian (监护人/代办人: the case and
+its history, which hold their name, ID number and phone as the guardian, found by ``cases.guardian_digest``), their
+rows in exchange campaigns with appointments, the texts sent them, the files they handed in, the lookup codes asked
+for their number, and who viewed their personal data in full and when. Every export is recorded twice: in the
+security log (who exported whose data) and, as a view of personal data in full, in the history of each of their
+cases, those as a guardian included.
 
 Staff accounts hold no ID number (applicants do not sign in), so no account can be found by one: the export says so
 instead of guessing by name.
@@ -35,9 +37,11 @@ README = """本文件是本系统按身份证号码 {masked} 保存的全部个�
 个人信息.json 各部分：
 - cases：以此身份证号码办理的案件，每个案件有其概况（case）、全部办理经过及其中填写的信息（history）、
   发给本人的短信（texts）、本人交来的文件清单（files）
+- guarded：申请人是他人、此身份证号码是申请中所填监护人（代办人）的案件，即本人作为监护人代为申请的案件；
+  每个案件有其概况（case）和全部办理经过（history），其中有本人作为监护人填写的姓名、身份证号码、电话等信息
 - holders：换证工作台账中的记录及评定日程安排
 - lookups：用此身份证号码申请进度查询验证码的记录
-- views：谁在何时查看了本人完整的个人信息（含这次导出）
+- views：谁在何时查看了本人完整的个人信息（含这次导出），包括本人作为监护人的案件
 - accounts：登录账号（见 notes）
 时间按 ISO 8601 写，末尾是时区（+00:00 为协调世界时）。文件本身可向办理窗口另行索取。
 """
@@ -48,6 +52,13 @@ class CaseRecord(TypedDict):
     history: list[EventView]
     texts: list[OutboxText]
     files: list[AttachmentView]
+
+
+class GuardedRecord(TypedDict):
+    """A case where the person is the applicant's guardian: what it holds of them is in its data and history."""
+
+    case: CaseView
+    history: list[EventView]
 
 
 class View(TypedDict):
@@ -62,6 +73,7 @@ class PersonalData(TypedDict):
     exported_at: str
     exported_by: str
     cases: list[CaseRecord]
+    guarded: list[GuardedRecord]
     holders: list[dict[str, Any]]
     lookups: list[dict[str, Any]]
     views: list[View]
@@ -77,28 +89,34 @@ def export(services: Services, id_number: str, *, actor: str, remote_addr: str |
     holders = _holders(services, id_number, county)
     numbers = runtime.case_numbers_for_applicant(id_number)
     numbers += [h["case"] for h in holders if h["case"] not in numbers]
+    guarded = [number for number in runtime.case_numbers_for_guardian(id_number) if number not in numbers]
     if county is not None:
-        numbers = [number for number in numbers if runtime.case(number)["county"] == county]
+        numbers, guarded = ([n for n in found if runtime.case(n)["county"] == county] for found in (numbers, guarded))
     now = runtime.clock.now()
     with services.sessions.begin() as session:
         session.add(SecurityEvent(kind=SECURITY_KIND, at=now, username=actor[:60], remote_addr=remote_addr,
-                                  target=_whose(id_number, numbers)))
-    for number in numbers:
+                                  target=_whose(id_number, numbers, guarded)))
+    for number in numbers + guarded:
         runtime.record_view(number, VIEWED, actor=actor)
     cases = [CaseRecord(case=runtime.case(number), history=runtime.history(number), texts=runtime.outbox(number),
                         files=runtime.attachments(number)) for number in numbers]
+    as_guardian = [GuardedRecord(case=runtime.case(number), history=runtime.history(number)) for number in guarded]
     return PersonalData(
-        id_number=id_number, exported_at=now.isoformat(), exported_by=actor, cases=cases, holders=holders,
-        lookups=lookupcodes.issued(services.sessions, id_number),
+        id_number=id_number, exported_at=now.isoformat(), exported_by=actor, cases=cases, guarded=as_guardian,
+        holders=holders, lookups=lookupcodes.issued(services.sessions, id_number),
         views=[View(case=record["case"]["number"], at=event["at"], by=event["actor"], what=str(event["data"]["what"]))
-               for record in cases for event in record["history"] if event["kind"] == "personal_data_viewed"],
+               for record in [*cases, *as_guardian] for event in record["history"]
+               if event["kind"] == "personal_data_viewed"],
         accounts=[], notes={"accounts": ACCOUNTS_NOTE},
     )
 
 
-def _whose(id_number: str, numbers: list[str]) -> str:
-    """Whose data went, as the security log shows it: the ID number masked, and their cases by number."""
+def _whose(id_number: str, numbers: list[str], guarded: list[str]) -> str:
+    """Whose data went, as the security log shows it: the ID number masked, and their cases by number, those
+    where they are the guardian apart."""
     cases = f"{len(numbers)} 个案件" + (f"：{'、'.join(numbers)}" if numbers else "")
+    if guarded:
+        cases += f"；作为监护人的 {len(guarded)} 个案件：{'、'.join(guarded)}"
     return f"{mask_id(id_number)}（{cases}）"[:300]
 
 

@@ -1,4 +1,5 @@
-"""The background worker (``certflow worker``): due timers, queued messages, the outbox, over and over.
+"""The background worker (``certflow worker``): due timers, queued messages, the outbox, over and over; and, every
+few minutes, the files picked on the online form whose application was never sent, once they are too old.
 
 Each piece of work is one transaction claimed with FOR UPDATE SKIP LOCKED, so any number of workers
 share the work on PostgreSQL. SIGTERM or SIGINT asks the worker to stop: it finishes its round (or, killed
@@ -15,6 +16,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -30,6 +32,9 @@ BATCH = 10  # pieces of each kind per round; the stop flag is read between round
 LATE = 0.05  # seconds after a timer's moment to look: SpiffWorkflow fires a timer once its moment has passed
 RECONNECT_SECONDS = 5.0
 LISTEN_CHECK_SECONDS = 1.0  # how often the listener looks whether the worker is stopping
+# Old upload drafts are looked for this often, not every round: a few seconds more of keeping them changes nothing.
+DRAFTS_EVERY = timedelta(minutes=10)
+DRAFTS_BATCH = 100
 
 
 class Worker:
@@ -43,16 +48,35 @@ class Worker:
         self.stopping = threading.Event()
         self.wake = threading.Event()  # set by a notification or by ``stop``: end the wait between rounds
         self.listener = Listener(listen_url, self.wake, self.stopping) if listen_url else None
+        self.drafts_due: datetime | None = None  # when to look for old upload drafts again; None: in this round
 
     def run_once(self) -> int:
         """One round: up to a batch of each kind of due work; how many pieces were done or tried."""
         fired = self.runtime.tick(limit=BATCH)
         delivered = self.runtime.run_jobs(limit=BATCH)
         sent, failed = self.runtime.send_notifications(self.send, limit=BATCH)
-        if fired or delivered or sent or failed:
+        removed = self.remove_old_drafts()
+        if fired or delivered or sent or failed or removed:
+            # Counts only: the files' names may name the applicant.
             log.info("round", extra={"fields": {"timers": fired, "messages": delivered, "sent": sent,
-                                                "not_sent": failed}})
-        return len(fired) + len(delivered) + sent + failed
+                                                "not_sent": failed, "drafts_removed": removed}})
+        return len(fired) + len(delivered) + sent + failed + removed
+
+    def remove_old_drafts(self) -> int:
+        """Files picked and never sent, past ``Settings.upload_draft_hours``: removed every ``DRAFTS_EVERY``, or
+        again in the next round while a whole batch was found."""
+        now = self.runtime.clock.now()
+        if self.drafts_due is not None and now < self.drafts_due:
+            return 0
+        self.drafts_due = now + DRAFTS_EVERY
+        try:
+            removed = self.runtime.remove_old_drafts(limit=DRAFTS_BATCH)
+        except Exception:  # the file storage away, say: the round's other work stands, this waits its next turn
+            log.exception("removing old upload drafts failed")
+            return 0
+        if removed == DRAFTS_BATCH:
+            self.drafts_due = None
+        return removed
 
     def run(self) -> None:
         """``serve`` until SIGTERM or SIGINT."""

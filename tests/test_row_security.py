@@ -10,13 +10,14 @@ import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from databases import app_role
+from lushan import GUARDIAN_ID, MINOR_ID, application
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from twocounties import LUSHAN, SHIZONG, TwoCounties, fill
 
 from certflow.engine.db import MIGRATIONS, upgrade
 from certflow.engine.runtime import Runtime
-from certflow.engine.scope import PROVINCE_WIDE
+from certflow.engine.scope import PROVINCE_WIDE, county_scope
 from certflow.people.accounts import Accounts
 
 on_postgres = pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)],
@@ -133,6 +134,21 @@ def test_a_county_scope_cannot_write_another_countys_rows(as_app: Connection, fi
         deleted = as_app.execute(text("DELETE FROM events WHERE case_id = :case"), {"case": shizong_case})
         province = as_app.execute(text("UPDATE users SET roles = '[]' WHERE county IS NULL"))
         assert (changed.rowcount, deleted.rowcount, province.rowcount) == (0, 0, 0)
+
+
+@on_postgres
+def test_a_guardians_number_finds_no_case_of_another_county(as_app: Connection, runtime: Runtime) -> None:
+    """The guardian's lookup digest (0023) is a column of cases: the same guardian in two counties is found by each
+    county in its own case only."""
+    with county_scope(PROVINCE_WIDE):
+        numbers = {county: runtime.start_case("application_online", application(id_number=MINOR_ID),
+                                              actor="applicant", county=county) for county in (LUSHAN, SHIZONG)}
+    digest = runtime.settings.data_keys.lookup_digest(GUARDIAN_ID)
+    for scope in (LUSHAN, SHIZONG):
+        with as_app.begin():
+            scoped(as_app, scope)
+            found = as_app.scalars(text("SELECT number FROM cases WHERE guardian_digest = :d"), {"d": digest})
+            assert list(found) == [numbers[scope]]
 
 
 @on_postgres

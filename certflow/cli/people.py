@@ -9,6 +9,8 @@ import click
 
 from certflow.cli.runtime import runtime_of, services_of
 
+DRAFTS_BATCH = 500  # rows per transaction: a long backlog does not hold one transaction open
+
 
 @click.group(help="登录网页的人员账号。")
 def user() -> None:
@@ -75,7 +77,8 @@ def person() -> None:
     pass
 
 
-@person.command("export", help="导出身份证号码为 ID_NUMBER 的人在本系统中的全部个人信息：案件及其历史、换证台账、"
+@person.command("export", help="导出身份证号码为 ID_NUMBER 的人在本系统中的全部个人信息：案件及其历史、"
+                               "作为监护人（代办人）代为申请的案件及其历史、换证台账、"
                                "发给他的短信、交来的文件清单、进度查询验证码、谁查看过他的完整个人信息。"
                                "导出记入安全日志和他每个案件的历史。")
 @click.argument("id_number")
@@ -99,7 +102,8 @@ def export_person(ctx: click.Context, id_number: str, out: Path | None, user: st
     # Readable by its owner only: it holds the person's ID number and health data in full.
     with os.fdopen(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
         file.write(personal.as_zip(data) if out.suffix.lower() == ".zip" else personal.as_json(data))
-    click.echo(f"已把 {mask_id(number)} 的个人信息（{len(data['cases'])} 个案件）写入 {out}")
+    guarded = f"，作为监护人的 {len(data['guarded'])} 个案件" if data["guarded"] else ""
+    click.echo(f"已把 {mask_id(number)} 的个人信息（{len(data['cases'])} 个案件{guarded}）写入 {out}")
 
 
 @person.command("erase", help="删除身份证号码为 ID_NUMBER 的人已超过保存期限的案件中的个人信息"
@@ -148,6 +152,19 @@ def run_retention(ctx: click.Context, dry_run: bool, user: str) -> None:
         click.echo(f"没有办结超过 {years} 年而未删除个人信息的案件")
         return
     _erase(ctx, numbers, user, f"保存期限（办结后 {years} 年）已满", dry_run)
+
+
+@retention.command("drafts", help="删除在线申请时已选择上传、但超过 CERTFLOW_UPLOAD_DRAFT_HOURS 小时（默认 24 小时）"
+                                  "仍未随申请提交的文件；同样内容的文件仍被案件或其他未提交的选择使用时，文件本身保留。"
+                                  "运行中的后台工作每 10 分钟也会做一次。")
+@click.pass_context
+def remove_drafts(ctx: click.Context) -> None:
+    runtime = runtime_of(ctx)
+    total = 0
+    while removed := runtime.remove_old_drafts(limit=DRAFTS_BATCH):
+        total += removed
+    hours = runtime.settings.upload_draft_hours
+    click.echo(f"删除了 {total} 个超过 {hours} 小时未随申请提交的文件")
 
 
 def _erase(ctx: click.Context, numbers: list[str], user: str, basis: str, dry_run: bool) -> None:

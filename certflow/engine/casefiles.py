@@ -4,11 +4,12 @@ someone saw full personal data. None of it moves the workflow; all but drafts is
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from certflow.engine import attachments, wakeup
+from certflow.engine import attachments, erasure, wakeup
 from certflow.engine.attachments import Upload
 from certflow.engine.errors import FieldError, InvalidState, NotFound, ValidationFailed
 from certflow.engine.models import Attachment, Draft, Event, Notification, Task, UploadDraft
@@ -79,14 +80,39 @@ def store_draft(steps: Steps, upload: Upload) -> tuple[str, str]:
 
 
 def drafted(steps: Steps, tokens: list[str]) -> list[tuple[str, str, Upload]]:
-    """The stored drafts of ``tokens`` (unknown ones left out), in order: (token, content type, upload)."""
+    """The stored drafts of ``tokens`` (unknown ones left out, and those removed meanwhile as too old), in order:
+    (token, content type, upload)."""
     files = steps.setup.files
     if files is None or not tokens:
         return []
     with steps.sessions() as session:
         rows = {row.token: row for row in session.scalars(select(UploadDraft).where(UploadDraft.token.in_(tokens)))}
-    return [(t, rows[t].content_type, Upload(rows[t].material, rows[t].filename, files.read(rows[t].sha256)))
-            for t in dict.fromkeys(tokens) if t in rows]
+    found = []
+    for token in dict.fromkeys(tokens):
+        if token not in rows:
+            continue
+        row = rows[token]
+        try:
+            content = files.read(row.sha256)
+        except FileNotFoundError:  # its row read just before ``remove_old_drafts`` deleted it and the file
+            continue
+        found.append((token, row.content_type, Upload(row.material, row.filename, content)))
+    return found
+
+
+def remove_old_drafts(steps: Steps, now: datetime, *, limit: int | None = None) -> int:
+    """Remove the files picked before ``now`` - ``Settings.upload_draft_hours`` whose application was never sent
+    (the oldest first, at most ``limit``): their rows, and their stored files unless something else holds the same
+    content. How many were removed. Rows another worker is removing are skipped (SKIP LOCKED)."""
+    before = now - timedelta(hours=steps.settings.upload_draft_hours)
+    query = (select(UploadDraft.id, UploadDraft.sha256).where(UploadDraft.created_at < before)
+             .order_by(UploadDraft.created_at, UploadDraft.id).limit(limit).with_for_update(skip_locked=True))
+    with steps.sessions.begin() as session:
+        rows = session.execute(query).all()
+        if rows:
+            session.execute(delete(UploadDraft).where(UploadDraft.id.in_([row_id for row_id, _ in rows])))
+    erasure.delete_unused_files(steps, [digest for _, digest in rows])
+    return len(rows)
 
 
 def attachment_list(steps: Steps, case_ref: str) -> list[AttachmentView]:

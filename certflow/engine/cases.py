@@ -46,6 +46,7 @@ def start_case(
             if errors:
                 raise ValidationFailed(errors)
         name, id_number, keys = data.get("applicant_name"), data.get("id_number"), steps.settings.data_keys
+        guardian = data.get("guardian_id_number")
         # The row first, for its id (the number holds it); the step writes the rest of it.
         case = CaseRow.of(session.connection().execute(insert(CASES).values(
             process_version_id=version.id, process_key=process_key, status="running",
@@ -53,6 +54,7 @@ def start_case(
             applicant_name=name, applicant_digest=keys.lookup_digest(name) if name else None,
             id_masked=mask_id(id_number) if id_number else None,
             id_digest=keys.lookup_digest(id_number) if id_number else None,
+            guardian_digest=keys.lookup_digest(guardian) if guardian else None,
             state={}, started_by=actor, started_at=now, updated_at=now,
         ).returning(*CaseRow.selected())).mappings().one())
         prefix = (steps.local(session, case).case_prefix or start_property(spec, CASE_PREFIX_PROPERTY)

@@ -170,12 +170,13 @@ def erase(steps: Steps, number: str, *, actor: str, basis: str, dry_run: bool = 
             "files": len(plan.attachments), "texts": len(plan.texts),
         }
         case.state = erased_state
-        case.applicant_name = case.applicant_digest = case.id_masked = case.id_digest = case.last_error = None
+        case.applicant_name = case.applicant_digest = case.id_masked = case.id_digest = case.guardian_digest = None
+        case.last_error = None
         case.updated_at = now
         _erase_around(session, case.id, plan.known, plan.attachments, plan.texts)
         steps.append_events(session, case, [(KIND, None, None, record)], actor, now)
         gone = [a.sha256 for a in plan.attachments]
-    _delete_files(steps, gone)
+    delete_unused_files(steps, gone)
     return plan.result
 
 
@@ -230,9 +231,9 @@ def _erase_around(session: Session, case_id: int, known: set[str], attachments: 
     session.flush()
 
 
-def _delete_files(steps: Steps, digests: list[str]) -> None:
-    """The files' bytes, once their rows are committed as erased; a file another case or an upload draft also
-    holds (files are kept once by content) stays for it."""
+def delete_unused_files(steps: Steps, digests: list[str]) -> None:
+    """The files' bytes, once the rows that held them are committed as erased or removed; a file another case or an
+    upload draft also holds (files are kept once by content) stays for it."""
     files = steps.setup.files
     if files is None:
         return

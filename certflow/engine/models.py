@@ -242,6 +242,9 @@ class Case(Base):
     applicant_digest: Mapped[str | None] = mapped_column(String(64), index=True)  # finds a name (lookup digest)
     id_masked: Mapped[str | None] = mapped_column(String(20))  # shows the ID number
     id_digest: Mapped[str | None] = mapped_column(String(64), index=True)  # finds the cases of an ID number
+    # Finds the cases where an ID number is the guardian's (监护人/代办人) who applied for the person: their own data
+    # in it is exported to them (certflow.personal).
+    guardian_digest: Mapped[str | None] = mapped_column(String(64), index=True)
     current_step: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[dict[str, Any]] = mapped_column(SealedJSON("cases.state"))  # serialized workflow, no spec
     lock_version: Mapped[int] = mapped_column(Integer, default=1)

@@ -71,9 +71,9 @@ def case_for_applicant(steps: Steps, number: str, id_number: str) -> CaseView:
     return case(steps, number)
 
 
-def _started_with(started: dict[str, Any] | None, id_number: str) -> bool:
-    """Whether a case_started event's data has ``id_number``."""
-    recorded = str((started or {}).get("data", {}).get("id_number") or "").upper()
+def _started_with(started: dict[str, Any] | None, id_number: str, field: str = "id_number") -> bool:
+    """Whether a case_started event's data has ``id_number`` under ``field``."""
+    recorded = str((started or {}).get("data", {}).get(field) or "").upper()
     # compare_digest: how long the comparison takes does not tell how much of the number matched
     return bool(recorded) and hmac.compare_digest(id_number.strip().upper().encode(), recorded.encode())
 
@@ -81,14 +81,25 @@ def _started_with(started: dict[str, Any] | None, id_number: str) -> bool:
 def case_numbers_for_applicant(steps: Steps, id_number: str) -> list[str]:
     """The numbers of the cases started with ``id_number``, the newest first (for a lookup the applicant proved
     with a code texted to them): its lookup digests find them, the number their history recorded confirms it."""
+    return _started_by(steps, Case.id_digest, "id_number", id_number)
+
+
+def case_numbers_for_guardian(steps: Steps, id_number: str) -> list[str]:
+    """The numbers of the cases whose application gave ``id_number`` as the guardian's (监护人/代办人), the newest
+    first, found and confirmed as ``case_numbers_for_applicant``'s."""
+    return _started_by(steps, Case.guardian_digest, "guardian_id_number", id_number)
+
+
+def _started_by(steps: Steps, digest: Any, field: str, id_number: str) -> list[str]:
+    """The cases whose ``digest`` column is one of ``id_number``'s lookup digests and whose start event recorded
+    that number under ``field``."""
     with steps.sessions() as session:
         rows = session.execute(
             select(Case.number, Event.data).join(Event, Event.case_id == Case.id)
-            .where(Case.id_digest.in_(steps.settings.data_keys.lookup_digests(id_number)),
-                   Event.kind == "case_started")
+            .where(digest.in_(steps.settings.data_keys.lookup_digests(id_number)), Event.kind == "case_started")
             .order_by(Case.started_at.desc(), Case.id.desc())
         ).all()
-    return [number for number, started in rows if _started_with(started, id_number)]
+    return [number for number, started in rows if _started_with(started, id_number, field)]
 
 
 def tasks(

@@ -9,7 +9,7 @@ the changes in ``changes``:
 - ``background``: due timers (``tick``), queued messages, sending the outbox
 - ``recovery``: incidents and what an administrator does about them; the stuck report
 - ``casemigration``: moving running cases to a newer version
-- ``casefiles``: drafts, comments, attachments, views of personal data
+- ``casefiles``: drafts, comments, attachments (and files picked but never sent, removed), views of personal data
 - ``queries``: cases, tasks, processes, diagrams, history, outbox
 - ``audit``: history export, a case as it was at an event, verification
 - ``erasure``: personal data erased once the retention period has passed
@@ -220,6 +220,9 @@ class Runtime:
     def drafted(self, tokens: list[str]) -> list[tuple[str, str, Upload]]:
         return casefiles.drafted(self._steps, tokens)
 
+    def remove_old_drafts(self, *, limit: int | None = None) -> int:
+        return casefiles.remove_old_drafts(self._steps, self.clock.now(), limit=limit)
+
     def attachments(self, case_ref: str) -> list[AttachmentView]:
         return casefiles.attachment_list(self._steps, case_ref)
 
@@ -248,6 +251,9 @@ class Runtime:
 
     def case_numbers_for_applicant(self, id_number: str) -> list[str]:
         return queries.case_numbers_for_applicant(self._steps, id_number)
+
+    def case_numbers_for_guardian(self, id_number: str) -> list[str]:
+        return queries.case_numbers_for_guardian(self._steps, id_number)
 
     def text_applicant(self, case_ref: str, template: str, text: str) -> None:
         casefiles.text_applicant(self._steps, case_ref, template, text)

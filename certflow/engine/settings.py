@@ -25,6 +25,8 @@ class Settings:
     workflow_cache_size: int = 200
     # years a case's personal data is kept after it ended (certflow.engine.erasure; docs/deploy.md says why 10)
     retention_years: int = 10
+    # hours a file picked on the online form is kept when its application is never sent (casefiles.remove_old_drafts)
+    upload_draft_hours: int = 24
 
     @property
     def county(self) -> str:

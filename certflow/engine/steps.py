@@ -84,6 +84,7 @@ class CaseRow:
     applicant_digest: str | None
     id_masked: str | None
     id_digest: str | None
+    guardian_digest: str | None
     current_step: str | None
     state: dict[str, Any] | None  # None until a step needs it (``read_state``): a kept workflow does not
     lock_version: int

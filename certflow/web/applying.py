@@ -67,6 +67,16 @@ def kept(drafted: list[tuple[str, str, Upload]]) -> list[Kept]:
             for token, content_type, upload in drafted]
 
 
+def removed_drafts(posted: list[str], drafted: list[tuple[str, str, Upload]], hours: int) -> list[FieldError]:
+    """The files this browser picked and posts back that are no longer kept (removed after ``hours``): the form is
+    refused, asking for them again, rather than sent without them."""
+    gone = len(set(posted) - {token for token, _c, _u in drafted})
+    if not gone:
+        return []
+    return [FieldError("", f"您之前选择上传的 {gone} 个文件已超过 {hours} 小时未提交，为保护您的信息已被删除，"
+                           "请重新选择这些文件后再提交")]
+
+
 @dataclass(frozen=True)
 class Township:
     code: str  # 9 digits

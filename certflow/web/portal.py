@@ -75,12 +75,14 @@ def _start(form: ApplicationForm, actor: str, limit: Throttle | None = None, cou
     runtime = services().runtime
     # Files uploaded as they were picked count only for the browser that uploaded them.
     mine = set(session.get(DRAFTS, []))
-    drafted = runtime.drafted([t for t in request.form.getlist(applying.KEPT) if t in mine])
+    posted = [t for t in request.form.getlist(applying.KEPT) if t in mine]
+    drafted = runtime.drafted(posted)
     kept = applying.kept(drafted)
     uploads = applying.posted_uploads(form.uploads, request.files) + [upload for _t, _c, upload in drafted]
     decided = {} if form.ticked else {"materials": applying.uploaded_materials(uploads)}
     data, errors = forms.check_submission(form.schema, request.form, decided)
     errors += applying.place_errors(form.places, request.form) + applying.upload_errors(uploads)
+    errors += applying.removed_drafts(posted, drafted, runtime.settings.upload_draft_hours)
     if not form.ticked:  # at the window the applicant consents on the paper form
         errors += applying.consent_errors(request.form)
     values = {**forms.posted_values(form.schema, request.form), **applying.posted_place(request.form),

@@ -121,10 +121,14 @@ def test_an_issued_minors_case_keeps_nothing_of_the_child_or_the_guardian(runtim
         return held_of(runtime, case.number) + json.dumps(state, ensure_ascii=False)
 
     assert all(value in held() for value in personal)
+    assert runtime.case_numbers_for_guardian(GUARDIAN["guardian_id_number"]) == [case.number]
     before = case.view["data"]
     case.at("2037-10-20T10:00:00+08:00")
     run(runtime, "retention", "run")
     assert [value for value in personal if value in held()] == []
+    with runtime.sessions() as session:  # nothing left that finds the case by the guardian's number
+        assert session.scalar(select(Case.guardian_digest).where(Case.number == case.number)) is None
+    assert runtime.case_numbers_for_guardian(GUARDIAN["guardian_id_number"]) == []
     after = case.view["data"]
     kept = {k for k in before if after.get(k) == before[k]}
     assert {"category", "village", "outcome", "materials"} <= kept

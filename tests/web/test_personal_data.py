@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from lushan import ADULT_ID, MINOR_ID, application, lushan_id
+from lushan import ADULT_ID, GUARDIAN_ID, MINOR_ID, application, lushan_id
 from sqlalchemy import select
-from webkit import post
+from webkit import PASSWORD, post
 
 from certflow import personal
 from certflow.campaign.models import CampaignHolder
@@ -21,7 +21,7 @@ from certflow.cli import main
 from certflow.engine.attachments import DiskStorage, FileStore, Upload
 from certflow.engine.models import Case
 from certflow.engine.privacy import mask_id
-from certflow.engine.runtime import Runtime
+from certflow.engine.runtime import Runtime, Settings
 from certflow.people import lookupcodes
 from certflow.people.models import SecurityEvent
 
@@ -136,3 +136,51 @@ def test_someone_whose_masked_number_is_the_same_is_not_found(runtime: Runtime, 
     data = json.loads(printed.output)
     assert data["cases"] == [] and data["holders"] == [] and data["lookups"] == [] and data["views"] == []
     assert exports_logged(runtime) == [("admin", f"{mask_id(twin)}（0 个案件）")]
+
+
+def export_zip(client, id_number: str) -> tuple[dict[str, Any], str]:  # type: ignore[no-untyped-def]
+    answer = post(client, "/admin/personal-data", {"id_number": id_number}, page="/admin/personal-data")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    archive = zipfile.ZipFile(io.BytesIO(answer.data))
+    return json.loads(archive.read("个人信息.json")), archive.read("说明.txt").decode()
+
+
+def test_a_guardian_gets_the_cases_they_applied_for_as_guardian(as_user, runtime: Runtime,  # type: ignore[no-untyped-def]
+                                                                held: dict[str, str]) -> None:
+    """王芳 applied for her child 张小红: her export has that case, marked as one where she is the guardian."""
+    data, readme = export_zip(as_user("admin"), GUARDIAN_ID)
+    assert data["cases"] == [] and data["holders"] == [] and data["lookups"] == []
+    [record] = data["guarded"]
+    assert record["case"]["number"] == held["other"] and sorted(record) == ["case", "history"]
+    started = record["history"][0]["data"]["data"]
+    assert (started["guardian_name"], started["guardian_id_number"]) == ("王芳", GUARDIAN_ID)
+    assert "guarded：申请人是他人、此身份证号码是申请中所填监护人（代办人）的案件" in readme
+    assert [(v["case"], v["what"]) for v in data["views"]] == [(held["other"], "个人信息导出")]
+    assert exports_logged(runtime) == [
+        ("admin", f"{mask_id(GUARDIAN_ID)}（0 个案件；作为监护人的 1 个案件：{held['other']}）")]
+    assert [e["kind"] for e in runtime.history(held["other"])][-1] == "personal_data_viewed"
+    applicant, _ = export_zip(as_user("admin"), MINOR_ID)  # the child's own export is as before
+    assert [r["case"]["number"] for r in applicant["cases"]] == [held["other"]] and applicant["guarded"] == []
+
+
+def test_a_county_administrator_exports_only_their_countys_guardian_cases(  # type: ignore[no-untyped-def]
+        as_user, accounts, runtime: Runtime, held: dict[str, str], shizong_county: None) -> None:
+    elsewhere = runtime.start_case("application_online", application(applicant_name="王小军", id_number=MINOR_ID),
+                                   actor="applicant", county="530323")
+    assert runtime.case_numbers_for_guardian(GUARDIAN_ID) == [elsewhere, held["other"]]
+    accounts.create("ls-admin", PASSWORD, display_name="庐山 管理员", roles=["admin"], county=Settings().county)
+    data, _ = export_zip(as_user("ls-admin"), GUARDIAN_ID)
+    assert [record["case"]["number"] for record in data["guarded"]] == [held["other"]]
+    text = json.dumps(data, ensure_ascii=False)
+    assert elsewhere not in text and "王小军" not in text
+    assert [e["kind"] for e in runtime.history(elsewhere)][-1] != "personal_data_viewed"
+    province, _ = export_zip(as_user("admin"), GUARDIAN_ID)
+    assert [record["case"]["number"] for record in province["guarded"]] == [elsewhere, held["other"]]
+
+
+def test_the_command_counts_the_guardians_cases(runtime: Runtime, held: dict[str, str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "王芳.zip"
+    result = CliRunner().invoke(main, ["person", "export", GUARDIAN_ID, "-o", str(out), "--user", "admin"],
+                                obj=runtime)
+    assert result.exit_code == 0, result.output
+    assert result.output == f"已把 {mask_id(GUARDIAN_ID)} 的个人信息（0 个案件，作为监护人的 1 个案件）写入 {out}\n"

@@ -613,3 +613,21 @@ def test_another_browsers_token_is_not_taken(client: FlaskClient, app: Flask, ru
     sent = post_application(client, uploaded=[token], files={"photos": [(PNG, "mine.png")]})
     number = sent.headers["Location"].rsplit("/", 1)[1]
     assert [a["filename"] for a in runtime.attachments(number)] == ["mine.png"]
+
+
+def test_a_form_sent_after_its_picked_file_was_removed_asks_for_the_file_again(
+        client: FlaskClient, runtime: Runtime, clock: FixedClock) -> None:
+    token = pick(client, PNG).get_json()["id"]
+    clock.advance(hours=runtime.settings.upload_draft_hours + 1)
+    assert runtime.remove_old_drafts() == 1
+    before = case_count(runtime)
+    refused = post_application(client, uploaded=[token])
+    assert refused.status_code == 422
+    messages = [li.text_content() for li in page(refused).cssselect("#form-errors li")]
+    assert messages == ["您之前选择上传的 1 个文件已超过 24 小时未提交，为保护您的信息已被删除，"
+                        "请重新选择这些文件后再提交"]
+    assert not page(refused).cssselect('.kept input[name="uploaded"]')
+    assert case_count(runtime) == before, "no case without the file"
+    assert client.get(f"/apply/files/{token}").status_code == 404
+    again = post_application(client, files={"photos": [(PNG, "photo.png")]})
+    assert again.status_code == 302

@@ -77,6 +77,12 @@ class GroupsFile:
 
 
 
+def named_by(county: str | None, group: Group) -> bool:
+    """Whether an administrator of ``county`` (None: a province-wide one, every group) may name ``group`` in what
+    they set up: their county's groups and the province's, never another county's."""
+    return county is None or group.county in (None, county)
+
+
 def by_role(groups: Iterable[Group]) -> list[tuple[str, list[Group]]]:
     """Groups under the role they belong to, in the order of the roles; roles without a group are left out."""
     listed = list(groups)

@@ -18,7 +18,7 @@ from certflow.engine.clock import Clock, SystemClock
 from certflow.engine.errors import FieldError, NotFound, ValidationFailed
 from certflow.engine.models import LaneMapping
 from certflow.engine.roles import LANE_ROLES, ROLES, role_for_lane
-from certflow.people.directory import Directory
+from certflow.people.directory import Directory, named_by
 from certflow.people.models import SecurityEvent
 
 LANE_MAX = 100  # a single-line input: the forms draw a longer text as a text area
@@ -62,12 +62,13 @@ class LaneMappings:
             return _mapping(row, names) if row is not None else None
 
     def save(self, lane: str, role: str, group: str | None, *, actor: str, remote_addr: str | None = None,
-             replace: bool = True) -> MappedLane:
+             replace: bool = True, county: str | None = None) -> MappedLane:
         """Map ``lane`` to ``role`` and ``group`` (None or "": the role's default group); ValidationFailed, each
         error beside its field (lane, role, group), when it cannot be. ``replace``: an existing mapping of the lane
-        is changed; otherwise it is refused (adding what is already there)."""
+        is changed; otherwise it is refused (adding what is already there). ``county``: the county of a county's
+        administrator, who names their county's groups or the province's (None: a province-wide one, any)."""
         lane, group = lane.strip(), (group or "").strip() or None
-        errors, names = self._check(lane, role, group), self.directory.names()
+        errors, names = self._check(lane, role, group, county), self.directory.names()
         with self.sessions.begin() as session:
             row = session.get(LaneMapping, lane) if lane else None
             if row is not None and not replace:
@@ -94,7 +95,7 @@ class LaneMappings:
             session.delete(row)
             self._log(session, actor, remote_addr, f"{lane}：删除对照（原为 {was}）")
 
-    def _check(self, lane: str, role: str, group: str | None) -> list[FieldError]:
+    def _check(self, lane: str, role: str, group: str | None, county: str | None) -> list[FieldError]:
         errors = []
         if not lane:
             errors.append(FieldError("lane", "必填"))
@@ -111,7 +112,7 @@ class LaneMappings:
                                              f"请选择：{'、'.join(ROLES[key] for key in LANE_ROLES)}"))
         if group is not None:
             found = self.directory.get(group)
-            if found is None:
+            if found is None or not named_by(county, found):  # another county's: not found, as on PostgreSQL
                 errors.append(FieldError("group", f"没有编号为 {group} 的组织机构"))
             elif not found.active:
                 errors.append(FieldError("group", f"“{found.name}”已停用"))

@@ -239,17 +239,17 @@ def _lane_page(mapping: MappedLane, form: forms.PageForm, status: int = 200) -> 
 
 @bp.get("/lanes", endpoint="lanes")
 def lanes_list() -> ResponseReturnValue:
-    new, _ = lanes.schemas(services().directory)
+    new, _ = lanes.schemas(services().directory, _scope())
     return _lanes_page(lanes.blank(new))
 
 
 @bp.post("/lanes")
 def create_lane() -> ResponseReturnValue:
-    new, _ = lanes.schemas(services().directory)
+    new, _ = lanes.schemas(services().directory, _scope())
     try:
         lane, role, group = lanes.read(new, request.form)
         saved = services().lanes.save(lane, role, group, actor=signed_in().username,
-                                      remote_addr=request.remote_addr, replace=False)
+                                      remote_addr=request.remote_addr, replace=False, county=_scope())
     except ValidationFailed as error:
         return _lanes_page(lanes.posted(new, request.form, error), 422)
     flash(f"已添加泳道对照：{saved.lane}")
@@ -259,17 +259,18 @@ def create_lane() -> ResponseReturnValue:
 @bp.get("/lanes/edit")
 def lane() -> ResponseReturnValue:
     found = _mapping(request.args.get("lane", ""))
-    _, edit = lanes.schemas(services().directory)
+    _, edit = lanes.schemas(services().directory, _scope())
     return _lane_page(found, lanes.of_mapping(edit, found))
 
 
 @bp.post("/lanes/edit")
 def update_lane() -> ResponseReturnValue:
     found = _mapping(request.args.get("lane", ""))
-    _, edit = lanes.schemas(services().directory)
+    _, edit = lanes.schemas(services().directory, _scope())
     try:
         _, role, group = lanes.read(edit, request.form)
-        services().lanes.save(found.lane, role, group, actor=signed_in().username, remote_addr=request.remote_addr)
+        services().lanes.save(found.lane, role, group, actor=signed_in().username, remote_addr=request.remote_addr,
+                              county=_scope())
     except ValidationFailed as error:
         return _lane_page(found, lanes.posted(edit, request.form, error), 422)
     flash(f"已保存泳道对照：{found.lane}")

@@ -12,30 +12,19 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Iterator
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
-from databases import app_role
 from exchange import HOLDER_ID
 from flask import Flask
 from flask.testing import FlaskClient
-from twocounties import PASSWORD, PEOPLE, SHIZONG, TwoCounties, fill
+from twocounties import PASSWORD, PEOPLE, SHIZONG, TwoCounties
 from webkit import PEOPLE as LUSHAN_PEOPLE
 from webkit import login, post
 from werkzeug.routing import Rule
 
-from certflow.config import Config
-from certflow.engine.db import make_engine, make_sessions
-from certflow.engine.runtime import Runtime
 from certflow.people.accounts import Accounts
-from certflow.web import create_app
-from handlers.registry import HANDLERS
 
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 # Lushan's staff of every role; "admin" is the province's, who reaches every county by design.
 SWEEPERS = sorted({*LUSHAN_PEOPLE} - {"admin"} | {"ls-admin"})
 # Files of the deployment, not of a county: the routes serve them alike to everyone.
@@ -46,49 +35,26 @@ NOT_COUNTY_DATA = {"static", "bpmn_js", "echarts", "healthz", "readyz", "api.doc
 AIMED = {"number", "task_id", "attachment_id", "username", "group_id", "township", "code"}
 
 
-@pytest.fixture
-def filled(runtime: Runtime, accounts: Accounts, start, tmp_path: Path) -> TwoCounties:  # type: ignore[no-untyped-def]
-    for username, (roles, groups) in LUSHAN_PEOPLE.items():
-        accounts.create(username, PASSWORD, display_name=f"{username} 测试", roles=roles, groups=groups,
-                        province_wide="admin" in roles)
-    return fill(runtime, accounts, start, tmp_path)
-
-
-@pytest.fixture
-def swept_app(database_url: str, runtime: Runtime, filled: TwoCounties, tmp_path: Path) -> Iterator[Flask]:
-    """The app on the test's database: on PostgreSQL connected as the app's role, as in production."""
-    config = replace(Config.from_env({}), upload_dir=tmp_path / "uploads")
-    if database_url.startswith("sqlite"):
-        yield _app(config, runtime)
-        return
-    with app_role(database_url) as url:
-        engine = make_engine(url)
-        as_role = Runtime(make_sessions(engine), HANDLERS, runtime.settings, runtime.clock, runtime.files)
-        yield _app(config, as_role)
-        engine.dispose()
-
-
-def _app(config: Config, runtime: Runtime) -> Flask:
-    accounts = Accounts(runtime.sessions, runtime.clock, county=runtime.settings.county, hasher=FAST_HASHER)
-    app = create_app(config, runtime=runtime, accounts=accounts)
-    app.config.update(TESTING=True)
-    return app
+def shizong_paths(rule: Rule, both: TwoCounties, values: dict[str, list[Any]] | None = None) -> list[str]:
+    """The route's paths with Shizong's rows filled in (``values`` adds to or replaces the arguments' values)."""
+    shizong = both.shizong
+    known: dict[str, list[Any]] = {
+        "number": list(shizong.numbers), "task_id": list(shizong.task_ids), "seq": [1],
+        "attachment_id": [shizong.attachment_id], "username": ["sz-county", "sz-admin"],
+        "group_id": ["county-530323"], "township": ["530323102"], "token": ["x" * 43],
+        "key": ["card_exchange"], "version": [1], "code": [SHIZONG], **(values or {}),
+    }
+    paths: list[dict[str, Any]] = [{}]
+    for name in sorted(rule.arguments):
+        paths = [{**path, name: value} for path in paths for value in known[name]]
+    if "attachment_id" in rule.arguments:  # Shizong's file under Lushan's own case
+        paths.append({"number": both.lushan.numbers[0], "attachment_id": shizong.attachment_id})
+    return [_path(rule, path) for path in paths]
 
 
 def addresses(rule: Rule, both: TwoCounties) -> list[tuple[str, dict[str, str]]]:
     """The route's paths with Shizong's rows filled in, each with the query strings that search for them."""
     shizong = both.shizong
-    values: dict[str, list[Any]] = {
-        "number": list(shizong.numbers), "task_id": list(shizong.task_ids), "seq": [1],
-        "attachment_id": [shizong.attachment_id], "username": ["sz-county", "sz-admin"],
-        "group_id": ["county-530323"], "township": ["530323102"], "token": ["x" * 43],
-        "key": ["card_exchange"], "version": [1], "code": [SHIZONG],
-    }
-    paths = [{}]
-    for name in sorted(rule.arguments):
-        paths = [{**path, name: value} for path in paths for value in values[name]]
-    if "attachment_id" in rule.arguments:  # Shizong's file under Lushan's own case
-        paths.append({"number": both.lushan.numbers[0], "attachment_id": shizong.attachment_id})
     searches: list[dict[str, str]] = [{}]
     if rule.rule.startswith("/api/"):
         searches += [{"number": shizong.numbers[0]}, {"applicant": shizong.names[0]}] \
@@ -97,7 +63,7 @@ def addresses(rule: Rule, both: TwoCounties) -> list[tuple[str, dict[str, str]]]
     elif not rule.arguments:  # a search box shows what was asked: by number, the name would show; by name, the number
         searches += [{"number": shizong.numbers[0], "case": shizong.numbers[0], "status": "all"},
                      {"applicant": shizong.names[0], "q": shizong.names[0], "queue": "group"}]
-    return [(_path(rule, path), search) for path in paths for search in searches]
+    return [(path, search) for path in shizong_paths(rule, both) for search in searches]
 
 
 def _path(rule: Rule, values: dict[str, Any]) -> str:

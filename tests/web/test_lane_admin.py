@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 import lxml.html
 import pytest
-from webkit import field, post
+from twocounties import PASSWORD
+from webkit import field, login, post
 
 from certflow.engine.errors import DeploymentError
 from certflow.engine.runtime import Runtime
@@ -134,3 +135,19 @@ def test_a_post_without_the_csrf_token_is_refused(app, as_user) -> None:  # type
     response = as_user("admin").post("/admin/lanes", data=COUNTY)
     assert response.status_code == 400
     assert app.extensions["certflow"].lanes.all() == []
+
+
+def test_a_countys_administrator_maps_lanes_to_their_countys_groups_not_anothers(swept_app, filled) -> None:  # type: ignore[no-untyped-def]
+    """Before, Lushan's administrator was offered Shizong's groups and could map a lane to one: the diagrams of every
+    county deployed with that lane would then send their tasks to Shizong's township."""
+    shizong = {"lane": "审批人", "role": "township", "group": "township-530323102"}
+    lushan = login(swept_app.test_client(), "ls-admin", PASSWORD)
+    offered = [o.get("value") for o in field(lushan.get("/admin/lanes").get_data(as_text=True), "group")
+               .cssselect("option")]
+    assert "village-360483101209" in offered and "township-530323102" not in offered
+    refused = post(lushan, "/admin/lanes", shizong, page="/admin/lanes")
+    assert refused.status_code == 422
+    assert "没有编号为 township-530323102 的组织机构" in field(refused.get_data(as_text=True), "group").text_content()
+    assert "审批人" not in mappings(lushan.get("/admin/lanes").get_data(as_text=True))
+    province = login(swept_app.test_client(), "admin", PASSWORD)  # a province-wide administrator maps any county's
+    assert post(province, "/admin/lanes", shizong, page="/admin/lanes").status_code == 302

@@ -21,6 +21,7 @@ follow them.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import json
 import os
 import sys
@@ -47,12 +48,13 @@ def setup(diagram: Path, process: str, workdir: Path) -> tuple[Any, Any]:
         "SPIFFWORKFLOW_BACKEND_LOG_TO_FILE": "false",
         "SPIFFWORKFLOW_BACKEND_DATABASE_TYPE": "sqlite",
         "SPIFFWORKFLOW_BACKEND_DATABASE_URI": f"sqlite:///{workdir / 'arena.db'}",
-        "SPIFFWORKFLOW_BACKEND_BPMN_SPEC_ABSOLUTE_DIR": str(specs),
         "SPIFFWORKFLOW_BACKEND_VALIDATE_USER_TASK_DATA_AGAINST_SCHEMA": "true",
         "FLASK_INSTANCE_PATH": str(workdir / "instance"),
     })
     backend = module("spiffworkflow_backend")
     app = backend.create_app().app
+    # The unit_testing configuration fixes the process models' folder inside its checkout: this run's own instead.
+    app.config["SPIFFWORKFLOW_BACKEND_BPMN_SPEC_ABSOLUTE_DIR"] = str(specs)
     context = app.app_context()
     context.push()
     migrations = Path(backend.__file__).resolve().parents[2] / "migrations"
@@ -108,9 +110,10 @@ def one_case(model_id: str, user: Any, steps: list[tuple[str, dict[str, Any]]]) 
 def main() -> None:
     diagram, process, steps, workdir = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3]), Path(sys.argv[4])
     model, user = setup(diagram, process, workdir)
+    config = module("flask").current_app.config
     spiff = importlib.metadata.version("SpiffWorkflow")
-    print(json.dumps({"ready": f"SpiffWorkflow {spiff}, database {workdir / 'arena.db'}, "
-                               f"process model {model.id}"}), flush=True)
+    print(json.dumps({"ready": f"SpiffWorkflow {spiff}, database {config['SQLALCHEMY_DATABASE_URI']}, process model "
+                               f"{model.id} in {config['SPIFFWORKFLOW_BACKEND_BPMN_SPEC_ABSOLUTE_DIR']}"}), flush=True)
     engine = module("spiffworkflow_backend.models.db").db.engine
     with Writes(engine) as writes:  # what one case writes, counted on a case of its own, untimed
         one_case(model.id, user, steps)

@@ -33,6 +33,7 @@ class Writes:
         kind = statement.lstrip().split(None, 1)[0].upper()
         self.statements[kind] = self.statements.get(kind, 0) + 1
         if kind in ("INSERT", "UPDATE", "DELETE"):
+            # As the driver reports them: SQLite's counts none for a statement with RETURNING (its rows not read yet).
             self.rows[kind] = self.rows.get(kind, 0) + max(cursor.rowcount, 0)
 
     def per_case(self, cases: int) -> str:

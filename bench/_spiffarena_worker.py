@@ -4,8 +4,9 @@
 
 Sets up its backend as its unit tests do (``unit_testing`` configuration, the Flask app of ``create_app`` and its
 app context, the schema by its Alembic migrations) on a SQLite file in WORKDIR, with the diagram and its forms as a
-process model there, and answers one JSON line: ``{"ready": what was set up}``. Then for each line ``N`` read from
-stdin it runs N cases and answers ``{"wall": s, "cpu": s}`` a case. A case is what its API does:
+process model there, and answers with a JSON line ``{"ready": what was set up}``, then ``{"writes": ...}``, what one
+untimed case wrote (``_writes.py``). Then for each line ``N`` read from stdin it runs N cases and answers
+``{"wall": s, "cpu": s}`` a case. A case is what its API does:
 - create the instance (``ProcessInstanceService.create_process_instance_from_process_model_identifier``, committed)
   and run it (``run_process_instance_with_runtime``: dequeued, ``do_engine_steps(save=True)``) up to the first task;
 - for each user task, as ``task_submit`` (``_task_submit_shared``) does: the permission check, the instance
@@ -20,8 +21,10 @@ follow them.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.metadata
+import io
 import json
 import os
 import sys
@@ -58,7 +61,8 @@ def setup(diagram: Path, process: str, workdir: Path) -> tuple[Any, Any]:
     context = app.app_context()
     context.push()
     migrations = Path(backend.__file__).resolve().parents[2] / "migrations"
-    module("flask_migrate").upgrade(directory=str(migrations))
+    with contextlib.redirect_stderr(io.StringIO()):  # its migrations log each revision; a failure still raises
+        module("flask_migrate").upgrade(directory=str(migrations))
 
     process_group = module("spiffworkflow_backend.models.process_group").ProcessGroup
     process_model_info = module("spiffworkflow_backend.models.process_model").ProcessModelInfo

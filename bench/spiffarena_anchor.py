@@ -128,16 +128,13 @@ def persisted(url: str) -> Iterator[Callable[[], None]]:
 # -- 3. SpiffArena's backend, persisted, in its own process -------------------------------------
 
 def spiffarena_python(given: str | None) -> tuple[str | None, str]:
-    """The Python that runs SpiffArena's backend, or None and why not."""
-    candidates = [given] if given else [sys.executable]
-    for python in candidates:
-        try:
-            found = subprocess.run([python, "-c", "import spiffworkflow_backend"], capture_output=True, timeout=120)
-        except OSError as error:
-            return None, f"{python}: {error.strerror}"
-        if found.returncode == 0:
-            return python, ""
-    return None, f"{candidates[0]} cannot import spiffworkflow_backend"
+    """The Python that runs SpiffArena's backend (the one given, else this one), or None and why not."""
+    python = given or sys.executable
+    try:
+        found = subprocess.run([python, "-c", "import spiffworkflow_backend"], capture_output=True, timeout=120)
+    except OSError as error:
+        return None, f"{python}: {error.strerror}"
+    return (python, "") if found.returncode == 0 else (None, f"{python} cannot import spiffworkflow_backend")
 
 
 @contextmanager

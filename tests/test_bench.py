@@ -43,6 +43,15 @@ def test_cost_per_case_times_the_parts_of_a_step_and_what_a_step_moved():
     assert moved and 0 < float(moved[1]) < float(moved[2])
 
 
+def test_the_anchors_run_the_neutral_diagram_alone_and_in_certflow_and_say_how_to_add_spiffarena():
+    out = bench("spiffarena_anchor.py", "--cases", "2", "--rounds", "1", "--warmup", "0",
+                "--spiffarena-python", sys.executable)  # certflow's Python, which has no SpiffArena
+    rows = {line.split()[0] for line in out.splitlines()[-3:]}
+    assert rows == {"backend", "in", "certflow"}, out
+    assert "certflow: a case: 6 commits" in out  # the start and the five tasks, one transaction each
+    assert "SpiffArena: skipped" in out and "pip install --no-deps -e /tmp/arena/src/spiffworkflow-backend" in out
+
+
 @on_postgres
 def test_cost_per_case_runs_on_postgres_in_a_database_of_its_own(database_url):
     out = bench("cost_per_case.py", "--cases", "1", "--rounds", "1", "--warmup", "0",

@@ -101,7 +101,7 @@ class WorkingCalendar:
         """The n-th working day after ``start``; ``start`` itself never counts."""
         start = _as_date(start)
         if n < 1:
-            raise ValueError(f"n must be at least 1, got {n}")
+            raise ValueError(f"工作日天数应至少为 1，现为 {n}")
         day = start
         counted = 0
         while counted < n:

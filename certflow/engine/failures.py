@@ -11,13 +11,13 @@ import re
 from collections.abc import Callable
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from certflow.engine.errors import kind_of, written_for_people
 
 _TYPES = {"int": "整数", "float": "小数", "str": "文字", "NoneType": "空值（None）", "dict": "字典", "list": "列表",
           "bool": "真假值", "tuple": "元组", "Decimal": "Decimal 数"}
-
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
 
 def _type(name: str) -> str:
     return _TYPES.get(name, name)
@@ -37,6 +37,7 @@ _PYTHON: list[tuple[type[BaseException], re.Pattern[str], Callable[[re.Match[str
      lambda m: f"{_type(m[1])}没有属性 {m[2]}"),
     (ValueError, re.compile(r"invalid literal for int\(\) with base 10: (.+)"), lambda m: f"{m[1]} 不能转成整数"),
     (ValueError, re.compile(r"could not convert string to float: (.+)"), lambda m: f"{m[1]} 不能转成小数"),
+    (ValueError, re.compile(r"Invalid isoformat string: (.+)"), lambda m: f"{m[1]} 不是“年-月-日”格式的日期"),
 ]
 
 # SpiffWorkflow's own messages about a task's data.
@@ -54,7 +55,7 @@ def in_words(error: BaseException) -> str:
     if cause is None:
         text = str(error.args[0]) if error.args else ""
         return next((say(m) for pattern, say in _SPIFF if (m := pattern.search(text))),
-                    text if _CJK.search(text) else f"运行出错：{text.rstrip('. ')}")
+                    text if written_for_people(text) else f"运行出错：{text.rstrip('. ')}")
     return f"{_where(error)}出错：{_python(cause)}" if cause is not error else _python(cause)
 
 
@@ -79,14 +80,19 @@ def _where(error: BaseException) -> str:
     for said in [str(error.args[0]) if error.args else "", *notes]:  # in the message, or a note SpiffWorkflow adds
         if expression := re.fullmatch(r"Error evaluating expression '(.*)'", said, re.DOTALL):
             return f"表达式“{expression[1].strip()}”"
-    script = "前置脚本" if "Pre-Script" in str(notes) else "后置脚本" if "Post-Script" in str(notes) else "脚本"
+    if "Pre-Script" in str(notes) or "Post-Script" in str(notes):
+        script = "前置脚本" if "Pre-Script" in str(notes) else "后置脚本"
+    elif isinstance(error, WorkflowTaskException) and error.task and isinstance(error.task.task_spec, ServiceTask):
+        return "服务"  # the handler the service task calls, not a script of the diagram
+    else:
+        script = "脚本"
     line = getattr(error, "line_number", None) if isinstance(error, WorkflowTaskException) else None
     return f"{script}第 {line} 行" if line else script
 
 
 def _python(cause: BaseException) -> str:
     message = str(cause)
-    if _CJK.search(message):  # certflow's own errors are written for people already
+    if written_for_people(message):  # certflow's own errors and the handlers' refusals are in Chinese already
         return message
     if isinstance(cause, NameError):
         return f"名称 {cause.name} 未定义：任务数据里没有这个变量，请先在前面的环节给它赋值"
@@ -99,4 +105,4 @@ def _python(cause: BaseException) -> str:
     for kind, pattern, say in _PYTHON:
         if isinstance(cause, kind) and (m := pattern.search(message)):
             return say(m)
-    return f"{type(cause).__name__}：{message}"
+    return f"{kind_of(cause)}：{message}"

@@ -74,9 +74,9 @@ def test_across_year_end(cal: WorkingCalendar) -> None:
 
 
 def test_n_must_be_positive(cal: WorkingCalendar) -> None:
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="^工作日天数应至少为 1，现为 0$"):
         cal.add_working_days(date(2026, 3, 2), 0)
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="^工作日天数应至少为 1，现为 -1$"):
         cal.deadline(date(2026, 3, 2), -1)
 
 

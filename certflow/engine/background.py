@@ -152,7 +152,7 @@ def _send_next(steps: Steps, send: Callable[[OutboxText], None], at: datetime) -
     try:
         send(text)
     except Exception as error:  # a gateway fails in its own ways; each is one failed try
-        _record_text(steps, note_id, attempts, at, f"{type(error).__name__}: {error}")
+        _record_text(steps, note_id, attempts, at, describe(error))
         return str(note_id), False
     _record_text(steps, note_id, attempts, at, None)
     return str(note_id), True

@@ -91,9 +91,7 @@ def _where(error: BaseException) -> str:
 
 
 def _python(cause: BaseException) -> str:
-    message = str(cause)
-    if written_for_people(message):  # certflow's own errors and the handlers' refusals are in Chinese already
-        return message
+    message = str(cause)  # Python's own words first: a Chinese name in them does not make them Chinese
     if isinstance(cause, NameError):
         return f"名称 {cause.name} 未定义：任务数据里没有这个变量，请先在前面的环节给它赋值"
     if isinstance(cause, KeyError):
@@ -105,4 +103,6 @@ def _python(cause: BaseException) -> str:
     for kind, pattern, say in _PYTHON:
         if isinstance(cause, kind) and (m := pattern.search(message)):
             return say(m)
+    if written_for_people(message):  # certflow's own errors and the handlers' refusals are in Chinese already
+        return message
     return f"{kind_of(cause)}：{message}"

@@ -107,6 +107,24 @@ class StepFailed(CertflowError):
         self.detail = detail  # the error as SpiffWorkflow and Python gave it, for the logs
 
 
+# Python's words for the JSON mistakes people make typing a form or data by hand, and what to look for.
+JSON_MISTAKES = {
+    "Expecting value": "这里缺少一个值（或多了一个逗号）",
+    "Expecting ',' delimiter": "缺少逗号",
+    "Expecting ':' delimiter": "键名后缺少冒号",
+    "Expecting property name enclosed in double quotes": "键名应写在双引号里（最后一项后面不能有逗号）",
+    "Unterminated string starting at": "文字缺少结尾的双引号",
+    "Extra data": "JSON 结束后还有多余的内容",
+    "Invalid control character at": "文字里有换行等控制字符，请写成 \\n",
+    "Invalid \\escape": "反斜杠的转义写法不对",
+}
+
+
+def json_mistake(error: json.JSONDecodeError) -> str:
+    """What is wrong where JSON could not be read, in Chinese."""
+    return JSON_MISTAKES.get(error.msg, "写法不对，请检查引号、逗号和括号")
+
+
 def unreadable(error: Exception) -> str:
     """Why a settings file (groups, county, calendar) could not be read, in Chinese: Python says it in English."""
     if isinstance(error, FileNotFoundError):

@@ -74,8 +74,8 @@ class WorkingCalendar:
         self._extra_workdays = frozenset(_as_date(d) for d in extra_workdays)
         both = self._extra_holidays & self._extra_workdays
         if both:
-            listed = ", ".join(d.isoformat() for d in sorted(both))
-            raise ValueError(f"dates declared both holiday and working day: {listed}")
+            listed = "、".join(d.isoformat() for d in sorted(both))
+            raise ValueError(f"这些日期既列为节假日又列为工作日：{listed}")
 
     def adding(self, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> WorkingCalendar:
         """This calendar with more local days (a county's, over the deployment's): where the two disagree on a

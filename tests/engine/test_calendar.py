@@ -114,7 +114,7 @@ def test_extra_holiday_wins_over_make_up_day() -> None:
 
 
 def test_a_date_cannot_be_both() -> None:
-    with pytest.raises(ValueError, match="2027-01-01"):
+    with pytest.raises(ValueError, match="^这些日期既列为节假日又列为工作日：2027-01-01$"):
         WorkingCalendar(extra_holidays=[date(2027, 1, 1)], extra_workdays=[date(2027, 1, 1)])
 
 

@@ -178,4 +178,6 @@ def written_for_people(message: str) -> bool:
 def describe(error: Exception) -> str:
     """An error in words: ours are written for people; anything else says its kind in Chinese, then its text."""
     message = str(error)
-    return message if isinstance(error, CertflowError) or written_for_people(message) else f"{kind_of(error)}：{message}"
+    if isinstance(error, CertflowError) or written_for_people(message):
+        return message
+    return f"{kind_of(error)}：{message}"

@@ -52,7 +52,8 @@ _SPIFF: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      lambda m: f"多实例的{'输入项' if m[1] == 'input' else '输出项'} {m[2]} 与任务数据里已有的变量同名：请换一个名字"),
     (re.compile(r"No conditions satisfied"),
      lambda m: "网关各条路径的条件都不成立，又没有默认路径：请改正条件，或给网关加一条默认路径"),
-    (re.compile(r"Missing data (?:input|ouput)"), lambda m: "任务的数据输入或输出在任务数据里没有：请在前面的环节给它赋值"),
+    (re.compile(r"Missing data (?:input|ouput)"),
+     lambda m: "任务的数据输入或输出在任务数据里没有：请在前面的环节给它赋值"),
     (re.compile(r"Invalid duration"), lambda m: "定时器的时长写法不对：应为 ISO 8601 时长，如 PT5M、P3D"),
     (re.compile(r"Invalid recurring interval"), lambda m: "定时器的循环写法不对：应为 ISO 8601 循环，如 R3/PT1H"),
 ]

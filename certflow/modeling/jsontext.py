@@ -72,7 +72,7 @@ def read_schema(text: str) -> tuple[dict[str, Any] | None, list[TextProblem]]:
 def _schema_mistake(error: ValidationError) -> str:
     """What the JSON Schema's own schema found wrong, in Chinese: jsonschema says it in English."""
     shown = json.dumps(error.instance, ensure_ascii=False)
-    rule = error.validator_value
+    rule: Any = error.validator_value
     if error.validator == "type":
         wanted = [rule] if isinstance(rule, str) else rule
         return f"{shown} 的类型不对，应为" + "或".join(_TYPE_NAMES.get(t, t) for t in wanted)

@@ -229,7 +229,8 @@ def test_form_that_is_not_json_is_refused_with_its_line(fresh_rt: Runtime) -> No
     form = b'{"type": "object",\n "required": ["approved"],\n}'
     [problem] = refused(fresh_rt, smoke_files(**{"smoke_approve.json": form}))
     assert (problem.file, problem.line) == (APPROVE_FORM, 3)
-    assert problem.message == "不是有效的 JSON（第 1 列：键名应写在双引号里（最后一项后面不能有逗号））；请检查引号、逗号和括号"
+    assert problem.message == ("不是有效的 JSON（第 1 列：键名应写在双引号里（最后一项后面不能有逗号））；"
+                               "请检查引号、逗号和括号")
     assert_nothing_deployed(fresh_rt)
 
 

@@ -66,8 +66,8 @@ def test_bad_category(category: object) -> None:
     with pytest.raises(ValueError) as refused:
         disability.certificate_number(BEIJING, category, 2)  # type: ignore[arg-type]
     shown = "（空值）" if category is None else f"“{category}”"
-    assert str(refused.value) == (f"残疾类别代码{shown}不对，应为视力（1）、听力（2）、言语（3）、肢体（4）、智力（5）、"
-                                  "精神（6）、多重（7）")
+    assert str(refused.value) == (f"残疾类别代码{shown}不对，应为视力（1）、听力（2）、言语（3）、肢体（4）、"
+                                  "智力（5）、精神（6）、多重（7）")
 
 
 @pytest.mark.parametrize("grade", [0, 5, 2.0, "1"])

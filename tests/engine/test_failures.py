@@ -10,9 +10,12 @@ from certflow.engine.failures import in_words
 
 
 @pytest.mark.parametrize(("said", "says"), [
-    ("No conditions satisfied for decide", "网关各条路径的条件都不成立，又没有默认路径：请改正条件，或给网关加一条默认路径"),
-    ("The data object could not be read; 'fees' does not exist in the process.", "数据对象 fees 还没有值：请在前面的环节给它赋值"),
-    ("Multiinstance input item material already exists.", "多实例的输入项 material 与任务数据里已有的变量同名：请换一个名字"),
+    ("No conditions satisfied for decide",
+     "网关各条路径的条件都不成立，又没有默认路径：请改正条件，或给网关加一条默认路径"),
+    ("The data object could not be read; 'fees' does not exist in the process.",
+     "数据对象 fees 还没有值：请在前面的环节给它赋值"),
+    ("Multiinstance input item material already exists.",
+     "多实例的输入项 material 与任务数据里已有的变量同名：请换一个名字"),
     ("Invalid duration", "定时器的时长写法不对：应为 ISO 8601 时长，如 PT5M、P3D"),
     ("Something SpiffWorkflow says.", "运行出错：Something SpiffWorkflow says"),
 ])

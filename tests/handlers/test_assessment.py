@@ -126,6 +126,9 @@ def test_combine_multiple_none_met() -> None:
     assert combined["conclusion"] == "庐山市人民医院：视力未达到残疾标准；庐山安定医院：精神未达到残疾标准"
 
 
+PARTS = "视力、听力、言语、肢体、智力、精神"  # a part assessed is never 多重
+
+
 def test_combine_empty() -> None:
     with pytest.raises(ValueError) as refused:
         assessment.combine("肢体", [])
@@ -155,7 +158,7 @@ def test_combine_met_needs_a_part() -> None:
 def test_combine_unknown_part() -> None:
     with pytest.raises(ValueError) as refused:
         assessment.combine("多重", [result(RENMIN[0], ["多重", "腿"], True, 2, "")])
-    assert str(refused.value) == f"{RENMIN[0]}的评定中，残疾类别“多重”、“腿”不对，应为视力、听力、言语、肢体、智力、精神之一"
+    assert str(refused.value) == f"{RENMIN[0]}的评定中，残疾类别“多重”、“腿”不对，应为{PARTS}之一"
 
 
 def _verdicts(hospital: str, *verdicts: tuple[str, bool, int | None]) -> dict:
@@ -190,4 +193,4 @@ def test_a_part_verdict_meeting_the_standard_without_a_grade_is_an_error() -> No
 def test_a_part_verdict_of_an_unknown_part_is_an_error_naming_it() -> None:
     with pytest.raises(ValueError) as refused:
         assessment.combine("多重", [_verdicts("庐山市人民医院", ("腿", True, 2))])
-    assert str(refused.value) == "庐山市人民医院的评定结论中，残疾类别“腿”不对，应为视力、听力、言语、肢体、智力、精神之一"
+    assert str(refused.value) == f"庐山市人民医院的评定结论中，残疾类别“腿”不对，应为{PARTS}之一"

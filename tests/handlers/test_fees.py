@@ -23,7 +23,8 @@ def test_applicant_pays_nothing() -> None:
 def test_unknown_kind_is_named_with_the_kinds_there_are() -> None:
     with pytest.raises(ValueError) as refused:
         fees.charges("renewal", "post")
-    assert str(refused.value) == "办理类型“renewal”不对，应为首次申请（first_application）、异议复核（objection_review）"
+    assert str(refused.value) == ("办理类型“renewal”不对，"
+                                  "应为首次申请（first_application）、异议复核（objection_review）")
 
 
 def test_unknown_delivery_is_named_with_the_deliveries_there_are() -> None:

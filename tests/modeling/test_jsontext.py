@@ -22,7 +22,8 @@ def test_json_mistakes_are_said_in_chinese(text: str, says: str) -> None:
     assert problem.message == f"表单不是有效的 JSON（{says}"
 
 
-TYPES = "object（对象）、array（列表）、string（文字）、integer（整数）、number（数字）、boolean（真假值）、null（空值）"
+TYPES = ("object（对象）、array（列表）、string（文字）、integer（整数）、number（数字）、boolean（真假值）、"
+         "null（空值）")
 
 
 @pytest.mark.parametrize(("schema", "says"), [

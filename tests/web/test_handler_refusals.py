@@ -87,8 +87,8 @@ def test_the_administrator_reads_the_refusal_in_chinese_among_the_incidents(
     result = {**incident["data"]["assessment_result"], "grade": 9}  # a grade no certificate number can carry
     typo = post(admin, f"/admin/incidents/{case.number}/fix", {"changes": '{"phone": "13900000002",}'},
                 page="/admin/incidents", follow_redirects=True)
-    assert "没有更正：不是有效的 JSON（第 1 行第 25 列：键名应写在双引号里（最后一项后面不能有逗号））" in typo.get_data(
-        as_text=True)
+    said = "没有更正：不是有效的 JSON（第 1 行第 25 列：键名应写在双引号里（最后一项后面不能有逗号））"
+    assert said in typo.get_data(as_text=True)
     fixed = post(admin, f"/admin/incidents/{case.number}/fix", {"changes": json.dumps({"assessment_result": result})},
                  page="/admin/incidents", follow_redirects=True)
     assert "数据已更正" in fixed.get_data(as_text=True)

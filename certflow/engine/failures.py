@@ -19,6 +19,7 @@ from certflow.engine.errors import kind_of, written_for_people
 _TYPES = {"int": "整数", "float": "小数", "str": "文字", "NoneType": "空值（None）", "dict": "字典", "list": "列表",
           "bool": "真假值", "tuple": "元组", "Decimal": "Decimal 数"}
 
+
 def _type(name: str) -> str:
     return _TYPES.get(name, name)
 
@@ -40,7 +41,7 @@ _PYTHON: list[tuple[type[BaseException], re.Pattern[str], Callable[[re.Match[str
     (ValueError, re.compile(r"Invalid isoformat string: (.+)"), lambda m: f"{m[1]} 不是“年-月-日”格式的日期"),
 ]
 
-# SpiffWorkflow's own messages about a task's data.
+# SpiffWorkflow's own messages about a task's data, its gateways and timers.
 _SPIFF: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"A data object could not be set; '(.+?)' not exist in the task"),
      lambda m: f"数据对象 {m[1]} 没有值：请在前面的环节给它赋值"),
@@ -64,9 +65,12 @@ def in_words(error: BaseException) -> str:
     cause = _python_cause(error)
     if cause is None:
         text = str(error.args[0]) if error.args else ""
-        return next((say(m) for pattern, say in _SPIFF if (m := pattern.search(text))),
-                    text if written_for_people(text) else f"运行出错：{text.rstrip('. ')}")
+        return _spiff(text) or (text if written_for_people(text) else f"运行出错：{text.rstrip('. ')}")
     return f"{_where(error)}出错：{_python(cause)}" if cause is not error else _python(cause)
+
+
+def _spiff(text: str) -> str | None:
+    return next((say(m) for pattern, say in _SPIFF if (m := pattern.search(text))), None)
 
 
 def original(error: BaseException) -> str:
@@ -113,6 +117,8 @@ def _python(cause: BaseException) -> str:
     for kind, pattern, say in _PYTHON:
         if isinstance(cause, kind) and (m := pattern.search(message)):
             return say(m)
+    if said := _spiff(message):  # raised inside SpiffWorkflow as a plain Exception (a timer's duration)
+        return said
     if written_for_people(message):  # certflow's own errors and the handlers' refusals are in Chinese already
         return message
     return f"{kind_of(cause)}：{message}"

@@ -27,3 +27,13 @@ def test_an_error_in_pythons_words_is_led_by_its_kind_in_chinese_not_its_class()
     assert describe(ConnectionError("gateway unreachable")) == "连接失败：gateway unreachable"
     assert describe(ValueError("办理类型“续办”不对")) == "办理类型“续办”不对"  # the handlers' refusals as they are
     assert describe(ArithmeticError("overflow")) == "程序错误：overflow"
+
+
+def test_spiffworkflows_words_inside_a_python_error_are_said_in_chinese_too() -> None:
+    try:
+        try:
+            raise Exception("Invalid duration")  # as SpiffWorkflow's timer raises it
+        except Exception as error:
+            raise WorkflowException("Error evaluating expression 'period'") from error
+    except WorkflowException as wrapped:
+        assert in_words(wrapped).endswith("出错：定时器的时长写法不对：应为 ISO 8601 时长，如 PT5M、P3D")

@@ -269,8 +269,9 @@ def _read_source(source: SourceFile, xml: dict[str, Any], forms: dict[str, Any])
     try:
         root = etree.fromstring(source.content, _SAFE_XML)
     except etree.XMLSyntaxError as error:
-        return [Problem(source.name, error.lineno, None, f"XML 格式不正确（{error.msg}）；请用建模器打开并另存一次，"
-                                                          "或检查这一行的标签是否配对")]
+        return [Problem(source.name, error.lineno, None,
+                        f"XML 格式不正确（{parsermessages.not_well_formed(error.msg)}）；请用建模器打开并另存一次，"
+                        "或检查这一行的标签是否配对")]
     doctype = root.getroottree().docinfo.doctype
     if doctype:
         return [Problem(source.name, 1, None,

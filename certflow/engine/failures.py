@@ -39,6 +39,14 @@ _PYTHON: list[tuple[type[BaseException], re.Pattern[str], Callable[[re.Match[str
     (ValueError, re.compile(r"invalid literal for int\(\) with base 10: (.+)"), lambda m: f"{m[1]} 不能转成整数"),
     (ValueError, re.compile(r"could not convert string to float: (.+)"), lambda m: f"{m[1]} 不能转成小数"),
     (ValueError, re.compile(r"Invalid isoformat string: (.+)"), lambda m: f"{m[1]} 不是“年-月-日”格式的日期"),
+    (TypeError, re.compile(r"(int|float)\(\) argument must be .*, not '(\w+)'"),
+     lambda m: f"{_type(m[2])}不能转成{_type(m[1])}"),
+    (TypeError, re.compile(r"object of type '(\w+)' has no len\(\)"), lambda m: f"{_type(m[1])}没有长度"),
+    (TypeError, re.compile(r"list indices must be integers or slices, not (\w+)"),
+     lambda m: f"列表的下标应为整数，不能是{_type(m[1])}"),
+    (TypeError, re.compile(r"'(.+?)' not supported between instances of '(\w+)' and '(\w+)'"),
+     lambda m: f"{_type(m[2])}和{_type(m[3])}不能用 {m[1]} 比较"),
+    (ValueError, re.compile(r"(\w+)\(\) arg is an empty sequence"), lambda m: f"{m[1]}() 的参数是空的"),
 ]
 
 # SpiffWorkflow's own messages about a task's data, its gateways and timers.

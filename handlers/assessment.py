@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from certflow.engine.disability import CATEGORY_CODES, GRADE_NAMES, MULTIPLE
+from certflow.engine.disability import CATEGORIES, CATEGORY_CODES, GRADE_NAMES, MULTIPLE
+from certflow.engine.errors import allowed, quoted
+
+# The categories a part assessed may have: a multiple disability is the result of several, never one part.
+_PARTS = [c for c in CATEGORIES if c != MULTIPLE]
 
 
 def sites(hospital: list[str], hospital_group: list[str], part: list[str]) -> list[dict[str, Any]]:
@@ -21,16 +25,16 @@ def sites(hospital: list[str], hospital_group: list[str], part: list[str]) -> li
     """
     if not len(hospital) == len(hospital_group) == len(part):
         raise ValueError(
-            f"routing lists differ in length: hospital {len(hospital)}, "
-            f"hospital_group {len(hospital_group)}, part {len(part)}"
+            f"评残机构分派结果的三列行数不一致：评残机构 {len(hospital)} 行，"
+            f"评残机构用户组 {len(hospital_group)} 行，残疾类别 {len(part)} 行"
         )
     if not hospital:
-        raise ValueError("no designated hospital matched the case")
+        raise ValueError("没有与本案件相符的定点评残机构：评残机构分派表没有一行适用于本案件的残疾类别")
     by_hospital: dict[str, dict[str, Any]] = {}
     for name, group, category in zip(hospital, hospital_group, part, strict=True):
         site = by_hospital.setdefault(name, {"hospital": name, "group": group, "parts": []})
         if site["group"] != group:
-            raise ValueError(f"hospital {name!r} routed to two groups: {site['group']!r} and {group!r}")
+            raise ValueError(f"评残机构{quoted(name)}被分派给两个用户组：{quoted(site['group'])}和{quoted(group)}")
         if category not in site["parts"]:
             site["parts"].append(category)
     return list(by_hospital.values())
@@ -38,13 +42,11 @@ def sites(hospital: list[str], hospital_group: list[str], part: list[str]) -> li
 
 def _check_verdict(hospital: str, verdict: dict[str, Any]) -> None:
     part = verdict.get("part")
-    if part not in CATEGORY_CODES or part == MULTIPLE:
-        raise ValueError(f"assessment of {hospital!r}: unknown part {part!r}")
+    if part not in _PARTS:
+        raise ValueError(f"{hospital}的评定结论中，残疾类别{quoted(part)}不对，应为{allowed(_PARTS)}之一")
     grade = verdict.get("grade")
     if verdict["meets_standard"] and (isinstance(grade, bool) or grade not in GRADE_NAMES):
-        raise ValueError(
-            f"assessment of {part} at {hospital!r} meets the standard but has grade {grade!r}; expected 1..4"
-        )
+        raise ValueError(f"{hospital}评定{part}残疾符合标准，但残疾等级{quoted(grade)}不对，应为{allowed(GRADE_NAMES)}")
 
 
 def _verdicts(assessments: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -65,9 +67,9 @@ def combine(category: str, assessments: list[dict[str, Any]]) -> dict[str, Any]:
     number); exactly one gives that part's own category and grade.
     """
     if category not in CATEGORY_CODES:
-        raise ValueError(f"unknown disability category {category!r}")
+        raise ValueError(f"残疾类别{quoted(category)}不对，应为{allowed(CATEGORIES)}之一")
     if not assessments:
-        raise ValueError("no assessment to combine")
+        raise ValueError("没有可以合并的评定：各评残机构的评定结果是空的")
     if any("verdicts" not in a for a in assessments):
         return _combine_by_hospital(category, assessments)
     verdicts = _verdicts(assessments)
@@ -90,16 +92,17 @@ def combine(category: str, assessments: list[dict[str, Any]]) -> dict[str, Any]:
 
 # Cases of process versions before each part got its own verdict: one verdict per hospital for all its parts.
 def _check(assessment: dict[str, Any]) -> None:
-    unknown = [p for p in assessment["parts"] if p not in CATEGORY_CODES or p == MULTIPLE]
+    hospital = assessment["hospital"]
+    unknown = [p for p in assessment["parts"] if p not in _PARTS]
     if unknown:
-        raise ValueError(f"assessment of {assessment['hospital']!r}: unknown part {unknown!r}")
+        raise ValueError(
+            f"{hospital}的评定中，残疾类别{'、'.join(map(quoted, unknown))}不对，应为{allowed(_PARTS)}之一"
+        )
     if assessment["meets_standard"] and not assessment["parts"]:
-        raise ValueError(f"assessment of {assessment['hospital']!r} meets the standard but names no part")
+        raise ValueError(f"{hospital}的评定符合标准，但没有写明评定的残疾类别")
     grade = assessment.get("grade")
     if assessment["meets_standard"] and (isinstance(grade, bool) or grade not in GRADE_NAMES):
-        raise ValueError(
-            f"assessment of {assessment['hospital']!r} meets the standard but has grade {grade!r}; expected 1..4"
-        )
+        raise ValueError(f"{hospital}的评定符合标准，但残疾等级{quoted(grade)}不对，应为{allowed(GRADE_NAMES)}")
 
 
 def _conclusion(assessments: list[dict[str, Any]]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from certflow.engine.disability import NUMBER_PATTERN
+from certflow.engine.errors import allowed, quoted
 
 VOID_REASONS: dict[str, str] = {
     "record_error": "证载残疾类别或等级有误",
@@ -22,7 +23,8 @@ VOID_REASONS: dict[str, str] = {
 def void(card_no: str, reason: str, today: date) -> dict[str, str]:
     """The record of a card taken out of use: which card, why (code and words), on which day."""
     if not isinstance(card_no, str) or not NUMBER_PATTERN.match(card_no):
-        raise ValueError("the card to void has no valid certificate number")
+        # The number is not repeated: it holds the holder's identity number, and the refusal is kept and shown.
+        raise ValueError("要注销的残疾人证号不对：应为 18 位身份证号码，后接残疾类别代码（1至7）和等级代码（1至4）")
     if reason not in VOID_REASONS:
-        raise ValueError(f"unknown reason {reason!r} to void a card; expected one of {', '.join(VOID_REASONS)}")
+        raise ValueError(f"注销残疾人证的原因{quoted(reason)}不对，应为{allowed(VOID_REASONS)}")
     return {"card_no": card_no, "reason": reason, "reason_text": VOID_REASONS[reason], "voided_on": today.isoformat()}

@@ -17,9 +17,9 @@ from certflow.engine.outcomes import OUTCOMES
 from certflow.engine.roles import ROLES
 
 from .cards import VOID_REASONS
-from .fees import PAYERS
-from .materials import MATERIALS
-from .notifications import TEMPLATES
+from .fees import KIND_LABELS, PAYERS
+from .materials import CHANNEL_LABELS, MATERIALS
+from .notifications import TEMPLATE_LABELS
 
 
 def _choices(labels: dict[str, str], title: str) -> dict[str, Any]:
@@ -37,7 +37,7 @@ _SITE = {"title": "评残机构",
 FIELDS: dict[str, Any] = {
     # the case and how it came in
     "case_no": {"title": "案件编号"},
-    "channel": _choices({"online": "网上申请", "offline": "窗口申请"}, "申请渠道"),
+    "channel": _choices(CHANNEL_LABELS, "申请渠道"),
     "outcome": _choices(OUTCOMES, "办理结果"),
     "first_certificate": {"title": "首次办证"},
     "campaign": _choices({"shizong-2022-card-exchange": "师宗县2022年第三代残疾人证换发"}, "换证工作批次"),
@@ -105,13 +105,13 @@ FIELDS: dict[str, Any] = {
     "register_entry": {"title": "发放登记"},
     "statement_signed": {"title": "已签情况说明"},
     "fees": {"title": "费用"},
-    "kind": _choices({"first_application": "首次申请", "objection_review": "异议复核"}, "办理类型"),
+    "kind": _choices(KIND_LABELS, "办理类型"),
     "items": {"title": "费用明细"},
     "item": {"title": "项目"},
     "payer": _choices(PAYERS, "支付方"),
     "payer_label": {"title": "支付方", "writeOnly": True},
     "last_notice": {"title": "最近一条短信"},
-    "template": _choices({key: t.label for key, t in TEMPLATES.items()}, "短信"),
+    "template": _choices(TEMPLATE_LABELS, "短信"),
     "text": {"title": "短信内容"},
     "recipient_role": _choices(ROLES, "接收角色"),
     "recipient_group": {"title": "接收用户组"},

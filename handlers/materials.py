@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from certflow.engine.disability import CATEGORIES
-from certflow.engine.errors import InputRefused
+from certflow.engine.errors import InputRefused, allowed, quoted
 from certflow.engine.guardians import GUARDIAN_CATEGORIES
 
 MATERIALS: dict[str, str] = {
@@ -27,23 +27,28 @@ CHANNELS: dict[str, tuple[str, ...]] = {
     "offline": ("id_card", "household_register", "photos", "application_form"),
     "online": ("photos",),
 }
+CHANNEL_LABELS: dict[str, str] = {"online": "网上申请", "offline": "窗口申请"}
 
 # Intellectual and mental disability: the diagnosis rests on the medical history.
 _MEDICAL_RECORD_CATEGORIES = frozenset({"智力", "精神"})
+
+
+def _unknown_materials(codes: list[str]) -> str:
+    return f"材料{'、'.join(map(quoted, codes))}不在材料清单中，应为{allowed(MATERIALS)}"
 
 
 def _check_parts(parts: Iterable[str]) -> list[str]:
     parts = list(parts)
     unknown = [p for p in parts if p not in CATEGORIES]
     if unknown:
-        raise ValueError(f"unknown disability category {unknown!r}; expected one of {', '.join(CATEGORIES)}")
+        raise ValueError(f"残疾类别{'、'.join(map(quoted, unknown))}不对，应为{allowed(CATEGORIES)}之一")
     return parts
 
 
 def required(channel: str, parts: list[str], minor: bool) -> list[str]:
     """Material codes the case needs, in the order of the list above."""
     if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
+        raise ValueError(f"申请渠道{quoted(channel)}不对，应为{allowed(CHANNEL_LABELS)}")
     part_set = set(_check_parts(parts))
     codes = list(CHANNELS[channel])
     if minor or part_set & GUARDIAN_CATEGORIES:
@@ -65,7 +70,7 @@ def check(channel: str, parts: list[str], minor: bool, provided: list[str] | Non
     provided = list(provided or ())
     unknown = [code for code in provided if code not in MATERIALS]
     if unknown:
-        raise ValueError(f"unknown material code {unknown!r}; expected one of {', '.join(MATERIALS)}")
+        raise ValueError(_unknown_materials(unknown))
     needed = required(channel, parts, minor)
     have = set(provided)
     missing = [code for code in needed if code not in have]
@@ -80,7 +85,7 @@ def missing_notice(found: list[str], marked: list[str], note: str) -> dict[str, 
     """
     unknown = [code for code in [*found, *marked] if code not in MATERIALS]
     if unknown:
-        raise ValueError(f"unknown material code {unknown!r}; expected one of {', '.join(MATERIALS)}")
+        raise ValueError(_unknown_materials(unknown))
     wanted = set(found) | set(marked)
     codes = [code for code in MATERIALS if code in wanted]
     if not codes:

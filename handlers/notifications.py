@@ -17,17 +17,18 @@ from typing import Any
 
 from certflow.engine.calendar import moment_text
 from certflow.engine.disability import GRADE_NAMES
+from certflow.engine.errors import allowed, quoted
 from certflow.engine.privacy import mask_id_numbers
 
+from .fees import DELIVERIES
 from .texts import lushan, shizong
 from .texts.template import Template
 
 DEFAULT_SIGNATURE = "庐山市残联"
 
-DELIVERY_LABELS: dict[str, str] = {"post": "邮寄", "in_person": "直接送达"}
-
 # Template name -> its text, of every county the deployment serves.
 TEMPLATES: dict[str, Template] = {**lushan.TEMPLATES, **shizong.TEMPLATES}
+TEMPLATE_LABELS: dict[str, str] = {name: template.label for name, template in TEMPLATES.items()}
 
 
 def _listing(value: Any) -> str:
@@ -40,7 +41,7 @@ def _grade(value: Any) -> str:
     try:
         return GRADE_NAMES[value]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown grade {value!r}; expected 1..4") from None
+        raise ValueError(f"残疾等级{quoted(value)}不对，应为{allowed(GRADE_NAMES)}") from None
 
 
 def _fee_items(items: Any) -> str:
@@ -49,9 +50,9 @@ def _fee_items(items: Any) -> str:
 
 def _delivery(value: Any) -> str:
     try:
-        return DELIVERY_LABELS[value]
+        return DELIVERIES[value]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown delivery {value!r}; expected one of {', '.join(DELIVERY_LABELS)}") from None
+        raise ValueError(f"送达方式{quoted(value)}不对，应为{allowed(DELIVERIES)}") from None
 
 
 # Field a text may use -> (the task data field it is made from, how).
@@ -105,7 +106,7 @@ def _render(name: str, pattern: str, data: Mapping[str, Any]) -> str:
         return _FORMATTER.vformat(pattern, (), data)
     except _MissingField as missing:
         raise ValueError(
-            f"template {name!r} needs the field {missing.field!r}, missing or empty in the task data"
+            f"短信“{TEMPLATE_LABELS[name]}”要用到案件数据中的变量 {missing.field}，但它没有值或是空的"
         ) from None
 
 
@@ -113,7 +114,7 @@ def compose(template: str, data: dict[str, Any], *, signature: str = DEFAULT_SIG
     """The message ``template`` makes from the task data, ready for the outbox."""
     spec = TEMPLATES.get(template)
     if spec is None:
-        raise ValueError(f"unknown notification template {template!r}; known: {', '.join(TEMPLATES)}")
+        raise ValueError(f"没有名为{quoted(template)}的短信模板，应为{allowed(TEMPLATE_LABELS)}")
     group = spec.group
     if spec.group_field:
         group = _render(template, "{" + spec.group_field + "}", data)

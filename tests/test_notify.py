@@ -68,9 +68,10 @@ def test_a_text_that_cannot_be_sent_is_retried_then_becomes_an_incident(
     assert tried == [(0, 2)] * 3
     assert gateway.calls == [("13800000001", texts[0]["text"]), ("window", texts[1]["text"])] * 3
 
-    assert tries(runtime) == [("failed", 3, "ConnectionError: gateway unreachable")] * 2
+    assert tries(runtime) == [("failed", 3, "连接失败：gateway unreachable")] * 2
     incidents = runtime.incidents()
     assert [(i["case"], i["kind"], i["attempts"]) for i in incidents] == [(case.number, "notification", 3)] * 2
+    assert sorted(i["step"] for i in incidents) == ["发给残联综合窗口的短信", "发给申请人的短信"]
     assert runtime.case(case.number)["status"] == "running"  # the case goes on without its texts
 
     runtime.retry_incident(case.number, actor="admin")  # the texts are queued again, for the workers

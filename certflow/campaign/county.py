@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from certflow.engine.disability import CATEGORY_CODES
+from certflow.engine.errors import unreadable, written_for_people
 
 _DIGITS = {"county": 6, "township": 9, "village": 12}  # lengths of the area codes
 _PLACES = {"county": "县", "township": "乡镇", "village": "村(社区)"}
@@ -94,7 +95,9 @@ class County:
             raw = json.loads(path.read_text(encoding="utf-8"))
             county = _parse(raw)
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise SystemExit(f"县配置文件 {path} 有误：{error}") from error
+            # _parse says what is wrong in Chinese; Python's own errors (a missing file, JSON) are reworded
+            said = str(error) if isinstance(error, ValueError) and written_for_people(str(error)) else unreadable(error)
+            raise SystemExit(f"县配置文件 {path} 有误：{said}") from error
         if problems := county.problems():
             raise SystemExit(f"县配置文件 {path} 有误：{'；'.join(problems)}")
         return county

@@ -21,6 +21,7 @@ from certflow.engine.clock import Clock, FixedClock
 from certflow.engine.errors import ValidationFailed, describe
 from certflow.engine.models import Case, Job, Notification
 from certflow.engine.queries import outbox_dict
+from certflow.engine.roles import ROLES
 from certflow.engine.steps import CASES, CaseRow, Steps, attempt
 from certflow.engine.views import OutboxText
 
@@ -152,7 +153,7 @@ def _send_next(steps: Steps, send: Callable[[OutboxText], None], at: datetime) -
     try:
         send(text)
     except Exception as error:  # a gateway fails in its own ways; each is one failed try
-        _record_text(steps, note_id, attempts, at, f"{type(error).__name__}: {error}")
+        _record_text(steps, note_id, attempts, at, describe(error))
         return str(note_id), False
     _record_text(steps, note_id, attempts, at, None)
     return str(note_id), True
@@ -196,7 +197,9 @@ def _record_text(steps: Steps, note_id: int, attempts: int, at: datetime, error:
             return
         note.status = "failed"
         case = steps.lock_case(session, note.case_id, running_only=False)
-        _open_incident(steps, session, case, "notification", f"短信（{note.template}）", error, note.attempts, at,
+        # Which text, in the administrator's words: the template's name is the deployment's key, not theirs.
+        step = f"发给{ROLES.get(note.recipient_role, note.recipient_role)}的短信"
+        _open_incident(steps, session, case, "notification", step, error, note.attempts, at,
                        note.id)
 
 

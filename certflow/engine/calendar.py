@@ -74,8 +74,8 @@ class WorkingCalendar:
         self._extra_workdays = frozenset(_as_date(d) for d in extra_workdays)
         both = self._extra_holidays & self._extra_workdays
         if both:
-            listed = ", ".join(d.isoformat() for d in sorted(both))
-            raise ValueError(f"dates declared both holiday and working day: {listed}")
+            listed = "、".join(d.isoformat() for d in sorted(both))
+            raise ValueError(f"这些日期既列为节假日又列为工作日：{listed}")
 
     def adding(self, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> WorkingCalendar:
         """This calendar with more local days (a county's, over the deployment's): where the two disagree on a
@@ -101,7 +101,7 @@ class WorkingCalendar:
         """The n-th working day after ``start``; ``start`` itself never counts."""
         start = _as_date(start)
         if n < 1:
-            raise ValueError(f"n must be at least 1, got {n}")
+            raise ValueError(f"工作日天数应至少为 1，现为 {n}")
         day = start
         counted = 0
         while counted < n:

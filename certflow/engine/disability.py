@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from certflow.engine import residentid
+from certflow.engine.errors import allowed, quoted
 
 CATEGORY_CODES: dict[str, int] = {"视力": 1, "听力": 2, "言语": 3, "肢体": 4, "智力": 5, "精神": 6, "多重": 7}
 CATEGORY_NAMES: dict[int, str] = {code: name for name, code in CATEGORY_CODES.items()}
@@ -37,13 +38,13 @@ def _valid_id(id_number: str) -> str:
 def certificate_number(id_number: str, category_code: int, grade: int, reissue: int = 0) -> str:
     """``<18-char id><category><grade>[B<reissue>]``, e.g. ``11010519491231002X42``."""
     if not isinstance(id_number, str):
-        raise TypeError("resident identity number must be a string")
+        raise TypeError("生成残疾人证号要用的身份证号码应为文字")
     if not _is_int(category_code) or category_code not in CATEGORY_NAMES:
-        raise ValueError(f"category code must be 1..7, got {category_code!r}")
+        raise ValueError(f"残疾类别代码{quoted(category_code)}不对，应为{allowed(CATEGORY_NAMES)}")
     if not _is_int(grade) or grade not in GRADE_NAMES:
-        raise ValueError(f"grade must be 1..4, got {grade!r}")
+        raise ValueError(f"残疾等级{quoted(grade)}不对，应为{allowed(GRADE_NAMES)}")
     if not _is_int(reissue) or reissue < 0:
-        raise ValueError(f"reissue must be a whole number >= 0, got {reissue!r}")
+        raise ValueError(f"补办次数{quoted(reissue)}不对，应为 0 或正整数")
     result = f"{_valid_id(id_number)}{category_code}{grade}"
     if reissue:
         result += f"B{reissue}"
@@ -55,4 +56,4 @@ def category_code(category: str) -> int:
     try:
         return CATEGORY_CODES[category]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown disability category {category!r}") from None
+        raise ValueError(f"残疾类别{quoted(category)}不对，应为{allowed(CATEGORIES)}之一") from None

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 # How a refusal names a case or task that is no longer open: the words a clerk uses, not the stored status.
 CASE_STATES = {"running": "正在办理", "completed": "已办结", "cancelled": "已取消", "error": "因故障暂停"}
@@ -104,6 +107,24 @@ class StepFailed(CertflowError):
         self.detail = detail  # the error as SpiffWorkflow and Python gave it, for the logs
 
 
+# Python's words for the JSON mistakes people make typing a form or data by hand, and what to look for.
+JSON_MISTAKES = {
+    "Expecting value": "这里缺少一个值（或多了一个逗号）",
+    "Expecting ',' delimiter": "缺少逗号",
+    "Expecting ':' delimiter": "键名后缺少冒号",
+    "Expecting property name enclosed in double quotes": "键名应写在双引号里（最后一项后面不能有逗号）",
+    "Unterminated string starting at": "文字缺少结尾的双引号",
+    "Extra data": "JSON 结束后还有多余的内容",
+    "Invalid control character at": "文字里有换行等控制字符，请写成 \\n",
+    "Invalid \\escape": "反斜杠的转义写法不对",
+}
+
+
+def json_mistake(error: json.JSONDecodeError) -> str:
+    """What is wrong where JSON could not be read, in Chinese."""
+    return JSON_MISTAKES.get(error.msg, "写法不对，请检查引号、逗号和括号")
+
+
 def unreadable(error: Exception) -> str:
     """Why a settings file (groups, county, calendar) could not be read, in Chinese: Python says it in English."""
     if isinstance(error, FileNotFoundError):
@@ -117,6 +138,46 @@ def unreadable(error: Exception) -> str:
     return "内容的写法不对，请对照说明文档检查"
 
 
+def quoted(value: Any) -> str:
+    """A value a refusal names, as the person reading it can spot it: text in quotes, nothing as （空值）."""
+    return "（空值）" if value is None else f"“{value}”"
+
+
+def allowed(choices: Mapping[Any, str] | Iterable[str]) -> str:
+    """The values a refusal allows: each by its label, with the value the diagram or data writes beside it.
+
+    An analyst fixes a diagram, an administrator the case data: both need the value to write, not only its name.
+    """
+    if isinstance(choices, Mapping):
+        return "、".join(label if label == str(key) else f"{label}（{key}）" for key, label in choices.items())
+    return "、".join(choices)
+
+
+# The kind of a Python error no wording of ours covers, for the administrator's first look: the text after it
+# is Python's own, kept because it is what the developer who fixes the fault needs.
+ERROR_KINDS = {
+    "ValueError": "取值错误", "TypeError": "类型错误", "KeyError": "缺少键", "IndexError": "下标越界",
+    "AttributeError": "属性错误", "LookupError": "查找失败", "RuntimeError": "运行错误",
+    "ConnectionError": "连接失败", "TimeoutError": "超时", "OSError": "系统错误",
+}
+
+
+def kind_of(error: BaseException) -> str:
+    """The Chinese name of an error's kind: its own class's, else that of the nearest class named here."""
+    return next((ERROR_KINDS[c.__name__] for c in type(error).__mro__ if c.__name__ in ERROR_KINDS), "程序错误")
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def written_for_people(message: str) -> bool:
+    """Whether a message is in Chinese already (certflow's and the handlers' refusals), not Python's English."""
+    return bool(_CJK.search(message))
+
+
 def describe(error: Exception) -> str:
-    """An error in words: ours are written for people; anything else names its type."""
-    return str(error) if isinstance(error, CertflowError) else f"{type(error).__name__}: {error}"
+    """An error in words: ours are written for people; anything else says its kind in Chinese, then its text."""
+    message = str(error)
+    if isinstance(error, CertflowError) or written_for_people(message):
+        return message
+    return f"{kind_of(error)}：{message}"

@@ -44,6 +44,28 @@ KINDS = {
 # -- the schema --------------------------------------------------------------------------------
 
 
+# libxml2's words for a file that is not well-formed XML (a file edited by hand), without their position.
+_NOT_WELL_FORMED: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"Opening and ending tag mismatch: (\S+) line (\d+) and (\S+)"),
+     lambda m: f"第 {m[2]} 行的开始标签 <{m[1]}> 与结束标签 </{m[3]}> 不配对"),
+    (re.compile(r"Premature end of data in tag (\S+) line (\d+)"),
+     lambda m: f"第 {m[2]} 行的标签 <{m[1]}> 没有结束，文件就结束了"),
+    (re.compile(r"Extra content at the end of the document"), lambda m: "根元素结束后还有多余的内容"),
+    (re.compile(r"Document is empty"), lambda m: "文件是空的"),
+    (re.compile(r"AttValue: \" or ' expected"), lambda m: "属性值应写在引号里"),
+    (re.compile(r"EntityRef: expecting ';'"), lambda m: "文字里的 & 应写成 &amp;"),
+    (re.compile(r"Unescaped '<' not allowed in attributes values"), lambda m: "属性值里的 < 应写成 &lt;"),
+    (re.compile(r"Attribute (\S+) redefined"), lambda m: f"属性 {m[1]} 写了两次"),
+    (re.compile(r"StartTag: invalid element name"), lambda m: "标签名的写法不对"),
+]
+
+
+def not_well_formed(message: str) -> str:
+    """Why XML could not be read, in Chinese; a message the table does not know keeps its words after 原文."""
+    said = re.sub(r", line \d+, column \d+$", "", message)
+    return next((say(m) for pattern, say in _NOT_WELL_FORMED if (m := pattern.search(said))), f"原文：{said}")
+
+
 def schema_problems(name: str, root: etree._Element, *, dmn: bool) -> list[Problem]:
     """Every error of the file against its XML Schema, in Chinese. As SpiffWorkflow does, a decision table in a DMN
     version it has no schema for is not checked here (its parser says what it cannot read)."""

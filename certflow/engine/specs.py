@@ -35,7 +35,7 @@ from SpiffWorkflow.spiff.specs.defaults import SequentialMultiInstanceTask as Sp
 
 from certflow.engine import budget, checks, foreign, formschema, liveness, parsermessages
 from certflow.engine.budget import Limits
-from certflow.engine.errors import DeploymentError, Problem
+from certflow.engine.errors import DeploymentError, Problem, json_mistake
 from certflow.engine.roles import Lanes
 from certflow.engine.scripting import element_title, lint
 
@@ -263,14 +263,15 @@ def _read_source(source: SourceFile, xml: dict[str, Any], forms: dict[str, Any])
         try:
             forms[name] = json.loads(source.content)  # checked once the diagrams say which files are uiSchemas
         except json.JSONDecodeError as error:
-            return [Problem(source.name, error.lineno, None, f"不是有效的 JSON（第 {error.colno} 列：{error.msg}）；"
-                                                              "请检查引号、逗号和括号")]
+            return [Problem(source.name, error.lineno, None,
+                            f"不是有效的 JSON（第 {error.colno} 列：{json_mistake(error)}）；请检查引号、逗号和括号")]
         return []
     try:
         root = etree.fromstring(source.content, _SAFE_XML)
     except etree.XMLSyntaxError as error:
-        return [Problem(source.name, error.lineno, None, f"XML 格式不正确（{error.msg}）；请用建模器打开并另存一次，"
-                                                          "或检查这一行的标签是否配对")]
+        return [Problem(source.name, error.lineno, None,
+                        f"XML 格式不正确（{parsermessages.not_well_formed(error.msg)}）；请用建模器打开并另存一次，"
+                        "或检查这一行的标签是否配对")]
     doctype = root.getroottree().docinfo.doctype
     if doctype:
         return [Problem(source.name, 1, None,

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from certflow.engine.errors import json_mistake
 
 # What a new form starts from: a JSON Schema (draft 2020-12) with no fields yet.
 NEW_FORM = json.dumps({
@@ -20,6 +23,11 @@ NEW_FORM = json.dumps({
 }, ensure_ascii=False, indent=2) + "\n"
 
 _KIND_NAMES: dict[type, str] = {dict: "JSON 对象（{…}）", list: "JSON 列表（[…]）"}
+
+# JSON Schema's types in words; the keyword stays beside each, as the analyst writes it in "type".
+_TYPE_NAMES = {"object": "对象", "array": "列表", "string": "文字", "integer": "整数", "number": "数字",
+               "boolean": "真假值", "null": "空值"}
+_SIMPLE_TYPES = "、".join(f"{name}（{label}）" for name, label in _TYPE_NAMES.items())
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,7 @@ def read_json(text: str, kind: type[dict[str, Any] | list[Any]], what: str, *,
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        return None, [TextProblem(error.lineno, f"{what}不是有效的 JSON（第 {error.colno} 列）：{error.msg}")]
+        return None, [TextProblem(error.lineno, f"{what}不是有效的 JSON（第 {error.colno} 列）：{json_mistake(error)}")]
     if not isinstance(value, kind):
         return None, [TextProblem(1, f"{what}应为{_KIND_NAMES[kind]}")]
     if items is not None and not all(isinstance(item, items) for item in value):
@@ -51,7 +59,7 @@ def read_schema(text: str) -> tuple[dict[str, Any] | None, list[TextProblem]]:
     for error in sorted(Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema),
                         key=lambda e: list(map(str, e.absolute_path))):
         where = "/".join(map(str, error.absolute_path)) or "（根）"
-        message = f"不是有效的 JSON Schema，{where}：{error.message}"
+        message = f"不是有效的 JSON Schema，{where}：{_schema_mistake(error)}"
         problems.append(TextProblem(line_of(text, error.absolute_path), message))
     # A field given as true/false is valid JSON Schema, but says nothing a form could show.
     properties = schema.get("properties")
@@ -59,6 +67,26 @@ def read_schema(text: str) -> tuple[dict[str, Any] | None, list[TextProblem]]:
         if not isinstance(field, dict):
             problems.append(TextProblem(line_of(text, ["properties", name]), f"字段 {name} 的定义应为 JSON 对象"))
     return (None if problems else schema), problems
+
+
+def _schema_mistake(error: ValidationError) -> str:
+    """What the JSON Schema's own schema found wrong, in Chinese: jsonschema says it in English."""
+    shown = json.dumps(error.instance, ensure_ascii=False)
+    rule: Any = error.validator_value
+    if error.validator == "type":
+        wanted = [rule] if isinstance(rule, str) else rule
+        return f"{shown} 的类型不对，应为" + "或".join(_TYPE_NAMES.get(t, t) for t in wanted)
+    if error.validator in ("anyOf", "oneOf") and error.absolute_path and error.absolute_path[-1] == "type":
+        return f"{shown} 不是 JSON Schema 的类型，应为 {_SIMPLE_TYPES}之一"
+    if error.validator == "minimum":
+        return f"{shown} 小于最小值 {rule}"
+    if error.validator == "minItems":
+        return f"至少应有 {rule} 项"
+    if error.validator == "uniqueItems":
+        return f"{shown} 中有重复的项"
+    if error.validator == "enum":
+        return f"{shown} 应为 " + "、".join(json.dumps(v, ensure_ascii=False) for v in rule) + "之一"
+    return f"{shown} 不符合 JSON Schema 对这里的规定（{error.validator}）"
 
 
 def line_of(text: str, path: Sequence[str | int]) -> int:

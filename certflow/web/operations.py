@@ -14,7 +14,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from certflow.casework.inbox import page_count, page_number
-from certflow.engine.errors import CertflowError, StepFailed, ValidationFailed
+from certflow.engine.errors import CertflowError, StepFailed, ValidationFailed, json_mistake
 from certflow.people.access import county_of
 from certflow.web.admin import administrators_only
 from certflow.web.context import services, signed_in
@@ -119,4 +119,6 @@ def stuck() -> ResponseReturnValue:
 def _reason(error: Exception) -> str:
     if isinstance(error, ValidationFailed):
         return "；".join(f"{e.field or '数据'}：{e.message}" for e in error.errors)
+    if isinstance(error, json.JSONDecodeError):  # Python says where and what in English
+        return f"不是有效的 JSON（第 {error.lineno} 行第 {error.colno} 列：{json_mistake(error)}）"
     return str(error)

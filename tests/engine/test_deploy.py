@@ -229,7 +229,8 @@ def test_form_that_is_not_json_is_refused_with_its_line(fresh_rt: Runtime) -> No
     form = b'{"type": "object",\n "required": ["approved"],\n}'
     [problem] = refused(fresh_rt, smoke_files(**{"smoke_approve.json": form}))
     assert (problem.file, problem.line) == (APPROVE_FORM, 3)
-    assert "不是有效的 JSON" in problem.message and "请检查引号、逗号和括号" in problem.message
+    assert problem.message == ("不是有效的 JSON（第 1 列：键名应写在双引号里（最后一项后面不能有逗号））；"
+                               "请检查引号、逗号和括号")
     assert_nothing_deployed(fresh_rt)
 
 
@@ -277,7 +278,8 @@ def test_condition_that_does_not_compile_refuses_the_whole_deployment(fresh_rt: 
 def test_not_well_formed_file_on_disk_gives_its_line(fresh_rt: Runtime) -> None:
     [problem] = refused(fresh_rt, read_paths([BROKEN / "not_well_formed.bpmn"]))
     assert (problem.file, problem.line, problem.element) == ("broken/not_well_formed.bpmn", 10, None)
-    assert "XML 格式不正确" in problem.message
+    assert problem.message == ("XML 格式不正确（第 8 行的开始标签 <endEvent> 与结束标签 </endevent> 不配对）；"
+                               "请用建模器打开并另存一次，或检查这一行的标签是否配对")
 
 
 def test_refused_redeploy_keeps_the_deployed_version(rt: Runtime) -> None:

@@ -249,7 +249,17 @@ def test_a_failed_script_says_what_and_where_without_the_tasks_variables(fresh_r
     ("total = '第' + 2", "文字只能与文字相连，不能与整数相连"),
     ("total = {}['months']", "没有键 'months'"),
     ("total = 1 / 0", "除数为零"),
-], ids=["operands", "concatenation", "key", "division"])
+    ("total = {}['月份']", "没有键 '月份'"),
+    ("total = 月份", "名称 月份 未定义"),
+    ("total = working_days_deadline('下周', 2)", "'下周' 不是“年-月-日”格式的日期"),
+    ("total = int(None)", "空值（None）不能转成整数"),
+    ("total = len(3)", "整数没有长度"),
+    ("total = [1]['一']", "列表的下标应为整数，不能是文字"),
+    ("total = max([])", "max() 的参数是空的"),
+    ("total = sorted([1, '2'])", "文字和整数不能用 < 比较"),
+    ("total = int('3', 99)", "取值错误：int() base must be >= 2 and <= 36, or 0"),
+], ids=["operands", "concatenation", "key", "division", "chinese-key", "chinese-name", "date", "int-none", "len",
+        "index", "empty", "compare", "other"])
 def test_common_script_errors_are_said_in_chinese(fresh_rt: Runtime, script: str, says: str) -> None:
     fresh_rt.deploy([_script("subsidy", script)], author="tests")
     with pytest.raises(StepFailed, match=re.escape(f"环节“计算补贴”的脚本第 1 行出错：{says}")):

@@ -13,7 +13,7 @@ from lushan import application
 from certflow.cli import main
 from certflow.engine import sandbox
 from certflow.engine.runtime import Settings
-from certflow.engine.specs import read_paths
+from certflow.engine.specs import SourceFile, read_paths
 from handlers.registry import HANDLERS
 
 START = datetime.fromisoformat("2026-09-01T09:00:00+08:00")
@@ -75,6 +75,20 @@ def test_each_refused_step_says_why_and_the_case_goes_on():
         "bad_step", "时间 tomorrow 的写法不对，应写成 2026-10-14T00:05:00+08:00 这样")
     assert all(entry["current_step"] == "预审" for entry in refused)
     assert result["trace"][-1]["error"] is None and result["trace"][-1]["current_step"] == "登记并预约鉴定"
+
+
+def test_a_handler_refusing_what_the_draft_passes_is_told_in_chinese():
+    # The draft writes the kind of case by its label, not by the value the fees handler takes.
+    files = [SourceFile(f.name, f.content.replace(b"&quot;first_application&quot;", "&quot;首次申请&quot;".encode()))
+             for f in read_paths((ROOT / "processes", ROOT / "forms"))]
+    result = sandbox.test_run(files, HANDLERS, Settings(), "application_online", application(),
+                              [{"task": "pre_review", "data": {"decision": "pass"}}], start_at=START)
+
+    failed = result["trace"][1]
+    assert (failed["error_code"], failed["error"]) == (
+        "step_failed", "案件 LS-2026-000001：环节“核定费用”的服务出错：办理类型“首次申请”不对，"
+        "应为首次申请（first_application）、异议复核（objection_review）")
+    assert failed["current_step"] == "预审"
 
 
 def test_start_data_that_the_form_refuses_ends_the_run():

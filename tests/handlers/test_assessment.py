@@ -34,18 +34,21 @@ def test_sites_part_listed_once() -> None:
 
 
 def test_sites_unequal_lists() -> None:
-    with pytest.raises(ValueError, match="differ in length"):
+    with pytest.raises(ValueError) as refused:
         assessment.sites([RENMIN[0], ANDING[0]], [RENMIN[1]], ["肢体", "精神"])
+    assert str(refused.value) == "评残机构分派结果的三列行数不一致：评残机构 2 行，评残机构用户组 1 行，残疾类别 2 行"
 
 
 def test_sites_none_matched() -> None:
-    with pytest.raises(ValueError, match="no designated hospital"):
+    with pytest.raises(ValueError) as refused:
         assessment.sites([], [], [])
+    assert str(refused.value) == "没有与本案件相符的定点评残机构：评残机构分派表没有一行适用于本案件的残疾类别"
 
 
 def test_sites_inconsistent_group() -> None:
-    with pytest.raises(ValueError, match="two groups"):
+    with pytest.raises(ValueError) as refused:
         assessment.sites([RENMIN[0], RENMIN[0]], [RENMIN[1], ANDING[1]], ["肢体", "视力"])
+    assert str(refused.value) == f"评残机构“{RENMIN[0]}”被分派给两个用户组：“{RENMIN[1]}”和“{ANDING[1]}”"
 
 
 def test_combine_single_met() -> None:
@@ -123,30 +126,39 @@ def test_combine_multiple_none_met() -> None:
     assert combined["conclusion"] == "庐山市人民医院：视力未达到残疾标准；庐山安定医院：精神未达到残疾标准"
 
 
+PARTS = "视力、听力、言语、肢体、智力、精神"  # a part assessed is never 多重
+
+
 def test_combine_empty() -> None:
-    with pytest.raises(ValueError, match="no assessment"):
+    with pytest.raises(ValueError) as refused:
         assessment.combine("肢体", [])
+    assert str(refused.value) == "没有可以合并的评定：各评残机构的评定结果是空的"
 
 
 def test_combine_unknown_category() -> None:
-    with pytest.raises(ValueError, match="unknown disability category"):
+    with pytest.raises(ValueError) as refused:
         assessment.combine("腿", [result(RENMIN[0], ["肢体"], True, 3, "")])
+    assert str(refused.value) == "残疾类别“腿”不对，应为视力、听力、言语、肢体、智力、精神、多重之一"
 
 
-@pytest.mark.parametrize("grade", [None, 0, 5, True])
-def test_combine_met_needs_a_grade(grade: object) -> None:
-    with pytest.raises(ValueError, match="grade"):
+@pytest.mark.parametrize(("grade", "shown"), [(None, "（空值）"), (0, "“0”"), (5, "“5”"), (True, "“True”")])
+def test_combine_met_needs_a_grade(grade: object, shown: str) -> None:
+    with pytest.raises(ValueError) as refused:
         assessment.combine("肢体", [result(RENMIN[0], ["肢体"], True, grade, "肢体残疾")])  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        f"{RENMIN[0]}的评定符合标准，但残疾等级{shown}不对，应为一级（1）、二级（2）、三级（3）、四级（4）")
 
 
 def test_combine_met_needs_a_part() -> None:
-    with pytest.raises(ValueError, match="names no part"):
+    with pytest.raises(ValueError) as refused:
         assessment.combine("肢体", [result(RENMIN[0], [], True, 2, "肢体残疾二级")])
+    assert str(refused.value) == f"{RENMIN[0]}的评定符合标准，但没有写明评定的残疾类别"
 
 
 def test_combine_unknown_part() -> None:
-    with pytest.raises(ValueError, match="unknown part"):
-        assessment.combine("多重", [result(RENMIN[0], ["多重"], True, 2, "")])
+    with pytest.raises(ValueError) as refused:
+        assessment.combine("多重", [result(RENMIN[0], ["多重", "腿"], True, 2, "")])
+    assert str(refused.value) == f"{RENMIN[0]}的评定中，残疾类别“多重”、“腿”不对，应为{PARTS}之一"
 
 
 def _verdicts(hospital: str, *verdicts: tuple[str, bool, int | None]) -> dict:
@@ -172,5 +184,13 @@ def test_each_part_counts_by_its_own_verdict_at_one_hospital() -> None:
 def test_a_part_verdict_meeting_the_standard_without_a_grade_is_an_error() -> None:
     from handlers.assessment import combine
 
-    with pytest.raises(ValueError, match="grade"):
+    with pytest.raises(ValueError) as refused:
         combine("多重", [_verdicts("庐山市人民医院", ("肢体", True, None), ("听力", True, 2))])
+    assert str(refused.value) == (
+        "庐山市人民医院评定肢体残疾符合标准，但残疾等级（空值）不对，应为一级（1）、二级（2）、三级（3）、四级（4）")
+
+
+def test_a_part_verdict_of_an_unknown_part_is_an_error_naming_it() -> None:
+    with pytest.raises(ValueError) as refused:
+        assessment.combine("多重", [_verdicts("庐山市人民医院", ("腿", True, 2))])
+    assert str(refused.value) == f"庐山市人民医院的评定结论中，残疾类别“腿”不对，应为{PARTS}之一"

@@ -20,14 +20,17 @@ def test_applicant_pays_nothing() -> None:
         assert all(item["payer"] == "federation_budget" for item in items)
 
 
-def test_unknown_kind() -> None:
-    with pytest.raises(ValueError, match="unknown fee kind 'renewal'"):
+def test_unknown_kind_is_named_with_the_kinds_there_are() -> None:
+    with pytest.raises(ValueError) as refused:
         fees.charges("renewal", "post")
+    assert str(refused.value) == ("办理类型“renewal”不对，"
+                                  "应为首次申请（first_application）、异议复核（objection_review）")
 
 
-def test_unknown_delivery() -> None:
-    with pytest.raises(ValueError, match="unknown delivery 'courier'"):
+def test_unknown_delivery_is_named_with_the_deliveries_there_are() -> None:
+    with pytest.raises(ValueError) as refused:
         fees.charges("first_application", "courier")
+    assert str(refused.value) == "送达方式“courier”不对，应为邮寄（post）、直接送达（in_person）"
 
 
 def test_re_examination_on_objection_is_borne_by_the_applicant() -> None:

@@ -58,18 +58,31 @@ def test_offline_nothing_handed_in() -> None:
 
 
 def test_unknown_channel() -> None:
-    with pytest.raises(ValueError, match="unknown channel 'mail'"):
+    with pytest.raises(ValueError) as refused:
         materials.required("mail", ["肢体"], False)
+    assert str(refused.value) == "申请渠道“mail”不对，应为网上申请（online）、窗口申请（offline）"
 
 
 def test_unknown_category() -> None:
-    with pytest.raises(ValueError, match="unknown disability category"):
+    with pytest.raises(ValueError) as refused:
         materials.check("online", ["肢体", "腿"], False, ["photos"])
+    assert str(refused.value) == "残疾类别“腿”不对，应为视力、听力、言语、肢体、智力、精神、多重之一"
+
+
+MATERIAL_LIST = ("居民身份证（id_card）、户口本（household_register）、两寸近期免冠白底彩照(3张)（photos）、"
+                 "残疾人证申请表（application_form）、法定监护人证明材料（guardian_proof）、就诊病历材料（medical_records）")
 
 
 def test_unknown_material_code() -> None:
-    with pytest.raises(ValueError, match="unknown material code"):
+    with pytest.raises(ValueError) as refused:
         materials.check("online", ["肢体"], False, ["passport"])
+    assert str(refused.value) == f"材料“passport”不在材料清单中，应为{MATERIAL_LIST}"
+
+
+def test_unknown_material_marked_for_the_notice() -> None:
+    with pytest.raises(ValueError) as refused:
+        materials.missing_notice(["photos"], ["visa", "passport"], "")
+    assert str(refused.value) == f"材料“visa”、“passport”不在材料清单中，应为{MATERIAL_LIST}"
 
 
 def test_the_notice_joins_what_the_check_found_and_what_the_clerk_marked_in_the_list_order() -> None:

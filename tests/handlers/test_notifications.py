@@ -261,9 +261,12 @@ def test_new_card_text_masks_its_number(data: dict) -> None:
     assert "证号110105********002X42" in compose("new_card_ready", data)["text"]
 
 
-def test_unknown_template(data: dict) -> None:
-    with pytest.raises(ValueError, match="unknown notification template 'welcome'"):
+def test_unknown_template_is_named_with_the_templates_there_are(data: dict) -> None:
+    with pytest.raises(ValueError) as refused:
         compose("welcome", data)
+    said = str(refused.value)
+    assert said.startswith("没有名为“welcome”的短信模板，应为新申请到达，提醒残联窗口预审（arrival）、")
+    assert all(f"{t.label}（{name}）" in said for name, t in TEMPLATES.items())
 
 
 @pytest.mark.parametrize(
@@ -280,26 +283,35 @@ def test_unknown_template(data: dict) -> None:
 )
 def test_missing_field_names_template_and_field(data: dict, template: str, remove: str, field: str) -> None:
     del data[remove]
-    with pytest.raises(ValueError, match=re.escape(f"template '{template}' needs the field '{field}'")):
+    with pytest.raises(ValueError) as refused:
         compose(template, data)
+    assert str(refused.value) == f"短信“{TEMPLATES[template].label}”要用到案件数据中的变量 {field}，但它没有值或是空的"
 
 
 def test_nested_and_empty_fields_are_missing(data: dict) -> None:
     data["site"] = {"group": "hospital-renmin"}
-    with pytest.raises(ValueError, match=re.escape("'site[parts]'")):
+    with pytest.raises(ValueError, match=re.escape("变量 site[parts]，")):
         compose("routed", data)
     data["materials_result"] = {"missing_text": ""}
-    with pytest.raises(ValueError, match=re.escape("'materials_result[missing_text]'")):
+    with pytest.raises(ValueError, match=re.escape("变量 materials_result[missing_text]，")):
         compose("missing_materials", data)
     data["reason"] = None
-    with pytest.raises(ValueError, match="'reason'"):
+    with pytest.raises(ValueError, match="变量 reason，"):
         compose("rejected", data)
 
 
 def test_unknown_delivery(data: dict) -> None:
     data["delivery"] = "drone"
-    with pytest.raises(ValueError, match="unknown delivery 'drone'"):
+    with pytest.raises(ValueError) as refused:
         compose("issued", data)
+    assert str(refused.value) == "送达方式“drone”不对，应为邮寄（post）、直接送达（in_person）"
+
+
+def test_unknown_grade(data: dict) -> None:
+    data["card_grade"] = 5
+    with pytest.raises(ValueError) as refused:
+        compose("reassessed", data)
+    assert str(refused.value) == "残疾等级“5”不对，应为一级（1）、二级（2）、三级（3）、四级（4）"
 
 
 def test_mask_id_numbers() -> None:

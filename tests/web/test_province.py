@@ -212,5 +212,8 @@ def test_a_county_file_that_cannot_serve_stops_the_start(runtime: Runtime, accou
     config = replace(Config.from_env({"CERTFLOW_CAMPAIGN_FILES": f"{ROOT / 'shizong.json'}, {missing}"}),
                      upload_dir=tmp_path / "uploads")
     assert config.campaign_files == (ROOT / "shizong.json", missing)
-    with pytest.raises(SystemExit, match=f"县配置文件 {missing} 有误"):
+    with pytest.raises(SystemExit, match=f"^县配置文件 {missing} 有误：找不到这个文件$"):
         create_app(config, runtime=runtime, accounts=accounts)
+    (tmp_path / "typo.json").write_text('{"code": "530323",}', encoding="utf-8")
+    with pytest.raises(SystemExit, match="有误：不是有效的 JSON：第 1 行第 19 列有误$"):
+        County.load(tmp_path / "typo.json")

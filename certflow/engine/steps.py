@@ -164,6 +164,7 @@ class Steps:
         self.setup = setup
         self._spec_cache: dict[int, tuple[Any, dict[str, Any], dict[str, Any], Lanes]] = {}
         self.workflows = livecache.WorkflowCache()
+        self.rules = counties.Rules()
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -304,9 +305,10 @@ class Steps:
             output.events[0][3]["from"] = livecache.KEPT
 
     def local(self, session: Session, case: CaseRow | replay.ReplayScope) -> counties.Local:
-        """The rules of the case's county (its prefix, signature, calendar), read once per step."""
+        """The rules of the case's county (its prefix, signature, calendar), taken once per step, from those the
+        process read in the last ``counties.RULES_SECONDS``; a replay's scope carries the rules it was given."""
         if case.local is None:
-            case.local = counties.local(session, self.settings, case.county)
+            case.local = self.rules.local(session, self.settings, case.county)
         return case.local
 
     def context(self, clock: Clock, local: counties.Local) -> ServiceContext:

@@ -117,7 +117,8 @@ class CaseRow:
     def read_state(self, session: Session) -> dict[str, Any]:
         """The stored state, read in a statement of its own the first time a step needs it."""
         if self.state is None:
-            self.state = self.written["state"] = session.scalar(select(CASES.c.state).where(CASES.c.id == self.id))
+            self.state = self.written["state"] = session.connection().scalar(
+                select(CASES.c.state).where(CASES.c.id == self.id))
         assert self.state is not None  # the column is NOT NULL
         return self.state
 
@@ -230,7 +231,9 @@ class Steps:
         committed before it began, and the lock may have been waited for).
         """
         case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
-        found = session.execute(
+        # Core statements on the step's connection, as the writes are: the ORM's execute (autoflush, its compile
+        # and result wrapping) cost more than the statement itself on SQLite; nothing is pending in the session yet.
+        found = session.connection().execute(
             select(*CaseRow.selected()).where(CASES.c.id == case_of_task).with_for_update()).mappings().first()
         if found is None:
             raise NotFound(f"任务 {task_id} 不存在")

@@ -9,10 +9,13 @@ import pytest
 from click.testing import CliRunner
 from exchange import COUNTY, roster_csv, roster_row
 from lushan import application, lushan_id
+from sqlalchemy import update
 
 from certflow.campaign.roster import import_roster
 from certflow.cli import main
+from certflow.engine.counties import RULES_SECONDS, Rules
 from certflow.engine.errors import ValidationFailed
+from certflow.engine.models import County
 from certflow.engine.runtime import Runtime, Settings
 from certflow.people.counties import Counties
 from certflow.people.models import Group
@@ -117,12 +120,37 @@ def test_a_case_is_numbered_and_texted_as_its_countys_row_says(runtime: Runtime,
     assert received(runtime, shizong).startswith(f"【师宗县残联】李明您好，您的残疾人证申请已收到，案件编号{shizong}。")
     assert received(runtime, lushan).startswith("【庐山市残联】")
 
-    counties.update(SHIZONG, case_prefix="SHZ", sms_signature="师宗残联")  # the next cases, not the numbered
+    # the next cases, not the numbered; at once, though this process's steps keep the rules they read a while
+    counties.update(SHIZONG, case_prefix="SHZ", sms_signature="师宗残联")
     again = runtime.start_case("application_online", application(id_number=lushan_id("19800101", area=SHIZONG)),
                                actor="applicant", county=SHIZONG)
     assert again.startswith("SHZ-2026-")
     assert received(runtime, again).startswith("【师宗残联】")
     assert runtime.case(shizong)["number"] == shizong
+
+
+def test_another_process_numbers_and_texts_by_a_changed_row_within_the_rules_time(
+        runtime: Runtime, counties: Counties) -> None:
+    """A county changed by another process (the row changes, this process's ``Counties`` is not called) is seen
+    here once the rules read before are ``RULES_SECONDS`` old, as docs/deploy.md says."""
+    seconds = [0.0]
+    runtime._steps.rules = Rules(timer=lambda: seconds[0])
+    counties.add(SHIZONG, case_prefix="SZ", sms_signature="师宗县残联")
+
+    def start() -> str:
+        return runtime.start_case("application_online", application(id_number=lushan_id("19800101", area=SHIZONG)),
+                                  actor="applicant", county=SHIZONG)
+
+    assert start().startswith("SZ-2026-")
+    with runtime.sessions.begin() as session:  # as the other process's change
+        session.execute(update(County).where(County.code == SHIZONG).values(case_prefix="SHZ",
+                                                                              sms_signature="师宗残联"))
+    seconds[0] += RULES_SECONDS - 0.5
+    kept = start()
+    assert kept.startswith("SZ-2026-") and received(runtime, kept).startswith("【师宗县残联】")
+    seconds[0] += 0.5
+    again = start()
+    assert again.startswith("SHZ-2026-") and received(runtime, again).startswith("【师宗残联】")
 
 
 def test_a_county_without_a_row_keeps_the_configurations_prefix_and_signature(runtime: Runtime) -> None:

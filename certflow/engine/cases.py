@@ -101,7 +101,8 @@ def complete_task_view(steps: Steps, task_id: str, data: dict[str, Any], *, acto
         output.events.insert(0, ("task_completed", task_id, row["name"], {"title": row["title"], "data": data}))
         steps.save(session, case, workflow, output, actor, completed_task_by={task_id: actor}, clock=clock,
                    open_rows=open_rows)
-        session.execute(delete(Draft).where(Draft.task_id == task_id))
+        # A Core DELETE: the ORM's would look for the drafts in the session too, where a step never loads one.
+        session.connection().execute(delete(Draft).where(Draft.task_id == task_id))
         # The row as the step wrote it, never added to the session; UTC as it reads back from the database.
         now = clock.now().astimezone(UTC)
         done = Task(**{**row, "status": "completed", "completed_by": actor, "completed_at": now})

@@ -35,9 +35,9 @@ SPEC_FIELDS = ("name", "title", "role", "candidate_group", "form")  # what ``tas
 
 
 def read_open(session: Session, case_id: int) -> list[RowMapping]:
-    """The case's open rows, as plain rows."""
+    """The case's open rows, as plain rows (read on the step's connection: the projection is written there)."""
     query = select(TASKS).where(TASKS.c.case_id == case_id, TASKS.c.status == "open")
-    return list(session.execute(query).mappings())
+    return list(session.connection().execute(query).mappings())
 
 
 def sync(

@@ -118,7 +118,8 @@ class CaseRow:
     def read_state(self, session: Session) -> dict[str, Any]:
         """The stored state, read in a statement of its own the first time a step needs it."""
         if self.state is None:
-            self.state = self.written["state"] = session.scalar(select(CASES.c.state).where(CASES.c.id == self.id))
+            self.state = self.written["state"] = session.connection().scalar(
+                select(CASES.c.state).where(CASES.c.id == self.id))
         assert self.state is not None  # the column is NOT NULL
         return self.state
 
@@ -165,6 +166,7 @@ class Steps:
         self.setup = setup
         self._spec_cache: dict[int, tuple[Any, dict[str, Any], dict[str, Any], Lanes]] = {}
         self.workflows = livecache.WorkflowCache()
+        self.rules = counties.Rules()
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -230,7 +232,9 @@ class Steps:
         committed before it began, and the lock may have been waited for).
         """
         case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
-        found = session.execute(
+        # Core statements on the step's connection, as the writes are: the ORM's execute (autoflush, its compile
+        # and result wrapping) cost more than the statement itself on SQLite; nothing is pending in the session yet.
+        found = session.connection().execute(
             select(*CaseRow.selected()).where(CASES.c.id == case_of_task).with_for_update()).mappings().first()
         if found is None:
             raise NotFound(f"任务 {task_id} 不存在")
@@ -305,9 +309,10 @@ class Steps:
             output.events[0][3]["from"] = livecache.KEPT
 
     def local(self, session: Session, case: CaseRow | replay.ReplayScope) -> counties.Local:
-        """The rules of the case's county (its prefix, signature, calendar), read once per step."""
+        """The rules of the case's county (its prefix, signature, calendar), taken once per step, from those the
+        process read in the last ``counties.RULES_SECONDS``; a replay's scope carries the rules it was given."""
         if case.local is None:
-            case.local = counties.local(session, self.settings, case.county)
+            case.local = self.rules.local(session, self.settings, case.county)
         return case.local
 
     def context(self, clock: Clock, local: counties.Local) -> ServiceContext:

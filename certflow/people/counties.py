@@ -2,10 +2,11 @@
 federation, the prefix of its case numbers, the signature of its texts and its calendar additions.
 
 Every county is checked against the divisions dataset: its code must be a county-level code the dataset holds
-(its name then defaults to the dataset's). The engine reads the rows at each step of a case
+(its name then defaults to the dataset's). The engine reads the rows for its cases' steps
 (``certflow.engine.counties``); here they are listed, added and changed, with the reasons in Chinese beside the
-fields. The first row comes from the deployment's configuration (``seed``), a county file's when the file is
-loaded (``add_missing``).
+fields. A change is seen at once by the steps of the process that made it, by other processes' steps within
+``certflow.engine.counties.RULES_SECONDS``. The first row comes from the deployment's configuration (``seed``), a
+county file's when the file is loaded (``add_missing``).
 
 For scripts and tests::
 
@@ -25,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from certflow import divisions
+from certflow.engine import counties as rules
 from certflow.engine.clock import Clock
 from certflow.engine.errors import FieldError, NotFound, ValidationFailed
 from certflow.engine.models import County
@@ -137,6 +139,7 @@ class Counties:
         except IntegrityError:  # the same code or prefix stored by another at the same moment
             raise ValidationFailed([FieldError("case_prefix", f"县（市）{code} 或前缀 {case_prefix} 刚被他人添加，"
                                                               "请刷新后再试")], INVALID) from None
+        rules.changed(code)  # a step may have kept the deployment's rules for a county without a row
         return county
 
     def update(self, code: str, *, name: str | None = None, federation: str | None = None,
@@ -162,6 +165,7 @@ class Counties:
             county.case_prefix, county.sms_signature = values["case_prefix"], values["sms_signature"].strip()
             county.holidays, county.workdays = rests, works
             county.active = county.active if active is None else active
+        rules.changed(code)
         return county
 
     @staticmethod
@@ -190,6 +194,7 @@ class Counties:
                                    workdays=[], active=True, created_at=self.clock.now()))
         except IntegrityError:
             return 0  # another process starting at the same moment stored it first
+        rules.changed(settings.county)
         return 1
 
     def add_missing(self, code: str, *, name: str, federation: str, case_prefix: str | None) -> bool:

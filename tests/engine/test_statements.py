@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from certflow.engine.errors import Conflict, NotFound
 from certflow.engine.runtime import Runtime
 from certflow.engine.steps import Steps
+from certflow.people.counties import Counties
 
 
 @contextmanager
@@ -47,10 +48,22 @@ def test_completing_a_task_reads_the_case_and_its_open_tasks_once_and_writes_eac
     assert seen == Counter({
         "SELECT cases": 1,  # found through the task and locked in one statement; its workflow kept in memory
         "SELECT tasks": 1,  # the case's open tasks, read under the lock: the task itself and the projection's rows
-        "SELECT counties": 1,  # its county's prefix, signature and days, by its key
+        # no SELECT of counties: its county's rules were read at the start, and are kept a while
         "INSERT INTO events": 1, "UPDATE cases": 1, "UPDATE tasks": 1, "DELETE FROM drafts": 1,
     })
     assert rt.task(task["id"])["status"] == "completed"
+    assert rt.verify(number).ok
+
+
+def test_a_countys_rules_are_read_once_in_their_time_and_again_once_changed(rt: Runtime) -> None:
+    with statements(rt) as seen:
+        start(rt)
+        start(rt, "李四")
+    assert seen["SELECT counties"] == 1  # the process's first step of the county, not each step
+    Counties(rt.sessions, rt.clock).seed(rt.settings)  # a change: the county becomes a row
+    with statements(rt) as seen:
+        number = start(rt, "王五")
+    assert seen["SELECT counties"] == 1
     assert rt.verify(number).ok
 
 
@@ -104,7 +117,7 @@ def test_starting_a_case_inserts_its_row_and_writes_it_once(rt: Runtime) -> None
     assert seen == Counter({
         "SELECT process_versions": 1,  # the latest version
         "INSERT INTO cases": 1,  # the row, for its id (the number holds it)
-        "SELECT counties": 1,  # its county's prefix (for the number), signature and days, by its key
+        # no SELECT of counties: its county's prefix, signature and days were read by the case before
         "UPDATE cases": 1,  # the rest of it, once: a new case has no open tasks to read
         "INSERT INTO tasks": 1, "INSERT INTO events": 1,
     })

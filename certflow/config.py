@@ -106,7 +106,7 @@ class Config:
                 retry=RetryPolicy(attempts=whole_number(env, "CERTFLOW_RETRY_ATTEMPTS", 3),
                                   first_delay=timedelta(seconds=float(env.get("CERTFLOW_RETRY_SECONDS", "60")))),
                 limits=load_limits(env),
-                workflow_cache_size=whole_number(env, "CERTFLOW_WORKFLOW_CACHE_SIZE", 200, least=0),
+                workflow_cache_size=whole_number(env, "CERTFLOW_WORKFLOW_CACHE_SIZE", 16, least=0),
                 retention_years=whole_number(env, "CERTFLOW_RETENTION_YEARS", 10),
                 upload_draft_hours=whole_number(env, "CERTFLOW_UPLOAD_DRAFT_HOURS", 24),
             ),

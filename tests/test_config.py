@@ -131,7 +131,7 @@ def test_retries_are_configured_by_the_environment() -> None:
 
 
 def test_the_workflows_kept_in_memory_are_configured_by_the_environment() -> None:
-    assert Config.from_env({}).settings.workflow_cache_size == 200
+    assert Config.from_env({}).settings.workflow_cache_size == 16
     assert Config.from_env({"CERTFLOW_WORKFLOW_CACHE_SIZE": "0"}).settings.workflow_cache_size == 0
 
 

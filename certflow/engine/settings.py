@@ -22,7 +22,7 @@ class Settings:
     history_keys: history.KeyRing = history.DEMO_KEYS
     data_keys: sealing.DataKeyRing = sealing.DEMO_KEYS  # personal data at rest (certflow.engine.sealing)
     # cases whose workflow a process keeps in memory between their steps (engine/livecache.py); 0: none
-    workflow_cache_size: int = 200
+    workflow_cache_size: int = 16
     # years a case's personal data is kept after it ended (certflow.engine.erasure; docs/deploy.md says why 10)
     retention_years: int = 10
     # hours a file picked on the online form is kept when its application is never sent (casefiles.remove_old_drafts)

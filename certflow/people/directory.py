@@ -140,11 +140,14 @@ class Directory:
             # Sorted here: the databases' collations differ on "-".
             return sorted(session.scalars(query), key=lambda g: g.id)
 
-    def of_role(self, role: str) -> list[Group]:
-        """The active groups of a role: those offered for people and applications."""
+    def of_role(self, role: str, county: str | None = None) -> list[Group]:
+        """The active groups of a role: those offered for people and applications; of ``county`` only when one is
+        given."""
+        query = select(Group).where(Group.role == role, Group.active.is_(True))
+        if county is not None:
+            query = query.where(Group.county == county)
         with self.sessions() as session:
-            found = session.scalars(select(Group).where(Group.role == role, Group.active.is_(True)))
-            return sorted(found, key=lambda g: g.id)
+            return sorted(session.scalars(query), key=lambda g: g.id)
 
     def get(self, group_id: str) -> Group | None:
         with self.sessions() as session:

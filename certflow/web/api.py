@@ -30,6 +30,7 @@ from certflow.engine.scope import PROVINCE_WIDE, county_scope
 from certflow.engine.specs import SourceFile
 from certflow.people.access import can_audit, can_model, can_model_for, can_start_case
 from certflow.web import openapi
+from certflow.web.applying import case_county
 from certflow.web.context import act_as, deny, services, signed_in
 from certflow.web.guard import auditable_case, readable_case, release_task, reveal, visible_task, workable_task
 from certflow.web.handover import task_taken
@@ -207,8 +208,9 @@ def start_case() -> tuple[Response, int, dict[str, str]]:
     body = _body()
     if not isinstance(body.get("process"), str):
         abort(400, "process 应为流程标识（字符串）")
-    runtime, me = services().runtime, signed_in()
-    number = runtime.start_case(body["process"], _form_data(body), actor=me.username, county=me.county)
+    runtime, me, data = services().runtime, signed_in(), _form_data(body)
+    county = case_county(services().directory, data.get("village"), me.county)
+    number = runtime.start_case(body["process"], data, actor=me.username, county=county)
     return jsonify(number=number, case=runtime.case(number)), 201, {"Location": url_for(".case", number=number)}
 
 

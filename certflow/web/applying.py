@@ -106,12 +106,12 @@ def application_form(
     runtime: Runtime, directory: Directory, process_key: str, channel: str, county: str | None = None,
 ) -> ApplicationForm:
     """The start form of the version of ``process_key`` that ``county``'s (by default the deployment's own) new
-    cases start on, ready to show."""
+    cases start on, ready to show; its villages are ``county``'s, or every county's for the portal's applicants."""
     schema = next((p["start_schema"] for p in runtime.processes(county) if p["key"] == process_key), None)
     if not schema:
         raise NotFound(f"没有部署带申请表的流程 {process_key}")
     ticked = channel == "offline"
-    villages = tuple((group.id, group.name) for group in directory.of_role("village"))
+    villages = tuple((group.id, group.name) for group in directory.of_role("village", county))
     shown = []
     for field in forms.fields(schema):
         if field.name == "materials" and not ticked:
@@ -143,6 +143,25 @@ def places(villages: tuple[tuple[str, str], ...]) -> tuple[County, ...]:
             for code, chosen in sorted(by_township.items()))
         counties.append(County(county_code, names.get(county_code, county_code), townships))
     return tuple(counties)
+
+
+def case_county(directory: Directory, village: object, county: str | None) -> str | None:
+    """The county an application's case is of: ``county``, the staff member's, or, for the portal's applicants and
+    the province's staff, who choose among every county's villages, the county of the village chosen (None: the
+    deployment's own).
+
+    A village that is no active village of that county is refused (``ValidationFailed``): the case's village tasks
+    would wait in a group nobody of the case's county belongs to. The form's choices already keep to them; this
+    holds programs (the REST API) to the same. An application naming no village is left to its form's schema.
+    """
+    if not isinstance(village, str) or not village:
+        return county
+    group = directory.get(village)
+    if group is None or group.role != "village" or not group.active:
+        raise ValidationFailed([FieldError("village", "所选村(社区)不在村(社区)名单中，请重新选择")])
+    if county is not None and group.county != county:
+        raise ValidationFailed([FieldError("village", "所选村(社区)不属于本县(市、区)，请选择本县(市、区)的村(社区)")])
+    return county or group.county
 
 
 def posted_place(form: MultiDict[str, str]) -> dict[str, str]:

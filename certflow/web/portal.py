@@ -97,6 +97,7 @@ def _start(form: ApplicationForm, actor: str, limit: Throttle | None = None, cou
             if attempt is None:
                 busy = f"在线申请提交过多，请{limit.minutes}分钟后再试，或到残联窗口申请"
                 abort(_page(form, values, [FieldError("", busy)], 429, kept))
+        county = applying.case_county(services().directory, data.get("village"), county)
         number = runtime.start_case(form.process_key, data, actor=actor, county=county)
     except ValidationFailed as failed:  # abort() with the page: callers only ever get a started case
         if attempt is not None:

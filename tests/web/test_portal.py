@@ -376,6 +376,60 @@ def test_the_window_form_needs_a_login(client: FlaskClient) -> None:
     assert response.headers["Location"].startswith("/login")
 
 
+# -- the county an application is of ---------------------------------------------------------------
+
+SHIZONG = "530323"
+SHIZONG_VILLAGE = "village-530323001001"  # 师宗县丹凤街道丹凤社区
+SHIZONG_PLACE = {"place_county": SHIZONG, "place_township": "530323001", "village": SHIZONG_VILLAGE}
+
+
+@pytest.fixture
+def shizong_village(app: Flask, shizong_county: None) -> None:
+    """师宗县 as a second county of the installation, with one of its villages."""
+    app.extensions["certflow"].directory.add(SHIZONG_VILLAGE, "village", "丹凤街道丹凤社区", SHIZONG)
+
+
+def test_an_applicant_online_applies_in_the_county_of_the_village_chosen(  # type: ignore[no-untyped-def]
+        client: FlaskClient, runtime: Runtime, shizong_village: None) -> None:
+    form = page(client.get("/apply"))
+    assert SHIZONG_VILLAGE in {o.get("value") for o in form.cssselect('select[name="village"] option')}
+    response = post_application(client, files={"photos": [(PNG, "photo.png")]}, **SHIZONG_PLACE)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    shizong = [t for t in runtime.tasks() if t["county"] == SHIZONG]
+    assert len(shizong) == 1 and runtime.case(shizong[0]["case"])["county"] == SHIZONG
+
+
+def test_the_window_offers_and_takes_only_its_own_countys_villages(  # type: ignore[no-untyped-def]
+        as_user, runtime: Runtime, shizong_village: None) -> None:
+    clerk = as_user("window")
+    offered = {o.get("value") for o in page(clerk.get("/window/apply")).cssselect('select[name="village"] option')}
+    assert "village-360483101209" in offered and SHIZONG_VILLAGE not in offered
+    before = case_count(runtime)
+    response = post_application(clerk, "/window/apply", files={"id_card": [(PDF, "身份证.pdf")]},
+                                ticked=["id_card", "household_register", "photos", "application_form"], **SHIZONG_PLACE)
+    assert response.status_code == 422
+    assert field_error(response, "[data-field=\"place_county\"]") == "请选择县(市、区)"
+    assert case_count(runtime) == before
+
+
+def test_a_program_starting_a_case_is_held_to_its_countys_villages(  # type: ignore[no-untyped-def]
+        client: FlaskClient, app: Flask, runtime: Runtime, shizong_village: None) -> None:
+    accounts = app.extensions["certflow"].accounts
+    api = {"Authorization": f"Bearer {accounts.issue_token(accounts.by_username('window').id, 't')}"}
+    before = case_count(runtime)
+    for village, reason in ((SHIZONG_VILLAGE, "所选村(社区)不属于本县(市、区)"),
+                            ("village-360483999999", "所选村(社区)不在村(社区)名单中")):
+        response = client.post("/api/v1/cases", json={"process": "application_online",
+                                                      "data": application(village=village)}, headers=api)
+        assert response.status_code == 422, response.get_data(as_text=True)
+        assert [(d["field"], d["message"][:len(reason)]) for d in response.get_json()["error"]["details"]] == [
+            ("village", reason)]
+    assert case_count(runtime) == before
+    response = client.post("/api/v1/cases", json={"process": "application_online", "data": application()}, headers=api)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["case"]["county"] == runtime.settings.county
+
+
 # -- missing materials handed in online ------------------------------------------------------------
 
 

@@ -92,9 +92,8 @@ class Runtime:
 
     # -- deployments ---------------------------------------------------------------------------
 
-    def deploy(
-        self, files: list[SourceFile], *, author: str, note: str = "", county: str | None = None,
-    ) -> list[DeployedVersion]:
+    def deploy(self, files: list[SourceFile], *, author: str, note: str = "",
+               county: str | None = None) -> list[DeployedVersion]:
         return deployments.deploy(self._steps, files, author=author, note=note, county=county)
 
     def versions(self, process_key: str | None = None, county: str | None = None) -> list[VersionView]:
@@ -109,9 +108,8 @@ class Runtime:
     def compare(self, process_key: str, old: int, new: int) -> dict[str, Any]:
         return deployments.compare(self._steps, process_key, old, new)
 
-    def rollback(
-        self, process_key: str, version: int, *, author: str, note: str = "", county: str | None = None,
-    ) -> DeployedVersion:
+    def rollback(self, process_key: str, version: int, *, author: str, note: str = "",
+                 county: str | None = None) -> DeployedVersion:
         return deployments.rollback(self._steps, process_key, version, author=author, note=note, county=county)
 
     def give_up(self, process_key: str, *, county: str, author: str, note: str = "") -> DeployedVersion:
@@ -159,9 +157,8 @@ class Runtime:
     def run_jobs(self, now: datetime | None = None, *, limit: int | None = None) -> list[str]:
         return background.run_jobs(self._steps, now, limit=limit)
 
-    def send_notifications(
-        self, send: Callable[[OutboxText], None], now: datetime | None = None, *, limit: int | None = None,
-    ) -> tuple[int, int]:
+    def send_notifications(self, send: Callable[[OutboxText], None], now: datetime | None = None, *,
+                           limit: int | None = None) -> tuple[int, int]:
         return background.send_notifications(self._steps, send, now, limit=limit)
 
     def next_work_at(self) -> datetime | None:
@@ -258,10 +255,8 @@ class Runtime:
     def text_applicant(self, case_ref: str, template: str, text: str) -> None:
         casefiles.text_applicant(self._steps, case_ref, template, text)
 
-    def tasks(
-        self, *, role: str | None = None, group: str | None = None, case: str | None = None,
-        assignee: str | None = None, status: str = "open", limit: int = 200,
-    ) -> list[TaskView]:
+    def tasks(self, *, role: str | None = None, group: str | None = None, case: str | None = None,
+              assignee: str | None = None, status: str = "open", limit: int = 200) -> list[TaskView]:
         return queries.tasks(self._steps, role=role, group=group, case=case, assignee=assignee, status=status,
                              limit=limit)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from exchange import COUNTY, COUNTY_GROUP, roster_csv, roster_row, shizong_id
+from exchange import COUNTY, COUNTY_GROUP, VILLAGE, roster_csv, roster_row, shizong_id
 from flask import Flask
 from flask.testing import FlaskClient
 from webkit import CASE_PAGES, CASE_POSTS, PASSWORD, field, login, post
@@ -213,7 +213,9 @@ def test_a_case_started_through_the_api_belongs_to_its_starters_county(both: Bot
     from lushan import application
 
     admin = Token(app, accounts, "sz-admin")
-    answer = admin.post("/cases", {"process": "application_online", "data": application()})
+    refused = admin.post("/cases", {"process": "application_online", "data": application()})  # a Lushan village
+    assert refused.status_code == 422, refused.get_json()
+    answer = admin.post("/cases", {"process": "application_online", "data": application(village=VILLAGE)})
     assert answer.status_code == 201, answer.get_json()
     assert answer.get_json()["case"]["county"] == COUNTY.code
     assert Token(app, accounts, "county").get(f"/cases/{answer.get_json()['number']}").status_code == 404

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from argon2 import PasswordHasher
 from browserkit import POLICY_VIOLATIONS, LiveServer, Screens
 from werkzeug.serving import make_server
 
-from certflow.bootstrap import build_services
+from certflow.bootstrap import Services, build_services
 from certflow.config import Config
 from certflow.demo.lushan import load_demo
 from certflow.engine.db import upgrade
@@ -72,18 +74,42 @@ def has_cjk_font() -> bool:
     return shutil.which("fc-list") is not None
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, bpmn_js: Path) -> Iterator[LiveServer]:
-    workdir = tmp_path_factory.mktemp("live")
-    config = replace(Config.from_env({}), database_url=f"sqlite:///{workdir / 'certflow.db'}",
-                     upload_dir=workdir / "uploads")
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def _services(folder: Path) -> tuple[Config, Services, Accounts]:
+    """certflow's services on the database and uploads in ``folder``."""
+    config = replace(Config.from_env({}), database_url=f"sqlite:///{folder / 'certflow.db'}",
+                     upload_dir=folder / "uploads")
     services = build_services(config)
+    return config, services, Accounts(services.runtime.sessions, services.runtime.clock, hasher=FAST_HASHER)
+
+
+@pytest.fixture(scope="session")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory, bpmn_js: Path) -> Path:
+    """The schema migrated, the processes deployed and the demo loaded, once per test process: that costs seconds,
+    a module's copy of it milliseconds."""
+    folder = tmp_path_factory.mktemp("demo")
+    _, services, accounts = _services(folder)
     runtime = services.runtime
     upgrade(runtime.sessions.kw["bind"])
     runtime.deploy(read_paths([ROOT / "processes", ROOT / "forms"]), author="tests")
-    accounts = Accounts(runtime.sessions, runtime.clock,
-                        hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     load_demo(services.sessions, runtime, accounts, services.registry.materials)
+    runtime.sessions.kw["bind"].dispose()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, demo_folder: Path) -> Iterator[LiveServer]:
+    """The demo served by a server of the module's own, on a copy of ``demo_folder`` that its tests may change."""
+    workdir = tmp_path_factory.mktemp("live")
+    with closing(sqlite3.connect(demo_folder / "certflow.db")) as source, \
+            closing(sqlite3.connect(workdir / "certflow.db")) as copy:
+        source.backup(copy)
+    if (demo_folder / "uploads").is_dir():
+        shutil.copytree(demo_folder / "uploads", workdir / "uploads")
+    config, services, accounts = _services(workdir)
+    runtime = services.runtime
     server = make_server("127.0.0.1", 0, create_app(config, runtime=runtime, accounts=accounts), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

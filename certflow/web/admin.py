@@ -100,8 +100,7 @@ def users_list() -> ResponseReturnValue:
 @bp.post("/users")
 def create() -> ResponseReturnValue:
     try:
-        new = users.within_own_county(signed_in(), users.read(users.NEW_USER, request.form, services().directory,
-                                                              _counties(), scope=_scope()))
+        new = users.read(users.NEW_USER, request.form, services().directory, _counties(), scope=_scope())
         created = services().accounts.create(new.username, new.password, display_name=new.display_name,
                                              roles=new.roles, groups=new.groups, county=new.county,
                                              province_wide=new.province_wide)
@@ -121,9 +120,8 @@ def user(username: str) -> ResponseReturnValue:
 def update(username: str) -> ResponseReturnValue:
     person = _person(username)
     try:
-        change = users.within_own_county(signed_in(), users.read(
-            users.EDIT_USER, request.form, services().directory, _counties(person.county), person.groups,
-            scope=_scope()))
+        change = users.read(users.EDIT_USER, request.form, services().directory, _counties(person.county),
+                            person.groups, scope=_scope())
         users.check_own_access(signed_in(), person, change)
         keep_signed_in(services().accounts.update(
             person.id, display_name=change.display_name, roles=change.roles, groups=change.groups,

@@ -24,6 +24,7 @@ from certflow.people.models import SecurityEvent
 LANE_MAX = 100  # a single-line input: the forms draw a longer text as a text area
 INVALID = "泳道对照有误"
 SECURITY_KIND = "lane_mapping"  # a change of a mapping, in the security log
+OTHER_COUNTY = "其他县（市）的组织机构"  # a group a county's administrator does not see, in the list of mappings
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,15 @@ class LaneMappings:
         self.directory = directory
         self.clock = clock or SystemClock()
 
-    def all(self) -> list[MappedLane]:
-        """Every mapping, by lane name."""
+    def all(self, county: str | None = None) -> list[MappedLane]:
+        """Every mapping, by lane name. For an administrator of ``county`` (None: a province-wide one) a group of
+        another county is not named: its name is that county's, as on PostgreSQL, where its row is hidden."""
         # The directory first, here and below: on SQLite each session holds the database until it ends.
-        names = self.directory.names()
+        names = self.directory.names() if county is None else {
+            g.id: g.name for g in self.directory.all() if named_by(county, g)}
         with self.sessions() as session:
             rows = session.scalars(select(LaneMapping).order_by(LaneMapping.lane))
-            return [_mapping(row, names) for row in rows]
+            return [_mapping(row, names, OTHER_COUNTY if county is not None else None) for row in rows]
 
     def get(self, lane: str) -> MappedLane | None:
         names = self.directory.names()
@@ -62,13 +65,13 @@ class LaneMappings:
             return _mapping(row, names) if row is not None else None
 
     def save(self, lane: str, role: str, group: str | None, *, actor: str, remote_addr: str | None = None,
-             replace: bool = True, county: str | None = None) -> MappedLane:
+             replace: bool = True) -> MappedLane:
         """Map ``lane`` to ``role`` and ``group`` (None or "": the role's default group); ValidationFailed, each
         error beside its field (lane, role, group), when it cannot be. ``replace``: an existing mapping of the lane
-        is changed; otherwise it is refused (adding what is already there). ``county``: the county of a county's
-        administrator, who names their county's groups or the province's (None: a province-wide one, any)."""
+        is changed; otherwise it is refused (adding what is already there). The mappings are every county's: only a
+        province-wide administrator changes them (``certflow.web.admin``)."""
         lane, group = lane.strip(), (group or "").strip() or None
-        errors, names = self._check(lane, role, group, county), self.directory.names()
+        errors, names = self._check(lane, role, group), self.directory.names()
         with self.sessions.begin() as session:
             row = session.get(LaneMapping, lane) if lane else None
             if row is not None and not replace:
@@ -95,7 +98,7 @@ class LaneMappings:
             session.delete(row)
             self._log(session, actor, remote_addr, f"{lane}：删除对照（原为 {was}）")
 
-    def _check(self, lane: str, role: str, group: str | None, county: str | None) -> list[FieldError]:
+    def _check(self, lane: str, role: str, group: str | None) -> list[FieldError]:
         errors = []
         if not lane:
             errors.append(FieldError("lane", "必填"))
@@ -112,7 +115,7 @@ class LaneMappings:
                                              f"请选择：{'、'.join(ROLES[key] for key in LANE_ROLES)}"))
         if group is not None:
             found = self.directory.get(group)
-            if found is None or not named_by(county, found):  # another county's: not found, as on PostgreSQL
+            if found is None:
                 errors.append(FieldError("group", f"没有编号为 {group} 的组织机构"))
             elif not found.active:
                 errors.append(FieldError("group", f"“{found.name}”已停用"))
@@ -126,9 +129,10 @@ class LaneMappings:
                                   remote_addr=remote_addr, target=target[:300]))
 
 
-def _mapping(row: LaneMapping, names: dict[str, str]) -> MappedLane:
+def _mapping(row: LaneMapping, names: dict[str, str], unnamed: str | None = None) -> MappedLane:
+    """``unnamed``: shown for a group not in ``names``; None: its id, as it is."""
     return MappedLane(lane=row.lane, role=row.role, role_name=ROLES.get(row.role, row.role), group=row.group_id,
-                   group_name=names.get(row.group_id, row.group_id) if row.group_id else "",
+                   group_name=names.get(row.group_id, unnamed or row.group_id) if row.group_id else "",
                    changed_by=row.changed_by, changed_at=row.changed_at)
 
 

@@ -100,8 +100,7 @@ def users_list() -> ResponseReturnValue:
 @bp.post("/users")
 def create() -> ResponseReturnValue:
     try:
-        new = users.within_own_county(signed_in(), users.read(users.NEW_USER, request.form, services().directory,
-                                                              _counties(), scope=_scope()))
+        new = users.read(users.NEW_USER, request.form, services().directory, _counties(), scope=_scope())
         created = services().accounts.create(new.username, new.password, display_name=new.display_name,
                                              roles=new.roles, groups=new.groups, county=new.county,
                                              province_wide=new.province_wide)
@@ -121,9 +120,8 @@ def user(username: str) -> ResponseReturnValue:
 def update(username: str) -> ResponseReturnValue:
     person = _person(username)
     try:
-        change = users.within_own_county(signed_in(), users.read(
-            users.EDIT_USER, request.form, services().directory, _counties(person.county), person.groups,
-            scope=_scope()))
+        change = users.read(users.EDIT_USER, request.form, services().directory, _counties(person.county),
+                            person.groups, scope=_scope())
         users.check_own_access(signed_in(), person, change)
         keep_signed_in(services().accounts.update(
             person.id, display_name=change.display_name, roles=change.roles, groups=change.groups,
@@ -229,8 +227,16 @@ def _mapping(lane: str) -> MappedLane:
     return found
 
 
-def _lanes_page(form: forms.PageForm, status: int = 200) -> tuple[str, int]:
-    return render_template("admin/lanes.html", form=form, mappings=services().lanes.all()), status
+def _province_changes_lanes() -> None:
+    """The mappings are every county's next deployments': a county's administrator changing one would reroute
+    another county's tasks, so only a province-wide administrator changes them (refused and recorded)."""
+    if _scope() is not None:
+        deny(403, "泳道对照", "泳道对照由全省的系统管理员修改：它作用于每个县（市）以后部署的流程")
+
+
+def _lanes_page(form: forms.PageForm | None, status: int = 200) -> tuple[str, int]:
+    """The list; ``form``, to add a mapping, for a province-wide administrator (None: the list read-only)."""
+    return render_template("admin/lanes.html", form=form, mappings=services().lanes.all(_scope())), status
 
 
 def _lane_page(mapping: MappedLane, form: forms.PageForm, status: int = 200) -> tuple[str, int]:
@@ -239,17 +245,20 @@ def _lane_page(mapping: MappedLane, form: forms.PageForm, status: int = 200) -> 
 
 @bp.get("/lanes", endpoint="lanes")
 def lanes_list() -> ResponseReturnValue:
-    new, _ = lanes.schemas(services().directory, _scope())
+    if _scope() is not None:
+        return _lanes_page(None)
+    new, _ = lanes.schemas(services().directory)
     return _lanes_page(lanes.blank(new))
 
 
 @bp.post("/lanes")
 def create_lane() -> ResponseReturnValue:
-    new, _ = lanes.schemas(services().directory, _scope())
+    _province_changes_lanes()
+    new, _ = lanes.schemas(services().directory)
     try:
         lane, role, group = lanes.read(new, request.form)
         saved = services().lanes.save(lane, role, group, actor=signed_in().username,
-                                      remote_addr=request.remote_addr, replace=False, county=_scope())
+                                      remote_addr=request.remote_addr, replace=False)
     except ValidationFailed as error:
         return _lanes_page(lanes.posted(new, request.form, error), 422)
     flash(f"已添加泳道对照：{saved.lane}")
@@ -258,19 +267,20 @@ def create_lane() -> ResponseReturnValue:
 
 @bp.get("/lanes/edit")
 def lane() -> ResponseReturnValue:
+    _province_changes_lanes()
     found = _mapping(request.args.get("lane", ""))
-    _, edit = lanes.schemas(services().directory, _scope())
+    _, edit = lanes.schemas(services().directory)
     return _lane_page(found, lanes.of_mapping(edit, found))
 
 
 @bp.post("/lanes/edit")
 def update_lane() -> ResponseReturnValue:
+    _province_changes_lanes()
     found = _mapping(request.args.get("lane", ""))
-    _, edit = lanes.schemas(services().directory, _scope())
+    _, edit = lanes.schemas(services().directory)
     try:
         _, role, group = lanes.read(edit, request.form)
-        services().lanes.save(found.lane, role, group, actor=signed_in().username, remote_addr=request.remote_addr,
-                              county=_scope())
+        services().lanes.save(found.lane, role, group, actor=signed_in().username, remote_addr=request.remote_addr)
     except ValidationFailed as error:
         return _lane_page(found, lanes.posted(edit, request.form, error), 422)
     flash(f"已保存泳道对照：{found.lane}")
@@ -279,6 +289,7 @@ def update_lane() -> ResponseReturnValue:
 
 @bp.post("/lanes/remove")
 def remove_lane() -> ResponseReturnValue:
+    _province_changes_lanes()
     lane = request.form.get("lane", "")
     try:
         services().lanes.remove(lane, actor=signed_in().username, remote_addr=request.remote_addr)

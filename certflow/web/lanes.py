@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from certflow.engine.errors import ValidationFailed
 from certflow.engine.roles import LANE_ROLES, ROLES
-from certflow.people.directory import Directory, named_by
+from certflow.people.directory import Directory
 from certflow.people.lanes import INVALID, LANE_MAX, MappedLane
 from certflow.web import forms
 
@@ -24,12 +24,12 @@ _GROUP_HELP = ("可不选：不选时由该角色的默认组织机构办理（�
                "流程图中任务自己指定了组织机构的，以任务为准")
 
 
-def schemas(directory: Directory, county: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The form to add a mapping and the form to change one; the groups offered are the active ones an
-    administrator of ``county`` may name (None: a province-wide one)."""
+def schemas(directory: Directory) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The form to add a mapping and the form to change one, offering every county's active groups: the mappings
+    are every county's, changed by a province-wide administrator only."""
     group = {"title": "组织机构", "type": "string", "description": _GROUP_HELP,
              "oneOf": [{"const": g.id, "title": f"{g.name}（{ROLES.get(g.role, g.role)}）"}
-                       for g in directory.all() if g.active and named_by(county, g)]}
+                       for g in directory.all() if g.active]}
     new = {"properties": {"lane": _LANE, "role": _ROLE, "group": group}, "required": ["lane", "role"]}
     edit = {"properties": {"role": _ROLE, "group": group}, "required": ["role"]}
     return new, edit

@@ -296,7 +296,9 @@ def from_province() -> ResponseReturnValue:
 
 @bp.post("/discard")
 def discard() -> ResponseReturnValue:
-    name = request.form.get("draft", "")
+    name = request.form.get("draft", "").strip()
+    if not name:
+        abort(400, "没有选择要删除的草稿")
     _drafts().discard(name)
     flash(f"已删除草稿 {name}")
     return redirect(url_for(".index"))

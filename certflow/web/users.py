@@ -8,13 +8,12 @@ the directory, the counties the administrator may give, and administrators keepi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from certflow.engine.errors import Conflict, FieldError, ValidationFailed
-from certflow.people.access import province_wide
 from certflow.people.accounts import MIN_PASSWORD, STAFF_ROLES, Account
 from certflow.people.directory import Directory, by_role
 from certflow.people.models import Group
@@ -84,7 +83,8 @@ def read(schema: dict[str, Any], form: MultiDict[str, str], directory: Directory
 
     ``counties``: the area codes a person may be given. ``held``: the person's groups before the change, which
     they keep even if the group was deactivated since. ``scope``: the county of a county's administrator, who
-    gives only its groups and makes nobody province-wide; None for a province administrator.
+    keeps their county's people: gives only its groups, makes nobody province-wide, and a person whose county is
+    not chosen is of theirs; None for a province administrator.
     """
     data, errors = forms.read_submission(schema, form)
     county = form.get("county", "")
@@ -103,19 +103,9 @@ def read(schema: dict[str, Any], form: MultiDict[str, str], directory: Directory
     return Submission(
         username=data.get("username", ""), display_name=data.get("display_name", ""),
         password=data.get("password", ""), roles=data.get("roles", []), groups=groups,
-        active=data.get("active", True), county=county if county not in ("", PROVINCE) else None,
+        active=data.get("active", True), county=None if county == PROVINCE else county or scope,
         province_wide=county == PROVINCE,
     )
-
-
-def within_own_county(me: Account, change: Submission) -> Submission:
-    """A county's administrator keeps their county's accounts: a person they make or change stays in it (the
-    county not chosen: theirs), never province-wide, which would reach every county."""
-    if province_wide(me):
-        return change
-    if change.province_wide or change.county not in (None, me.county):
-        raise ValidationFailed([FieldError("county", "只能选择本县（市）")], "用户信息有误")
-    return replace(change, county=me.county)
 
 
 def check_own_access(me: Account, person: Account, change: Submission) -> None:

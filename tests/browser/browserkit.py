@@ -96,12 +96,13 @@ def diagram_page(browser: Any, bpmn_js: Path, bundle: str) -> Any:
 
 def elements_that_need_a_shape(path: Path) -> set[str]:
     root = etree.parse(str(path)).getroot()
-    ids = set()
+    ids: set[str] = set()
     for process in root.iter(f"{BPMN}process"):
         for element in process.iter():
-            if not isinstance(element.tag, str) or not element.get("id"):
+            element_id = element.get("id")
+            if not isinstance(element.tag, str) or not element_id:
                 continue
             local = etree.QName(element).localname
             if local in DRAWN or local.endswith(("Task", "Event", "Gateway", "subProcess", "callActivity")):
-                ids.add(element.get("id"))
+                ids.add(element_id)
     return ids

@@ -13,6 +13,7 @@ from webkit import field, login, post
 
 from certflow.engine.errors import DeploymentError
 from certflow.engine.runtime import Runtime
+from certflow.engine.scope import PROVINCE_WIDE, county_scope
 from certflow.engine.specs import SourceFile
 
 MANUAL_STEPS = Path(__file__).resolve().parent.parent / "engine" / "waits" / "manual_steps.bpmn"
@@ -137,17 +138,37 @@ def test_a_post_without_the_csrf_token_is_refused(app, as_user) -> None:  # type
     assert app.extensions["certflow"].lanes.all() == []
 
 
-def test_a_countys_administrator_maps_lanes_to_their_countys_groups_not_anothers(swept_app, filled) -> None:  # type: ignore[no-untyped-def]
-    """Before, Lushan's administrator was offered Shizong's groups and could map a lane to one: the diagrams of every
-    county deployed with that lane would then send their tasks to Shizong's township."""
-    shizong = {"lane": "审批人", "role": "township", "group": "township-530323102"}
+def test_a_countys_administrator_reads_the_mappings_and_changes_none(swept_app) -> None:  # type: ignore[no-untyped-def]
+    """The mappings are every county's: before, Lushan's administrator added, changed and removed the lanes Shizong's
+    next deployments use too, and read the names of Shizong's groups in the list."""
+    services = swept_app.extensions["certflow"]
+    with county_scope(PROVINCE_WIDE):  # as `certflow lanes set` writes them
+        services.lanes.save("审批人", "township", "township-530323102", actor="admin")
+        services.lanes.save("Reviewer", "county", "county", actor="admin")
     lushan = login(swept_app.test_client(), "ls-admin", PASSWORD)
-    offered = [o.get("value") for o in field(lushan.get("/admin/lanes").get_data(as_text=True), "group")
-               .cssselect("option")]
-    assert "village-360483101209" in offered and "township-530323102" not in offered
-    refused = post(lushan, "/admin/lanes", shizong, page="/admin/lanes")
-    assert refused.status_code == 422
-    assert "没有编号为 township-530323102 的组织机构" in field(refused.get_data(as_text=True), "group").text_content()
-    assert "审批人" not in mappings(lushan.get("/admin/lanes").get_data(as_text=True))
-    province = login(swept_app.test_client(), "admin", PASSWORD)  # a province-wide administrator maps any county's
-    assert post(province, "/admin/lanes", shizong, page="/admin/lanes").status_code == 302
+    html = lushan.get("/admin/lanes").get_data(as_text=True)
+    listed = mappings(html)
+    assert "庐山市残联" in listed["Reviewer"]
+    assert "其他县（市）的组织机构" in listed["审批人"] and "township-530323102" not in html
+    assert "雄壁镇" not in html  # the Shizong township's group
+    page = lxml.html.fromstring(html)
+    assert page.cssselect("main form, main button, #mappings a") == []
+    assert "由全省的系统管理员添加、修改和删除" in html
+
+    edit = f"/admin/lanes/edit?lane={quote('Reviewer')}"
+    refusals = [lushan.get(edit), post(lushan, "/admin/lanes", {**COUNTY, "lane": "Approver"}),
+                post(lushan, edit, {"role": "window_clerk", "group": "window"}),
+                post(lushan, "/admin/lanes/remove", {"lane": "审批人"})]
+    assert [r.status_code for r in refusals] == [403] * 4
+    assert all("泳道对照由全省的系统管理员修改" in r.get_data(as_text=True) for r in refusals)
+    with county_scope(PROVINCE_WIDE):
+        kept = [(m.lane, m.role, m.group) for m in services.lanes.all()]
+    assert kept == [
+        ("Reviewer", "county", "county"), ("审批人", "township", "township-530323102")]
+    denied = [e for e in services.accounts.security_events(kind="access_denied") if e.username == "ls-admin"]
+    assert len(denied) == 4 and all("泳道对照" in e.target for e in denied)
+
+    province = login(swept_app.test_client(), "admin", PASSWORD)  # a province-wide administrator changes any
+    assert post(province, "/admin/lanes", {"lane": "Approver", "role": "township", "group": "township-530323102"},
+                page="/admin/lanes").status_code == 302
+    assert post(province, "/admin/lanes/remove", {"lane": "审批人"}, page="/admin/lanes").status_code == 302

@@ -120,6 +120,17 @@ def test_a_copy_of_a_version_becomes_a_draft_once(analyst, runtime: Runtime) -> 
     assert modeler_data(analyst, "application_online.bpmn")["xml"] == ONLINE  # the deployed file again
 
 
+def test_discarding_with_no_draft_chosen_is_refused_and_deletes_nothing(analyst) -> None:  # type: ignore[no-untyped-def]
+    save_diagram(analyst, "application_online.bpmn", RENAMED)
+    for sent in ({}, {"draft": "  "}):
+        refused = post(analyst, "/modeling/discard", sent, page="/modeling")
+        assert refused.status_code == 400 and "没有选择要删除的草稿" in refused.get_data(as_text=True)
+    listed = analyst.get("/modeling")
+    assert "已删除草稿" not in listed.get_data(as_text=True)
+    assert page(listed).cssselect('#drafts tr[data-draft="application_online.bpmn"]')
+    assert 'name="网上预审"' in modeler_data(analyst, "application_online.bpmn")["xml"]
+
+
 # -- the modeler ---------------------------------------------------------------------------------
 
 def test_the_modeler_offers_what_each_element_may_choose(analyst) -> None:  # type: ignore[no-untyped-def]
